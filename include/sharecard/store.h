@@ -1,0 +1,130 @@
+/*
+ * store.h — the storage interface.  Callers see only these functions; the
+ * backend (SQLite today, PostgreSQL later) is chosen by sc_store_open() from
+ * the URL and hidden behind a function table inside struct sc_store.
+ *
+ * Threads: any thread may call any function.  The SQLite backend serialises
+ * writes on its one writer connection and gives each reading thread its own
+ * read connection (WAL lets them run beside the writer).
+ */
+#ifndef SHARECARD_STORE_H
+#define SHARECARD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sharecard/card.h"
+#include "sharecard/err.h"
+
+struct sc_store;
+
+enum sc_role { SC_ROLE_SALES = 0, SC_ROLE_MANAGER = 1, SC_ROLE_ADMIN = 2 };
+
+enum sc_channel {
+    SC_CH_QR = 0,
+    SC_CH_WECHAT,
+    SC_CH_SMS,
+    SC_CH_EMAIL,
+    SC_CH_WHATSAPP,
+    SC_CH_LINKEDIN,
+    SC_CH_COPY,
+    SC_CH_OTHER
+};
+
+const char *sc_role_name(enum sc_role r);             /* "sales", … */
+bool sc_role_parse(const char *s, enum sc_role *out); /* false if unknown */
+const char *sc_channel_name(enum sc_channel c);       /* "qr", … */
+bool sc_channel_parse(const char *s, enum sc_channel *out);
+
+#define SC_EMAIL_MAX 254
+#define SC_NAME_MAX  200
+#define SC_TEAM_MAX  100
+
+struct sc_member {
+    int64_t id;
+    char email[SC_EMAIL_MAX + 1]; /* normalised: trimmed, lower-case */
+    char name[SC_NAME_MAX + 1];
+    char team[SC_TEAM_MAX + 1]; /* "" when none */
+    enum sc_role role;
+    bool disabled;
+    int64_t created_at;
+    char slug[SC_SLUG_MAX + 1]; /* their card's slug */
+};
+
+struct sc_link {
+    int64_t id;
+    char code[SC_CODE_LEN + 1];
+    int64_t card_id;
+    char card_slug[SC_SLUG_MAX + 1];
+    enum sc_channel channel;
+    int64_t owner_member_id;   /* 0 when not a member's */
+    int64_t owner_customer_id; /* 0 when not a customer's */
+    int64_t parent_link_id;    /* 0 at the root of a share tree */
+    int64_t created_at;
+};
+
+/*
+ * Opens (creating if needed) the store at 'url': "postgres://…" or
+ * "postgresql://…" selects PostgreSQL, anything else is a SQLite file path
+ * (":memory:" for tests).  Applies pending schema migrations; a store written
+ * by a newer sharecard is refused with SC_EVERSION.  On failure writes a
+ * sentence for a person into 'errmsg' ('errlen' bytes).
+ * '*out' is new; close with sc_store_close().
+ */
+enum sc_err sc_store_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen);
+/* Waits for pending writes, checkpoints and closes.  NULL is a no-op. */
+void sc_store_close(struct sc_store *s);
+
+/* The schema version the store is at, and the newest this build knows. */
+int sc_store_schema_version(struct sc_store *s);
+int sc_store_schema_latest(void);
+
+/* Cheap liveness check for /healthz. */
+enum sc_err sc_store_ping(struct sc_store *s);
+
+/*
+ * Adds a member, their card (with 'profile''s fields; its slug when set must
+ * be valid, else one is generated) and the card's qr-channel link, in one
+ * transaction.  'password_hash' may be NULL (no password login yet).
+ * Fills 'out' (id, slug, …) and, when 'card_out' is not NULL, the stored card.
+ * SC_ECONFLICT when the email or the custom slug is taken.
+ */
+enum sc_err sc_store_member_add(struct sc_store *s, const struct sc_member *m,
+                                const char *password_hash, const struct sc_card *profile,
+                                struct sc_member *out);
+
+/* Calls 'fn' for each member in id order; stops early if 'fn' returns non-zero. */
+enum sc_err sc_store_member_list(struct sc_store *s,
+                                 int (*fn)(const struct sc_member *m, void *ctx), void *ctx);
+
+enum sc_err sc_store_member_by_email(struct sc_store *s, const char *email, struct sc_member *out);
+enum sc_err sc_store_member_by_id(struct sc_store *s, int64_t id, struct sc_member *out);
+enum sc_err sc_store_member_count(struct sc_store *s, int64_t *out);
+
+/* The card at 'slug' into 'out' (caller cleans up with sc_card_cleanup()). */
+enum sc_err sc_store_card_by_slug(struct sc_store *s, const char *slug, struct sc_card *out);
+/* Replaces the profile fields of card 'c->id' (validated by the caller). */
+enum sc_err sc_store_card_update(struct sc_store *s, const struct sc_card *c);
+
+/* The tracked link with 'code'. */
+enum sc_err sc_store_link_by_code(struct sc_store *s, const char *code, struct sc_link *out);
+
+/*
+ * Stores an API token for 'member_id'.  'token_hash' is a keyed hash of the
+ * token (hex, borrowed); the token itself is never stored.
+ */
+enum sc_err sc_store_token_add(struct sc_store *s, int64_t member_id, const char *token_hash,
+                               const char *label);
+/* The member owning the (non-revoked) token whose hash is 'token_hash'. */
+enum sc_err sc_store_token_member(struct sc_store *s, const char *token_hash,
+                                  struct sc_member *out);
+
+/*
+ * A per-store secret (32 random bytes, made on first open, hex in 'out' of
+ * 65 bytes) used to key token hashes, so that a stolen store file alone
+ * does not let anyone check token guesses offline against another install.
+ */
+enum sc_err sc_store_secret(struct sc_store *s, const char *name, char out[65]);
+
+#endif
