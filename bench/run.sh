@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmarks sharecard's hot paths against nginx on this machine, in one run.
+#
+#   bench/run.sh [SECONDS_PER_RUN] [RUNS]      (defaults: 5 s, 3 runs)
+#
+# Builds in release mode, starts sharecard and nginx on free loopback ports
+# (each pinned to core 1; wrk runs on core 0), and prints the median req/s of
+# each endpoint, nginx's for the same answer, and their ratio.  Everything
+# stays on 127.0.0.1, and each load run stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-5}"
+runs="${2:-3}"
+conns=64
+
+scripts/deps.sh build
+for p in nginx-light wrk; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p"; }
+done
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSC_TESTS=OFF -DSC_BENCH=ON >/dev/null
+cmake --build build/bench -j"$(nproc)" >/dev/null
+
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+bin=build/bench/sharecard
+export SHARECARD_DB="$tmp/bench.db"
+SHARECARD_ADMIN_PASSWORD=benchmark-password "$bin" init --admin-email admin@example.com
+code=$("$bin" member add --name "Ada Lovelace" --email ada@example.com --title "Head of Sales" \
+    --company "Analytical Engines" --phone "+44 20 7946 0000" --slug ada --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["qr_url"].rsplit("/",1)[1])')
+
+sc_port=$(free_port)
+taskset -c 1 "$bin" serve --listen "127.0.0.1:$sc_port" --threads 1 --no-access-log >"$tmp/sc.out" 2>"$tmp/sc.err" &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$sc_port/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+
+mkdir -p "$tmp/www/c/ada"
+curl -fs "http://127.0.0.1:$sc_port/c/ada" -o "$tmp/www/page.html"
+curl -fs "http://127.0.0.1:$sc_port/c/ada/qr.png" -o "$tmp/www/qr.png"
+
+ng_port=$(free_port)
+mkdir -p "$tmp/nginx/logs"
+cat >"$tmp/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log crit;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$ng_port;
+        root $tmp/www;
+        location = /r { return 302 /c/ada; }
+        location = /page { default_type text/html; try_files /page.html =404; }
+        location = /qr { default_type image/png; try_files /qr.png =404; }
+    }
+}
+NGINX
+taskset -c 1 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+pids+=($!)
+for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$ng_port/page" && break; sleep 0.05; done
+
+# Median req/s of $runs wrk runs against URL.
+rps() {
+    local url=$1 all=()
+    for _ in $(seq "$runs"); do
+        all+=("$(taskset -c 0 wrk -t1 -c$conns -d"${secs}s" "$url" | awk '/Requests\/sec/ {print $2}')")
+    done
+    printf '%s\n' "${all[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+printf '%-34s %12s %12s %8s\n' "endpoint" "sharecard/s" "nginx/s" "ratio"
+row() {
+    local name=$1 a b
+    a=$(rps "$2")
+    b=$(rps "$3")
+    printf '%-34s %12.0f %12.0f %8.2f\n' "$name" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')"
+}
+row "GET /l/{code} (302)" "http://127.0.0.1:$sc_port/l/$code" "http://127.0.0.1:$ng_port/r"
+row "GET /c/{slug} landing page" "http://127.0.0.1:$sc_port/c/ada" "http://127.0.0.1:$ng_port/page"
+row "GET /c/{slug}/qr.png (cached)" "http://127.0.0.1:$sc_port/c/ada/qr.png" "http://127.0.0.1:$ng_port/qr"
+echo "page bytes: $(wc -c <"$tmp/www/page.html"), qr.png bytes: $(wc -c <"$tmp/www/qr.png")"
+
+if [ -x build/bench/bench_qr ]; then
+    build/bench/bench_qr
+fi
+rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status" 2>/dev/null || echo "?")
+echo "sharecard RSS after load: ${rss} kB"

@@ -1,0 +1,63 @@
+/*
+ * i18n.c — the UI strings of our pages in English and Simplified Chinese.
+ *
+ * Card content is shown as the salesperson typed it; only our own labels
+ * are translated.  A sorted table would be faster, but there are a few dozen
+ * keys and pages look them up a handful of times per render.
+ */
+#include <string.h>
+
+#include "sharecard/page.h"
+
+struct entry {
+    const char *key;
+    const char *en;
+    const char *zh;
+};
+
+static const struct entry strings[] = {
+    {"call", "Call", "拨打电话"},
+    {"email", "Email", "邮件"},
+    {"wechat", "WeChat", "微信"},
+    {"wechat_id", "WeChat", "微信号"},
+    {"website", "Website", "网站"},
+    {"save", "Save contact", "保存到通讯录"},
+    {"share", "Share this card", "分享名片"},
+    {"copied", "Copied:", "已复制："},
+    {"mobile", "Mobile", "手机"},
+    {"office", "Office", "座机"},
+    {"address", "Address", "地址"},
+    {"scan", "Scan to open this card", "扫码打开名片"},
+    {"home", "Home", "首页"},
+    {"card_of", "Business card", "电子名片"},
+    {"disabled_title", "This card is no longer active", "该名片已停用"},
+    {"disabled_msg",
+     "The person you are looking for has moved on. Their company can help you further.",
+     "您要找的人已不再使用这张名片，请联系其公司获取帮助。"},
+    {"tagline", "Digital business cards with QR codes, share tracking and referral rewards.",
+     "带二维码的电子名片：分享追踪、推荐奖励、线索洞察。"},
+    {"f1", "Every salesperson gets a card and a QR code.", "每位销售都有自己的名片和二维码。"},
+    {"f2", "Every scan, view and share is counted, bots apart.",
+     "每次扫码、浏览和分享都被记录，机器人单独统计。"},
+    {"f3", "Sign-ups are credited two levels up the referral chain.", "注册按两级推荐链计入奖励。"},
+    {"login", "Sign in", "登录"},
+    {"e400", "Bad request", "请求有误"},
+    {"e401", "Sign-in required", "需要登录"},
+    {"e403", "Not allowed", "无权访问"},
+    {"e404", "Not found", "页面不存在"},
+    {"e405", "Method not allowed", "不支持该请求方法"},
+    {"e409", "Already exists", "已存在"},
+    {"e413", "Too large", "请求过大"},
+    {"e422", "Please check your input", "请检查输入"},
+    {"e429", "Too many requests", "请求过于频繁"},
+    {"e500", "Something went wrong", "服务器出错"},
+    {"e503", "Busy, please try again", "服务繁忙，请稍后再试"},
+};
+
+const char *sc_i18n(enum sc_lang lang, const char *key)
+{
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        if (strcmp(strings[i].key, key) == 0)
+            return lang == SC_LANG_ZH ? strings[i].zh : strings[i].en;
+    return key;
+}

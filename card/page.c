@@ -1,0 +1,348 @@
+/*
+ * page.c — renders the landing page, the home page and error pages from the
+ * embedded templates.
+ *
+ * Each template is compiled once, against the list of variables this file
+ * fills, so a template naming a variable we do not fill is a start-up error.
+ * The critical CSS goes inline (one round trip to first paint on a phone);
+ * the little JavaScript is a cacheable static file, so the CSP needs no
+ * inline script.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sharecard/assets.h"
+#include "sharecard/escape.h"
+#include "sharecard/page.h"
+#include "sharecard/tmpl.h"
+
+enum card_var {
+    CV_LANG,
+    CV_PAGE_TITLE,
+    CV_OG_TITLE,
+    CV_OG_DESC,
+    CV_OG_URL,
+    CV_OG_IMAGE,
+    CV_THEME,
+    CV_CSS,
+    CV_SLUG,
+    CV_LINK_CODE,
+    CV_AVATAR_URL,
+    CV_INITIALS,
+    CV_NAME,
+    CV_JOB,
+    CV_COMPANY,
+    CV_TEL_URL,
+    CV_TEL_WORK_URL,
+    CV_MAIL_URL,
+    CV_WECHAT,
+    CV_WEBSITE_URL,
+    CV_VCF_URL,
+    CV_PHONE,
+    CV_PHONE_WORK,
+    CV_EMAIL,
+    CV_ADDRESS,
+    CV_BIO,
+    CV_SIGNUP_FORM,
+    CV_QR_SVG_URL,
+    CV_T_CALL,
+    CV_T_EMAIL,
+    CV_T_WECHAT,
+    CV_T_WECHAT_ID,
+    CV_T_WEBSITE,
+    CV_T_SAVE,
+    CV_T_SHARE,
+    CV_T_COPIED,
+    CV_T_MOBILE,
+    CV_T_OFFICE,
+    CV_T_ADDRESS,
+    CV_T_SCAN,
+    CV_COUNT
+};
+
+static const char *const card_vars[CV_COUNT] = {
+    "lang",     "page_title",  "og_title",    "og_desc",    "og_url",       "og_image",
+    "theme",    "css",         "slug",        "link_code",  "avatar_url",   "initials",
+    "name",     "job",         "company",     "tel_url",    "tel_work_url", "mail_url",
+    "wechat",   "website_url", "vcf_url",     "phone",      "phone_work",   "email",
+    "address",  "bio",         "signup_form", "qr_svg_url", "t_call",       "t_email",
+    "t_wechat", "t_wechat_id", "t_website",   "t_save",     "t_share",      "t_copied",
+    "t_mobile", "t_office",    "t_address",   "t_scan"};
+
+enum err_var { EV_LANG, EV_STATUS, EV_HEADING, EV_MESSAGE, EV_CSS, EV_T_HOME, EV_COUNT };
+static const char *const err_vars[EV_COUNT] = {"lang",    "status", "heading",
+                                               "message", "css",    "t_home"};
+
+enum home_var { HV_LANG, HV_CSS, HV_TAGLINE, HV_F1, HV_F2, HV_F3, HV_LOGIN, HV_COUNT };
+static const char *const home_vars[HV_COUNT] = {"lang", "css",  "t_tagline", "t_f1",
+                                                "t_f2", "t_f3", "t_login"};
+
+struct sc_pages {
+    struct sc_tmpl *card;
+    struct sc_tmpl *error;
+    struct sc_tmpl *home;
+    const char *css; /* embedded, NUL-terminated */
+    char csp[512];
+};
+
+static struct sc_tmpl *load(const char *name, const char *const *vars, size_t n, char *err,
+                            size_t errlen)
+{
+    const struct sc_asset *a = sc_asset_find(name);
+    if (!a) {
+        snprintf(err, errlen, "template %s is not embedded in this build", name);
+        return NULL;
+    }
+    char why[256];
+    struct sc_tmpl *t = sc_tmpl_compile((const char *)a->data, vars, n, why, sizeof(why));
+    if (!t)
+        snprintf(err, errlen, "template %s: %s", name, why);
+    return t;
+}
+
+struct sc_pages *sc_pages_new(char *err, size_t errlen)
+{
+    struct sc_pages *p = calloc(1, sizeof(*p));
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    const struct sc_asset *css = sc_asset_find("static/card.css");
+    if (!css) {
+        snprintf(err, errlen, "static/card.css is not embedded in this build");
+        goto fail;
+    }
+    p->css = (const char *)css->data;
+    p->card = load("card.html", card_vars, CV_COUNT, err, errlen);
+    if (!p->card)
+        goto fail;
+    p->error = load("error.html", err_vars, EV_COUNT, err, errlen);
+    if (!p->error)
+        goto fail;
+    p->home = load("home.html", home_vars, HV_COUNT, err, errlen);
+    if (!p->home)
+        goto fail;
+    snprintf(p->csp, sizeof(p->csp),
+             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+             "base-uri 'none'; object-src 'none'; frame-ancestors 'none'");
+    return p;
+fail:
+    sc_pages_free(p);
+    return NULL;
+}
+
+void sc_pages_free(struct sc_pages *p)
+{
+    if (!p)
+        return;
+    sc_tmpl_free(p->card);
+    sc_tmpl_free(p->error);
+    sc_tmpl_free(p->home);
+    free(p);
+}
+
+const char *sc_pages_csp(const struct sc_pages *p)
+{
+    return p->csp;
+}
+
+static int set(const char *s)
+{
+    return s && s[0];
+}
+
+/* The first character of 'name' (a whole UTF-8 sequence) for the avatar placeholder. */
+static void initials(const char *name, char out[8])
+{
+    out[0] = '\0';
+    if (!set(name))
+        return;
+    unsigned char c = (unsigned char)name[0];
+    size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    size_t len = strlen(name);
+    if (n > len)
+        n = len;
+    memcpy(out, name, n);
+    out[n] = '\0';
+    if (n == 1 && out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+/* "tel:" + the phone without spaces and dashes, into 'b'; returns its start or NULL. */
+static const char *tel_url(struct sc_buf *b, const char *phone)
+{
+    if (!set(phone))
+        return NULL;
+    size_t at = b->len;
+    sc_buf_puts(b, "tel:");
+    for (const char *q = phone; *q; q++)
+        if ((*q >= '0' && *q <= '9') || *q == '+')
+            sc_buf_putc(b, *q);
+    sc_buf_putc(b, '\0');
+    return sc_buf_error(b) ? NULL : b->data + at;
+}
+
+void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
+                  const char *base_url, struct sc_buf *out)
+{
+    /*
+     * Derived strings live in one scratch buffer, NUL-separated; offsets are
+     * turned into pointers only once it has stopped growing.
+     */
+    char stack[2048];
+    struct sc_buf s;
+    sc_buf_init_on(&s, stack, sizeof(stack), 64 * 1024);
+    size_t o_url, o_desc, o_title, o_avatar = 0, o_vcf, o_qr, o_tel = 0, o_telw = 0, o_mail = 0;
+
+    o_url = s.len;
+    sc_buf_printf(&s, "%s/c/%s", base_url, c->slug);
+    sc_buf_putc(&s, '\0');
+    o_desc = s.len;
+    sc_buf_printf(&s, "%s%s%s", set(c->title) ? c->title : "",
+                  set(c->title) && set(c->company) ? " · " : "", set(c->company) ? c->company : "");
+    if (!set(c->title) && !set(c->company))
+        sc_buf_puts(&s, sc_i18n(lang, "card_of"));
+    sc_buf_putc(&s, '\0');
+    o_title = s.len;
+    sc_buf_printf(&s, "%s · %s", c->name ? c->name : "", sc_i18n(lang, "card_of"));
+    sc_buf_putc(&s, '\0');
+    if (c->avatar_len > 0) {
+        o_avatar = s.len;
+        sc_buf_printf(&s, "%s/c/%s/avatar?v=%lld", base_url, c->slug, (long long)c->updated_at);
+        sc_buf_putc(&s, '\0');
+    }
+    o_vcf = s.len;
+    sc_buf_printf(&s, "/c/%s/vcard.vcf", c->slug);
+    sc_buf_putc(&s, '\0');
+    o_qr = s.len;
+    sc_buf_printf(&s, "/c/%s/qr.svg", c->slug);
+    sc_buf_putc(&s, '\0');
+    if (set(c->phone)) {
+        o_tel = s.len;
+        tel_url(&s, c->phone);
+    }
+    if (set(c->phone_work)) {
+        o_telw = s.len;
+        tel_url(&s, c->phone_work);
+    }
+    if (set(c->email)) {
+        o_mail = s.len;
+        sc_buf_puts(&s, "mailto:");
+        sc_esc_url_component(&s, c->email, strlen(c->email));
+        sc_buf_putc(&s, '\0');
+    }
+    if (sc_buf_error(&s)) {
+        /* Over 64 KiB of derived strings cannot happen with validated cards. */
+        sc_buf_cleanup(&s);
+        sc_page_error(p, 500, "The card could not be shown.", lang, out);
+        return;
+    }
+    char ini[8];
+    initials(c->name, ini);
+
+    struct sc_tval v[CV_COUNT];
+    memset(v, 0, sizeof(v));
+#define T(i, str) v[i] = (struct sc_tval){(str), SC_TV_TEXT}
+#define U(i, str)                                                                                  \
+    v[i] = (struct sc_tval)                                                                        \
+    {                                                                                              \
+        (str), SC_TV_URL                                                                           \
+    }
+    T(CV_LANG, sc_lang_tag(lang));
+    T(CV_PAGE_TITLE, s.data + o_title);
+    T(CV_OG_TITLE, c->name);
+    T(CV_OG_DESC, s.data + o_desc);
+    U(CV_OG_URL, s.data + o_url);
+    if (o_avatar) {
+        U(CV_OG_IMAGE, s.data + o_avatar);
+        T(CV_AVATAR_URL, s.data + o_avatar);
+    }
+    T(CV_THEME, c->theme[0] ? c->theme : "#1f6feb");
+    v[CV_CSS] = (struct sc_tval){p->css, SC_TV_TRUSTED};
+    T(CV_SLUG, c->slug);
+    T(CV_LINK_CODE, "");
+    T(CV_INITIALS, ini);
+    T(CV_NAME, c->name);
+    T(CV_JOB, c->title);
+    T(CV_COMPANY, c->company);
+    if (o_tel)
+        U(CV_TEL_URL, s.data + o_tel);
+    if (o_telw)
+        U(CV_TEL_WORK_URL, s.data + o_telw);
+    if (o_mail)
+        U(CV_MAIL_URL, s.data + o_mail);
+    T(CV_WECHAT, c->wechat);
+    U(CV_WEBSITE_URL, c->website);
+    T(CV_VCF_URL, s.data + o_vcf);
+    T(CV_PHONE, c->phone);
+    T(CV_PHONE_WORK, c->phone_work);
+    T(CV_EMAIL, c->email);
+    T(CV_ADDRESS, c->address);
+    T(CV_BIO, c->bio);
+    v[CV_SIGNUP_FORM] = (struct sc_tval){"", SC_TV_TRUSTED};
+    T(CV_QR_SVG_URL, s.data + o_qr);
+    T(CV_T_CALL, sc_i18n(lang, "call"));
+    T(CV_T_EMAIL, sc_i18n(lang, "email"));
+    T(CV_T_WECHAT, sc_i18n(lang, "wechat"));
+    T(CV_T_WECHAT_ID, sc_i18n(lang, "wechat_id"));
+    T(CV_T_WEBSITE, sc_i18n(lang, "website"));
+    T(CV_T_SAVE, sc_i18n(lang, "save"));
+    T(CV_T_SHARE, sc_i18n(lang, "share"));
+    T(CV_T_COPIED, sc_i18n(lang, "copied"));
+    T(CV_T_MOBILE, sc_i18n(lang, "mobile"));
+    T(CV_T_OFFICE, sc_i18n(lang, "office"));
+    T(CV_T_ADDRESS, sc_i18n(lang, "address"));
+    T(CV_T_SCAN, sc_i18n(lang, "scan"));
+#undef T
+#undef U
+    sc_tmpl_render(p->card, v, out);
+    sc_buf_cleanup(&s);
+}
+
+static void render_error(const struct sc_pages *p, const char *status, const char *heading,
+                         const char *message, enum sc_lang lang, struct sc_buf *out)
+{
+    struct sc_tval v[EV_COUNT] = {
+        [EV_LANG] = {sc_lang_tag(lang), SC_TV_TEXT},
+        [EV_STATUS] = {status, SC_TV_TEXT},
+        [EV_HEADING] = {heading, SC_TV_TEXT},
+        [EV_MESSAGE] = {message, SC_TV_TEXT},
+        [EV_CSS] = {p->css, SC_TV_TRUSTED},
+        [EV_T_HOME] = {sc_i18n(lang, "home"), SC_TV_TEXT},
+    };
+    sc_tmpl_render(p->error, v, out);
+}
+
+void sc_page_card_disabled(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
+                           struct sc_buf *out)
+{
+    render_error(p, "", sc_i18n(lang, "disabled_title"), sc_i18n(lang, "disabled_msg"), lang, out);
+}
+
+void sc_page_error(const struct sc_pages *p, unsigned status, const char *message,
+                   enum sc_lang lang, struct sc_buf *out)
+{
+    char code[8], key[8];
+    snprintf(code, sizeof(code), "%u", status);
+    snprintf(key, sizeof(key), "e%u", status);
+    const char *heading = sc_i18n(lang, key);
+    if (heading == key)
+        heading = sc_i18n(lang, status >= 500 ? "e500" : "e400");
+    render_error(p, code, heading, message, lang, out);
+}
+
+void sc_page_home(const struct sc_pages *p, enum sc_lang lang, struct sc_buf *out)
+{
+    struct sc_tval v[HV_COUNT] = {
+        [HV_LANG] = {sc_lang_tag(lang), SC_TV_TEXT},
+        [HV_CSS] = {p->css, SC_TV_TRUSTED},
+        [HV_TAGLINE] = {sc_i18n(lang, "tagline"), SC_TV_TEXT},
+        [HV_F1] = {sc_i18n(lang, "f1"), SC_TV_TEXT},
+        [HV_F2] = {sc_i18n(lang, "f2"), SC_TV_TEXT},
+        [HV_F3] = {sc_i18n(lang, "f3"), SC_TV_TEXT},
+        [HV_LOGIN] = {sc_i18n(lang, "login"), SC_TV_TEXT},
+    };
+    sc_tmpl_render(p->home, v, out);
+}

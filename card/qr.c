@@ -1,0 +1,144 @@
+/*
+ * qr.c — QR codes of tracked links as PNG (libqrencode + libpng) and SVG.
+ *
+ * ECC level M (15% of the code may be damaged or covered) and the quiet zone
+ * of 4 modules the standard asks for.  The PNG is 1 bit per pixel with no
+ * row filter: QR rows are long runs that deflate well unfiltered, and this
+ * keeps generation fast.  The SVG draws each horizontal run of dark modules
+ * as one rectangle of a single path, so it is small and sharp at any size.
+ */
+#include <png.h>
+#include <qrencode.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sharecard/card.h"
+
+#define QUIET 4
+
+static enum sc_err encode(const char *text, QRcode **out)
+{
+    if (!text || !text[0])
+        return SC_EINVAL;
+    if (strlen(text) > 2000)
+        return SC_ETOOBIG;
+    QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!qr)
+        return errno == ERANGE ? SC_ETOOBIG : errno == EINVAL ? SC_EINVAL : SC_ENOMEM;
+    *out = qr;
+    return SC_OK;
+}
+
+static void png_write_buf(png_structp png, png_bytep data, png_size_t len)
+{
+    struct sc_buf *b = png_get_io_ptr(png);
+    sc_buf_append(b, data, len);
+}
+
+static void png_flush_none(png_structp png)
+{
+    (void)png;
+}
+
+enum sc_err sc_qr_png(struct sc_buf *out, const char *text, unsigned size)
+{
+    QRcode *qr = NULL;
+    enum sc_err e = encode(text, &qr);
+    if (e != SC_OK)
+        return e;
+    if (size < SC_QR_SIZE_MIN)
+        size = SC_QR_SIZE_MIN;
+    if (size > SC_QR_SIZE_MAX)
+        size = SC_QR_SIZE_MAX;
+    unsigned modules = (unsigned)qr->width + 2 * QUIET;
+    unsigned scale = size / modules;
+    if (scale < 1)
+        scale = 1;
+    unsigned px = modules * scale;
+    size_t rowbytes = (px + 7) / 8;
+
+    png_structp png = NULL;
+    png_infop info = NULL;
+    unsigned char *volatile row = malloc(rowbytes);
+    volatile enum sc_err rc = SC_ENOMEM;
+    if (!row)
+        goto out;
+    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    if (!png)
+        goto out;
+    info = png_create_info_struct(png);
+    if (!info)
+        goto out;
+    if (setjmp(png_jmpbuf(png))) {
+        rc = SC_ENOMEM;
+        goto out;
+    }
+    png_set_write_fn(png, out, png_write_buf, png_flush_none);
+    png_set_IHDR(png, info, px, px, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_filter(png, 0, PNG_FILTER_NONE);
+    png_set_compression_level(png, 6);
+    png_write_info(png, info);
+
+    for (unsigned y = 0; y < modules; y++) {
+        /* In 1-bit greyscale 1 is white: start white, clear dark modules. */
+        memset(row, 0xff, rowbytes);
+        int my = (int)y - QUIET;
+        if (my >= 0 && my < qr->width) {
+            const unsigned char *m = qr->data + (size_t)my * (size_t)qr->width;
+            for (int x = 0; x < qr->width; x++) {
+                if (!(m[x] & 1))
+                    continue;
+                unsigned x0 = ((unsigned)x + QUIET) * scale;
+                for (unsigned k = 0; k < scale; k++) {
+                    unsigned bit = x0 + k;
+                    row[bit >> 3] &= (unsigned char)~(0x80u >> (bit & 7));
+                }
+            }
+        }
+        for (unsigned k = 0; k < scale; k++)
+            png_write_row(png, row);
+    }
+    png_write_end(png, NULL);
+    rc = sc_buf_error(out);
+out:
+    if (png)
+        png_destroy_write_struct(&png, info ? &info : NULL);
+    free(row);
+    QRcode_free(qr);
+    return rc;
+}
+
+enum sc_err sc_qr_svg(struct sc_buf *out, const char *text)
+{
+    QRcode *qr = NULL;
+    enum sc_err e = encode(text, &qr);
+    if (e != SC_OK)
+        return e;
+    int w = qr->width, n = w + 2 * QUIET;
+    sc_buf_printf(out,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                  "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\">"
+                  "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+                  n, n, n * 8, n * 8, n, n);
+    for (int y = 0; y < w; y++) {
+        const unsigned char *m = qr->data + (size_t)y * (size_t)w;
+        int x = 0;
+        while (x < w) {
+            if (!(m[x] & 1)) {
+                x++;
+                continue;
+            }
+            int start = x;
+            while (x < w && (m[x] & 1))
+                x++;
+            sc_buf_printf(out, "M%d %dh%dv1h-%dz", start + QUIET, y + QUIET, x - start, x - start);
+        }
+    }
+    sc_buf_puts(out, "\"/></svg>\n");
+    QRcode_free(qr);
+    return sc_buf_error(out);
+}

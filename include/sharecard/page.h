@@ -1,0 +1,52 @@
+/*
+ * page.h — the HTML pages visitors see: a card's landing page, the home
+ * page and error pages.  Templates are compiled once by sc_pages_new() and
+ * read-only afterwards, so any thread may render with them.
+ */
+#ifndef SHARECARD_PAGE_H
+#define SHARECARD_PAGE_H
+
+#include "sharecard/buf.h"
+#include "sharecard/card.h"
+#include "sharecard/err.h"
+
+struct sc_pages;
+
+/*
+ * Compiles the embedded templates.  Returns new (free with sc_pages_free()),
+ * or NULL with the reason in 'err' — an unknown variable or a broken section
+ * in a template stops start-up here.
+ */
+struct sc_pages *sc_pages_new(char *err, size_t errlen);
+void sc_pages_free(struct sc_pages *p);
+
+/*
+ * The value for the Content-Security-Policy header: it allows the inline
+ * critical CSS of our pages by hash and no inline script at all.
+ * Borrowed; lives as long as 'p'.
+ */
+const char *sc_pages_csp(const struct sc_pages *p);
+
+/*
+ * Appends the landing page of 'c' (borrowed) in language 'lang' to 'out'.
+ * 'base_url' (no trailing slash) makes the absolute links that link previews
+ * and the share button need.
+ */
+void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
+                  const char *base_url, struct sc_buf *out);
+
+/* The polite page shown for a disabled member's card. */
+void sc_page_card_disabled(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
+                           struct sc_buf *out);
+
+/* An error page: 'status' (404, …) and a sentence saying what went wrong. */
+void sc_page_error(const struct sc_pages *p, unsigned status, const char *message,
+                   enum sc_lang lang, struct sc_buf *out);
+
+/* The short product page at "/". */
+void sc_page_home(const struct sc_pages *p, enum sc_lang lang, struct sc_buf *out);
+
+/* A UI string by key in 'lang' (keys in card/i18n.c); the key itself if unknown. */
+const char *sc_i18n(enum sc_lang lang, const char *key);
+
+#endif

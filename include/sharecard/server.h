@@ -1,0 +1,49 @@
+/*
+ * server.h — configuration and the HTTP service.  Only server/ includes
+ * <microhttpd.h>; everything else sees this header.
+ */
+#ifndef SHARECARD_SERVER_H
+#define SHARECARD_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sharecard/err.h"
+
+struct sc_store;
+
+struct sc_config {
+    char db[1024];         /* store URL or SQLite path */
+    char listen_host[256]; /* "127.0.0.1" */
+    unsigned port;         /* 8080; 0 picks a free port */
+    char base_url[512];    /* public origin, no trailing slash; "" = http://host:port */
+    unsigned threads;      /* MHD thread-pool size; 0 = number of cores */
+    unsigned max_conn;     /* connection limit across the pool */
+    unsigned per_ip_conn;  /* connections per client IP (0 = no limit) */
+    unsigned timeout_s;    /* idle connection timeout */
+    size_t conn_memory;    /* per-connection memory pool for headers */
+    unsigned backlog;      /* listen backlog */
+    size_t max_body;       /* largest request body accepted */
+    bool access_log;       /* one line per request on stderr */
+};
+
+/* Defaults, then SHARECARD_* environment variables, over 'c'. */
+void sc_config_defaults(struct sc_config *c);
+/*
+ * Parses "HOST:PORT", "[v6]:PORT" or ":PORT" into 'c'.  Returns SC_EINVAL with
+ * '*why' set when it is not one.
+ */
+enum sc_err sc_config_listen(struct sc_config *c, const char *hostport, const char **why);
+
+/*
+ * Runs the service on 'store' (borrowed) until SIGINT or SIGTERM: prints
+ * "listening on http://HOST:PORT" on stdout once it accepts, and on a signal
+ * stops accepting, lets requests in flight finish, and returns.  Returns
+ * non-zero after printing the reason when it cannot start.
+ */
+int sc_server_run(const struct sc_config *cfg, struct sc_store *store);
+
+/* The command line: argv as main() got it.  Returns the exit status. */
+int sc_cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what sharecard needs from Debian 12's packages, only when missing.
+#   scripts/deps.sh build   — compiler, CMake and the libraries
+#   scripts/deps.sh test    — the above plus what the tests use
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config
+    libmicrohttpd-dev libsqlite3-dev libqrencode-dev libpng-dev
+    libsodium-dev libjansson-dev libpq-dev)
+test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+    want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,88 @@
+/*
+ * http_int.h — private to server/: the request context, the server state
+ * and the reply helpers every route uses.
+ */
+#ifndef SHARECARD_HTTP_INT_H
+#define SHARECARD_HTTP_INT_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sharecard/buf.h"
+#include "sharecard/card.h"
+#include "sharecard/server.h"
+
+struct sc_pages;
+struct sc_store;
+
+enum method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_PATCH, M_OPTIONS, M_OTHER };
+
+struct qr_cache;
+
+/* Built before the daemon starts; read-only afterwards (but for the caches' own locks). */
+struct server {
+    const struct sc_config *cfg;
+    struct sc_store *store;
+    struct sc_pages *pages;
+    char base_url[512]; /* no trailing slash */
+    struct MHD_Daemon *daemon;
+    struct qr_cache *qr;
+    struct MHD_Response **statics; /* one prebuilt response per static asset */
+    char (*static_etags)[24];
+    size_t nstatics;
+    atomic_int inflight; /* requests begun and not yet completed */
+};
+
+/* One per request; freed when MHD says the request is complete. */
+struct req {
+    struct server *srv;
+    struct MHD_Connection *conn;
+    const char *url; /* path, borrowed from MHD */
+    const char *method_str;
+    enum method method;
+    struct timespec t0;
+    struct sc_buf body; /* the request body, up to cfg->max_body */
+    bool body_too_big;
+    uint64_t received; /* body bytes seen, kept or not */
+    bool answered;
+    unsigned status; /* for the access log */
+    uint64_t bytes;
+};
+
+/* A route's handler: answers 'r' (every path must queue a response). */
+struct route_params {
+    const char *p[4]; /* path parameters, NUL-terminated copies in 'store' */
+    char store[256];
+};
+
+/* Replies.  Each queues exactly one response and returns MHD_YES/NO. */
+enum MHD_Result reply_bytes(struct req *r, unsigned status, const char *ctype, struct sc_buf *body);
+enum MHD_Result reply_static(struct req *r, unsigned status, const char *ctype, const char *text);
+enum MHD_Result reply_error(struct req *r, unsigned status, const char *message);
+enum MHD_Result reply_redirect(struct req *r, unsigned status, const char *location);
+enum MHD_Result reply_err(struct req *r, enum sc_err e, const char *message);
+enum MHD_Result reply_response(struct req *r, unsigned status, struct MHD_Response *resp);
+
+/* Adds the headers every response carries (CSP, nosniff, …). */
+void add_security_headers(struct server *s, struct MHD_Response *resp);
+
+/* The header 'name' of the request, or NULL. */
+const char *req_header(struct req *r, const char *name);
+/* The query argument 'name', or NULL. */
+const char *req_arg(struct req *r, const char *name);
+/* Language of the visitor from Accept-Language, falling back to 'dflt'. */
+enum sc_lang req_lang(struct req *r, enum sc_lang dflt);
+
+/* Maps an sc_err to an HTTP status: the one place that does. */
+unsigned http_status_of(enum sc_err e);
+
+/* Routes (routes.c). */
+enum MHD_Result route_request(struct req *r);
+enum sc_err routes_init(struct server *s);
+void routes_cleanup(struct server *s);
+
+#endif

@@ -1,0 +1,521 @@
+/*
+ * routes.c — the router and the handlers of the public pages: home, health,
+ * static files, a card's landing page, its QR (PNG/SVG), vCard and avatar,
+ * and tracked links.
+ *
+ * Paths are few and fixed, so the router matches them by hand: one pass over
+ * the path, no allocation.  A path that exists with another method gets 405
+ * and an Allow header; anything else gets the 404 page.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "http_int.h"
+#include "sharecard/assets.h"
+#include "sharecard/escape.h"
+#include "sharecard/log.h"
+#include "sharecard/page.h"
+#include "sharecard/store.h"
+
+static bool etag_matches(struct req *r, const char *etag);
+static enum MHD_Result reply_not_modified(struct req *r, const char *etag, const char *cc);
+
+/* ---- the QR cache ------------------------------------------------------- */
+
+/*
+ * Rendered QR responses, keyed by (kind, size, link code).  Direct-mapped:
+ * a new code evicts whatever shared its slot.  MHD responses are reference
+ * counted, so a cached one is queued on many connections at once.
+ */
+#define QR_SLOTS 1024
+
+struct qr_slot {
+    char key[48];
+    struct MHD_Response *resp;
+    char etag[24];
+};
+
+struct qr_cache {
+    pthread_mutex_t lock;
+    struct qr_slot slots[QR_SLOTS];
+};
+
+static size_t slot_of(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)(h % QR_SLOTS);
+}
+
+/*
+ * Answers 'r' from the cache when 'key' is there: 304 when the client has it,
+ * else the cached response, queued under the lock so that an eviction cannot
+ * free it first (MHD takes its own reference when queueing).  Returns false
+ * on a miss, with nothing queued.
+ */
+static bool qr_serve(struct qr_cache *c, const char *key, struct req *r, enum MHD_Result *ret)
+{
+    bool hit = false;
+    char etag[24];
+    struct qr_slot *s = &c->slots[slot_of(key)];
+    pthread_mutex_lock(&c->lock);
+    if (s->resp && strcmp(s->key, key) == 0) {
+        hit = true;
+        memcpy(etag, s->etag, sizeof(etag));
+        if (!etag_matches(r, etag))
+            *ret = reply_response(r, 200, s->resp);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (hit && !r->answered)
+        *ret = reply_not_modified(r, etag, "public, max-age=86400");
+    return hit;
+}
+
+static void qr_put(struct qr_cache *c, const char *key, struct MHD_Response *resp, const char *etag)
+{
+    struct qr_slot *s = &c->slots[slot_of(key)];
+    pthread_mutex_lock(&c->lock);
+    if (s->resp) {
+        /*
+         * An evicted response may still be queued on a connection: MHD holds
+         * its own reference for that, so dropping ours here is safe.
+         */
+        MHD_destroy_response(s->resp);
+    }
+    snprintf(s->key, sizeof(s->key), "%s", key);
+    snprintf(s->etag, sizeof(s->etag), "%s", etag);
+    s->resp = resp; /* the caller's reference is now the cache's */
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static bool etag_matches(struct req *r, const char *etag)
+{
+    const char *inm = req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    return inm && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0);
+}
+
+static enum MHD_Result reply_not_modified(struct req *r, const char *etag, const char *cc)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+    enum MHD_Result ret = reply_response(r, 304, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result reply_405(struct req *r, const char *allow)
+{
+    char stack[4096];
+    struct sc_buf b;
+    sc_buf_init_on(&b, stack, sizeof(stack), 0);
+    char msg[128];
+    snprintf(msg, sizeof(msg), "This address answers %s only.", allow);
+    sc_page_error(r->srv->pages, 405, msg, req_lang(r, SC_LANG_EN), &b);
+    size_t len;
+    char *data = sc_buf_steal(&b, &len);
+    if (!data)
+        return reply_static(r, 503, "text/plain", "Service unavailable.\n");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    add_security_headers(r->srv, resp);
+    r->bytes = len;
+    enum MHD_Result ret = reply_response(r, 405, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static bool is_get(struct req *r)
+{
+    return r->method == M_GET || r->method == M_HEAD;
+}
+
+/* Hex of a 64-bit keyed-less BLAKE2b of 'parts', quoted, as an ETag. */
+static void make_etag(char out[24], const void *data, size_t len)
+{
+    unsigned char h[8];
+    crypto_generichash(h, sizeof(h), data, len, NULL, 0);
+    char hex[17];
+    sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+    snprintf(out, 24, "\"%s\"", hex);
+}
+
+/* Loads the card at 'slug' or answers 404/503; true when 'c' was filled. */
+static bool load_card(struct req *r, const char *slug, struct sc_card *c, enum MHD_Result *ret)
+{
+    memset(c, 0, sizeof(*c));
+    if (strlen(slug) > SC_SLUG_MAX) {
+        *ret = reply_error(r, 404, "There is no card at this address.");
+        return false;
+    }
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, slug, c);
+    if (e == SC_ENOTFOUND) {
+        *ret = reply_error(r, 404, "There is no card at this address.");
+        return false;
+    }
+    if (e != SC_OK) {
+        *ret = reply_err(r, e, NULL);
+        return false;
+    }
+    return true;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static enum MHD_Result h_home(struct req *r)
+{
+    char stack[8192];
+    struct sc_buf b;
+    sc_buf_init_on(&b, stack, sizeof(stack), 0);
+    sc_page_home(r->srv->pages, req_lang(r, SC_LANG_EN), &b);
+    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
+
+static enum MHD_Result h_healthz(struct req *r)
+{
+    if (sc_store_ping(r->srv->store) != SC_OK)
+        return reply_static(r, 503, "text/plain; charset=utf-8", "store unavailable\n");
+    return reply_static(r, 200, "text/plain; charset=utf-8", "ok\n");
+}
+
+static const char *mime_of(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return "application/octet-stream";
+    if (strcmp(dot, ".css") == 0)
+        return "text/css; charset=utf-8";
+    if (strcmp(dot, ".js") == 0)
+        return "text/javascript; charset=utf-8";
+    if (strcmp(dot, ".svg") == 0)
+        return "image/svg+xml";
+    if (strcmp(dot, ".png") == 0)
+        return "image/png";
+    if (strcmp(dot, ".ico") == 0)
+        return "image/x-icon";
+    if (strcmp(dot, ".html") == 0)
+        return "text/html; charset=utf-8";
+    return "application/octet-stream";
+}
+
+static enum MHD_Result h_static(struct req *r, const char *name)
+{
+    struct server *s = r->srv;
+    const struct sc_asset *all = sc_asset_all();
+    for (size_t i = 0; i < s->nstatics; i++) {
+        if (!s->statics[i] || strcmp(all[i].name + 7, name) != 0)
+            continue;
+        if (etag_matches(r, s->static_etags[i]))
+            return reply_not_modified(r, s->static_etags[i], "public, max-age=3600");
+        r->bytes = all[i].len;
+        return reply_response(r, 200, s->statics[i]);
+    }
+    return reply_error(r, 404, "There is no such file.");
+}
+
+static enum MHD_Result h_card(struct req *r, const char *slug)
+{
+    struct sc_card c;
+    enum MHD_Result ret;
+    if (!load_card(r, slug, &c, &ret))
+        return ret;
+    char stack[16384];
+    struct sc_buf b;
+    sc_buf_init_on(&b, stack, sizeof(stack), 0);
+    enum sc_lang lang = req_lang(r, c.lang);
+    unsigned status = 200;
+    if (c.disabled) {
+        sc_page_card_disabled(r->srv->pages, &c, lang, &b);
+        status = 410;
+    } else {
+        sc_page_card(r->srv->pages, &c, lang, r->srv->base_url, &b);
+    }
+    sc_card_cleanup(&c);
+    return reply_bytes(r, status, "text/html; charset=utf-8", &b);
+}
+
+static enum MHD_Result h_qr(struct req *r, const char *slug, bool svg)
+{
+    unsigned size = SC_QR_SIZE_DEFAULT;
+    const char *sz = req_arg(r, "size");
+    if (sz && !svg) {
+        char *end;
+        unsigned long v = strtoul(sz, &end, 10);
+        if (!*sz || *end || v < SC_QR_SIZE_MIN || v > SC_QR_SIZE_MAX) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "size must be a whole number of pixels from %d to %d.",
+                     SC_QR_SIZE_MIN, SC_QR_SIZE_MAX);
+            return reply_error(r, 400, msg);
+        }
+        size = (unsigned)v;
+    }
+    struct sc_card c;
+    enum MHD_Result ret;
+    if (!load_card(r, slug, &c, &ret))
+        return ret;
+    char key[48], etag[24];
+    snprintf(key, sizeof(key), "%s:%u:%s", svg ? "svg" : "png", svg ? 0 : size, c.qr_code);
+    const char *cc = "public, max-age=86400";
+    if (qr_serve(r->srv->qr, key, r, &ret)) {
+        sc_card_cleanup(&c);
+        return ret;
+    }
+
+    char url[600];
+    snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, c.qr_code);
+    char tag_src[700];
+    int n = snprintf(tag_src, sizeof(tag_src), "%s|%s", key, url);
+    make_etag(etag, tag_src, (size_t)n);
+    sc_card_cleanup(&c);
+    if (etag_matches(r, etag))
+        return reply_not_modified(r, etag, cc);
+
+    struct sc_buf b;
+    sc_buf_init(&b, 8 << 20);
+    enum sc_err e = svg ? sc_qr_svg(&b, url) : sc_qr_png(&b, url, size);
+    if (e != SC_OK) {
+        sc_buf_cleanup(&b);
+        return reply_err(r, e, "The QR code could not be made.");
+    }
+    size_t len;
+    char *data = sc_buf_steal(&b, &len);
+    if (!data)
+        return reply_err(r, SC_ENOMEM, NULL);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            svg ? "image/svg+xml" : "image/png");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+    add_security_headers(r->srv, resp);
+    r->bytes = len;
+    ret = reply_response(r, 200, resp);
+    qr_put(r->srv->qr, key, resp, etag);
+    return ret;
+}
+
+static enum MHD_Result h_vcard(struct req *r, const char *slug)
+{
+    struct sc_card c;
+    enum MHD_Result ret;
+    if (!load_card(r, slug, &c, &ret))
+        return ret;
+    if (c.disabled) {
+        sc_card_cleanup(&c);
+        return reply_error(r, 410, "This card is no longer active.");
+    }
+    char url[600];
+    snprintf(url, sizeof(url), "%s/c/%s", r->srv->base_url, c.slug);
+    struct sc_buf b;
+    sc_buf_init(&b, 4 << 20);
+    enum sc_err e = sc_vcard_write(&b, &c, url);
+    char fname[64];
+    sc_vcard_filename(&c, fname, sizeof(fname));
+    /* A readable UTF-8 name for browsers that know RFC 6266, the slug for the rest. */
+    char disp[1024];
+    struct sc_buf d;
+    sc_buf_init_on(&d, disp, sizeof(disp), sizeof(disp) - 1);
+    sc_buf_printf(&d, "attachment; filename=\"%s\"", fname);
+    if (c.name && c.name[0]) {
+        sc_buf_puts(&d, "; filename*=UTF-8''");
+        sc_esc_url_component(&d, c.name, strlen(c.name));
+        sc_buf_puts(&d, ".vcf");
+    }
+    sc_card_cleanup(&c);
+    if (e != SC_OK) {
+        sc_buf_cleanup(&b);
+        sc_buf_cleanup(&d);
+        return reply_err(r, e, "The contact file could not be made.");
+    }
+    size_t len;
+    char *data = sc_buf_steal(&b, &len);
+    struct MHD_Response *resp =
+        data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!resp) {
+        free(data);
+        sc_buf_cleanup(&d);
+        return reply_err(r, SC_ENOMEM, NULL);
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/vcard; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+                            sc_buf_error(&d) ? "attachment; filename=\"contact.vcf\"" : d.data);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+    add_security_headers(r->srv, resp);
+    sc_buf_cleanup(&d);
+    r->bytes = len;
+    ret = reply_response(r, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result h_avatar(struct req *r, const char *slug)
+{
+    struct sc_card c;
+    enum MHD_Result ret;
+    if (!load_card(r, slug, &c, &ret))
+        return ret;
+    if (!c.avatar || c.avatar_len == 0) {
+        sc_card_cleanup(&c);
+        return reply_error(r, 404, "This card has no photo.");
+    }
+    char etag[24];
+    make_etag(etag, c.avatar, c.avatar_len);
+    const char *cc = "public, max-age=86400";
+    if (etag_matches(r, etag)) {
+        sc_card_cleanup(&c);
+        return reply_not_modified(r, etag, cc);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(c.avatar_len, c.avatar, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        sc_card_cleanup(&c);
+        return MHD_NO;
+    }
+    c.avatar = NULL; /* now the response's */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, c.avatar_mime);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+    add_security_headers(r->srv, resp);
+    r->bytes = c.avatar_len;
+    sc_card_cleanup(&c);
+    ret = reply_response(r, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result h_link(struct req *r, const char *code)
+{
+    struct sc_link l;
+    if (strlen(code) > SC_CODE_LEN + 8)
+        return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
+    enum sc_err e = sc_store_link_by_code(r->srv->store, code, &l);
+    if (e == SC_ENOTFOUND)
+        return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
+    if (e != SC_OK)
+        return reply_err(r, e, NULL);
+    char loc[SC_SLUG_MAX + 8];
+    snprintf(loc, sizeof(loc), "/c/%s", l.card_slug);
+    return reply_redirect(r, 302, loc);
+}
+
+/* ---- the router ------------------------------------------------------------ */
+
+/*
+ * Copies the path segment at 'p' (up to '/' or the end) into 'out' and
+ * returns the rest of the path, or NULL when the segment is empty or too long.
+ */
+static const char *segment(const char *p, char *out, size_t outlen)
+{
+    size_t n = strcspn(p, "/");
+    if (n == 0 || n >= outlen)
+        return NULL;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return p + n;
+}
+
+enum MHD_Result route_request(struct req *r)
+{
+    const char *u = r->url;
+    char seg[128];
+
+    if (strcmp(u, "/") == 0)
+        return is_get(r) ? h_home(r) : reply_405(r, "GET, HEAD");
+    if (strcmp(u, "/healthz") == 0)
+        return is_get(r) ? h_healthz(r) : reply_405(r, "GET, HEAD");
+    if (strncmp(u, "/static/", 8) == 0) {
+        if (!is_get(r))
+            return reply_405(r, "GET, HEAD");
+        return h_static(r, u + 8);
+    }
+    if (strncmp(u, "/c/", 3) == 0) {
+        const char *rest = segment(u + 3, seg, sizeof(seg));
+        if (!rest)
+            return reply_error(r, 404, "There is no card at this address.");
+        const char *sub = rest[0] == '/' ? rest + 1 : NULL;
+        if (!rest[0] || (sub && !sub[0]))
+            return is_get(r) ? h_card(r, seg) : reply_405(r, "GET, HEAD");
+        if (strcmp(sub, "qr.png") == 0 || strcmp(sub, "qr.svg") == 0)
+            return is_get(r) ? h_qr(r, seg, sub[3] == 's') : reply_405(r, "GET, HEAD");
+        if (strcmp(sub, "vcard.vcf") == 0)
+            return is_get(r) ? h_vcard(r, seg) : reply_405(r, "GET, HEAD");
+        if (strcmp(sub, "avatar") == 0)
+            return is_get(r) ? h_avatar(r, seg) : reply_405(r, "GET, HEAD");
+        return reply_error(r, 404, "There is no such page for this card.");
+    }
+    if (strncmp(u, "/l/", 3) == 0) {
+        const char *rest = segment(u + 3, seg, sizeof(seg));
+        if (!rest || rest[0])
+            return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
+        return is_get(r) ? h_link(r, seg) : reply_405(r, "GET, HEAD");
+    }
+    return reply_error(r, 404, "There is nothing at this address.");
+}
+
+enum sc_err routes_init(struct server *s)
+{
+    s->qr = calloc(1, sizeof(*s->qr));
+    if (!s->qr)
+        return SC_ENOMEM;
+    pthread_mutex_init(&s->qr->lock, NULL);
+
+    const struct sc_asset *all = sc_asset_all();
+    size_t n = 0;
+    while (all[n].name)
+        n++;
+    s->statics = calloc(n ? n : 1, sizeof(*s->statics));
+    s->static_etags = calloc(n ? n : 1, sizeof(*s->static_etags));
+    if (!s->statics || !s->static_etags)
+        return SC_ENOMEM;
+    s->nstatics = n;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(all[i].name, "static/", 7) != 0)
+            continue;
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            all[i].len, (void *)(uintptr_t)all[i].data, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return SC_ENOMEM;
+        make_etag(s->static_etags[i], all[i].data, all[i].len);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime_of(all[i].name));
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, s->static_etags[i]);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600");
+        add_security_headers(s, resp);
+        s->statics[i] = resp;
+    }
+    return SC_OK;
+}
+
+void routes_cleanup(struct server *s)
+{
+    if (s->qr) {
+        for (size_t i = 0; i < QR_SLOTS; i++)
+            if (s->qr->slots[i].resp)
+                MHD_destroy_response(s->qr->slots[i].resp);
+        pthread_mutex_destroy(&s->qr->lock);
+        free(s->qr);
+        s->qr = NULL;
+    }
+    for (size_t i = 0; i < s->nstatics; i++)
+        if (s->statics[i])
+            MHD_destroy_response(s->statics[i]);
+    free(s->statics);
+    free(s->static_etags);
+    s->statics = NULL;
+    s->static_etags = NULL;
+}

@@ -1,0 +1,65 @@
+/*
+ * sqlite_schema.c — the SQLite schema as numbered migrations.  Entry i takes
+ * a store from version i to i + 1 (PRAGMA user_version); each runs in its own
+ * transaction at open.  Never edit a released entry: add a new one.
+ */
+#include "store_int.h"
+
+const char *const sc_sqlite_migrations[] = {
+    /* 0 → 1: members, cards, links, customers, tokens, secrets. */
+    "CREATE TABLE members ("
+    "  id INTEGER PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  team TEXT NOT NULL DEFAULT '',"
+    "  role INTEGER NOT NULL DEFAULT 0,"
+    "  password_hash TEXT,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE cards ("
+    "  id INTEGER PRIMARY KEY,"
+    "  member_id INTEGER NOT NULL UNIQUE REFERENCES members(id),"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL, title TEXT, company TEXT, phone TEXT, phone_work TEXT,"
+    "  email TEXT, wechat TEXT, website TEXT, address TEXT, bio TEXT,"
+    "  theme TEXT NOT NULL DEFAULT '',"
+    "  lang INTEGER NOT NULL DEFAULT 0,"
+    "  avatar BLOB, avatar_mime TEXT,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE customers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  card_id INTEGER NOT NULL REFERENCES cards(id),"
+    "  name TEXT NOT NULL,"
+    "  email TEXT, phone TEXT,"
+    "  referrer_link_id INTEGER,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX customers_email ON customers(email) WHERE email IS NOT NULL;"
+    "CREATE UNIQUE INDEX customers_phone ON customers(phone) WHERE phone IS NOT NULL;"
+    "CREATE TABLE links ("
+    "  id INTEGER PRIMARY KEY,"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  card_id INTEGER NOT NULL REFERENCES cards(id),"
+    "  channel INTEGER NOT NULL,"
+    "  owner_member_id INTEGER REFERENCES members(id),"
+    "  owner_customer_id INTEGER REFERENCES customers(id),"
+    "  parent_link_id INTEGER REFERENCES links(id),"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX links_card ON links(card_id, channel);"
+    "CREATE INDEX links_parent ON links(parent_link_id);"
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  label TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER"
+    ");"
+    "CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+
+const int sc_sqlite_nmigrations =
+    (int)(sizeof(sc_sqlite_migrations) / sizeof(sc_sqlite_migrations[0]));

@@ -1,0 +1,138 @@
+/*
+ * store.c — the public storage functions: pick a backend by URL, then call
+ * through its function table.  Also the names of roles and channels.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store_int.h"
+
+static const char *const roles[] = {"sales", "manager", "admin"};
+static const char *const channels[] = {"qr",       "wechat",   "sms",  "email",
+                                       "whatsapp", "linkedin", "copy", "other"};
+
+const char *sc_role_name(enum sc_role r)
+{
+    return (unsigned)r < 3 ? roles[r] : "sales";
+}
+
+bool sc_role_parse(const char *s, enum sc_role *out)
+{
+    for (unsigned i = 0; i < 3; i++)
+        if (s && strcmp(s, roles[i]) == 0) {
+            *out = (enum sc_role)i;
+            return true;
+        }
+    return false;
+}
+
+const char *sc_channel_name(enum sc_channel c)
+{
+    return (unsigned)c < 8 ? channels[c] : "other";
+}
+
+bool sc_channel_parse(const char *s, enum sc_channel *out)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if (s && strcmp(s, channels[i]) == 0) {
+            *out = (enum sc_channel)i;
+            return true;
+        }
+    return false;
+}
+
+enum sc_err sc_store_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen)
+{
+    *out = NULL;
+    if (errlen)
+        errmsg[0] = '\0';
+    if (!url || !url[0]) {
+        snprintf(errmsg, errlen, "no store given");
+        return SC_EINVAL;
+    }
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        snprintf(errmsg, errlen, "PostgreSQL support is not built yet; use a SQLite file");
+        return SC_EINVAL;
+    }
+    return sc_sqlite_open(url, out, errmsg, errlen);
+}
+
+void sc_store_close(struct sc_store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+int sc_store_schema_version(struct sc_store *s)
+{
+    return s->ops->schema_version(s);
+}
+
+int sc_store_schema_latest(void)
+{
+    return sc_sqlite_nmigrations;
+}
+
+enum sc_err sc_store_ping(struct sc_store *s)
+{
+    return s->ops->ping(s);
+}
+
+enum sc_err sc_store_member_add(struct sc_store *s, const struct sc_member *m,
+                                const char *password_hash, const struct sc_card *profile,
+                                struct sc_member *out)
+{
+    return s->ops->member_add(s, m, password_hash, profile, out);
+}
+
+enum sc_err sc_store_member_list(struct sc_store *s,
+                                 int (*fn)(const struct sc_member *m, void *ctx), void *ctx)
+{
+    return s->ops->member_list(s, fn, ctx);
+}
+
+enum sc_err sc_store_member_by_email(struct sc_store *s, const char *email, struct sc_member *out)
+{
+    return s->ops->member_by_email(s, email, out);
+}
+
+enum sc_err sc_store_member_by_id(struct sc_store *s, int64_t id, struct sc_member *out)
+{
+    return s->ops->member_by_id(s, id, out);
+}
+
+enum sc_err sc_store_member_count(struct sc_store *s, int64_t *out)
+{
+    return s->ops->member_count(s, out);
+}
+
+enum sc_err sc_store_card_by_slug(struct sc_store *s, const char *slug, struct sc_card *out)
+{
+    return s->ops->card_by_slug(s, slug, out);
+}
+
+enum sc_err sc_store_card_update(struct sc_store *s, const struct sc_card *c)
+{
+    return s->ops->card_update(s, c);
+}
+
+enum sc_err sc_store_link_by_code(struct sc_store *s, const char *code, struct sc_link *out)
+{
+    return s->ops->link_by_code(s, code, out);
+}
+
+enum sc_err sc_store_token_add(struct sc_store *s, int64_t member_id, const char *token_hash,
+                               const char *label)
+{
+    return s->ops->token_add(s, member_id, token_hash, label);
+}
+
+enum sc_err sc_store_token_member(struct sc_store *s, const char *token_hash, struct sc_member *out)
+{
+    return s->ops->token_member(s, token_hash, out);
+}
+
+enum sc_err sc_store_secret(struct sc_store *s, const char *name, char out[65])
+{
+    return s->ops->secret(s, name, out);
+}

@@ -1,0 +1,44 @@
+/*
+ * store_int.h — private to store/: the function table every backend fills,
+ * and the base struct it embeds first.  store.c's public functions only
+ * call through the table, so callers never know which backend they have.
+ */
+#ifndef SHARECARD_STORE_INT_H
+#define SHARECARD_STORE_INT_H
+
+#include "sharecard/store.h"
+
+struct sc_store_ops {
+    const char *name; /* "sqlite", "postgres" */
+    void (*close)(struct sc_store *s);
+    int (*schema_version)(struct sc_store *s);
+    enum sc_err (*ping)(struct sc_store *s);
+    enum sc_err (*member_add)(struct sc_store *s, const struct sc_member *m,
+                              const char *password_hash, const struct sc_card *profile,
+                              struct sc_member *out);
+    enum sc_err (*member_list)(struct sc_store *s, int (*fn)(const struct sc_member *m, void *ctx),
+                               void *ctx);
+    enum sc_err (*member_by_email)(struct sc_store *s, const char *email, struct sc_member *out);
+    enum sc_err (*member_by_id)(struct sc_store *s, int64_t id, struct sc_member *out);
+    enum sc_err (*member_count)(struct sc_store *s, int64_t *out);
+    enum sc_err (*card_by_slug)(struct sc_store *s, const char *slug, struct sc_card *out);
+    enum sc_err (*card_update)(struct sc_store *s, const struct sc_card *c);
+    enum sc_err (*link_by_code)(struct sc_store *s, const char *code, struct sc_link *out);
+    enum sc_err (*token_add)(struct sc_store *s, int64_t member_id, const char *token_hash,
+                             const char *label);
+    enum sc_err (*token_member)(struct sc_store *s, const char *token_hash, struct sc_member *out);
+    enum sc_err (*secret)(struct sc_store *s, const char *name, char out[65]);
+};
+
+struct sc_store {
+    const struct sc_store_ops *ops;
+};
+
+/* The SQLite backend (sqlite.c). */
+enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen);
+
+/* SQLite schema migrations (sqlite_schema.c): SQL scripts, index i takes version i to i+1. */
+extern const char *const sc_sqlite_migrations[];
+extern const int sc_sqlite_nmigrations;
+
+#endif

@@ -1,0 +1,86 @@
+/* sharecard landing page: copy, share and beacons.  Tiny, no dependencies. */
+(function () {
+    "use strict";
+    var body = document.body;
+    var toast = document.getElementById("toast");
+
+    function say(text) {
+        if (!toast) return;
+        toast.textContent = text;
+        toast.className = "toast on";
+        setTimeout(function () { toast.className = "toast"; }, 1800);
+    }
+
+    function copy(text) {
+        if (navigator.clipboard && window.isSecureContext) {
+            return navigator.clipboard.writeText(text);
+        }
+        var ta = document.createElement("textarea");
+        ta.value = text;
+        ta.setAttribute("readonly", "");
+        ta.style.position = "fixed";
+        ta.style.opacity = "0";
+        document.body.appendChild(ta);
+        ta.select();
+        try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
+        document.body.removeChild(ta);
+        return Promise.resolve();
+    }
+
+    function beacon(fields) {
+        var slug = body.getAttribute("data-slug");
+        if (!slug || !navigator.sendBeacon) return;
+        var f = new FormData();
+        f.append("card", slug);
+        var link = body.getAttribute("data-link");
+        if (link) f.append("link", link);
+        for (var k in fields) f.append(k, fields[k]);
+        navigator.sendBeacon("/e", f);
+    }
+
+    document.addEventListener("click", function (ev) {
+        var el = ev.target.closest ? ev.target.closest("[data-action]") : null;
+        if (!el) return;
+        var action = el.getAttribute("data-action");
+        if (action === "save") {
+            beacon({ type: "save" });
+            return;
+        }
+        var text = el.getAttribute("data-copy");
+        if (text) copy(text).then(function () { say(body.getAttribute("data-copied") + " " + text); });
+        beacon({ type: "click", action: action });
+    });
+
+    /* Mint a tracked child link, then share it (Web Share API) or copy it. */
+    var share = document.getElementById("share");
+    if (share) share.addEventListener("click", function () {
+        var slug = body.getAttribute("data-slug");
+        var fallback = body.getAttribute("data-share-url");
+        var title = document.title;
+        var channel = navigator.share ? "other" : "copy";
+        fetch("/c/" + encodeURIComponent(slug) + "/share", {
+            method: "POST",
+            headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
+            body: "channel=" + channel + (body.getAttribute("data-link") ? "&from=" + encodeURIComponent(body.getAttribute("data-link")) : ""),
+            credentials: "same-origin"
+        }).then(function (r) { return r.ok ? r.json() : { url: fallback }; })
+          .catch(function () { return { url: fallback }; })
+          .then(function (j) {
+              var url = j.url || fallback;
+              if (navigator.share) {
+                  navigator.share({ title: title, url: url }).catch(function () { /* dismissed */ });
+              } else {
+                  copy(url).then(function () { say(body.getAttribute("data-copied") + " " + url); });
+              }
+          });
+    });
+
+    /* Dwell: seconds on the page, sent once when it is hidden. */
+    var shown = Date.now(), sent = false;
+    document.addEventListener("visibilitychange", function () {
+        if (document.visibilityState === "hidden" && !sent) {
+            sent = true;
+            beacon({ type: "dwell", seconds: String(Math.min(3600, Math.round((Date.now() - shown) / 1000))) });
+        }
+    });
+})();

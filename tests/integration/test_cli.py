@@ -1,0 +1,180 @@
+"""The command line as users script it (DESIGN.md §10): outputs, exit codes
+and error sentences, store creation and schema versions, clean shutdown."""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import sharecard  # noqa: E402
+
+
+class Cli(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sharecard-cli-")
+        self.db = os.path.join(self.tmp, "s.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_version_and_help(self):
+        p = sharecard("--version")
+        self.assertRegex(p.stdout, r"^sharecard \d+\.\d+\.\d+\n$")
+        self.assertIn("usage: sharecard", sharecard("--help").stdout)
+        for cmd in (["init"], ["member", "add"], ["member", "list"], ["token", "create"],
+                    ["serve"], ["qr"]):
+            p = sharecard(*cmd, "--help")
+            self.assertIn("usage: sharecard " + " ".join(cmd), p.stdout, cmd)
+
+    def test_unknown_command_is_an_error(self):
+        p = sharecard("frobnicate", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("unknown command 'frobnicate'", p.stderr)
+
+    def test_init_creates_store_and_admin(self):
+        p = sharecard("init", "--admin-email", "Boss@Example.com", db=self.db,
+                      env={"SHARECARD_ADMIN_PASSWORD": "correct horse battery"})
+        self.assertEqual(p.stdout, "")
+        listed = json.loads(sharecard("member", "list", "--json", db=self.db).stdout)
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(listed[0]["email"], "boss@example.com")
+        self.assertEqual(listed[0]["role"], "admin")
+        with sqlite3.connect(self.db) as c:
+            h = c.execute("SELECT password_hash FROM members").fetchone()[0]
+        self.assertTrue(h.startswith("$argon2id$"), h)
+        # A second init refuses, and changes nothing.
+        p = sharecard("init", "--admin-email", "other@example.com", db=self.db, check=False,
+                      env={"SHARECARD_ADMIN_PASSWORD": "correct horse battery"})
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("already has an admin", p.stderr)
+        self.assertEqual(len(json.loads(sharecard("member", "list", "--json",
+                                                  db=self.db).stdout)), 1)
+
+    def test_init_without_password_fails_clearly(self):
+        p = sharecard("init", "--admin-email", "a@example.com", db=self.db, check=False,
+                      env={"SHARECARD_ADMIN_PASSWORD": ""}, input="")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("SHARECARD_ADMIN_PASSWORD", p.stderr)
+        p = sharecard("init", "--admin-email", "a@example.com", db=self.db, check=False,
+                      env={"SHARECARD_ADMIN_PASSWORD": "short"})
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("8 to 256 characters", p.stderr)
+
+    def test_member_add_prints_slug_and_json(self):
+        p = sharecard("member", "add", "--name", "Li Na", "--email", "li@example.com", db=self.db)
+        slug = p.stdout.strip()
+        self.assertRegex(slug, r"^[a-z0-9]{8}$")
+        j = json.loads(sharecard("member", "add", "--name", "王芳", "--email", "w@example.com",
+                                 "--json", "--slug", "wang-fang", "--role", "manager",
+                                 "--team", "North", db=self.db,
+                                 env={"SHARECARD_BASE_URL": "https://cards.example.com"}).stdout)
+        self.assertEqual(set(j), {"id", "slug", "qr_url"})
+        self.assertEqual(j["slug"], "wang-fang")
+        self.assertRegex(j["qr_url"], r"^https://cards\.example\.com/l/[a-z0-9]{8}$")
+        rows = {r["email"]: r for r in json.loads(sharecard("member", "list", "--json",
+                                                            db=self.db).stdout)}
+        self.assertEqual(rows["w@example.com"]["role"], "manager")
+        self.assertEqual(rows["w@example.com"]["team"], "North")
+        self.assertEqual(rows["w@example.com"]["name"], "王芳")
+        self.assertEqual(rows["li@example.com"]["slug"], slug)
+        text = sharecard("member", "list", db=self.db).stdout
+        self.assertIn("wang-fang", text)
+        self.assertIn("王芳", text)
+
+    def test_member_add_errors_change_nothing(self):
+        sharecard("member", "add", "--name", "A", "--email", "a@example.com", "--slug", "alpha",
+                  db=self.db)
+        cases = [
+            (["--name", "B", "--email", "A@example.com"], "already exists"),
+            (["--name", "B", "--email", "b@example.com", "--slug", "alpha"], "already exists"),
+            (["--name", "B", "--email", "b@example.com", "--slug", "Bad Slug!"], "slug"),
+            (["--name", "B", "--email", "b@example.com", "--slug", "admin"], "slug"),
+            (["--name", "B", "--email", "not-an-email"], "mail"),
+            (["--name", "B", "--email", "b@example.com", "--website", "javascript:alert(1)"],
+             "website"),
+            (["--name", "B", "--email", "b@example.com", "--role", "god"], "--role"),
+            (["--name", "x" * 500, "--email", "b@example.com"], "too long"),
+            (["--email", "b@example.com"], "required"),
+        ]
+        for args, needle in cases:
+            p = sharecard("member", "add", *args, db=self.db, check=False)
+            self.assertNotEqual(p.returncode, 0, args)
+            self.assertIn(needle, p.stderr, args)
+            self.assertTrue(p.stderr.startswith("sharecard: "), p.stderr)
+        rows = json.loads(sharecard("member", "list", "--json", db=self.db).stdout)
+        self.assertEqual(len(rows), 1)
+
+    def test_token_create(self):
+        sharecard("member", "add", "--name", "A", "--email", "a@example.com", db=self.db)
+        t1 = sharecard("token", "create", "--email", "A@Example.com", db=self.db).stdout.strip()
+        t2 = sharecard("token", "create", "--email", "a@example.com", db=self.db).stdout.strip()
+        self.assertRegex(t1, r"^sc_[A-Za-z0-9_-]{43}$")
+        self.assertNotEqual(t1, t2)
+        with sqlite3.connect(self.db) as c:
+            stored = [r[0] for r in c.execute("SELECT token_hash FROM tokens")]
+        self.assertEqual(len(stored), 2)
+        self.assertNotIn(t1, stored)  # only hashes are kept
+        p = sharecard("token", "create", "--email", "nobody@example.com", db=self.db, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no member with the email", p.stderr)
+
+    def test_qr_errors(self):
+        slug = sharecard("member", "add", "--name", "A", "--email", "a@example.com",
+                         db=self.db).stdout.strip()
+        out = os.path.join(self.tmp, "q.svg")
+        sharecard("qr", slug, "-o", out, db=self.db)
+        with open(out, "rb") as f:
+            self.assertIn(b"<svg", f.read())
+        p = sharecard("qr", "nope-nope", "-o", out, db=self.db, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no card with the slug", p.stderr)
+        p = sharecard("qr", slug, "-o", os.path.join(self.tmp, "q.gif"), db=self.db, check=False)
+        self.assertIn(".png or .svg", p.stderr)
+        p = sharecard("qr", slug, "-o", os.path.join(self.tmp, "q.png"), "--size", "9",
+                      db=self.db, check=False)
+        self.assertIn("--size", p.stderr)
+
+    def test_store_is_upgraded_in_place_and_newer_is_refused(self):
+        sharecard("member", "add", "--name", "A", "--email", "a@example.com", db=self.db)
+        with sqlite3.connect(self.db) as c:
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            self.assertGreaterEqual(version, 1)
+            self.assertEqual(c.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+            c.execute("PRAGMA user_version = 999")
+        p = sharecard("member", "list", db=self.db, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("newer sharecard", p.stderr)
+        with sqlite3.connect(self.db) as c:
+            c.execute(f"PRAGMA user_version = {version}")
+        self.assertIn("a@example.com", sharecard("member", "list", db=self.db).stdout)
+
+    def test_unopenable_store_is_a_clear_error(self):
+        p = sharecard("member", "list", db=os.path.join(self.tmp, "no", "such", "dir", "x.db"),
+                      check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("cannot open the store", p.stderr)
+
+    def test_serve_stops_cleanly_on_sigterm(self):
+        srv = harness.Server(db=self.db).start()
+        try:
+            self.assertEqual(srv.request("GET", "/healthz")[0], 200)
+            self.assertTrue(srv.stop())
+        finally:
+            srv.cleanup()
+        with sqlite3.connect(self.db) as c:
+            self.assertEqual(c.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+
+    def test_serve_bad_listen_is_an_error(self):
+        p = sharecard("serve", "--listen", "nonsense", db=self.db, check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("HOST:PORT", p.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
