@@ -185,7 +185,7 @@ static const char *tel_url(struct sc_buf *b, const char *phone)
 }
 
 void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
-                  const char *base_url, struct sc_buf *out)
+                  const char *base_url, const char *link_code, struct sc_buf *out)
 {
     /*
      * Derived strings live in one scratch buffer, NUL-separated; offsets are
@@ -262,7 +262,7 @@ void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lan
     T(CV_THEME, c->theme[0] ? c->theme : "#1f6feb");
     v[CV_CSS] = (struct sc_tval){p->css, SC_TV_TRUSTED};
     T(CV_SLUG, c->slug);
-    T(CV_LINK_CODE, "");
+    T(CV_LINK_CODE, link_code);
     T(CV_INITIALS, ini);
     T(CV_NAME, c->name);
     T(CV_JOB, c->title);

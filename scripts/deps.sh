@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config
     libmicrohttpd-dev libsqlite3-dev libqrencode-dev libpng-dev
-    libsodium-dev libjansson-dev libpq-dev)
+    libsodium-dev libjansson-dev libpq-dev libyaml-dev libpcre2-dev uap-core)
 test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format)
 
 want=("${build_pkgs[@]}")

@@ -40,6 +40,7 @@ void sc_config_defaults(struct sc_config *c)
     c->backlog = 1024;
     c->max_body = 64 * 1024;
     c->access_log = true;
+    c->queue = 16384;
 
     env_str("SHARECARD_DB", c->db, sizeof(c->db));
     const char *l = getenv("SHARECARD_LISTEN");
@@ -56,6 +57,9 @@ void sc_config_defaults(struct sc_config *c)
     const char *al = getenv("SHARECARD_ACCESS_LOG");
     if (al && (strcmp(al, "0") == 0 || strcmp(al, "off") == 0))
         c->access_log = false;
+    const char *tp = getenv("SHARECARD_TRUST_PROXY");
+    if (tp && (strcmp(tp, "1") == 0 || strcmp(tp, "on") == 0))
+        c->trust_proxy = true;
     size_t n = strlen(c->base_url);
     while (n > 0 && c->base_url[n - 1] == '/')
         c->base_url[--n] = '\0';

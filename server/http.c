@@ -16,7 +16,11 @@
 #include <unistd.h>
 
 #include "http_int.h"
+#include <sodium.h>
+
 #include "sharecard/escape.h"
+#include "sharecard/ingest.h"
+#include "sharecard/uap.h"
 #include "sharecard/log.h"
 #include "sharecard/page.h"
 #include "sharecard/store.h"
@@ -104,6 +108,7 @@ enum MHD_Result reply_bytes(struct req *r, unsigned status, const char *ctype, s
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     add_security_headers(r->srv, resp);
+    add_cookie(r, resp);
     r->bytes = len;
     enum MHD_Result ret = reply_response(r, status, resp);
     MHD_destroy_response(resp);
@@ -167,6 +172,7 @@ enum MHD_Result reply_redirect(struct req *r, unsigned status, const char *locat
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     add_security_headers(r->srv, resp);
+    add_cookie(r, resp);
     enum MHD_Result ret = reply_response(r, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -218,6 +224,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->cont) {
+        /* Resumed: the event is durable (or failed); answer now. */
+        continuation_fn *k = r->cont;
+        r->cont = NULL;
+        return k(r);
+    }
     if (r->body_too_big && r->received > DRAIN_MAX)
         return reply_too_big(r);
     if (*upload_data_size > 0) {
@@ -239,7 +251,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->body_too_big)
         return reply_too_big(r);
     enum MHD_Result ret = route_request(r);
-    if (!r->answered)
+    if (!r->answered && !r->cont)
         return reply_error(r, 500, "The request was not answered.");
     return ret;
 }
@@ -273,6 +285,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     }
     sc_buf_cleanup(&r->body);
+    sc_card_cleanup(&r->card);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&s->inflight, 1);
@@ -331,8 +344,24 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         fprintf(stderr, "sharecard: cannot load the page templates: %s\n", err);
         return 1;
     }
-    if (routes_init(&s) != SC_OK) {
+    if (routes_init(&s) != SC_OK || !(s.rl = rl_new())) {
         fprintf(stderr, "sharecard: out of memory while preparing responses\n");
+        goto out;
+    }
+    char secret[65];
+    size_t keylen = 0;
+    if (sc_store_secret(store, "visitor", secret) != SC_OK ||
+        sodium_hex2bin(s.salt_key, sizeof(s.salt_key), secret, 64, NULL, &keylen, NULL) != 0 ||
+        keylen != sizeof(s.salt_key)) {
+        fprintf(stderr, "sharecard: cannot read the store's secrets\n");
+        goto out;
+    }
+    sodium_memzero(secret, sizeof(secret));
+    char uerr[256];
+    if (sc_uap_load(NULL, &s.uap, uerr, sizeof(uerr)) != SC_OK)
+        sc_warn("browser families from a built-in table: %s", uerr);
+    if (sc_ingest_new(store, s.uap, cfg->queue, &s.ingest) != SC_OK) {
+        fprintf(stderr, "sharecard: cannot start the event writer\n");
         goto out;
     }
 
@@ -384,6 +413,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     else
         snprintf(s.base_url, sizeof(s.base_url), "http://%s%s%s:%u", v6 ? "[" : "", host,
                  v6 ? "]" : "", port);
+    s.https = strncmp(s.base_url, "https://", 8) == 0;
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
     fflush(stdout);
     sc_info("sharecard %s serving %s (base URL %s, %u threads)", SC_VERSION, cfg->db, s.base_url,
@@ -406,13 +436,19 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    /* Commit whatever is queued (resuming its requests), then stop. */
+    sc_ingest_free(s.ingest);
+    s.ingest = NULL;
     MHD_stop_daemon(s.daemon);
     s.daemon = NULL;
     sc_info("stopped");
     rc = 0;
 out:
+    sc_ingest_free(s.ingest);
     if (s.daemon)
         MHD_stop_daemon(s.daemon);
+    sc_uap_free(s.uap);
+    rl_free(s.rl);
     routes_cleanup(&s);
     sc_pages_free(s.pages);
     return rc;

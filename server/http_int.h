@@ -15,6 +15,8 @@
 #include "sharecard/buf.h"
 #include "sharecard/card.h"
 #include "sharecard/server.h"
+#include "sharecard/store.h"
+#include "sharecard/tracker.h"
 
 struct sc_pages;
 struct sc_store;
@@ -22,6 +24,12 @@ struct sc_store;
 enum method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_PATCH, M_OPTIONS, M_OTHER };
 
 struct qr_cache;
+struct ratelimit;
+struct sc_ingest;
+struct req;
+
+/* What answers a request once its event is durable. */
+typedef enum MHD_Result continuation_fn(struct req *r);
 
 /* Built before the daemon starts; read-only afterwards (but for the caches' own locks). */
 struct server {
@@ -35,6 +43,11 @@ struct server {
     char (*static_etags)[24];
     size_t nstatics;
     atomic_int inflight; /* requests begun and not yet completed */
+    struct sc_ingest *ingest;
+    struct ratelimit *rl;
+    struct sc_uap *uap;
+    unsigned char salt_key[32]; /* derives each day's cookie-less visitor salt */
+    bool https;                 /* base URL is https: cookies get Secure */
 };
 
 /* One per request; freed when MHD says the request is complete. */
@@ -51,12 +64,15 @@ struct req {
     bool answered;
     unsigned status; /* for the access log */
     uint64_t bytes;
-};
-
-/* A route's handler: answers 'r' (every path must queue a response). */
-struct route_params {
-    const char *p[4]; /* path parameters, NUL-terminated copies in 'store' */
-    char store[256];
+    /* Tracking: the visitor, and the answer waiting for an event to be durable. */
+    char vid[SC_VID_MAX];  /* "" until identify() */
+    bool new_cookie;       /* vid was minted here: send Set-Cookie */
+    continuation_fn *cont; /* set while suspended */
+    bool ev_done;
+    enum sc_err ev_result;
+    struct sc_card card; /* kept for the continuation; cleaned at completion */
+    struct sc_link link;
+    char code[SC_CODE_LEN + 1];
 };
 
 /* Replies.  Each queues exactly one response and returns MHD_YES/NO. */
@@ -79,6 +95,25 @@ enum sc_lang req_lang(struct req *r, enum sc_lang dflt);
 
 /* Maps an sc_err to an HTTP status: the one place that does. */
 unsigned http_status_of(enum sc_err e);
+
+/* Rate limits (ratelimit.c): true while 'key' has used fewer than 'limit' in this window. */
+struct ratelimit *rl_new(void);
+void rl_free(struct ratelimit *rl);
+bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+              unsigned window_s);
+
+/* Tracking (track.c). */
+void identify(struct req *r);
+void event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
+                int64_t link_id);
+/* Suspends 'r' until 'ev' is durable, then calls 'cont' to answer. */
+enum MHD_Result track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont);
+/* The 503 for an event that could not be stored. */
+enum MHD_Result reply_not_stored(struct req *r);
+void add_cookie(struct req *r, struct MHD_Response *resp);
+enum MHD_Result h_event(struct req *r);
+enum MHD_Result h_share(struct req *r, const char *slug);
+enum MHD_Result h_api(struct req *r, const char *path);
 
 /* Routes (routes.c). */
 enum MHD_Result route_request(struct req *r);

@@ -226,25 +226,46 @@ static enum MHD_Result h_static(struct req *r, const char *name)
     return reply_error(r, 404, "There is no such file.");
 }
 
-static enum MHD_Result h_card(struct req *r, const char *slug)
+static enum MHD_Result card_page(struct req *r)
 {
-    struct sc_card c;
-    enum MHD_Result ret;
-    if (!load_card(r, slug, &c, &ret))
-        return ret;
+    if (r->ev_result != SC_OK)
+        return reply_not_stored(r);
     char stack[16384];
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 0);
-    enum sc_lang lang = req_lang(r, c.lang);
-    unsigned status = 200;
-    if (c.disabled) {
-        sc_page_card_disabled(r->srv->pages, &c, lang, &b);
-        status = 410;
-    } else {
-        sc_page_card(r->srv->pages, &c, lang, r->srv->base_url, &b);
+    enum sc_lang lang = req_lang(r, r->card.lang);
+    sc_page_card(r->srv->pages, &r->card, lang, r->srv->base_url, r->link.id ? r->link.code : NULL,
+                 &b);
+    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
+
+/* The tracked link named by ?l= when it leads to card 'card_id', into r->link. */
+static void arrived_by(struct req *r, int64_t card_id)
+{
+    const char *code = req_arg(r, "l");
+    memset(&r->link, 0, sizeof(r->link));
+    if (code && strlen(code) <= SC_CODE_LEN &&
+        (sc_store_link_by_code(r->srv->store, code, &r->link) != SC_OK ||
+         r->link.card_id != card_id))
+        memset(&r->link, 0, sizeof(r->link));
+}
+
+static enum MHD_Result h_card(struct req *r, const char *slug)
+{
+    enum MHD_Result ret;
+    if (!load_card(r, slug, &r->card, &ret))
+        return ret;
+    if (r->card.disabled) {
+        char stack[8192];
+        struct sc_buf b;
+        sc_buf_init_on(&b, stack, sizeof(stack), 0);
+        sc_page_card_disabled(r->srv->pages, &r->card, req_lang(r, r->card.lang), &b);
+        return reply_bytes(r, 410, "text/html; charset=utf-8", &b);
     }
-    sc_card_cleanup(&c);
-    return reply_bytes(r, status, "text/html; charset=utf-8", &b);
+    arrived_by(r, r->card.id);
+    struct sc_event ev;
+    event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
+    return track_then(r, &ev, card_page);
 }
 
 static enum MHD_Result h_qr(struct req *r, const char *slug, bool svg)
@@ -310,16 +331,13 @@ static enum MHD_Result h_qr(struct req *r, const char *slug, bool svg)
     return ret;
 }
 
-static enum MHD_Result h_vcard(struct req *r, const char *slug)
+static enum MHD_Result vcard_file(struct req *r)
 {
-    struct sc_card c;
+    if (r->ev_result != SC_OK)
+        return reply_not_stored(r);
+    struct sc_card c = r->card;
+    memset(&r->card, 0, sizeof(r->card));
     enum MHD_Result ret;
-    if (!load_card(r, slug, &c, &ret))
-        return ret;
-    if (c.disabled) {
-        sc_card_cleanup(&c);
-        return reply_error(r, 410, "This card is no longer active.");
-    }
     char url[600];
     snprintf(url, sizeof(url), "%s/c/%s", r->srv->base_url, c.slug);
     struct sc_buf b;
@@ -357,11 +375,25 @@ static enum MHD_Result h_vcard(struct req *r, const char *slug)
                             sc_buf_error(&d) ? "attachment; filename=\"contact.vcf\"" : d.data);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
     add_security_headers(r->srv, resp);
+    add_cookie(r, resp);
     sc_buf_cleanup(&d);
     r->bytes = len;
     ret = reply_response(r, 200, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+static enum MHD_Result h_vcard(struct req *r, const char *slug)
+{
+    enum MHD_Result ret;
+    if (!load_card(r, slug, &r->card, &ret))
+        return ret;
+    if (r->card.disabled)
+        return reply_error(r, 410, "This card is no longer active.");
+    arrived_by(r, r->card.id);
+    struct sc_event ev;
+    event_init(r, &ev, SC_EV_SAVE, r->card.id, r->link.id);
+    return track_then(r, &ev, vcard_file);
 }
 
 static enum MHD_Result h_avatar(struct req *r, const char *slug)
@@ -399,19 +431,28 @@ static enum MHD_Result h_avatar(struct req *r, const char *slug)
     return ret;
 }
 
+static enum MHD_Result link_redirect(struct req *r)
+{
+    if (r->ev_result != SC_OK)
+        return reply_not_stored(r);
+    char loc[SC_SLUG_MAX + SC_CODE_LEN + 16];
+    snprintf(loc, sizeof(loc), "/c/%s?l=%s", r->link.card_slug, r->link.code);
+    return reply_redirect(r, 302, loc);
+}
+
 static enum MHD_Result h_link(struct req *r, const char *code)
 {
-    struct sc_link l;
     if (strlen(code) > SC_CODE_LEN + 8)
         return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
-    enum sc_err e = sc_store_link_by_code(r->srv->store, code, &l);
+    enum sc_err e = sc_store_link_by_code(r->srv->store, code, &r->link);
     if (e == SC_ENOTFOUND)
         return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
     if (e != SC_OK)
         return reply_err(r, e, NULL);
-    char loc[SC_SLUG_MAX + 8];
-    snprintf(loc, sizeof(loc), "/c/%s", l.card_slug);
-    return reply_redirect(r, 302, loc);
+    struct sc_event ev;
+    event_init(r, &ev, r->link.channel == SC_CH_QR ? SC_EV_SCAN : SC_EV_OPEN, r->link.card_id,
+               r->link.id);
+    return track_then(r, &ev, link_redirect);
 }
 
 /* ---- the router ------------------------------------------------------------ */
@@ -451,6 +492,8 @@ enum MHD_Result route_request(struct req *r)
         const char *sub = rest[0] == '/' ? rest + 1 : NULL;
         if (!rest[0] || (sub && !sub[0]))
             return is_get(r) ? h_card(r, seg) : reply_405(r, "GET, HEAD");
+        if (strcmp(sub, "share") == 0)
+            return r->method == M_POST ? h_share(r, seg) : reply_405(r, "POST");
         if (strcmp(sub, "qr.png") == 0 || strcmp(sub, "qr.svg") == 0)
             return is_get(r) ? h_qr(r, seg, sub[3] == 's') : reply_405(r, "GET, HEAD");
         if (strcmp(sub, "vcard.vcf") == 0)
@@ -465,6 +508,10 @@ enum MHD_Result route_request(struct req *r)
             return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
         return is_get(r) ? h_link(r, seg) : reply_405(r, "GET, HEAD");
     }
+    if (strcmp(u, "/e") == 0)
+        return r->method == M_POST ? h_event(r) : reply_405(r, "POST");
+    if (strncmp(u, "/api/v1/", 8) == 0)
+        return h_api(r, u + 8);
     return reply_error(r, 404, "There is nothing at this address.");
 }
 

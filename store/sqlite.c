@@ -35,6 +35,16 @@ enum stmt_id {
     ST_TOKEN_MEMBER,
     ST_SECRET_INSERT,
     ST_SECRET_GET,
+    ST_VISITOR_UPSERT,
+    ST_VISITOR_ID,
+    ST_AGENT_GET,
+    ST_AGENT_INSERT,
+    ST_EVENT_INSERT,
+    ST_ROLLUP_UPSERT,
+    ST_UNIQUE_INSERT,
+    ST_VISITOR_REACHED,
+    ST_STATS_ROLLUP,
+    ST_STATS_UNIQUES,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -53,8 +63,29 @@ static const char *const sql[ST_COUNT] = {
                        "avatar_mime, updated_at) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_LINK_INSERT] = "INSERT INTO links (code, card_id, channel, owner_member_id, "
-                       "owner_customer_id, parent_link_id, created_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       "owner_customer_id, parent_link_id, created_at, owner_visitor_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_VISITOR_UPSERT] = "INSERT INTO visitors (vid, first_seen, last_seen) VALUES (?1, ?2, ?2) "
+                          "ON CONFLICT (vid) DO UPDATE SET "
+                          "last_seen = max(last_seen, excluded.last_seen) RETURNING id",
+    [ST_VISITOR_ID] = "SELECT id FROM visitors WHERE vid = ?",
+    [ST_AGENT_GET] = "SELECT id FROM agents WHERE ua = ?",
+    [ST_AGENT_INSERT] = "INSERT INTO agents (ua, browser, os, device, bot_reason) "
+                        "VALUES (?, ?, ?, ?, ?)",
+    [ST_EVENT_INSERT] = "INSERT INTO events (ts, type, card_id, link_id, visitor_id, agent_id, "
+                        "ip, referrer, bot, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_ROLLUP_UPSERT] = "INSERT INTO rollups (day, card_id, link_id, type, humans, bots) "
+                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                         "humans = humans + excluded.humans, bots = bots + excluded.bots",
+    [ST_UNIQUE_INSERT] = "INSERT OR IGNORE INTO rollup_uniques (card_id, day, visitor_id) "
+                         "VALUES (?, ?, ?)",
+    [ST_VISITOR_REACHED] = "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
+                           "WHERE v.vid = ?1 AND e.card_id = ?2 AND e.type IN (0, 1, 2) "
+                           "AND (?3 = 0 OR e.link_id = ?3) LIMIT 1",
+    [ST_STATS_ROLLUP] = "SELECT type, sum(humans), sum(bots) FROM rollups "
+                        "WHERE card_id = ? AND day BETWEEN ? AND ? GROUP BY type",
+    [ST_STATS_UNIQUES] = "SELECT count(DISTINCT visitor_id) FROM rollup_uniques "
+                         "WHERE card_id = ? AND day BETWEEN ? AND ?",
     [ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members m ORDER BY m.id",
     [ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members m WHERE m.email = ?",
     [ST_MEMBER_BY_ID] = "SELECT " MEMBER_COLS " FROM members m WHERE m.id = ?",
@@ -72,7 +103,8 @@ static const char *const sql[ST_COUNT] = {
                        "updated_at = ? WHERE id = ?",
     [ST_LINK_BY_CODE] = "SELECT l.id, l.code, l.card_id, c.slug, l.channel, "
                         "ifnull(l.owner_member_id, 0), ifnull(l.owner_customer_id, 0), "
-                        "ifnull(l.parent_link_id, 0), l.created_at "
+                        "ifnull(l.parent_link_id, 0), l.created_at, "
+                        "ifnull((SELECT vid FROM visitors WHERE id = l.owner_visitor_id), '') "
                         "FROM links l JOIN cards c ON c.id = l.card_id WHERE l.code = ?",
     [ST_TOKEN_INSERT] = "INSERT INTO tokens (member_id, token_hash, label, created_at) "
                         "VALUES (?, ?, ?, ?)",
@@ -92,6 +124,13 @@ struct conn {
     struct conn *next; /* in the store's list of readers */
 };
 
+#define AGENT_SLOTS 1024
+
+struct agent_slot {
+    int64_t id; /* 0: empty */
+    char ua[SC_UA_MAX];
+};
+
 struct sq_store {
     struct sc_store base; /* first: the public face */
     char *path;
@@ -102,6 +141,7 @@ struct sq_store {
     pthread_key_t key;     /* this thread's reader */
     pthread_mutex_t rlock; /* guards 'readers' */
     struct conn *readers;
+    struct agent_slot *agents; /* writer's cache of user-agent ids, under 'wlock' */
 };
 
 static struct sq_store *sq(struct sc_store *s)
@@ -339,6 +379,7 @@ static void sq_close(struct sc_store *base)
         pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->rlock);
+    free(s->agents);
     free(s->path);
     free(s);
 }
@@ -363,8 +404,8 @@ static enum sc_err sq_ping(struct sc_store *base)
 
 /* Inserts the card's link with a fresh random code, retrying on a collision. */
 static enum sc_err insert_link(struct conn *c, int64_t card_id, enum sc_channel ch,
-                               int64_t member_id, int64_t customer_id, int64_t parent,
-                               char code[SC_CODE_LEN + 1], int64_t *link_id)
+                               int64_t member_id, int64_t customer_id, int64_t visitor_id,
+                               int64_t parent, char code[SC_CODE_LEN + 1], int64_t *link_id)
 {
     for (int attempt = 0; attempt < 5; attempt++) {
         sc_slug_random(code, SC_CODE_LEN);
@@ -381,6 +422,8 @@ static enum sc_err insert_link(struct conn *c, int64_t card_id, enum sc_channel 
         if (parent)
             sqlite3_bind_int64(st, 6, parent);
         sqlite3_bind_int64(st, 7, now_s());
+        if (visitor_id)
+            sqlite3_bind_int64(st, 8, visitor_id);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc == SQLITE_DONE) {
@@ -480,7 +523,7 @@ static enum sc_err sq_member_add(struct sc_store *base, const struct sc_member *
     if (e != SC_OK)
         goto rollback;
     char code[SC_CODE_LEN + 1];
-    if ((e = insert_link(c, card_id, SC_CH_QR, member_id, 0, 0, code, NULL)) != SC_OK)
+    if ((e = insert_link(c, card_id, SC_CH_QR, member_id, 0, 0, 0, code, NULL)) != SC_OK)
         goto rollback;
     if ((e = run_simple(c, ST_COMMIT)) != SC_OK)
         goto rollback;
@@ -661,6 +704,7 @@ static enum sc_err sq_link_by_code(struct sc_store *base, const char *code, stru
         out->owner_customer_id = sqlite3_column_int64(st, 6);
         out->parent_link_id = sqlite3_column_int64(st, 7);
         out->created_at = sqlite3_column_int64(st, 8);
+        col_copy(st, 9, out->owner_visitor, sizeof(out->owner_visitor));
     }
     rd_end(s, c);
     return e;
@@ -716,6 +760,281 @@ static enum sc_err sq_secret(struct sc_store *base, const char *name, char out[6
     return e;
 }
 
+/* ---- events ------------------------------------------------------------------- */
+
+static int64_t visitor_upsert(struct conn *c, const char *vid, int64_t ts, enum sc_err *e)
+{
+    sqlite3_stmt *st = stmt(c, ST_VISITOR_UPSERT);
+    if (!st) {
+        *e = SC_EDB;
+        return 0;
+    }
+    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, ts);
+    int rc = sqlite3_step(st);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || !id)
+        *e = map_rc(rc) ? map_rc(rc) : SC_EDB;
+    return id;
+}
+
+static size_t agent_slot_of(const char *ua)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)ua; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)(h % AGENT_SLOTS);
+}
+
+/* The id of user-agent 'row->ev->ua', stored on first sight. */
+static int64_t agent_id(struct sq_store *s, struct conn *c, const struct sc_event_row *row,
+                        enum sc_err *e)
+{
+    const char *ua = row->ev->ua;
+    struct agent_slot *slot = &s->agents[agent_slot_of(ua)];
+    if (slot->id && strcmp(slot->ua, ua) == 0)
+        return slot->id;
+    sqlite3_stmt *st = stmt(c, ST_AGENT_GET);
+    if (!st) {
+        *e = SC_EDB;
+        return 0;
+    }
+    sqlite3_bind_text(st, 1, ua, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        *e = map_rc(rc);
+        return 0;
+    }
+    if (!id) {
+        st = stmt(c, ST_AGENT_INSERT);
+        if (!st) {
+            *e = SC_EDB;
+            return 0;
+        }
+        sqlite3_bind_text(st, 1, ua, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, row->agent->browser, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, row->agent->os, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, row->agent->device, -1, SQLITE_STATIC);
+        bind_text(st, 5, row->bot_reason);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            *e = map_rc(rc);
+            return 0;
+        }
+        id = sqlite3_last_insert_rowid(c->db);
+    }
+    slot->id = id;
+    snprintf(slot->ua, sizeof(slot->ua), "%s", ua);
+    return id;
+}
+
+static enum sc_err write_event(struct sq_store *s, struct conn *c, const struct sc_event_row *row)
+{
+    const struct sc_event *ev = row->ev;
+    enum sc_err e = SC_OK;
+    int64_t vid = ev->visitor[0] ? visitor_upsert(c, ev->visitor, ev->ts, &e) : 0;
+    if (e != SC_OK)
+        return e;
+    int64_t aid = agent_id(s, c, row, &e);
+    if (e != SC_OK)
+        return e;
+    bool bot = row->bot_reason != NULL;
+    int64_t link_id = ev->link_id;
+    if (ev->type == SC_EV_SHARE && ev->new_code[0]) {
+        /* The minted link lives or dies with its share event. */
+        sqlite3_stmt *ls = stmt(c, ST_LINK_INSERT);
+        if (!ls)
+            return SC_EDB;
+        sqlite3_bind_text(ls, 1, ev->new_code, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ls, 2, ev->card_id);
+        sqlite3_bind_int(ls, 3, ev->new_channel);
+        if (ev->owner_member_id)
+            sqlite3_bind_int64(ls, 4, ev->owner_member_id);
+        if (ev->owner_customer_id)
+            sqlite3_bind_int64(ls, 5, ev->owner_customer_id);
+        if (ev->new_parent)
+            sqlite3_bind_int64(ls, 6, ev->new_parent);
+        sqlite3_bind_int64(ls, 7, ev->ts);
+        if (vid && !ev->owner_member_id && !ev->owner_customer_id)
+            sqlite3_bind_int64(ls, 8, vid);
+        int lrc = sqlite3_step(ls);
+        sqlite3_reset(ls);
+        if (lrc != SQLITE_DONE)
+            return map_rc(lrc) ? map_rc(lrc) : SC_EDB;
+        link_id = sqlite3_last_insert_rowid(c->db);
+    }
+    sqlite3_stmt *st = stmt(c, ST_EVENT_INSERT);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, ev->ts);
+    sqlite3_bind_int(st, 2, (int)ev->type);
+    sqlite3_bind_int64(st, 3, ev->card_id);
+    if (link_id)
+        sqlite3_bind_int64(st, 4, link_id);
+    if (vid)
+        sqlite3_bind_int64(st, 5, vid);
+    sqlite3_bind_int64(st, 6, aid);
+    bind_text(st, 7, ev->ip);
+    bind_text(st, 8, ev->referrer_host);
+    sqlite3_bind_int(st, 9, sc_bot_code(row->bot_reason));
+    if (ev->type == SC_EV_DWELL)
+        sqlite3_bind_int(st, 10, ev->value);
+    else if (ev->type == SC_EV_CLICK)
+        sqlite3_bind_int(st, 10, (int)ev->action);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc) ? map_rc(rc) : SC_EDB;
+
+    int64_t day = ev->ts / 86400;
+    st = stmt(c, ST_ROLLUP_UPSERT);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, day);
+    sqlite3_bind_int64(st, 2, ev->card_id);
+    sqlite3_bind_int64(st, 3, link_id);
+    sqlite3_bind_int(st, 4, (int)ev->type);
+    sqlite3_bind_int(st, 5, bot ? 0 : 1);
+    sqlite3_bind_int(st, 6, bot ? 1 : 0);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc) ? map_rc(rc) : SC_EDB;
+
+    if (!bot && vid &&
+        (ev->type == SC_EV_SCAN || ev->type == SC_EV_OPEN || ev->type == SC_EV_VIEW)) {
+        st = stmt(c, ST_UNIQUE_INSERT);
+        if (!st)
+            return SC_EDB;
+        sqlite3_bind_int64(st, 1, ev->card_id);
+        sqlite3_bind_int64(st, 2, day);
+        sqlite3_bind_int64(st, 3, vid);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return map_rc(rc) ? map_rc(rc) : SC_EDB;
+    }
+    return SC_OK;
+}
+
+static enum sc_err sq_events_write(struct sc_store *base, const struct sc_event_row *rows, size_t n)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    enum sc_err e = run_simple(c, ST_BEGIN);
+    for (size_t i = 0; e == SC_OK && i < n; i++)
+        e = write_event(s, c, &rows[i]);
+    if (e == SC_OK)
+        e = run_simple(c, ST_COMMIT);
+    if (e != SC_OK) {
+        run_simple(c, ST_ROLLBACK);
+        /* Ids cached during the failed transaction do not exist. */
+        memset(s->agents, 0, AGENT_SLOTS * sizeof(*s->agents));
+    }
+    wr_end(s);
+    return e;
+}
+
+static enum sc_err sq_link_create(struct sc_store *base, struct sc_link *l)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    enum sc_err e = run_simple(c, ST_BEGIN);
+    int64_t ts = now_s();
+    int64_t vid = 0;
+    if (e == SC_OK && l->owner_visitor[0])
+        vid = visitor_upsert(c, l->owner_visitor, ts, &e);
+    if (e == SC_OK)
+        e = insert_link(c, l->card_id, l->channel, l->owner_member_id, l->owner_customer_id, vid,
+                        l->parent_link_id, l->code, &l->id);
+    if (e == SC_OK)
+        e = run_simple(c, ST_COMMIT);
+    if (e != SC_OK)
+        run_simple(c, ST_ROLLBACK);
+    else
+        l->created_at = ts;
+    wr_end(s);
+    return e;
+}
+
+static enum sc_err sq_visitor_reached(struct sc_store *base, const char *vid, int64_t card_id,
+                                      int64_t link_id, bool *out)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_VISITOR_REACHED) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, card_id);
+    sqlite3_bind_int64(st, 3, link_id);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW;
+    rd_end(s, c);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_OK : map_rc(rc);
+}
+
+static enum sc_err sq_visitor_id(struct sc_store *base, const char *vid, int64_t *out)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_VISITOR_ID) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    rd_end(s, c);
+    return rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
+}
+
+static enum sc_err sq_card_stats(struct sc_store *base, int64_t card_id, int64_t day_from,
+                                 int64_t day_to, struct sc_stats *out)
+{
+    struct sq_store *s = sq(base);
+    memset(out, 0, sizeof(*out));
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_STATS_ROLLUP) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_int64(st, 1, card_id);
+    sqlite3_bind_int64(st, 2, day_from);
+    sqlite3_bind_int64(st, 3, day_to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int t = sqlite3_column_int(st, 0);
+        if (t >= 0 && t < SC_EV_COUNT)
+            out->n[t] = sqlite3_column_int64(st, 1);
+        out->bots += sqlite3_column_int64(st, 2);
+    }
+    enum sc_err e = map_rc(rc);
+    if (e == SC_OK && (st = stmt(c, ST_STATS_UNIQUES)) != NULL) {
+        sqlite3_bind_int64(st, 1, card_id);
+        sqlite3_bind_int64(st, 2, day_from);
+        sqlite3_bind_int64(st, 3, day_to);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            out->uniques = sqlite3_column_int64(st, 0);
+        else
+            e = map_rc(rc) ? map_rc(rc) : SC_EDB;
+    }
+    rd_end(s, c);
+    return e;
+}
+
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -732,6 +1051,11 @@ static const struct sc_store_ops sqlite_ops = {
     .token_add = sq_token_add,
     .token_member = sq_token_member,
     .secret = sq_secret,
+    .events_write = sq_events_write,
+    .link_create = sq_link_create,
+    .visitor_reached = sq_visitor_reached,
+    .card_stats = sq_card_stats,
+    .visitor_id = sq_visitor_id,
 };
 
 enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen)
@@ -747,6 +1071,13 @@ enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg
         return SC_ENOMEM;
     }
     s->base.ops = &sqlite_ops;
+    s->agents = calloc(AGENT_SLOTS, sizeof(*s->agents));
+    if (!s->agents) {
+        free(s->path);
+        free(s);
+        snprintf(errmsg, errlen, "out of memory");
+        return SC_ENOMEM;
+    }
     s->memory = strcmp(path, ":memory:") == 0 || strncmp(path, "file::memory:", 13) == 0;
     pthread_mutex_init(&s->wlock, NULL);
     pthread_mutex_init(&s->rlock, NULL);

@@ -59,6 +59,52 @@ const char *const sc_sqlite_migrations[] = {
     "  revoked_at INTEGER"
     ");"
     "CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+
+    /*
+     * 1 → 2: events and their rollups.  Events hold ids, not repeated text:
+     * visitors and user-agents are stored once each.  Rollups count humans
+     * and bots per day × card × link × type; rollup_uniques remembers which
+     * visitors reached a card on a day, so unique counts over any range are
+     * a COUNT(DISTINCT) over a small table, never a scan of raw events.
+     */
+    "ALTER TABLE links ADD COLUMN owner_visitor_id INTEGER;"
+    "CREATE TABLE visitors ("
+    "  id INTEGER PRIMARY KEY,"
+    "  vid TEXT NOT NULL UNIQUE,"
+    "  first_seen INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE agents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ua TEXT NOT NULL UNIQUE,"
+    "  browser TEXT NOT NULL, os TEXT NOT NULL, device TEXT NOT NULL,"
+    "  bot_reason TEXT"
+    ");"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts INTEGER NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  card_id INTEGER NOT NULL,"
+    "  link_id INTEGER,"
+    "  visitor_id INTEGER,"
+    "  agent_id INTEGER,"
+    "  ip TEXT,"
+    "  referrer TEXT,"
+    "  bot INTEGER NOT NULL DEFAULT 0," /* 0 a person, else the reason: sc_bot_name() */
+    "  value INTEGER"
+    ");"
+    "CREATE INDEX events_visitor ON events(visitor_id, card_id, type);"
+    "CREATE INDEX events_card_ts ON events(card_id, ts);"
+    "CREATE TABLE rollups ("
+    "  day INTEGER NOT NULL, card_id INTEGER NOT NULL, link_id INTEGER NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  humans INTEGER NOT NULL DEFAULT 0, bots INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (card_id, day, link_id, type)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE rollup_uniques ("
+    "  card_id INTEGER NOT NULL, day INTEGER NOT NULL, visitor_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (card_id, day, visitor_id)"
+    ") WITHOUT ROWID;",
 };
 
 const int sc_sqlite_nmigrations =

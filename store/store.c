@@ -136,3 +136,30 @@ enum sc_err sc_store_secret(struct sc_store *s, const char *name, char out[65])
 {
     return s->ops->secret(s, name, out);
 }
+
+enum sc_err sc_store_events_write(struct sc_store *s, const struct sc_event_row *rows, size_t n)
+{
+    return n == 0 ? SC_OK : s->ops->events_write(s, rows, n);
+}
+
+enum sc_err sc_store_link_create(struct sc_store *s, struct sc_link *l)
+{
+    return s->ops->link_create(s, l);
+}
+
+enum sc_err sc_store_visitor_reached(struct sc_store *s, const char *vid, int64_t card_id,
+                                     int64_t link_id, bool *out)
+{
+    return s->ops->visitor_reached(s, vid, card_id, link_id, out);
+}
+
+enum sc_err sc_store_card_stats(struct sc_store *s, int64_t card_id, int64_t day_from,
+                                int64_t day_to, struct sc_stats *out)
+{
+    return s->ops->card_stats(s, card_id, day_from, day_to, out);
+}
+
+enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *out)
+{
+    return s->ops->visitor_id(s, vid, out);
+}

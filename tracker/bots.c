@@ -130,6 +130,24 @@ static const struct pattern patterns[] = {
     {"uptime", "tool"},
 };
 
+static const char *const reasons[] = {NULL,      "preview", "crawler", "headless",
+                                      "scanner", "tool",    "empty",   "head"};
+
+int sc_bot_code(const char *reason)
+{
+    if (!reason)
+        return 0;
+    for (int i = 1; i < (int)(sizeof(reasons) / sizeof(reasons[0])); i++)
+        if (strcmp(reasons[i], reason) == 0)
+            return i;
+    return 1;
+}
+
+const char *sc_bot_name(int code)
+{
+    return code > 0 && code < (int)(sizeof(reasons) / sizeof(reasons[0])) ? reasons[code] : NULL;
+}
+
 /* Case-insensitive substring search; 'needle' is lower-case. */
 static bool contains(const char *hay, size_t n, const char *needle)
 {
@@ -162,6 +180,8 @@ const char *sc_bot_reason(const char *ua, bool head)
     return NULL;
 }
 
+#define INAPP_COUNT 11 /* the first entries of browsers[] below are apps' own browsers */
+
 void sc_ua_families(const char *ua, struct sc_ua_info *out)
 {
     static const struct {
@@ -173,13 +193,14 @@ void sc_ua_families(const char *ua, struct sc_ua_info *out)
                     {"alipayclient", "Alipay"},
                     {"weibo", "Weibo"},
                     {"qq/", "QQ"},
-                    {"mqqbrowser", "QQ Browser"},
-                    {"ucbrowser", "UC Browser"},
                     {"instagram", "Instagram"},
                     {"fban", "Facebook"},
                     {"fbav", "Facebook"},
                     {"line/", "LINE"},
                     {"whatsapp", "WhatsApp"},
+                    /* browsers of their own */
+                    {"mqqbrowser", "QQ Browser"},
+                    {"ucbrowser", "UC Browser"},
                     {"edg", "Edge"},
                     {"opr/", "Opera"},
                     {"samsungbrowser", "Samsung Internet"},
@@ -206,6 +227,7 @@ void sc_ua_families(const char *ua, struct sc_ua_info *out)
     strcpy(out->browser, "Other");
     strcpy(out->os, "Other");
     strcpy(out->device, "other");
+    out->inapp = false;
     if (!ua || !ua[0])
         return;
     size_t n = strnlen(ua, 1024);
@@ -216,6 +238,7 @@ void sc_ua_families(const char *ua, struct sc_ua_info *out)
     for (size_t i = 0; i < sizeof(browsers) / sizeof(browsers[0]); i++)
         if (contains(ua, n, browsers[i].needle)) {
             strcpy(out->browser, browsers[i].name);
+            out->inapp = i < INAPP_COUNT;
             break;
         }
     for (size_t i = 0; i < sizeof(oses) / sizeof(oses[0]); i++)

@@ -30,10 +30,11 @@ const char *sc_pages_csp(const struct sc_pages *p);
 /*
  * Appends the landing page of 'c' (borrowed) in language 'lang' to 'out'.
  * 'base_url' (no trailing slash) makes the absolute links that link previews
- * and the share button need.
+ * and the share button need; 'link_code' (may be NULL) is the tracked link the
+ * visitor arrived by, so that what they share next hangs below it.
  */
 void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
-                  const char *base_url, struct sc_buf *out);
+                  const char *base_url, const char *link_code, struct sc_buf *out);
 
 /* The polite page shown for a disabled member's card. */
 void sc_page_card_disabled(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,

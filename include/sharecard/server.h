@@ -25,6 +25,8 @@ struct sc_config {
     unsigned backlog;      /* listen backlog */
     size_t max_body;       /* largest request body accepted */
     bool access_log;       /* one line per request on stderr */
+    bool trust_proxy;      /* take the client address from X-Forwarded-For */
+    size_t queue;          /* events waiting for the writer, at most */
 };
 
 /* Defaults, then SHARECARD_* environment variables, over 'c'. */

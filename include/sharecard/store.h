@@ -16,6 +16,7 @@
 
 #include "sharecard/card.h"
 #include "sharecard/err.h"
+#include "sharecard/tracker.h"
 
 struct sc_store;
 
@@ -62,6 +63,23 @@ struct sc_link {
     int64_t owner_customer_id; /* 0 when not a customer's */
     int64_t parent_link_id;    /* 0 at the root of a share tree */
     int64_t created_at;
+    char owner_visitor[SC_VID_MAX]; /* an anonymous visitor's share: their id */
+};
+
+/*
+ * An event after the writer classified it: what the store keeps.  'bot_reason'
+ * is NULL for a person (static storage otherwise).
+ */
+struct sc_event_row {
+    const struct sc_event *ev; /* borrowed */
+    const char *bot_reason;
+    const struct sc_ua_info *agent; /* borrowed */
+};
+
+struct sc_stats {
+    int64_t n[SC_EV_COUNT]; /* humans, by event type */
+    int64_t uniques;        /* distinct human visitors who scanned, opened or viewed */
+    int64_t bots;           /* all events by bots */
 };
 
 /*
@@ -126,5 +144,34 @@ enum sc_err sc_store_token_member(struct sc_store *s, const char *token_hash,
  * does not let anyone check token guesses offline against another install.
  */
 enum sc_err sc_store_secret(struct sc_store *s, const char *name, char out[65]);
+
+/*
+ * Writes the 'n' events of 'rows' in one transaction — visitors and agents
+ * are stored once each, every event gets its row, rollups are updated — and
+ * makes it durable before returning.  All or nothing: on error no event of
+ * the batch is stored.
+ */
+enum sc_err sc_store_events_write(struct sc_store *s, const struct sc_event_row *rows, size_t n);
+
+/*
+ * Mints a tracked link: 'l' gives card_id, channel, owner (member, customer
+ * or l->owner_visitor) and parent; its id, code and created_at are filled in.
+ */
+enum sc_err sc_store_link_create(struct sc_store *s, struct sc_link *l);
+
+/*
+ * Whether visitor 'vid' was served the page of card 'card_id' (and, when
+ * 'link_id' is not 0, reached it through that link): beacons may only name
+ * what their sender saw.
+ */
+enum sc_err sc_store_visitor_reached(struct sc_store *s, const char *vid, int64_t card_id,
+                                     int64_t link_id, bool *out);
+
+/* Stats of card 'card_id' over the UTC days 'day_from'..'day_to' (inclusive), from rollups. */
+enum sc_err sc_store_card_stats(struct sc_store *s, int64_t card_id, int64_t day_from,
+                                int64_t day_to, struct sc_stats *out);
+
+/* The ids of the visitor 'vid', or SC_ENOTFOUND. */
+enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *out);
 
 #endif

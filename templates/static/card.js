@@ -30,7 +30,7 @@
     function beacon(fields) {
         var slug = body.getAttribute("data-slug");
         if (!slug || !navigator.sendBeacon) return;
-        var f = new FormData();
+        var f = new URLSearchParams();
         f.append("card", slug);
         var link = body.getAttribute("data-link");
         if (link) f.append("link", link);

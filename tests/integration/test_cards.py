@@ -254,7 +254,7 @@ class Cards(unittest.TestCase):
         code = self.ada["qr_url"].rsplit("/", 1)[1]
         st, h, _ = self.get(f"/l/{code}")
         self.assertEqual(st, 302)
-        self.assertEqual(h["location"], f"/c/{self.ada['slug']}")
+        self.assertEqual(h["location"], f"/c/{self.ada['slug']}?l={code}")
         st, _, body = self.get("/l/zzzzzzzz")
         self.assertEqual(st, 404)
         self.assertIn(b"does not exist", body)

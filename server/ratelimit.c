@@ -1,0 +1,65 @@
+/*
+ * ratelimit.c — fixed-window counters per key (a visitor, an address),
+ * in a table of fixed size: a key that collides with another shares its
+ * budget, which errs on the side of refusing.  One instance's view only;
+ * limits that must hold across instances live in the store.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http_int.h"
+
+#define RL_SLOTS 8192
+
+struct rl_slot {
+    uint64_t key;
+    int64_t window; /* start of the slot's window, unix seconds */
+    unsigned count;
+};
+
+struct ratelimit {
+    pthread_mutex_t lock;
+    struct rl_slot slots[RL_SLOTS];
+};
+
+struct ratelimit *rl_new(void)
+{
+    struct ratelimit *rl = calloc(1, sizeof(*rl));
+    if (rl)
+        pthread_mutex_init(&rl->lock, NULL);
+    return rl;
+}
+
+void rl_free(struct ratelimit *rl)
+{
+    if (!rl)
+        return;
+    pthread_mutex_destroy(&rl->lock);
+    free(rl);
+}
+
+bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+              unsigned window_s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)scope; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    h = (h ^ '|') * 1099511628211ULL;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    int64_t now = (int64_t)time(NULL);
+    int64_t window = now - now % (int64_t)window_s;
+    struct rl_slot *s = &rl->slots[h % RL_SLOTS];
+    pthread_mutex_lock(&rl->lock);
+    if (s->key != h || s->window != window) {
+        s->key = h;
+        s->window = window;
+        s->count = 0;
+    }
+    bool ok = s->count < limit;
+    if (ok)
+        s->count++;
+    pthread_mutex_unlock(&rl->lock);
+    return ok;
+}

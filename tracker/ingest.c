@@ -1,0 +1,219 @@
+/*
+ * ingest.c — the bounded queue and the writer thread of ingest.h.
+ *
+ * The queue is a ring of fixed-size slots.  The writer takes every slot
+ * filled so far (up to BATCH_MAX), classifies and stores them outside the
+ * lock while producers keep filling the rest of the ring, then frees the
+ * slots and calls each event's callback.  A failed batch is retried once
+ * after a short pause (a busy database), then reported as failed; the next
+ * batch tries afresh, so the service recovers by itself when the cause
+ * (a full disk, say) clears.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sharecard/ingest.h"
+#include "sharecard/log.h"
+#include "sharecard/store.h"
+#include "sharecard/uap.h"
+
+#define BATCH_MAX 1024
+
+struct slot {
+    struct sc_event ev;
+    sc_ingest_done_fn *done;
+    void *ctx;
+};
+
+struct sc_ingest {
+    struct sc_store *store;
+    struct sc_uap *uap;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t nonempty;
+    struct slot *ring;
+    size_t cap, head, count; /* slots [head, head + count) are queued */
+    bool stopping;
+    struct sc_ingest_stats stats;
+    /* Writer-only scratch: one batch's classified rows. */
+    struct sc_event_row rows[BATCH_MAX];
+    struct sc_ua_info agents[BATCH_MAX];
+};
+
+static void classify(struct sc_ingest *g, const struct sc_event *ev, struct sc_event_row *row,
+                     struct sc_ua_info *agent)
+{
+    row->ev = ev;
+    row->agent = agent;
+    row->bot_reason = sc_bot_reason(ev->ua, ev->head);
+    sc_ua_families(ev->ua, agent);
+    if (g->uap) {
+        struct sc_uap_result r;
+        sc_uap_parse(g->uap, ev->ua, &r);
+        if (!agent->inapp)
+            snprintf(agent->browser, sizeof(agent->browser), "%s", r.browser);
+        snprintf(agent->os, sizeof(agent->os), "%s", r.os);
+        if (r.spider && !row->bot_reason)
+            row->bot_reason = "crawler";
+    }
+    if (row->bot_reason)
+        snprintf(agent->device, sizeof(agent->device), "bot");
+}
+
+static void *writer(void *arg)
+{
+    struct sc_ingest *g = arg;
+    pthread_mutex_lock(&g->lock);
+    for (;;) {
+        while (g->count == 0 && !g->stopping)
+            pthread_cond_wait(&g->nonempty, &g->lock);
+        if (g->count == 0 && g->stopping)
+            break;
+        size_t head = g->head;
+        size_t n = g->count < BATCH_MAX ? g->count : BATCH_MAX;
+        pthread_mutex_unlock(&g->lock);
+
+        for (size_t i = 0; i < n; i++) {
+            struct slot *sl = &g->ring[(head + i) % g->cap];
+            classify(g, &sl->ev, &g->rows[i], &g->agents[i]);
+        }
+        enum sc_err e = sc_store_events_write(g->store, g->rows, n);
+        if (e == SC_EBUSY) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            e = sc_store_events_write(g->store, g->rows, n);
+        }
+        if (e != SC_OK)
+            sc_error("storing %zu events failed: %s; answering 503 for them", n, sc_err_str(e));
+        /* Callbacks run before the slots are released: they read nothing of them after. */
+        for (size_t i = 0; i < n; i++) {
+            struct slot *sl = &g->ring[(head + i) % g->cap];
+            if (sl->done)
+                sl->done(sl->ctx, e);
+        }
+
+        pthread_mutex_lock(&g->lock);
+        g->head = (head + n) % g->cap;
+        g->count -= n;
+        if (e == SC_OK) {
+            g->stats.committed += n;
+            g->stats.batches++;
+        } else {
+            g->stats.failed += n;
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+enum sc_err sc_ingest_new(struct sc_store *store, struct sc_uap *uap, size_t capacity,
+                          struct sc_ingest **out)
+{
+    struct sc_ingest *g = calloc(1, sizeof(*g));
+    if (!g)
+        return SC_ENOMEM;
+    g->cap = capacity ? capacity : 4096;
+    g->ring = calloc(g->cap, sizeof(*g->ring));
+    if (!g->ring) {
+        free(g);
+        return SC_ENOMEM;
+    }
+    g->store = store;
+    g->uap = uap;
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->nonempty, NULL);
+    if (pthread_create(&g->thread, NULL, writer, g) != 0) {
+        pthread_mutex_destroy(&g->lock);
+        pthread_cond_destroy(&g->nonempty);
+        free(g->ring);
+        free(g);
+        return SC_ENOMEM;
+    }
+    *out = g;
+    return SC_OK;
+}
+
+enum sc_err sc_ingest_submit(struct sc_ingest *g, const struct sc_event *ev,
+                             sc_ingest_done_fn *done, void *ctx)
+{
+    pthread_mutex_lock(&g->lock);
+    if (g->stopping) {
+        pthread_mutex_unlock(&g->lock);
+        return SC_EINVAL;
+    }
+    if (g->count == g->cap) {
+        g->stats.rejected++;
+        pthread_mutex_unlock(&g->lock);
+        return SC_EBUSY;
+    }
+    struct slot *sl = &g->ring[(g->head + g->count) % g->cap];
+    sl->ev = *ev;
+    sl->done = done;
+    sl->ctx = ctx;
+    g->count++;
+    if (g->count == 1)
+        pthread_cond_signal(&g->nonempty);
+    pthread_mutex_unlock(&g->lock);
+    return SC_OK;
+}
+
+struct waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    enum sc_err result;
+};
+
+static void wake(void *ctx, enum sc_err result)
+{
+    struct waiter *w = ctx;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    w->result = result;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+enum sc_err sc_ingest_write_sync(struct sc_ingest *g, const struct sc_event *ev)
+{
+    struct waiter w = {.done = false};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    enum sc_err e = sc_ingest_submit(g, ev, wake, &w);
+    if (e == SC_OK) {
+        pthread_mutex_lock(&w.lock);
+        while (!w.done)
+            pthread_cond_wait(&w.cond, &w.lock);
+        e = w.result;
+        pthread_mutex_unlock(&w.lock);
+    }
+    pthread_mutex_destroy(&w.lock);
+    pthread_cond_destroy(&w.cond);
+    return e;
+}
+
+void sc_ingest_stats(struct sc_ingest *g, struct sc_ingest_stats *out)
+{
+    pthread_mutex_lock(&g->lock);
+    *out = g->stats;
+    out->depth = g->count;
+    pthread_mutex_unlock(&g->lock);
+}
+
+void sc_ingest_free(struct sc_ingest *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->stopping = true;
+    pthread_cond_signal(&g->nonempty);
+    pthread_mutex_unlock(&g->lock);
+    pthread_join(g->thread, NULL);
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->nonempty);
+    free(g->ring);
+    free(g);
+}

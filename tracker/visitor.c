@@ -1,0 +1,127 @@
+/*
+ * visitor.c — who a visitor is, without knowing who they are.
+ *
+ * A first-party cookie holds a random id minted on the first request that
+ * arrives without one, so twelve people on one venue Wi-Fi with the same
+ * phone are twelve visitors.  Where no cookie may be set (DNT, GPC) the id
+ * is a keyed hash of address and user-agent under a salt that changes every
+ * day, so a person can be counted once a day and never followed longer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sharecard/tracker.h"
+
+static const char *const ev_names[SC_EV_COUNT] = {"scan", "open",  "view",   "share",  "click",
+                                                  "save", "dwell", "signup", "convert"};
+
+const char *sc_ev_name(enum sc_ev_type t)
+{
+    return (unsigned)t < SC_EV_COUNT ? ev_names[t] : "unknown";
+}
+
+bool sc_ev_parse(const char *s, enum sc_ev_type *out)
+{
+    for (unsigned i = 0; s && i < SC_EV_COUNT; i++)
+        if (strcmp(s, ev_names[i]) == 0) {
+            *out = (enum sc_ev_type)i;
+            return true;
+        }
+    return false;
+}
+
+static const char *const actions[] = {"", "call", "email", "wechat", "website", "map"};
+
+const char *sc_action_name(enum sc_click_action a)
+{
+    return (unsigned)a < 6 ? actions[a] : "";
+}
+
+bool sc_action_parse(const char *s, enum sc_click_action *out)
+{
+    for (unsigned i = 1; s && i < 6; i++)
+        if (strcmp(s, actions[i]) == 0) {
+            *out = (enum sc_click_action)i;
+            return true;
+        }
+    return false;
+}
+
+void sc_visitor_new(char out[SC_VID_MAX])
+{
+    unsigned char raw[24];
+    if (sodium_init() < 0)
+        abort();
+    randombytes_buf(raw, sizeof(raw));
+    out[0] = 'c';
+    out[1] = ':';
+    sodium_bin2base64(out + 2, SC_VID_MAX - 2, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool sc_visitor_cookie_ok(const char *cookie)
+{
+    if (!cookie || strlen(cookie) != 32)
+        return false;
+    for (const char *p = cookie; *p; p++) {
+        char c = *p;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+void sc_visitor_hash(const unsigned char salt[32], const char *ip, const char *ua,
+                     char out[SC_VID_MAX])
+{
+    crypto_generichash_state st;
+    unsigned char h[16];
+    crypto_generichash_init(&st, salt, 32, sizeof(h));
+    crypto_generichash_update(&st, (const unsigned char *)(ip ? ip : ""), strlen(ip ? ip : ""));
+    crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+    crypto_generichash_update(&st, (const unsigned char *)(ua ? ua : ""), strlen(ua ? ua : ""));
+    crypto_generichash_final(&st, h, sizeof(h));
+    out[0] = 'h';
+    out[1] = ':';
+    sodium_bin2hex(out + 2, SC_VID_MAX - 2, h, sizeof(h));
+}
+
+void sc_referrer_host(const char *referer, char out[SC_REFHOST_MAX])
+{
+    out[0] = '\0';
+    if (!referer)
+        return;
+    const char *p = strstr(referer, "://");
+    if (!p)
+        return;
+    p += 3;
+    const char *at = NULL;
+    size_t n = strcspn(p, "/?#");
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '@')
+            at = p + i;
+    if (at) {
+        n -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    size_t colon = strcspn(p, ":/?#");
+    if (colon < n)
+        n = colon;
+    if (n >= SC_REFHOST_MAX)
+        n = SC_REFHOST_MAX - 1;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '[' || c == ']')) {
+            out[0] = '\0';
+            return;
+        }
+        out[i] = c;
+    }
+    out[n] = '\0';
+}
