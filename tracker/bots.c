@@ -171,12 +171,12 @@ const char *sc_bot_reason(const char *ua, bool head)
     if (!ua || !ua[0])
         return "empty";
     size_t n = strnlen(ua, 1024);
-    /* People's browsers all say Mozilla/5.0 (or Opera); anything else is a program. */
-    if (!contains(ua, n, "mozilla/") && !contains(ua, n, "opera"))
-        return contains(ua, n, "whatsapp") ? "preview" : "tool";
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
         if (contains(ua, n, patterns[i].needle))
             return patterns[i].reason;
+    /* People's browsers all say Mozilla/5.0 (or Opera); anything else is a program. */
+    if (!contains(ua, n, "mozilla/") && !contains(ua, n, "opera"))
+        return contains(ua, n, "whatsapp") ? "preview" : "tool";
     return NULL;
 }
 

@@ -88,22 +88,23 @@ static void *writer(void *arg)
         }
         if (e != SC_OK)
             sc_error("storing %zu events failed: %s; answering 503 for them", n, sc_err_str(e));
-        /* Callbacks run before the slots are released: they read nothing of them after. */
-        for (size_t i = 0; i < n; i++) {
-            struct slot *sl = &g->ring[(head + i) % g->cap];
-            if (sl->done)
-                sl->done(sl->ctx, e);
-        }
-
         pthread_mutex_lock(&g->lock);
-        g->head = (head + n) % g->cap;
-        g->count -= n;
         if (e == SC_OK) {
             g->stats.committed += n;
             g->stats.batches++;
         } else {
             g->stats.failed += n;
         }
+        pthread_mutex_unlock(&g->lock);
+        /* Callbacks run before the slots are released: producers cannot reuse them yet. */
+        for (size_t i = 0; i < n; i++) {
+            struct slot *sl = &g->ring[(head + i) % g->cap];
+            if (sl->done)
+                sl->done(sl->ctx, e);
+        }
+        pthread_mutex_lock(&g->lock);
+        g->head = (head + n) % g->cap;
+        g->count -= n;
     }
     pthread_mutex_unlock(&g->lock);
     return NULL;
