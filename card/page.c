@@ -44,7 +44,7 @@ enum card_var {
     CV_EMAIL,
     CV_ADDRESS,
     CV_BIO,
-    CV_SIGNUP_FORM,
+    CV_CSRF,
     CV_QR_SVG_URL,
     CV_T_CALL,
     CV_T_EMAIL,
@@ -58,17 +58,61 @@ enum card_var {
     CV_T_OFFICE,
     CV_T_ADDRESS,
     CV_T_SCAN,
+    CV_T_SIGNUP_TITLE,
+    CV_T_NAME,
+    CV_T_PHONE,
+    CV_T_CONSENT,
+    CV_T_SIGNUP,
     CV_COUNT
 };
-
+/* Names by index, so that the two lists cannot drift apart. */
 static const char *const card_vars[CV_COUNT] = {
-    "lang",     "page_title",  "og_title",    "og_desc",    "og_url",       "og_image",
-    "theme",    "css",         "slug",        "link_code",  "avatar_url",   "initials",
-    "name",     "job",         "company",     "tel_url",    "tel_work_url", "mail_url",
-    "wechat",   "website_url", "vcf_url",     "phone",      "phone_work",   "email",
-    "address",  "bio",         "signup_form", "qr_svg_url", "t_call",       "t_email",
-    "t_wechat", "t_wechat_id", "t_website",   "t_save",     "t_share",      "t_copied",
-    "t_mobile", "t_office",    "t_address",   "t_scan"};
+    [CV_LANG] = "lang",
+    [CV_PAGE_TITLE] = "page_title",
+    [CV_OG_TITLE] = "og_title",
+    [CV_OG_DESC] = "og_desc",
+    [CV_OG_URL] = "og_url",
+    [CV_OG_IMAGE] = "og_image",
+    [CV_THEME] = "theme",
+    [CV_CSS] = "css",
+    [CV_SLUG] = "slug",
+    [CV_LINK_CODE] = "link_code",
+    [CV_AVATAR_URL] = "avatar_url",
+    [CV_INITIALS] = "initials",
+    [CV_NAME] = "name",
+    [CV_JOB] = "job",
+    [CV_COMPANY] = "company",
+    [CV_TEL_URL] = "tel_url",
+    [CV_TEL_WORK_URL] = "tel_work_url",
+    [CV_MAIL_URL] = "mail_url",
+    [CV_WECHAT] = "wechat",
+    [CV_WEBSITE_URL] = "website_url",
+    [CV_VCF_URL] = "vcf_url",
+    [CV_PHONE] = "phone",
+    [CV_PHONE_WORK] = "phone_work",
+    [CV_EMAIL] = "email",
+    [CV_ADDRESS] = "address",
+    [CV_BIO] = "bio",
+    [CV_CSRF] = "csrf",
+    [CV_QR_SVG_URL] = "qr_svg_url",
+    [CV_T_CALL] = "t_call",
+    [CV_T_EMAIL] = "t_email",
+    [CV_T_WECHAT] = "t_wechat",
+    [CV_T_WECHAT_ID] = "t_wechat_id",
+    [CV_T_WEBSITE] = "t_website",
+    [CV_T_SAVE] = "t_save",
+    [CV_T_SHARE] = "t_share",
+    [CV_T_COPIED] = "t_copied",
+    [CV_T_MOBILE] = "t_mobile",
+    [CV_T_OFFICE] = "t_office",
+    [CV_T_ADDRESS] = "t_address",
+    [CV_T_SCAN] = "t_scan",
+    [CV_T_SIGNUP_TITLE] = "t_signup_title",
+    [CV_T_NAME] = "t_name",
+    [CV_T_PHONE] = "t_phone",
+    [CV_T_CONSENT] = "t_consent",
+    [CV_T_SIGNUP] = "t_signup",
+};
 
 enum err_var { EV_LANG, EV_STATUS, EV_HEADING, EV_MESSAGE, EV_CSS, EV_T_HOME, EV_COUNT };
 static const char *const err_vars[EV_COUNT] = {"lang",    "status", "heading",
@@ -78,7 +122,27 @@ enum home_var { HV_LANG, HV_CSS, HV_TAGLINE, HV_F1, HV_F2, HV_F3, HV_LOGIN, HV_C
 static const char *const home_vars[HV_COUNT] = {"lang", "css",  "t_tagline", "t_f1",
                                                 "t_f2", "t_f3", "t_login"};
 
+enum thanks_var {
+    TV_LANG,
+    TV_CSS,
+    TV_THEME,
+    TV_REFERRAL_URL,
+    TV_QR_URL,
+    TV_CARD_URL,
+    TV_T_THANKS_TITLE,
+    TV_T_THANKS_MSG,
+    TV_T_COPY_LINK,
+    TV_T_YOUR_QR,
+    TV_T_BACK,
+    TV_T_COPIED,
+    TV_COUNT
+};
+static const char *const thanks_vars[TV_COUNT] = {
+    "lang",           "css",          "theme",       "referral_url", "qr_url",         "card_url",
+    "t_thanks_title", "t_thanks_msg", "t_copy_link", "t_your_qr",    "t_back_to_card", "t_copied"};
+
 struct sc_pages {
+    struct sc_tmpl *thanks;
     struct sc_tmpl *card;
     struct sc_tmpl *error;
     struct sc_tmpl *home;
@@ -123,6 +187,9 @@ struct sc_pages *sc_pages_new(char *err, size_t errlen)
     p->home = load("home.html", home_vars, HV_COUNT, err, errlen);
     if (!p->home)
         goto fail;
+    p->thanks = load("thanks.html", thanks_vars, TV_COUNT, err, errlen);
+    if (!p->thanks)
+        goto fail;
     snprintf(p->csp, sizeof(p->csp),
              "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
              "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
@@ -140,6 +207,7 @@ void sc_pages_free(struct sc_pages *p)
     sc_tmpl_free(p->card);
     sc_tmpl_free(p->error);
     sc_tmpl_free(p->home);
+    sc_tmpl_free(p->thanks);
     free(p);
 }
 
@@ -185,7 +253,7 @@ static const char *tel_url(struct sc_buf *b, const char *phone)
 }
 
 void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
-                  const char *base_url, const char *link_code, struct sc_buf *out)
+                  const char *base_url, const char *link_code, const char *csrf, struct sc_buf *out)
 {
     /*
      * Derived strings live in one scratch buffer, NUL-separated; offsets are
@@ -281,7 +349,7 @@ void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lan
     T(CV_EMAIL, c->email);
     T(CV_ADDRESS, c->address);
     T(CV_BIO, c->bio);
-    v[CV_SIGNUP_FORM] = (struct sc_tval){"", SC_TV_TRUSTED};
+    T(CV_CSRF, csrf);
     T(CV_QR_SVG_URL, s.data + o_qr);
     T(CV_T_CALL, sc_i18n(lang, "call"));
     T(CV_T_EMAIL, sc_i18n(lang, "email"));
@@ -295,6 +363,11 @@ void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lan
     T(CV_T_OFFICE, sc_i18n(lang, "office"));
     T(CV_T_ADDRESS, sc_i18n(lang, "address"));
     T(CV_T_SCAN, sc_i18n(lang, "scan"));
+    T(CV_T_SIGNUP_TITLE, sc_i18n(lang, "signup_title"));
+    T(CV_T_NAME, sc_i18n(lang, "name"));
+    T(CV_T_PHONE, sc_i18n(lang, "phone"));
+    T(CV_T_CONSENT, sc_i18n(lang, "consent"));
+    T(CV_T_SIGNUP, sc_i18n(lang, "signup"));
 #undef T
 #undef U
     sc_tmpl_render(p->card, v, out);
@@ -345,4 +418,25 @@ void sc_page_home(const struct sc_pages *p, enum sc_lang lang, struct sc_buf *ou
         [HV_LOGIN] = {sc_i18n(lang, "login"), SC_TV_TEXT},
     };
     sc_tmpl_render(p->home, v, out);
+}
+
+void sc_page_thanks(const struct sc_pages *p, enum sc_lang lang, const char *theme,
+                    const char *referral_url, const char *qr_url, const char *card_url,
+                    struct sc_buf *out)
+{
+    struct sc_tval v[TV_COUNT] = {
+        [TV_LANG] = {sc_lang_tag(lang), SC_TV_TEXT},
+        [TV_CSS] = {p->css, SC_TV_TRUSTED},
+        [TV_THEME] = {theme && theme[0] ? theme : "#1f6feb", SC_TV_TEXT},
+        [TV_REFERRAL_URL] = {referral_url, SC_TV_TEXT},
+        [TV_QR_URL] = {qr_url, SC_TV_TEXT},
+        [TV_CARD_URL] = {card_url, SC_TV_TEXT},
+        [TV_T_THANKS_TITLE] = {sc_i18n(lang, "thanks_title"), SC_TV_TEXT},
+        [TV_T_THANKS_MSG] = {sc_i18n(lang, "thanks_msg"), SC_TV_TEXT},
+        [TV_T_COPY_LINK] = {sc_i18n(lang, "copy_link"), SC_TV_TEXT},
+        [TV_T_YOUR_QR] = {sc_i18n(lang, "your_qr"), SC_TV_TEXT},
+        [TV_T_BACK] = {sc_i18n(lang, "back_to_card"), SC_TV_TEXT},
+        [TV_T_COPIED] = {sc_i18n(lang, "copied"), SC_TV_TEXT},
+    };
+    sc_tmpl_render(p->thanks, v, out);
 }

@@ -57,6 +57,39 @@ void sc_config_defaults(struct sc_config *c)
     const char *al = getenv("SHARECARD_ACCESS_LOG");
     if (al && (strcmp(al, "0") == 0 || strcmp(al, "off") == 0))
         c->access_log = false;
+    sc_referral_config_defaults(&c->referral);
+    const char *at = getenv("SHARECARD_ATTRIBUTION");
+    if (at && strcmp(at, "first_touch") == 0)
+        c->referral.first_touch = true;
+    unsigned v = 0;
+    env_uint("SHARECARD_WINDOW_DAYS", &v);
+    if (v > 0 && v <= 3650)
+        c->referral.window_s = (int64_t)v * 86400;
+    v = 0;
+    env_uint("SHARECARD_HOLD_DAYS", &v);
+    if (v <= 3650 && getenv("SHARECARD_HOLD_DAYS"))
+        c->referral.hold_s = (int64_t)v * 86400;
+    v = 0;
+    env_uint("SHARECARD_VELOCITY", &v);
+    if (v > 0)
+        c->referral.velocity_per_hour = (int)v;
+    const char *pts = getenv("SHARECARD_POINTS");
+    long p1, p2;
+    if (pts && sscanf(pts, "%ld,%ld", &p1, &p2) == 2 && p1 >= 0 && p2 >= 0 && p1 < 1000000 &&
+        p2 < 1000000) {
+        c->referral.points[0] = p1;
+        c->referral.points[1] = p2;
+    }
+    const char *com = getenv("SHARECARD_COMMISSION");
+    double c1, c2;
+    if (com && sscanf(com, "%lf,%lf", &c1, &c2) == 2 && c1 >= 0 && c2 >= 0 && c1 <= 100 &&
+        c2 <= 100) {
+        c->referral.commission_bp[0] = (int)(c1 * 100 + 0.5);
+        c->referral.commission_bp[1] = (int)(c2 * 100 + 0.5);
+    }
+    const char *cc = getenv("SHARECARD_COUNTRY");
+    if (cc && strlen(cc) >= 1 && strlen(cc) <= 3 && strspn(cc, "0123456789") == strlen(cc))
+        snprintf(c->referral.default_country, sizeof(c->referral.default_country), "%s", cc);
     const char *tp = getenv("SHARECARD_TRUST_PROXY");
     if (tp && (strcmp(tp, "1") == 0 || strcmp(tp, "on") == 0))
         c->trust_proxy = true;

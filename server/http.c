@@ -286,6 +286,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     sc_buf_cleanup(&r->body);
     sc_card_cleanup(&r->card);
+    free(r->signup);
+    free(r->conversion);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&s->inflight, 1);
@@ -353,6 +355,12 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     if (sc_store_secret(store, "visitor", secret) != SC_OK ||
         sodium_hex2bin(s.salt_key, sizeof(s.salt_key), secret, 64, NULL, &keylen, NULL) != 0 ||
         keylen != sizeof(s.salt_key)) {
+        fprintf(stderr, "sharecard: cannot read the store's secrets\n");
+        goto out;
+    }
+    if (sc_store_secret(store, "csrf", secret) != SC_OK ||
+        sodium_hex2bin(s.csrf_key, sizeof(s.csrf_key), secret, 64, NULL, &keylen, NULL) != 0 ||
+        keylen != sizeof(s.csrf_key)) {
         fprintf(stderr, "sharecard: cannot read the store's secrets\n");
         goto out;
     }

@@ -47,6 +47,7 @@ struct server {
     struct ratelimit *rl;
     struct sc_uap *uap;
     unsigned char salt_key[32]; /* derives each day's cookie-less visitor salt */
+    unsigned char csrf_key[32]; /* keys the CSRF token of each visitor */
     bool https;                 /* base URL is https: cookies get Secure */
 };
 
@@ -73,6 +74,8 @@ struct req {
     struct sc_card card; /* kept for the continuation; cleaned at completion */
     struct sc_link link;
     char code[SC_CODE_LEN + 1];
+    struct sc_signup *signup;         /* POST …/signup, freed at completion */
+    struct sc_conversion *conversion; /* POST /api/v1/conversions, freed at completion */
 };
 
 /* Replies.  Each queues exactly one response and returns MHD_YES/NO. */
@@ -114,6 +117,19 @@ void add_cookie(struct req *r, struct MHD_Response *resp);
 enum MHD_Result h_event(struct req *r);
 enum MHD_Result h_share(struct req *r, const char *slug);
 enum MHD_Result h_api(struct req *r, const char *path);
+
+/* The QR of the tracked link 'code' (routes.c), cached. */
+enum MHD_Result serve_qr(struct req *r, const char *code, bool svg);
+
+/* Sign-ups and referrals (signup.c). */
+void csrf_token(struct req *r, char out[32]);
+enum MHD_Result h_signup(struct req *r, const char *slug);
+enum MHD_Result h_referral(struct req *r, const char *code, const char *sub);
+enum MHD_Result api_signups(struct req *r);
+enum MHD_Result api_rewards(struct req *r);
+enum MHD_Result api_conversions(struct req *r);
+bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret);
+bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id);
 
 /* Routes (routes.c). */
 enum MHD_Result route_request(struct req *r);

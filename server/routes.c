@@ -234,8 +234,10 @@ static enum MHD_Result card_page(struct req *r)
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 0);
     enum sc_lang lang = req_lang(r, r->card.lang);
+    char csrf[32];
+    csrf_token(r, csrf);
     sc_page_card(r->srv->pages, &r->card, lang, r->srv->base_url, r->link.id ? r->link.code : NULL,
-                 &b);
+                 csrf, &b);
     return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
@@ -270,6 +272,14 @@ static enum MHD_Result h_card(struct req *r, const char *slug)
 
 static enum MHD_Result h_qr(struct req *r, const char *slug, bool svg)
 {
+    enum MHD_Result ret;
+    if (!load_card(r, slug, &r->card, &ret))
+        return ret;
+    return serve_qr(r, r->card.qr_code, svg);
+}
+
+enum MHD_Result serve_qr(struct req *r, const char *code, bool svg)
+{
     unsigned size = SC_QR_SIZE_DEFAULT;
     const char *sz = req_arg(r, "size");
     if (sz && !svg) {
@@ -283,24 +293,18 @@ static enum MHD_Result h_qr(struct req *r, const char *slug, bool svg)
         }
         size = (unsigned)v;
     }
-    struct sc_card c;
-    enum MHD_Result ret;
-    if (!load_card(r, slug, &c, &ret))
-        return ret;
+    enum MHD_Result ret = MHD_NO;
     char key[48], etag[24];
-    snprintf(key, sizeof(key), "%s:%u:%s", svg ? "svg" : "png", svg ? 0 : size, c.qr_code);
+    snprintf(key, sizeof(key), "%s:%u:%s", svg ? "svg" : "png", svg ? 0 : size, code);
     const char *cc = "public, max-age=86400";
-    if (qr_serve(r->srv->qr, key, r, &ret)) {
-        sc_card_cleanup(&c);
+    if (qr_serve(r->srv->qr, key, r, &ret))
         return ret;
-    }
 
     char url[600];
-    snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, c.qr_code);
+    snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, code);
     char tag_src[700];
     int n = snprintf(tag_src, sizeof(tag_src), "%s|%s", key, url);
     make_etag(etag, tag_src, (size_t)n);
-    sc_card_cleanup(&c);
     if (etag_matches(r, etag))
         return reply_not_modified(r, etag, cc);
 
@@ -494,6 +498,8 @@ enum MHD_Result route_request(struct req *r)
             return is_get(r) ? h_card(r, seg) : reply_405(r, "GET, HEAD");
         if (strcmp(sub, "share") == 0)
             return r->method == M_POST ? h_share(r, seg) : reply_405(r, "POST");
+        if (strcmp(sub, "signup") == 0)
+            return r->method == M_POST ? h_signup(r, seg) : reply_405(r, "POST");
         if (strcmp(sub, "qr.png") == 0 || strcmp(sub, "qr.svg") == 0)
             return is_get(r) ? h_qr(r, seg, sub[3] == 's') : reply_405(r, "GET, HEAD");
         if (strcmp(sub, "vcard.vcf") == 0)
@@ -507,6 +513,12 @@ enum MHD_Result route_request(struct req *r)
         if (!rest || rest[0])
             return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
         return is_get(r) ? h_link(r, seg) : reply_405(r, "GET, HEAD");
+    }
+    if (strncmp(u, "/r/", 3) == 0) {
+        const char *rest = segment(u + 3, seg, sizeof(seg));
+        if (!rest || (rest[0] && rest[0] != '/'))
+            return reply_error(r, 404, "This referral link does not exist.");
+        return is_get(r) ? h_referral(r, seg, rest[0] ? rest + 1 : "") : reply_405(r, "GET, HEAD");
     }
     if (strcmp(u, "/e") == 0)
         return r->method == M_POST ? h_event(r) : reply_405(r, "POST");

@@ -309,7 +309,7 @@ enum MHD_Result h_share(struct req *r, const char *slug)
 /* ---- the JSON API ------------------------------------------------------------------ */
 
 /* The member whose bearer token 'r' carries; answers 401 and returns false if none. */
-static bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret)
+bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret)
 {
     const char *auth = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
     char hash[SC_TOKEN_HASH_LEN];
@@ -323,7 +323,7 @@ static bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret)
 }
 
 /* May 'm' read the data of the card owned by member 'owner_id'? */
-static bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id)
+bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id)
 {
     if (m->role == SC_ROLE_ADMIN || m->id == owner_id)
         return true;
@@ -388,6 +388,11 @@ static enum MHD_Result api_stats(struct req *r, const char *slug)
     return reply_bytes(r, 200, "application/json", &b);
 }
 
+static bool is_read(struct req *r)
+{
+    return r->method == M_GET || r->method == M_HEAD;
+}
+
 enum MHD_Result h_api(struct req *r, const char *path)
 {
     /* path is what follows "/api/v1/" */
@@ -403,5 +408,12 @@ enum MHD_Result h_api(struct req *r, const char *path)
             return api_stats(r, s);
         }
     }
+    if (strcmp(path, "signups") == 0)
+        return is_read(r) ? api_signups(r) : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "rewards") == 0)
+        return is_read(r) ? api_rewards(r) : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "conversions") == 0)
+        return r->method == M_POST ? api_conversions(r)
+                                   : reply_error(r, 405, "This address answers POST only.");
     return reply_error(r, 404, "There is no such API endpoint.");
 }

@@ -45,6 +45,25 @@ enum stmt_id {
     ST_VISITOR_REACHED,
     ST_STATS_ROLLUP,
     ST_STATS_UNIQUES,
+    ST_CUST_DUP,
+    ST_TOUCHES,
+    ST_OWNER_MEMBER,
+    ST_OWNER_CUSTOMER,
+    ST_PARTY_NAME,
+    ST_CUST_BY_VISITOR,
+    ST_LINK_OWNERS,
+    ST_CARD_OWNER,
+    ST_CUST_INSERT,
+    ST_CUST_SET_LINK,
+    ST_VELOCITY,
+    ST_REWARD_INSERT,
+    ST_CONV_GET,
+    ST_CUST_BY_ID,
+    ST_CUST_BY_EMAIL,
+    ST_CONV_INSERT,
+    ST_SIGNUPS_LIST,
+    ST_REWARDS_LIST,
+    ST_REWARD_DECIDE,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -113,6 +132,69 @@ static const char *const sql[ST_COUNT] = {
                         "AND t.revoked_at IS NULL AND m.disabled = 0",
     [ST_SECRET_INSERT] = "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
     [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?",
+    [ST_CUST_DUP] = "SELECT id FROM customers WHERE (?1 IS NOT NULL AND email = ?1) "
+                    "OR (?2 IS NOT NULL AND phone = ?2) LIMIT 1",
+    [ST_TOUCHES] = "SELECT e.id, e.ts, e.link_id, ifnull(l.owner_member_id, 0), "
+                   "ifnull(l.owner_customer_id, 0), ifnull(l.owner_visitor_id, 0), "
+                   "ifnull(l.parent_link_id, 0) FROM events e JOIN links l ON l.id = e.link_id "
+                   "WHERE e.visitor_id = ? AND e.type IN (0, 1) AND e.bot = 0 "
+                   "AND e.ts >= ? AND e.ts <= ? ORDER BY e.ts DESC, e.id DESC LIMIT 64",
+    [ST_OWNER_MEMBER] = "SELECT m.name, m.email, ifnull(c.phone, '') FROM members m "
+                        "LEFT JOIN cards c ON c.member_id = m.id WHERE m.id = ?",
+    [ST_OWNER_CUSTOMER] = "SELECT c.name, ifnull(c.email, ''), ifnull(c.phone, ''), "
+                          "ifnull(v.vid, ''), c.level1_type, ifnull(c.level1_id, 0), "
+                          "ifnull(c.ip, '') FROM customers c "
+                          "LEFT JOIN visitors v ON v.id = c.visitor_id WHERE c.id = ?",
+    [ST_PARTY_NAME] = "SELECT CASE ?1 WHEN 1 THEN (SELECT name FROM members WHERE id = ?2) "
+                      "WHEN 2 THEN (SELECT name FROM customers WHERE id = ?2) END",
+    [ST_CUST_BY_VISITOR] = "SELECT id FROM customers WHERE visitor_id = ? ORDER BY id LIMIT 1",
+    [ST_LINK_OWNERS] = "SELECT ifnull(owner_member_id, 0), ifnull(owner_customer_id, 0), "
+                       "ifnull(owner_visitor_id, 0), ifnull(parent_link_id, 0) "
+                       "FROM links WHERE id = ?",
+    [ST_CARD_OWNER] = "SELECT member_id FROM cards WHERE id = ?",
+    [ST_CUST_INSERT] = "INSERT INTO customers (card_id, name, email, phone, referrer_link_id, "
+                       "created_at, visitor_id, ip, consent_version, rule, touch_event_id, "
+                       "level1_type, level1_id, level2_type, level2_id, notes) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_CUST_SET_LINK] = "UPDATE customers SET own_link_id = ? WHERE id = ?",
+    [ST_VELOCITY] = "SELECT count(*) FROM customers WHERE referrer_link_id = ? AND created_at > ?",
+    [ST_REWARD_INSERT] = "INSERT INTO rewards (customer_id, conversion_id, party_type, party_id, "
+                         "level, kind, amount, status, reason, created_at, approve_after) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_CONV_GET] = "SELECT id FROM conversions WHERE order_id = ?",
+    [ST_CUST_BY_ID] = "SELECT id, card_id, level1_type, ifnull(level1_id, 0), level2_type, "
+                      "ifnull(level2_id, 0) FROM customers WHERE id = ?",
+    [ST_CUST_BY_EMAIL] = "SELECT id, card_id, level1_type, ifnull(level1_id, 0), level2_type, "
+                         "ifnull(level2_id, 0) FROM customers WHERE email = ?",
+    [ST_CONV_INSERT] = "INSERT INTO conversions (order_id, customer_id, amount_cents, created_at) "
+                       "VALUES (?, ?, ?, ?)",
+    [ST_SIGNUPS_LIST] =
+        "SELECT s.id, s.name, s.email, s.phone, c.slug, l.code, "
+        "s.level1_type, ifnull(s.level1_id, 0), "
+        "CASE s.level1_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level1_id) "
+        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level1_id) END, "
+        "s.level2_type, ifnull(s.level2_id, 0), "
+        "CASE s.level2_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level2_id) "
+        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level2_id) END, "
+        "s.rule, s.notes, s.created_at "
+        "FROM customers s JOIN cards c ON c.id = s.card_id "
+        "LEFT JOIN links l ON l.id = s.referrer_link_id "
+        "WHERE (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR c.member_id IN "
+        "  (SELECT id FROM members WHERE team = ?2)) ORDER BY s.id",
+    [ST_REWARDS_LIST] =
+        "SELECT r.id, r.customer_id, ifnull(r.conversion_id, 0), r.party_type, r.party_id, "
+        "CASE r.party_type WHEN 1 THEN (SELECT name FROM members WHERE id = r.party_id) "
+        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = r.party_id) END, "
+        "r.level, r.kind, r.amount, "
+        "CASE WHEN r.status = 'pending' AND r.approve_after <= ?3 THEN 'approved' "
+        "  ELSE r.status END, r.reason, r.created_at "
+        "FROM rewards r JOIN customers s ON s.id = r.customer_id "
+        "JOIN cards c ON c.id = s.card_id "
+        "WHERE (?1 = 0 OR c.member_id = ?1 OR (r.party_type = 1 AND r.party_id = ?1)) "
+        "AND (?2 IS NULL OR c.member_id IN (SELECT id FROM members WHERE team = ?2)) "
+        "ORDER BY r.id",
+    [ST_REWARD_DECIDE] = "UPDATE rewards SET status = ?, reason = ?, decided_at = ? "
+                         "WHERE id = ? AND status IN ('pending', 'hold')",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -760,6 +842,487 @@ static enum sc_err sq_secret(struct sc_store *base, const char *name, char out[6
     return e;
 }
 
+/* ---- sign-ups, conversions and the ledger ----------------------------------------- */
+
+/* Steps a statement that returns no rows. */
+static enum sc_err step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SC_OK : map_rc(rc) ? map_rc(rc) : SC_EDB;
+}
+
+static void party_name(struct conn *c, struct sc_party *p)
+{
+    p->name[0] = '\0';
+    sqlite3_stmt *st = stmt(c, ST_PARTY_NAME);
+    if (!st || p->type == SC_PARTY_NONE)
+        return;
+    sqlite3_bind_int(st, 1, (int)p->type);
+    sqlite3_bind_int64(st, 2, p->id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        col_copy(st, 0, p->name, sizeof(p->name));
+    sqlite3_reset(st);
+}
+
+static enum sc_err owner_member(struct conn *c, int64_t id, struct sc_owner *o)
+{
+    memset(o, 0, sizeof(*o));
+    sqlite3_stmt *st = stmt(c, ST_OWNER_MEMBER);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        o->party.type = SC_PARTY_MEMBER;
+        o->party.id = id;
+        col_copy(st, 0, o->party.name, sizeof(o->party.name));
+        col_copy(st, 1, o->email, sizeof(o->email));
+        /* A card's phone is as typed; compare it as E.164 when it reads as one. */
+        char typed[64];
+        const char *why;
+        col_copy(st, 2, typed, sizeof(typed));
+        if (typed[0] && sc_phone_normalise(typed, "86", o->phone, &why) != SC_OK)
+            o->phone[0] = '\0';
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_OK : map_rc(rc);
+}
+
+static enum sc_err owner_customer(struct conn *c, int64_t id, struct sc_owner *o, char *ip,
+                                  size_t iplen)
+{
+    memset(o, 0, sizeof(*o));
+    if (ip)
+        ip[0] = '\0';
+    sqlite3_stmt *st = stmt(c, ST_OWNER_CUSTOMER);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        o->party.type = SC_PARTY_CUSTOMER;
+        o->party.id = id;
+        col_copy(st, 0, o->party.name, sizeof(o->party.name));
+        col_copy(st, 1, o->email, sizeof(o->email));
+        col_copy(st, 2, o->phone, sizeof(o->phone));
+        col_copy(st, 3, o->vid, sizeof(o->vid));
+        o->referrer.type = (enum sc_party_type)sqlite3_column_int(st, 4);
+        o->referrer.id = sqlite3_column_int64(st, 5);
+        if (ip)
+            col_copy(st, 6, ip, iplen);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        party_name(c, &o->referrer);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_OK : map_rc(rc);
+}
+
+static int64_t one_int(struct conn *c, enum stmt_id id, int64_t arg, enum sc_err *e)
+{
+    sqlite3_stmt *st = stmt(c, id);
+    if (!st) {
+        *e = SC_EDB;
+        return 0;
+    }
+    sqlite3_bind_int64(st, 1, arg);
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        *e = map_rc(rc);
+    sqlite3_reset(st);
+    return v;
+}
+
+/*
+ * The owner of a link as attribution sees it.  A link an anonymous visitor
+ * shared belongs to that visitor once they are a customer; until then to
+ * the nearest member or customer up the share tree (whose card, or whose
+ * link, the visitor was passing on).
+ */
+static enum sc_err link_owner(struct conn *c, int64_t member, int64_t customer, int64_t visitor,
+                              int64_t parent, struct sc_owner *o, char *ip, size_t iplen)
+{
+    enum sc_err e = SC_OK;
+    memset(o, 0, sizeof(*o));
+    for (int depth = 0; depth < 64; depth++) {
+        if (member)
+            return owner_member(c, member, o);
+        if (customer)
+            return owner_customer(c, customer, o, ip, iplen);
+        if (visitor) {
+            int64_t cust = one_int(c, ST_CUST_BY_VISITOR, visitor, &e);
+            if (e != SC_OK)
+                return e;
+            if (cust)
+                return owner_customer(c, cust, o, ip, iplen);
+        }
+        if (!parent)
+            return SC_OK;
+        sqlite3_stmt *st = stmt(c, ST_LINK_OWNERS);
+        if (!st)
+            return SC_EDB;
+        sqlite3_bind_int64(st, 1, parent);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            sqlite3_reset(st);
+            return rc == SQLITE_DONE ? SC_OK : map_rc(rc);
+        }
+        member = sqlite3_column_int64(st, 0);
+        customer = sqlite3_column_int64(st, 1);
+        visitor = sqlite3_column_int64(st, 2);
+        parent = sqlite3_column_int64(st, 3);
+        sqlite3_reset(st);
+    }
+    return SC_OK;
+}
+
+static enum sc_err reward_insert(struct conn *c, int64_t customer_id, int64_t conversion_id,
+                                 const struct sc_party *p, int level, const char *kind,
+                                 int64_t amount, const char *hold_reason, int64_t now,
+                                 int64_t hold_s)
+{
+    sqlite3_stmt *st = stmt(c, ST_REWARD_INSERT);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, customer_id);
+    if (conversion_id)
+        sqlite3_bind_int64(st, 2, conversion_id);
+    sqlite3_bind_int(st, 3, (int)p->type);
+    sqlite3_bind_int64(st, 4, p->id);
+    sqlite3_bind_int(st, 5, level);
+    sqlite3_bind_text(st, 6, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, amount);
+    sqlite3_bind_text(st, 8, hold_reason && hold_reason[0] ? "hold" : "pending", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, hold_reason ? hold_reason : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, now);
+    sqlite3_bind_int64(st, 11, now + hold_s);
+    return step_done(st);
+}
+
+#define MAX_TOUCHES 64
+
+/*
+ * Stores the sign-up of 'row' by visitor 'vid' (0 if none): a repeat person
+ * sets row->result to SC_ECONFLICT and writes nothing; otherwise the
+ * customer, their own link and the ledger rows, with the decision in
+ * ev->signup.  '*touch_link' gets the winning touch's link for the event.
+ */
+static enum sc_err write_signup(struct conn *c, struct sc_event_row *row, int64_t vid,
+                                int64_t *touch_link)
+{
+    const struct sc_event *ev = row->ev;
+    struct sc_signup *su = ev->signup;
+    const struct sc_referral_config *cfg = su->cfg;
+    enum sc_err e = SC_OK;
+    *touch_link = 0;
+
+    sqlite3_stmt *st = stmt(c, ST_CUST_DUP);
+    if (!st)
+        return SC_EDB;
+    bind_text(st, 1, su->email);
+    bind_text(st, 2, su->phone);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) {
+        row->result = SC_ECONFLICT;
+        return SC_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+
+    /* The visitor's touches in the window, with their links' raw owners. */
+    static __thread struct sc_touch touches[MAX_TOUCHES];
+    static __thread int64_t raw[MAX_TOUCHES][4];
+    static __thread char ips[MAX_TOUCHES][SC_IP_ANON_MAX];
+    size_t n = 0;
+    if (vid) {
+        if (!(st = stmt(c, ST_TOUCHES)))
+            return SC_EDB;
+        sqlite3_bind_int64(st, 1, vid);
+        sqlite3_bind_int64(st, 2, ev->ts - cfg->window_s);
+        sqlite3_bind_int64(st, 3, ev->ts);
+        while (n < MAX_TOUCHES && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            memset(&touches[n], 0, sizeof(touches[n]));
+            touches[n].event_id = sqlite3_column_int64(st, 0);
+            touches[n].ts = sqlite3_column_int64(st, 1);
+            touches[n].link_id = sqlite3_column_int64(st, 2);
+            for (int k = 0; k < 4; k++)
+                raw[n][k] = sqlite3_column_int64(st, 3 + k);
+            n++;
+        }
+        sqlite3_reset(st);
+        for (size_t i = 0; i < n; i++)
+            if ((e = link_owner(c, raw[i][0], raw[i][1], raw[i][2], raw[i][3], &touches[i].owner,
+                                ips[i], sizeof(ips[i]))) != SC_OK)
+                return e;
+    }
+    struct sc_owner card_owner;
+    int64_t owner_id = one_int(c, ST_CARD_OWNER, ev->card_id, &e);
+    if (e != SC_OK || (e = owner_member(c, owner_id, &card_owner)) != SC_OK)
+        return e;
+
+    struct sc_signer who = {ev->visitor, su->email, su->phone};
+    struct sc_attr_decision d;
+    sc_attr_decide(cfg, ev->ts, &who, touches, n, &card_owner, &d);
+
+    /* Fraud signals hold the rewards for a person to look at. */
+    su->hold_reason[0] = '\0';
+    if (su->email[0] && sc_email_disposable(su->email))
+        snprintf(su->hold_reason, sizeof(su->hold_reason), "disposable_email");
+    else if (d.touch && d.level1.type == SC_PARTY_CUSTOMER && ev->ip[0] &&
+             strcmp(ips[d.touch - touches], ev->ip) == 0)
+        snprintf(su->hold_reason, sizeof(su->hold_reason), "same_network_as_referrer");
+    else if (d.touch) {
+        int64_t since = ev->ts - 3600;
+        if (!(st = stmt(c, ST_VELOCITY)))
+            return SC_EDB;
+        sqlite3_bind_int64(st, 1, d.touch->link_id);
+        sqlite3_bind_int64(st, 2, since);
+        int64_t recent = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (recent >= cfg->velocity_per_hour)
+            snprintf(su->hold_reason, sizeof(su->hold_reason), "velocity");
+    }
+    char notes[128] = "";
+    if (d.self_referral_ignored)
+        snprintf(notes, sizeof(notes), "self_referral_ignored");
+    if (su->hold_reason[0])
+        snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes), "%sheld_for_review:%s",
+                 notes[0] ? "," : "", su->hold_reason);
+
+    if (!(st = stmt(c, ST_CUST_INSERT)))
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, ev->card_id);
+    sqlite3_bind_text(st, 2, su->name, -1, SQLITE_STATIC);
+    bind_text(st, 3, su->email);
+    bind_text(st, 4, su->phone);
+    if (d.touch)
+        sqlite3_bind_int64(st, 5, d.touch->link_id);
+    sqlite3_bind_int64(st, 6, ev->ts);
+    if (vid)
+        sqlite3_bind_int64(st, 7, vid);
+    bind_text(st, 8, ev->ip);
+    sqlite3_bind_text(st, 9, cfg->consent_version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, sc_rule_name(d.rule), -1, SQLITE_STATIC);
+    if (d.touch)
+        sqlite3_bind_int64(st, 11, d.touch->event_id);
+    sqlite3_bind_int(st, 12, (int)d.level1.type);
+    if (d.level1.type)
+        sqlite3_bind_int64(st, 13, d.level1.id);
+    sqlite3_bind_int(st, 14, (int)d.level2.type);
+    if (d.level2.type)
+        sqlite3_bind_int64(st, 15, d.level2.id);
+    sqlite3_bind_text(st, 16, notes, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+            row->result = SC_ECONFLICT; /* a race on the unique e-mail or phone */
+            return SC_OK;
+        }
+        return map_rc(rc) ? map_rc(rc) : SC_EDB;
+    }
+    int64_t customer_id = sqlite3_last_insert_rowid(c->db);
+
+    int64_t own_link = 0;
+    if ((e = insert_link(c, ev->card_id, SC_CH_QR, 0, customer_id, 0,
+                         d.touch ? d.touch->link_id : 0, su->referral_code, &own_link)) != SC_OK)
+        return e;
+    if (!(st = stmt(c, ST_CUST_SET_LINK)))
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, own_link);
+    sqlite3_bind_int64(st, 2, customer_id);
+    if ((e = step_done(st)) != SC_OK)
+        return e;
+
+    const struct sc_party *levels[2] = {&d.level1, &d.level2};
+    for (int l = 0; l < 2; l++) {
+        if (levels[l]->type == SC_PARTY_NONE || cfg->points[l] <= 0)
+            continue;
+        if ((e = reward_insert(c, customer_id, 0, levels[l], l + 1, "signup", cfg->points[l],
+                               su->hold_reason, ev->ts, cfg->hold_s)) != SC_OK)
+            return e;
+    }
+    su->customer_id = customer_id;
+    su->level1 = d.level1;
+    su->level2 = d.level2;
+    party_name(c, &su->level1);
+    party_name(c, &su->level2);
+    su->rule = d.rule;
+    su->self_referral_ignored = d.self_referral_ignored;
+    *touch_link = d.touch ? d.touch->link_id : 0;
+    return SC_OK;
+}
+
+/*
+ * Stores the purchase of 'row': idempotent on its order id (a replay sets
+ * 'replayed' and writes nothing), commissions to the customer's chain.
+ * '*card_id' gets the customer's card; '*skip' is set when no event is due.
+ */
+static enum sc_err write_conversion(struct conn *c, struct sc_event_row *row, int64_t *card_id,
+                                    bool *skip)
+{
+    struct sc_conversion *cv = row->ev->conversion;
+    enum sc_err e = SC_OK;
+    sqlite3_stmt *st = stmt(c, ST_CONV_GET);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_text(st, 1, cv->order_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        cv->conversion_id = sqlite3_column_int64(st, 0);
+        cv->replayed = true;
+        sqlite3_reset(st);
+        *skip = true;
+        return SC_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+
+    st = stmt(c, cv->customer_id ? ST_CUST_BY_ID : ST_CUST_BY_EMAIL);
+    if (!st)
+        return SC_EDB;
+    if (cv->customer_id)
+        sqlite3_bind_int64(st, 1, cv->customer_id);
+    else
+        sqlite3_bind_text(st, 1, cv->email, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return map_rc(rc);
+        row->result = SC_ENOTFOUND;
+        *skip = true;
+        return SC_OK;
+    }
+    int64_t customer = sqlite3_column_int64(st, 0);
+    *card_id = sqlite3_column_int64(st, 1);
+    struct sc_party levels[2] = {{0}, {0}};
+    levels[0].type = (enum sc_party_type)sqlite3_column_int(st, 2);
+    levels[0].id = sqlite3_column_int64(st, 3);
+    levels[1].type = (enum sc_party_type)sqlite3_column_int(st, 4);
+    levels[1].id = sqlite3_column_int64(st, 5);
+    sqlite3_reset(st);
+
+    if (!(st = stmt(c, ST_CONV_INSERT)))
+        return SC_EDB;
+    sqlite3_bind_text(st, 1, cv->order_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, customer);
+    sqlite3_bind_int64(st, 3, cv->amount_cents);
+    sqlite3_bind_int64(st, 4, row->ev->ts);
+    if ((e = step_done(st)) != SC_OK)
+        return e;
+    cv->conversion_id = sqlite3_last_insert_rowid(c->db);
+    cv->customer_id = customer;
+    for (int l = 0; l < 2; l++) {
+        int64_t amount = sc_commission(cv->amount_cents, cv->cfg->commission_bp[l]);
+        if (levels[l].type == SC_PARTY_NONE || amount <= 0)
+            continue;
+        if ((e = reward_insert(c, customer, cv->conversion_id, &levels[l], l + 1, "commission",
+                               amount, NULL, row->ev->ts, cv->cfg->hold_s)) != SC_OK)
+            return e;
+    }
+    return SC_OK;
+}
+
+static enum sc_err sq_signups_list(struct sc_store *base, const struct sc_scope *scope,
+                                   int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_SIGNUPS_LIST) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_int64(st, 1, scope ? scope->member_id : 0);
+    bind_text(st, 2, scope ? scope->team : NULL);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_signup_row r;
+        memset(&r, 0, sizeof(r));
+        r.id = sqlite3_column_int64(st, 0);
+        r.name = (const char *)sqlite3_column_text(st, 1);
+        r.email = (const char *)sqlite3_column_text(st, 2);
+        r.phone = (const char *)sqlite3_column_text(st, 3);
+        r.card = (const char *)sqlite3_column_text(st, 4);
+        r.link = (const char *)sqlite3_column_text(st, 5);
+        r.level1.type = (enum sc_party_type)sqlite3_column_int(st, 6);
+        r.level1.id = sqlite3_column_int64(st, 7);
+        col_copy(st, 8, r.level1.name, sizeof(r.level1.name));
+        r.level2.type = (enum sc_party_type)sqlite3_column_int(st, 9);
+        r.level2.id = sqlite3_column_int64(st, 10);
+        col_copy(st, 11, r.level2.name, sizeof(r.level2.name));
+        r.rule = (const char *)sqlite3_column_text(st, 12);
+        r.notes = (const char *)sqlite3_column_text(st, 13);
+        r.created_at = sqlite3_column_int64(st, 14);
+        if (fn(&r, ctx))
+            break;
+    }
+    enum sc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_OK : map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_rewards_list(struct sc_store *base, const struct sc_scope *scope, int64_t now,
+                                   int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_REWARDS_LIST) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_int64(st, 1, scope ? scope->member_id : 0);
+    bind_text(st, 2, scope ? scope->team : NULL);
+    sqlite3_bind_int64(st, 3, now);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_reward_row r;
+        memset(&r, 0, sizeof(r));
+        r.id = sqlite3_column_int64(st, 0);
+        r.customer_id = sqlite3_column_int64(st, 1);
+        r.conversion_id = sqlite3_column_int64(st, 2);
+        r.party.type = (enum sc_party_type)sqlite3_column_int(st, 3);
+        r.party.id = sqlite3_column_int64(st, 4);
+        col_copy(st, 5, r.party.name, sizeof(r.party.name));
+        r.level = sqlite3_column_int(st, 6);
+        r.kind = (const char *)sqlite3_column_text(st, 7);
+        r.amount = sqlite3_column_int64(st, 8);
+        r.status = (const char *)sqlite3_column_text(st, 9);
+        r.reason = (const char *)sqlite3_column_text(st, 10);
+        r.created_at = sqlite3_column_int64(st, 11);
+        if (fn(&r, ctx))
+            break;
+    }
+    enum sc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_OK : map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_reward_decide(struct sc_store *base, int64_t id, const char *status,
+                                    const char *reason, int64_t now)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    sqlite3_stmt *st = stmt(c, ST_REWARD_DECIDE);
+    enum sc_err e = SC_EDB;
+    if (st) {
+        sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, reason ? reason : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+        sqlite3_bind_int64(st, 4, id);
+        e = step_done(st);
+        if (e == SC_OK && sqlite3_changes(c->db) == 0)
+            e = SC_ENOTFOUND;
+    }
+    wr_end(s);
+    return e;
+}
+
 /* ---- events ------------------------------------------------------------------- */
 
 static int64_t visitor_upsert(struct conn *c, const char *vid, int64_t ts, enum sc_err *e)
@@ -834,7 +1397,7 @@ static int64_t agent_id(struct sq_store *s, struct conn *c, const struct sc_even
     return id;
 }
 
-static enum sc_err write_event(struct sq_store *s, struct conn *c, const struct sc_event_row *row)
+static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_event_row *row)
 {
     const struct sc_event *ev = row->ev;
     enum sc_err e = SC_OK;
@@ -846,6 +1409,16 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, const struct 
         return e;
     bool bot = row->bot_reason != NULL;
     int64_t link_id = ev->link_id;
+    int64_t card_id = ev->card_id;
+    if (ev->type == SC_EV_SIGNUP && ev->signup) {
+        if ((e = write_signup(c, row, vid, &link_id)) != SC_OK || row->result != SC_OK)
+            return e;
+    } else if (ev->type == SC_EV_CONVERT && ev->conversion) {
+        bool skip = false;
+        if ((e = write_conversion(c, row, &card_id, &skip)) != SC_OK || skip)
+            return e;
+        link_id = 0;
+    }
     if (ev->type == SC_EV_SHARE && ev->new_code[0]) {
         /* The minted link lives or dies with its share event. */
         sqlite3_stmt *ls = stmt(c, ST_LINK_INSERT);
@@ -874,7 +1447,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, const struct 
         return SC_EDB;
     sqlite3_bind_int64(st, 1, ev->ts);
     sqlite3_bind_int(st, 2, (int)ev->type);
-    sqlite3_bind_int64(st, 3, ev->card_id);
+    sqlite3_bind_int64(st, 3, card_id);
     if (link_id)
         sqlite3_bind_int64(st, 4, link_id);
     if (vid)
@@ -897,7 +1470,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, const struct 
     if (!st)
         return SC_EDB;
     sqlite3_bind_int64(st, 1, day);
-    sqlite3_bind_int64(st, 2, ev->card_id);
+    sqlite3_bind_int64(st, 2, card_id);
     sqlite3_bind_int64(st, 3, link_id);
     sqlite3_bind_int(st, 4, (int)ev->type);
     sqlite3_bind_int(st, 5, bot ? 0 : 1);
@@ -912,7 +1485,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, const struct 
         st = stmt(c, ST_UNIQUE_INSERT);
         if (!st)
             return SC_EDB;
-        sqlite3_bind_int64(st, 1, ev->card_id);
+        sqlite3_bind_int64(st, 1, card_id);
         sqlite3_bind_int64(st, 2, day);
         sqlite3_bind_int64(st, 3, vid);
         rc = sqlite3_step(st);
@@ -923,13 +1496,15 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, const struct 
     return SC_OK;
 }
 
-static enum sc_err sq_events_write(struct sc_store *base, const struct sc_event_row *rows, size_t n)
+static enum sc_err sq_events_write(struct sc_store *base, struct sc_event_row *rows, size_t n)
 {
     struct sq_store *s = sq(base);
     struct conn *c = wr_begin(s);
     enum sc_err e = run_simple(c, ST_BEGIN);
-    for (size_t i = 0; e == SC_OK && i < n; i++)
+    for (size_t i = 0; e == SC_OK && i < n; i++) {
+        rows[i].result = SC_OK;
         e = write_event(s, c, &rows[i]);
+    }
     if (e == SC_OK)
         e = run_simple(c, ST_COMMIT);
     if (e != SC_OK) {
@@ -1056,6 +1631,9 @@ static const struct sc_store_ops sqlite_ops = {
     .visitor_reached = sq_visitor_reached,
     .card_stats = sq_card_stats,
     .visitor_id = sq_visitor_id,
+    .signups_list = sq_signups_list,
+    .rewards_list = sq_rewards_list,
+    .reward_decide = sq_reward_decide,
 };
 
 enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen)

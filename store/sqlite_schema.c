@@ -105,6 +105,49 @@ const char *const sc_sqlite_migrations[] = {
     "  card_id INTEGER NOT NULL, day INTEGER NOT NULL, visitor_id INTEGER NOT NULL,"
     "  PRIMARY KEY (card_id, day, visitor_id)"
     ") WITHOUT ROWID;",
+
+    /*
+     * 2 → 3: sign-ups and the rewards ledger.  A customer row is the sign-up
+     * and keeps its explanation (rule, touch, link, levels, notes); rewards
+     * are ledger rows, and a balance is always the sum of its rows.
+     */
+    "ALTER TABLE customers ADD COLUMN visitor_id INTEGER;"
+    "ALTER TABLE customers ADD COLUMN ip TEXT;"
+    "ALTER TABLE customers ADD COLUMN consent_version TEXT;"
+    "ALTER TABLE customers ADD COLUMN own_link_id INTEGER;"
+    "ALTER TABLE customers ADD COLUMN rule TEXT;"
+    "ALTER TABLE customers ADD COLUMN touch_event_id INTEGER;"
+    "ALTER TABLE customers ADD COLUMN level1_type INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN level1_id INTEGER;"
+    "ALTER TABLE customers ADD COLUMN level2_type INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN level2_id INTEGER;"
+    "ALTER TABLE customers ADD COLUMN notes TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX customers_visitor ON customers(visitor_id);"
+    "CREATE INDEX customers_level1 ON customers(level1_type, level1_id);"
+    "CREATE TABLE conversions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  order_id TEXT NOT NULL UNIQUE,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  amount_cents INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE rewards ("
+    "  id INTEGER PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  conversion_id INTEGER REFERENCES conversions(id),"
+    "  party_type INTEGER NOT NULL,"
+    "  party_id INTEGER NOT NULL,"
+    "  level INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL," /* 'signup' points or 'commission' cents */
+    "  amount INTEGER NOT NULL,"
+    "  status TEXT NOT NULL," /* pending, approved, hold, void */
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  approve_after INTEGER NOT NULL,"
+    "  decided_at INTEGER"
+    ");"
+    "CREATE INDEX rewards_party ON rewards(party_type, party_id);"
+    "CREATE INDEX rewards_pending ON rewards(status, approve_after);",
 };
 
 const int sc_sqlite_nmigrations =

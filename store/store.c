@@ -137,7 +137,7 @@ enum sc_err sc_store_secret(struct sc_store *s, const char *name, char out[65])
     return s->ops->secret(s, name, out);
 }
 
-enum sc_err sc_store_events_write(struct sc_store *s, const struct sc_event_row *rows, size_t n)
+enum sc_err sc_store_events_write(struct sc_store *s, struct sc_event_row *rows, size_t n)
 {
     return n == 0 ? SC_OK : s->ops->events_write(s, rows, n);
 }
@@ -162,4 +162,24 @@ enum sc_err sc_store_card_stats(struct sc_store *s, int64_t card_id, int64_t day
 enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *out)
 {
     return s->ops->visitor_id(s, vid, out);
+}
+
+enum sc_err sc_store_signups_list(struct sc_store *s, const struct sc_scope *scope,
+                                  int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx)
+{
+    return s->ops->signups_list(s, scope, fn, ctx);
+}
+
+enum sc_err sc_store_rewards_list(struct sc_store *s, const struct sc_scope *scope, int64_t now,
+                                  int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx)
+{
+    return s->ops->rewards_list(s, scope, now, fn, ctx);
+}
+
+enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *status,
+                                   const char *reason, int64_t now)
+{
+    if (strcmp(status, "approved") != 0 && strcmp(status, "void") != 0)
+        return SC_EINVAL;
+    return s->ops->reward_decide(s, id, status, reason, now);
 }

@@ -28,13 +28,19 @@ struct sc_store_ops {
                              const char *label);
     enum sc_err (*token_member)(struct sc_store *s, const char *token_hash, struct sc_member *out);
     enum sc_err (*secret)(struct sc_store *s, const char *name, char out[65]);
-    enum sc_err (*events_write)(struct sc_store *s, const struct sc_event_row *rows, size_t n);
+    enum sc_err (*events_write)(struct sc_store *s, struct sc_event_row *rows, size_t n);
     enum sc_err (*link_create)(struct sc_store *s, struct sc_link *l);
     enum sc_err (*visitor_reached)(struct sc_store *s, const char *vid, int64_t card_id,
                                    int64_t link_id, bool *out);
     enum sc_err (*card_stats)(struct sc_store *s, int64_t card_id, int64_t day_from, int64_t day_to,
                               struct sc_stats *out);
     enum sc_err (*visitor_id)(struct sc_store *s, const char *vid, int64_t *out);
+    enum sc_err (*signups_list)(struct sc_store *s, const struct sc_scope *scope,
+                                int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx);
+    enum sc_err (*rewards_list)(struct sc_store *s, const struct sc_scope *scope, int64_t now,
+                                int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx);
+    enum sc_err (*reward_decide)(struct sc_store *s, int64_t id, const char *status,
+                                 const char *reason, int64_t now);
 };
 
 struct sc_store {

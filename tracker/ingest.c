@@ -48,6 +48,7 @@ static void classify(struct sc_ingest *g, const struct sc_event *ev, struct sc_e
 {
     row->ev = ev;
     row->agent = agent;
+    row->result = SC_OK;
     row->bot_reason = sc_bot_reason(ev->ua, ev->head);
     sc_ua_families(ev->ua, agent);
     if (g->uap) {
@@ -100,7 +101,7 @@ static void *writer(void *arg)
         for (size_t i = 0; i < n; i++) {
             struct slot *sl = &g->ring[(head + i) % g->cap];
             if (sl->done)
-                sl->done(sl->ctx, e);
+                sl->done(sl->ctx, e == SC_OK ? g->rows[i].result : e);
         }
         pthread_mutex_lock(&g->lock);
         g->head = (head + n) % g->cap;

@@ -34,7 +34,16 @@ const char *sc_pages_csp(const struct sc_pages *p);
  * visitor arrived by, so that what they share next hangs below it.
  */
 void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
-                  const char *base_url, const char *link_code, struct sc_buf *out);
+                  const char *base_url, const char *link_code, const char *csrf,
+                  struct sc_buf *out);
+
+/*
+ * The thank-you page after a sign-up, which is also the customer's own
+ * referral page: their link, a button to copy it, and its QR code.
+ */
+void sc_page_thanks(const struct sc_pages *p, enum sc_lang lang, const char *theme,
+                    const char *referral_url, const char *qr_url, const char *card_url,
+                    struct sc_buf *out);
 
 /* The polite page shown for a disabled member's card. */
 void sc_page_card_disabled(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,

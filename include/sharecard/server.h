@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "sharecard/err.h"
+#include "sharecard/referral.h"
 
 struct sc_store;
 
@@ -27,6 +28,7 @@ struct sc_config {
     bool access_log;       /* one line per request on stderr */
     bool trust_proxy;      /* take the client address from X-Forwarded-For */
     size_t queue;          /* events waiting for the writer, at most */
+    struct sc_referral_config referral; /* attribution and rewards */
 };
 
 /* Defaults, then SHARECARD_* environment variables, over 'c'. */

@@ -16,6 +16,7 @@
 
 #include "sharecard/card.h"
 #include "sharecard/err.h"
+#include "sharecard/referral.h"
 #include "sharecard/tracker.h"
 
 struct sc_store;
@@ -74,6 +75,9 @@ struct sc_event_row {
     const struct sc_event *ev; /* borrowed */
     const char *bot_reason;
     const struct sc_ua_info *agent; /* borrowed */
+    enum sc_err result;             /* out: this event's own outcome when the batch committed
+                                       (SC_ECONFLICT: a repeat sign-up, SC_ENOTFOUND: a
+                                       conversion for no known customer) */
 };
 
 struct sc_stats {
@@ -151,7 +155,7 @@ enum sc_err sc_store_secret(struct sc_store *s, const char *name, char out[65]);
  * makes it durable before returning.  All or nothing: on error no event of
  * the batch is stored.
  */
-enum sc_err sc_store_events_write(struct sc_store *s, const struct sc_event_row *rows, size_t n);
+enum sc_err sc_store_events_write(struct sc_store *s, struct sc_event_row *rows, size_t n);
 
 /*
  * Mints a tracked link: 'l' gives card_id, channel, owner (member, customer
@@ -170,6 +174,46 @@ enum sc_err sc_store_visitor_reached(struct sc_store *s, const char *vid, int64_
 /* Stats of card 'card_id' over the UTC days 'day_from'..'day_to' (inclusive), from rollups. */
 enum sc_err sc_store_card_stats(struct sc_store *s, int64_t card_id, int64_t day_from,
                                 int64_t day_to, struct sc_stats *out);
+
+/* One sign-up as the API lists it. */
+struct sc_signup_row {
+    int64_t id;
+    const char *name, *email, *phone; /* NULL when not given */
+    const char *card;                 /* the card's slug */
+    const char *link;                 /* code of the winning touch's link, or NULL */
+    struct sc_party level1, level2;
+    const char *rule;  /* last_touch, first_touch, card_owner */
+    const char *notes; /* e.g. "self_referral_ignored", "" when none */
+    int64_t created_at;
+};
+
+/* One ledger row. */
+struct sc_reward_row {
+    int64_t id;
+    int64_t customer_id;   /* whose sign-up or purchase earned it */
+    int64_t conversion_id; /* 0 for a sign-up reward */
+    struct sc_party party; /* who earns it */
+    int level;             /* 1 or 2 */
+    const char *kind;      /* "signup" (points) or "commission" (cents) */
+    int64_t amount;
+    const char *status; /* pending, approved, hold, void (pending past its hold: approved) */
+    const char *reason;
+    int64_t created_at;
+};
+
+/* Who may see which rows: everything, a team's cards, or one member's card. */
+struct sc_scope {
+    int64_t member_id; /* not 0: only this member's card */
+    const char *team;  /* not NULL: only cards of this team's members */
+};
+
+enum sc_err sc_store_signups_list(struct sc_store *s, const struct sc_scope *scope,
+                                  int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx);
+enum sc_err sc_store_rewards_list(struct sc_store *s, const struct sc_scope *scope, int64_t now,
+                                  int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx);
+/* A manager's decision on ledger row 'id': "approved" or "void", with 'reason'. */
+enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *status,
+                                   const char *reason, int64_t now);
 
 /* The ids of the visitor 'vid', or SC_ENOTFOUND. */
 enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *out);

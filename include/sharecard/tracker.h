@@ -50,6 +50,9 @@ void sc_ua_families(const char *ua, struct sc_ua_info *out);
 
 /* ---- events ---------------------------------------------------------------- */
 
+struct sc_signup;
+struct sc_conversion;
+
 enum sc_ev_type {
     SC_EV_SCAN = 0, /* /l/{code} of a qr-channel link */
     SC_EV_OPEN,     /* /l/{code} of any other channel */
@@ -103,6 +106,9 @@ struct sc_event {
     int64_t new_parent;        /* link the sharer arrived by, or 0 */
     int64_t owner_member_id;   /* who shares: a member, */
     int64_t owner_customer_id; /* a customer, or else the visitor */
+    /* SC_EV_SIGNUP, SC_EV_CONVERT: the request's own record, read and filled by the store. */
+    struct sc_signup *signup;
+    struct sc_conversion *conversion;
 };
 
 /* ---- visitors ----------------------------------------------------------------- */

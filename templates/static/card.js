@@ -39,7 +39,7 @@
     }
 
     document.addEventListener("click", function (ev) {
-        var el = ev.target.closest ? ev.target.closest("[data-action]") : null;
+        var el = ev.target.closest ? ev.target.closest("[data-action],[data-copy]") : null;
         if (!el) return;
         var action = el.getAttribute("data-action");
         if (action === "save") {
@@ -48,7 +48,7 @@
         }
         var text = el.getAttribute("data-copy");
         if (text) copy(text).then(function () { say(body.getAttribute("data-copied") + " " + text); });
-        beacon({ type: "click", action: action });
+        if (action) beacon({ type: "click", action: action });
     });
 
     /* Mint a tracked child link, then share it (Web Share API) or copy it. */

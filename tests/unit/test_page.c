@@ -31,7 +31,7 @@ static int teardown(void **state)
 static void render(const struct sc_card *c, enum sc_lang lang, struct sc_buf *b)
 {
     sc_buf_init(b, 0);
-    sc_page_card(pages, c, lang, "https://cards.example.com", NULL, b);
+    sc_page_card(pages, c, lang, "https://cards.example.com", NULL, "csrf-token", b);
     assert_int_equal(sc_buf_error(b), SC_OK);
 }
 

@@ -18,6 +18,9 @@
 
 #include "sharecard/store.h"
 
+/* The SQLite migrations (store/store_int.h), to build an old file by hand. */
+extern const char *const sc_sqlite_migrations[];
+
 static struct sc_store *open_mem(void)
 {
     struct sc_store *s = NULL;
@@ -163,24 +166,35 @@ static void test_migrations(void **state)
     add(s, "keep@example.com", "keep", SC_OK);
     sc_store_close(s);
 
-    /* An old file (version 1) upgrades in place and keeps its rows. */
+    /* An old file, written by schema version 1 only, upgrades in place and keeps its rows. */
+    char old[512];
+    tmp_path(old, sizeof(old), "old");
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "DROP TABLE rollup_uniques; DROP TABLE rollups; DROP TABLE events;"
-                     "DROP TABLE agents; ALTER TABLE links DROP COLUMN owner_visitor_id;"
-                     "DROP TABLE visitors; PRAGMA user_version = 1;",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_open(old, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sc_sqlite_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO members (email, name, created_at) "
+                                  "VALUES ('keep@example.com', 'Keep', 1);"
+                                  "INSERT INTO cards (member_id, slug, name, updated_at) "
+                                  "VALUES (1, 'keep', 'Keep', 1);"
+                                  "INSERT INTO links (code, card_id, channel, owner_member_id, "
+                                  "created_at) VALUES ('keepcode', 1, 0, 1, 1);"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
+    assert_int_equal(sc_store_open(old, &s, err, sizeof(err)), SC_OK);
     assert_int_equal(sc_store_schema_version(s), sc_store_schema_latest());
     struct sc_member m;
     assert_int_equal(sc_store_member_by_email(s, "keep@example.com", &m), SC_OK);
+    struct sc_card kc;
+    assert_int_equal(sc_store_card_by_slug(s, "keep", &kc), SC_OK);
+    assert_string_equal(kc.qr_code, "keepcode");
+    sc_card_cleanup(&kc);
     struct sc_stats st;
     assert_int_equal(sc_store_card_stats(s, 1, 0, 100000, &st), SC_OK);
     sc_store_close(s);
+    unlink(old);
 
     /* A newer file is refused, untouched. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -231,7 +245,7 @@ static void test_events_and_rollups(void **state)
     struct sc_ua_info agent = {"Chrome", "Android", "phone", false};
     struct sc_event_row rows[sizeof(evs) / sizeof(evs[0])];
     for (size_t i = 0; i < n; i++)
-        rows[i] = (struct sc_event_row){&evs[i], i == 5 ? "preview" : NULL, &agent};
+        rows[i] = (struct sc_event_row){&evs[i], i == 5 ? "preview" : NULL, &agent, SC_OK};
     assert_int_equal(sc_store_events_write(s, rows, n), SC_OK);
 
     struct sc_stats st;
@@ -265,7 +279,7 @@ static void test_events_and_rollups(void **state)
     snprintf(share.new_code, sizeof(share.new_code), "%s", c.qr_code); /* taken: conflict */
     share.new_channel = SC_CH_WECHAT;
     struct sc_event ok = ev_of(SC_EV_VIEW, c.id, 0, "c:d", t0 + 50);
-    struct sc_event_row two[2] = {{&ok, NULL, &agent}, {&share, NULL, &agent}};
+    struct sc_event_row two[2] = {{&ok, NULL, &agent, SC_OK}, {&share, NULL, &agent, SC_OK}};
     assert_int_not_equal(sc_store_events_write(s, two, 2), SC_OK);
     assert_int_equal(sc_store_card_stats(s, c.id, day, day, &st), SC_OK);
     assert_int_equal(st.n[SC_EV_VIEW], 1);
@@ -275,7 +289,7 @@ static void test_events_and_rollups(void **state)
     /* A share mints its link, owned by the visitor, below its parent. */
     snprintf(share.new_code, sizeof(share.new_code), "sharecd2");
     share.new_parent = l.id;
-    struct sc_event_row one = {&share, NULL, &agent};
+    struct sc_event_row one = {&share, NULL, &agent, SC_OK};
     assert_int_equal(sc_store_events_write(s, &one, 1), SC_OK);
     struct sc_link minted;
     assert_int_equal(sc_store_link_by_code(s, "sharecd2", &minted), SC_OK);

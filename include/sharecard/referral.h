@@ -1,0 +1,138 @@
+/*
+ * referral.h — sign-ups, attribution and the rewards ledger (DESIGN.md §4).
+ *
+ * A sign-up is credited to the owner of the visitor's last (or first) touch
+ * — a scan or open of a tracked link by a person — within the attribution
+ * window; with no touch, to the owner of the card it happened on.  Level 1
+ * is that owner, level 2 whoever referred them (customers have a referrer,
+ * members do not).  A touch on one's own link is ignored as if it never
+ * happened.  Every decision keeps its explanation.
+ */
+#ifndef SHARECARD_REFERRAL_H
+#define SHARECARD_REFERRAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sharecard/err.h"
+#include "sharecard/tracker.h"
+
+enum sc_party_type { SC_PARTY_NONE = 0, SC_PARTY_MEMBER = 1, SC_PARTY_CUSTOMER = 2 };
+
+#define SC_PERSON_NAME_MAX 100
+#define SC_PHONE_MAX       20 /* "+" and up to 15 digits, with room */
+
+struct sc_party {
+    enum sc_party_type type;
+    int64_t id;
+    char name[SC_PERSON_NAME_MAX * 2 + 1];
+};
+
+struct sc_referral_config {
+    int64_t window_s;        /* attribution window; default 30 days */
+    bool first_touch;        /* credit the first touch instead of the last */
+    int64_t points[2];       /* reward points for level 1 and level 2 */
+    int commission_bp[2];    /* commission per level, in basis points of the amount */
+    int64_t hold_s;          /* pending rewards approve themselves after this */
+    int velocity_per_hour;   /* more sign-ups than this per link per hour: hold */
+    char default_country[4]; /* calling code for national numbers, "86" */
+    char consent_version[16];
+};
+
+void sc_referral_config_defaults(struct sc_referral_config *c);
+
+/* ---- validation ------------------------------------------------------------- */
+
+/*
+ * Normalises an e-mail address (trims, lower-cases) into 'out' and checks its
+ * syntax.  SC_EINVAL with '*why' (a message key of page.h's sc_i18n) if bad.
+ */
+enum sc_err sc_email_normalise(const char *in, char out[255], const char **why);
+/*
+ * Normalises a phone number to E.164 ("+8613800138000") into 'out':
+ * separators are dropped, "00" means "+", a national number gets
+ * 'country' (and loses one trunk "0").  SC_EINVAL with '*why' if bad.
+ */
+enum sc_err sc_phone_normalise(const char *in, const char *country, char out[SC_PHONE_MAX + 1],
+                               const char **why);
+/* True for an address at a known disposable-mail domain. */
+bool sc_email_disposable(const char *email);
+
+/* ---- the decision ------------------------------------------------------------- */
+
+/* Who owns a link, as attribution needs to know them. */
+struct sc_owner {
+    struct sc_party party; /* member or customer */
+    char vid[SC_VID_MAX];  /* a customer's visitor id, "" for members */
+    char email[255];
+    char phone[SC_PHONE_MAX + 1];
+    struct sc_party referrer; /* a customer's own level 1; none for members */
+};
+
+struct sc_touch {
+    int64_t event_id;
+    int64_t ts;
+    int64_t link_id;
+    struct sc_owner owner;
+};
+
+struct sc_signer {
+    const char *vid;   /* may be "" */
+    const char *email; /* normalised, may be "" */
+    const char *phone; /* E.164, may be "" */
+};
+
+enum sc_rule { SC_RULE_LAST_TOUCH, SC_RULE_FIRST_TOUCH, SC_RULE_CARD_OWNER };
+const char *sc_rule_name(enum sc_rule r); /* "last_touch", … */
+
+struct sc_attr_decision {
+    enum sc_rule rule;
+    const struct sc_touch *touch; /* the winning touch, NULL under card_owner */
+    struct sc_party level1;       /* none when the only candidate was the signer */
+    struct sc_party level2;
+    bool self_referral_ignored; /* a touch (or the card) was the signer's own */
+};
+
+/*
+ * Decides the credit for a sign-up at 'now' by 'signer' from the visitor's
+ * 'touches' ('n', any order, borrowed) on a card owned by 'card_owner'.
+ * Touches outside [now - window, now] are not considered.
+ */
+void sc_attr_decide(const struct sc_referral_config *cfg, int64_t now,
+                    const struct sc_signer *signer, const struct sc_touch *touches, size_t n,
+                    const struct sc_owner *card_owner, struct sc_attr_decision *out);
+
+/* The commission on 'amount_cents' at 'bp' basis points, rounded half up to a cent. */
+int64_t sc_commission(int64_t amount_cents, int bp);
+
+/* ---- what the writer carries ---------------------------------------------------- */
+
+/* A sign-up on its way to the store (SC_EV_SIGNUP): the request owns it. */
+struct sc_signup {
+    const struct sc_referral_config *cfg;
+    char name[SC_PERSON_NAME_MAX * 4 + 1];
+    char email[255];
+    char phone[SC_PHONE_MAX + 1];
+    char referral_code[SC_CODE_LEN + 1]; /* the new customer's own link */
+    /* filled by the store */
+    int64_t customer_id;
+    struct sc_party level1, level2;
+    enum sc_rule rule;
+    bool self_referral_ignored;
+    char hold_reason[64]; /* "" or why the rewards wait for review */
+};
+
+/* A purchase (SC_EV_CONVERT). */
+struct sc_conversion {
+    const struct sc_referral_config *cfg;
+    char order_id[129];
+    int64_t customer_id; /* 0: look up by email */
+    char email[255];
+    int64_t amount_cents;
+    /* filled by the store */
+    int64_t conversion_id;
+    bool replayed; /* the order_id was known: nothing new was written */
+};
+
+#endif

@@ -1,0 +1,541 @@
+/*
+ * signup.c — the sign-up form's endpoint, the customer's referral page, and
+ * the JSON/CSV API over sign-ups, rewards and conversions.
+ *
+ * A sign-up is validated here, on the request thread, with reasons in the
+ * visitor's language; the decision (duplicate? who is credited? held for
+ * review?) is made by the store inside the writer's transaction, so two
+ * sign-ups of one person can never both be credited.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "http_int.h"
+#include "sharecard/escape.h"
+#include "sharecard/form.h"
+#include "sharecard/log.h"
+#include "sharecard/page.h"
+
+void csrf_token(struct req *r, char out[32])
+{
+    unsigned char h[16];
+    identify(r);
+    crypto_generichash(h, sizeof(h), (const unsigned char *)r->vid, strlen(r->vid),
+                       r->srv->csrf_key, sizeof(r->srv->csrf_key));
+    sodium_bin2base64(out, 32, h, sizeof(h), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static bool wants_json(struct req *r)
+{
+    const char *acc = req_header(r, MHD_HTTP_HEADER_ACCEPT);
+    return acc && strstr(acc, "application/json");
+}
+
+/* A 4xx for the sign-up in the visitor's language, as JSON or as the error page. */
+static enum MHD_Result signup_error(struct req *r, unsigned status, const char *key)
+{
+    enum sc_lang lang = req_lang(r, r->card.lang);
+    const char *msg = sc_i18n(lang, key);
+    if (wants_json(r)) {
+        struct sc_buf b;
+        sc_buf_init(&b, 4096);
+        sc_buf_printf(&b, "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"", status, key);
+        sc_esc_json(&b, msg, strlen(msg));
+        sc_buf_puts(&b, "\"}}\n");
+        return reply_bytes(r, status, "application/json", &b);
+    }
+    return reply_error(r, status, msg);
+}
+
+static void json_party(struct sc_buf *b, const struct sc_party *p)
+{
+    if (p->type == SC_PARTY_NONE) {
+        sc_buf_puts(b, "null");
+        return;
+    }
+    sc_buf_printf(b, "{\"type\":\"%s\",\"id\":%lld,\"name\":\"",
+                  p->type == SC_PARTY_MEMBER ? "member" : "customer", (long long)p->id);
+    sc_esc_json(b, p->name, strlen(p->name));
+    sc_buf_puts(b, "\"}");
+}
+
+static enum MHD_Result done_signup(struct req *r)
+{
+    if (r->ev_result == SC_ECONFLICT)
+        return signup_error(r, 409, "already");
+    if (r->ev_result != SC_OK)
+        return reply_not_stored(r);
+    struct sc_signup *su = r->signup;
+    if (wants_json(r)) {
+        struct sc_buf b;
+        sc_buf_init(&b, 8192);
+        sc_buf_printf(&b, "{\"customer_id\":%lld,\"referral_url\":\"", (long long)su->customer_id);
+        sc_esc_json(&b, r->srv->base_url, strlen(r->srv->base_url));
+        sc_buf_printf(&b, "/l/%s\",\"level1\":", su->referral_code);
+        json_party(&b, &su->level1);
+        sc_buf_puts(&b, ",\"level2\":");
+        json_party(&b, &su->level2);
+        sc_buf_printf(&b, ",\"rule\":\"%s\"}\n", sc_rule_name(su->rule));
+        return reply_bytes(r, 201, "application/json", &b);
+    }
+    char loc[64];
+    snprintf(loc, sizeof(loc), "/r/%s", su->referral_code);
+    return reply_redirect(r, 303, loc);
+}
+
+/* Reads form field 'name' into 'out'; false (and a 400/422 queued) when malformed. */
+static bool field(struct req *r, const char *name, char *out, size_t n, enum MHD_Result *ret)
+{
+    enum sc_err e = sc_form_get(r->body.data ? r->body.data : "", r->body.len, name, out, n);
+    if (e == SC_ENOTFOUND) {
+        out[0] = '\0';
+        return true;
+    }
+    if (e == SC_ETOOBIG) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "The field %s is too long.", name);
+        *ret = reply_error(r, 422, msg);
+        return false;
+    }
+    if (e != SC_OK) {
+        *ret = reply_error(r, 400, "The form is malformed.");
+        return false;
+    }
+    return true;
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    size_t lead = strspn(s, " \t\r\n");
+    if (lead)
+        memmove(s, s + lead, n - lead + 1);
+}
+
+/* Characters (not bytes) in valid UTF-8 's'. */
+static size_t utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+enum MHD_Result h_signup(struct req *r, const char *slug)
+{
+    enum MHD_Result ret;
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, slug, &r->card);
+    if (e == SC_ENOTFOUND)
+        return reply_error(r, 404, "There is no card at this address.");
+    if (e != SC_OK)
+        return reply_err(r, e, NULL);
+    if (r->card.disabled)
+        return reply_error(r, 410, "This card is no longer active.");
+
+    char csrf[64], want[32], consent[16], phone_in[64], email_in[300], code[SC_CODE_LEN + 8];
+    struct sc_signup *su = calloc(1, sizeof(*su));
+    if (!su)
+        return reply_err(r, SC_ENOMEM, NULL);
+    r->signup = su;
+    if (!field(r, "csrf", csrf, sizeof(csrf), &ret) ||
+        !field(r, "name", su->name, sizeof(su->name), &ret) ||
+        !field(r, "email", email_in, sizeof(email_in), &ret) ||
+        !field(r, "phone", phone_in, sizeof(phone_in), &ret) ||
+        !field(r, "consent", consent, sizeof(consent), &ret) ||
+        !field(r, "l", code, sizeof(code), &ret))
+        return ret;
+    csrf_token(r, want);
+    if (r->new_cookie ||
+        sodium_memcmp(csrf, want, strlen(want) + 1 > sizeof(csrf) ? 0 : strlen(want) + 1) != 0 ||
+        strlen(csrf) != strlen(want))
+        return signup_error(r, 403, "csrf_invalid");
+
+    const struct sc_referral_config *cfg = &r->srv->cfg->referral;
+    su->cfg = cfg;
+    trim(su->name);
+    if (!su->name[0] || !sc_utf8_valid(su->name, strlen(su->name)) ||
+        utf8_len(su->name) > SC_PERSON_NAME_MAX || strchr(su->name, '\n'))
+        return signup_error(r, 422, "name_required");
+    const char *why = NULL;
+    trim(email_in);
+    trim(phone_in);
+    if (!email_in[0] && !phone_in[0])
+        return signup_error(r, 422, "contact_required");
+    if (email_in[0] && sc_email_normalise(email_in, su->email, &why) != SC_OK)
+        return signup_error(r, 422, why);
+    if (phone_in[0] && sc_phone_normalise(phone_in, cfg->default_country, su->phone, &why) != SC_OK)
+        return signup_error(r, 422, why);
+    if (strcmp(consent, "yes") != 0 && strcmp(consent, "on") != 0 && strcmp(consent, "1") != 0 &&
+        strcmp(consent, "true") != 0)
+        return signup_error(r, 422, "consent_required");
+
+    struct sc_event ev;
+    event_init(r, &ev, SC_EV_SIGNUP, r->card.id, 0);
+    if (!rl_allow(r->srv->rl, "signup-ip", ev.ip, 30, 3600) ||
+        !rl_allow(r->srv->rl, "signup-visitor", r->vid, 5, 3600))
+        return signup_error(r, 429, "too_many");
+    ev.signup = su;
+    return track_then(r, &ev, done_signup);
+}
+
+/* ---- the referral page: /r/{code}, /r/{code}/qr.png|svg ------------------------ */
+
+enum MHD_Result h_referral(struct req *r, const char *code, const char *sub)
+{
+    enum sc_err e = strlen(code) > SC_CODE_LEN
+                        ? SC_ENOTFOUND
+                        : sc_store_link_by_code(r->srv->store, code, &r->link);
+    if (e == SC_ENOTFOUND || (e == SC_OK && !r->link.owner_customer_id))
+        return reply_error(r, 404, "This referral link does not exist.");
+    if (e != SC_OK)
+        return reply_err(r, e, NULL);
+    if (strcmp(sub, "qr.png") == 0 || strcmp(sub, "qr.svg") == 0)
+        return serve_qr(r, r->link.code, sub[3] == 's');
+    if (sub[0])
+        return reply_error(r, 404, "There is no such page.");
+    e = sc_store_card_by_slug(r->srv->store, r->link.card_slug, &r->card);
+    if (e != SC_OK)
+        return reply_err(r, e, NULL);
+    char url[600], qr[64], card[64];
+    snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, r->link.code);
+    snprintf(qr, sizeof(qr), "/r/%s/qr.svg", r->link.code);
+    snprintf(card, sizeof(card), "/c/%s", r->link.card_slug);
+    struct sc_buf b;
+    sc_buf_init(&b, 0);
+    sc_page_thanks(r->srv->pages, req_lang(r, r->card.lang), r->card.theme, url, qr, card, &b);
+    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
+
+/* ---- API: lists as JSON or CSV ---------------------------------------------------- */
+
+struct list_out {
+    struct sc_buf b;
+    bool csv;
+    size_t rows;
+};
+
+static bool want_csv(struct req *r)
+{
+    const char *f = req_arg(r, "format");
+    return f && strcmp(f, "csv") == 0;
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break; formula-safe. */
+static void csv_field(struct sc_buf *b, const char *s)
+{
+    if (!s)
+        s = "";
+    bool quote = strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL;
+    if (!quote) {
+        sc_buf_puts(b, s);
+        return;
+    }
+    sc_buf_putc(b, '"');
+    if (strchr("=+-@", s[0]) && s[0])
+        sc_buf_putc(b, '\''); /* keep spreadsheets from running it as a formula */
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            sc_buf_putc(b, '"');
+        sc_buf_putc(b, *p);
+    }
+    sc_buf_putc(b, '"');
+}
+
+static void json_str(struct sc_buf *b, const char *s)
+{
+    if (!s) {
+        sc_buf_puts(b, "null");
+        return;
+    }
+    sc_buf_putc(b, '"');
+    sc_esc_json(b, s, strlen(s));
+    sc_buf_putc(b, '"');
+}
+
+static void iso_time(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *party_type(const struct sc_party *p)
+{
+    return p->type == SC_PARTY_MEMBER ? "member" : p->type == SC_PARTY_CUSTOMER ? "customer" : "";
+}
+
+static int signup_row(const struct sc_signup_row *s, void *ctx)
+{
+    struct list_out *o = ctx;
+    char when[32];
+    iso_time(s->created_at, when);
+    if (o->csv) {
+        char id[24], l1[24], l2[24];
+        snprintf(id, sizeof(id), "%lld", (long long)s->id);
+        snprintf(l1, sizeof(l1), "%lld", (long long)s->level1.id);
+        snprintf(l2, sizeof(l2), "%lld", (long long)s->level2.id);
+        const char *f[] = {id,
+                           s->name,
+                           s->email,
+                           s->phone,
+                           s->card,
+                           s->link,
+                           party_type(&s->level1),
+                           s->level1.type ? l1 : "",
+                           s->level1.name,
+                           party_type(&s->level2),
+                           s->level2.type ? l2 : "",
+                           s->level2.name,
+                           s->rule,
+                           s->notes,
+                           when};
+        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+            if (i)
+                sc_buf_putc(&o->b, ',');
+            csv_field(&o->b, f[i]);
+        }
+        sc_buf_puts(&o->b, "\r\n");
+    } else {
+        sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
+        sc_buf_printf(&o->b, "{\"id\":%lld,\"name\":", (long long)s->id);
+        json_str(&o->b, s->name);
+        sc_buf_puts(&o->b, ",\"email\":");
+        json_str(&o->b, s->email);
+        sc_buf_puts(&o->b, ",\"phone\":");
+        json_str(&o->b, s->phone);
+        sc_buf_puts(&o->b, ",\"card\":");
+        json_str(&o->b, s->card);
+        sc_buf_puts(&o->b, ",\"link\":");
+        json_str(&o->b, s->link);
+        sc_buf_puts(&o->b, ",\"level1\":");
+        json_party(&o->b, &s->level1);
+        sc_buf_puts(&o->b, ",\"level2\":");
+        json_party(&o->b, &s->level2);
+        sc_buf_puts(&o->b, ",\"rule\":");
+        json_str(&o->b, s->rule);
+        sc_buf_puts(&o->b, ",\"notes\":");
+        json_str(&o->b, s->notes);
+        sc_buf_printf(&o->b, ",\"created_at\":\"%s\"}", when);
+    }
+    o->rows++;
+    return sc_buf_error(&o->b) != SC_OK;
+}
+
+static int reward_row(const struct sc_reward_row *w, void *ctx)
+{
+    struct list_out *o = ctx;
+    char when[32];
+    iso_time(w->created_at, when);
+    if (o->csv) {
+        char id[24], cust[24], conv[24], pid[24], lvl[8], amt[24];
+        snprintf(id, sizeof(id), "%lld", (long long)w->id);
+        snprintf(cust, sizeof(cust), "%lld", (long long)w->customer_id);
+        snprintf(conv, sizeof(conv), "%lld", (long long)w->conversion_id);
+        snprintf(pid, sizeof(pid), "%lld", (long long)w->party.id);
+        snprintf(lvl, sizeof(lvl), "%d", w->level);
+        snprintf(amt, sizeof(amt), "%lld", (long long)w->amount);
+        const char *f[] = {id,
+                           cust,
+                           w->conversion_id ? conv : "",
+                           party_type(&w->party),
+                           pid,
+                           w->party.name,
+                           lvl,
+                           w->kind,
+                           amt,
+                           w->status,
+                           w->reason,
+                           when};
+        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+            if (i)
+                sc_buf_putc(&o->b, ',');
+            csv_field(&o->b, f[i]);
+        }
+        sc_buf_puts(&o->b, "\r\n");
+    } else {
+        sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
+        sc_buf_printf(&o->b,
+                      "{\"id\":%lld,\"customer_id\":%lld,\"conversion_id\":", (long long)w->id,
+                      (long long)w->customer_id);
+        if (w->conversion_id)
+            sc_buf_printf(&o->b, "%lld", (long long)w->conversion_id);
+        else
+            sc_buf_puts(&o->b, "null");
+        sc_buf_puts(&o->b, ",\"party\":");
+        json_party(&o->b, &w->party);
+        sc_buf_printf(&o->b, ",\"level\":%d,\"kind\":", w->level);
+        json_str(&o->b, w->kind);
+        sc_buf_printf(&o->b, ",\"amount\":%lld,\"status\":", (long long)w->amount);
+        json_str(&o->b, w->status);
+        sc_buf_puts(&o->b, ",\"reason\":");
+        json_str(&o->b, w->reason);
+        sc_buf_printf(&o->b, ",\"created_at\":\"%s\"}", when);
+    }
+    o->rows++;
+    return sc_buf_error(&o->b) != SC_OK;
+}
+
+/* The rows a member may see: admins all, managers their team's cards, sales their own. */
+static void scope_of(const struct sc_member *m, struct sc_scope *sc)
+{
+    memset(sc, 0, sizeof(*sc));
+    if (m->role == SC_ROLE_ADMIN)
+        return;
+    if (m->role == SC_ROLE_MANAGER && m->team[0]) {
+        sc->team = m->team;
+        return;
+    }
+    sc->member_id = m->id;
+}
+
+static enum MHD_Result finish_list(struct req *r, struct list_out *o, enum sc_err e,
+                                   const char *filename)
+{
+    if (e != SC_OK) {
+        sc_buf_cleanup(&o->b);
+        return reply_err(r, e, NULL);
+    }
+    if (!o->csv)
+        sc_buf_puts(&o->b, o->rows ? "\n]\n" : "]\n");
+    if (sc_buf_error(&o->b)) {
+        sc_buf_cleanup(&o->b);
+        return reply_error(r, 413, "The list is too long to send at once; narrow it down.");
+    }
+    (void)filename;
+    return reply_bytes(r, 200, o->csv ? "text/csv; charset=utf-8" : "application/json", &o->b);
+}
+
+static void list_begin(struct req *r, struct list_out *o, const char *csv_header)
+{
+    o->csv = want_csv(r);
+    o->rows = 0;
+    sc_buf_init(&o->b, 64 << 20);
+    if (o->csv) {
+        sc_buf_puts(&o->b, "\xef\xbb\xbf"); /* BOM: spreadsheets then read UTF-8 Chinese right */
+        sc_buf_puts(&o->b, csv_header);
+    } else {
+        sc_buf_putc(&o->b, '[');
+    }
+}
+
+enum MHD_Result api_signups(struct req *r)
+{
+    enum MHD_Result ret;
+    struct sc_member m;
+    if (!api_member(r, &m, &ret))
+        return ret;
+    struct sc_scope scope;
+    scope_of(&m, &scope);
+    struct list_out o;
+    list_begin(r, &o,
+               "id,name,email,phone,card,link,level1_type,level1_id,level1_name,level2_type,"
+               "level2_id,level2_name,rule,notes,created_at\r\n");
+    enum sc_err e = sc_store_signups_list(r->srv->store, &scope, signup_row, &o);
+    return finish_list(r, &o, e, "signups.csv");
+}
+
+enum MHD_Result api_rewards(struct req *r)
+{
+    enum MHD_Result ret;
+    struct sc_member m;
+    if (!api_member(r, &m, &ret))
+        return ret;
+    struct sc_scope scope;
+    scope_of(&m, &scope);
+    struct list_out o;
+    list_begin(r, &o,
+               "id,customer_id,conversion_id,party_type,party_id,party_name,level,kind,amount,"
+               "status,reason,created_at\r\n");
+    enum sc_err e =
+        sc_store_rewards_list(r->srv->store, &scope, (int64_t)time(NULL), reward_row, &o);
+    return finish_list(r, &o, e, "rewards.csv");
+}
+
+/* ---- API: POST /api/v1/conversions ------------------------------------------------ */
+
+static enum MHD_Result done_conversion(struct req *r)
+{
+    if (r->ev_result == SC_ENOTFOUND)
+        return reply_error(r, 404, "No customer matches this email or customer_id.");
+    if (r->ev_result != SC_OK)
+        return reply_not_stored(r);
+    struct sc_conversion *cv = r->conversion;
+    struct sc_buf b;
+    sc_buf_init(&b, 4096);
+    sc_buf_printf(&b, "{\"conversion_id\":%lld,\"order_id\":", (long long)cv->conversion_id);
+    json_str(&b, cv->order_id);
+    sc_buf_printf(&b, ",\"replayed\":%s}\n", cv->replayed ? "true" : "false");
+    return reply_bytes(r, 201, "application/json", &b);
+}
+
+enum MHD_Result api_conversions(struct req *r)
+{
+    enum MHD_Result ret;
+    struct sc_member m;
+    if (!api_member(r, &m, &ret))
+        return ret;
+    if (m.role == SC_ROLE_SALES)
+        return reply_error(r, 403, "Only managers' and admins' tokens may post conversions.");
+    json_error_t jerr;
+    json_t *j =
+        json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return reply_error(r, 400,
+                           "The body must be a JSON object: {\"email\" or "
+                           "\"customer_id\", \"amount\", \"order_id\"}.");
+    }
+    struct sc_conversion *cv = calloc(1, sizeof(*cv));
+    if (!cv) {
+        json_decref(j);
+        return reply_err(r, SC_ENOMEM, NULL);
+    }
+    r->conversion = cv;
+    cv->cfg = &r->srv->cfg->referral;
+    json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
+    json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
+    const char *why = NULL;
+    double a = 0;
+    if (!json_is_string(order) || json_string_length(order) == 0 ||
+        json_string_length(order) >= sizeof(cv->order_id))
+        why = "order_id must be a string of 1 to 128 characters.";
+    else if (json_is_number(amount))
+        a = json_number_value(amount);
+    else if (json_is_string(amount))
+        a = strtod(json_string_value(amount), NULL);
+    else
+        why = "amount is required: a number such as 199.90.";
+    if (!why && (!isfinite(a) || a < 0 || a > 1e10))
+        why = "amount must be between 0 and 10,000,000,000.";
+    if (!why) {
+        if (json_is_integer(cid) && json_integer_value(cid) > 0)
+            cv->customer_id = (int64_t)json_integer_value(cid);
+        else if (json_is_string(email) &&
+                 sc_email_normalise(json_string_value(email), cv->email, &why) == SC_OK)
+            why = NULL;
+        else
+            why = "Give the customer's email or customer_id.";
+    }
+    if (why) {
+        json_decref(j);
+        return reply_error(r, 400, why);
+    }
+    snprintf(cv->order_id, sizeof(cv->order_id), "%s", json_string_value(order));
+    cv->amount_cents = (int64_t)llround(a * 100.0);
+    json_decref(j);
+    struct sc_event ev;
+    event_init(r, &ev, SC_EV_CONVERT, 0, 0);
+    ev.visitor[0] = '\0'; /* an integrator's call, not a visitor */
+    r->new_cookie = false;
+    ev.conversion = cv;
+    return track_then(r, &ev, done_conversion);
+}

@@ -1,0 +1,353 @@
+"""Sign-ups, attribution and rewards over real HTTP (DESIGN.md §4).
+
+The chain member A -> customer B -> customer C must credit B at level 1 and
+A at level 2; repeats, missing CSRF tokens, bots and one's own links must
+credit nobody who should not be; conversions are idempotent."""
+
+import csv
+import http.client
+import io
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+
+PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+
+
+class Browser:
+    """One person's phone on a network of its own: keeps its cookie across requests."""
+    _net = 0
+
+    def __init__(self, srv, ua=PHONE_UA, ip=None):
+        self.srv, self.ua, self.cookie = srv, ua, None
+        Browser._net += 1
+        self.ip = ip or f"198.51.{Browser._net % 250}.7"
+
+    def get(self, path, headers=None):
+        h = {"User-Agent": self.ua, "X-Forwarded-For": self.ip}
+        if self.cookie:
+            h["Cookie"] = f"sc_vid={self.cookie}"
+        h.update(headers or {})
+        st, hd, body = self.srv.request("GET", path, headers=h)
+        self._keep(hd)
+        return st, hd, body
+
+    def post(self, path, fields, json_answer=False):
+        h = {"User-Agent": self.ua, "Content-Type": "application/x-www-form-urlencoded",
+             "X-Forwarded-For": self.ip}
+        if self.cookie:
+            h["Cookie"] = f"sc_vid={self.cookie}"
+        if json_answer:
+            h["Accept"] = "application/json"
+        st, hd, body = self.srv.request("POST", path, body=urllib.parse.urlencode(fields),
+                                        headers=h)
+        self._keep(hd)
+        return st, hd, body
+
+    def _keep(self, hd):
+        sc = hd.get("set-cookie", "")
+        if sc.startswith("sc_vid="):
+            self.cookie = sc.split(";", 1)[0].split("=", 1)[1]
+
+    def open_link(self, url_or_code):
+        code = url_or_code.rsplit("/", 1)[-1]
+        st, hd, _ = self.get(f"/l/{code}")
+        assert st == 302, st
+        st, _, page = self.get(hd["location"])
+        assert st == 200, st
+        return page.decode()
+
+    def sign_up(self, page, slug, json_answer=True, **fields):
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        form = {"csrf": csrf, "consent": "yes"}
+        form.update(fields)
+        return self.post(f"/c/{slug}/signup", form, json_answer=json_answer)
+
+
+class Signups(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.Server(env={"SHARECARD_HOLD_DAYS": "14", "SHARECARD_TRUST_PROXY": "1"})
+        db = cls.srv.db
+        harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
+                          env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
+        cls.token = harness.sharecard("token", "create", "--email", "admin@example.com",
+                                      db=db).stdout.strip()
+        cls.a = harness.add_member(db, "Alice Member", "alice@example.com", "--slug", "alice",
+                                   "--role", "sales", "--team", "east")
+        cls.other = harness.add_member(db, "Olga Other", "olga@example.com", "--slug", "olga",
+                                       "--team", "west")
+        cls.olga_token = harness.sharecard("token", "create", "--email", "olga@example.com",
+                                           db=db).stdout.strip()
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.stop()
+        finally:
+            cls.srv.cleanup()
+
+    def api(self, method, path, body=None, token=None):
+        h = {"Authorization": f"Bearer {token or self.token}"}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            body = json.dumps(body)
+        return self.srv.request(method, path, body=body, headers=h)
+
+    def signups(self):
+        st, _, body = self.api("GET", "/api/v1/signups")
+        self.assertEqual(st, 200)
+        return {s["email"] or s["phone"]: s for s in json.loads(body)}
+
+    def rewards(self):
+        st, _, body = self.api("GET", "/api/v1/rewards")
+        self.assertEqual(st, 200)
+        return json.loads(body)
+
+    def test_1_two_level_chain_and_ledger(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.a["qr_url"])
+        st, _, body = b.sign_up(page, "alice", name="Bob Customer", email="Bob@Example.com ",
+                                phone="138 0013 8000")
+        self.assertEqual(st, 201, body)
+        jb = json.loads(body)
+        self.assertEqual(jb["level1"], {"type": "member", "id": self.a["id"],
+                                        "name": "Alice Member"})
+        self.assertIsNone(jb["level2"])
+        self.assertEqual(jb["rule"], "last_touch")
+        self.assertRegex(jb["referral_url"], rf"^{re.escape(self.srv.base)}/l/[a-z0-9]{{8}}$")
+
+        c = Browser(self.srv, ua=PHONE_UA.replace("17_4", "16_1"))
+        page = c.open_link(jb["referral_url"])
+        self.assertIn("Alice Member", page)  # B's link opens the card B signed up on
+        st, _, body = c.sign_up(page, "alice", name="张三", email="carol@example.com")
+        self.assertEqual(st, 201, body)
+        jc = json.loads(body)
+        self.assertEqual(jc["level1"]["type"], "customer")
+        self.assertEqual(jc["level1"]["id"], jb["customer_id"])
+        self.assertEqual(jc["level1"]["name"], "Bob Customer")
+        self.assertEqual(jc["level2"], {"type": "member", "id": self.a["id"],
+                                        "name": "Alice Member"})
+
+        s = self.signups()
+        self.assertEqual(s["bob@example.com"]["phone"], "+8613800138000")
+        self.assertEqual(s["carol@example.com"]["name"], "张三")
+        self.assertEqual(s["carol@example.com"]["level1"]["id"], jb["customer_id"])
+        self.assertEqual(s["carol@example.com"]["level2"]["id"], self.a["id"])
+        self.assertEqual(s["carol@example.com"]["link"], jb["referral_url"].rsplit("/", 1)[1])
+        self.assertEqual(s["carol@example.com"]["card"], "alice")
+
+        led = [r for r in self.rewards() if r["customer_id"] == jc["customer_id"]]
+        self.assertEqual(sorted((r["level"], r["party"]["type"], r["party"]["id"], r["amount"],
+                                 r["kind"], r["status"]) for r in led),
+                         [(1, "customer", jb["customer_id"], 2, "signup", "pending"),
+                          (2, "member", self.a["id"], 1, "signup", "pending")])
+
+        # Conversions: commissions to C's chain, idempotent on order_id.
+        for _ in range(2):
+            st, _, body = self.api("POST", "/api/v1/conversions",
+                                   {"email": "Carol@example.com", "amount": 199.99,
+                                    "order_id": "ORD-1"})
+            self.assertEqual(st, 201, body)
+        self.assertTrue(json.loads(body)["replayed"])
+        com = sorted((r["level"], r["amount"]) for r in self.rewards()
+                     if r["kind"] == "commission")
+        self.assertEqual(com, [(1, 2000), (2, 1000)])  # 10 % and 5 % of 199.99, rounded
+        with sqlite3.connect(self.srv.db) as d:
+            self.assertEqual(d.execute("SELECT count(*) FROM conversions").fetchone()[0], 1)
+            # Balances are the sum of their rows.
+            bal = dict(d.execute("SELECT party_type || ':' || party_id, sum(amount) "
+                                 "FROM rewards WHERE kind = 'signup' GROUP BY 1"))
+        self.assertEqual(bal[f"1:{self.a['id']}"], 2 + 1)
+        self.assertEqual(bal[f"2:{jb['customer_id']}"], 2)
+        st, _, _ = self.api("POST", "/api/v1/conversions",
+                            {"email": "nobody@example.com", "amount": 5, "order_id": "ORD-2"})
+        self.assertEqual(st, 404)
+
+        # The thank-you page is the customer's own referral page, with a QR that scans.
+        st, h, _ = c.sign_up(c.open_link(self.a["qr_url"]), "alice", json_answer=False,
+                             name="Dave", phone="+44 20 7946 0001")
+        self.assertEqual(st, 303)
+        self.assertRegex(h["location"], r"^/r/[a-z0-9]{8}$")
+        st, _, page = c.get(h["location"])
+        self.assertEqual(st, 200)
+        code = h["location"].rsplit("/", 1)[1]
+        self.assertIn(f"{self.srv.base}/l/{code}", page.decode())
+        st, _, png = c.get(f"{h['location']}/qr.png")
+        self.assertEqual(st, 200)
+        with tempfile.NamedTemporaryFile(suffix=".png") as f:
+            f.write(png)
+            f.flush()
+            out = subprocess.run(["zbarimg", "-q", "--raw", f.name], capture_output=True,
+                                 text=True).stdout.strip()
+        self.assertEqual(out, f"{self.srv.base}/l/{code}")
+
+    def test_2_duplicate_person_is_409_and_changes_nothing(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.a["qr_url"])
+        st, _, _ = b.sign_up(page, "alice", name="Erin", email="erin@example.com")
+        self.assertEqual(st, 201)
+        before = (len(self.signups()), len(self.rewards()))
+        for fields in ({"email": "ERIN@example.com "}, {"email": "x@example.com",
+                                                       "phone": "+8613900000001"}):
+            other = Browser(self.srv)
+            p2 = other.open_link(self.a["qr_url"])
+            if "phone" in fields:
+                st, _, _ = other.sign_up(p2, "alice", name="First", phone="139 0000 0001")
+                self.assertEqual(st, 201)
+                before = (len(self.signups()), len(self.rewards()))
+            st, _, body = other.sign_up(p2, "alice", name="Again", **fields)
+            self.assertEqual(st, 409, body)
+            self.assertIn("already signed up", json.loads(body)["error"]["message"])
+            self.assertEqual((len(self.signups()), len(self.rewards())), before)
+
+    def test_3_csrf_and_validation(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.a["qr_url"])
+        st, _, _ = b.post("/c/alice/signup", {"name": "X", "email": "x1@example.com",
+                                              "consent": "yes"})
+        self.assertEqual(st, 403)
+        st, _, _ = b.post("/c/alice/signup", {"name": "X", "email": "x1@example.com",
+                                              "consent": "yes", "csrf": "forged"})
+        self.assertEqual(st, 403)
+        stranger = Browser(self.srv)  # someone else's token does not work either
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        st, _, _ = stranger.post("/c/alice/signup", {"name": "X", "email": "x1@example.com",
+                                                     "consent": "yes", "csrf": csrf})
+        self.assertEqual(st, 403)
+        cases = [
+            ({"name": "X", "email": "not-an-email"}, "valid email"),
+            ({"name": "X", "phone": "12"}, "valid phone"),
+            ({"name": "", "email": "y@example.com"}, "your name"),
+            ({"name": "X" * 101, "email": "y@example.com"}, "your name"),
+            ({"name": "X"}, "phone number or an email"),
+            ({"name": "X", "email": "y@example.com", "consent": ""}, "tick the box"),
+        ]
+        for fields, needle in cases:
+            st, _, body = b.sign_up(page, "alice", **fields)
+            self.assertEqual(st, 422, fields)
+            self.assertIn(needle, json.loads(body)["error"]["message"], fields)
+        # In Chinese for a Chinese browser.
+        st, _, body = b.sign_up(page, "alice", name="X", email="bad")
+        h = {"User-Agent": PHONE_UA, "Cookie": f"sc_vid={b.cookie}",
+             "Accept": "application/json", "Accept-Language": "zh-CN",
+             "Content-Type": "application/x-www-form-urlencoded"}
+        st, _, body = self.srv.request("POST", "/c/alice/signup", headers=h,
+                                       body=urllib.parse.urlencode({"csrf": csrf, "name": "X",
+                                                                    "email": "bad",
+                                                                    "consent": "yes"}))
+        self.assertEqual(st, 422)
+        self.assertIn("邮箱", json.loads(body)["error"]["message"])
+        self.assertNotIn("y@example.com", self.signups())
+
+    def test_4_bot_touch_credits_nobody(self):
+        # B's link is unfurled by a chat app; a person then signs up on Alice's card
+        # with no touch of their own: Alice is credited by card_owner, never B.
+        b = Browser(self.srv)
+        page = b.open_link(self.a["qr_url"])
+        st, _, body = b.sign_up(page, "alice", name="Frank", email="frank@example.com")
+        frank = json.loads(body)
+        bot = Browser(self.srv, ua="facebookexternalhit/1.1")
+        st, h, _ = bot.get(f"/l/{frank['referral_url'].rsplit('/', 1)[1]}")
+        self.assertEqual(st, 302)
+        bot.get(h["location"])
+        person = Browser(self.srv)
+        st, _, page = person.get("/c/alice")
+        st, _, body = person.sign_up(page.decode(), "alice", name="Gina",
+                                     email="gina@example.com")
+        g = json.loads(body)
+        self.assertEqual(g["rule"], "card_owner")
+        self.assertEqual(g["level1"]["id"], self.a["id"])
+        self.assertEqual(g["level1"]["type"], "member")
+        # And the bot, signing up itself, is not credited to B either.
+        st, _, page = bot.get("/c/alice")
+        st, _, body = bot.sign_up(page.decode(), "alice", name="Bot", email="bot@example.com")
+        self.assertEqual(json.loads(body)["rule"], "card_owner")
+
+    def test_5_own_link_is_ignored(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.a["qr_url"])
+        st, _, body = b.sign_up(page, "alice", name="Hank", email="hank@example.com")
+        hank = json.loads(body)
+        # Hank opens his own link and signs up a second person from his phone.
+        page = b.open_link(hank["referral_url"])
+        st, _, body = b.sign_up(page, "alice", name="Hank's wife", email="hw@example.com")
+        self.assertEqual(st, 201)
+        hw = json.loads(body)
+        self.assertNotEqual((hw["level1"] or {}).get("id"), hank["customer_id"])
+        self.assertEqual(hw["level1"]["id"], self.a["id"])  # Alice's QR, his earlier touch
+        self.assertIn("self_referral_ignored", self.signups()["hw@example.com"]["notes"])
+
+    def test_6_fraud_signals_hold_rewards(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.a["qr_url"])
+        st, _, body = b.sign_up(page, "alice", name="Ivy", email="ivy@mailinator.com")
+        self.assertEqual(st, 201)
+        ivy = json.loads(body)
+        held = [r for r in self.rewards() if r["customer_id"] == ivy["customer_id"]]
+        self.assertTrue(held)
+        self.assertTrue(all(r["status"] == "hold" and r["reason"] == "disposable_email"
+                            for r in held))
+        # A friend "referred" from the referrer's own network: held for review.
+        st, _, body = b.sign_up(b.open_link(self.a["qr_url"]), "alice", name="Jo",
+                                email="jo@example.com")
+        jo = json.loads(body)
+        friend = Browser(self.srv, ip=b.ip.rsplit(".", 1)[0] + ".99")  # same /24
+        page = friend.open_link(jo["referral_url"])
+        st, _, body = friend.sign_up(page, "alice", name="Kim", email="kim@example.com")
+        kim = json.loads(body)
+        self.assertEqual(kim["level1"]["id"], jo["customer_id"])
+        held = [r for r in self.rewards() if r["customer_id"] == kim["customer_id"]]
+        self.assertEqual({(r["status"], r["reason"]) for r in held},
+                         {("hold", "same_network_as_referrer")})
+
+    def test_7_roles_and_csv(self):
+        st, _, body = self.api("GET", "/api/v1/signups", token=self.olga_token)
+        self.assertEqual(st, 200)
+        self.assertEqual(json.loads(body), [])  # Olga sees only her own card's sign-ups
+        st, _, _ = self.api("POST", "/api/v1/conversions",
+                            {"email": "bob@example.com", "amount": 1, "order_id": "O-9"},
+                            token=self.olga_token)
+        self.assertEqual(st, 403)
+        st, _, _ = self.srv.request("GET", "/api/v1/signups")
+        self.assertEqual(st, 401)
+        st, h, body = self.api("GET", "/api/v1/signups?format=csv")
+        self.assertEqual(st, 200)
+        self.assertTrue(h["content-type"].startswith("text/csv"))
+        self.assertTrue(body.startswith(b"\xef\xbb\xbf"))
+        rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+        st, _, js = self.api("GET", "/api/v1/signups")
+        js = json.loads(js)
+        self.assertEqual(len(rows), len(js))
+        for r, j in zip(rows, js):
+            self.assertEqual(r["name"], j["name"])
+            self.assertEqual(r["rule"], j["rule"])
+            self.assertEqual(r["email"], j["email"] or "")
+        st, _, body = self.api("GET", "/api/v1/rewards?format=csv")
+        self.assertEqual(st, 200)
+        self.assertEqual(len(list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))),
+                         len(self.rewards()))
+
+    def test_8_bad_conversion_bodies(self):
+        for body in ("not json", "[]", '{"amount": 5}', '{"order_id": "x", "amount": -1, '
+                     '"email": "bob@example.com"}', '{"order_id": "x", "amount": "NaN", '
+                     '"email": "bob@example.com"}', '{"order_id": "x", "amount": 5}'):
+            st, _, msg = self.srv.request("POST", "/api/v1/conversions", body=body,
+                                          headers={"Authorization": f"Bearer {self.token}",
+                                                   "Content-Type": "application/json"})
+            self.assertEqual(st, 400, body)
+
+
+if __name__ == "__main__":
+    harness.main()
