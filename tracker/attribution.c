@@ -106,7 +106,7 @@ enum sc_err sc_phone_normalise(const char *in, const char *country, char out[SC_
     /* Chinese mobiles: +86 1xx xxxx xxxx. */
     if (strncmp(e164, "+86", 3) == 0 && e164[3] == '1' && strlen(e164 + 3) != 11)
         return SC_EINVAL;
-    snprintf(out, SC_PHONE_MAX + 1, "%s", e164);
+    memcpy(out, e164, len + 2); /* '+', 'len' digits and the NUL: at most 17 bytes */
     *why = NULL;
     return SC_OK;
 }
