@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -35,6 +36,7 @@ static const char *const usage_main =
     "  token create --email E        make an API token for a member\n"
     "  serve                         run the web service\n"
     "  qr SLUG -o FILE.png|FILE.svg  write a card's QR code\n"
+    "  reward approve|void ID        decide on a pending or held reward\n"
     "\n"
     "Every command takes --db PATH (or SHARECARD_DB; default ./sharecard.db) and --help.\n"
     "sharecard --version prints the version.\n";
@@ -443,6 +445,51 @@ out:
     return rc;
 }
 
+/* ---- reward ---------------------------------------------------------------- */
+
+static int cmd_reward(int argc, char **argv, const char *db, const char *status)
+{
+    static const char *const usage =
+        "usage: sharecard reward approve|void ID [--reason TEXT] [--db PATH]\n"
+        "\n"
+        "A manager's decision on a ledger row that is pending or held for review\n"
+        "(see GET /api/v1/rewards): approve it now, or void it (fraud, erasure).\n";
+    static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *reason = "";
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': reason = optarg; break;
+        case 'd': db = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: return usage_error(usage, "unknown option");
+        }
+    }
+    if (optind >= argc)
+        return usage_error(usage, "which ledger row? give its ID");
+    char *end;
+    long long id = strtoll(argv[optind], &end, 10);
+    if (*end || id <= 0)
+        return usage_error(usage, "the ID is a positive number");
+    if (strlen(reason) > 200)
+        return fail("the reason may have at most 200 characters");
+    struct sc_store *s = open_store(db);
+    if (!s)
+        return 1;
+    enum sc_err e = sc_store_reward_decide(s, id, status, reason, (int64_t)time(NULL));
+    int rc = 0;
+    if (e == SC_ENOTFOUND)
+        rc = fail("there is no pending or held ledger row %lld", id);
+    else if (e != SC_OK)
+        rc = fail("could not record the decision: %s", sc_err_str(e));
+    sc_store_close(s);
+    return rc;
+}
+
 /* ---- serve ----------------------------------------------------------------- */
 
 static int cmd_serve(int argc, char **argv, const char *db)
@@ -651,6 +698,17 @@ int sc_cli_main(int argc, char **argv)
         return cmd_serve(argc - i, argv + i, db);
     if (strcmp(cmd, "qr") == 0)
         return cmd_qr(argc - i, argv + i, db);
+    if (strcmp(cmd, "reward") == 0) {
+        const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
+        if (sub && (strcmp(sub, "approve") == 0 || strcmp(sub, "void") == 0))
+            return cmd_reward(argc - i - 1, argv + i + 1, db,
+                              strcmp(sub, "approve") == 0 ? "approved" : "void");
+        if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
+            fputs("usage: sharecard reward approve|void ID [--reason TEXT]\n", stdout);
+            return 0;
+        }
+        return usage_error(usage_main, "'reward' takes 'approve' or 'void'");
+    }
     if (strcmp(cmd, "member") == 0 || strcmp(cmd, "token") == 0) {
         const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
         if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {

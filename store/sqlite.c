@@ -193,8 +193,9 @@ static const char *const sql[ST_COUNT] = {
         "WHERE (?1 = 0 OR c.member_id = ?1 OR (r.party_type = 1 AND r.party_id = ?1)) "
         "AND (?2 IS NULL OR c.member_id IN (SELECT id FROM members WHERE team = ?2)) "
         "ORDER BY r.id",
-    [ST_REWARD_DECIDE] = "UPDATE rewards SET status = ?, reason = ?, decided_at = ? "
-                         "WHERE id = ? AND status IN ('pending', 'hold')",
+    [ST_REWARD_DECIDE] = "UPDATE rewards SET status = ?1, "
+                         "reason = CASE WHEN ?2 = '' THEN reason ELSE ?2 END, decided_at = ?3 "
+                         "WHERE id = ?4 AND status IN ('pending', 'hold')",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -1421,20 +1422,27 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
     }
     if (ev->type == SC_EV_SHARE && ev->new_code[0]) {
         /* The minted link lives or dies with its share event. */
+        int64_t cust = ev->owner_customer_id;
+        if (!cust && !ev->owner_member_id && vid) {
+            /* A visitor who is a customer shares as that customer. */
+            cust = one_int(c, ST_CUST_BY_VISITOR, vid, &e);
+            if (e != SC_OK)
+                return e;
+        }
         sqlite3_stmt *ls = stmt(c, ST_LINK_INSERT);
         if (!ls)
             return SC_EDB;
         sqlite3_bind_text(ls, 1, ev->new_code, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ls, 2, ev->card_id);
+        sqlite3_bind_int64(ls, 2, card_id);
         sqlite3_bind_int(ls, 3, ev->new_channel);
         if (ev->owner_member_id)
             sqlite3_bind_int64(ls, 4, ev->owner_member_id);
-        if (ev->owner_customer_id)
-            sqlite3_bind_int64(ls, 5, ev->owner_customer_id);
+        if (cust)
+            sqlite3_bind_int64(ls, 5, cust);
         if (ev->new_parent)
             sqlite3_bind_int64(ls, 6, ev->new_parent);
         sqlite3_bind_int64(ls, 7, ev->ts);
-        if (vid && !ev->owner_member_id && !ev->owner_customer_id)
+        if (vid && !cust && !ev->owner_member_id)
             sqlite3_bind_int64(ls, 8, vid);
         int lrc = sqlite3_step(ls);
         sqlite3_reset(ls);

@@ -339,6 +339,22 @@ class Signups(unittest.TestCase):
         self.assertEqual(len(list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))),
                          len(self.rewards()))
 
+    def test_9_customer_shares_as_customer(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.a["qr_url"])
+        st, _, body = b.sign_up(page, "alice", name="Lena", email="lena@example.com")
+        lena = json.loads(body)
+        st, _, body = b.post("/c/alice/share", {"channel": "wechat"}, json_answer=True)
+        self.assertEqual(st, 201)
+        shared = json.loads(body)
+        friend = Browser(self.srv)
+        page = friend.open_link(shared["url"])
+        st, _, body = friend.sign_up(page, "alice", name="Mo", email="mo@example.com")
+        mo = json.loads(body)
+        self.assertEqual((mo["level1"]["type"], mo["level1"]["id"]),
+                         ("customer", lena["customer_id"]))
+        self.assertEqual(mo["level2"]["id"], self.a["id"])
+
     def test_8_bad_conversion_bodies(self):
         for body in ("not json", "[]", '{"amount": 5}', '{"order_id": "x", "amount": -1, '
                      '"email": "bob@example.com"}', '{"order_id": "x", "amount": "NaN", '
@@ -347,6 +363,40 @@ class Signups(unittest.TestCase):
                                           headers={"Authorization": f"Bearer {self.token}",
                                                    "Content-Type": "application/json"})
             self.assertEqual(st, 400, body)
+
+
+class Velocity(unittest.TestCase):
+    def test_a_burst_on_one_link_is_held(self):
+        srv = harness.Server(env={"SHARECARD_VELOCITY": "2", "SHARECARD_TRUST_PROXY": "1"})
+        try:
+            a = harness.add_member(srv.db, "Vel", "vel@example.com", "--slug", "vel")
+            srv.start()
+            statuses = []
+            for i in range(4):
+                b = Browser(srv)
+                page = b.open_link(a["qr_url"])
+                st, _, body = b.sign_up(page, "vel", name=f"P{i}", email=f"p{i}@example.com")
+                self.assertEqual(st, 201)
+                statuses.append(json.loads(body)["customer_id"])
+            with sqlite3.connect(srv.db) as d:
+                got = [r[0] for r in d.execute(
+                    "SELECT status FROM rewards ORDER BY customer_id")]
+            self.assertEqual(got, ["pending", "pending", "hold", "hold"])
+            # A manager looks and decides: approve one held row, void the other.
+            with sqlite3.connect(srv.db) as d:
+                held = [r[0] for r in d.execute("SELECT id FROM rewards WHERE status = 'hold'")]
+            harness.sharecard("reward", "approve", str(held[0]), db=srv.db)
+            harness.sharecard("reward", "void", str(held[1]), "--reason", "fraud", db=srv.db)
+            p = harness.sharecard("reward", "void", str(held[1]), db=srv.db, check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("no pending or held ledger row", p.stderr)
+            with sqlite3.connect(srv.db) as d:
+                got = [tuple(r) for r in d.execute(
+                    "SELECT status, reason FROM rewards ORDER BY customer_id")]
+            self.assertEqual(got[2:], [("approved", "velocity"), ("void", "fraud")])
+            srv.stop()
+        finally:
+            srv.cleanup()
 
 
 if __name__ == "__main__":
