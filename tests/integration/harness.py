@@ -114,6 +114,8 @@ class Server:
             if self.proc and self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait()
+            if self.proc:
+                self.proc.stdout.close()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
