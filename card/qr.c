@@ -42,22 +42,29 @@ static void png_flush_none(png_structp png)
     (void)png;
 }
 
+static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size);
+
 enum sc_err sc_qr_png(struct sc_buf *out, const char *text, unsigned size)
 {
     QRcode *qr = NULL;
     enum sc_err e = encode(text, &qr);
     if (e != SC_OK)
         return e;
-    if (size < SC_QR_SIZE_MIN)
-        size = SC_QR_SIZE_MIN;
-    if (size > SC_QR_SIZE_MAX)
-        size = SC_QR_SIZE_MAX;
-    unsigned modules = (unsigned)qr->width + 2 * QUIET;
-    unsigned scale = size / modules;
-    if (scale < 1)
-        scale = 1;
-    unsigned px = modules * scale;
-    size_t rowbytes = (px + 7) / 8;
+    e = write_png(out, qr, size);
+    QRcode_free(qr);
+    return e;
+}
+
+/* The PNG of 'qr' (borrowed); kept apart so that nothing setjmp may clobber is changed. */
+static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size)
+{
+    const unsigned clamped = size < SC_QR_SIZE_MIN   ? SC_QR_SIZE_MIN
+                             : size > SC_QR_SIZE_MAX ? SC_QR_SIZE_MAX
+                                                     : size;
+    const unsigned modules = (unsigned)qr->width + 2 * QUIET;
+    const unsigned scale = clamped / modules > 0 ? clamped / modules : 1;
+    const unsigned px = modules * scale;
+    const size_t rowbytes = (px + 7) / 8;
 
     png_structp png = NULL;
     png_infop info = NULL;
@@ -107,7 +114,6 @@ out:
     if (png)
         png_destroy_write_struct(&png, info ? &info : NULL);
     free(row);
-    QRcode_free(qr);
     return rc;
 }
 

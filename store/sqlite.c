@@ -1,9 +1,11 @@
 /*
  * sqlite.c — the embedded SQLite backend.
  *
- * WAL mode with one writer connection, serialised by a mutex, and
- * synchronous=FULL so that whatever we acknowledge survives a power cut
- * (batched writes make that cheap).  Readers get a connection per thread,
+ * WAL mode with one writer connection, serialised by a mutex.  A commit is
+ * in the operating system's hands before we acknowledge it, so it survives
+ * the process being killed (kill -9, OOM); with SHARECARD_SYNC=full each
+ * commit is also fsync'ed and survives a power cut, at the cost of an fsync
+ * per batch.  Readers get a connection per thread,
  * made on first use, so reads run beside the writer without a lock.  Each
  * connection prepares a statement the first time it needs it and reuses it
  * afterwards.  ":memory:" stores have one connection for everything, since a
@@ -1644,6 +1646,13 @@ static const struct sc_store_ops sqlite_ops = {
     .reward_decide = sq_reward_decide,
 };
 
+/* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */
+static bool sync_full(void)
+{
+    const char *v = getenv("SHARECARD_SYNC");
+    return v && strcmp(v, "full") == 0;
+}
+
 enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen)
 {
     if (sodium_init() < 0) {
@@ -1680,7 +1689,8 @@ enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg
     /* A file that is not a database fails on its first read: say so plainly. */
     int rc;
     if ((rc = exec(s->writer, "PRAGMA journal_mode = WAL")) != SQLITE_OK ||
-        (rc = exec(s->writer, "PRAGMA synchronous = FULL")) != SQLITE_OK ||
+        (rc = exec(s->writer, sync_full() ? "PRAGMA synchronous = FULL"
+                                          : "PRAGMA synchronous = NORMAL")) != SQLITE_OK ||
         (rc = exec(s->writer, "PRAGMA foreign_keys = ON")) != SQLITE_OK) {
         snprintf(errmsg, errlen, "%s", sqlite3_errmsg(s->writer->db));
         e = map_rc(rc) ? map_rc(rc) : SC_EDB;
