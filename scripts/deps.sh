@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config
     libmicrohttpd-dev libsqlite3-dev libqrencode-dev libpng-dev
     libsodium-dev libjansson-dev libpq-dev libyaml-dev libpcre2-dev uap-core)
-test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format)
+test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -14,6 +14,17 @@ if [ -n "$files" ]; then
     clang-format --dry-run --Werror $files
 fi
 
+echo "== fuzz: each libFuzzer target for a bounded ${SC_FUZZ_SECONDS:-10} s"
+cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DSC_FUZZ=ON -DSC_TESTS=OFF \
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
+cmake --build build/fuzz -j"$jobs" >/dev/null
+for f in build/fuzz/fuzz_*; do
+    corpus="build/fuzz/corpus-$(basename "$f")"
+    mkdir -p "$corpus"
+    "$f" -max_total_time="${SC_FUZZ_SECONDS:-10}" -max_len=4096 -artifact_prefix=build/fuzz/ \
+        "$corpus" 2>&1 | tail -n 1
+done
+
 echo "== build and test (warnings are errors)"
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_WERROR=ON >/dev/null
 cmake --build build/test -j"$jobs"
