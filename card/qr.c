@@ -86,7 +86,7 @@ static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size
     png_set_IHDR(png, info, px, px, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_filter(png, 0, PNG_FILTER_NONE);
-    png_set_compression_level(png, 6);
+    png_set_compression_level(png, 3);
     png_write_info(png, info);
 
     for (unsigned y = 0; y < modules; y++) {
