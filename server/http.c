@@ -447,6 +447,11 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         nanosleep(&ts, NULL);
     }
     /* Commit whatever is queued (resuming its requests), then stop. */
+    struct sc_ingest_stats is;
+    sc_ingest_stats(s.ingest, &is);
+    sc_info("events stored: %llu in %llu transactions; %llu failed, %llu refused (queue full)",
+            (unsigned long long)is.committed, (unsigned long long)is.batches,
+            (unsigned long long)is.failed, (unsigned long long)is.rejected);
     sc_ingest_free(s.ingest);
     s.ingest = NULL;
     MHD_stop_daemon(s.daemon);

@@ -7,8 +7,10 @@
  * is a keyed hash of address and user-agent under a salt that changes every
  * day, so a person can be counted once a day and never followed longer.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -49,15 +51,25 @@ bool sc_action_parse(const char *s, enum sc_click_action *out)
     return false;
 }
 
+/*
+ * A new id is 12 hex digits of the time in milliseconds, then 120 random
+ * bits: new visitors sort after old ones, so storing them appends to the end
+ * of the visitors index instead of dirtying a random page of it for each
+ * one (a tenfold difference in pages written per batch).
+ */
 void sc_visitor_new(char out[SC_VID_MAX])
 {
-    unsigned char raw[24];
+    unsigned char raw[15];
     if (sodium_init() < 0)
         abort();
     randombytes_buf(raw, sizeof(raw));
-    out[0] = 'c';
-    out[1] = ':';
-    sodium_bin2base64(out + 2, SC_VID_MAX - 2, raw, sizeof(raw),
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms =
+        ((unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL) &
+        0xffffffffffffULL;
+    snprintf(out, SC_VID_MAX, "c:%012llx", ms);
+    sodium_bin2base64(out + 14, SC_VID_MAX - 14, raw, sizeof(raw),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 

@@ -1,0 +1,134 @@
+/*
+ * bench_store.c — the store at scale: generates N events (default 10M)
+ * across 1,000 cards of 100 members through the same write path the server
+ * uses (sc_store_events_write, batches of 4,096), then reports rows/s, bytes
+ * per event on disk, and the median latency of a card's stats over 30 days
+ * and over all time, which read rollups only.
+ *
+ *   bench_store DIR [EVENTS]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "sharecard/store.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static long long file_size(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_store DIR [EVENTS]\n");
+        return 2;
+    }
+    long long total = argc > 2 ? atoll(argv[2]) : 10000000LL;
+    char path[1024], err[256];
+    snprintf(path, sizeof(path), "%s/store.db", argv[1]);
+    struct sc_store *s;
+    if (sc_store_open(path, &s, err, sizeof(err)) != SC_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    enum { CARDS = 1000, MEMBERS = 100, BATCH = 4096 };
+    int64_t card_ids[CARDS], link_ids[CARDS];
+    for (int i = 0; i < CARDS; i++) {
+        struct sc_member m = {0}, out;
+        snprintf(m.email, sizeof(m.email), "m%d@example.com", i);
+        snprintf(m.name, sizeof(m.name), "Member %d", i);
+        snprintf(m.team, sizeof(m.team), "team%d", i % MEMBERS);
+        struct sc_card p = {0};
+        if (sc_store_member_add(s, &m, NULL, &p, &out) != SC_OK)
+            return 1;
+        struct sc_card c;
+        struct sc_link l;
+        if (sc_store_card_by_slug(s, out.slug, &c) != SC_OK ||
+            sc_store_link_by_code(s, c.qr_code, &l) != SC_OK)
+            return 1;
+        card_ids[i] = c.id;
+        link_ids[i] = l.id;
+        sc_card_cleanup(&c);
+    }
+    static struct sc_event evs[BATCH];
+    static struct sc_event_row rows[BATCH];
+    struct sc_ua_info agent = {"Chrome Mobile", "Android", "phone", false};
+    static const char *const uas[] = {
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 14) Chrome/124.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.47", "Twitterbot/1.0"};
+    const int64_t day0 = (int64_t)time(NULL) / 86400 - 90;
+    unsigned rnd = 12345;
+    double t0 = now_s();
+    for (long long done = 0; done < total;) {
+        int n = total - done < BATCH ? (int)(total - done) : BATCH;
+        for (int i = 0; i < n; i++) {
+            rnd = rnd * 1103515245u + 12345u;
+            int card = (int)((rnd >> 8) % CARDS);
+            struct sc_event *e = &evs[i];
+            memset(e, 0, sizeof(*e));
+            e->ts = (day0 + (int64_t)((done + i) * 90 / total)) * 86400 + (rnd % 86400);
+            e->type = (enum sc_ev_type)((rnd >> 4) % 3); /* scan, open, view */
+            e->card_id = card_ids[card];
+            e->link_id = link_ids[card];
+            snprintf(e->visitor, sizeof(e->visitor), "c:v%u", (rnd >> 3) % 2000000);
+            snprintf(e->ip, sizeof(e->ip), "10.%u.%u.0", (rnd >> 5) & 255, (rnd >> 13) & 255);
+            snprintf(e->ua, sizeof(e->ua), "%s", uas[(rnd >> 7) % 4]);
+            rows[i] =
+                (struct sc_event_row){e, (rnd >> 7) % 4 == 3 ? "preview" : NULL, &agent, SC_OK};
+        }
+        if (sc_store_events_write(s, rows, (size_t)n) != SC_OK) {
+            fprintf(stderr, "write failed\n");
+            return 1;
+        }
+        done += n;
+    }
+    double gen = now_s() - t0;
+    sc_store_close(s);
+    char wal[1100];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    long long bytes = file_size(path) + file_size(wal);
+    printf("generated %lld events in %.1f s: %.0f rows/s\n", total, gen, (double)total / gen);
+    printf("store on disk: %.1f MB, %.1f bytes per event (rollups and indexes included)\n",
+           (double)bytes / 1e6, (double)bytes / (double)total);
+
+    if (sc_store_open(path, &s, err, sizeof(err)) != SC_OK)
+        return 1;
+    enum { Q = 500 };
+    double lat30[Q], latall[Q];
+    int64_t today = (int64_t)time(NULL) / 86400;
+    for (int q = 0; q < Q; q++) {
+        struct sc_stats st;
+        int64_t card = card_ids[(q * 7) % CARDS];
+        double a = now_s();
+        sc_store_card_stats(s, card, today - 30, today, &st);
+        lat30[q] = (now_s() - a) * 1e3;
+        a = now_s();
+        sc_store_card_stats(s, card, 0, today + 1, &st);
+        latall[q] = (now_s() - a) * 1e3;
+    }
+    qsort(lat30, Q, sizeof(double), cmp);
+    qsort(latall, Q, sizeof(double), cmp);
+    printf("card stats, 30 days: median %.3f ms, p99 %.3f ms\n", lat30[Q / 2], lat30[Q * 99 / 100]);
+    printf("card stats, 90 days: median %.3f ms, p99 %.3f ms\n", latall[Q / 2],
+           latall[Q * 99 / 100]);
+    sc_store_close(s);
+    return 0;
+}
