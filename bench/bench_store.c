@@ -88,7 +88,11 @@ int main(int argc, char **argv)
             e->type = (enum sc_ev_type)((rnd >> 4) % 3); /* scan, open, view */
             e->card_id = card_ids[card];
             e->link_id = link_ids[card];
-            snprintf(e->visitor, sizeof(e->visitor), "c:v%u", (rnd >> 3) % 2000000);
+            /* Seven in ten are new visitors (ids ordered by time, as minted), the rest return. */
+            long long vid = (rnd >> 3) % 10 < 7 || done + i < 1000
+                                ? done + i
+                                : (long long)((rnd >> 11) % (unsigned)(done + i));
+            snprintf(e->visitor, sizeof(e->visitor), "c:%012llx", vid);
             snprintf(e->ip, sizeof(e->ip), "10.%u.%u.0", (rnd >> 5) & 255, (rnd >> 13) & 255);
             snprintf(e->ua, sizeof(e->ua), "%s", uas[(rnd >> 7) % 4]);
             rows[i] =

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks sharecard's hot paths against nginx on this machine, in one run.
+# Benchmarks sharecard's hot paths against nginx on this machine, in one run,
+# then QR generation and the store at 10M events in process.
 #
 #   bench/run.sh [SECONDS_PER_RUN] [RUNS]      (defaults: 5 s, 3 runs)
+#   SC_BENCH_EVENTS=1000000 bench/run.sh       (a smaller store)
 #
 # Builds in release mode, starts sharecard and nginx on free loopback ports
 # (each pinned to core 1; wrk runs on core 0), and prints the median req/s of
@@ -14,7 +16,7 @@ runs="${2:-3}"
 conns=64
 
 scripts/deps.sh build
-for p in nginx-light wrk; do
+for p in nginx-light wrk sqlite3; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p"; }
 done
@@ -94,8 +96,11 @@ row "GET /c/{slug} landing page" "http://127.0.0.1:$sc_port/c/ada" "http://127.0
 row "GET /c/{slug}/qr.png (cached)" "http://127.0.0.1:$sc_port/c/ada/qr.png" "http://127.0.0.1:$ng_port/qr"
 echo "page bytes: $(wc -c <"$tmp/www/page.html"), qr.png bytes: $(wc -c <"$tmp/www/qr.png")"
 
-if [ -x build/bench/bench_qr ]; then
-    build/bench/bench_qr
-fi
 rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status" 2>/dev/null || echo "?")
 echo "sharecard RSS after load: ${rss} kB"
+stored=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events" 2>/dev/null || echo "?")
+echo "events stored: $stored (every 302 and 200 above acknowledged one)"
+
+build/bench/bench_qr
+echo "store at scale (${SC_BENCH_EVENTS:-10000000} events; SC_BENCH_EVENTS to change):"
+build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-10000000}"

@@ -100,8 +100,14 @@ enum sc_err sc_card_validate(const struct sc_card *c, const char **why)
                         why)))
         return e;
     const char *name = c->name;
-    while (*name == ' ' || *name == '\t')
-        name++;
+    for (;;) {
+        if (*name == ' ' || *name == '\t' || *name == '\n' || *name == '\r')
+            name++;
+        else if (strncmp(name, "\xe3\x80\x80", 3) == 0) /* U+3000 ideographic space */
+            name += 3;
+        else
+            break;
+    }
     if (!*name) {
         *why = "The name is required.";
         return SC_EINVAL;
@@ -137,8 +143,8 @@ enum sc_err sc_card_validate(const struct sc_card *c, const char **why)
         }
         static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
         static const unsigned char jpg[3] = {0xff, 0xd8, 0xff};
-        bool is_png = c->avatar_len >= 8 && memcmp(c->avatar, png, 8) == 0;
-        bool is_jpg = c->avatar_len >= 3 && memcmp(c->avatar, jpg, 3) == 0;
+        bool is_png = c->avatar && c->avatar_len >= 8 && memcmp(c->avatar, png, 8) == 0;
+        bool is_jpg = c->avatar && c->avatar_len >= 3 && memcmp(c->avatar, jpg, 3) == 0;
         if (!c->avatar || (!is_png && !is_jpg) ||
             (is_png && strcmp(c->avatar_mime, "image/png") != 0) ||
             (is_jpg && strcmp(c->avatar_mime, "image/jpeg") != 0)) {
@@ -173,7 +179,7 @@ enum sc_lang sc_lang_accept(const char *h, enum sc_lang dflt)
 {
     if (!h)
         return dflt;
-    double best_q = 0.0;
+    int best_q = 0;
     enum sc_lang best = dflt;
     const char *p = h;
     for (int items = 0; *p && items < 32; items++) {
@@ -182,14 +188,26 @@ enum sc_lang sc_lang_accept(const char *h, enum sc_lang dflt)
         const char *start = p;
         size_t n = strcspn(p, ",");
         const char *end = p + n;
-        double q = 1.0;
+        int q = 1000; /* thousandths, read by hand: strtod would follow the locale */
         const char *semi = memchr(start, ';', n);
         if (semi) {
-            const char *qs = strstr(semi, "q=");
-            if (qs && qs < end)
-                q = strtod(qs + 2, NULL);
-            if (!(q >= 0.0 && q <= 1.0))
-                q = 0.0;
+            const char *qs = semi + 1;
+            while (qs < end && *qs == ' ')
+                qs++;
+            q = 0;
+            if (qs + 1 < end && (qs[0] == 'q' || qs[0] == 'Q') && qs[1] == '=') {
+                const char *d = qs + 2;
+                if (d < end && *d == '1') {
+                    q = 1000;
+                } else if (d < end && *d == '0') {
+                    d++;
+                    if (d < end && *d == '.') {
+                        int scale = 100;
+                        for (d++; d < end && *d >= '0' && *d <= '9' && scale > 0; d++, scale /= 10)
+                            q += (*d - '0') * scale;
+                    }
+                }
+            }
         }
         enum sc_lang l = sc_lang_parse(start, (enum sc_lang) - 1);
         if ((int)l != -1 && q > best_q) {

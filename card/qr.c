@@ -22,7 +22,7 @@ static enum sc_err encode(const char *text, QRcode **out)
 {
     if (!text || !text[0])
         return SC_EINVAL;
-    if (strlen(text) > 2000)
+    if (strlen(text) > 2331) /* the most bytes a version-40 code holds at level M */
         return SC_ETOOBIG;
     QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
     if (!qr)
@@ -42,6 +42,19 @@ static void png_flush_none(png_structp png)
     (void)png;
 }
 
+/* libpng's own handlers print to stderr; ours stay quiet and let setjmp report. */
+static void png_quiet_error(png_structp png, png_const_charp msg)
+{
+    (void)msg;
+    png_longjmp(png, 1);
+}
+
+static void png_quiet_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
 static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size);
 
 enum sc_err sc_qr_png(struct sc_buf *out, const char *text, unsigned size)
@@ -50,8 +63,14 @@ enum sc_err sc_qr_png(struct sc_buf *out, const char *text, unsigned size)
     enum sc_err e = encode(text, &qr);
     if (e != SC_OK)
         return e;
+    size_t start = out->len;
     e = write_png(out, qr, size);
     QRcode_free(qr);
+    if (e != SC_OK && !sc_buf_error(out)) {
+        out->len = start; /* no half-written image for the caller to send */
+        if (out->data)
+            out->data[start] = '\0';
+    }
     return e;
 }
 
@@ -72,7 +91,7 @@ static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size
     volatile enum sc_err rc = SC_ENOMEM;
     if (!row)
         goto out;
-    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_quiet_error, png_quiet_warning);
     if (!png)
         goto out;
     info = png_create_info_struct(png);

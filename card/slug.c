@@ -35,6 +35,10 @@ bool sc_slug_valid(const char *slug, const char **why)
     const char *dummy;
     if (!why)
         why = &dummy;
+    if (!slug) {
+        *why = "a slug is required";
+        return false;
+    }
     size_t n = strnlen(slug, SC_SLUG_MAX + 1);
     if (n < 3 || n > SC_SLUG_MAX) {
         *why = "a slug has 3 to 32 characters";

@@ -74,7 +74,11 @@ static void name_line(struct sc_buf *out, struct sc_buf *l, const char *name)
     sc_buf_reset(l);
     sc_buf_puts(l, "N:");
     const char *sp = strrchr(name, ' ');
-    if (sp && sp[1]) {
+    /* CJK names (欧阳 修) are written family name first: keep them whole. */
+    bool cjk = false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        cjk = cjk || (*p >= 0xe3 && *p <= 0xe9) || *p == 0xea || *p == 0xed;
+    if (sp && sp[1] && !cjk) {
         esc(l, sp + 1);
         sc_buf_putc(l, ';');
         char given[SC_CARD_MAX_FIELD + 1];

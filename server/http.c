@@ -83,6 +83,8 @@ enum MHD_Result reply_response(struct req *r, unsigned status, struct MHD_Respon
 {
     r->answered = true;
     r->status = status;
+    if (status >= 100 && status < 600)
+        atomic_fetch_add(&r->srv->responses[status / 100], 1);
     return MHD_queue_response(r->conn, status, resp);
 }
 

@@ -42,7 +42,8 @@ struct server {
     struct MHD_Response **statics; /* one prebuilt response per static asset */
     char (*static_etags)[24];
     size_t nstatics;
-    atomic_int inflight; /* requests begun and not yet completed */
+    atomic_int inflight;        /* requests begun and not yet completed */
+    atomic_ullong responses[6]; /* answered, by status class: [1] 1xx … [5] 5xx */
     struct sc_ingest *ingest;
     struct ratelimit *rl;
     struct sc_uap *uap;

@@ -16,6 +16,7 @@
 #include "http_int.h"
 #include "sharecard/assets.h"
 #include "sharecard/escape.h"
+#include "sharecard/ingest.h"
 #include "sharecard/log.h"
 #include "sharecard/page.h"
 #include "sharecard/store.h"
@@ -189,6 +190,44 @@ static enum MHD_Result h_healthz(struct req *r)
     if (sc_store_ping(r->srv->store) != SC_OK)
         return reply_static(r, 503, "text/plain; charset=utf-8", "store unavailable\n");
     return reply_static(r, 200, "text/plain; charset=utf-8", "ok\n");
+}
+
+/* Prometheus text exposition of the counters an operator watches. */
+static enum MHD_Result h_metrics(struct req *r)
+{
+    struct server *s = r->srv;
+    struct sc_ingest_stats is;
+    sc_ingest_stats(s->ingest, &is);
+    struct sc_buf b;
+    sc_buf_init(&b, 64 * 1024);
+    sc_buf_puts(&b, "# HELP sharecard_http_responses_total HTTP responses by status class.\n"
+                    "# TYPE sharecard_http_responses_total counter\n");
+    for (int c = 1; c <= 5; c++)
+        sc_buf_printf(&b, "sharecard_http_responses_total{class=\"%dxx\"} %llu\n", c,
+                      (unsigned long long)atomic_load(&s->responses[c]));
+    sc_buf_printf(&b,
+                  "# HELP sharecard_http_requests_in_flight Requests begun and not completed.\n"
+                  "# TYPE sharecard_http_requests_in_flight gauge\n"
+                  "sharecard_http_requests_in_flight %d\n"
+                  "# HELP sharecard_events_stored_total Events made durable.\n"
+                  "# TYPE sharecard_events_stored_total counter\n"
+                  "sharecard_events_stored_total %llu\n"
+                  "# HELP sharecard_event_batches_total Transactions that stored events.\n"
+                  "# TYPE sharecard_event_batches_total counter\n"
+                  "sharecard_event_batches_total %llu\n"
+                  "# HELP sharecard_events_failed_total Events whose batch failed (answered 503).\n"
+                  "# TYPE sharecard_events_failed_total counter\n"
+                  "sharecard_events_failed_total %llu\n"
+                  "# HELP sharecard_events_refused_total Events refused with a full queue (503).\n"
+                  "# TYPE sharecard_events_refused_total counter\n"
+                  "sharecard_events_refused_total %llu\n"
+                  "# HELP sharecard_event_queue_depth Events waiting for the writer.\n"
+                  "# TYPE sharecard_event_queue_depth gauge\n"
+                  "sharecard_event_queue_depth %zu\n",
+                  atomic_load(&s->inflight), (unsigned long long)is.committed,
+                  (unsigned long long)is.batches, (unsigned long long)is.failed,
+                  (unsigned long long)is.rejected, is.depth);
+    return reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 
 static const char *mime_of(const char *name)
@@ -484,6 +523,8 @@ enum MHD_Result route_request(struct req *r)
         return is_get(r) ? h_home(r) : reply_405(r, "GET, HEAD");
     if (strcmp(u, "/healthz") == 0)
         return is_get(r) ? h_healthz(r) : reply_405(r, "GET, HEAD");
+    if (strcmp(u, "/metrics") == 0)
+        return is_get(r) ? h_metrics(r) : reply_405(r, "GET, HEAD");
     if (strncmp(u, "/static/", 8) == 0) {
         if (!is_get(r))
             return reply_405(r, "GET, HEAD");

@@ -29,9 +29,9 @@
 
 #include "sharecard/uap.h"
 
-#define CACHE_MAX     4096 /* entries kept */
-#define CACHE_BUCKETS 8192 /* hash chains; a power of two */
-#define MATCH_LIMIT   1000000 /* PCRE2 match limit: bounds a pathological UA */
+#define CACHE_MAX     4096                 /* entries kept */
+#define CACHE_BUCKETS 8192                 /* hash chains; a power of two */
+#define MATCH_LIMIT   1000000              /* PCRE2 match limit: bounds a pathological UA */
 #define EXPAND_MAX    (SC_UAP_UA_MAX + 64) /* a replacement before it is cut to its field */
 
 struct rule {
@@ -67,7 +67,7 @@ struct sc_uap {
 };
 
 __attribute__((format(printf, 3, 4))) static void say(char *err, size_t errlen, const char *fmt,
-                                                     ...)
+                                                      ...)
 {
     if (!err || errlen == 0)
         return;
@@ -165,8 +165,8 @@ static enum sc_err load_rules(struct sc_uap *u, yaml_document_t *doc, yaml_node_
         int code;
         PCRE2_SIZE at;
         uint32_t opts = PCRE2_NEVER_UTF | (flag && strchr(flag, 'i') ? PCRE2_CASELESS : 0);
-        pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts, &code, &at,
-                                       NULL);
+        pcre2_code *re =
+            pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts, &code, &at, NULL);
         if (!re) {
             PCRE2_UCHAR msg[120];
             if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)

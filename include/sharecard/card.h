@@ -84,7 +84,7 @@ bool sc_slug_valid(const char *slug, const char **why);
 
 /* ---- QR codes ----------------------------------------------------------- */
 
-#define SC_QR_SIZE_MIN     64
+#define SC_QR_SIZE_MIN     128 /* below this a module can shrink to one pixel: unscannable */
 #define SC_QR_SIZE_MAX     4096
 #define SC_QR_SIZE_DEFAULT 512
 

@@ -27,8 +27,7 @@ void sc_esc_url_component(struct sc_buf *b, const char *s, size_t n);
  */
 bool sc_url_allowed(const char *url);
 
-/* True when 's' is valid UTF-8 of at most 'max' bytes with no NUL and no C0 controls but \t \n \r.
- */
+/* True when the 'n' bytes at 's' are valid UTF-8 with no NUL and no C0 controls but \t \n \r. */
 bool sc_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -7,6 +7,7 @@ expect and checks the stats API (and, where it matters, the stored rows).
 import http.client
 import json
 import os
+import re
 import sqlite3
 import sys
 import unittest
@@ -318,6 +319,16 @@ class Tracking(unittest.TestCase):
         st, _, _ = self.srv.request("GET", "/api/v1/cards/nope/stats",
                                     headers={"Authorization": f"Bearer {self.token}"})
         self.assertEqual(st, 404)
+
+    def test_metrics(self):
+        self.visit("other")
+        st, h, body = self.srv.request("GET", "/metrics")
+        self.assertEqual(st, 200)
+        self.assertTrue(h["content-type"].startswith("text/plain"))
+        m = dict(re.findall(r"^(sharecard_\S+) (\d+)$", body.decode(), re.M))
+        self.assertGreaterEqual(int(m["sharecard_events_stored_total"]), 2)
+        self.assertEqual(m["sharecard_events_failed_total"], "0")
+        self.assertGreater(int(m['sharecard_http_responses_total{class="3xx"}']), 0)
 
     def test_unknown_link_is_404_not_a_redirect(self):
         st, h, _ = self.req("GET", "/l/abcdefgh")

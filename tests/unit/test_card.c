@@ -73,6 +73,14 @@ static void test_validate(void **state)
     assert_int_equal(sc_card_validate(&c, &why), SC_OK);
     strcpy(c.avatar_mime, "image/jpeg");
     assert_int_equal(sc_card_validate(&c, &why), SC_EINVAL);
+    c.avatar = NULL; /* a length without bytes is refused, not read */
+    assert_int_equal(sc_card_validate(&c, &why), SC_EINVAL);
+    c.avatar_len = 0;
+    static const char *const blank[] = {"\n", " \t\r\n", "\xe3\x80\x80", " \xe3\x80\x80 "};
+    for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++) {
+        c.name = (char *)(uintptr_t)blank[i];
+        assert_int_equal(sc_card_validate(&c, &why), SC_EINVAL);
+    }
 }
 
 static void test_languages(void **state)
@@ -93,6 +101,8 @@ static void test_languages(void **state)
         {"zh-TW;q=0,en", SC_LANG_ZH, SC_LANG_EN},
         {"", SC_LANG_ZH, SC_LANG_ZH},
         {";;;,,,q=", SC_LANG_EN, SC_LANG_EN},
+        {"fr;Q=1,zh;Q=0.9,en;Q=0.95", SC_LANG_ZH, SC_LANG_EN}, /* capital Q, no locale */
+        {"en;q=0.5,zh;q=0.55", SC_LANG_EN, SC_LANG_ZH},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         assert_int_equal(sc_lang_accept(t[i].h, t[i].dflt), t[i].want);
@@ -133,6 +143,7 @@ static void test_slugs(void **state)
         assert_false(sc_slug_valid(bad[i], &why));
         assert_non_null(why);
     }
+    assert_false(sc_slug_valid(NULL, NULL));
 }
 
 static char *vcard(const struct sc_card *c, const char *url)
@@ -218,6 +229,11 @@ static void test_vcard_folding_keeps_utf8_whole(void **state)
     assert_non_null(strstr(v, want));
     assert_non_null(strstr(v, "\r\nPHOTO;ENCODING=b;TYPE=PNG:iVBORw0KGgo"));
     free(v);
+    c.name = "欧阳 修"; /* family name first: not split at the space */
+    v = vcard(&c, NULL);
+    unfold(v);
+    assert_non_null(strstr(v, "\r\nN:欧阳 修;;;;\r\n"));
+    free(v);
 }
 
 static unsigned be32(const unsigned char *p)
@@ -241,8 +257,9 @@ static void test_qr(void **state)
     /* Version 3 (29 modules) + quiet zone 8: the image is a whole multiple of 37. */
     assert_int_equal(w % 37, 0);
     sc_buf_reset(&b);
-    assert_int_equal(sc_qr_png(&b, "x", 1), SC_OK); /* clamped up to the minimum */
-    assert_true(be32((const unsigned char *)b.data + 16) >= 21 + 8);
+    assert_int_equal(sc_qr_png(&b, "https://cards.example.com/l/abcd2345", 1), SC_OK);
+    /* clamped up to the minimum: at least 3 pixels a module, so phones can read it */
+    assert_true(be32((const unsigned char *)b.data + 16) >= 3 * 37);
     sc_buf_reset(&b);
     assert_int_equal(sc_qr_svg(&b, "https://cards.example.com/l/abcd2345"), SC_OK);
     assert_non_null(strstr(b.data, "viewBox=\"0 0 37 37\""));
