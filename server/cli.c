@@ -33,6 +33,7 @@ static const char *const usage_main =
     "  init --admin-email E          create the store and its first admin\n"
     "  member add --name N --email E add a salesperson and their card\n"
     "  member list                   list members and their cards\n"
+    "  member password --email E     set a member's sign-in password\n"
     "  token create --email E        make an API token for a member\n"
     "  serve                         run the web service\n"
     "  qr SLUG -o FILE.png|FILE.svg  write a card's QR code\n"
@@ -445,6 +446,63 @@ out:
     return rc;
 }
 
+/* ---- member password ------------------------------------------------------- */
+
+static int cmd_member_password(int argc, char **argv, const char *db)
+{
+    static const char *const usage =
+        "usage: sharecard member password --email EMAIL [--db PATH]\n"
+        "\n"
+        "Sets a member's sign-in password (an admin's reset): from SHARECARD_PASSWORD, or\n"
+        "asked for on the terminal.  Their open sessions end.\n";
+    static const struct option opts[] = {{"email", required_argument, NULL, 'e'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *email = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e': email = optarg; break;
+        case 'd': db = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: return usage_error(usage, "unknown option");
+        }
+    }
+    if (!email)
+        return usage_error(usage, "--email is required");
+    char pw[SC_PASSWORD_MAX + 2] = "";
+    const char *env = getenv("SHARECARD_PASSWORD");
+    if (env && env[0])
+        snprintf(pw, sizeof(pw), "%s", env);
+    else if (!prompt_secret("new password: ", pw, sizeof(pw)))
+        return fail("no password: set SHARECARD_PASSWORD or run this on a terminal");
+    if (strlen(pw) < SC_PASSWORD_MIN || strlen(pw) > SC_PASSWORD_MAX)
+        return fail("the password must have %d to %d characters", SC_PASSWORD_MIN, SC_PASSWORD_MAX);
+    struct sc_store *s = open_store(db);
+    if (!s)
+        return 1;
+    int rc = 1;
+    char norm[SC_EMAIL_MAX + 1], hash[SC_PWHASH_LEN];
+    normalise_email(email, norm, sizeof(norm));
+    struct sc_member m;
+    enum sc_err e = sc_store_member_by_email(s, norm, &m);
+    if (e == SC_ENOTFOUND)
+        fail("there is no member with the email %s", norm);
+    else if (e != SC_OK)
+        fail("could not read the member: %s", sc_err_str(e));
+    else if (sc_auth_password_hash(pw, hash) != SC_OK)
+        fail("could not hash the password");
+    else if ((e = sc_store_member_set_password(s, m.id, hash)) != SC_OK)
+        fail("could not store the password: %s", sc_err_str(e));
+    else
+        rc = 0;
+    sodium_memzero(pw, sizeof(pw));
+    sc_store_close(s);
+    return rc;
+}
+
 /* ---- reward ---------------------------------------------------------------- */
 
 static int cmd_reward(int argc, char **argv, const char *db, const char *status)
@@ -713,7 +771,7 @@ int sc_cli_main(int argc, char **argv)
         const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
         if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
             fputs(strcmp(cmd, "member") == 0
-                      ? "usage: sharecard member add|list [OPTIONS] (see --help of each)\n"
+                      ? "usage: sharecard member add|list|password [OPTIONS] (see --help of each)\n"
                       : "usage: sharecard token create --email EMAIL\n",
                   stdout);
             return 0;
@@ -722,6 +780,8 @@ int sc_cli_main(int argc, char **argv)
             return cmd_member_add(argc - i - 1, argv + i + 1, db);
         if (strcmp(cmd, "member") == 0 && sub && strcmp(sub, "list") == 0)
             return cmd_member_list(argc - i - 1, argv + i + 1, db);
+        if (strcmp(cmd, "member") == 0 && sub && strcmp(sub, "password") == 0)
+            return cmd_member_password(argc - i - 1, argv + i + 1, db);
         if (strcmp(cmd, "token") == 0 && sub && strcmp(sub, "create") == 0)
             return cmd_token_create(argc - i - 1, argv + i + 1, db);
         return usage_error(usage_main, strcmp(cmd, "member") == 0 ? "'member' takes 'add' or 'list'"

@@ -369,6 +369,14 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         goto out;
     }
     sodium_memzero(secret, sizeof(secret));
+    unsigned char rnd[24];
+    char rndpw[64];
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(rndpw, sizeof(rndpw), rnd, sizeof(rnd));
+    if (sc_auth_password_hash(rndpw, s.dummy_hash) != SC_OK) {
+        fprintf(stderr, "sharecard: out of memory while preparing sign-in\n");
+        goto out;
+    }
     char uerr[256];
     if (sc_uap_load(NULL, &s.uap, uerr, sizeof(uerr)) != SC_OK)
         sc_warn("browser families from a built-in table: %s", uerr);

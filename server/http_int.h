@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "sharecard/auth.h"
 #include "sharecard/buf.h"
 #include "sharecard/card.h"
 #include "sharecard/server.h"
@@ -47,9 +48,10 @@ struct server {
     struct sc_ingest *ingest;
     struct ratelimit *rl;
     struct sc_uap *uap;
-    unsigned char salt_key[32]; /* derives each day's cookie-less visitor salt */
-    unsigned char csrf_key[32]; /* keys the CSRF token of each visitor */
-    bool https;                 /* base URL is https: cookies get Secure */
+    unsigned char salt_key[32];     /* derives each day's cookie-less visitor salt */
+    unsigned char csrf_key[32];     /* keys the CSRF token of each visitor */
+    char dummy_hash[SC_PWHASH_LEN]; /* verified against when an account does not exist */
+    bool https;                     /* base URL is https: cookies get Secure */
 };
 
 /* One per request; freed when MHD says the request is complete. */
@@ -105,6 +107,9 @@ struct ratelimit *rl_new(void);
 void rl_free(struct ratelimit *rl);
 bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
               unsigned window_s);
+/* The same check without using one up (for counting only failures). */
+bool rl_within(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+               unsigned window_s);
 
 /* Tracking (track.c). */
 void identify(struct req *r);
@@ -118,6 +123,14 @@ void add_cookie(struct req *r, struct MHD_Response *resp);
 enum MHD_Result h_event(struct req *r);
 enum MHD_Result h_share(struct req *r, const char *slug);
 enum MHD_Result h_api(struct req *r, const char *path);
+
+/* Accounts and signed-in pages (account.c, dashboard.c). */
+bool session_member(struct req *r, struct sc_member *m);
+enum MHD_Result h_login_page(struct req *r);
+enum MHD_Result h_login(struct req *r);
+enum MHD_Result h_logout(struct req *r);
+enum MHD_Result h_dashboard(struct req *r);
+enum MHD_Result h_me(struct req *r);
 
 /* The QR of the tracked link 'code' (routes.c), cached. */
 enum MHD_Result serve_qr(struct req *r, const char *code, bool svg);

@@ -39,8 +39,9 @@ void rl_free(struct ratelimit *rl)
     free(rl);
 }
 
-bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
-              unsigned window_s)
+/* Counts one use of 'key' (when 'take') and says whether it was within 'limit'. */
+static bool rl_check(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+                     unsigned window_s, bool take)
 {
     uint64_t h = 1469598103934665603ULL;
     for (const unsigned char *p = (const unsigned char *)scope; *p; p++)
@@ -58,8 +59,20 @@ bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned
         s->count = 0;
     }
     bool ok = s->count < limit;
-    if (ok)
+    if (ok && take)
         s->count++;
     pthread_mutex_unlock(&rl->lock);
     return ok;
+}
+
+bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+              unsigned window_s)
+{
+    return rl_check(rl, scope, key, limit, window_s, true);
+}
+
+bool rl_within(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+               unsigned window_s)
+{
+    return rl_check(rl, scope, key, limit, window_s, false);
 }

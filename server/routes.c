@@ -561,6 +561,16 @@ enum MHD_Result route_request(struct req *r)
             return reply_error(r, 404, "This referral link does not exist.");
         return is_get(r) ? h_referral(r, seg, rest[0] ? rest + 1 : "") : reply_405(r, "GET, HEAD");
     }
+    if (strcmp(u, "/login") == 0)
+        return is_get(r)             ? h_login_page(r)
+               : r->method == M_POST ? h_login(r)
+                                     : reply_405(r, "GET, POST");
+    if (strcmp(u, "/logout") == 0)
+        return r->method == M_POST ? h_logout(r) : reply_405(r, "POST");
+    if (strcmp(u, "/dashboard") == 0)
+        return is_get(r) ? h_dashboard(r) : reply_405(r, "GET, HEAD");
+    if (strcmp(u, "/me") == 0)
+        return is_get(r) ? h_me(r) : reply_405(r, "GET, HEAD");
     if (strcmp(u, "/e") == 0)
         return r->method == M_POST ? h_event(r) : reply_405(r, "POST");
     if (strncmp(u, "/api/v1/", 8) == 0)

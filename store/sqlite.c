@@ -66,6 +66,17 @@ enum stmt_id {
     ST_SIGNUPS_LIST,
     ST_REWARDS_LIST,
     ST_REWARD_DECIDE,
+    ST_MEMBER_PASSWORD,
+    ST_SET_PASSWORD,
+    ST_SESSIONS_END,
+    ST_SESSION_ADD,
+    ST_SESSION_GET,
+    ST_SESSION_TOUCH,
+    ST_SESSION_DELETE,
+    ST_SCOPE_STATS,
+    ST_SCOPE_UNIQUES,
+    ST_SERIES,
+    ST_LEADERBOARD,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -198,6 +209,40 @@ static const char *const sql[ST_COUNT] = {
     [ST_REWARD_DECIDE] = "UPDATE rewards SET status = ?1, "
                          "reason = CASE WHEN ?2 = '' THEN reason ELSE ?2 END, decided_at = ?3 "
                          "WHERE id = ?4 AND status IN ('pending', 'hold')",
+    [ST_MEMBER_PASSWORD] = "SELECT ifnull(password_hash, '') FROM members WHERE id = ?",
+    [ST_SET_PASSWORD] = "UPDATE members SET password_hash = ? WHERE id = ?",
+    [ST_SESSIONS_END] = "DELETE FROM sessions WHERE member_id = ?",
+    [ST_SESSION_ADD] = "INSERT INTO sessions (token_hash, member_id, created_at, last_seen, "
+                       "expires_at) VALUES (?1, ?2, ?3, ?3, ?4)",
+    [ST_SESSION_GET] = "SELECT " MEMBER_COLS ", s.last_seen, s.id FROM sessions s "
+                       "JOIN members m ON m.id = s.member_id WHERE s.token_hash = ?1 "
+                       "AND s.expires_at > ?2 AND s.last_seen > ?2 - ?3 AND m.disabled = 0",
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ? WHERE id = ?",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?",
+#define SCOPE_JOIN                                                                                 \
+    " JOIN cards c ON c.id = r.card_id JOIN members m ON m.id = c.member_id "                      \
+    "WHERE r.day BETWEEN ?3 AND ?4 AND (?1 = 0 OR c.member_id = ?1) "                              \
+    "AND (?2 IS NULL OR m.team = ?2)"
+    [ST_SCOPE_STATS] =
+        "SELECT r.type, sum(r.humans), sum(r.bots) FROM rollups r" SCOPE_JOIN " GROUP BY r.type",
+    [ST_SCOPE_UNIQUES] = "SELECT count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN,
+    [ST_SERIES] = "SELECT r.day, r.type, sum(r.humans) FROM rollups r" SCOPE_JOIN
+                  " GROUP BY r.day, r.type ORDER BY r.day, r.type",
+    [ST_LEADERBOARD] =
+        "SELECT m.id, m.name, m.team, c.slug, "
+        "ifnull(sum(CASE WHEN r.type = 0 THEN r.humans END), 0), "
+        "ifnull(sum(CASE WHEN r.type = 1 THEN r.humans END), 0), "
+        "ifnull(sum(CASE WHEN r.type = 2 THEN r.humans END), 0), "
+        "(SELECT count(DISTINCT u.visitor_id) FROM rollup_uniques u "
+        "   WHERE u.card_id = c.id AND u.day BETWEEN ?3 AND ?4), "
+        "ifnull(sum(CASE WHEN r.type = 3 THEN r.humans END), 0), "
+        "ifnull(sum(CASE WHEN r.type = 7 THEN r.humans END), 0), "
+        "(SELECT ifnull(sum(w.amount), 0) FROM rewards w WHERE w.party_type = 1 "
+        "   AND w.party_id = m.id AND w.kind = 'signup' AND w.status IN ('pending', 'approved')) "
+        "FROM members m JOIN cards c ON c.member_id = m.id "
+        "LEFT JOIN rollups r ON r.card_id = c.id AND r.day BETWEEN ?3 AND ?4 "
+        "WHERE (?1 = 0 OR m.id = ?1) AND (?2 IS NULL OR m.team = ?2) AND m.disabled = 0 "
+        "GROUP BY m.id ORDER BY 10 DESC, 7 DESC, m.name LIMIT 1000",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -1620,6 +1665,217 @@ static enum sc_err sq_card_stats(struct sc_store *base, int64_t card_id, int64_t
     return e;
 }
 
+/* ---- accounts and reports ---------------------------------------------------------- */
+
+static enum sc_err sq_member_password(struct sc_store *base, int64_t id, char out[128])
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_MEMBER_PASSWORD) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        col_copy(st, 0, out, 128);
+    rd_end(s, c);
+    return rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
+}
+
+static enum sc_err sq_member_set_password(struct sc_store *base, int64_t id, const char *hash)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    enum sc_err e = run_simple(c, ST_BEGIN);
+    sqlite3_stmt *st;
+    if (e == SC_OK && (st = stmt(c, ST_SET_PASSWORD)) != NULL) {
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+        e = step_done(st);
+        if (e == SC_OK && sqlite3_changes(c->db) == 0)
+            e = SC_ENOTFOUND;
+    }
+    if (e == SC_OK && (st = stmt(c, ST_SESSIONS_END)) != NULL) {
+        sqlite3_bind_int64(st, 1, id);
+        e = step_done(st);
+    }
+    e = e == SC_OK ? run_simple(c, ST_COMMIT) : e;
+    if (e != SC_OK)
+        run_simple(c, ST_ROLLBACK);
+    wr_end(s);
+    return e;
+}
+
+static enum sc_err sq_session_add(struct sc_store *base, const char *token_hash, int64_t member_id,
+                                  int64_t now, int64_t expires_at)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    sqlite3_stmt *st = stmt(c, ST_SESSION_ADD);
+    enum sc_err e = SC_EDB;
+    if (st) {
+        sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, member_id);
+        sqlite3_bind_int64(st, 3, now);
+        sqlite3_bind_int64(st, 4, expires_at);
+        e = step_done(st);
+    }
+    wr_end(s);
+    return e;
+}
+
+static enum sc_err sq_session_member(struct sc_store *base, const char *token_hash, int64_t now,
+                                     int64_t idle_s, struct sc_member *out)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_SESSION_GET) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, idle_s);
+    int rc = sqlite3_step(st);
+    int64_t last = 0, sid = 0;
+    if (rc == SQLITE_ROW) {
+        read_member(st, out);
+        last = sqlite3_column_int64(st, 8);
+        sid = sqlite3_column_int64(st, 9);
+    }
+    rd_end(s, c);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
+    if (now - last >= 60) {
+        c = wr_begin(s);
+        if ((st = stmt(c, ST_SESSION_TOUCH)) != NULL) {
+            sqlite3_bind_int64(st, 1, now);
+            sqlite3_bind_int64(st, 2, sid);
+            step_done(st); /* best effort: a missed touch only shortens the idle time */
+        }
+        wr_end(s);
+    }
+    return SC_OK;
+}
+
+static enum sc_err sq_session_delete(struct sc_store *base, const char *token_hash)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    sqlite3_stmt *st = stmt(c, ST_SESSION_DELETE);
+    enum sc_err e = SC_EDB;
+    if (st) {
+        sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+        e = step_done(st);
+    }
+    wr_end(s);
+    return e;
+}
+
+static void bind_scope(sqlite3_stmt *st, const struct sc_scope *scope, int64_t from, int64_t to)
+{
+    sqlite3_bind_int64(st, 1, scope ? scope->member_id : 0);
+    bind_text(st, 2, scope ? scope->team : NULL);
+    sqlite3_bind_int64(st, 3, from);
+    sqlite3_bind_int64(st, 4, to);
+}
+
+static enum sc_err sq_scope_stats(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                                  int64_t to, struct sc_stats *out)
+{
+    struct sq_store *s = sq(base);
+    memset(out, 0, sizeof(*out));
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_SCOPE_STATS) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    bind_scope(st, scope, from, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int t = sqlite3_column_int(st, 0);
+        if (t >= 0 && t < SC_EV_COUNT)
+            out->n[t] = sqlite3_column_int64(st, 1);
+        out->bots += sqlite3_column_int64(st, 2);
+    }
+    enum sc_err e = map_rc(rc);
+    if (e == SC_OK && (st = stmt(c, ST_SCOPE_UNIQUES)) != NULL) {
+        bind_scope(st, scope, from, to);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            out->uniques = sqlite3_column_int64(st, 0);
+        else
+            e = map_rc(rc) ? map_rc(rc) : SC_EDB;
+    }
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_series(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                             int64_t to,
+                             int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx),
+                             void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_SERIES) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    bind_scope(st, scope, from, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int t = sqlite3_column_int(st, 1);
+        if (t < 0 || t >= SC_EV_COUNT)
+            continue;
+        if (fn(sqlite3_column_int64(st, 0), (enum sc_ev_type)t, sqlite3_column_int64(st, 2), ctx))
+            break;
+    }
+    enum sc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_OK : map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_leaderboard(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                                  int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
+                                  void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_LEADERBOARD) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    bind_scope(st, scope, from, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_leader_row r = {
+            .member_id = sqlite3_column_int64(st, 0),
+            .name = (const char *)sqlite3_column_text(st, 1),
+            .team = (const char *)sqlite3_column_text(st, 2),
+            .slug = (const char *)sqlite3_column_text(st, 3),
+            .scans = sqlite3_column_int64(st, 4),
+            .opens = sqlite3_column_int64(st, 5),
+            .views = sqlite3_column_int64(st, 6),
+            .uniques = sqlite3_column_int64(st, 7),
+            .shares = sqlite3_column_int64(st, 8),
+            .signups = sqlite3_column_int64(st, 9),
+            .points = sqlite3_column_int64(st, 10),
+        };
+        if (fn(&r, ctx))
+            break;
+    }
+    enum sc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_OK : map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1644,6 +1900,14 @@ static const struct sc_store_ops sqlite_ops = {
     .signups_list = sq_signups_list,
     .rewards_list = sq_rewards_list,
     .reward_decide = sq_reward_decide,
+    .member_password = sq_member_password,
+    .member_set_password = sq_member_set_password,
+    .session_add = sq_session_add,
+    .session_member = sq_session_member,
+    .session_delete = sq_session_delete,
+    .scope_stats = sq_scope_stats,
+    .series = sq_series,
+    .leaderboard = sq_leaderboard,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

@@ -148,6 +148,17 @@ const char *const sc_sqlite_migrations[] = {
     ");"
     "CREATE INDEX rewards_party ON rewards(party_type, party_id);"
     "CREATE INDEX rewards_pending ON rewards(status, approve_after);",
+
+    /* 3 → 4: sign-in sessions (tokens stored hashed) and login throttling. */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX sessions_member ON sessions(member_id);",
 };
 
 const int sc_sqlite_nmigrations =

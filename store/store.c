@@ -183,3 +183,51 @@ enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *s
         return SC_EINVAL;
     return s->ops->reward_decide(s, id, status, reason, now);
 }
+
+enum sc_err sc_store_member_password(struct sc_store *s, int64_t id, char out[128])
+{
+    return s->ops->member_password(s, id, out);
+}
+
+enum sc_err sc_store_session_add(struct sc_store *s, const char *token_hash, int64_t member_id,
+                                 int64_t now, int64_t expires_at)
+{
+    return s->ops->session_add(s, token_hash, member_id, now, expires_at);
+}
+
+enum sc_err sc_store_session_member(struct sc_store *s, const char *token_hash, int64_t now,
+                                    int64_t idle_s, struct sc_member *out)
+{
+    return s->ops->session_member(s, token_hash, now, idle_s, out);
+}
+
+enum sc_err sc_store_session_delete(struct sc_store *s, const char *token_hash)
+{
+    return s->ops->session_delete(s, token_hash);
+}
+
+enum sc_err sc_store_scope_stats(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                                 int64_t to, struct sc_stats *out)
+{
+    return s->ops->scope_stats(s, scope, from, to, out);
+}
+
+enum sc_err sc_store_series(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                            int64_t to,
+                            int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx),
+                            void *ctx)
+{
+    return s->ops->series(s, scope, from, to, fn, ctx);
+}
+
+enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                                 int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
+                                 void *ctx)
+{
+    return s->ops->leaderboard(s, scope, from, to, fn, ctx);
+}
+
+enum sc_err sc_store_member_set_password(struct sc_store *s, int64_t id, const char *hash)
+{
+    return s->ops->member_set_password(s, id, hash);
+}

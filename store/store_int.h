@@ -41,6 +41,22 @@ struct sc_store_ops {
                                 int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx);
     enum sc_err (*reward_decide)(struct sc_store *s, int64_t id, const char *status,
                                  const char *reason, int64_t now);
+    enum sc_err (*member_password)(struct sc_store *s, int64_t id, char out[128]);
+    enum sc_err (*member_set_password)(struct sc_store *s, int64_t id, const char *hash);
+    enum sc_err (*session_add)(struct sc_store *s, const char *token_hash, int64_t member_id,
+                               int64_t now, int64_t expires_at);
+    enum sc_err (*session_member)(struct sc_store *s, const char *token_hash, int64_t now,
+                                  int64_t idle_s, struct sc_member *out);
+    enum sc_err (*session_delete)(struct sc_store *s, const char *token_hash);
+    enum sc_err (*scope_stats)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                               int64_t to, struct sc_stats *out);
+    enum sc_err (*series)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                          int64_t to,
+                          int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx),
+                          void *ctx);
+    enum sc_err (*leaderboard)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                               int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
+                               void *ctx);
 };
 
 struct sc_store {

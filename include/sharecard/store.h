@@ -215,6 +215,47 @@ enum sc_err sc_store_rewards_list(struct sc_store *s, const struct sc_scope *sco
 enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *status,
                                    const char *reason, int64_t now);
 
+/* ---- accounts ------------------------------------------------------------------- */
+
+/* The argon2id hash of member 'id' into 'out' ("" when they have no password). */
+enum sc_err sc_store_member_password(struct sc_store *s, int64_t id, char out[128]);
+/* Sets member 'id''s argon2id password hash (and ends their sessions). */
+enum sc_err sc_store_member_set_password(struct sc_store *s, int64_t id, const char *hash);
+/* Stores a session for 'member_id' under 'token_hash' (hex, borrowed), valid until 'expires_at'. */
+enum sc_err sc_store_session_add(struct sc_store *s, const char *token_hash, int64_t member_id,
+                                 int64_t now, int64_t expires_at);
+/*
+ * The member of the live session 'token_hash' at 'now': not past its
+ * absolute expiry, seen within 'idle_s', its member not disabled.  Marks it
+ * seen (at most once a minute, to keep reads reads).  SC_ENOTFOUND otherwise.
+ */
+enum sc_err sc_store_session_member(struct sc_store *s, const char *token_hash, int64_t now,
+                                    int64_t idle_s, struct sc_member *out);
+enum sc_err sc_store_session_delete(struct sc_store *s, const char *token_hash);
+
+/* ---- reports --------------------------------------------------------------------- */
+
+/* Totals over the cards in 'scope' for UTC days 'from'..'to', from rollups. */
+enum sc_err sc_store_scope_stats(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                                 int64_t to, struct sc_stats *out);
+/* Per day and event type, the human count, for the cards in 'scope'; days without events skipped.
+ */
+enum sc_err sc_store_series(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                            int64_t to,
+                            int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx),
+                            void *ctx);
+
+struct sc_leader_row {
+    int64_t member_id;
+    const char *name, *team, *slug;
+    int64_t scans, opens, views, uniques, shares, signups;
+    int64_t points; /* approved and pending sign-up points of this member */
+};
+/* Members in 'scope' with their figures for 'from'..'to', most sign-ups first. */
+enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                                 int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
+                                 void *ctx);
+
 /* The ids of the visitor 'vid', or SC_ENOTFOUND. */
 enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *out);
 

@@ -1,0 +1,204 @@
+/*
+ * account.c — signing in and out, sessions, and the two signed-in pages:
+ * the manager's dashboard and the salesperson's workspace.
+ *
+ * A session token is 256 random bits in an HttpOnly, SameSite=Lax cookie
+ * (__Host- prefixed and Secure under https); the store keeps only its keyed
+ * hash.  Sessions end after 2 hours idle or 12 hours in all.  Logins are
+ * throttled per address and per account, and a wrong e-mail and a wrong
+ * password get the same answer in the same time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "http_int.h"
+#include "sharecard/auth.h"
+#include "sharecard/escape.h"
+#include "sharecard/form.h"
+#include "sharecard/page.h"
+
+#define SESSION_ABSOLUTE (12 * 3600)
+
+static const char *cookie_name(struct req *r)
+{
+    return r->srv->https ? "__Host-sc_session" : "sc_session";
+}
+
+static int64_t idle_limit(void)
+{
+    const char *v = getenv("SHARECARD_SESSION_IDLE");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n > 0 ? n : 2 * 3600;
+}
+
+bool session_member(struct req *r, struct sc_member *m)
+{
+    const char *tok = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, cookie_name(r));
+    char hash[SC_TOKEN_HASH_LEN];
+    if (!tok || strlen(tok) > 64 || sc_auth_token_hash(r->srv->store, tok, hash) != SC_OK)
+        return false;
+    return sc_store_session_member(r->srv->store, hash, (int64_t)time(NULL), idle_limit(), m) ==
+           SC_OK;
+}
+
+/* ---- the page frame ------------------------------------------------------------- */
+
+static void page_begin(struct req *r, struct sc_buf *b, const char *title)
+{
+    sc_buf_puts(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   "<meta name=\"robots\" content=\"noindex\"><title>");
+    sc_esc_html(b, title, strlen(title));
+    sc_buf_puts(b, " · sharecard</title><link rel=\"stylesheet\" href=\"/static/card.css\">"
+                   "<link rel=\"stylesheet\" href=\"/static/app.css\">"
+                   "<script src=\"/static/card.js\" defer></script></head>"
+                   "<body data-copied=\"Copied:\"><main class=\"app\">");
+}
+
+static void page_end(struct sc_buf *b)
+{
+    sc_buf_puts(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
+                   "aria-live=\"polite\"></p></body></html>");
+}
+
+static void text(struct sc_buf *b, const char *s)
+{
+    if (s)
+        sc_esc_html(b, s, strlen(s));
+}
+
+/* ---- login and logout ------------------------------------------------------------- */
+
+static enum MHD_Result login_form(struct req *r, unsigned status, const char *message,
+                                  const char *email)
+{
+    char csrf[32];
+    csrf_token(r, csrf);
+    struct sc_buf b;
+    sc_buf_init(&b, 0);
+    page_begin(r, &b, "Sign in");
+    sc_buf_puts(&b, "<section class=\"login\"><h1>Sign in</h1>");
+    if (message) {
+        sc_buf_puts(&b, "<p class=\"error\" role=\"alert\">");
+        text(&b, message);
+        sc_buf_puts(&b, "</p>");
+    }
+    sc_buf_printf(&b,
+                  "<form method=\"post\" action=\"/login\"><input type=\"hidden\" "
+                  "name=\"csrf\" value=\"%s\"><label>Email<input name=\"email\" "
+                  "type=\"email\" required maxlength=\"254\" autocomplete=\"username\" "
+                  "value=\"",
+                  csrf);
+    text(&b, email);
+    sc_buf_puts(&b, "\"></label><label>Password<input name=\"password\" type=\"password\" "
+                    "required maxlength=\"256\" autocomplete=\"current-password\"></label>"
+                    "<button class=\"btn primary\" type=\"submit\">Sign in</button></form>"
+                    "</section>");
+    page_end(&b);
+    return reply_bytes(r, status, "text/html; charset=utf-8", &b);
+}
+
+enum MHD_Result h_login_page(struct req *r)
+{
+    struct sc_member m;
+    if (session_member(r, &m))
+        return reply_redirect(r, 303, m.role == SC_ROLE_SALES ? "/me" : "/dashboard");
+    return login_form(r, 200, NULL, NULL);
+}
+
+static bool csrf_ok(struct req *r)
+{
+    char got[64], want[32];
+    if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "csrf", got, sizeof(got)) !=
+        SC_OK)
+        return false;
+    csrf_token(r, want);
+    return !r->new_cookie && strlen(got) == strlen(want) &&
+           sodium_memcmp(got, want, strlen(want)) == 0;
+}
+
+enum MHD_Result h_login(struct req *r)
+{
+    char email_in[300] = "", email[255] = "", password[SC_PASSWORD_MAX + 2] = "";
+    const char *why;
+    const char *body = r->body.data ? r->body.data : "";
+    if (!csrf_ok(r))
+        return reply_error(r, 403,
+                           "This form has expired. Reload the sign-in page and try "
+                           "again.");
+    sc_form_get(body, r->body.len, "email", email_in, sizeof(email_in));
+    sc_form_get(body, r->body.len, "password", password, sizeof(password));
+    if (sc_email_normalise(email_in, email, &why) != SC_OK)
+        email[0] = '\0';
+    struct sc_event ev;
+    event_init(r, &ev, SC_EV_VIEW, 0, 0); /* for the anonymised address only */
+    /* Only failures count against the limits; a blocked attempt is not even tried. */
+    if (!rl_within(r->srv->rl, "login-ip", ev.ip, 20, 900) ||
+        !rl_within(r->srv->rl, "login-account", email, 5, 900)) {
+        sodium_memzero(password, sizeof(password));
+        return login_form(r, 429, "Too many sign-in attempts. Wait 15 minutes and try again.",
+                          email);
+    }
+    struct sc_member m;
+    char hash[128] = "";
+    bool found = email[0] && sc_store_member_by_email(r->srv->store, email, &m) == SC_OK &&
+                 !m.disabled && sc_store_member_password(r->srv->store, m.id, hash) == SC_OK &&
+                 hash[0];
+    /* The same work whether or not the account exists: no enumeration by timing. */
+    bool ok = sc_auth_password_check(found ? hash : r->srv->dummy_hash, password) == SC_OK && found;
+    sodium_memzero(password, sizeof(password));
+    if (!ok) {
+        rl_allow(r->srv->rl, "login-ip", ev.ip, 20, 900);
+        rl_allow(r->srv->rl, "login-account", email, 5, 900);
+        return login_form(r, 401, "Wrong email or password.", email);
+    }
+
+    char token[SC_TOKEN_LEN], thash[SC_TOKEN_HASH_LEN];
+    sc_auth_token_new(token);
+    int64_t now = (int64_t)time(NULL);
+    if (sc_auth_token_hash(r->srv->store, token, thash) != SC_OK ||
+        sc_store_session_add(r->srv->store, thash, m.id, now, now + SESSION_ABSOLUTE) != SC_OK)
+        return reply_err(r, SC_EDB, NULL);
+    char cookie[200];
+    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", cookie_name(r),
+             token, r->srv->https ? "; Secure" : "");
+    sodium_memzero(token, sizeof(token));
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+                            m.role == SC_ROLE_SALES ? "/me" : "/dashboard");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    add_security_headers(r->srv, resp);
+    add_cookie(r, resp);
+    enum MHD_Result ret = reply_response(r, 303, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result h_logout(struct req *r)
+{
+    if (!csrf_ok(r))
+        return reply_error(r, 403, "This form has expired. Reload the page and try again.");
+    const char *tok = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, cookie_name(r));
+    char hash[SC_TOKEN_HASH_LEN];
+    if (tok && strlen(tok) <= 64 && sc_auth_token_hash(r->srv->store, tok, hash) == SC_OK)
+        sc_store_session_delete(r->srv->store, hash);
+    char cookie[128];
+    snprintf(cookie, sizeof(cookie), "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
+             cookie_name(r), r->srv->https ? "; Secure" : "");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/login");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    add_security_headers(r->srv, resp);
+    enum MHD_Result ret = reply_response(r, 303, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}

@@ -1,0 +1,199 @@
+"""Signing in, sessions, roles, and the dashboard's figures (issue 5, first
+part): wrong passwords, throttling, CSRF, session expiry, role isolation for
+pages and the API, and the dashboard agreeing with the stats API."""
+
+import json
+import os
+import re
+import sys
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+
+UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+      "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+PASSWORDS = {"boss@example.com": "boss-password-1", "mia@example.com": "mia-password-1",
+             "sam@example.com": "sam-password-1"}
+
+
+class Session:
+    """A browser: keeps every cookie it is given."""
+
+    def __init__(self, srv, ip="203.0.113.5"):
+        self.srv, self.cookies, self.ip = srv, {}, ip
+
+    def _headers(self, extra=None):
+        h = {"User-Agent": UA, "X-Forwarded-For": self.ip}
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        h.update(extra or {})
+        return h
+
+    def _keep(self, headers):
+        sc = headers.get("set-cookie")
+        if sc:
+            for part in sc.split(", "):
+                kv = part.split(";", 1)[0]
+                if "=" in kv:
+                    k, v = kv.split("=", 1)
+                    if v:
+                        self.cookies[k] = v
+                    else:
+                        self.cookies.pop(k, None)
+
+    def get(self, path):
+        st, h, body = self.srv.request("GET", path, headers=self._headers())
+        self._keep(h)
+        return st, h, body.decode("utf-8", "replace")
+
+    def post(self, path, fields):
+        st, h, body = self.srv.request(
+            "POST", path, body=urllib.parse.urlencode(fields),
+            headers=self._headers({"Content-Type": "application/x-www-form-urlencoded"}))
+        self._keep(h)
+        return st, h, body.decode("utf-8", "replace")
+
+    def login(self, email, password=None):
+        st, _, page = self.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        return self.post("/login", {"csrf": csrf, "email": email,
+                                    "password": password or PASSWORDS[email]})
+
+
+class Accounts(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1",
+                                      "SHARECARD_SESSION_IDLE": "3"})
+        db = cls.srv.db
+        harness.sharecard("init", "--admin-email", "boss@example.com", db=db,
+                          env={"SHARECARD_ADMIN_PASSWORD": PASSWORDS["boss@example.com"]})
+        for email, role, team in (("mia@example.com", "manager", "north"),
+                                  ("sam@example.com", "sales", "north")):
+            harness.sharecard("member", "add", "--name", email.split("@")[0].title(), "--email",
+                              email, "--role", role, "--team", team, "--slug",
+                              email.split("@")[0] + "-card", db=db)
+            harness.sharecard("member", "password", "--email", email, db=db,
+                              env={"SHARECARD_PASSWORD": PASSWORDS[email]})
+        harness.add_member(db, "Other Team", "olly@example.com", "--team", "south",
+                           "--slug", "olly-card")
+        cls.token = harness.sharecard("token", "create", "--email", "boss@example.com",
+                                      db=db).stdout.strip()
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.stop()
+        finally:
+            cls.srv.cleanup()
+
+    def test_wrong_password_and_unknown_account_look_the_same(self):
+        s = Session(self.srv, ip="198.51.100.1")
+        st, _, page = s.login("boss@example.com", "not-the-password")
+        self.assertEqual(st, 401)
+        self.assertIn("Wrong email or password.", page)
+        st, _, page2 = s.login("nobody@example.com", "whatever-password")
+        self.assertEqual(st, 401)
+        self.assertIn("Wrong email or password.", page2)
+        self.assertNotIn("sc_session", s.cookies)
+
+    def test_throttling_after_repeated_failures(self):
+        s = Session(self.srv, ip="198.51.100.2")
+        codes = [s.login("sam@example.com", f"wrong-{i}")[0] for i in range(6)]
+        self.assertEqual(codes[:5], [401] * 5)
+        self.assertEqual(codes[5], 429)
+        # Even the right password waits now: the account is being guessed at.
+        st, _, page = s.login("sam@example.com")
+        self.assertEqual(st, 429)
+        self.assertIn("Wait 15 minutes", page)
+
+    def test_csrf_missing_is_403(self):
+        s = Session(self.srv, ip="198.51.100.3")
+        s.get("/login")
+        st, _, _ = s.post("/login", {"email": "boss@example.com",
+                                     "password": PASSWORDS["boss@example.com"]})
+        self.assertEqual(st, 403)
+
+    def test_roles_on_pages_and_api(self):
+        st, h, _ = Session(self.srv).get("/dashboard")
+        self.assertEqual((st, h["location"]), (303, "/login"))
+        self.assertEqual(Session(self.srv).get("/me")[0], 303)
+
+        sam = Session(self.srv, ip="198.51.100.4")
+        st, h, _ = sam.login("sam@example.com")
+        self.assertEqual((st, h["location"]), (303, "/me"))
+        self.assertIn("sc_session", sam.cookies)
+        self.assertIn("HttpOnly", h["set-cookie"])
+        self.assertIn("SameSite=Lax", h["set-cookie"])
+        st, _, page = sam.get("/me")
+        self.assertEqual(st, 200)
+        self.assertIn("/c/sam-card/qr.png?size=2048", page)
+        self.assertEqual(sam.get("/dashboard")[0], 403)
+        self.assertEqual(sam.get("/api/v1/cards/olly-card/stats")[0], 403)
+        self.assertEqual(sam.get("/api/v1/cards/sam-card/stats")[0], 200)
+
+        mia = Session(self.srv, ip="198.51.100.5")
+        st, h, _ = mia.login("mia@example.com")
+        self.assertEqual((st, h["location"]), (303, "/dashboard"))
+        st, _, page = mia.get("/dashboard")
+        self.assertEqual(st, 200)
+        self.assertIn("Sam", page)            # her team's salesperson
+        self.assertNotIn("Other Team", page)  # not another team's
+        self.assertEqual(mia.get("/api/v1/cards/sam-card/stats")[0], 200)
+        self.assertEqual(mia.get("/api/v1/cards/olly-card/stats")[0], 403)
+
+        # Logging out ends the session on the server, not just in the browser.
+        token = mia.cookies["sc_session"]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        st, h, _ = mia.post("/logout", {"csrf": csrf})
+        self.assertEqual((st, h["location"]), (303, "/login"))
+        replay = Session(self.srv, ip="198.51.100.5")
+        replay.cookies["sc_session"] = token
+        self.assertEqual(replay.get("/dashboard")[0], 303)
+
+    def test_session_expires_when_idle(self):
+        s = Session(self.srv, ip="198.51.100.6")
+        s.login("boss@example.com")
+        self.assertEqual(s.get("/dashboard")[0], 200)
+        time.sleep(4.5)  # SHARECARD_SESSION_IDLE=3 for this server
+        self.assertEqual(s.get("/dashboard")[0], 303)
+
+    def test_dashboard_figures_equal_the_api(self):
+        visitor = Session(self.srv, ip="192.0.2.77")
+        for _ in range(3):
+            visitor.cookies.clear()
+            st, h, _ = visitor.get(f"/l/{self.qr_code('sam-card')}")
+            visitor.get(h["location"])
+        boss = Session(self.srv, ip="198.51.100.7")
+        boss.login("boss@example.com")
+        st, _, page = boss.get("/dashboard?days=30")
+        self.assertEqual(st, 200)
+        kpi = {k: int(v) for k, v in re.findall(r'data-kpi="(\w+)" data-value="(\d+)"', page)}
+        total = {"scans": 0, "views": 0, "uniques": 0}
+        for slug in ("sam-card", "mia-card", "olly-card"):
+            st, _, body = self.srv.request(
+                "GET", f"/api/v1/cards/{slug}/stats",
+                headers={"Authorization": f"Bearer {self.token}"})
+            s = json.loads(body)
+            for k in total:
+                total[k] += s[k]
+        self.assertGreaterEqual(total["scans"], 3)
+        self.assertEqual(kpi["scans"], total["scans"])
+        self.assertEqual(kpi["views"], total["views"])
+        self.assertEqual(kpi["uniques"], total["uniques"])
+        self.assertIn("<svg class=\"chart\"", page)
+        self.assertIn('id="leaderboard"', page)
+
+    def qr_code(self, slug):
+        import sqlite3
+        with sqlite3.connect(self.srv.db) as d:
+            return d.execute("SELECT l.code FROM links l JOIN cards c ON c.id = l.card_id "
+                             "WHERE c.slug = ? AND l.channel = 0", (slug,)).fetchone()[0]
+
+
+if __name__ == "__main__":
+    harness.main()
