@@ -38,6 +38,7 @@ static const char *const usage_main =
     "  serve                         run the web service\n"
     "  qr SLUG -o FILE.png|FILE.svg  write a card's QR code\n"
     "  reward approve|void ID        decide on a pending or held reward\n"
+    "  demo                          fill a fresh store with 90 days of demo data\n"
     "\n"
     "Every command takes --db PATH (or SHARECARD_DB; default ./sharecard.db) and --help.\n"
     "sharecard --version prints the version.\n";
@@ -756,6 +757,25 @@ int sc_cli_main(int argc, char **argv)
         return cmd_serve(argc - i, argv + i, db);
     if (strcmp(cmd, "qr") == 0)
         return cmd_qr(argc - i, argv + i, db);
+    if (strcmp(cmd, "demo") == 0) {
+        const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
+        if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
+            fputs("usage: sharecard demo [--db PATH]\n\nFills a fresh store with two teams, "
+                  "their cards and 90 days of visits, shares,\nsign-ups and purchases, so the "
+                  "dashboard has something to show.\n",
+                  stdout);
+            return 0;
+        }
+        for (int k = i + 1; k < argc; k++) {
+            if (strcmp(argv[k], "--db") == 0 && k + 1 < argc)
+                db = argv[++k];
+            else if (strncmp(argv[k], "--db=", 5) == 0)
+                db = argv[k] + 5;
+            else
+                return usage_error(usage_main, "demo takes only --db");
+        }
+        return sc_demo_main(db, 90);
+    }
     if (strcmp(cmd, "reward") == 0) {
         const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
         if (sub && (strcmp(sub, "approve") == 0 || strcmp(sub, "void") == 0))

@@ -178,6 +178,9 @@ static bool load_card(struct req *r, const char *slug, struct sc_card *c, enum M
 
 static enum MHD_Result h_home(struct req *r)
 {
+    struct sc_member m;
+    if (session_member(r, &m))
+        return reply_redirect(r, 303, m.role == SC_ROLE_SALES ? "/me" : "/dashboard");
     char stack[8192];
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 0);

@@ -47,6 +47,9 @@ enum sc_err sc_config_listen(struct sc_config *c, const char *hostport, const ch
  */
 int sc_server_run(const struct sc_config *cfg, struct sc_store *store);
 
+/* `sharecard demo`: seeds store 'db' with 'days' of demo traffic.  Returns the exit status. */
+int sc_demo_main(const char *db, int days);
+
 /* The command line: argv as main() got it.  Returns the exit status. */
 int sc_cli_main(int argc, char **argv);
 

@@ -136,6 +136,9 @@ class Accounts(unittest.TestCase):
         self.assertEqual(sam.get("/api/v1/cards/olly-card/stats")[0], 403)
         self.assertEqual(sam.get("/api/v1/cards/sam-card/stats")[0], 200)
 
+        st, h, _ = sam.get("/")  # the home page sends a signed-in member to their work
+        self.assertEqual((st, h["location"]), (303, "/me"))
+
         mia = Session(self.srv, ip="198.51.100.5")
         st, h, _ = mia.login("mia@example.com")
         self.assertEqual((st, h["location"]), (303, "/dashboard"))

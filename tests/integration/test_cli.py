@@ -170,6 +170,30 @@ class Cli(unittest.TestCase):
         with sqlite3.connect(self.db) as c:
             self.assertEqual(c.execute("PRAGMA integrity_check").fetchone()[0], "ok")
 
+    def test_demo_fills_a_fresh_store_through_the_real_paths(self):
+        p = sharecard("demo", db=self.db)
+        self.assertIn("sharecard-demo", p.stdout)
+        with sqlite3.connect(self.db) as c:
+            chains = c.execute("SELECT count(*) FROM customers WHERE level2_type != 0").fetchone()[0]
+            bots = c.execute("SELECT count(*) FROM events WHERE bot != 0").fetchone()[0]
+            days = c.execute("SELECT count(DISTINCT day) FROM rollups").fetchone()[0]
+            rolled = c.execute("SELECT sum(humans) FROM rollups WHERE type = 2").fetchone()[0]
+            raw = c.execute("SELECT count(*) FROM events WHERE type = 2 AND bot = 0").fetchone()[0]
+        self.assertGreater(chains, 0)   # two-level chains through customers' links
+        self.assertGreater(bots, 0)     # link previews, never counted
+        self.assertGreaterEqual(days, 80)
+        self.assertEqual(rolled, raw)   # rollups agree with the raw events
+        srv = harness.Server(db=self.db).start()
+        try:
+            st, _, body = srv.request("GET", "/login")
+            self.assertEqual(st, 200)
+        finally:
+            srv.stop()
+            srv.cleanup()
+        p = sharecard("demo", db=self.db, check=False)  # never on top of real data
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("fresh store", p.stderr)
+
     def test_serve_bad_listen_is_an_error(self):
         p = sharecard("serve", "--listen", "nonsense", db=self.db, check=False)
         self.assertEqual(p.returncode, 2)
