@@ -11,7 +11,10 @@ test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format clang l
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
-    want+=("${test_pkgs[@]}")
+    want+=("${test_pkgs[@]}" chromium)
+    # Node.js for playwright-core: the machine's own if it has one, else Debian's.
+    command -v node >/dev/null 2>&1 || want+=(nodejs)
+    command -v npm >/dev/null 2>&1 || want+=(npm)
 fi
 
 missing=()

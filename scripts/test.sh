@@ -25,6 +25,9 @@ for f in build/fuzz/fuzz_*; do
         "$corpus" 2>&1 | tail -n 1
 done
 
+echo "== end-to-end test dependencies (playwright-core from npm, exact versions from the lock file)"
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "== build and test (warnings are errors)"
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_WERROR=ON >/dev/null
 cmake --build build/test -j"$jobs"

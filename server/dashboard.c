@@ -47,7 +47,8 @@ static void frame_begin(struct req *r, struct sc_buf *b, const char *title,
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                    "<meta name=\"robots\" content=\"noindex\"><title>");
     text(b, title);
-    sc_buf_puts(b, " · sharecard</title><link rel=\"stylesheet\" href=\"/static/card.css\">"
+    sc_buf_puts(b, " · sharecard</title><link rel=\"icon\" href=\"/static/icon.svg\" "
+                   "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/card.css\">"
                    "<link rel=\"stylesheet\" href=\"/static/app.css\">"
                    "<script src=\"/static/card.js\" defer></script></head>"
                    "<body data-copied=\"Copied:\"><main class=\"app\"><header class=\"top\"><h1>");
