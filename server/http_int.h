@@ -141,6 +141,7 @@ enum MHD_Result h_signup(struct req *r, const char *slug);
 enum MHD_Result h_referral(struct req *r, const char *code, const char *sub);
 enum MHD_Result api_signups(struct req *r);
 enum MHD_Result api_rewards(struct req *r);
+enum MHD_Result api_leaderboard(struct req *r);
 enum MHD_Result api_conversions(struct req *r);
 bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret);
 bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id);

@@ -460,6 +460,82 @@ enum MHD_Result api_rewards(struct req *r)
     return finish_list(r, &o, e, "rewards.csv");
 }
 
+static int leader_row(const struct sc_leader_row *l, void *ctx)
+{
+    struct list_out *o = ctx;
+    double conv = l->uniques ? (double)l->signups / (double)l->uniques : 0;
+    if (o->csv) {
+        char id[24], nums[6][24], cv[32];
+        snprintf(id, sizeof(id), "%lld", (long long)l->member_id);
+        const int64_t v[6] = {l->scans, l->opens, l->views, l->uniques, l->shares, l->signups};
+        for (int i = 0; i < 6; i++)
+            snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)v[i]);
+        snprintf(cv, sizeof(cv), "%.4f", conv);
+        char pts[24];
+        snprintf(pts, sizeof(pts), "%lld", (long long)l->points);
+        const char *f[] = {id,      l->name,  l->team,  l->slug,  nums[0], nums[1], nums[2],
+                           nums[3], nums[4], nums[5], cv,      pts};
+        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+            if (i)
+                sc_buf_putc(&o->b, ',');
+            csv_field(&o->b, f[i]);
+        }
+        sc_buf_puts(&o->b, "\r\n");
+    } else {
+        sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
+        sc_buf_printf(&o->b, "{\"member_id\":%lld,\"name\":", (long long)l->member_id);
+        json_str(&o->b, l->name);
+        sc_buf_puts(&o->b, ",\"team\":");
+        json_str(&o->b, l->team);
+        sc_buf_puts(&o->b, ",\"card\":");
+        json_str(&o->b, l->slug);
+        sc_buf_printf(&o->b,
+                      ",\"scans\":%lld,\"opens\":%lld,\"views\":%lld,\"uniques\":%lld,"
+                      "\"shares\":%lld,\"signups\":%lld,\"conversion_rate\":%.4f,"
+                      "\"points\":%lld}",
+                      (long long)l->scans, (long long)l->opens, (long long)l->views,
+                      (long long)l->uniques, (long long)l->shares, (long long)l->signups, conv,
+                      (long long)l->points);
+    }
+    o->rows++;
+    return sc_buf_error(&o->b) != SC_OK;
+}
+
+/* Parses "YYYY-MM-DD" into a UTC day number (the stats API's format). */
+static bool day_of(const char *s, int64_t *day)
+{
+    int y, mo, d;
+    char tail;
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || y < 1970 ||
+        mo < 1 || mo > 12 || d < 1 || d > 31)
+        return false;
+    y -= mo <= 2;
+    int era = y / 400, yoe = y - era * 400;
+    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    *day = (int64_t)era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return true;
+}
+
+enum MHD_Result api_leaderboard(struct req *r)
+{
+    enum MHD_Result ret;
+    struct sc_member m;
+    if (!api_member(r, &m, &ret))
+        return ret;
+    int64_t to = (int64_t)time(NULL) / 86400, from = to - 29;
+    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
+    if ((f && !day_of(f, &from)) || (t && !day_of(t, &to)) || from > to)
+        return reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
+    struct sc_scope scope;
+    scope_of(&m, &scope);
+    struct list_out o;
+    list_begin(r, &o,
+               "member_id,name,team,card,scans,opens,views,uniques,shares,signups,"
+               "conversion_rate,points\r\n");
+    enum sc_err e = sc_store_leaderboard(r->srv->store, &scope, from, to, leader_row, &o);
+    return finish_list(r, &o, e, "leaderboard.csv");
+}
+
 /* ---- API: POST /api/v1/conversions ------------------------------------------------ */
 
 static enum MHD_Result done_conversion(struct req *r)

@@ -414,6 +414,9 @@ enum MHD_Result h_api(struct req *r, const char *path)
         return is_read(r) ? api_signups(r) : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "rewards") == 0)
         return is_read(r) ? api_rewards(r) : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "leaderboard") == 0)
+        return is_read(r) ? api_leaderboard(r)
+                          : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "conversions") == 0)
         return r->method == M_POST ? api_conversions(r)
                                    : reply_error(r, 405, "This address answers POST only.");

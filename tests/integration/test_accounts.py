@@ -190,6 +190,25 @@ class Accounts(unittest.TestCase):
         self.assertEqual(kpi["uniques"], total["uniques"])
         self.assertIn("<svg class=\"chart\"", page)
         self.assertIn('id="leaderboard"', page)
+        # The leaderboard API agrees with the cards' stats, member by member.
+        st, _, body = self.srv.request("GET", "/api/v1/leaderboard",
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        self.assertEqual(st, 200)
+        board = {row["card"]: row for row in json.loads(body)}
+        st, _, body = self.srv.request("GET", "/api/v1/cards/sam-card/stats",
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        sam = json.loads(body)
+        self.assertEqual((board["sam-card"]["scans"], board["sam-card"]["views"],
+                          board["sam-card"]["uniques"]),
+                         (sam["scans"], sam["views"], sam["uniques"]))
+        self.assertNotIn("olly-card", {r["card"] for r in json.loads(self.srv.request(
+            "GET", "/api/v1/leaderboard", headers={"Cookie": "; ".join(
+                f"{k}={v}" for k, v in self.manager_cookies().items())})[2])})
+
+    def manager_cookies(self):
+        mia = Session(self.srv, ip="198.51.100.9")
+        mia.login("mia@example.com")
+        return mia.cookies
 
     def qr_code(self, slug):
         import sqlite3
