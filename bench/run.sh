@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks sharecard's hot paths against nginx on this machine, in one run,
-# then QR generation and the store at 10M events in process.
+# then QR generation and the store at 2M events in process.
 #
 #   bench/run.sh [SECONDS_PER_RUN] [RUNS]      (defaults: 5 s, 3 runs)
-#   SC_BENCH_EVENTS=1000000 bench/run.sh       (a smaller store)
+#   SC_BENCH_EVENTS=10000000 bench/run.sh      (the store at 10M events: slow to generate)
 #
 # Builds in release mode, starts sharecard and nginx on free loopback ports
 # (each pinned to core 1; wrk runs on core 0), and prints the median req/s of
@@ -102,5 +102,5 @@ stored=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events" 2>/dev/null || ec
 echo "events stored: $stored (every 302 and 200 above acknowledged one)"
 
 build/bench/bench_qr
-echo "store at scale (${SC_BENCH_EVENTS:-10000000} events; SC_BENCH_EVENTS to change):"
-build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-10000000}"
+echo "store at scale (${SC_BENCH_EVENTS:-2000000} events; SC_BENCH_EVENTS to change):"
+build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-2000000}"

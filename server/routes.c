@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -312,11 +313,55 @@ static enum MHD_Result h_card(struct req *r, const char *slug)
     return track_then(r, &ev, card_page);
 }
 
+/*
+ * slug → QR link code, remembered for a minute: a card's QR link never
+ * changes, so the cached QR image is then served without a store read.
+ */
+#define CODE_SLOTS 1024
+#define CODE_TTL   60
+
+struct code_slot {
+    char slug[SC_SLUG_MAX + 1];
+    char code[SC_CODE_LEN + 1];
+    int64_t until;
+};
+
+static pthread_mutex_t code_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct code_slot code_slots[CODE_SLOTS];
+
+static bool code_get(const char *slug, char code[SC_CODE_LEN + 1])
+{
+    struct code_slot *s = &code_slots[slot_of(slug) % CODE_SLOTS];
+    bool hit = false;
+    pthread_mutex_lock(&code_lock);
+    if (s->until > (int64_t)time(NULL) && strcmp(s->slug, slug) == 0) {
+        memcpy(code, s->code, SC_CODE_LEN + 1);
+        hit = true;
+    }
+    pthread_mutex_unlock(&code_lock);
+    return hit;
+}
+
+static void code_put(const char *slug, const char *code)
+{
+    struct code_slot *s = &code_slots[slot_of(slug) % CODE_SLOTS];
+    pthread_mutex_lock(&code_lock);
+    snprintf(s->slug, sizeof(s->slug), "%s", slug);
+    snprintf(s->code, sizeof(s->code), "%s", code);
+    s->until = (int64_t)time(NULL) + CODE_TTL;
+    pthread_mutex_unlock(&code_lock);
+}
+
 static enum MHD_Result h_qr(struct req *r, const char *slug, bool svg)
 {
+    char code[SC_CODE_LEN + 1];
+    if (strlen(slug) <= SC_SLUG_MAX && code_get(slug, code))
+        return serve_qr(r, code, svg);
     enum MHD_Result ret;
     if (!load_card(r, slug, &r->card, &ret))
         return ret;
+    if (r->card.qr_code[0])
+        code_put(slug, r->card.qr_code);
     return serve_qr(r, r->card.qr_code, svg);
 }
 
