@@ -40,7 +40,7 @@ void sc_config_defaults(struct sc_config *c)
     c->backlog = 1024;
     c->max_body = 64 * 1024;
     c->access_log = true;
-    c->queue = 16384;
+    c->queue = 4096; /* one event waits per suspended connection: as many as connections */
 
     env_str("SHARECARD_DB", c->db, sizeof(c->db));
     const char *l = getenv("SHARECARD_LISTEN");
@@ -54,6 +54,7 @@ void sc_config_defaults(struct sc_config *c)
     env_uint("SHARECARD_MAX_CONNECTIONS", &c->max_conn);
     env_uint("SHARECARD_PER_IP_CONNECTIONS", &c->per_ip_conn);
     env_uint("SHARECARD_TIMEOUT", &c->timeout_s);
+    c->queue = c->max_conn;
     const char *al = getenv("SHARECARD_ACCESS_LOG");
     if (al && (strcmp(al, "0") == 0 || strcmp(al, "off") == 0))
         c->access_log = false;

@@ -284,14 +284,15 @@ static enum MHD_Result card_page(struct req *r)
     return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
+static enum sc_err link_lookup(struct req *r, const char *code, struct sc_link *out);
+
 /* The tracked link named by ?l= when it leads to card 'card_id', into r->link. */
 static void arrived_by(struct req *r, int64_t card_id)
 {
     const char *code = req_arg(r, "l");
     memset(&r->link, 0, sizeof(r->link));
     if (code && strlen(code) <= SC_CODE_LEN &&
-        (sc_store_link_by_code(r->srv->store, code, &r->link) != SC_OK ||
-         r->link.card_id != card_id))
+        (link_lookup(r, code, &r->link) != SC_OK || r->link.card_id != card_id))
         memset(&r->link, 0, sizeof(r->link));
 }
 
@@ -531,11 +532,49 @@ static enum MHD_Result link_redirect(struct req *r)
     return reply_redirect(r, 302, loc);
 }
 
+/*
+ * Tracked links never change once minted, so the hot path remembers them
+ * for a minute instead of reading the store on every scan.
+ */
+#define LINK_SLOTS 4096
+#define LINK_TTL   60
+
+struct link_slot {
+    struct sc_link link;
+    int64_t until;
+};
+
+static pthread_mutex_t link_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct link_slot link_slots[LINK_SLOTS];
+
+static enum sc_err link_lookup(struct req *r, const char *code, struct sc_link *out)
+{
+    if (strlen(code) > SC_CODE_LEN)
+        return SC_ENOTFOUND;
+    struct link_slot *s = &link_slots[slot_of(code) % LINK_SLOTS];
+    int64_t now = (int64_t)time(NULL);
+    pthread_mutex_lock(&link_lock);
+    bool hit = s->until > now && strcmp(s->link.code, code) == 0;
+    if (hit)
+        *out = s->link;
+    pthread_mutex_unlock(&link_lock);
+    if (hit)
+        return SC_OK;
+    enum sc_err e = sc_store_link_by_code(r->srv->store, code, out);
+    if (e == SC_OK) {
+        pthread_mutex_lock(&link_lock);
+        s->link = *out;
+        s->until = now + LINK_TTL;
+        pthread_mutex_unlock(&link_lock);
+    }
+    return e;
+}
+
 static enum MHD_Result h_link(struct req *r, const char *code)
 {
     if (strlen(code) > SC_CODE_LEN + 8)
         return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
-    enum sc_err e = sc_store_link_by_code(r->srv->store, code, &r->link);
+    enum sc_err e = link_lookup(r, code, &r->link);
     if (e == SC_ENOTFOUND)
         return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
     if (e != SC_OK)

@@ -473,8 +473,8 @@ static int leader_row(const struct sc_leader_row *l, void *ctx)
         snprintf(cv, sizeof(cv), "%.4f", conv);
         char pts[24];
         snprintf(pts, sizeof(pts), "%lld", (long long)l->points);
-        const char *f[] = {id,      l->name,  l->team,  l->slug,  nums[0], nums[1], nums[2],
-                           nums[3], nums[4], nums[5], cv,      pts};
+        const char *f[] = {id,      l->name, l->team, l->slug, nums[0], nums[1],
+                           nums[2], nums[3], nums[4], nums[5], cv,      pts};
         for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
             if (i)
                 sc_buf_putc(&o->b, ',');

@@ -1956,7 +1956,7 @@ enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg
         (rc = exec(s->writer, sync_full() ? "PRAGMA synchronous = FULL"
                                           : "PRAGMA synchronous = NORMAL")) != SQLITE_OK ||
         (rc = exec(s->writer, "PRAGMA foreign_keys = ON")) != SQLITE_OK ||
-        (rc = exec(s->writer, "PRAGMA cache_size = -32768")) != SQLITE_OK) { /* 32 MiB */
+        (rc = exec(s->writer, "PRAGMA cache_size = -16384")) != SQLITE_OK) { /* 16 MiB */
         snprintf(errmsg, errlen, "%s", sqlite3_errmsg(s->writer->db));
         e = map_rc(rc) ? map_rc(rc) : SC_EDB;
         goto fail;
