@@ -5,11 +5,11 @@
  * in the operating system's hands before we acknowledge it, so it survives
  * the process being killed (kill -9, OOM); with SHARECARD_SYNC=full each
  * commit is also fsync'ed and survives a power cut, at the cost of an fsync
- * per batch.  Readers get a connection per thread,
- * made on first use, so reads run beside the writer without a lock.  Each
- * connection prepares a statement the first time it needs it and reuses it
- * afterwards.  ":memory:" stores have one connection for everything, since a
- * second connection would see another database.
+ * per batch.  Readers get a read-only connection per thread, made on first
+ * use and closed when the thread exits, so reads run beside the writer
+ * without a lock.  Each connection prepares a statement the first time it
+ * needs it and reuses it afterwards.  ":memory:" stores have one connection
+ * for everything, since a second connection would see another database.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -248,10 +248,13 @@ static const char *const sql[ST_COUNT] = {
     [ST_ROLLBACK] = "ROLLBACK",
 };
 
+struct sq_store;
+
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
-    struct conn *next; /* in the store's list of readers */
+    struct sq_store *owner; /* a reader's store, for its thread-exit destructor */
+    struct conn *next;      /* in the store's list of readers */
 };
 
 #define AGENT_SLOTS 1024
@@ -268,7 +271,8 @@ struct sq_store {
     int version;
     pthread_mutex_t wlock; /* the writer connection is one thread's at a time */
     struct conn *writer;
-    pthread_key_t key;     /* this thread's reader */
+    pthread_key_t key;     /* this thread's reader; closed when the thread exits */
+    bool keyed;            /* 'key' was created (file stores only) */
     pthread_mutex_t rlock; /* guards 'readers' */
     struct conn *readers;
     struct agent_slot *agents; /* writer's cache of user-agent ids, under 'wlock' */
@@ -350,6 +354,27 @@ static int exec(struct conn *c, const char *q)
     return sqlite3_exec(c->db, q, NULL, NULL, NULL);
 }
 
+/*
+ * The key's destructor: a thread that read from the store is exiting, so its
+ * reader leaves the list and closes (a server whose threads come and go keeps
+ * no file descriptors or WAL read marks for dead threads).  sq_close()
+ * deletes the key first, so threads exiting after it never get here; a thread
+ * must not exit while sc_store_close() runs, just as it must not call in.
+ */
+static void reader_gone(void *arg)
+{
+    struct conn *c = arg;
+    struct sq_store *s = c->owner;
+    pthread_mutex_lock(&s->rlock);
+    for (struct conn **p = &s->readers; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    pthread_mutex_unlock(&s->rlock);
+    conn_close(c);
+}
+
 /* Takes the connection for a read: this thread's reader, or the writer (locked). */
 static struct conn *rd_begin(struct sq_store *s)
 {
@@ -364,11 +389,15 @@ static struct conn *rd_begin(struct sq_store *s)
     c = conn_open(s->path, true, err, sizeof(err));
     if (!c)
         return NULL;
+    if (pthread_setspecific(s->key, c) != 0) {
+        conn_close(c);
+        return NULL;
+    }
+    c->owner = s;
     pthread_mutex_lock(&s->rlock);
     c->next = s->readers;
     s->readers = c;
     pthread_mutex_unlock(&s->rlock);
-    pthread_setspecific(s->key, c);
     return c;
 }
 
@@ -442,46 +471,77 @@ static void read_member(sqlite3_stmt *st, struct sc_member *m)
 
 /* ---- migrations ------------------------------------------------------------ */
 
+/* PRAGMA user_version of 'c' into '*out'; an SQLite result code. */
+static int user_version(struct conn *c, int *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static enum sc_err too_new(int version, char *errmsg, size_t errlen)
+{
+    snprintf(errmsg, errlen,
+             "this database was written by a newer sharecard (schema %d, this build "
+             "knows up to %d); upgrade sharecard",
+             version, sc_sqlite_nmigrations);
+    return SC_EVERSION;
+}
+
+/*
+ * Brings the writer's file up to the newest schema, one migration per
+ * transaction.  The version is read again inside each BEGIN IMMEDIATE, so
+ * two processes opening an old file at once apply every step exactly once.
+ * A file from a newer build is refused untouched (SC_EVERSION).
+ */
 static enum sc_err migrate(struct sq_store *s, char *errmsg, size_t errlen)
 {
     struct conn *c = s->writer;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-        snprintf(errmsg, errlen, "%s", sqlite3_errmsg(c->db));
-        return SC_EDB;
-    }
-    int rc = sqlite3_step(st);
-    int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    if (version < 0) {
-        snprintf(errmsg, errlen, "%s", sqlite3_errmsg(c->db));
-        return map_rc(rc) ? map_rc(rc) : SC_EDB;
-    }
-    if (version > sc_sqlite_nmigrations) {
-        snprintf(errmsg, errlen,
-                 "this database was written by a newer sharecard (schema %d, this build "
-                 "knows up to %d); upgrade sharecard",
-                 version, sc_sqlite_nmigrations);
-        return SC_EVERSION;
-    }
+    int version = 0, rc = user_version(c, &version);
+    if (rc != SQLITE_OK)
+        goto fail;
+    if (version > sc_sqlite_nmigrations)
+        return too_new(version, errmsg, errlen);
     while (version < sc_sqlite_nmigrations) {
+        if ((rc = exec(c, "BEGIN IMMEDIATE")) != SQLITE_OK)
+            goto fail;
+        if ((rc = user_version(c, &version)) != SQLITE_OK) {
+            exec(c, "ROLLBACK");
+            goto fail;
+        }
+        if (version >= sc_sqlite_nmigrations) { /* another process got here first */
+            exec(c, "ROLLBACK");
+            if (version > sc_sqlite_nmigrations)
+                return too_new(version, errmsg, errlen);
+            break;
+        }
         char setv[64];
         snprintf(setv, sizeof(setv), "PRAGMA user_version = %d", version + 1);
         char *err = NULL;
-        if (exec(c, "BEGIN IMMEDIATE") != SQLITE_OK ||
-            sqlite3_exec(c->db, sc_sqlite_migrations[version], NULL, NULL, &err) != SQLITE_OK ||
-            exec(c, setv) != SQLITE_OK || exec(c, "COMMIT") != SQLITE_OK) {
+        if ((rc = sqlite3_exec(c->db, sc_sqlite_migrations[version], NULL, NULL, &err)) !=
+                SQLITE_OK ||
+            (rc = exec(c, setv)) != SQLITE_OK || (rc = exec(c, "COMMIT")) != SQLITE_OK) {
             snprintf(errmsg, errlen, "upgrading the schema to version %d failed: %s", version + 1,
                      err ? err : sqlite3_errmsg(c->db));
-            int code = sqlite3_errcode(c->db);
             sqlite3_free(err);
             exec(c, "ROLLBACK");
-            return map_rc(code) ? map_rc(code) : SC_EDB;
+            return map_rc(rc) ? map_rc(rc) : SC_EDB;
         }
         version++;
     }
     s->version = version;
     return SC_OK;
+fail:
+    snprintf(errmsg, errlen, "checking the schema failed: %s", sqlite3_errmsg(c->db));
+    return map_rc(rc) ? map_rc(rc) : SC_EDB;
 }
 
 /* ---- operations -------------------------------------------------------------- */
@@ -491,6 +551,9 @@ static void sq_close(struct sc_store *base)
     struct sq_store *s = sq(base);
     if (!s)
         return;
+    /* No destructor may run for this store once it is gone: delete the key first. */
+    if (s->keyed)
+        pthread_key_delete(s->key);
     pthread_mutex_lock(&s->rlock);
     struct conn *c = s->readers;
     while (c) {
@@ -500,13 +563,15 @@ static void sq_close(struct sc_store *base)
     }
     s->readers = NULL;
     pthread_mutex_unlock(&s->rlock);
+    /* Wait for a write in flight on another thread, then fold the WAL back (best effort). */
+    pthread_mutex_lock(&s->wlock);
     if (s->writer) {
         if (!s->memory)
             exec(s->writer, "PRAGMA wal_checkpoint(TRUNCATE)");
         conn_close(s->writer);
+        s->writer = NULL;
     }
-    if (!s->memory)
-        pthread_key_delete(s->key);
+    pthread_mutex_unlock(&s->wlock);
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->rlock);
     free(s->agents);
@@ -602,6 +667,10 @@ static enum sc_err sq_member_add(struct sc_store *base, const struct sc_member *
     bool custom = p->slug[0] != '\0';
     if (custom && !sc_slug_valid(p->slug, NULL))
         return SC_EINVAL;
+    /* Say "invalid" here rather than let a NOT NULL constraint read as a conflict. */
+    const char *card_name = p->name && p->name[0] ? p->name : m->name;
+    if (!m->email[0] || !card_name[0])
+        return SC_EINVAL;
 
     struct conn *c = wr_begin(s);
     enum sc_err e = run_simple(c, ST_BEGIN);
@@ -639,8 +708,7 @@ static enum sc_err sq_member_add(struct sc_store *base, const struct sc_member *
         }
         sqlite3_bind_int64(st, 1, member_id);
         sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
-        bind_card(st, 3, p, p->name && p->name[0] ? p->name : m->name,
-                  p->email && p->email[0] ? p->email : m->email);
+        bind_card(st, 3, p, card_name, p->email && p->email[0] ? p->email : m->email);
         e = map_rc(sqlite3_step(st));
         sqlite3_reset(st);
         if (e == SC_OK) {
@@ -1940,11 +2008,13 @@ enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg
     s->memory = strcmp(path, ":memory:") == 0 || strncmp(path, "file::memory:", 13) == 0;
     pthread_mutex_init(&s->wlock, NULL);
     pthread_mutex_init(&s->rlock, NULL);
-    if (!s->memory && pthread_key_create(&s->key, NULL) != 0) {
-        snprintf(errmsg, errlen, "out of thread keys");
-        s->memory = true; /* so close does not delete a key we do not have */
-        sq_close(&s->base);
-        return SC_ENOMEM;
+    if (!s->memory) {
+        if (pthread_key_create(&s->key, reader_gone) != 0) {
+            snprintf(errmsg, errlen, "out of thread keys");
+            sq_close(&s->base);
+            return SC_ENOMEM;
+        }
+        s->keyed = true;
     }
     enum sc_err e = SC_EIO;
     s->writer = conn_open(path, false, errmsg, errlen);

@@ -1,16 +1,21 @@
 /*
  * test_store.c — the SQLite store: members and cards round-trip, conflicts
- * change nothing, tokens, secrets, migrations (upgrade in place, newer
- * refused), events with rollups, and reads beside the writer from threads.
+ * change nothing, tokens, secrets, migrations (upgrade in place, reopen,
+ * newer refused), events with rollups, reads beside the writer from threads,
+ * and readers closed when their threads exit.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,6 +34,42 @@ static struct sc_store *open_mem(void)
     return s;
 }
 
+/*
+ * A fresh directory per test run (mkdtemp under $SC_TEST_TMPDIR or /tmp);
+ * 'path' gets the file 'name' inside it.  tmp_done() removes both.
+ */
+static char tmp_dir[512];
+
+static void tmp_path(char *path, size_t n, const char *name)
+{
+    if (!tmp_dir[0]) {
+        const char *base = getenv("SC_TEST_TMPDIR");
+        snprintf(tmp_dir, sizeof(tmp_dir), "%s/test_store.XXXXXX", base && base[0] ? base : "/tmp");
+        assert_non_null(mkdtemp(tmp_dir));
+    }
+    int w = snprintf(path, n, "%.400s/%.64s.db", tmp_dir, name);
+    assert_true(w > 0 && (size_t)w < n);
+}
+
+static void tmp_done(void)
+{
+    if (!tmp_dir[0])
+        return;
+    DIR *d = opendir(tmp_dir);
+    struct dirent *e;
+    char f[1024];
+    while (d && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(f, sizeof(f), "%s/%s", tmp_dir, e->d_name);
+        unlink(f);
+    }
+    if (d)
+        closedir(d);
+    rmdir(tmp_dir);
+    tmp_dir[0] = '\0';
+}
+
 static struct sc_member add(struct sc_store *s, const char *email, const char *slug,
                             enum sc_err want)
 {
@@ -40,6 +81,115 @@ static struct sc_member add(struct sc_store *s, const char *email, const char *s
         snprintf(p.slug, sizeof(p.slug), "%s", slug);
     assert_int_equal(sc_store_member_add(s, &m, NULL, &p, &out), want);
     return out;
+}
+
+static void test_names(void **state)
+{
+    static const char *const roles[] = {"sales", "manager", "admin"};
+    for (int i = 0; i < 3; i++) {
+        enum sc_role r = SC_ROLE_ADMIN;
+        assert_string_equal(sc_role_name((enum sc_role)i), roles[i]);
+        assert_true(sc_role_parse(roles[i], &r));
+        assert_int_equal(r, i);
+    }
+    static const char *const chans[] = {"qr",       "wechat",   "sms",  "email",
+                                        "whatsapp", "linkedin", "copy", "other"};
+    for (int i = 0; i < 8; i++) {
+        enum sc_channel c = SC_CH_OTHER;
+        assert_string_equal(sc_channel_name((enum sc_channel)i), chans[i]);
+        assert_true(sc_channel_parse(chans[i], &c));
+        assert_int_equal(c, i);
+    }
+    enum sc_role r = SC_ROLE_MANAGER;
+    enum sc_channel c = SC_CH_SMS;
+    assert_false(sc_role_parse("root", &r));
+    assert_false(sc_role_parse("Admin", &r));
+    assert_false(sc_role_parse(NULL, &r));
+    assert_int_equal(r, SC_ROLE_MANAGER); /* untouched on failure */
+    assert_false(sc_channel_parse("telegram", &c));
+    assert_false(sc_channel_parse("", &c));
+    assert_int_equal(c, SC_CH_SMS);
+}
+
+static void test_postgres_not_built(void **state)
+{
+    const char *urls[] = {"postgres://u@localhost/sc", "postgresql://localhost/sc"};
+    for (int i = 0; i < 2; i++) {
+        static char sentinel;
+        struct sc_store *s = (struct sc_store *)(void *)&sentinel; /* must come back NULL */
+        char err[256] = "";
+        assert_int_equal(sc_store_open(urls[i], &s, err, sizeof(err)), SC_EINVAL);
+        assert_null(s);
+        assert_non_null(strstr(err, "PostgreSQL support is not built yet"));
+    }
+    sc_store_close(NULL); /* a no-op */
+}
+
+struct list_ctx {
+    int n, stop_after;
+    int64_t ids[8];
+    char emails[8][SC_EMAIL_MAX + 1];
+    char slugs[8][SC_SLUG_MAX + 1];
+};
+
+static int list_cb(const struct sc_member *m, void *arg)
+{
+    struct list_ctx *lc = arg;
+    if (lc->n < 8) {
+        lc->ids[lc->n] = m->id;
+        snprintf(lc->emails[lc->n], sizeof(lc->emails[0]), "%s", m->email);
+        snprintf(lc->slugs[lc->n], sizeof(lc->slugs[0]), "%s", m->slug);
+    }
+    lc->n++;
+    return lc->stop_after && lc->n >= lc->stop_after;
+}
+
+static void test_member_list_and_lookup(void **state)
+{
+    struct sc_store *s = open_mem();
+    struct list_ctx lc = {0};
+    assert_int_equal(sc_store_member_list(s, list_cb, &lc), SC_OK);
+    assert_int_equal(lc.n, 0);
+
+    struct sc_member a = add(s, "a@example.com", NULL, SC_OK);
+    struct sc_member b = add(s, "b@example.com", "bee-card", SC_OK);
+    struct sc_member c = add(s, "c@example.com", NULL, SC_OK);
+    assert_true(a.id < b.id && b.id < c.id);
+    assert_string_equal(b.slug, "bee-card");
+    assert_string_not_equal(a.slug, c.slug);
+    assert_true(a.created_at > 0);
+
+    assert_int_equal(sc_store_member_list(s, list_cb, &lc), SC_OK);
+    assert_int_equal(lc.n, 3);
+    assert_int_equal(lc.ids[0], a.id);
+    assert_int_equal(lc.ids[1], b.id);
+    assert_int_equal(lc.ids[2], c.id);
+    assert_string_equal(lc.emails[1], "b@example.com");
+    assert_string_equal(lc.slugs[0], a.slug);
+    assert_string_equal(lc.slugs[1], "bee-card");
+
+    memset(&lc, 0, sizeof(lc));
+    lc.stop_after = 2;
+    assert_int_equal(sc_store_member_list(s, list_cb, &lc), SC_OK);
+    assert_int_equal(lc.n, 2); /* the callback's non-zero return stops the walk */
+
+    struct sc_member got;
+    assert_int_equal(sc_store_member_by_email(s, "c@example.com", &got), SC_OK);
+    assert_int_equal(got.id, c.id);
+    assert_string_equal(got.name, "Name of c@example.com");
+    assert_string_equal(got.slug, c.slug);
+    assert_false(got.disabled);
+    assert_int_equal(sc_store_member_by_id(s, b.id, &got), SC_OK);
+    assert_string_equal(got.email, "b@example.com");
+    assert_string_equal(got.slug, "bee-card");
+    assert_int_equal(sc_store_member_by_id(s, c.id + 100, &got), SC_ENOTFOUND);
+    /* The generated slugs and the card they name agree. */
+    struct sc_card card;
+    assert_int_equal(sc_store_card_by_slug(s, a.slug, &card), SC_OK);
+    assert_int_equal(card.member_id, a.id);
+    assert_string_equal(card.name, "Name of a@example.com"); /* the member's name */
+    sc_card_cleanup(&card);
+    sc_store_close(s);
 }
 
 static void test_member_and_card_round_trip(void **state)
@@ -56,15 +206,21 @@ static void test_member_and_card_round_trip(void **state)
     p.title = "销售总监";
     p.company = "示例科技";
     p.phone = "+86 138 0013 8000";
+    p.phone_work = "+86 10 6552 9988";
+    p.wechat = "zhangwei_88";
     p.website = "https://example.cn";
+    p.address = "北京市朝阳区建国路 88 号";
     p.bio = "多行\n简介";
     p.lang = SC_LANG_ZH;
     strcpy(p.theme, "#aa0000");
     p.avatar = avatar;
     p.avatar_len = sizeof(avatar);
     strcpy(p.avatar_mime, "image/png");
+    int64_t before = (int64_t)time(NULL);
     assert_int_equal(sc_store_member_add(s, &m, "$argon2id$x", &p, &out), SC_OK);
     assert_true(out.id > 0);
+    assert_string_equal(out.email, "zhang@example.cn");
+    assert_string_equal(out.name, "张伟");
     assert_int_equal(strlen(out.slug), SC_SLUG_GEN_LEN);
 
     struct sc_member got;
@@ -76,17 +232,34 @@ static void test_member_and_card_round_trip(void **state)
     assert_int_equal(sc_store_member_by_id(s, out.id, &got), SC_OK);
     assert_int_equal(sc_store_member_by_email(s, "nobody@x.y", &got), SC_ENOTFOUND);
 
+    char pw[128];
+    assert_int_equal(sc_store_member_password(s, out.id, pw), SC_OK);
+    assert_string_equal(pw, "$argon2id$x");
+
     struct sc_card c;
     assert_int_equal(sc_store_card_by_slug(s, out.slug, &c), SC_OK);
+    assert_true(c.id > 0);
+    assert_int_equal(c.member_id, out.id);
+    assert_string_equal(c.slug, out.slug);
     assert_string_equal(c.name, "张伟");
     assert_string_equal(c.title, "销售总监");
+    assert_string_equal(c.company, "示例科技");
+    assert_string_equal(c.phone, "+86 138 0013 8000");
+    assert_string_equal(c.phone_work, "+86 10 6552 9988");
+    assert_string_equal(c.wechat, "zhangwei_88");
+    assert_string_equal(c.website, "https://example.cn");
+    assert_string_equal(c.address, "北京市朝阳区建国路 88 号");
     assert_string_equal(c.bio, "多行\n简介");
     assert_string_equal(c.email, "zhang@example.cn"); /* the member's, as the profile had none */
-    assert_null(c.address);
     assert_int_equal(c.lang, SC_LANG_ZH);
     assert_string_equal(c.theme, "#aa0000");
     assert_int_equal(c.avatar_len, sizeof(avatar));
+    assert_non_null(c.avatar);
+    assert_ptr_not_equal(c.avatar, avatar); /* a copy the card owns */
     assert_memory_equal(c.avatar, avatar, sizeof(avatar));
+    assert_string_equal(c.avatar_mime, "image/png");
+    assert_true(c.updated_at >= before && c.updated_at <= (int64_t)time(NULL));
+    assert_false(c.disabled);
     assert_int_equal(strlen(c.qr_code), SC_CODE_LEN);
 
     struct sc_link l;
@@ -97,12 +270,36 @@ static void test_member_and_card_round_trip(void **state)
     assert_string_equal(l.card_slug, out.slug);
     assert_int_equal(sc_store_link_by_code(s, "zzzzzzzz", &l), SC_ENOTFOUND);
 
+    /* An update replaces the profile, keeps slug and QR code, and moves updated_at. */
+    char qr[SC_CODE_LEN + 1];
+    snprintf(qr, sizeof(qr), "%s", c.qr_code);
     free(c.title);
     c.title = strdup("Director");
+    free(c.address);
+    c.address = NULL;
+    free(c.avatar);
+    c.avatar = NULL;
+    c.avatar_len = 0;
+    c.lang = SC_LANG_EN;
+    strcpy(c.theme, "#123456");
+    int64_t stamped = c.updated_at;
+    sleep(1); /* updated_at has one-second resolution and feeds ETags */
     assert_int_equal(sc_store_card_update(s, &c), SC_OK);
+    int64_t id = c.id;
     sc_card_cleanup(&c);
     assert_int_equal(sc_store_card_by_slug(s, out.slug, &c), SC_OK);
+    assert_int_equal(c.id, id);
     assert_string_equal(c.title, "Director");
+    assert_string_equal(c.name, "张伟");
+    assert_null(c.address);
+    assert_null(c.avatar);
+    assert_int_equal(c.avatar_len, 0);
+    assert_int_equal(c.lang, SC_LANG_EN);
+    assert_string_equal(c.theme, "#123456");
+    assert_string_equal(c.qr_code, qr);
+    assert_true(c.updated_at > stamped);
+    c.id = id + 1000;
+    assert_int_equal(sc_store_card_update(s, &c), SC_ENOTFOUND);
     sc_card_cleanup(&c);
     assert_int_equal(sc_store_card_by_slug(s, "nope", &c), SC_ENOTFOUND);
     sc_store_close(s);
@@ -115,13 +312,21 @@ static void test_conflicts_change_nothing(void **state)
     add(s, "a@example.com", NULL, SC_ECONFLICT);
     add(s, "b@example.com", "alpha", SC_ECONFLICT);
     add(s, "c@example.com", "Bad Slug", SC_EINVAL);
+    add(s, "c@example.com", "api", SC_EINVAL); /* reserved */
+    struct sc_member nameless = {0}, out;
+    strcpy(nameless.email, "d@example.com");
+    assert_int_equal(sc_store_member_add(s, &nameless, NULL, NULL, &out), SC_EINVAL);
     int64_t n = 0;
     assert_int_equal(sc_store_member_count(s, &n), SC_OK);
     assert_int_equal(n, 1);
+    struct sc_member got;
+    assert_int_equal(sc_store_member_by_email(s, "b@example.com", &got), SC_ENOTFOUND);
     /* The failed adds left no card or link behind: b can still take its slug. */
     add(s, "b@example.com", "beta", SC_OK);
     assert_int_equal(sc_store_member_count(s, &n), SC_OK);
     assert_int_equal(n, 2);
+    /* A slug differing only in case is not a new slug: custom slugs are lower-case. */
+    add(s, "e@example.com", "Alpha", SC_EINVAL);
     sc_store_close(s);
 }
 
@@ -141,19 +346,8 @@ static void test_tokens_and_secrets(void **state)
     assert_string_equal(a, b);
     assert_string_not_equal(a, c);
     assert_int_equal(strlen(a), 64);
+    assert_int_equal(strspn(a, "0123456789abcdef"), 64);
     sc_store_close(s);
-}
-
-static void tmp_path(char *out, size_t n, const char *name)
-{
-    const char *dir = getenv("SC_TEST_TMPDIR");
-    snprintf(out, n, "%s/%s-%d.db", dir ? dir : "/tmp", name, (int)getpid());
-    char side[600];
-    unlink(out);
-    snprintf(side, sizeof(side), "%s-wal", out);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", out);
-    unlink(side);
 }
 
 static void test_migrations(void **state)
@@ -163,8 +357,35 @@ static void test_migrations(void **state)
     struct sc_store *s = NULL;
     assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
     assert_int_equal(sc_store_schema_version(s), sc_store_schema_latest());
+    assert_true(sc_store_schema_latest() >= 1);
+    assert_int_equal(sc_store_ping(s), SC_OK);
     add(s, "keep@example.com", "keep", SC_OK);
+    char secret[65], again[65];
+    assert_int_equal(sc_store_secret(s, "token", secret), SC_OK);
     sc_store_close(s);
+
+    /* Opened again: the same rows, the same secret, the same version, nothing re-applied. */
+    s = NULL;
+    assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
+    assert_int_equal(sc_store_schema_version(s), sc_store_schema_latest());
+    struct sc_member kept;
+    assert_int_equal(sc_store_member_by_email(s, "keep@example.com", &kept), SC_OK);
+    assert_string_equal(kept.slug, "keep");
+    assert_int_equal(sc_store_secret(s, "token", again), SC_OK);
+    assert_string_equal(secret, again);
+    add(s, "more@example.com", NULL, SC_OK);
+    int64_t count = 0;
+    assert_int_equal(sc_store_member_count(s, &count), SC_OK);
+    assert_int_equal(count, 2);
+    sc_store_close(s);
+    sqlite3 *check;
+    assert_int_equal(sqlite3_open(path, &check), SQLITE_OK);
+    sqlite3_stmt *uv;
+    assert_int_equal(sqlite3_prepare_v2(check, "PRAGMA user_version", -1, &uv, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(uv), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(uv, 0), sc_store_schema_latest());
+    sqlite3_finalize(uv);
+    sqlite3_close(check);
 
     /* An old file, written by schema version 1 only, upgrades in place and keeps its rows. */
     char old[512];
@@ -194,7 +415,6 @@ static void test_migrations(void **state)
     struct sc_stats st;
     assert_int_equal(sc_store_card_stats(s, 1, 0, 100000, &st), SC_OK);
     sc_store_close(s);
-    unlink(old);
 
     /* A newer file is refused, untouched. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -205,7 +425,70 @@ static void test_migrations(void **state)
     assert_null(s);
     assert_non_null(strstr(err, "newer sharecard"));
     assert_non_null(strstr(err, "schema 999"));
-    unlink(path);
+    char latest[64];
+    snprintf(latest, sizeof(latest), "knows up to %d", sc_store_schema_latest());
+    assert_non_null(strstr(err, latest));
+    /* Refused untouched: still at 999 with its rows, for the newer build to open. */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT user_version FROM pragma_user_version), "
+                                        "(SELECT count(*) FROM members)",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 999);
+    assert_int_equal(sqlite3_column_int(q, 1), 2);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    tmp_done();
+}
+
+/*
+ * Processes opening one new file at the same moment (say `sharecard serve`
+ * and a `sharecard member add` from a start-up script) all succeed, and every
+ * migration runs exactly once.
+ */
+static void test_migrations_race(void **state)
+{
+    char path[512];
+    tmp_path(path, sizeof(path), "race");
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    pid_t kids[4];
+    for (int i = 0; i < 4; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            close(gate[1]);
+            char b;
+            (void)!read(gate[0], &b, 1); /* wait until every child is ready */
+            struct sc_store *s = NULL;
+            char err[256];
+            enum sc_err e = sc_store_open(path, &s, err, sizeof(err));
+            if (e != SC_OK)
+                fprintf(stderr, "child %d: %s\n", i, err);
+            else if (sc_store_schema_version(s) != sc_store_schema_latest())
+                e = SC_EDB;
+            sc_store_close(s);
+            _exit(e == SC_OK ? 0 : 1);
+        }
+    }
+    close(gate[0]);
+    close(gate[1]); /* EOF releases them all at once */
+    for (int i = 0; i < 4; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    struct sc_store *s = NULL;
+    char err[256];
+    assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
+    assert_int_equal(sc_store_schema_version(s), sc_store_schema_latest());
+    add(s, "after@example.com", NULL, SC_OK);
+    sc_store_close(s);
+    tmp_done();
 }
 
 static struct sc_event ev_of(enum sc_ev_type t, int64_t card, int64_t link, const char *vid,
@@ -303,17 +586,27 @@ static void test_events_and_rollups(void **state)
 
 struct reader_ctx {
     struct sc_store *s;
-    int errors;
+    atomic_bool *done;
+    int reads, errors;
+    int64_t last_count; /* members seen by the last count: never goes down */
 };
 
+/* Reads until the writer is done (and at least 50 times), so reads overlap writes. */
 static void *reader(void *arg)
 {
     struct reader_ctx *rc = arg;
-    for (int i = 0; i < 300; i++) {
+    rc->last_count = 0;
+    while (!atomic_load(rc->done) || rc->reads < 50) {
         struct sc_card c;
-        if (sc_store_card_by_slug(rc->s, "shared", &c) != SC_OK)
+        if (sc_store_card_by_slug(rc->s, "shared", &c) != SC_OK || !c.name ||
+            strcmp(c.name, "Name of shared@example.com") != 0 || strlen(c.qr_code) != SC_CODE_LEN)
             rc->errors++;
         sc_card_cleanup(&c);
+        int64_t n = 0;
+        if (sc_store_member_count(rc->s, &n) != SC_OK || n < rc->last_count)
+            rc->errors++;
+        rc->last_count = n;
+        rc->reads++;
     }
     return NULL;
 }
@@ -325,37 +618,101 @@ static void test_readers_beside_the_writer(void **state)
     struct sc_store *s = NULL;
     assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
     add(s, "shared@example.com", "shared", SC_OK);
+    atomic_bool done = false;
     pthread_t t[4];
     struct reader_ctx rc[4];
     for (int i = 0; i < 4; i++) {
-        rc[i] = (struct reader_ctx){s, 0};
-        pthread_create(&t[i], NULL, reader, &rc[i]);
+        rc[i] = (struct reader_ctx){s, &done, 0, 0, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, reader, &rc[i]), 0);
     }
     for (int i = 0; i < 50; i++) {
         char email[64];
         snprintf(email, sizeof(email), "w%d@example.com", i);
         add(s, email, NULL, SC_OK);
     }
+    atomic_store(&done, true);
     for (int i = 0; i < 4; i++) {
         pthread_join(t[i], NULL);
         assert_int_equal(rc[i].errors, 0);
+        assert_true(rc[i].reads >= 50);
     }
     int64_t n;
     assert_int_equal(sc_store_member_count(s, &n), SC_OK);
     assert_int_equal(n, 51);
     sc_store_close(s);
-    unlink(path);
+    tmp_done();
+}
+
+/* Open file descriptors of this process, or -1 without /proc. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+static void *one_read(void *arg)
+{
+    struct sc_card c;
+    enum sc_err e = sc_store_card_by_slug(arg, "brief", &c);
+    sc_card_cleanup(&c);
+    return e == SC_OK ? arg : NULL;
+}
+
+/*
+ * A thread's reader is closed when the thread exits: a server whose threads
+ * come and go must not keep a connection (and its file descriptors) for
+ * every thread that ever read.
+ */
+static void test_reader_closed_at_thread_exit(void **state)
+{
+    char path[512], err[256];
+    tmp_path(path, sizeof(path), "churn");
+    struct sc_store *s = NULL;
+    assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
+    add(s, "brief@example.com", "brief", SC_OK);
+    /* One read first, so the process-wide WAL index mapping already exists. */
+    pthread_t t;
+    void *res = NULL;
+    assert_int_equal(pthread_create(&t, NULL, one_read, s), 0);
+    pthread_join(t, &res);
+    assert_ptr_equal(res, s);
+    int before = open_fds();
+    if (before < 0) {
+        sc_store_close(s);
+        tmp_done();
+        skip();
+    }
+    for (int i = 0; i < 40; i++) {
+        res = NULL;
+        assert_int_equal(pthread_create(&t, NULL, one_read, s), 0);
+        pthread_join(t, &res);
+        assert_ptr_equal(res, s);
+    }
+    assert_int_equal(open_fds(), before);
+    sc_store_close(s);
+    tmp_done();
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_postgres_not_built),
+        cmocka_unit_test(test_member_list_and_lookup),
         cmocka_unit_test(test_member_and_card_round_trip),
         cmocka_unit_test(test_conflicts_change_nothing),
         cmocka_unit_test(test_tokens_and_secrets),
         cmocka_unit_test(test_migrations),
+        cmocka_unit_test(test_migrations_race),
         cmocka_unit_test(test_events_and_rollups),
         cmocka_unit_test(test_readers_beside_the_writer),
+        cmocka_unit_test(test_reader_closed_at_thread_exit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
