@@ -109,7 +109,7 @@ enum sc_err sc_store_ping(struct sc_store *s);
  * Adds a member, their card (with 'profile''s fields; its slug when set must
  * be valid, else one is generated) and the card's qr-channel link, in one
  * transaction.  'password_hash' may be NULL (no password login yet).
- * Fills 'out' (id, slug, …) and, when 'card_out' is not NULL, the stored card.
+ * Fills 'out' (id, slug, …); read the stored card back with sc_store_card_by_slug().
  * SC_ECONFLICT when the email or the custom slug is taken.
  */
 enum sc_err sc_store_member_add(struct sc_store *s, const struct sc_member *m,
