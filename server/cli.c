@@ -34,6 +34,8 @@ static const char *const usage_main =
     "  member add --name N --email E add a salesperson and their card\n"
     "  member list                   list members and their cards\n"
     "  member password --email E     set a member's sign-in password\n"
+    "  member disable|enable --email E\n"
+    "  customer erase --email E      erase a customer's personal data\n"
     "  token create --email E        make an API token for a member\n"
     "  serve                         run the web service\n"
     "  qr SLUG -o FILE.png|FILE.svg  write a card's QR code\n"
@@ -295,6 +297,7 @@ static int cmd_member_add(int argc, char **argv, const char *db)
         fail("could not add the member: %s", sc_err_str(e));
         goto out;
     }
+    sc_store_audit(s, "cli", "member.add", m.email, sc_role_name(m.role));
     if (json) {
         struct sc_card card;
         if (sc_store_card_by_slug(s, out.slug, &card) != SC_OK) {
@@ -497,9 +500,102 @@ static int cmd_member_password(int argc, char **argv, const char *db)
         fail("could not hash the password");
     else if ((e = sc_store_member_set_password(s, m.id, hash)) != SC_OK)
         fail("could not store the password: %s", sc_err_str(e));
+    else if (sc_store_audit(s, "cli", "member.password_reset", norm, "") != SC_OK)
+        fail("the password was set but the audit log could not be written");
     else
         rc = 0;
     sodium_memzero(pw, sizeof(pw));
+    sc_store_close(s);
+    return rc;
+}
+
+/* ---- member disable/enable, customer erase ------------------------------------ */
+
+/* Parses "--email E [--db PATH]" for the one-email commands; NULL email = usage printed. */
+static int email_command(int argc, char **argv, const char **db, const char *usage,
+                         char email[SC_EMAIL_MAX + 1])
+{
+    static const struct option opts[] = {{"email", required_argument, NULL, 'e'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *in = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e': in = optarg; break;
+        case 'd': *db = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: return usage_error(usage, "unknown option");
+        }
+    }
+    if (!in)
+        return usage_error(usage, "--email is required");
+    if (strlen(in) > SC_EMAIL_MAX)
+        return fail("the email is too long");
+    normalise_email(in, email, SC_EMAIL_MAX + 1);
+    return -1; /* go on */
+}
+
+static int cmd_member_disable(int argc, char **argv, const char *db, bool disable)
+{
+    static const char *const usage =
+        "usage: sharecard member disable|enable --email EMAIL [--db PATH]\n"
+        "\n"
+        "A disabled member cannot sign in, their tokens stop working and their card\n"
+        "shows a polite page; their history and their sign-ups' credit stay.\n";
+    char email[SC_EMAIL_MAX + 1];
+    int rc = email_command(argc, argv, &db, usage, email);
+    if (rc >= 0)
+        return rc;
+    struct sc_store *s = open_store(db);
+    if (!s)
+        return 1;
+    rc = 1;
+    struct sc_member m;
+    enum sc_err e = sc_store_member_by_email(s, email, &m);
+    if (e == SC_ENOTFOUND)
+        fail("there is no member with the email %s", email);
+    else if (e != SC_OK || (e = sc_store_member_set_disabled(s, m.id, disable)) != SC_OK)
+        fail("could not change the member: %s", sc_err_str(e));
+    else if (sc_store_audit(s, "cli", disable ? "member.disable" : "member.enable", email, "") !=
+             SC_OK)
+        fail("the change was made but could not be written to the audit log");
+    else
+        rc = 0;
+    sc_store_close(s);
+    return rc;
+}
+
+static int cmd_customer_erase(int argc, char **argv, const char *db)
+{
+    static const char *const usage =
+        "usage: sharecard customer erase --email EMAIL [--db PATH]\n"
+        "\n"
+        "Erases a customer's personal data on request: name, email, phone and address\n"
+        "are blanked, their browser is no longer linked to them, and rewards they were\n"
+        "still to receive are voided.  Sign-up counts and others' rewards stay.\n";
+    char email[SC_EMAIL_MAX + 1];
+    int rc = email_command(argc, argv, &db, usage, email);
+    if (rc >= 0)
+        return rc;
+    struct sc_store *s = open_store(db);
+    if (!s)
+        return 1;
+    rc = 1;
+    int64_t id = 0;
+    enum sc_err e = sc_store_customer_erase(s, email, (int64_t)time(NULL), &id);
+    char target[32];
+    snprintf(target, sizeof(target), "customer:%lld", (long long)id);
+    if (e == SC_ENOTFOUND)
+        fail("there is no customer with the email %s", email);
+    else if (e != SC_OK)
+        fail("could not erase the customer: %s", sc_err_str(e));
+    else if (sc_store_audit(s, "cli", "customer.erase", target, "") != SC_OK)
+        fail("the data was erased but the audit log could not be written");
+    else
+        rc = 0;
     sc_store_close(s);
     return rc;
 }
@@ -541,10 +637,16 @@ static int cmd_reward(int argc, char **argv, const char *db, const char *status)
         return 1;
     enum sc_err e = sc_store_reward_decide(s, id, status, reason, (int64_t)time(NULL));
     int rc = 0;
+    char target[32];
+    snprintf(target, sizeof(target), "reward:%lld", id);
     if (e == SC_ENOTFOUND)
         rc = fail("there is no pending or held ledger row %lld", id);
     else if (e != SC_OK)
         rc = fail("could not record the decision: %s", sc_err_str(e));
+    else if (sc_store_audit(s, "cli",
+                            strcmp(status, "void") == 0 ? "reward.void" : "reward.approve", target,
+                            reason) != SC_OK)
+        rc = fail("the decision was recorded but the audit log could not be written");
     sc_store_close(s);
     return rc;
 }
@@ -776,6 +878,12 @@ int sc_cli_main(int argc, char **argv)
         }
         return sc_demo_main(db, 90);
     }
+    if (strcmp(cmd, "customer") == 0) {
+        const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
+        if (sub && strcmp(sub, "erase") == 0)
+            return cmd_customer_erase(argc - i - 1, argv + i + 1, db);
+        return usage_error(usage_main, "'customer' takes 'erase'");
+    }
     if (strcmp(cmd, "reward") == 0) {
         const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
         if (sub && (strcmp(sub, "approve") == 0 || strcmp(sub, "void") == 0))
@@ -802,6 +910,9 @@ int sc_cli_main(int argc, char **argv)
             return cmd_member_list(argc - i - 1, argv + i + 1, db);
         if (strcmp(cmd, "member") == 0 && sub && strcmp(sub, "password") == 0)
             return cmd_member_password(argc - i - 1, argv + i + 1, db);
+        if (strcmp(cmd, "member") == 0 && sub &&
+            (strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0))
+            return cmd_member_disable(argc - i - 1, argv + i + 1, db, sub[0] == 'd');
         if (strcmp(cmd, "token") == 0 && sub && strcmp(sub, "create") == 0)
             return cmd_token_create(argc - i - 1, argv + i + 1, db);
         return usage_error(usage_main, strcmp(cmd, "member") == 0 ? "'member' takes 'add' or 'list'"

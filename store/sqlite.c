@@ -67,6 +67,12 @@ enum stmt_id {
     ST_REWARDS_LIST,
     ST_REWARD_DECIDE,
     ST_MEMBER_PASSWORD,
+    ST_SET_DISABLED,
+    ST_ERASE_FIND,
+    ST_ERASE_CUSTOMER,
+    ST_ERASE_VISITOR,
+    ST_ERASE_REWARDS,
+    ST_AUDIT,
     ST_SET_PASSWORD,
     ST_SESSIONS_END,
     ST_SESSION_ADD,
@@ -210,6 +216,17 @@ static const char *const sql[ST_COUNT] = {
                          "reason = CASE WHEN ?2 = '' THEN reason ELSE ?2 END, decided_at = ?3 "
                          "WHERE id = ?4 AND status IN ('pending', 'hold')",
     [ST_MEMBER_PASSWORD] = "SELECT ifnull(password_hash, '') FROM members WHERE id = ?",
+    [ST_SET_DISABLED] = "UPDATE members SET disabled = ? WHERE id = ?",
+    [ST_ERASE_FIND] = "SELECT id, ifnull(visitor_id, 0) FROM customers WHERE email = ?",
+    [ST_ERASE_CUSTOMER] = "UPDATE customers SET name = 'erased', email = NULL, phone = NULL, "
+                          "ip = NULL, notes = notes || CASE WHEN notes = '' THEN '' ELSE ',' "
+                          "END || 'erased' WHERE id = ?",
+    [ST_ERASE_VISITOR] = "UPDATE visitors SET vid = 'erased:' || id WHERE id = ?",
+    [ST_ERASE_REWARDS] = "UPDATE rewards SET status = 'void', reason = 'erasure', "
+                         "decided_at = ?2 WHERE party_type = 2 AND party_id = ?1 "
+                         "AND status IN ('pending', 'hold')",
+    [ST_AUDIT] = "INSERT INTO audit (ts, actor, action, target, detail) "
+                 "VALUES (strftime('%s', 'now'), ?, ?, ?, ?)",
     [ST_SET_PASSWORD] = "UPDATE members SET password_hash = ? WHERE id = ?",
     [ST_SESSIONS_END] = "DELETE FROM sessions WHERE member_id = ?",
     [ST_SESSION_ADD] = "INSERT INTO sessions (token_hash, member_id, created_at, last_seen, "
@@ -1776,6 +1793,88 @@ static enum sc_err sq_member_set_password(struct sc_store *base, int64_t id, con
     return e;
 }
 
+static enum sc_err sq_member_set_disabled(struct sc_store *base, int64_t id, bool disabled)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    enum sc_err e = run_simple(c, ST_BEGIN);
+    sqlite3_stmt *st;
+    if (e == SC_OK && (st = stmt(c, ST_SET_DISABLED)) != NULL) {
+        sqlite3_bind_int(st, 1, disabled);
+        sqlite3_bind_int64(st, 2, id);
+        e = step_done(st);
+        if (e == SC_OK && sqlite3_changes(c->db) == 0)
+            e = SC_ENOTFOUND;
+    }
+    if (e == SC_OK && disabled && (st = stmt(c, ST_SESSIONS_END)) != NULL) {
+        sqlite3_bind_int64(st, 1, id);
+        e = step_done(st);
+    }
+    e = e == SC_OK ? run_simple(c, ST_COMMIT) : e;
+    if (e != SC_OK)
+        run_simple(c, ST_ROLLBACK);
+    wr_end(s);
+    return e;
+}
+
+static enum sc_err sq_customer_erase(struct sc_store *base, const char *email, int64_t now,
+                                     int64_t *id)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    enum sc_err e = run_simple(c, ST_BEGIN);
+    int64_t cust = 0, visitor = 0;
+    sqlite3_stmt *st;
+    if (e == SC_OK && (st = stmt(c, ST_ERASE_FIND)) != NULL) {
+        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            cust = sqlite3_column_int64(st, 0);
+            visitor = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+        e = rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
+    }
+    if (e == SC_OK && (st = stmt(c, ST_ERASE_CUSTOMER)) != NULL) {
+        sqlite3_bind_int64(st, 1, cust);
+        e = step_done(st);
+    }
+    if (e == SC_OK && visitor && (st = stmt(c, ST_ERASE_VISITOR)) != NULL) {
+        sqlite3_bind_int64(st, 1, visitor);
+        e = step_done(st);
+    }
+    if (e == SC_OK && (st = stmt(c, ST_ERASE_REWARDS)) != NULL) {
+        sqlite3_bind_int64(st, 1, cust);
+        sqlite3_bind_int64(st, 2, now);
+        e = step_done(st);
+    }
+    e = e == SC_OK ? run_simple(c, ST_COMMIT) : e;
+    if (e != SC_OK)
+        run_simple(c, ST_ROLLBACK);
+    else
+        *id = cust;
+    wr_end(s);
+    return e;
+}
+
+static enum sc_err sq_audit(struct sc_store *base, const char *actor, const char *action,
+                            const char *target, const char *detail)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    sqlite3_stmt *st = stmt(c, ST_AUDIT);
+    enum sc_err e = SC_EDB;
+    if (st) {
+        sqlite3_bind_text(st, 1, actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+        e = step_done(st);
+    }
+    wr_end(s);
+    return e;
+}
+
 static enum sc_err sq_session_add(struct sc_store *base, const char *token_hash, int64_t member_id,
                                   int64_t now, int64_t expires_at)
 {
@@ -1970,6 +2069,9 @@ static const struct sc_store_ops sqlite_ops = {
     .reward_decide = sq_reward_decide,
     .member_password = sq_member_password,
     .member_set_password = sq_member_set_password,
+    .member_set_disabled = sq_member_set_disabled,
+    .customer_erase = sq_customer_erase,
+    .audit = sq_audit,
     .session_add = sq_session_add,
     .session_member = sq_session_member,
     .session_delete = sq_session_delete,

@@ -159,6 +159,16 @@ const char *const sc_sqlite_migrations[] = {
     "  expires_at INTEGER NOT NULL"
     ");"
     "CREATE INDEX sessions_member ON sessions(member_id);",
+
+    /* 4 → 5: the audit log of member changes, reward decisions and erasures. */
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT ''"
+    ");",
 };
 
 const int sc_sqlite_nmigrations =

@@ -231,3 +231,19 @@ enum sc_err sc_store_member_set_password(struct sc_store *s, int64_t id, const c
 {
     return s->ops->member_set_password(s, id, hash);
 }
+
+enum sc_err sc_store_member_set_disabled(struct sc_store *s, int64_t id, bool disabled)
+{
+    return s->ops->member_set_disabled(s, id, disabled);
+}
+
+enum sc_err sc_store_customer_erase(struct sc_store *s, const char *email, int64_t now, int64_t *id)
+{
+    return s->ops->customer_erase(s, email, now, id);
+}
+
+enum sc_err sc_store_audit(struct sc_store *s, const char *actor, const char *action,
+                           const char *target, const char *detail)
+{
+    return s->ops->audit(s, actor, action, target, detail ? detail : "");
+}

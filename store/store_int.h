@@ -43,6 +43,10 @@ struct sc_store_ops {
                                  const char *reason, int64_t now);
     enum sc_err (*member_password)(struct sc_store *s, int64_t id, char out[128]);
     enum sc_err (*member_set_password)(struct sc_store *s, int64_t id, const char *hash);
+    enum sc_err (*member_set_disabled)(struct sc_store *s, int64_t id, bool disabled);
+    enum sc_err (*customer_erase)(struct sc_store *s, const char *email, int64_t now, int64_t *id);
+    enum sc_err (*audit)(struct sc_store *s, const char *actor, const char *action,
+                         const char *target, const char *detail);
     enum sc_err (*session_add)(struct sc_store *s, const char *token_hash, int64_t member_id,
                                int64_t now, int64_t expires_at);
     enum sc_err (*session_member)(struct sc_store *s, const char *token_hash, int64_t now,

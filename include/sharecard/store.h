@@ -233,6 +233,23 @@ enum sc_err sc_store_session_member(struct sc_store *s, const char *token_hash, 
                                     int64_t idle_s, struct sc_member *out);
 enum sc_err sc_store_session_delete(struct sc_store *s, const char *token_hash);
 
+/* Disables (or enables again) member 'id': their card shows a polite page, sessions end. */
+enum sc_err sc_store_member_set_disabled(struct sc_store *s, int64_t id, bool disabled);
+
+/*
+ * Erases the personal data of the customer with 'email' (normalised): name,
+ * e-mail, phone and address are blanked, their visitor id is cut loose from
+ * their browser, and rewards they were to earn are voided ("erasure").  The
+ * sign-up itself, its attribution and others' rewards stay, anonymous.
+ * '*id' gets the customer's id.  SC_ENOTFOUND when there is none.
+ */
+enum sc_err sc_store_customer_erase(struct sc_store *s, const char *email, int64_t now,
+                                    int64_t *id);
+
+/* Appends to the audit log: who did what to what. */
+enum sc_err sc_store_audit(struct sc_store *s, const char *actor, const char *action,
+                           const char *target, const char *detail);
+
 /* ---- reports --------------------------------------------------------------------- */
 
 /* Totals over the cards in 'scope' for UTC days 'from'..'to', from rollups. */

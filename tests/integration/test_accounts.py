@@ -205,6 +205,30 @@ class Accounts(unittest.TestCase):
             "GET", "/api/v1/leaderboard", headers={"Cookie": "; ".join(
                 f"{k}={v}" for k, v in self.manager_cookies().items())})[2])})
 
+    def test_z_disabled_member(self):
+        token = harness.sharecard("token", "create", "--email", "mia@example.com",
+                                  db=self.srv.db).stdout.strip()
+        harness.sharecard("member", "disable", "--email", "mia@example.com", db=self.srv.db)
+        try:
+            st, _, page = Session(self.srv, ip="198.51.100.20").login("mia@example.com")
+            self.assertEqual(st, 401)
+            st, _, page = self.srv.request("GET", "/c/mia-card")
+            self.assertEqual(st, 410)
+            self.assertIn(b"no longer active", page)
+            st, _, _ = self.srv.request("GET", "/api/v1/cards/mia-card/stats",
+                                        headers={"Authorization": f"Bearer {token}"})
+            self.assertEqual(st, 401)
+        finally:
+            harness.sharecard("member", "enable", "--email", "mia@example.com", db=self.srv.db)
+        st, _, _ = Session(self.srv, ip="198.51.100.21").login("mia@example.com")
+        self.assertEqual(st, 303)
+        import sqlite3
+        with sqlite3.connect(self.srv.db) as d:
+            actions = [r[0] for r in d.execute("SELECT action FROM audit WHERE target = "
+                                               "'mia@example.com' ORDER BY id")]
+        self.assertEqual(actions, ["member.add", "member.password_reset", "member.disable",
+                                   "member.enable"])
+
     def manager_cookies(self):
         mia = Session(self.srv, ip="198.51.100.9")
         mia.login("mia@example.com")

@@ -355,6 +355,37 @@ class Signups(unittest.TestCase):
                          ("customer", lena["customer_id"]))
         self.assertEqual(mo["level2"]["id"], self.a["id"])
 
+    def test_9b_erasure_on_request(self):
+        x = Browser(self.srv)
+        st, _, body = x.sign_up(x.open_link(self.a["qr_url"]), "alice", name="Xena Erase",
+                                email="xena@example.com", phone="138 0000 9999")
+        xena = json.loads(body)
+        y = Browser(self.srv)
+        st, _, body = y.sign_up(y.open_link(xena["referral_url"]), "alice", name="Yuri",
+                                email="yuri@example.com")
+        self.assertEqual(json.loads(body)["level1"]["id"], xena["customer_id"])
+        harness.sharecard("customer", "erase", "--email", "XENA@example.com", db=self.srv.db)
+        s = self.signups()
+        self.assertNotIn("xena@example.com", s)
+        self.assertNotIn("+8613800009999", s)
+        self.assertEqual(s["yuri@example.com"]["level1"]["name"], "erased")
+        self.assertEqual(s["yuri@example.com"]["level1"]["id"], xena["customer_id"])
+        mine = [r for r in self.rewards() if r["party"]["type"] == "customer"
+                and r["party"]["id"] == xena["customer_id"]]
+        self.assertTrue(mine)
+        self.assertTrue(all(r["status"] == "void" and r["reason"] == "erasure" for r in mine))
+        with sqlite3.connect(self.srv.db) as d:
+            vids = [r[0] for r in d.execute("SELECT vid FROM visitors WHERE vid = ?",
+                                            ("c:" + x.cookie,))]
+            audit = [tuple(r) for r in d.execute("SELECT actor, action, target FROM audit "
+                                                 "WHERE action = 'customer.erase'")]
+        self.assertEqual(vids, [])  # the browser no longer leads to the person
+        self.assertEqual(audit, [("cli", "customer.erase", f"customer:{xena['customer_id']}")])
+        p = harness.sharecard("customer", "erase", "--email", "xena@example.com",
+                              db=self.srv.db, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no customer with the email", p.stderr)
+
     def test_8_bad_conversion_bodies(self):
         for body in ("not json", "[]", '{"amount": 5}', '{"order_id": "x", "amount": -1, '
                      '"email": "bob@example.com"}', '{"order_id": "x", "amount": "NaN", '
