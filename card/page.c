@@ -193,7 +193,7 @@ struct sc_pages *sc_pages_new(char *err, size_t errlen)
     snprintf(p->csp, sizeof(p->csp),
              "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
              "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
-             "base-uri 'none'; object-src 'none'; frame-ancestors 'none'");
+             "base-uri 'none'; object-src 'none'; frame-ancestors 'self'");
     return p;
 fail:
     sc_pages_free(p);

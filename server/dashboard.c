@@ -370,7 +370,9 @@ enum MHD_Result h_me(struct req *r)
     chart(&b, ser);
     free(ser);
     char url[700];
-    sc_buf_puts(&b, "<h2>Share and print</h2><ul class=\"links\">");
+    sc_buf_puts(&b, "<p><a class=\"btn primary\" style=\"width:auto;display:inline-block\" "
+                    "href=\"/me/edit\">Edit my card</a></p>"
+                    "<h2>Share and print</h2><ul class=\"links\">");
     snprintf(url, sizeof(url), "%s/c/%s", r->srv->base_url, r->card.slug);
     copy_item(&b, "Card page", url);
     snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, r->card.qr_code);

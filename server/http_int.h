@@ -131,6 +131,7 @@ enum MHD_Result h_login(struct req *r);
 enum MHD_Result h_logout(struct req *r);
 enum MHD_Result h_dashboard(struct req *r);
 enum MHD_Result h_me(struct req *r);
+enum MHD_Result h_editor(struct req *r);
 
 /* The QR of the tracked link 'code' (routes.c), cached. */
 enum MHD_Result serve_qr(struct req *r, const char *code, bool svg);

@@ -309,6 +309,11 @@ static enum MHD_Result h_card(struct req *r, const char *slug)
         return reply_bytes(r, 410, "text/html; charset=utf-8", &b);
     }
     arrived_by(r, r->card.id);
+    struct sc_member owner;
+    if (req_arg(r, "preview") && session_member(r, &owner) && owner.id == r->card.member_id) {
+        r->ev_result = SC_OK; /* the owner's own preview: not a view */
+        return card_page(r);
+    }
     struct sc_event ev;
     event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
     return track_then(r, &ev, card_page);
@@ -658,6 +663,8 @@ enum MHD_Result route_request(struct req *r)
         return is_get(r) ? h_dashboard(r) : reply_405(r, "GET, HEAD");
     if (strcmp(u, "/me") == 0)
         return is_get(r) ? h_me(r) : reply_405(r, "GET, HEAD");
+    if (strcmp(u, "/me/edit") == 0)
+        return is_get(r) || r->method == M_POST ? h_editor(r) : reply_405(r, "GET, POST");
     if (strcmp(u, "/e") == 0)
         return r->method == M_POST ? h_event(r) : reply_405(r, "POST");
     if (strncmp(u, "/api/v1/", 8) == 0)

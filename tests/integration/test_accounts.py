@@ -111,6 +111,58 @@ class Accounts(unittest.TestCase):
         self.assertEqual(st, 429)
         self.assertIn("Wait 15 minutes", page)
 
+    def test_card_editor(self):
+        self.assertEqual(Session(self.srv).get("/me/edit")[0], 303)  # signed out
+        sam = Session(self.srv, ip="198.51.100.30")
+        sam.login("sam@example.com")
+        st, _, page = sam.get("/me/edit")
+        self.assertEqual(st, 200)
+        self.assertIn('src="/c/sam-card?preview=1"', page)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        fields = {k: v for k, v in re.findall(r'<input name="(\w+)" maxlength="\d+" value="([^"]*)"',
+                                               page)}
+        self.assertEqual(fields["name"], "Sam")
+
+        # Without the form's token nothing changes.
+        st, _, _ = sam.post("/me/edit", dict(fields, title="Forged"))
+        self.assertEqual(st, 403)
+        # A link with a scheme outside the allow-list is refused, with the reason, and the
+        # card keeps what it had.
+        st, _, page = sam.post("/me/edit", dict(fields, csrf=csrf, title="Bad",
+                                                website="javascript:alert(1)"))
+        self.assertEqual(st, 422)
+        self.assertIn('class="error"', page)
+        st, _, card = sam.get("/c/sam-card")
+        self.assertNotIn("Bad", card)
+
+        st, h, _ = sam.post("/me/edit", dict(fields, csrf=csrf, title="区域销售经理",
+                                             company="Acme & Sons", lang="zh-CN",
+                                             website="https://acme.example"))
+        self.assertEqual((st, h["location"]), (303, "/me/edit?saved=1"))
+        st, _, page = sam.get("/me/edit?saved=1")
+        self.assertIn("Saved.", page)
+        self.assertIn('value="区域销售经理"', page)
+        st, _, card = self.srv.request("GET", "/c/sam-card")
+        card = card.decode()
+        self.assertIn("区域销售经理", card)
+        self.assertIn("Acme &amp; Sons", card)
+        self.assertIn('lang="zh-CN"', card)
+
+        # The owner's preview is not a view; anyone else's visit is.
+        def views():
+            st, _, body = self.srv.request("GET", "/api/v1/cards/sam-card/stats",
+                                           headers={"Authorization": f"Bearer {self.token}"})
+            return json.loads(body)["views"]
+        before = views()
+        sam.get("/c/sam-card?preview=1")
+        time.sleep(0.2)
+        self.assertEqual(views(), before)
+        self.assertGreater(views(), 0)
+        import sqlite3
+        with sqlite3.connect(self.srv.db) as d:
+            self.assertEqual(d.execute("SELECT count(*) FROM audit WHERE action = 'card.edit' "
+                                       "AND target = 'sam-card'").fetchone()[0], 1)
+
     def test_csrf_missing_is_403(self):
         s = Session(self.srv, ip="198.51.100.3")
         s.get("/login")

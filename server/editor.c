@@ -1,0 +1,150 @@
+/*
+ * editor.c — the salesperson edits their own card: every profile field,
+ * validated by the card model's rules, with the saved card shown right
+ * below in a preview frame (which is not counted as a view).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "http_int.h"
+#include "sharecard/escape.h"
+#include "sharecard/form.h"
+
+struct field {
+    const char *name, *label;
+    size_t max;
+    bool area;
+};
+
+static const struct field fields[] = {
+    {"name", "Name", SC_CARD_MAX_FIELD, false},
+    {"title", "Title", SC_CARD_MAX_FIELD, false},
+    {"company", "Company", SC_CARD_MAX_FIELD, false},
+    {"phone", "Mobile", SC_CARD_MAX_FIELD, false},
+    {"phone_work", "Office phone", SC_CARD_MAX_FIELD, false},
+    {"email", "Email", SC_CARD_MAX_FIELD, false},
+    {"wechat", "WeChat id", SC_CARD_MAX_FIELD, false},
+    {"website", "Website (https://…)", SC_CARD_MAX_URL, false},
+    {"address", "Address", SC_CARD_MAX_TEXT, true},
+    {"bio", "About", SC_CARD_MAX_TEXT, true},
+};
+enum { NFIELDS = sizeof(fields) / sizeof(fields[0]) };
+
+static char **slot(struct sc_card *c, size_t i)
+{
+    char **s[NFIELDS] = {&c->name,       &c->title, &c->company, &c->phone,   &c->phone_work,
+                         &c->email,      &c->wechat, &c->website, &c->address, &c->bio};
+    return s[i];
+}
+
+static void text(struct sc_buf *b, const char *s)
+{
+    if (s)
+        sc_esc_html(b, s, strlen(s));
+}
+
+static enum MHD_Result editor_page(struct req *r, const struct sc_card *c, unsigned status,
+                                   const char *message)
+{
+    char csrf[32];
+    csrf_token(r, csrf);
+    struct sc_buf b;
+    sc_buf_init(&b, 0);
+    sc_buf_puts(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                    "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
+                    "<title>Edit my card · sharecard</title>"
+                    "<link rel=\"stylesheet\" href=\"/static/card.css\">"
+                    "<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body>"
+                    "<main class=\"app editor\"><header class=\"top\"><h1>Edit my card</h1>"
+                    "<a href=\"/me\">Back to my workspace</a></header>");
+    if (message) {
+        sc_buf_printf(&b, "<p class=\"%s\" role=\"status\">", status == 200 ? "ok" : "error");
+        text(&b, message);
+        sc_buf_puts(&b, "</p>");
+    }
+    sc_buf_printf(&b, "<div class=\"split\"><form method=\"post\" action=\"/me/edit\" "
+                      "class=\"login\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+                  csrf);
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const char *v = *slot((struct sc_card *)(uintptr_t)c, i);
+        sc_buf_printf(&b, "<label>%s", fields[i].label);
+        if (fields[i].area) {
+            sc_buf_printf(&b, "<textarea name=\"%s\" maxlength=\"%zu\" rows=\"3\">", fields[i].name,
+                          fields[i].max);
+            text(&b, v);
+            sc_buf_puts(&b, "</textarea>");
+        } else {
+            sc_buf_printf(&b, "<input name=\"%s\" maxlength=\"%zu\" value=\"", fields[i].name,
+                          fields[i].max);
+            text(&b, v);
+            sc_buf_puts(&b, "\">");
+        }
+        sc_buf_puts(&b, "</label>");
+    }
+    sc_buf_puts(&b, "<label>Theme colour<input name=\"theme\" type=\"color\" value=\"");
+    text(&b, c->theme[0] ? c->theme : "#1f6feb");
+    sc_buf_printf(&b, "\"></label><label>Language<select name=\"lang\"><option value=\"en\"%s>"
+                      "English</option><option value=\"zh-CN\"%s>简体中文</option></select></label>"
+                      "<button class=\"btn primary\" type=\"submit\">Save</button></form>"
+                      "<iframe class=\"preview\" title=\"Preview\" src=\"/c/%s?preview=1\" "
+                      "width=\"390\" height=\"720\"></iframe></div></main></body></html>",
+                  c->lang == SC_LANG_EN ? " selected" : "", c->lang == SC_LANG_ZH ? " selected" : "",
+                  c->slug);
+    return reply_bytes(r, status, "text/html; charset=utf-8", &b);
+}
+
+enum MHD_Result h_editor(struct req *r)
+{
+    struct sc_member m;
+    if (!session_member(r, &m))
+        return reply_redirect(r, 303, "/login");
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, m.slug, &r->card);
+    if (e != SC_OK)
+        return reply_err(r, e, NULL);
+    if (r->method != M_POST)
+        return editor_page(r, &r->card, 200, req_arg(r, "saved") ? "Saved." : NULL);
+
+    char got[64], want[32];
+    const char *body = r->body.data ? r->body.data : "";
+    csrf_token(r, want);
+    if (sc_form_get(body, r->body.len, "csrf", got, sizeof(got)) != SC_OK || r->new_cookie ||
+        strlen(got) != strlen(want) || sodium_memcmp(got, want, strlen(want)) != 0)
+        return reply_error(r, 403, "This form has expired. Reload the page and try again.");
+    /* The new values replace the card's; r->card keeps ownership of every string. */
+    for (size_t i = 0; i < NFIELDS; i++) {
+        char *v = malloc(fields[i].max + 2);
+        if (!v)
+            return reply_err(r, SC_ENOMEM, NULL);
+        e = sc_form_get(body, r->body.len, fields[i].name, v, fields[i].max + 2);
+        if (e == SC_ETOOBIG || e == SC_EINVAL) {
+            free(v);
+            char msg[128];
+            snprintf(msg, sizeof(msg), "%s is too long or holds characters it may not.",
+                     fields[i].label);
+            return editor_page(r, &r->card, 422, msg);
+        }
+        char **dst = slot(&r->card, i);
+        free(*dst);
+        *dst = e == SC_OK && v[0] ? v : NULL;
+        if (*dst != v)
+            free(v);
+    }
+    char theme[16] = "", lang[16] = "";
+    sc_form_get(body, r->body.len, "theme", theme, sizeof(theme));
+    sc_form_get(body, r->body.len, "lang", lang, sizeof(lang));
+    snprintf(r->card.theme, sizeof(r->card.theme), "%.7s", theme);
+    r->card.lang = sc_lang_parse(lang, r->card.lang);
+    const char *why = NULL;
+    if (sc_card_validate(&r->card, &why) != SC_OK)
+        return editor_page(r, &r->card, 422, why ? why : "The card is not valid.");
+    e = sc_store_card_update(r->srv->store, &r->card);
+    if (e != SC_OK)
+        return reply_err(r, e, NULL);
+    sc_store_audit(r->srv->store, m.email, "card.edit", r->card.slug, "");
+    return reply_redirect(r, 303, "/me/edit?saved=1");
+}
