@@ -36,8 +36,8 @@ enum { NFIELDS = sizeof(fields) / sizeof(fields[0]) };
 
 static char **slot(struct sc_card *c, size_t i)
 {
-    char **s[NFIELDS] = {&c->name,       &c->title, &c->company, &c->phone,   &c->phone_work,
-                         &c->email,      &c->wechat, &c->website, &c->address, &c->bio};
+    char **s[NFIELDS] = {&c->name,  &c->title,  &c->company, &c->phone,   &c->phone_work,
+                         &c->email, &c->wechat, &c->website, &c->address, &c->bio};
     return s[i];
 }
 
@@ -67,8 +67,9 @@ static enum MHD_Result editor_page(struct req *r, const struct sc_card *c, unsig
         text(&b, message);
         sc_buf_puts(&b, "</p>");
     }
-    sc_buf_printf(&b, "<div class=\"split\"><form method=\"post\" action=\"/me/edit\" "
-                      "class=\"login\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+    sc_buf_printf(&b,
+                  "<div class=\"split\"><form method=\"post\" action=\"/me/edit\" "
+                  "class=\"login\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
                   csrf);
     for (size_t i = 0; i < NFIELDS; i++) {
         const char *v = *slot((struct sc_card *)(uintptr_t)c, i);
@@ -88,13 +89,14 @@ static enum MHD_Result editor_page(struct req *r, const struct sc_card *c, unsig
     }
     sc_buf_puts(&b, "<label>Theme colour<input name=\"theme\" type=\"color\" value=\"");
     text(&b, c->theme[0] ? c->theme : "#1f6feb");
-    sc_buf_printf(&b, "\"></label><label>Language<select name=\"lang\"><option value=\"en\"%s>"
-                      "English</option><option value=\"zh-CN\"%s>简体中文</option></select></label>"
-                      "<button class=\"btn primary\" type=\"submit\">Save</button></form>"
-                      "<iframe class=\"preview\" title=\"Preview\" src=\"/c/%s?preview=1\" "
-                      "width=\"390\" height=\"720\"></iframe></div></main></body></html>",
-                  c->lang == SC_LANG_EN ? " selected" : "", c->lang == SC_LANG_ZH ? " selected" : "",
-                  c->slug);
+    sc_buf_printf(&b,
+                  "\"></label><label>Language<select name=\"lang\"><option value=\"en\"%s>"
+                  "English</option><option value=\"zh-CN\"%s>简体中文</option></select></label>"
+                  "<button class=\"btn primary\" type=\"submit\">Save</button></form>"
+                  "<iframe class=\"preview\" title=\"Preview\" src=\"/c/%s?preview=1\" "
+                  "width=\"390\" height=\"720\"></iframe></div></main></body></html>",
+                  c->lang == SC_LANG_EN ? " selected" : "",
+                  c->lang == SC_LANG_ZH ? " selected" : "", c->slug);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
 
