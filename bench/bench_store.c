@@ -1,9 +1,12 @@
 /*
- * bench_store.c — the store at scale: generates N events (default 10M)
- * across 1,000 cards of 100 members through the same write path the server
- * uses (sc_store_events_write, batches of 4,096), then reports rows/s, bytes
- * per event on disk, and the median latency of a card's stats over 30 days
- * and over all time, which read rollups only.
+ * bench_store.c — the store at scale: generates N events (default 10M) over
+ * 90 days across 1,000 cards, one per member, in 100 teams of 10, through the
+ * same write path the server uses (sc_store_events_write, batches of 4,096),
+ * then reports rows/s, bytes per event on disk, and median and p99 latencies
+ * of what reads them: a card's stats over 30 and 90 days, a manager's 30-day
+ * dashboard (the team's stats for this period and the one before, its daily
+ * series and its leaderboard, as server/dashboard.c asks for them), the
+ * leaderboard alone, and the whole company's dashboard as an admin sees it.
  *
  *   bench_store DIR [EVENTS]
  */
@@ -32,6 +35,39 @@ static long long file_size(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+static int count_point(int64_t day, enum sc_ev_type t, int64_t n, void *ctx)
+{
+    (void)day;
+    (void)t;
+    *(int64_t *)ctx += n;
+    return 0;
+}
+
+static int count_leader(const struct sc_leader_row *r, void *ctx)
+{
+    *(int64_t *)ctx += r->views;
+    return 0;
+}
+
+/*
+ * What server/dashboard.c reads for a 30-day dashboard of 'scope' (NULL: the
+ * whole company) ending on day 'today'; 'sink' keeps the results observed.
+ */
+static enum sc_err dashboard(struct sc_store *s, const struct sc_scope *scope, int64_t today,
+                             int64_t *sink)
+{
+    struct sc_stats now, prev;
+    enum sc_err e = sc_store_scope_stats(s, scope, today - 29, today, &now);
+    if (e == SC_OK)
+        e = sc_store_scope_stats(s, scope, today - 59, today - 30, &prev);
+    if (e == SC_OK)
+        e = sc_store_series(s, scope, today - 29, today, count_point, sink);
+    if (e == SC_OK)
+        e = sc_store_leaderboard(s, scope, today - 29, today, count_leader, sink);
+    *sink += now.uniques + prev.uniques;
+    return e;
 }
 
 int main(int argc, char **argv)
@@ -133,6 +169,41 @@ int main(int argc, char **argv)
     printf("card stats, 30 days: median %.3f ms, p99 %.3f ms\n", lat30[Q / 2], lat30[Q * 99 / 100]);
     printf("card stats, 90 days: median %.3f ms, p99 %.3f ms\n", latall[Q / 2],
            latall[Q * 99 / 100]);
+
+    enum { D = 101 };
+    static double dash[D], lead[D], admin[D];
+    int64_t sink = 0;
+    for (int q = 0; q < D; q++) {
+        char team[32];
+        snprintf(team, sizeof(team), "team%d", (q * 37) % MEMBERS);
+        struct sc_scope scope = {0, team};
+        double a = now_s();
+        if (dashboard(s, &scope, today, &sink) != SC_OK) {
+            fprintf(stderr, "dashboard failed\n");
+            return 1;
+        }
+        dash[q] = (now_s() - a) * 1e3;
+        a = now_s();
+        sc_store_leaderboard(s, &scope, today - 29, today, count_leader, &sink);
+        lead[q] = (now_s() - a) * 1e3;
+        if (q < 21) { /* the whole company: slower, fewer rounds */
+            a = now_s();
+            dashboard(s, NULL, today, &sink);
+            admin[q] = (now_s() - a) * 1e3;
+        }
+    }
+    qsort(dash, D, sizeof(double), cmp);
+    qsort(lead, D, sizeof(double), cmp);
+    qsort(admin, 21, sizeof(double), cmp);
+    printf("manager's 30-day dashboard (team of 10 cards: stats now and before, series, "
+           "leaderboard): median %.3f ms, p99 %.3f ms\n",
+           dash[D / 2], dash[D * 99 / 100]);
+    printf("leaderboard, team, 30 days: median %.3f ms, p99 %.3f ms\n", lead[D / 2],
+           lead[D * 99 / 100]);
+    printf("admin's 30-day dashboard (all 1,000 cards): median %.3f ms, max %.3f ms\n", admin[10],
+           admin[20]);
+    if (sink < 0)
+        printf("(unreachable: %lld)\n", (long long)sink);
     sc_store_close(s);
     return 0;
 }

@@ -28,6 +28,29 @@ done
 echo "== end-to-end test dependencies (playwright-core from npm, exact versions from the lock file)"
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 
+echo "== PostgreSQL for the tests: a private server in a temporary directory, stopped on exit"
+pg_bin=/usr/lib/postgresql/15/bin
+pg_dir="$(mktemp -d)"
+pg_as=()
+if [ "$(id -u)" -eq 0 ]; then # PostgreSQL refuses to run as root
+    chown postgres "$pg_dir"
+    pg_as=(runuser -u postgres --)
+fi
+pg_stop() {
+    "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+}
+trap pg_stop EXIT
+pg_port="$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# Each test server holds about a connection per thread (one per core): room for ctest -j.
+pg_conns=$((jobs * (jobs + 4) * 3 + 100))
+(cd "$pg_dir" && "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres \
+    -E UTF8 --locale=C.UTF-8 >/dev/null)
+(cd "$pg_dir" && "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 60 \
+    -o "-k $pg_dir -p $pg_port -c listen_addresses=127.0.0.1 -c fsync=off \
+        -c max_connections=$pg_conns" start >/dev/null)
+export SHARECARD_TEST_PG="postgresql://postgres@127.0.0.1:$pg_port/postgres"
+
 echo "== build and test (warnings are errors)"
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_WERROR=ON >/dev/null
 cmake --build build/test -j"$jobs"

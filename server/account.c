@@ -45,33 +45,6 @@ bool session_member(struct req *r, struct sc_member *m)
            SC_OK;
 }
 
-/* ---- the page frame ------------------------------------------------------------- */
-
-static void page_begin(struct req *r, struct sc_buf *b, const char *title)
-{
-    sc_buf_puts(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                   "<meta name=\"robots\" content=\"noindex\"><title>");
-    sc_esc_html(b, title, strlen(title));
-    sc_buf_puts(b, " · sharecard</title><link rel=\"icon\" href=\"/static/icon.svg\" "
-                   "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/card.css\">"
-                   "<link rel=\"stylesheet\" href=\"/static/app.css\">"
-                   "<script src=\"/static/card.js\" defer></script></head>"
-                   "<body data-copied=\"Copied:\"><main class=\"app\">");
-}
-
-static void page_end(struct sc_buf *b)
-{
-    sc_buf_puts(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
-                   "aria-live=\"polite\"></p></body></html>");
-}
-
-static void text(struct sc_buf *b, const char *s)
-{
-    if (s)
-        sc_esc_html(b, s, strlen(s));
-}
-
 /* ---- login and logout ------------------------------------------------------------- */
 
 static enum MHD_Result login_form(struct req *r, unsigned status, const char *message,
@@ -81,11 +54,11 @@ static enum MHD_Result login_form(struct req *r, unsigned status, const char *me
     csrf_token(r, csrf);
     struct sc_buf b;
     sc_buf_init(&b, 0);
-    page_begin(r, &b, "Sign in");
+    ui_head(&b, "Sign in");
     sc_buf_puts(&b, "<section class=\"login\"><h1>Sign in</h1>");
     if (message) {
         sc_buf_puts(&b, "<p class=\"error\" role=\"alert\">");
-        text(&b, message);
+        ui_text(&b, message);
         sc_buf_puts(&b, "</p>");
     }
     sc_buf_printf(&b,
@@ -94,12 +67,12 @@ static enum MHD_Result login_form(struct req *r, unsigned status, const char *me
                   "type=\"email\" required maxlength=\"254\" autocomplete=\"username\" "
                   "value=\"",
                   csrf);
-    text(&b, email);
+    ui_text(&b, email);
     sc_buf_puts(&b, "\"></label><label>Password<input name=\"password\" type=\"password\" "
                     "required maxlength=\"256\" autocomplete=\"current-password\"></label>"
                     "<button class=\"btn primary\" type=\"submit\">Sign in</button></form>"
                     "</section>");
-    page_end(&b);
+    ui_end(&b);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
 
@@ -111,15 +84,30 @@ enum MHD_Result h_login_page(struct req *r)
     return login_form(r, 200, NULL, NULL);
 }
 
-static bool csrf_ok(struct req *r)
+/* A new session for 'm' (any earlier one's cookie is replaced): 303 to 'location'. */
+enum MHD_Result session_start(struct req *r, const struct sc_member *m, const char *location)
 {
-    char got[64], want[32];
-    if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "csrf", got, sizeof(got)) !=
-        SC_OK)
-        return false;
-    csrf_token(r, want);
-    return !r->new_cookie && strlen(got) == strlen(want) &&
-           sodium_memcmp(got, want, strlen(want)) == 0;
+    char token[SC_TOKEN_LEN], thash[SC_TOKEN_HASH_LEN];
+    sc_auth_token_new(token);
+    int64_t now = (int64_t)time(NULL);
+    if (sc_auth_token_hash(r->srv->store, token, thash) != SC_OK ||
+        sc_store_session_add(r->srv->store, thash, m->id, now, now + SESSION_ABSOLUTE) != SC_OK)
+        return reply_err(r, SC_EDB, NULL);
+    char cookie[200];
+    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", cookie_name(r),
+             token, r->srv->https ? "; Secure" : "");
+    sodium_memzero(token, sizeof(token));
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    add_security_headers(r->srv, resp);
+    add_cookie(r, resp);
+    enum MHD_Result ret = reply_response(r, 303, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 enum MHD_Result h_login(struct req *r)
@@ -158,28 +146,7 @@ enum MHD_Result h_login(struct req *r)
         return login_form(r, 401, "Wrong email or password.", email);
     }
 
-    char token[SC_TOKEN_LEN], thash[SC_TOKEN_HASH_LEN];
-    sc_auth_token_new(token);
-    int64_t now = (int64_t)time(NULL);
-    if (sc_auth_token_hash(r->srv->store, token, thash) != SC_OK ||
-        sc_store_session_add(r->srv->store, thash, m.id, now, now + SESSION_ABSOLUTE) != SC_OK)
-        return reply_err(r, SC_EDB, NULL);
-    char cookie[200];
-    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", cookie_name(r),
-             token, r->srv->https ? "; Secure" : "");
-    sodium_memzero(token, sizeof(token));
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
-                            m.role == SC_ROLE_SALES ? "/me" : "/dashboard");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    add_security_headers(r->srv, resp);
-    add_cookie(r, resp);
-    enum MHD_Result ret = reply_response(r, 303, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return session_start(r, &m, m.role == SC_ROLE_SALES ? "/me" : "/dashboard");
 }
 
 enum MHD_Result h_logout(struct req *r)

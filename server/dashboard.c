@@ -13,66 +13,64 @@
 #include "http_int.h"
 #include "sharecard/escape.h"
 
+#define MAX_DAYS 366
+
 struct range {
     int days;
+    bool custom;                /* from–to chosen by hand */
     int64_t from, to;           /* UTC day numbers, inclusive */
     int64_t prev_from, prev_to; /* the period before, of the same length */
 };
 
+/* ?days=1|7|30|90, or ?from=YYYY-MM-DD&to=YYYY-MM-DD (at most a year); 30 days otherwise. */
 static void parse_range(struct req *r, struct range *g)
 {
-    const char *d = req_arg(r, "days");
-    g->days = d && strcmp(d, "1") == 0    ? 1
-              : d && strcmp(d, "7") == 0  ? 7
-              : d && strcmp(d, "90") == 0 ? 90
-                                          : 30;
-    g->to = (int64_t)time(NULL) / 86400;
-    g->from = g->to - g->days + 1;
+    const char *d = req_arg(r, "days"), *f = req_arg(r, "from"), *t = req_arg(r, "to");
+    int64_t today = (int64_t)time(NULL) / 86400, from, to;
+    g->custom = false;
+    if (f && t && day_parse(f, &from) && day_parse(t, &to) && from <= to && to - from < MAX_DAYS &&
+        to <= today + 1) {
+        g->custom = true;
+        g->from = from;
+        g->to = to;
+        g->days = (int)(to - from + 1);
+    } else {
+        g->days = d && strcmp(d, "1") == 0    ? 1
+                  : d && strcmp(d, "7") == 0  ? 7
+                  : d && strcmp(d, "90") == 0 ? 90
+                                              : 30;
+        g->to = today;
+        g->from = g->to - g->days + 1;
+    }
     g->prev_to = g->from - 1;
     g->prev_from = g->prev_to - g->days + 1;
 }
 
-static void text(struct sc_buf *b, const char *s)
-{
-    if (s)
-        sc_esc_html(b, s, strlen(s));
-}
-
+/* The page frame with the range picker: presets and a custom from–to. */
 static void frame_begin(struct req *r, struct sc_buf *b, const char *title,
                         const struct sc_member *m, const struct range *g, const char *self)
 {
-    char csrf[32];
-    csrf_token(r, csrf);
-    sc_buf_puts(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                   "<meta name=\"robots\" content=\"noindex\"><title>");
-    text(b, title);
-    sc_buf_puts(b, " · sharecard</title><link rel=\"icon\" href=\"/static/icon.svg\" "
-                   "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/card.css\">"
-                   "<link rel=\"stylesheet\" href=\"/static/app.css\">"
-                   "<script src=\"/static/card.js\" defer></script></head>"
-                   "<body data-copied=\"Copied:\"><main class=\"app\"><header class=\"top\"><h1>");
-    text(b, title);
-    sc_buf_puts(b, "</h1><nav class=\"range\">");
+    ui_begin(r, b, title, m, self);
+    sc_buf_puts(b, "<nav class=\"range\">");
     static const int opts[] = {1, 7, 30, 90};
     static const char *const names[] = {"Today", "7 days", "30 days", "90 days"};
     for (int i = 0; i < 4; i++)
         sc_buf_printf(b, "<a href=\"%s?days=%d\"%s>%s</a>", self, opts[i],
-                      g->days == opts[i] ? " class=\"on\"" : "", names[i]);
-    sc_buf_puts(b, "</nav><div>");
-    text(b, m->name);
+                      !g->custom && g->days == opts[i] ? " class=\"on\"" : "", names[i]);
+    char f[11], t[11];
+    day_format(g->from, f);
+    day_format(g->to, t);
     sc_buf_printf(b,
-                  " (%s) <form class=\"inline\" method=\"post\" action=\"/logout\">"
-                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><button class=\"btn\" "
-                  "type=\"submit\" style=\"width:auto;display:inline\">Sign out</button>"
-                  "</form></div></header>",
-                  sc_role_name(m->role), csrf);
+                  "<form class=\"inline custom%s\" method=\"get\" action=\"%s\">"
+                  "<input type=\"date\" name=\"from\" value=\"%s\" aria-label=\"From\"> – "
+                  "<input type=\"date\" name=\"to\" value=\"%s\" aria-label=\"To\"> "
+                  "<button class=\"btn\" type=\"submit\">Show</button></form></nav></header>",
+                  g->custom ? " on" : "", self, f, t);
 }
 
 static void frame_end(struct sc_buf *b)
 {
-    sc_buf_puts(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
-                   "aria-live=\"polite\"></p></body></html>");
+    ui_end(b);
 }
 
 static void tile(struct sc_buf *b, const char *key, const char *label, int64_t v, int64_t prev)
@@ -112,25 +110,18 @@ static void tiles(struct sc_buf *b, const struct sc_stats *s, const struct sc_st
 
 /* ---- the chart -------------------------------------------------------------------- */
 
-#define MAX_DAYS 90
-
 struct series {
     int64_t from;
     int days;
-    int64_t visits[MAX_DAYS]; /* scans + opens + views */
-    int64_t signups[MAX_DAYS];
+    int64_t n[SC_EV_COUNT][MAX_DAYS]; /* humans per type and day */
 };
 
 static int add_point(int64_t day, enum sc_ev_type t, int64_t n, void *ctx)
 {
     struct series *s = ctx;
     int64_t i = day - s->from;
-    if (i < 0 || i >= s->days)
-        return 0;
-    if (t == SC_EV_SCAN || t == SC_EV_OPEN || t == SC_EV_VIEW)
-        s->visits[i] += n;
-    else if (t == SC_EV_SIGNUP)
-        s->signups[i] += n;
+    if (i >= 0 && i < s->days && t < SC_EV_COUNT)
+        s->n[t][i] += n;
     return 0;
 }
 
@@ -145,47 +136,253 @@ static void polyline(struct sc_buf *b, const int64_t *v, int days, int64_t max, 
     sc_buf_puts(b, "\"/>");
 }
 
+/* One line per event type that happened in the range, on a shared scale. */
 static void chart(struct sc_buf *b, const struct series *s)
 {
+    static const struct {
+        enum sc_ev_type t;
+        const char *label, *color;
+    } lines[] = {
+        {SC_EV_SCAN, "scans", "#1f6feb"},      {SC_EV_OPEN, "opens", "#7b61ff"},
+        {SC_EV_VIEW, "views", "#0fc6c2"},      {SC_EV_SHARE, "shares", "#ff7d00"},
+        {SC_EV_SAVE, "saves", "#d25f00"},      {SC_EV_CLICK, "contact taps", "#86909c"},
+        {SC_EV_SIGNUP, "sign-ups", "#00a870"}, {SC_EV_CONVERT, "purchases", "#e34d59"},
+    };
     int64_t max = 1;
-    for (int i = 0; i < s->days; i++)
-        if (s->visits[i] > max)
-            max = s->visits[i];
+    for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++)
+        for (int i = 0; i < s->days; i++)
+            if (s->n[lines[l].t][i] > max)
+                max = s->n[lines[l].t][i];
     sc_buf_printf(b,
-                  "<svg class=\"chart\" viewBox=\"0 0 600 190\" role=\"img\" "
-                  "aria-label=\"Visits and sign-ups per day\"><rect width=\"600\" "
-                  "height=\"190\" fill=\"#fff\"/><line x1=\"40\" y1=\"170\" x2=\"590\" "
+                  "<svg class=\"chart\" viewBox=\"0 0 600 205\" role=\"img\" "
+                  "aria-label=\"Events per day, by type\"><rect width=\"600\" "
+                  "height=\"205\" fill=\"#fff\"/><line x1=\"40\" y1=\"170\" x2=\"590\" "
                   "y2=\"170\" stroke=\"#c9cdd4\"/><text x=\"4\" y=\"24\" font-size=\"11\" "
                   "fill=\"#86909c\">%lld</text><text x=\"4\" y=\"170\" font-size=\"11\" "
                   "fill=\"#86909c\">0</text>",
                   (long long)max);
-    polyline(b, s->visits, s->days, max, "#1f6feb");
-    polyline(b, s->signups, s->days, max, "#00a870");
-    sc_buf_puts(b, "<text x=\"420\" y=\"186\" font-size=\"11\" fill=\"#1f6feb\">visits</text>"
-                   "<text x=\"480\" y=\"186\" font-size=\"11\" fill=\"#00a870\">sign-ups</text>"
-                   "</svg>");
+    double x = 40;
+    for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+        int64_t sum = 0;
+        for (int i = 0; i < s->days; i++)
+            sum += s->n[lines[l].t][i];
+        if (!sum)
+            continue;
+        polyline(b, s->n[lines[l].t], s->days, max, lines[l].color);
+        sc_buf_printf(b, "<text x=\"%.0f\" y=\"196\" font-size=\"11\" fill=\"%s\">%s</text>", x,
+                      lines[l].color, lines[l].label);
+        x += 12 + 6.5 * (double)strlen(lines[l].label);
+    }
+    sc_buf_puts(b, "</svg>");
+}
+
+/* scan/open → view → engage → sign-up → purchase, each bar against the first. */
+static void funnel(struct sc_buf *b, const struct sc_stats *s, int64_t orders)
+{
+    const struct {
+        const char *label;
+        int64_t n;
+    } steps[] = {
+        {"Scans and opens", s->n[SC_EV_SCAN] + s->n[SC_EV_OPEN]},
+        {"Page views", s->n[SC_EV_VIEW]},
+        {"Engaged (taps, saves, shares)", s->n[SC_EV_CLICK] + s->n[SC_EV_SAVE] + s->n[SC_EV_SHARE]},
+        {"Sign-ups", s->n[SC_EV_SIGNUP]},
+        {"Purchases", orders},
+    };
+    enum { N = sizeof(steps) / sizeof(steps[0]) };
+    int64_t top = 1;
+    for (int i = 0; i < N; i++)
+        if (steps[i].n > top)
+            top = steps[i].n;
+    sc_buf_printf(b,
+                  "<svg class=\"funnel\" viewBox=\"0 0 600 %d\" role=\"img\" "
+                  "aria-label=\"Funnel\">",
+                  N * 34);
+    for (int i = 0; i < N; i++) {
+        double w = 360.0 * (double)steps[i].n / (double)top;
+        double pct = i && steps[0].n ? 100.0 * (double)steps[i].n / (double)steps[0].n : 100.0;
+        sc_buf_printf(b,
+                      "<g data-step=\"%d\" data-value=\"%lld\"><text x=\"0\" y=\"%d\" "
+                      "font-size=\"12\" fill=\"#4e5969\">%s</text><rect x=\"200\" y=\"%d\" "
+                      "width=\"%.1f\" height=\"24\" rx=\"4\" fill=\"#1f6feb\" "
+                      "fill-opacity=\"%.2f\"/><text x=\"%.1f\" y=\"%d\" font-size=\"12\" "
+                      "fill=\"#1d2129\">%lld%s</text></g>",
+                      i, (long long)steps[i].n, i * 34 + 17, steps[i].label, i * 34 + 2,
+                      w < 1 ? 1 : w, 1.0 - 0.15 * i, 206 + (w < 1 ? 1 : w), i * 34 + 18,
+                      (long long)steps[i].n, "");
+        if (i && steps[0].n)
+            sc_buf_printf(b,
+                          "<text x=\"595\" y=\"%d\" font-size=\"12\" fill=\"#86909c\" "
+                          "text-anchor=\"end\">%.1f%%</text>",
+                          i * 34 + 18, pct);
+    }
+    sc_buf_puts(b, "</svg>");
+}
+
+/* ---- channels ----------------------------------------------------------------------- */
+
+#define NCH (SC_CH_OTHER + 2) /* the channels, then "direct" (no tracked link) */
+
+struct channels {
+    int64_t n[NCH][SC_EV_COUNT];
+};
+
+static int add_channel(int ch, enum sc_ev_type t, int64_t n, void *ctx)
+{
+    struct channels *c = ctx;
+    int i = ch >= 0 && ch <= SC_CH_OTHER ? ch : NCH - 1;
+    c->n[i][t] += n;
+    return 0;
+}
+
+static void channel_table(struct sc_buf *b, const struct channels *c)
+{
+    int64_t top = 1;
+    for (int i = 0; i < NCH; i++) {
+        int64_t v = c->n[i][SC_EV_SCAN] + c->n[i][SC_EV_OPEN] + c->n[i][SC_EV_VIEW];
+        if (v > top)
+            top = v;
+    }
+    sc_buf_puts(b, "<div class=\"scroll\"><table class=\"t sortable\" id=\"channels\"><thead><tr>"
+                   "<th>Channel</th><th class=\"n\">Scans and opens</th><th class=\"n\">Views"
+                   "</th><th class=\"n\">Saves</th><th class=\"n\">Sign-ups</th><th></th></tr>"
+                   "</thead><tbody>");
+    for (int i = 0; i < NCH; i++) {
+        const int64_t *n = c->n[i];
+        int64_t visits = n[SC_EV_SCAN] + n[SC_EV_OPEN];
+        if (!visits && !n[SC_EV_VIEW] && !n[SC_EV_SIGNUP] && !n[SC_EV_SAVE])
+            continue;
+        sc_buf_printf(
+            b,
+            "<tr data-channel=\"%s\"><td>%s</td><td class=\"n\">%lld</td>"
+            "<td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
+            "</td><td><span class=\"bar\" style=\"width:%.0fpx\"></span></td></tr>",
+            i < NCH - 1 ? sc_channel_name((enum sc_channel)i) : "direct",
+            i < NCH - 1 ? sc_channel_name((enum sc_channel)i) : "direct (no tracked link)",
+            (long long)visits, (long long)n[SC_EV_VIEW], (long long)n[SC_EV_SAVE],
+            (long long)n[SC_EV_SIGNUP], 120.0 * (double)(visits + n[SC_EV_VIEW]) / (double)top);
+    }
+    sc_buf_puts(b, "</tbody></table></div>");
 }
 
 /* ---- tables ------------------------------------------------------------------------- */
 
-static int leader_row(const struct sc_leader_row *l, void *ctx)
+/* The leaderboard's rows, kept so teams can be summed from them. */
+struct board {
+    struct sc_leader_row *rows;
+    size_t n, cap;
+    struct sc_buf names; /* the rows' strings, NUL-separated; offsets in the row pointers */
+};
+
+static int keep_leader(const struct sc_leader_row *l, void *ctx)
 {
-    struct sc_buf *b = ctx;
-    sc_buf_puts(b, "<tr><td><a href=\"/c/");
-    text(b, l->slug);
-    sc_buf_puts(b, "\">");
-    text(b, l->name);
-    sc_buf_puts(b, "</a></td><td>");
-    text(b, l->team);
+    struct board *bd = ctx;
+    if (bd->n == bd->cap) {
+        size_t cap = bd->cap ? bd->cap * 2 : 64;
+        struct sc_leader_row *rows = realloc(bd->rows, cap * sizeof(*rows));
+        if (!rows)
+            return 1;
+        bd->rows = rows;
+        bd->cap = cap;
+    }
+    struct sc_leader_row *k = &bd->rows[bd->n++];
+    *k = *l;
+    /* Offsets now, pointers once the buffer stops moving. */
+    k->name = (const char *)(uintptr_t)bd->names.len;
+    sc_buf_append(&bd->names, l->name, strlen(l->name) + 1);
+    k->team = (const char *)(uintptr_t)bd->names.len;
+    sc_buf_append(&bd->names, l->team, strlen(l->team) + 1);
+    k->slug = (const char *)(uintptr_t)bd->names.len;
+    sc_buf_append(&bd->names, l->slug, strlen(l->slug) + 1);
+    return sc_buf_error(&bd->names) != SC_OK;
+}
+
+static void board_fix(struct board *bd)
+{
+    for (size_t i = 0; i < bd->n; i++) {
+        bd->rows[i].name = bd->names.data + (uintptr_t)bd->rows[i].name;
+        bd->rows[i].team = bd->names.data + (uintptr_t)bd->rows[i].team;
+        bd->rows[i].slug = bd->names.data + (uintptr_t)bd->rows[i].slug;
+    }
+}
+
+static void num_cell(struct sc_buf *b, int64_t v)
+{
+    sc_buf_printf(b, "<td class=\"n\">%lld</td>", (long long)v);
+}
+
+static void leader_cells(struct sc_buf *b, const struct sc_leader_row *l)
+{
+    num_cell(b, l->scans);
+    num_cell(b, l->opens);
+    num_cell(b, l->views);
+    num_cell(b, l->uniques);
+    num_cell(b, l->shares);
+    num_cell(b, l->signups);
     double conv = l->uniques ? 100.0 * (double)l->signups / (double)l->uniques : 0;
-    sc_buf_printf(b,
-                  "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
-                  "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
-                  "</td><td class=\"n\">%.1f%%</td><td class=\"n\">%lld</td></tr>",
-                  (long long)l->scans, (long long)l->opens, (long long)l->views,
-                  (long long)l->uniques, (long long)l->shares, (long long)l->signups, conv,
-                  (long long)l->points);
-    return sc_buf_error(b) != SC_OK;
+    sc_buf_printf(b, "<td class=\"n\" data-v=\"%.4f\">%.1f%%</td>", conv, conv);
+    num_cell(b, l->points);
+}
+
+static const char leader_head[] =
+    "<th class=\"n\">Scans</th><th class=\"n\">Opens</th><th class=\"n\">Views</th>"
+    "<th class=\"n\">Uniques</th><th class=\"n\">Shares</th><th class=\"n\">Sign-ups</th>"
+    "<th class=\"n\">Conversion</th><th class=\"n\">Points</th></tr></thead><tbody>";
+
+static void leader_tables(struct sc_buf *b, struct board *bd)
+{
+    sc_buf_puts(b, "<h2>Leaderboard</h2><p class=\"hint\">Click a heading to sort.</p>"
+                   "<div class=\"scroll\"><table class=\"t sortable\" id=\"leaderboard\">"
+                   "<thead><tr><th>Salesperson</th><th>Team</th>");
+    sc_buf_puts(b, leader_head);
+    for (size_t i = 0; i < bd->n; i++) {
+        const struct sc_leader_row *l = &bd->rows[i];
+        sc_buf_puts(b, "<tr><td><a href=\"/dashboard/tree/");
+        ui_text(b, l->slug);
+        sc_buf_puts(b, "\" title=\"Share tree\">");
+        ui_text(b, l->name);
+        sc_buf_puts(b, "</a></td><td>");
+        ui_text(b, l->team);
+        sc_buf_puts(b, "</td>");
+        leader_cells(b, l);
+        sc_buf_puts(b, "</tr>");
+    }
+    sc_buf_puts(b, "</tbody></table></div>");
+
+    /* Per team: members' figures summed (uniques too: a visitor is one card's visitor). */
+    struct sc_leader_row *teams = calloc(bd->n ? bd->n : 1, sizeof(*teams));
+    size_t nt = 0;
+    for (size_t i = 0; teams && i < bd->n; i++) {
+        const struct sc_leader_row *l = &bd->rows[i];
+        size_t t = 0;
+        while (t < nt && strcmp(teams[t].team, l->team) != 0)
+            t++;
+        if (t == nt) {
+            teams[nt].team = l->team;
+            nt++;
+        }
+        teams[t].member_id++; /* the team's head count */
+        teams[t].scans += l->scans;
+        teams[t].opens += l->opens;
+        teams[t].views += l->views;
+        teams[t].uniques += l->uniques;
+        teams[t].shares += l->shares;
+        teams[t].signups += l->signups;
+        teams[t].points += l->points;
+    }
+    sc_buf_puts(b, "<h2>Teams</h2><div class=\"scroll\"><table class=\"t sortable\" "
+                   "id=\"teams\"><thead><tr><th>Team</th><th class=\"n\">Members</th>");
+    sc_buf_puts(b, leader_head);
+    for (size_t t = 0; t < nt; t++) {
+        sc_buf_puts(b, "<tr><td>");
+        ui_text(b, teams[t].team[0] ? teams[t].team : "(no team)");
+        sc_buf_puts(b, "</td>");
+        num_cell(b, teams[t].member_id);
+        leader_cells(b, &teams[t]);
+        sc_buf_puts(b, "</tr>");
+    }
+    sc_buf_puts(b, "</tbody></table></div>");
+    free(teams);
 }
 
 #define RECENT 20
@@ -201,7 +398,7 @@ static void party(struct sc_buf *b, const struct sc_party *p)
         sc_buf_puts(b, "—");
         return;
     }
-    text(b, p->name);
+    ui_text(b, p->name);
     sc_buf_puts(b, p->type == SC_PARTY_MEMBER ? " (member)" : " (customer)");
 }
 
@@ -216,31 +413,20 @@ static int recent_row(const struct sc_signup_row *s, void *ctx)
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
     sc_buf_printf(b, "<tr><td>%s</td><td>", when);
-    text(b, s->name);
+    ui_text(b, s->name);
     sc_buf_puts(b, "</td><td>");
     party(b, &s->level1);
     sc_buf_puts(b, "</td><td>");
     party(b, &s->level2);
     sc_buf_puts(b, "</td><td>");
-    text(b, s->rule);
+    ui_text(b, s->rule);
     if (s->notes && s->notes[0]) {
         sc_buf_puts(b, " · ");
-        text(b, s->notes);
+        ui_text(b, s->notes);
     }
     sc_buf_puts(b, "</td></tr>");
     rc->n++;
     return 0;
-}
-
-static void scope_for(const struct sc_member *m, struct sc_scope *sc)
-{
-    memset(sc, 0, sizeof(*sc));
-    if (m->role == SC_ROLE_ADMIN)
-        return;
-    if (m->role == SC_ROLE_MANAGER && m->team[0])
-        sc->team = m->team;
-    else
-        sc->member_id = m->id;
 }
 
 enum MHD_Result h_dashboard(struct req *r)
@@ -253,50 +439,77 @@ enum MHD_Result h_dashboard(struct req *r)
     struct range g;
     parse_range(r, &g);
     struct sc_scope scope;
-    scope_for(&m, &scope);
+    scope_of(&m, &scope);
     struct sc_stats now, prev;
+    int64_t orders = 0, cents = 0, prev_orders = 0, prev_cents = 0;
     struct series *ser = calloc(1, sizeof(*ser));
+    struct channels *ch = calloc(1, sizeof(*ch));
     struct recent *rc = calloc(1, sizeof(*rc));
+    struct board bd = {0};
+    sc_buf_init(&bd.names, 16 << 20);
     struct sc_buf b;
-    sc_buf_init(&b, 8 << 20);
-    enum sc_err e = ser && rc ? SC_OK : SC_ENOMEM;
+    sc_buf_init(&b, 16 << 20);
+    struct sc_store *st = r->srv->store;
+    enum sc_err e = ser && rc && ch ? SC_OK : SC_ENOMEM;
     if (e == SC_OK)
-        e = sc_store_scope_stats(r->srv->store, &scope, g.from, g.to, &now);
+        e = sc_store_scope_stats(st, &scope, g.from, g.to, &now);
     if (e == SC_OK)
-        e = sc_store_scope_stats(r->srv->store, &scope, g.prev_from, g.prev_to, &prev);
+        e = sc_store_scope_stats(st, &scope, g.prev_from, g.prev_to, &prev);
+    if (e == SC_OK)
+        e = sc_store_revenue(st, &scope, g.from, g.to, &orders, &cents);
+    if (e == SC_OK)
+        e = sc_store_revenue(st, &scope, g.prev_from, g.prev_to, &prev_orders, &prev_cents);
     if (e == SC_OK) {
         ser->from = g.from;
         ser->days = g.days;
-        e = sc_store_series(r->srv->store, &scope, g.from, g.to, add_point, ser);
+        e = sc_store_series(st, &scope, g.from, g.to, add_point, ser);
     }
+    if (e == SC_OK)
+        e = sc_store_channels(st, &scope, g.from, g.to, add_channel, ch);
+    if (e == SC_OK)
+        e = sc_store_leaderboard(st, &scope, g.from, g.to, keep_leader, &bd);
+    if (e == SC_OK && sc_buf_error(&bd.names))
+        e = SC_ENOMEM;
     if (e != SC_OK)
         goto out;
+    board_fix(&bd);
     frame_begin(r, &b, m.role == SC_ROLE_ADMIN ? "Dashboard · all teams" : "Dashboard · team", &m,
                 &g, "/dashboard");
     if (scope.team) {
         sc_buf_puts(&b, "<p>Team ");
-        text(&b, scope.team);
+        ui_text(&b, scope.team);
         sc_buf_puts(&b, "</p>");
     }
     tiles(&b, &now, &prev);
-    sc_buf_puts(&b, "<h2>Visits and sign-ups per day</h2>");
+    if (orders || prev_orders) {
+        sc_buf_puts(&b, "<section class=\"tiles\">");
+        tile(&b, "orders", "Purchases", orders, prev_orders);
+        sc_buf_printf(&b,
+                      "<div class=\"tile\" data-kpi=\"revenue\" data-value=\"%lld\"><div "
+                      "class=\"v\">%lld.%02lld</div><div class=\"k\">Revenue</div>",
+                      (long long)cents, (long long)(cents / 100), (long long)(cents % 100));
+        if (prev_cents > 0)
+            sc_buf_printf(&b, "<div class=\"d %s\">%+.0f%% vs previous</div>",
+                          cents >= prev_cents ? "up" : "down",
+                          100.0 * (double)(cents - prev_cents) / (double)prev_cents);
+        sc_buf_puts(&b, "</div></section>");
+    }
+    sc_buf_puts(&b, "<div class=\"two\"><section><h2>Events per day</h2>");
     chart(&b, ser);
-    sc_buf_puts(&b, "<h2>Leaderboard</h2><div class=\"scroll\"><table class=\"t\" "
-                    "id=\"leaderboard\"><thead><tr><th>Salesperson</th><th>Team</th>"
-                    "<th class=\"n\">Scans</th><th class=\"n\">Opens</th><th class=\"n\">Views"
-                    "</th><th class=\"n\">Uniques</th><th class=\"n\">Shares</th>"
-                    "<th class=\"n\">Sign-ups</th><th class=\"n\">Conversion</th>"
-                    "<th class=\"n\">Points</th></tr></thead><tbody>");
-    e = sc_store_leaderboard(r->srv->store, &scope, g.from, g.to, leader_row, &b);
-    if (e != SC_OK)
-        goto out;
-    sc_buf_puts(&b, "</tbody></table></div><h2>Latest sign-ups</h2><div class=\"scroll\">"
+    sc_buf_puts(&b, "</section><section><h2>Funnel</h2>");
+    funnel(&b, &now, orders);
+    sc_buf_puts(&b, "</section></div><h2>Channels</h2>");
+    channel_table(&b, ch);
+    leader_tables(&b, &bd);
+    sc_buf_puts(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
+                    "<li class=\"hint\">Visits will appear here as they happen.</li></ol>");
+    sc_buf_puts(&b, "<h2>Latest sign-ups</h2><div class=\"scroll\">"
                     "<table class=\"t\" id=\"signups\"><thead><tr><th>When (UTC)</th>"
                     "<th>Name</th><th>Level 1</th><th>Level 2</th><th>Why</th></tr></thead>"
                     "<tbody>");
     for (int i = 0; i < RECENT; i++)
         sc_buf_init(&rc->rows[i], 64 * 1024);
-    e = sc_store_signups_list(r->srv->store, &scope, recent_row, rc);
+    e = sc_store_signups_list(st, &scope, recent_row, rc);
     size_t shown = rc->n < RECENT ? rc->n : RECENT;
     for (size_t i = 0; i < shown; i++) { /* newest first */
         const struct sc_buf *row = &rc->rows[(rc->n - 1 - i) % RECENT];
@@ -307,13 +520,23 @@ enum MHD_Result h_dashboard(struct req *r)
         sc_buf_cleanup(&rc->rows[i]);
     if (e != SC_OK)
         goto out;
-    sc_buf_puts(&b, "</tbody></table></div><p>Export: <a href=\"/api/v1/signups?format=csv\">"
-                    "sign-ups (CSV)</a> · <a href=\"/api/v1/rewards?format=csv\">rewards ledger "
-                    "(CSV)</a></p>");
+    char f[11], t[11];
+    day_format(g.from, f);
+    day_format(g.to, t);
+    sc_buf_printf(&b,
+                  "</tbody></table></div><p>Export (CSV): <a href=\"/api/v1/signups?format=csv\">"
+                  "sign-ups</a> · <a href=\"/api/v1/rewards?format=csv\">rewards ledger</a> · "
+                  "<a href=\"/api/v1/leaderboard?format=csv&amp;from=%s&amp;to=%s\">leaderboard"
+                  "</a> · <a href=\"/api/v1/channels?format=csv&amp;from=%s&amp;to=%s\">channels"
+                  "</a> · <a href=\"/admin/rewards\">review rewards</a></p>",
+                  f, t, f, t);
     frame_end(&b);
 out:
     free(ser);
+    free(ch);
     free(rc);
+    free(bd.rows);
+    sc_buf_cleanup(&bd.names);
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
         return reply_err(r, e, NULL);
@@ -324,14 +547,14 @@ out:
 static void copy_item(struct sc_buf *b, const char *label, const char *url)
 {
     sc_buf_puts(b, "<li>");
-    text(b, label);
+    ui_text(b, label);
     sc_buf_puts(b, ": <a href=\"");
-    text(b, url);
+    ui_text(b, url);
     sc_buf_puts(b, "\">");
-    text(b, url);
+    ui_text(b, url);
     sc_buf_puts(b, "</a> <button class=\"btn\" type=\"button\" style=\"width:auto;display:inline\" "
                    "data-copy=\"");
-    text(b, url);
+    ui_text(b, url);
     sc_buf_puts(b, "\">Copy</button></li>");
 }
 
@@ -370,9 +593,13 @@ enum MHD_Result h_me(struct req *r)
     chart(&b, ser);
     free(ser);
     char url[700];
-    sc_buf_puts(&b, "<p><a class=\"btn primary\" style=\"width:auto;display:inline-block\" "
-                    "href=\"/me/edit\">Edit my card</a></p>"
-                    "<h2>Share and print</h2><ul class=\"links\">");
+    sc_buf_printf(&b,
+                  "<p><a class=\"btn primary\" style=\"width:auto;display:inline-block\" "
+                  "href=\"/me/edit\">Edit my card</a> <a class=\"btn\" "
+                  "style=\"width:auto;display:inline-block\" href=\"/dashboard/tree/"
+                  "%s\">Share tree</a></p>"
+                  "<h2>Share and print</h2><ul class=\"links\">",
+                  r->card.slug);
     snprintf(url, sizeof(url), "%s/c/%s", r->srv->base_url, r->card.slug);
     copy_item(&b, "Card page", url);
     snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, r->card.qr_code);
@@ -384,6 +611,9 @@ enum MHD_Result h_me(struct req *r)
                   "vcard.vcf\">vCard</a></li></ul><img class=\"qr-big\" src=\"/c/%s/qr.svg\" "
                   "alt=\"QR code of your card\" width=\"220\" height=\"220\">",
                   r->card.slug, r->card.slug, r->card.slug, r->card.slug, r->card.slug);
+    sc_buf_puts(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
+                    "<li class=\"hint\">Visits to your card will appear here as they happen."
+                    "</li></ol>");
     frame_end(&b);
     return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "http_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
@@ -41,30 +39,18 @@ static char **slot(struct sc_card *c, size_t i)
     return s[i];
 }
 
-static void text(struct sc_buf *b, const char *s)
-{
-    if (s)
-        sc_esc_html(b, s, strlen(s));
-}
-
-static enum MHD_Result editor_page(struct req *r, const struct sc_card *c, unsigned status,
-                                   const char *message)
+static enum MHD_Result editor_page(struct req *r, const struct sc_member *m,
+                                   const struct sc_card *c, unsigned status, const char *message)
 {
     char csrf[32];
     csrf_token(r, csrf);
     struct sc_buf b;
     sc_buf_init(&b, 0);
-    sc_buf_puts(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                    "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
-                    "<title>Edit my card · sharecard</title>"
-                    "<link rel=\"stylesheet\" href=\"/static/card.css\">"
-                    "<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body>"
-                    "<main class=\"app editor\"><header class=\"top\"><h1>Edit my card</h1>"
-                    "<a href=\"/me\">Back to my workspace</a></header>");
+    ui_begin(r, &b, "Edit my card", m, "/me/edit");
+    sc_buf_puts(&b, "</header>");
     if (message) {
         sc_buf_printf(&b, "<p class=\"%s\" role=\"status\">", status == 200 ? "ok" : "error");
-        text(&b, message);
+        ui_text(&b, message);
         sc_buf_puts(&b, "</p>");
     }
     sc_buf_printf(&b,
@@ -77,24 +63,24 @@ static enum MHD_Result editor_page(struct req *r, const struct sc_card *c, unsig
         if (fields[i].area) {
             sc_buf_printf(&b, "<textarea name=\"%s\" maxlength=\"%zu\" rows=\"3\">", fields[i].name,
                           fields[i].max);
-            text(&b, v);
+            ui_text(&b, v);
             sc_buf_puts(&b, "</textarea>");
         } else {
             sc_buf_printf(&b, "<input name=\"%s\" maxlength=\"%zu\" value=\"", fields[i].name,
                           fields[i].max);
-            text(&b, v);
+            ui_text(&b, v);
             sc_buf_puts(&b, "\">");
         }
         sc_buf_puts(&b, "</label>");
     }
     sc_buf_puts(&b, "<label>Theme colour<input name=\"theme\" type=\"color\" value=\"");
-    text(&b, c->theme[0] ? c->theme : "#1f6feb");
+    ui_text(&b, c->theme[0] ? c->theme : "#1f6feb");
     sc_buf_printf(&b,
                   "\"></label><label>Language<select name=\"lang\"><option value=\"en\"%s>"
                   "English</option><option value=\"zh-CN\"%s>简体中文</option></select></label>"
                   "<button class=\"btn primary\" type=\"submit\">Save</button></form>"
                   "<iframe class=\"preview\" title=\"Preview\" src=\"/c/%s?preview=1\" "
-                  "width=\"390\" height=\"720\"></iframe></div></main></body></html>",
+                  "width=\"390\" height=\"720\"></iframe></div>",
                   c->lang == SC_LANG_EN ? " selected" : "",
                   c->lang == SC_LANG_ZH ? " selected" : "", c->slug);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
@@ -109,13 +95,10 @@ enum MHD_Result h_editor(struct req *r)
     if (e != SC_OK)
         return reply_err(r, e, NULL);
     if (r->method != M_POST)
-        return editor_page(r, &r->card, 200, req_arg(r, "saved") ? "Saved." : NULL);
+        return editor_page(r, &m, &r->card, 200, req_arg(r, "saved") ? "Saved." : NULL);
 
-    char got[64], want[32];
     const char *body = r->body.data ? r->body.data : "";
-    csrf_token(r, want);
-    if (sc_form_get(body, r->body.len, "csrf", got, sizeof(got)) != SC_OK || r->new_cookie ||
-        strlen(got) != strlen(want) || sodium_memcmp(got, want, strlen(want)) != 0)
+    if (!csrf_ok(r))
         return reply_error(r, 403, "This form has expired. Reload the page and try again.");
     /* The new values replace the card's; r->card keeps ownership of every string. */
     for (size_t i = 0; i < NFIELDS; i++) {
@@ -128,7 +111,7 @@ enum MHD_Result h_editor(struct req *r)
             char msg[128];
             snprintf(msg, sizeof(msg), "%s is too long or holds characters it may not.",
                      fields[i].label);
-            return editor_page(r, &r->card, 422, msg);
+            return editor_page(r, &m, &r->card, 422, msg);
         }
         char **dst = slot(&r->card, i);
         free(*dst);
@@ -143,7 +126,7 @@ enum MHD_Result h_editor(struct req *r)
     r->card.lang = sc_lang_parse(lang, r->card.lang);
     const char *why = NULL;
     if (sc_card_validate(&r->card, &why) != SC_OK)
-        return editor_page(r, &r->card, 422, why ? why : "The card is not valid.");
+        return editor_page(r, &m, &r->card, 422, why ? why : "The card is not valid.");
     e = sc_store_card_update(r->srv->store, &r->card);
     if (e != SC_OK)
         return reply_err(r, e, NULL);

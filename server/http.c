@@ -253,6 +253,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->body_too_big)
         return reply_too_big(r);
     enum MHD_Result ret = route_request(r);
+    /* Whatever may have changed a card (an edit, a member disabled) drops the cached pages. */
+    if (r->method != M_GET && r->method != M_HEAD && strcmp(r->url, "/e") != 0)
+        page_cache_forget(s);
     if (!r->answered && !r->cont)
         return reply_error(r, 500, "The request was not answered.");
     return ret;
@@ -290,6 +293,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     sc_card_cleanup(&r->card);
     free(r->signup);
     free(r->conversion);
+    free(r->page);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&s->inflight, 1);
@@ -380,6 +384,9 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     char uerr[256];
     if (sc_uap_load(NULL, &s.uap, uerr, sizeof(uerr)) != SC_OK)
         sc_warn("browser families from a built-in table: %s", uerr);
+    s.live = live_new(store);
+    if (!s.live)
+        sc_warn("the live feed could not start; /api/v1/live answers 503");
     if (sc_ingest_new(store, s.uap, cfg->queue, &s.ingest) != SC_OK) {
         fprintf(stderr, "sharecard: cannot start the event writer\n");
         goto out;
@@ -450,6 +457,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     MHD_socket lsock = MHD_quiesce_daemon(s.daemon);
     if (lsock != MHD_INVALID_SOCKET)
         close(lsock);
+    live_stop(s.live); /* live streams end now; browsers reconnect elsewhere */
     for (int i = 0; i < 100; i++) {
         if (atomic_load(&s.inflight) == 0)
             break;
@@ -472,6 +480,7 @@ out:
     sc_ingest_free(s.ingest);
     if (s.daemon)
         MHD_stop_daemon(s.daemon);
+    live_free(s.live);
     sc_uap_free(s.uap);
     rl_free(s.rl);
     routes_cleanup(&s);

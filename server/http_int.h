@@ -25,8 +25,10 @@ struct sc_store;
 enum method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_PATCH, M_OPTIONS, M_OTHER };
 
 struct qr_cache;
+struct page_cache;
 struct ratelimit;
 struct sc_ingest;
+struct live;
 struct req;
 
 /* What answers a request once its event is durable. */
@@ -40,6 +42,7 @@ struct server {
     char base_url[512]; /* no trailing slash */
     struct MHD_Daemon *daemon;
     struct qr_cache *qr;
+    struct page_cache *page_cache; /* rendered landing pages (routes.c) */
     struct MHD_Response **statics; /* one prebuilt response per static asset */
     char (*static_etags)[24];
     size_t nstatics;
@@ -52,6 +55,7 @@ struct server {
     unsigned char csrf_key[32];     /* keys the CSRF token of each visitor */
     char dummy_hash[SC_PWHASH_LEN]; /* verified against when an account does not exist */
     bool https;                     /* base URL is https: cookies get Secure */
+    struct live *live;              /* the live feed's streams (live.c) */
 };
 
 /* One per request; freed when MHD says the request is complete. */
@@ -77,6 +81,8 @@ struct req {
     struct sc_card card; /* kept for the continuation; cleaned at completion */
     struct sc_link link;
     char code[SC_CODE_LEN + 1];
+    char *page; /* a landing page composed from the page cache, freed at completion */
+    size_t page_len;
     struct sc_signup *signup;         /* POST …/signup, freed at completion */
     struct sc_conversion *conversion; /* POST /api/v1/conversions, freed at completion */
 };
@@ -88,6 +94,9 @@ enum MHD_Result reply_error(struct req *r, unsigned status, const char *message)
 enum MHD_Result reply_redirect(struct req *r, unsigned status, const char *location);
 enum MHD_Result reply_err(struct req *r, enum sc_err e, const char *message);
 enum MHD_Result reply_response(struct req *r, unsigned status, struct MHD_Response *resp);
+/* 405 with an Allow header naming 'allow'. */
+enum MHD_Result reply_405(struct req *r, const char *allow);
+bool is_get(struct req *r); /* GET or HEAD */
 
 /* Adds the headers every response carries (CSP, nosniff, …). */
 void add_security_headers(struct server *s, struct MHD_Response *resp);
@@ -126,6 +135,8 @@ enum MHD_Result h_api(struct req *r, const char *path);
 
 /* Accounts and signed-in pages (account.c, dashboard.c). */
 bool session_member(struct req *r, struct sc_member *m);
+/* A new session for 'm' (replacing the cookie's): answers 303 to 'location'. */
+enum MHD_Result session_start(struct req *r, const struct sc_member *m, const char *location);
 enum MHD_Result h_login_page(struct req *r);
 enum MHD_Result h_login(struct req *r);
 enum MHD_Result h_logout(struct req *r);
@@ -147,8 +158,73 @@ enum MHD_Result api_conversions(struct req *r);
 bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret);
 bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id);
 
+/* Shared page parts and writers (ui.c). */
+void ui_text(struct sc_buf *b, const char *s); /* HTML-escaped; nothing for NULL */
+void ui_head(struct sc_buf *b, const char *title);
+/* The frame of a signed-in page: navigation for 'm''s role ('here' marked), then the title. */
+void ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct sc_member *m,
+              const char *here);
+void ui_end(struct sc_buf *b);
+void ui_csrf_field(struct req *r, struct sc_buf *b);
+/* Does the posted form carry this visitor's CSRF token? */
+bool csrf_ok(struct req *r);
+/* The urlencoded form field 'name' of the request body into 'out' ("" when absent). */
+enum sc_err form_field(struct req *r, const char *name, char *out, size_t n);
+void json_str(struct sc_buf *b, const char *s); /* a JSON string, or null */
+/* A CSV field: quoted when it holds a comma, quote or line break; formula-safe. */
+void csv_field(struct sc_buf *b, const char *s);
+void iso_time(int64_t t, char out[32]);
+bool day_parse(const char *s, int64_t *day); /* "YYYY-MM-DD" to a UTC day number */
+void day_format(int64_t day, char out[11]);
+
+/* A list answered as JSON (an array) or, with ?format=csv, CSV with a BOM. */
+struct list_out {
+    struct sc_buf b;
+    bool csv;
+    size_t rows;
+};
+void list_begin(struct req *r, struct list_out *o, const char *csv_header);
+void list_csv_row(struct list_out *o, const char *const *f, size_t n);
+enum MHD_Result list_finish(struct req *r, struct list_out *o, enum sc_err e);
+
+/* Members (members.c): added with the same checks from the CLI, the page and a CSV import. */
+struct member_input {
+    const char *name, *email, *team, *role, *slug, *title, *phone; /* NULL or "" when not given */
+};
+enum sc_err member_create(struct sc_store *s, const char *actor, const struct member_input *in,
+                          struct sc_member *out, char *why, size_t whylen);
+#define IMPORT_MAX_ROWS 2000
+struct import_result {
+    size_t added, failed;
+    bool bad_header;
+    struct sc_buf rows; /* one HTML table row per line: line number, e-mail, outcome */
+};
+/* Adds a member per CSV row (header: name,email[,team,role,slug,title,phone]). */
+void member_import(struct sc_store *s, const char *actor, const char *team, enum sc_role max_role,
+                   const char *csv, size_t len, struct import_result *res);
+
+/* Management pages (admin.c). */
+enum MHD_Result h_account(struct req *r, const char *action);
+enum MHD_Result h_members(struct req *r, const char *rest);
+enum MHD_Result h_audit(struct req *r);
+enum MHD_Result h_rewards_page(struct req *r, const char *rest);
+enum MHD_Result h_tree(struct req *r, const char *slug);
+enum MHD_Result api_channels(struct req *r);
+enum MHD_Result api_tree(struct req *r, const char *slug);
+enum MHD_Result api_audit(struct req *r);
+enum MHD_Result api_members(struct req *r);
+/* The live feed (live.c): Server-Sent Events of human visits in the member's scope. */
+enum MHD_Result api_live(struct req *r);
+struct live *live_new(struct sc_store *store);
+void live_stop(struct live *lv); /* ends every stream (shutdown) */
+void live_free(struct live *lv); /* after the daemon stopped */
+/* Who may see what: everything (admin), a team's cards (manager) or one's own card. */
+void scope_of(const struct sc_member *m, struct sc_scope *sc);
+
 /* Routes (routes.c). */
 enum MHD_Result route_request(struct req *r);
+/* Drops every cached landing page: call after anything that may change a card. */
+void page_cache_forget(struct server *s);
 enum sc_err routes_init(struct server *s);
 void routes_cleanup(struct server *s);
 

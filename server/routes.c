@@ -114,7 +114,7 @@ static enum MHD_Result reply_not_modified(struct req *r, const char *etag, const
     return ret;
 }
 
-static enum MHD_Result reply_405(struct req *r, const char *allow)
+enum MHD_Result reply_405(struct req *r, const char *allow)
 {
     char stack[4096];
     struct sc_buf b;
@@ -140,7 +140,7 @@ static enum MHD_Result reply_405(struct req *r, const char *allow)
     return ret;
 }
 
-static bool is_get(struct req *r)
+bool is_get(struct req *r)
 {
     return r->method == M_GET || r->method == M_HEAD;
 }
@@ -273,6 +273,21 @@ static enum MHD_Result card_page(struct req *r)
 {
     if (r->ev_result != SC_OK)
         return reply_not_stored(r);
+    if (r->page) {
+        /* Composed from the page cache before the event was queued. */
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(r->page_len, r->page, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            return MHD_NO;
+        r->page = NULL; /* now the response's */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+        add_security_headers(r->srv, resp);
+        add_cookie(r, resp);
+        r->bytes = r->page_len;
+        enum MHD_Result ret = reply_response(r, 200, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
     char stack[16384];
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 0);
@@ -296,9 +311,207 @@ static void arrived_by(struct req *r, int64_t card_id)
         memset(&r->link, 0, sizeof(r->link));
 }
 
+/* ---- the landing-page cache ------------------------------------------------ */
+
+/*
+ * Rendered landing pages, keyed by (slug, ?l= argument, what Accept-Language
+ * asks for).  A page is the same for every visitor but for the CSRF token of
+ * its sign-up form, so an entry keeps the bytes before and after the token
+ * and each request copies them around its own token: no store read, no
+ * rendering.  Per-visitor parts stay out: the token is written per request
+ * and the Set-Cookie header is added to each response.
+ *
+ * An entry lives PAGE_TTL_MS, and every entry dies at once when this process
+ * changes anything (page_cache_forget(), called after each request other than
+ * GET, HEAD or a beacon, such as a card edit or a member disabled).  A change
+ * made by another process (the CLI) shows within PAGE_TTL_MS.  Cards shown
+ * as disabled (410) and owner previews are never cached.
+ */
+#define PAGE_SLOTS  256
+#define PAGE_TTL_MS 1000
+#define CSRF_LEN    22                            /* csrf_token(): 16 bytes in unpadded base64url */
+#define CSRF_MARK   "sc-csrf-mark-0f8a3c2e9b7d41" /* rendered in place of the token */
+
+struct page_slot {
+    char slug[SC_SLUG_MAX + 1];
+    char l[SC_CODE_LEN + 1]; /* the ?l= argument as asked for ("" when none or too long) */
+    int accept;              /* 0 English, 1 Chinese, 2 the card's own language */
+    uint64_t gen;            /* page_cache.gen when the card was read */
+    int64_t until_ms;        /* monotonic deadline */
+    int64_t card_id;
+    struct sc_link link; /* the link the ?l= argument named, when it leads to this card */
+    char *bytes;         /* the page, CSRF_MARK cut out: NULL when empty */
+    size_t len, at;      /* length without the mark; where the token goes */
+};
+
+struct page_cache {
+    pthread_mutex_t lock;
+    _Atomic uint64_t gen; /* bumped on every change made through this process */
+    struct page_slot slots[PAGE_SLOTS];
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void page_cache_forget(struct server *s)
+{
+    if (s->page_cache)
+        atomic_fetch_add(&s->page_cache->gen, 1);
+}
+
+/* What the request's Accept-Language settles: a language, or 2 for the card's own. */
+static int accept_of(struct req *r)
+{
+    const char *al = req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+    enum sc_lang a = sc_lang_accept(al, SC_LANG_EN), b = sc_lang_accept(al, SC_LANG_ZH);
+    return a == b ? (int)a : 2;
+}
+
+static struct page_slot *page_slot_of(struct page_cache *pc, const char *slug, const char *l,
+                                      int accept)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over slug, l and accept */
+    for (const unsigned char *p = (const unsigned char *)slug; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    h = (h ^ '/') * 1099511628211ULL;
+    for (const unsigned char *p = (const unsigned char *)l; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    h = (h ^ (unsigned)accept) * 1099511628211ULL;
+    return &pc->slots[h % PAGE_SLOTS];
+}
+
+/*
+ * Writes the visitor's CSRF token into the gap left at 'at' in 'page' (taken
+ * from the cache), and keeps the page in 'r' for card_page().
+ */
+static bool page_finish(struct req *r, char *page, size_t len, size_t at)
+{
+    char csrf[32];
+    csrf_token(r, csrf);
+    if (strlen(csrf) != CSRF_LEN) {
+        free(page);
+        return false;
+    }
+    memcpy(page + at, csrf, CSRF_LEN);
+    r->page = page;
+    r->page_len = len + CSRF_LEN;
+    return true;
+}
+
+/* A copy of the cached page with a gap for the token, or NULL; 'len' and 'at' describe it. */
+static char *page_copy(const struct page_slot *sl, size_t *len, size_t *at)
+{
+    char *p = malloc(sl->len + CSRF_LEN);
+    if (!p)
+        return NULL;
+    memcpy(p, sl->bytes, sl->at);
+    memcpy(p + sl->at + CSRF_LEN, sl->bytes + sl->at, sl->len - sl->at);
+    *len = sl->len;
+    *at = sl->at;
+    return p;
+}
+
+/*
+ * Answers from the cache: on a hit fills r->card.id, r->link and r->page and
+ * returns true.  'l' is the ?l= argument ("" for none).
+ */
+static bool page_hit(struct req *r, const char *slug, const char *l, int accept)
+{
+    struct page_cache *pc = r->srv->page_cache;
+    struct page_slot *sl = page_slot_of(pc, slug, l, accept);
+    char *page = NULL;
+    size_t len = 0, at = 0;
+    pthread_mutex_lock(&pc->lock);
+    if (sl->bytes && sl->gen == atomic_load(&pc->gen) && sl->until_ms > mono_ms() &&
+        sl->accept == accept && strcmp(sl->slug, slug) == 0 && strcmp(sl->l, l) == 0 &&
+        (page = page_copy(sl, &len, &at)) != NULL) {
+        r->card.id = sl->card_id;
+        r->link = sl->link;
+    }
+    pthread_mutex_unlock(&pc->lock);
+    return page && page_finish(r, page, len, at);
+}
+
+/* The first CSRF_MARK in the 'n' bytes at 'p', or NULL. */
+static const char *find_mark(const char *p, size_t n)
+{
+    size_t mlen = strlen(CSRF_MARK);
+    for (const char *end = p + n; (size_t)(end - p) >= mlen; p++) {
+        p = memchr(p, CSRF_MARK[0], (size_t)(end - p) - mlen + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, CSRF_MARK, mlen) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/*
+ * Renders the page of r->card (read when the cache stood at 'gen') with the
+ * mark in place of the token, keeps it in the cache, and composes the
+ * visitor's copy into r->page.  Returns false, with nothing kept, when the
+ * page cannot be cut at exactly one mark; card_page() then renders as before.
+ */
+static bool page_put(struct req *r, const char *l, int accept, uint64_t gen)
+{
+    struct sc_buf b;
+    sc_buf_init(&b, 1 << 20);
+    enum sc_lang lang = accept == 2 ? r->card.lang : (enum sc_lang)accept;
+    sc_page_card(r->srv->pages, &r->card, lang, r->srv->base_url, r->link.id ? r->link.code : NULL,
+                 CSRF_MARK, &b);
+    size_t mlen = strlen(CSRF_MARK);
+    const char *m = sc_buf_error(&b) || !b.data ? NULL : find_mark(b.data, b.len);
+    if (!m || find_mark(m + 1, b.len - (size_t)(m + 1 - b.data))) {
+        sc_buf_cleanup(&b);
+        return false;
+    }
+    size_t at = (size_t)(m - b.data);
+    memmove(b.data + at, b.data + at + mlen, b.len - at - mlen);
+    size_t len = b.len - mlen;
+    char *bytes = sc_buf_steal(&b, NULL);
+    char *page = NULL;
+    if (!bytes) {
+        sc_buf_cleanup(&b);
+        return false;
+    }
+    struct page_cache *pc = r->srv->page_cache;
+    struct page_slot *sl = page_slot_of(pc, r->card.slug, l, accept);
+    pthread_mutex_lock(&pc->lock);
+    free(sl->bytes);
+    snprintf(sl->slug, sizeof(sl->slug), "%s", r->card.slug);
+    snprintf(sl->l, sizeof(sl->l), "%s", l);
+    sl->accept = accept;
+    sl->gen = gen;
+    sl->until_ms = mono_ms() + PAGE_TTL_MS;
+    sl->card_id = r->card.id;
+    sl->link = r->link;
+    sl->bytes = bytes;
+    sl->len = len;
+    sl->at = at;
+    size_t plen = 0, pat = 0;
+    page = page_copy(sl, &plen, &pat);
+    pthread_mutex_unlock(&pc->lock);
+    return page && page_finish(r, page, plen, pat);
+}
+
 static enum MHD_Result h_card(struct req *r, const char *slug)
 {
     enum MHD_Result ret;
+    struct sc_event ev;
+    const char *l = req_arg(r, "l");
+    if (!l || strlen(l) > SC_CODE_LEN)
+        l = "";
+    bool cacheable = !req_arg(r, "preview") && strlen(slug) <= SC_SLUG_MAX;
+    int accept = accept_of(r);
+    if (cacheable && page_hit(r, slug, l, accept)) {
+        event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
+        return track_then(r, &ev, card_page);
+    }
+    uint64_t gen = atomic_load(&r->srv->page_cache->gen);
     if (!load_card(r, slug, &r->card, &ret))
         return ret;
     if (r->card.disabled) {
@@ -314,7 +527,8 @@ static enum MHD_Result h_card(struct req *r, const char *slug)
         r->ev_result = SC_OK; /* the owner's own preview: not a view */
         return card_page(r);
     }
-    struct sc_event ev;
+    if (cacheable)
+        page_put(r, l, accept, gen); /* on failure card_page() renders the page itself */
     event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
     return track_then(r, &ev, card_page);
 }
@@ -665,6 +879,19 @@ enum MHD_Result route_request(struct req *r)
         return is_get(r) ? h_me(r) : reply_405(r, "GET, HEAD");
     if (strcmp(u, "/me/edit") == 0)
         return is_get(r) || r->method == M_POST ? h_editor(r) : reply_405(r, "GET, POST");
+    if (strcmp(u, "/me/account") == 0)
+        return h_account(r, NULL);
+    if (strcmp(u, "/me/password") == 0 || strcmp(u, "/me/tokens") == 0 ||
+        strcmp(u, "/me/tokens/revoke") == 0)
+        return h_account(r, u + 4);
+    if (strcmp(u, "/admin/members") == 0 || strncmp(u, "/admin/members/", 15) == 0)
+        return h_members(r, u[14] ? u + 15 : NULL);
+    if (strcmp(u, "/admin/audit") == 0)
+        return is_get(r) ? h_audit(r) : reply_405(r, "GET, HEAD");
+    if (strcmp(u, "/admin/rewards") == 0 || strncmp(u, "/admin/rewards/", 15) == 0)
+        return h_rewards_page(r, u[14] ? u + 15 : NULL);
+    if (strncmp(u, "/dashboard/tree/", 16) == 0)
+        return h_tree(r, u + 16);
     if (strcmp(u, "/e") == 0)
         return r->method == M_POST ? h_event(r) : reply_405(r, "POST");
     if (strncmp(u, "/api/v1/", 8) == 0)
@@ -678,6 +905,10 @@ enum sc_err routes_init(struct server *s)
     if (!s->qr)
         return SC_ENOMEM;
     pthread_mutex_init(&s->qr->lock, NULL);
+    s->page_cache = calloc(1, sizeof(*s->page_cache));
+    if (!s->page_cache)
+        return SC_ENOMEM;
+    pthread_mutex_init(&s->page_cache->lock, NULL);
 
     const struct sc_asset *all = sc_asset_all();
     size_t n = 0;
@@ -707,6 +938,13 @@ enum sc_err routes_init(struct server *s)
 
 void routes_cleanup(struct server *s)
 {
+    if (s->page_cache) {
+        for (size_t i = 0; i < PAGE_SLOTS; i++)
+            free(s->page_cache->slots[i].bytes);
+        pthread_mutex_destroy(&s->page_cache->lock);
+        free(s->page_cache);
+        s->page_cache = NULL;
+    }
     if (s->qr) {
         for (size_t i = 0; i < QR_SLOTS; i++)
             if (s->qr->slots[i].resp)

@@ -216,58 +216,6 @@ enum MHD_Result h_referral(struct req *r, const char *code, const char *sub)
 
 /* ---- API: lists as JSON or CSV ---------------------------------------------------- */
 
-struct list_out {
-    struct sc_buf b;
-    bool csv;
-    size_t rows;
-};
-
-static bool want_csv(struct req *r)
-{
-    const char *f = req_arg(r, "format");
-    return f && strcmp(f, "csv") == 0;
-}
-
-/* A CSV field: quoted when it holds a comma, quote or line break; formula-safe. */
-static void csv_field(struct sc_buf *b, const char *s)
-{
-    if (!s)
-        s = "";
-    bool quote = strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL;
-    if (!quote) {
-        sc_buf_puts(b, s);
-        return;
-    }
-    sc_buf_putc(b, '"');
-    if (strchr("=+-@", s[0]) && s[0])
-        sc_buf_putc(b, '\''); /* keep spreadsheets from running it as a formula */
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            sc_buf_putc(b, '"');
-        sc_buf_putc(b, *p);
-    }
-    sc_buf_putc(b, '"');
-}
-
-static void json_str(struct sc_buf *b, const char *s)
-{
-    if (!s) {
-        sc_buf_puts(b, "null");
-        return;
-    }
-    sc_buf_putc(b, '"');
-    sc_esc_json(b, s, strlen(s));
-    sc_buf_putc(b, '"');
-}
-
-static void iso_time(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static const char *party_type(const struct sc_party *p)
 {
     return p->type == SC_PARTY_MEMBER ? "member" : p->type == SC_PARTY_CUSTOMER ? "customer" : "";
@@ -385,7 +333,7 @@ static int reward_row(const struct sc_reward_row *w, void *ctx)
 }
 
 /* The rows a member may see: admins all, managers their team's cards, sales their own. */
-static void scope_of(const struct sc_member *m, struct sc_scope *sc)
+void scope_of(const struct sc_member *m, struct sc_scope *sc)
 {
     memset(sc, 0, sizeof(*sc));
     if (m->role == SC_ROLE_ADMIN)
@@ -395,36 +343,6 @@ static void scope_of(const struct sc_member *m, struct sc_scope *sc)
         return;
     }
     sc->member_id = m->id;
-}
-
-static enum MHD_Result finish_list(struct req *r, struct list_out *o, enum sc_err e,
-                                   const char *filename)
-{
-    if (e != SC_OK) {
-        sc_buf_cleanup(&o->b);
-        return reply_err(r, e, NULL);
-    }
-    if (!o->csv)
-        sc_buf_puts(&o->b, o->rows ? "\n]\n" : "]\n");
-    if (sc_buf_error(&o->b)) {
-        sc_buf_cleanup(&o->b);
-        return reply_error(r, 413, "The list is too long to send at once; narrow it down.");
-    }
-    (void)filename;
-    return reply_bytes(r, 200, o->csv ? "text/csv; charset=utf-8" : "application/json", &o->b);
-}
-
-static void list_begin(struct req *r, struct list_out *o, const char *csv_header)
-{
-    o->csv = want_csv(r);
-    o->rows = 0;
-    sc_buf_init(&o->b, 64 << 20);
-    if (o->csv) {
-        sc_buf_puts(&o->b, "\xef\xbb\xbf"); /* BOM: spreadsheets then read UTF-8 Chinese right */
-        sc_buf_puts(&o->b, csv_header);
-    } else {
-        sc_buf_putc(&o->b, '[');
-    }
 }
 
 enum MHD_Result api_signups(struct req *r)
@@ -440,7 +358,7 @@ enum MHD_Result api_signups(struct req *r)
                "id,name,email,phone,card,link,level1_type,level1_id,level1_name,level2_type,"
                "level2_id,level2_name,rule,notes,created_at\r\n");
     enum sc_err e = sc_store_signups_list(r->srv->store, &scope, signup_row, &o);
-    return finish_list(r, &o, e, "signups.csv");
+    return list_finish(r, &o, e);
 }
 
 enum MHD_Result api_rewards(struct req *r)
@@ -457,7 +375,7 @@ enum MHD_Result api_rewards(struct req *r)
                "status,reason,created_at\r\n");
     enum sc_err e =
         sc_store_rewards_list(r->srv->store, &scope, (int64_t)time(NULL), reward_row, &o);
-    return finish_list(r, &o, e, "rewards.csv");
+    return list_finish(r, &o, e);
 }
 
 static int leader_row(const struct sc_leader_row *l, void *ctx)
@@ -501,21 +419,6 @@ static int leader_row(const struct sc_leader_row *l, void *ctx)
     return sc_buf_error(&o->b) != SC_OK;
 }
 
-/* Parses "YYYY-MM-DD" into a UTC day number (the stats API's format). */
-static bool day_of(const char *s, int64_t *day)
-{
-    int y, mo, d;
-    char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || y < 1970 ||
-        mo < 1 || mo > 12 || d < 1 || d > 31)
-        return false;
-    y -= mo <= 2;
-    int era = y / 400, yoe = y - era * 400;
-    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    *day = (int64_t)era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-    return true;
-}
-
 enum MHD_Result api_leaderboard(struct req *r)
 {
     enum MHD_Result ret;
@@ -524,7 +427,7 @@ enum MHD_Result api_leaderboard(struct req *r)
         return ret;
     int64_t to = (int64_t)time(NULL) / 86400, from = to - 29;
     const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !day_of(f, &from)) || (t && !day_of(t, &to)) || from > to)
+    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)) || from > to)
         return reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
     struct sc_scope scope;
     scope_of(&m, &scope);
@@ -533,7 +436,7 @@ enum MHD_Result api_leaderboard(struct req *r)
                "member_id,name,team,card,scans,opens,views,uniques,shares,signups,"
                "conversion_rate,points\r\n");
     enum sc_err e = sc_store_leaderboard(r->srv->store, &scope, from, to, leader_row, &o);
-    return finish_list(r, &o, e, "leaderboard.csv");
+    return list_finish(r, &o, e);
 }
 
 /* ---- API: POST /api/v1/conversions ------------------------------------------------ */

@@ -336,24 +336,6 @@ bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id)
            strcmp(owner.team, m->team) == 0;
 }
 
-/* Parses "YYYY-MM-DD" into a UTC day number. */
-static bool parse_day(const char *s, int64_t *day)
-{
-    int y, mo, d;
-    char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || y < 1970 ||
-        y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31)
-        return false;
-    /* Days from civil (Howard Hinnant's algorithm). */
-    y -= mo <= 2;
-    int era = y / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *day = (int64_t)era * 146097 + doe - 719468;
-    return true;
-}
-
 static enum MHD_Result api_stats(struct req *r, const char *slug)
 {
     enum MHD_Result ret;
@@ -362,7 +344,7 @@ static enum MHD_Result api_stats(struct req *r, const char *slug)
         return ret;
     int64_t from = 0, to = (int64_t)time(NULL) / 86400 + 1;
     const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !parse_day(f, &from)) || (t && !parse_day(t, &to)))
+    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)))
         return reply_error(r, 400, "from and to are dates written YYYY-MM-DD.");
     if (from > to)
         return reply_error(r, 400, "from must not be after to.");
@@ -390,17 +372,19 @@ static enum MHD_Result api_stats(struct req *r, const char *slug)
     return reply_bytes(r, 200, "application/json", &b);
 }
 
-static bool is_read(struct req *r)
-{
-    return r->method == M_GET || r->method == M_HEAD;
-}
-
 enum MHD_Result h_api(struct req *r, const char *path)
 {
     /* path is what follows "/api/v1/" */
     if (strncmp(path, "cards/", 6) == 0) {
         const char *slug = path + 6;
         const char *slash = strchr(slug, '/');
+        if (slash && strcmp(slash, "/tree") == 0 && slash - slug <= SC_SLUG_MAX) {
+            char s[SC_SLUG_MAX + 1];
+            memcpy(s, slug, (size_t)(slash - slug));
+            s[slash - slug] = '\0';
+            return is_get(r) ? api_tree(r, s)
+                             : reply_error(r, 405, "This address answers GET only.");
+        }
         if (slash && strcmp(slash, "/stats") == 0 && slash - slug <= SC_SLUG_MAX) {
             char s[SC_SLUG_MAX + 1];
             memcpy(s, slug, (size_t)(slash - slug));
@@ -411,12 +395,20 @@ enum MHD_Result h_api(struct req *r, const char *path)
         }
     }
     if (strcmp(path, "signups") == 0)
-        return is_read(r) ? api_signups(r) : reply_error(r, 405, "This address answers GET only.");
+        return is_get(r) ? api_signups(r) : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "rewards") == 0)
-        return is_read(r) ? api_rewards(r) : reply_error(r, 405, "This address answers GET only.");
+        return is_get(r) ? api_rewards(r) : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "leaderboard") == 0)
-        return is_read(r) ? api_leaderboard(r)
-                          : reply_error(r, 405, "This address answers GET only.");
+        return is_get(r) ? api_leaderboard(r)
+                         : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "channels") == 0)
+        return is_get(r) ? api_channels(r) : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "members") == 0)
+        return is_get(r) ? api_members(r) : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "audit") == 0)
+        return is_get(r) ? api_audit(r) : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "live") == 0)
+        return is_get(r) ? api_live(r) : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "conversions") == 0)
         return r->method == M_POST ? api_conversions(r)
                                    : reply_error(r, 405, "This address answers POST only.");

@@ -38,6 +38,7 @@ enum stmt_id {
     ST_SECRET_INSERT,
     ST_SECRET_GET,
     ST_VISITOR_UPSERT,
+    ST_VISITOR_INSERT,
     ST_VISITOR_ID,
     ST_AGENT_GET,
     ST_AGENT_INSERT,
@@ -83,6 +84,15 @@ enum stmt_id {
     ST_SCOPE_UNIQUES,
     ST_SERIES,
     ST_LEADERBOARD,
+    ST_TOKEN_LIST,
+    ST_TOKEN_REVOKE,
+    ST_MEMBER_UPDATE,
+    ST_AUDIT_LIST,
+    ST_CHANNELS,
+    ST_REVENUE,
+    ST_SHARE_TREE,
+    ST_VISITS_AFTER,
+    ST_EVENTS_MAX,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -106,6 +116,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_VISITOR_UPSERT] = "INSERT INTO visitors (vid, first_seen, last_seen) VALUES (?1, ?2, ?2) "
                           "ON CONFLICT (vid) DO UPDATE SET "
                           "last_seen = max(last_seen, excluded.last_seen) RETURNING id",
+    [ST_VISITOR_INSERT] = "INSERT INTO visitors (vid, first_seen, last_seen) VALUES (?1, ?2, ?2) "
+                          "ON CONFLICT (vid) DO NOTHING",
     [ST_VISITOR_ID] = "SELECT id FROM visitors WHERE vid = ?",
     [ST_AGENT_GET] = "SELECT id FROM agents WHERE ua = ?",
     [ST_AGENT_INSERT] = "INSERT INTO agents (ua, browser, os, device, bot_reason) "
@@ -260,6 +272,51 @@ static const char *const sql[ST_COUNT] = {
         "LEFT JOIN rollups r ON r.card_id = c.id AND r.day BETWEEN ?3 AND ?4 "
         "WHERE (?1 = 0 OR m.id = ?1) AND (?2 IS NULL OR m.team = ?2) AND m.disabled = 0 "
         "GROUP BY m.id ORDER BY 10 DESC, 7 DESC, m.name LIMIT 1000",
+    [ST_TOKEN_LIST] = "SELECT id, label, created_at, ifnull(revoked_at, 0) FROM tokens "
+                      "WHERE member_id = ? ORDER BY id DESC LIMIT 1000",
+    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ? WHERE id = ? AND member_id = ? "
+                        "AND revoked_at IS NULL",
+    [ST_MEMBER_UPDATE] = "UPDATE members SET name = ?, team = ?, role = ? WHERE id = ?",
+    [ST_AUDIT_LIST] = "SELECT id, ts, actor, action, target, detail FROM audit "
+                      "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
+    [ST_CHANNELS] = "SELECT ifnull(l.channel, -1), r.type, sum(r.humans) FROM rollups r "
+                    "LEFT JOIN links l ON l.id = r.link_id" SCOPE_JOIN " GROUP BY 1, 2",
+    [ST_REVENUE] = "SELECT count(*), ifnull(sum(v.amount_cents), 0) FROM conversions v "
+                   "JOIN customers s ON s.id = v.customer_id JOIN cards c ON c.id = s.card_id "
+                   "JOIN members m ON m.id = c.member_id WHERE v.created_at >= ?3 * 86400 "
+                   "AND v.created_at < (?4 + 1) * 86400 AND (?1 = 0 OR c.member_id = ?1) "
+                   "AND (?2 IS NULL OR m.team = ?2)",
+    [ST_SHARE_TREE] =
+        "SELECT l.id, ifnull(l.parent_link_id, 0), l.code, l.channel, "
+        "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "
+        "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "
+        "ifnull(l.owner_member_id, ifnull(l.owner_customer_id, 0)), "
+        "CASE WHEN l.owner_member_id IS NOT NULL THEN "
+        "  (SELECT name FROM members WHERE id = l.owner_member_id) "
+        "  WHEN l.owner_customer_id IS NOT NULL THEN "
+        "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "
+        "l.created_at, ifnull(v.n, 0), ifnull(u.n, 0) FROM links l "
+        "LEFT JOIN (SELECT link_id, sum(humans) AS n FROM rollups WHERE card_id = ?1 "
+        "  AND type IN (0, 1) GROUP BY link_id) v ON v.link_id = l.id "
+        "LEFT JOIN (SELECT referrer_link_id, count(*) AS n FROM customers WHERE card_id = ?1 "
+        "  GROUP BY referrer_link_id) u ON u.referrer_link_id = l.id "
+        "WHERE l.card_id = ?1 ORDER BY l.id LIMIT 5000",
+    [ST_VISITS_AFTER] =
+        "SELECT e.id, e.ts, e.type, c.slug, m.name, ifnull(l.channel, -1), "
+        "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "
+        "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "
+        "ifnull(l.owner_member_id, ifnull(l.owner_customer_id, 0)), "
+        "CASE WHEN l.owner_member_id IS NOT NULL THEN "
+        "  (SELECT name FROM members WHERE id = l.owner_member_id) "
+        "  WHEN l.owner_customer_id IS NOT NULL THEN "
+        "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "
+        "ifnull(a.device, ''), ifnull(a.os, '') FROM events e "
+        "JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
+        "LEFT JOIN links l ON l.id = e.link_id LEFT JOIN agents a ON a.id = e.agent_id "
+        "WHERE e.id > ?3 AND e.bot = 0 AND e.type IN (0, 1, 2, 3, 5, 7) "
+        "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
+        "ORDER BY e.id LIMIT ?4",
+    [ST_EVENTS_MAX] = "SELECT ifnull(max(id), 0) FROM events",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -1460,7 +1517,26 @@ static enum sc_err sq_reward_decide(struct sc_store *base, int64_t id, const cha
 
 static int64_t visitor_upsert(struct conn *c, const char *vid, int64_t ts, enum sc_err *e)
 {
-    sqlite3_stmt *st = stmt(c, ST_VISITOR_UPSERT);
+    /*
+     * Most visitors are new (a scan is often someone's only visit): a plain
+     * insert does for them, without the buffering RETURNING costs.
+     */
+    sqlite3_stmt *st = stmt(c, ST_VISITOR_INSERT);
+    if (!st) {
+        *e = SC_EDB;
+        return 0;
+    }
+    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, ts);
+    int irc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (irc != SQLITE_DONE) {
+        *e = map_rc(irc) ? map_rc(irc) : SC_EDB;
+        return 0;
+    }
+    if (sqlite3_changes(c->db) == 1)
+        return sqlite3_last_insert_rowid(c->db);
+    st = stmt(c, ST_VISITOR_UPSERT);
     if (!st) {
         *e = SC_EDB;
         return 0;
@@ -1530,7 +1606,16 @@ static int64_t agent_id(struct sq_store *s, struct conn *c, const struct sc_even
     return id;
 }
 
-static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_event_row *row)
+/* A batch's contribution to one rollup row (type >= 0) or one unique row (type -1). */
+struct tally {
+    int64_t card_id, day, link_id, visitor_id;
+    int type;
+    int64_t humans, bots;
+};
+
+/* Stores one event; appends its rollup and unique-visitor tallies to 'tl' (room for two). */
+static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_event_row *row,
+                               struct tally *tl, size_t *ntl)
 {
     const struct sc_event *ev = row->ev;
     enum sc_err e = SC_OK;
@@ -1605,30 +1690,75 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
     if (rc != SQLITE_DONE)
         return map_rc(rc) ? map_rc(rc) : SC_EDB;
 
-    int64_t day = ev->ts / 86400;
-    st = stmt(c, ST_ROLLUP_UPSERT);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_int64(st, 1, day);
-    sqlite3_bind_int64(st, 2, card_id);
-    sqlite3_bind_int64(st, 3, link_id);
-    sqlite3_bind_int(st, 4, (int)ev->type);
-    sqlite3_bind_int(st, 5, bot ? 0 : 1);
-    sqlite3_bind_int(st, 6, bot ? 1 : 0);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return map_rc(rc) ? map_rc(rc) : SC_EDB;
-
+    /* Rollups and unique rows are counted here and written once per key at the batch's end. */
+    struct tally *t = &tl[(*ntl)++];
+    *t = (struct tally){.card_id = card_id,
+                        .day = ev->ts / 86400,
+                        .link_id = link_id,
+                        .type = (int)ev->type,
+                        .visitor_id = 0,
+                        .humans = bot ? 0 : 1,
+                        .bots = bot ? 1 : 0};
     if (!bot && vid &&
         (ev->type == SC_EV_SCAN || ev->type == SC_EV_OPEN || ev->type == SC_EV_VIEW)) {
-        st = stmt(c, ST_UNIQUE_INSERT);
+        *(t + 1) = (struct tally){
+            .card_id = card_id, .day = ev->ts / 86400, .visitor_id = vid, .type = -1};
+        (*ntl)++;
+    }
+    return SC_OK;
+}
+
+/* Orders tallies by rollup key (unique rows, type -1, by visitor): the tables' own order. */
+static int tally_cmp(const void *a, const void *b)
+{
+    const struct tally *x = a, *y = b;
+    if ((x->type < 0) != (y->type < 0))
+        return x->type < 0 ? 1 : -1;
+#define CMP(f)                                                                                     \
+    if (x->f != y->f)                                                                              \
+        return x->f < y->f ? -1 : 1;
+    CMP(card_id)
+    CMP(day)
+    CMP(link_id)
+    CMP(type)
+    CMP(visitor_id)
+#undef CMP
+    return 0;
+}
+
+/*
+ * Writes a batch's tallies 'tl' (n of them; sorted here): one rollup upsert
+ * per (day, card, link, type) and one unique row per (card, day, visitor),
+ * in key order, instead of a statement per event.
+ */
+static enum sc_err write_tallies(struct conn *c, struct tally *tl, size_t n)
+{
+    qsort(tl, n, sizeof(*tl), tally_cmp);
+    for (size_t i = 0; i < n;) {
+        struct tally sum = tl[i];
+        size_t j = i + 1;
+        for (; j < n && tally_cmp(&tl[j], &sum) == 0; j++) {
+            sum.humans += tl[j].humans;
+            sum.bots += tl[j].bots;
+        }
+        i = j;
+        bool uniq = sum.type < 0;
+        sqlite3_stmt *st = stmt(c, uniq ? ST_UNIQUE_INSERT : ST_ROLLUP_UPSERT);
         if (!st)
             return SC_EDB;
-        sqlite3_bind_int64(st, 1, card_id);
-        sqlite3_bind_int64(st, 2, day);
-        sqlite3_bind_int64(st, 3, vid);
-        rc = sqlite3_step(st);
+        if (uniq) {
+            sqlite3_bind_int64(st, 1, sum.card_id);
+            sqlite3_bind_int64(st, 2, sum.day);
+            sqlite3_bind_int64(st, 3, sum.visitor_id);
+        } else {
+            sqlite3_bind_int64(st, 1, sum.day);
+            sqlite3_bind_int64(st, 2, sum.card_id);
+            sqlite3_bind_int64(st, 3, sum.link_id);
+            sqlite3_bind_int(st, 4, sum.type);
+            sqlite3_bind_int64(st, 5, sum.humans);
+            sqlite3_bind_int64(st, 6, sum.bots);
+        }
+        int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return map_rc(rc) ? map_rc(rc) : SC_EDB;
@@ -1639,12 +1769,19 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
 static enum sc_err sq_events_write(struct sc_store *base, struct sc_event_row *rows, size_t n)
 {
     struct sq_store *s = sq(base);
+    struct tally *tl = malloc((2 * n + 1) * sizeof(*tl));
+    if (!tl)
+        return SC_ENOMEM;
+    size_t ntl = 0;
     struct conn *c = wr_begin(s);
     enum sc_err e = run_simple(c, ST_BEGIN);
     for (size_t i = 0; e == SC_OK && i < n; i++) {
         rows[i].result = SC_OK;
-        e = write_event(s, c, &rows[i]);
+        e = write_event(s, c, &rows[i], tl, &ntl);
     }
+    if (e == SC_OK)
+        e = write_tallies(c, tl, ntl);
+    free(tl);
     if (e == SC_OK)
         e = run_simple(c, ST_COMMIT);
     if (e != SC_OK) {
@@ -2043,6 +2180,233 @@ static enum sc_err sq_leaderboard(struct sc_store *base, const struct sc_scope *
     return e;
 }
 
+/* ---- management and more reports ---------------------------------------------------- */
+
+static enum sc_err sq_token_list(struct sc_store *base, int64_t member_id,
+                                 int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_TOKEN_LIST) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_int64(st, 1, member_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_token_row t = {
+            .id = sqlite3_column_int64(st, 0),
+            .label = (const char *)sqlite3_column_text(st, 1),
+            .created_at = sqlite3_column_int64(st, 2),
+            .revoked_at = sqlite3_column_int64(st, 3),
+        };
+        if (fn(&t, ctx))
+            break;
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_token_revoke(struct sc_store *base, int64_t member_id, int64_t id,
+                                   int64_t now)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    sqlite3_stmt *st = stmt(c, ST_TOKEN_REVOKE);
+    enum sc_err e = SC_EDB;
+    if (st) {
+        sqlite3_bind_int64(st, 1, now);
+        sqlite3_bind_int64(st, 2, id);
+        sqlite3_bind_int64(st, 3, member_id);
+        e = step_done(st);
+        if (e == SC_OK && sqlite3_changes(c->db) == 0)
+            e = SC_ENOTFOUND;
+    }
+    wr_end(s);
+    return e;
+}
+
+static enum sc_err sq_member_update(struct sc_store *base, int64_t id, const char *name,
+                                    const char *team, enum sc_role role)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    sqlite3_stmt *st = stmt(c, ST_MEMBER_UPDATE);
+    enum sc_err e = SC_EDB;
+    if (st) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, team ? team : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, (int)role);
+        sqlite3_bind_int64(st, 4, id);
+        e = step_done(st);
+        if (e == SC_OK && sqlite3_changes(c->db) == 0)
+            e = SC_ENOTFOUND;
+    }
+    wr_end(s);
+    return e;
+}
+
+static enum sc_err sq_audit_list(struct sc_store *base, int64_t before, int limit,
+                                 int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_AUDIT_LIST) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_int64(st, 1, before);
+    sqlite3_bind_int(st, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_audit_row a = {
+            .id = sqlite3_column_int64(st, 0),
+            .ts = sqlite3_column_int64(st, 1),
+            .actor = (const char *)sqlite3_column_text(st, 2),
+            .action = (const char *)sqlite3_column_text(st, 3),
+            .target = (const char *)sqlite3_column_text(st, 4),
+            .detail = (const char *)sqlite3_column_text(st, 5),
+        };
+        if (fn(&a, ctx))
+            break;
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_channels(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                               int64_t to,
+                               int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx),
+                               void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_CHANNELS) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    bind_scope(st, scope, from, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int t = sqlite3_column_int(st, 1);
+        if (t >= 0 && t < SC_EV_COUNT &&
+            fn(sqlite3_column_int(st, 0), (enum sc_ev_type)t, sqlite3_column_int64(st, 2), ctx))
+            break;
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_revenue(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                              int64_t to, int64_t *orders, int64_t *cents)
+{
+    struct sq_store *s = sq(base);
+    *orders = *cents = 0;
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_REVENUE) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    bind_scope(st, scope, from, to);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *orders = sqlite3_column_int64(st, 0);
+        *cents = sqlite3_column_int64(st, 1);
+    }
+    enum sc_err e = rc == SQLITE_ROW ? SC_OK : map_rc(rc) ? map_rc(rc) : SC_EDB;
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_share_tree(struct sc_store *base, int64_t card_id,
+                                 int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_SHARE_TREE) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_int64(st, 1, card_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_tree_row t = {
+            .id = sqlite3_column_int64(st, 0),
+            .parent_id = sqlite3_column_int64(st, 1),
+            .code = (const char *)sqlite3_column_text(st, 2),
+            .channel = (enum sc_channel)sqlite3_column_int(st, 3),
+            .owner = {.type = (enum sc_party_type)sqlite3_column_int(st, 4),
+                      .id = sqlite3_column_int64(st, 5)},
+            .created_at = sqlite3_column_int64(st, 7),
+            .visits = sqlite3_column_int64(st, 8),
+            .signups = sqlite3_column_int64(st, 9),
+        };
+        col_copy(st, 6, t.owner.name, sizeof(t.owner.name));
+        if (fn(&t, ctx))
+            break;
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_visits_after(struct sc_store *base, const struct sc_scope *scope,
+                                   int64_t after, int limit,
+                                   int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx,
+                                   int64_t *last)
+{
+    struct sq_store *s = sq(base);
+    *last = after;
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, after < 0 ? ST_EVENTS_MAX : ST_VISITS_AFTER) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    int rc;
+    if (after < 0) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *last = sqlite3_column_int64(st, 0);
+        enum sc_err e = rc == SQLITE_ROW ? SC_OK : map_rc(rc) ? map_rc(rc) : SC_EDB;
+        rd_end(s, c);
+        return e;
+    }
+    sqlite3_bind_int64(st, 1, scope ? scope->member_id : 0);
+    bind_text(st, 2, scope ? scope->team : NULL);
+    sqlite3_bind_int64(st, 3, after);
+    sqlite3_bind_int(st, 4, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_visit_row v = {
+            .id = sqlite3_column_int64(st, 0),
+            .ts = sqlite3_column_int64(st, 1),
+            .type = (enum sc_ev_type)sqlite3_column_int(st, 2),
+            .card = (const char *)sqlite3_column_text(st, 3),
+            .card_owner = (const char *)sqlite3_column_text(st, 4),
+            .channel = sqlite3_column_int(st, 5),
+            .via = {.type = (enum sc_party_type)sqlite3_column_int(st, 6),
+                    .id = sqlite3_column_int64(st, 7)},
+            .device = (const char *)sqlite3_column_text(st, 9),
+            .os = (const char *)sqlite3_column_text(st, 10),
+        };
+        col_copy(st, 8, v.via.name, sizeof(v.via.name));
+        *last = v.id;
+        if (fn(&v, ctx))
+            break;
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2078,6 +2442,14 @@ static const struct sc_store_ops sqlite_ops = {
     .scope_stats = sq_scope_stats,
     .series = sq_series,
     .leaderboard = sq_leaderboard,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
+    .member_update = sq_member_update,
+    .audit_list = sq_audit_list,
+    .channels = sq_channels,
+    .revenue = sq_revenue,
+    .share_tree = sq_share_tree,
+    .visits_after = sq_visits_after,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

@@ -51,8 +51,7 @@ enum sc_err sc_store_open(const char *url, struct sc_store **out, char *errmsg, 
         return SC_EINVAL;
     }
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        snprintf(errmsg, errlen, "PostgreSQL support is not built yet; use a SQLite file");
-        return SC_EINVAL;
+        return sc_pg_open(url, out, errmsg, errlen);
     }
     return sc_sqlite_open(url, out, errmsg, errlen);
 }
@@ -246,4 +245,53 @@ enum sc_err sc_store_audit(struct sc_store *s, const char *actor, const char *ac
                            const char *target, const char *detail)
 {
     return s->ops->audit(s, actor, action, target, detail ? detail : "");
+}
+
+enum sc_err sc_store_token_list(struct sc_store *s, int64_t member_id,
+                                int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx)
+{
+    return s->ops->token_list(s, member_id, fn, ctx);
+}
+
+enum sc_err sc_store_token_revoke(struct sc_store *s, int64_t member_id, int64_t id, int64_t now)
+{
+    return s->ops->token_revoke(s, member_id, id, now);
+}
+
+enum sc_err sc_store_member_update(struct sc_store *s, int64_t id, const char *name,
+                                   const char *team, enum sc_role role)
+{
+    return s->ops->member_update(s, id, name, team, role);
+}
+
+enum sc_err sc_store_audit_list(struct sc_store *s, int64_t before, int limit,
+                                int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx)
+{
+    return s->ops->audit_list(s, before, limit, fn, ctx);
+}
+
+enum sc_err sc_store_channels(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                              int64_t to,
+                              int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx), void *ctx)
+{
+    return s->ops->channels(s, scope, from, to, fn, ctx);
+}
+
+enum sc_err sc_store_revenue(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                             int64_t to, int64_t *orders, int64_t *cents)
+{
+    return s->ops->revenue(s, scope, from, to, orders, cents);
+}
+
+enum sc_err sc_store_share_tree(struct sc_store *s, int64_t card_id,
+                                int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx)
+{
+    return s->ops->share_tree(s, card_id, fn, ctx);
+}
+
+enum sc_err sc_store_visits_after(struct sc_store *s, const struct sc_scope *scope, int64_t after,
+                                  int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
+                                  void *ctx, int64_t *last)
+{
+    return s->ops->visits_after(s, scope, after, limit, fn, ctx, last);
 }

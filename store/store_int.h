@@ -61,6 +61,24 @@ struct sc_store_ops {
     enum sc_err (*leaderboard)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                                int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
                                void *ctx);
+    /* Appended 2026-11-30: management and more reports. */
+    enum sc_err (*token_list)(struct sc_store *s, int64_t member_id,
+                              int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx);
+    enum sc_err (*token_revoke)(struct sc_store *s, int64_t member_id, int64_t id, int64_t now);
+    enum sc_err (*member_update)(struct sc_store *s, int64_t id, const char *name, const char *team,
+                                 enum sc_role role);
+    enum sc_err (*audit_list)(struct sc_store *s, int64_t before, int limit,
+                              int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx);
+    enum sc_err (*channels)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                            int64_t to, int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx),
+                            void *ctx);
+    enum sc_err (*revenue)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                           int64_t to, int64_t *orders, int64_t *cents);
+    enum sc_err (*share_tree)(struct sc_store *s, int64_t card_id,
+                              int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx);
+    enum sc_err (*visits_after)(struct sc_store *s, const struct sc_scope *scope, int64_t after,
+                                int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
+                                void *ctx, int64_t *last);
 };
 
 struct sc_store {
@@ -73,5 +91,12 @@ enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg
 /* SQLite schema migrations (sqlite_schema.c): SQL scripts, index i takes version i to i+1. */
 extern const char *const sc_sqlite_migrations[];
 extern const int sc_sqlite_nmigrations;
+
+/* The PostgreSQL backend (pg.c), for "postgres://…" and "postgresql://…" URLs. */
+enum sc_err sc_pg_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen);
+
+/* PostgreSQL schema migrations (pg_schema.c), in step with SQLite's: the same count. */
+extern const char *const sc_pg_migrations[];
+extern const int sc_pg_nmigrations;
 
 #endif

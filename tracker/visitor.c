@@ -59,10 +59,23 @@ bool sc_action_parse(const char *s, enum sc_click_action *out)
  */
 void sc_visitor_new(char out[SC_VID_MAX])
 {
+    /*
+     * Random bytes come from a per-thread pool refilled 64 ids at a time:
+     * one getrandom() system call per 64 new visitors instead of one each
+     * (every first scan mints an id).  Each byte is handed out once.
+     */
+    static _Thread_local unsigned char pool[15 * 64];
+    static _Thread_local size_t used = sizeof(pool);
     unsigned char raw[15];
-    if (sodium_init() < 0)
-        abort();
-    randombytes_buf(raw, sizeof(raw));
+    if (used + sizeof(raw) > sizeof(pool)) {
+        if (sodium_init() < 0)
+            abort();
+        randombytes_buf(pool, sizeof(pool));
+        used = 0;
+    }
+    memcpy(raw, pool + used, sizeof(raw));
+    sodium_memzero(pool + used, sizeof(raw));
+    used += sizeof(raw);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned long long ms =

@@ -276,4 +276,78 @@ enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scop
 /* The ids of the visitor 'vid', or SC_ENOTFOUND. */
 enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *out);
 
+/* ---- management: API tokens, members, the audit log ------------------------------- */
+
+struct sc_token_row {
+    int64_t id;
+    const char *label;
+    int64_t created_at;
+    int64_t revoked_at; /* 0 while live */
+};
+/* Member 'member_id''s API tokens, newest first (the tokens themselves are never kept). */
+enum sc_err sc_store_token_list(struct sc_store *s, int64_t member_id,
+                                int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx);
+/* Revokes token 'id' of 'member_id' at 'now'; SC_ENOTFOUND if not theirs or already revoked. */
+enum sc_err sc_store_token_revoke(struct sc_store *s, int64_t member_id, int64_t id, int64_t now);
+
+/* Changes member 'id''s name, team and role (their e-mail and card stay). */
+enum sc_err sc_store_member_update(struct sc_store *s, int64_t id, const char *name,
+                                   const char *team, enum sc_role role);
+
+struct sc_audit_row {
+    int64_t id, ts;
+    const char *actor, *action, *target, *detail;
+};
+/* The audit log, newest first: up to 'limit' rows with id below 'before' (0: from the newest). */
+enum sc_err sc_store_audit_list(struct sc_store *s, int64_t before, int limit,
+                                int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx);
+
+/* ---- more reports ------------------------------------------------------------------- */
+
+/*
+ * Human counts per channel (an enum sc_channel: that of the link the event
+ * came through; -1 when it came through none) and event type, for 'scope'.
+ */
+enum sc_err sc_store_channels(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                              int64_t to,
+                              int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx),
+                              void *ctx);
+
+/* Purchases by customers of the cards in 'scope' made on days 'from'..'to': count and cents. */
+enum sc_err sc_store_revenue(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                             int64_t to, int64_t *orders, int64_t *cents);
+
+/* One tracked link of a card's share tree, with what came through it (all time, humans). */
+struct sc_tree_row {
+    int64_t id, parent_id; /* parent 0: a root (the card's own links) */
+    const char *code;
+    enum sc_channel channel;
+    struct sc_party owner; /* member or customer; SC_PARTY_NONE: an anonymous visitor */
+    int64_t created_at;
+    int64_t visits;  /* scans + opens through this link */
+    int64_t signups; /* customers whose winning touch was this link */
+};
+/* Every tracked link of card 'card_id', oldest first (parents before children). */
+enum sc_err sc_store_share_tree(struct sc_store *s, int64_t card_id,
+                                int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx);
+
+/* A human visit or action as the live feed shows it. */
+struct sc_visit_row {
+    int64_t id, ts;
+    enum sc_ev_type type;
+    const char *card, *card_owner; /* the card's slug and its member's name */
+    int channel;                   /* of the link it came through; -1: none */
+    struct sc_party via;           /* who shared that link; SC_PARTY_NONE: the card's own */
+    const char *device, *os;       /* families, "" when unknown */
+};
+/*
+ * Human scans, opens, views, shares, saves and sign-ups on the cards in
+ * 'scope' with an event id above 'after', oldest first, at most 'limit'.
+ * '*last' gets the id to pass next time; with 'after' < 0 no rows are
+ * given and '*last' is the newest event id now (where a feed starts).
+ */
+enum sc_err sc_store_visits_after(struct sc_store *s, const struct sc_scope *scope, int64_t after,
+                                  int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
+                                  void *ctx, int64_t *last);
+
 #endif

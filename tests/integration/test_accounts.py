@@ -158,10 +158,8 @@ class Accounts(unittest.TestCase):
         time.sleep(0.2)
         self.assertEqual(views(), before)
         self.assertGreater(views(), 0)
-        import sqlite3
-        with sqlite3.connect(self.srv.db) as d:
-            self.assertEqual(d.execute("SELECT count(*) FROM audit WHERE action = 'card.edit' "
-                                       "AND target = 'sam-card'").fetchone()[0], 1)
+        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM audit WHERE "
+                                        "action = 'card.edit' AND target = 'sam-card'"), 1)
 
     def test_csrf_missing_is_403(self):
         s = Session(self.srv, ip="198.51.100.3")
@@ -274,10 +272,8 @@ class Accounts(unittest.TestCase):
             harness.sharecard("member", "enable", "--email", "mia@example.com", db=self.srv.db)
         st, _, _ = Session(self.srv, ip="198.51.100.21").login("mia@example.com")
         self.assertEqual(st, 303)
-        import sqlite3
-        with sqlite3.connect(self.srv.db) as d:
-            actions = [r[0] for r in d.execute("SELECT action FROM audit WHERE target = "
-                                               "'mia@example.com' ORDER BY id")]
+        actions = [r[0] for r in harness.query(self.srv.db, "SELECT action FROM audit WHERE "
+                                               "target = 'mia@example.com' ORDER BY id")]
         self.assertEqual(actions, ["member.add", "member.password_reset", "member.disable",
                                    "member.enable"])
 
@@ -287,10 +283,8 @@ class Accounts(unittest.TestCase):
         return mia.cookies
 
     def qr_code(self, slug):
-        import sqlite3
-        with sqlite3.connect(self.srv.db) as d:
-            return d.execute("SELECT l.code FROM links l JOIN cards c ON c.id = l.card_id "
-                             "WHERE c.slug = ? AND l.channel = 0", (slug,)).fetchone()[0]
+        return harness.scalar(self.srv.db, "SELECT l.code FROM links l JOIN cards c "
+                              "ON c.id = l.card_id WHERE c.slug = ? AND l.channel = 0", (slug,))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ and error sentences, store creation and schema versions, clean shutdown."""
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from harness import sharecard  # noqa: E402
 class Cli(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="sharecard-cli-")
-        self.db = os.path.join(self.tmp, "s.db")
+        self.db = harness.new_db(self.tmp, "s.db")
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -45,8 +44,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(len(listed), 1)
         self.assertEqual(listed[0]["email"], "boss@example.com")
         self.assertEqual(listed[0]["role"], "admin")
-        with sqlite3.connect(self.db) as c:
-            h = c.execute("SELECT password_hash FROM members").fetchone()[0]
+        h = harness.scalar(self.db, "SELECT password_hash FROM members")
         self.assertTrue(h.startswith("$argon2id$"), h)
         # A second init refuses, and changes nothing.
         p = sharecard("init", "--admin-email", "other@example.com", db=self.db, check=False,
@@ -116,8 +114,7 @@ class Cli(unittest.TestCase):
         t2 = sharecard("token", "create", "--email", "a@example.com", db=self.db).stdout.strip()
         self.assertRegex(t1, r"^sc_[A-Za-z0-9_-]{43}$")
         self.assertNotEqual(t1, t2)
-        with sqlite3.connect(self.db) as c:
-            stored = [r[0] for r in c.execute("SELECT token_hash FROM tokens")]
+        stored = [r[0] for r in harness.query(self.db, "SELECT token_hash FROM tokens")]
         self.assertEqual(len(stored), 2)
         self.assertNotIn(t1, stored)  # only hashes are kept
         p = sharecard("token", "create", "--email", "nobody@example.com", db=self.db, check=False)
@@ -142,16 +139,20 @@ class Cli(unittest.TestCase):
 
     def test_store_is_upgraded_in_place_and_newer_is_refused(self):
         sharecard("member", "add", "--name", "A", "--email", "a@example.com", db=self.db)
-        with sqlite3.connect(self.db) as c:
-            version = c.execute("PRAGMA user_version").fetchone()[0]
-            self.assertGreaterEqual(version, 1)
-            self.assertEqual(c.execute("PRAGMA journal_mode").fetchone()[0], "wal")
-            c.execute("PRAGMA user_version = 999")
+        if harness.is_pg(self.db):
+            get, put = "SELECT version FROM schema_version", "UPDATE schema_version SET version = {}"
+        else:
+            get, put = "PRAGMA user_version", "PRAGMA user_version = {}"
+            self.assertEqual(harness.scalar(self.db, "PRAGMA journal_mode"), "wal")
+        version = harness.scalar(self.db, get)
+        self.assertGreaterEqual(version, 1)
+        harness.query(self.db, put.format(999))
         p = sharecard("member", "list", db=self.db, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("newer sharecard", p.stderr)
-        with sqlite3.connect(self.db) as c:
-            c.execute(f"PRAGMA user_version = {version}")
+        self.assertIn("schema 999", p.stderr)
+        self.assertEqual(harness.scalar(self.db, get), 999)  # refused untouched
+        harness.query(self.db, put.format(version))
         self.assertIn("a@example.com", sharecard("member", "list", db=self.db).stdout)
 
     def test_unopenable_store_is_a_clear_error(self):
@@ -159,6 +160,13 @@ class Cli(unittest.TestCase):
                       check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("cannot open the store", p.stderr)
+        if harness.is_pg():
+            # Nothing listens on port 1: a clear error, not a hang or a crash.
+            p = sharecard("member", "list", db="postgresql://postgres@127.0.0.1:1/x",
+                          check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("cannot open the store", p.stderr)
+            self.assertIn("PostgreSQL", p.stderr)
 
     def test_serve_stops_cleanly_on_sigterm(self):
         srv = harness.Server(db=self.db).start()
@@ -167,18 +175,18 @@ class Cli(unittest.TestCase):
             self.assertTrue(srv.stop())
         finally:
             srv.cleanup()
-        with sqlite3.connect(self.db) as c:
-            self.assertEqual(c.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        if not harness.is_pg(self.db):
+            self.assertEqual(harness.scalar(self.db, "PRAGMA integrity_check"), "ok")
 
     def test_demo_fills_a_fresh_store_through_the_real_paths(self):
         p = sharecard("demo", db=self.db)
         self.assertIn("sharecard-demo", p.stdout)
-        with sqlite3.connect(self.db) as c:
-            chains = c.execute("SELECT count(*) FROM customers WHERE level2_type != 0").fetchone()[0]
-            bots = c.execute("SELECT count(*) FROM events WHERE bot != 0").fetchone()[0]
-            days = c.execute("SELECT count(DISTINCT day) FROM rollups").fetchone()[0]
-            rolled = c.execute("SELECT sum(humans) FROM rollups WHERE type = 2").fetchone()[0]
-            raw = c.execute("SELECT count(*) FROM events WHERE type = 2 AND bot = 0").fetchone()[0]
+        q = lambda sql: harness.scalar(self.db, sql)  # noqa: E731
+        chains = q("SELECT count(*) FROM customers WHERE level2_type != 0")
+        bots = q("SELECT count(*) FROM events WHERE bot != 0")
+        days = q("SELECT count(DISTINCT day) FROM rollups")
+        rolled = q("SELECT sum(humans) FROM rollups WHERE type = 2")
+        raw = q("SELECT count(*) FROM events WHERE type = 2 AND bot = 0")
         self.assertGreater(chains, 0)   # two-level chains through customers' links
         self.assertGreater(bots, 0)     # link previews, never counted
         self.assertGreaterEqual(days, 80)

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -164,10 +163,9 @@ class Signups(unittest.TestCase):
         com = sorted((r["level"], r["amount"]) for r in self.rewards()
                      if r["kind"] == "commission")
         self.assertEqual(com, [(1, 2000), (2, 1000)])  # 10 % and 5 % of 199.99, rounded
-        with sqlite3.connect(self.srv.db) as d:
-            self.assertEqual(d.execute("SELECT count(*) FROM conversions").fetchone()[0], 1)
-            # Balances are the sum of their rows.
-            bal = dict(d.execute("SELECT party_type || ':' || party_id, sum(amount) "
+        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM conversions"), 1)
+        # Balances are the sum of their rows.
+        bal = dict(harness.query(self.srv.db, "SELECT party_type || ':' || party_id, sum(amount) "
                                  "FROM rewards WHERE kind = 'signup' GROUP BY 1"))
         self.assertEqual(bal[f"1:{self.a['id']}"], 2 + 1)
         self.assertEqual(bal[f"2:{jb['customer_id']}"], 2)
@@ -374,11 +372,10 @@ class Signups(unittest.TestCase):
                 and r["party"]["id"] == xena["customer_id"]]
         self.assertTrue(mine)
         self.assertTrue(all(r["status"] == "void" and r["reason"] == "erasure" for r in mine))
-        with sqlite3.connect(self.srv.db) as d:
-            vids = [r[0] for r in d.execute("SELECT vid FROM visitors WHERE vid = ?",
+        vids = [r[0] for r in harness.query(self.srv.db, "SELECT vid FROM visitors WHERE vid = ?",
                                             ("c:" + x.cookie,))]
-            audit = [tuple(r) for r in d.execute("SELECT actor, action, target FROM audit "
-                                                 "WHERE action = 'customer.erase'")]
+        audit = harness.query(self.srv.db, "SELECT actor, action, target FROM audit "
+                              "WHERE action = 'customer.erase'")
         self.assertEqual(vids, [])  # the browser no longer leads to the person
         self.assertEqual(audit, [("cli", "customer.erase", f"customer:{xena['customer_id']}")])
         p = harness.sharecard("customer", "erase", "--email", "xena@example.com",
@@ -409,21 +406,18 @@ class Velocity(unittest.TestCase):
                 st, _, body = b.sign_up(page, "vel", name=f"P{i}", email=f"p{i}@example.com")
                 self.assertEqual(st, 201)
                 statuses.append(json.loads(body)["customer_id"])
-            with sqlite3.connect(srv.db) as d:
-                got = [r[0] for r in d.execute(
-                    "SELECT status FROM rewards ORDER BY customer_id")]
+            got = [r[0] for r in harness.query(
+                srv.db, "SELECT status FROM rewards ORDER BY customer_id")]
             self.assertEqual(got, ["pending", "pending", "hold", "hold"])
             # A manager looks and decides: approve one held row, void the other.
-            with sqlite3.connect(srv.db) as d:
-                held = [r[0] for r in d.execute("SELECT id FROM rewards WHERE status = 'hold'")]
+            held = [r[0] for r in harness.query(
+                srv.db, "SELECT id FROM rewards WHERE status = 'hold' ORDER BY id")]
             harness.sharecard("reward", "approve", str(held[0]), db=srv.db)
             harness.sharecard("reward", "void", str(held[1]), "--reason", "fraud", db=srv.db)
             p = harness.sharecard("reward", "void", str(held[1]), db=srv.db, check=False)
             self.assertNotEqual(p.returncode, 0)
             self.assertIn("no pending or held ledger row", p.stderr)
-            with sqlite3.connect(srv.db) as d:
-                got = [tuple(r) for r in d.execute(
-                    "SELECT status, reason FROM rewards ORDER BY customer_id")]
+            got = harness.query(srv.db, "SELECT status, reason FROM rewards ORDER BY customer_id")
             self.assertEqual(got[2:], [("approved", "velocity"), ("void", "fraud")])
             srv.stop()
         finally:

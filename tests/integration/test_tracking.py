@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import re
-import sqlite3
 import sys
 import unittest
 
@@ -129,7 +128,7 @@ class Tracking(unittest.TestCase):
         return cookie, page.decode()
 
     def db(self):
-        return sqlite3.connect(self.srv.db)
+        return harness.Rows(self.srv.db)
 
     # -- tests ----------------------------------------------------------------
 

@@ -1,0 +1,315 @@
+/*
+ * live.c — GET /api/v1/live: a Server-Sent Events stream of human visits
+ * as they happen ("Someone is viewing Zhang Wei's card — via a WeChat
+ * share from customer Li"), for the cards the member may see.
+ *
+ * The feed reads the store, not this process's memory, so with several
+ * instances on one PostgreSQL every instance's visits reach every viewer.
+ * A stream's connection is suspended while it has nothing to send; one
+ * thread looks for new events once a second, writes them into the waiting
+ * streams and resumes those (the content reader suspends and returns 0,
+ * as libmicrohttpd prescribes).  A stream ends after a minute and the
+ * browser reconnects by itself (EventSource), so nothing lives forever and
+ * a gone client is noticed at the next heartbeat.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http_int.h"
+
+#define LIVE_MAX_STREAMS 64
+#define LIVE_TICK_MS     1000
+#define LIVE_HEARTBEAT_S 15
+#define LIVE_LIFETIME_S  60
+#define LIVE_BATCH       50
+
+struct live_sub {
+    struct live *lv;
+    struct MHD_Connection *conn;
+    struct sc_scope scope;
+    char team[SC_TEAM_MAX + 1];
+    int64_t last;      /* newest event id already sent */
+    struct sc_buf out; /* bytes waiting to be sent, from 'sent' on */
+    size_t sent;
+    bool suspended, done;
+    time_t started, wrote;
+    struct live_sub *next, **pprev;
+};
+
+struct live {
+    struct sc_store *store;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t thread;
+    bool running, stopping;
+    struct live_sub *subs;
+    int nsubs;
+};
+
+static const char *const ev_names[SC_EV_COUNT] = {"scan", "open",  "view",   "share",  "click",
+                                                  "save", "dwell", "signup", "convert"};
+
+/* "Someone is viewing Zhang Wei's card — via a wechat share from customer Li (iPhone)" */
+static void describe(struct sc_buf *b, const struct sc_visit_row *v)
+{
+    const char *owner = v->card_owner ? v->card_owner : v->card;
+    if (v->type == SC_EV_SHARE) { /* the event's link is the one just minted */
+        sc_buf_printf(b, "%s shared %s's card", v->via.type ? v->via.name : "Someone", owner);
+        if (v->channel >= 0)
+            sc_buf_printf(b, " on %s", sc_channel_name((enum sc_channel)v->channel));
+        return;
+    }
+    switch (v->type) {
+    case SC_EV_SCAN: sc_buf_printf(b, "Someone scanned %s's QR code", owner); break;
+    case SC_EV_OPEN: sc_buf_printf(b, "Someone opened a link to %s's card", owner); break;
+    case SC_EV_VIEW: sc_buf_printf(b, "Someone is viewing %s's card", owner); break;
+    case SC_EV_SAVE: sc_buf_printf(b, "Someone saved %s's contact", owner); break;
+    case SC_EV_SIGNUP: sc_buf_printf(b, "New sign-up on %s's card", owner); break;
+    default: sc_buf_printf(b, "Activity on %s's card", owner); break;
+    }
+    if (v->channel >= 0 && v->via.type == SC_PARTY_CUSTOMER)
+        sc_buf_printf(b, " — via a %s share from customer %s",
+                      sc_channel_name((enum sc_channel)v->channel), v->via.name);
+    else if (v->channel >= 0 && v->via.type == SC_PARTY_MEMBER && strcmp(v->via.name, owner) != 0)
+        sc_buf_printf(b, " — via a %s share from %s", sc_channel_name((enum sc_channel)v->channel),
+                      v->via.name);
+    else if (v->channel == SC_CH_QR && v->type != SC_EV_SCAN)
+        sc_buf_puts(b, " — from the QR code");
+    else if (v->channel > SC_CH_QR && v->via.type == SC_PARTY_NONE)
+        sc_buf_printf(b, " — via a %s share from a visitor",
+                      sc_channel_name((enum sc_channel)v->channel));
+    else if (v->channel > SC_CH_QR)
+        sc_buf_printf(b, " — via %s", sc_channel_name((enum sc_channel)v->channel));
+    bool os = v->os && v->os[0] && strcmp(v->os, "Other") != 0;
+    bool dev = v->device && v->device[0] && strcmp(v->device, "Other") != 0;
+    if (os || dev)
+        sc_buf_printf(b, " (%s%s%s)", os ? v->os : "", os && dev ? " " : "", dev ? v->device : "");
+}
+
+static int add_visit(const struct sc_visit_row *v, void *ctx)
+{
+    struct live_sub *sub = ctx;
+    struct sc_buf text;
+    sc_buf_init(&text, 4096);
+    describe(&text, v);
+    char at[32];
+    iso_time(v->ts, at);
+    sc_buf_printf(&sub->out, "id: %lld\ndata: {\"id\":%lld,\"at\":\"%s\",\"type\":\"%s\",\"card\":",
+                  (long long)v->id, (long long)v->id, at,
+                  v->type < SC_EV_COUNT ? ev_names[v->type] : "other");
+    json_str(&sub->out, v->card);
+    sc_buf_puts(&sub->out, ",\"owner\":");
+    json_str(&sub->out, v->card_owner);
+    sc_buf_printf(&sub->out, ",\"channel\":%s%s%s,\"via\":", v->channel >= 0 ? "\"" : "",
+                  v->channel >= 0 ? sc_channel_name((enum sc_channel)v->channel) : "null",
+                  v->channel >= 0 ? "\"" : "");
+    json_str(&sub->out, v->via.type ? v->via.name : NULL);
+    sc_buf_puts(&sub->out, ",\"device\":");
+    json_str(&sub->out, v->device);
+    sc_buf_puts(&sub->out, ",\"text\":");
+    json_str(&sub->out, text.data ? text.data : "");
+    sc_buf_puts(&sub->out, "}\n\n");
+    sc_buf_cleanup(&text);
+    return sc_buf_error(&sub->out) != SC_OK;
+}
+
+/* One tick for one waiting stream; the lock is held. */
+static void feed(struct live *lv, struct live_sub *sub, time_t now)
+{
+    if (!sub->done) {
+        int64_t last = sub->last;
+        if (sc_store_visits_after(lv->store, &sub->scope, sub->last, LIVE_BATCH, add_visit, sub,
+                                  &last) == SC_OK)
+            sub->last = last;
+        if (now - sub->started >= LIVE_LIFETIME_S || sc_buf_error(&sub->out))
+            sub->done = true;
+        else if (sub->out.len == sub->sent && now - sub->wrote >= LIVE_HEARTBEAT_S)
+            sc_buf_puts(&sub->out, ": still here\n\n");
+    }
+    if (sub->out.len > sub->sent || sub->done) {
+        sub->wrote = now;
+        sub->suspended = false;
+        MHD_resume_connection(sub->conn);
+    }
+}
+
+static void *live_main(void *arg)
+{
+    struct live *lv = arg;
+    pthread_mutex_lock(&lv->lock);
+    while (!lv->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += LIVE_TICK_MS / 1000;
+        pthread_cond_timedwait(&lv->wake, &lv->lock, &until);
+        time_t now = time(NULL);
+        for (struct live_sub *s = lv->subs; s && !lv->stopping; s = s->next)
+            if (s->suspended)
+                feed(lv, s, now);
+    }
+    pthread_mutex_unlock(&lv->lock);
+    return NULL;
+}
+
+struct live *live_new(struct sc_store *store)
+{
+    struct live *lv = calloc(1, sizeof(*lv));
+    if (!lv)
+        return NULL;
+    lv->store = store;
+    pthread_mutex_init(&lv->lock, NULL);
+    pthread_cond_init(&lv->wake, NULL);
+    if (pthread_create(&lv->thread, NULL, live_main, lv) != 0) {
+        pthread_mutex_destroy(&lv->lock);
+        pthread_cond_destroy(&lv->wake);
+        free(lv);
+        return NULL;
+    }
+    lv->running = true;
+    return lv;
+}
+
+void live_stop(struct live *lv)
+{
+    if (!lv)
+        return;
+    pthread_mutex_lock(&lv->lock);
+    lv->stopping = true;
+    for (struct live_sub *s = lv->subs; s; s = s->next) {
+        s->done = true;
+        if (s->suspended) {
+            s->suspended = false;
+            MHD_resume_connection(s->conn);
+        }
+    }
+    pthread_cond_signal(&lv->wake);
+    pthread_mutex_unlock(&lv->lock);
+    if (lv->running) {
+        pthread_join(lv->thread, NULL);
+        lv->running = false;
+    }
+}
+
+/* After the daemon stopped: every stream's response is gone by then. */
+void live_free(struct live *lv)
+{
+    if (!lv)
+        return;
+    live_stop(lv);
+    pthread_mutex_destroy(&lv->lock);
+    pthread_cond_destroy(&lv->wake);
+    free(lv);
+}
+
+static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct live_sub *sub = cls;
+    struct live *lv = sub->lv;
+    pthread_mutex_lock(&lv->lock);
+    size_t have = sub->out.len - sub->sent;
+    if (have) {
+        size_t n = have < max ? have : max;
+        memcpy(buf, sub->out.data + sub->sent, n);
+        sub->sent += n;
+        if (sub->sent == sub->out.len) {
+            sc_buf_reset(&sub->out);
+            sub->sent = 0;
+        }
+        pthread_mutex_unlock(&lv->lock);
+        return (ssize_t)n;
+    }
+    if (sub->done) {
+        pthread_mutex_unlock(&lv->lock);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    sub->suspended = true;
+    MHD_suspend_connection(sub->conn);
+    pthread_mutex_unlock(&lv->lock);
+    return 0;
+}
+
+static void live_gone(void *cls)
+{
+    struct live_sub *sub = cls;
+    struct live *lv = sub->lv;
+    pthread_mutex_lock(&lv->lock);
+    *sub->pprev = sub->next;
+    if (sub->next)
+        sub->next->pprev = sub->pprev;
+    lv->nsubs--;
+    pthread_mutex_unlock(&lv->lock);
+    sc_buf_cleanup(&sub->out);
+    free(sub);
+}
+
+enum MHD_Result api_live(struct req *r)
+{
+    enum MHD_Result ret;
+    struct sc_member m;
+    if (!api_member(r, &m, &ret))
+        return ret;
+    struct live *lv = r->srv->live;
+    if (!lv)
+        return reply_error(r, 503, "The live feed is not running.");
+    struct live_sub *sub = calloc(1, sizeof(*sub));
+    if (!sub)
+        return reply_err(r, SC_ENOMEM, NULL);
+    sub->lv = lv;
+    sub->conn = r->conn;
+    scope_of(&m, &sub->scope);
+    if (sub->scope.team) {
+        snprintf(sub->team, sizeof(sub->team), "%s", sub->scope.team);
+        sub->scope.team = sub->team;
+    }
+    sub->started = sub->wrote = time(NULL);
+    sc_buf_init(&sub->out, 1 << 20);
+    /* Start at the newest event: the feed shows what happens from now on. */
+    const char *from = req_header(r, "Last-Event-ID");
+    char *end;
+    long long resume = from ? strtoll(from, &end, 10) : -1;
+    if (!from || *end || resume < 0)
+        resume = -1;
+    enum sc_err e = resume >= 0 ? SC_OK
+                                : sc_store_visits_after(r->srv->store, &sub->scope, -1, 0, NULL,
+                                                        NULL, &sub->last);
+    if (resume >= 0)
+        sub->last = resume;
+    sc_buf_puts(&sub->out, "retry: 3000\n: live visits\n\n");
+    if (e != SC_OK) {
+        sc_buf_cleanup(&sub->out);
+        free(sub);
+        return reply_err(r, e, NULL);
+    }
+    pthread_mutex_lock(&lv->lock);
+    bool full = lv->nsubs >= LIVE_MAX_STREAMS || lv->stopping;
+    if (!full) {
+        sub->next = lv->subs;
+        if (lv->subs)
+            lv->subs->pprev = &sub->next;
+        sub->pprev = &lv->subs;
+        lv->subs = sub;
+        lv->nsubs++;
+    }
+    pthread_mutex_unlock(&lv->lock);
+    if (full) {
+        sc_buf_cleanup(&sub->out);
+        free(sub);
+        return reply_error(r, 503, "Too many live feeds are open; try again in a minute.");
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, live_read, sub, live_gone);
+    if (!resp) {
+        live_gone(sub);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    add_security_headers(r->srv, resp);
+    ret = reply_response(r, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}

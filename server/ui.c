@@ -1,0 +1,206 @@
+/*
+ * ui.c — what every signed-in page and every list shares: the page frame
+ * with its navigation, the CSRF check of a posted form, HTML/JSON/CSV
+ * field writers, dates, and the JSON-or-CSV list writer the API uses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "http_int.h"
+#include "sharecard/escape.h"
+#include "sharecard/form.h"
+
+void ui_text(struct sc_buf *b, const char *s)
+{
+    if (s)
+        sc_esc_html(b, s, strlen(s));
+}
+
+void ui_head(struct sc_buf *b, const char *title)
+{
+    sc_buf_puts(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   "<meta name=\"robots\" content=\"noindex\"><title>");
+    ui_text(b, title);
+    sc_buf_puts(b, " · sharecard</title><link rel=\"icon\" href=\"/static/icon.svg\" "
+                   "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/card.css\">"
+                   "<link rel=\"stylesheet\" href=\"/static/app.css\">"
+                   "<script src=\"/static/card.js\" defer></script>"
+                   "<script src=\"/static/app.js\" defer></script></head>"
+                   "<body data-copied=\"Copied:\"><main class=\"app\">");
+}
+
+void ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct sc_member *m,
+              const char *here)
+{
+    struct item {
+        const char *href, *label;
+        int min_role; /* the least role that sees it */
+    };
+    static const struct item items[] = {
+        {"/dashboard", "Dashboard", SC_ROLE_MANAGER},
+        {"/me", "My card", SC_ROLE_SALES},
+        {"/me/edit", "Edit card", SC_ROLE_SALES},
+        {"/me/account", "Account", SC_ROLE_SALES},
+        {"/admin/members", "Members", SC_ROLE_MANAGER},
+        {"/admin/audit", "Audit log", SC_ROLE_ADMIN},
+    };
+    char csrf[32];
+    csrf_token(r, csrf);
+    ui_head(b, title);
+    sc_buf_puts(b, "<nav class=\"menu\">");
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+        if ((int)m->role >= items[i].min_role)
+            sc_buf_printf(b, "<a href=\"%s\"%s>%s</a>", items[i].href,
+                          here && strcmp(here, items[i].href) == 0 ? " class=\"on\"" : "",
+                          items[i].label);
+    sc_buf_puts(b, "<span class=\"who\">");
+    ui_text(b, m->name);
+    sc_buf_printf(b,
+                  " (%s) <form class=\"inline\" method=\"post\" action=\"/logout\">"
+                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><button class=\"btn\" "
+                  "type=\"submit\" style=\"width:auto;display:inline\">Sign out</button>"
+                  "</form></span></nav><header class=\"top\"><h1>",
+                  sc_role_name(m->role), csrf);
+    ui_text(b, title);
+    sc_buf_puts(b, "</h1>");
+}
+
+void ui_end(struct sc_buf *b)
+{
+    sc_buf_puts(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
+                   "aria-live=\"polite\"></p></body></html>");
+}
+
+void ui_csrf_field(struct req *r, struct sc_buf *b)
+{
+    char csrf[32];
+    csrf_token(r, csrf);
+    sc_buf_printf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
+}
+
+bool csrf_ok(struct req *r)
+{
+    char got[64], want[32];
+    if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "csrf", got, sizeof(got)) !=
+        SC_OK)
+        return false;
+    csrf_token(r, want);
+    return !r->new_cookie && strlen(got) == strlen(want) &&
+           sodium_memcmp(got, want, strlen(want)) == 0;
+}
+
+enum sc_err form_field(struct req *r, const char *name, char *out, size_t n)
+{
+    out[0] = '\0';
+    return sc_form_get(r->body.data ? r->body.data : "", r->body.len, name, out, n);
+}
+
+void json_str(struct sc_buf *b, const char *s)
+{
+    if (!s) {
+        sc_buf_puts(b, "null");
+        return;
+    }
+    sc_buf_putc(b, '"');
+    sc_esc_json(b, s, strlen(s));
+    sc_buf_putc(b, '"');
+}
+
+void csv_field(struct sc_buf *b, const char *s)
+{
+    if (!s)
+        s = "";
+    bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] && strchr("=+-@", s[0]) != NULL);
+    if (!quote) {
+        sc_buf_puts(b, s);
+        return;
+    }
+    sc_buf_putc(b, '"');
+    if (s[0] && strchr("=+-@", s[0]))
+        sc_buf_putc(b, '\''); /* keep spreadsheets from running it as a formula */
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            sc_buf_putc(b, '"');
+        sc_buf_putc(b, *p);
+    }
+    sc_buf_putc(b, '"');
+}
+
+void iso_time(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+bool day_parse(const char *s, int64_t *day)
+{
+    int y, mo, d;
+    char tail;
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || y < 1970 ||
+        y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return false;
+    /* Days from civil (Howard Hinnant's algorithm). */
+    y -= mo <= 2;
+    int era = y / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *day = (int64_t)era * 146097 + doe - 719468;
+    return true;
+}
+
+void day_format(int64_t day, char out[11])
+{
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* ---- lists as JSON or CSV ------------------------------------------------------------ */
+
+void list_begin(struct req *r, struct list_out *o, const char *csv_header)
+{
+    const char *f = req_arg(r, "format");
+    o->csv = f && strcmp(f, "csv") == 0;
+    o->rows = 0;
+    sc_buf_init(&o->b, 64 << 20);
+    if (o->csv) {
+        sc_buf_puts(&o->b, "\xef\xbb\xbf"); /* BOM: spreadsheets then read UTF-8 Chinese right */
+        sc_buf_puts(&o->b, csv_header);
+    } else {
+        sc_buf_putc(&o->b, '[');
+    }
+}
+
+void list_csv_row(struct list_out *o, const char *const *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sc_buf_putc(&o->b, ',');
+        csv_field(&o->b, f[i]);
+    }
+    sc_buf_puts(&o->b, "\r\n");
+}
+
+enum MHD_Result list_finish(struct req *r, struct list_out *o, enum sc_err e)
+{
+    if (e != SC_OK) {
+        sc_buf_cleanup(&o->b);
+        return reply_err(r, e, NULL);
+    }
+    if (!o->csv)
+        sc_buf_puts(&o->b, o->rows ? "\n]\n" : "]\n");
+    if (sc_buf_error(&o->b)) {
+        sc_buf_cleanup(&o->b);
+        return reply_error(r, 413, "The list is too long to send at once; narrow it down.");
+    }
+    return reply_bytes(r, 200, o->csv ? "text/csv; charset=utf-8" : "application/json", &o->b);
+}

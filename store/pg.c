@@ -1,0 +1,2546 @@
+/*
+ * pg.c — the PostgreSQL backend (libpq), for several sharecard instances
+ * sharing one database behind a load balancer.
+ *
+ * Each thread that calls in gets its own connection, made on first use and
+ * closed when the thread exits (libpq forbids sharing a connection across
+ * threads at once); each connection prepares a statement the first time it
+ * needs it.  A connection that dropped is reset on its next use, no more
+ * often than a backoff allows (50 ms doubling to 2 s), so a database that is
+ * down costs each request one failed call, answered 503, not a hang.  A read
+ * outside a transaction that fails because the connection broke is retried
+ * once on a fresh connection; a write never is, so nothing is acknowledged
+ * that was not committed.
+ *
+ * Concurrency between instances rests on the database, not on our mutexes:
+ * transactions run at READ COMMITTED, every "insert if new" is an INSERT …
+ * ON CONFLICT (a sign-up of one e-mail on two instances at once: the second
+ * waits on the unique index, then inserts nothing and is answered as a
+ * repeat, so its rewards never exist), rollups are atomic upserts applied
+ * once per batch in key order, and a batch that still meets a deadlock or
+ * serialisation failure is rolled back and run again from the start.
+ *
+ * The SQL mirrors sqlite.c statement for statement, with the same tables
+ * (pg_schema.c), so both backends give the same per-row results and the
+ * same report figures.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "sharecard/buf.h"
+#include "sharecard/log.h"
+#include "store_int.h"
+
+enum stmt_id {
+    ST_PING,
+    ST_MEMBER_INSERT,
+    ST_CARD_INSERT,
+    ST_LINK_INSERT,
+    ST_LINK_INSERT_NEW,
+    ST_MEMBER_LIST,
+    ST_MEMBER_BY_EMAIL,
+    ST_MEMBER_BY_ID,
+    ST_MEMBER_COUNT,
+    ST_CARD_BY_SLUG,
+    ST_CARD_UPDATE,
+    ST_LINK_BY_CODE,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_MEMBER,
+    ST_SECRET_INSERT,
+    ST_SECRET_GET,
+    ST_VISITOR_UPSERT,
+    ST_VISITOR_ID,
+    ST_AGENT_GET,
+    ST_AGENT_INSERT,
+    ST_EVENT_INSERT,
+    ST_ROLLUP_BATCH,
+    ST_UNIQUE_BATCH,
+    ST_VISITOR_REACHED,
+    ST_STATS_ROLLUP,
+    ST_STATS_UNIQUES,
+    ST_CUST_DUP,
+    ST_TOUCHES,
+    ST_OWNER_MEMBER,
+    ST_OWNER_CUSTOMER,
+    ST_PARTY_NAME,
+    ST_CUST_BY_VISITOR,
+    ST_LINK_OWNERS,
+    ST_CARD_OWNER,
+    ST_CUST_INSERT,
+    ST_CUST_SET_LINK,
+    ST_VELOCITY,
+    ST_REWARD_INSERT,
+    ST_CONV_GET,
+    ST_CUST_BY_ID,
+    ST_CUST_BY_EMAIL,
+    ST_CONV_INSERT,
+    ST_SIGNUPS_LIST,
+    ST_REWARDS_LIST,
+    ST_REWARD_DECIDE,
+    ST_MEMBER_PASSWORD,
+    ST_SET_DISABLED,
+    ST_ERASE_FIND,
+    ST_ERASE_CUSTOMER,
+    ST_ERASE_VISITOR,
+    ST_ERASE_REWARDS,
+    ST_AUDIT,
+    ST_SET_PASSWORD,
+    ST_SESSIONS_END,
+    ST_SESSION_ADD,
+    ST_SESSION_GET,
+    ST_SESSION_TOUCH,
+    ST_SESSION_DELETE,
+    ST_SCOPE_STATS,
+    ST_SCOPE_UNIQUES,
+    ST_SERIES,
+    ST_LEADERBOARD,
+    ST_TOKEN_LIST,
+    ST_TOKEN_REVOKE,
+    ST_MEMBER_UPDATE,
+    ST_AUDIT_LIST,
+    ST_CHANNELS,
+    ST_REVENUE,
+    ST_SHARE_TREE,
+    ST_COUNT
+};
+
+#define MEMBER_COLS                                                                                \
+    "m.id, m.email, m.name, m.team, m.role, m.disabled, m.created_at, "                            \
+    "(SELECT slug FROM cards WHERE member_id = m.id)"
+
+#define LINK_COLS                                                                                  \
+    "(code, card_id, channel, owner_member_id, owner_customer_id, parent_link_id, created_at, "    \
+    "owner_visitor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+
+/* Scope parameters: $1 member (0: any), $2 team (NULL: any), $3..$4 days. */
+#define SCOPE_JOIN                                                                                 \
+    " JOIN cards c ON c.id = r.card_id JOIN members m ON m.id = c.member_id "                      \
+    "WHERE r.day BETWEEN $3::bigint AND $4::bigint AND ($1::bigint = 0 OR c.member_id = $1) "      \
+    "AND ($2::text IS NULL OR m.team = $2)"
+
+static const char *const sql[ST_COUNT] = {
+    [ST_PING] = "SELECT 1",
+    [ST_MEMBER_INSERT] = "INSERT INTO members (email, name, team, role, password_hash, "
+                         "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    [ST_CARD_INSERT] = "INSERT INTO cards (member_id, slug, name, title, company, phone, "
+                       "phone_work, email, wechat, website, address, bio, theme, lang, avatar, "
+                       "avatar_mime, updated_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                       "$15, $16, $17) ON CONFLICT (slug) DO NOTHING RETURNING id",
+    [ST_LINK_INSERT] = "INSERT INTO links " LINK_COLS " RETURNING id",
+    [ST_LINK_INSERT_NEW] = "INSERT INTO links " LINK_COLS " ON CONFLICT (code) DO NOTHING "
+                           "RETURNING id",
+    [ST_VISITOR_UPSERT] = "INSERT INTO visitors (vid, first_seen, last_seen) VALUES ($1, $2, $2) "
+                          "ON CONFLICT (vid) DO UPDATE SET "
+                          "last_seen = greatest(visitors.last_seen, EXCLUDED.last_seen) "
+                          "RETURNING id",
+    [ST_VISITOR_ID] = "SELECT id FROM visitors WHERE vid = $1",
+    [ST_AGENT_GET] = "SELECT id FROM agents WHERE ua = $1",
+    [ST_AGENT_INSERT] = "INSERT INTO agents (ua, browser, os, device, bot_reason) "
+                        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ua) DO NOTHING RETURNING id",
+    [ST_EVENT_INSERT] =
+        "INSERT INTO events (ts, type, card_id, link_id, visitor_id, agent_id, "
+        "ip, referrer, bot, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "RETURNING id",
+    /* A batch's rollups, summed per key in C and applied in key order (no deadlocks). */
+    [ST_ROLLUP_BATCH] =
+        "INSERT INTO rollups (day, card_id, link_id, type, humans, bots) "
+        "SELECT d, c, l, t, h, b FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+        "$4::int[], $5::bigint[], $6::bigint[]) AS u(d, c, l, t, h, b) ORDER BY c, d, l, t "
+        "ON CONFLICT (card_id, day, link_id, type) DO UPDATE SET "
+        "humans = rollups.humans + EXCLUDED.humans, bots = rollups.bots + EXCLUDED.bots",
+    [ST_UNIQUE_BATCH] = "INSERT INTO rollup_uniques (card_id, day, visitor_id) "
+                        "SELECT c, d, v FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
+                        "AS u(c, d, v) ORDER BY c, d, v ON CONFLICT DO NOTHING",
+    [ST_VISITOR_REACHED] = "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
+                           "WHERE v.vid = $1 AND e.card_id = $2::bigint AND e.type IN (0, 1, 2) "
+                           "AND ($3::bigint = 0 OR e.link_id = $3) LIMIT 1",
+    [ST_STATS_ROLLUP] = "SELECT type, sum(humans), sum(bots) FROM rollups "
+                        "WHERE card_id = $1 AND day BETWEEN $2 AND $3 GROUP BY type",
+    [ST_STATS_UNIQUES] = "SELECT count(DISTINCT visitor_id) FROM rollup_uniques "
+                         "WHERE card_id = $1 AND day BETWEEN $2 AND $3",
+    [ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members m ORDER BY m.id",
+    [ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members m WHERE m.email = $1",
+    [ST_MEMBER_BY_ID] = "SELECT " MEMBER_COLS " FROM members m WHERE m.id = $1::bigint",
+    [ST_MEMBER_COUNT] = "SELECT count(*) FROM members",
+    [ST_CARD_BY_SLUG] =
+        "SELECT c.id, c.member_id, c.slug, c.name, c.title, c.company, c.phone, c.phone_work, "
+        "c.email, c.wechat, c.website, c.address, c.bio, c.theme, c.lang, c.avatar, "
+        "c.avatar_mime, c.updated_at, m.disabled, "
+        "(SELECT code FROM links l WHERE l.card_id = c.id AND l.channel = 0 "
+        "   AND l.owner_member_id = c.member_id ORDER BY l.id LIMIT 1) "
+        "FROM cards c JOIN members m ON m.id = c.member_id WHERE c.slug = $1",
+    [ST_CARD_UPDATE] = "UPDATE cards SET name = $1, title = $2, company = $3, phone = $4, "
+                       "phone_work = $5, email = $6, wechat = $7, website = $8, address = $9, "
+                       "bio = $10, theme = $11, lang = $12, avatar = $13, avatar_mime = $14, "
+                       "updated_at = $15 WHERE id = $16",
+    [ST_LINK_BY_CODE] = "SELECT l.id, l.code, l.card_id, c.slug, l.channel, "
+                        "coalesce(l.owner_member_id, 0), coalesce(l.owner_customer_id, 0), "
+                        "coalesce(l.parent_link_id, 0), l.created_at, "
+                        "coalesce((SELECT vid FROM visitors WHERE id = l.owner_visitor_id), '') "
+                        "FROM links l JOIN cards c ON c.id = l.card_id WHERE l.code = $1",
+    [ST_TOKEN_INSERT] = "INSERT INTO tokens (member_id, token_hash, label, created_at) "
+                        "VALUES ($1, $2, $3, $4)",
+    [ST_TOKEN_MEMBER] = "SELECT " MEMBER_COLS " FROM tokens t JOIN members m "
+                        "ON m.id = t.member_id WHERE t.token_hash = $1 "
+                        "AND t.revoked_at IS NULL AND m.disabled = 0",
+    [ST_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = $1",
+    [ST_CUST_DUP] = "SELECT id FROM customers WHERE ($1::text IS NOT NULL AND email = $1) "
+                    "OR ($2::text IS NOT NULL AND phone = $2) LIMIT 1",
+    [ST_TOUCHES] = "SELECT e.id, e.ts, e.link_id, coalesce(l.owner_member_id, 0), "
+                   "coalesce(l.owner_customer_id, 0), coalesce(l.owner_visitor_id, 0), "
+                   "coalesce(l.parent_link_id, 0) FROM events e JOIN links l ON l.id = e.link_id "
+                   "WHERE e.visitor_id = $1 AND e.type IN (0, 1) AND e.bot = 0 "
+                   "AND e.ts >= $2 AND e.ts <= $3 ORDER BY e.ts DESC, e.id DESC LIMIT 64",
+    [ST_OWNER_MEMBER] = "SELECT m.name, m.email, coalesce(c.phone, '') FROM members m "
+                        "LEFT JOIN cards c ON c.member_id = m.id WHERE m.id = $1",
+    [ST_OWNER_CUSTOMER] = "SELECT c.name, coalesce(c.email, ''), coalesce(c.phone, ''), "
+                          "coalesce(v.vid, ''), c.level1_type, coalesce(c.level1_id, 0), "
+                          "coalesce(c.ip, '') FROM customers c "
+                          "LEFT JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1",
+    [ST_PARTY_NAME] = "SELECT CASE $1::int WHEN 1 THEN (SELECT name FROM members WHERE id = $2) "
+                      "WHEN 2 THEN (SELECT name FROM customers WHERE id = $2::bigint) END",
+    [ST_CUST_BY_VISITOR] = "SELECT id FROM customers WHERE visitor_id = $1 ORDER BY id LIMIT 1",
+    [ST_LINK_OWNERS] = "SELECT coalesce(owner_member_id, 0), coalesce(owner_customer_id, 0), "
+                       "coalesce(owner_visitor_id, 0), coalesce(parent_link_id, 0) "
+                       "FROM links WHERE id = $1",
+    [ST_CARD_OWNER] = "SELECT member_id FROM cards WHERE id = $1",
+    /* Nothing on a race with another instance over the unique e-mail or phone: a repeat. */
+    [ST_CUST_INSERT] = "INSERT INTO customers (card_id, name, email, phone, referrer_link_id, "
+                       "created_at, visitor_id, ip, consent_version, rule, touch_event_id, "
+                       "level1_type, level1_id, level2_type, level2_id, notes) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                       "$15, $16) ON CONFLICT DO NOTHING RETURNING id",
+    [ST_CUST_SET_LINK] = "UPDATE customers SET own_link_id = $1 WHERE id = $2",
+    [ST_VELOCITY] = "SELECT count(*) FROM customers WHERE referrer_link_id = $1 "
+                    "AND created_at > $2",
+    [ST_REWARD_INSERT] = "INSERT INTO rewards (customer_id, conversion_id, party_type, party_id, "
+                         "level, kind, amount, status, reason, created_at, approve_after) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    [ST_CONV_GET] = "SELECT id FROM conversions WHERE order_id = $1",
+    [ST_CUST_BY_ID] = "SELECT id, card_id, level1_type, coalesce(level1_id, 0), level2_type, "
+                      "coalesce(level2_id, 0) FROM customers WHERE id = $1",
+    [ST_CUST_BY_EMAIL] = "SELECT id, card_id, level1_type, coalesce(level1_id, 0), level2_type, "
+                         "coalesce(level2_id, 0) FROM customers WHERE email = $1",
+    [ST_CONV_INSERT] = "INSERT INTO conversions (order_id, customer_id, amount_cents, created_at) "
+                       "VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING RETURNING id",
+    [ST_SIGNUPS_LIST] =
+        "SELECT s.id, s.name, s.email, s.phone, c.slug, l.code, "
+        "s.level1_type, coalesce(s.level1_id, 0), "
+        "CASE s.level1_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level1_id) "
+        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level1_id) END, "
+        "s.level2_type, coalesce(s.level2_id, 0), "
+        "CASE s.level2_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level2_id) "
+        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level2_id) END, "
+        "s.rule, s.notes, s.created_at "
+        "FROM customers s JOIN cards c ON c.id = s.card_id "
+        "LEFT JOIN links l ON l.id = s.referrer_link_id "
+        "WHERE ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR c.member_id IN "
+        "  (SELECT id FROM members WHERE team = $2)) ORDER BY s.id",
+    [ST_REWARDS_LIST] =
+        "SELECT r.id, r.customer_id, coalesce(r.conversion_id, 0), r.party_type, r.party_id, "
+        "CASE r.party_type WHEN 1 THEN (SELECT name FROM members WHERE id = r.party_id) "
+        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = r.party_id) END, "
+        "r.level, r.kind, r.amount, "
+        "CASE WHEN r.status = 'pending' AND r.approve_after <= $3::bigint THEN 'approved' "
+        "  ELSE r.status END, r.reason, r.created_at "
+        "FROM rewards r JOIN customers s ON s.id = r.customer_id "
+        "JOIN cards c ON c.id = s.card_id "
+        "WHERE ($1::bigint = 0 OR c.member_id = $1 OR (r.party_type = 1 AND r.party_id = $1)) "
+        "AND ($2::text IS NULL OR c.member_id IN (SELECT id FROM members WHERE team = $2)) "
+        "ORDER BY r.id",
+    [ST_REWARD_DECIDE] = "UPDATE rewards SET status = $1, "
+                         "reason = CASE WHEN $2::text = '' THEN reason ELSE $2 END, "
+                         "decided_at = $3 WHERE id = $4 AND status IN ('pending', 'hold')",
+    [ST_MEMBER_PASSWORD] = "SELECT coalesce(password_hash, '') FROM members WHERE id = $1",
+    [ST_SET_DISABLED] = "UPDATE members SET disabled = $1 WHERE id = $2",
+    [ST_ERASE_FIND] = "SELECT id, coalesce(visitor_id, 0) FROM customers WHERE email = $1 "
+                      "FOR UPDATE",
+    [ST_ERASE_CUSTOMER] = "UPDATE customers SET name = 'erased', email = NULL, phone = NULL, "
+                          "ip = NULL, notes = notes || CASE WHEN notes = '' THEN '' ELSE ',' "
+                          "END || 'erased' WHERE id = $1",
+    [ST_ERASE_VISITOR] = "UPDATE visitors SET vid = 'erased:' || id WHERE id = $1",
+    [ST_ERASE_REWARDS] = "UPDATE rewards SET status = 'void', reason = 'erasure', "
+                         "decided_at = $2 WHERE party_type = 2 AND party_id = $1 "
+                         "AND status IN ('pending', 'hold')",
+    [ST_AUDIT] = "INSERT INTO audit (ts, actor, action, target, detail) "
+                 "VALUES (extract(epoch FROM now())::bigint, $1, $2, $3, $4)",
+    [ST_SET_PASSWORD] = "UPDATE members SET password_hash = $1 WHERE id = $2",
+    [ST_SESSIONS_END] = "DELETE FROM sessions WHERE member_id = $1",
+    [ST_SESSION_ADD] = "INSERT INTO sessions (token_hash, member_id, created_at, last_seen, "
+                       "expires_at) VALUES ($1, $2, $3, $3, $4)",
+    [ST_SESSION_GET] = "SELECT " MEMBER_COLS ", s.last_seen, s.id FROM sessions s "
+                       "JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1 "
+                       "AND s.expires_at > $2::bigint AND s.last_seen > $2::bigint - $3::bigint "
+                       "AND m.disabled = 0",
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = greatest(last_seen, $1) WHERE id = $2",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = $1",
+    [ST_SCOPE_STATS] =
+        "SELECT r.type, sum(r.humans), sum(r.bots) FROM rollups r" SCOPE_JOIN " GROUP BY r.type",
+    [ST_SCOPE_UNIQUES] = "SELECT count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN,
+    [ST_SERIES] = "SELECT r.day, r.type, sum(r.humans) FROM rollups r" SCOPE_JOIN
+                  " GROUP BY r.day, r.type ORDER BY r.day, r.type",
+    /* Names sort as bytes, as SQLite sorts them, whatever the database's collation. */
+    [ST_LEADERBOARD] =
+        "SELECT m.id, m.name, m.team, c.slug, "
+        "coalesce(sum(CASE WHEN r.type = 0 THEN r.humans END), 0), "
+        "coalesce(sum(CASE WHEN r.type = 1 THEN r.humans END), 0), "
+        "coalesce(sum(CASE WHEN r.type = 2 THEN r.humans END), 0), "
+        "(SELECT count(DISTINCT u.visitor_id) FROM rollup_uniques u "
+        "   WHERE u.card_id = c.id AND u.day BETWEEN $3::bigint AND $4::bigint), "
+        "coalesce(sum(CASE WHEN r.type = 3 THEN r.humans END), 0), "
+        "coalesce(sum(CASE WHEN r.type = 7 THEN r.humans END), 0), "
+        "(SELECT coalesce(sum(w.amount), 0) FROM rewards w WHERE w.party_type = 1 "
+        "   AND w.party_id = m.id AND w.kind = 'signup' AND w.status IN ('pending', 'approved')) "
+        "FROM members m JOIN cards c ON c.member_id = m.id "
+        "LEFT JOIN rollups r ON r.card_id = c.id AND r.day BETWEEN $3 AND $4 "
+        "WHERE ($1::bigint = 0 OR m.id = $1) AND ($2::text IS NULL OR m.team = $2) "
+        "AND m.disabled = 0 GROUP BY m.id, c.id ORDER BY 10 DESC, 7 DESC, m.name COLLATE \"C\" "
+        "LIMIT 1000",
+    [ST_TOKEN_LIST] = "SELECT id, label, created_at, coalesce(revoked_at, 0) FROM tokens "
+                      "WHERE member_id = $1 ORDER BY id DESC LIMIT 1000",
+    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND member_id = $3 "
+                        "AND revoked_at IS NULL",
+    [ST_MEMBER_UPDATE] = "UPDATE members SET name = $1, team = $2, role = $3 WHERE id = $4",
+    [ST_AUDIT_LIST] = "SELECT id, ts, actor, action, target, detail FROM audit "
+                      "WHERE $1::bigint = 0 OR id < $1 ORDER BY id DESC LIMIT $2",
+    [ST_CHANNELS] = "SELECT coalesce(l.channel, -1), r.type, sum(r.humans) FROM rollups r "
+                    "LEFT JOIN links l ON l.id = r.link_id" SCOPE_JOIN " GROUP BY 1, 2",
+    [ST_REVENUE] =
+        "SELECT count(*), coalesce(sum(v.amount_cents), 0) FROM conversions v "
+        "JOIN customers s ON s.id = v.customer_id JOIN cards c ON c.id = s.card_id "
+        "JOIN members m ON m.id = c.member_id WHERE v.created_at >= $3::bigint * 86400 "
+        "AND v.created_at < ($4::bigint + 1) * 86400 AND ($1::bigint = 0 OR c.member_id = $1) "
+        "AND ($2::text IS NULL OR m.team = $2)",
+    [ST_SHARE_TREE] =
+        "SELECT l.id, coalesce(l.parent_link_id, 0), l.code, l.channel, "
+        "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "
+        "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "
+        "coalesce(l.owner_member_id, l.owner_customer_id, 0), "
+        "CASE WHEN l.owner_member_id IS NOT NULL THEN "
+        "  (SELECT name FROM members WHERE id = l.owner_member_id) "
+        "  WHEN l.owner_customer_id IS NOT NULL THEN "
+        "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "
+        "l.created_at, coalesce(v.n, 0), coalesce(u.n, 0) FROM links l "
+        "LEFT JOIN (SELECT link_id, sum(humans) AS n FROM rollups WHERE card_id = $1 "
+        "  AND type IN (0, 1) GROUP BY link_id) v ON v.link_id = l.id "
+        "LEFT JOIN (SELECT referrer_link_id, count(*) AS n FROM customers WHERE card_id = $1 "
+        "  GROUP BY referrer_link_id) u ON u.referrer_link_id = l.id "
+        "WHERE l.card_id = $1::bigint ORDER BY l.id LIMIT 5000",
+};
+
+/* Statements that only read: safe to run again on a fresh connection. */
+static bool is_read(enum stmt_id id)
+{
+    return strncmp(sql[id], "SELECT", 6) == 0;
+}
+
+#define AGENT_SLOTS 1024
+
+struct agent_slot {
+    int64_t id; /* 0: empty */
+    char ua[SC_UA_MAX];
+};
+
+/* A rollup row's change within one batch, and a visitor who reached a card on a day. */
+struct delta {
+    int64_t card, day, link;
+    int type;
+    int64_t humans, bots;
+};
+
+struct uniq {
+    int64_t card, day, visitor;
+};
+
+struct pg_store;
+
+struct pconn {
+    PGconn *db;
+    bool prepared[ST_COUNT];
+    bool in_tx;                /* inside BEGIN … COMMIT: no silent retries */
+    int64_t retry_at_ms;       /* down: no reconnect before this (monotonic ms) */
+    int backoff_ms;            /* the next wait after a failed reconnect */
+    struct pg_store *owner;    /* for the thread-exit destructor */
+    struct pconn *next;        /* in the store's list */
+    struct agent_slot *agents; /* user-agent ids this connection has seen, or NULL */
+    struct delta *deltas;      /* the batch in progress */
+    size_t ndeltas, capdeltas;
+    struct uniq *uniqs;
+    size_t nuniqs, capuniqs;
+};
+
+struct pg_store {
+    struct sc_store base; /* first: the public face */
+    char *url;
+    int version;
+    pthread_key_t key;    /* this thread's connection; closed when the thread exits */
+    bool keyed;           /* 'key' was created */
+    pthread_mutex_t lock; /* guards 'conns' */
+    struct pconn *conns;
+};
+
+static struct pg_store *pgs(struct sc_store *s)
+{
+    return (struct pg_store *)s;
+}
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- parameters ----------------------------------------------------------------- */
+
+#define MAXP 20
+
+/* A statement's parameters, all as text but a blob; numbers live in 'num'. */
+struct params {
+    int n;
+    const char *v[MAXP];
+    int len[MAXP];
+    int fmt[MAXP];
+    char num[MAXP][24];
+};
+
+static void p_null(struct params *p)
+{
+    p->v[p->n] = NULL;
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+static void p_i64(struct params *p, int64_t x)
+{
+    snprintf(p->num[p->n], sizeof(p->num[0]), "%lld", (long long)x);
+    p->v[p->n] = p->num[p->n];
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+/* An id, or NULL for 0 (as sqlite.c leaves 0 ids unbound). */
+static void p_id(struct params *p, int64_t x)
+{
+    if (x)
+        p_i64(p, x);
+    else
+        p_null(p);
+}
+
+/* A string as is; NULL stays NULL. */
+static void p_str(struct params *p, const char *s)
+{
+    p->v[p->n] = s;
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+/* A string, or NULL when it is empty (sqlite.c's bind_text). */
+static void p_text(struct params *p, const char *s)
+{
+    p_str(p, s && s[0] ? s : NULL);
+}
+
+static void p_blob(struct params *p, const void *data, size_t n)
+{
+    p->v[p->n] = data;
+    p->len[p->n] = (int)n;
+    p->fmt[p->n] = 1;
+    p->n++;
+}
+
+/*
+ * Copies 'in' into 'out' ('n' bytes) as valid UTF-8: PostgreSQL refuses
+ * anything else, and a user-agent or referrer cut at its size limit may end
+ * inside a character.  Bad bytes become '?'.
+ */
+static void utf8_clean(const char *in, char *out, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0;
+    while (*s && o + 1 < n) {
+        size_t len = *s < 0x80             ? 1
+                     : (*s & 0xe0) == 0xc0 ? 2
+                     : (*s & 0xf0) == 0xe0 ? 3
+                     : (*s & 0xf8) == 0xf0 ? 4
+                                           : 0;
+        bool ok = len > 0 && o + len < n;
+        for (size_t k = 1; ok && k < len; k++)
+            ok = (s[k] & 0xc0) == 0x80;
+        if (ok && len == 2 && *s < 0xc2)
+            ok = false; /* overlong */
+        if (ok && len == 3) {
+            unsigned cp = ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6);
+            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+        }
+        if (ok && len == 4) {
+            unsigned cp = ((unsigned)(s[0] & 0x07) << 18) | ((unsigned)(s[1] & 0x3f) << 12);
+            ok = cp >= 0x10000 && cp <= 0x10ffff;
+        }
+        if (!ok) {
+            out[o++] = '?';
+            s++;
+            continue;
+        }
+        memcpy(out + o, s, len);
+        o += len;
+        s += len;
+    }
+    out[o] = '\0';
+}
+
+/* ---- results -------------------------------------------------------------------- */
+
+static int64_t gi(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+/* A text column, NULL when SQL NULL (valid until PQclear). */
+static const char *gs(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static void gcopy(const PGresult *r, int row, int col, char *dst, size_t n)
+{
+    snprintf(dst, n, "%s", PQgetvalue(r, row, col));
+}
+
+static void read_member(const PGresult *r, int row, struct sc_member *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->id = gi(r, row, 0);
+    gcopy(r, row, 1, m->email, sizeof(m->email));
+    gcopy(r, row, 2, m->name, sizeof(m->name));
+    gcopy(r, row, 3, m->team, sizeof(m->team));
+    m->role = (enum sc_role)gi(r, row, 4);
+    m->disabled = gi(r, row, 5) != 0;
+    m->created_at = gi(r, row, 6);
+    gcopy(r, row, 7, m->slug, sizeof(m->slug));
+}
+
+/* ---- connections ---------------------------------------------------------------- */
+
+/*
+ * What a failed call on 'c' means for the caller.  A broken connection or a
+ * server shutting down is SC_EIO (503, try again); two transactions that
+ * collided are SC_EBUSY (run the batch again); any constraint is
+ * SC_ECONFLICT, as with SQLite.
+ */
+static enum sc_err map_result(struct pconn *c, const PGresult *r)
+{
+    if (PQstatus(c->db) != CONNECTION_OK)
+        return SC_EIO;
+    if (!r)
+        return SC_ENOMEM;
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (!state)
+        return SC_EIO; /* client-side: the connection went away */
+    if (strncmp(state, "23", 2) == 0)
+        return SC_ECONFLICT;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+        return SC_EBUSY;
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+        strncmp(state, "53", 2) == 0)
+        return SC_EIO;
+    if (strcmp(state, "54000") == 0)
+        return SC_ETOOBIG;
+    sc_error("postgres: %s %s", state, PQresultErrorMessage(r));
+    return SC_EDB;
+}
+
+static void conn_close(struct pconn *c)
+{
+    if (!c)
+        return;
+    PQfinish(c->db);
+    free(c->agents);
+    free(c->deltas);
+    free(c->uniqs);
+    free(c);
+}
+
+static PGconn *connect_to(const char *url)
+{
+    /* Our defaults first: the URL's own settings, expanded from "dbname", override them. */
+    const char *const keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+                                NULL};
+    const char *const vals[] = {"5", "sharecard", "UTF8", url, NULL};
+    return PQconnectdbParams(keys, vals, 1);
+}
+
+/*
+ * Resets 'c''s broken connection, unless the backoff says wait; prepared
+ * statements do not survive a reset.  SC_EIO while the server stays away.
+ */
+static enum sc_err reconnect(struct pconn *c)
+{
+    int64_t now = mono_ms();
+    if (now < c->retry_at_ms)
+        return SC_EIO;
+    PQreset(c->db);
+    memset(c->prepared, 0, sizeof(c->prepared));
+    c->in_tx = false;
+    if (PQstatus(c->db) == CONNECTION_OK) {
+        c->backoff_ms = 0;
+        c->retry_at_ms = 0;
+        return SC_OK;
+    }
+    c->backoff_ms = c->backoff_ms ? (c->backoff_ms >= 1000 ? 2000 : c->backoff_ms * 2) : 50;
+    c->retry_at_ms = now + c->backoff_ms;
+    return SC_EIO;
+}
+
+/* The key's destructor: a thread that used the store is exiting; its connection goes too. */
+static void conn_gone(void *arg)
+{
+    struct pconn *c = arg;
+    struct pg_store *s = c->owner;
+    pthread_mutex_lock(&s->lock);
+    for (struct pconn **p = &s->conns; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+    conn_close(c);
+}
+
+/* The server's notices ("relation already exists, skipping") are not for our users. */
+static void quiet(void *arg, const char *message)
+{
+}
+
+/* This thread's connection, made on first use and reset if it broke; NULL with '*e' set. */
+static struct pconn *conn_get(struct pg_store *s, enum sc_err *e)
+{
+    struct pconn *c = pthread_getspecific(s->key);
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c || !(c->db = connect_to(s->url))) {
+            free(c);
+            *e = SC_ENOMEM;
+            return NULL;
+        }
+        if (pthread_setspecific(s->key, c) != 0) {
+            conn_close(c);
+            *e = SC_ENOMEM;
+            return NULL;
+        }
+        c->owner = s;
+        PQsetNoticeProcessor(c->db, quiet, NULL);
+        pthread_mutex_lock(&s->lock);
+        c->next = s->conns;
+        s->conns = c;
+        pthread_mutex_unlock(&s->lock);
+        if (PQstatus(c->db) != CONNECTION_OK) {
+            c->backoff_ms = 50;
+            c->retry_at_ms = mono_ms() + c->backoff_ms;
+            *e = SC_EIO;
+            return NULL;
+        }
+    }
+    if (PQstatus(c->db) != CONNECTION_OK && (*e = reconnect(c)) != SC_OK)
+        return NULL;
+    return c;
+}
+
+static bool prepare(struct pconn *c, enum stmt_id id, enum sc_err *e)
+{
+    if (c->prepared[id])
+        return true;
+    char name[16];
+    snprintf(name, sizeof(name), "sc%d", (int)id);
+    PGresult *r = PQprepare(c->db, name, sql[id], 0, NULL);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        *e = map_result(c, r);
+    PQclear(r);
+    c->prepared[id] = ok;
+    return ok;
+}
+
+/*
+ * Runs statement 'id' with 'p' (may be NULL) on 'c'.  Returns the result
+ * (free with PQclear()), or NULL with '*e' set.  A read outside a
+ * transaction whose connection broke runs once more on a fresh one.
+ */
+static PGresult *run(struct pconn *c, enum stmt_id id, const struct params *p, enum sc_err *e)
+{
+    for (int attempt = 0;; attempt++) {
+        if (!prepare(c, id, e)) {
+            if (attempt == 0 && !c->in_tx && PQstatus(c->db) != CONNECTION_OK && is_read(id) &&
+                reconnect(c) == SC_OK)
+                continue;
+            return NULL;
+        }
+        char name[16];
+        snprintf(name, sizeof(name), "sc%d", (int)id);
+        PGresult *r = PQexecPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                                     p ? p->fmt : NULL, 0);
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+            return r;
+        *e = map_result(c, r);
+        PQclear(r);
+        if (attempt > 0 || c->in_tx || PQstatus(c->db) == CONNECTION_OK || !is_read(id) ||
+            reconnect(c) != SC_OK)
+            return NULL;
+    }
+}
+
+/* Runs a statement that returns no rows; '*changed' (may be NULL) gets the rows it touched. */
+static enum sc_err run_done(struct pconn *c, enum stmt_id id, const struct params *p,
+                            int64_t *changed)
+{
+    enum sc_err e = SC_OK;
+    PGresult *r = run(c, id, p, &e);
+    if (!r)
+        return e;
+    if (changed)
+        *changed = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return SC_OK;
+}
+
+/* The first column of the first row as a number (0 when no row); '*found' whether there was one. */
+static enum sc_err run_int(struct pconn *c, enum stmt_id id, const struct params *p, int64_t *out,
+                           bool *found)
+{
+    enum sc_err e = SC_OK;
+    PGresult *r = run(c, id, p, &e);
+    if (!r)
+        return e;
+    bool any = PQntuples(r) > 0;
+    *out = any ? gi(r, 0, 0) : 0;
+    if (found)
+        *found = any;
+    PQclear(r);
+    return SC_OK;
+}
+
+static enum sc_err simple(struct pconn *c, const char *q)
+{
+    PGresult *r = PQexec(c->db, q);
+    enum sc_err e = PQresultStatus(r) == PGRES_COMMAND_OK ? SC_OK : map_result(c, r);
+    /* COMMIT of a transaction that had failed answers "ROLLBACK": not a success. */
+    if (e == SC_OK && strcmp(q, "COMMIT") == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0)
+        e = SC_EDB;
+    PQclear(r);
+    return e;
+}
+
+static enum sc_err begin(struct pconn *c)
+{
+    enum sc_err e = simple(c, "BEGIN ISOLATION LEVEL READ COMMITTED");
+    c->in_tx = e == SC_OK;
+    return e;
+}
+
+static enum sc_err commit(struct pconn *c)
+{
+    enum sc_err e = simple(c, "COMMIT");
+    c->in_tx = false;
+    return e;
+}
+
+static void rollback(struct pconn *c)
+{
+    if (c->in_tx && PQstatus(c->db) == CONNECTION_OK)
+        simple(c, "ROLLBACK");
+    c->in_tx = false;
+}
+
+/* ---- migrations --------------------------------------------------------------------- */
+
+/* Any number will do, so long as it is always the same: the key of our advisory lock. */
+#define MIGRATE_LOCK   "SELECT pg_advisory_lock(5375636172640001)"
+#define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(5375636172640001)"
+
+static enum sc_err too_new(int version, char *errmsg, size_t errlen)
+{
+    snprintf(errmsg, errlen,
+             "this database was written by a newer sharecard (schema %d, this build "
+             "knows up to %d); upgrade sharecard",
+             version, sc_pg_nmigrations);
+    return SC_EVERSION;
+}
+
+static void pg_errmsg(struct pconn *c, const PGresult *r, const char *what, char *errmsg,
+                      size_t errlen)
+{
+    const char *m = r ? PQresultErrorMessage(r) : "";
+    if (!m[0])
+        m = PQerrorMessage(c->db);
+    snprintf(errmsg, errlen, "%s: %s", what, m);
+    size_t n = strlen(errmsg);
+    while (n && (errmsg[n - 1] == '\n' || errmsg[n - 1] == ' '))
+        errmsg[--n] = '\0';
+}
+
+/* Runs 'q' for 'what'; on failure a sentence in 'errmsg'. */
+static enum sc_err mig_exec(struct pconn *c, const char *q, const char *what, char *errmsg,
+                            size_t errlen)
+{
+    PGresult *r = PQexec(c->db, q);
+    ExecStatusType st = PQresultStatus(r);
+    enum sc_err e = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SC_OK : map_result(c, r);
+    if (e != SC_OK)
+        pg_errmsg(c, r, what, errmsg, errlen);
+    PQclear(r);
+    return e;
+}
+
+static enum sc_err read_version(struct pconn *c, int *out, char *errmsg, size_t errlen)
+{
+    PGresult *r = PQexec(c->db, "SELECT version FROM schema_version");
+    enum sc_err e = SC_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        e = PQresultStatus(r) == PGRES_TUPLES_OK ? SC_EDB : map_result(c, r);
+        pg_errmsg(c, r, "checking the schema failed", errmsg, errlen);
+    } else {
+        *out = (int)gi(r, 0, 0);
+    }
+    PQclear(r);
+    return e;
+}
+
+/*
+ * Brings the database up to the newest schema, one migration per
+ * transaction, while holding an advisory lock: instances starting at once
+ * take turns, and each step runs exactly once.  A database from a newer
+ * build is refused untouched (SC_EVERSION).
+ */
+static enum sc_err migrate(struct pg_store *s, struct pconn *c, char *errmsg, size_t errlen)
+{
+    enum sc_err e = mig_exec(c, MIGRATE_LOCK, "taking the migration lock failed", errmsg, errlen);
+    if (e != SC_OK)
+        return e;
+    e = mig_exec(c,
+                 "CREATE TABLE IF NOT EXISTS schema_version ("
+                 "  one INTEGER PRIMARY KEY DEFAULT 1 CHECK (one = 1),"
+                 "  version INTEGER NOT NULL);"
+                 "INSERT INTO schema_version (one, version) VALUES (1, 0) ON CONFLICT DO NOTHING",
+                 "creating the schema_version table failed", errmsg, errlen);
+    int version = 0;
+    while (e == SC_OK && (e = read_version(c, &version, errmsg, errlen)) == SC_OK) {
+        if (version > sc_pg_nmigrations) {
+            e = too_new(version, errmsg, errlen);
+            break;
+        }
+        if (version == sc_pg_nmigrations)
+            break;
+        char what[96], setv[96];
+        snprintf(what, sizeof(what), "upgrading the schema to version %d failed", version + 1);
+        snprintf(setv, sizeof(setv), "UPDATE schema_version SET version = %d", version + 1);
+        if ((e = mig_exec(c, "BEGIN", what, errmsg, errlen)) != SC_OK)
+            break;
+        if ((e = mig_exec(c, sc_pg_migrations[version], what, errmsg, errlen)) != SC_OK ||
+            (e = mig_exec(c, setv, what, errmsg, errlen)) != SC_OK ||
+            (e = mig_exec(c, "COMMIT", what, errmsg, errlen)) != SC_OK) {
+            PQclear(PQexec(c->db, "ROLLBACK"));
+            if (e == SC_OK || e == SC_ECONFLICT)
+                e = SC_EDB;
+            break;
+        }
+    }
+    if (PQstatus(c->db) == CONNECTION_OK)
+        PQclear(PQexec(c->db, MIGRATE_UNLOCK));
+    if (e == SC_OK)
+        s->version = version;
+    return e;
+}
+
+/* ---- operations ------------------------------------------------------------------ */
+
+static void pg_close(struct sc_store *base)
+{
+    struct pg_store *s = pgs(base);
+    if (!s)
+        return;
+    /* No destructor may run for this store once it is gone: delete the key first. */
+    if (s->keyed)
+        pthread_key_delete(s->key);
+    pthread_mutex_lock(&s->lock);
+    struct pconn *c = s->conns;
+    while (c) {
+        struct pconn *next = c->next;
+        conn_close(c);
+        c = next;
+    }
+    s->conns = NULL;
+    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_destroy(&s->lock);
+    free(s->url);
+    free(s);
+}
+
+static int pg_schema_version(struct sc_store *base)
+{
+    return pgs(base)->version;
+}
+
+static enum sc_err pg_ping(struct sc_store *base)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c)
+        return e;
+    PGresult *r = run(c, ST_PING, NULL, &e);
+    PQclear(r);
+    return r ? SC_OK : e;
+}
+
+/* Inserts a link with a fresh random code into 'code', retrying on a collision. */
+static enum sc_err insert_link(struct pconn *c, int64_t card_id, enum sc_channel ch,
+                               int64_t member_id, int64_t customer_id, int64_t visitor_id,
+                               int64_t parent, char code[SC_CODE_LEN + 1], int64_t *link_id)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        sc_slug_random(code, SC_CODE_LEN);
+        struct params p = {0};
+        p_str(&p, code);
+        p_i64(&p, card_id);
+        p_i64(&p, (int64_t)ch);
+        p_id(&p, member_id);
+        p_id(&p, customer_id);
+        p_id(&p, parent);
+        p_i64(&p, now_s());
+        p_id(&p, visitor_id);
+        int64_t id = 0;
+        bool found = false;
+        enum sc_err e = run_int(c, ST_LINK_INSERT_NEW, &p, &id, &found);
+        if (e != SC_OK)
+            return e;
+        if (found) {
+            if (link_id)
+                *link_id = id;
+            return SC_OK;
+        }
+    }
+    return SC_ECONFLICT;
+}
+
+/* The card's profile parameters, in ST_CARD_INSERT's and ST_CARD_UPDATE's order. */
+static void card_params(struct params *p, const struct sc_card *c, const char *name,
+                        const char *email)
+{
+    p_text(p, name);
+    p_text(p, c->title);
+    p_text(p, c->company);
+    p_text(p, c->phone);
+    p_text(p, c->phone_work);
+    p_text(p, email);
+    p_text(p, c->wechat);
+    p_text(p, c->website);
+    p_text(p, c->address);
+    p_text(p, c->bio);
+    p_str(p, c->theme);
+    p_i64(p, (int64_t)c->lang);
+    if (c->avatar && c->avatar_len)
+        p_blob(p, c->avatar, c->avatar_len);
+    else
+        p_null(p);
+    p_text(p, c->avatar_len ? c->avatar_mime : NULL);
+    p_i64(p, now_s());
+}
+
+static enum sc_err pg_member_add(struct sc_store *base, const struct sc_member *m,
+                                 const char *password_hash, const struct sc_card *profile,
+                                 struct sc_member *out)
+{
+    static const struct sc_card empty;
+    const struct sc_card *pr = profile ? profile : &empty;
+    bool custom = pr->slug[0] != '\0';
+    if (custom && !sc_slug_valid(pr->slug, NULL))
+        return SC_EINVAL;
+    const char *card_name = pr->name && pr->name[0] ? pr->name : m->name;
+    if (!m->email[0] || !card_name[0])
+        return SC_EINVAL;
+
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c || (e = begin(c)) != SC_OK)
+        return e;
+    int64_t created = now_s(), member_id = 0, card_id = 0;
+    struct params p = {0};
+    p_str(&p, m->email);
+    p_str(&p, m->name);
+    p_str(&p, m->team);
+    p_i64(&p, (int64_t)m->role);
+    p_text(&p, password_hash);
+    p_i64(&p, created);
+    if ((e = run_int(c, ST_MEMBER_INSERT, &p, &member_id, NULL)) != SC_OK)
+        goto rollback;
+
+    char slug[SC_SLUG_MAX + 1];
+    e = SC_ECONFLICT;
+    for (int attempt = 0; attempt < (custom ? 1 : 5); attempt++) {
+        if (custom)
+            snprintf(slug, sizeof(slug), "%s", pr->slug);
+        else
+            sc_slug_random(slug, SC_SLUG_GEN_LEN);
+        struct params q = {0};
+        p_i64(&q, member_id);
+        p_str(&q, slug);
+        card_params(&q, pr, card_name, pr->email && pr->email[0] ? pr->email : m->email);
+        bool found = false;
+        if ((e = run_int(c, ST_CARD_INSERT, &q, &card_id, &found)) != SC_OK)
+            goto rollback;
+        if (found)
+            break;
+        e = SC_ECONFLICT;
+    }
+    if (e != SC_OK)
+        goto rollback;
+    char code[SC_CODE_LEN + 1];
+    if ((e = insert_link(c, card_id, SC_CH_QR, member_id, 0, 0, 0, code, NULL)) != SC_OK ||
+        (e = commit(c)) != SC_OK)
+        goto rollback;
+    if (out) {
+        *out = *m;
+        out->id = member_id;
+        out->created_at = created;
+        snprintf(out->slug, sizeof(out->slug), "%s", slug);
+    }
+    return SC_OK;
+rollback:
+    rollback(c);
+    return e;
+}
+
+/* Runs read 'id' with 'p' and calls 'row' for each result row until it returns non-zero. */
+static enum sc_err each_row(struct sc_store *base, enum stmt_id id, const struct params *p,
+                            int (*row)(const PGresult *r, int i, void *ctx), void *ctx)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    PGresult *r = c ? run(c, id, p, &e) : NULL;
+    if (!r)
+        return e;
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++)
+        if (row(r, i, ctx))
+            break;
+    PQclear(r);
+    return SC_OK;
+}
+
+/* Runs read 'id' and hands its first row to 'row'; SC_ENOTFOUND when there is none. */
+static enum sc_err first_row(struct sc_store *base, enum stmt_id id, const struct params *p,
+                             void (*row)(const PGresult *r, void *ctx), void *ctx)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    PGresult *r = c ? run(c, id, p, &e) : NULL;
+    if (!r)
+        return e;
+    if (PQntuples(r) > 0)
+        row(r, ctx);
+    else
+        e = SC_ENOTFOUND;
+    PQclear(r);
+    return e;
+}
+
+/* Runs write 'id' on its own; SC_ENOTFOUND when it touched no row and 'need_row'. */
+static enum sc_err write_one(struct sc_store *base, enum stmt_id id, const struct params *p,
+                             bool need_row)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c)
+        return e;
+    int64_t changed = 0;
+    e = run_done(c, id, p, &changed);
+    return e == SC_OK && need_row && changed == 0 ? SC_ENOTFOUND : e;
+}
+
+struct member_cb {
+    int (*fn)(const struct sc_member *m, void *ctx);
+    void *ctx;
+};
+
+static int member_row(const PGresult *r, int i, void *ctx)
+{
+    struct member_cb *cb = ctx;
+    struct sc_member m;
+    read_member(r, i, &m);
+    return cb->fn(&m, cb->ctx);
+}
+
+static enum sc_err pg_member_list(struct sc_store *base,
+                                  int (*fn)(const struct sc_member *m, void *ctx), void *ctx)
+{
+    struct member_cb cb = {fn, ctx};
+    return each_row(base, ST_MEMBER_LIST, NULL, member_row, &cb);
+}
+
+static void member_first(const PGresult *r, void *ctx)
+{
+    read_member(r, 0, ctx);
+}
+
+static enum sc_err pg_member_by_email(struct sc_store *base, const char *email,
+                                      struct sc_member *out)
+{
+    struct params p = {0};
+    p_str(&p, email);
+    return first_row(base, ST_MEMBER_BY_EMAIL, &p, member_first, out);
+}
+
+static enum sc_err pg_member_by_id(struct sc_store *base, int64_t id, struct sc_member *out)
+{
+    struct params p = {0};
+    p_i64(&p, id);
+    return first_row(base, ST_MEMBER_BY_ID, &p, member_first, out);
+}
+
+static enum sc_err pg_token_member(struct sc_store *base, const char *hash, struct sc_member *out)
+{
+    struct params p = {0};
+    p_str(&p, hash);
+    return first_row(base, ST_TOKEN_MEMBER, &p, member_first, out);
+}
+
+static void int_first(const PGresult *r, void *ctx)
+{
+    *(int64_t *)ctx = gi(r, 0, 0);
+}
+
+static enum sc_err pg_member_count(struct sc_store *base, int64_t *out)
+{
+    return first_row(base, ST_MEMBER_COUNT, NULL, int_first, out);
+}
+
+static char *dup_col(const PGresult *r, int col, enum sc_err *e)
+{
+    if (PQgetisnull(r, 0, col))
+        return NULL;
+    char *v = strdup(PQgetvalue(r, 0, col));
+    if (!v)
+        *e = SC_ENOMEM;
+    return v;
+}
+
+static enum sc_err pg_card_by_slug(struct sc_store *base, const char *slug, struct sc_card *out)
+{
+    memset(out, 0, sizeof(*out));
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    struct params p = {0};
+    p_str(&p, slug);
+    PGresult *r = c ? run(c, ST_CARD_BY_SLUG, &p, &e) : NULL;
+    if (!r)
+        return e;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return SC_ENOTFOUND;
+    }
+    out->id = gi(r, 0, 0);
+    out->member_id = gi(r, 0, 1);
+    gcopy(r, 0, 2, out->slug, sizeof(out->slug));
+    char **fields[] = {&out->name,  &out->title,  &out->company, &out->phone,   &out->phone_work,
+                       &out->email, &out->wechat, &out->website, &out->address, &out->bio};
+    for (int i = 0; i < 10; i++)
+        *fields[i] = dup_col(r, 3 + i, &e);
+    gcopy(r, 0, 13, out->theme, sizeof(out->theme));
+    out->lang = gi(r, 0, 14) == 1 ? SC_LANG_ZH : SC_LANG_EN;
+    if (!PQgetisnull(r, 0, 15)) {
+        size_t len = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 15), &len);
+        if (!raw) {
+            e = SC_ENOMEM;
+        } else if (len > 0) {
+            out->avatar = malloc(len);
+            if (out->avatar) {
+                memcpy(out->avatar, raw, len);
+                out->avatar_len = len;
+            } else {
+                e = SC_ENOMEM;
+            }
+        }
+        PQfreemem(raw);
+    }
+    gcopy(r, 0, 16, out->avatar_mime, sizeof(out->avatar_mime));
+    out->updated_at = gi(r, 0, 17);
+    out->disabled = gi(r, 0, 18) != 0;
+    gcopy(r, 0, 19, out->qr_code, sizeof(out->qr_code));
+    PQclear(r);
+    if (e != SC_OK)
+        sc_card_cleanup(out);
+    return e;
+}
+
+static enum sc_err pg_card_update(struct sc_store *base, const struct sc_card *card)
+{
+    struct params p = {0};
+    card_params(&p, card, card->name, card->email);
+    p_i64(&p, card->id);
+    return write_one(base, ST_CARD_UPDATE, &p, true);
+}
+
+static void link_first(const PGresult *r, void *ctx)
+{
+    struct sc_link *out = ctx;
+    memset(out, 0, sizeof(*out));
+    out->id = gi(r, 0, 0);
+    gcopy(r, 0, 1, out->code, sizeof(out->code));
+    out->card_id = gi(r, 0, 2);
+    gcopy(r, 0, 3, out->card_slug, sizeof(out->card_slug));
+    out->channel = (enum sc_channel)gi(r, 0, 4);
+    out->owner_member_id = gi(r, 0, 5);
+    out->owner_customer_id = gi(r, 0, 6);
+    out->parent_link_id = gi(r, 0, 7);
+    out->created_at = gi(r, 0, 8);
+    gcopy(r, 0, 9, out->owner_visitor, sizeof(out->owner_visitor));
+}
+
+static enum sc_err pg_link_by_code(struct sc_store *base, const char *code, struct sc_link *out)
+{
+    struct params p = {0};
+    p_str(&p, code);
+    return first_row(base, ST_LINK_BY_CODE, &p, link_first, out);
+}
+
+static enum sc_err pg_token_add(struct sc_store *base, int64_t member_id, const char *hash,
+                                const char *label)
+{
+    struct params p = {0};
+    p_i64(&p, member_id);
+    p_str(&p, hash);
+    p_str(&p, label ? label : "");
+    p_i64(&p, now_s());
+    return write_one(base, ST_TOKEN_INSERT, &p, false);
+}
+
+static enum sc_err pg_secret(struct sc_store *base, const char *name, char out[65])
+{
+    unsigned char raw[32];
+    char hex[65];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
+    sodium_memzero(raw, sizeof(raw));
+    /* Insert if missing, then read: instances racing agree on one value. */
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    struct params p = {0};
+    p_str(&p, name);
+    p_str(&p, hex);
+    if (c)
+        e = run_done(c, ST_SECRET_INSERT, &p, NULL);
+    sodium_memzero(hex, sizeof(hex));
+    if (!c || e != SC_OK)
+        return e;
+    p.n = 1; /* the name alone */
+    PGresult *r = run(c, ST_SECRET_GET, &p, &e);
+    if (!r)
+        return e;
+    e = SC_EDB;
+    if (PQntuples(r) == 1) {
+        gcopy(r, 0, 0, out, 65);
+        e = strlen(out) == 64 ? SC_OK : SC_EDB;
+    }
+    PQclear(r);
+    return e;
+}
+
+/* ---- sign-ups, conversions and the ledger ----------------------------------------- */
+
+static void party_name(struct pconn *c, struct sc_party *p)
+{
+    p->name[0] = '\0';
+    if (p->type == SC_PARTY_NONE)
+        return;
+    struct params q = {0};
+    p_i64(&q, (int64_t)p->type);
+    p_i64(&q, p->id);
+    enum sc_err e = SC_OK;
+    PGresult *r = run(c, ST_PARTY_NAME, &q, &e);
+    if (r && PQntuples(r) > 0)
+        gcopy(r, 0, 0, p->name, sizeof(p->name));
+    PQclear(r);
+}
+
+static enum sc_err owner_member(struct pconn *c, int64_t id, struct sc_owner *o)
+{
+    memset(o, 0, sizeof(*o));
+    struct params p = {0};
+    p_i64(&p, id);
+    enum sc_err e = SC_OK;
+    PGresult *r = run(c, ST_OWNER_MEMBER, &p, &e);
+    if (!r)
+        return e;
+    if (PQntuples(r) > 0) {
+        o->party.type = SC_PARTY_MEMBER;
+        o->party.id = id;
+        gcopy(r, 0, 0, o->party.name, sizeof(o->party.name));
+        gcopy(r, 0, 1, o->email, sizeof(o->email));
+        /* A card's phone is as typed; compare it as E.164 when it reads as one. */
+        char typed[64];
+        const char *why;
+        gcopy(r, 0, 2, typed, sizeof(typed));
+        if (typed[0] && sc_phone_normalise(typed, "86", o->phone, &why) != SC_OK)
+            o->phone[0] = '\0';
+    }
+    PQclear(r);
+    return SC_OK;
+}
+
+static enum sc_err owner_customer(struct pconn *c, int64_t id, struct sc_owner *o, char *ip,
+                                  size_t iplen)
+{
+    memset(o, 0, sizeof(*o));
+    if (ip)
+        ip[0] = '\0';
+    struct params p = {0};
+    p_i64(&p, id);
+    enum sc_err e = SC_OK;
+    PGresult *r = run(c, ST_OWNER_CUSTOMER, &p, &e);
+    if (!r)
+        return e;
+    bool found = PQntuples(r) > 0;
+    if (found) {
+        o->party.type = SC_PARTY_CUSTOMER;
+        o->party.id = id;
+        gcopy(r, 0, 0, o->party.name, sizeof(o->party.name));
+        gcopy(r, 0, 1, o->email, sizeof(o->email));
+        gcopy(r, 0, 2, o->phone, sizeof(o->phone));
+        gcopy(r, 0, 3, o->vid, sizeof(o->vid));
+        o->referrer.type = (enum sc_party_type)gi(r, 0, 4);
+        o->referrer.id = gi(r, 0, 5);
+        if (ip)
+            gcopy(r, 0, 6, ip, iplen);
+    }
+    PQclear(r);
+    if (found)
+        party_name(c, &o->referrer);
+    return SC_OK;
+}
+
+static enum sc_err one_int(struct pconn *c, enum stmt_id id, int64_t arg, int64_t *out)
+{
+    struct params p = {0};
+    p_i64(&p, arg);
+    return run_int(c, id, &p, out, NULL);
+}
+
+/* The owner of a link as attribution sees it: see sqlite.c's link_owner(). */
+static enum sc_err link_owner(struct pconn *c, int64_t member, int64_t customer, int64_t visitor,
+                              int64_t parent, struct sc_owner *o, char *ip, size_t iplen)
+{
+    enum sc_err e = SC_OK;
+    memset(o, 0, sizeof(*o));
+    for (int depth = 0; depth < 64; depth++) {
+        if (member)
+            return owner_member(c, member, o);
+        if (customer)
+            return owner_customer(c, customer, o, ip, iplen);
+        if (visitor) {
+            int64_t cust = 0;
+            if ((e = one_int(c, ST_CUST_BY_VISITOR, visitor, &cust)) != SC_OK)
+                return e;
+            if (cust)
+                return owner_customer(c, cust, o, ip, iplen);
+        }
+        if (!parent)
+            return SC_OK;
+        struct params p = {0};
+        p_i64(&p, parent);
+        PGresult *r = run(c, ST_LINK_OWNERS, &p, &e);
+        if (!r)
+            return e;
+        if (PQntuples(r) == 0) {
+            PQclear(r);
+            return SC_OK;
+        }
+        member = gi(r, 0, 0);
+        customer = gi(r, 0, 1);
+        visitor = gi(r, 0, 2);
+        parent = gi(r, 0, 3);
+        PQclear(r);
+    }
+    return SC_OK;
+}
+
+static enum sc_err reward_insert(struct pconn *c, int64_t customer_id, int64_t conversion_id,
+                                 const struct sc_party *party, int level, const char *kind,
+                                 int64_t amount, const char *hold_reason, int64_t now,
+                                 int64_t hold_s)
+{
+    struct params p = {0};
+    p_i64(&p, customer_id);
+    p_id(&p, conversion_id);
+    p_i64(&p, (int64_t)party->type);
+    p_i64(&p, party->id);
+    p_i64(&p, level);
+    p_str(&p, kind);
+    p_i64(&p, amount);
+    p_str(&p, hold_reason && hold_reason[0] ? "hold" : "pending");
+    p_str(&p, hold_reason ? hold_reason : "");
+    p_i64(&p, now);
+    p_i64(&p, now + hold_s);
+    return run_done(c, ST_REWARD_INSERT, &p, NULL);
+}
+
+#define MAX_TOUCHES 64
+
+/* Per-thread scratch for a sign-up's touches (too big for the stack of an MHD thread). */
+struct touch_scratch {
+    struct sc_touch touches[MAX_TOUCHES];
+    int64_t raw[MAX_TOUCHES][4];
+    char ips[MAX_TOUCHES][SC_IP_ANON_MAX];
+};
+
+/*
+ * Stores the sign-up of 'row' by visitor 'vid' (0 if none), as sqlite.c's
+ * write_signup() does.  A repeat person — including one whose sign-up
+ * another instance is committing at this moment — sets row->result to
+ * SC_ECONFLICT and writes nothing.
+ */
+static enum sc_err write_signup(struct pconn *c, struct sc_event_row *row, int64_t vid,
+                                int64_t *touch_link)
+{
+    const struct sc_event *ev = row->ev;
+    struct sc_signup *su = ev->signup;
+    const struct sc_referral_config *cfg = su->cfg;
+    enum sc_err e = SC_OK;
+    *touch_link = 0;
+
+    struct params p = {0};
+    p_text(&p, su->email);
+    p_text(&p, su->phone);
+    int64_t dup = 0;
+    bool found = false;
+    if ((e = run_int(c, ST_CUST_DUP, &p, &dup, &found)) != SC_OK)
+        return e;
+    if (found) {
+        row->result = SC_ECONFLICT;
+        return SC_OK;
+    }
+
+    static _Thread_local struct touch_scratch t;
+    size_t n = 0;
+    if (vid) {
+        struct params q = {0};
+        p_i64(&q, vid);
+        p_i64(&q, ev->ts - cfg->window_s);
+        p_i64(&q, ev->ts);
+        PGresult *r = run(c, ST_TOUCHES, &q, &e);
+        if (!r)
+            return e;
+        int rows = PQntuples(r);
+        for (int i = 0; i < rows && n < MAX_TOUCHES; i++, n++) {
+            memset(&t.touches[n], 0, sizeof(t.touches[n]));
+            t.touches[n].event_id = gi(r, i, 0);
+            t.touches[n].ts = gi(r, i, 1);
+            t.touches[n].link_id = gi(r, i, 2);
+            for (int k = 0; k < 4; k++)
+                t.raw[n][k] = gi(r, i, 3 + k);
+        }
+        PQclear(r);
+        for (size_t i = 0; i < n; i++)
+            if ((e = link_owner(c, t.raw[i][0], t.raw[i][1], t.raw[i][2], t.raw[i][3],
+                                &t.touches[i].owner, t.ips[i], sizeof(t.ips[i]))) != SC_OK)
+                return e;
+    }
+    struct sc_owner card_owner;
+    int64_t owner_id = 0;
+    if ((e = one_int(c, ST_CARD_OWNER, ev->card_id, &owner_id)) != SC_OK ||
+        (e = owner_member(c, owner_id, &card_owner)) != SC_OK)
+        return e;
+
+    struct sc_signer who = {ev->visitor, su->email, su->phone};
+    struct sc_attr_decision d;
+    sc_attr_decide(cfg, ev->ts, &who, t.touches, n, &card_owner, &d);
+
+    /* Fraud signals hold the rewards for a person to look at. */
+    su->hold_reason[0] = '\0';
+    if (su->email[0] && sc_email_disposable(su->email))
+        snprintf(su->hold_reason, sizeof(su->hold_reason), "disposable_email");
+    else if (d.touch && d.level1.type == SC_PARTY_CUSTOMER && ev->ip[0] &&
+             strcmp(t.ips[d.touch - t.touches], ev->ip) == 0)
+        snprintf(su->hold_reason, sizeof(su->hold_reason), "same_network_as_referrer");
+    else if (d.touch) {
+        struct params q = {0};
+        p_i64(&q, d.touch->link_id);
+        p_i64(&q, ev->ts - 3600);
+        int64_t recent = 0;
+        if ((e = run_int(c, ST_VELOCITY, &q, &recent, NULL)) != SC_OK)
+            return e;
+        if (recent >= cfg->velocity_per_hour)
+            snprintf(su->hold_reason, sizeof(su->hold_reason), "velocity");
+    }
+    char notes[128] = "";
+    if (d.self_referral_ignored)
+        snprintf(notes, sizeof(notes), "self_referral_ignored");
+    if (su->hold_reason[0])
+        snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes), "%sheld_for_review:%s",
+                 notes[0] ? "," : "", su->hold_reason);
+
+    struct params q = {0};
+    p_i64(&q, ev->card_id);
+    p_str(&q, su->name);
+    p_text(&q, su->email);
+    p_text(&q, su->phone);
+    p_id(&q, d.touch ? d.touch->link_id : 0);
+    p_i64(&q, ev->ts);
+    p_id(&q, vid);
+    p_text(&q, ev->ip);
+    p_str(&q, cfg->consent_version);
+    p_str(&q, sc_rule_name(d.rule));
+    p_id(&q, d.touch ? d.touch->event_id : 0);
+    p_i64(&q, (int64_t)d.level1.type);
+    p_id(&q, d.level1.type ? d.level1.id : 0);
+    p_i64(&q, (int64_t)d.level2.type);
+    p_id(&q, d.level2.type ? d.level2.id : 0);
+    p_str(&q, notes);
+    int64_t customer_id = 0;
+    if ((e = run_int(c, ST_CUST_INSERT, &q, &customer_id, &found)) != SC_OK)
+        return e;
+    if (!found) {
+        row->result = SC_ECONFLICT; /* another instance took this e-mail or phone just now */
+        return SC_OK;
+    }
+
+    int64_t own_link = 0;
+    if ((e = insert_link(c, ev->card_id, SC_CH_QR, 0, customer_id, 0,
+                         d.touch ? d.touch->link_id : 0, su->referral_code, &own_link)) != SC_OK)
+        return e;
+    struct params l = {0};
+    p_i64(&l, own_link);
+    p_i64(&l, customer_id);
+    if ((e = run_done(c, ST_CUST_SET_LINK, &l, NULL)) != SC_OK)
+        return e;
+
+    const struct sc_party *levels[2] = {&d.level1, &d.level2};
+    for (int k = 0; k < 2; k++) {
+        if (levels[k]->type == SC_PARTY_NONE || cfg->points[k] <= 0)
+            continue;
+        if ((e = reward_insert(c, customer_id, 0, levels[k], k + 1, "signup", cfg->points[k],
+                               su->hold_reason, ev->ts, cfg->hold_s)) != SC_OK)
+            return e;
+    }
+    su->customer_id = customer_id;
+    su->level1 = d.level1;
+    su->level2 = d.level2;
+    party_name(c, &su->level1);
+    party_name(c, &su->level2);
+    su->rule = d.rule;
+    su->self_referral_ignored = d.self_referral_ignored;
+    *touch_link = d.touch ? d.touch->link_id : 0;
+    return SC_OK;
+}
+
+/*
+ * Stores the purchase of 'row', as sqlite.c's write_conversion() does:
+ * idempotent on its order id, also when two instances take the same order
+ * at once (the second finds it on the unique key and reports a replay).
+ */
+static enum sc_err write_conversion(struct pconn *c, struct sc_event_row *row, int64_t *card_id,
+                                    bool *skip)
+{
+    struct sc_conversion *cv = row->ev->conversion;
+    enum sc_err e = SC_OK;
+    struct params p = {0};
+    p_str(&p, cv->order_id);
+    int64_t known = 0;
+    bool found = false;
+    if ((e = run_int(c, ST_CONV_GET, &p, &known, &found)) != SC_OK)
+        return e;
+    if (found) {
+        cv->conversion_id = known;
+        cv->replayed = true;
+        *skip = true;
+        return SC_OK;
+    }
+
+    struct params q = {0};
+    if (cv->customer_id)
+        p_i64(&q, cv->customer_id);
+    else
+        p_str(&q, cv->email);
+    PGresult *r = run(c, cv->customer_id ? ST_CUST_BY_ID : ST_CUST_BY_EMAIL, &q, &e);
+    if (!r)
+        return e;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        row->result = SC_ENOTFOUND;
+        *skip = true;
+        return SC_OK;
+    }
+    int64_t customer = gi(r, 0, 0);
+    *card_id = gi(r, 0, 1);
+    struct sc_party levels[2] = {{0}, {0}};
+    levels[0].type = (enum sc_party_type)gi(r, 0, 2);
+    levels[0].id = gi(r, 0, 3);
+    levels[1].type = (enum sc_party_type)gi(r, 0, 4);
+    levels[1].id = gi(r, 0, 5);
+    PQclear(r);
+
+    struct params v = {0};
+    p_str(&v, cv->order_id);
+    p_i64(&v, customer);
+    p_i64(&v, cv->amount_cents);
+    p_i64(&v, row->ev->ts);
+    if ((e = run_int(c, ST_CONV_INSERT, &v, &cv->conversion_id, &found)) != SC_OK)
+        return e;
+    if (!found) { /* another instance stored this order just now */
+        if ((e = run_int(c, ST_CONV_GET, &p, &cv->conversion_id, NULL)) != SC_OK)
+            return e;
+        cv->replayed = true;
+        *skip = true;
+        return SC_OK;
+    }
+    cv->customer_id = customer;
+    for (int l = 0; l < 2; l++) {
+        int64_t amount = sc_commission(cv->amount_cents, cv->cfg->commission_bp[l]);
+        if (levels[l].type == SC_PARTY_NONE || amount <= 0)
+            continue;
+        if ((e = reward_insert(c, customer, cv->conversion_id, &levels[l], l + 1, "commission",
+                               amount, NULL, row->ev->ts, cv->cfg->hold_s)) != SC_OK)
+            return e;
+    }
+    return SC_OK;
+}
+
+struct signup_cb {
+    int (*fn)(const struct sc_signup_row *r, void *ctx);
+    void *ctx;
+};
+
+static int signup_row(const PGresult *r, int i, void *ctx)
+{
+    struct signup_cb *cb = ctx;
+    struct sc_signup_row s;
+    memset(&s, 0, sizeof(s));
+    s.id = gi(r, i, 0);
+    s.name = gs(r, i, 1);
+    s.email = gs(r, i, 2);
+    s.phone = gs(r, i, 3);
+    s.card = gs(r, i, 4);
+    s.link = gs(r, i, 5);
+    s.level1.type = (enum sc_party_type)gi(r, i, 6);
+    s.level1.id = gi(r, i, 7);
+    gcopy(r, i, 8, s.level1.name, sizeof(s.level1.name));
+    s.level2.type = (enum sc_party_type)gi(r, i, 9);
+    s.level2.id = gi(r, i, 10);
+    gcopy(r, i, 11, s.level2.name, sizeof(s.level2.name));
+    s.rule = gs(r, i, 12);
+    s.notes = gs(r, i, 13);
+    s.created_at = gi(r, i, 14);
+    return cb->fn(&s, cb->ctx);
+}
+
+static enum sc_err pg_signups_list(struct sc_store *base, const struct sc_scope *scope,
+                                   int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx)
+{
+    struct params p = {0};
+    p_i64(&p, scope ? scope->member_id : 0);
+    p_text(&p, scope ? scope->team : NULL);
+    struct signup_cb cb = {fn, ctx};
+    return each_row(base, ST_SIGNUPS_LIST, &p, signup_row, &cb);
+}
+
+struct reward_cb {
+    int (*fn)(const struct sc_reward_row *r, void *ctx);
+    void *ctx;
+};
+
+static int reward_row(const PGresult *r, int i, void *ctx)
+{
+    struct reward_cb *cb = ctx;
+    struct sc_reward_row w;
+    memset(&w, 0, sizeof(w));
+    w.id = gi(r, i, 0);
+    w.customer_id = gi(r, i, 1);
+    w.conversion_id = gi(r, i, 2);
+    w.party.type = (enum sc_party_type)gi(r, i, 3);
+    w.party.id = gi(r, i, 4);
+    gcopy(r, i, 5, w.party.name, sizeof(w.party.name));
+    w.level = (int)gi(r, i, 6);
+    w.kind = gs(r, i, 7);
+    w.amount = gi(r, i, 8);
+    w.status = gs(r, i, 9);
+    w.reason = gs(r, i, 10);
+    w.created_at = gi(r, i, 11);
+    return cb->fn(&w, cb->ctx);
+}
+
+static enum sc_err pg_rewards_list(struct sc_store *base, const struct sc_scope *scope, int64_t now,
+                                   int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx)
+{
+    struct params p = {0};
+    p_i64(&p, scope ? scope->member_id : 0);
+    p_text(&p, scope ? scope->team : NULL);
+    p_i64(&p, now);
+    struct reward_cb cb = {fn, ctx};
+    return each_row(base, ST_REWARDS_LIST, &p, reward_row, &cb);
+}
+
+static enum sc_err pg_reward_decide(struct sc_store *base, int64_t id, const char *status,
+                                    const char *reason, int64_t now)
+{
+    struct params p = {0};
+    p_str(&p, status);
+    p_str(&p, reason ? reason : "");
+    p_i64(&p, now);
+    p_i64(&p, id);
+    return write_one(base, ST_REWARD_DECIDE, &p, true);
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+static size_t agent_slot_of(const char *ua)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)ua; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)(h % AGENT_SLOTS);
+}
+
+/* The id of user-agent 'row->ev->ua', stored on first sight (by us or another instance). */
+static enum sc_err agent_id(struct pconn *c, const struct sc_event_row *row, int64_t *out)
+{
+    const char *ua = row->ev->ua;
+    if (!c->agents && !(c->agents = calloc(AGENT_SLOTS, sizeof(*c->agents))))
+        return SC_ENOMEM;
+    struct agent_slot *slot = &c->agents[agent_slot_of(ua)];
+    if (slot->id && strcmp(slot->ua, ua) == 0) {
+        *out = slot->id;
+        return SC_OK;
+    }
+    char clean[SC_UA_MAX];
+    utf8_clean(ua, clean, sizeof(clean));
+    struct params p = {0};
+    p_str(&p, clean);
+    bool found = false;
+    enum sc_err e = run_int(c, ST_AGENT_GET, &p, out, &found);
+    if (e == SC_OK && !found) {
+        p_str(&p, row->agent->browser);
+        p_str(&p, row->agent->os);
+        p_str(&p, row->agent->device);
+        p_text(&p, row->bot_reason);
+        e = run_int(c, ST_AGENT_INSERT, &p, out, &found);
+        if (e == SC_OK && !found) { /* another instance stored it just now */
+            p.n = 1;
+            e = run_int(c, ST_AGENT_GET, &p, out, &found);
+            if (e == SC_OK && !found)
+                e = SC_EDB;
+        }
+    }
+    if (e != SC_OK)
+        return e;
+    slot->id = *out;
+    snprintf(slot->ua, sizeof(slot->ua), "%s", ua);
+    return SC_OK;
+}
+
+/* Adds one event to the batch's rollup deltas (and its visitor to the uniques). */
+static enum sc_err tally(struct pconn *c, int64_t card, int64_t day, int64_t link, int type,
+                         bool bot, int64_t visitor)
+{
+    if (c->ndeltas == c->capdeltas) {
+        size_t cap = c->capdeltas ? c->capdeltas * 2 : 256;
+        struct delta *d = realloc(c->deltas, cap * sizeof(*d));
+        if (!d)
+            return SC_ENOMEM;
+        c->deltas = d;
+        c->capdeltas = cap;
+    }
+    c->deltas[c->ndeltas++] = (struct delta){card, day, link, type, bot ? 0 : 1, bot ? 1 : 0};
+    if (!bot && visitor && (type == SC_EV_SCAN || type == SC_EV_OPEN || type == SC_EV_VIEW)) {
+        if (c->nuniqs == c->capuniqs) {
+            size_t cap = c->capuniqs ? c->capuniqs * 2 : 256;
+            struct uniq *u = realloc(c->uniqs, cap * sizeof(*u));
+            if (!u)
+                return SC_ENOMEM;
+            c->uniqs = u;
+            c->capuniqs = cap;
+        }
+        c->uniqs[c->nuniqs++] = (struct uniq){card, day, visitor};
+    }
+    return SC_OK;
+}
+
+static int cmp64(int64_t a, int64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int delta_cmp(const void *pa, const void *pb)
+{
+    const struct delta *a = pa, *b = pb;
+    int r = cmp64(a->card, b->card);
+    r = r ? r : cmp64(a->day, b->day);
+    r = r ? r : cmp64(a->link, b->link);
+    return r ? r : cmp64(a->type, b->type);
+}
+
+static int uniq_cmp(const void *pa, const void *pb)
+{
+    const struct uniq *a = pa, *b = pb;
+    int r = cmp64(a->card, b->card);
+    r = r ? r : cmp64(a->day, b->day);
+    return r ? r : cmp64(a->visitor, b->visitor);
+}
+
+/* Appends 'v' to the array literal in 'b' ("{1,2" … closed by the caller). */
+static void arr_add(struct sc_buf *b, int64_t v)
+{
+    sc_buf_printf(b, "%c%lld", b->len ? ',' : '{', (long long)v);
+}
+
+static const char *arr_end(struct sc_buf *b)
+{
+    if (!b->len)
+        sc_buf_putc(b, '{');
+    sc_buf_putc(b, '}');
+    return b->data;
+}
+
+/*
+ * Applies the batch's rollup deltas and uniques: summed per key, in key
+ * order, one statement each, so two instances' batches lock rows in the
+ * same order and the counters stay exact.
+ */
+static enum sc_err flush_rollups(struct pconn *c)
+{
+    enum sc_err e = SC_OK;
+    struct sc_buf a[6];
+    for (int k = 0; k < 6; k++)
+        sc_buf_init(&a[k], 0);
+    if (c->ndeltas) {
+        qsort(c->deltas, c->ndeltas, sizeof(*c->deltas), delta_cmp);
+        size_t m = 0;
+        for (size_t i = 1; i < c->ndeltas; i++) {
+            if (delta_cmp(&c->deltas[m], &c->deltas[i]) == 0) {
+                c->deltas[m].humans += c->deltas[i].humans;
+                c->deltas[m].bots += c->deltas[i].bots;
+            } else {
+                c->deltas[++m] = c->deltas[i];
+            }
+        }
+        for (size_t i = 0; i <= m; i++) {
+            const struct delta *d = &c->deltas[i];
+            arr_add(&a[0], d->day);
+            arr_add(&a[1], d->card);
+            arr_add(&a[2], d->link);
+            arr_add(&a[3], d->type);
+            arr_add(&a[4], d->humans);
+            arr_add(&a[5], d->bots);
+        }
+        struct params p = {0};
+        for (int k = 0; k < 6; k++)
+            p_str(&p, arr_end(&a[k]));
+        for (int k = 0; k < 6 && e == SC_OK; k++)
+            e = sc_buf_error(&a[k]);
+        if (e == SC_OK)
+            e = run_done(c, ST_ROLLUP_BATCH, &p, NULL);
+    }
+    if (e == SC_OK && c->nuniqs) {
+        for (int k = 0; k < 3; k++)
+            sc_buf_reset(&a[k]);
+        qsort(c->uniqs, c->nuniqs, sizeof(*c->uniqs), uniq_cmp);
+        for (size_t i = 0; i < c->nuniqs; i++) {
+            if (i && uniq_cmp(&c->uniqs[i - 1], &c->uniqs[i]) == 0)
+                continue;
+            arr_add(&a[0], c->uniqs[i].card);
+            arr_add(&a[1], c->uniqs[i].day);
+            arr_add(&a[2], c->uniqs[i].visitor);
+        }
+        struct params p = {0};
+        for (int k = 0; k < 3; k++)
+            p_str(&p, arr_end(&a[k]));
+        for (int k = 0; k < 3 && e == SC_OK; k++)
+            e = sc_buf_error(&a[k]);
+        if (e == SC_OK)
+            e = run_done(c, ST_UNIQUE_BATCH, &p, NULL);
+    }
+    for (int k = 0; k < 6; k++)
+        sc_buf_cleanup(&a[k]);
+    c->ndeltas = c->nuniqs = 0;
+    return e;
+}
+
+static enum sc_err write_event(struct pconn *c, struct sc_event_row *row)
+{
+    const struct sc_event *ev = row->ev;
+    enum sc_err e = SC_OK;
+    int64_t vid = 0, aid = 0;
+    if (ev->visitor[0]) {
+        struct params p = {0};
+        p_str(&p, ev->visitor);
+        p_i64(&p, ev->ts);
+        if ((e = run_int(c, ST_VISITOR_UPSERT, &p, &vid, NULL)) != SC_OK)
+            return e;
+        if (!vid)
+            return SC_EDB;
+    }
+    if ((e = agent_id(c, row, &aid)) != SC_OK)
+        return e;
+    bool bot = row->bot_reason != NULL;
+    int64_t link_id = ev->link_id;
+    int64_t card_id = ev->card_id;
+    if (ev->type == SC_EV_SIGNUP && ev->signup) {
+        if ((e = write_signup(c, row, vid, &link_id)) != SC_OK || row->result != SC_OK)
+            return e;
+    } else if (ev->type == SC_EV_CONVERT && ev->conversion) {
+        bool skip = false;
+        if ((e = write_conversion(c, row, &card_id, &skip)) != SC_OK || skip)
+            return e;
+        link_id = 0;
+    }
+    if (ev->type == SC_EV_SHARE && ev->new_code[0]) {
+        /* The minted link lives or dies with its share event. */
+        int64_t cust = ev->owner_customer_id;
+        if (!cust && !ev->owner_member_id && vid &&
+            (e = one_int(c, ST_CUST_BY_VISITOR, vid, &cust)) != SC_OK)
+            return e; /* a visitor who is a customer shares as that customer */
+        struct params p = {0};
+        p_str(&p, ev->new_code);
+        p_i64(&p, card_id);
+        p_i64(&p, ev->new_channel);
+        p_id(&p, ev->owner_member_id);
+        p_id(&p, cust);
+        p_id(&p, ev->new_parent);
+        p_i64(&p, ev->ts);
+        p_id(&p, vid && !cust && !ev->owner_member_id ? vid : 0);
+        if ((e = run_int(c, ST_LINK_INSERT, &p, &link_id, NULL)) != SC_OK)
+            return e;
+    }
+    char referrer[SC_REFHOST_MAX];
+    utf8_clean(ev->referrer_host, referrer, sizeof(referrer));
+    struct params p = {0};
+    p_i64(&p, ev->ts);
+    p_i64(&p, (int64_t)ev->type);
+    p_i64(&p, card_id);
+    p_id(&p, link_id);
+    p_id(&p, vid);
+    p_i64(&p, aid);
+    p_text(&p, ev->ip);
+    p_text(&p, referrer);
+    p_i64(&p, sc_bot_code(row->bot_reason));
+    if (ev->type == SC_EV_DWELL)
+        p_i64(&p, ev->value);
+    else if (ev->type == SC_EV_CLICK)
+        p_i64(&p, (int64_t)ev->action);
+    else
+        p_null(&p);
+    if ((e = run_done(c, ST_EVENT_INSERT, &p, NULL)) != SC_OK)
+        return e;
+    return tally(c, card_id, ev->ts / 86400, link_id, (int)ev->type, bot, vid);
+}
+
+/*
+ * One transaction per batch.  A batch that collides with another
+ * instance's (deadlock, serialisation failure) is rolled back and run again
+ * from the start with its inputs as they came, a few times at most.
+ */
+static enum sc_err pg_events_write(struct sc_store *base, struct sc_event_row *rows, size_t n)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c)
+        return e;
+    int64_t *cust_in = calloc(n, sizeof(*cust_in)); /* conversions' customer ids as given */
+    if (!cust_in)
+        return SC_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].ev->type == SC_EV_CONVERT && rows[i].ev->conversion)
+            cust_in[i] = rows[i].ev->conversion->customer_id;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        if (attempt) {
+            sleep_ms(10 << attempt);
+            for (size_t i = 0; i < n; i++)
+                if (rows[i].ev->type == SC_EV_CONVERT && rows[i].ev->conversion) {
+                    rows[i].ev->conversion->customer_id = cust_in[i];
+                    rows[i].ev->conversion->replayed = false;
+                }
+        }
+        c->ndeltas = c->nuniqs = 0;
+        e = begin(c);
+        for (size_t i = 0; e == SC_OK && i < n; i++) {
+            rows[i].result = SC_OK;
+            e = write_event(c, &rows[i]);
+        }
+        if (e == SC_OK)
+            e = flush_rollups(c);
+        if (e == SC_OK)
+            e = commit(c);
+        if (e == SC_OK)
+            break;
+        rollback(c);
+        /* Ids cached during the failed transaction may not exist. */
+        if (c->agents)
+            memset(c->agents, 0, AGENT_SLOTS * sizeof(*c->agents));
+        if (e != SC_EBUSY)
+            break;
+    }
+    free(cust_in);
+    return e;
+}
+
+static enum sc_err pg_link_create(struct sc_store *base, struct sc_link *l)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c || (e = begin(c)) != SC_OK)
+        return e;
+    int64_t ts = now_s(), vid = 0;
+    if (l->owner_visitor[0]) {
+        struct params p = {0};
+        p_str(&p, l->owner_visitor);
+        p_i64(&p, ts);
+        e = run_int(c, ST_VISITOR_UPSERT, &p, &vid, NULL);
+    }
+    if (e == SC_OK)
+        e = insert_link(c, l->card_id, l->channel, l->owner_member_id, l->owner_customer_id, vid,
+                        l->parent_link_id, l->code, &l->id);
+    if (e == SC_OK)
+        e = commit(c);
+    if (e != SC_OK)
+        rollback(c);
+    else
+        l->created_at = ts;
+    return e;
+}
+
+static enum sc_err pg_visitor_reached(struct sc_store *base, const char *vid, int64_t card_id,
+                                      int64_t link_id, bool *out)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c)
+        return e;
+    struct params p = {0};
+    p_str(&p, vid);
+    p_i64(&p, card_id);
+    p_i64(&p, link_id);
+    int64_t one = 0;
+    e = run_int(c, ST_VISITOR_REACHED, &p, &one, out);
+    return e;
+}
+
+static enum sc_err pg_visitor_id(struct sc_store *base, const char *vid, int64_t *out)
+{
+    struct params p = {0};
+    p_str(&p, vid);
+    return first_row(base, ST_VISITOR_ID, &p, int_first, out);
+}
+
+/* Rows of (type, humans, bots) into 'out', then the uniques statement's count. */
+static enum sc_err stats_of(struct sc_store *base, enum stmt_id rollup, enum stmt_id uniques,
+                            const struct params *p, struct sc_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    PGresult *r = c ? run(c, rollup, p, &e) : NULL;
+    if (!r)
+        return e;
+    for (int i = 0; i < PQntuples(r); i++) {
+        int64_t t = gi(r, i, 0);
+        if (t >= 0 && t < SC_EV_COUNT)
+            out->n[t] = gi(r, i, 1);
+        out->bots += gi(r, i, 2);
+    }
+    PQclear(r);
+    return run_int(c, uniques, p, &out->uniques, NULL);
+}
+
+static enum sc_err pg_card_stats(struct sc_store *base, int64_t card_id, int64_t day_from,
+                                 int64_t day_to, struct sc_stats *out)
+{
+    struct params p = {0};
+    p_i64(&p, card_id);
+    p_i64(&p, day_from);
+    p_i64(&p, day_to);
+    return stats_of(base, ST_STATS_ROLLUP, ST_STATS_UNIQUES, &p, out);
+}
+
+/* ---- accounts and reports ---------------------------------------------------------- */
+
+static void password_first(const PGresult *r, void *ctx)
+{
+    gcopy(r, 0, 0, ctx, 128);
+}
+
+static enum sc_err pg_member_password(struct sc_store *base, int64_t id, char out[128])
+{
+    struct params p = {0};
+    p_i64(&p, id);
+    return first_row(base, ST_MEMBER_PASSWORD, &p, password_first, out);
+}
+
+/* Runs 'first' (must touch a row) and then 'then' (when not ST_COUNT) in one transaction. */
+static enum sc_err write_two(struct sc_store *base, enum stmt_id first, const struct params *p1,
+                             enum stmt_id then, const struct params *p2)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c || (e = begin(c)) != SC_OK)
+        return e;
+    int64_t changed = 0;
+    e = run_done(c, first, p1, &changed);
+    if (e == SC_OK && changed == 0)
+        e = SC_ENOTFOUND;
+    if (e == SC_OK && then != ST_COUNT)
+        e = run_done(c, then, p2, NULL);
+    if (e == SC_OK)
+        e = commit(c);
+    if (e != SC_OK)
+        rollback(c);
+    return e;
+}
+
+static enum sc_err pg_member_set_password(struct sc_store *base, int64_t id, const char *hash)
+{
+    struct params p = {0}, q = {0};
+    p_str(&p, hash);
+    p_i64(&p, id);
+    p_i64(&q, id);
+    return write_two(base, ST_SET_PASSWORD, &p, ST_SESSIONS_END, &q);
+}
+
+static enum sc_err pg_member_set_disabled(struct sc_store *base, int64_t id, bool disabled)
+{
+    struct params p = {0}, q = {0};
+    p_i64(&p, disabled ? 1 : 0);
+    p_i64(&p, id);
+    p_i64(&q, id);
+    return write_two(base, ST_SET_DISABLED, &p, disabled ? ST_SESSIONS_END : ST_COUNT, &q);
+}
+
+static enum sc_err pg_customer_erase(struct sc_store *base, const char *email, int64_t now,
+                                     int64_t *id)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c || (e = begin(c)) != SC_OK)
+        return e;
+    int64_t cust = 0, visitor = 0;
+    struct params p = {0};
+    p_str(&p, email);
+    PGresult *r = run(c, ST_ERASE_FIND, &p, &e);
+    if (r) {
+        if (PQntuples(r) > 0) {
+            cust = gi(r, 0, 0);
+            visitor = gi(r, 0, 1);
+        } else {
+            e = SC_ENOTFOUND;
+        }
+        PQclear(r);
+    }
+    struct params q = {0};
+    p_i64(&q, cust);
+    if (e == SC_OK)
+        e = run_done(c, ST_ERASE_CUSTOMER, &q, NULL);
+    if (e == SC_OK && visitor) {
+        struct params v = {0};
+        p_i64(&v, visitor);
+        e = run_done(c, ST_ERASE_VISITOR, &v, NULL);
+    }
+    if (e == SC_OK) {
+        p_i64(&q, now);
+        e = run_done(c, ST_ERASE_REWARDS, &q, NULL);
+    }
+    if (e == SC_OK)
+        e = commit(c);
+    if (e != SC_OK)
+        rollback(c);
+    else
+        *id = cust;
+    return e;
+}
+
+static enum sc_err pg_audit(struct sc_store *base, const char *actor, const char *action,
+                            const char *target, const char *detail)
+{
+    struct params p = {0};
+    p_str(&p, actor);
+    p_str(&p, action);
+    p_str(&p, target);
+    p_str(&p, detail);
+    return write_one(base, ST_AUDIT, &p, false);
+}
+
+static enum sc_err pg_session_add(struct sc_store *base, const char *token_hash, int64_t member_id,
+                                  int64_t now, int64_t expires_at)
+{
+    struct params p = {0};
+    p_str(&p, token_hash);
+    p_i64(&p, member_id);
+    p_i64(&p, now);
+    p_i64(&p, expires_at);
+    return write_one(base, ST_SESSION_ADD, &p, false);
+}
+
+static enum sc_err pg_session_member(struct sc_store *base, const char *token_hash, int64_t now,
+                                     int64_t idle_s, struct sc_member *out)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    struct params p = {0};
+    p_str(&p, token_hash);
+    p_i64(&p, now);
+    p_i64(&p, idle_s);
+    PGresult *r = c ? run(c, ST_SESSION_GET, &p, &e) : NULL;
+    if (!r)
+        return e;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return SC_ENOTFOUND;
+    }
+    read_member(r, 0, out);
+    int64_t last = gi(r, 0, 8), sid = gi(r, 0, 9);
+    PQclear(r);
+    if (now - last >= 60) {
+        struct params q = {0};
+        p_i64(&q, now);
+        p_i64(&q, sid);
+        run_done(c, ST_SESSION_TOUCH, &q, NULL); /* best effort: a miss only shortens idle time */
+    }
+    return SC_OK;
+}
+
+static enum sc_err pg_session_delete(struct sc_store *base, const char *token_hash)
+{
+    struct params p = {0};
+    p_str(&p, token_hash);
+    return write_one(base, ST_SESSION_DELETE, &p, false);
+}
+
+static void scope_params(struct params *p, const struct sc_scope *scope, int64_t from, int64_t to)
+{
+    p_i64(p, scope ? scope->member_id : 0);
+    p_text(p, scope ? scope->team : NULL);
+    p_i64(p, from);
+    p_i64(p, to);
+}
+
+static enum sc_err pg_scope_stats(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                                  int64_t to, struct sc_stats *out)
+{
+    struct params p = {0};
+    scope_params(&p, scope, from, to);
+    return stats_of(base, ST_SCOPE_STATS, ST_SCOPE_UNIQUES, &p, out);
+}
+
+struct series_cb {
+    int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx);
+    void *ctx;
+};
+
+static int series_row(const PGresult *r, int i, void *ctx)
+{
+    struct series_cb *cb = ctx;
+    int64_t t = gi(r, i, 1);
+    if (t < 0 || t >= SC_EV_COUNT)
+        return 0;
+    return cb->fn(gi(r, i, 0), (enum sc_ev_type)t, gi(r, i, 2), cb->ctx);
+}
+
+static enum sc_err pg_series(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                             int64_t to,
+                             int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx),
+                             void *ctx)
+{
+    struct params p = {0};
+    scope_params(&p, scope, from, to);
+    struct series_cb cb = {fn, ctx};
+    return each_row(base, ST_SERIES, &p, series_row, &cb);
+}
+
+struct leader_cb {
+    int (*fn)(const struct sc_leader_row *r, void *ctx);
+    void *ctx;
+};
+
+static int leader_row(const PGresult *r, int i, void *ctx)
+{
+    struct leader_cb *cb = ctx;
+    struct sc_leader_row l = {
+        .member_id = gi(r, i, 0),
+        .name = gs(r, i, 1),
+        .team = gs(r, i, 2),
+        .slug = gs(r, i, 3),
+        .scans = gi(r, i, 4),
+        .opens = gi(r, i, 5),
+        .views = gi(r, i, 6),
+        .uniques = gi(r, i, 7),
+        .shares = gi(r, i, 8),
+        .signups = gi(r, i, 9),
+        .points = gi(r, i, 10),
+    };
+    return cb->fn(&l, cb->ctx);
+}
+
+static enum sc_err pg_leaderboard(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                                  int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
+                                  void *ctx)
+{
+    struct params p = {0};
+    scope_params(&p, scope, from, to);
+    struct leader_cb cb = {fn, ctx};
+    return each_row(base, ST_LEADERBOARD, &p, leader_row, &cb);
+}
+
+/* ---- management and more reports ------------------------------------------------------ */
+
+struct token_cb {
+    int (*fn)(const struct sc_token_row *r, void *ctx);
+    void *ctx;
+};
+
+static int token_row(const PGresult *r, int i, void *ctx)
+{
+    struct token_cb *cb = ctx;
+    struct sc_token_row t = {
+        .id = gi(r, i, 0),
+        .label = gs(r, i, 1),
+        .created_at = gi(r, i, 2),
+        .revoked_at = gi(r, i, 3),
+    };
+    return cb->fn(&t, cb->ctx);
+}
+
+static enum sc_err pg_token_list(struct sc_store *base, int64_t member_id,
+                                 int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx)
+{
+    struct params p = {0};
+    p_i64(&p, member_id);
+    struct token_cb cb = {fn, ctx};
+    return each_row(base, ST_TOKEN_LIST, &p, token_row, &cb);
+}
+
+static enum sc_err pg_token_revoke(struct sc_store *base, int64_t member_id, int64_t id,
+                                   int64_t now)
+{
+    struct params p = {0};
+    p_i64(&p, now);
+    p_i64(&p, id);
+    p_i64(&p, member_id);
+    return write_one(base, ST_TOKEN_REVOKE, &p, true);
+}
+
+static enum sc_err pg_member_update(struct sc_store *base, int64_t id, const char *name,
+                                    const char *team, enum sc_role role)
+{
+    if (!name || !name[0])
+        return SC_EINVAL;
+    struct params p = {0};
+    p_str(&p, name);
+    p_str(&p, team ? team : "");
+    p_i64(&p, (int64_t)role);
+    p_i64(&p, id);
+    return write_one(base, ST_MEMBER_UPDATE, &p, true);
+}
+
+struct audit_cb {
+    int (*fn)(const struct sc_audit_row *r, void *ctx);
+    void *ctx;
+};
+
+static int audit_row(const PGresult *r, int i, void *ctx)
+{
+    struct audit_cb *cb = ctx;
+    struct sc_audit_row a = {
+        .id = gi(r, i, 0),
+        .ts = gi(r, i, 1),
+        .actor = gs(r, i, 2),
+        .action = gs(r, i, 3),
+        .target = gs(r, i, 4),
+        .detail = gs(r, i, 5),
+    };
+    return cb->fn(&a, cb->ctx);
+}
+
+static enum sc_err pg_audit_list(struct sc_store *base, int64_t before, int limit,
+                                 int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx)
+{
+    struct params p = {0};
+    p_i64(&p, before);
+    p_i64(&p, limit);
+    struct audit_cb cb = {fn, ctx};
+    return each_row(base, ST_AUDIT_LIST, &p, audit_row, &cb);
+}
+
+struct channel_cb {
+    int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx);
+    void *ctx;
+};
+
+static int channel_row(const PGresult *r, int i, void *ctx)
+{
+    struct channel_cb *cb = ctx;
+    int64_t t = gi(r, i, 1);
+    if (t < 0 || t >= SC_EV_COUNT)
+        return 0;
+    return cb->fn((int)gi(r, i, 0), (enum sc_ev_type)t, gi(r, i, 2), cb->ctx);
+}
+
+static enum sc_err pg_channels(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                               int64_t to,
+                               int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx),
+                               void *ctx)
+{
+    struct params p = {0};
+    scope_params(&p, scope, from, to);
+    struct channel_cb cb = {fn, ctx};
+    return each_row(base, ST_CHANNELS, &p, channel_row, &cb);
+}
+
+static enum sc_err pg_revenue(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                              int64_t to, int64_t *orders, int64_t *cents)
+{
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    struct params p = {0};
+    scope_params(&p, scope, from, to);
+    PGresult *r = c ? run(c, ST_REVENUE, &p, &e) : NULL;
+    if (!r)
+        return e;
+    *orders = PQntuples(r) ? gi(r, 0, 0) : 0;
+    *cents = PQntuples(r) ? gi(r, 0, 1) : 0;
+    PQclear(r);
+    return SC_OK;
+}
+
+struct tree_cb {
+    int (*fn)(const struct sc_tree_row *r, void *ctx);
+    void *ctx;
+};
+
+static int tree_row(const PGresult *r, int i, void *ctx)
+{
+    struct tree_cb *cb = ctx;
+    struct sc_tree_row t;
+    memset(&t, 0, sizeof(t));
+    t.id = gi(r, i, 0);
+    t.parent_id = gi(r, i, 1);
+    t.code = gs(r, i, 2);
+    t.channel = (enum sc_channel)gi(r, i, 3);
+    t.owner.type = (enum sc_party_type)gi(r, i, 4);
+    t.owner.id = gi(r, i, 5);
+    gcopy(r, i, 6, t.owner.name, sizeof(t.owner.name));
+    t.created_at = gi(r, i, 7);
+    t.visits = gi(r, i, 8);
+    t.signups = gi(r, i, 9);
+    return cb->fn(&t, cb->ctx);
+}
+
+static enum sc_err pg_share_tree(struct sc_store *base, int64_t card_id,
+                                 int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx)
+{
+    struct params p = {0};
+    p_i64(&p, card_id);
+    struct tree_cb cb = {fn, ctx};
+    return each_row(base, ST_SHARE_TREE, &p, tree_row, &cb);
+}
+
+static const struct sc_store_ops pg_ops = {
+    .name = "postgres",
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .ping = pg_ping,
+    .member_add = pg_member_add,
+    .member_list = pg_member_list,
+    .member_by_email = pg_member_by_email,
+    .member_by_id = pg_member_by_id,
+    .member_count = pg_member_count,
+    .card_by_slug = pg_card_by_slug,
+    .card_update = pg_card_update,
+    .link_by_code = pg_link_by_code,
+    .token_add = pg_token_add,
+    .token_member = pg_token_member,
+    .secret = pg_secret,
+    .events_write = pg_events_write,
+    .link_create = pg_link_create,
+    .visitor_reached = pg_visitor_reached,
+    .card_stats = pg_card_stats,
+    .visitor_id = pg_visitor_id,
+    .signups_list = pg_signups_list,
+    .rewards_list = pg_rewards_list,
+    .reward_decide = pg_reward_decide,
+    .member_password = pg_member_password,
+    .member_set_password = pg_member_set_password,
+    .member_set_disabled = pg_member_set_disabled,
+    .customer_erase = pg_customer_erase,
+    .audit = pg_audit,
+    .session_add = pg_session_add,
+    .session_member = pg_session_member,
+    .session_delete = pg_session_delete,
+    .scope_stats = pg_scope_stats,
+    .series = pg_series,
+    .leaderboard = pg_leaderboard,
+    .token_list = pg_token_list,
+    .token_revoke = pg_token_revoke,
+    .member_update = pg_member_update,
+    .audit_list = pg_audit_list,
+    .channels = pg_channels,
+    .revenue = pg_revenue,
+    .share_tree = pg_share_tree,
+};
+
+enum sc_err sc_pg_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen)
+{
+    if (sodium_init() < 0) {
+        snprintf(errmsg, errlen, "libsodium could not start");
+        return SC_ENOMEM;
+    }
+    struct pg_store *s = calloc(1, sizeof(*s));
+    if (!s || !(s->url = strdup(url))) {
+        free(s);
+        snprintf(errmsg, errlen, "out of memory");
+        return SC_ENOMEM;
+    }
+    s->base.ops = &pg_ops;
+    pthread_mutex_init(&s->lock, NULL);
+    enum sc_err e = SC_ENOMEM;
+    if (pthread_key_create(&s->key, conn_gone) != 0) {
+        snprintf(errmsg, errlen, "out of thread keys");
+        goto fail;
+    }
+    s->keyed = true;
+    struct pconn *c = conn_get(s, &e);
+    if (!c) {
+        struct pconn *mine = pthread_getspecific(s->key);
+        if (mine)
+            pg_errmsg(mine, NULL, "cannot connect to PostgreSQL", errmsg, errlen);
+        else
+            snprintf(errmsg, errlen, "out of memory");
+        goto fail;
+    }
+    if ((e = migrate(s, c, errmsg, errlen)) != SC_OK)
+        goto fail;
+    *out = &s->base;
+    return SC_OK;
+fail:
+    pg_close(&s->base);
+    return e;
+}

@@ -1,0 +1,85 @@
+/* sharecard signed-in pages: sortable tables, the live feed, CSV files into the import
+   form, and the card editor's live preview.  Tiny, no dependencies. */
+(function () {
+    "use strict";
+
+    /* Sortable tables: click a heading; numbers sort by value (data-v or the text). */
+    function value(cell) {
+        var v = cell.getAttribute("data-v");
+        var t = v !== null ? v : cell.textContent.trim();
+        var n = parseFloat(t.replace(/[,%]/g, ""));
+        return isNaN(n) || !/^[-+]?[\d.,]+%?$/.test(t) && v === null ? t.toLowerCase() : n;
+    }
+    document.querySelectorAll("table.sortable").forEach(function (table) {
+        table.querySelectorAll("thead th").forEach(function (th, col) {
+            th.setAttribute("role", "button");
+            th.tabIndex = 0;
+            function sort() {
+                var down = th.getAttribute("aria-sort") !== "descending";
+                table.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+                th.setAttribute("aria-sort", down ? "descending" : "ascending");
+                var body = table.tBodies[0];
+                var rows = Array.prototype.slice.call(body.rows);
+                rows.sort(function (a, b) {
+                    var x = value(a.cells[col]), y = value(b.cells[col]);
+                    var c = x < y ? -1 : x > y ? 1 : 0;
+                    return down ? -c : c;
+                });
+                rows.forEach(function (r) { body.appendChild(r); });
+            }
+            th.addEventListener("click", sort);
+            th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+        });
+    });
+
+    /* The live feed: Server-Sent Events, newest first, the last 50 kept. */
+    var live = document.getElementById("live");
+    if (live && window.EventSource) {
+        var src = new EventSource(live.getAttribute("data-src"));
+        src.onmessage = function (e) {
+            var v;
+            try { v = JSON.parse(e.data); } catch (err) { return; }
+            var hint = live.querySelector(".hint");
+            if (hint) live.removeChild(hint);
+            var li = document.createElement("li");
+            li.setAttribute("data-type", v.type);
+            var t = document.createElement("time");
+            t.textContent = new Date(v.at).toLocaleTimeString();
+            li.appendChild(t);
+            li.appendChild(document.createTextNode(" " + v.text));
+            live.insertBefore(li, live.firstChild);
+            while (live.children.length > 50) live.removeChild(live.lastChild);
+        };
+    }
+
+    /* A chosen CSV file fills the import form's text area. */
+    document.querySelectorAll("input[type=file][data-fill]").forEach(function (input) {
+        input.addEventListener("change", function () {
+            var f = input.files && input.files[0];
+            var area = input.form.querySelector("textarea[name=" + input.getAttribute("data-fill") + "]");
+            if (!f || !area) return;
+            var reader = new FileReader();
+            reader.onload = function () { area.value = reader.result; };
+            reader.readAsText(f);
+        });
+    });
+
+    /* The editor: typing updates the preview before it is saved. */
+    var frame = document.querySelector("iframe.preview");
+    var form = document.querySelector(".editor form");
+    if (frame && form) {
+        var map = { name: ".name", title: ".job", company: ".company", bio: ".bio" };
+        form.addEventListener("input", function (e) {
+            var doc = frame.contentDocument;
+            if (!doc) return;
+            var sel = map[e.target.name];
+            if (sel) {
+                var el = doc.querySelector(sel);
+                if (el) el.textContent = e.target.value;
+            } else if (e.target.name === "theme") {
+                doc.documentElement.style.setProperty("--accent", e.target.value);
+                doc.body.style.setProperty("--accent", e.target.value);
+            }
+        });
+    }
+})();

@@ -1,0 +1,356 @@
+"""Managing things from the browser (issue 5, second part): password change, API
+tokens created and revoked in the UI, members added, edited, disabled and imported
+from CSV with a per-row report, rewards approved and voided, the audit log, the
+share tree with its K-factor, the channel report, and the live feed (SSE)."""
+
+import http.client
+import json
+import os
+import re
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from test_accounts import Session  # noqa: E402
+from test_signups import Browser  # noqa: E402
+
+ADMIN_PW = "admin-password-1"
+MANAGER_PW = "manager-password-1"
+SALES_PW = "sales-password-1"
+
+
+def csrf_of(page):
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+class Manage(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOLD_DAYS": "14"})
+        db = cls.srv.db
+        harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                          env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+        cls.zhang = harness.add_member(db, "张伟", "zhang@example.com", "--slug", "zhang",
+                                       "--team", "east")
+        harness.add_member(db, "Mona Manager", "mona@example.com", "--slug", "mona",
+                           "--role", "manager", "--team", "east")
+        harness.add_member(db, "Wes West", "wes@example.com", "--slug", "wes", "--team", "west")
+        for email, pw in (("mona@example.com", MANAGER_PW), ("zhang@example.com", SALES_PW)):
+            harness.sharecard("member", "password", "--email", email, db=db,
+                              env={"SHARECARD_PASSWORD": pw})
+        cls.token = harness.sharecard("token", "create", "--email", "root@example.com",
+                                      db=db).stdout.strip()
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.stop()
+        finally:
+            cls.srv.cleanup()
+
+    def api(self, path, token=None):
+        st, h, body = self.srv.request("GET", path,
+                                       headers={"Authorization": f"Bearer {token or self.token}"})
+        return st, h, body
+
+    def signed_in(self, email, pw, ip):
+        s = Session(self.srv, ip=ip)
+        st, _, _ = s.login(email, pw)
+        self.assertEqual(st, 303)
+        return s
+
+    # ---- account ---------------------------------------------------------------------
+
+    def test_api_token_from_the_ui_shown_once_and_revocable(self):
+        z = self.signed_in("zhang@example.com", SALES_PW, "198.51.100.40")
+        st, _, page = z.get("/me/account")
+        self.assertEqual(st, 200)
+        st, _, page = z.post("/me/tokens", {"csrf": csrf_of(page), "label": "CRM sync"})
+        self.assertEqual(st, 201)
+        token = re.search(r'<code id="token">([^<]+)</code>', page).group(1)
+        st, _, body = self.api("/api/v1/cards/zhang/stats", token=token)
+        self.assertEqual(st, 200)
+        # Shown once: the next visit lists it by label only.
+        st, _, page = z.get("/me/account")
+        self.assertNotIn(token, page)
+        self.assertIn("CRM sync", page)
+        tid = re.search(r'data-token="(\d+)"><td>CRM sync', page).group(1)
+        # Someone else's token cannot be revoked by this member.
+        m = self.signed_in("mona@example.com", MANAGER_PW, "198.51.100.41")
+        st, _, mpage = m.get("/me/account")
+        st, _, _ = m.post("/me/tokens/revoke", {"csrf": csrf_of(mpage), "id": tid})
+        self.assertEqual(st, 404)
+        self.assertEqual(self.api("/api/v1/cards/zhang/stats", token=token)[0], 200)
+        st, _, page = z.post("/me/tokens/revoke", {"csrf": csrf_of(page), "id": tid})
+        self.assertEqual(st, 200)
+        self.assertEqual(self.api("/api/v1/cards/zhang/stats", token=token)[0], 401)
+        # Without the form's token, nothing is created.
+        st, _, _ = z.post("/me/tokens", {"label": "forged"})
+        self.assertEqual(st, 403)
+
+    def test_password_change(self):
+        harness.add_member(self.srv.db, "Pat Password", "pat@example.com", "--slug", "pat")
+        harness.sharecard("member", "password", "--email", "pat@example.com", db=self.srv.db,
+                          env={"SHARECARD_PASSWORD": "first-password-1"})
+        pat = self.signed_in("pat@example.com", "first-password-1", "198.51.100.42")
+        other = self.signed_in("pat@example.com", "first-password-1", "198.51.100.43")
+        st, _, page = pat.get("/me/account")
+        csrf = csrf_of(page)
+        st, _, page = pat.post("/me/password", {"csrf": csrf, "current": "wrong-password-0",
+                                                "new": "second-password-2",
+                                                "again": "second-password-2"})
+        self.assertEqual(st, 422)
+        self.assertIn("current password is wrong", page)
+        st, _, page = pat.post("/me/password", {"csrf": csrf, "current": "first-password-1",
+                                                "new": "second-password-2", "again": "typo"})
+        self.assertEqual(st, 422)
+        old_cookie = pat.cookies["sc_session"]
+        st, h, _ = pat.post("/me/password", {"csrf": csrf, "current": "first-password-1",
+                                             "new": "second-password-2",
+                                             "again": "second-password-2"})
+        self.assertEqual((st, h["location"]), (303, "/me/account?changed=1"))
+        self.assertNotEqual(pat.cookies["sc_session"], old_cookie)  # rotated
+        self.assertEqual(pat.get("/me")[0], 200)
+        self.assertEqual(other.get("/me")[0], 303)  # every other session ended
+        st, _, _ = Session(self.srv, ip="198.51.100.44").login("pat@example.com",
+                                                               "first-password-1")
+        self.assertEqual(st, 401)
+        self.signed_in("pat@example.com", "second-password-2", "198.51.100.45")
+
+    # ---- members -----------------------------------------------------------------------
+
+    def test_members_add_edit_disable_and_roles(self):
+        self.assertEqual(self.signed_in("zhang@example.com", SALES_PW,
+                                        "198.51.100.50").get("/admin/members")[0], 403)
+        mona = self.signed_in("mona@example.com", MANAGER_PW, "198.51.100.51")
+        st, _, page = mona.get("/admin/members")
+        self.assertEqual(st, 200)
+        self.assertIn("zhang@example.com", page)   # her team
+        self.assertNotIn("wes@example.com", page)  # not another team's
+        csrf = csrf_of(page)
+        # A manager adds salespeople to her own team, never a manager.
+        st, _, _ = mona.post("/admin/members", {"csrf": csrf, "name": "Neo New",
+                                                "email": "neo@example.com", "role": "manager"})
+        self.assertEqual(st, 403)
+        st, _, page = mona.post("/admin/members", {"csrf": csrf, "name": "Neo New",
+                                                   "email": "neo@example.com", "team": "west"})
+        self.assertEqual(st, 201)
+        st, _, body = self.api("/api/v1/members")
+        members = {m["email"]: m for m in json.loads(body)}
+        self.assertEqual(members["neo@example.com"]["team"], "east")
+        self.assertEqual(members["neo@example.com"]["role"], "sales")
+        self.assertEqual(self.srv.request("GET", "/c/" + members["neo@example.com"]["card"])[0],
+                         200)
+        # A bad address is refused with the reason, and nobody is added.
+        st, _, page = mona.post("/admin/members", {"csrf": csrf, "name": "Bad",
+                                                   "email": "not-an-address"})
+        self.assertEqual(st, 422)
+        self.assertIn("e-mail address is not valid", page)
+        # She may not edit someone of another team.
+        self.assertEqual(mona.get(f"/admin/members/{members['wes@example.com']['id']}")[0], 403)
+        # Disable Neo from the edit page: the card shows the polite page; history stays.
+        nid = members["neo@example.com"]["id"]
+        st, _, page = mona.get(f"/admin/members/{nid}")
+        self.assertEqual(st, 200)
+        st, _, page = mona.post(f"/admin/members/{nid}", {"csrf": csrf_of(page),
+                                                          "name": "Neo Renamed",
+                                                          "role": "sales", "disabled": "1"})
+        self.assertEqual(st, 200)
+        self.assertEqual(self.srv.request("GET", "/c/" + members["neo@example.com"]["card"])[0],
+                         410)
+        st, _, body = self.api("/api/v1/members")
+        neo = {m["email"]: m for m in json.loads(body)}["neo@example.com"]
+        self.assertEqual((neo["name"], neo["disabled"]), ("Neo Renamed", True))
+        # An admin-initiated reset shows a temporary password once, and it works.
+        st, _, page = mona.post(f"/admin/members/{nid}/password", {"csrf": csrf_of(page)})
+        self.assertEqual(st, 200)
+        temp = re.search(r'<code id="temp-password">([^<]+)</code>', page).group(1)
+        mona.post(f"/admin/members/{nid}", {"csrf": csrf_of(page), "name": "Neo Renamed",
+                                            "role": "sales"})
+        st, h, _ = Session(self.srv, ip="198.51.100.52").login("neo@example.com", temp)
+        self.assertEqual((st, h["location"]), (303, "/me"))
+        # The audit log has each change, with who made it.
+        st, _, body = self.api("/api/v1/audit")
+        log = [(a["actor"], a["action"], a["target"]) for a in json.loads(body)]
+        for entry in (("mona@example.com", "member.add", "neo@example.com"),
+                      ("mona@example.com", "member.edit", "neo@example.com"),
+                      ("mona@example.com", "member.disable", "neo@example.com"),
+                      ("mona@example.com", "member.enable", "neo@example.com"),
+                      ("mona@example.com", "member.password_reset", "neo@example.com")):
+            self.assertIn(entry, log)
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.53")
+        st, _, page = root.get("/admin/audit")
+        self.assertEqual(st, 200)
+        self.assertIn("member.password_reset", page)
+        self.assertEqual(mona.get("/admin/audit")[0], 403)
+
+    def test_csv_import_reports_each_row(self):
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.60")
+        st, _, page = root.get("/admin/members")
+        csv = ("\ufeffName,Email,Team,Role,Slug\r\n"
+               "李娜,lina@example.com,north,sales,lina\r\n"
+               "\"Kim, Jr.\",kim@example.com,north,manager,\r\n"
+               "Dup,zhang@example.com,north,sales,\r\n"
+               ",nobody@example.com,north,sales,\r\n"
+               "Bad Mail,not-mail,north,sales,\r\n"
+               "Bad Slug,slug@example.com,north,sales,no spaces allowed\r\n")
+        st, _, page = root.post("/admin/members/import", {"csrf": csrf_of(page), "csv": csv})
+        self.assertEqual(st, 422)  # some rows were refused
+        self.assertIn("Import: 2 added, 4 not", page)
+        report = re.findall(r'<tr class="(ok|error)"><td class="n">(\d+)</td><td>([^<]*)</td>'
+                            r'<td>([^<]*)</td>', page)
+        outcome = {int(line): (cls, why) for cls, line, _, why in report}
+        self.assertEqual(outcome[2], ("ok", "added"))
+        self.assertEqual(outcome[3], ("ok", "added"))
+        self.assertEqual(outcome[4][0], "error")
+        self.assertIn("exists", outcome[4][1])
+        self.assertIn("name is required", outcome[5][1])
+        self.assertIn("not valid", outcome[6][1])
+        self.assertIn("slug cannot be used", outcome[7][1])
+        st, _, body = self.api("/api/v1/members")
+        members = {m["email"]: m for m in json.loads(body)}
+        self.assertEqual((members["lina@example.com"]["name"], members["lina@example.com"]["card"]),
+                         ("李娜", "lina"))
+        self.assertEqual((members["kim@example.com"]["name"], members["kim@example.com"]["role"]),
+                         ("Kim, Jr.", "manager"))
+        self.assertNotIn("nobody@example.com", members)
+        self.assertNotIn("slug@example.com", members)
+        # A file without the needed columns says so.
+        st, _, page = root.post("/admin/members/import", {"csrf": csrf_of(page),
+                                                          "csv": "who,where\nx,y\n"})
+        self.assertEqual(st, 422)
+        self.assertIn("at least name and email", page)
+
+    # ---- reports ---------------------------------------------------------------------
+
+    def test_share_tree_channels_rewards_and_live_feed(self):
+        # The live feed, opened before anything happens, as the manager of the team.
+        mona = self.signed_in("mona@example.com", MANAGER_PW, "198.51.100.70")
+        seen, stop = [], threading.Event()
+
+        def listen():
+            c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=30)
+            c.request("GET", "/api/v1/live", headers={
+                "Cookie": "; ".join(f"{k}={v}" for k, v in mona.cookies.items()),
+                "Accept": "text/event-stream"})
+            r = c.getresponse()
+            seen.append(("status", r.status, r.getheader("Content-Type")))
+            while not stop.is_set():
+                line = r.fp.readline()
+                if not line:
+                    break
+                if line.startswith(b"data: "):
+                    seen.append(json.loads(line[6:]))
+            c.close()
+
+        t = threading.Thread(target=listen, daemon=True)
+        t.start()
+        time.sleep(0.5)
+
+        # Zhang's QR → Ann signs up → Ann shares on WeChat → Ben signs up through it.
+        ann = Browser(self.srv)
+        page = ann.open_link(self.zhang["qr_url"])
+        st, _, body = ann.sign_up(page, "zhang", name="Ann", email="ann@example.com")
+        self.assertEqual(st, 201, body)
+        st, _, body = ann.post("/c/zhang/share", {  # as the page's share button sends it
+            "channel": "wechat", "from": self.zhang["qr_url"].rsplit("/", 1)[-1]},
+            json_answer=True)
+        self.assertEqual(st, 201)
+        ben = Browser(self.srv)
+        page = ben.open_link(json.loads(body)["url"])
+        st, _, body = ben.sign_up(page, "zhang", name="Ben", email="ben@example.com")
+        self.assertEqual(st, 201, body)
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+                isinstance(e, dict) and e.get("via") == "Ann" and e["type"] == "view"
+                for e in seen):
+            time.sleep(0.2)
+        stop.set()
+        self.assertEqual(seen[0][:2], ("status", 200))
+        self.assertTrue(seen[0][2].startswith("text/event-stream"))
+        events = [e for e in seen[1:]]
+        texts = [e["text"] for e in events]
+        self.assertIn("Someone scanned 张伟's QR code (iOS phone)", texts)
+        self.assertIn("Ann shared 张伟's card on wechat", texts)
+        self.assertTrue(any(e["type"] == "view" and e["via"] == "Ann" and e["channel"] == "wechat"
+                            and "via a wechat share from customer Ann" in e["text"]
+                            for e in events), texts)
+        self.assertTrue(any(e["type"] == "signup" for e in events))
+        self.assertTrue(all(e["card"] == "zhang" for e in events))
+
+        # The share tree: the QR link at the root, Ann's WeChat link under it.
+        st, _, body = self.api("/api/v1/cards/zhang/tree")
+        self.assertEqual(st, 200)
+        tree = json.loads(body)
+        nodes = {n["code"]: n for n in tree["nodes"]}
+        wechat = [n for n in tree["nodes"] if n["owner"] == "Ann" and n["channel"] == "wechat"]
+        self.assertEqual(len(wechat), 1)
+        self.assertEqual((wechat[0]["channel"], wechat[0]["owner_type"], wechat[0]["depth"],
+                          wechat[0]["signups"], wechat[0]["visits"]),
+                         ("wechat", "customer", 1, 1, 1))
+        qr = nodes[wechat[0]["parent"]]
+        self.assertEqual((qr["channel"], qr["depth"], qr["signups"]), ("qr", 0, 1))
+        # Two sign-ups, one of them produced by a customer: K = 1 / 2.
+        self.assertEqual((tree["signups"], tree["signups_by_customers"]), (2, 1))
+        self.assertAlmostEqual(tree["k_factor"], 0.5)
+        st, _, page = mona.get("/dashboard/tree/zhang")
+        self.assertEqual(st, 200)
+        self.assertIn('data-kpi="kfactor" data-value="0.50"', page)
+        self.assertIn('data-depth="1"', page)
+        self.assertEqual(mona.get("/dashboard/tree/wes")[0], 403)  # another team's card
+
+        # Channels: the QR scan and the WeChat open, each in its own row.
+        st, _, body = self.api("/api/v1/channels")
+        ch = {c["channel"]: c for c in json.loads(body)}
+        self.assertGreaterEqual(ch["qr"]["scans"], 1)
+        self.assertGreaterEqual(ch["wechat"]["opens"], 1)
+        self.assertGreaterEqual(ch["wechat"]["signups"], 1)
+        st, _, page = mona.get("/dashboard?days=7")
+        self.assertIn('data-channel="wechat"', page)
+        self.assertIn('id="teams"', page)
+        self.assertIn('class="funnel"', page)
+
+        # Rewards: the manager voids one and approves another from the ledger page.
+        st, _, page = mona.get("/admin/rewards")
+        self.assertEqual(st, 200)
+        ids = re.findall(r'data-reward="(\d+)" data-status="pending"', page)
+        self.assertGreaterEqual(len(ids), 2)
+        csrf = csrf_of(page)
+        st, _, _ = mona.post(f"/admin/rewards/{ids[0]}", {"csrf": csrf, "decision": "void",
+                                                          "reason": "duplicate person"})
+        self.assertEqual(st, 200)
+        st, _, _ = mona.post(f"/admin/rewards/{ids[1]}", {"csrf": csrf,
+                                                          "decision": "approved"})
+        self.assertEqual(st, 200)
+        st, _, _ = mona.post(f"/admin/rewards/{ids[0]}", {"csrf": csrf, "decision": "approved"})
+        self.assertEqual(st, 409)  # decided already
+        st, _, body = self.api("/api/v1/rewards")
+        status = {str(w["id"]): w["status"] for w in json.loads(body)}
+        self.assertEqual((status[ids[0]], status[ids[1]]), ("void", "approved"))
+        st, _, body = self.api("/api/v1/audit")
+        self.assertIn(("mona@example.com", "reward.void", f"reward:{ids[0]}"),
+                      [(a["actor"], a["action"], a["target"]) for a in json.loads(body)])
+        # A salesperson cannot decide.
+        z = self.signed_in("zhang@example.com", SALES_PW, "198.51.100.71")
+        self.assertEqual(z.get("/admin/rewards")[0], 403)
+
+    def test_custom_range_and_exports(self):
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.80")
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        st, _, page = root.get(f"/dashboard?from=2026-01-01&to={today}")
+        self.assertEqual(st, 200)
+        self.assertIn('class="inline custom on"', page)
+        st, h, body = self.api("/api/v1/channels?format=csv")
+        self.assertEqual(st, 200)
+        self.assertTrue(body.startswith(b"\xef\xbb\xbfchannel,scans,"))
+        st, _, _ = self.api("/api/v1/channels?from=2026-13-01")
+        self.assertEqual(st, 400)
+
+
+if __name__ == "__main__":
+    harness.main()
