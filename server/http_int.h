@@ -213,6 +213,9 @@ enum MHD_Result api_channels(struct req *r);
 enum MHD_Result api_tree(struct req *r, const char *slug);
 enum MHD_Result api_audit(struct req *r);
 enum MHD_Result api_members(struct req *r);
+/* Leads (leads.c): visitors who engaged, and each one's timeline. */
+enum MHD_Result h_leads(struct req *r, const char *rest);
+enum MHD_Result api_leads(struct req *r, const char *rest);
 /* The live feed (live.c): Server-Sent Events of human visits in the member's scope. */
 enum MHD_Result api_live(struct req *r);
 struct live *live_new(struct sc_store *store);

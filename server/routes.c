@@ -890,6 +890,8 @@ enum MHD_Result route_request(struct req *r)
         return is_get(r) ? h_audit(r) : reply_405(r, "GET, HEAD");
     if (strcmp(u, "/admin/rewards") == 0 || strncmp(u, "/admin/rewards/", 15) == 0)
         return h_rewards_page(r, u[14] ? u + 15 : NULL);
+    if (strcmp(u, "/leads") == 0 || strncmp(u, "/leads/", 7) == 0)
+        return h_leads(r, u[6] ? u + 7 : NULL);
     if (strncmp(u, "/dashboard/tree/", 16) == 0)
         return h_tree(r, u + 16);
     if (strcmp(u, "/e") == 0)

@@ -407,6 +407,9 @@ enum MHD_Result h_api(struct req *r, const char *path)
         return is_get(r) ? api_members(r) : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "audit") == 0)
         return is_get(r) ? api_audit(r) : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "leads") == 0 || strncmp(path, "leads/", 6) == 0)
+        return is_get(r) ? api_leads(r, path[5] ? path + 6 : NULL)
+                         : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "live") == 0)
         return is_get(r) ? api_live(r) : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "conversions") == 0)

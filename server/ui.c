@@ -45,6 +45,7 @@ void ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct s
         {"/dashboard", "Dashboard", SC_ROLE_MANAGER},
         {"/me", "My card", SC_ROLE_SALES},
         {"/me/edit", "Edit card", SC_ROLE_SALES},
+        {"/leads", "Leads", SC_ROLE_SALES},
         {"/me/account", "Account", SC_ROLE_SALES},
         {"/admin/members", "Members", SC_ROLE_MANAGER},
         {"/admin/audit", "Audit log", SC_ROLE_ADMIN},

@@ -93,6 +93,8 @@ enum stmt_id {
     ST_SHARE_TREE,
     ST_VISITS_AFTER,
     ST_EVENTS_MAX,
+    ST_LEADS,
+    ST_LEAD_TIMELINE,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -317,6 +319,31 @@ static const char *const sql[ST_COUNT] = {
         "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
         "ORDER BY e.id LIMIT ?4",
     [ST_EVENTS_MAX] = "SELECT ifnull(max(id), 0) FROM events",
+    [ST_LEADS] =
+        "SELECT e.visitor_id, c.slug, "
+        "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
+        "min(e.ts), max(e.ts), sum(e.type IN (0, 1, 2)), count(DISTINCT e.ts / 86400), "
+        "sum(e.type = 4), sum(e.type = 5), sum(e.type = 3), "
+        "ifnull(sum(CASE WHEN e.type = 6 THEN e.value END), 0), max(e.type = 7) "
+        "FROM events e JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
+        "WHERE e.ts >= ?3 AND e.bot = 0 AND e.visitor_id IS NOT NULL "
+        "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
+        "GROUP BY e.visitor_id, e.card_id ORDER BY max(e.ts) DESC LIMIT ?4",
+    [ST_LEAD_TIMELINE] =
+        "SELECT e.id, e.ts, e.type, c.slug, m.name, ifnull(l.channel, -1), "
+        "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "
+        "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "
+        "ifnull(l.owner_member_id, ifnull(l.owner_customer_id, 0)), "
+        "CASE WHEN l.owner_member_id IS NOT NULL THEN "
+        "  (SELECT name FROM members WHERE id = l.owner_member_id) "
+        "  WHEN l.owner_customer_id IS NOT NULL THEN "
+        "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "
+        "ifnull(a.device, ''), ifnull(a.os, ''), ifnull(e.value, 0) FROM events e "
+        "JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
+        "LEFT JOIN links l ON l.id = e.link_id LEFT JOIN agents a ON a.id = e.agent_id "
+        "WHERE e.visitor_id = ?3 AND e.bot = 0 "
+        "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
+        "ORDER BY e.id DESC LIMIT ?4",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -2407,6 +2434,77 @@ static enum sc_err sq_visits_after(struct sc_store *base, const struct sc_scope 
     return e;
 }
 
+static enum sc_err sq_leads(struct sc_store *base, const struct sc_scope *scope, int64_t since,
+                            int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_LEADS) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    bind_scope(st, scope, since, limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_lead_row l = {
+            .visitor_id = sqlite3_column_int64(st, 0),
+            .card = (const char *)sqlite3_column_text(st, 1),
+            .customer = (const char *)sqlite3_column_text(st, 2),
+            .first_ts = sqlite3_column_int64(st, 3),
+            .last_ts = sqlite3_column_int64(st, 4),
+            .visits = sqlite3_column_int64(st, 5),
+            .days = sqlite3_column_int64(st, 6),
+            .clicks = sqlite3_column_int64(st, 7),
+            .saves = sqlite3_column_int64(st, 8),
+            .shares = sqlite3_column_int64(st, 9),
+            .dwell_s = sqlite3_column_int64(st, 10),
+            .signed_up = sqlite3_column_int(st, 11) != 0,
+        };
+        if (fn(&l, ctx))
+            break;
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
+static enum sc_err sq_lead_timeline(struct sc_store *base, const struct sc_scope *scope,
+                                    int64_t visitor_id, int limit,
+                                    int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_LEAD_TIMELINE) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    bind_scope(st, scope, visitor_id, limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_visit_row v = {
+            .id = sqlite3_column_int64(st, 0),
+            .ts = sqlite3_column_int64(st, 1),
+            .type = (enum sc_ev_type)sqlite3_column_int(st, 2),
+            .card = (const char *)sqlite3_column_text(st, 3),
+            .card_owner = (const char *)sqlite3_column_text(st, 4),
+            .channel = sqlite3_column_int(st, 5),
+            .via = {.type = (enum sc_party_type)sqlite3_column_int(st, 6),
+                    .id = sqlite3_column_int64(st, 7)},
+            .device = (const char *)sqlite3_column_text(st, 9),
+            .os = (const char *)sqlite3_column_text(st, 10),
+            .value = sqlite3_column_int64(st, 11),
+        };
+        col_copy(st, 8, v.via.name, sizeof(v.via.name));
+        if (fn(&v, ctx))
+            break;
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2450,6 +2548,8 @@ static const struct sc_store_ops sqlite_ops = {
     .revenue = sq_revenue,
     .share_tree = sq_share_tree,
     .visits_after = sq_visits_after,
+    .leads = sq_leads,
+    .lead_timeline = sq_lead_timeline,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

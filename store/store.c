@@ -295,3 +295,16 @@ enum sc_err sc_store_visits_after(struct sc_store *s, const struct sc_scope *sco
 {
     return s->ops->visits_after(s, scope, after, limit, fn, ctx, last);
 }
+
+enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int64_t since,
+                           int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx)
+{
+    return s->ops->leads(s, scope, since, limit, fn, ctx);
+}
+
+enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *scope,
+                                   int64_t visitor_id, int limit,
+                                   int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx)
+{
+    return s->ops->lead_timeline(s, scope, visitor_id, limit, fn, ctx);
+}

@@ -79,6 +79,11 @@ struct sc_store_ops {
     enum sc_err (*visits_after)(struct sc_store *s, const struct sc_scope *scope, int64_t after,
                                 int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
                                 void *ctx, int64_t *last);
+    enum sc_err (*leads)(struct sc_store *s, const struct sc_scope *scope, int64_t since, int limit,
+                         int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx);
+    enum sc_err (*lead_timeline)(struct sc_store *s, const struct sc_scope *scope,
+                                 int64_t visitor_id, int limit,
+                                 int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx);
 };
 
 struct sc_store {

@@ -339,6 +339,7 @@ struct sc_visit_row {
     int channel;                   /* of the link it came through; -1: none */
     struct sc_party via;           /* who shared that link; SC_PARTY_NONE: the card's own */
     const char *device, *os;       /* families, "" when unknown */
+    int64_t value;                 /* a dwell's seconds (lead timelines) */
 };
 /*
  * Human scans, opens, views, shares, saves and sign-ups on the cards in
@@ -349,5 +350,25 @@ struct sc_visit_row {
 enum sc_err sc_store_visits_after(struct sc_store *s, const struct sc_scope *scope, int64_t after,
                                   int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
                                   void *ctx, int64_t *last);
+
+/* A visitor who engaged with a card: the salesperson's lead. */
+struct sc_lead_row {
+    int64_t visitor_id;
+    const char *card;     /* slug */
+    const char *customer; /* their name once they signed up, else NULL */
+    int64_t first_ts, last_ts;
+    int64_t visits; /* scans, opens and views */
+    int64_t days;   /* distinct days they came back on */
+    int64_t clicks, saves, shares;
+    int64_t dwell_s;
+    bool signed_up;
+};
+/* Leads on the cards in 'scope' active since unix time 'since', most recent first. */
+enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int64_t since,
+                           int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx);
+/* The events of visitor 'visitor_id' on the cards in 'scope', newest first (dwell included). */
+enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *scope,
+                                   int64_t visitor_id, int limit,
+                                   int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx);
 
 #endif

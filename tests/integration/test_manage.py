@@ -351,6 +351,40 @@ class Manage(unittest.TestCase):
         st, _, _ = self.api("/api/v1/channels?from=2026-13-01")
         self.assertEqual(st, 400)
 
+    def test_t_leads_and_their_timelines(self):
+        cleo = Browser(self.srv)
+        page = cleo.open_link(self.zhang["qr_url"])
+        self.assertEqual(cleo.get("/c/zhang/vcard.vcf")[0], 200)  # saves the contact
+        st, _, body = cleo.sign_up(page, "zhang", name="Cleo", email="cleo@example.com")
+        self.assertEqual(st, 201, body)
+        z = self.signed_in("zhang@example.com", SALES_PW, "198.51.100.90")
+        st, _, body = z.get("/api/v1/leads")
+        self.assertEqual(st, 200)
+        lead = [x for x in json.loads(body) if x["customer"] == "Cleo"][0]
+        self.assertEqual((lead["card"], lead["signed_up"], lead["saves"]), ("zhang", True, 1))
+        self.assertGreaterEqual(lead["visits"], 2)  # the scan and the view
+        st, _, body = z.get(f"/api/v1/leads/{lead['id']}")
+        self.assertEqual(st, 200)
+        kinds = [e["type"] for e in json.loads(body)]
+        self.assertEqual(kinds[:2], ["signup", "save"])  # newest first
+        self.assertIn("scan", kinds)
+        st, _, page = z.get("/leads")
+        self.assertEqual(st, 200)
+        self.assertIn("Cleo", page)
+        st, _, page = z.get(f"/leads/{lead['id']}")
+        self.assertEqual(st, 200)
+        self.assertIn("Saved the contact", page)
+        self.assertIn("Scanned the QR code", page)
+        # Another team's salesperson sees nothing of Cleo.
+        wes = harness.sharecard("token", "create", "--email", "wes@example.com",
+                                db=self.srv.db).stdout.strip()
+        self.assertEqual(self.api(f"/api/v1/leads/{lead['id']}", token=wes)[0], 404)
+        st, _, body = self.api("/api/v1/leads", token=wes)
+        self.assertNotIn("Cleo", [x["customer"] for x in json.loads(body)])
+        st, _, body = self.api("/api/v1/leads?format=csv")
+        self.assertTrue(body.startswith(b"\xef\xbb\xbfid,card,customer,"))
+        self.assertIn("Cleo", body.decode("utf-8"))
+
 
 if __name__ == "__main__":
     harness.main()
