@@ -54,7 +54,8 @@ static enum MHD_Result editor_page(struct req *r, const struct sc_member *m,
         sc_buf_puts(&b, "</p>");
     }
     sc_buf_printf(&b,
-                  "<div class=\"split\"><form method=\"post\" action=\"/me/edit\" "
+                  "<div class=\"editor\"><div class=\"split\"><div class=\"forms\"><form "
+                  "method=\"post\" action=\"/me/edit\" "
                   "class=\"login\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
                   csrf);
     for (size_t i = 0; i < NFIELDS; i++) {
@@ -79,10 +80,20 @@ static enum MHD_Result editor_page(struct req *r, const struct sc_member *m,
                   "\"></label><label>Language<select name=\"lang\"><option value=\"en\"%s>"
                   "English</option><option value=\"zh-CN\"%s>简体中文</option></select></label>"
                   "<button class=\"btn primary\" type=\"submit\">Save</button></form>"
+                  "<form method=\"post\" action=\"/me/avatar\" enctype=\"multipart/form-data\" "
+                  "class=\"login avatar-form\"><input type=\"hidden\" name=\"csrf\" "
+                  "value=\"%s\"><label>Photo (PNG or JPEG, up to 512 KB)<input type=\"file\" "
+                  "name=\"avatar\" accept=\"image/png,image/jpeg\"></label><button "
+                  "class=\"btn\" type=\"submit\">Upload photo</button>%s</form></div>"
                   "<iframe class=\"preview\" title=\"Preview\" src=\"/c/%s?preview=1\" "
-                  "width=\"390\" height=\"720\"></iframe></div>",
+                  "width=\"390\" height=\"720\"></iframe></div></div>",
                   c->lang == SC_LANG_EN ? " selected" : "",
-                  c->lang == SC_LANG_ZH ? " selected" : "", c->slug);
+                  c->lang == SC_LANG_ZH ? " selected" : "", csrf,
+                  c->avatar_len ? "<button class=\"btn\" type=\"submit\" name=\"remove\" "
+                                  "value=\"1\">Remove photo</button>"
+                                : "",
+                  c->slug);
+    ui_end(&b);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
 
@@ -131,5 +142,96 @@ enum MHD_Result h_editor(struct req *r)
     if (e != SC_OK)
         return reply_err(r, e, NULL);
     sc_store_audit(r->srv->store, m.email, "card.edit", r->card.slug, "");
+    return reply_redirect(r, 303, "/me/edit?saved=1");
+}
+
+/* ---- POST /me/avatar: a photo, as multipart/form-data ------------------------------- */
+
+struct upload {
+    struct sc_buf file; /* the "avatar" part, up to SC_AVATAR_MAX (+1 to notice more) */
+    char csrf[64];
+    bool remove;
+    bool got_file;
+};
+
+static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *filename, const char *content_type,
+                                   const char *transfer_encoding, const char *data, uint64_t off,
+                                   size_t size)
+{
+    (void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
+    struct upload *u = cls;
+    if (strcmp(key, "avatar") == 0) {
+        u->got_file = true;
+        sc_buf_append(&u->file, data, size);
+    } else if (strcmp(key, "csrf") == 0 && off + size < sizeof(u->csrf)) {
+        memcpy(u->csrf + off, data, size);
+        u->csrf[off + size] = '\0';
+    } else if (strcmp(key, "remove") == 0 && size > 0) {
+        u->remove = true;
+    }
+    return MHD_YES;
+}
+
+enum MHD_Result h_avatar_upload(struct req *r)
+{
+    struct sc_member m;
+    if (!session_member(r, &m))
+        return reply_redirect(r, 303, "/login");
+    struct upload u = {.csrf = ""};
+    sc_buf_init(&u.file, SC_AVATAR_MAX + 1);
+    struct MHD_PostProcessor *pp = MHD_create_post_processor(r->conn, 16 * 1024, upload_part, &u);
+    if (!pp) {
+        sc_buf_cleanup(&u.file);
+        return reply_error(r, 415, "Send the photo as a multipart/form-data form.");
+    }
+    enum MHD_Result ok = r->body.len ? MHD_post_process(pp, r->body.data, r->body.len) : MHD_YES;
+    MHD_destroy_post_processor(pp);
+    const char *why = NULL;
+    unsigned status = 0;
+    unsigned char *jpg = NULL;
+    size_t jlen = 0;
+    if (!csrf_matches(r, u.csrf)) {
+        sc_buf_cleanup(&u.file);
+        return reply_error(r, 403, "This form has expired. Reload the page and try again.");
+    }
+    if (ok != MHD_YES) {
+        status = 400;
+        why = "The form could not be read.";
+    } else if (sc_buf_error(&u.file)) {
+        status = 413;
+        why = "The photo is larger than 512 KB.";
+    } else if (!u.remove && (!u.got_file || u.file.len == 0)) {
+        status = 422;
+        why = "Choose a photo to upload.";
+    } else if (!u.remove) {
+        enum sc_err e =
+            sc_avatar_normalise((const unsigned char *)u.file.data, u.file.len, &jpg, &jlen, &why);
+        status = e == SC_ETOOBIG ? 413 : e == SC_OK ? 0 : e == SC_EINVAL ? 422 : 500;
+        if (status == 500) {
+            sc_buf_cleanup(&u.file);
+            return reply_err(r, e, NULL);
+        }
+    }
+    sc_buf_cleanup(&u.file);
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, m.slug, &r->card);
+    if (e != SC_OK) {
+        free(jpg);
+        return reply_err(r, e, NULL);
+    }
+    if (status) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "Not uploaded: %s", why ? why : "the photo cannot be used.");
+        return editor_page(r, &m, &r->card, status, msg);
+    }
+    free(r->card.avatar);
+    r->card.avatar = jpg; /* NULL when removing */
+    r->card.avatar_len = jlen;
+    snprintf(r->card.avatar_mime, sizeof(r->card.avatar_mime), "%s", jpg ? "image/jpeg" : "");
+    e = sc_store_card_update(r->srv->store, &r->card);
+    if (e != SC_OK)
+        return reply_err(r, e, NULL);
+    sc_store_audit(r->srv->store, m.email, u.remove ? "card.avatar_remove" : "card.avatar",
+                   r->card.slug, "");
     return reply_redirect(r, 303, "/me/edit?saved=1");
 }

@@ -188,8 +188,14 @@ static enum MHD_Result reply_too_big(struct req *r)
 {
     char msg[128];
     snprintf(msg, sizeof(msg), "The request body is larger than the %zu bytes allowed.",
-             r->srv->cfg->max_body);
+             r->max_body);
     return reply_error(r, 413, msg);
+}
+
+/* The largest body a request may send: the configured limit, more for an avatar upload. */
+static size_t body_limit(const struct server *s, const char *url)
+{
+    return strcmp(url, "/me/avatar") == 0 ? SC_AVATAR_UPLOAD_MAX : s->cfg->max_body;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -209,13 +215,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->method_str = method;
         r->method = parse_method(method);
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
-        sc_buf_init(&r->body, s->cfg->max_body);
+        r->max_body = body_limit(s, url);
+        sc_buf_init(&r->body, r->max_body);
         *con_cls = r;
         atomic_fetch_add(&s->inflight, 1);
         /* Refuse an announced oversized body now, before reading it. */
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body) {
+        if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             r->body_too_big = true;
             if (strtoull(cl, NULL, 10) > DRAIN_MAX)
                 r->received = DRAIN_MAX + 1; /* not worth reading: answer on the next call */

@@ -22,6 +22,9 @@
 struct sc_pages;
 struct sc_store;
 
+/* An avatar upload's body: the image (SC_AVATAR_MAX) in a multipart form, with room. */
+#define SC_AVATAR_UPLOAD_MAX (SC_AVATAR_MAX + 64 * 1024)
+
 enum method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_PATCH, M_OPTIONS, M_OTHER };
 
 struct qr_cache;
@@ -66,7 +69,8 @@ struct req {
     const char *method_str;
     enum method method;
     struct timespec t0;
-    struct sc_buf body; /* the request body, up to cfg->max_body */
+    struct sc_buf body; /* the request body, up to max_body */
+    size_t max_body;    /* cfg->max_body, or more where a route takes files */
     bool body_too_big;
     uint64_t received; /* body bytes seen, kept or not */
     bool answered;
@@ -143,6 +147,7 @@ enum MHD_Result h_logout(struct req *r);
 enum MHD_Result h_dashboard(struct req *r);
 enum MHD_Result h_me(struct req *r);
 enum MHD_Result h_editor(struct req *r);
+enum MHD_Result h_avatar_upload(struct req *r);
 
 /* The QR of the tracked link 'code' (routes.c), cached. */
 enum MHD_Result serve_qr(struct req *r, const char *code, bool svg);
@@ -168,6 +173,7 @@ void ui_end(struct sc_buf *b);
 void ui_csrf_field(struct req *r, struct sc_buf *b);
 /* Does the posted form carry this visitor's CSRF token? */
 bool csrf_ok(struct req *r);
+bool csrf_matches(struct req *r, const char *got); /* the same, for a token read elsewhere */
 /* The urlencoded form field 'name' of the request body into 'out' ("" when absent). */
 enum sc_err form_field(struct req *r, const char *name, char *out, size_t n);
 void json_str(struct sc_buf *b, const char *s); /* a JSON string, or null */

@@ -879,6 +879,8 @@ enum MHD_Result route_request(struct req *r)
         return is_get(r) ? h_me(r) : reply_405(r, "GET, HEAD");
     if (strcmp(u, "/me/edit") == 0)
         return is_get(r) || r->method == M_POST ? h_editor(r) : reply_405(r, "GET, POST");
+    if (strcmp(u, "/me/avatar") == 0)
+        return r->method == M_POST ? h_avatar_upload(r) : reply_405(r, "POST");
     if (strcmp(u, "/me/account") == 0)
         return h_account(r, NULL);
     if (strcmp(u, "/me/password") == 0 || strcmp(u, "/me/tokens") == 0 ||

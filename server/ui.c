@@ -84,15 +84,21 @@ void ui_csrf_field(struct req *r, struct sc_buf *b)
     sc_buf_printf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
 }
 
-bool csrf_ok(struct req *r)
+bool csrf_matches(struct req *r, const char *got)
 {
-    char got[64], want[32];
-    if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "csrf", got, sizeof(got)) !=
-        SC_OK)
-        return false;
+    char want[32];
     csrf_token(r, want);
     return !r->new_cookie && strlen(got) == strlen(want) &&
            sodium_memcmp(got, want, strlen(want)) == 0;
+}
+
+bool csrf_ok(struct req *r)
+{
+    char got[64];
+    if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "csrf", got, sizeof(got)) !=
+        SC_OK)
+        return false;
+    return csrf_matches(r, got);
 }
 
 enum sc_err form_field(struct req *r, const char *name, char *out, size_t n)

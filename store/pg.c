@@ -107,6 +107,10 @@ enum stmt_id {
     ST_CHANNELS,
     ST_REVENUE,
     ST_SHARE_TREE,
+    ST_VISITS_AFTER,
+    ST_EVENTS_MAX,
+    ST_LEADS,
+    ST_LEAD_TIMELINE,
     ST_COUNT
 };
 
@@ -334,6 +338,40 @@ static const char *const sql[ST_COUNT] = {
         "LEFT JOIN (SELECT referrer_link_id, count(*) AS n FROM customers WHERE card_id = $1 "
         "  GROUP BY referrer_link_id) u ON u.referrer_link_id = l.id "
         "WHERE l.card_id = $1::bigint ORDER BY l.id LIMIT 5000",
+/* A visit as the live feed and a lead's timeline show it; $1, $2 the scope. */
+#define VISIT_COLS                                                                                 \
+    "SELECT e.id, e.ts, e.type, c.slug, m.name, coalesce(l.channel, -1), "                         \
+    "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "                                              \
+    "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "                                   \
+    "coalesce(l.owner_member_id, l.owner_customer_id, 0), "                                        \
+    "CASE WHEN l.owner_member_id IS NOT NULL THEN "                                                \
+    "  (SELECT name FROM members WHERE id = l.owner_member_id) "                                   \
+    "  WHEN l.owner_customer_id IS NOT NULL THEN "                                                 \
+    "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "                          \
+    "coalesce(a.device, ''), coalesce(a.os, ''), coalesce(e.value, 0) FROM events e "              \
+    "JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "                       \
+    "LEFT JOIN links l ON l.id = e.link_id LEFT JOIN agents a ON a.id = e.agent_id "
+    [ST_VISITS_AFTER] =
+        VISIT_COLS "WHERE e.id > $3::bigint AND e.bot = 0 AND e.type IN (0, 1, 2, 3, 5, 7) "
+                   "AND ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR m.team = $2) "
+                   "ORDER BY e.id LIMIT $4",
+    [ST_EVENTS_MAX] = "SELECT coalesce(max(id), 0) FROM events",
+    [ST_LEADS] =
+        "SELECT e.visitor_id, c.slug, "
+        "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
+        "min(e.ts), max(e.ts), count(*) FILTER (WHERE e.type IN (0, 1, 2)), "
+        "count(DISTINCT e.ts / 86400), count(*) FILTER (WHERE e.type = 4), "
+        "count(*) FILTER (WHERE e.type = 5), count(*) FILTER (WHERE e.type = 3), "
+        "coalesce(sum(CASE WHEN e.type = 6 THEN e.value END), 0), "
+        "max(CASE WHEN e.type = 7 THEN 1 ELSE 0 END) "
+        "FROM events e JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
+        "WHERE e.ts >= $3::bigint AND e.bot = 0 AND e.visitor_id IS NOT NULL "
+        "AND ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR m.team = $2) "
+        "GROUP BY e.visitor_id, c.id ORDER BY max(e.ts) DESC LIMIT $4",
+    [ST_LEAD_TIMELINE] =
+        VISIT_COLS "WHERE e.visitor_id = $3::bigint AND e.bot = 0 "
+                   "AND ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR m.team = $2) "
+                   "ORDER BY e.id DESC LIMIT $4",
 };
 
 /* Statements that only read: safe to run again on a fresh connection. */
@@ -2463,6 +2501,97 @@ static enum sc_err pg_share_tree(struct sc_store *base, int64_t card_id,
     return each_row(base, ST_SHARE_TREE, &p, tree_row, &cb);
 }
 
+struct visit_cb {
+    int (*fn)(const struct sc_visit_row *r, void *ctx);
+    void *ctx;
+    int64_t *last; /* the newest id handed over, or NULL */
+};
+
+static int visit_row(const PGresult *r, int i, void *ctx)
+{
+    struct visit_cb *cb = ctx;
+    struct sc_visit_row v = {
+        .id = gi(r, i, 0),
+        .ts = gi(r, i, 1),
+        .type = (enum sc_ev_type)gi(r, i, 2),
+        .card = gs(r, i, 3),
+        .card_owner = gs(r, i, 4),
+        .channel = (int)gi(r, i, 5),
+        .via = {.type = (enum sc_party_type)gi(r, i, 6), .id = gi(r, i, 7)},
+        .device = gs(r, i, 9),
+        .os = gs(r, i, 10),
+        .value = gi(r, i, 11),
+    };
+    gcopy(r, i, 8, v.via.name, sizeof(v.via.name));
+    if (cb->last)
+        *cb->last = v.id;
+    return cb->fn(&v, cb->ctx);
+}
+
+/*
+ * As sqlite.c's.  With several instances, ids come from one sequence but
+ * batches commit in their own order, so an event that commits a moment
+ * after a higher id was read can be missed by a feed that already moved
+ * past it: the live feed is a glimpse, the reports read rollups.
+ */
+static enum sc_err pg_visits_after(struct sc_store *base, const struct sc_scope *scope,
+                                   int64_t after, int limit,
+                                   int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx,
+                                   int64_t *last)
+{
+    *last = after;
+    if (after < 0)
+        return first_row(base, ST_EVENTS_MAX, NULL, int_first, last);
+    struct params p = {0};
+    scope_params(&p, scope, after, limit);
+    struct visit_cb cb = {fn, ctx, last};
+    return each_row(base, ST_VISITS_AFTER, &p, visit_row, &cb);
+}
+
+struct lead_cb {
+    int (*fn)(const struct sc_lead_row *r, void *ctx);
+    void *ctx;
+};
+
+static int lead_row(const PGresult *r, int i, void *ctx)
+{
+    struct lead_cb *cb = ctx;
+    struct sc_lead_row l = {
+        .visitor_id = gi(r, i, 0),
+        .card = gs(r, i, 1),
+        .customer = gs(r, i, 2),
+        .first_ts = gi(r, i, 3),
+        .last_ts = gi(r, i, 4),
+        .visits = gi(r, i, 5),
+        .days = gi(r, i, 6),
+        .clicks = gi(r, i, 7),
+        .saves = gi(r, i, 8),
+        .shares = gi(r, i, 9),
+        .dwell_s = gi(r, i, 10),
+        .signed_up = gi(r, i, 11) != 0,
+    };
+    return cb->fn(&l, cb->ctx);
+}
+
+static enum sc_err pg_leads(struct sc_store *base, const struct sc_scope *scope, int64_t since,
+                            int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx)
+{
+    struct params p = {0};
+    scope_params(&p, scope, since, limit);
+    struct lead_cb cb = {fn, ctx};
+    return each_row(base, ST_LEADS, &p, lead_row, &cb);
+}
+
+static enum sc_err pg_lead_timeline(struct sc_store *base, const struct sc_scope *scope,
+                                    int64_t visitor_id, int limit,
+                                    int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx)
+{
+    struct params p = {0};
+    scope_params(&p, scope, visitor_id, limit);
+    struct visit_cb cb = {fn, ctx, NULL};
+    return each_row(base, ST_LEAD_TIMELINE, &p, visit_row, &cb);
+}
+
 static const struct sc_store_ops pg_ops = {
     .name = "postgres",
     .close = pg_close,
@@ -2505,6 +2634,9 @@ static const struct sc_store_ops pg_ops = {
     .channels = pg_channels,
     .revenue = pg_revenue,
     .share_tree = pg_share_tree,
+    .visits_after = pg_visits_after,
+    .leads = pg_leads,
+    .lead_timeline = pg_lead_timeline,
 };
 
 enum sc_err sc_pg_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen)

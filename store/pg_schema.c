@@ -170,6 +170,9 @@ const char *const sc_pg_migrations[] = {
     "  target TEXT NOT NULL,"
     "  detail TEXT NOT NULL DEFAULT ''"
     ");",
+
+    /* 5 → 6: events lose the (card_id, ts) index, as in SQLite (nothing reads by it). */
+    "DROP INDEX IF EXISTS events_card_ts;",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

@@ -25,6 +25,7 @@ enum sc_lang { SC_LANG_EN = 0, SC_LANG_ZH = 1 };
 #define SC_CARD_MAX_URL   2048 /* website */
 #define SC_CARD_MAX_TEXT  2000 /* address, bio */
 #define SC_AVATAR_MAX     (512 * 1024)
+#define SC_AVATAR_SIDE    400 /* pixels: an avatar is scaled down to fit this square */
 
 struct sc_card {
     int64_t id;
@@ -111,5 +112,14 @@ enum sc_err sc_vcard_write(struct sc_buf *out, const struct sc_card *c, const ch
 
 /* A file name for the download: "<slug>.vcf". */
 void sc_vcard_filename(const struct sc_card *c, char *out, size_t outlen);
+
+/*
+ * Makes an uploaded photo safe to keep: 'in' must be a PNG or JPEG of at
+ * most SC_AVATAR_MAX bytes and 8192 pixels a side; it is decoded, scaled to
+ * fit SC_AVATAR_SIDE and encoded afresh as JPEG ('*out', new, free()).
+ * On failure '*why' says why, for a person.
+ */
+enum sc_err sc_avatar_normalise(const unsigned char *in, size_t len, unsigned char **out,
+                                size_t *outlen, const char **why);
 
 #endif

@@ -385,6 +385,72 @@ class Manage(unittest.TestCase):
         self.assertTrue(body.startswith(b"\xef\xbb\xbfid,card,customer,"))
         self.assertIn("Cleo", body.decode("utf-8"))
 
+    def test_avatar_upload_is_validated_and_re_encoded(self):
+        import struct
+        import zlib
+        z = self.signed_in("zhang@example.com", SALES_PW, "198.51.100.95")
+        st, _, page = z.get("/me/edit")
+        csrf = csrf_of(page)
+
+        def upload(data, filename="me.png", ctype="image/png", token=csrf, extra=None):
+            boundary = "----sharecardtest7d1f"
+            parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n'
+                     f'{token}\r\n'.encode()]
+            for k, v in (extra or {}).items():
+                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"'
+                             f'\r\n\r\n{v}\r\n'.encode())
+            if data is not None:
+                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="avatar"; '
+                             f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
+                             + data + b"\r\n")
+            body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+            st, h, page = z.srv.request("POST", "/me/avatar", body=body, headers=dict(
+                z._headers(), **{"Content-Type": f"multipart/form-data; boundary={boundary}"}))
+            return st, h, page.decode("utf-8", "replace")
+
+        def png(w, h, rows=None):
+            def chunk(kind, data):
+                return (struct.pack(">I", len(data)) + kind + data
+                        + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+            raw = rows if rows is not None else b"".join(
+                b"\0" + bytes(v for x in range(w) for v in (x * 7 % 256, y * 5 % 256, 128))
+                for y in range(h))
+            return (b"\x89PNG\r\n\x1a\n"
+                    + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+        # Not an image; a forged form; an image too large to decode; a file too big.
+        st, _, page = upload(b"<?php echo 1; ?>", "x.png")
+        self.assertEqual(st, 422)
+        self.assertIn("must be a PNG or JPEG", page)
+        self.assertEqual(upload(png(8, 8), token="forged")[0], 403)
+        st, _, page = upload(png(100000, 100000, rows=b""))
+        self.assertEqual(st, 413)
+        self.assertIn("too large", page)
+        st, _, page = upload(b"\xff\xd8\xff" + os.urandom(600 * 1024), "big.jpg", "image/jpeg")
+        self.assertEqual(st, 413)
+        self.assertEqual(self.srv.request("GET", "/c/zhang/avatar")[0], 404)
+
+        # A real 900×600 PNG: kept as a JPEG that fits 400 px, shown on the card and in the vCard.
+        st, h, _ = upload(png(900, 600))
+        self.assertEqual((st, h["location"]), (303, "/me/edit?saved=1"))
+        st, h, jpg = self.srv.request("GET", "/c/zhang/avatar")
+        self.assertEqual((st, h["content-type"]), (200, "image/jpeg"))
+        self.assertEqual(jpg[:3], b"\xff\xd8\xff")
+        i = 2  # walk the JPEG's segments to its frame header: 400×267
+        while jpg[i] == 0xFF and jpg[i + 1] not in (0xC0, 0xC2):
+            i += 2 + struct.unpack(">H", jpg[i + 2:i + 4])[0]
+        height, width = struct.unpack(">HH", jpg[i + 5:i + 9])
+        self.assertEqual((width, height), (400, 266))
+        st, _, card = self.srv.request("GET", "/c/zhang")
+        self.assertIn(b"/c/zhang/avatar?v=", card)
+        st, _, vcf = self.srv.request("GET", "/c/zhang/vcard.vcf")
+        self.assertIn(b"PHOTO;ENCODING=b;TYPE=JPEG:", vcf)
+        # Removing it.
+        st, h, _ = upload(None, extra={"remove": "1"})
+        self.assertEqual(st, 303)
+        self.assertEqual(self.srv.request("GET", "/c/zhang/avatar")[0], 404)
+
 
 if __name__ == "__main__":
     harness.main()
