@@ -199,7 +199,7 @@ static void funnel(struct sc_buf *b, const struct sc_stats *s, int64_t orders)
                   "aria-label=\"Funnel\">",
                   N * 34);
     for (int i = 0; i < N; i++) {
-        double w = 360.0 * (double)steps[i].n / (double)top;
+        double w = 300.0 * (double)steps[i].n / (double)top;
         double pct = i && steps[0].n ? 100.0 * (double)steps[i].n / (double)steps[0].n : 100.0;
         sc_buf_printf(b,
                       "<g data-step=\"%d\" data-value=\"%lld\"><text x=\"0\" y=\"%d\" "

@@ -792,9 +792,17 @@ static enum sc_err simple(struct pconn *c, const char *q)
     return e;
 }
 
+/*
+ * Starts a transaction.  A connection the server closed while it sat idle
+ * (a restart, a failover) is only noticed here; nothing has been done yet,
+ * so it is reset and BEGIN tried once more.
+ */
 static enum sc_err begin(struct pconn *c)
 {
-    enum sc_err e = simple(c, "BEGIN ISOLATION LEVEL READ COMMITTED");
+    const char *q = "BEGIN ISOLATION LEVEL READ COMMITTED";
+    enum sc_err e = simple(c, q);
+    if (e != SC_OK && PQstatus(c->db) != CONNECTION_OK && reconnect(c) == SC_OK)
+        e = simple(c, q);
     c->in_tx = e == SC_OK;
     return e;
 }

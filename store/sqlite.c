@@ -319,16 +319,20 @@ static const char *const sql[ST_COUNT] = {
         "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
         "ORDER BY e.id LIMIT ?4",
     [ST_EVENTS_MAX] = "SELECT ifnull(max(id), 0) FROM events",
+    /* Who: the day's unique visitors of each card (an index range); what: their events. */
     [ST_LEADS] =
-        "SELECT e.visitor_id, c.slug, "
-        "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
+        "SELECT u.visitor_id, c.slug, "
+        "(SELECT name FROM customers s WHERE s.visitor_id = u.visitor_id LIMIT 1), "
         "min(e.ts), max(e.ts), sum(e.type IN (0, 1, 2)), count(DISTINCT e.ts / 86400), "
         "sum(e.type = 4), sum(e.type = 5), sum(e.type = 3), "
         "ifnull(sum(CASE WHEN e.type = 6 THEN e.value END), 0), max(e.type = 7) "
-        "FROM events e JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
-        "WHERE e.ts >= ?3 AND e.bot = 0 AND e.visitor_id IS NOT NULL "
-        "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
-        "GROUP BY e.visitor_id, e.card_id ORDER BY max(e.ts) DESC LIMIT ?4",
+        "FROM (SELECT DISTINCT r.card_id, r.visitor_id FROM rollup_uniques r "
+        "  JOIN cards c ON c.id = r.card_id JOIN members m ON m.id = c.member_id "
+        "  WHERE r.day >= ?3 / 86400 AND (?1 = 0 OR c.member_id = ?1) "
+        "  AND (?2 IS NULL OR m.team = ?2)) u "
+        "JOIN cards c ON c.id = u.card_id "
+        "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
+        "GROUP BY u.visitor_id, u.card_id ORDER BY max(e.ts) DESC LIMIT ?4",
     [ST_LEAD_TIMELINE] =
         "SELECT e.id, e.ts, e.type, c.slug, m.name, ifnull(l.channel, -1), "
         "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "

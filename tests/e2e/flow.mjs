@@ -6,7 +6,9 @@
 // contact, shares the card and signs up; then the manager signs in and must
 // find that visit, share and sign-up on the dashboard, credited to the card's
 // owner.  Screenshots of the landing page, thank-you page, dashboard and
-// workspace go to OUT_DIR for a person to look at.  Exits non-zero, with
+// workspace go to OUT_DIR for a person to look at.  The manager also sees a
+// scan arrive on the live feed, sorts the leaderboard and opens the share
+// tree; the salesperson's editor preview follows their typing.  Exits non-zero, with
 // the reason, at the first thing that is not as a user would expect.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -88,7 +90,32 @@ for (const k of ['scans', 'views', 'uniques', 'shares', 'saves', 'signups'])
 const rows = await dash.textContent('#signups');
 if (!rows.includes('E2E Visitor')) fail('the sign-up is not on the dashboard');
 if (!rows.includes(`${memberName} (member)`)) fail('the sign-up is not credited to the card owner');
+// The live feed: a new scan, made elsewhere, appears without a reload.
+const walker = await browser({ userAgent: IPHONE, isMobile: true });
+const wp = await walker.newPage();
+await wp.goto(`${base}/l/${code}`);
+await walker.close();
+try {
+    await dash.waitForSelector('#live li[data-type=scan]', { timeout: 15000 });
+} catch (e) {
+    fail('the live feed did not show the new scan');
+}
+const said = await dash.textContent('#live li[data-type=scan]');
+if (!said.includes(`scanned ${memberName}'s QR code`)) fail(`the live feed said: ${said}`);
+// Sorting the leaderboard by a column marks it and keeps every row.
+const before = await dash.locator('#leaderboard tbody tr').count();
+await dash.click('#leaderboard th:has-text("Sign-ups")');
+if ((await dash.getAttribute('#leaderboard th:has-text("Sign-ups")', 'aria-sort')) !== 'descending')
+    fail('the leaderboard did not sort');
+if ((await dash.locator('#leaderboard tbody tr').count()) !== before) fail('sorting lost rows');
 await dash.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
+// The share tree of the card: its QR link and, under it, the visitor's share.
+await Promise.all([dash.waitForNavigation(), dash.click(`#leaderboard a:has-text("${memberName}")`)]);
+if (!/\/dashboard\/tree\//.test(dash.url())) fail(`the leaderboard led to ${dash.url()}`);
+if ((await dash.locator('#tree li[data-depth="1"]').count()) < 1) fail('the share is not in the tree');
+await dash.screenshot({ path: join(out, 'share-tree.png'), fullPage: true });
+await dash.goto(`${base}/admin/members`);
+await dash.screenshot({ path: join(out, 'members.png'), fullPage: true });
 await laptop.close();
 
 // ---- the salesperson's workspace ----------------------------------------------
@@ -97,6 +124,16 @@ const me = await signIn(own, salesEmail);
 if (!me.url().endsWith('/me')) fail(`the salesperson landed on ${me.url()}`);
 if (!(await me.getAttribute('[data-kpi=signups]', 'data-value') >= 1)) fail('no sign-up in the workspace');
 await me.screenshot({ path: join(out, 'workspace.png'), fullPage: true });
+// The editor's preview follows what is typed, before saving.
+await me.goto(`${base}/me/edit`);
+await me.fill('.editor input[name=title]', 'Preview Title 预览');
+const preview = me.frameLocator('iframe.preview');
+try {
+    await preview.locator('.job:has-text("Preview Title 预览")').waitFor({ timeout: 5000 });
+} catch (e) {
+    fail('the editor preview did not follow the typing');
+}
+await me.screenshot({ path: join(out, 'editor.png'), fullPage: true });
 await own.close();
 
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
