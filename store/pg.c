@@ -607,6 +607,8 @@ static enum sc_err map_result(struct pconn *c, const PGresult *r)
         return SC_EIO;
     if (strcmp(state, "54000") == 0)
         return SC_ETOOBIG;
+    if (strncmp(state, "22", 2) == 0)
+        return SC_EINVAL; /* data the server will not take, e.g. bytes that are not UTF-8 */
     sc_error("postgres: %s %s", state, PQresultErrorMessage(r));
     return SC_EDB;
 }
@@ -2397,8 +2399,6 @@ static enum sc_err pg_token_revoke(struct sc_store *base, int64_t member_id, int
 static enum sc_err pg_member_update(struct sc_store *base, int64_t id, const char *name,
                                     const char *team, enum sc_role role)
 {
-    if (!name || !name[0])
-        return SC_EINVAL;
     struct params p = {0};
     p_str(&p, name);
     p_str(&p, team ? team : "");
