@@ -387,7 +387,7 @@ static enum MHD_Result member_save(struct req *r, const struct sc_member *m, str
         e = sc_store_member_set_disabled(st, t->id, disabled);
     if (e != SC_OK)
         return reply_err(r, e, NULL);
-    char detail[300];
+    char detail[SC_NAME_MAX + SC_TEAM_MAX + 64];
     snprintf(detail, sizeof(detail), "name=%s team=%s role=%s", name, team, sc_role_name(role));
     sc_store_audit(st, m->email, "member.edit", t->email, detail);
     if (disabled != t->disabled)
