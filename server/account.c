@@ -110,6 +110,32 @@ enum MHD_Result session_start(struct req *r, const struct sc_member *m, const ch
     return ret;
 }
 
+/* ---- throttling, shared by every instance on the store ------------------------------ */
+
+static void throttle_key(char *out, size_t n, const char *scope, const char *key)
+{
+    snprintf(out, n, "%s:%s", scope, key ? key : "");
+}
+
+bool throttle_ok(struct req *r, const char *scope, const char *key, int64_t limit, int64_t window_s)
+{
+    char k[400];
+    int64_t n = 0;
+    throttle_key(k, sizeof(k), scope, key);
+    if (sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, false, &n) != SC_OK)
+        return rl_within(r->srv->rl, scope, key, (unsigned)limit, (unsigned)window_s);
+    return n < limit;
+}
+
+void throttle_fail(struct req *r, const char *scope, const char *key, int64_t window_s)
+{
+    char k[400];
+    int64_t n = 0;
+    throttle_key(k, sizeof(k), scope, key);
+    rl_allow(r->srv->rl, scope, key, UINT32_MAX, (unsigned)window_s); /* the fallback's count */
+    sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, true, &n);
+}
+
 enum MHD_Result h_login(struct req *r)
 {
     char email_in[300] = "", email[255] = "", password[SC_PASSWORD_MAX + 2] = "";
@@ -126,8 +152,8 @@ enum MHD_Result h_login(struct req *r)
     struct sc_event ev;
     event_init(r, &ev, SC_EV_VIEW, 0, 0); /* for the anonymised address only */
     /* Only failures count against the limits; a blocked attempt is not even tried. */
-    if (!rl_within(r->srv->rl, "login-ip", ev.ip, 20, 900) ||
-        !rl_within(r->srv->rl, "login-account", email, 5, 900)) {
+    if (!throttle_ok(r, "login-ip", ev.ip, 20, 900) ||
+        !throttle_ok(r, "login-account", email, 5, 900)) {
         sodium_memzero(password, sizeof(password));
         return login_form(r, 429, "Too many sign-in attempts. Wait 15 minutes and try again.",
                           email);
@@ -141,8 +167,8 @@ enum MHD_Result h_login(struct req *r)
     bool ok = sc_auth_password_check(found ? hash : r->srv->dummy_hash, password) == SC_OK && found;
     sodium_memzero(password, sizeof(password));
     if (!ok) {
-        rl_allow(r->srv->rl, "login-ip", ev.ip, 20, 900);
-        rl_allow(r->srv->rl, "login-account", email, 5, 900);
+        throttle_fail(r, "login-ip", ev.ip, 900);
+        throttle_fail(r, "login-account", email, 900);
         return login_form(r, 401, "Wrong email or password.", email);
     }
 

@@ -133,11 +133,11 @@ static enum MHD_Result change_password(struct req *r, const struct sc_member *m)
     struct sc_event ev;
     event_init(r, &ev, SC_EV_VIEW, 0, 0); /* for the anonymised address only */
     const char *err = NULL;
-    if (!rl_within(r->srv->rl, "password", m->email, 5, 900))
+    if (!throttle_ok(r, "password", m->email, 5, 900))
         err = "Too many wrong passwords. Wait 15 minutes and try again.";
     else if (sc_store_member_password(r->srv->store, m->id, hash) != SC_OK ||
              sc_auth_password_check(hash, cur) != SC_OK) {
-        rl_allow(r->srv->rl, "password", m->email, 5, 900);
+        throttle_fail(r, "password", m->email, 900);
         err = "The current password is wrong.";
     } else if (strcmp(pw, again) != 0)
         err = "The two new passwords differ.";

@@ -137,6 +137,15 @@ enum MHD_Result h_event(struct req *r);
 enum MHD_Result h_share(struct req *r, const char *slug);
 enum MHD_Result h_api(struct req *r, const char *path);
 
+/*
+ * Throttling of failed attempts (account.c), counted in the store so that all
+ * instances agree: true while 'scope':'key' has had fewer than 'limit' failures
+ * in the last 'window_s' seconds; throttle_fail() records one.
+ */
+bool throttle_ok(struct req *r, const char *scope, const char *key, int64_t limit,
+                 int64_t window_s);
+void throttle_fail(struct req *r, const char *scope, const char *key, int64_t window_s);
+
 /* Accounts and signed-in pages (account.c, dashboard.c). */
 bool session_member(struct req *r, struct sc_member *m);
 /* A new session for 'm' (replacing the cookie's): answers 303 to 'location'. */

@@ -95,6 +95,9 @@ enum stmt_id {
     ST_EVENTS_MAX,
     ST_LEADS,
     ST_LEAD_TIMELINE,
+    ST_FAIL_ADD,
+    ST_FAIL_PRUNE,
+    ST_FAIL_COUNT,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -348,6 +351,9 @@ static const char *const sql[ST_COUNT] = {
         "WHERE e.visitor_id = ?3 AND e.bot = 0 "
         "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
         "ORDER BY e.id DESC LIMIT ?4",
+    [ST_FAIL_ADD] = "INSERT INTO failures (key, ts) VALUES (?, ?)",
+    [ST_FAIL_PRUNE] = "DELETE FROM failures WHERE ts < ?",
+    [ST_FAIL_COUNT] = "SELECT count(*) FROM failures WHERE key = ? AND ts > ?",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -2509,6 +2515,48 @@ static enum sc_err sq_lead_timeline(struct sc_store *base, const struct sc_scope
     return e;
 }
 
+static enum sc_err sq_failures(struct sc_store *base, const char *key, int64_t now,
+                               int64_t window_s, bool add, int64_t *count)
+{
+    struct sq_store *s = sq(base);
+    *count = 0;
+    enum sc_err e = SC_OK;
+    if (add) {
+        struct conn *c = wr_begin(s);
+        e = run_simple(c, ST_BEGIN);
+        sqlite3_stmt *st;
+        if (e == SC_OK && (st = stmt(c, ST_FAIL_ADD)) != NULL) {
+            sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, now);
+            e = step_done(st);
+        }
+        if (e == SC_OK && (st = stmt(c, ST_FAIL_PRUNE)) != NULL) {
+            sqlite3_bind_int64(st, 1, now - 86400); /* nothing counts for longer than a day */
+            e = step_done(st);
+        }
+        e = e == SC_OK ? run_simple(c, ST_COMMIT) : e;
+        if (e != SC_OK)
+            run_simple(c, ST_ROLLBACK);
+        wr_end(s);
+        if (e != SC_OK)
+            return e;
+    }
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_FAIL_COUNT) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now - window_s);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    e = rc == SQLITE_ROW ? SC_OK : map_rc(rc) ? map_rc(rc) : SC_EDB;
+    rd_end(s, c);
+    return e;
+}
+
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2554,6 +2602,7 @@ static const struct sc_store_ops sqlite_ops = {
     .visits_after = sq_visits_after,
     .leads = sq_leads,
     .lead_timeline = sq_lead_timeline,
+    .failures = sq_failures,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

@@ -176,6 +176,13 @@ const char *const sc_sqlite_migrations[] = {
      * a random page write per batch and about 16 bytes on disk.
      */
     "DROP INDEX IF EXISTS events_card_ts;",
+
+    /*
+     * 6 → 7: failed sign-in attempts, kept in the store so that every
+     * instance on one database counts the same ones (throttling is global).
+     */
+    "CREATE TABLE failures (key TEXT NOT NULL, ts INTEGER NOT NULL);"
+    "CREATE INDEX failures_key ON failures(key, ts);",
 };
 
 const int sc_sqlite_nmigrations =

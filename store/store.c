@@ -308,3 +308,9 @@ enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *sc
 {
     return s->ops->lead_timeline(s, scope, visitor_id, limit, fn, ctx);
 }
+
+enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
+                              bool add, int64_t *count)
+{
+    return s->ops->failures(s, key, now, window_s, add, count);
+}

@@ -84,6 +84,8 @@ struct sc_store_ops {
     enum sc_err (*lead_timeline)(struct sc_store *s, const struct sc_scope *scope,
                                  int64_t visitor_id, int limit,
                                  int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx);
+    enum sc_err (*failures)(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
+                            bool add, int64_t *count);
 };
 
 struct sc_store {

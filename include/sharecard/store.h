@@ -371,4 +371,12 @@ enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *sc
                                    int64_t visitor_id, int limit,
                                    int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx);
 
+/*
+ * Failed attempts under 'key' (e.g. "login-ip:203.0.113.0"): with 'add',
+ * records one at 'now' first; '*count' gets how many fall within the last
+ * 'window_s' seconds.  Kept in the store, so every instance sees the same.
+ */
+enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
+                              bool add, int64_t *count);
+
 #endif

@@ -161,6 +161,24 @@ class Accounts(unittest.TestCase):
         self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM audit WHERE "
                                         "action = 'card.edit' AND target = 'sam-card'"), 1)
 
+    def test_throttling_is_shared_by_instances_on_one_store(self):
+        other = harness.Server(db=self.srv.db, env={"SHARECARD_TRUST_PROXY": "1"}).start()
+        try:
+            for i in range(5):
+                st, _, _ = Session(self.srv, ip=f"198.51.100.{60 + i}").login(
+                    "olly@example.com", f"guess-{i}-password")
+                self.assertEqual(st, 401)
+            # The sixth guess, from another address and to the other instance, waits too.
+            st, _, page = Session(other, ip="198.51.100.70").login("olly@example.com",
+                                                                   "guess-6-password")
+            self.assertEqual(st, 429)
+            self.assertIn("Wait 15 minutes", page)
+        finally:
+            try:
+                other.stop()
+            finally:
+                other.cleanup()
+
     def test_csrf_missing_is_403(self):
         s = Session(self.srv, ip="198.51.100.3")
         s.get("/login")
