@@ -746,7 +746,7 @@ static int keep_node(const struct sc_tree_row *t, void *ctx)
     }
     tr->rows[tr->n] = *t;
     snprintf(tr->codes[tr->n], SC_CODE_LEN + 1, "%s", t->code ? t->code : "");
-    tr->rows[tr->n].code = tr->codes[tr->n];
+    tr->rows[tr->n].code = NULL; /* set once loading is over: 'codes' may still move */
     /* Parents come first (ids grow), so a parent's depth is known: look it up. */
     int d = 0;
     for (size_t i = tr->n; t->parent_id && i-- > 0;)
@@ -812,6 +812,8 @@ static bool load_tree(struct req *r, const struct sc_member *m, const char *slug
         *ret = reply_err(r, e, NULL);
         return false;
     }
+    for (size_t i = 0; i < tr->n; i++)
+        tr->rows[i].code = tr->codes[i];
     return true;
 }
 

@@ -298,6 +298,19 @@ class Manage(unittest.TestCase):
         # Two sign-ups, one of them produced by a customer: K = 1 / 2.
         self.assertEqual((tree["signups"], tree["signups_by_customers"]), (2, 1))
         self.assertAlmostEqual(tree["k_factor"], 0.5)
+        # A tree larger than any buffer's first size: every node intact, every parent known.
+        for v in range(3):
+            sharer = Browser(self.srv)
+            sharer.open_link(self.zhang["qr_url"])
+            for _ in range(25):
+                st, _, _ = sharer.post("/c/zhang/share", {"channel": "sms"}, json_answer=True)
+                self.assertEqual(st, 201)
+        st, _, body = self.api("/api/v1/cards/zhang/tree")
+        big = json.loads(body)["nodes"]
+        self.assertGreater(len(big), 75)
+        codes = {n["code"] for n in big}
+        self.assertTrue(all(re.fullmatch(r"[a-z0-9]{8}", c) for c in codes), codes)
+        self.assertTrue(all(n["parent"] is None or n["parent"] in codes for n in big))
         st, _, page = mona.get("/dashboard/tree/zhang")
         self.assertEqual(st, 200)
         self.assertIn('data-kpi="kfactor" data-value="0.50"', page)
