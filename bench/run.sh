@@ -100,7 +100,14 @@ rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status" 2>/dev/null || echo "?"
 echo "sharecard RSS after load: ${rss} kB"
 stored=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events" 2>/dev/null || echo "?")
 echo "events stored: $stored (every 302 and 200 above acknowledged one)"
+curl -fs "http://127.0.0.1:$sc_port/metrics" | awk '
+    /^sharecard_events_stored_total/ {e = $2} /^sharecard_event_batches_total/ {b = $2}
+    END {if (b) printf "event batches: %d, %.1f events per commit\n", b, e / b}'
 
 build/bench/bench_qr
 echo "store at scale (${SC_BENCH_EVENTS:-2000000} events; SC_BENCH_EVENTS to change):"
 build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-2000000}"
+# Where the bytes are (dbstat needs a build with SQLITE_ENABLE_DBSTAT_VTAB, as Debian's has).
+sqlite3 "$tmp/store.db" "SELECT printf('  %-16s %7.1f MB %6.1f bytes/event', name, sum(pgsize) / 1e6,
+    sum(pgsize) * 1.0 / (SELECT count(*) FROM events)) FROM dbstat GROUP BY name
+    ORDER BY sum(pgsize) DESC LIMIT 8" 2>/dev/null || true

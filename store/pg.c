@@ -25,6 +25,7 @@
  * same report figures.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,9 @@ enum stmt_id {
     ST_EVENTS_MAX,
     ST_LEADS,
     ST_LEAD_TIMELINE,
+    ST_FAIL_ADD,
+    ST_FAIL_PRUNE,
+    ST_FAIL_COUNT,
     ST_COUNT
 };
 
@@ -356,6 +360,9 @@ static const char *const sql[ST_COUNT] = {
                    "AND ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR m.team = $2) "
                    "ORDER BY e.id LIMIT $4",
     [ST_EVENTS_MAX] = "SELECT coalesce(max(id), 0) FROM events",
+    [ST_FAIL_ADD] = "INSERT INTO failures (key, ts) VALUES ($1, $2)",
+    [ST_FAIL_PRUNE] = "DELETE FROM failures WHERE ts < $1",
+    [ST_FAIL_COUNT] = "SELECT count(*) FROM failures WHERE key = $1 AND ts > $2",
     [ST_LEADS] =
         "SELECT e.visitor_id, c.slug, "
         "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
@@ -2600,6 +2607,38 @@ static enum sc_err pg_lead_timeline(struct sc_store *base, const struct sc_scope
     return each_row(base, ST_LEAD_TIMELINE, &p, visit_row, &cb);
 }
 
+/* As sqlite.c's: the attempt is recorded (and day-old ones pruned) in one transaction. */
+static enum sc_err pg_failures(struct sc_store *base, const char *key, int64_t now,
+                               int64_t window_s, bool add, int64_t *count)
+{
+    *count = 0;
+    enum sc_err e = SC_OK;
+    struct pconn *c = conn_get(pgs(base), &e);
+    if (!c)
+        return e;
+    if (add) {
+        struct params p = {0}, q = {0};
+        p_str(&p, key);
+        p_i64(&p, now);
+        p_i64(&q, now - 86400); /* nothing counts for longer than a day */
+        if ((e = begin(c)) != SC_OK)
+            return e;
+        e = run_done(c, ST_FAIL_ADD, &p, NULL);
+        if (e == SC_OK)
+            e = run_done(c, ST_FAIL_PRUNE, &q, NULL);
+        if (e == SC_OK)
+            e = commit(c);
+        if (e != SC_OK) {
+            rollback(c);
+            return e;
+        }
+    }
+    struct params p = {0};
+    p_str(&p, key);
+    p_i64(&p, now - window_s);
+    return run_int(c, ST_FAIL_COUNT, &p, count, NULL);
+}
+
 static const struct sc_store_ops pg_ops = {
     .name = "postgres",
     .close = pg_close,
@@ -2645,10 +2684,32 @@ static const struct sc_store_ops pg_ops = {
     .visits_after = pg_visits_after,
     .leads = pg_leads,
     .lead_timeline = pg_lead_timeline,
+    .failures = pg_failures,
 };
+
+/*
+ * Whether every operation after 'name' is filled in.  The table is all
+ * function pointers of one size, so it is read as bytes; an op added to
+ * store_int.h without a PostgreSQL twin is refused at open, not a crash
+ * the first time a request needs it.
+ */
+static bool ops_complete(const struct sc_store_ops *o)
+{
+    static const unsigned char null[sizeof(o->close)];
+    const unsigned char *b = (const unsigned char *)o;
+    for (size_t off = offsetof(struct sc_store_ops, close); off + sizeof(null) <= sizeof(*o);
+         off += sizeof(null))
+        if (memcmp(b + off, null, sizeof(null)) == 0)
+            return false;
+    return true;
+}
 
 enum sc_err sc_pg_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen)
 {
+    if (!ops_complete(&pg_ops)) {
+        snprintf(errmsg, errlen, "this build's PostgreSQL backend lacks a store operation");
+        return SC_EDB;
+    }
     if (sodium_init() < 0) {
         snprintf(errmsg, errlen, "libsodium could not start");
         return SC_ENOMEM;

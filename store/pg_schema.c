@@ -173,6 +173,10 @@ const char *const sc_pg_migrations[] = {
 
     /* 5 → 6: events lose the (card_id, ts) index, as in SQLite (nothing reads by it). */
     "DROP INDEX IF EXISTS events_card_ts;",
+
+    /* 6 → 7: failed sign-in attempts, counted by every instance alike (throttling). */
+    "CREATE TABLE failures (key TEXT NOT NULL, ts BIGINT NOT NULL);"
+    "CREATE INDEX failures_key ON failures(key, ts);",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));
