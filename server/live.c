@@ -10,7 +10,9 @@
  * streams and resumes those (the content reader suspends and returns 0,
  * as libmicrohttpd prescribes).  A stream ends after a minute and the
  * browser reconnects by itself (EventSource), so nothing lives forever and
- * a gone client is noticed at the next heartbeat.
+ * a gone client is noticed at the next heartbeat.  With several instances,
+ * batches commit out of id order; reading a little behind the newest id
+ * seen, and remembering what was sent, shows each late one once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +26,23 @@
 #define LIVE_HEARTBEAT_S 15
 #define LIVE_LIFETIME_S  60
 #define LIVE_BATCH       50
+/*
+ * Several instances commit event batches out of id order, so an id below
+ * the newest one seen can still appear: each tick reads again from
+ * LIVE_LOOKBACK ids behind, skipping the ids already sent.
+ */
+#define LIVE_LOOKBACK 256
+#define LIVE_RECENT   512
 
 struct live_sub {
     struct live *lv;
     struct MHD_Connection *conn;
     struct sc_scope scope;
     char team[SC_TEAM_MAX + 1];
-    int64_t last;      /* newest event id already sent */
+    int64_t last;                  /* newest event id already sent */
+    int64_t sent_ids[LIVE_RECENT]; /* the ids sent lately, a ring: each one goes once */
+    unsigned nsent;
+    int64_t floor;     /* where the stream began: nothing at or below it is shown */
     struct sc_buf out; /* bytes waiting to be sent, from 'sent' on */
     size_t sent;
     bool suspended, done;
@@ -88,9 +100,23 @@ static void describe(struct sc_buf *b, const struct sc_visit_row *v)
         sc_buf_printf(b, " (%s%s%s)", os ? v->os : "", os && dev ? " " : "", dev ? v->device : "");
 }
 
+static bool sent_before(const struct live_sub *sub, int64_t id)
+{
+    unsigned n = sub->nsent < LIVE_RECENT ? sub->nsent : LIVE_RECENT;
+    for (unsigned i = 0; i < n; i++)
+        if (sub->sent_ids[i] == id)
+            return true;
+    return false;
+}
+
 static int add_visit(const struct sc_visit_row *v, void *ctx)
 {
     struct live_sub *sub = ctx;
+    if (v->id <= sub->floor || sent_before(sub, v->id))
+        return 0;
+    sub->sent_ids[sub->nsent++ % LIVE_RECENT] = v->id;
+    if (v->id > sub->last)
+        sub->last = v->id;
     struct sc_buf text;
     sc_buf_init(&text, 4096);
     describe(&text, v);
@@ -119,10 +145,9 @@ static int add_visit(const struct sc_visit_row *v, void *ctx)
 static void feed(struct live *lv, struct live_sub *sub, time_t now)
 {
     if (!sub->done) {
-        int64_t last = sub->last;
-        if (sc_store_visits_after(lv->store, &sub->scope, sub->last, LIVE_BATCH, add_visit, sub,
-                                  &last) == SC_OK)
-            sub->last = last;
+        int64_t from = sub->last > LIVE_LOOKBACK ? sub->last - LIVE_LOOKBACK : 0, last;
+        sc_store_visits_after(lv->store, &sub->scope, from, LIVE_BATCH + LIVE_LOOKBACK, add_visit,
+                              sub, &last);
         if (now - sub->started >= LIVE_LIFETIME_S || sc_buf_error(&sub->out))
             sub->done = true;
         else if (sub->out.len == sub->sent && now - sub->wrote >= LIVE_HEARTBEAT_S)
@@ -277,6 +302,7 @@ enum MHD_Result api_live(struct req *r)
                                                         NULL, &sub->last);
     if (resume >= 0)
         sub->last = resume;
+    sub->floor = sub->last;
     sc_buf_puts(&sub->out, "retry: 3000\n: live visits\n\n");
     if (e != SC_OK) {
         sc_buf_cleanup(&sub->out);
