@@ -996,6 +996,39 @@ enum MHD_Result api_channels(struct req *r)
     return list_finish(r, &o, e);
 }
 
+/* ---- GET /api/v1/devices ----------------------------------------------------------- */
+
+enum MHD_Result api_devices(struct req *r)
+{
+    enum MHD_Result ret;
+    struct sc_member m;
+    if (!api_member(r, &m, &ret))
+        return ret;
+    int64_t to = (int64_t)time(NULL) / 86400, from = to - 29;
+    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
+    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)) || from > to)
+        return reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
+    struct sc_scope scope;
+    scope_of(&m, &scope);
+    int64_t n[SC_DEV_COUNT];
+    enum sc_err e = sc_store_devices(r->srv->store, &scope, from, to, n);
+    struct list_out o;
+    list_begin(r, &o, "device,visitors\r\n");
+    for (int d = 0; e == SC_OK && d < SC_DEV_COUNT; d++) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)n[d]);
+        if (o.csv) {
+            const char *fields[] = {sc_device_name((enum sc_device)d), v};
+            list_csv_row(&o, fields, 2);
+        } else {
+            sc_buf_printf(&o.b, "%s{\"device\":\"%s\",\"visitors\":%s}", o.rows ? ",\n" : "\n",
+                          sc_device_name((enum sc_device)d), v);
+        }
+        o.rows++;
+    }
+    return list_finish(r, &o, e);
+}
+
 /* ---- GET /api/v1/members ----------------------------------------------------------- */
 
 static int member_json(const struct sc_member *t, void *ctx)

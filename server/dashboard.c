@@ -219,6 +219,35 @@ static void funnel(struct sc_buf *b, const struct sc_stats *s, int64_t orders)
     sc_buf_puts(b, "</svg>");
 }
 
+/* Unique visitors by device class, as bars. */
+static void devices_chart(struct sc_buf *b, const int64_t n[SC_DEV_COUNT])
+{
+    static const enum sc_device order[] = {SC_DEV_PHONE, SC_DEV_TABLET, SC_DEV_DESKTOP,
+                                           SC_DEV_OTHER};
+    int64_t all = 0, top = 1;
+    for (int i = 0; i < SC_DEV_COUNT; i++) {
+        all += n[i];
+        if (n[i] > top)
+            top = n[i];
+    }
+    sc_buf_puts(b, "<svg class=\"devices\" viewBox=\"0 0 600 136\" role=\"img\" "
+                   "aria-label=\"Unique visitors by device\">");
+    for (int k = 0; k < 4; k++) {
+        enum sc_device d = order[k];
+        double w = 330.0 * (double)n[d] / (double)top;
+        sc_buf_printf(b,
+                      "<g data-device=\"%s\" data-value=\"%lld\"><text x=\"0\" y=\"%d\" "
+                      "font-size=\"12\" fill=\"#4e5969\">%s</text><rect x=\"90\" y=\"%d\" "
+                      "width=\"%.1f\" height=\"22\" rx=\"4\" fill=\"#0fc6c2\"/><text "
+                      "x=\"%.1f\" y=\"%d\" font-size=\"12\" fill=\"#1d2129\">%lld · %.0f%%"
+                      "</text></g>",
+                      sc_device_name(d), (long long)n[d], k * 34 + 16, sc_device_name(d),
+                      k * 34 + 2, w < 1 ? 1 : w, 96 + (w < 1 ? 1 : w), k * 34 + 17, (long long)n[d],
+                      all ? 100.0 * (double)n[d] / (double)all : 0.0);
+    }
+    sc_buf_puts(b, "</svg>");
+}
+
 /* ---- channels ----------------------------------------------------------------------- */
 
 #define NCH (SC_CH_OTHER + 2) /* the channels, then "direct" (no tracked link) */
@@ -466,6 +495,9 @@ enum MHD_Result h_dashboard(struct req *r)
     }
     if (e == SC_OK)
         e = sc_store_channels(st, &scope, g.from, g.to, add_channel, ch);
+    int64_t dev[SC_DEV_COUNT];
+    if (e == SC_OK)
+        e = sc_store_devices(st, &scope, g.from, g.to, dev);
     if (e == SC_OK)
         e = sc_store_leaderboard(st, &scope, g.from, g.to, keep_leader, &bd);
     if (e == SC_OK && sc_buf_error(&bd.names))
@@ -498,8 +530,11 @@ enum MHD_Result h_dashboard(struct req *r)
     chart(&b, ser);
     sc_buf_puts(&b, "</section><section><h2>Funnel</h2>");
     funnel(&b, &now, orders);
-    sc_buf_puts(&b, "</section></div><h2>Channels</h2>");
+    sc_buf_puts(&b, "</section></div><div class=\"two\"><section><h2>Channels</h2>");
     channel_table(&b, ch);
+    sc_buf_puts(&b, "</section><section><h2>Devices</h2>");
+    devices_chart(&b, dev);
+    sc_buf_puts(&b, "</section></div>");
     leader_tables(&b, &bd);
     sc_buf_puts(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
                     "<li class=\"hint\">Visits will appear here as they happen.</li></ol>");

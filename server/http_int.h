@@ -225,6 +225,7 @@ enum MHD_Result h_audit(struct req *r);
 enum MHD_Result h_rewards_page(struct req *r, const char *rest);
 enum MHD_Result h_tree(struct req *r, const char *slug);
 enum MHD_Result api_channels(struct req *r);
+enum MHD_Result api_devices(struct req *r);
 enum MHD_Result api_tree(struct req *r, const char *slug);
 enum MHD_Result api_audit(struct req *r);
 enum MHD_Result api_members(struct req *r);

@@ -403,6 +403,8 @@ enum MHD_Result h_api(struct req *r, const char *path)
                          : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "channels") == 0)
         return is_get(r) ? api_channels(r) : reply_error(r, 405, "This address answers GET only.");
+    if (strcmp(path, "devices") == 0)
+        return is_get(r) ? api_devices(r) : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "members") == 0)
         return is_get(r) ? api_members(r) : reply_error(r, 405, "This address answers GET only.");
     if (strcmp(path, "audit") == 0)

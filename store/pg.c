@@ -62,6 +62,7 @@ enum stmt_id {
     ST_EVENT_INSERT,
     ST_ROLLUP_BATCH,
     ST_UNIQUE_BATCH,
+    ST_DEVICES,
     ST_VISITOR_REACHED,
     ST_STATS_ROLLUP,
     ST_STATS_UNIQUES,
@@ -163,9 +164,11 @@ static const char *const sql[ST_COUNT] = {
         "$4::int[], $5::bigint[], $6::bigint[]) AS u(d, c, l, t, h, b) ORDER BY c, d, l, t "
         "ON CONFLICT (card_id, day, link_id, type) DO UPDATE SET "
         "humans = rollups.humans + EXCLUDED.humans, bots = rollups.bots + EXCLUDED.bots",
-    [ST_UNIQUE_BATCH] = "INSERT INTO rollup_uniques (card_id, day, visitor_id) "
-                        "SELECT c, d, v FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
-                        "AS u(c, d, v) ORDER BY c, d, v ON CONFLICT DO NOTHING",
+    [ST_UNIQUE_BATCH] = "INSERT INTO rollup_uniques (card_id, day, visitor_id, device) "
+                        "SELECT c, d, v, w FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+                        "$4::smallint[]) AS u(c, d, v, w) ORDER BY c, d, v ON CONFLICT DO NOTHING",
+    [ST_DEVICES] = "SELECT r.device, count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN
+                   " GROUP BY r.device",
     [ST_VISITOR_REACHED] = "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
                            "WHERE v.vid = $1 AND e.card_id = $2::bigint AND e.type IN (0, 1, 2) "
                            "AND ($3::bigint = 0 OR e.link_id = $3) LIMIT 1",
@@ -403,6 +406,7 @@ struct delta {
 
 struct uniq {
     int64_t card, day, visitor;
+    int device; /* enum sc_device */
 };
 
 struct pg_store;
@@ -1817,7 +1821,7 @@ static enum sc_err agent_id(struct pconn *c, const struct sc_event_row *row, int
 
 /* Adds one event to the batch's rollup deltas (and its visitor to the uniques). */
 static enum sc_err tally(struct pconn *c, int64_t card, int64_t day, int64_t link, int type,
-                         bool bot, int64_t visitor)
+                         bool bot, int64_t visitor, int device)
 {
     if (c->ndeltas == c->capdeltas) {
         size_t cap = c->capdeltas ? c->capdeltas * 2 : 256;
@@ -1837,7 +1841,7 @@ static enum sc_err tally(struct pconn *c, int64_t card, int64_t day, int64_t lin
             c->uniqs = u;
             c->capuniqs = cap;
         }
-        c->uniqs[c->nuniqs++] = (struct uniq){card, day, visitor};
+        c->uniqs[c->nuniqs++] = (struct uniq){card, day, visitor, device};
     }
     return SC_OK;
 }
@@ -1918,7 +1922,7 @@ static enum sc_err flush_rollups(struct pconn *c)
             e = run_done(c, ST_ROLLUP_BATCH, &p, NULL);
     }
     if (e == SC_OK && c->nuniqs) {
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             sc_buf_reset(&a[k]);
         qsort(c->uniqs, c->nuniqs, sizeof(*c->uniqs), uniq_cmp);
         for (size_t i = 0; i < c->nuniqs; i++) {
@@ -1927,11 +1931,12 @@ static enum sc_err flush_rollups(struct pconn *c)
             arr_add(&a[0], c->uniqs[i].card);
             arr_add(&a[1], c->uniqs[i].day);
             arr_add(&a[2], c->uniqs[i].visitor);
+            arr_add(&a[3], c->uniqs[i].device);
         }
         struct params p = {0};
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             p_str(&p, arr_end(&a[k]));
-        for (int k = 0; k < 3 && e == SC_OK; k++)
+        for (int k = 0; k < 4 && e == SC_OK; k++)
             e = sc_buf_error(&a[k]);
         if (e == SC_OK)
             e = run_done(c, ST_UNIQUE_BATCH, &p, NULL);
@@ -2008,7 +2013,8 @@ static enum sc_err write_event(struct pconn *c, struct sc_event_row *row)
         p_null(&p);
     if ((e = run_done(c, ST_EVENT_INSERT, &p, NULL)) != SC_OK)
         return e;
-    return tally(c, card_id, ev->ts / 86400, link_id, (int)ev->type, bot, vid);
+    return tally(c, card_id, ev->ts / 86400, link_id, (int)ev->type, bot, vid,
+                 (int)sc_device_of(row->agent ? row->agent->device : NULL));
 }
 
 /*
@@ -2468,6 +2474,27 @@ static enum sc_err pg_channels(struct sc_store *base, const struct sc_scope *sco
     return each_row(base, ST_CHANNELS, &p, channel_row, &cb);
 }
 
+struct device_cb {
+    int64_t *out;
+};
+
+static int device_row(const PGresult *r, int i, void *ctx)
+{
+    struct device_cb *cb = ctx;
+    int64_t d = gi(r, i, 0);
+    cb->out[d > 0 && d < SC_DEV_COUNT ? d : SC_DEV_OTHER] += gi(r, i, 1);
+    return 0;
+}
+
+static enum sc_err pg_devices(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                              int64_t to, int64_t out[SC_DEV_COUNT])
+{
+    struct params p = {0};
+    scope_params(&p, scope, from, to);
+    struct device_cb cb = {out};
+    return each_row(base, ST_DEVICES, &p, device_row, &cb);
+}
+
 static enum sc_err pg_revenue(struct sc_store *base, const struct sc_scope *scope, int64_t from,
                               int64_t to, int64_t *orders, int64_t *cents)
 {
@@ -2679,6 +2706,7 @@ static const struct sc_store_ops pg_ops = {
     .member_update = pg_member_update,
     .audit_list = pg_audit_list,
     .channels = pg_channels,
+    .devices = pg_devices,
     .revenue = pg_revenue,
     .share_tree = pg_share_tree,
     .visits_after = pg_visits_after,

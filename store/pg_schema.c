@@ -177,6 +177,9 @@ const char *const sc_pg_migrations[] = {
     /* 6 → 7: failed sign-in attempts, counted by every instance alike (throttling). */
     "CREATE TABLE failures (key TEXT NOT NULL, ts BIGINT NOT NULL);"
     "CREATE INDEX failures_key ON failures(key, ts);",
+
+    /* 7 → 8: each unique visitor-day keeps its device class, for the devices report. */
+    "ALTER TABLE rollup_uniques ADD COLUMN device SMALLINT NOT NULL DEFAULT 0;",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

@@ -98,6 +98,7 @@ enum stmt_id {
     ST_FAIL_ADD,
     ST_FAIL_PRUNE,
     ST_FAIL_COUNT,
+    ST_DEVICES,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -132,8 +133,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_ROLLUP_UPSERT] = "INSERT INTO rollups (day, card_id, link_id, type, humans, bots) "
                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
                          "humans = humans + excluded.humans, bots = bots + excluded.bots",
-    [ST_UNIQUE_INSERT] = "INSERT OR IGNORE INTO rollup_uniques (card_id, day, visitor_id) "
-                         "VALUES (?, ?, ?)",
+    [ST_UNIQUE_INSERT] = "INSERT OR IGNORE INTO rollup_uniques (card_id, day, visitor_id, "
+                         "device) VALUES (?, ?, ?, ?)",
     [ST_VISITOR_REACHED] = "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
                            "WHERE v.vid = ?1 AND e.card_id = ?2 AND e.type IN (0, 1, 2) "
                            "AND (?3 = 0 OR e.link_id = ?3) LIMIT 1",
@@ -253,10 +254,16 @@ static const char *const sql[ST_COUNT] = {
                        "AND s.expires_at > ?2 AND s.last_seen > ?2 - ?3 AND m.disabled = 0",
     [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ? WHERE id = ?",
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?",
+/*
+ * Rollup rows of the cards in scope (?1 a member or 0, ?2 a team or NULL)
+ * from day ?3 to ?4.  The cards are chosen first, so that each is a range
+ * of the rollup tables' (card_id, day, …) keys: joining from the rollups
+ * side would scan every rollup row ever written.
+ */
 #define SCOPE_JOIN                                                                                 \
-    " JOIN cards c ON c.id = r.card_id JOIN members m ON m.id = c.member_id "                      \
-    "WHERE r.day BETWEEN ?3 AND ?4 AND (?1 = 0 OR c.member_id = ?1) "                              \
-    "AND (?2 IS NULL OR m.team = ?2)"
+    " WHERE r.card_id IN (SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id "          \
+    "WHERE (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2)) "                         \
+    "AND r.day BETWEEN ?3 AND ?4"
     [ST_SCOPE_STATS] =
         "SELECT r.type, sum(r.humans), sum(r.bots) FROM rollups r" SCOPE_JOIN " GROUP BY r.type",
     [ST_SCOPE_UNIQUES] = "SELECT count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN,
@@ -354,6 +361,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_FAIL_ADD] = "INSERT INTO failures (key, ts) VALUES (?, ?)",
     [ST_FAIL_PRUNE] = "DELETE FROM failures WHERE ts < ?",
     [ST_FAIL_COUNT] = "SELECT count(*) FROM failures WHERE key = ? AND ts > ?",
+    [ST_DEVICES] = "SELECT r.device, count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN
+                   " GROUP BY r.device",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -1647,6 +1656,7 @@ static int64_t agent_id(struct sq_store *s, struct conn *c, const struct sc_even
 struct tally {
     int64_t card_id, day, link_id, visitor_id;
     int type;
+    int device; /* unique rows: the visitor's enum sc_device */
     int64_t humans, bots;
 };
 
@@ -1738,8 +1748,12 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
                         .bots = bot ? 1 : 0};
     if (!bot && vid &&
         (ev->type == SC_EV_SCAN || ev->type == SC_EV_OPEN || ev->type == SC_EV_VIEW)) {
-        *(t + 1) = (struct tally){
-            .card_id = card_id, .day = ev->ts / 86400, .visitor_id = vid, .type = -1};
+        *(t + 1) =
+            (struct tally){.card_id = card_id,
+                           .day = ev->ts / 86400,
+                           .visitor_id = vid,
+                           .type = -1,
+                           .device = (int)sc_device_of(row->agent ? row->agent->device : NULL)};
         (*ntl)++;
     }
     return SC_OK;
@@ -1787,6 +1801,7 @@ static enum sc_err write_tallies(struct conn *c, struct tally *tl, size_t n)
             sqlite3_bind_int64(st, 1, sum.card_id);
             sqlite3_bind_int64(st, 2, sum.day);
             sqlite3_bind_int64(st, 3, sum.visitor_id);
+            sqlite3_bind_int(st, 4, sum.device);
         } else {
             sqlite3_bind_int64(st, 1, sum.day);
             sqlite3_bind_int64(st, 2, sum.card_id);
@@ -2557,6 +2572,27 @@ static enum sc_err sq_failures(struct sc_store *base, const char *key, int64_t n
     return e;
 }
 
+static enum sc_err sq_devices(struct sc_store *base, const struct sc_scope *scope, int64_t from,
+                              int64_t to, int64_t out[SC_DEV_COUNT])
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_DEVICES) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    bind_scope(st, scope, from, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int d = sqlite3_column_int(st, 0);
+        out[d > 0 && d < SC_DEV_COUNT ? d : SC_DEV_OTHER] += sqlite3_column_int64(st, 1);
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2603,6 +2639,7 @@ static const struct sc_store_ops sqlite_ops = {
     .leads = sq_leads,
     .lead_timeline = sq_lead_timeline,
     .failures = sq_failures,
+    .devices = sq_devices,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

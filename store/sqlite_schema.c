@@ -183,6 +183,9 @@ const char *const sc_sqlite_migrations[] = {
      */
     "CREATE TABLE failures (key TEXT NOT NULL, ts INTEGER NOT NULL);"
     "CREATE INDEX failures_key ON failures(key, ts);",
+
+    /* 7 → 8: each unique visitor-day keeps its device class, for the devices report. */
+    "ALTER TABLE rollup_uniques ADD COLUMN device INTEGER NOT NULL DEFAULT 0;",
 };
 
 const int sc_sqlite_nmigrations =

@@ -314,3 +314,26 @@ enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, 
 {
     return s->ops->failures(s, key, now, window_s, add, count);
 }
+
+enum sc_device sc_device_of(const char *family)
+{
+    if (!family)
+        return SC_DEV_OTHER;
+    return strcmp(family, "phone") == 0     ? SC_DEV_PHONE
+           : strcmp(family, "tablet") == 0  ? SC_DEV_TABLET
+           : strcmp(family, "desktop") == 0 ? SC_DEV_DESKTOP
+                                            : SC_DEV_OTHER;
+}
+
+const char *sc_device_name(enum sc_device d)
+{
+    static const char *const names[SC_DEV_COUNT] = {"other", "phone", "tablet", "desktop"};
+    return d < SC_DEV_COUNT ? names[d] : "other";
+}
+
+enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                             int64_t to, int64_t out[SC_DEV_COUNT])
+{
+    memset(out, 0, SC_DEV_COUNT * sizeof(*out));
+    return s->ops->devices(s, scope, from, to, out);
+}

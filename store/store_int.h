@@ -86,6 +86,8 @@ struct sc_store_ops {
                                  int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx);
     enum sc_err (*failures)(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
                             bool add, int64_t *count);
+    enum sc_err (*devices)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                           int64_t to, int64_t out[SC_DEV_COUNT]);
 };
 
 struct sc_store {

@@ -379,4 +379,12 @@ enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *sc
 enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
                               bool add, int64_t *count);
 
+/* Device classes kept with each unique visitor-day (rollup_uniques.device). */
+enum sc_device { SC_DEV_OTHER = 0, SC_DEV_PHONE, SC_DEV_TABLET, SC_DEV_DESKTOP, SC_DEV_COUNT };
+enum sc_device sc_device_of(const char *family); /* "phone" → SC_DEV_PHONE, … */
+const char *sc_device_name(enum sc_device d);    /* "phone", … "other" */
+/* Unique visitors per device class on the cards in 'scope', days 'from'..'to'. */
+enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                             int64_t to, int64_t out[SC_DEV_COUNT]);
+
 #endif

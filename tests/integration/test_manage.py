@@ -323,7 +323,13 @@ class Manage(unittest.TestCase):
         self.assertGreaterEqual(ch["qr"]["scans"], 1)
         self.assertGreaterEqual(ch["wechat"]["opens"], 1)
         self.assertGreaterEqual(ch["wechat"]["signups"], 1)
+        # Devices: the phones counted as phones, nothing as a desktop.
+        st, _, body = self.api("/api/v1/devices")
+        dev = {d["device"]: d["visitors"] for d in json.loads(body)}
+        self.assertGreaterEqual(dev["phone"], 2)  # Ann and Ben, at least
+        self.assertEqual(dev["desktop"], 0)
         st, _, page = mona.get("/dashboard?days=7")
+        self.assertIn('data-device="phone" data-value="%d"' % dev["phone"], page)
         self.assertIn('data-channel="wechat"', page)
         self.assertIn('id="teams"', page)
         self.assertIn('class="funnel"', page)
