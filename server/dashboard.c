@@ -593,6 +593,48 @@ static void copy_item(struct sc_buf *b, const char *label, const char *url)
     sc_buf_puts(b, "\">Copy</button></li>");
 }
 
+/* The member's own link for each channel they hand out, made the first time it is asked for. */
+static const struct {
+    enum sc_channel ch;
+    const char *label;
+} share_channels[] = {
+    {SC_CH_WECHAT, "WeChat"}, {SC_CH_WHATSAPP, "WhatsApp"}, {SC_CH_SMS, "SMS"},
+    {SC_CH_EMAIL, "E-mail"},  {SC_CH_LINKEDIN, "LinkedIn"}, {SC_CH_COPY, "Anywhere else"},
+};
+enum { NSHARE = sizeof(share_channels) / sizeof(share_channels[0]) };
+
+struct own_links {
+    char code[NSHARE][SC_CODE_LEN + 1];
+};
+
+static int keep_own(const struct sc_link *l, void *ctx)
+{
+    struct own_links *o = ctx;
+    for (int i = 0; i < NSHARE; i++)
+        if (share_channels[i].ch == l->channel && !o->code[i][0])
+            memcpy(o->code[i], l->code, sizeof(o->code[i]));
+    return 0;
+}
+
+static enum sc_err own_links(struct req *r, const struct sc_member *m, struct own_links *o)
+{
+    memset(o, 0, sizeof(*o));
+    enum sc_err e = sc_store_member_links(r->srv->store, r->card.id, m->id, keep_own, o);
+    for (int i = 0; e == SC_OK && i < NSHARE; i++) {
+        if (o->code[i][0])
+            continue;
+        struct sc_link l;
+        memset(&l, 0, sizeof(l));
+        l.card_id = r->card.id;
+        l.channel = share_channels[i].ch;
+        l.owner_member_id = m->id;
+        e = sc_store_link_create(r->srv->store, &l);
+        if (e == SC_OK)
+            memcpy(o->code[i], l.code, sizeof(o->code[i]));
+    }
+    return e;
+}
+
 enum MHD_Result h_me(struct req *r)
 {
     struct sc_member m;
@@ -639,6 +681,16 @@ enum MHD_Result h_me(struct req *r)
     copy_item(&b, "Card page", url);
     snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, r->card.qr_code);
     copy_item(&b, "Tracked link (in your QR code)", url);
+    struct own_links links;
+    if (own_links(r, &m, &links) == SC_OK) {
+        sc_buf_puts(&b, "</ul><h2>Your link for each channel</h2><p class=\"hint\">Send each "
+                        "channel its own link, and the dashboard shows which one works.</p>"
+                        "<ul class=\"links\" id=\"channel-links\">");
+        for (int i = 0; i < NSHARE; i++) {
+            snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, links.code[i]);
+            copy_item(&b, share_channels[i].label, url);
+        }
+    }
     sc_buf_printf(&b,
                   "<li>QR code: <a href=\"/c/%s/qr.png?size=512\" download>PNG for screens"
                   "</a> · <a href=\"/c/%s/qr.png?size=2048\" download>PNG for print</a> · "

@@ -63,6 +63,7 @@ enum stmt_id {
     ST_ROLLUP_BATCH,
     ST_UNIQUE_BATCH,
     ST_DEVICES,
+    ST_MEMBER_LINKS,
     ST_VISITOR_REACHED,
     ST_STATS_ROLLUP,
     ST_STATS_UNIQUES,
@@ -167,6 +168,10 @@ static const char *const sql[ST_COUNT] = {
     [ST_UNIQUE_BATCH] = "INSERT INTO rollup_uniques (card_id, day, visitor_id, device) "
                         "SELECT c, d, v, w FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
                         "$4::smallint[]) AS u(c, d, v, w) ORDER BY c, d, v ON CONFLICT DO NOTHING",
+    [ST_MEMBER_LINKS] =
+        "SELECT id, code, channel, created_at FROM links WHERE card_id = $1::bigint "
+        "AND owner_member_id = $2::bigint AND parent_link_id IS NULL "
+        "ORDER BY id LIMIT 100",
     [ST_DEVICES] = "SELECT r.device, count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN
                    " GROUP BY r.device",
     [ST_VISITOR_REACHED] = "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
@@ -2474,6 +2479,36 @@ static enum sc_err pg_channels(struct sc_store *base, const struct sc_scope *sco
     return each_row(base, ST_CHANNELS, &p, channel_row, &cb);
 }
 
+struct link_cb {
+    int64_t card_id, member_id;
+    int (*fn)(const struct sc_link *l, void *ctx);
+    void *ctx;
+};
+
+static int link_row(const PGresult *r, int i, void *ctx)
+{
+    struct link_cb *cb = ctx;
+    struct sc_link l;
+    memset(&l, 0, sizeof(l));
+    l.id = gi(r, i, 0);
+    snprintf(l.code, sizeof(l.code), "%s", gs(r, i, 1) ? gs(r, i, 1) : "");
+    l.card_id = cb->card_id;
+    l.channel = (enum sc_channel)gi(r, i, 2);
+    l.owner_member_id = cb->member_id;
+    l.created_at = gi(r, i, 3);
+    return cb->fn(&l, cb->ctx);
+}
+
+static enum sc_err pg_member_links(struct sc_store *base, int64_t card_id, int64_t member_id,
+                                   int (*fn)(const struct sc_link *l, void *ctx), void *ctx)
+{
+    struct params p = {0};
+    p_i64(&p, card_id);
+    p_i64(&p, member_id);
+    struct link_cb cb = {card_id, member_id, fn, ctx};
+    return each_row(base, ST_MEMBER_LINKS, &p, link_row, &cb);
+}
+
 struct device_cb {
     int64_t *out;
 };
@@ -2707,6 +2742,7 @@ static const struct sc_store_ops pg_ops = {
     .audit_list = pg_audit_list,
     .channels = pg_channels,
     .devices = pg_devices,
+    .member_links = pg_member_links,
     .revenue = pg_revenue,
     .share_tree = pg_share_tree,
     .visits_after = pg_visits_after,

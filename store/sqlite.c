@@ -99,6 +99,7 @@ enum stmt_id {
     ST_FAIL_PRUNE,
     ST_FAIL_COUNT,
     ST_DEVICES,
+    ST_MEMBER_LINKS,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -363,6 +364,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_FAIL_COUNT] = "SELECT count(*) FROM failures WHERE key = ? AND ts > ?",
     [ST_DEVICES] = "SELECT r.device, count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN
                    " GROUP BY r.device",
+    [ST_MEMBER_LINKS] = "SELECT id, code, channel, created_at FROM links WHERE card_id = ? "
+                        "AND owner_member_id = ? AND parent_link_id IS NULL ORDER BY id LIMIT 100",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -2593,6 +2596,36 @@ static enum sc_err sq_devices(struct sc_store *base, const struct sc_scope *scop
     return e;
 }
 
+static enum sc_err sq_member_links(struct sc_store *base, int64_t card_id, int64_t member_id,
+                                   int (*fn)(const struct sc_link *l, void *ctx), void *ctx)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    sqlite3_stmt *st = c ? stmt(c, ST_MEMBER_LINKS) : NULL;
+    if (!st) {
+        rd_end(s, c);
+        return SC_EDB;
+    }
+    sqlite3_bind_int64(st, 1, card_id);
+    sqlite3_bind_int64(st, 2, member_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sc_link l;
+        memset(&l, 0, sizeof(l));
+        l.id = sqlite3_column_int64(st, 0);
+        col_copy(st, 1, l.code, sizeof(l.code));
+        l.card_id = card_id;
+        l.channel = (enum sc_channel)sqlite3_column_int(st, 2);
+        l.owner_member_id = member_id;
+        l.created_at = sqlite3_column_int64(st, 3);
+        if (fn(&l, ctx))
+            break;
+    }
+    enum sc_err e = map_rc(rc);
+    rd_end(s, c);
+    return e;
+}
+
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2640,6 +2673,7 @@ static const struct sc_store_ops sqlite_ops = {
     .lead_timeline = sq_lead_timeline,
     .failures = sq_failures,
     .devices = sq_devices,
+    .member_links = sq_member_links,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

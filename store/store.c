@@ -337,3 +337,9 @@ enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, i
     memset(out, 0, SC_DEV_COUNT * sizeof(*out));
     return s->ops->devices(s, scope, from, to, out);
 }
+
+enum sc_err sc_store_member_links(struct sc_store *s, int64_t card_id, int64_t member_id,
+                                  int (*fn)(const struct sc_link *l, void *ctx), void *ctx)
+{
+    return s->ops->member_links(s, card_id, member_id, fn, ctx);
+}

@@ -88,6 +88,8 @@ struct sc_store_ops {
                             bool add, int64_t *count);
     enum sc_err (*devices)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                            int64_t to, int64_t out[SC_DEV_COUNT]);
+    enum sc_err (*member_links)(struct sc_store *s, int64_t card_id, int64_t member_id,
+                                int (*fn)(const struct sc_link *l, void *ctx), void *ctx);
 };
 
 struct sc_store {

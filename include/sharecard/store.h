@@ -387,4 +387,12 @@ const char *sc_device_name(enum sc_device d);    /* "phone", … "other" */
 enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                              int64_t to, int64_t out[SC_DEV_COUNT]);
 
+/*
+ * The member's own root links on card 'card_id' (no parent: the ones they
+ * hand out themselves, one per channel), oldest first.  'l' has id, code,
+ * card_id, channel, owner_member_id and created_at.
+ */
+enum sc_err sc_store_member_links(struct sc_store *s, int64_t card_id, int64_t member_id,
+                                  int (*fn)(const struct sc_link *l, void *ctx), void *ctx);
+
 #endif

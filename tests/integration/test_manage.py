@@ -470,6 +470,24 @@ class Manage(unittest.TestCase):
         self.assertEqual(st, 303)
         self.assertEqual(self.srv.request("GET", "/c/zhang/avatar")[0], 404)
 
+    def test_u_own_link_per_channel(self):
+        z = self.signed_in("zhang@example.com", SALES_PW, "198.51.100.99")
+        st, _, page = z.get("/me")
+        self.assertEqual(st, 200)
+        section = page.split('id="channel-links"', 1)[1].split("</ul>", 1)[0]
+        links = dict(re.findall(r"<li>([^:<]+): <a href=\"[^\"]*/l/([a-z0-9]{8})\"", section))
+        self.assertEqual(set(links), {"WeChat", "WhatsApp", "SMS", "E-mail", "LinkedIn",
+                                      "Anywhere else"})
+        self.assertEqual(len(set(links.values())), 6)
+        st, _, again = z.get("/me")  # the same links every time, not new ones
+        self.assertIn(links["WeChat"], again)
+        st, h, _ = Browser(self.srv).get(f"/l/{links['WhatsApp']}")
+        self.assertEqual(st, 302)
+        st, _, body = self.api("/api/v1/cards/zhang/tree")
+        node = {n["code"]: n for n in json.loads(body)["nodes"]}[links["WhatsApp"]]
+        self.assertEqual((node["channel"], node["owner"], node["depth"], node["visits"]),
+                         ("whatsapp", "张伟", 0, 1))
+
 
 if __name__ == "__main__":
     harness.main()
