@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks sharecard's hot paths against nginx on this machine, in one run,
-# then QR generation and the store at 2M events in process.
+# then QR generation and the store at 10M events in process.
 #
 #   bench/run.sh [SECONDS_PER_RUN] [RUNS]      (defaults: 5 s, 3 runs)
-#   SC_BENCH_EVENTS=10000000 bench/run.sh      (the store at 10M events: slow to generate)
+#   SC_BENCH_EVENTS=2000000 bench/run.sh       (a smaller store: 10M takes about 6 minutes)
 #
 # Builds in release mode, starts sharecard and nginx on free loopback ports
 # (each pinned to core 1; wrk runs on core 0), and prints the median req/s of
@@ -105,8 +105,8 @@ curl -fs "http://127.0.0.1:$sc_port/metrics" | awk '
     END {if (b) printf "event batches: %d, %.1f events per commit\n", b, e / b}'
 
 build/bench/bench_qr
-echo "store at scale (${SC_BENCH_EVENTS:-2000000} events; SC_BENCH_EVENTS to change):"
-build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-2000000}"
+echo "store at scale (${SC_BENCH_EVENTS:-10000000} events; SC_BENCH_EVENTS to change):"
+build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-10000000}"
 # Where the bytes are (dbstat needs a build with SQLITE_ENABLE_DBSTAT_VTAB, as Debian's has).
 sqlite3 "$tmp/store.db" "SELECT printf('  %-16s %7.1f MB %6.1f bytes/event', name, sum(pgsize) / 1e6,
     sum(pgsize) * 1.0 / (SELECT count(*) FROM events)) FROM dbstat GROUP BY name
