@@ -5,7 +5,8 @@
  * then reports rows/s, bytes per event on disk, and median and p99 latencies
  * of what reads them: a card's stats over 30 and 90 days, a manager's 30-day
  * dashboard (the team's stats for this period and the one before, its daily
- * series and its leaderboard, as server/dashboard.c asks for them), the
+ * series, leaderboard, revenue, channels and devices, as server/dashboard.c
+ * asks for them), the
  * leaderboard alone, and the whole company's dashboard as an admin sees it.
  *
  *   bench_store DIR [EVENTS]
@@ -51,6 +52,13 @@ static int count_leader(const struct sc_leader_row *r, void *ctx)
     return 0;
 }
 
+static int count_channel(int ch, enum sc_ev_type t, int64_t n, void *ctx)
+{
+    (void)ch, (void)t;
+    *(int64_t *)ctx += n;
+    return 0;
+}
+
 /*
  * What server/dashboard.c reads for a 30-day dashboard of 'scope' (NULL: the
  * whole company) ending on day 'today'; 'sink' keeps the results observed.
@@ -66,7 +74,16 @@ static enum sc_err dashboard(struct sc_store *s, const struct sc_scope *scope, i
         e = sc_store_series(s, scope, today - 29, today, count_point, sink);
     if (e == SC_OK)
         e = sc_store_leaderboard(s, scope, today - 29, today, count_leader, sink);
-    *sink += now.uniques + prev.uniques;
+    int64_t orders = 0, cents = 0, dev[SC_DEV_COUNT];
+    if (e == SC_OK)
+        e = sc_store_revenue(s, scope, today - 29, today, &orders, &cents);
+    if (e == SC_OK)
+        e = sc_store_revenue(s, scope, today - 59, today - 30, &orders, &cents);
+    if (e == SC_OK)
+        e = sc_store_channels(s, scope, today - 29, today, count_channel, sink);
+    if (e == SC_OK)
+        e = sc_store_devices(s, scope, today - 29, today, dev);
+    *sink += now.uniques + prev.uniques + orders + dev[SC_DEV_PHONE];
     return e;
 }
 

@@ -4,6 +4,7 @@
 #
 #   bench/run.sh [SECONDS_PER_RUN] [RUNS]      (defaults: 5 s, 3 runs)
 #   SC_BENCH_EVENTS=2000000 bench/run.sh       (a smaller store: 10M takes about 6 minutes)
+#   SC_BENCH_PG=0 bench/run.sh                 (skip the scan on PostgreSQL)
 #
 # Builds in release mode, starts sharecard and nginx on free loopback ports
 # (each pinned to core 1; wrk runs on core 0), and prints the median req/s of
@@ -25,9 +26,18 @@ cmake --build build/bench -j"$(nproc)" >/dev/null
 
 tmp="$(mktemp -d)"
 pids=()
+pg_dir=""
+pg_as=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    if [ -n "${pg_dir:-}" ]; then # the PostgreSQL run's server, if still up
+        if [ -f "$pg_dir/data/postmaster.pid" ]; then
+            "${pg_as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -m fast -w stop \
+                >/dev/null 2>&1 || true
+        fi
+        rm -rf "$pg_dir"
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -103,6 +113,43 @@ echo "events stored: $stored (every 302 and 200 above acknowledged one)"
 curl -fs "http://127.0.0.1:$sc_port/metrics" | awk '
     /^sharecard_events_stored_total/ {e = $2} /^sharecard_event_batches_total/ {b = $2}
     END {if (b) printf "event batches: %d, %.1f events per commit\n", b, e / b}'
+
+# The same scan on PostgreSQL (a private server in $tmp, as the postgres user, pinned
+# with sharecard to core 1): what one instance of a scale-out deployment does.
+if [ "${SC_BENCH_PG:-1}" != 0 ]; then
+    pg_bin=/usr/lib/postgresql/15/bin
+    [ -x "$pg_bin/initdb" ] ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+    pg_dir="$(mktemp -d)" # its own: PostgreSQL runs as postgres, who cannot enter $tmp
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres "$pg_dir"
+        pg_as=(runuser -u postgres --)
+    fi
+    pg_port=$(free_port)
+    (cd "$pg_dir" && "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres \
+        -E UTF8 --locale=C.UTF-8 >/dev/null)
+    (cd "$pg_dir" && "${pg_as[@]}" taskset -c 1 "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" \
+        -w -o "-k $pg_dir -p $pg_port -c listen_addresses=127.0.0.1" start >/dev/null)
+    pg_stop() { "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true; }
+    pg_url="postgresql://postgres@127.0.0.1:$pg_port/postgres"
+    SHARECARD_ADMIN_PASSWORD=benchmark-password "$bin" --db "$pg_url" init \
+        --admin-email admin@example.com >/dev/null
+    pg_code=$("$bin" --db "$pg_url" member add --name "Ada Lovelace" --email ada@example.com \
+        --slug ada --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["qr_url"].rsplit("/",1)[1])')
+    pgs_port=$(free_port)
+    taskset -c 1 "$bin" --db "$pg_url" serve --listen "127.0.0.1:$pgs_port" --threads 1 \
+        --no-access-log >"$tmp/pgs.out" 2>"$tmp/pgs.err" &
+    pgs_pid=$!
+    pids+=($pgs_pid)
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$pgs_port/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+    row "GET /l/{code} (302), PostgreSQL" "http://127.0.0.1:$pgs_port/l/$pg_code" "http://127.0.0.1:$ng_port/r"
+    curl -fs "http://127.0.0.1:$pgs_port/metrics" | awk '
+        /^sharecard_events_stored_total/ {e = $2} /^sharecard_event_batches_total/ {b = $2}
+        END {if (b) printf "PostgreSQL: %d events in %d batches, %.1f per commit\n", e, b, e / b}'
+    kill "$pgs_pid" 2>/dev/null || true
+    wait "$pgs_pid" 2>/dev/null || true
+    pg_stop
+fi
 
 build/bench/bench_qr
 echo "store at scale (${SC_BENCH_EVENTS:-10000000} events; SC_BENCH_EVENTS to change):"

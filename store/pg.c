@@ -62,6 +62,8 @@ enum stmt_id {
     ST_EVENT_INSERT,
     ST_ROLLUP_BATCH,
     ST_UNIQUE_BATCH,
+    ST_VISITOR_BATCH,
+    ST_EVENT_BATCH,
     ST_DEVICES,
     ST_MEMBER_LINKS,
     ST_VISITOR_REACHED,
@@ -165,6 +167,16 @@ static const char *const sql[ST_COUNT] = {
         "$4::int[], $5::bigint[], $6::bigint[]) AS u(d, c, l, t, h, b) ORDER BY c, d, l, t "
         "ON CONFLICT (card_id, day, link_id, type) DO UPDATE SET "
         "humans = rollups.humans + EXCLUDED.humans, bots = rollups.bots + EXCLUDED.bots",
+    /* A batch's visitors, one row each (deduplicated in C), and its plain events. */
+    [ST_VISITOR_BATCH] = "INSERT INTO visitors (vid, first_seen, last_seen) "
+                         "SELECT v, f, l FROM unnest($1::text[], $2::bigint[], $3::bigint[]) "
+                         "AS u(v, f, l) ORDER BY v ON CONFLICT (vid) DO UPDATE SET "
+                         "last_seen = greatest(visitors.last_seen, EXCLUDED.last_seen) "
+                         "RETURNING id, vid",
+    [ST_EVENT_BATCH] = "INSERT INTO events (ts, type, card_id, link_id, visitor_id, agent_id, "
+                       "ip, referrer, bot, value) SELECT * FROM unnest($1::bigint[], $2::int[], "
+                       "$3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], "
+                       "$8::text[], $9::int[], $10::bigint[])",
     [ST_UNIQUE_BATCH] = "INSERT INTO rollup_uniques (card_id, day, visitor_id, device) "
                         "SELECT c, d, v, w FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
                         "$4::smallint[]) AS u(c, d, v, w) ORDER BY c, d, v ON CONFLICT DO NOTHING",
@@ -429,6 +441,8 @@ struct pconn {
     size_t ndeltas, capdeltas;
     struct uniq *uniqs;
     size_t nuniqs, capuniqs;
+    struct sc_buf ev[10]; /* events waiting for one multi-row insert: array literals */
+    size_t nev;
 };
 
 struct pg_store {
@@ -637,6 +651,8 @@ static void conn_close(struct pconn *c)
     free(c->agents);
     free(c->deltas);
     free(c->uniqs);
+    for (int k = 0; k < 10; k++)
+        sc_buf_cleanup(&c->ev[k]);
     free(c);
 }
 
@@ -1887,6 +1903,123 @@ static const char *arr_end(struct sc_buf *b)
     return b->data;
 }
 
+/* Appends text 's' (NULL: a NULL element) to the array literal in 'b', quoted. */
+static void arr_add_text(struct sc_buf *b, const char *s)
+{
+    sc_buf_putc(b, b->len ? ',' : '{');
+    if (!s) {
+        sc_buf_puts(b, "NULL");
+        return;
+    }
+    sc_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            sc_buf_putc(b, '\\');
+        sc_buf_putc(b, *s);
+    }
+    sc_buf_putc(b, '"');
+}
+
+static void arr_add_id(struct sc_buf *b, int64_t v)
+{
+    if (v)
+        arr_add(b, v);
+    else
+        sc_buf_puts(b, b->len ? ",NULL" : "{NULL");
+}
+
+/* Inserts the events waiting in c->ev with one statement. */
+static enum sc_err flush_events(struct pconn *c)
+{
+    if (!c->nev)
+        return SC_OK;
+    struct params p = {0};
+    enum sc_err e = SC_OK;
+    for (int k = 0; k < 10; k++) {
+        p_str(&p, arr_end(&c->ev[k]));
+        if (sc_buf_error(&c->ev[k]))
+            e = SC_ENOMEM;
+    }
+    if (e == SC_OK)
+        e = run_done(c, ST_EVENT_BATCH, &p, NULL);
+    for (int k = 0; k < 10; k++)
+        sc_buf_reset(&c->ev[k]);
+    c->nev = 0;
+    return e;
+}
+
+/* A batch's visitors: their ids, found or made with one statement. */
+struct vmap {
+    const char *vid; /* borrowed from the event */
+    int64_t first, last, id;
+};
+
+static int vmap_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct vmap *)a)->vid, ((const struct vmap *)b)->vid);
+}
+
+static enum sc_err batch_visitors(struct pconn *c, const struct sc_event_row *rows, size_t n,
+                                  struct vmap *vm, size_t *nvm)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].ev->visitor[0])
+            vm[k++] = (struct vmap){rows[i].ev->visitor, rows[i].ev->ts, rows[i].ev->ts, 0};
+    qsort(vm, k, sizeof(*vm), vmap_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m && strcmp(vm[m - 1].vid, vm[i].vid) == 0) {
+            if (vm[i].first < vm[m - 1].first)
+                vm[m - 1].first = vm[i].first;
+            if (vm[i].last > vm[m - 1].last)
+                vm[m - 1].last = vm[i].last;
+        } else {
+            vm[m++] = vm[i];
+        }
+    }
+    *nvm = m;
+    if (!m)
+        return SC_OK;
+    struct sc_buf a[3];
+    for (int j = 0; j < 3; j++)
+        sc_buf_init(&a[j], 0);
+    for (size_t i = 0; i < m; i++) {
+        arr_add_text(&a[0], vm[i].vid);
+        arr_add(&a[1], vm[i].first);
+        arr_add(&a[2], vm[i].last);
+    }
+    struct params p = {0};
+    enum sc_err e = SC_OK;
+    for (int j = 0; j < 3; j++) {
+        p_str(&p, arr_end(&a[j]));
+        if (sc_buf_error(&a[j]))
+            e = SC_ENOMEM;
+    }
+    PGresult *r = e == SC_OK ? run(c, ST_VISITOR_BATCH, &p, &e) : NULL;
+    for (int i = 0; r && i < PQntuples(r); i++) {
+        struct vmap key = {.vid = gs(r, i, 1)};
+        struct vmap *hit = key.vid ? bsearch(&key, vm, m, sizeof(*vm), vmap_cmp) : NULL;
+        if (hit)
+            hit->id = gi(r, i, 0);
+    }
+    if (r)
+        PQclear(r);
+    for (int j = 0; j < 3; j++)
+        sc_buf_cleanup(&a[j]);
+    for (size_t i = 0; e == SC_OK && i < m; i++)
+        if (!vm[i].id)
+            e = SC_EDB;
+    return e;
+}
+
+static int64_t visitor_of(const struct vmap *vm, size_t nvm, const char *vid)
+{
+    struct vmap key = {.vid = vid};
+    const struct vmap *hit = bsearch(&key, vm, nvm, sizeof(*vm), vmap_cmp);
+    return hit ? hit->id : 0;
+}
+
 /*
  * Applies the batch's rollup deltas and uniques: summed per key, in key
  * order, one statement each, so two instances' batches lock rows in the
@@ -1952,25 +2085,24 @@ static enum sc_err flush_rollups(struct pconn *c)
     return e;
 }
 
-static enum sc_err write_event(struct pconn *c, struct sc_event_row *row)
+static enum sc_err write_event(struct pconn *c, struct sc_event_row *row, const struct vmap *vm,
+                               size_t nvm)
 {
     const struct sc_event *ev = row->ev;
     enum sc_err e = SC_OK;
     int64_t vid = 0, aid = 0;
-    if (ev->visitor[0]) {
-        struct params p = {0};
-        p_str(&p, ev->visitor);
-        p_i64(&p, ev->ts);
-        if ((e = run_int(c, ST_VISITOR_UPSERT, &p, &vid, NULL)) != SC_OK)
-            return e;
-        if (!vid)
-            return SC_EDB;
-    }
+    if (ev->visitor[0] && !(vid = visitor_of(vm, nvm, ev->visitor)))
+        return SC_EDB;
     if ((e = agent_id(c, row, &aid)) != SC_OK)
         return e;
     bool bot = row->bot_reason != NULL;
     int64_t link_id = ev->link_id;
     int64_t card_id = ev->card_id;
+    /* Sign-ups and purchases read this batch's earlier events: those go in first. */
+    if (((ev->type == SC_EV_SIGNUP && ev->signup) ||
+         (ev->type == SC_EV_CONVERT && ev->conversion)) &&
+        (e = flush_events(c)) != SC_OK)
+        return e;
     if (ev->type == SC_EV_SIGNUP && ev->signup) {
         if ((e = write_signup(c, row, vid, &link_id)) != SC_OK || row->result != SC_OK)
             return e;
@@ -2000,24 +2132,23 @@ static enum sc_err write_event(struct pconn *c, struct sc_event_row *row)
     }
     char referrer[SC_REFHOST_MAX];
     utf8_clean(ev->referrer_host, referrer, sizeof(referrer));
-    struct params p = {0};
-    p_i64(&p, ev->ts);
-    p_i64(&p, (int64_t)ev->type);
-    p_i64(&p, card_id);
-    p_id(&p, link_id);
-    p_id(&p, vid);
-    p_i64(&p, aid);
-    p_text(&p, ev->ip);
-    p_text(&p, referrer);
-    p_i64(&p, sc_bot_code(row->bot_reason));
+    /* The event waits for the batch's one multi-row insert. */
+    arr_add(&c->ev[0], ev->ts);
+    arr_add(&c->ev[1], (int64_t)ev->type);
+    arr_add(&c->ev[2], card_id);
+    arr_add_id(&c->ev[3], link_id);
+    arr_add_id(&c->ev[4], vid);
+    arr_add(&c->ev[5], aid);
+    arr_add_text(&c->ev[6], ev->ip[0] ? ev->ip : NULL);
+    arr_add_text(&c->ev[7], referrer[0] ? referrer : NULL);
+    arr_add(&c->ev[8], sc_bot_code(row->bot_reason));
     if (ev->type == SC_EV_DWELL)
-        p_i64(&p, ev->value);
+        arr_add(&c->ev[9], ev->value);
     else if (ev->type == SC_EV_CLICK)
-        p_i64(&p, (int64_t)ev->action);
+        arr_add(&c->ev[9], (int64_t)ev->action);
     else
-        p_null(&p);
-    if ((e = run_done(c, ST_EVENT_INSERT, &p, NULL)) != SC_OK)
-        return e;
+        arr_add_id(&c->ev[9], 0);
+    c->nev++;
     return tally(c, card_id, ev->ts / 86400, link_id, (int)ev->type, bot, vid,
                  (int)sc_device_of(row->agent ? row->agent->device : NULL));
 }
@@ -2034,8 +2165,12 @@ static enum sc_err pg_events_write(struct sc_store *base, struct sc_event_row *r
     if (!c)
         return e;
     int64_t *cust_in = calloc(n, sizeof(*cust_in)); /* conversions' customer ids as given */
-    if (!cust_in)
+    struct vmap *vm = malloc((n ? n : 1) * sizeof(*vm));
+    if (!cust_in || !vm) {
+        free(cust_in);
+        free(vm);
         return SC_ENOMEM;
+    }
     for (size_t i = 0; i < n; i++)
         if (rows[i].ev->type == SC_EV_CONVERT && rows[i].ev->conversion)
             cust_in[i] = rows[i].ev->conversion->customer_id;
@@ -2049,11 +2184,22 @@ static enum sc_err pg_events_write(struct sc_store *base, struct sc_event_row *r
                 }
         }
         c->ndeltas = c->nuniqs = 0;
+        for (int k = 0; k < 10; k++) {
+            if (!c->ev[k].max) /* first use on this connection */
+                sc_buf_init(&c->ev[k], 64 << 20);
+            sc_buf_reset(&c->ev[k]);
+        }
+        c->nev = 0;
+        size_t nvm = 0;
         e = begin(c);
+        if (e == SC_OK)
+            e = batch_visitors(c, rows, n, vm, &nvm);
         for (size_t i = 0; e == SC_OK && i < n; i++) {
             rows[i].result = SC_OK;
-            e = write_event(c, &rows[i]);
+            e = write_event(c, &rows[i], vm, nvm);
         }
+        if (e == SC_OK)
+            e = flush_events(c);
         if (e == SC_OK)
             e = flush_rollups(c);
         if (e == SC_OK)
@@ -2068,6 +2214,7 @@ static enum sc_err pg_events_write(struct sc_store *base, struct sc_event_row *r
             break;
     }
     free(cust_in);
+    free(vm);
     return e;
 }
 
