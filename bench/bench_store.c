@@ -213,7 +213,7 @@ int main(int argc, char **argv)
     qsort(lead, D, sizeof(double), cmp);
     qsort(admin, 5, sizeof(double), cmp);
     printf("manager's 30-day dashboard (team of 10 cards: stats now and before, series, "
-           "leaderboard): median %.3f ms, p99 %.3f ms\n",
+           "leaderboard, revenue, channels, devices): median %.3f ms, p99 %.3f ms\n",
            dash[D / 2], dash[D * 99 / 100]);
     printf("leaderboard, team, 30 days: median %.3f ms, p99 %.3f ms\n", lead[D / 2],
            lead[D * 99 / 100]);
