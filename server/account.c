@@ -37,6 +37,7 @@ static int64_t idle_limit(void)
 
 bool session_member(struct req *r, struct sc_member *m)
 {
+    tr_set(req_lang(r, SC_LANG_EN)); /* every signed-in page asks this first */
     const char *tok = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, cookie_name(r));
     char hash[SC_TOKEN_HASH_LEN];
     if (!tok || strlen(tok) > 64 || sc_auth_token_hash(r->srv->store, tok, hash) != SC_OK)
@@ -55,23 +56,23 @@ static enum MHD_Result login_form(struct req *r, unsigned status, const char *me
     struct sc_buf b;
     sc_buf_init(&b, 0);
     ui_head(&b, "Sign in");
-    sc_buf_puts(&b, "<section class=\"login\"><h1>Sign in</h1>");
+    ui_html(&b, "<section class=\"login\"><h1>Sign in</h1>");
     if (message) {
-        sc_buf_puts(&b, "<p class=\"error\" role=\"alert\">");
-        ui_text(&b, message);
-        sc_buf_puts(&b, "</p>");
+        ui_html(&b, "<p class=\"error\" role=\"alert\">");
+        ui_text(&b, tr(message));
+        ui_html(&b, "</p>");
     }
-    sc_buf_printf(&b,
-                  "<form method=\"post\" action=\"/login\"><input type=\"hidden\" "
-                  "name=\"csrf\" value=\"%s\"><label>Email<input name=\"email\" "
-                  "type=\"email\" required maxlength=\"254\" autocomplete=\"username\" "
-                  "value=\"",
-                  csrf);
+    ui_htmlf(&b,
+             "<form method=\"post\" action=\"/login\"><input type=\"hidden\" "
+             "name=\"csrf\" value=\"%s\"><label>Email<input name=\"email\" "
+             "type=\"email\" required maxlength=\"254\" autocomplete=\"username\" "
+             "value=\"",
+             csrf);
     ui_text(&b, email);
-    sc_buf_puts(&b, "\"></label><label>Password<input name=\"password\" type=\"password\" "
-                    "required maxlength=\"256\" autocomplete=\"current-password\"></label>"
-                    "<button class=\"btn primary\" type=\"submit\">Sign in</button></form>"
-                    "</section>");
+    ui_html(&b, "\"></label><label>Password<input name=\"password\" type=\"password\" "
+                "required maxlength=\"256\" autocomplete=\"current-password\"></label>"
+                "<button class=\"btn primary\" type=\"submit\">Sign in</button></form>"
+                "</section>");
     ui_end(&b);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
@@ -138,6 +139,7 @@ void throttle_fail(struct req *r, const char *scope, const char *key, int64_t wi
 
 enum MHD_Result h_login(struct req *r)
 {
+    tr_set(req_lang(r, SC_LANG_EN));
     char email_in[300] = "", email[255] = "", password[SC_PASSWORD_MAX + 2] = "";
     const char *why;
     const char *body = r->body.data ? r->body.data : "";

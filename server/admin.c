@@ -32,9 +32,9 @@ static void message(struct sc_buf *b, bool ok, const char *text)
 {
     if (!text)
         return;
-    sc_buf_printf(b, "<p class=\"%s\" role=\"%s\">", ok ? "ok" : "error", ok ? "status" : "alert");
-    ui_text(b, text);
-    sc_buf_puts(b, "</p>");
+    ui_htmlf(b, "<p class=\"%s\" role=\"%s\">", ok ? "ok" : "error", ok ? "status" : "alert");
+    ui_text(b, tr(text));
+    ui_html(b, "</p>");
 }
 
 static int64_t num_arg(const char *s)
@@ -50,25 +50,25 @@ static int token_row(const struct sc_token_row *t, void *ctx)
 {
     struct req *r = ((void **)ctx)[0];
     struct sc_buf *b = ((void **)ctx)[1];
-    sc_buf_printf(b, "<tr data-token=\"%lld\"><td>", (long long)t->id);
-    ui_text(b, t->label && t->label[0] ? t->label : "(no label)");
-    sc_buf_puts(b, "</td><td>");
+    ui_htmlf(b, "<tr data-token=\"%lld\"><td>", (long long)t->id);
+    ui_text(b, t->label && t->label[0] ? t->label : tr("(no label)"));
+    ui_html(b, "</td><td>");
     when(b, t->created_at);
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     if (t->revoked_at) {
-        sc_buf_puts(b, "revoked ");
+        ui_html(b, "revoked ");
         when(b, t->revoked_at);
-        sc_buf_puts(b, "</td><td>");
+        ui_html(b, "</td><td>");
     } else {
-        sc_buf_puts(b, "live</td><td><form class=\"inline\" method=\"post\" "
-                       "action=\"/me/tokens/revoke\">");
+        ui_html(b, "live</td><td><form class=\"inline\" method=\"post\" "
+                   "action=\"/me/tokens/revoke\">");
         ui_csrf_field(r, b);
-        sc_buf_printf(b,
-                      "<input type=\"hidden\" name=\"id\" value=\"%lld\"><button class=\"btn\" "
-                      "type=\"submit\">Revoke</button></form>",
-                      (long long)t->id);
+        ui_htmlf(b,
+                 "<input type=\"hidden\" name=\"id\" value=\"%lld\"><button class=\"btn\" "
+                 "type=\"submit\">Revoke</button></form>",
+                 (long long)t->id);
     }
-    sc_buf_puts(b, "</td></tr>");
+    ui_html(b, "</td></tr>");
     return sc_buf_error(b) != SC_OK;
 }
 
@@ -78,47 +78,46 @@ static enum MHD_Result account_page(struct req *r, const struct sc_member *m, un
     struct sc_buf b;
     sc_buf_init(&b, 4 << 20);
     ui_begin(r, &b, "Account", m, "/me/account");
-    sc_buf_puts(&b, "</header>");
+    ui_html(&b, "</header>");
     message(&b, ok, msg);
     if (new_token) {
-        sc_buf_puts(&b, "<section class=\"newtoken\"><p><strong>Your new API token.</strong> "
-                        "Copy it now: it is stored only as a hash and will not be shown "
-                        "again.</p><p><code id=\"token\">");
+        ui_html(&b, "<section class=\"newtoken\"><p><strong>Your new API token.</strong> "
+                    "Copy it now: it is stored only as a hash and will not be shown "
+                    "again.</p><p><code id=\"token\">");
         ui_text(&b, new_token);
-        sc_buf_puts(&b, "</code> <button class=\"btn\" type=\"button\" data-copy=\"");
+        ui_html(&b, "</code> <button class=\"btn\" type=\"button\" data-copy=\"");
         ui_text(&b, new_token);
-        sc_buf_puts(&b, "\">Copy</button></p><p class=\"hint\">Use it as <code>Authorization: "
-                        "Bearer …</code> with the JSON API under /api/v1/.</p></section>");
+        ui_html(&b, "\">Copy</button></p><p class=\"hint\">Use it as <code>Authorization: "
+                    "Bearer …</code> with the JSON API under /api/v1/.</p></section>");
     }
-    sc_buf_puts(&b, "<div class=\"two\"><section><h2>Change password</h2>"
-                    "<form method=\"post\" action=\"/me/password\" class=\"stack\">");
+    ui_html(&b, "<div class=\"two\"><section><h2>Change password</h2>"
+                "<form method=\"post\" action=\"/me/password\" class=\"stack\">");
     ui_csrf_field(r, &b);
-    sc_buf_printf(&b,
-                  "<label>Current password<input name=\"current\" type=\"password\" required "
-                  "maxlength=\"%d\" autocomplete=\"current-password\"></label>"
-                  "<label>New password (at least %d characters)<input name=\"new\" "
-                  "type=\"password\" required minlength=\"%d\" maxlength=\"%d\" "
-                  "autocomplete=\"new-password\"></label><label>New password again<input "
-                  "name=\"again\" type=\"password\" required maxlength=\"%d\" "
-                  "autocomplete=\"new-password\"></label><button class=\"btn primary\" "
-                  "type=\"submit\">Change password</button></form></section>",
-                  SC_PASSWORD_MAX, SC_PASSWORD_MIN, SC_PASSWORD_MIN, SC_PASSWORD_MAX,
-                  SC_PASSWORD_MAX);
-    sc_buf_puts(&b, "<section><h2>API tokens</h2><form method=\"post\" action=\"/me/tokens\" "
-                    "class=\"stack\">");
+    ui_htmlf(&b,
+             "<label>Current password<input name=\"current\" type=\"password\" required "
+             "maxlength=\"%d\" autocomplete=\"current-password\"></label>"
+             "<label>New password (at least %d characters)<input name=\"new\" "
+             "type=\"password\" required minlength=\"%d\" maxlength=\"%d\" "
+             "autocomplete=\"new-password\"></label><label>New password again<input "
+             "name=\"again\" type=\"password\" required maxlength=\"%d\" "
+             "autocomplete=\"new-password\"></label><button class=\"btn primary\" "
+             "type=\"submit\">Change password</button></form></section>",
+             SC_PASSWORD_MAX, SC_PASSWORD_MIN, SC_PASSWORD_MIN, SC_PASSWORD_MAX, SC_PASSWORD_MAX);
+    ui_html(&b, "<section><h2>API tokens</h2><form method=\"post\" action=\"/me/tokens\" "
+                "class=\"stack\">");
     ui_csrf_field(r, &b);
-    sc_buf_puts(&b, "<label>Label<input name=\"label\" maxlength=\"100\" placeholder=\"e.g. CRM "
-                    "sync\"></label><button class=\"btn primary\" type=\"submit\">Create a "
-                    "token</button></form><div class=\"scroll\"><table class=\"t\" "
-                    "id=\"tokens\"><thead><tr><th>Label</th><th>Created (UTC)</th><th>State"
-                    "</th><th></th></tr></thead><tbody>");
+    ui_html(&b, "<label>Label<input name=\"label\" maxlength=\"100\" placeholder=\"e.g. CRM "
+                "sync\"></label><button class=\"btn primary\" type=\"submit\">Create a "
+                "token</button></form><div class=\"scroll\"><table class=\"t\" "
+                "id=\"tokens\"><thead><tr><th>Label</th><th>Created (UTC)</th><th>State"
+                "</th><th></th></tr></thead><tbody>");
     void *ctx[2] = {r, &b};
     enum sc_err e = sc_store_token_list(r->srv->store, m->id, token_row, ctx);
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
         return reply_err(r, e, NULL);
     }
-    sc_buf_puts(&b, "</tbody></table></div></section></div>");
+    ui_html(&b, "</tbody></table></div></section></div>");
     ui_end(&b);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
@@ -226,22 +225,22 @@ static int member_row(const struct sc_member *t, void *ctx)
     struct sc_buf *b = ml->b;
     if (ml->viewer->role != SC_ROLE_ADMIN && strcmp(t->team, ml->viewer->team) != 0)
         return 0;
-    sc_buf_printf(b, "<tr data-member=\"%lld\"%s><td>", (long long)t->id,
-                  t->disabled ? " class=\"off\"" : "");
+    ui_htmlf(b, "<tr data-member=\"%lld\"%s><td>", (long long)t->id,
+             t->disabled ? " class=\"off\"" : "");
     ui_text(b, t->name);
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     ui_text(b, t->email);
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     ui_text(b, t->team);
-    sc_buf_printf(b, "</td><td>%s</td><td>%s</td><td><a href=\"/c/", sc_role_name(t->role),
-                  t->disabled ? "disabled" : "active");
+    ui_htmlf(b, "</td><td>%s</td><td>%s</td><td><a href=\"/c/", tr(sc_role_name(t->role)),
+             tr(t->disabled ? "disabled" : "active"));
     ui_text(b, t->slug);
-    sc_buf_puts(b, "\">");
+    ui_html(b, "\">");
     ui_text(b, t->slug);
-    sc_buf_puts(b, "</a></td><td>");
+    ui_html(b, "</a></td><td>");
     if (may_manage(ml->viewer, t))
-        sc_buf_printf(b, "<a href=\"/admin/members/%lld\">Edit</a>", (long long)t->id);
-    sc_buf_puts(b, "</td></tr>");
+        ui_htmlf(b, "<a href=\"/admin/members/%lld\">Edit</a>", (long long)t->id);
+    ui_html(b, "</td></tr>");
     return sc_buf_error(b) != SC_OK;
 }
 
@@ -249,8 +248,8 @@ static void role_options(struct sc_buf *b, const struct sc_member *viewer, enum 
 {
     for (int i = SC_ROLE_SALES; i <= SC_ROLE_ADMIN; i++)
         if (viewer->role == SC_ROLE_ADMIN || i == SC_ROLE_SALES)
-            sc_buf_printf(b, "<option value=\"%s\"%s>%s</option>", sc_role_name((enum sc_role)i),
-                          (int)sel == i ? " selected" : "", sc_role_name((enum sc_role)i));
+            ui_htmlf(b, "<option value=\"%s\"%s>%s</option>", sc_role_name((enum sc_role)i),
+                     (int)sel == i ? " selected" : "", tr(sc_role_name((enum sc_role)i)));
 }
 
 static enum MHD_Result members_page(struct req *r, const struct sc_member *m, unsigned status,
@@ -259,54 +258,54 @@ static enum MHD_Result members_page(struct req *r, const struct sc_member *m, un
     struct sc_buf b;
     sc_buf_init(&b, 16 << 20);
     ui_begin(r, &b, m->role == SC_ROLE_ADMIN ? "Members" : "Members · team", m, "/admin/members");
-    sc_buf_puts(&b, "</header>");
+    ui_html(&b, "</header>");
     message(&b, ok, msg);
     if (imp) {
-        sc_buf_printf(&b,
-                      "<section id=\"import-report\"><h2>Import: %zu added, %zu not</h2>"
-                      "<div class=\"scroll\"><table class=\"t\"><thead><tr><th class=\"n\">Line"
-                      "</th><th>E-mail</th><th>Outcome</th></tr></thead><tbody>",
-                      imp->added, imp->failed);
+        ui_htmlf(&b,
+                 "<section id=\"import-report\"><h2>Import: %zu added, %zu not</h2>"
+                 "<div class=\"scroll\"><table class=\"t\"><thead><tr><th class=\"n\">Line"
+                 "</th><th>E-mail</th><th>Outcome</th></tr></thead><tbody>",
+                 imp->added, imp->failed);
         if (imp->rows.data)
             sc_buf_append(&b, imp->rows.data, imp->rows.len);
-        sc_buf_puts(&b, "</tbody></table></div></section>");
+        ui_html(&b, "</tbody></table></div></section>");
     }
-    sc_buf_puts(&b, "<div class=\"scroll\"><table class=\"t sortable\" id=\"members\"><thead><tr>"
-                    "<th>Name</th><th>E-mail</th><th>Team</th><th>Role</th><th>State</th>"
-                    "<th>Card</th><th></th></tr></thead><tbody>");
+    ui_html(&b, "<div class=\"scroll\"><table class=\"t sortable\" id=\"members\"><thead><tr>"
+                "<th>Name</th><th>E-mail</th><th>Team</th><th>Role</th><th>State</th>"
+                "<th>Card</th><th></th></tr></thead><tbody>");
     struct member_list ml = {r, m, &b};
     enum sc_err e = sc_store_member_list(r->srv->store, member_row, &ml);
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
         return reply_err(r, e, NULL);
     }
-    sc_buf_puts(&b, "</tbody></table></div><div class=\"two\"><section><h2>Add a member</h2>"
-                    "<form method=\"post\" action=\"/admin/members\" class=\"stack\">");
+    ui_html(&b, "</tbody></table></div><div class=\"two\"><section><h2>Add a member</h2>"
+                "<form method=\"post\" action=\"/admin/members\" class=\"stack\">");
     ui_csrf_field(r, &b);
-    sc_buf_printf(&b,
-                  "<label>Name<input name=\"name\" required maxlength=\"%d\"></label>"
-                  "<label>E-mail<input name=\"email\" type=\"email\" required "
-                  "maxlength=\"%d\"></label>",
-                  SC_NAME_MAX, SC_EMAIL_MAX);
+    ui_htmlf(&b,
+             "<label>Name<input name=\"name\" required maxlength=\"%d\"></label>"
+             "<label>E-mail<input name=\"email\" type=\"email\" required "
+             "maxlength=\"%d\"></label>",
+             SC_NAME_MAX, SC_EMAIL_MAX);
     if (m->role == SC_ROLE_ADMIN)
-        sc_buf_printf(&b, "<label>Team<input name=\"team\" maxlength=\"%d\"></label>", SC_TEAM_MAX);
-    sc_buf_puts(&b, "<label>Role<select name=\"role\">");
+        ui_htmlf(&b, "<label>Team<input name=\"team\" maxlength=\"%d\"></label>", SC_TEAM_MAX);
+    ui_html(&b, "<label>Role<select name=\"role\">");
     role_options(&b, m, SC_ROLE_SALES);
-    sc_buf_printf(&b,
-                  "</select></label><label>Card address (optional)<input name=\"slug\" "
-                  "maxlength=\"%d\" placeholder=\"generated when empty\"></label>"
-                  "<button class=\"btn primary\" type=\"submit\">Add</button></form></section>"
-                  "<section><h2>Import from CSV</h2><p class=\"hint\">The first line names the "
-                  "columns: <code>name,email</code> and, if you like, <code>team,role,slug,"
-                  "title,phone</code>. Up to %d rows and 64 KB at a time; each line is "
-                  "reported.</p><form method=\"post\" action=\"/admin/members/import\" "
-                  "class=\"stack\">",
-                  SC_SLUG_MAX, IMPORT_MAX_ROWS);
+    ui_htmlf(&b,
+             "</select></label><label>Card address (optional)<input name=\"slug\" "
+             "maxlength=\"%d\" placeholder=\"generated when empty\"></label>"
+             "<button class=\"btn primary\" type=\"submit\">Add</button></form></section>"
+             "<section><h2>Import from CSV</h2><p class=\"hint\">The first line names the "
+             "columns: <code>name,email</code> and, if you like, <code>team,role,slug,"
+             "title,phone</code>. Up to %d rows and 64 KB at a time; each line is "
+             "reported.</p><form method=\"post\" action=\"/admin/members/import\" "
+             "class=\"stack\">",
+             SC_SLUG_MAX, IMPORT_MAX_ROWS);
     ui_csrf_field(r, &b);
-    sc_buf_puts(&b, "<label>Choose a file<input type=\"file\" accept=\".csv,text/csv\" "
-                    "data-fill=\"csv\"></label><label>or paste it<textarea name=\"csv\" "
-                    "rows=\"6\" maxlength=\"60000\"></textarea></label><button class=\"btn "
-                    "primary\" type=\"submit\">Import</button></form></section></div>");
+    ui_html(&b, "<label>Choose a file<input type=\"file\" accept=\".csv,text/csv\" "
+                "data-fill=\"csv\"></label><label>or paste it<textarea name=\"csv\" "
+                "rows=\"6\" maxlength=\"60000\"></textarea></label><button class=\"btn "
+                "primary\" type=\"submit\">Import</button></form></section></div>");
     ui_end(&b);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
@@ -318,41 +317,41 @@ static enum MHD_Result member_edit_page(struct req *r, const struct sc_member *m
     struct sc_buf b;
     sc_buf_init(&b, 1 << 20);
     ui_begin(r, &b, t->name, m, "/admin/members");
-    sc_buf_puts(&b, "</header>");
+    ui_html(&b, "</header>");
     message(&b, ok, msg);
     if (new_password) {
-        sc_buf_puts(&b, "<p class=\"newtoken\">Temporary password, shown this once: <code "
-                        "id=\"temp-password\">");
+        ui_html(&b, "<p class=\"newtoken\">Temporary password, shown this once: <code "
+                    "id=\"temp-password\">");
         ui_text(&b, new_password);
-        sc_buf_puts(&b, "</code>. Give it to them in person; they can change it under "
-                        "Account.</p>");
+        ui_html(&b, "</code>. Give it to them in person; they can change it under "
+                    "Account.</p>");
     }
-    sc_buf_printf(&b, "<form method=\"post\" action=\"/admin/members/%lld\" class=\"stack\">",
-                  (long long)t->id);
+    ui_htmlf(&b, "<form method=\"post\" action=\"/admin/members/%lld\" class=\"stack\">",
+             (long long)t->id);
     ui_csrf_field(r, &b);
-    sc_buf_printf(&b, "<p>E-mail: ");
+    ui_htmlf(&b, "<p>E-mail: ");
     ui_text(&b, t->email);
-    sc_buf_printf(&b, "</p><label>Name<input name=\"name\" required maxlength=\"%d\" value=\"",
-                  SC_NAME_MAX);
+    ui_htmlf(&b, "</p><label>Name<input name=\"name\" required maxlength=\"%d\" value=\"",
+             SC_NAME_MAX);
     ui_text(&b, t->name);
-    sc_buf_puts(&b, "\"></label>");
+    ui_html(&b, "\"></label>");
     if (m->role == SC_ROLE_ADMIN) {
-        sc_buf_printf(&b, "<label>Team<input name=\"team\" maxlength=\"%d\" value=\"", SC_TEAM_MAX);
+        ui_htmlf(&b, "<label>Team<input name=\"team\" maxlength=\"%d\" value=\"", SC_TEAM_MAX);
         ui_text(&b, t->team);
-        sc_buf_puts(&b, "\"></label>");
+        ui_html(&b, "\"></label>");
     }
-    sc_buf_puts(&b, "<label>Role<select name=\"role\">");
+    ui_html(&b, "<label>Role<select name=\"role\">");
     role_options(&b, m, t->role);
-    sc_buf_printf(&b,
-                  "</select></label><label class=\"check\"><input type=\"checkbox\" "
-                  "name=\"disabled\" value=\"1\"%s> Disabled (their card shows a polite page; "
-                  "their history stays)</label><button class=\"btn primary\" "
-                  "type=\"submit\">Save</button></form><h2>Password</h2><form method=\"post\" "
-                  "action=\"/admin/members/%lld/password\">",
-                  t->disabled ? " checked" : "", (long long)t->id);
+    ui_htmlf(&b,
+             "</select></label><label class=\"check\"><input type=\"checkbox\" "
+             "name=\"disabled\" value=\"1\"%s> Disabled (their card shows a polite page; "
+             "their history stays)</label><button class=\"btn primary\" "
+             "type=\"submit\">Save</button></form><h2>Password</h2><form method=\"post\" "
+             "action=\"/admin/members/%lld/password\">",
+             t->disabled ? " checked" : "", (long long)t->id);
     ui_csrf_field(r, &b);
-    sc_buf_puts(&b, "<button class=\"btn\" type=\"submit\">Reset to a temporary password</button>"
-                    "</form>");
+    ui_html(&b, "<button class=\"btn\" type=\"submit\">Reset to a temporary password</button>"
+                "</form>");
     ui_end(&b);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
@@ -448,11 +447,11 @@ enum MHD_Result h_members(struct req *r, const char *rest)
         struct sc_member out;
         if (member_create(r->srv->store, m.email, &in, &out, why, sizeof(why)) != SC_OK) {
             char msg[200];
-            snprintf(msg, sizeof(msg), "Not added: %s.", why);
+            snprintf(msg, sizeof(msg), tr("Not added: %s."), tr(why));
             return members_page(r, &m, 422, false, msg, NULL);
         }
         char msg[SC_EMAIL_MAX + SC_SLUG_MAX + 64];
-        snprintf(msg, sizeof(msg), "Added %s; their card is /c/%s.", out.email, out.slug);
+        snprintf(msg, sizeof(msg), tr("Added %s; their card is /c/%s."), out.email, out.slug);
         return members_page(r, &m, 201, true, msg, NULL);
     }
     if (strcmp(rest, "import") == 0) {
@@ -540,17 +539,17 @@ static int audit_row(const struct sc_audit_row *a, void *ctx)
         return sc_buf_error(&o->b) != SC_OK;
     }
     struct sc_buf *b = ao->b;
-    sc_buf_puts(b, "<tr><td>");
+    ui_html(b, "<tr><td>");
     when(b, a->ts);
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     ui_text(b, a->actor);
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     ui_text(b, a->action);
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     ui_text(b, a->target);
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     ui_text(b, a->detail);
-    sc_buf_puts(b, "</td></tr>");
+    ui_html(b, "</td></tr>");
     return sc_buf_error(b) != SC_OK;
 }
 
@@ -565,19 +564,19 @@ enum MHD_Result h_audit(struct req *r)
     struct sc_buf b;
     sc_buf_init(&b, 4 << 20);
     ui_begin(r, &b, "Audit log", &m, "/admin/audit");
-    sc_buf_puts(&b, "</header><div class=\"scroll\"><table class=\"t\" id=\"audit\"><thead><tr>"
-                    "<th>When (UTC)</th><th>Who</th><th>Did</th><th>To</th><th>Detail</th></tr>"
-                    "</thead><tbody>");
+    ui_html(&b, "</header><div class=\"scroll\"><table class=\"t\" id=\"audit\"><thead><tr>"
+                "<th>When (UTC)</th><th>Who</th><th>Did</th><th>To</th><th>Detail</th></tr>"
+                "</thead><tbody>");
     struct audit_out ao = {&b, NULL, 0, 0};
     enum sc_err e = sc_store_audit_list(r->srv->store, before, 100, audit_row, &ao);
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
         return reply_err(r, e, NULL);
     }
-    sc_buf_puts(&b, "</tbody></table></div><p>");
+    ui_html(&b, "</tbody></table></div><p>");
     if (ao.n == 100)
-        sc_buf_printf(&b, "<a href=\"/admin/audit?before=%lld\">Older</a> · ", (long long)ao.last);
-    sc_buf_puts(&b, "<a href=\"/api/v1/audit?format=csv\">Export (CSV)</a></p>");
+        ui_htmlf(&b, "<a href=\"/admin/audit?before=%lld\">Older</a> · ", (long long)ao.last);
+    ui_html(&b, "<a href=\"/api/v1/audit?format=csv\">Export (CSV)</a></p>");
     ui_end(&b);
     return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
@@ -617,30 +616,29 @@ static int ledger_row(const struct sc_reward_row *w, void *ctx)
     }
     struct sc_buf *b = l->b;
     l->n++;
-    sc_buf_printf(b, "<tr data-reward=\"%lld\" data-status=\"%s\"><td>", (long long)w->id,
-                  w->status);
+    ui_htmlf(b, "<tr data-reward=\"%lld\" data-status=\"%s\"><td>", (long long)w->id, w->status);
     when(b, w->created_at);
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     ui_text(b, w->party.name);
-    sc_buf_printf(b, " (%s)</td><td class=\"n\">%d</td><td>%s</td><td class=\"n\">%lld</td><td>%s",
-                  w->party.type == SC_PARTY_MEMBER ? "member" : "customer", w->level, w->kind,
-                  (long long)w->amount, w->status);
+    ui_htmlf(b, " (%s)</td><td class=\"n\">%d</td><td>%s</td><td class=\"n\">%lld</td><td>%s",
+             tr(w->party.type == SC_PARTY_MEMBER ? "member" : "customer"), w->level, tr(w->kind),
+             (long long)w->amount, tr(w->status));
     if (w->reason && w->reason[0]) {
-        sc_buf_puts(b, ": ");
+        ui_html(b, ": ");
         ui_text(b, w->reason);
     }
-    sc_buf_puts(b, "</td><td>");
+    ui_html(b, "</td><td>");
     if (strcmp(w->status, "pending") == 0 || strcmp(w->status, "hold") == 0) {
         sc_buf_printf(
             b, "<form class=\"inline decide\" method=\"post\" action=\"/admin/rewards/%lld\">",
             (long long)w->id);
         ui_csrf_field(l->r, b);
-        sc_buf_puts(b, "<input name=\"reason\" maxlength=\"200\" placeholder=\"reason\" "
-                       "aria-label=\"Reason\"><button class=\"btn\" name=\"decision\" "
-                       "value=\"approved\" type=\"submit\">Approve</button><button class=\"btn\" "
-                       "name=\"decision\" value=\"void\" type=\"submit\">Void</button></form>");
+        ui_html(b, "<input name=\"reason\" maxlength=\"200\" placeholder=\"reason\" "
+                   "aria-label=\"Reason\"><button class=\"btn\" name=\"decision\" "
+                   "value=\"approved\" type=\"submit\">Approve</button><button class=\"btn\" "
+                   "name=\"decision\" value=\"void\" type=\"submit\">Void</button></form>");
     }
-    sc_buf_puts(b, "</td></tr>");
+    ui_html(b, "</td></tr>");
     return sc_buf_error(b) != SC_OK;
 }
 
@@ -652,14 +650,14 @@ static enum MHD_Result rewards_page(struct req *r, const struct sc_member *m, un
     struct sc_buf b;
     sc_buf_init(&b, 32 << 20);
     ui_begin(r, &b, "Rewards ledger", m, "/dashboard");
-    sc_buf_puts(&b, "</header>");
+    ui_html(&b, "</header>");
     message(&b, ok, msg);
-    sc_buf_puts(&b, "<p class=\"hint\">Sign-up points and commissions, as the attribution "
-                    "rules credited them. Pending rows become approved after their hold; a "
-                    "decision here is final and audited.</p><div class=\"scroll\"><table "
-                    "class=\"t sortable\" id=\"rewards\"><thead><tr><th>When (UTC)</th><th>Earned "
-                    "by</th><th class=\"n\">Level</th><th>Kind</th><th class=\"n\">Amount</th>"
-                    "<th>State</th><th></th></tr></thead><tbody>");
+    ui_html(&b, "<p class=\"hint\">Sign-up points and commissions, as the attribution "
+                "rules credited them. Pending rows become approved after their hold; a "
+                "decision here is final and audited.</p><div class=\"scroll\"><table "
+                "class=\"t sortable\" id=\"rewards\"><thead><tr><th>When (UTC)</th><th>Earned "
+                "by</th><th class=\"n\">Level</th><th>Kind</th><th class=\"n\">Amount</th>"
+                "<th>State</th><th></th></tr></thead><tbody>");
     struct ledger l = {r, &b, 0, false, 0};
     enum sc_err e =
         sc_store_rewards_list(r->srv->store, &scope, (int64_t)time(NULL), ledger_row, &l);
@@ -667,8 +665,8 @@ static enum MHD_Result rewards_page(struct req *r, const struct sc_member *m, un
         sc_buf_cleanup(&b);
         return reply_err(r, e, NULL);
     }
-    sc_buf_puts(&b, "</tbody></table></div><p><a href=\"/api/v1/rewards?format=csv\">Export "
-                    "(CSV)</a></p>");
+    ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/rewards?format=csv\">Export "
+                "(CSV)</a></p>");
     ui_end(&b);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
@@ -824,41 +822,41 @@ enum MHD_Result h_tree(struct req *r, const char *slug)
         return reply_redirect(r, 303, "/login");
     if (!is_get(r))
         return reply_405(r, "GET, HEAD");
-    struct tree tr = {0};
+    struct tree tree = {0};
     enum MHD_Result ret;
-    if (!load_tree(r, &m, slug, &tr, &ret))
+    if (!load_tree(r, &m, slug, &tree, &ret))
         return ret;
-    struct kfactor k = kfactor_of(&tr);
+    struct kfactor k = kfactor_of(&tree);
     int64_t customers = 0;
-    for (size_t i = 0; i < tr.n; i++)
-        customers += tr.rows[i].signups;
+    for (size_t i = 0; i < tree.n; i++)
+        customers += tree.rows[i].signups;
     struct sc_buf b;
     sc_buf_init(&b, 16 << 20);
     char title[300];
-    snprintf(title, sizeof(title), "Share tree · %s", r->card.name ? r->card.name : slug);
+    snprintf(title, sizeof(title), tr("Share tree · %s"), r->card.name ? r->card.name : slug);
     ui_begin(r, &b, title, &m, m.role == SC_ROLE_SALES ? "/me" : "/dashboard");
-    sc_buf_printf(&b,
-                  "</header><section class=\"tiles\"><div class=\"tile\" data-kpi=\"links\" "
-                  "data-value=\"%zu\"><div class=\"v\">%zu</div><div class=\"k\">Tracked links"
-                  "</div></div><div class=\"tile\" data-kpi=\"depth\" data-value=\"%d\"><div "
-                  "class=\"v\">%d</div><div class=\"k\">Deepest share</div></div><div "
-                  "class=\"tile\" data-kpi=\"signups\" data-value=\"%lld\"><div class=\"v\">%lld"
-                  "</div><div class=\"k\">Sign-ups through links</div></div><div class=\"tile\" "
-                  "data-kpi=\"kfactor\" data-value=\"%.2f\"><div class=\"v\">%.2f</div><div "
-                  "class=\"k\">K-factor (sign-ups per signed-up customer)</div></div></section>",
-                  tr.n, tr.n, k.max_depth, k.max_depth, (long long)k.signups, (long long)k.signups,
-                  customers ? (double)k.by_customers / (double)customers : 0,
-                  customers ? (double)k.by_customers / (double)customers : 0);
-    sc_buf_puts(&b, "<p class=\"hint\">Each line is a tracked link: who shared it, through "
-                    "which channel, the visits that came through it and the sign-ups it won. "
-                    "Indented links were shared from a page reached through the link above.</p>"
-                    "<ul class=\"tree\" id=\"tree\">");
+    ui_htmlf(&b,
+             "</header><section class=\"tiles\"><div class=\"tile\" data-kpi=\"links\" "
+             "data-value=\"%zu\"><div class=\"v\">%zu</div><div class=\"k\">Tracked links"
+             "</div></div><div class=\"tile\" data-kpi=\"depth\" data-value=\"%d\"><div "
+             "class=\"v\">%d</div><div class=\"k\">Deepest share</div></div><div "
+             "class=\"tile\" data-kpi=\"signups\" data-value=\"%lld\"><div class=\"v\">%lld"
+             "</div><div class=\"k\">Sign-ups through links</div></div><div class=\"tile\" "
+             "data-kpi=\"kfactor\" data-value=\"%.2f\"><div class=\"v\">%.2f</div><div "
+             "class=\"k\">K-factor (sign-ups per signed-up customer)</div></div></section>",
+             tree.n, tree.n, k.max_depth, k.max_depth, (long long)k.signups, (long long)k.signups,
+             customers ? (double)k.by_customers / (double)customers : 0,
+             customers ? (double)k.by_customers / (double)customers : 0);
+    ui_html(&b, "<p class=\"hint\">Each line is a tracked link: who shared it, through "
+                "which channel, the visits that came through it and the sign-ups it won. "
+                "Indented links were shared from a page reached through the link above.</p>"
+                "<ul class=\"tree\" id=\"tree\">");
     /* Depth-first: children right under their parent. */
-    size_t *stack = malloc((tr.n + 1) * sizeof(*stack));
-    bool *done = calloc(tr.n + 1, sizeof(*done));
+    size_t *stack = malloc((tree.n + 1) * sizeof(*stack));
+    bool *done = calloc(tree.n + 1, sizeof(*done));
     size_t sp = 0;
-    for (size_t root = 0; stack && done && root < tr.n; root++) {
-        if (done[root] || tr.depth[root] != 0)
+    for (size_t root = 0; stack && done && root < tree.n; root++) {
+        if (done[root] || tree.depth[root] != 0)
             continue;
         stack[sp++] = root;
         while (sp) {
@@ -866,28 +864,28 @@ enum MHD_Result h_tree(struct req *r, const char *slug)
             if (done[i])
                 continue;
             done[i] = true;
-            const struct sc_tree_row *t = &tr.rows[i];
-            sc_buf_printf(&b, "<li style=\"margin-left:%dem\" data-depth=\"%d\" data-code=\"%s\">",
-                          tr.depth[i] * 2 > 40 ? 40 : tr.depth[i] * 2, tr.depth[i], t->code);
+            const struct sc_tree_row *t = &tree.rows[i];
+            ui_htmlf(&b, "<li style=\"margin-left:%dem\" data-depth=\"%d\" data-code=\"%s\">",
+                     tree.depth[i] * 2 > 40 ? 40 : tree.depth[i] * 2, tree.depth[i], t->code);
             if (t->owner.type == SC_PARTY_NONE)
-                sc_buf_puts(&b, "a visitor");
+                ui_html(&b, tr("a visitor"));
             else
                 ui_text(&b, t->owner.name);
-            sc_buf_printf(&b,
-                          " <span class=\"chip\">%s</span> <span class=\"hint\">%lld visits · "
-                          "%lld sign-ups · ",
-                          sc_channel_name(t->channel), (long long)t->visits, (long long)t->signups);
+            ui_htmlf(&b,
+                     " <span class=\"chip\">%s</span> <span class=\"hint\">%lld visits · "
+                     "%lld sign-ups · ",
+                     tr(sc_channel_name(t->channel)), (long long)t->visits, (long long)t->signups);
             when(&b, t->created_at);
-            sc_buf_puts(&b, "</span></li>");
-            for (size_t c = tr.n; c-- > i + 1;) /* pushed in reverse: oldest child first */
-                if (!done[c] && tr.rows[c].parent_id == t->id)
+            ui_html(&b, "</span></li>");
+            for (size_t c = tree.n; c-- > i + 1;) /* pushed in reverse: oldest child first */
+                if (!done[c] && tree.rows[c].parent_id == t->id)
                     stack[sp++] = c;
         }
     }
     free(stack);
     free(done);
-    sc_buf_printf(&b, "</ul><p><a href=\"/api/v1/cards/%s/tree\">As JSON</a></p>", r->card.slug);
-    tree_free(&tr);
+    ui_htmlf(&b, "</ul><p><a href=\"/api/v1/cards/%s/tree\">As JSON</a></p>", r->card.slug);
+    tree_free(&tree);
     ui_end(&b);
     return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }

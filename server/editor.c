@@ -42,57 +42,57 @@ static char **slot(struct sc_card *c, size_t i)
 static enum MHD_Result editor_page(struct req *r, const struct sc_member *m,
                                    const struct sc_card *c, unsigned status, const char *message)
 {
+    char remove[160];
+    snprintf(remove, sizeof(remove),
+             "<button class=\"btn\" type=\"submit\" name=\"remove\" value=\"1\">%s</button>",
+             tr("Remove photo"));
     char csrf[32];
     csrf_token(r, csrf);
     struct sc_buf b;
     sc_buf_init(&b, 0);
     ui_begin(r, &b, "Edit my card", m, "/me/edit");
-    sc_buf_puts(&b, "</header>");
+    ui_html(&b, "</header>");
     if (message) {
-        sc_buf_printf(&b, "<p class=\"%s\" role=\"status\">", status == 200 ? "ok" : "error");
-        ui_text(&b, message);
-        sc_buf_puts(&b, "</p>");
+        ui_htmlf(&b, "<p class=\"%s\" role=\"status\">", status == 200 ? "ok" : "error");
+        ui_text(&b, tr(message));
+        ui_html(&b, "</p>");
     }
-    sc_buf_printf(&b,
-                  "<div class=\"editor\"><div class=\"split\"><div class=\"forms\"><form "
-                  "method=\"post\" action=\"/me/edit\" "
-                  "class=\"login\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                  csrf);
+    ui_htmlf(&b,
+             "<div class=\"editor\"><div class=\"split\"><div class=\"forms\"><form "
+             "method=\"post\" action=\"/me/edit\" "
+             "class=\"login\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+             csrf);
     for (size_t i = 0; i < NFIELDS; i++) {
         const char *v = *slot((struct sc_card *)(uintptr_t)c, i);
-        sc_buf_printf(&b, "<label>%s", fields[i].label);
+        ui_htmlf(&b, "<label>%s", tr(fields[i].label));
         if (fields[i].area) {
-            sc_buf_printf(&b, "<textarea name=\"%s\" maxlength=\"%zu\" rows=\"3\">", fields[i].name,
-                          fields[i].max);
+            ui_htmlf(&b, "<textarea name=\"%s\" maxlength=\"%zu\" rows=\"3\">", fields[i].name,
+                     fields[i].max);
             ui_text(&b, v);
-            sc_buf_puts(&b, "</textarea>");
+            ui_html(&b, "</textarea>");
         } else {
-            sc_buf_printf(&b, "<input name=\"%s\" maxlength=\"%zu\" value=\"", fields[i].name,
-                          fields[i].max);
+            ui_htmlf(&b, "<input name=\"%s\" maxlength=\"%zu\" value=\"", fields[i].name,
+                     fields[i].max);
             ui_text(&b, v);
-            sc_buf_puts(&b, "\">");
+            ui_html(&b, "\">");
         }
-        sc_buf_puts(&b, "</label>");
+        ui_html(&b, "</label>");
     }
-    sc_buf_puts(&b, "<label>Theme colour<input name=\"theme\" type=\"color\" value=\"");
+    ui_html(&b, "<label>Theme colour<input name=\"theme\" type=\"color\" value=\"");
     ui_text(&b, c->theme[0] ? c->theme : "#1f6feb");
-    sc_buf_printf(&b,
-                  "\"></label><label>Language<select name=\"lang\"><option value=\"en\"%s>"
-                  "English</option><option value=\"zh-CN\"%s>简体中文</option></select></label>"
-                  "<button class=\"btn primary\" type=\"submit\">Save</button></form>"
-                  "<form method=\"post\" action=\"/me/avatar\" enctype=\"multipart/form-data\" "
-                  "class=\"login avatar-form\"><input type=\"hidden\" name=\"csrf\" "
-                  "value=\"%s\"><label>Photo (PNG or JPEG, up to 512 KB)<input type=\"file\" "
-                  "name=\"avatar\" accept=\"image/png,image/jpeg\"></label><button "
-                  "class=\"btn\" type=\"submit\">Upload photo</button>%s</form></div>"
-                  "<iframe class=\"preview\" title=\"Preview\" src=\"/c/%s?preview=1\" "
-                  "width=\"390\" height=\"720\"></iframe></div></div>",
-                  c->lang == SC_LANG_EN ? " selected" : "",
-                  c->lang == SC_LANG_ZH ? " selected" : "", csrf,
-                  c->avatar_len ? "<button class=\"btn\" type=\"submit\" name=\"remove\" "
-                                  "value=\"1\">Remove photo</button>"
-                                : "",
-                  c->slug);
+    ui_htmlf(&b,
+             "\"></label><label>Language<select name=\"lang\"><option value=\"en\"%s>"
+             "English</option><option value=\"zh-CN\"%s>简体中文</option></select></label>"
+             "<button class=\"btn primary\" type=\"submit\">Save</button></form>"
+             "<form method=\"post\" action=\"/me/avatar\" enctype=\"multipart/form-data\" "
+             "class=\"login avatar-form\"><input type=\"hidden\" name=\"csrf\" "
+             "value=\"%s\"><label>Photo (PNG or JPEG, up to 512 KB)<input type=\"file\" "
+             "name=\"avatar\" accept=\"image/png,image/jpeg\"></label><button "
+             "class=\"btn\" type=\"submit\">Upload photo</button>%s</form></div>"
+             "<iframe class=\"preview\" title=\"Preview\" src=\"/c/%s?preview=1\" "
+             "width=\"390\" height=\"720\"></iframe></div></div>",
+             c->lang == SC_LANG_EN ? " selected" : "", c->lang == SC_LANG_ZH ? " selected" : "",
+             csrf, c->avatar_len ? remove : "", c->slug);
     ui_end(&b);
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
@@ -120,8 +120,8 @@ enum MHD_Result h_editor(struct req *r)
         if (e == SC_ETOOBIG || e == SC_EINVAL) {
             free(v);
             char msg[128];
-            snprintf(msg, sizeof(msg), "%s is too long or holds characters it may not.",
-                     fields[i].label);
+            snprintf(msg, sizeof(msg), tr("%s is too long or holds characters it may not."),
+                     tr(fields[i].label));
             return editor_page(r, &m, &r->card, 422, msg);
         }
         char **dst = slot(&r->card, i);
@@ -221,7 +221,8 @@ enum MHD_Result h_avatar_upload(struct req *r)
     }
     if (status) {
         char msg[160];
-        snprintf(msg, sizeof(msg), "Not uploaded: %s", why ? why : "the photo cannot be used.");
+        snprintf(msg, sizeof(msg), tr("Not uploaded: %s"),
+                 tr(why ? why : "the photo cannot be used."));
         return editor_page(r, &m, &r->card, status, msg);
     }
     free(r->card.avatar);

@@ -142,6 +142,7 @@ static bool wants_json(struct req *r)
 
 enum MHD_Result reply_error(struct req *r, unsigned status, const char *message)
 {
+    message = tr(message); /* a signed-in page's language; English elsewhere */
     char stack[4096];
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 256 * 1024);

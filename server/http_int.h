@@ -172,6 +172,14 @@ enum MHD_Result api_conversions(struct req *r);
 bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret);
 bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id);
 
+/* Languages of the signed-in pages (i18n.c): set per request, English by default. */
+void tr_set(enum sc_lang l);
+enum sc_lang tr_lang(void);
+const char *tr(const char *en) __attribute__((format_arg(1))); /* 'en' in the current language */
+/* Our own markup, its text (and title, placeholder, aria-label) in the current language. */
+void ui_html(struct sc_buf *b, const char *html);
+void ui_htmlf(struct sc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Shared page parts and writers (ui.c). */
 void ui_text(struct sc_buf *b, const char *s); /* HTML-escaped; nothing for NULL */
 void ui_head(struct sc_buf *b, const char *title);

@@ -42,23 +42,22 @@ static int timeline_html(const struct sc_visit_row *v, void *ctx);
 static int lead_html(const struct sc_lead_row *l, void *ctx)
 {
     struct sc_buf *b = ctx;
-    sc_buf_printf(b, "<tr data-lead=\"%lld\"><td><a href=\"/leads/%lld\">",
-                  (long long)l->visitor_id, (long long)l->visitor_id);
+    ui_htmlf(b, "<tr data-lead=\"%lld\"><td><a href=\"/leads/%lld\">", (long long)l->visitor_id,
+             (long long)l->visitor_id);
     if (l->customer)
         ui_text(b, l->customer);
     else
-        sc_buf_printf(b, "Visitor #%lld", (long long)l->visitor_id);
-    sc_buf_puts(b, "</a></td><td>");
+        ui_htmlf(b, "Visitor #%lld", (long long)l->visitor_id);
+    ui_html(b, "</a></td><td>");
     ui_text(b, l->card);
-    sc_buf_printf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
+    ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
     when(b, l->last_ts);
-    sc_buf_printf(b,
-                  "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
-                  "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
-                  "</td><td>%s</td></tr>",
-                  (long long)l->visits, (long long)l->days, (long long)l->clicks,
-                  (long long)l->saves, (long long)l->shares, (long long)l->dwell_s,
-                  l->signed_up ? "signed up" : "");
+    ui_htmlf(b,
+             "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
+             "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
+             "</td><td>%s</td></tr>",
+             (long long)l->visits, (long long)l->days, (long long)l->clicks, (long long)l->saves,
+             (long long)l->shares, (long long)l->dwell_s, l->signed_up ? tr("signed up") : "");
     return sc_buf_error(b) != SC_OK;
 }
 
@@ -82,34 +81,34 @@ enum MHD_Result h_leads(struct req *r, const char *rest)
             return reply_error(r, 404, "There is no such lead.");
         }
         char title[64];
-        snprintf(title, sizeof(title), "Lead #%lld", id);
+        snprintf(title, sizeof(title), tr("Lead #%lld"), id);
         ui_begin(r, &b, title, &m, "/leads");
-        sc_buf_puts(&b, "</header><ol class=\"timeline\" id=\"timeline\">");
+        ui_html(&b, "</header><ol class=\"timeline\" id=\"timeline\">");
         size_t before = b.len;
         e = sc_store_lead_timeline(r->srv->store, &scope, id, TIMELINE_MAX, timeline_html, &b);
         if (e == SC_OK && b.len == before) {
             sc_buf_cleanup(&b);
             return reply_error(r, 404, "There is no such lead on the cards you may see.");
         }
-        sc_buf_printf(&b,
-                      "</ol><p><a href=\"/api/v1/leads/%lld\">As JSON</a> · "
-                      "<a href=\"/leads\">All leads</a></p>",
-                      id);
+        ui_htmlf(&b,
+                 "</ol><p><a href=\"/api/v1/leads/%lld\">As JSON</a> · "
+                 "<a href=\"/leads\">All leads</a></p>",
+                 id);
     } else {
         ui_begin(r, &b, "Leads", &m, "/leads");
-        sc_buf_printf(&b,
-                      "</header><p class=\"hint\">People who opened a card in the last %d "
-                      "days, most recent first; each line opens what they did.</p>"
-                      "<div class=\"scroll\"><table class=\"t sortable\" id=\"leads\"><thead>"
-                      "<tr><th>Who</th><th>Card</th><th>Last seen (UTC)</th><th class=\"n\">"
-                      "Visits</th><th class=\"n\">Days</th><th class=\"n\">Taps</th><th "
-                      "class=\"n\">Saves</th><th class=\"n\">Shares</th><th class=\"n\">Seconds "
-                      "on page</th><th></th></tr></thead><tbody>",
-                      LEADS_DAYS);
+        ui_htmlf(&b,
+                 "</header><p class=\"hint\">People who opened a card in the last %d "
+                 "days, most recent first; each line opens what they did.</p>"
+                 "<div class=\"scroll\"><table class=\"t sortable\" id=\"leads\"><thead>"
+                 "<tr><th>Who</th><th>Card</th><th>Last seen (UTC)</th><th class=\"n\">"
+                 "Visits</th><th class=\"n\">Days</th><th class=\"n\">Taps</th><th "
+                 "class=\"n\">Saves</th><th class=\"n\">Shares</th><th class=\"n\">Seconds "
+                 "on page</th><th></th></tr></thead><tbody>",
+                 LEADS_DAYS);
         e = sc_store_leads(r->srv->store, &scope, (int64_t)time(NULL) - LEADS_DAYS * 86400,
                            LEADS_MAX, lead_html, &b);
-        sc_buf_puts(&b, "</tbody></table></div><p><a href=\"/api/v1/leads?format=csv\">Export "
-                        "(CSV)</a></p>");
+        ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/leads?format=csv\">Export "
+                    "(CSV)</a></p>");
     }
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
@@ -122,27 +121,27 @@ enum MHD_Result h_leads(struct req *r, const char *rest)
 static int timeline_html(const struct sc_visit_row *v, void *ctx)
 {
     struct sc_buf *b = ctx;
-    sc_buf_printf(b, "<li data-type=\"%d\"><time>", (int)v->type);
+    ui_htmlf(b, "<li data-type=\"%d\"><time>", (int)v->type);
     when(b, v->ts);
-    sc_buf_puts(b, "</time> ");
-    ui_text(b, v->type < SC_EV_COUNT ? what[v->type] : "Activity");
+    ui_html(b, "</time> ");
+    ui_text(b, tr(v->type < SC_EV_COUNT ? what[v->type] : "Activity"));
     if (v->type == SC_EV_DWELL)
-        sc_buf_printf(b, " for %lld s", (long long)v->value);
-    sc_buf_puts(b, " · ");
+        ui_htmlf(b, " for %lld s", (long long)v->value);
+    ui_html(b, " · ");
     ui_text(b, v->card);
     if (v->channel >= 0)
-        sc_buf_printf(b, " · via %s", sc_channel_name((enum sc_channel)v->channel));
+        ui_htmlf(b, " · via %s", tr(sc_channel_name((enum sc_channel)v->channel)));
     if (v->via.type) {
-        sc_buf_puts(b, " from ");
+        ui_html(b, " from ");
         ui_text(b, v->via.name);
     }
     if (v->device && v->device[0]) {
-        sc_buf_puts(b, " · ");
+        ui_html(b, " · ");
         ui_text(b, v->os);
         sc_buf_putc(b, ' ');
-        ui_text(b, v->device);
+        ui_text(b, tr(v->device));
     }
-    sc_buf_puts(b, "</li>");
+    ui_html(b, "</li>");
     return sc_buf_error(b) != SC_OK;
 }
 

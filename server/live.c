@@ -40,6 +40,7 @@ struct live_sub {
     struct sc_scope scope;
     char team[SC_TEAM_MAX + 1];
     int64_t last;                  /* newest event id already sent */
+    enum sc_lang lang;             /* of the page that opened it */
     int64_t sent_ids[LIVE_RECENT]; /* the ids sent lately, a ring: each one goes once */
     unsigned nsent;
     int64_t floor;     /* where the stream began: nothing at or below it is shown */
@@ -68,32 +69,33 @@ static void describe(struct sc_buf *b, const struct sc_visit_row *v)
 {
     const char *owner = v->card_owner ? v->card_owner : v->card;
     if (v->type == SC_EV_SHARE) { /* the event's link is the one just minted */
-        sc_buf_printf(b, "%s shared %s's card", v->via.type ? v->via.name : "Someone", owner);
+        sc_buf_printf(b, tr("%s shared %s's card"), v->via.type ? v->via.name : tr("Someone"),
+                      owner);
         if (v->channel >= 0)
-            sc_buf_printf(b, " on %s", sc_channel_name((enum sc_channel)v->channel));
+            sc_buf_printf(b, tr(" on %s"), tr(sc_channel_name((enum sc_channel)v->channel)));
         return;
     }
     switch (v->type) {
-    case SC_EV_SCAN: sc_buf_printf(b, "Someone scanned %s's QR code", owner); break;
-    case SC_EV_OPEN: sc_buf_printf(b, "Someone opened a link to %s's card", owner); break;
-    case SC_EV_VIEW: sc_buf_printf(b, "Someone is viewing %s's card", owner); break;
-    case SC_EV_SAVE: sc_buf_printf(b, "Someone saved %s's contact", owner); break;
-    case SC_EV_SIGNUP: sc_buf_printf(b, "New sign-up on %s's card", owner); break;
-    default: sc_buf_printf(b, "Activity on %s's card", owner); break;
+    case SC_EV_SCAN: sc_buf_printf(b, tr("Someone scanned %s's QR code"), owner); break;
+    case SC_EV_OPEN: sc_buf_printf(b, tr("Someone opened a link to %s's card"), owner); break;
+    case SC_EV_VIEW: sc_buf_printf(b, tr("Someone is viewing %s's card"), owner); break;
+    case SC_EV_SAVE: sc_buf_printf(b, tr("Someone saved %s's contact"), owner); break;
+    case SC_EV_SIGNUP: sc_buf_printf(b, tr("New sign-up on %s's card"), owner); break;
+    default: sc_buf_printf(b, tr("Activity on %s's card"), owner); break;
     }
     if (v->channel >= 0 && v->via.type == SC_PARTY_CUSTOMER)
-        sc_buf_printf(b, " — via a %s share from customer %s",
-                      sc_channel_name((enum sc_channel)v->channel), v->via.name);
+        sc_buf_printf(b, tr(" — via a %s share from customer %s"),
+                      tr(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
     else if (v->channel >= 0 && v->via.type == SC_PARTY_MEMBER && strcmp(v->via.name, owner) != 0)
-        sc_buf_printf(b, " — via a %s share from %s", sc_channel_name((enum sc_channel)v->channel),
-                      v->via.name);
+        sc_buf_printf(b, tr(" — via a %s share from %s"),
+                      tr(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
     else if (v->channel == SC_CH_QR && v->type != SC_EV_SCAN)
-        sc_buf_puts(b, " — from the QR code");
+        sc_buf_puts(b, tr(" — from the QR code"));
     else if (v->channel > SC_CH_QR && v->via.type == SC_PARTY_NONE)
-        sc_buf_printf(b, " — via a %s share from a visitor",
-                      sc_channel_name((enum sc_channel)v->channel));
+        sc_buf_printf(b, tr(" — via a %s share from a visitor"),
+                      tr(sc_channel_name((enum sc_channel)v->channel)));
     else if (v->channel > SC_CH_QR)
-        sc_buf_printf(b, " — via %s", sc_channel_name((enum sc_channel)v->channel));
+        sc_buf_printf(b, tr(" — via %s"), tr(sc_channel_name((enum sc_channel)v->channel)));
     bool os = v->os && v->os[0] && strcmp(v->os, "Other") != 0;
     bool dev = v->device && v->device[0] && strcmp(v->device, "Other") != 0;
     if (os || dev)
@@ -129,7 +131,7 @@ static int add_visit(const struct sc_visit_row *v, void *ctx)
     sc_buf_puts(&sub->out, ",\"owner\":");
     json_str(&sub->out, v->card_owner);
     sc_buf_printf(&sub->out, ",\"channel\":%s%s%s,\"via\":", v->channel >= 0 ? "\"" : "",
-                  v->channel >= 0 ? sc_channel_name((enum sc_channel)v->channel) : "null",
+                  v->channel >= 0 ? tr(sc_channel_name((enum sc_channel)v->channel)) : "null",
                   v->channel >= 0 ? "\"" : "");
     json_str(&sub->out, v->via.type ? v->via.name : NULL);
     sc_buf_puts(&sub->out, ",\"device\":");
@@ -171,8 +173,10 @@ static void *live_main(void *arg)
         pthread_cond_timedwait(&lv->wake, &lv->lock, &until);
         time_t now = time(NULL);
         for (struct live_sub *s = lv->subs; s && !lv->stopping; s = s->next)
-            if (s->suspended)
+            if (s->suspended) {
+                tr_set(s->lang); /* the sentences in the viewer's language */
                 feed(lv, s, now);
+            }
     }
     pthread_mutex_unlock(&lv->lock);
     return NULL;
@@ -290,6 +294,7 @@ enum MHD_Result api_live(struct req *r)
         sub->scope.team = sub->team;
     }
     sub->started = sub->wrote = time(NULL);
+    sub->lang = req_lang(r, SC_LANG_EN);
     sc_buf_init(&sub->out, 1 << 20);
     /* Start at the newest event: the feed shows what happens from now on. */
     const char *from = req_header(r, "Last-Event-ID");

@@ -118,7 +118,7 @@ static void report(struct import *im, bool ok, const char *email, const char *wh
                   im->line);
     ui_text(&r->rows, email ? email : "");
     sc_buf_puts(&r->rows, "</td><td>");
-    ui_text(&r->rows, ok ? "added" : why);
+    ui_text(&r->rows, tr(ok ? "added" : why));
     sc_buf_puts(&r->rows, "</td></tr>");
 }
 

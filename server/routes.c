@@ -822,6 +822,7 @@ static const char *segment(const char *p, char *out, size_t outlen)
 
 enum MHD_Result route_request(struct req *r)
 {
+    tr_set(SC_LANG_EN); /* signed-in pages choose theirs (session_member) */
     const char *u = r->url;
     char seg[128];
 

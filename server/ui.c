@@ -22,16 +22,19 @@ void ui_text(struct sc_buf *b, const char *s)
 
 void ui_head(struct sc_buf *b, const char *title)
 {
-    sc_buf_puts(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                   "<meta name=\"robots\" content=\"noindex\"><title>");
-    ui_text(b, title);
-    sc_buf_puts(b, " · sharecard</title><link rel=\"icon\" href=\"/static/icon.svg\" "
-                   "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/card.css\">"
-                   "<link rel=\"stylesheet\" href=\"/static/app.css\">"
-                   "<script src=\"/static/card.js\" defer></script>"
-                   "<script src=\"/static/app.js\" defer></script></head>"
-                   "<body data-copied=\"Copied:\"><main class=\"app\">");
+    ui_htmlf(b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">",
+             sc_lang_tag(tr_lang()));
+    ui_html(b, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+               "<meta name=\"robots\" content=\"noindex\"><title>");
+    ui_text(b, tr(title));
+    ui_html(b, " · sharecard</title><link rel=\"icon\" href=\"/static/icon.svg\" "
+               "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/card.css\">"
+               "<link rel=\"stylesheet\" href=\"/static/app.css\">"
+               "<script src=\"/static/card.js\" defer></script>"
+               "<script src=\"/static/app.js\" defer></script></head>"
+               "<body data-copied=\"");
+    ui_text(b, tr("Copied:"));
+    ui_html(b, "\"><main class=\"app\">");
 }
 
 void ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct sc_member *m,
@@ -53,35 +56,35 @@ void ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct s
     char csrf[32];
     csrf_token(r, csrf);
     ui_head(b, title);
-    sc_buf_puts(b, "<nav class=\"menu\">");
+    ui_html(b, "<nav class=\"menu\">");
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
         if ((int)m->role >= items[i].min_role)
-            sc_buf_printf(b, "<a href=\"%s\"%s>%s</a>", items[i].href,
-                          here && strcmp(here, items[i].href) == 0 ? " class=\"on\"" : "",
-                          items[i].label);
-    sc_buf_puts(b, "<span class=\"who\">");
+            ui_htmlf(b, "<a href=\"%s\"%s>%s</a>", items[i].href,
+                     here && strcmp(here, items[i].href) == 0 ? " class=\"on\"" : "",
+                     tr(items[i].label));
+    ui_html(b, "<span class=\"who\">");
     ui_text(b, m->name);
-    sc_buf_printf(b,
-                  " (%s) <form class=\"inline\" method=\"post\" action=\"/logout\">"
-                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><button class=\"btn\" "
-                  "type=\"submit\" style=\"width:auto;display:inline\">Sign out</button>"
-                  "</form></span></nav><header class=\"top\"><h1>",
-                  sc_role_name(m->role), csrf);
-    ui_text(b, title);
-    sc_buf_puts(b, "</h1>");
+    ui_htmlf(b,
+             " (%s) <form class=\"inline\" method=\"post\" action=\"/logout\">"
+             "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><button class=\"btn\" "
+             "type=\"submit\" style=\"width:auto;display:inline\">%s</button>"
+             "</form></span></nav><header class=\"top\"><h1>",
+             tr(sc_role_name(m->role)), csrf, tr("Sign out"));
+    ui_text(b, tr(title));
+    ui_html(b, "</h1>");
 }
 
 void ui_end(struct sc_buf *b)
 {
-    sc_buf_puts(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
-                   "aria-live=\"polite\"></p></body></html>");
+    ui_html(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
+               "aria-live=\"polite\"></p></body></html>");
 }
 
 void ui_csrf_field(struct req *r, struct sc_buf *b)
 {
     char csrf[32];
     csrf_token(r, csrf);
-    sc_buf_printf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
+    ui_htmlf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
 }
 
 bool csrf_matches(struct req *r, const char *got)

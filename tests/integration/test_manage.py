@@ -488,6 +488,32 @@ class Manage(unittest.TestCase):
         self.assertEqual((node["channel"], node["owner"], node["depth"], node["visits"]),
                          ("whatsapp", "张伟", 0, 1))
 
+    def test_v_pages_in_chinese(self):
+        zh = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+        mona = self.signed_in("mona@example.com", MANAGER_PW, "198.51.100.110")
+
+        def get(s, path):
+            st, _, body = self.srv.request("GET", path, headers=dict(s._headers(), **zh))
+            self.assertEqual(st, 200, path)
+            return body.decode()
+        page = get(mona, "/dashboard")
+        self.assertIn('<html lang="zh-CN">', page)
+        for text in ("仪表盘 · 团队", "排行榜", "转化漏斗", "二维码扫描", "转化率", "实时动态", "退出"):
+            self.assertIn(text, page)
+        self.assertNotIn(">Leaderboard<", page)
+        self.assertIn("添加成员", get(mona, "/admin/members"))
+        self.assertIn("最近 30 天内打开过名片的人", get(mona, "/leads"))
+        # Without the header, English, as before.
+        st, _, page = mona.get("/dashboard")
+        self.assertIn('<html lang="en">', page)
+        self.assertIn(">Leaderboard<", page)
+        # Errors on signed-in pages speak the page's language too.
+        z = self.signed_in("zhang@example.com", SALES_PW, "198.51.100.111")
+        st, _, body = self.srv.request("GET", "/dashboard", headers=dict(z._headers(), **zh))
+        self.assertEqual(st, 403)
+        self.assertIn("仪表盘供经理使用", body.decode())
+        self.assertIn("各渠道的专属链接", get(z, "/me"))
+
 
 if __name__ == "__main__":
     harness.main()
