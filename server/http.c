@@ -356,6 +356,18 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     s.cfg = cfg;
     s.store = store;
 
+    /*
+     * Signals are taken by sigwait() below.  Block them before any thread
+     * starts (the event writer, the live feed, MHD's workers): each inherits
+     * the mask, and a thread that did not would die of a SIGTERM meant for us.
+     */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     char err[512];
     s.pages = sc_pages_new(err, sizeof(err));
     if (!s.pages) {
@@ -408,14 +420,6 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         goto out;
     }
 
-    /* Signals are taken by sigwait() below; every thread MHD starts inherits the mask. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -426,12 +430,12 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s.daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_conn,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        cfg->conn_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE, cfg->backlog, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, &s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->per_ip_conn, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        cfg->backlog, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
     if (!s.daemon) {
         fprintf(stderr,
                 "sharecard: cannot listen on %s:%u: the address may be in use or not "
