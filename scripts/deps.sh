@@ -14,7 +14,8 @@ test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format clang l
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
-    want+=("${test_pkgs[@]}" chromium)
+    # fonts-wqy-microhei: so the screenshots show Chinese names, not empty boxes.
+    want+=("${test_pkgs[@]}" chromium fonts-wqy-microhei)
     # Node.js for playwright-core: the machine's own if it has one, else Debian's.
     command -v node >/dev/null 2>&1 || want+=(nodejs)
     command -v npm >/dev/null 2>&1 || want+=(npm)

@@ -118,6 +118,14 @@ await dash.goto(`${base}/admin/members`);
 await dash.screenshot({ path: join(out, 'members.png'), fullPage: true });
 await laptop.close();
 
+// The same dashboard for a manager whose browser prefers Chinese.
+const zh = await browser({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+const dzh = await signIn(zh, managerEmail);
+if ((await dzh.getAttribute('html', 'lang')) !== 'zh-CN') fail('the dashboard is not in Chinese');
+if (!(await dzh.textContent('h1')).includes('仪表盘')) fail(`the Chinese dashboard says ${await dzh.textContent('h1')}`);
+await dzh.screenshot({ path: join(out, 'dashboard-zh.png'), fullPage: true });
+await zh.close();
+
 // ---- the salesperson's workspace ----------------------------------------------
 const own = await browser({ viewport: { width: 390, height: 844 }, isMobile: true });
 const me = await signIn(own, salesEmail);
