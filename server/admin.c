@@ -955,14 +955,10 @@ enum MHD_Result api_channels(struct req *r)
 {
     enum MHD_Result ret;
     struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
-    int64_t to = (int64_t)time(NULL) / 86400, from = to - 29;
-    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)) || from > to)
-        return reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    int64_t from, to;
+    if (!api_report(r, &m, &scope, &from, &to, &ret))
+        return ret;
     struct chan_out c;
     memset(&c, 0, sizeof(c));
     enum sc_err e = sc_store_channels(r->srv->store, &scope, from, to, add_chan, &c);
@@ -1000,14 +996,10 @@ enum MHD_Result api_devices(struct req *r)
 {
     enum MHD_Result ret;
     struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
-    int64_t to = (int64_t)time(NULL) / 86400, from = to - 29;
-    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)) || from > to)
-        return reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    int64_t from, to;
+    if (!api_report(r, &m, &scope, &from, &to, &ret))
+        return ret;
     int64_t n[SC_DEV_COUNT];
     enum sc_err e = sc_store_devices(r->srv->store, &scope, from, to, n);
     struct list_out o;

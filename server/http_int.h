@@ -209,6 +209,13 @@ struct list_out {
 void list_begin(struct req *r, struct list_out *o, const char *csv_header);
 void list_csv_row(struct list_out *o, const char *const *f, size_t n);
 enum MHD_Result list_finish(struct req *r, struct list_out *o, enum sc_err e);
+/*
+ * A report's reader and range: the API member (or 401), ?from=&to= as
+ * YYYY-MM-DD (the last 30 days when absent; 400 when malformed) and the
+ * scope the member may see.  False when '*ret' already answered.
+ */
+bool api_report(struct req *r, struct sc_member *m, struct sc_scope *scope, int64_t *from,
+                int64_t *to, enum MHD_Result *ret);
 
 /* Members (members.c): added with the same checks from the CLI, the page and a CSV import. */
 struct member_input {

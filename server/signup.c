@@ -246,12 +246,7 @@ static int signup_row(const struct sc_signup_row *s, void *ctx)
                            s->rule,
                            s->notes,
                            when};
-        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-            if (i)
-                sc_buf_putc(&o->b, ',');
-            csv_field(&o->b, f[i]);
-        }
-        sc_buf_puts(&o->b, "\r\n");
+        list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
         sc_buf_printf(&o->b, "{\"id\":%lld,\"name\":", (long long)s->id);
@@ -303,12 +298,7 @@ static int reward_row(const struct sc_reward_row *w, void *ctx)
                            w->status,
                            w->reason,
                            when};
-        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-            if (i)
-                sc_buf_putc(&o->b, ',');
-            csv_field(&o->b, f[i]);
-        }
-        sc_buf_puts(&o->b, "\r\n");
+        list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
         sc_buf_printf(&o->b,
@@ -393,12 +383,7 @@ static int leader_row(const struct sc_leader_row *l, void *ctx)
         snprintf(pts, sizeof(pts), "%lld", (long long)l->points);
         const char *f[] = {id,      l->name, l->team, l->slug, nums[0], nums[1],
                            nums[2], nums[3], nums[4], nums[5], cv,      pts};
-        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-            if (i)
-                sc_buf_putc(&o->b, ',');
-            csv_field(&o->b, f[i]);
-        }
-        sc_buf_puts(&o->b, "\r\n");
+        list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
         sc_buf_printf(&o->b, "{\"member_id\":%lld,\"name\":", (long long)l->member_id);
@@ -423,14 +408,10 @@ enum MHD_Result api_leaderboard(struct req *r)
 {
     enum MHD_Result ret;
     struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
-    int64_t to = (int64_t)time(NULL) / 86400, from = to - 29;
-    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)) || from > to)
-        return reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    int64_t from, to;
+    if (!api_report(r, &m, &scope, &from, &to, &ret))
+        return ret;
     struct list_out o;
     list_begin(r, &o,
                "member_id,name,team,card,scans,opens,views,uniques,shares,signups,"

@@ -214,3 +214,19 @@ enum MHD_Result list_finish(struct req *r, struct list_out *o, enum sc_err e)
     }
     return reply_bytes(r, 200, o->csv ? "text/csv; charset=utf-8" : "application/json", &o->b);
 }
+
+bool api_report(struct req *r, struct sc_member *m, struct sc_scope *scope, int64_t *from,
+                int64_t *to, enum MHD_Result *ret)
+{
+    if (!api_member(r, m, ret))
+        return false;
+    *to = (int64_t)time(NULL) / 86400;
+    *from = *to - 29;
+    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
+    if ((f && !day_parse(f, from)) || (t && !day_parse(t, to)) || *from > *to) {
+        *ret = reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
+        return false;
+    }
+    scope_of(m, scope);
+    return true;
+}

@@ -609,6 +609,16 @@ static void rd_end(struct sq_store *s, struct conn *c)
         pthread_mutex_unlock(&s->wlock);
 }
 
+/* A read connection with its statement 'id' ready; NULL, and nothing held, when there is none. */
+static sqlite3_stmt *rd_stmt(struct sq_store *s, enum stmt_id id, struct conn **c)
+{
+    *c = rd_begin(s);
+    sqlite3_stmt *st = *c ? stmt(*c, id) : NULL;
+    if (!st)
+        rd_end(s, *c);
+    return st;
+}
+
 static struct conn *wr_begin(struct sq_store *s)
 {
     pthread_mutex_lock(&s->wlock);
@@ -940,12 +950,10 @@ static enum sc_err sq_member_list(struct sc_store *base,
                                   int (*fn)(const struct sc_member *m, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_MEMBER_LIST) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_MEMBER_LIST, &c);
+    if (!st)
         return SC_EDB;
-    }
     int rc;
     struct sc_member m;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -962,12 +970,10 @@ static enum sc_err member_one(struct sc_store *base, enum stmt_id id, const char
                               struct sc_member *out)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, id) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, id, &c);
+    if (!st)
         return SC_EDB;
-    }
     if (text)
         sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
     else
@@ -998,12 +1004,10 @@ static enum sc_err sq_token_member(struct sc_store *s, const char *hash, struct 
 static enum sc_err sq_member_count(struct sc_store *base, int64_t *out)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_MEMBER_COUNT) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_MEMBER_COUNT, &c);
+    if (!st)
         return SC_EDB;
-    }
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
@@ -1015,12 +1019,10 @@ static enum sc_err sq_card_by_slug(struct sc_store *base, const char *slug, stru
 {
     struct sq_store *s = sq(base);
     memset(out, 0, sizeof(*out));
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_CARD_BY_SLUG) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_CARD_BY_SLUG, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     enum sc_err e = rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
@@ -1079,12 +1081,10 @@ static enum sc_err sq_card_update(struct sc_store *base, const struct sc_card *c
 static enum sc_err sq_link_by_code(struct sc_store *base, const char *code, struct sc_link *out)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_LINK_BY_CODE) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_LINK_BY_CODE, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     enum sc_err e = rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
@@ -1544,12 +1544,10 @@ static enum sc_err sq_signups_list(struct sc_store *base, const struct sc_scope 
                                    int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_SIGNUPS_LIST) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_SIGNUPS_LIST, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_int64(st, 1, scope ? scope->member_id : 0);
     bind_text(st, 2, scope ? scope->team : NULL);
     int rc;
@@ -1583,12 +1581,10 @@ static enum sc_err sq_rewards_list(struct sc_store *base, const struct sc_scope 
                                    int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_REWARDS_LIST) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_REWARDS_LIST, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_int64(st, 1, scope ? scope->member_id : 0);
     bind_text(st, 2, scope ? scope->team : NULL);
     sqlite3_bind_int64(st, 3, now);
@@ -1948,12 +1944,10 @@ static enum sc_err sq_visitor_reached(struct sc_store *base, const char *vid, in
                                       int64_t link_id, bool *out)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_VISITOR_REACHED) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_VISITOR_REACHED, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, card_id);
     sqlite3_bind_int64(st, 3, link_id);
@@ -1966,12 +1960,10 @@ static enum sc_err sq_visitor_reached(struct sc_store *base, const char *vid, in
 static enum sc_err sq_visitor_id(struct sc_store *base, const char *vid, int64_t *out)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_VISITOR_ID) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_VISITOR_ID, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -1985,12 +1977,10 @@ static enum sc_err sq_card_stats(struct sc_store *base, int64_t card_id, int64_t
 {
     struct sq_store *s = sq(base);
     memset(out, 0, sizeof(*out));
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_STATS_ROLLUP) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_STATS_ROLLUP, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_int64(st, 1, card_id);
     sqlite3_bind_int64(st, 2, day_from);
     sqlite3_bind_int64(st, 3, day_to);
@@ -2021,12 +2011,10 @@ static enum sc_err sq_card_stats(struct sc_store *base, int64_t card_id, int64_t
 static enum sc_err sq_member_password(struct sc_store *base, int64_t id, char out[128])
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_MEMBER_PASSWORD) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_MEMBER_PASSWORD, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -2163,12 +2151,10 @@ static enum sc_err sq_session_member(struct sc_store *base, const char *token_ha
                                      int64_t idle_s, struct sc_member *out)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_SESSION_GET) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_SESSION_GET, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, idle_s);
@@ -2221,12 +2207,10 @@ static enum sc_err sq_scope_stats(struct sc_store *base, const struct sc_scope *
 {
     struct sq_store *s = sq(base);
     memset(out, 0, sizeof(*out));
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_SCOPE_STATS) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_SCOPE_STATS, &c);
+    if (!st)
         return SC_EDB;
-    }
     bind_scope(st, scope, from, to);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2254,12 +2238,10 @@ static enum sc_err sq_series(struct sc_store *base, const struct sc_scope *scope
                              void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_SERIES) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_SERIES, &c);
+    if (!st)
         return SC_EDB;
-    }
     bind_scope(st, scope, from, to);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2279,12 +2261,10 @@ static enum sc_err sq_leaderboard(struct sc_store *base, const struct sc_scope *
                                   void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_LEADERBOARD) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_LEADERBOARD, &c);
+    if (!st)
         return SC_EDB;
-    }
     bind_scope(st, scope, from, to);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2315,12 +2295,10 @@ static enum sc_err sq_token_list(struct sc_store *base, int64_t member_id,
                                  int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_TOKEN_LIST) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_TOKEN_LIST, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_int64(st, 1, member_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2381,12 +2359,10 @@ static enum sc_err sq_audit_list(struct sc_store *base, int64_t before, int limi
                                  int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_AUDIT_LIST) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_AUDIT_LIST, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_int64(st, 1, before);
     sqlite3_bind_int(st, 2, limit);
     int rc;
@@ -2413,12 +2389,10 @@ static enum sc_err sq_channels(struct sc_store *base, const struct sc_scope *sco
                                void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_CHANNELS) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_CHANNELS, &c);
+    if (!st)
         return SC_EDB;
-    }
     bind_scope(st, scope, from, to);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2437,12 +2411,10 @@ static enum sc_err sq_revenue(struct sc_store *base, const struct sc_scope *scop
 {
     struct sq_store *s = sq(base);
     *orders = *cents = 0;
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_REVENUE) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_REVENUE, &c);
+    if (!st)
         return SC_EDB;
-    }
     bind_scope(st, scope, from, to);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -2458,12 +2430,10 @@ static enum sc_err sq_share_tree(struct sc_store *base, int64_t card_id,
                                  int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_SHARE_TREE) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_SHARE_TREE, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_int64(st, 1, card_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2494,12 +2464,10 @@ static enum sc_err sq_visits_after(struct sc_store *base, const struct sc_scope 
 {
     struct sq_store *s = sq(base);
     *last = after;
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, after < 0 ? ST_EVENTS_MAX : ST_VISITS_AFTER) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, after < 0 ? ST_EVENTS_MAX : ST_VISITS_AFTER, &c);
+    if (!st)
         return SC_EDB;
-    }
     int rc;
     if (after < 0) {
         rc = sqlite3_step(st);
@@ -2540,12 +2508,10 @@ static enum sc_err sq_leads(struct sc_store *base, const struct sc_scope *scope,
                             int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_LEADS) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_LEADS, &c);
+    if (!st)
         return SC_EDB;
-    }
     bind_scope(st, scope, since, limit);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2576,12 +2542,10 @@ static enum sc_err sq_lead_timeline(struct sc_store *base, const struct sc_scope
                                     int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_LEAD_TIMELINE) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_LEAD_TIMELINE, &c);
+    if (!st)
         return SC_EDB;
-    }
     bind_scope(st, scope, visitor_id, limit);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2633,12 +2597,10 @@ static enum sc_err sq_failures(struct sc_store *base, const char *key, int64_t n
         if (e != SC_OK)
             return e;
     }
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_FAIL_COUNT) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_FAIL_COUNT, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now - window_s);
     int rc = sqlite3_step(st);
@@ -2653,12 +2615,10 @@ static enum sc_err sq_devices(struct sc_store *base, const struct sc_scope *scop
                               int64_t to, int64_t out[SC_DEV_COUNT])
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_DEVICES) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_DEVICES, &c);
+    if (!st)
         return SC_EDB;
-    }
     bind_scope(st, scope, from, to);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2674,12 +2634,10 @@ static enum sc_err sq_member_links(struct sc_store *base, int64_t card_id, int64
                                    int (*fn)(const struct sc_link *l, void *ctx), void *ctx)
 {
     struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    sqlite3_stmt *st = c ? stmt(c, ST_MEMBER_LINKS) : NULL;
-    if (!st) {
-        rd_end(s, c);
+    struct conn *c;
+    sqlite3_stmt *st = rd_stmt(s, ST_MEMBER_LINKS, &c);
+    if (!st)
         return SC_EDB;
-    }
     sqlite3_bind_int64(st, 1, card_id);
     sqlite3_bind_int64(st, 2, member_id);
     int rc;
@@ -2792,9 +2750,19 @@ enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg
     s->writer = conn_open(path, false, errmsg, errlen);
     if (!s->writer)
         goto fail;
-    /* A file that is not a database fails on its first read: say so plainly. */
+    /*
+     * A file that is not a database fails on its first read: say so plainly.
+     * Several processes opening one new file race to switch it to WAL, and
+     * SQLite answers the losers "busy" without waiting: they try again.
+     */
     int rc;
-    if ((rc = exec(s->writer, "PRAGMA journal_mode = WAL")) != SQLITE_OK ||
+    for (int tries = 0;
+         (rc = exec(s->writer, "PRAGMA journal_mode = WAL")) == SQLITE_BUSY && tries < 250;
+         tries++) {
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    if (rc != SQLITE_OK ||
         (rc = exec(s->writer, sync_full() ? "PRAGMA synchronous = FULL"
                                           : "PRAGMA synchronous = NORMAL")) != SQLITE_OK ||
         (rc = exec(s->writer, "PRAGMA foreign_keys = ON")) != SQLITE_OK ||
