@@ -145,7 +145,9 @@ int main(int argc, char **argv)
             long long vid = (rnd >> 3) % 10 < 7 || done + i < 1000
                                 ? done + i
                                 : (long long)((rnd >> 11) % (unsigned)(done + i));
-            snprintf(e->visitor, sizeof(e->visitor), "c:%012llx", vid);
+            /* As the server mints them: 12 hex digits of milliseconds, then 20 more characters. */
+            long long ms = (day0 * 86400 + vid * 90 * 86400 / total) * 1000 + vid % 1000;
+            snprintf(e->visitor, sizeof(e->visitor), "c:%012llx%020lld", ms, vid);
             snprintf(e->ip, sizeof(e->ip), "10.%u.%u.0", (rnd >> 5) & 255, (rnd >> 13) & 255);
             snprintf(e->ua, sizeof(e->ua), "%s", uas[(rnd >> 7) % 4]);
             rows[i] =

@@ -85,31 +85,69 @@ taskset -c 1 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
 pids+=($!)
 for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$ng_port/page" && break; sleep 0.05; done
 
-# Median req/s of $runs wrk runs against URL.
-rps() {
-    local url=$1 all=()
+floor_port=$(free_port)
+taskset -c 1 build/bench/mhd_floor "$floor_port" &
+floor_pid=$!
+pids+=($floor_pid)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$floor_port/r" && break; sleep 0.05; done
+
+# CPU time (user + system, all threads, in clock ticks) used so far by process $1.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# "REQ/S US" for URL served by process PID: the median req/s of $runs wrk runs and the
+# median of the server's CPU time per request in those runs (µs; the event writer
+# thread included).  CPU per request moves less than req/s on a shared machine.
+measure() {
+    local url=$1 pid=$2 rs=() us=() a b r
+    shift 2
     for _ in $(seq "$runs"); do
-        all+=("$(taskset -c 0 wrk -t1 -c$conns -d"${secs}s" "$url" | awk '/Requests\/sec/ {print $2}')")
+        a=$(ticks "$pid")
+        r=$(taskset -c 0 wrk -t1 -c$conns -d"${secs}s" "$@" "$url" | awk '/Requests\/sec/ {print $2}')
+        b=$(ticks "$pid")
+        rs+=("$r")
+        us+=("$(awk -v a="$a" -v b="$b" -v r="$r" -v s="$secs" -v hz="$hz" \
+            'BEGIN {printf "%.2f", (b - a) / hz * 1e6 / (r * s)}')")
     done
-    printf '%s\n' "${all[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+    printf '%s %s\n' "$(printf '%s\n' "${rs[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
+        "$(printf '%s\n' "${us[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 }
 
-printf '%-34s %12s %12s %8s\n' "endpoint" "sharecard/s" "nginx/s" "ratio"
+printf '%-40s %11s %11s %6s %9s %9s\n' "endpoint" "ours/s" "nginx/s" "ratio" "ours µs" "nginx µs"
+# row NAME URL PID NGINX_URL [wrk options…]: one line of the table.
 row() {
-    local name=$1 a b
-    a=$(rps "$2")
-    b=$(rps "$3")
-    printf '%-34s %12.0f %12.0f %8.2f\n' "$name" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')"
+    local name=$1 url=$2 pid=$3 nurl=$4 a b
+    shift 4
+    read -r a au < <(measure "$url" "$pid" "$@")
+    read -r b bu < <(measure "$nurl" "$ng_pid")
+    printf '%-40s %11.0f %11.0f %6.2f %9.2f %9.2f\n' "$name" "$a" "$b" \
+        "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')" "$au" "$bu"
 }
-row "GET /l/{code} (302)" "http://127.0.0.1:$sc_port/l/$code" "http://127.0.0.1:$ng_port/r"
-row "GET /c/{slug} landing page" "http://127.0.0.1:$sc_port/c/ada" "http://127.0.0.1:$ng_port/page"
-row "GET /c/{slug}/qr.png (cached)" "http://127.0.0.1:$sc_port/c/ada/qr.png" "http://127.0.0.1:$ng_port/qr"
+sc_pid=${pids[0]}
+ng_pid=$(pgrep -P "${pids[1]}" -x nginx | head -1) # the worker, which does the work
+[ -n "$ng_pid" ] || ng_pid=${pids[1]}
+visitor="Cookie: sc_vid=$(curl -fsi "http://127.0.0.1:$sc_port/l/$code" |
+    sed -n 's/^Set-Cookie: sc_vid=\([^;]*\).*/\1/p')"
+row "floor: minimal libmicrohttpd, 302" "http://127.0.0.1:$floor_port/r" "$floor_pid" \
+    "http://127.0.0.1:$ng_port/r"
+row "GET /healthz (no event)" "http://127.0.0.1:$sc_port/healthz" "$sc_pid" "http://127.0.0.1:$ng_port/r"
+row "GET /l/{code} (302), new visitors" "http://127.0.0.1:$sc_port/l/$code" "$sc_pid" \
+    "http://127.0.0.1:$ng_port/r"
+row "GET /l/{code} (302), returning visitor" "http://127.0.0.1:$sc_port/l/$code" "$sc_pid" \
+    "http://127.0.0.1:$ng_port/r" -H "$visitor"
+row "GET /c/{slug} landing page, new visitors" "http://127.0.0.1:$sc_port/c/ada" "$sc_pid" \
+    "http://127.0.0.1:$ng_port/page"
+row "GET /c/{slug} landing page, returning" "http://127.0.0.1:$sc_port/c/ada" "$sc_pid" \
+    "http://127.0.0.1:$ng_port/page" -H "$visitor"
+row "GET /c/{slug}/qr.png (cached)" "http://127.0.0.1:$sc_port/c/ada/qr.png" "$sc_pid" \
+    "http://127.0.0.1:$ng_port/qr"
 echo "page bytes: $(wc -c <"$tmp/www/page.html"), qr.png bytes: $(wc -c <"$tmp/www/qr.png")"
 
 rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status" 2>/dev/null || echo "?")
 echo "sharecard RSS after load: ${rss} kB"
-stored=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events" 2>/dev/null || echo "?")
-echo "events stored: $stored (every 302 and 200 above acknowledged one)"
+scans=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events WHERE type = 0" 2>/dev/null || echo "?")
+answered=$(curl -fs "http://127.0.0.1:$sc_port/metrics" | awk '/class="3xx"/ {print $2}')
+echo "scans stored: $scans, 302s answered: $answered (each 302 waited for its scan's commit)"
 curl -fs "http://127.0.0.1:$sc_port/metrics" | awk '
     /^sharecard_events_stored_total/ {e = $2} /^sharecard_event_batches_total/ {b = $2}
     END {if (b) printf "event batches: %d, %.1f events per commit\n", b, e / b}'
@@ -142,7 +180,8 @@ if [ "${SC_BENCH_PG:-1}" != 0 ]; then
     pgs_pid=$!
     pids+=($pgs_pid)
     for _ in $(seq 100); do curl -fs "http://127.0.0.1:$pgs_port/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
-    row "GET /l/{code} (302), PostgreSQL" "http://127.0.0.1:$pgs_port/l/$pg_code" "http://127.0.0.1:$ng_port/r"
+    row "GET /l/{code} (302), new, PostgreSQL" "http://127.0.0.1:$pgs_port/l/$pg_code" "$pgs_pid" \
+        "http://127.0.0.1:$ng_port/r"
     curl -fs "http://127.0.0.1:$pgs_port/metrics" | awk '
         /^sharecard_events_stored_total/ {e = $2} /^sharecard_event_batches_total/ {b = $2}
         END {if (b) printf "PostgreSQL: %d events in %d batches, %.1f per commit\n", e, b, e / b}'
@@ -152,6 +191,11 @@ if [ "${SC_BENCH_PG:-1}" != 0 ]; then
 fi
 
 build/bench/bench_qr
+echo "event writer, in process (the server's write path without HTTP; 3 runs, median):"
+for _ in 1 2 3; do
+    rm -f "$tmp"/ingest.db*
+    taskset -c 1 build/bench/bench_ingest "$tmp" 300000 32
+done | sort -t: -k2 -g | sed -n 2p
 echo "store at scale (${SC_BENCH_EVENTS:-10000000} events; SC_BENCH_EVENTS to change):"
 build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-10000000}"
 # Where the bytes are (dbstat needs a build with SQLITE_ENABLE_DBSTAT_VTAB, as Debian's has).

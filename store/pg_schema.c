@@ -180,6 +180,14 @@ const char *const sc_pg_migrations[] = {
 
     /* 7 → 8: each unique visitor-day keeps its device class, for the devices report. */
     "ALTER TABLE rollup_uniques ADD COLUMN device SMALLINT NOT NULL DEFAULT 0;",
+
+    /*
+     * 8 → 9: SQLite's step 9 files visitors under compact keys; PostgreSQL's
+     * visitors table and its index stay as they are (its storage is not the
+     * embedded one's concern).  The step exists so both schemas keep one
+     * numbering.
+     */
+    "SELECT 1;",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

@@ -37,8 +37,10 @@ enum stmt_id {
     ST_TOKEN_MEMBER,
     ST_SECRET_INSERT,
     ST_SECRET_GET,
-    ST_VISITOR_UPSERT,
-    ST_VISITOR_INSERT,
+    ST_VKEY_INSERT,
+    ST_VISITOR_NAME,
+    ST_COUNTER_GET,
+    ST_COUNTER_SET,
     ST_VISITOR_ID,
     ST_AGENT_GET,
     ST_AGENT_INSERT,
@@ -71,6 +73,7 @@ enum stmt_id {
     ST_SET_DISABLED,
     ST_ERASE_FIND,
     ST_ERASE_CUSTOMER,
+    ST_ERASE_VKEY,
     ST_ERASE_VISITOR,
     ST_ERASE_REWARDS,
     ST_AUDIT,
@@ -120,12 +123,12 @@ static const char *const sql[ST_COUNT] = {
     [ST_LINK_INSERT] = "INSERT INTO links (code, card_id, channel, owner_member_id, "
                        "owner_customer_id, parent_link_id, created_at, owner_visitor_id) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    [ST_VISITOR_UPSERT] = "INSERT INTO visitors (vid, first_seen, last_seen) VALUES (?1, ?2, ?2) "
-                          "ON CONFLICT (vid) DO UPDATE SET "
-                          "last_seen = max(last_seen, excluded.last_seen) RETURNING id",
-    [ST_VISITOR_INSERT] = "INSERT INTO visitors (vid, first_seen, last_seen) VALUES (?1, ?2, ?2) "
-                          "ON CONFLICT (vid) DO NOTHING",
-    [ST_VISITOR_ID] = "SELECT id FROM visitors WHERE vid = ?",
+    [ST_VKEY_INSERT] = "INSERT INTO visitor_keys (key, id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    [ST_VISITOR_NAME] = "INSERT OR IGNORE INTO visitors (id, vid, first_seen, last_seen) "
+                        "VALUES (?1, ?2, ?3, ?3)",
+    [ST_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
+    [ST_COUNTER_SET] = "UPDATE counters SET value = ?2 WHERE name = ?1",
+    [ST_VISITOR_ID] = "SELECT id FROM visitor_keys WHERE key = ?",
     [ST_AGENT_GET] = "SELECT id FROM agents WHERE ua = ?",
     [ST_AGENT_INSERT] = "INSERT INTO agents (ua, browser, os, device, bot_reason) "
                         "VALUES (?, ?, ?, ?, ?)",
@@ -136,8 +139,8 @@ static const char *const sql[ST_COUNT] = {
                          "humans = humans + excluded.humans, bots = bots + excluded.bots",
     [ST_UNIQUE_INSERT] = "INSERT OR IGNORE INTO rollup_uniques (card_id, day, visitor_id, "
                          "device) VALUES (?, ?, ?, ?)",
-    [ST_VISITOR_REACHED] = "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
-                           "WHERE v.vid = ?1 AND e.card_id = ?2 AND e.type IN (0, 1, 2) "
+    [ST_VISITOR_REACHED] = "SELECT 1 FROM visitor_keys k JOIN events e ON e.visitor_id = k.id "
+                           "WHERE k.key = ?1 AND e.card_id = ?2 AND e.type IN (0, 1, 2) "
                            "AND (?3 = 0 OR e.link_id = ?3) LIMIT 1",
     [ST_STATS_ROLLUP] = "SELECT type, sum(humans), sum(bots) FROM rollups "
                         "WHERE card_id = ? AND day BETWEEN ? AND ? GROUP BY type",
@@ -240,6 +243,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_ERASE_CUSTOMER] = "UPDATE customers SET name = 'erased', email = NULL, phone = NULL, "
                           "ip = NULL, notes = notes || CASE WHEN notes = '' THEN '' ELSE ',' "
                           "END || 'erased' WHERE id = ?",
+    [ST_ERASE_VKEY] = "DELETE FROM visitor_keys WHERE key = "
+                      "sc_vid_key((SELECT vid FROM visitors WHERE id = ?1))",
     [ST_ERASE_VISITOR] = "UPDATE visitors SET vid = 'erased:' || id WHERE id = ?",
     [ST_ERASE_REWARDS] = "UPDATE rewards SET status = 'void', reason = 'erasure', "
                          "decided_at = ?2 WHERE party_type = 2 AND party_id = ?1 "
@@ -399,6 +404,10 @@ struct sq_store {
     pthread_mutex_t rlock; /* guards 'readers' */
     struct conn *readers;
     struct agent_slot *agents; /* writer's cache of user-agent ids, under 'wlock' */
+    /* The visitor id counter within the writer's open transaction, under 'wlock'. */
+    int64_t vid_last; /* the last id handed out */
+    bool vid_loaded;  /* vid_last was read in this transaction */
+    bool vid_dirty;   /* and moved on: write it back before COMMIT */
 };
 
 static struct sq_store *sq(struct sc_store *s)
@@ -525,6 +534,20 @@ static void distinct_final(sqlite3_context *ctx)
     d->slot = NULL;
 }
 
+/* sc_vid_key(vid): the key visitor id text 'vid' is filed under (sc_visitor_key()). */
+static void vid_key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *vid = sqlite3_value_text(argv[0]);
+    if (!vid) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    unsigned char key[SC_VKEY_LEN];
+    sc_visitor_key((const char *)vid, key);
+    sqlite3_result_blob(ctx, key, sizeof(key), SQLITE_TRANSIENT);
+}
+
 static struct conn *conn_open(const char *path, bool readonly, char *errmsg, size_t errlen)
 {
     struct conn *c = calloc(1, sizeof(*c));
@@ -543,6 +566,8 @@ static struct conn *conn_open(const char *path, bool readonly, char *errmsg, siz
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_create_function(c->db, "sc_distinct", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
                             distinct_step, distinct_final);
+    sqlite3_create_function(c->db, "sc_vid_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            vid_key_fn, NULL, NULL);
     return c;
 }
 
@@ -1634,42 +1659,92 @@ static enum sc_err sq_reward_decide(struct sc_store *base, int64_t id, const cha
 
 /* ---- events ------------------------------------------------------------------- */
 
-static int64_t visitor_upsert(struct conn *c, const char *vid, int64_t ts, enum sc_err *e)
+/* A write transaction begins: the visitor counter is read afresh when first needed. */
+static void visitors_begin(struct sq_store *s)
 {
-    /*
-     * Most visitors are new (a scan is often someone's only visit): a plain
-     * insert does for them, without the buffering RETURNING costs.
-     */
-    sqlite3_stmt *st = stmt(c, ST_VISITOR_INSERT);
-    if (!st) {
-        *e = SC_EDB;
-        return 0;
-    }
-    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, ts);
-    int irc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (irc != SQLITE_DONE) {
-        *e = map_rc(irc) ? map_rc(irc) : SC_EDB;
-        return 0;
-    }
-    if (sqlite3_changes(c->db) == 1)
-        return sqlite3_last_insert_rowid(c->db);
-    st = stmt(c, ST_VISITOR_UPSERT);
-    if (!st) {
-        *e = SC_EDB;
-        return 0;
-    }
-    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, ts);
-    int rc = sqlite3_step(st);
-    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    if (rc == SQLITE_ROW)
+    s->vid_loaded = false;
+    s->vid_dirty = false;
+}
+
+/* Before COMMIT: the counter's new value joins the transaction. */
+static enum sc_err visitors_flush(struct sq_store *s, struct conn *c)
+{
+    if (!s->vid_dirty)
+        return SC_OK;
+    sqlite3_stmt *st = stmt(c, ST_COUNTER_SET);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_text(st, 1, "visitor", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, s->vid_last);
+    enum sc_err e = step_done(st);
+    if (e == SC_OK)
+        s->vid_dirty = false;
+    return e;
+}
+
+/*
+ * The id of visitor 'vid', filed under its key (sc_visitor_key()); a new
+ * visitor gets the next id of the counter, which visitors_flush() stores
+ * with the transaction.  Most visitors are new (a scan is often someone's
+ * only visit), so this is one lookup and one insert into one B-tree.
+ */
+static int64_t visitor_of(struct sq_store *s, struct conn *c, const char *vid, enum sc_err *e)
+{
+    unsigned char key[SC_VKEY_LEN];
+    sc_visitor_key(vid, key);
+    sqlite3_stmt *st;
+    int rc;
+    if (!s->vid_loaded) {
+        if (!(st = stmt(c, ST_COUNTER_GET))) {
+            *e = SC_EDB;
+            return 0;
+        }
+        sqlite3_bind_text(st, 1, "visitor", -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
+        s->vid_last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) {
+            *e = rc == SQLITE_DONE ? SC_EDB : map_rc(rc);
+            return 0;
+        }
+        s->vid_loaded = true;
+    }
+    /* Most visitors are new (a scan is often someone's only visit): try the insert first. */
+    if (!(st = stmt(c, ST_VKEY_INSERT))) {
+        *e = SC_EDB;
+        return 0;
+    }
+    sqlite3_bind_blob(st, 1, key, sizeof(key), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, s->vid_last + 1);
+    if ((*e = step_done(st)) != SC_OK)
+        return 0;
+    if (sqlite3_changes(c->db) == 1) {
+        s->vid_dirty = true;
+        return ++s->vid_last;
+    }
+    if (!(st = stmt(c, ST_VISITOR_ID))) {
+        *e = SC_EDB;
+        return 0;
+    }
+    sqlite3_bind_blob(st, 1, key, sizeof(key), SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE || !id)
-        *e = map_rc(rc) ? map_rc(rc) : SC_EDB;
+    if (!id)
+        *e = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_EDB : map_rc(rc);
     return id;
+}
+
+/* Keeps the text of visitor 'vid' (id 'id'): it owns a link or is a customer, and is read back. */
+static enum sc_err visitor_name(struct conn *c, int64_t id, const char *vid, int64_t ts)
+{
+    sqlite3_stmt *st = stmt(c, ST_VISITOR_NAME);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, vid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, ts);
+    return step_done(st);
 }
 
 static size_t agent_slot_of(const char *ua)
@@ -1725,6 +1800,22 @@ static int64_t agent_id(struct sq_store *s, struct conn *c, const struct sc_even
     return id;
 }
 
+/*
+ * Binds an anonymised address compactly: an IPv4 /24 as the integer of its
+ * first three octets (four bytes on disk instead of up to fifteen), anything
+ * else (an IPv6 /48) as text, none as NULL.
+ */
+static void bind_ip(sqlite3_stmt *st, int i, const char *ip)
+{
+    unsigned a, b, c, d;
+    int end = 0;
+    if (sscanf(ip, "%3u.%3u.%3u.%3u%n", &a, &b, &c, &d, &end) == 4 && ip[end] == '\0' && a < 256 &&
+        b < 256 && c < 256 && d < 256)
+        sqlite3_bind_int64(st, i, (sqlite3_int64)((a << 16) | (b << 8) | c));
+    else
+        bind_text(st, i, ip);
+}
+
 /* A batch's contribution to one rollup row (type >= 0) or one unique row (type -1). */
 struct tally {
     int64_t card_id, day, link_id, visitor_id;
@@ -1739,7 +1830,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
 {
     const struct sc_event *ev = row->ev;
     enum sc_err e = SC_OK;
-    int64_t vid = ev->visitor[0] ? visitor_upsert(c, ev->visitor, ev->ts, &e) : 0;
+    int64_t vid = ev->visitor[0] ? visitor_of(s, c, ev->visitor, &e) : 0;
     if (e != SC_OK)
         return e;
     int64_t aid = agent_id(s, c, row, &e);
@@ -1750,6 +1841,8 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
     int64_t card_id = ev->card_id;
     if (ev->type == SC_EV_SIGNUP && ev->signup) {
         if ((e = write_signup(c, row, vid, &link_id)) != SC_OK || row->result != SC_OK)
+            return e;
+        if (vid && (e = visitor_name(c, vid, ev->visitor, ev->ts)) != SC_OK)
             return e;
     } else if (ev->type == SC_EV_CONVERT && ev->conversion) {
         bool skip = false;
@@ -1779,8 +1872,13 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
         if (ev->new_parent)
             sqlite3_bind_int64(ls, 6, ev->new_parent);
         sqlite3_bind_int64(ls, 7, ev->ts);
-        if (vid && !cust && !ev->owner_member_id)
+        if (vid && !cust && !ev->owner_member_id) {
             sqlite3_bind_int64(ls, 8, vid);
+            if ((e = visitor_name(c, vid, ev->visitor, ev->ts)) != SC_OK) {
+                sqlite3_reset(ls);
+                return e;
+            }
+        }
         int lrc = sqlite3_step(ls);
         sqlite3_reset(ls);
         if (lrc != SQLITE_DONE)
@@ -1798,7 +1896,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
     if (vid)
         sqlite3_bind_int64(st, 5, vid);
     sqlite3_bind_int64(st, 6, aid);
-    bind_text(st, 7, ev->ip);
+    bind_ip(st, 7, ev->ip);
     bind_text(st, 8, ev->referrer_host);
     sqlite3_bind_int(st, 9, sc_bot_code(row->bot_reason));
     if (ev->type == SC_EV_DWELL)
@@ -1900,6 +1998,7 @@ static enum sc_err sq_events_write(struct sc_store *base, struct sc_event_row *r
     size_t ntl = 0;
     struct conn *c = wr_begin(s);
     enum sc_err e = run_simple(c, ST_BEGIN);
+    visitors_begin(s);
     for (size_t i = 0; e == SC_OK && i < n; i++) {
         rows[i].result = SC_OK;
         e = write_event(s, c, &rows[i], tl, &ntl);
@@ -1907,6 +2006,8 @@ static enum sc_err sq_events_write(struct sc_store *base, struct sc_event_row *r
     if (e == SC_OK)
         e = write_tallies(c, tl, ntl);
     free(tl);
+    if (e == SC_OK)
+        e = visitors_flush(s, c);
     if (e == SC_OK)
         e = run_simple(c, ST_COMMIT);
     if (e != SC_OK) {
@@ -1923,13 +2024,19 @@ static enum sc_err sq_link_create(struct sc_store *base, struct sc_link *l)
     struct sq_store *s = sq(base);
     struct conn *c = wr_begin(s);
     enum sc_err e = run_simple(c, ST_BEGIN);
+    visitors_begin(s);
     int64_t ts = now_s();
     int64_t vid = 0;
-    if (e == SC_OK && l->owner_visitor[0])
-        vid = visitor_upsert(c, l->owner_visitor, ts, &e);
+    if (e == SC_OK && l->owner_visitor[0]) {
+        vid = visitor_of(s, c, l->owner_visitor, &e);
+        if (e == SC_OK)
+            e = visitor_name(c, vid, l->owner_visitor, ts);
+    }
     if (e == SC_OK)
         e = insert_link(c, l->card_id, l->channel, l->owner_member_id, l->owner_customer_id, vid,
                         l->parent_link_id, l->code, &l->id);
+    if (e == SC_OK)
+        e = visitors_flush(s, c);
     if (e == SC_OK)
         e = run_simple(c, ST_COMMIT);
     if (e != SC_OK)
@@ -1948,7 +2055,9 @@ static enum sc_err sq_visitor_reached(struct sc_store *base, const char *vid, in
     sqlite3_stmt *st = rd_stmt(s, ST_VISITOR_REACHED, &c);
     if (!st)
         return SC_EDB;
-    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
+    unsigned char key[SC_VKEY_LEN];
+    sc_visitor_key(vid, key);
+    sqlite3_bind_blob(st, 1, key, sizeof(key), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, card_id);
     sqlite3_bind_int64(st, 3, link_id);
     int rc = sqlite3_step(st);
@@ -1964,7 +2073,9 @@ static enum sc_err sq_visitor_id(struct sc_store *base, const char *vid, int64_t
     sqlite3_stmt *st = rd_stmt(s, ST_VISITOR_ID, &c);
     if (!st)
         return SC_EDB;
-    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
+    unsigned char key[SC_VKEY_LEN];
+    sc_visitor_key(vid, key);
+    sqlite3_bind_blob(st, 1, key, sizeof(key), SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
@@ -2091,6 +2202,10 @@ static enum sc_err sq_customer_erase(struct sc_store *base, const char *email, i
     }
     if (e == SC_OK && (st = stmt(c, ST_ERASE_CUSTOMER)) != NULL) {
         sqlite3_bind_int64(st, 1, cust);
+        e = step_done(st);
+    }
+    if (e == SC_OK && visitor && (st = stmt(c, ST_ERASE_VKEY)) != NULL) {
+        sqlite3_bind_int64(st, 1, visitor);
         e = step_done(st);
     }
     if (e == SC_OK && visitor && (st = stmt(c, ST_ERASE_VISITOR)) != NULL) {

@@ -114,6 +114,33 @@ void sc_visitor_hash(const unsigned char salt[32], const char *ip, const char *u
     sodium_bin2hex(out + 2, SC_VID_MAX - 2, h, sizeof(h));
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+void sc_visitor_key(const char *vid, unsigned char key[SC_VKEY_LEN])
+{
+    size_t len = strlen(vid);
+    size_t off = 0;
+    /* "c:" + 12 hex digits of milliseconds + 20 random: the time leads the key. */
+    if (len == 34 && vid[0] == 'c' && vid[1] == ':') {
+        off = 6;
+        for (int i = 0; i < 12 && off; i++) {
+            int d = hex_digit(vid[2 + i]);
+            if (d < 0)
+                off = 0;
+            else if (i % 2 == 0)
+                key[i / 2] = (unsigned char)(d << 4);
+            else
+                key[i / 2] |= (unsigned char)d;
+        }
+    }
+    unsigned char h[SC_VKEY_LEN]; /* BLAKE2b gives no fewer than 16 bytes: cut it */
+    crypto_generichash(h, sizeof(h), (const unsigned char *)vid, len, NULL, 0);
+    memcpy(key + off, h, SC_VKEY_LEN - off);
+}
+
 void sc_referrer_host(const char *referer, char out[SC_REFHOST_MAX])
 {
     out[0] = '\0';

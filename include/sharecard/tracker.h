@@ -126,6 +126,15 @@ bool sc_visitor_cookie_ok(const char *cookie);
 void sc_visitor_hash(const unsigned char salt[32], const char *ip, const char *ua,
                      char out[SC_VID_MAX]);
 
+#define SC_VKEY_LEN 16
+/*
+ * The fixed-size key a store files visitor id 'vid' under: for an id minted
+ * with a time prefix, its 48-bit milliseconds then 80 bits of a hash of the
+ * whole id (so new visitors' keys sort after old ones'); for any other id,
+ * 128 bits of the hash.  The same id always gives the same key.
+ */
+void sc_visitor_key(const char *vid, unsigned char key[SC_VKEY_LEN]);
+
 /* The host of a Referer header value, lower-cased, into 'out'; "" when none. */
 void sc_referrer_host(const char *referer, char out[SC_REFHOST_MAX]);
 

@@ -110,6 +110,42 @@ def query(db, sql, params=()):
         c.close()
 
 
+def visitor_key(vid):
+    """The key SQLite files visitor id 'vid' under (tracker/visitor.c, sc_visitor_key): for an id
+    minted with a time prefix ("c:" + 12 hex digits of milliseconds + 20 more), those 48 bits and
+    then 80 bits of BLAKE2b-128 of the whole id; for any other id, 128 bits of the hash."""
+    import hashlib
+    h = hashlib.blake2b(vid.encode(), digest_size=16).digest()
+    t = vid[2:14]
+    if len(vid) == 34 and vid.startswith("c:") and all(ch in "0123456789abcdef" for ch in t):
+        return bytes.fromhex(t) + h[:10]
+    return h
+
+
+def visitor_ref(db, vid):
+    """How event_visitors() names visitor id 'vid' in store 'db'."""
+    return vid if is_pg(db) else visitor_key(vid)
+
+
+def event_visitors(db, where="1 = 1"):
+    """The visitors of the events matching 'where' (over events e), as visitor_ref() names them:
+    the id text on PostgreSQL, the key on SQLite (which keeps the text only for visitors who
+    shared or signed up)."""
+    if is_pg(db):
+        sql = "SELECT v.vid FROM events e JOIN visitors v ON v.id = e.visitor_id WHERE "
+    else:
+        sql = "SELECT k.key FROM events e JOIN visitor_keys k ON k.id = e.visitor_id WHERE "
+    return {r[0] for r in query(db, sql + where)}
+
+
+def stored_ip(v):
+    """An events.ip value as text: SQLite keeps an IPv4 /24 as the integer of its three octets."""
+    if isinstance(v, int) or (isinstance(v, str) and v.isdigit()):
+        v = int(v)
+        return f"{v >> 16}.{(v >> 8) & 255}.{v & 255}.0"
+    return v
+
+
 def scalar(db, sql, params=()):
     """The first column of the first row of query()."""
     return query(db, sql, params)[0][0]

@@ -68,10 +68,8 @@ class Crash(unittest.TestCase):
             # On PostgreSQL the same holds: a batch is acknowledged only after its COMMIT.
             if not harness.is_pg(srv.db):
                 self.assertEqual(harness.scalar(srv.db, "PRAGMA integrity_check"), "ok")
-            stored = {r[0] for r in harness.query(
-                srv.db, "SELECT v.vid FROM events e JOIN visitors v ON v.id = e.visitor_id "
-                "WHERE e.type = 0")}
-            missing = [c for c in acked if "c:" + c not in stored]
+            stored = harness.event_visitors(srv.db, "e.type = 0")
+            missing = [c for c in acked if harness.visitor_ref(srv.db, "c:" + c) not in stored]
             self.assertEqual(missing, [], f"{len(missing)} acknowledged scans were lost")
             raw = harness.scalar(srv.db, "SELECT count(*) FROM events WHERE type = 0 AND bot = 0")
             rolled = harness.scalar(srv.db, "SELECT sum(humans) FROM rollups WHERE type = 0")

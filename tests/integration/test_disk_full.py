@@ -71,9 +71,9 @@ class DiskFull(unittest.TestCase):
             self.assertEqual(srv.request("GET", "/healthz")[0], 200)
             srv.stop()
             self.assertEqual(harness.scalar(db, "PRAGMA integrity_check"), "ok")
-            stored = {r[0] for r in harness.query(
-                db, "SELECT v.vid FROM events e JOIN visitors v ON v.id = e.visitor_id")}
-            self.assertEqual([c for c in acked if "c:" + c not in stored], [])
+            stored = harness.event_visitors(db)
+            self.assertEqual([c for c in acked if harness.visitor_ref(db, "c:" + c) not in stored],
+                             [])
         finally:
             if srv:
                 srv.cleanup()

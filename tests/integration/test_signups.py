@@ -377,6 +377,10 @@ class Signups(unittest.TestCase):
         audit = harness.query(self.srv.db, "SELECT actor, action, target FROM audit "
                               "WHERE action = 'customer.erase'")
         self.assertEqual(vids, [])  # the browser no longer leads to the person
+        if not harness.is_pg(self.srv.db):  # nor does its key lead to the old visitor id
+            self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM visitor_keys "
+                                            "WHERE key = ?", (harness.visitor_key("c:" + x.cookie),)),
+                             0)
         self.assertEqual(audit, [("cli", "customer.erase", f"customer:{xena['customer_id']}")])
         p = harness.sharecard("customer", "erase", "--email", "xena@example.com",
                               db=self.srv.db, check=False)

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -276,17 +277,19 @@ class Tracking(unittest.TestCase):
         self.assertNotIn("set-cookie", h)
         s = self.stats("card-dnt")
         self.assertEqual((s["scans"], s["views"], s["uniques"]), (2, 1, 1))
-        with self.db() as d:
-            vids = {r[0] for r in d.execute(
-                "SELECT v.vid FROM events e JOIN visitors v ON v.id = e.visitor_id "
-                "JOIN cards c ON c.id = e.card_id WHERE c.slug = 'card-dnt'")}
+        vids = harness.event_visitors(
+            self.srv.db, "e.card_id = (SELECT id FROM cards WHERE slug = 'card-dnt')")
         self.assertEqual(len(vids), 1)
-        self.assertTrue(next(iter(vids)).startswith("h:"))
+        if harness.is_pg(self.srv.db):
+            self.assertTrue(next(iter(vids)).startswith("h:"))
+        else:  # a hashed id has no time to lead its key: none of it is the milliseconds
+            now_ms = int(time.time() * 1000)
+            self.assertGreater(abs(int.from_bytes(next(iter(vids))[:6], "big") - now_ms), 86400000)
 
     def test_stored_ips_are_anonymised(self):
         self.visit("other")
         with self.db() as d:
-            ips = {r[0] for r in d.execute("SELECT ip FROM events")}
+            ips = {harness.stored_ip(r[0]) for r in d.execute("SELECT ip FROM events")}
         self.assertEqual(ips, {"127.0.0.0"})
 
     def test_saving_the_contact_counts(self):

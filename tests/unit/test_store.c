@@ -446,6 +446,91 @@ static void test_migrations(void **state)
 }
 
 /*
+ * Schema 8 → 9 moves visitors to compact keys: every visitor keeps its id
+ * (a returning browser is still the same visitor), the next new one counts
+ * on from the largest, an erased one stays unreachable, and only visitors
+ * whose id text is read back (link owners, customers) keep a row.
+ */
+static void test_migration_to_visitor_keys(void **state)
+{
+    (void)state;
+    char old[512], err[512];
+    tmp_path(old, sizeof(old), "v8");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(old, &db), SQLITE_OK);
+    for (int v = 0; v < 8; v++)
+        assert_int_equal(sqlite3_exec(db, sc_sqlite_migrations[v], NULL, NULL, NULL), SQLITE_OK);
+    const char *plain = "c:0190a1b2c3d4AAAAAAAAAAAAAAAAAAAA"; /* a minted id: time first */
+    const char *owner = "c:owner-of-a-shared-link-00000000";
+    const char *hashed = "h:00112233445566778899aabbccddeeff";
+    char sql[2048];
+    snprintf(
+        sql, sizeof(sql),
+        "INSERT INTO members (email, name, created_at) VALUES ('m@example.com', 'M', 1);"
+        "INSERT INTO cards (member_id, slug, name, updated_at) VALUES (1, 'm', 'M', 1);"
+        "INSERT INTO links (code, card_id, channel, owner_member_id, created_at) "
+        "  VALUES ('qrcode01', 1, 0, 1, 1);"
+        "INSERT INTO visitors (id, vid, first_seen, last_seen) VALUES "
+        "  (2, '%s', 1, 1), (3, 'erased:3', 1, 1), (4, 'c:customer-000000000000000000000', 1, 1),"
+        "  (5, '%s', 1, 1), (7, '%s', 1, 1);"
+        "INSERT INTO links (code, card_id, channel, parent_link_id, created_at, "
+        "  owner_visitor_id) VALUES ('shared01', 1, 2, 1, 2, 2);"
+        "INSERT INTO customers (card_id, name, created_at, visitor_id) VALUES (1, 'C', 3, 4);"
+        "INSERT INTO events (ts, type, card_id, link_id, visitor_id) VALUES (100, 0, 1, 1, 5);"
+        "PRAGMA user_version = 8;",
+        owner, plain, hashed);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    struct sc_store *s = NULL;
+    assert_int_equal(sc_store_open(old, &s, err, sizeof(err)), SC_OK);
+    assert_int_equal(sc_store_schema_version(s), sc_store_schema_latest());
+    int64_t id = 0;
+    assert_int_equal(sc_store_visitor_id(s, plain, &id), SC_OK);
+    assert_int_equal(id, 5);
+    assert_int_equal(sc_store_visitor_id(s, hashed, &id), SC_OK);
+    assert_int_equal(id, 7);
+    assert_int_equal(sc_store_visitor_id(s, owner, &id), SC_OK);
+    assert_int_equal(id, 2);
+    assert_int_equal(sc_store_visitor_id(s, "erased:3", &id), SC_ENOTFOUND);
+    bool reached = false;
+    assert_int_equal(sc_store_visitor_reached(s, plain, 1, 0, &reached), SC_OK);
+    assert_true(reached);
+    struct sc_link l;
+    assert_int_equal(sc_store_link_by_code(s, "shared01", &l), SC_OK);
+    assert_string_equal(l.owner_visitor, owner);
+
+    /* The next new visitor counts on from 7; the same browser again is the same visitor. */
+    struct sc_event ev = {.ts = 200, .type = SC_EV_SCAN, .card_id = 1, .link_id = 1};
+    snprintf(ev.visitor, sizeof(ev.visitor), "c:0190a1b2c3d5BBBBBBBBBBBBBBBBBBBB");
+    struct sc_ua_info agent = {"Chrome", "Android", "phone", false};
+    struct sc_event_row rows[2] = {{&ev, NULL, &agent, SC_OK}, {&ev, NULL, &agent, SC_OK}};
+    assert_int_equal(sc_store_events_write(s, rows, 2), SC_OK);
+    assert_int_equal(sc_store_visitor_id(s, ev.visitor, &id), SC_OK);
+    assert_int_equal(id, 8);
+    snprintf(ev.visitor, sizeof(ev.visitor), "%s", plain);
+    assert_int_equal(sc_store_events_write(s, rows, 1), SC_OK);
+    sc_store_close(s);
+
+    assert_int_equal(sqlite3_open(old, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT group_concat(id) FROM (SELECT id FROM "
+                                        "visitors ORDER BY id)), (SELECT count(*) FROM "
+                                        "visitor_keys), (SELECT group_concat(visitor_id) FROM "
+                                        "(SELECT visitor_id FROM events ORDER BY id))",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "2,4");
+    assert_int_equal(sqlite3_column_int(q, 1), 5); /* 2, 4, 5, 7 and the new 8 */
+    assert_string_equal((const char *)sqlite3_column_text(q, 2), "5,8,8,5");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    tmp_done();
+}
+
+/*
  * Processes opening one new file at the same moment (say `sharecard serve`
  * and a `sharecard member add` from a start-up script) all succeed, and every
  * migration runs exactly once.
@@ -711,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_tokens_and_secrets),
         cmocka_unit_test(test_migrations),
         cmocka_unit_test(test_migrations_race),
+        cmocka_unit_test(test_migration_to_visitor_keys),
         cmocka_unit_test(test_events_and_rollups),
         cmocka_unit_test(test_readers_beside_the_writer),
         cmocka_unit_test(test_reader_closed_at_thread_exit),
