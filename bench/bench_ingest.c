@@ -1,14 +1,17 @@
 /*
- * bench_ingest.c — the event writer's cost per event, in process: N scans by
- * new visitors (ids minted as the server mints them) written in batches of
- * B, as the server's writer thread writes them, into a fresh store.  Prints
- * µs per event, so that changes to the write path can be compared without
- * the noise of an HTTP run.
+ * bench_ingest.c — the event writer's cost per event, in process: N events
+ * written in batches of B, as the server's writer thread writes them, into a
+ * fresh store.  With V = 1 (the default) each is a scan by a new visitor (ids
+ * minted as the server mints them); with V > 1 each visitor makes V events
+ * in a row, as a visit does: the scan, the page view, then clicks and dwell.
+ * Prints µs per event, so that changes to the write path can be compared
+ * without the noise of an HTTP run.
  *
- *   bench_ingest DIR [EVENTS] [BATCH]
+ *   bench_ingest DIR [EVENTS] [BATCH] [V]
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "sharecard/store.h"
@@ -30,6 +33,10 @@ int main(int argc, char **argv)
     int batch = argc > 3 ? atoi(argv[3]) : 32;
     if (batch < 1 || batch > 4096)
         batch = 32;
+    int per = argc > 4 ? atoi(argv[4]) : 1;
+    if (per < 1 || per > 100)
+        per = 1;
+    static const enum sc_ev_type visit[] = {SC_EV_SCAN, SC_EV_VIEW, SC_EV_CLICK, SC_EV_DWELL};
     char path[1024], err[256];
     snprintf(path, sizeof(path), "%s/ingest.db", argv[1]);
     struct sc_store *s;
@@ -50,12 +57,20 @@ int main(int argc, char **argv)
     static struct sc_event_row rows[4096];
     struct sc_ua_info agent = {"Mobile Safari", "iOS", "phone", false};
     double t0 = now_s();
+    char vid[SC_VID_MAX] = "";
     for (long done = 0; done < total; done += batch) {
         for (int i = 0; i < batch; i++) {
+            long k = (done + i) % per; /* this visitor's k-th event */
+            if (k == 0)
+                sc_visitor_new(vid);
             struct sc_event *e = &evs[i];
-            *e = (struct sc_event){
-                .ts = time(NULL), .type = SC_EV_SCAN, .card_id = c.id, .link_id = l.id};
-            sc_visitor_new(e->visitor);
+            *e = (struct sc_event){.ts = time(NULL),
+                                   .type = visit[k < 4 ? k : 2],
+                                   .card_id = c.id,
+                                   .link_id = k == 0 ? l.id : 0};
+            if (e->type == SC_EV_DWELL)
+                e->value = 20;
+            memcpy(e->visitor, vid, sizeof(vid));
             snprintf(e->ip, sizeof(e->ip), "10.%ld.%ld.0", (done / 256) % 256, done % 256);
             snprintf(e->ua, sizeof(e->ua),
                      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148");
@@ -67,8 +82,12 @@ int main(int argc, char **argv)
         }
     }
     double dt = now_s() - t0;
-    printf("%ld scans by new visitors in batches of %d: %.2f us per event\n", total, batch,
-           dt * 1e6 / (double)total);
+    if (per == 1)
+        printf("%ld scans by new visitors in batches of %d: %.2f us per event\n", total, batch,
+               dt * 1e6 / (double)total);
+    else
+        printf("%ld events, %d per visitor, in batches of %d: %.2f us per event\n", total, per,
+               batch, dt * 1e6 / (double)total);
     sc_card_cleanup(&c);
     sc_store_close(s);
     return 0;

@@ -191,11 +191,13 @@ if [ "${SC_BENCH_PG:-1}" != 0 ]; then
 fi
 
 build/bench/bench_qr
-echo "event writer, in process (the server's write path without HTTP; 3 runs, median):"
-for _ in 1 2 3; do
-    rm -f "$tmp"/ingest.db*
-    taskset -c 1 build/bench/bench_ingest "$tmp" 300000 32
-done | sort -t: -k2 -g | sed -n 2p
+echo "event writer, in process (the server's write path without HTTP; 3 runs each, median):"
+for per in 1 4; do # scans by new visitors; visits of four events (scan, view, click, dwell)
+    for _ in 1 2 3; do
+        rm -f "$tmp"/ingest.db*
+        taskset -c 1 build/bench/bench_ingest "$tmp" 300000 32 "$per"
+    done | sort -t: -k2 -g | sed -n 2p
+done
 echo "store at scale (${SC_BENCH_EVENTS:-10000000} events; SC_BENCH_EVENTS to change):"
 build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-10000000}"
 # Where the bytes are (dbstat needs a build with SQLITE_ENABLE_DBSTAT_VTAB, as Debian's has).

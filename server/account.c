@@ -137,6 +137,15 @@ void throttle_fail(struct req *r, const char *scope, const char *key, int64_t wi
     sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, true, &n);
 }
 
+bool throttle_take(struct req *r, const char *scope, const char *key, int64_t limit,
+                   int64_t window_s)
+{
+    if (!throttle_ok(r, scope, key, limit, window_s))
+        return false;
+    throttle_fail(r, scope, key, window_s);
+    return true;
+}
+
 enum MHD_Result h_login(struct req *r)
 {
     tr_set(req_lang(r, SC_LANG_EN));

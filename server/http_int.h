@@ -145,6 +145,13 @@ enum MHD_Result h_api(struct req *r, const char *path);
 bool throttle_ok(struct req *r, const char *scope, const char *key, int64_t limit,
                  int64_t window_s);
 void throttle_fail(struct req *r, const char *scope, const char *key, int64_t window_s);
+/*
+ * For limits on attempts rather than failures (sign-ups): true, and the
+ * attempt counted, while 'scope':'key' has had fewer than 'limit' in the
+ * window; false, and nothing counted, once it has had that many.
+ */
+bool throttle_take(struct req *r, const char *scope, const char *key, int64_t limit,
+                   int64_t window_s);
 
 /* Accounts and signed-in pages (account.c, dashboard.c). */
 bool session_member(struct req *r, struct sc_member *m);

@@ -179,8 +179,9 @@ enum MHD_Result h_signup(struct req *r, const char *slug)
 
     struct sc_event ev;
     event_init(r, &ev, SC_EV_SIGNUP, r->card.id, 0);
-    if (!rl_allow(r->srv->rl, "signup-ip", ev.ip, 30, 3600) ||
-        !rl_allow(r->srv->rl, "signup-visitor", r->vid, 5, 3600))
+    /* Counted in the store: sign-ups earn rewards, so every instance keeps one limit. */
+    if (!throttle_take(r, "signup-ip", ev.ip, 30, 3600) ||
+        !throttle_take(r, "signup-visitor", r->vid, 5, 3600))
         return signup_error(r, 429, "too_many");
     ev.signup = su;
     return track_then(r, &ev, done_signup);

@@ -11,6 +11,7 @@
  * needs it and reuses it afterwards.  ":memory:" stores have one connection
  * for everything, since a second connection would see another database.
  */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ enum stmt_id {
     ST_VISITOR_NAME,
     ST_COUNTER_GET,
     ST_COUNTER_SET,
+    ST_COUNTER_BUMP,
     ST_VISITOR_ID,
     ST_AGENT_GET,
     ST_AGENT_INSERT,
@@ -128,6 +130,8 @@ static const char *const sql[ST_COUNT] = {
                         "VALUES (?1, ?2, ?3, ?3)",
     [ST_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
     [ST_COUNTER_SET] = "UPDATE counters SET value = ?2 WHERE name = ?1",
+    [ST_COUNTER_BUMP] = "INSERT INTO counters (name, value) VALUES (?1, 1) "
+                        "ON CONFLICT (name) DO UPDATE SET value = value + 1",
     [ST_VISITOR_ID] = "SELECT id FROM visitor_keys WHERE key = ?",
     [ST_AGENT_GET] = "SELECT id FROM agents WHERE ua = ?",
     [ST_AGENT_INSERT] = "INSERT INTO agents (ua, browser, os, device, bot_reason) "
@@ -392,6 +396,24 @@ struct agent_slot {
     char ua[SC_UA_MAX];
 };
 
+/*
+ * The writer's memory of what it stored lately, so that a visitor's next
+ * events (the view after the scan, the clicks, the dwell) skip statements:
+ * which key is which visitor id, and which (card, day, visitor) already has
+ * its unique row.  Direct-mapped: a slot holds the last entry hashed to it.
+ */
+#define VKEY_SLOTS 65536
+#define UNIQ_SLOTS 65536
+
+struct vkey_slot {
+    unsigned char key[SC_VKEY_LEN];
+    int64_t id; /* 0: empty */
+};
+
+struct uniq_slot {
+    int64_t card_id, day, visitor_id; /* visitor_id 0: empty */
+};
+
 struct sq_store {
     struct sc_store base; /* first: the public face */
     char *path;
@@ -408,6 +430,10 @@ struct sq_store {
     int64_t vid_last; /* the last id handed out */
     bool vid_loaded;  /* vid_last was read in this transaction */
     bool vid_dirty;   /* and moved on: write it back before COMMIT */
+    /* Caches of committed rows (cleared when a transaction rolls back), under 'wlock'. */
+    struct vkey_slot *vkeys;
+    struct uniq_slot *uniqs;
+    int64_t erasures; /* the store's erasure count when 'vkeys' was last known good */
 };
 
 static struct sq_store *sq(struct sc_store *s)
@@ -807,6 +833,8 @@ static void sq_close(struct sc_store *base)
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->rlock);
     free(s->agents);
+    free(s->vkeys);
+    free(s->uniqs);
     free(s->path);
     free(s);
 }
@@ -1692,6 +1720,11 @@ static int64_t visitor_of(struct sq_store *s, struct conn *c, const char *vid, e
 {
     unsigned char key[SC_VKEY_LEN];
     sc_visitor_key(vid, key);
+    uint32_t h;
+    memcpy(&h, key + SC_VKEY_LEN - sizeof(h), sizeof(h)); /* hash bytes, in every key */
+    struct vkey_slot *slot = &s->vkeys[h % VKEY_SLOTS];
+    if (slot->id && memcmp(slot->key, key, SC_VKEY_LEN) == 0)
+        return slot->id;
     sqlite3_stmt *st;
     int rc;
     if (!s->vid_loaded) {
@@ -1720,7 +1753,9 @@ static int64_t visitor_of(struct sq_store *s, struct conn *c, const char *vid, e
         return 0;
     if (sqlite3_changes(c->db) == 1) {
         s->vid_dirty = true;
-        return ++s->vid_last;
+        memcpy(slot->key, key, SC_VKEY_LEN);
+        slot->id = ++s->vid_last;
+        return slot->id;
     }
     if (!(st = stmt(c, ST_VISITOR_ID))) {
         *e = SC_EDB;
@@ -1732,7 +1767,40 @@ static int64_t visitor_of(struct sq_store *s, struct conn *c, const char *vid, e
     sqlite3_reset(st);
     if (!id)
         *e = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_EDB : map_rc(rc);
+    memcpy(slot->key, key, SC_VKEY_LEN);
+    slot->id = id;
     return id;
+}
+
+/* A write transaction failed: what the caches learnt in it may not exist. */
+static void caches_forget(struct sq_store *s)
+{
+    memset(s->vkeys, 0, VKEY_SLOTS * sizeof(*s->vkeys));
+    memset(s->uniqs, 0, UNIQ_SLOTS * sizeof(*s->uniqs));
+    memset(s->agents, 0, AGENT_SLOTS * sizeof(*s->agents));
+}
+
+/*
+ * Inside a write transaction: an erasure (by this process or another on the
+ * same file) deletes a visitor's key, so the key cache is trusted only while
+ * the store's erasure count is the one it was filled under.
+ */
+static enum sc_err caches_check(struct sq_store *s, struct conn *c)
+{
+    sqlite3_stmt *st = stmt(c, ST_COUNTER_GET);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_text(st, 1, "erasures", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return map_rc(rc);
+    if (n != s->erasures) {
+        memset(s->vkeys, 0, VKEY_SLOTS * sizeof(*s->vkeys));
+        s->erasures = n;
+    }
+    return SC_OK;
 }
 
 /* Keeps the text of visitor 'vid' (id 'id'): it owns a link or is a customer, and is read back. */
@@ -1807,13 +1875,13 @@ static int64_t agent_id(struct sq_store *s, struct conn *c, const struct sc_even
  */
 static void bind_ip(sqlite3_stmt *st, int i, const char *ip)
 {
-    unsigned a, b, c, d;
-    int end = 0;
-    if (sscanf(ip, "%3u.%3u.%3u.%3u%n", &a, &b, &c, &d, &end) == 4 && ip[end] == '\0' && a < 256 &&
-        b < 256 && c < 256 && d < 256)
-        sqlite3_bind_int64(st, i, (sqlite3_int64)((a << 16) | (b << 8) | c));
-    else
+    struct in_addr a;
+    if (inet_pton(AF_INET, ip, &a) == 1) {
+        uint32_t v = ntohl(a.s_addr);
+        sqlite3_bind_int64(st, i, (sqlite3_int64)(v >> 8));
+    } else {
         bind_text(st, i, ip);
+    }
 }
 
 /* A batch's contribution to one rollup row (type >= 0) or one unique row (type -1). */
@@ -1953,7 +2021,7 @@ static int tally_cmp(const void *a, const void *b)
  * per (day, card, link, type) and one unique row per (card, day, visitor),
  * in key order, instead of a statement per event.
  */
-static enum sc_err write_tallies(struct conn *c, struct tally *tl, size_t n)
+static enum sc_err write_tallies(struct sq_store *s, struct conn *c, struct tally *tl, size_t n)
 {
     qsort(tl, n, sizeof(*tl), tally_cmp);
     for (size_t i = 0; i < n;) {
@@ -1965,6 +2033,14 @@ static enum sc_err write_tallies(struct conn *c, struct tally *tl, size_t n)
         }
         i = j;
         bool uniq = sum.type < 0;
+        struct uniq_slot *u = NULL;
+        if (uniq) { /* a visitor's second event of the day on a card: its row is there */
+            uint64_t h = ((uint64_t)sum.visitor_id * 0x9E3779B97F4A7C15ULL) ^
+                         ((uint64_t)sum.card_id * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)sum.day;
+            u = &s->uniqs[(h >> 32) % UNIQ_SLOTS];
+            if (u->visitor_id == sum.visitor_id && u->card_id == sum.card_id && u->day == sum.day)
+                continue;
+        }
         sqlite3_stmt *st = stmt(c, uniq ? ST_UNIQUE_INSERT : ST_ROLLUP_UPSERT);
         if (!st)
             return SC_EDB;
@@ -1985,6 +2061,8 @@ static enum sc_err write_tallies(struct conn *c, struct tally *tl, size_t n)
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return map_rc(rc) ? map_rc(rc) : SC_EDB;
+        if (u)
+            *u = (struct uniq_slot){sum.card_id, sum.day, sum.visitor_id};
     }
     return SC_OK;
 }
@@ -1999,12 +2077,14 @@ static enum sc_err sq_events_write(struct sc_store *base, struct sc_event_row *r
     struct conn *c = wr_begin(s);
     enum sc_err e = run_simple(c, ST_BEGIN);
     visitors_begin(s);
+    if (e == SC_OK)
+        e = caches_check(s, c);
     for (size_t i = 0; e == SC_OK && i < n; i++) {
         rows[i].result = SC_OK;
         e = write_event(s, c, &rows[i], tl, &ntl);
     }
     if (e == SC_OK)
-        e = write_tallies(c, tl, ntl);
+        e = write_tallies(s, c, tl, ntl);
     free(tl);
     if (e == SC_OK)
         e = visitors_flush(s, c);
@@ -2012,8 +2092,8 @@ static enum sc_err sq_events_write(struct sc_store *base, struct sc_event_row *r
         e = run_simple(c, ST_COMMIT);
     if (e != SC_OK) {
         run_simple(c, ST_ROLLBACK);
-        /* Ids cached during the failed transaction do not exist. */
-        memset(s->agents, 0, AGENT_SLOTS * sizeof(*s->agents));
+        /* Ids and rows cached during the failed transaction do not exist. */
+        caches_forget(s);
     }
     wr_end(s);
     return e;
@@ -2025,6 +2105,8 @@ static enum sc_err sq_link_create(struct sc_store *base, struct sc_link *l)
     struct conn *c = wr_begin(s);
     enum sc_err e = run_simple(c, ST_BEGIN);
     visitors_begin(s);
+    if (e == SC_OK)
+        e = caches_check(s, c);
     int64_t ts = now_s();
     int64_t vid = 0;
     if (e == SC_OK && l->owner_visitor[0]) {
@@ -2039,10 +2121,12 @@ static enum sc_err sq_link_create(struct sc_store *base, struct sc_link *l)
         e = visitors_flush(s, c);
     if (e == SC_OK)
         e = run_simple(c, ST_COMMIT);
-    if (e != SC_OK)
+    if (e != SC_OK) {
         run_simple(c, ST_ROLLBACK);
-    else
+        caches_forget(s);
+    } else {
         l->created_at = ts;
+    }
     wr_end(s);
     return e;
 }
@@ -2206,6 +2290,11 @@ static enum sc_err sq_customer_erase(struct sc_store *base, const char *email, i
     }
     if (e == SC_OK && visitor && (st = stmt(c, ST_ERASE_VKEY)) != NULL) {
         sqlite3_bind_int64(st, 1, visitor);
+        e = step_done(st);
+    }
+    if (e == SC_OK && visitor && (st = stmt(c, ST_COUNTER_BUMP)) != NULL) {
+        /* Every process's writer drops its key cache at its next write (caches_check). */
+        sqlite3_bind_text(st, 1, "erasures", -1, SQLITE_STATIC);
         e = step_done(st);
     }
     if (e == SC_OK && visitor && (st = stmt(c, ST_ERASE_VISITOR)) != NULL) {
@@ -2844,7 +2933,12 @@ enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg
     }
     s->base.ops = &sqlite_ops;
     s->agents = calloc(AGENT_SLOTS, sizeof(*s->agents));
-    if (!s->agents) {
+    s->vkeys = calloc(VKEY_SLOTS, sizeof(*s->vkeys));
+    s->uniqs = calloc(UNIQ_SLOTS, sizeof(*s->uniqs));
+    if (!s->agents || !s->vkeys || !s->uniqs) {
+        free(s->agents);
+        free(s->vkeys);
+        free(s->uniqs);
         free(s->path);
         free(s);
         snprintf(errmsg, errlen, "out of memory");

@@ -235,6 +235,21 @@ class TwoInstances(unittest.TestCase):
         st, hd, _ = Phone().get(self.b, "/dashboard")
         self.assertEqual((st, hd.get("location")), (303, "/login"))
 
+    def test_4_sign_up_limits_hold_across_instances(self):
+        # Sign-ups earn rewards: the 30 an hour one address may make are counted in the
+        # store, so a second instance behind the load balancer does not double them.
+        answers = []
+        for i in range(40):
+            p = Phone()
+            p.ip = "203.0.113.9"  # forty people behind one venue's address
+            srv = (self.a, self.b)[i % 2]
+            st, _, body = p.sign_up(srv, p.open(srv, self.code), "multi", name=f"L{i}",
+                                    email=f"limit{i}@example.com")
+            answers.append(st)
+        self.assertEqual(answers, [201] * 30 + [429] * 10, answers)
+        self.assertEqual(harness.scalar(self.db, "SELECT count(*) FROM customers "
+                                        "WHERE email LIKE 'limit%@example.com'"), 30)
+
 
 def free_port():
     s = socket.socket()

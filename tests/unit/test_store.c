@@ -531,6 +531,56 @@ static void test_migration_to_visitor_keys(void **state)
 }
 
 /*
+ * The writer remembers which key is which visitor, but an erasure (here by
+ * another process on the same file) deletes a key: the next write must see
+ * it and give the browser a new id, never the erased one.
+ */
+static void test_visitor_cache_follows_erasures(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    tmp_path(path, sizeof(path), "cache");
+    struct sc_store *s = NULL;
+    assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
+    add(s, "cache@example.com", "cache", SC_OK);
+    struct sc_card c;
+    assert_int_equal(sc_store_card_by_slug(s, "cache", &c), SC_OK);
+    struct sc_event ev = {.ts = 1000, .type = SC_EV_SCAN, .card_id = c.id};
+    snprintf(ev.visitor, sizeof(ev.visitor), "c:0190a1b2c3d4CCCCCCCCCCCCCCCCCCCC");
+    struct sc_ua_info agent = {"Chrome", "Android", "phone", false};
+    struct sc_event_row row = {&ev, NULL, &agent, SC_OK};
+    assert_int_equal(sc_store_events_write(s, &row, 1), SC_OK);
+    int64_t first = 0, id = 0;
+    assert_int_equal(sc_store_visitor_id(s, ev.visitor, &first), SC_OK);
+    assert_int_equal(sc_store_events_write(s, &row, 1), SC_OK); /* from the cache: the same */
+    assert_int_equal(sc_store_visitor_id(s, ev.visitor, &id), SC_OK);
+    assert_int_equal(id, first);
+
+    sqlite3 *db; /* another process erases the visitor, as sc_store_customer_erase() does */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "DELETE FROM visitor_keys WHERE id = %lld;"
+             "INSERT INTO counters (name, value) VALUES ('erasures', 1) "
+             "ON CONFLICT (name) DO UPDATE SET value = value + 1;",
+             (long long)first);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(sc_store_events_write(s, &row, 1), SC_OK);
+    assert_int_equal(sc_store_visitor_id(s, ev.visitor, &id), SC_OK);
+    assert_true(id != first);
+    struct sc_stats st;
+    assert_int_equal(sc_store_card_stats(s, c.id, 0, 1, &st), SC_OK);
+    assert_int_equal(st.n[SC_EV_SCAN], 3);
+    assert_int_equal(st.uniques, 2); /* the erased visitor and the new one */
+    sc_card_cleanup(&c);
+    sc_store_close(s);
+    tmp_done();
+}
+
+/*
  * Processes opening one new file at the same moment (say `sharecard serve`
  * and a `sharecard member add` from a start-up script) all succeed, and every
  * migration runs exactly once.
@@ -797,6 +847,7 @@ int main(void)
         cmocka_unit_test(test_migrations),
         cmocka_unit_test(test_migrations_race),
         cmocka_unit_test(test_migration_to_visitor_keys),
+        cmocka_unit_test(test_visitor_cache_follows_erasures),
         cmocka_unit_test(test_events_and_rollups),
         cmocka_unit_test(test_readers_beside_the_writer),
         cmocka_unit_test(test_reader_closed_at_thread_exit),
