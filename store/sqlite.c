@@ -148,7 +148,7 @@ static const char *const sql[ST_COUNT] = {
                            "AND (?3 = 0 OR e.link_id = ?3) LIMIT 1",
     [ST_STATS_ROLLUP] = "SELECT type, sum(humans), sum(bots) FROM rollups "
                         "WHERE card_id = ? AND day BETWEEN ? AND ? GROUP BY type",
-    [ST_STATS_UNIQUES] = "SELECT count(DISTINCT visitor_id) FROM rollup_uniques "
+    [ST_STATS_UNIQUES] = "SELECT sc_distinct(visitor_id) FROM rollup_uniques "
                          "WHERE card_id = ? AND day BETWEEN ? AND ?",
     [ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members m ORDER BY m.id",
     [ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members m WHERE m.email = ?",
@@ -284,7 +284,7 @@ static const char *const sql[ST_COUNT] = {
         "ifnull(sum(CASE WHEN r.type = 0 THEN r.humans END), 0), "
         "ifnull(sum(CASE WHEN r.type = 1 THEN r.humans END), 0), "
         "ifnull(sum(CASE WHEN r.type = 2 THEN r.humans END), 0), "
-        "(SELECT count(DISTINCT u.visitor_id) FROM rollup_uniques u "
+        "(SELECT sc_distinct(u.visitor_id) FROM rollup_uniques u "
         "   WHERE u.card_id = c.id AND u.day BETWEEN ?3 AND ?4), "
         "ifnull(sum(CASE WHEN r.type = 3 THEN r.humans END), 0), "
         "ifnull(sum(CASE WHEN r.type = 7 THEN r.humans END), 0), "
@@ -371,8 +371,7 @@ static const char *const sql[ST_COUNT] = {
     [ST_FAIL_ADD] = "INSERT INTO failures (key, ts) VALUES (?, ?)",
     [ST_FAIL_PRUNE] = "DELETE FROM failures WHERE ts < ?",
     [ST_FAIL_COUNT] = "SELECT count(*) FROM failures WHERE key = ? AND ts > ?",
-    [ST_DEVICES] = "SELECT r.device, sc_distinct(r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN
-                   " GROUP BY r.device",
+    [ST_DEVICES] = "SELECT sc_distinct_by(r.device, r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN,
     [ST_MEMBER_LINKS] = "SELECT id, code, channel, created_at FROM links WHERE card_id = ? "
                         "AND owner_member_id = ? AND parent_link_id IS NULL ORDER BY id LIMIT 100",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -492,9 +491,14 @@ static void conn_close(struct conn *c)
  * sc_distinct(x): count(DISTINCT x) for integers, with a hash set instead of
  * SQLite's temporary B-tree — the unique visitors of a whole company's month
  * are hundreds of thousands of rows, and sorting them costs six times the
- * scan that reads them.  Exact, like count(DISTINCT).
+ * scan that reads them.  Exact, like count(DISTINCT).  Visitor ids count up
+ * from 1, so values below 2^32 go into a bitmap as large as the largest
+ * value seen (an eighth of a byte each: 1 MB for 8M visitors, where a hash
+ * set would take 64 MB); any others into the hash set.
  */
 struct distinct {
+    unsigned char *bits; /* bit v: v was seen (0 <= v < 2^32) */
+    size_t nbytes;
     int64_t *slot; /* 0: empty (a zero value is kept in 'zero') */
     size_t cap, n;
     bool zero, failed;
@@ -502,6 +506,26 @@ struct distinct {
 
 static bool distinct_put(struct distinct *d, int64_t v)
 {
+    if (v >= 0 && v < ((int64_t)1 << 32)) {
+        size_t byte = (size_t)v >> 3;
+        if (byte >= d->nbytes) {
+            size_t nbytes = d->nbytes ? d->nbytes * 2 : 4096;
+            if (nbytes <= byte)
+                nbytes = byte + 1;
+            unsigned char *bits = realloc(d->bits, nbytes);
+            if (!bits)
+                return false;
+            memset(bits + d->nbytes, 0, nbytes - d->nbytes);
+            d->bits = bits;
+            d->nbytes = nbytes;
+        }
+        unsigned char bit = (unsigned char)(1u << (v & 7));
+        if (!(d->bits[byte] & bit)) {
+            d->bits[byte] |= bit;
+            d->n++;
+        }
+        return true;
+    }
     if (v == 0) {
         d->n += !d->zero;
         d->zero = true;
@@ -557,7 +581,58 @@ static void distinct_final(sqlite3_context *ctx)
     else
         sqlite3_result_int64(ctx, (sqlite3_int64)d->n);
     free(d->slot);
+    free(d->bits);
     d->slot = NULL;
+    d->bits = NULL;
+}
+
+/*
+ * sc_distinct_by(g, x): count(DISTINCT x) for each group g in 0..15 in one
+ * pass, as a blob of 16 native int64 counts — what GROUP BY g with
+ * sc_distinct(x) gives, without sorting every row by g first (the devices
+ * report over a company's month: 1.6 s with the sort at 10M events).
+ */
+#define DISTINCT_GROUPS 16
+
+struct distinct_by {
+    struct distinct set; /* of x * 16 + g */
+    int64_t n[DISTINCT_GROUPS];
+};
+
+static void distinct_by_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct distinct_by *d = sqlite3_aggregate_context(ctx, sizeof(*d));
+    if (!d || d->set.failed || sqlite3_value_type(argv[1]) == SQLITE_NULL)
+        return;
+    int64_t g = sqlite3_value_int64(argv[0]), x = sqlite3_value_int64(argv[1]);
+    if (g < 0 || g >= DISTINCT_GROUPS || x < INT64_MIN / DISTINCT_GROUPS ||
+        x > INT64_MAX / DISTINCT_GROUPS) {
+        sqlite3_result_error(ctx, "sc_distinct_by: group or value out of range", -1);
+        d->set.failed = true;
+        return;
+    }
+    size_t before = d->set.n;
+    if (!distinct_put(&d->set, x * DISTINCT_GROUPS + g))
+        d->set.failed = true;
+    else if (d->set.n != before)
+        d->n[g]++;
+}
+
+static void distinct_by_final(sqlite3_context *ctx)
+{
+    struct distinct_by *d = sqlite3_aggregate_context(ctx, 0);
+    int64_t none[DISTINCT_GROUPS] = {0};
+    if (d && d->set.failed)
+        sqlite3_result_error_nomem(ctx);
+    else
+        sqlite3_result_blob(ctx, d ? d->n : none, sizeof(none), SQLITE_TRANSIENT);
+    if (d) {
+        free(d->set.slot);
+        free(d->set.bits);
+        d->set.slot = NULL;
+        d->set.bits = NULL;
+    }
 }
 
 /* sc_vid_key(vid): the key visitor id text 'vid' is filed under (sc_visitor_key()). */
@@ -592,6 +667,8 @@ static struct conn *conn_open(const char *path, bool readonly, char *errmsg, siz
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_create_function(c->db, "sc_distinct", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
                             distinct_step, distinct_final);
+    sqlite3_create_function(c->db, "sc_distinct_by", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            NULL, distinct_by_step, distinct_by_final);
     sqlite3_create_function(c->db, "sc_vid_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             vid_key_fn, NULL, NULL);
     return c;
@@ -2824,10 +2901,13 @@ static enum sc_err sq_devices(struct sc_store *base, const struct sc_scope *scop
     if (!st)
         return SC_EDB;
     bind_scope(st, scope, from, to);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int d = sqlite3_column_int(st, 0);
-        out[d > 0 && d < SC_DEV_COUNT ? d : SC_DEV_OTHER] += sqlite3_column_int64(st, 1);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == DISTINCT_GROUPS * (int)sizeof(int64_t)) {
+        int64_t n[DISTINCT_GROUPS];
+        memcpy(n, sqlite3_column_blob(st, 0), sizeof(n));
+        for (int d = 0; d < DISTINCT_GROUPS; d++)
+            out[d > 0 && d < SC_DEV_COUNT ? d : SC_DEV_OTHER] += n[d];
+        rc = SQLITE_DONE;
     }
     enum sc_err e = map_rc(rc);
     rd_end(s, c);

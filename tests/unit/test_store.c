@@ -580,6 +580,67 @@ static void test_visitor_cache_follows_erasures(void **state)
     tmp_done();
 }
 
+static int leader_uniques(const struct sc_leader_row *r, void *ctx)
+{
+    int64_t *by_card = ctx; /* [0]: the first card's, [1]: the second's */
+    by_card[strcmp(r->slug, "uq-one") == 0 ? 0 : 1] = r->uniques;
+    return 0;
+}
+
+/*
+ * Unique visitors over a range and by device, counted by the store's own
+ * distinct aggregates (a bitmap for ids below 2^32, a hash set for others):
+ * a visitor counted once however many days and cards, once per device
+ * class they came with, and the report empty where nothing happened.
+ */
+static void test_unique_counts(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    tmp_path(path, sizeof(path), "uniques");
+    struct sc_store *s = NULL;
+    assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
+    add(s, "uq1@example.com", "uq-one", SC_OK);
+    add(s, "uq2@example.com", "uq-two", SC_OK);
+    sc_store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *rows =
+        "INSERT INTO rollup_uniques (card_id, day, visitor_id, device) VALUES "
+        "(1, 100, 1, 1), (1, 100, 2, 1), (1, 101, 1, 2),"   /* 1 on a phone, then a tablet */
+        "(1, 101, 5000000000, 3), (1, 102, 5000000000, 3)," /* above 2^32, two days */
+        "(2, 100, 3, 0), (2, 102, 1, 1), (2, 100, -7, 1),"  /* 1 again on the other card */
+        "(1, 200, 9, 1);"                                   /* outside the range */
+        "INSERT INTO rollups (day, card_id, link_id, type, humans) VALUES (100, 1, 0, 2, 1), "
+        "(100, 2, 0, 2, 1);";
+    assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
+    struct sc_scope all = {0, NULL};
+    struct sc_stats st;
+    assert_int_equal(sc_store_scope_stats(s, &all, 100, 102, &st), SC_OK);
+    assert_int_equal(st.uniques, 5); /* 1, 2, 3, -7 and 5000000000 */
+    int64_t dev[SC_DEV_COUNT] = {0};
+    assert_int_equal(sc_store_devices(s, &all, 100, 102, dev), SC_OK);
+    assert_int_equal(dev[SC_DEV_PHONE], 3); /* 1, 2, -7 */
+    assert_int_equal(dev[SC_DEV_TABLET], 1);
+    assert_int_equal(dev[SC_DEV_DESKTOP], 1);
+    assert_int_equal(dev[SC_DEV_OTHER], 1);
+    int64_t by_card[2] = {-1, -1};
+    assert_int_equal(sc_store_leaderboard(s, &all, 100, 102, leader_uniques, by_card), SC_OK);
+    assert_int_equal(by_card[0], 3);
+    assert_int_equal(by_card[1], 3);
+    int64_t none[SC_DEV_COUNT] = {0};
+    assert_int_equal(sc_store_scope_stats(s, &all, 300, 330, &st), SC_OK);
+    assert_int_equal(st.uniques, 0);
+    assert_int_equal(sc_store_devices(s, &all, 300, 330, none), SC_OK);
+    for (int d = 0; d < SC_DEV_COUNT; d++)
+        assert_int_equal(none[d], 0);
+    sc_store_close(s);
+    tmp_done();
+}
+
 /*
  * Processes opening one new file at the same moment (say `sharecard serve`
  * and a `sharecard member add` from a start-up script) all succeed, and every
@@ -848,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_migrations_race),
         cmocka_unit_test(test_migration_to_visitor_keys),
         cmocka_unit_test(test_visitor_cache_follows_erasures),
+        cmocka_unit_test(test_unique_counts),
         cmocka_unit_test(test_events_and_rollups),
         cmocka_unit_test(test_readers_beside_the_writer),
         cmocka_unit_test(test_reader_closed_at_thread_exit),
