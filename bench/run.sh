@@ -138,6 +138,13 @@ row "GET /l/{code} (302), new visitors" "http://127.0.0.1:$sc_port/l/$code" "$sc
     "http://127.0.0.1:$ng_port/r"
 row "GET /l/{code} (302), returning visitor" "http://127.0.0.1:$sc_port/l/$code" "$sc_pid" \
     "http://127.0.0.1:$ng_port/r" -H "$visitor"
+# Every scan stored was answered, or its client had gone when its commit came (wrk drops
+# the requests in flight when a run ends): stored = answered + unanswered, exactly.
+sleep 0.5
+scans=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events WHERE type = 0")
+metrics=$(curl -fs "http://127.0.0.1:$sc_port/metrics")
+answered=$(awk '/class="3xx"/ {print $2}' <<<"$metrics")
+gone=$(awk '/^sharecard_events_unanswered_total/ {print $2}' <<<"$metrics")
 row "GET /c/{slug} landing page, new visitors" "http://127.0.0.1:$sc_port/c/ada" "$sc_pid" \
     "http://127.0.0.1:$ng_port/page"
 row "GET /c/{slug} landing page, returning" "http://127.0.0.1:$sc_port/c/ada" "$sc_pid" \
@@ -149,9 +156,8 @@ echo "page bytes: $(wc -c <"$tmp/www/page.html"), qr.png bytes: $(wc -c <"$tmp/w
 rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status" 2>/dev/null || echo "?")
 peak=$(awk '/VmHWM/ {print $2}' "/proc/${pids[0]}/status" 2>/dev/null || echo "?")
 echo "sharecard RSS: ${idle_rss} kB idle after start, ${peak} kB at most under load, ${rss} kB after"
-scans=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events WHERE type = 0" 2>/dev/null || echo "?")
-answered=$(curl -fs "http://127.0.0.1:$sc_port/metrics" | awk '/class="3xx"/ {print $2}')
-echo "scans stored: $scans, 302s answered: $answered (each 302 waited for its scan's commit)"
+echo "scans stored: $scans = 302s answered ($answered) + clients gone before their commit ($gone):" \
+    "$([ "$scans" -eq $((answered + gone)) ] && echo "equal" || echo "NOT EQUAL")"
 curl -fs "http://127.0.0.1:$sc_port/metrics" | awk '
     /^sharecard_events_stored_total/ {e = $2} /^sharecard_event_batches_total/ {b = $2}
     END {if (b) printf "event batches: %d, %.1f events per commit\n", b, e / b}'

@@ -297,6 +297,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                r->status, (unsigned long long)r->bytes, ms,
                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     }
+    /* Waited for its event, which was stored, but the client left before hearing so. */
+    if (r->cont && r->ev_done && r->ev_result == SC_OK)
+        atomic_fetch_add(&s->unanswered, 1);
     sc_buf_cleanup(&r->body);
     sc_card_cleanup(&r->card);
     free(r->signup);

@@ -51,6 +51,7 @@ struct server {
     size_t nstatics;
     atomic_int inflight;        /* requests begun and not yet completed */
     atomic_ullong responses[6]; /* answered, by status class: [1] 1xx … [5] 5xx */
+    atomic_ullong unanswered;   /* events stored whose client left before the answer */
     struct sc_ingest *ingest;
     struct ratelimit *rl;
     struct sc_uap *uap;

@@ -222,6 +222,10 @@ static enum MHD_Result h_metrics(struct req *r)
                   "# HELP sharecard_events_failed_total Events whose batch failed (answered 503).\n"
                   "# TYPE sharecard_events_failed_total counter\n"
                   "sharecard_events_failed_total %llu\n"
+                  "# HELP sharecard_events_unanswered_total Events stored whose client left "
+                  "before the answer.\n"
+                  "# TYPE sharecard_events_unanswered_total counter\n"
+                  "sharecard_events_unanswered_total %llu\n"
                   "# HELP sharecard_events_refused_total Events refused with a full queue (503).\n"
                   "# TYPE sharecard_events_refused_total counter\n"
                   "sharecard_events_refused_total %llu\n"
@@ -230,7 +234,8 @@ static enum MHD_Result h_metrics(struct req *r)
                   "sharecard_event_queue_depth %zu\n",
                   atomic_load(&s->inflight), (unsigned long long)is.committed,
                   (unsigned long long)is.batches, (unsigned long long)is.failed,
-                  (unsigned long long)is.rejected, is.depth);
+                  (unsigned long long)atomic_load(&s->unanswered), (unsigned long long)is.rejected,
+                  is.depth);
     return reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 

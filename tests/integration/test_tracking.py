@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import sys
 import time
 import unittest
@@ -331,6 +332,34 @@ class Tracking(unittest.TestCase):
         self.assertGreaterEqual(int(m["sharecard_events_stored_total"]), 2)
         self.assertEqual(m["sharecard_events_failed_total"], "0")
         self.assertGreater(int(m['sharecard_http_responses_total{class="3xx"}']), 0)
+
+    def test_every_stored_scan_is_answered_or_counted_unanswered(self):
+        # Phones that give up mid-scan (the tab closed, the train entered a tunnel): their
+        # scans may still be stored, and /metrics then says that nobody heard the answer, so
+        # stored = answered + unanswered holds exactly, whoever was quicker.
+        def metrics():
+            body = self.srv.request("GET", "/metrics")[2].decode()
+            m = dict(re.findall(r"^(sharecard_\S+) (\d+)$", body, re.M))
+            return (int(m["sharecard_events_stored_total"]),
+                    int(m['sharecard_http_responses_total{class="3xx"}']),
+                    int(m["sharecard_events_unanswered_total"]))
+        before = metrics()
+        code = self.code("other")
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", self.srv.port))
+            s.sendall(f"GET /l/{code} HTTP/1.1\r\nHost: x\r\nUser-Agent: {IPHONE}\r\n\r\n"
+                      .encode())
+            s.close()
+        for _ in range(5):
+            self.assertEqual(self.req("GET", f"/l/{code}")[0], 302)
+        deadline = time.time() + 10
+        while metrics()[0] - before[0] < 25 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # the last resumed connections answer or close
+        after = metrics()
+        stored, answered, gone = (a - b for a, b in zip(after, before))
+        self.assertEqual(stored, 25)
+        self.assertEqual(answered + gone, 25, (answered, gone))
 
     def test_unknown_link_is_404_not_a_redirect(self):
         st, h, _ = self.req("GET", "/l/abcdefgh")
