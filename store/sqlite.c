@@ -129,7 +129,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_VISITOR_NAME] = "INSERT OR IGNORE INTO visitors (id, vid, first_seen, last_seen) "
                         "VALUES (?1, ?2, ?3, ?3)",
     [ST_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
-    [ST_COUNTER_SET] = "UPDATE counters SET value = ?2 WHERE name = ?1",
+    [ST_COUNTER_SET] = "INSERT INTO counters (name, value) VALUES (?1, ?2) "
+                       "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     [ST_COUNTER_BUMP] = "INSERT INTO counters (name, value) VALUES (?1, 1) "
                         "ON CONFLICT (name) DO UPDATE SET value = value + 1",
     [ST_VISITOR_ID] = "SELECT id FROM visitor_keys WHERE key = ?",
@@ -492,12 +493,14 @@ static void conn_close(struct conn *c)
  * SQLite's temporary B-tree — the unique visitors of a whole company's month
  * are hundreds of thousands of rows, and sorting them costs six times the
  * scan that reads them.  Exact, like count(DISTINCT).  Visitor ids count up
- * from 1, so values below 2^32 go into a bitmap as large as the largest
+ * from 1, so values below 2^27 go into a bitmap as large as the largest
  * value seen (an eighth of a byte each: 1 MB for 8M visitors, where a hash
- * set would take 64 MB); any others into the hash set.
+ * set would take 64 MB; 16 MB at most); any others into the hash set.
  */
+#define DISTINCT_BITMAP_LIMIT ((int64_t)1 << 27)
+
 struct distinct {
-    unsigned char *bits; /* bit v: v was seen (0 <= v < 2^32) */
+    unsigned char *bits; /* bit v: v was seen (0 <= v < DISTINCT_BITMAP_LIMIT) */
     size_t nbytes;
     int64_t *slot; /* 0: empty (a zero value is kept in 'zero') */
     size_t cap, n;
@@ -506,7 +509,7 @@ struct distinct {
 
 static bool distinct_put(struct distinct *d, int64_t v)
 {
-    if (v >= 0 && v < ((int64_t)1 << 32)) {
+    if (v >= 0 && v < DISTINCT_BITMAP_LIMIT) {
         size_t byte = (size_t)v >> 3;
         if (byte >= d->nbytes) {
             size_t nbytes = d->nbytes ? d->nbytes * 2 : 4096;
@@ -1771,6 +1774,19 @@ static void visitors_begin(struct sq_store *s)
     s->vid_dirty = false;
 }
 
+/* The store's counter 'name' (a row of 'counters') into '*out'; 0 when it has no row yet. */
+static enum sc_err counter_get(struct conn *c, const char *name, int64_t *out)
+{
+    sqlite3_stmt *st = stmt(c, ST_COUNTER_GET);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return map_rc(rc);
+}
+
 /* Before COMMIT: the counter's new value joins the transaction. */
 static enum sc_err visitors_flush(struct sq_store *s, struct conn *c)
 {
@@ -1805,18 +1821,8 @@ static int64_t visitor_of(struct sq_store *s, struct conn *c, const char *vid, e
     sqlite3_stmt *st;
     int rc;
     if (!s->vid_loaded) {
-        if (!(st = stmt(c, ST_COUNTER_GET))) {
-            *e = SC_EDB;
+        if ((*e = counter_get(c, "visitor", &s->vid_last)) != SC_OK)
             return 0;
-        }
-        sqlite3_bind_text(st, 1, "visitor", -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        s->vid_last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW) {
-            *e = rc == SQLITE_DONE ? SC_EDB : map_rc(rc);
-            return 0;
-        }
         s->vid_loaded = true;
     }
     /* Most visitors are new (a scan is often someone's only visit): try the insert first. */
@@ -1864,15 +1870,10 @@ static void caches_forget(struct sq_store *s)
  */
 static enum sc_err caches_check(struct sq_store *s, struct conn *c)
 {
-    sqlite3_stmt *st = stmt(c, ST_COUNTER_GET);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_text(st, 1, "erasures", -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return map_rc(rc);
+    int64_t n = 0;
+    enum sc_err e = counter_get(c, "erasures", &n);
+    if (e != SC_OK)
+        return e;
     if (n != s->erasures) {
         memset(s->vkeys, 0, VKEY_SLOTS * sizeof(*s->vkeys));
         s->erasures = n;

@@ -589,7 +589,7 @@ static int leader_uniques(const struct sc_leader_row *r, void *ctx)
 
 /*
  * Unique visitors over a range and by device, counted by the store's own
- * distinct aggregates (a bitmap for ids below 2^32, a hash set for others):
+ * distinct aggregates (a bitmap for ids below 2^27, a hash set for others):
  * a visitor counted once however many days and cards, once per device
  * class they came with, and the report empty where nothing happened.
  */
@@ -608,7 +608,7 @@ static void test_unique_counts(void **state)
     const char *rows =
         "INSERT INTO rollup_uniques (card_id, day, visitor_id, device) VALUES "
         "(1, 100, 1, 1), (1, 100, 2, 1), (1, 101, 1, 2),"   /* 1 on a phone, then a tablet */
-        "(1, 101, 5000000000, 3), (1, 102, 5000000000, 3)," /* above 2^32, two days */
+        "(1, 101, 5000000000, 3), (1, 102, 5000000000, 3)," /* past the bitmap, two days */
         "(2, 100, 3, 0), (2, 102, 1, 1), (2, 100, -7, 1),"  /* 1 again on the other card */
         "(1, 200, 9, 1);"                                   /* outside the range */
         "INSERT INTO rollups (day, card_id, link_id, type, humans) VALUES (100, 1, 0, 2, 1), "
