@@ -1,45 +1,11 @@
 /*
  * store.c — the public storage functions: pick a backend by URL, then call
- * through its function table.  Also the names of roles and channels.
+ * through its function table.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "store_int.h"
-
-static const char *const roles[] = {"sales", "manager", "admin"};
-static const char *const channels[] = {"qr",       "wechat",   "sms",  "email",
-                                       "whatsapp", "linkedin", "copy", "other"};
-
-const char *sc_role_name(enum sc_role r)
-{
-    return (unsigned)r < 3 ? roles[r] : "sales";
-}
-
-bool sc_role_parse(const char *s, enum sc_role *out)
-{
-    for (unsigned i = 0; i < 3; i++)
-        if (s && strcmp(s, roles[i]) == 0) {
-            *out = (enum sc_role)i;
-            return true;
-        }
-    return false;
-}
-
-const char *sc_channel_name(enum sc_channel c)
-{
-    return (unsigned)c < 8 ? channels[c] : "other";
-}
-
-bool sc_channel_parse(const char *s, enum sc_channel *out)
-{
-    for (unsigned i = 0; i < 8; i++)
-        if (s && strcmp(s, channels[i]) == 0) {
-            *out = (enum sc_channel)i;
-            return true;
-        }
-    return false;
-}
 
 enum sc_err sc_store_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen)
 {
@@ -313,22 +279,6 @@ enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, 
                               bool add, int64_t *count)
 {
     return s->ops->failures(s, key, now, window_s, add, count);
-}
-
-enum sc_device sc_device_of(const char *family)
-{
-    if (!family)
-        return SC_DEV_OTHER;
-    return strcmp(family, "phone") == 0     ? SC_DEV_PHONE
-           : strcmp(family, "tablet") == 0  ? SC_DEV_TABLET
-           : strcmp(family, "desktop") == 0 ? SC_DEV_DESKTOP
-                                            : SC_DEV_OTHER;
-}
-
-const char *sc_device_name(enum sc_device d)
-{
-    static const char *const names[SC_DEV_COUNT] = {"other", "phone", "tablet", "desktop"};
-    return d < SC_DEV_COUNT ? names[d] : "other";
 }
 
 enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,

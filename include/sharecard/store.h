@@ -1,6 +1,6 @@
 /*
  * store.h — the storage interface.  Callers see only these functions; the
- * backend (SQLite today, PostgreSQL later) is chosen by sc_store_open() from
+ * backend (SQLite or PostgreSQL) is chosen by sc_store_open() from
  * the URL and hidden behind a function table inside struct sc_store.
  *
  * Threads: any thread may call any function.  The SQLite backend serialises
@@ -15,57 +15,12 @@
 #include <stdint.h>
 
 #include "sharecard/card.h"
+#include "sharecard/domain.h"
 #include "sharecard/err.h"
 #include "sharecard/referral.h"
 #include "sharecard/tracker.h"
 
 struct sc_store;
-
-enum sc_role { SC_ROLE_SALES = 0, SC_ROLE_MANAGER = 1, SC_ROLE_ADMIN = 2 };
-
-enum sc_channel {
-    SC_CH_QR = 0,
-    SC_CH_WECHAT,
-    SC_CH_SMS,
-    SC_CH_EMAIL,
-    SC_CH_WHATSAPP,
-    SC_CH_LINKEDIN,
-    SC_CH_COPY,
-    SC_CH_OTHER
-};
-
-const char *sc_role_name(enum sc_role r);             /* "sales", … */
-bool sc_role_parse(const char *s, enum sc_role *out); /* false if unknown */
-const char *sc_channel_name(enum sc_channel c);       /* "qr", … */
-bool sc_channel_parse(const char *s, enum sc_channel *out);
-
-#define SC_EMAIL_MAX 254
-#define SC_NAME_MAX  200
-#define SC_TEAM_MAX  100
-
-struct sc_member {
-    int64_t id;
-    char email[SC_EMAIL_MAX + 1]; /* normalised: trimmed, lower-case */
-    char name[SC_NAME_MAX + 1];
-    char team[SC_TEAM_MAX + 1]; /* "" when none */
-    enum sc_role role;
-    bool disabled;
-    int64_t created_at;
-    char slug[SC_SLUG_MAX + 1]; /* their card's slug */
-};
-
-struct sc_link {
-    int64_t id;
-    char code[SC_CODE_LEN + 1];
-    int64_t card_id;
-    char card_slug[SC_SLUG_MAX + 1];
-    enum sc_channel channel;
-    int64_t owner_member_id;   /* 0 when not a member's */
-    int64_t owner_customer_id; /* 0 when not a customer's */
-    int64_t parent_link_id;    /* 0 at the root of a share tree */
-    int64_t created_at;
-    char owner_visitor[SC_VID_MAX]; /* an anonymous visitor's share: their id */
-};
 
 /*
  * An event after the writer classified it: what the store keeps.  'bot_reason'
@@ -379,10 +334,6 @@ enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *sc
 enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
                               bool add, int64_t *count);
 
-/* Device classes kept with each unique visitor-day (rollup_uniques.device). */
-enum sc_device { SC_DEV_OTHER = 0, SC_DEV_PHONE, SC_DEV_TABLET, SC_DEV_DESKTOP, SC_DEV_COUNT };
-enum sc_device sc_device_of(const char *family); /* "phone" → SC_DEV_PHONE, … */
-const char *sc_device_name(enum sc_device d);    /* "phone", … "other" */
 /* Unique visitors per device class on the cards in 'scope', days 'from'..'to'. */
 enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                              int64_t to, int64_t out[SC_DEV_COUNT]);
