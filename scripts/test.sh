@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the tests need, then builds and runs the whole suite twice:
-# a normal build with warnings as errors, and an ASan+UBSan build.  Also
-# checks formatting.  CI runs exactly this (.ci/run).
+# Installs what the tests need, then builds and runs the whole suite: a
+# normal build with warnings as errors, an ASan+UBSan build, and a
+# ThreadSanitizer build of the unit and integration suites.  Also checks
+# formatting and runs the fuzzers briefly.  CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +55,13 @@ export SHARECARD_TEST_PG="postgresql://postgres@127.0.0.1:$pg_port/postgres"
 echo "== build and test (warnings are errors)"
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_WERROR=ON >/dev/null
 cmake --build build/test -j"$jobs"
+echo "== the release binary is hardened (PIE, full RELRO, no executable stack, fortified calls)"
+bin=build/test/sharecard
+readelf -h "$bin" | grep 'DYN (Position-Independent Executable' >/dev/null || { echo "not PIE" >&2; exit 1; }
+readelf -d "$bin" | grep 'BIND_NOW' >/dev/null || { echo "no BIND_NOW (partial RELRO)" >&2; exit 1; }
+readelf -lW "$bin" | grep 'GNU_RELRO' >/dev/null || { echo "no RELRO segment" >&2; exit 1; }
+readelf -lW "$bin" | grep 'GNU_STACK' | grep 'RW ' >/dev/null || { echo "executable stack" >&2; exit 1; }
+nm -D "$bin" | grep '__.*_chk' >/dev/null || { echo "no _FORTIFY_SOURCE checked calls" >&2; exit 1; }
 (cd build/test && ctest --output-on-failure -j"$jobs")
 
 echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
@@ -61,3 +69,4 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DSC_WERROR=ON -DSC_SANITIZE=O
 cmake --build build/asan -j"$jobs"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
+
