@@ -7,8 +7,17 @@
  * as substrings; order matters only for the reason given.  In-app browsers
  * (WeChat's MicroMessenger, WhatsApp's and Instagram's web views, …) are
  * people on phones and are not listed here.
+ *
+ * Every needle (bot patterns, browser and OS names, the device words) is
+ * found in ONE pass over the user-agent: an Aho-Corasick automaton, built
+ * once, whose transitions fold ASCII case, marks which needles occur; the
+ * verdicts then read those marks in each table's order of priority, so the
+ * answers are exactly those of searching each needle in turn, at a cost that
+ * no longer grows with the number of patterns.
  */
-#include <ctype.h>
+#include <assert.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "sharecard/tracker.h"
@@ -148,20 +157,209 @@ const char *sc_bot_name(int code)
     return code > 0 && code < (int)(sizeof(reasons) / sizeof(reasons[0])) ? reasons[code] : NULL;
 }
 
-/* Case-insensitive substring search; 'needle' is lower-case. */
-static bool contains(const char *hay, size_t n, const char *needle)
+/* Browsers in priority order; the first INAPP_COUNT are apps' own browsers. */
+static const struct {
+    const char *needle; /* lower-case */
+    const char *name;
+} browsers[] = {{"micromessenger", "WeChat"},
+                {"wxwork", "WeCom"},
+                {"dingtalk", "DingTalk"},
+                {"alipayclient", "Alipay"},
+                {"weibo", "Weibo"},
+                {"qq/", "QQ"},
+                {"instagram", "Instagram"},
+                {"fban", "Facebook"},
+                {"fbav", "Facebook"},
+                {"line/", "LINE"},
+                {"whatsapp", "WhatsApp"},
+                /* browsers of their own */
+                {"mqqbrowser", "QQ Browser"},
+                {"ucbrowser", "UC Browser"},
+                {"edg", "Edge"},
+                {"opr/", "Opera"},
+                {"samsungbrowser", "Samsung Internet"},
+                {"huaweibrowser", "Huawei Browser"},
+                {"miuibrowser", "MIUI Browser"},
+                {"firefox", "Firefox"},
+                {"fxios", "Firefox"},
+                {"crios", "Chrome"},
+                {"chrome", "Chrome"},
+                {"safari", "Safari"}};
+#define INAPP_COUNT 11
+
+static const struct {
+    const char *needle; /* lower-case */
+    const char *name;
+} oses[] = {{"harmonyos", "HarmonyOS"},
+            {"android", "Android"},
+            {"iphone", "iOS"},
+            {"ipad", "iOS"},
+            {"ipod", "iOS"},
+            {"windows", "Windows"},
+            {"mac os x", "macOS"},
+            {"cros", "ChromeOS"},
+            {"linux", "Linux"}};
+
+/* Words the verdicts test directly. */
+enum word { W_MOZILLA, W_OPERA, W_WHATSAPP, W_IPAD, W_TABLET, W_ANDROID, W_MOBILE, W_IPHONE, W_N };
+static const char *const words[W_N] = {"mozilla/", "opera",   "whatsapp", "ipad",
+                                       "tablet",   "android", "mobile",   "iphone"};
+
+#define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
+#define N_BROWSERS (sizeof(browsers) / sizeof(browsers[0]))
+#define N_OSES     (sizeof(oses) / sizeof(oses[0]))
+#define BASE_B     N_PATTERNS            /* needle id of browsers[0] */
+#define BASE_O     (BASE_B + N_BROWSERS) /* … of oses[0] */
+#define BASE_W     (BASE_O + N_OSES)     /* … of words[0] */
+#define N_NEEDLES  (BASE_W + W_N)
+
+#define MASK_WORDS  4    /* 256 needles at most */
+#define MAX_STATES  2048 /* trie nodes: at most the needles' total length + 1 */
+#define MAX_CLASSES 64   /* distinct bytes in the needles, + 1 for "any other byte" */
+#define UA_SCAN_MAX 1024 /* bytes of a user-agent looked at, as before */
+
+/* The automaton: built once (pthread_once), read-only afterwards, shared by all threads. */
+static struct {
+    uint8_t cls[256];                       /* byte → class; upper-case folds onto lower */
+    uint16_t next[MAX_STATES][MAX_CLASSES]; /* complete transition function */
+    uint64_t out[MAX_STATES][MASK_WORDS];   /* needles ending here (fail chain included) */
+    bool any[MAX_STATES];                   /* out[] not empty */
+    unsigned nstates, nclasses;
+} ac;
+static pthread_once_t ac_once = PTHREAD_ONCE_INIT;
+
+static const char *needle_of(size_t id)
 {
-    size_t m = strlen(needle);
-    if (m > n)
-        return false;
-    for (size_t i = 0; i + m <= n; i++) {
-        size_t j = 0;
-        while (j < m && (char)tolower((unsigned char)hay[i + j]) == needle[j])
-            j++;
-        if (j == m)
-            return true;
+    if (id < BASE_B)
+        return patterns[id].needle;
+    if (id < BASE_O)
+        return browsers[id - BASE_B].needle;
+    if (id < BASE_W)
+        return oses[id - BASE_O].needle;
+    return words[id - BASE_W];
+}
+
+static void ac_build(void)
+{
+    _Static_assert(N_NEEDLES <= 64 * MASK_WORDS, "more needles than the mask holds");
+    ac.nclasses = 1; /* class 0: a byte no needle has */
+    for (size_t id = 0; id < N_NEEDLES; id++)
+        for (const unsigned char *p = (const unsigned char *)needle_of(id); *p; p++)
+            if (!ac.cls[*p]) {
+                assert(ac.nclasses < MAX_CLASSES);
+                ac.cls[*p] = (uint8_t)ac.nclasses++;
+            }
+    for (int c = 'A'; c <= 'Z'; c++) /* fold case: 'A' reads as 'a' */
+        ac.cls[c] = ac.cls[c - 'A' + 'a'];
+
+    /* The trie; 0 in next[][] means "no edge" until the breadth-first pass fills it. */
+    ac.nstates = 1;
+    for (size_t id = 0; id < N_NEEDLES; id++) {
+        unsigned st = 0;
+        for (const unsigned char *p = (const unsigned char *)needle_of(id); *p; p++) {
+            unsigned c = ac.cls[*p];
+            if (!ac.next[st][c]) {
+                assert(ac.nstates < MAX_STATES);
+                ac.next[st][c] = (uint16_t)ac.nstates++;
+            }
+            st = ac.next[st][c];
+        }
+        ac.out[st][id / 64] |= UINT64_C(1) << (id % 64);
     }
-    return false;
+
+    /* Failure links breadth first, folded into a complete transition table. */
+    static uint16_t fail[MAX_STATES], queue[MAX_STATES];
+    unsigned qh = 0, qt = 0;
+    for (unsigned c = 0; c < ac.nclasses; c++)
+        if (ac.next[0][c]) {
+            fail[ac.next[0][c]] = 0;
+            queue[qt++] = ac.next[0][c];
+        }
+    while (qh < qt) {
+        unsigned u = queue[qh++];
+        for (int w = 0; w < MASK_WORDS; w++)
+            ac.out[u][w] |= ac.out[fail[u]][w];
+        for (unsigned c = 0; c < ac.nclasses; c++) {
+            unsigned v = ac.next[u][c];
+            if (v) {
+                fail[v] = ac.next[fail[u]][c];
+                queue[qt++] = (uint16_t)v;
+            } else {
+                ac.next[u][c] = ac.next[fail[u]][c];
+            }
+        }
+    }
+    for (unsigned st = 0; st < ac.nstates; st++)
+        for (int w = 0; w < MASK_WORDS; w++)
+            ac.any[st] |= ac.out[st][w] != 0;
+}
+
+/* Which needles occur in 'ua' (its first UA_SCAN_MAX bytes), as a bit mask by needle id. */
+static void ac_scan(const char *ua, uint64_t mask[MASK_WORDS])
+{
+    pthread_once(&ac_once, ac_build);
+    memset(mask, 0, MASK_WORDS * sizeof(*mask));
+    unsigned st = 0;
+    const unsigned char *p = (const unsigned char *)ua;
+    for (size_t i = 0; i < UA_SCAN_MAX && p[i]; i++) {
+        st = ac.next[st][ac.cls[p[i]]];
+        if (ac.any[st])
+            for (int w = 0; w < MASK_WORDS; w++)
+                mask[w] |= ac.out[st][w];
+    }
+}
+
+static bool has(const uint64_t mask[MASK_WORDS], size_t id)
+{
+    return (mask[id / 64] >> (id % 64)) & 1;
+}
+
+/* The bot verdict from a scanned mask: the first pattern present, in table order. */
+static const char *bot_of(const uint64_t mask[MASK_WORDS])
+{
+    for (size_t i = 0; i < N_PATTERNS; i++)
+        if (has(mask, i))
+            return patterns[i].reason;
+    /* People's browsers all say Mozilla/5.0 (or Opera); anything else is a program. */
+    if (!has(mask, BASE_W + W_MOZILLA) && !has(mask, BASE_W + W_OPERA))
+        return has(mask, BASE_W + W_WHATSAPP) ? "preview" : "tool";
+    return NULL;
+}
+
+const char *sc_ua_classify(const char *ua, bool head, struct sc_ua_info *out)
+{
+    strcpy(out->browser, "Other");
+    strcpy(out->os, "Other");
+    strcpy(out->device, "other");
+    out->inapp = false;
+    if (!ua || !ua[0])
+        return head ? "head" : "empty";
+    uint64_t mask[MASK_WORDS];
+    ac_scan(ua, mask);
+    const char *bot = bot_of(mask);
+    if (bot) {
+        strcpy(out->device, "bot");
+        return head ? "head" : bot;
+    }
+    for (size_t i = 0; i < N_BROWSERS; i++)
+        if (has(mask, BASE_B + i)) {
+            strcpy(out->browser, browsers[i].name);
+            out->inapp = i < INAPP_COUNT;
+            break;
+        }
+    for (size_t i = 0; i < N_OSES; i++)
+        if (has(mask, BASE_O + i)) {
+            strcpy(out->os, oses[i].name);
+            break;
+        }
+    if (has(mask, BASE_W + W_IPAD) || has(mask, BASE_W + W_TABLET) ||
+        (has(mask, BASE_W + W_ANDROID) && !has(mask, BASE_W + W_MOBILE)))
+        strcpy(out->device, "tablet");
+    else if (has(mask, BASE_W + W_MOBILE) || has(mask, BASE_W + W_IPHONE))
+        strcpy(out->device, "phone");
+    else if (strcmp(out->os, "Other") != 0)
+        strcpy(out->device, "desktop");
+    return head ? "head" : NULL;
 }
 
 const char *sc_bot_reason(const char *ua, bool head)
@@ -170,87 +368,12 @@ const char *sc_bot_reason(const char *ua, bool head)
         return "head";
     if (!ua || !ua[0])
         return "empty";
-    size_t n = strnlen(ua, 1024);
-    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
-        if (contains(ua, n, patterns[i].needle))
-            return patterns[i].reason;
-    /* People's browsers all say Mozilla/5.0 (or Opera); anything else is a program. */
-    if (!contains(ua, n, "mozilla/") && !contains(ua, n, "opera"))
-        return contains(ua, n, "whatsapp") ? "preview" : "tool";
-    return NULL;
+    uint64_t mask[MASK_WORDS];
+    ac_scan(ua, mask);
+    return bot_of(mask);
 }
-
-#define INAPP_COUNT 11 /* the first entries of browsers[] below are apps' own browsers */
 
 void sc_ua_families(const char *ua, struct sc_ua_info *out)
 {
-    static const struct {
-        const char *needle;
-        const char *name;
-    } browsers[] = {{"micromessenger", "WeChat"},
-                    {"wxwork", "WeCom"},
-                    {"dingtalk", "DingTalk"},
-                    {"alipayclient", "Alipay"},
-                    {"weibo", "Weibo"},
-                    {"qq/", "QQ"},
-                    {"instagram", "Instagram"},
-                    {"fban", "Facebook"},
-                    {"fbav", "Facebook"},
-                    {"line/", "LINE"},
-                    {"whatsapp", "WhatsApp"},
-                    /* browsers of their own */
-                    {"mqqbrowser", "QQ Browser"},
-                    {"ucbrowser", "UC Browser"},
-                    {"edg", "Edge"},
-                    {"opr/", "Opera"},
-                    {"samsungbrowser", "Samsung Internet"},
-                    {"huaweibrowser", "Huawei Browser"},
-                    {"miuibrowser", "MIUI Browser"},
-                    {"firefox", "Firefox"},
-                    {"fxios", "Firefox"},
-                    {"crios", "Chrome"},
-                    {"chrome", "Chrome"},
-                    {"safari", "Safari"}};
-    static const struct {
-        const char *needle;
-        const char *name;
-    } oses[] = {{"harmonyos", "HarmonyOS"},
-                {"android", "Android"},
-                {"iphone", "iOS"},
-                {"ipad", "iOS"},
-                {"ipod", "iOS"},
-                {"windows", "Windows"},
-                {"mac os x", "macOS"},
-                {"cros", "ChromeOS"},
-                {"linux", "Linux"}};
-
-    strcpy(out->browser, "Other");
-    strcpy(out->os, "Other");
-    strcpy(out->device, "other");
-    out->inapp = false;
-    if (!ua || !ua[0])
-        return;
-    size_t n = strnlen(ua, 1024);
-    if (sc_bot_reason(ua, false)) {
-        strcpy(out->device, "bot");
-        return;
-    }
-    for (size_t i = 0; i < sizeof(browsers) / sizeof(browsers[0]); i++)
-        if (contains(ua, n, browsers[i].needle)) {
-            strcpy(out->browser, browsers[i].name);
-            out->inapp = i < INAPP_COUNT;
-            break;
-        }
-    for (size_t i = 0; i < sizeof(oses) / sizeof(oses[0]); i++)
-        if (contains(ua, n, oses[i].needle)) {
-            strcpy(out->os, oses[i].name);
-            break;
-        }
-    if (contains(ua, n, "ipad") || contains(ua, n, "tablet") ||
-        (contains(ua, n, "android") && !contains(ua, n, "mobile")))
-        strcpy(out->device, "tablet");
-    else if (contains(ua, n, "mobile") || contains(ua, n, "iphone"))
-        strcpy(out->device, "phone");
-    else if (strcmp(out->os, "Other") != 0)
-        strcpy(out->device, "desktop");
+    (void)sc_ua_classify(ua, false, out);
 }

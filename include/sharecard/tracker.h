@@ -48,6 +48,13 @@ struct sc_ua_info {
  */
 void sc_ua_families(const char *ua, struct sc_ua_info *out);
 
+/*
+ * Both at once, in one pass over 'ua': fills 'out' as sc_ua_families() does
+ * and returns what sc_bot_reason('ua', 'head') returns.  What the event
+ * writer calls for every event.
+ */
+const char *sc_ua_classify(const char *ua, bool head, struct sc_ua_info *out);
+
 /* ---- events ---------------------------------------------------------------- */
 
 struct sc_signup;

@@ -15,8 +15,10 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <yaml.h>
 
+#include "sharecard/tracker.h"
 #include "sharecard/uap.h"
 
 #define TESTS_DIR "/usr/share/uap-core/tests/"
@@ -451,6 +453,68 @@ static void test_spec_rules(void **state)
     sc_uap_free(NULL);
 }
 
+/*
+ * The built-in bot filter and families (tracker/bots.c) find every needle in
+ * one Aho-Corasick pass.  This holds their verdicts on the 17,992 user-agents
+ * of uap-core's three test files to those of the earlier search of each
+ * needle in turn: the digest below was taken from that implementation over
+ * the same strings ("reason|browser|os|device|inapp" a line), and every
+ * string upper-cased must read the same (case is folded).  The one-pass
+ * sc_ua_classify() must agree with the two separate calls.
+ */
+static void digest_cases(const char *path, crypto_generichash_state *h, size_t *n, size_t *bots,
+                         bool upper)
+{
+    struct yaml_case *c;
+    size_t k = load_cases(path, &c, SIZE_MAX);
+    for (size_t i = 0; i < k; i++) {
+        if (strchr(c[i].ua, '\n'))
+            continue;
+        if (upper)
+            for (char *p = c[i].ua; *p; p++)
+                if (*p >= 'a' && *p <= 'z')
+                    *p = (char)(*p - 'a' + 'A');
+        struct sc_ua_info u, v;
+        const char *r = sc_bot_reason(c[i].ua, false);
+        sc_ua_families(c[i].ua, &u);
+        const char *both = sc_ua_classify(c[i].ua, false, &v);
+        assert_true(both == r || (both && r && strcmp(both, r) == 0));
+        assert_string_equal(u.browser, v.browser);
+        assert_string_equal(u.os, v.os);
+        assert_string_equal(u.device, v.device);
+        assert_int_equal(u.inapp, v.inapp);
+        assert_string_equal(sc_ua_classify(c[i].ua, true, &v), "head");
+        char line[256];
+        int len = snprintf(line, sizeof(line), "%s|%s|%s|%s|%d\n", r ? r : "-", u.browser, u.os,
+                           u.device, (int)u.inapp);
+        crypto_generichash_update(h, (const unsigned char *)line, (size_t)len);
+        (*n)++;
+        *bots += r != NULL;
+    }
+    free_cases(c, k);
+}
+
+static void test_bot_filter_unchanged(void **state)
+{
+    (void)state;
+    for (int upper = 0; upper < 2; upper++) {
+        crypto_generichash_state h;
+        crypto_generichash_init(&h, NULL, 0, 32);
+        size_t n = 0, bots = 0;
+        digest_cases(TESTS_DIR "test_ua.yaml", &h, &n, &bots, upper);
+        digest_cases(TESTS_DIR "test_os.yaml", &h, &n, &bots, upper);
+        digest_cases(TESTS_DIR "test_device.yaml", &h, &n, &bots, upper);
+        unsigned char d[32];
+        char hex[65];
+        crypto_generichash_final(&h, d, sizeof(d));
+        sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
+        assert_int_equal(n, 17992);
+        assert_int_equal(bots, 7198);
+        assert_string_equal(hex,
+                            "a2dbe41eb66a737c9d5232c011bdf0c41e712acba73318a6047148ba995059e5");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_cache_eviction),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_bot_filter_unchanged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
