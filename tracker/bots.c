@@ -52,7 +52,7 @@ static const struct pattern patterns[] = {
     {"line-poker", "preview"},
     {"kakaotalk-scrap", "preview"},
     {"viber", "preview"},
-    {"snapchat", "preview"},
+    {"snap url preview", "preview"}, /* Snapchat's fetcher; its in-app browser is a person */
     {"mastodon", "preview"},
     {"bitlybot", "preview"},
     {"wechatshare", "preview"},

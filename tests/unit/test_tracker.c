@@ -30,6 +30,13 @@ static void test_bot_classifier(void **state)
         {"Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
          "like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI",
          NULL},
+        /* Snapchat's in-app browser is a person; its link fetcher says so itself. */
+        {"Mozilla/5.0 (iPhone; CPU iPhone OS 11_2_6 like Mac OS X) AppleWebKit/604.5.6 (KHTML, "
+         "like Gecko) Snapchat/10.38.0.25 (iPhone8,1; iOS 11.2.6; gzip)",
+         NULL},
+        {"Mozilla/5.0 (compatible; Snap URL Preview Service; bot; snapchat; "
+         "https://developers.snap.com/robots)",
+         "preview"},
         {"WhatsApp/2.23.20.0 A", "preview"},
         {"TelegramBot (like TwitterBot)", "preview"},
         {"Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "preview"},

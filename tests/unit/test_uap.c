@@ -457,9 +457,12 @@ static void test_spec_rules(void **state)
  * The built-in bot filter and families (tracker/bots.c) find every needle in
  * one Aho-Corasick pass.  This holds their verdicts on the 17,992 user-agents
  * of uap-core's three test files to those of the earlier search of each
- * needle in turn: the digest below was taken from that implementation over
- * the same strings ("reason|browser|os|device|inapp" a line), and every
- * string upper-cased must read the same (case is folded).  The one-pass
+ * needle in turn: the digest below is of those verdicts over the same
+ * strings ("reason|browser|os|device|inapp" a line), with one deliberate
+ * change: Snapchat's in-app browser is a person now, not a "preview" (two
+ * strings of the corpus differ, both Snapchat's, compared line by line when
+ * the matcher replaced the search).  Every string upper-cased must read the
+ * same (case is folded).  The one-pass
  * sc_ua_classify() must agree with the two separate calls.
  */
 static void digest_cases(const char *path, crypto_generichash_state *h, size_t *n, size_t *bots,
@@ -509,9 +512,9 @@ static void test_bot_filter_unchanged(void **state)
         crypto_generichash_final(&h, d, sizeof(d));
         sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
         assert_int_equal(n, 17992);
-        assert_int_equal(bots, 7198);
+        assert_int_equal(bots, 7197);
         assert_string_equal(hex,
-                            "a2dbe41eb66a737c9d5232c011bdf0c41e712acba73318a6047148ba995059e5");
+                            "8dbe65f4dcfbbf1219e0c24281d94de831a6576add17dd53f7a85a484481abfb");
     }
 }
 
