@@ -10,6 +10,13 @@
 # (each pinned to core 1; wrk runs on core 0), and prints the median req/s of
 # each endpoint, nginx's for the same answer, and their ratio.  Everything
 # stays on 127.0.0.1, and each load run stops by itself.
+#
+# Requests carry what phones send: the people rows cycle through 328 real
+# phone user-agents (iOS Safari, Android browsers, WeChat) from uap-core's
+# test corpus, the bot row through 104 real crawlers, previews and tools
+# (bench/agents.py).  After the rows the run checks, through the stats API,
+# that every stored scan and view of the people rows was counted as a
+# person's and every request of the bot row as a bot's, and fails otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-5}"
@@ -17,7 +24,7 @@ runs="${2:-3}"
 conns=64
 
 scripts/deps.sh build
-for p in nginx-light wrk sqlite3; do
+for p in nginx-light wrk sqlite3 python3-yaml; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p"; }
 done
@@ -50,6 +57,11 @@ SHARECARD_ADMIN_PASSWORD=benchmark-password "$bin" init --admin-email admin@exam
 code=$("$bin" member add --name "Ada Lovelace" --email ada@example.com --title "Head of Sales" \
     --company "Analytical Engines" --phone "+44 20 7946 0000" --slug ada --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["qr_url"].rsplit("/",1)[1])')
+
+token=$("$bin" token create --email admin@example.com)
+bench/agents.py human "$tmp/human.lua" >/dev/null
+bench/agents.py bot "$tmp/bot.lua" >/dev/null
+iphone="Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 
 sc_port=$(free_port)
 taskset -c 1 "$bin" serve --listen "127.0.0.1:$sc_port" --threads 1 --no-access-log >"$tmp/sc.out" 2>"$tmp/sc.err" &
@@ -119,7 +131,7 @@ row() {
     local name=$1 url=$2 pid=$3 nurl=$4 a b
     shift 4
     read -r a au < <(measure "$url" "$pid" "$@")
-    read -r b bu < <(measure "$nurl" "$ng_pid")
+    read -r b bu < <(measure "$nurl" "$ng_pid" "$@")
     printf '%-40s %11.0f %11.0f %6.2f %9.2f %9.2f\n' "$name" "$a" "$b" \
         "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')" "$au" "$bu"
 }
@@ -129,15 +141,38 @@ idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/$sc_pid/status")
 echo 5 >"/proc/$sc_pid/clear_refs" 2>/dev/null || true
 ng_pid=$(pgrep -P "${pids[1]}" -x nginx | head -1) # the worker, which does the work
 [ -n "$ng_pid" ] || ng_pid=${pids[1]}
-visitor="Cookie: sc_vid=$(curl -fsi "http://127.0.0.1:$sc_port/l/$code" |
+visitor="Cookie: sc_vid=$(curl -fsi -A "$iphone" "http://127.0.0.1:$sc_port/l/$code" |
     sed -n 's/^Set-Cookie: sc_vid=\([^;]*\).*/\1/p')"
+# FIELD of the card's stats (people only; "bots" apart), and events of TYPE stored in all.
+stat() {
+    curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$sc_port/api/v1/cards/ada/stats" |
+        python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
+}
+stored() { sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events WHERE type = $1"; }
+counted_ok=1
+# check WHAT STAT STORED_BEFORE STAT_BEFORE BOTS_BEFORE TYPE: every event of TYPE stored since
+# was counted in STAT (people) and none as a bot.
+check_people() {
+    local what=$1 field=$2 s0=$3 c0=$4 b0=$5 type=$6 s1 c1 b1
+    sleep 0.5
+    s1=$(stored "$type") c1=$(stat "$field") b1=$(stat bots)
+    if [ $((s1 - s0)) -eq $((c1 - c0)) ] && [ "$b1" -eq "$b0" ] && [ $((s1 - s0)) -gt 0 ]; then
+        echo "counted as people: $what: $((s1 - s0)) stored, $((c1 - c0)) counted, 0 as bots"
+    else
+        echo "MISCOUNTED: $what: $((s1 - s0)) stored, $((c1 - c0)) counted as people," \
+            "$((b1 - b0)) as bots"
+        counted_ok=0
+    fi
+}
 row "floor: minimal libmicrohttpd, 302" "http://127.0.0.1:$floor_port/r" "$floor_pid" \
     "http://127.0.0.1:$ng_port/r"
 row "GET /healthz (reads the store)" "http://127.0.0.1:$sc_port/healthz" "$sc_pid" "http://127.0.0.1:$ng_port/r"
+s0=$(stored 0) c0=$(stat scans) b0=$(stat bots)
 row "GET /l/{code} (302), new visitors" "http://127.0.0.1:$sc_port/l/$code" "$sc_pid" \
-    "http://127.0.0.1:$ng_port/r"
+    "http://127.0.0.1:$ng_port/r" -s "$tmp/human.lua"
 row "GET /l/{code} (302), returning visitor" "http://127.0.0.1:$sc_port/l/$code" "$sc_pid" \
-    "http://127.0.0.1:$ng_port/r" -H "$visitor"
+    "http://127.0.0.1:$ng_port/r" -H "$visitor" -H "User-Agent: $iphone"
+check_people "scans" scans "$s0" "$c0" "$b0" 0
 # Every scan stored was answered, or its client had gone when its commit came (wrk drops
 # the requests in flight when a run ends): stored = answered + unanswered, exactly.
 sleep 0.5
@@ -145,10 +180,24 @@ scans=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events WHERE type = 0")
 metrics=$(curl -fs "http://127.0.0.1:$sc_port/metrics")
 answered=$(awk '/class="3xx"/ {print $2}' <<<"$metrics")
 gone=$(awk '/^sharecard_events_unanswered_total/ {print $2}' <<<"$metrics")
+s0=$(stored 2) c0=$(stat views) b0=$(stat bots)
 row "GET /c/{slug} landing page, new visitors" "http://127.0.0.1:$sc_port/c/ada" "$sc_pid" \
-    "http://127.0.0.1:$ng_port/page"
+    "http://127.0.0.1:$ng_port/page" -s "$tmp/human.lua"
 row "GET /c/{slug} landing page, returning" "http://127.0.0.1:$sc_port/c/ada" "$sc_pid" \
-    "http://127.0.0.1:$ng_port/page" -H "$visitor"
+    "http://127.0.0.1:$ng_port/page" -H "$visitor" -H "User-Agent: $iphone"
+check_people "views" views "$s0" "$c0" "$b0" 2
+# Bots: recorded, never counted as scans.
+s0=$(stored 0) c0=$(stat scans) b0=$(stat bots)
+row "GET /l/{code} (302), bots and previews" "http://127.0.0.1:$sc_port/l/$code" "$sc_pid" \
+    "http://127.0.0.1:$ng_port/r" -s "$tmp/bot.lua"
+sleep 0.5
+s1=$(stored 0) c1=$(stat scans) b1=$(stat bots)
+if [ "$c1" -eq "$c0" ] && [ $((b1 - b0)) -eq $((s1 - s0)) ] && [ $((s1 - s0)) -gt 0 ]; then
+    echo "counted as bots: $((s1 - s0)) stored, $((b1 - b0)) counted as bots, 0 as scans"
+else
+    echo "MISCOUNTED: bots: $((s1 - s0)) stored, $((b1 - b0)) counted as bots, $((c1 - c0)) as scans"
+    counted_ok=0
+fi
 row "GET /c/{slug}/qr.png (cached)" "http://127.0.0.1:$sc_port/c/ada/qr.png" "$sc_pid" \
     "http://127.0.0.1:$ng_port/qr"
 echo "page bytes: $(wc -c <"$tmp/www/page.html"), qr.png bytes: $(wc -c <"$tmp/www/qr.png")"
@@ -191,7 +240,7 @@ if [ "${SC_BENCH_PG:-1}" != 0 ]; then
     pids+=($pgs_pid)
     for _ in $(seq 100); do curl -fs "http://127.0.0.1:$pgs_port/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
     row "GET /l/{code} (302), new, PostgreSQL" "http://127.0.0.1:$pgs_port/l/$pg_code" "$pgs_pid" \
-        "http://127.0.0.1:$ng_port/r"
+        "http://127.0.0.1:$ng_port/r" -s "$tmp/human.lua"
     curl -fs "http://127.0.0.1:$pgs_port/metrics" | awk '
         /^sharecard_events_stored_total/ {e = $2} /^sharecard_event_batches_total/ {b = $2}
         END {if (b) printf "PostgreSQL: %d events in %d batches, %.1f per commit\n", e, b, e / b}'
@@ -214,3 +263,7 @@ build/bench/bench_store "$tmp" "${SC_BENCH_EVENTS:-10000000}"
 sqlite3 "$tmp/store.db" "SELECT printf('  %-16s %7.1f MB %6.1f bytes/event', name, sum(pgsize) / 1e6,
     sum(pgsize) * 1.0 / (SELECT count(*) FROM events)) FROM dbstat GROUP BY name
     ORDER BY sum(pgsize) DESC LIMIT 8" 2>/dev/null || true
+if [ "$counted_ok" != 1 ]; then
+    echo "FAILED: what was measured was not counted as what it claims (see MISCOUNTED above)" >&2
+    exit 1
+fi
