@@ -35,8 +35,46 @@ void sc_esc_html(struct sc_buf *b, const char *s, size_t n)
 }
 
 /*
+ * Length of the well-formed UTF-8 sequence at 'p' ('n' bytes left), as
+ * Unicode's table 3-7 defines it (the range allowed for the second byte
+ * depends on the first, which shuts out overlong forms, surrogates and code
+ * points past U+10FFFF); 0 when ill-formed or cut short.  'p[0]' >= 0x80.
+ */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf; /* bounds of the second byte */
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong below U+0800 */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates U+D800..U+DFFF */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong below U+10000 */
+        else if (c == 0xf4)
+            hi = 0x8f; /* past U+10FFFF */
+    } else {
+        return 0; /* continuation byte, 0xc0, 0xc1 or 0xf5.. */
+    }
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/*
  * JSON: 0 copies the byte; a letter is the short escape (\n …); 'u' is
- * \u00XX; 'L' is a possible lead byte of U+2028/U+2029, which end a line in
+ * \u00XX; every other byte from 0x80 up ('U' below) starts a multi-byte
+ * character, copied when well-formed and replaced by U+FFFD when not (whatever a store holds, a
+ * JSON body stays valid UTF-8); 'L' is also the lead byte of U+2028/U+2029, which end a line in
  * JavaScript and so would break a JSON body inlined in <script>.
  */
 static const char json_class[256] = {
@@ -58,14 +96,24 @@ void sc_esc_json(struct sc_buf *b, const char *s, size_t n)
         char cls = json_class[p[i]];
         char rep[7];
         size_t replen = 2, skip = 1;
-        if (!cls)
-            continue;
-        if (cls == 'L') {
-            if (n - i < 3 || p[i + 1] != 0x80 || (p[i + 2] != 0xa8 && p[i + 2] != 0xa9))
+        if (!cls) {
+            if (p[i] < 0x80)
                 continue;
+            cls = 'U';
+        }
+        if (cls == 'L' && n - i >= 3 && p[i + 1] == 0x80 &&
+            (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
             memcpy(rep, p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
             replen = 6;
             skip = 3;
+        } else if (cls == 'L' || cls == 'U') {
+            size_t len = utf8_len(p + i, n - i);
+            if (len) {
+                i += len - 1;
+                continue;
+            }
+            memcpy(rep, "\\ufffd", 6); /* one ill-formed byte */
+            replen = 6;
         } else if (cls == 'u') {
             memcpy(rep, "\\u00", 4);
             rep[4] = hex[p[i] >> 4];
@@ -187,11 +235,6 @@ bool sc_url_allowed(const char *url)
     return false;
 }
 
-/*
- * Well-formed UTF-8 as Unicode's table 3-7 defines it: the range allowed
- * for the second byte depends on the first, which is what shuts out
- * overlong forms, surrogates and code points past U+10FFFF.
- */
 bool sc_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -204,33 +247,33 @@ bool sc_utf8_valid(const char *s, size_t n)
             i++;
             continue;
         }
-        size_t len;
-        unsigned char lo = 0x80, hi = 0xbf; /* bounds of the second byte */
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            if (c == 0xe0)
-                lo = 0xa0; /* overlong below U+0800 */
-            else if (c == 0xed)
-                hi = 0x9f; /* surrogates U+D800..U+DFFF */
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            if (c == 0xf0)
-                lo = 0x90; /* overlong below U+10000 */
-            else if (c == 0xf4)
-                hi = 0x8f; /* past U+10FFFF */
-        } else {
-            return false; /* continuation byte, 0xc0, 0xc1 or 0xf5.. */
-        }
-        if (n - i < len)
+        size_t len = utf8_len(p + i, n - i);
+        if (!len)
             return false;
-        if (p[i + 1] < lo || p[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k < len; k++)
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
         i += len;
     }
     return true;
+}
+
+void sc_utf8_repair(struct sc_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0, i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = utf8_len(p + i, n - i);
+        if (len) {
+            i += len;
+            continue;
+        }
+        if (i > run)
+            sc_buf_append(b, s + run, i - run);
+        sc_buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD for the ill-formed byte */
+        run = ++i;
+    }
+    if (n > run)
+        sc_buf_append(b, s + run, n - run);
 }

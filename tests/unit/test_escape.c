@@ -96,13 +96,43 @@ static void test_json(void **state)
         {S("x\xe2\x80\xa8y\xe2\x80\xa9z"), S("x\\u2028y\\u2029z")},
         /* Other E2 80 xx characters pass: … (U+2026) and ‧ (U+2027). */
         {S("\xe2\x80\xa6\xe2\x80\xa7"), S("\xe2\x80\xa6\xe2\x80\xa7")},
-        /* A cut-off U+2028 at the end is copied, not read past. */
-        {S("a\xe2\x80"), S("a\xe2\x80")},
-        {S("a\xe2"), S("a\xe2")},
+        /* A cut-off character at the end is not read past: its bytes become U+FFFD. */
+        {S("a\xe2\x80"), S("a\\ufffd\\ufffd")},
+        {S("a\xe2"), S("a\\ufffd")},
         {S("张伟"), S("张伟")},
+        {S("\xf0\x9f\x98\x80"), S("\xf0\x9f\x98\x80")}, /* U+1F600, four bytes */
+        /* Whatever a store holds, the JSON is valid UTF-8: ill-formed bytes become U+FFFD. */
+        {S("%\xff@example.org"), S("%\\ufffd@example.org")},
+        {S("T\xff"), S("T\\ufffd")},
+        {S("\xc0\xaf"), S("\\ufffd\\ufffd")},                       /* overlong '/' */
+        {S("\xed\xa0\x80"), S("\\ufffd\\ufffd\\ufffd")},            /* a surrogate */
+        {S("\xf4\x90\x80\x80"), S("\\ufffd\\ufffd\\ufffd\\ufffd")}, /* past U+10FFFF */
+        {S("\x80张"), S("\\ufffd张")},                              /* a stray continuation byte */
     };
     for (size_t i = 0; i < LEN(t); i++)
         check(sc_esc_json, &t[i]);
+}
+
+static void test_utf8_repair(void **state)
+{
+    (void)state;
+    static const struct esc_case t[] = {
+        {S(""), S("")},
+        {S("plain, \"quoted\"\n"), S("plain, \"quoted\"\n")},
+        {S("张伟 \xf0\x9f\x98\x80"), S("张伟 \xf0\x9f\x98\x80")},
+        {S("T\xff"), S("T\xef\xbf\xbd")},
+        {S("a\xe5\xbc"), S("a\xef\xbf\xbd\xef\xbf\xbd")}, /* 张 cut short */
+        {S("\xed\xa0\x80x"), S("\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx")},
+    };
+    for (size_t i = 0; i < LEN(t); i++) {
+        check(sc_utf8_repair, &t[i]);
+        struct sc_buf b;
+        sc_buf_init(&b, 0);
+        sc_utf8_repair(&b, t[i].in, t[i].n);
+        sc_buf_putc(&b, '\0');
+        assert_true(sc_utf8_valid(b.data, b.len - 1));
+        sc_buf_cleanup(&b);
+    }
 }
 
 static void test_url_component(void **state)
@@ -303,6 +333,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_url_component),
         cmocka_unit_test(test_escapers_respect_buffer_cap),
         cmocka_unit_test(test_long_runs),
