@@ -69,6 +69,43 @@ static double test_auc(const struct sc_score_example *ex, const double *p_true, 
     return auc;
 }
 
+/* How many leads it takes: for growing deployments, the mean over five seeds
+ * of the held-out AUC of what is active after training (the prior when too
+ * few outcomes or when the new model is worse), and how often a model went live. */
+static void learning_curve(uint64_t seed, const struct sc_score_model *prior)
+{
+    static const size_t sizes[] = {150, 300, 600, 1200, 2500};
+    enum { SEEDS = 5 };
+    printf("learning curve (mean of %d seeds; active model's held-out AUC, prior's, models "
+           "activated):\n",
+           SEEDS);
+    for (int w = 0; w < NWORLDS; w++) {
+        printf("  %-22s", world_name[w]);
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+            size_t n = sizes[k];
+            struct sc_score_example *ex = malloc(n * sizeof(*ex));
+            double *pt = malloc(n * sizeof(*pt)), auc = 0, auc_prior = 0;
+            int live = 0;
+            if (!ex || !pt)
+                exit(1);
+            for (int s = 0; s < SEEDS; s++) {
+                struct sc_score_model m;
+                struct sc_score_report r;
+                if (sc_score_simulate(w, n, seed * 100 + (uint64_t)s, NOW, ex, pt) != SC_OK ||
+                    sc_score_train(ex, n, prior, 0, NOW, &m, &r) != SC_OK)
+                    exit(1);
+                auc += test_auc(ex, pt, n, &m) / SEEDS;
+                auc_prior += test_auc(ex, pt, n, prior) / SEEDS;
+                live += r.verdict == SC_SCORE_ACTIVATED;
+            }
+            printf("  n=%zu %.3f/%.3f %d/%d", n, auc, auc_prior, live, SEEDS);
+            free(ex);
+            free(pt);
+        }
+        printf("\n");
+    }
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 5000;
@@ -120,6 +157,7 @@ int main(int argc, char **argv)
                 printf(" %s %+.2f", sc_score_feature_name(j), model[w].weight[j]);
         printf("\n");
     }
+    learning_curve(seed, &prior);
     for (int w = 0; w < NWORLDS; w++) {
         free(ex[w]);
         free(pt[w]);

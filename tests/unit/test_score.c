@@ -460,7 +460,8 @@ static void score_label_and_reasons(void **state)
     m.weight[SC_F_SAVED] = 1.2;
     m.weight[SC_F_DAYS] = 0.5;
     m.weight[SC_F_SHARES] = 0.9;
-    m.weight[SC_F_MAP] = -2; /* no map clicks: not a reason */
+    m.weight[SC_F_MAP] = -2; /* fewer map clicks than most, none: not a reason */
+    m.mean[SC_F_MAP] = 0.5;
     m.weight[SC_F_WEBSITE] = 0.05;
     x[SC_F_SAVED] = 1;
     x[SC_F_DAYS] = log1p(3);
@@ -603,6 +604,13 @@ static void best_time_prefers_a_weekday_only_when_the_history_shows_one(void **s
     sc_score_best_time(tue, 2, NULL, tz, NOW, &bt);
     assert_int_equal(bt.weekday, -1);
     assert_true(bt.at - NOW <= DAY);
+    /* Three Tuesdays are (P = 0.003 under no preference); two Tuesdays and a
+     * Wednesday are not (P = 0.055). */
+    sc_score_best_time(tue, 3, NULL, tz, NOW, &bt);
+    assert_int_equal(bt.weekday, 2);
+    int64_t mixed[3] = {tue[0], tue[1], tue[2] + DAY};
+    sc_score_best_time(mixed, 3, NULL, tz, NOW, &bt);
+    assert_int_equal(bt.weekday, -1);
     /* Four visits on one Tuesday are one day, not a pattern. */
     int64_t same[4] = {tue[0], tue[0] + 60, tue[0] + 120, tue[0] + 180};
     sc_score_best_time(same, 4, NULL, tz, NOW, &bt);
