@@ -112,7 +112,7 @@ static enum sc_err one_lead(enum sc_score_world w, struct rng *r, int64_t now,
         } while (dup);
         day_of[k] = d;
     }
-    bool binge = coin(r, 0.35); /* opens the card again and again within a day */
+    bool binge = coin(r, 0.35);              /* opens the card again and again within a day */
     double dwell_mu = 3.3 + 0.5 * normal(r); /* this lead's typical log seconds per visit */
     int visits = 0;
     int64_t last = t0;
