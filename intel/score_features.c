@@ -64,7 +64,8 @@ enum sc_err sc_lead_features(const struct sc_lead_events *in, double x[SC_SCORE_
     for (size_t i = 0; i < in->n; i++)
         if (in->ev[i].ts < in->cutoff && !is_outcome(in->ev[i].type))
             ev[m++] = &in->ev[i];
-    qsort(ev, m, sizeof(*ev), by_ts);
+    if (m) /* qsort's base may not be NULL, even for no elements */
+        qsort(ev, m, sizeof(*ev), by_ts);
 
     int64_t prev_ts = 0, prev_day = 0, first_day = 0;
     bool in_visit = false, channel_set = false;

@@ -43,7 +43,7 @@ struct en_text {
 
 static const struct en_text en[] = {
     [SC_R_VISITS] = {"visited once", "visited %lld times"},
-    [SC_R_DAYS] = {NULL, "came back on %lld days"},
+    [SC_R_DAYS] = {"visited on 1 day", "came back on %lld days"},
     [SC_R_GAP] = {"comes back every day", "comes back every %lld days"},
     [SC_R_DWELL] = {"spent a minute on your card", "spent %lld minutes on your card"},
     [SC_R_DWELL_VISIT] = {NULL, "stays %lld seconds per visit"},

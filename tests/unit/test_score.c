@@ -479,6 +479,38 @@ static void score_label_and_reasons(void **state)
     assert_true(r.reasons[2].value == 3);
 }
 
+/* The prior's reasons are what a lead did beyond a typical one-visit lead. */
+static void the_priors_reasons_are_what_stands_out(void **state)
+{
+    (void)state;
+    struct sc_score_model prior;
+    struct sc_score_result r;
+    struct sc_lead_stats st;
+    double x[SC_SCORE_NF];
+    sc_score_prior(&prior);
+    struct sc_lead_event once[] = {ev(NOW - 3 * DAY, SC_EV_OPEN), ev(NOW - 3 * DAY + 1, SC_EV_VIEW),
+                                   dwell(NOW - 3 * DAY + 31, 30)};
+    struct sc_lead_events in = {once, 3, NOW, 0, 0};
+    assert_int_equal(sc_lead_features(&in, x, &st), SC_OK);
+    sc_score_lead(&prior, x, &st, &r);
+    assert_int_equal(r.n_reasons, 0);
+    assert_int_equal(r.label, SC_LABEL_COLD);
+
+    struct sc_lead_event keen[] = {
+        ev(NOW - 5 * DAY, SC_EV_OPEN),      ev(NOW - 5 * DAY + 1, SC_EV_VIEW),
+        ev(NOW - 5 * DAY + 20, SC_EV_SAVE), ev(NOW - 2 * DAY, SC_EV_OPEN),
+        ev(NOW - 2 * DAY + 1, SC_EV_VIEW),  click(NOW - 2 * DAY + 9, SC_ACT_CALL),
+        ev(NOW - HOUR, SC_EV_VIEW),
+    };
+    in.ev = keen;
+    in.n = sizeof(keen) / sizeof(keen[0]);
+    assert_int_equal(sc_lead_features(&in, x, &st), SC_OK);
+    sc_score_lead(&prior, x, &st, &r);
+    assert_int_equal(r.n_reasons, 3);
+    assert_int_equal(r.reasons[0].code, SC_R_SAVED);
+    assert_true(r.score > 40);
+}
+
 static void reasons_render_in_english_and_chinese(void **state)
 {
     (void)state;
@@ -650,6 +682,7 @@ int main(void)
         cmocka_unit_test(a_test_set_without_both_classes_keeps_the_model),
         cmocka_unit_test(models_round_trip_through_json),
         cmocka_unit_test(score_label_and_reasons),
+        cmocka_unit_test(the_priors_reasons_are_what_stands_out),
         cmocka_unit_test(reasons_render_in_english_and_chinese),
         cmocka_unit_test(next_action_drafts_in_both_languages),
         cmocka_unit_test(best_time_is_the_leads_own_hour_within_7_days),
