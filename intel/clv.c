@@ -263,42 +263,148 @@ enum sc_err sc_clv_value(const struct sc_clv_bgnbd *bg, const struct sc_clv_gg *
 
 /* ---- Maximum likelihood ------------------------------------------------- */
 
-/* What the objectives see: the rows and how often they were called. */
+/* A distinct row of the data and how many customers share it: in days,
+ * many customers have the same (x, t_x, T), so each is computed once. */
+struct wrow {
+    double x, t_x, T, zbar;
+    double w;
+};
+
+/* What the objectives see.  The terms that depend only on the parameters
+ * and x (lgamma, lbeta) are computed once per evaluation for each integer x
+ * up to the largest, not once per row. */
 struct fit_ctx {
-    const struct sc_clv_summary *c;
-    size_t n;
+    struct wrow *rows; /* owned */
+    size_t nrows;
+    double weight; /* customers in the fit */
+    int xmax;      /* largest x when every x is an integer ≤ XTAB_MAX; −1 otherwise */
+    double *tab;   /* owned; 3 per x in 0…xmax, rewritten by each evaluation */
     int evaluations;
 };
+
+#define XTAB_MAX 100000
+
+static int wrow_cmp(const void *pa, const void *pb)
+{
+    const struct wrow *a = pa, *b = pb;
+    if (a->x != b->x)
+        return a->x < b->x ? -1 : 1;
+    if (a->t_x != b->t_x)
+        return a->t_x < b->t_x ? -1 : 1;
+    if (a->T != b->T)
+        return a->T < b->T ? -1 : 1;
+    return (a->zbar > b->zbar) - (a->zbar < b->zbar);
+}
+
+/* Fills 'ctx' from the rows of 'c' the model uses: every row for BG/NBD,
+ * repeat buyers with a positive mean for Gamma-Gamma ('gg'). */
+static enum sc_err ctx_build(struct fit_ctx *ctx, const struct sc_clv_summary *c, size_t n, bool gg)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->rows = malloc((n ? n : 1) * sizeof(*ctx->rows));
+    if (!ctx->rows)
+        return SC_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (gg && !(c[i].x > 0 && c[i].zbar > 0 && isfinite(c[i].zbar)))
+            continue;
+        ctx->rows[k++] = gg ? (struct wrow){c[i].x, 0, 0, c[i].zbar, 1}
+                            : (struct wrow){c[i].x, c[i].t_x, c[i].T, 0, 1};
+    }
+    qsort(ctx->rows, k, sizeof(*ctx->rows), wrow_cmp);
+    double xmax = 0;
+    bool integral = true;
+    for (size_t i = 0; i < k; i++) {
+        struct wrow *r = &ctx->rows[i];
+        if (ctx->nrows > 0 && wrow_cmp(&ctx->rows[ctx->nrows - 1], r) == 0) {
+            ctx->rows[ctx->nrows - 1].w++;
+        } else {
+            ctx->rows[ctx->nrows++] = *r;
+        }
+        if (r->x != floor(r->x) || r->x > XTAB_MAX)
+            integral = false;
+        else if (r->x > xmax)
+            xmax = r->x;
+    }
+    ctx->weight = (double)k;
+    ctx->xmax = integral ? (int)xmax : -1;
+    if (ctx->xmax >= 0) {
+        ctx->tab = malloc(3 * ((size_t)ctx->xmax + 1) * sizeof(double));
+        if (!ctx->tab)
+            return SC_ENOMEM;
+    }
+    return SC_OK;
+}
+
+static void ctx_cleanup(struct fit_ctx *ctx)
+{
+    free(ctx->rows);
+    free(ctx->tab);
+}
 
 /* GSL's simplex calls its error handler (abort by default) on a non-finite
  * value; a point where the likelihood overflows is reported as this, far
  * worse than any real one, so the simplex simply moves away from it. */
 #define BAD_OBJECTIVE 1e100
 
-static double bg_mean_loglik(const struct fit_ctx *ctx, const double *lp)
+/* The mean of sc_clv_bgnbd_loglik over the rows at log-parameters 'lp'. */
+static double bg_mean_loglik(struct fit_ctx *ctx, const double *lp)
 {
-    struct sc_clv_bgnbd m = {exp(lp[0]), exp(lp[1]), exp(lp[2]), exp(lp[3])};
-    double sum = 0;
-    for (size_t i = 0; i < ctx->n; i++)
-        sum += sc_clv_bgnbd_loglik(&m, ctx->c[i].x, ctx->c[i].t_x, ctx->c[i].T);
-    return sum / (double)ctx->n;
+    double r = exp(lp[0]), al = exp(lp[1]), a = exp(lp[2]), b = exp(lp[3]);
+    if (!(isfinite(r) && isfinite(al) && isfinite(a) && isfinite(b) && r > 0 && al > 0 && a > 0 &&
+          b > 0))
+        return NAN;
+    double base = r * log(al) - lgamma(r) - lbeta(a, b), sum = 0;
+    for (int k = 0; k <= ctx->xmax; k++) {
+        ctx->tab[3 * k] = lgamma(r + k);
+        ctx->tab[3 * k + 1] = lbeta(a, b + k);
+        ctx->tab[3 * k + 2] = k > 0 ? lbeta(a + 1, b + k - 1) : 0;
+    }
+    for (size_t i = 0; i < ctx->nrows; i++) {
+        const struct wrow *w = &ctx->rows[i];
+        double x = w->x, g, l1, l2;
+        if (ctx->xmax >= 0) {
+            const double *t = &ctx->tab[3 * (size_t)x];
+            g = t[0];
+            l1 = t[1];
+            l2 = t[2];
+        } else {
+            g = lgamma(r + x);
+            l1 = lbeta(a, b + x);
+            l2 = x > 0 ? lbeta(a + 1, b + x - 1) : 0;
+        }
+        double ll = l1 - (r + x) * log(al + w->T);
+        if (x > 0) {
+            double t2 = l2 - (r + x) * log(al + w->t_x);
+            double hi = ll > t2 ? ll : t2, lo = ll > t2 ? t2 : ll;
+            ll = hi + log1p(exp(lo - hi));
+        }
+        sum += w->w * (base + g + ll);
+    }
+    return sum / ctx->weight;
 }
 
-static double gg_mean_loglik(const struct fit_ctx *ctx, const double *lp)
+/* The mean of sc_clv_gg_loglik over the rows at log-parameters 'lp'. */
+static double gg_mean_loglik(struct fit_ctx *ctx, const double *lp)
 {
-    struct sc_clv_gg m = {exp(lp[0]), exp(lp[1]), exp(lp[2])};
-    double sum = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < ctx->n; i++)
-        if (ctx->c[i].x > 0 && ctx->c[i].zbar > 0) {
-            sum += sc_clv_gg_loglik(&m, ctx->c[i].x, ctx->c[i].zbar);
-            k++;
-        }
-    return sum / (double)k;
+    double p = exp(lp[0]), q = exp(lp[1]), v = exp(lp[2]);
+    if (!(isfinite(p) && isfinite(q) && isfinite(v) && p > 0 && q > 0 && v > 0))
+        return NAN;
+    double base = q * log(v) - lgamma(q), sum = 0;
+    for (int k = 1; k <= ctx->xmax; k++)
+        ctx->tab[3 * k] = lgamma(p * k + q) - lgamma(p * k) + p * k * log(k);
+    for (size_t i = 0; i < ctx->nrows; i++) {
+        const struct wrow *w = &ctx->rows[i];
+        double px = p * w->x;
+        double head = ctx->xmax >= 0 ? ctx->tab[3 * (size_t)w->x]
+                                     : lgamma(px + q) - lgamma(px) + px * log(w->x);
+        sum += w->w * (base + head + (px - 1) * log(w->zbar) - (px + q) * log(w->x * w->zbar + v));
+    }
+    return sum / ctx->weight;
 }
 
 struct objective {
-    double (*mean_loglik)(const struct fit_ctx *, const double *);
+    double (*mean_loglik)(struct fit_ctx *, const double *);
     struct fit_ctx *ctx;
     size_t dim;
 };
@@ -313,6 +419,12 @@ static double objective_f(const gsl_vector *v, void *arg)
     double ll = o->mean_loglik(o->ctx, lp);
     return isfinite(ll) ? -ll : BAD_OBJECTIVE;
 }
+
+/* Simplex size (in log-parameters, so relative) at which a run stops.  Near
+ * the optimum the objective changes by about size², so much below 1e-7 it
+ * drowns in rounding (the mean log-likelihood is ~4 with ~1e-16 of noise)
+ * and the simplex wanders instead of shrinking. */
+#define SIZE_TOL 1e-6
 
 /*
  * One Nelder-Mead run from 'lp' (log-parameters, updated to the best point)
@@ -339,7 +451,7 @@ static int nm_run(struct objective *o, double *lp, double step, double *fmin)
     for (int iter = 0; iter < 20000; iter++) {
         if (gsl_multimin_fminimizer_iterate(s) != GSL_SUCCESS)
             break;
-        if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), 1e-9) == GSL_SUCCESS) {
+        if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), SIZE_TOL) == GSL_SUCCESS) {
             rc = 1;
             break;
         }
@@ -437,19 +549,23 @@ enum sc_err sc_clv_bgnbd_fit(const struct sc_clv_summary *c, size_t n, struct sc
         {log(0.25), log(mean_T / 10), log(0.8), log(2.5)},
         {log(2), log(mean_T), log(2), log(2)},
     };
-    struct fit_ctx ctx = {c, n, 0};
+    struct fit_ctx ctx;
     struct objective o = {bg_mean_loglik, &ctx, 4};
     double lp[4], f;
     bool shrunk;
-    err = minimise(&o, starts, 3, lp, &f, &shrunk);
+    err = ctx_build(&ctx, c, n, false);
+    if (err == SC_OK)
+        err = minimise(&o, starts, 3, lp, &f, &shrunk);
     if (err != SC_OK)
-        return err;
+        goto out;
     out->r = exp(lp[0]);
     out->alpha = exp(lp[1]);
     out->a = exp(lp[2]);
     out->b = exp(lp[3]);
     fill_info(info, &o, n, lp, f, shrunk);
-    return SC_OK;
+out:
+    ctx_cleanup(&ctx);
+    return err;
 }
 
 enum sc_err sc_clv_gg_fit(const struct sc_clv_summary *c, size_t n, struct sc_clv_gg *out,
@@ -471,16 +587,20 @@ enum sc_err sc_clv_gg_fit(const struct sc_clv_summary *c, size_t n, struct sc_cl
         {log(5), log(3), log(mean_z), 0},
         {log(1), log(2), log(mean_z / 2), 0},
     };
-    struct fit_ctx ctx = {c, n, 0};
+    struct fit_ctx ctx;
     struct objective o = {gg_mean_loglik, &ctx, 3};
     double lp[4] = {0}, f;
     bool shrunk;
-    err = minimise(&o, starts, 3, lp, &f, &shrunk);
+    err = ctx_build(&ctx, c, n, true);
+    if (err == SC_OK)
+        err = minimise(&o, starts, 3, lp, &f, &shrunk);
     if (err != SC_OK)
-        return err;
+        goto out;
     out->p = exp(lp[0]);
     out->q = exp(lp[1]);
     out->v = exp(lp[2]);
     fill_info(info, &o, k, lp, f, shrunk);
-    return SC_OK;
+out:
+    ctx_cleanup(&ctx);
+    return err;
 }

@@ -86,6 +86,26 @@ static void test_bgnbd_fit_cdnow(void **state)
     assert_int_equal(info.n, CDNOW_N);
     assert_true(fabs(info.loglik - -9582.43) < 0.01); /* FHL 2005: −9582.4 */
     assert_true(info.grad_max < 1e-4);
+    /* the fit's grouped, tabulated objective is the public likelihood */
+    double sum = 0;
+    for (size_t i = 0; i < ncdnow; i++)
+        sum += sc_clv_bgnbd_loglik(&m, cdnow[i].x, cdnow[i].t_x, cdnow[i].T);
+    assert_true(fabs(sum - info.loglik) < 1e-6);
+    /* rows with a non-integer x take the untabulated path to the same fit */
+    struct sc_clv_summary *half = malloc(ncdnow * sizeof(*half));
+    assert_non_null(half);
+    memcpy(half, cdnow, ncdnow * sizeof(*half));
+    half[0].x += 0.5; /* one odd row barely moves the optimum */
+    struct sc_clv_bgnbd mh;
+    struct sc_clv_fit_info ih;
+    assert_int_equal(sc_clv_bgnbd_fit(half, ncdnow, &mh, &ih), SC_OK);
+    assert_true(ih.converged);
+    assert_rel(mh.r, m.r, 1e-2, "r with a half x");
+    sum = 0;
+    for (size_t i = 0; i < ncdnow; i++)
+        sum += sc_clv_bgnbd_loglik(&mh, half[i].x, half[i].t_x, half[i].T);
+    assert_true(fabs(sum - ih.loglik) < 1e-6);
+    free(half);
 }
 
 static void test_gg_fit_cdnow(void **state)
@@ -100,6 +120,11 @@ static void test_gg_fit_cdnow(void **state)
     assert_rel(m.q, cdnow_gg.q, 1e-3, "q");
     assert_rel(m.v, cdnow_gg.v, 1e-3, "v");
     assert_true(info.converged);
+    double sum = 0;
+    for (size_t i = 0; i < ncdnow; i++)
+        if (cdnow[i].x > 0)
+            sum += sc_clv_gg_loglik(&m, cdnow[i].x, cdnow[i].zbar);
+    assert_true(fabs(sum - info.loglik) < 1e-6);
 }
 
 static void test_fit_rejects_bad_rows(void **state)
