@@ -56,17 +56,21 @@ static void test_civil(void **state)
  *   c7 signed up 120: after the period, nowhere
  *   c8 signed up 60, orders 80 (1000) and 95 (200): in S, gone by 119
  *   c10 signed up 102, no orders: after 'from' but not active on 119, not new
- * S = {c1, c2, c4, c8}, E = {c2, c3, c5, c6}, N = {c5, c6}, retained = {c2}
- * CRR = (4 − 2)/4, churn = 3/4, NDR = 500 / (0 + 1000 + 200) (days 80…99).
+ *   c11 signed up on 100 itself, order 112 (40): active on both days, retained,
+ *      not new (N counts sign-ups after 'from')
+ * S = {c1, c2, c4, c8, c11}, E = {c2, c3, c5, c6, c11}, N = {c5, c6},
+ * retained = {c2, c11}: CRR = (5 − 2)/5, churn = 3/5,
+ * NDR = (500 + 40) / (0 + 1000 + 200) (days 80…99).
  */
 static const struct sc_cust cs[] = {
-    {1, 95, "north", 1},  {2, 50, "north", 1},  {3, 50, "south", 2},
-    {4, 100, "north", 1}, {5, 101, "south", 2}, {6, 119, "north", 1},
-    {7, 120, "north", 1}, {8, 60, "south", 2},  {10, 102, NULL, 0},
+    {1, 95, "north", 1},  {2, 50, "north", 1},  {3, 50, "south", 2},  {4, 100, "north", 1},
+    {5, 101, "south", 2}, {6, 119, "north", 1}, {7, 120, "north", 1}, {8, 60, "south", 2},
+    {10, 102, NULL, 0},   {11, 100, "east", 3},
 };
 static const struct sc_cust_order os[] = {
-    {2, 91, 0},   {2, 119, 500}, {3, 90, 7000}, {3, 110, 300},
-    {5, 115, 50}, {8, 80, 1000}, {8, 95, 200},  {99, 100, 5}, /* an unknown customer's: ignored */
+    {2, 91, 0},    {2, 119, 500}, {3, 90, 7000}, {3, 110, 300},
+    {5, 115, 50},  {8, 80, 1000}, {8, 95, 200},  {99, 100, 5}, /* an unknown customer's: ignored */
+    {11, 112, 40},
 };
 
 static void test_period_by_hand(void **state)
@@ -74,23 +78,23 @@ static void test_period_by_hand(void **state)
     (void)state;
     struct sc_ret_opts opts = {.active_days = 10};
     struct sc_ret_report r;
-    assert_int_equal(sc_ret_compute(cs, 9, os, 8, 100, 119, &opts, &r), SC_OK);
-    assert_int_equal(r.customers_start, 4);
-    assert_int_equal(r.customers_end, 4);
+    assert_int_equal(sc_ret_compute(cs, 10, os, 9, 100, 119, &opts, &r), SC_OK);
+    assert_int_equal(r.customers_start, 5);
+    assert_int_equal(r.customers_end, 5);
     assert_int_equal(r.new_customers, 2);
-    assert_int_equal(r.retained, 1);
+    assert_int_equal(r.retained, 2);
     assert_true(r.has_crr && r.has_churn && r.has_ndr);
-    assert_true(fabs(r.crr - 0.5) < 1e-12);
-    assert_true(fabs(r.churn_rate - 0.75) < 1e-12);
-    assert_int_equal(r.revenue_period, 500);
+    assert_true(fabs(r.crr - 0.6) < 1e-12);
+    assert_true(fabs(r.churn_rate - 0.6) < 1e-12);
+    assert_int_equal(r.revenue_period, 540);
     assert_int_equal(r.revenue_before, 1200);
-    assert_true(fabs(r.ndr - 500.0 / 1200.0) < 1e-12);
+    assert_true(fabs(r.ndr - 540.0 / 1200.0) < 1e-12);
     sc_ret_report_cleanup(&r);
     assert_null(r.cohorts);
 
     /* filtered by team, then by member: team south is c3, c5, c8 */
     opts.team = "south";
-    assert_int_equal(sc_ret_compute(cs, 9, os, 8, 100, 119, &opts, &r), SC_OK);
+    assert_int_equal(sc_ret_compute(cs, 10, os, 9, 100, 119, &opts, &r), SC_OK);
     assert_int_equal(r.customers_start, 1); /* c8 */
     assert_int_equal(r.customers_end, 2);   /* c3, c5 */
     assert_int_equal(r.new_customers, 1);   /* c5 */
@@ -101,7 +105,7 @@ static void test_period_by_hand(void **state)
     sc_ret_report_cleanup(&r);
     opts.team = NULL;
     opts.member = 1;
-    assert_int_equal(sc_ret_compute(cs, 9, os, 8, 100, 119, &opts, &r), SC_OK);
+    assert_int_equal(sc_ret_compute(cs, 10, os, 9, 100, 119, &opts, &r), SC_OK);
     assert_int_equal(r.customers_start, 3); /* c1, c2, c4 */
     assert_int_equal(r.customers_end, 2);   /* c2, c6 */
     assert_int_equal(r.new_customers, 1);   /* c6 */
