@@ -252,6 +252,34 @@ static void test_expected_published(void **state)
     assert_true(fabs(e - 1.226) < 0.001);
 }
 
+/* The paper's untransformed formula evaluated at 40 digits (Python's mpmath
+ * hyp2f1, outside this repository), where double precision is hard: a
+ * negative third parameter (a + b + x − 1 < 0), on which GSL's 2F1 answers
+ * without error but wrongly (−4.987 instead of 5.559 here), hundreds of
+ * order days, and an argument near 1 (a day-old customer, ten years ahead). */
+static void test_expected_high_precision(void **state)
+{
+    (void)state;
+    const struct {
+        struct sc_clv_bgnbd m;
+        double x, t_x, T, t, want;
+    } cases[] = {
+        {{0.2426, 4.4135, 0.7929, 2.4258}, 2, 30.43, 38.86, 39, 1.2259111998992229},
+        {{0.3, 0.5, 0.3, 0.5}, 0, 0, 0, 30, 5.5585156237180003},
+        {{0.5, 30, 0.6, 4}, 400, 700, 701, 365, 175.77926335680611},
+        {{0.5, 30, 0.6, 4}, 0, 0, 0.5, 3650, 15.463100391180902},
+        {{0.3, 0.5, 1.5, 10}, 2000, 3000, 4000, 3650, 1.965026355925935e-244},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        double e;
+        assert_int_equal(
+            sc_clv_expected(&cases[i].m, cases[i].x, cases[i].t_x, cases[i].T, cases[i].t, &e),
+            SC_OK);
+        if (!(fabs(e - cases[i].want) <= 1e-11 * cases[i].want))
+            fail_msg("case %zu: %.17g, want %.17g", i, e, cases[i].want);
+    }
+}
+
 static void test_expected_identities(void **state)
 {
     (void)state;
@@ -292,6 +320,10 @@ static void test_expected_identities(void **state)
     assert_int_equal(sc_clv_expected(&hi, 2, 30, 39, 52, &ehi), SC_OK);
     assert_true((eone - elo) * (ehi - eone) > 0);
     assert_true(fabs(eone - (elo + ehi) / 2) < 1e-4 * eone);
+    /* and the limit itself, from mpmath at a = 1 ± 1e-30 (60 digits) */
+    assert_true(fabs(eone - 1.3683224289164875) < 1e-9);
+    assert_int_equal(sc_clv_expected(&one, 0, 0, 10, 52, &eone), SC_OK);
+    assert_true(fabs(eone - 0.58998692597664794) < 1e-9);
     /* a heavy buyer in days, and a new customer asked about a long horizon:
      * finite and sensible where the untransformed 2F1 is hard */
     struct sc_clv_bgnbd days = {0.5, 30, 0.6, 4};
@@ -365,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_p_alive),
         cmocka_unit_test(test_expected_against_gsl),
         cmocka_unit_test(test_expected_published),
+        cmocka_unit_test(test_expected_high_precision),
         cmocka_unit_test(test_expected_identities),
         cmocka_unit_test(test_gg_value_and_clv),
         cmocka_unit_test(test_summarise),
