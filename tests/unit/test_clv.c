@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_hyperg.h>
 
 #include "sharecard/customers.h"
@@ -125,6 +127,70 @@ static void test_gg_fit_cdnow(void **state)
         if (cdnow[i].x > 0)
             sum += sc_clv_gg_loglik(&m, cdnow[i].x, cdnow[i].zbar);
     assert_true(fabs(sum - info.loglik) < 1e-6);
+}
+
+/* Simulates 'n' customers of BG/NBD 'bg' and Gamma-Gamma 'gg' into 'c',
+ * observed for a whole number of days from 1 to 730 after their first
+ * order, with GSL's Mersenne Twister seeded by 'seed'.  Times stay
+ * continuous (the model's own), so the fit should recover the truth up to
+ * sampling error. */
+static void simulate(struct sc_clv_summary *c, size_t n, const struct sc_clv_bgnbd *bg,
+                     const struct sc_clv_gg *gg, unsigned long seed)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(rng);
+    gsl_rng_set(rng, seed);
+    for (size_t i = 0; i < n; i++) {
+        double lambda = gsl_ran_gamma(rng, bg->r, 1 / bg->alpha);
+        double p = gsl_ran_beta(rng, bg->a, bg->b);
+        double nu = gsl_ran_gamma(rng, gg->q, 1 / gg->v);
+        double T = (double)(1 + gsl_rng_uniform_int(rng, 730)), t = 0, sum = 0;
+        c[i] = (struct sc_clv_summary){(int64_t)i + 1, 0, 0, T, 0};
+        for (;;) {
+            t += gsl_ran_exponential(rng, 1 / lambda);
+            if (t > T)
+                break;
+            c[i].x++;
+            c[i].t_x = t;
+            sum += gsl_ran_gamma(rng, gg->p, 1 / nu);
+            if (gsl_rng_uniform(rng) < p) /* drops out after this purchase */
+                break;
+        }
+        c[i].zbar = c[i].x > 0 ? sum / c[i].x : 0;
+    }
+    gsl_rng_free(rng);
+}
+
+/*
+ * The fits recover the parameters of 10,000 simulated customers in days.
+ * Over 12 seeds the estimates' spread (standard deviation relative to the
+ * truth) was r 1.6%, α 2.2%, a 5.4%, b 6.7%, p 7.9%, q 2.5%, v 9.2%; each
+ * must land within 4 of those of the truth (seed 1 lands within 2).  A
+ * likelihood with a wrong term recovers biased values far outside.
+ */
+static void test_recovers_simulated(void **state)
+{
+    (void)state;
+    enum { N = 10000 };
+    const struct sc_clv_bgnbd bg = {0.5, 20, 0.7, 3};
+    const struct sc_clv_gg gg = {6, 4, 20};
+    struct sc_clv_summary *c = malloc(N * sizeof(*c));
+    assert_non_null(c);
+    simulate(c, N, &bg, &gg, 1);
+    struct sc_clv_bgnbd fb;
+    struct sc_clv_gg fg;
+    struct sc_clv_fit_info bi, gi;
+    assert_int_equal(sc_clv_bgnbd_fit(c, N, &fb, &bi), SC_OK);
+    assert_int_equal(sc_clv_gg_fit(c, N, &fg, &gi), SC_OK);
+    assert_true(bi.converged && gi.converged);
+    assert_rel(fb.r, bg.r, 4 * 0.016, "simulated r");
+    assert_rel(fb.alpha, bg.alpha, 4 * 0.022, "simulated alpha");
+    assert_rel(fb.a, bg.a, 4 * 0.054, "simulated a");
+    assert_rel(fb.b, bg.b, 4 * 0.067, "simulated b");
+    assert_rel(fg.p, gg.p, 4 * 0.079, "simulated p");
+    assert_rel(fg.q, gg.q, 4 * 0.025, "simulated q");
+    assert_rel(fg.v, gg.v, 4 * 0.092, "simulated v");
+    free(c);
 }
 
 static void test_fit_rejects_bad_rows(void **state)
@@ -392,6 +458,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bgnbd_fit_cdnow),
         cmocka_unit_test(test_gg_fit_cdnow),
+        cmocka_unit_test(test_recovers_simulated),
         cmocka_unit_test(test_fit_rejects_bad_rows),
         cmocka_unit_test(test_loglik_plain),
         cmocka_unit_test(test_p_alive),
