@@ -146,10 +146,10 @@ double sc_clv_p_alive(const struct sc_clv_bgnbd *m, double x, double t_x, double
 
 /*
  * 2F1('A', 'B'; 'C'; 'z') for 0 ≤ z < 1 by its power series, into '*out'.
- * Stops once the rest is provably below 1e-15 of the sum: past the point
- * where every factor's sign and monotonicity settle, the term ratio tends
- * to z monotonically, so max(|ratio|, z) bounds every later ratio and the
- * tail is a geometric sum.  Returns false if C + k hits 0 or it does not
+ * Stops once the rest is below about 1e-15 of the sum: once k is past |A|,
+ * |B| and |C| every factor is positive and the term ratio approaches z
+ * from one side, so max(|ratio|, z) bounds the later ratios and the tail
+ * is at most a geometric sum.  Returns false if C + k hits 0 or it does not
  * converge within the term budget.
  */
 static bool hyp2f1_series(double A, double B, double C, double z, double *out)

@@ -212,9 +212,10 @@ double sc_clv_bgnbd_loglik(const struct sc_clv_bgnbd *m, double x, double t_x, d
  * penalty: Nelder-Mead (GSL nmsimplex2) over log-parameters from a few
  * starting points, restarted at its optimum until it stops improving.
  * Writes the parameters to 'out' and, when 'info' is not NULL, how it went.
- * SC_EINVAL for n = 0 or invalid rows (negative, t_x > T, x > 0 with
- * t_x = 0 is allowed); SC_ENOMEM.  A fit that did not converge still
- * returns SC_OK with info->converged false.
+ * SC_EINVAL for n = 0 or a row outside the model (a negative value,
+ * t_x > T); SC_ENOMEM.  A fit that did not converge still returns SC_OK
+ * with info->converged false: the caller decides whether to keep the
+ * previous fit.
  */
 enum sc_err sc_clv_bgnbd_fit(const struct sc_clv_summary *c, size_t n, struct sc_clv_bgnbd *out,
                              struct sc_clv_fit_info *info);
