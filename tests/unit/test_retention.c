@@ -1,0 +1,262 @@
+/*
+ * test_retention.c — the retention report (intel/retention.c) on cases
+ * computed by hand: the active window's two ends, a customer active through
+ * the sign-up alone, orders of amount 0, N counting only sign-ups after
+ * 'from', CRR/churn/NDR and their null cases, cohorts and the monthly CRR;
+ * the calendar helpers; NPS.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sharecard/customers.h"
+
+static void test_civil(void **state)
+{
+    (void)state;
+    assert_int_equal(sc_ret_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(sc_ret_days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(sc_ret_days_from_civil(2024, 2, 29), 19782);
+    assert_int_equal(sc_ret_days_from_civil(1969, 12, 31), -1);
+    int y, m, d;
+    sc_ret_civil_from_days(19782, &y, &m, &d);
+    assert_true(y == 2024 && m == 2 && d == 29);
+    /* every day from 1700 to 2300 round-trips, consecutively */
+    int32_t lo = sc_ret_days_from_civil(1700, 1, 1), hi = sc_ret_days_from_civil(2300, 1, 1);
+    int py = 1699, pm = 12, pd = 31;
+    for (int32_t day = lo; day < hi; day++) {
+        sc_ret_civil_from_days(day, &y, &m, &d);
+        assert_int_equal(sc_ret_days_from_civil(y, m, d), day);
+        bool next_day = y == py && m == pm && d == pd + 1;
+        bool next_month = y == py && m == pm + 1 && d == 1;
+        bool next_year = y == py + 1 && m == 1 && d == 1 && pm == 12;
+        assert_true(next_day || next_month || next_year);
+        py = y;
+        pm = m;
+        pd = d;
+    }
+}
+
+/*
+ * A = 10, period [100, 119] (n = 20):
+ *   c1 signed up 95, no orders: active on 100 through the sign-up alone; not on 119
+ *   c2 signed up 50, orders 91 (amount 0) and 119 (500): active on 100 (91 is
+ *      the window's first day) and on 119 (its last): retained
+ *   c3 signed up 50, orders 90 and 110 (300): 90 is just outside 100's
+ *      window; active on 119 (110 is its first day); not new
+ *   c4 signed up on 100 itself: in S, not new, not active on 119
+ *   c5 signed up 101, order 115: new
+ *   c6 signed up 119: new
+ *   c7 signed up 120: after the period, nowhere
+ *   c8 signed up 60, orders 80 (1000) and 95 (200): in S, gone by 119
+ *   c10 signed up 102, no orders: after 'from' but not active on 119, not new
+ *   c11 signed up on 100 itself, order 112 (40): active on both days, retained,
+ *      not new (N counts sign-ups after 'from')
+ * S = {c1, c2, c4, c8, c11}, E = {c2, c3, c5, c6, c11}, N = {c5, c6},
+ * retained = {c2, c11}: CRR = (5 − 2)/5, churn = 3/5,
+ * NDR = (500 + 40) / (0 + 1000 + 200) (days 80…99).
+ */
+static const struct sc_cust cs[] = {
+    {1, 95, "north", 1},  {2, 50, "north", 1},  {3, 50, "south", 2},  {4, 100, "north", 1},
+    {5, 101, "south", 2}, {6, 119, "north", 1}, {7, 120, "north", 1}, {8, 60, "south", 2},
+    {10, 102, NULL, 0},   {11, 100, "east", 3},
+};
+static const struct sc_cust_order os[] = {
+    {2, 91, 0},    {2, 119, 500}, {3, 90, 7000}, {3, 110, 300},
+    {5, 115, 50},  {8, 80, 1000}, {8, 95, 200},  {99, 100, 5}, /* an unknown customer's: ignored */
+    {11, 112, 40},
+};
+
+static void test_period_by_hand(void **state)
+{
+    (void)state;
+    struct sc_ret_opts opts = {.active_days = 10};
+    struct sc_ret_report r;
+    assert_int_equal(sc_ret_compute(cs, 10, os, 9, 100, 119, &opts, &r), SC_OK);
+    assert_int_equal(r.customers_start, 5);
+    assert_int_equal(r.customers_end, 5);
+    assert_int_equal(r.new_customers, 2);
+    assert_int_equal(r.retained, 2);
+    assert_true(r.has_crr && r.has_churn && r.has_ndr);
+    assert_true(fabs(r.crr - 0.6) < 1e-12);
+    assert_true(fabs(r.churn_rate - 0.6) < 1e-12);
+    assert_int_equal(r.revenue_period, 540);
+    assert_int_equal(r.revenue_before, 1200);
+    assert_true(fabs(r.ndr - 540.0 / 1200.0) < 1e-12);
+    sc_ret_report_cleanup(&r);
+    assert_null(r.cohorts);
+
+    /* filtered by team, then by member: team south is c3, c5, c8 */
+    opts.team = "south";
+    assert_int_equal(sc_ret_compute(cs, 10, os, 9, 100, 119, &opts, &r), SC_OK);
+    assert_int_equal(r.customers_start, 1); /* c8 */
+    assert_int_equal(r.customers_end, 2);   /* c3, c5 */
+    assert_int_equal(r.new_customers, 1);   /* c5 */
+    assert_int_equal(r.retained, 0);
+    assert_true(fabs(r.crr - 1.0) < 1e-12);
+    assert_true(fabs(r.churn_rate - 1.0) < 1e-12);
+    assert_true(r.has_ndr && r.ndr == 0); /* c8 spent 1200 before and nothing since */
+    sc_ret_report_cleanup(&r);
+    opts.team = NULL;
+    opts.member = 1;
+    assert_int_equal(sc_ret_compute(cs, 10, os, 9, 100, 119, &opts, &r), SC_OK);
+    assert_int_equal(r.customers_start, 3); /* c1, c2, c4 */
+    assert_int_equal(r.customers_end, 2);   /* c2, c6 */
+    assert_int_equal(r.new_customers, 1);   /* c6 */
+    assert_false(r.has_ndr);                /* S spent 0 before: c2's order of amount 0 */
+    sc_ret_report_cleanup(&r);
+}
+
+/* One customer, A = 10: the window of d is d − 9 … d, both ends included. */
+static bool active(int32_t signup, int32_t order_day, int32_t d)
+{
+    struct sc_cust c = {1, signup, NULL, 0};
+    struct sc_cust_order o = {1, order_day, 0};
+    struct sc_ret_opts opts = {.active_days = 10};
+    struct sc_ret_report r;
+    assert_int_equal(sc_ret_compute(&c, 1, &o, order_day >= 0 ? 1 : 0, d, d, &opts, &r), SC_OK);
+    bool a = r.customers_start == 1;
+    assert_int_equal(r.customers_end, r.customers_start);
+    sc_ret_report_cleanup(&r);
+    return a;
+}
+
+static void test_window_ends(void **state)
+{
+    (void)state;
+    assert_true(active(91, -1, 100));   /* sign-up on the first day of the window */
+    assert_false(active(90, -1, 100));  /* one day before it */
+    assert_true(active(100, -1, 100));  /* sign-up on d */
+    assert_false(active(101, -1, 100)); /* not yet signed up */
+    assert_true(active(10, 91, 100));   /* an order of amount 0 on the first day */
+    assert_true(active(10, 100, 100));  /* an order on d */
+    assert_false(active(10, 90, 100));
+    assert_false(active(10, 101, 100));
+}
+
+static void test_default_window_and_nulls(void **state)
+{
+    (void)state;
+    struct sc_cust c = {1, 1000, NULL, 0};
+    struct sc_ret_report r;
+    /* default A = 90: signed up on 1000, still active on 1089, not on 1090 */
+    assert_int_equal(sc_ret_compute(&c, 1, NULL, 0, 1089, 1090, NULL, &r), SC_OK);
+    assert_int_equal(r.customers_start, 1);
+    assert_int_equal(r.customers_end, 0);
+    assert_true(r.has_churn && r.churn_rate == 1.0);
+    assert_false(r.has_ndr); /* no revenue before */
+    sc_ret_report_cleanup(&r);
+    /* no customers at all: every ratio is null */
+    assert_int_equal(sc_ret_compute(NULL, 0, NULL, 0, 1, 30, NULL, &r), SC_OK);
+    assert_false(r.has_crr);
+    assert_false(r.has_churn);
+    assert_false(r.has_ndr);
+    assert_int_equal(r.ncohorts, 0);
+    assert_int_equal(r.ntrend, 1);
+    assert_false(r.trend[0].has_crr);
+    sc_ret_report_cleanup(&r);
+    /* bad input */
+    assert_int_equal(sc_ret_compute(&c, 1, NULL, 0, 10, 9, NULL, &r), SC_EINVAL);
+    struct sc_cust twice[2] = {{1, 5, NULL, 0}, {1, 6, NULL, 0}};
+    assert_int_equal(sc_ret_compute(twice, 2, NULL, 0, 1, 9, NULL, &r), SC_EINVAL);
+    struct sc_ret_opts neg = {.active_days = -1};
+    assert_int_equal(sc_ret_compute(&c, 1, NULL, 0, 1, 9, &neg, &r), SC_EINVAL);
+}
+
+#define D(y, m, d) sc_ret_days_from_civil(y, m, d)
+
+/*
+ * Period 2024-01-01 … 2024-03-31, A = 90.
+ *   a: signed up 2023-10-10 (active on Jan 1 only through its sign-up)
+ *   b: 2024-01-05, orders Feb 10, Feb 20, Mar 1
+ *   c: 2024-01-20, orders Jan 25 (its own month: not a later one), Mar 15
+ *   d: 2024-02-02, an order in April (after the period)
+ *   e: 2024-02-28, order Mar 1
+ * Cohorts: Jan {b, c}: Feb 1/2, Mar 2/2; Feb {d, e}: Mar 1/2; no Mar cohort.
+ * CRR by month: Jan S {a} E {b, c} N {b, c} → 0; Feb S {b, c} E {b, c, d, e}
+ * N {d, e} → 1; Mar S {b, c, d, e} E the same, N none → 1.
+ */
+static void test_cohorts_and_trend(void **state)
+{
+    (void)state;
+    const struct sc_cust c[] = {
+        {1, D(2023, 10, 10), NULL, 0}, {2, D(2024, 1, 5), NULL, 0},  {3, D(2024, 1, 20), NULL, 0},
+        {4, D(2024, 2, 2), NULL, 0},   {5, D(2024, 2, 28), NULL, 0},
+    };
+    const struct sc_cust_order o[] = {
+        {2, D(2024, 2, 10), 100}, {2, D(2024, 2, 20), 100}, {2, D(2024, 3, 1), 100},
+        {3, D(2024, 1, 25), 100}, {3, D(2024, 3, 15), 100}, {4, D(2024, 4, 2), 100},
+        {5, D(2024, 3, 1), 100},
+    };
+    struct sc_ret_report r;
+    assert_int_equal(sc_ret_compute(c, 5, o, 7, D(2024, 1, 1), D(2024, 3, 31), NULL, &r), SC_OK);
+    assert_int_equal(r.ncohorts, 2);
+    assert_true(r.cohorts[0].year == 2024 && r.cohorts[0].month == 1);
+    assert_int_equal(r.cohorts[0].customers, 2);
+    assert_int_equal(r.cohorts[0].nretention, 2);
+    assert_true(r.cohorts[0].retention[0] == 0.5);
+    assert_true(r.cohorts[0].retention[1] == 1.0);
+    assert_true(r.cohorts[1].year == 2024 && r.cohorts[1].month == 2);
+    assert_int_equal(r.cohorts[1].customers, 2);
+    assert_int_equal(r.cohorts[1].nretention, 1);
+    assert_true(r.cohorts[1].retention[0] == 0.5);
+    assert_int_equal(r.ntrend, 3);
+    assert_true(r.trend[0].month == 1 && r.trend[0].has_crr && r.trend[0].crr == 0);
+    assert_true(r.trend[1].month == 2 && r.trend[1].has_crr && r.trend[1].crr == 1);
+    assert_true(r.trend[2].month == 3 && r.trend[2].has_crr && r.trend[2].crr == 1);
+    /* the whole quarter: S {a}, E {b, c, d, e}, N the same → CRR 0, churn 1 */
+    assert_int_equal(r.customers_start, 1);
+    assert_int_equal(r.customers_end, 4);
+    assert_int_equal(r.new_customers, 4);
+    assert_true(r.crr == 0 && r.churn_rate == 1);
+    sc_ret_report_cleanup(&r);
+    /* a period across a year end has its months in order */
+    assert_int_equal(sc_ret_compute(c, 5, o, 7, D(2023, 11, 15), D(2024, 2, 1), NULL, &r), SC_OK);
+    assert_int_equal(r.ntrend, 4);
+    assert_true(r.trend[1].year == 2023 && r.trend[1].month == 12);
+    assert_true(r.trend[2].year == 2024 && r.trend[2].month == 1);
+    assert_int_equal(r.ncohorts, 2); /* Jan and Feb 2024; October is before the period */
+    assert_int_equal(r.cohorts[0].nretention, 1);
+    sc_ret_report_cleanup(&r);
+}
+
+static void test_nps(void **state)
+{
+    (void)state;
+    double nps;
+    bool defined;
+    const int a[] = {10, 9, 8, 7, 6, 0};
+    assert_int_equal(sc_ret_nps(a, 6, &nps, &defined), SC_OK);
+    assert_true(defined && nps == 0);
+    const int b[] = {10, 10, 9, 5};
+    assert_int_equal(sc_ret_nps(b, 4, &nps, &defined), SC_OK);
+    assert_true(defined && nps == 50);
+    const int c[] = {6, 7, 8};
+    assert_int_equal(sc_ret_nps(c, 3, &nps, &defined), SC_OK);
+    assert_true(defined && fabs(nps - -100.0 / 3) < 1e-12);
+    assert_int_equal(sc_ret_nps(NULL, 0, &nps, &defined), SC_OK);
+    assert_false(defined);
+    const int bad[] = {10, 11};
+    assert_int_equal(sc_ret_nps(bad, 2, &nps, &defined), SC_EINVAL);
+    const int neg[] = {-1};
+    assert_int_equal(sc_ret_nps(neg, 1, &nps, &defined), SC_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_civil),
+        cmocka_unit_test(test_period_by_hand),
+        cmocka_unit_test(test_window_ends),
+        cmocka_unit_test(test_default_window_and_nulls),
+        cmocka_unit_test(test_cohorts_and_trend),
+        cmocka_unit_test(test_nps),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
