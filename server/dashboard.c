@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
 #include "sharecard/escape.h"
 
 #define MAX_DAYS 366
@@ -458,17 +460,15 @@ static int recent_row(const struct sc_signup_row *s, void *ctx)
     return 0;
 }
 
-enum MHD_Result h_dashboard(struct req *r)
+enum MHD_Result h_dashboard(struct req *r, const struct route_args *a)
 {
-    struct sc_member m;
-    if (!session_member(r, &m))
-        return reply_redirect(r, 303, "/login");
-    if (m.role == SC_ROLE_SALES)
+    const struct sc_member *m = a->m;
+    if (m->role == SC_ROLE_SALES)
         return reply_error(r, 403, "The dashboard is for managers; your workspace is at /me.");
     struct range g;
     parse_range(r, &g);
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    scope_of(m, &scope);
     struct sc_stats now, prev;
     int64_t orders = 0, cents = 0, prev_orders = 0, prev_cents = 0;
     struct series *ser = calloc(1, sizeof(*ser));
@@ -506,7 +506,7 @@ enum MHD_Result h_dashboard(struct req *r)
         goto out;
     board_fix(&bd);
     frame_begin(r, &b,
-                m.role == SC_ROLE_ADMIN ? tr("Dashboard · all teams") : tr("Dashboard · team"), &m,
+                m->role == SC_ROLE_ADMIN ? tr("Dashboard · all teams") : tr("Dashboard · team"), m,
                 &g, "/dashboard");
     if (scope.team) {
         ui_html(&b, "<p>Team ");
@@ -638,19 +638,17 @@ static enum sc_err own_links(struct req *r, const struct sc_member *m, struct ow
     return e;
 }
 
-enum MHD_Result h_me(struct req *r)
+enum MHD_Result h_me(struct req *r, const struct route_args *a)
 {
-    struct sc_member m;
-    if (!session_member(r, &m))
-        return reply_redirect(r, 303, "/login");
+    const struct sc_member *m = a->m;
     struct range g;
     parse_range(r, &g);
-    enum sc_err e = sc_store_card_by_slug(r->srv->store, m.slug, &r->card);
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, m->slug, &r->card);
     if (e != SC_OK)
         return reply_err(r, e, NULL);
     struct sc_stats now, prev;
     struct series *ser = calloc(1, sizeof(*ser));
-    struct sc_scope scope = {m.id, NULL};
+    struct sc_scope scope = {m->id, NULL};
     struct sc_buf b;
     sc_buf_init(&b, 4 << 20);
     e = ser ? SC_OK : SC_ENOMEM;
@@ -668,7 +666,7 @@ enum MHD_Result h_me(struct req *r)
         sc_buf_cleanup(&b);
         return reply_err(r, e, NULL);
     }
-    frame_begin(r, &b, tr("My card"), &m, &g, "/me");
+    frame_begin(r, &b, tr("My card"), m, &g, "/me");
     tiles(&b, &now, &prev);
     chart(&b, ser);
     free(ser);
@@ -685,7 +683,7 @@ enum MHD_Result h_me(struct req *r)
     snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, r->card.qr_code);
     copy_item(&b, tr("Tracked link (in your QR code)"), url);
     struct own_links links;
-    if (own_links(r, &m, &links) == SC_OK) {
+    if (own_links(r, m, &links) == SC_OK) {
         ui_html(&b, "</ul><h2>Your link for each channel</h2><p class=\"hint\">Send each "
                     "channel its own link, and the dashboard shows which one works.</p>"
                     "<ul class=\"links\" id=\"channel-links\">");

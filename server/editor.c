@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 
@@ -97,16 +99,14 @@ static enum MHD_Result editor_page(struct req *r, const struct sc_member *m,
     return reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
 
-enum MHD_Result h_editor(struct req *r)
+enum MHD_Result h_editor(struct req *r, const struct route_args *a)
 {
-    struct sc_member m;
-    if (!session_member(r, &m))
-        return reply_redirect(r, 303, "/login");
-    enum sc_err e = sc_store_card_by_slug(r->srv->store, m.slug, &r->card);
+    const struct sc_member *m = a->m;
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, m->slug, &r->card);
     if (e != SC_OK)
         return reply_err(r, e, NULL);
     if (r->method != M_POST)
-        return editor_page(r, &m, &r->card, 200, req_arg(r, "saved") ? "Saved." : NULL);
+        return editor_page(r, m, &r->card, 200, req_arg(r, "saved") ? "Saved." : NULL);
 
     const char *body = r->body.data ? r->body.data : "";
     if (!csrf_ok(r))
@@ -122,7 +122,7 @@ enum MHD_Result h_editor(struct req *r)
             char msg[128];
             snprintf(msg, sizeof(msg), tr("%s is too long or holds characters it may not."),
                      tr(fields[i].label));
-            return editor_page(r, &m, &r->card, 422, msg);
+            return editor_page(r, m, &r->card, 422, msg);
         }
         char **dst = slot(&r->card, i);
         free(*dst);
@@ -137,11 +137,11 @@ enum MHD_Result h_editor(struct req *r)
     r->card.lang = sc_lang_parse(lang, r->card.lang);
     const char *why = NULL;
     if (sc_card_validate(&r->card, &why) != SC_OK)
-        return editor_page(r, &m, &r->card, 422, why ? why : "The card is not valid.");
+        return editor_page(r, m, &r->card, 422, why ? why : "The card is not valid.");
     e = sc_store_card_update(r->srv->store, &r->card);
     if (e != SC_OK)
         return reply_err(r, e, NULL);
-    sc_store_audit(r->srv->store, m.email, "card.edit", r->card.slug, "");
+    sc_store_audit(r->srv->store, m->email, "card.edit", r->card.slug, "");
     return reply_redirect(r, 303, "/me/edit?saved=1");
 }
 
@@ -173,11 +173,9 @@ static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-enum MHD_Result h_avatar_upload(struct req *r)
+enum MHD_Result h_avatar_upload(struct req *r, const struct route_args *a)
 {
-    struct sc_member m;
-    if (!session_member(r, &m))
-        return reply_redirect(r, 303, "/login");
+    const struct sc_member *m = a->m;
     struct upload u = {.csrf = ""};
     sc_buf_init(&u.file, SC_AVATAR_MAX + 1);
     struct MHD_PostProcessor *pp = MHD_create_post_processor(r->conn, 16 * 1024, upload_part, &u);
@@ -214,7 +212,7 @@ enum MHD_Result h_avatar_upload(struct req *r)
         }
     }
     sc_buf_cleanup(&u.file);
-    enum sc_err e = sc_store_card_by_slug(r->srv->store, m.slug, &r->card);
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, m->slug, &r->card);
     if (e != SC_OK) {
         free(jpg);
         return reply_err(r, e, NULL);
@@ -223,7 +221,7 @@ enum MHD_Result h_avatar_upload(struct req *r)
         char msg[160];
         snprintf(msg, sizeof(msg), tr("Not uploaded: %s"),
                  tr(why ? why : "the photo cannot be used."));
-        return editor_page(r, &m, &r->card, status, msg);
+        return editor_page(r, m, &r->card, status, msg);
     }
     free(r->card.avatar);
     r->card.avatar = jpg; /* NULL when removing */
@@ -232,7 +230,7 @@ enum MHD_Result h_avatar_upload(struct req *r)
     e = sc_store_card_update(r->srv->store, &r->card);
     if (e != SC_OK)
         return reply_err(r, e, NULL);
-    sc_store_audit(r->srv->store, m.email, u.remove ? "card.avatar_remove" : "card.avatar",
+    sc_store_audit(r->srv->store, m->email, u.remove ? "card.avatar_remove" : "card.avatar",
                    r->card.slug, "");
     return reply_redirect(r, 303, "/me/edit?saved=1");
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_int.h"
+#include "pages_int.h"
 
 struct tr_entry {
     const char *en, *zh;

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
 
 #define LEADS_DAYS   30
 #define LEADS_MAX    500
@@ -27,16 +29,6 @@ static const char *const what[SC_EV_COUNT] = {"Scanned the QR code",
                                               "Signed up",
                                               "Bought"};
 
-static void when(struct sc_buf *b, int64_t t)
-{
-    char s[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(s, sizeof(s), "%Y-%m-%d %H:%M", &tm);
-    sc_buf_puts(b, s);
-}
-
 static int timeline_html(const struct sc_visit_row *v, void *ctx);
 
 static int lead_html(const struct sc_lead_row *l, void *ctx)
@@ -51,7 +43,7 @@ static int lead_html(const struct sc_lead_row *l, void *ctx)
     ui_html(b, "</a></td><td>");
     ui_text(b, l->card);
     ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
-    when(b, l->last_ts);
+    ui_when(b, l->last_ts);
     ui_htmlf(b,
              "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
              "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
@@ -61,15 +53,14 @@ static int lead_html(const struct sc_lead_row *l, void *ctx)
     return sc_buf_error(b) != SC_OK;
 }
 
-enum MHD_Result h_leads(struct req *r, const char *rest)
+enum MHD_Result h_leads(struct req *r, const struct route_args *a)
 {
-    struct sc_member m;
-    if (!session_member(r, &m))
-        return reply_redirect(r, 303, "/login");
+    const struct sc_member *m = a->m;
+    const char *rest = a->arg;
     if (!is_get(r))
         return reply_405(r, "GET, HEAD");
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    scope_of(m, &scope);
     struct sc_buf b;
     sc_buf_init(&b, 16 << 20);
     enum sc_err e;
@@ -82,7 +73,7 @@ enum MHD_Result h_leads(struct req *r, const char *rest)
         }
         char title[64];
         snprintf(title, sizeof(title), tr("Lead #%lld"), id);
-        ui_begin(r, &b, title, &m, "/leads");
+        ui_begin(r, &b, title, m, "/leads");
         ui_html(&b, "</header><ol class=\"timeline\" id=\"timeline\">");
         size_t before = b.len;
         e = sc_store_lead_timeline(r->srv->store, &scope, id, TIMELINE_MAX, timeline_html, &b);
@@ -95,7 +86,7 @@ enum MHD_Result h_leads(struct req *r, const char *rest)
                  "<a href=\"/leads\">All leads</a></p>",
                  id);
     } else {
-        ui_begin(r, &b, "Leads", &m, "/leads");
+        ui_begin(r, &b, "Leads", m, "/leads");
         ui_htmlf(&b,
                  "</header><p class=\"hint\">People who opened a card in the last %d "
                  "days, most recent first; each line opens what they did.</p>"
@@ -122,7 +113,7 @@ static int timeline_html(const struct sc_visit_row *v, void *ctx)
 {
     struct sc_buf *b = ctx;
     ui_htmlf(b, "<li data-type=\"%d\"><time>", (int)v->type);
-    when(b, v->ts);
+    ui_when(b, v->ts);
     ui_html(b, "</time> ");
     ui_text(b, tr(v->type < SC_EV_COUNT ? what[v->type] : "Activity"));
     if (v->type == SC_EV_DWELL)
@@ -204,14 +195,12 @@ static int event_json(const struct sc_visit_row *v, void *ctx)
     return sc_buf_error(&o->b) != SC_OK;
 }
 
-enum MHD_Result api_leads(struct req *r, const char *rest)
+enum MHD_Result api_leads(struct req *r, const struct route_args *a)
 {
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
+    const struct sc_member *m = a->m;
+    const char *rest = a->arg;
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    scope_of(m, &scope);
     struct list_out o;
     if (rest && rest[0]) {
         char *end;

@@ -19,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
 
 #define LIVE_MAX_STREAMS 64
 #define LIVE_TICK_MS     1000
@@ -274,12 +276,10 @@ static void live_gone(void *cls)
     free(sub);
 }
 
-enum MHD_Result api_live(struct req *r)
+enum MHD_Result api_live(struct req *r, const struct route_args *a)
 {
+    const struct sc_member *m = a->m;
     enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
     struct live *lv = r->srv->live;
     if (!lv)
         return reply_error(r, 503, "The live feed is not running.");
@@ -288,7 +288,7 @@ enum MHD_Result api_live(struct req *r)
         return reply_err(r, SC_ENOMEM, NULL);
     sub->lv = lv;
     sub->conn = r->conn;
-    scope_of(&m, &sub->scope);
+    scope_of(m, &sub->scope);
     if (sub->scope.team) {
         snprintf(sub->team, sizeof(sub->team), "%s", sub->scope.team);
         sub->scope.team = sub->team;

@@ -10,7 +10,7 @@
 
 #include <csv.h>
 
-#include "http_int.h"
+#include "pages_int.h"
 #include "sharecard/referral.h"
 
 enum sc_err member_create(struct sc_store *s, const char *actor, const struct member_input *in,

@@ -4,11 +4,12 @@
  * budget, which errs on the side of refusing.  One instance's view only;
  * limits that must hold across instances live in the store.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
 
 #define RL_SLOTS 8192
 
@@ -75,4 +76,39 @@ bool rl_within(struct ratelimit *rl, const char *scope, const char *key, unsigne
                unsigned window_s)
 {
     return rl_check(rl, scope, key, limit, window_s, false);
+}
+
+/* ---- throttling, shared by every instance on the store ------------------------------ */
+
+static void throttle_key(char *out, size_t n, const char *scope, const char *key)
+{
+    snprintf(out, n, "%s:%s", scope, key ? key : "");
+}
+
+bool throttle_ok(struct req *r, const char *scope, const char *key, int64_t limit, int64_t window_s)
+{
+    char k[400];
+    int64_t n = 0;
+    throttle_key(k, sizeof(k), scope, key);
+    if (sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, false, &n) != SC_OK)
+        return rl_within(r->srv->rl, scope, key, (unsigned)limit, (unsigned)window_s);
+    return n < limit;
+}
+
+void throttle_fail(struct req *r, const char *scope, const char *key, int64_t window_s)
+{
+    char k[400];
+    int64_t n = 0;
+    throttle_key(k, sizeof(k), scope, key);
+    rl_allow(r->srv->rl, scope, key, UINT32_MAX, (unsigned)window_s); /* the fallback's count */
+    sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, true, &n);
+}
+
+bool throttle_take(struct req *r, const char *scope, const char *key, int64_t limit,
+                   int64_t window_s)
+{
+    if (!throttle_ok(r, scope, key, limit, window_s))
+        return false;
+    throttle_fail(r, scope, key, window_s);
+    return true;
 }

@@ -1,6 +1,7 @@
 /*
  * signup.c — the sign-up form's endpoint, the customer's referral page, and
- * the JSON/CSV API over sign-ups, rewards and conversions.
+ * the JSON/CSV API over sign-ups, rewards, the leaderboard and conversions
+ * (these share the writers of a referral chain's parties).
  *
  * A sign-up is validated here, on the request thread, with reasons in the
  * visitor's language; the decision (duplicate? who is credited? held for
@@ -16,20 +17,14 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
+#include "track_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 #include "sharecard/log.h"
 #include "sharecard/page.h"
-
-void csrf_token(struct req *r, char out[32])
-{
-    unsigned char h[16];
-    identify(r);
-    crypto_generichash(h, sizeof(h), (const unsigned char *)r->vid, strlen(r->vid),
-                       r->srv->csrf_key, sizeof(r->srv->csrf_key));
-    sodium_bin2base64(out, 32, h, sizeof(h), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
 
 static bool wants_json(struct req *r)
 {
@@ -129,8 +124,9 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
-enum MHD_Result h_signup(struct req *r, const char *slug)
+enum MHD_Result h_signup(struct req *r, const struct route_args *a)
 {
+    const char *slug = a->arg;
     enum MHD_Result ret;
     enum sc_err e = sc_store_card_by_slug(r->srv->store, slug, &r->card);
     if (e == SC_ENOTFOUND)
@@ -189,8 +185,10 @@ enum MHD_Result h_signup(struct req *r, const char *slug)
 
 /* ---- the referral page: /r/{code}, /r/{code}/qr.png|svg ------------------------ */
 
-enum MHD_Result h_referral(struct req *r, const char *code, const char *sub)
+enum MHD_Result h_referral(struct req *r, const struct route_args *a)
 {
+    const char *code = a->arg;
+    const char *sub = a->sub;
     enum sc_err e = strlen(code) > SC_CODE_LEN
                         ? SC_ENOTFOUND
                         : sc_store_link_by_code(r->srv->store, code, &r->link);
@@ -323,27 +321,11 @@ static int reward_row(const struct sc_reward_row *w, void *ctx)
     return sc_buf_error(&o->b) != SC_OK;
 }
 
-/* The rows a member may see: admins all, managers their team's cards, sales their own. */
-void scope_of(const struct sc_member *m, struct sc_scope *sc)
+enum MHD_Result api_signups(struct req *r, const struct route_args *a)
 {
-    memset(sc, 0, sizeof(*sc));
-    if (m->role == SC_ROLE_ADMIN)
-        return;
-    if (m->role == SC_ROLE_MANAGER && m->team[0]) {
-        sc->team = m->team;
-        return;
-    }
-    sc->member_id = m->id;
-}
-
-enum MHD_Result api_signups(struct req *r)
-{
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
+    const struct sc_member *m = a->m;
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    scope_of(m, &scope);
     struct list_out o;
     list_begin(r, &o,
                "id,name,email,phone,card,link,level1_type,level1_id,level1_name,level2_type,"
@@ -352,14 +334,11 @@ enum MHD_Result api_signups(struct req *r)
     return list_finish(r, &o, e);
 }
 
-enum MHD_Result api_rewards(struct req *r)
+enum MHD_Result api_rewards(struct req *r, const struct route_args *a)
 {
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
+    const struct sc_member *m = a->m;
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    scope_of(m, &scope);
     struct list_out o;
     list_begin(r, &o,
                "id,customer_id,conversion_id,party_type,party_id,party_name,level,kind,amount,"
@@ -405,13 +384,13 @@ static int leader_row(const struct sc_leader_row *l, void *ctx)
     return sc_buf_error(&o->b) != SC_OK;
 }
 
-enum MHD_Result api_leaderboard(struct req *r)
+enum MHD_Result api_leaderboard(struct req *r, const struct route_args *a)
 {
+    const struct sc_member *m = a->m;
     enum MHD_Result ret;
-    struct sc_member m;
     struct sc_scope scope;
     int64_t from, to;
-    if (!api_report(r, &m, &scope, &from, &to, &ret))
+    if (!api_report(r, m, &scope, &from, &to, &ret))
         return ret;
     struct list_out o;
     list_begin(r, &o,
@@ -438,14 +417,9 @@ static enum MHD_Result done_conversion(struct req *r)
     return reply_bytes(r, 201, "application/json", &b);
 }
 
-enum MHD_Result api_conversions(struct req *r)
+enum MHD_Result api_conversions(struct req *r, const struct route_args *a)
 {
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
-    if (m.role == SC_ROLE_SALES)
-        return reply_error(r, 403, "Only managers' and admins' tokens may post conversions.");
+    (void)a; /* the router checked the token and the role */
     json_error_t jerr;
     json_t *j =
         json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, &jerr);
@@ -465,17 +439,17 @@ enum MHD_Result api_conversions(struct req *r)
     json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
     json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
     const char *why = NULL;
-    double a = 0;
+    double amt = 0;
     if (!json_is_string(order) || json_string_length(order) == 0 ||
         json_string_length(order) >= sizeof(cv->order_id))
         why = "order_id must be a string of 1 to 128 characters.";
     else if (json_is_number(amount))
-        a = json_number_value(amount);
+        amt = json_number_value(amount);
     else if (json_is_string(amount))
-        a = strtod(json_string_value(amount), NULL);
+        amt = strtod(json_string_value(amount), NULL);
     else
         why = "amount is required: a number such as 199.90.";
-    if (!why && (!isfinite(a) || a < 0 || a > 1e10))
+    if (!why && (!isfinite(amt) || amt < 0 || amt > 1e10))
         why = "amount must be between 0 and 10,000,000,000.";
     if (!why) {
         if (json_is_integer(cid) && json_integer_value(cid) > 0)
@@ -491,7 +465,7 @@ enum MHD_Result api_conversions(struct req *r)
         return reply_error(r, 400, why);
     }
     snprintf(cv->order_id, sizeof(cv->order_id), "%s", json_string_value(order));
-    cv->amount_cents = (int64_t)llround(a * 100.0);
+    cv->amount_cents = (int64_t)llround(amt * 100.0);
     json_decref(j);
     struct sc_event ev;
     event_init(r, &ev, SC_EV_CONVERT, 0, 0);

@@ -1,8 +1,8 @@
 /*
  * track.c — the tracking side of the HTTP service: who the visitor is, the
  * event each request makes, waiting for it to be durable without blocking
- * a pool thread, the beacon endpoint, minting share links, and the stats
- * API.
+ * a pool thread (suspend, submit to the event writer, resume), the beacon
+ * endpoint and minting share links.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -13,15 +13,14 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "routes_int.h"
+#include "track_int.h"
 #include "sharecard/auth.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
-
-#define COOKIE_NAME    "sc_vid"
-#define COOKIE_MAX_AGE (400 * 86400) /* the most browsers keep */
 
 static bool header_is_1(struct req *r, const char *name)
 {
@@ -74,23 +73,13 @@ void identify(struct req *r)
         sodium_memzero(salt, sizeof(salt));
         return;
     }
-    const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE_NAME);
+    const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SC_VID_COOKIE);
     if (c && sc_visitor_cookie_ok(c)) {
         snprintf(r->vid, sizeof(r->vid), "c:%s", c);
         return;
     }
     sc_visitor_new(r->vid);
     r->new_cookie = true;
-}
-
-void add_cookie(struct req *r, struct MHD_Response *resp)
-{
-    if (!r->new_cookie)
-        return;
-    char v[160];
-    snprintf(v, sizeof(v), COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
-             r->vid + 2, COOKIE_MAX_AGE, r->srv->https ? "; Secure" : "");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, v);
 }
 
 void event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
@@ -184,8 +173,9 @@ static bool is_json(struct req *r)
     return ct && strncmp(ct, "application/json", 16) == 0;
 }
 
-enum MHD_Result h_event(struct req *r)
+enum MHD_Result h_event(struct req *r, const struct route_args *a)
 {
+    (void)a;
     json_t *json = NULL;
     enum MHD_Result ret;
     if (is_json(r)) {
@@ -274,8 +264,9 @@ static enum MHD_Result done_share(struct req *r)
     return reply_bytes(r, 201, "application/json", &b);
 }
 
-enum MHD_Result h_share(struct req *r, const char *slug)
+enum MHD_Result h_share(struct req *r, const struct route_args *a)
 {
+    const char *slug = a->arg;
     char channel[16] = "", from[SC_CODE_LEN + 8] = "";
     enum sc_channel ch;
     enum sc_err e = sc_form_get(r->body.data ? r->body.data : "", r->body.len, "channel", channel,
@@ -304,118 +295,4 @@ enum MHD_Result h_share(struct req *r, const char *slug)
     memcpy(r->code, ev.new_code, sizeof(r->code));
     ev.new_channel = (int)ch;
     return track_then(r, &ev, done_share);
-}
-
-/* ---- the JSON API ------------------------------------------------------------------ */
-
-/* The member whose bearer token 'r' carries; answers 401 and returns false if none. */
-bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret)
-{
-    const char *auth = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    char hash[SC_TOKEN_HASH_LEN];
-    if (!auth && r->method != M_POST && session_member(r, m))
-        return true; /* the dashboard's own reads and exports */
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) > 128 ||
-        sc_auth_token_hash(r->srv->store, auth + 7, hash) != SC_OK ||
-        sc_store_token_member(r->srv->store, hash, m) != SC_OK) {
-        *ret = reply_error(r, 401, "A valid API token is required: Authorization: Bearer TOKEN.");
-        return false;
-    }
-    return true;
-}
-
-/* May 'm' read the data of the card owned by member 'owner_id'? */
-bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id)
-{
-    if (m->role == SC_ROLE_ADMIN || m->id == owner_id)
-        return true;
-    if (m->role != SC_ROLE_MANAGER || !m->team[0])
-        return false;
-    struct sc_member owner;
-    return sc_store_member_by_id(r->srv->store, owner_id, &owner) == SC_OK &&
-           strcmp(owner.team, m->team) == 0;
-}
-
-static enum MHD_Result api_stats(struct req *r, const char *slug)
-{
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
-    int64_t from = 0, to = (int64_t)time(NULL) / 86400 + 1;
-    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)))
-        return reply_error(r, 400, "from and to are dates written YYYY-MM-DD.");
-    if (from > to)
-        return reply_error(r, 400, "from must not be after to.");
-    enum sc_err e = sc_store_card_by_slug(r->srv->store, slug, &r->card);
-    if (e == SC_ENOTFOUND)
-        return reply_error(r, 404, "There is no card with this slug.");
-    if (e != SC_OK)
-        return reply_err(r, e, NULL);
-    if (!may_read_card(r, &m, r->card.member_id))
-        return reply_error(r, 403, "Your role does not let you read this card's stats.");
-    struct sc_stats st;
-    e = sc_store_card_stats(r->srv->store, r->card.id, from, to, &st);
-    if (e != SC_OK)
-        return reply_err(r, e, NULL);
-    struct sc_buf b;
-    sc_buf_init(&b, 4096);
-    sc_buf_printf(&b,
-                  "{\"scans\":%lld,\"opens\":%lld,\"views\":%lld,\"uniques\":%lld,"
-                  "\"shares\":%lld,\"saves\":%lld,\"clicks\":%lld,\"signups\":%lld,"
-                  "\"bots\":%lld}\n",
-                  (long long)st.n[SC_EV_SCAN], (long long)st.n[SC_EV_OPEN],
-                  (long long)st.n[SC_EV_VIEW], (long long)st.uniques, (long long)st.n[SC_EV_SHARE],
-                  (long long)st.n[SC_EV_SAVE], (long long)st.n[SC_EV_CLICK],
-                  (long long)st.n[SC_EV_SIGNUP], (long long)st.bots);
-    return reply_bytes(r, 200, "application/json", &b);
-}
-
-enum MHD_Result h_api(struct req *r, const char *path)
-{
-    /* path is what follows "/api/v1/" */
-    if (strncmp(path, "cards/", 6) == 0) {
-        const char *slug = path + 6;
-        const char *slash = strchr(slug, '/');
-        if (slash && strcmp(slash, "/tree") == 0 && slash - slug <= SC_SLUG_MAX) {
-            char s[SC_SLUG_MAX + 1];
-            memcpy(s, slug, (size_t)(slash - slug));
-            s[slash - slug] = '\0';
-            return is_get(r) ? api_tree(r, s)
-                             : reply_error(r, 405, "This address answers GET only.");
-        }
-        if (slash && strcmp(slash, "/stats") == 0 && slash - slug <= SC_SLUG_MAX) {
-            char s[SC_SLUG_MAX + 1];
-            memcpy(s, slug, (size_t)(slash - slug));
-            s[slash - slug] = '\0';
-            if (r->method != M_GET && r->method != M_HEAD)
-                return reply_error(r, 405, "This address answers GET only.");
-            return api_stats(r, s);
-        }
-    }
-    if (strcmp(path, "signups") == 0)
-        return is_get(r) ? api_signups(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "rewards") == 0)
-        return is_get(r) ? api_rewards(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "leaderboard") == 0)
-        return is_get(r) ? api_leaderboard(r)
-                         : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "channels") == 0)
-        return is_get(r) ? api_channels(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "devices") == 0)
-        return is_get(r) ? api_devices(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "members") == 0)
-        return is_get(r) ? api_members(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "audit") == 0)
-        return is_get(r) ? api_audit(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "leads") == 0 || strncmp(path, "leads/", 6) == 0)
-        return is_get(r) ? api_leads(r, path[5] ? path + 6 : NULL)
-                         : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "live") == 0)
-        return is_get(r) ? api_live(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "conversions") == 0)
-        return r->method == M_POST ? api_conversions(r)
-                                   : reply_error(r, 405, "This address answers POST only.");
-    return reply_error(r, 404, "There is no such API endpoint.");
 }

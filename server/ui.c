@@ -10,7 +10,8 @@
 
 #include <sodium.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 
@@ -85,23 +86,6 @@ void ui_csrf_field(struct req *r, struct sc_buf *b)
     char csrf[32];
     csrf_token(r, csrf);
     ui_htmlf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
-}
-
-bool csrf_matches(struct req *r, const char *got)
-{
-    char want[32];
-    csrf_token(r, want);
-    return !r->new_cookie && strlen(got) == strlen(want) &&
-           sodium_memcmp(got, want, strlen(want)) == 0;
-}
-
-bool csrf_ok(struct req *r)
-{
-    char got[64];
-    if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "csrf", got, sizeof(got)) !=
-        SC_OK)
-        return false;
-    return csrf_matches(r, got);
 }
 
 enum sc_err form_field(struct req *r, const char *name, char *out, size_t n)
@@ -215,11 +199,9 @@ enum MHD_Result list_finish(struct req *r, struct list_out *o, enum sc_err e)
     return reply_bytes(r, 200, o->csv ? "text/csv; charset=utf-8" : "application/json", &o->b);
 }
 
-bool api_report(struct req *r, struct sc_member *m, struct sc_scope *scope, int64_t *from,
+bool api_report(struct req *r, const struct sc_member *m, struct sc_scope *scope, int64_t *from,
                 int64_t *to, enum MHD_Result *ret)
 {
-    if (!api_member(r, m, ret))
-        return false;
     *to = (int64_t)time(NULL) / 86400;
     *from = *to - 29;
     const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
@@ -229,4 +211,30 @@ bool api_report(struct req *r, struct sc_member *m, struct sc_scope *scope, int6
     }
     scope_of(m, scope);
     return true;
+}
+
+void ui_message(struct sc_buf *b, bool ok, const char *text)
+{
+    if (!text)
+        return;
+    ui_htmlf(b, "<p class=\"%s\" role=\"%s\">", ok ? "ok" : "error", ok ? "status" : "alert");
+    ui_text(b, tr(text));
+    ui_html(b, "</p>");
+}
+
+void ui_when(struct sc_buf *b, int64_t t)
+{
+    char s[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(s, sizeof(s), "%Y-%m-%d %H:%M", &tm);
+    sc_buf_puts(b, s);
+}
+
+int64_t num_arg(const char *s)
+{
+    char *end;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    return s && *s && !*end && v > 0 ? (int64_t)v : 0;
 }
