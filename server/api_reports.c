@@ -14,27 +14,27 @@
 
 /* ---- GET /api/v1/cards/{slug}/stats ---------------------------------------------- */
 
-enum MHD_Result api_stats(struct req *r, const struct route_args *a)
+enum MHD_Result sc_api_stats(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
     const char *slug = a->arg;
     int64_t from = 0, to = (int64_t)time(NULL) / 86400 + 1;
-    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)))
-        return reply_error(r, 400, "from and to are dates written YYYY-MM-DD.");
+    const char *f = sc_req_arg(r, "from"), *t = sc_req_arg(r, "to");
+    if ((f && !sc_ui_day_parse(f, &from)) || (t && !sc_ui_day_parse(t, &to)))
+        return sc_reply_error(r, 400, "from and to are dates written YYYY-MM-DD.");
     if (from > to)
-        return reply_error(r, 400, "from must not be after to.");
+        return sc_reply_error(r, 400, "from must not be after to.");
     enum sc_err e = sc_store_card_by_slug(r->srv->store, slug, &r->card);
     if (e == SC_ENOTFOUND)
-        return reply_error(r, 404, "There is no card with this slug.");
+        return sc_reply_error(r, 404, "There is no card with this slug.");
     if (e != SC_OK)
-        return reply_err(r, e, NULL);
-    if (!may_read_card(r, m, r->card.member_id))
-        return reply_error(r, 403, "Your role does not let you read this card's stats.");
+        return sc_reply_err(r, e, NULL);
+    if (!sc_session_may_read_card(r, m, r->card.member_id))
+        return sc_reply_error(r, 403, "Your role does not let you read this card's stats.");
     struct sc_stats st;
     e = sc_store_card_stats(r->srv->store, r->card.id, from, to, &st);
     if (e != SC_OK)
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     struct sc_buf b;
     sc_buf_init(&b, 4096);
     sc_buf_printf(&b,
@@ -45,7 +45,7 @@ enum MHD_Result api_stats(struct req *r, const struct route_args *a)
                   (long long)st.n[SC_EV_VIEW], (long long)st.uniques, (long long)st.n[SC_EV_SHARE],
                   (long long)st.n[SC_EV_SAVE], (long long)st.n[SC_EV_CLICK],
                   (long long)st.n[SC_EV_SIGNUP], (long long)st.bots);
-    return reply_bytes(r, 200, "application/json", &b);
+    return sc_reply_bytes(r, 200, "application/json", &b);
 }
 
 /* ---- GET /api/v1/channels ---------------------------------------------------------- */
@@ -61,19 +61,19 @@ static int add_chan(int ch, enum sc_ev_type t, int64_t n, void *ctx)
     return 0;
 }
 
-enum MHD_Result api_channels(struct req *r, const struct route_args *a)
+enum MHD_Result sc_api_channels(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
     enum MHD_Result ret;
     struct sc_scope scope;
     int64_t from, to;
-    if (!api_report(r, m, &scope, &from, &to, &ret))
+    if (!sc_report_range(r, m, &scope, &from, &to, &ret))
         return ret;
     struct chan_out c;
     memset(&c, 0, sizeof(c));
     enum sc_err e = sc_store_channels(r->srv->store, &scope, from, to, add_chan, &c);
     struct list_out o;
-    list_begin(r, &o, "channel,scans,opens,views,shares,saves,clicks,signups\r\n");
+    sc_list_begin(r, &o, "channel,scans,opens,views,shares,saves,clicks,signups\r\n");
     for (int i = 0; e == SC_OK && i < SC_CH_OTHER + 2; i++) {
         const int64_t *n = c.n[i];
         const char *name = i <= SC_CH_OTHER ? sc_channel_name((enum sc_channel)i) : "direct";
@@ -86,7 +86,7 @@ enum MHD_Result api_channels(struct req *r, const struct route_args *a)
                 snprintf(s[k], sizeof(s[k]), "%lld", (long long)v[k]);
                 fields[k + 1] = s[k];
             }
-            list_csv_row(&o, fields, 8);
+            sc_list_csv_row(&o, fields, 8);
         } else {
             sc_buf_printf(&o.b,
                           "%s{\"channel\":\"%s\",\"scans\":%lld,\"opens\":%lld,\"views\":%lld,"
@@ -97,34 +97,34 @@ enum MHD_Result api_channels(struct req *r, const struct route_args *a)
         }
         o.rows++;
     }
-    return list_finish(r, &o, e);
+    return sc_list_finish(r, &o, e);
 }
 
 /* ---- GET /api/v1/devices ----------------------------------------------------------- */
 
-enum MHD_Result api_devices(struct req *r, const struct route_args *a)
+enum MHD_Result sc_api_devices(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
     enum MHD_Result ret;
     struct sc_scope scope;
     int64_t from, to;
-    if (!api_report(r, m, &scope, &from, &to, &ret))
+    if (!sc_report_range(r, m, &scope, &from, &to, &ret))
         return ret;
     int64_t n[SC_DEV_COUNT];
     enum sc_err e = sc_store_devices(r->srv->store, &scope, from, to, n);
     struct list_out o;
-    list_begin(r, &o, "device,visitors\r\n");
+    sc_list_begin(r, &o, "device,visitors\r\n");
     for (int d = 0; e == SC_OK && d < SC_DEV_COUNT; d++) {
         char v[24];
         snprintf(v, sizeof(v), "%lld", (long long)n[d]);
         if (o.csv) {
             const char *fields[] = {sc_device_name((enum sc_device)d), v};
-            list_csv_row(&o, fields, 2);
+            sc_list_csv_row(&o, fields, 2);
         } else {
             sc_buf_printf(&o.b, "%s{\"device\":\"%s\",\"visitors\":%s}", o.rows ? ",\n" : "\n",
                           sc_device_name((enum sc_device)d), v);
         }
         o.rows++;
     }
-    return list_finish(r, &o, e);
+    return sc_list_finish(r, &o, e);
 }

@@ -121,12 +121,12 @@ bool sc_cache_qr_serve(struct sc_caches *c, const char *key, struct req *r, enum
     if (s->resp && strcmp(s->key, key) == 0) {
         hit = true;
         memcpy(etag, s->etag, sizeof(etag));
-        if (!etag_matches(r, etag))
-            *ret = reply_response(r, 200, s->resp);
+        if (!sc_req_etag_matches(r, etag))
+            *ret = sc_reply_response(r, 200, s->resp);
     }
     pthread_mutex_unlock(&c->qr_lock);
     if (hit && !r->answered)
-        *ret = reply_not_modified(r, etag, "public, max-age=86400");
+        *ret = sc_reply_not_modified(r, etag, "public, max-age=86400");
     return hit;
 }
 

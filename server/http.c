@@ -40,7 +40,7 @@ static enum MHD_Result reply_too_big(struct req *r)
     char msg[128];
     snprintf(msg, sizeof(msg), "The request body is larger than the %zu bytes allowed.",
              r->max_body);
-    return reply_error(r, 413, msg);
+    return sc_reply_error(r, 413, msg);
 }
 
 /* The largest body a request may send: the configured limit, more for an avatar upload. */
@@ -112,7 +112,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return reply_too_big(r);
     enum MHD_Result ret = s->handle(r);
     if (!r->answered && !r->cont)
-        return reply_error(r, 500, "The request was not answered.");
+        return sc_reply_error(r, 500, "The request was not answered.");
     return ret;
 }
 

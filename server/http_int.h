@@ -36,7 +36,7 @@ struct req;
 /* An avatar upload's body: the image (SC_AVATAR_MAX) in a multipart form, with room. */
 #define SC_AVATAR_UPLOAD_MAX (SC_AVATAR_MAX + 64 * 1024)
 
-/* The visitor cookie: set by sc_reply_add_cookie(), read by identify() (track.c). */
+/* The visitor cookie: set by sc_reply_add_cookie(), read by sc_track_identify() (track.c). */
 #define SC_VID_COOKIE         "sc_vid"
 #define SC_VID_COOKIE_MAX_AGE (400 * 86400) /* the most browsers keep */
 
@@ -88,7 +88,7 @@ struct req {
     unsigned status; /* for the access log */
     uint64_t bytes;
     /* Tracking: the visitor, and the answer waiting for an event to be durable. */
-    char vid[SC_VID_MAX];  /* "" until identify() */
+    char vid[SC_VID_MAX];  /* "" until sc_track_identify() */
     bool new_cookie;       /* vid was minted here: send Set-Cookie */
     continuation_fn *cont; /* set while suspended */
     bool ev_done;
@@ -118,35 +118,37 @@ void sc_http_stop(struct server *s);
 
 /* ---- replies (reply.c): each queues exactly one response ------------------ */
 
-enum MHD_Result reply_bytes(struct req *r, unsigned status, const char *ctype, struct sc_buf *body);
-enum MHD_Result reply_static(struct req *r, unsigned status, const char *ctype, const char *text);
-enum MHD_Result reply_error(struct req *r, unsigned status, const char *message);
-enum MHD_Result reply_redirect(struct req *r, unsigned status, const char *location);
-enum MHD_Result reply_err(struct req *r, enum sc_err e, const char *message);
-enum MHD_Result reply_response(struct req *r, unsigned status, struct MHD_Response *resp);
+enum MHD_Result sc_reply_bytes(struct req *r, unsigned status, const char *ctype,
+                               struct sc_buf *body);
+enum MHD_Result sc_reply_static(struct req *r, unsigned status, const char *ctype,
+                                const char *text);
+enum MHD_Result sc_reply_error(struct req *r, unsigned status, const char *message);
+enum MHD_Result sc_reply_redirect(struct req *r, unsigned status, const char *location);
+enum MHD_Result sc_reply_err(struct req *r, enum sc_err e, const char *message);
+enum MHD_Result sc_reply_response(struct req *r, unsigned status, struct MHD_Response *resp);
 /* 405 with an Allow header naming 'allow'. */
-enum MHD_Result reply_405(struct req *r, const char *allow);
+enum MHD_Result sc_reply_405(struct req *r, const char *allow);
 /* 304 for 'etag' with Cache-Control 'cc'. */
-enum MHD_Result reply_not_modified(struct req *r, const char *etag, const char *cc);
-bool is_get(struct req *r); /* GET or HEAD */
+enum MHD_Result sc_reply_not_modified(struct req *r, const char *etag, const char *cc);
+bool sc_req_is_get(struct req *r); /* GET or HEAD */
 /* Does If-None-Match name 'etag' (or "*")? */
-bool etag_matches(struct req *r, const char *etag);
+bool sc_req_etag_matches(struct req *r, const char *etag);
 /* A quoted hex ETag of the 'len' bytes at 'data'. */
-void make_etag(char out[24], const void *data, size_t len);
+void sc_etag_make(char out[24], const void *data, size_t len);
 
 /* Adds the headers every response carries (CSP, nosniff, …). */
-void add_security_headers(struct server *s, struct MHD_Response *resp);
+void sc_reply_security_headers(struct server *s, struct MHD_Response *resp);
 /* Adds Set-Cookie for a visitor id minted by this request (none otherwise). */
-void add_cookie(struct req *r, struct MHD_Response *resp);
+void sc_reply_add_cookie(struct req *r, struct MHD_Response *resp);
 
 /* The header 'name' of the request, or NULL. */
-const char *req_header(struct req *r, const char *name);
+const char *sc_req_header(struct req *r, const char *name);
 /* The query argument 'name', or NULL. */
-const char *req_arg(struct req *r, const char *name);
+const char *sc_req_arg(struct req *r, const char *name);
 /* Language of the visitor from Accept-Language, falling back to 'dflt'. */
-enum sc_lang req_lang(struct req *r, enum sc_lang dflt);
+enum sc_lang sc_req_lang(struct req *r, enum sc_lang dflt);
 
 /* Maps an sc_err to an HTTP status: the one place that does. */
-unsigned http_status_of(enum sc_err e);
+unsigned sc_http_status_of(enum sc_err e);
 
 #endif

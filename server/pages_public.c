@@ -24,16 +24,16 @@ static bool load_card(struct req *r, const char *slug, struct sc_card *c, enum M
 {
     memset(c, 0, sizeof(*c));
     if (strlen(slug) > SC_SLUG_MAX) {
-        *ret = reply_error(r, 404, "There is no card at this address.");
+        *ret = sc_reply_error(r, 404, "There is no card at this address.");
         return false;
     }
     enum sc_err e = sc_store_card_by_slug(r->srv->store, slug, c);
     if (e == SC_ENOTFOUND) {
-        *ret = reply_error(r, 404, "There is no card at this address.");
+        *ret = sc_reply_error(r, 404, "There is no card at this address.");
         return false;
     }
     if (e != SC_OK) {
-        *ret = reply_err(r, e, NULL);
+        *ret = sc_reply_err(r, e, NULL);
         return false;
     }
     return true;
@@ -41,29 +41,29 @@ static bool load_card(struct req *r, const char *slug, struct sc_card *c, enum M
 
 /* ---- handlers ------------------------------------------------------------ */
 
-enum MHD_Result h_home(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_home(struct req *r, const struct route_args *a)
 {
     (void)a;
     struct sc_member m;
-    if (session_member(r, &m))
-        return reply_redirect(r, 303, m.role == SC_ROLE_SALES ? "/me" : "/dashboard");
+    if (sc_session_member(r, &m))
+        return sc_reply_redirect(r, 303, m.role == SC_ROLE_SALES ? "/me" : "/dashboard");
     char stack[8192];
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 0);
-    sc_page_home(r->srv->pages, req_lang(r, SC_LANG_EN), &b);
-    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+    sc_page_home(r->srv->pages, sc_req_lang(r, SC_LANG_EN), &b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
-enum MHD_Result h_healthz(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_healthz(struct req *r, const struct route_args *a)
 {
     (void)a;
     if (sc_store_ping(r->srv->store) != SC_OK)
-        return reply_static(r, 503, "text/plain; charset=utf-8", "store unavailable\n");
-    return reply_static(r, 200, "text/plain; charset=utf-8", "ok\n");
+        return sc_reply_static(r, 503, "text/plain; charset=utf-8", "store unavailable\n");
+    return sc_reply_static(r, 200, "text/plain; charset=utf-8", "ok\n");
 }
 
 /* Prometheus text exposition of the counters an operator watches. */
-enum MHD_Result h_metrics(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_metrics(struct req *r, const struct route_args *a)
 {
     (void)a;
     struct server *s = r->srv;
@@ -103,13 +103,13 @@ enum MHD_Result h_metrics(struct req *r, const struct route_args *a)
                   (unsigned long long)is.batches, (unsigned long long)is.failed,
                   (unsigned long long)atomic_load(&s->unanswered), (unsigned long long)is.rejected,
                   is.depth);
-    return reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+    return sc_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 
 static enum MHD_Result card_page(struct req *r)
 {
     if (r->ev_result != SC_OK)
-        return reply_not_stored(r);
+        return sc_reply_not_stored(r);
     if (r->page) {
         /* Composed from the page cache before the event was queued. */
         struct MHD_Response *resp =
@@ -118,22 +118,22 @@ static enum MHD_Result card_page(struct req *r)
             return MHD_NO;
         r->page = NULL; /* now the response's */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-        add_security_headers(r->srv, resp);
-        add_cookie(r, resp);
+        sc_reply_security_headers(r->srv, resp);
+        sc_reply_add_cookie(r, resp);
         r->bytes = r->page_len;
-        enum MHD_Result ret = reply_response(r, 200, resp);
+        enum MHD_Result ret = sc_reply_response(r, 200, resp);
         MHD_destroy_response(resp);
         return ret;
     }
     char stack[16384];
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 0);
-    enum sc_lang lang = req_lang(r, r->card.lang);
+    enum sc_lang lang = sc_req_lang(r, r->card.lang);
     char csrf[32];
-    csrf_token(r, csrf);
+    sc_csrf_token(r, csrf);
     sc_page_card(r->srv->pages, &r->card, lang, r->srv->base_url, r->link.id ? r->link.code : NULL,
                  csrf, &b);
-    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
 static enum sc_err link_lookup(struct req *r, const char *code, struct sc_link *out);
@@ -141,7 +141,7 @@ static enum sc_err link_lookup(struct req *r, const char *code, struct sc_link *
 /* The tracked link named by ?l= when it leads to card 'card_id', into r->link. */
 static void arrived_by(struct req *r, int64_t card_id)
 {
-    const char *code = req_arg(r, "l");
+    const char *code = sc_req_arg(r, "l");
     memset(&r->link, 0, sizeof(r->link));
     if (code && strlen(code) <= SC_CODE_LEN &&
         (link_lookup(r, code, &r->link) != SC_OK || r->link.card_id != card_id))
@@ -158,13 +158,13 @@ static void arrived_by(struct req *r, int64_t card_id)
  * Set-Cookie header is added to each response.  Cards shown as disabled
  * (410) and owner previews are never cached.
  */
-#define CSRF_LEN  22                            /* csrf_token(): 16 bytes in unpadded base64url */
+#define CSRF_LEN  22 /* sc_csrf_token(): 16 bytes in unpadded base64url */
 #define CSRF_MARK "sc-csrf-mark-0f8a3c2e9b7d41" /* rendered in place of the token */
 
 /* What the request's Accept-Language settles: a language, or 2 for the card's own. */
 static int accept_of(struct req *r)
 {
-    const char *al = req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+    const char *al = sc_req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
     enum sc_lang a = sc_lang_accept(al, SC_LANG_EN), b = sc_lang_accept(al, SC_LANG_ZH);
     return a == b ? (int)a : 2;
 }
@@ -176,7 +176,7 @@ static int accept_of(struct req *r)
 static bool page_finish(struct req *r, char *page, size_t len, size_t at)
 {
     char csrf[32];
-    csrf_token(r, csrf);
+    sc_csrf_token(r, csrf);
     if (strlen(csrf) != CSRF_LEN) {
         free(page);
         return false;
@@ -246,19 +246,19 @@ static bool page_put(struct req *r, const char *l, int accept, uint64_t gen)
     return page && page_finish(r, page, len, at);
 }
 
-enum MHD_Result h_card(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_card(struct req *r, const struct route_args *a)
 {
     const char *slug = a->arg;
     enum MHD_Result ret;
     struct sc_event ev;
-    const char *l = req_arg(r, "l");
+    const char *l = sc_req_arg(r, "l");
     if (!l || strlen(l) > SC_CODE_LEN)
         l = "";
-    bool cacheable = !req_arg(r, "preview") && strlen(slug) <= SC_SLUG_MAX;
+    bool cacheable = !sc_req_arg(r, "preview") && strlen(slug) <= SC_SLUG_MAX;
     int accept = accept_of(r);
     if (cacheable && page_hit(r, slug, l, accept)) {
-        event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
-        return track_then(r, &ev, card_page);
+        sc_track_event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
+        return sc_track_then(r, &ev, card_page);
     }
     uint64_t gen = sc_cache_page_gen(r->srv->caches);
     if (!load_card(r, slug, &r->card, &ret))
@@ -267,48 +267,48 @@ enum MHD_Result h_card(struct req *r, const struct route_args *a)
         char stack[8192];
         struct sc_buf b;
         sc_buf_init_on(&b, stack, sizeof(stack), 0);
-        sc_page_card_disabled(r->srv->pages, &r->card, req_lang(r, r->card.lang), &b);
-        return reply_bytes(r, 410, "text/html; charset=utf-8", &b);
+        sc_page_card_disabled(r->srv->pages, &r->card, sc_req_lang(r, r->card.lang), &b);
+        return sc_reply_bytes(r, 410, "text/html; charset=utf-8", &b);
     }
     arrived_by(r, r->card.id);
     struct sc_member owner;
-    if (req_arg(r, "preview") && session_member(r, &owner) && owner.id == r->card.member_id) {
+    if (sc_req_arg(r, "preview") && sc_session_member(r, &owner) && owner.id == r->card.member_id) {
         r->ev_result = SC_OK; /* the owner's own preview: not a view */
         return card_page(r);
     }
     if (cacheable)
         page_put(r, l, accept, gen); /* on failure card_page() renders the page itself */
-    event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
-    return track_then(r, &ev, card_page);
+    sc_track_event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
+    return sc_track_then(r, &ev, card_page);
 }
 
 static enum MHD_Result h_qr(struct req *r, const char *slug, bool svg)
 {
     char code[SC_CODE_LEN + 1];
     if (strlen(slug) <= SC_SLUG_MAX && sc_cache_code_get(r->srv->caches, slug, code))
-        return serve_qr(r, code, svg);
+        return sc_public_qr(r, code, svg);
     enum MHD_Result ret;
     if (!load_card(r, slug, &r->card, &ret))
         return ret;
     if (r->card.qr_code[0])
         sc_cache_code_put(r->srv->caches, slug, r->card.qr_code);
-    return serve_qr(r, r->card.qr_code, svg);
+    return sc_public_qr(r, r->card.qr_code, svg);
 }
 
-enum MHD_Result h_qr_png(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_qr_png(struct req *r, const struct route_args *a)
 {
     return h_qr(r, a->arg, false);
 }
 
-enum MHD_Result h_qr_svg(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_qr_svg(struct req *r, const struct route_args *a)
 {
     return h_qr(r, a->arg, true);
 }
 
-enum MHD_Result serve_qr(struct req *r, const char *code, bool svg)
+enum MHD_Result sc_public_qr(struct req *r, const char *code, bool svg)
 {
     unsigned size = SC_QR_SIZE_DEFAULT;
-    const char *sz = req_arg(r, "size");
+    const char *sz = sc_req_arg(r, "size");
     if (sz && !svg) {
         char *end;
         unsigned long v = strtoul(sz, &end, 10);
@@ -316,7 +316,7 @@ enum MHD_Result serve_qr(struct req *r, const char *code, bool svg)
             char msg[128];
             snprintf(msg, sizeof(msg), "size must be a whole number of pixels from %d to %d.",
                      SC_QR_SIZE_MIN, SC_QR_SIZE_MAX);
-            return reply_error(r, 400, msg);
+            return sc_reply_error(r, 400, msg);
         }
         size = (unsigned)v;
     }
@@ -331,21 +331,21 @@ enum MHD_Result serve_qr(struct req *r, const char *code, bool svg)
     snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, code);
     char tag_src[700];
     int n = snprintf(tag_src, sizeof(tag_src), "%s|%s", key, url);
-    make_etag(etag, tag_src, (size_t)n);
-    if (etag_matches(r, etag))
-        return reply_not_modified(r, etag, cc);
+    sc_etag_make(etag, tag_src, (size_t)n);
+    if (sc_req_etag_matches(r, etag))
+        return sc_reply_not_modified(r, etag, cc);
 
     struct sc_buf b;
     sc_buf_init(&b, 8 << 20);
     enum sc_err e = svg ? sc_qr_svg(&b, url) : sc_qr_png(&b, url, size);
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
-        return reply_err(r, e, "The QR code could not be made.");
+        return sc_reply_err(r, e, "The QR code could not be made.");
     }
     size_t len;
     char *data = sc_buf_steal(&b, &len);
     if (!data)
-        return reply_err(r, SC_ENOMEM, NULL);
+        return sc_reply_err(r, SC_ENOMEM, NULL);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(data);
@@ -355,9 +355,9 @@ enum MHD_Result serve_qr(struct req *r, const char *code, bool svg)
                             svg ? "image/svg+xml" : "image/png");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
-    add_security_headers(r->srv, resp);
+    sc_reply_security_headers(r->srv, resp);
     r->bytes = len;
-    ret = reply_response(r, 200, resp);
+    ret = sc_reply_response(r, 200, resp);
     sc_cache_qr_put(r->srv->caches, key, resp, etag);
     return ret;
 }
@@ -365,7 +365,7 @@ enum MHD_Result serve_qr(struct req *r, const char *code, bool svg)
 static enum MHD_Result vcard_file(struct req *r)
 {
     if (r->ev_result != SC_OK)
-        return reply_not_stored(r);
+        return sc_reply_not_stored(r);
     struct sc_card c = r->card;
     memset(&r->card, 0, sizeof(r->card));
     enum MHD_Result ret;
@@ -390,7 +390,7 @@ static enum MHD_Result vcard_file(struct req *r)
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
         sc_buf_cleanup(&d);
-        return reply_err(r, e, "The contact file could not be made.");
+        return sc_reply_err(r, e, "The contact file could not be made.");
     }
     size_t len;
     char *data = sc_buf_steal(&b, &len);
@@ -399,36 +399,36 @@ static enum MHD_Result vcard_file(struct req *r)
     if (!resp) {
         free(data);
         sc_buf_cleanup(&d);
-        return reply_err(r, SC_ENOMEM, NULL);
+        return sc_reply_err(r, SC_ENOMEM, NULL);
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/vcard; charset=utf-8");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
                             sc_buf_error(&d) ? "attachment; filename=\"contact.vcf\"" : d.data);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
-    add_security_headers(r->srv, resp);
-    add_cookie(r, resp);
+    sc_reply_security_headers(r->srv, resp);
+    sc_reply_add_cookie(r, resp);
     sc_buf_cleanup(&d);
     r->bytes = len;
-    ret = reply_response(r, 200, resp);
+    ret = sc_reply_response(r, 200, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-enum MHD_Result h_vcard(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_vcard(struct req *r, const struct route_args *a)
 {
     const char *slug = a->arg;
     enum MHD_Result ret;
     if (!load_card(r, slug, &r->card, &ret))
         return ret;
     if (r->card.disabled)
-        return reply_error(r, 410, "This card is no longer active.");
+        return sc_reply_error(r, 410, "This card is no longer active.");
     arrived_by(r, r->card.id);
     struct sc_event ev;
-    event_init(r, &ev, SC_EV_SAVE, r->card.id, r->link.id);
-    return track_then(r, &ev, vcard_file);
+    sc_track_event_init(r, &ev, SC_EV_SAVE, r->card.id, r->link.id);
+    return sc_track_then(r, &ev, vcard_file);
 }
 
-enum MHD_Result h_avatar(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_avatar(struct req *r, const struct route_args *a)
 {
     const char *slug = a->arg;
     struct sc_card c;
@@ -437,14 +437,14 @@ enum MHD_Result h_avatar(struct req *r, const struct route_args *a)
         return ret;
     if (!c.avatar || c.avatar_len == 0) {
         sc_card_cleanup(&c);
-        return reply_error(r, 404, "This card has no photo.");
+        return sc_reply_error(r, 404, "This card has no photo.");
     }
     char etag[24];
-    make_etag(etag, c.avatar, c.avatar_len);
+    sc_etag_make(etag, c.avatar, c.avatar_len);
     const char *cc = "public, max-age=86400";
-    if (etag_matches(r, etag)) {
+    if (sc_req_etag_matches(r, etag)) {
         sc_card_cleanup(&c);
-        return reply_not_modified(r, etag, cc);
+        return sc_reply_not_modified(r, etag, cc);
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(c.avatar_len, c.avatar, MHD_RESPMEM_MUST_FREE);
@@ -456,10 +456,10 @@ enum MHD_Result h_avatar(struct req *r, const struct route_args *a)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, c.avatar_mime);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
-    add_security_headers(r->srv, resp);
+    sc_reply_security_headers(r->srv, resp);
     r->bytes = c.avatar_len;
     sc_card_cleanup(&c);
-    ret = reply_response(r, 200, resp);
+    ret = sc_reply_response(r, 200, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -467,10 +467,10 @@ enum MHD_Result h_avatar(struct req *r, const struct route_args *a)
 static enum MHD_Result link_redirect(struct req *r)
 {
     if (r->ev_result != SC_OK)
-        return reply_not_stored(r);
+        return sc_reply_not_stored(r);
     char loc[SC_SLUG_MAX + SC_CODE_LEN + 16];
     snprintf(loc, sizeof(loc), "/c/%s?l=%s", r->link.card_slug, r->link.code);
-    return reply_redirect(r, 302, loc);
+    return sc_reply_redirect(r, 302, loc);
 }
 
 /* The tracked link 'code' into 'out', from the link cache or the store. */
@@ -486,18 +486,18 @@ static enum sc_err link_lookup(struct req *r, const char *code, struct sc_link *
     return e;
 }
 
-enum MHD_Result h_link(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_link(struct req *r, const struct route_args *a)
 {
     const char *code = a->arg;
     if (strlen(code) > SC_CODE_LEN + 8)
-        return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
+        return sc_reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
     enum sc_err e = link_lookup(r, code, &r->link);
     if (e == SC_ENOTFOUND)
-        return reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
+        return sc_reply_error(r, 404, "This link does not exist. Check that it was copied whole.");
     if (e != SC_OK)
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     struct sc_event ev;
-    event_init(r, &ev, r->link.channel == SC_CH_QR ? SC_EV_SCAN : SC_EV_OPEN, r->link.card_id,
-               r->link.id);
-    return track_then(r, &ev, link_redirect);
+    sc_track_event_init(r, &ev, r->link.channel == SC_CH_QR ? SC_EV_SCAN : SC_EV_OPEN,
+                        r->link.card_id, r->link.id);
+    return sc_track_then(r, &ev, link_redirect);
 }

@@ -24,7 +24,7 @@ struct ratelimit {
     struct rl_slot slots[RL_SLOTS];
 };
 
-struct ratelimit *rl_new(void)
+struct ratelimit *sc_rl_new(void)
 {
     struct ratelimit *rl = calloc(1, sizeof(*rl));
     if (rl)
@@ -32,7 +32,7 @@ struct ratelimit *rl_new(void)
     return rl;
 }
 
-void rl_free(struct ratelimit *rl)
+void sc_rl_free(struct ratelimit *rl)
 {
     if (!rl)
         return;
@@ -66,14 +66,14 @@ static bool rl_check(struct ratelimit *rl, const char *scope, const char *key, u
     return ok;
 }
 
-bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
-              unsigned window_s)
+bool sc_rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+                 unsigned window_s)
 {
     return rl_check(rl, scope, key, limit, window_s, true);
 }
 
-bool rl_within(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
-               unsigned window_s)
+bool sc_rl_within(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+                  unsigned window_s)
 {
     return rl_check(rl, scope, key, limit, window_s, false);
 }
@@ -85,30 +85,31 @@ static void throttle_key(char *out, size_t n, const char *scope, const char *key
     snprintf(out, n, "%s:%s", scope, key ? key : "");
 }
 
-bool throttle_ok(struct req *r, const char *scope, const char *key, int64_t limit, int64_t window_s)
+bool sc_throttle_ok(struct req *r, const char *scope, const char *key, int64_t limit,
+                    int64_t window_s)
 {
     char k[400];
     int64_t n = 0;
     throttle_key(k, sizeof(k), scope, key);
     if (sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, false, &n) != SC_OK)
-        return rl_within(r->srv->rl, scope, key, (unsigned)limit, (unsigned)window_s);
+        return sc_rl_within(r->srv->rl, scope, key, (unsigned)limit, (unsigned)window_s);
     return n < limit;
 }
 
-void throttle_fail(struct req *r, const char *scope, const char *key, int64_t window_s)
+void sc_throttle_fail(struct req *r, const char *scope, const char *key, int64_t window_s)
 {
     char k[400];
     int64_t n = 0;
     throttle_key(k, sizeof(k), scope, key);
-    rl_allow(r->srv->rl, scope, key, UINT32_MAX, (unsigned)window_s); /* the fallback's count */
+    sc_rl_allow(r->srv->rl, scope, key, UINT32_MAX, (unsigned)window_s); /* the fallback's count */
     sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, true, &n);
 }
 
-bool throttle_take(struct req *r, const char *scope, const char *key, int64_t limit,
-                   int64_t window_s)
+bool sc_throttle_take(struct req *r, const char *scope, const char *key, int64_t limit,
+                      int64_t window_s)
 {
-    if (!throttle_ok(r, scope, key, limit, window_s))
+    if (!sc_throttle_ok(r, scope, key, limit, window_s))
         return false;
-    throttle_fail(r, scope, key, window_s);
+    sc_throttle_fail(r, scope, key, window_s);
     return true;
 }

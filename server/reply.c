@@ -17,7 +17,7 @@
 #include "sharecard/log.h"
 #include "sharecard/page.h"
 
-unsigned http_status_of(enum sc_err e)
+unsigned sc_http_status_of(enum sc_err e)
 {
     switch (e) {
     case SC_OK: return 200;
@@ -35,22 +35,22 @@ unsigned http_status_of(enum sc_err e)
     return 500;
 }
 
-const char *req_header(struct req *r, const char *name)
+const char *sc_req_header(struct req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-const char *req_arg(struct req *r, const char *name)
+const char *sc_req_arg(struct req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-enum sc_lang req_lang(struct req *r, enum sc_lang dflt)
+enum sc_lang sc_req_lang(struct req *r, enum sc_lang dflt)
 {
-    return sc_lang_accept(req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE), dflt);
+    return sc_lang_accept(sc_req_header(r, MHD_HTTP_HEADER_ACCEPT_LANGUAGE), dflt);
 }
 
-void add_security_headers(struct server *s, struct MHD_Response *resp)
+void sc_reply_security_headers(struct server *s, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
@@ -58,7 +58,7 @@ void add_security_headers(struct server *s, struct MHD_Response *resp)
     MHD_add_response_header(resp, "Content-Security-Policy", sc_pages_csp(s->pages));
 }
 
-enum MHD_Result reply_response(struct req *r, unsigned status, struct MHD_Response *resp)
+enum MHD_Result sc_reply_response(struct req *r, unsigned status, struct MHD_Response *resp)
 {
     r->answered = true;
     r->status = status;
@@ -72,14 +72,15 @@ static void free_cb(void *p)
     free(p);
 }
 
-enum MHD_Result reply_bytes(struct req *r, unsigned status, const char *ctype, struct sc_buf *body)
+enum MHD_Result sc_reply_bytes(struct req *r, unsigned status, const char *ctype,
+                               struct sc_buf *body)
 {
     size_t len = 0;
     char *data = sc_buf_steal(body, &len);
     if (!data) {
         sc_buf_cleanup(body);
-        return reply_static(r, 503, "text/plain; charset=utf-8",
-                            "Service unavailable: out of memory.\n");
+        return sc_reply_static(r, 503, "text/plain; charset=utf-8",
+                               "Service unavailable: out of memory.\n");
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer_with_free_callback(len, data, free_cb);
@@ -88,15 +89,15 @@ enum MHD_Result reply_bytes(struct req *r, unsigned status, const char *ctype, s
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    add_security_headers(r->srv, resp);
-    add_cookie(r, resp);
+    sc_reply_security_headers(r->srv, resp);
+    sc_reply_add_cookie(r, resp);
     r->bytes = len;
-    enum MHD_Result ret = reply_response(r, status, resp);
+    enum MHD_Result ret = sc_reply_response(r, status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-enum MHD_Result reply_static(struct req *r, unsigned status, const char *ctype, const char *text)
+enum MHD_Result sc_reply_static(struct req *r, unsigned status, const char *ctype, const char *text)
 {
     size_t len = strlen(text);
     struct MHD_Response *resp =
@@ -104,9 +105,9 @@ enum MHD_Result reply_static(struct req *r, unsigned status, const char *ctype, 
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    add_security_headers(r->srv, resp);
+    sc_reply_security_headers(r->srv, resp);
     r->bytes = len;
-    enum MHD_Result ret = reply_response(r, status, resp);
+    enum MHD_Result ret = sc_reply_response(r, status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -115,13 +116,13 @@ static bool wants_json(struct req *r)
 {
     if (strncmp(r->url, "/api/", 5) == 0)
         return true;
-    const char *acc = req_header(r, MHD_HTTP_HEADER_ACCEPT);
+    const char *acc = sc_req_header(r, MHD_HTTP_HEADER_ACCEPT);
     return acc && strstr(acc, "application/json") && !strstr(acc, "text/html");
 }
 
-enum MHD_Result reply_error(struct req *r, unsigned status, const char *message)
+enum MHD_Result sc_reply_error(struct req *r, unsigned status, const char *message)
 {
-    message = tr(message); /* a signed-in page's language; English elsewhere */
+    message = sc_tr(message); /* a signed-in page's language; English elsewhere */
     char stack[4096];
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 256 * 1024);
@@ -129,67 +130,67 @@ enum MHD_Result reply_error(struct req *r, unsigned status, const char *message)
         sc_buf_printf(&b, "{\"error\":{\"status\":%u,\"message\":\"", status);
         sc_esc_json(&b, message, strlen(message));
         sc_buf_puts(&b, "\"}}\n");
-        return reply_bytes(r, status, "application/json", &b);
+        return sc_reply_bytes(r, status, "application/json", &b);
     }
-    sc_page_error(r->srv->pages, status, message, req_lang(r, SC_LANG_EN), &b);
-    return reply_bytes(r, status, "text/html; charset=utf-8", &b);
+    sc_page_error(r->srv->pages, status, message, sc_req_lang(r, SC_LANG_EN), &b);
+    return sc_reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
 
-enum MHD_Result reply_err(struct req *r, enum sc_err e, const char *message)
+enum MHD_Result sc_reply_err(struct req *r, enum sc_err e, const char *message)
 {
-    unsigned st = http_status_of(e);
+    unsigned st = sc_http_status_of(e);
     if (!message)
         message = st == 503 ? "The service is busy or its storage failed; please try again."
                             : sc_err_str(e);
     if (st == 503)
         sc_warn("%s %s: %s", r->method_str, r->url, sc_err_str(e));
-    return reply_error(r, st, message);
+    return sc_reply_error(r, st, message);
 }
 
-enum MHD_Result reply_redirect(struct req *r, unsigned status, const char *location)
+enum MHD_Result sc_reply_redirect(struct req *r, unsigned status, const char *location)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    add_security_headers(r->srv, resp);
-    add_cookie(r, resp);
-    enum MHD_Result ret = reply_response(r, status, resp);
+    sc_reply_security_headers(r->srv, resp);
+    sc_reply_add_cookie(r, resp);
+    enum MHD_Result ret = sc_reply_response(r, status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-bool etag_matches(struct req *r, const char *etag)
+bool sc_req_etag_matches(struct req *r, const char *etag)
 {
-    const char *inm = req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *inm = sc_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     return inm && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0);
 }
 
-enum MHD_Result reply_not_modified(struct req *r, const char *etag, const char *cc)
+enum MHD_Result sc_reply_not_modified(struct req *r, const char *etag, const char *cc)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
-    enum MHD_Result ret = reply_response(r, 304, resp);
+    enum MHD_Result ret = sc_reply_response(r, 304, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-enum MHD_Result reply_405(struct req *r, const char *allow)
+enum MHD_Result sc_reply_405(struct req *r, const char *allow)
 {
     char stack[4096];
     struct sc_buf b;
     sc_buf_init_on(&b, stack, sizeof(stack), 0);
     char msg[128];
     snprintf(msg, sizeof(msg), "This address answers %s only.", allow);
-    sc_page_error(r->srv->pages, 405, msg, req_lang(r, SC_LANG_EN), &b);
+    sc_page_error(r->srv->pages, 405, msg, sc_req_lang(r, SC_LANG_EN), &b);
     size_t len;
     char *data = sc_buf_steal(&b, &len);
     if (!data)
-        return reply_static(r, 503, "text/plain", "Service unavailable.\n");
+        return sc_reply_static(r, 503, "text/plain", "Service unavailable.\n");
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(data);
@@ -197,20 +198,20 @@ enum MHD_Result reply_405(struct req *r, const char *allow)
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    add_security_headers(r->srv, resp);
+    sc_reply_security_headers(r->srv, resp);
     r->bytes = len;
-    enum MHD_Result ret = reply_response(r, 405, resp);
+    enum MHD_Result ret = sc_reply_response(r, 405, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-bool is_get(struct req *r)
+bool sc_req_is_get(struct req *r)
 {
     return r->method == M_GET || r->method == M_HEAD;
 }
 
 /* Hex of a 64-bit keyed-less BLAKE2b of 'parts', quoted, as an ETag. */
-void make_etag(char out[24], const void *data, size_t len)
+void sc_etag_make(char out[24], const void *data, size_t len)
 {
     unsigned char h[8];
     crypto_generichash(h, sizeof(h), data, len, NULL, 0);
@@ -219,7 +220,7 @@ void make_etag(char out[24], const void *data, size_t len)
     snprintf(out, 24, "\"%s\"", hex);
 }
 
-void add_cookie(struct req *r, struct MHD_Response *resp)
+void sc_reply_add_cookie(struct req *r, struct MHD_Response *resp)
 {
     if (!r->new_cookie)
         return;

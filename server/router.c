@@ -69,13 +69,13 @@ struct route_table {
 #define P(s) s, (unsigned char)(sizeof(s) - 1)
 
 static const struct route card_routes[] = {
-    {P(""), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", h_card, NULL, NULL, NULL},
-    {P("share"), EXACT, NEED_NONE, 0, POST, "POST", h_share, NULL, NULL, NULL},
-    {P("signup"), EXACT, NEED_NONE, 0, POST, "POST", h_signup, NULL, NULL, NULL},
-    {P("qr.png"), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", h_qr_png, NULL, NULL, NULL},
-    {P("qr.svg"), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", h_qr_svg, NULL, NULL, NULL},
-    {P("vcard.vcf"), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", h_vcard, NULL, NULL, NULL},
-    {P("avatar"), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", h_avatar, NULL, NULL, NULL},
+    {P(""), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_card, NULL, NULL, NULL},
+    {P("share"), EXACT, NEED_NONE, 0, POST, "POST", sc_h_share, NULL, NULL, NULL},
+    {P("signup"), EXACT, NEED_NONE, 0, POST, "POST", sc_h_signup, NULL, NULL, NULL},
+    {P("qr.png"), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_qr_png, NULL, NULL, NULL},
+    {P("qr.svg"), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_qr_svg, NULL, NULL, NULL},
+    {P("vcard.vcf"), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_vcard, NULL, NULL, NULL},
+    {P("avatar"), EXACT, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_avatar, NULL, NULL, NULL},
 };
 
 static const struct route_table card_table = {card_routes,
@@ -88,21 +88,22 @@ static const struct route_table card_table = {card_routes,
     }
 
 static const struct route api_routes[] = {
-    {P("cards/"), CARD_API, NEED_TOKEN, SC_ROLE_SALES, GETS, "GET", api_tree, "/tree", NULL, NULL},
-    {P("cards/"), CARD_API, NEED_TOKEN, SC_ROLE_SALES, GETS, "GET", api_stats, "/stats", NULL,
+    {P("cards/"), CARD_API, NEED_TOKEN, SC_ROLE_SALES, GETS, "GET", sc_api_tree, "/tree", NULL,
      NULL},
-    API_GET("signups", api_signups),
-    API_GET("rewards", api_rewards),
-    API_GET("leaderboard", api_leaderboard),
-    API_GET("channels", api_channels),
-    API_GET("devices", api_devices),
-    {P("members"), EXACT, NEED_TOKEN, SC_ROLE_MANAGER, GETS, "GET", api_members, NULL,
+    {P("cards/"), CARD_API, NEED_TOKEN, SC_ROLE_SALES, GETS, "GET", sc_api_stats, "/stats", NULL,
+     NULL},
+    API_GET("signups", sc_api_signups),
+    API_GET("rewards", sc_api_rewards),
+    API_GET("leaderboard", sc_api_leaderboard),
+    API_GET("channels", sc_api_channels),
+    API_GET("devices", sc_api_devices),
+    {P("members"), EXACT, NEED_TOKEN, SC_ROLE_MANAGER, GETS, "GET", sc_api_members, NULL,
      "Members are listed for managers and admins.", NULL},
-    {P("audit"), EXACT, NEED_TOKEN, SC_ROLE_ADMIN, GETS, "GET", api_audit, NULL,
+    {P("audit"), EXACT, NEED_TOKEN, SC_ROLE_ADMIN, GETS, "GET", sc_api_audit, NULL,
      "The audit log is for admins.", NULL},
-    {P("leads"), TREE, NEED_TOKEN, SC_ROLE_SALES, GETS, "GET", api_leads, NULL, NULL, NULL},
-    API_GET("live", api_live),
-    {P("conversions"), EXACT, NEED_TOKEN, SC_ROLE_MANAGER, POST, "POST", api_conversions, NULL,
+    {P("leads"), TREE, NEED_TOKEN, SC_ROLE_SALES, GETS, "GET", sc_api_leads, NULL, NULL, NULL},
+    API_GET("live", sc_api_live),
+    {P("conversions"), EXACT, NEED_TOKEN, SC_ROLE_MANAGER, POST, "POST", sc_api_conversions, NULL,
      "Only managers' and admins' tokens may post conversions.", NULL},
 };
 
@@ -120,37 +121,37 @@ static const struct route_table api_table = {api_routes, sizeof(api_routes) / si
 
 static const struct route routes[] = {
     /* The hot paths first: a scan, a landing page. */
-    {P("/l/"), SEGMENT, NEED_NONE, 0, GETS, "GET, HEAD", h_link, NULL,
+    {P("/l/"), SEGMENT, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_link, NULL,
      "This link does not exist. Check that it was copied whole.", NULL},
     {P("/c/"), CARD, NEED_NONE, 0, ANY, NULL, NULL, NULL, "There is no card at this address.",
      &card_table},
-    {P("/r/"), REFERRAL, NEED_NONE, 0, GETS, "GET, HEAD", h_referral, NULL,
+    {P("/r/"), REFERRAL, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_referral, NULL,
      "This referral link does not exist.", NULL},
-    {P("/e"), EXACT, NEED_NONE, 0, POST, "POST", h_event, NULL, NULL, NULL},
-    PAGE("/", GETS, "GET, HEAD", h_home),
-    PAGE("/healthz", GETS, "GET, HEAD", h_healthz),
-    PAGE("/metrics", GETS, "GET, HEAD", h_metrics),
-    {P("/static/"), PREFIX, NEED_NONE, 0, GETS, "GET, HEAD", h_static, NULL, NULL, NULL},
-    PAGE("/login", GETS, "GET, POST", h_login_page),
-    PAGE("/login", POST, "GET, POST", h_login),
-    PAGE("/logout", POST, "POST", h_logout),
-    {P("/dashboard"), EXACT, NEED_SESSION, SC_ROLE_MANAGER, GETS, "GET, HEAD", h_dashboard, NULL,
+    {P("/e"), EXACT, NEED_NONE, 0, POST, "POST", sc_h_event, NULL, NULL, NULL},
+    PAGE("/", GETS, "GET, HEAD", sc_h_home),
+    PAGE("/healthz", GETS, "GET, HEAD", sc_h_healthz),
+    PAGE("/metrics", GETS, "GET, HEAD", sc_h_metrics),
+    {P("/static/"), PREFIX, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_static, NULL, NULL, NULL},
+    PAGE("/login", GETS, "GET, POST", sc_h_login_page),
+    PAGE("/login", POST, "GET, POST", sc_h_login),
+    PAGE("/logout", POST, "POST", sc_h_logout),
+    {P("/dashboard"), EXACT, NEED_SESSION, SC_ROLE_MANAGER, GETS, "GET, HEAD", sc_h_dashboard, NULL,
      "The dashboard is for managers; your workspace is at /me.", NULL},
-    SIGNED_IN("/me", GETS, "GET, HEAD", h_me, NULL),
-    SIGNED_IN("/me/edit", GETS | POST, "GET, POST", h_editor, NULL),
-    SIGNED_IN("/me/avatar", POST, "POST", h_avatar_upload, NULL),
-    SIGNED_IN("/me/account", ANY, NULL, h_account, NULL),
-    SIGNED_IN("/me/password", ANY, NULL, h_account, "password"),
-    SIGNED_IN("/me/tokens", ANY, NULL, h_account, "tokens"),
-    SIGNED_IN("/me/tokens/revoke", ANY, NULL, h_account, "tokens/revoke"),
-    {P("/admin/members"), TREE, NEED_SESSION, SC_ROLE_MANAGER, ANY, NULL, h_members, NULL,
+    SIGNED_IN("/me", GETS, "GET, HEAD", sc_h_me, NULL),
+    SIGNED_IN("/me/edit", GETS | POST, "GET, POST", sc_h_editor, NULL),
+    SIGNED_IN("/me/avatar", POST, "POST", sc_h_avatar_upload, NULL),
+    SIGNED_IN("/me/account", ANY, NULL, sc_h_account, NULL),
+    SIGNED_IN("/me/password", ANY, NULL, sc_h_account, "password"),
+    SIGNED_IN("/me/tokens", ANY, NULL, sc_h_account, "tokens"),
+    SIGNED_IN("/me/tokens/revoke", ANY, NULL, sc_h_account, "tokens/revoke"),
+    {P("/admin/members"), TREE, NEED_SESSION, SC_ROLE_MANAGER, ANY, NULL, sc_h_members, NULL,
      "Members are managed by managers and admins.", NULL},
-    {P("/admin/audit"), EXACT, NEED_SESSION, SC_ROLE_ADMIN, GETS, "GET, HEAD", h_audit, NULL,
+    {P("/admin/audit"), EXACT, NEED_SESSION, SC_ROLE_ADMIN, GETS, "GET, HEAD", sc_h_audit, NULL,
      "The audit log is for admins.", NULL},
-    {P("/admin/rewards"), TREE, NEED_SESSION, SC_ROLE_MANAGER, ANY, NULL, h_rewards_page, NULL,
+    {P("/admin/rewards"), TREE, NEED_SESSION, SC_ROLE_MANAGER, ANY, NULL, sc_h_rewards_page, NULL,
      "Rewards are decided by managers and admins.", NULL},
-    {P("/leads"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, h_leads, NULL, NULL, NULL},
-    {P("/dashboard/tree/"), PREFIX, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, h_tree, NULL, NULL,
+    {P("/leads"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_leads, NULL, NULL, NULL},
+    {P("/dashboard/tree/"), PREFIX, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_tree, NULL, NULL,
      NULL},
     {P("/api/v1/"), SUBTREE, NEED_NONE, 0, ANY, NULL, NULL, NULL, NULL, &api_table},
 };
@@ -251,16 +252,16 @@ static enum MHD_Result run(struct req *r, const struct route *e, struct route_ar
     switch ((enum need)e->need) {
     case NEED_NONE: return e->fn(r, a);
     case NEED_SESSION:
-        if (!session_member(r, &m))
-            return reply_redirect(r, 303, "/login");
+        if (!sc_session_member(r, &m))
+            return sc_reply_redirect(r, 303, "/login");
         break;
     case NEED_TOKEN:
-        if (!api_member(r, &m, &ret))
+        if (!sc_session_api_member(r, &m, &ret))
             return ret;
         break;
     }
     if ((unsigned)m.role < e->role)
-        return reply_error(r, 403, e->msg);
+        return sc_reply_error(r, 403, e->msg);
     a->m = &m;
     return e->fn(r, a);
 }
@@ -269,10 +270,10 @@ static enum MHD_Result method_not_allowed(struct req *r, const struct route_tabl
                                           const char *allow)
 {
     if (!t->api)
-        return reply_405(r, allow);
+        return sc_reply_405(r, allow);
     char msg[64];
     snprintf(msg, sizeof(msg), "This address answers %s only.", allow);
-    return reply_error(r, 405, msg);
+    return sc_reply_error(r, 405, msg);
 }
 
 static enum MHD_Result dispatch(struct req *r, const struct route_table *t, const char *path,
@@ -286,7 +287,7 @@ static enum MHD_Result dispatch(struct req *r, const struct route_table *t, cons
         if (f == NO)
             continue;
         if (f == BAD)
-            return reply_error(r, 404, e->msg);
+            return sc_reply_error(r, 404, e->msg);
         if (e->child)
             return dispatch(r, e->child, rest, seg, a);
         if (e->methods != ANY && !(e->methods & MB(r->method))) {
@@ -296,12 +297,12 @@ static enum MHD_Result dispatch(struct req *r, const struct route_table *t, cons
         }
         return run(r, e, a);
     }
-    return allow ? method_not_allowed(r, t, allow) : reply_error(r, 404, t->notfound);
+    return allow ? method_not_allowed(r, t, allow) : sc_reply_error(r, 404, t->notfound);
 }
 
-enum MHD_Result route_request(struct req *r)
+enum MHD_Result sc_router_handle(struct req *r)
 {
-    tr_set(SC_LANG_EN); /* signed-in pages choose theirs (session_member) */
+    sc_tr_set(SC_LANG_EN); /* signed-in pages choose theirs (sc_session_member) */
     char seg[128];
     struct route_args a = {NULL, NULL, NULL};
     enum MHD_Result ret = dispatch(r, &top_table, r->url, seg, &a);

@@ -19,30 +19,33 @@ struct route_args {
 typedef enum MHD_Result route_fn(struct req *r, const struct route_args *a);
 
 /* The router (router.c): answers 'r' from the route table; the daemon's request_fn. */
-enum MHD_Result route_request(struct req *r);
+enum MHD_Result sc_router_handle(struct req *r);
 
 /* Public pages (pages_public.c). */
-route_fn h_home, h_healthz, h_metrics, h_card, h_qr_png, h_qr_svg, h_vcard, h_avatar, h_link;
+route_fn sc_h_home, sc_h_healthz, sc_h_metrics, sc_h_card, sc_h_qr_png, sc_h_qr_svg, sc_h_vcard,
+    sc_h_avatar, sc_h_link;
 /* Static files (static.c): prebuilt before the daemon starts, freed after it stopped. */
-route_fn h_static;
-enum sc_err static_init(struct server *s);
-void static_cleanup(struct server *s);
+route_fn sc_h_static;
+enum sc_err sc_static_init(struct server *s);
+void sc_static_cleanup(struct server *s);
 /* Tracking (track.c): beacons and share links. */
-route_fn h_event, h_share;
+route_fn sc_h_event, sc_h_share;
 /* Sign-ups, referral links and conversions (signup.c). */
-route_fn h_signup, h_referral, api_conversions;
+route_fn sc_h_signup, sc_h_referral, sc_api_conversions;
 /* Signing in and out (account.c); one's own password and tokens (settings.c). */
-route_fn h_login_page, h_login, h_logout, h_account;
+route_fn sc_h_login_page, sc_h_login, sc_h_logout, sc_h_account;
 /* Signed-in pages (dashboard.c, editor.c, leads.c, share_tree.c). */
-route_fn h_dashboard, h_me, h_editor, h_avatar_upload, h_leads, api_leads, h_tree, api_tree;
+route_fn sc_h_dashboard, sc_h_me, sc_h_editor, sc_h_avatar_upload, sc_h_leads, sc_api_leads,
+    sc_h_tree, sc_api_tree;
 /* Management (admin_members.c, admin_audit.c, admin_rewards.c). */
-route_fn h_members, api_members, h_audit, api_audit, h_rewards_page;
+route_fn sc_h_members, sc_api_members, sc_h_audit, sc_api_audit, sc_h_rewards_page;
 /* Reports under /api/v1/ (api_reports.c). */
-route_fn api_stats, api_signups, api_rewards, api_leaderboard, api_channels, api_devices;
+route_fn sc_api_stats, sc_api_signups, sc_api_rewards, sc_api_leaderboard, sc_api_channels,
+    sc_api_devices;
 /* The live feed (live.c): Server-Sent Events of human visits in the member's scope. */
-route_fn api_live;
-struct live *live_new(struct sc_store *store);
-void live_stop(struct live *lv); /* ends every stream (shutdown) */
-void live_free(struct live *lv); /* after the daemon stopped */
+route_fn sc_api_live;
+struct live *sc_live_new(struct sc_store *store);
+void sc_live_stop(struct live *lv); /* ends every stream (shutdown) */
+void sc_live_free(struct live *lv); /* after the daemon stopped */
 
 #endif

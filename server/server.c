@@ -46,8 +46,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         fprintf(stderr, "sharecard: cannot load the page templates: %s\n", err);
         return 1;
     }
-    s.handle = route_request;
-    if (sc_cache_new(&s.caches) != SC_OK || static_init(&s) != SC_OK || !(s.rl = rl_new())) {
+    s.handle = sc_router_handle;
+    if (sc_cache_new(&s.caches) != SC_OK || sc_static_init(&s) != SC_OK || !(s.rl = sc_rl_new())) {
         fprintf(stderr, "sharecard: out of memory while preparing responses\n");
         goto out;
     }
@@ -77,7 +77,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     char uerr[256];
     if (sc_uap_load(NULL, &s.uap, uerr, sizeof(uerr)) != SC_OK)
         sc_warn("browser families from a built-in table: %s", uerr);
-    s.live = live_new(store);
+    s.live = sc_live_new(store);
     if (!s.live)
         sc_warn("the live feed could not start; /api/v1/live answers 503");
     if (sc_ingest_new(store, s.uap, cfg->queue, &s.ingest) != SC_OK) {
@@ -110,7 +110,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
      * keep-alive connections are simply closed).
      */
     sc_http_quiesce(&s);
-    live_stop(s.live); /* live streams end now; browsers reconnect elsewhere */
+    sc_live_stop(s.live); /* live streams end now; browsers reconnect elsewhere */
     for (int i = 0; i < 100; i++) {
         if (atomic_load(&s.inflight) == 0)
             break;
@@ -131,10 +131,10 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
 out:
     sc_ingest_free(s.ingest);
     sc_http_stop(&s);
-    live_free(s.live);
+    sc_live_free(s.live);
     sc_uap_free(s.uap);
-    rl_free(s.rl);
-    static_cleanup(&s);
+    sc_rl_free(s.rl);
+    sc_static_cleanup(&s);
     sc_cache_free(s.caches);
     sc_pages_free(s.pages);
     return rc;

@@ -1,7 +1,7 @@
 /*
  * session.c — who is asking: the signed-in member of a session cookie, a
  * new session, the member of an API bearer token, what a member may see
- * (scope, may_read_card) and the CSRF token of each visitor.
+ * (scope, sc_session_may_read_card) and the CSRF token of each visitor.
  *
  * A session token is 256 random bits in an HttpOnly, SameSite=Lax cookie
  * (__Host- prefixed and Secure under https); the store keeps only its keyed
@@ -22,7 +22,7 @@
 
 #define SESSION_ABSOLUTE (12 * 3600)
 
-const char *session_cookie_name(struct req *r)
+const char *sc_session_cookie_name(struct req *r)
 {
     return r->srv->https ? "__Host-sc_session" : "sc_session";
 }
@@ -34,10 +34,11 @@ static int64_t idle_limit(void)
     return n > 0 ? n : 2 * 3600;
 }
 
-bool session_member(struct req *r, struct sc_member *m)
+bool sc_session_member(struct req *r, struct sc_member *m)
 {
-    tr_set(req_lang(r, SC_LANG_EN)); /* every signed-in page asks this first */
-    const char *tok = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, session_cookie_name(r));
+    sc_tr_set(sc_req_lang(r, SC_LANG_EN)); /* every signed-in page asks this first */
+    const char *tok =
+        MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, sc_session_cookie_name(r));
     char hash[SC_TOKEN_HASH_LEN];
     if (!tok || strlen(tok) > 64 || sc_auth_token_hash(r->srv->store, tok, hash) != SC_OK)
         return false;
@@ -48,17 +49,17 @@ bool session_member(struct req *r, struct sc_member *m)
 /* ---- new sessions ------------------------------------------------------------- */
 
 /* A new session for 'm' (any earlier one's cookie is replaced): 303 to 'location'. */
-enum MHD_Result session_start(struct req *r, const struct sc_member *m, const char *location)
+enum MHD_Result sc_session_start(struct req *r, const struct sc_member *m, const char *location)
 {
     char token[SC_TOKEN_LEN], thash[SC_TOKEN_HASH_LEN];
     sc_auth_token_new(token);
     int64_t now = (int64_t)time(NULL);
     if (sc_auth_token_hash(r->srv->store, token, thash) != SC_OK ||
         sc_store_session_add(r->srv->store, thash, m->id, now, now + SESSION_ABSOLUTE) != SC_OK)
-        return reply_err(r, SC_EDB, NULL);
+        return sc_reply_err(r, SC_EDB, NULL);
     char cookie[200];
     snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-             session_cookie_name(r), token, r->srv->https ? "; Secure" : "");
+             sc_session_cookie_name(r), token, r->srv->https ? "; Secure" : "");
     sodium_memzero(token, sizeof(token));
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp)
@@ -66,9 +67,9 @@ enum MHD_Result session_start(struct req *r, const struct sc_member *m, const ch
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    add_security_headers(r->srv, resp);
-    add_cookie(r, resp);
-    enum MHD_Result ret = reply_response(r, 303, resp);
+    sc_reply_security_headers(r->srv, resp);
+    sc_reply_add_cookie(r, resp);
+    enum MHD_Result ret = sc_reply_response(r, 303, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -76,23 +77,24 @@ enum MHD_Result session_start(struct req *r, const struct sc_member *m, const ch
 /* ---- API tokens and what a member may read ------------------------------------- */
 
 /* The member whose bearer token 'r' carries; answers 401 and returns false if none. */
-bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret)
+bool sc_session_api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret)
 {
-    const char *auth = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *auth = sc_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
     char hash[SC_TOKEN_HASH_LEN];
-    if (!auth && r->method != M_POST && session_member(r, m))
+    if (!auth && r->method != M_POST && sc_session_member(r, m))
         return true; /* the dashboard's own reads and exports */
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) > 128 ||
         sc_auth_token_hash(r->srv->store, auth + 7, hash) != SC_OK ||
         sc_store_token_member(r->srv->store, hash, m) != SC_OK) {
-        *ret = reply_error(r, 401, "A valid API token is required: Authorization: Bearer TOKEN.");
+        *ret =
+            sc_reply_error(r, 401, "A valid API token is required: Authorization: Bearer TOKEN.");
         return false;
     }
     return true;
 }
 
 /* May 'm' read the data of the card owned by member 'owner_id'? */
-bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id)
+bool sc_session_may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id)
 {
     if (m->role == SC_ROLE_ADMIN || m->id == owner_id)
         return true;
@@ -104,7 +106,7 @@ bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id)
 }
 
 /* The rows a member may see: admins all, managers their team's cards, sales their own. */
-void scope_of(const struct sc_member *m, struct sc_scope *sc)
+void sc_session_scope(const struct sc_member *m, struct sc_scope *sc)
 {
     memset(sc, 0, sizeof(*sc));
     if (m->role == SC_ROLE_ADMIN)
@@ -118,28 +120,28 @@ void scope_of(const struct sc_member *m, struct sc_scope *sc)
 
 /* ---- CSRF --------------------------------------------------------------------- */
 
-void csrf_token(struct req *r, char out[32])
+void sc_csrf_token(struct req *r, char out[32])
 {
     unsigned char h[16];
-    identify(r);
+    sc_track_identify(r);
     crypto_generichash(h, sizeof(h), (const unsigned char *)r->vid, strlen(r->vid),
                        r->srv->csrf_key, sizeof(r->srv->csrf_key));
     sodium_bin2base64(out, 32, h, sizeof(h), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-bool csrf_matches(struct req *r, const char *got)
+bool sc_csrf_matches(struct req *r, const char *got)
 {
     char want[32];
-    csrf_token(r, want);
+    sc_csrf_token(r, want);
     return !r->new_cookie && strlen(got) == strlen(want) &&
            sodium_memcmp(got, want, strlen(want)) == 0;
 }
 
-bool csrf_ok(struct req *r)
+bool sc_csrf_ok(struct req *r)
 {
     char got[64];
     if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "csrf", got, sizeof(got)) !=
         SC_OK)
         return false;
-    return csrf_matches(r, got);
+    return sc_csrf_matches(r, got);
 }

@@ -95,17 +95,17 @@ static bool load_tree(struct req *r, const struct sc_member *m, const char *slug
                         ? sc_store_card_by_slug(r->srv->store, slug, &r->card)
                         : SC_ENOTFOUND;
     if (e != SC_OK) {
-        *ret = reply_err(r, e, e == SC_ENOTFOUND ? "There is no such card." : NULL);
+        *ret = sc_reply_err(r, e, e == SC_ENOTFOUND ? "There is no such card." : NULL);
         return false;
     }
-    if (!may_read_card(r, m, r->card.member_id)) {
-        *ret = reply_error(r, 403, "This card belongs to another team.");
+    if (!sc_session_may_read_card(r, m, r->card.member_id)) {
+        *ret = sc_reply_error(r, 403, "This card belongs to another team.");
         return false;
     }
     e = sc_store_share_tree(r->srv->store, r->card.id, keep_node, tr);
     if (e != SC_OK) {
         tree_free(tr);
-        *ret = reply_err(r, e, NULL);
+        *ret = sc_reply_err(r, e, NULL);
         return false;
     }
     for (size_t i = 0; i < tr->n; i++)
@@ -113,12 +113,12 @@ static bool load_tree(struct req *r, const struct sc_member *m, const char *slug
     return true;
 }
 
-enum MHD_Result h_tree(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_tree(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
     const char *slug = a->arg;
-    if (!is_get(r))
-        return reply_405(r, "GET, HEAD");
+    if (!sc_req_is_get(r))
+        return sc_reply_405(r, "GET, HEAD");
     struct tree tree = {0};
     enum MHD_Result ret;
     if (!load_tree(r, m, slug, &tree, &ret))
@@ -130,24 +130,24 @@ enum MHD_Result h_tree(struct req *r, const struct route_args *a)
     struct sc_buf b;
     sc_buf_init(&b, 16 << 20);
     char title[300];
-    snprintf(title, sizeof(title), tr("Share tree · %s"), r->card.name ? r->card.name : slug);
-    ui_begin(r, &b, title, m, m->role == SC_ROLE_SALES ? "/me" : "/dashboard");
-    ui_htmlf(&b,
-             "</header><section class=\"tiles\"><div class=\"tile\" data-kpi=\"links\" "
-             "data-value=\"%zu\"><div class=\"v\">%zu</div><div class=\"k\">Tracked links"
-             "</div></div><div class=\"tile\" data-kpi=\"depth\" data-value=\"%d\"><div "
-             "class=\"v\">%d</div><div class=\"k\">Deepest share</div></div><div "
-             "class=\"tile\" data-kpi=\"signups\" data-value=\"%lld\"><div class=\"v\">%lld"
-             "</div><div class=\"k\">Sign-ups through links</div></div><div class=\"tile\" "
-             "data-kpi=\"kfactor\" data-value=\"%.2f\"><div class=\"v\">%.2f</div><div "
-             "class=\"k\">K-factor (sign-ups per signed-up customer)</div></div></section>",
-             tree.n, tree.n, k.max_depth, k.max_depth, (long long)k.signups, (long long)k.signups,
-             customers ? (double)k.by_customers / (double)customers : 0,
-             customers ? (double)k.by_customers / (double)customers : 0);
-    ui_html(&b, "<p class=\"hint\">Each line is a tracked link: who shared it, through "
-                "which channel, the visits that came through it and the sign-ups it won. "
-                "Indented links were shared from a page reached through the link above.</p>"
-                "<ul class=\"tree\" id=\"tree\">");
+    snprintf(title, sizeof(title), sc_tr("Share tree · %s"), r->card.name ? r->card.name : slug);
+    sc_ui_begin(r, &b, title, m, m->role == SC_ROLE_SALES ? "/me" : "/dashboard");
+    sc_ui_htmlf(&b,
+                "</header><section class=\"tiles\"><div class=\"tile\" data-kpi=\"links\" "
+                "data-value=\"%zu\"><div class=\"v\">%zu</div><div class=\"k\">Tracked links"
+                "</div></div><div class=\"tile\" data-kpi=\"depth\" data-value=\"%d\"><div "
+                "class=\"v\">%d</div><div class=\"k\">Deepest share</div></div><div "
+                "class=\"tile\" data-kpi=\"signups\" data-value=\"%lld\"><div class=\"v\">%lld"
+                "</div><div class=\"k\">Sign-ups through links</div></div><div class=\"tile\" "
+                "data-kpi=\"kfactor\" data-value=\"%.2f\"><div class=\"v\">%.2f</div><div "
+                "class=\"k\">K-factor (sign-ups per signed-up customer)</div></div></section>",
+                tree.n, tree.n, k.max_depth, k.max_depth, (long long)k.signups,
+                (long long)k.signups, customers ? (double)k.by_customers / (double)customers : 0,
+                customers ? (double)k.by_customers / (double)customers : 0);
+    sc_ui_html(&b, "<p class=\"hint\">Each line is a tracked link: who shared it, through "
+                   "which channel, the visits that came through it and the sign-ups it won. "
+                   "Indented links were shared from a page reached through the link above.</p>"
+                   "<ul class=\"tree\" id=\"tree\">");
     /* Depth-first: children right under their parent. */
     size_t *stack = malloc((tree.n + 1) * sizeof(*stack));
     bool *done = calloc(tree.n + 1, sizeof(*done));
@@ -162,18 +162,19 @@ enum MHD_Result h_tree(struct req *r, const struct route_args *a)
                 continue;
             done[i] = true;
             const struct sc_tree_row *t = &tree.rows[i];
-            ui_htmlf(&b, "<li style=\"margin-left:%dem\" data-depth=\"%d\" data-code=\"%s\">",
-                     tree.depth[i] * 2 > 40 ? 40 : tree.depth[i] * 2, tree.depth[i], t->code);
+            sc_ui_htmlf(&b, "<li style=\"margin-left:%dem\" data-depth=\"%d\" data-code=\"%s\">",
+                        tree.depth[i] * 2 > 40 ? 40 : tree.depth[i] * 2, tree.depth[i], t->code);
             if (t->owner.type == SC_PARTY_NONE)
-                ui_html(&b, tr("a visitor"));
+                sc_ui_html(&b, sc_tr("a visitor"));
             else
-                ui_text(&b, t->owner.name);
-            ui_htmlf(&b,
-                     " <span class=\"chip\">%s</span> <span class=\"hint\">%lld visits · "
-                     "%lld sign-ups · ",
-                     tr(sc_channel_name(t->channel)), (long long)t->visits, (long long)t->signups);
-            ui_when(&b, t->created_at);
-            ui_html(&b, "</span></li>");
+                sc_ui_text(&b, t->owner.name);
+            sc_ui_htmlf(&b,
+                        " <span class=\"chip\">%s</span> <span class=\"hint\">%lld visits · "
+                        "%lld sign-ups · ",
+                        sc_tr(sc_channel_name(t->channel)), (long long)t->visits,
+                        (long long)t->signups);
+            sc_ui_when(&b, t->created_at);
+            sc_ui_html(&b, "</span></li>");
             for (size_t c = tree.n; c-- > i + 1;) /* pushed in reverse: oldest child first */
                 if (!done[c] && tree.rows[c].parent_id == t->id)
                     stack[sp++] = c;
@@ -181,13 +182,13 @@ enum MHD_Result h_tree(struct req *r, const struct route_args *a)
     }
     free(stack);
     free(done);
-    ui_htmlf(&b, "</ul><p><a href=\"/api/v1/cards/%s/tree\">As JSON</a></p>", r->card.slug);
+    sc_ui_htmlf(&b, "</ul><p><a href=\"/api/v1/cards/%s/tree\">As JSON</a></p>", r->card.slug);
     tree_free(&tree);
-    ui_end(&b);
-    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+    sc_ui_end(&b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
-enum MHD_Result api_tree(struct req *r, const struct route_args *a)
+enum MHD_Result sc_api_tree(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
     const char *slug = a->arg;
@@ -200,7 +201,7 @@ enum MHD_Result api_tree(struct req *r, const struct route_args *a)
     struct sc_buf b;
     sc_buf_init(&b, 32 << 20);
     sc_buf_puts(&b, "{\"card\":");
-    json_str(&b, r->card.slug);
+    sc_ui_json_str(&b, r->card.slug);
     sc_buf_printf(&b,
                   ",\"links\":%zu,\"max_depth\":%d,\"signups\":%lld,"
                   "\"signups_by_customers\":%lld,\"k_factor\":%.4f,\"nodes\":[",
@@ -209,19 +210,19 @@ enum MHD_Result api_tree(struct req *r, const struct route_args *a)
     for (size_t i = 0; i < tr.n; i++) {
         const struct sc_tree_row *t = &tr.rows[i];
         char at[32];
-        iso_time(t->created_at, at);
+        sc_ui_iso_time(t->created_at, at);
         sc_buf_printf(&b, "%s{\"code\":\"%s\",\"parent\":", i ? ",\n" : "\n", t->code);
         const char *parent = NULL;
         for (size_t j = 0; t->parent_id && j < i; j++)
             if (tr.rows[j].id == t->parent_id)
                 parent = tr.rows[j].code;
-        json_str(&b, parent);
+        sc_ui_json_str(&b, parent);
         sc_buf_printf(&b, ",\"depth\":%d,\"channel\":\"%s\",\"owner_type\":\"%s\",\"owner\":",
                       tr.depth[i], sc_channel_name(t->channel),
                       t->owner.type == SC_PARTY_MEMBER     ? "member"
                       : t->owner.type == SC_PARTY_CUSTOMER ? "customer"
                                                            : "visitor");
-        json_str(&b, t->owner.type ? t->owner.name : NULL);
+        sc_ui_json_str(&b, t->owner.type ? t->owner.name : NULL);
         sc_buf_printf(&b, ",\"visits\":%lld,\"signups\":%lld,\"created_at\":\"%s\"}",
                       (long long)t->visits, (long long)t->signups, at);
     }
@@ -229,7 +230,7 @@ enum MHD_Result api_tree(struct req *r, const struct route_args *a)
     tree_free(&tr);
     if (sc_buf_error(&b)) {
         sc_buf_cleanup(&b);
-        return reply_error(r, 413, "The tree is too large to send at once.");
+        return sc_reply_error(r, 413, "The tree is too large to send at once.");
     }
-    return reply_bytes(r, 200, "application/json", &b);
+    return sc_reply_bytes(r, 200, "application/json", &b);
 }

@@ -30,7 +30,7 @@ static const char *mime_of(const char *name)
     return "application/octet-stream";
 }
 
-enum MHD_Result h_static(struct req *r, const struct route_args *a)
+enum MHD_Result sc_h_static(struct req *r, const struct route_args *a)
 {
     const char *name = a->arg;
     struct server *s = r->srv;
@@ -38,16 +38,16 @@ enum MHD_Result h_static(struct req *r, const struct route_args *a)
     for (size_t i = 0; i < s->nstatics; i++) {
         if (!s->statics[i] || strcmp(all[i].name + 7, name) != 0)
             continue;
-        if (etag_matches(r, s->static_etags[i]))
-            return reply_not_modified(r, s->static_etags[i], "public, max-age=3600");
+        if (sc_req_etag_matches(r, s->static_etags[i]))
+            return sc_reply_not_modified(r, s->static_etags[i], "public, max-age=3600");
         r->bytes = all[i].len;
-        return reply_response(r, 200, s->statics[i]);
+        return sc_reply_response(r, 200, s->statics[i]);
     }
-    return reply_error(r, 404, "There is no such file.");
+    return sc_reply_error(r, 404, "There is no such file.");
 }
 
-/* Builds the response of every static asset into 's'; undone by static_cleanup(). */
-enum sc_err static_init(struct server *s)
+/* Builds the response of every static asset into 's'; undone by sc_static_cleanup(). */
+enum sc_err sc_static_init(struct server *s)
 {
     const struct sc_asset *all = sc_asset_all();
     size_t n = 0;
@@ -65,17 +65,17 @@ enum sc_err static_init(struct server *s)
             all[i].len, (void *)(uintptr_t)all[i].data, MHD_RESPMEM_PERSISTENT);
         if (!resp)
             return SC_ENOMEM;
-        make_etag(s->static_etags[i], all[i].data, all[i].len);
+        sc_etag_make(s->static_etags[i], all[i].data, all[i].len);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime_of(all[i].name));
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, s->static_etags[i]);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600");
-        add_security_headers(s, resp);
+        sc_reply_security_headers(s, resp);
         s->statics[i] = resp;
     }
     return SC_OK;
 }
 
-void static_cleanup(struct server *s)
+void sc_static_cleanup(struct server *s)
 {
     for (size_t i = 0; i < s->nstatics; i++)
         if (s->statics[i])

@@ -9,13 +9,13 @@
 #include "http_int.h"
 
 /* Who the visitor is: the sc_vid cookie, a new one, or a daily hash under DNT/GPC. */
-void identify(struct req *r);
+void sc_track_identify(struct req *r);
 /* An event of 'type' for this request's visitor, address, browser and referrer. */
-void event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
-                int64_t link_id);
+void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
+                         int64_t link_id);
 /* Suspends 'r' until 'ev' is durable, then calls 'cont' to answer. */
-enum MHD_Result track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont);
+enum MHD_Result sc_track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont);
 /* The 503 for an event that could not be stored. */
-enum MHD_Result reply_not_stored(struct req *r);
+enum MHD_Result sc_reply_not_stored(struct req *r);
 
 #endif
