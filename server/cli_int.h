@@ -70,4 +70,23 @@ int sc_cli_usage_error(const char *usage, const char *what);
 /* The usage error of an unknown or malformed option of command 'c'. */
 int sc_cli_bad_option(const struct cli_cmd *c);
 
+/* ---- shared by the commands (cli.c) ---------------------------------------- */
+
+struct sc_store;
+
+/* Says "sharecard: ..." on stderr; returns 1. */
+int sc_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Opens store 'db' (returns new; close with sc_store_close()), or says why not and returns NULL. */
+struct sc_store *sc_cli_open_store(const char *db);
+
+/* ---- the commands about people and access (cli_members.c) ------------------- */
+
+int sc_cli_init(const struct cli_args *a);
+int sc_cli_member_add(const struct cli_args *a);
+int sc_cli_member_list(const struct cli_args *a);
+int sc_cli_member_password(const struct cli_args *a);
+int sc_cli_member_disable(const struct cli_args *a); /* and enable, by a->cmd->sub */
+int sc_cli_token_create(const struct cli_args *a);
+int sc_cli_customer_erase(const struct cli_args *a);
+
 #endif
