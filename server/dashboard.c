@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
 #include "sharecard/escape.h"
 
 #define MAX_DAYS 366
@@ -25,11 +27,11 @@ struct range {
 /* ?days=1|7|30|90, or ?from=YYYY-MM-DD&to=YYYY-MM-DD (at most a year); 30 days otherwise. */
 static void parse_range(struct req *r, struct range *g)
 {
-    const char *d = req_arg(r, "days"), *f = req_arg(r, "from"), *t = req_arg(r, "to");
+    const char *d = sc_req_arg(r, "days"), *f = sc_req_arg(r, "from"), *t = sc_req_arg(r, "to");
     int64_t today = (int64_t)time(NULL) / 86400, from, to;
     g->custom = false;
-    if (f && t && day_parse(f, &from) && day_parse(t, &to) && from <= to && to - from < MAX_DAYS &&
-        to <= today + 1) {
+    if (f && t && sc_ui_day_parse(f, &from) && sc_ui_day_parse(t, &to) && from <= to &&
+        to - from < MAX_DAYS && to <= today + 1) {
         g->custom = true;
         g->from = from;
         g->to = to;
@@ -50,61 +52,62 @@ static void parse_range(struct req *r, struct range *g)
 static void frame_begin(struct req *r, struct sc_buf *b, const char *title,
                         const struct sc_member *m, const struct range *g, const char *self)
 {
-    ui_begin(r, b, title, m, self);
-    ui_html(b, "<nav class=\"range\">");
+    sc_ui_begin(r, b, title, m, self);
+    sc_ui_html(b, "<nav class=\"range\">");
     static const int opts[] = {1, 7, 30, 90};
     static const char *const names[] = {"Today", "7 days", "30 days", "90 days"};
     for (int i = 0; i < 4; i++)
-        ui_htmlf(b, "<a href=\"%s?days=%d\"%s>%s</a>", self, opts[i],
-                 !g->custom && g->days == opts[i] ? " class=\"on\"" : "", tr(names[i]));
+        sc_ui_htmlf(b, "<a href=\"%s?days=%d\"%s>%s</a>", self, opts[i],
+                    !g->custom && g->days == opts[i] ? " class=\"on\"" : "", sc_tr(names[i]));
     char f[11], t[11];
-    day_format(g->from, f);
-    day_format(g->to, t);
-    ui_htmlf(b,
-             "<form class=\"inline custom%s\" method=\"get\" action=\"%s\">"
-             "<input type=\"date\" name=\"from\" value=\"%s\" aria-label=\"From\"> – "
-             "<input type=\"date\" name=\"to\" value=\"%s\" aria-label=\"To\"> "
-             "<button class=\"btn\" type=\"submit\">Show</button></form></nav></header>",
-             g->custom ? " on" : "", self, f, t);
+    sc_ui_day_format(g->from, f);
+    sc_ui_day_format(g->to, t);
+    sc_ui_htmlf(b,
+                "<form class=\"inline custom%s\" method=\"get\" action=\"%s\">"
+                "<input type=\"date\" name=\"from\" value=\"%s\" aria-label=\"From\"> – "
+                "<input type=\"date\" name=\"to\" value=\"%s\" aria-label=\"To\"> "
+                "<button class=\"btn\" type=\"submit\">Show</button></form></nav></header>",
+                g->custom ? " on" : "", self, f, t);
 }
 
 static void frame_end(struct sc_buf *b)
 {
-    ui_end(b);
+    sc_ui_end(b);
 }
 
 static void tile(struct sc_buf *b, const char *key, const char *label, int64_t v, int64_t prev)
 {
-    ui_htmlf(b,
-             "<div class=\"tile\" data-kpi=\"%s\" data-value=\"%lld\"><div class=\"v\">%lld"
-             "</div><div class=\"k\">%s</div>",
-             key, (long long)v, (long long)v, label);
+    sc_ui_htmlf(b,
+                "<div class=\"tile\" data-kpi=\"%s\" data-value=\"%lld\"><div class=\"v\">%lld"
+                "</div><div class=\"k\">%s</div>",
+                key, (long long)v, (long long)v, label);
     if (prev > 0) {
         double pct = 100.0 * (double)(v - prev) / (double)prev;
-        ui_htmlf(b, "<div class=\"d %s\">%+.0f%% vs previous</div>", pct >= 0 ? "up" : "down", pct);
+        sc_ui_htmlf(b, "<div class=\"d %s\">%+.0f%% vs previous</div>", pct >= 0 ? "up" : "down",
+                    pct);
     } else {
-        ui_html(b, "<div class=\"d\">—</div>");
+        sc_ui_html(b, "<div class=\"d\">—</div>");
     }
-    ui_html(b, "</div>");
+    sc_ui_html(b, "</div>");
 }
 
 static void tiles(struct sc_buf *b, const struct sc_stats *s, const struct sc_stats *p)
 {
-    ui_html(b, "<section class=\"tiles\">");
-    tile(b, "scans", tr("QR scans"), s->n[SC_EV_SCAN], p->n[SC_EV_SCAN]);
-    tile(b, "opens", tr("Link opens"), s->n[SC_EV_OPEN], p->n[SC_EV_OPEN]);
-    tile(b, "views", tr("Page views"), s->n[SC_EV_VIEW], p->n[SC_EV_VIEW]);
-    tile(b, "uniques", tr("Unique visitors"), s->uniques, p->uniques);
-    tile(b, "shares", tr("Shares"), s->n[SC_EV_SHARE], p->n[SC_EV_SHARE]);
-    tile(b, "saves", tr("Contacts saved"), s->n[SC_EV_SAVE], p->n[SC_EV_SAVE]);
-    tile(b, "clicks", tr("Contact taps"), s->n[SC_EV_CLICK], p->n[SC_EV_CLICK]);
-    tile(b, "signups", tr("Sign-ups"), s->n[SC_EV_SIGNUP], p->n[SC_EV_SIGNUP]);
+    sc_ui_html(b, "<section class=\"tiles\">");
+    tile(b, "scans", sc_tr("QR scans"), s->n[SC_EV_SCAN], p->n[SC_EV_SCAN]);
+    tile(b, "opens", sc_tr("Link opens"), s->n[SC_EV_OPEN], p->n[SC_EV_OPEN]);
+    tile(b, "views", sc_tr("Page views"), s->n[SC_EV_VIEW], p->n[SC_EV_VIEW]);
+    tile(b, "uniques", sc_tr("Unique visitors"), s->uniques, p->uniques);
+    tile(b, "shares", sc_tr("Shares"), s->n[SC_EV_SHARE], p->n[SC_EV_SHARE]);
+    tile(b, "saves", sc_tr("Contacts saved"), s->n[SC_EV_SAVE], p->n[SC_EV_SAVE]);
+    tile(b, "clicks", sc_tr("Contact taps"), s->n[SC_EV_CLICK], p->n[SC_EV_CLICK]);
+    tile(b, "signups", sc_tr("Sign-ups"), s->n[SC_EV_SIGNUP], p->n[SC_EV_SIGNUP]);
     double conv = s->uniques ? 100.0 * (double)s->n[SC_EV_SIGNUP] / (double)s->uniques : 0;
-    ui_htmlf(b,
-             "<div class=\"tile\" data-kpi=\"conversion\"><div class=\"v\">%.1f%%</div>"
-             "<div class=\"k\">Visitor → sign-up</div><div class=\"d\">bots apart: "
-             "%lld</div></div></section>",
-             conv, (long long)s->bots);
+    sc_ui_htmlf(b,
+                "<div class=\"tile\" data-kpi=\"conversion\"><div class=\"v\">%.1f%%</div>"
+                "<div class=\"k\">Visitor → sign-up</div><div class=\"d\">bots apart: "
+                "%lld</div></div></section>",
+                conv, (long long)s->bots);
 }
 
 /* ---- the chart -------------------------------------------------------------------- */
@@ -126,13 +129,13 @@ static int add_point(int64_t day, enum sc_ev_type t, int64_t n, void *ctx)
 
 static void polyline(struct sc_buf *b, const int64_t *v, int days, int64_t max, const char *color)
 {
-    ui_htmlf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
+    sc_ui_htmlf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
     for (int i = 0; i < days; i++) {
         double x = days > 1 ? 40.0 + 550.0 * i / (days - 1) : 315.0;
         double y = 170.0 - (max ? 150.0 * (double)v[i] / (double)max : 0.0);
-        ui_htmlf(b, "%.1f,%.1f ", x, y);
+        sc_ui_htmlf(b, "%.1f,%.1f ", x, y);
     }
-    ui_html(b, "\"/>");
+    sc_ui_html(b, "\"/>");
 }
 
 /* One line per event type that happened in the range, on a shared scale. */
@@ -152,14 +155,14 @@ static void chart(struct sc_buf *b, const struct series *s)
         for (int i = 0; i < s->days; i++)
             if (s->n[lines[l].t][i] > max)
                 max = s->n[lines[l].t][i];
-    ui_htmlf(b,
-             "<svg class=\"chart\" viewBox=\"0 0 600 205\" role=\"img\" "
-             "aria-label=\"Events per day, by type\"><rect width=\"600\" "
-             "height=\"205\" fill=\"#fff\"/><line x1=\"40\" y1=\"170\" x2=\"590\" "
-             "y2=\"170\" stroke=\"#c9cdd4\"/><text x=\"4\" y=\"24\" font-size=\"11\" "
-             "fill=\"#86909c\">%lld</text><text x=\"4\" y=\"170\" font-size=\"11\" "
-             "fill=\"#86909c\">0</text>",
-             (long long)max);
+    sc_ui_htmlf(b,
+                "<svg class=\"chart\" viewBox=\"0 0 600 205\" role=\"img\" "
+                "aria-label=\"Events per day, by type\"><rect width=\"600\" "
+                "height=\"205\" fill=\"#fff\"/><line x1=\"40\" y1=\"170\" x2=\"590\" "
+                "y2=\"170\" stroke=\"#c9cdd4\"/><text x=\"4\" y=\"24\" font-size=\"11\" "
+                "fill=\"#86909c\">%lld</text><text x=\"4\" y=\"170\" font-size=\"11\" "
+                "fill=\"#86909c\">0</text>",
+                (long long)max);
     double x = 40;
     for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
         int64_t sum = 0;
@@ -168,11 +171,12 @@ static void chart(struct sc_buf *b, const struct series *s)
         if (!sum)
             continue;
         polyline(b, s->n[lines[l].t], s->days, max, lines[l].color);
-        ui_htmlf(b, "<text x=\"%.0f\" y=\"196\" font-size=\"11\" fill=\"%s\">%s</text>", x,
-                 lines[l].color, tr(lines[l].label));
-        x += 12 + 6.5 * (double)strlen(tr(lines[l].label)) * (tr_lang() == SC_LANG_ZH ? 0.7 : 1.0);
+        sc_ui_htmlf(b, "<text x=\"%.0f\" y=\"196\" font-size=\"11\" fill=\"%s\">%s</text>", x,
+                    lines[l].color, sc_tr(lines[l].label));
+        x += 12 +
+             6.5 * (double)strlen(sc_tr(lines[l].label)) * (sc_tr_lang() == SC_LANG_ZH ? 0.7 : 1.0);
     }
-    ui_html(b, "</svg>");
+    sc_ui_html(b, "</svg>");
 }
 
 /* scan/open → view → engage → sign-up → purchase, each bar against the first. */
@@ -193,29 +197,29 @@ static void funnel(struct sc_buf *b, const struct sc_stats *s, int64_t orders)
     for (int i = 0; i < N; i++)
         if (steps[i].n > top)
             top = steps[i].n;
-    ui_htmlf(b,
-             "<svg class=\"funnel\" viewBox=\"0 0 600 %d\" role=\"img\" "
-             "aria-label=\"Funnel\">",
-             N * 34);
+    sc_ui_htmlf(b,
+                "<svg class=\"funnel\" viewBox=\"0 0 600 %d\" role=\"img\" "
+                "aria-label=\"Funnel\">",
+                N * 34);
     for (int i = 0; i < N; i++) {
         double w = 300.0 * (double)steps[i].n / (double)top;
         double pct = i && steps[0].n ? 100.0 * (double)steps[i].n / (double)steps[0].n : 100.0;
-        ui_htmlf(b,
-                 "<g data-step=\"%d\" data-value=\"%lld\"><text x=\"0\" y=\"%d\" "
-                 "font-size=\"12\" fill=\"#4e5969\">%s</text><rect x=\"200\" y=\"%d\" "
-                 "width=\"%.1f\" height=\"24\" rx=\"4\" fill=\"#1f6feb\" "
-                 "fill-opacity=\"%.2f\"/><text x=\"%.1f\" y=\"%d\" font-size=\"12\" "
-                 "fill=\"#1d2129\">%lld%s</text></g>",
-                 i, (long long)steps[i].n, i * 34 + 17, tr(steps[i].label), i * 34 + 2,
-                 w < 1 ? 1 : w, 1.0 - 0.15 * i, 206 + (w < 1 ? 1 : w), i * 34 + 18,
-                 (long long)steps[i].n, "");
+        sc_ui_htmlf(b,
+                    "<g data-step=\"%d\" data-value=\"%lld\"><text x=\"0\" y=\"%d\" "
+                    "font-size=\"12\" fill=\"#4e5969\">%s</text><rect x=\"200\" y=\"%d\" "
+                    "width=\"%.1f\" height=\"24\" rx=\"4\" fill=\"#1f6feb\" "
+                    "fill-opacity=\"%.2f\"/><text x=\"%.1f\" y=\"%d\" font-size=\"12\" "
+                    "fill=\"#1d2129\">%lld%s</text></g>",
+                    i, (long long)steps[i].n, i * 34 + 17, sc_tr(steps[i].label), i * 34 + 2,
+                    w < 1 ? 1 : w, 1.0 - 0.15 * i, 206 + (w < 1 ? 1 : w), i * 34 + 18,
+                    (long long)steps[i].n, "");
         if (i && steps[0].n)
-            ui_htmlf(b,
-                     "<text x=\"595\" y=\"%d\" font-size=\"12\" fill=\"#86909c\" "
-                     "text-anchor=\"end\">%.1f%%</text>",
-                     i * 34 + 18, pct);
+            sc_ui_htmlf(b,
+                        "<text x=\"595\" y=\"%d\" font-size=\"12\" fill=\"#86909c\" "
+                        "text-anchor=\"end\">%.1f%%</text>",
+                        i * 34 + 18, pct);
     }
-    ui_html(b, "</svg>");
+    sc_ui_html(b, "</svg>");
 }
 
 /* Unique visitors by device class, as bars. */
@@ -229,22 +233,22 @@ static void devices_chart(struct sc_buf *b, const int64_t n[SC_DEV_COUNT])
         if (n[i] > top)
             top = n[i];
     }
-    ui_html(b, "<svg class=\"devices\" viewBox=\"0 0 600 136\" role=\"img\" "
-               "aria-label=\"Unique visitors by device\">");
+    sc_ui_html(b, "<svg class=\"devices\" viewBox=\"0 0 600 136\" role=\"img\" "
+                  "aria-label=\"Unique visitors by device\">");
     for (int k = 0; k < 4; k++) {
         enum sc_device d = order[k];
         double w = 330.0 * (double)n[d] / (double)top;
-        ui_htmlf(b,
-                 "<g data-device=\"%s\" data-value=\"%lld\"><text x=\"0\" y=\"%d\" "
-                 "font-size=\"12\" fill=\"#4e5969\">%s</text><rect x=\"90\" y=\"%d\" "
-                 "width=\"%.1f\" height=\"22\" rx=\"4\" fill=\"#0fc6c2\"/><text "
-                 "x=\"%.1f\" y=\"%d\" font-size=\"12\" fill=\"#1d2129\">%lld · %.0f%%"
-                 "</text></g>",
-                 sc_device_name(d), (long long)n[d], k * 34 + 16, tr(sc_device_name(d)), k * 34 + 2,
-                 w < 1 ? 1 : w, 96 + (w < 1 ? 1 : w), k * 34 + 17, (long long)n[d],
-                 all ? 100.0 * (double)n[d] / (double)all : 0.0);
+        sc_ui_htmlf(b,
+                    "<g data-device=\"%s\" data-value=\"%lld\"><text x=\"0\" y=\"%d\" "
+                    "font-size=\"12\" fill=\"#4e5969\">%s</text><rect x=\"90\" y=\"%d\" "
+                    "width=\"%.1f\" height=\"22\" rx=\"4\" fill=\"#0fc6c2\"/><text "
+                    "x=\"%.1f\" y=\"%d\" font-size=\"12\" fill=\"#1d2129\">%lld · %.0f%%"
+                    "</text></g>",
+                    sc_device_name(d), (long long)n[d], k * 34 + 16, sc_tr(sc_device_name(d)),
+                    k * 34 + 2, w < 1 ? 1 : w, 96 + (w < 1 ? 1 : w), k * 34 + 17, (long long)n[d],
+                    all ? 100.0 * (double)n[d] / (double)all : 0.0);
     }
-    ui_html(b, "</svg>");
+    sc_ui_html(b, "</svg>");
 }
 
 /* ---- channels ----------------------------------------------------------------------- */
@@ -271,26 +275,27 @@ static void channel_table(struct sc_buf *b, const struct channels *c)
         if (v > top)
             top = v;
     }
-    ui_html(b, "<div class=\"scroll\"><table class=\"t sortable\" id=\"channels\"><thead><tr>"
-               "<th>Channel</th><th class=\"n\">Scans and opens</th><th class=\"n\">Views"
-               "</th><th class=\"n\">Saves</th><th class=\"n\">Sign-ups</th><th></th></tr>"
-               "</thead><tbody>");
+    sc_ui_html(b, "<div class=\"scroll\"><table class=\"t sortable\" id=\"channels\"><thead><tr>"
+                  "<th>Channel</th><th class=\"n\">Scans and opens</th><th class=\"n\">Views"
+                  "</th><th class=\"n\">Saves</th><th class=\"n\">Sign-ups</th><th></th></tr>"
+                  "</thead><tbody>");
     for (int i = 0; i < NCH; i++) {
         const int64_t *n = c->n[i];
         int64_t visits = n[SC_EV_SCAN] + n[SC_EV_OPEN];
         if (!visits && !n[SC_EV_VIEW] && !n[SC_EV_SIGNUP] && !n[SC_EV_SAVE])
             continue;
-        sc_buf_printf(
-            b,
-            "<tr data-channel=\"%s\"><td>%s</td><td class=\"n\">%lld</td>"
-            "<td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
-            "</td><td><span class=\"bar\" style=\"width:%.0fpx\"></span></td></tr>",
-            i < NCH - 1 ? sc_channel_name((enum sc_channel)i) : "direct",
-            i < NCH - 1 ? tr(sc_channel_name((enum sc_channel)i)) : tr("direct (no tracked link)"),
-            (long long)visits, (long long)n[SC_EV_VIEW], (long long)n[SC_EV_SAVE],
-            (long long)n[SC_EV_SIGNUP], 120.0 * (double)(visits + n[SC_EV_VIEW]) / (double)top);
+        sc_buf_printf(b,
+                      "<tr data-channel=\"%s\"><td>%s</td><td class=\"n\">%lld</td>"
+                      "<td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
+                      "</td><td><span class=\"bar\" style=\"width:%.0fpx\"></span></td></tr>",
+                      i < NCH - 1 ? sc_channel_name((enum sc_channel)i) : "direct",
+                      i < NCH - 1 ? sc_tr(sc_channel_name((enum sc_channel)i))
+                                  : sc_tr("direct (no tracked link)"),
+                      (long long)visits, (long long)n[SC_EV_VIEW], (long long)n[SC_EV_SAVE],
+                      (long long)n[SC_EV_SIGNUP],
+                      120.0 * (double)(visits + n[SC_EV_VIEW]) / (double)top);
     }
-    ui_html(b, "</tbody></table></div>");
+    sc_ui_html(b, "</tbody></table></div>");
 }
 
 /* ---- tables ------------------------------------------------------------------------- */
@@ -336,7 +341,7 @@ static void board_fix(struct board *bd)
 
 static void num_cell(struct sc_buf *b, int64_t v)
 {
-    ui_htmlf(b, "<td class=\"n\">%lld</td>", (long long)v);
+    sc_ui_htmlf(b, "<td class=\"n\">%lld</td>", (long long)v);
 }
 
 static void leader_cells(struct sc_buf *b, const struct sc_leader_row *l)
@@ -348,7 +353,7 @@ static void leader_cells(struct sc_buf *b, const struct sc_leader_row *l)
     num_cell(b, l->shares);
     num_cell(b, l->signups);
     double conv = l->uniques ? 100.0 * (double)l->signups / (double)l->uniques : 0;
-    ui_htmlf(b, "<td class=\"n\" data-v=\"%.4f\">%.1f%%</td>", conv, conv);
+    sc_ui_htmlf(b, "<td class=\"n\" data-v=\"%.4f\">%.1f%%</td>", conv, conv);
     num_cell(b, l->points);
 }
 
@@ -359,23 +364,23 @@ static const char leader_head[] =
 
 static void leader_tables(struct sc_buf *b, struct board *bd)
 {
-    ui_html(b, "<h2>Leaderboard</h2><p class=\"hint\">Click a heading to sort.</p>"
-               "<div class=\"scroll\"><table class=\"t sortable\" id=\"leaderboard\">"
-               "<thead><tr><th>Salesperson</th><th>Team</th>");
-    ui_html(b, leader_head);
+    sc_ui_html(b, "<h2>Leaderboard</h2><p class=\"hint\">Click a heading to sort.</p>"
+                  "<div class=\"scroll\"><table class=\"t sortable\" id=\"leaderboard\">"
+                  "<thead><tr><th>Salesperson</th><th>Team</th>");
+    sc_ui_html(b, leader_head);
     for (size_t i = 0; i < bd->n; i++) {
         const struct sc_leader_row *l = &bd->rows[i];
-        ui_html(b, "<tr><td><a href=\"/dashboard/tree/");
-        ui_text(b, l->slug);
-        ui_htmlf(b, "\" title=\"%s\">", tr("Share tree"));
-        ui_text(b, l->name);
-        ui_html(b, "</a></td><td>");
-        ui_text(b, l->team);
-        ui_html(b, "</td>");
+        sc_ui_html(b, "<tr><td><a href=\"/dashboard/tree/");
+        sc_ui_text(b, l->slug);
+        sc_ui_htmlf(b, "\" title=\"%s\">", sc_tr("Share tree"));
+        sc_ui_text(b, l->name);
+        sc_ui_html(b, "</a></td><td>");
+        sc_ui_text(b, l->team);
+        sc_ui_html(b, "</td>");
         leader_cells(b, l);
-        ui_html(b, "</tr>");
+        sc_ui_html(b, "</tr>");
     }
-    ui_html(b, "</tbody></table></div>");
+    sc_ui_html(b, "</tbody></table></div>");
 
     /* Per team: members' figures summed (uniques too: a visitor is one card's visitor). */
     struct sc_leader_row *teams = calloc(bd->n ? bd->n : 1, sizeof(*teams));
@@ -398,18 +403,18 @@ static void leader_tables(struct sc_buf *b, struct board *bd)
         teams[t].signups += l->signups;
         teams[t].points += l->points;
     }
-    ui_html(b, "<h2>Teams</h2><div class=\"scroll\"><table class=\"t sortable\" "
-               "id=\"teams\"><thead><tr><th>Team</th><th class=\"n\">Members</th>");
-    ui_html(b, leader_head);
+    sc_ui_html(b, "<h2>Teams</h2><div class=\"scroll\"><table class=\"t sortable\" "
+                  "id=\"teams\"><thead><tr><th>Team</th><th class=\"n\">Members</th>");
+    sc_ui_html(b, leader_head);
     for (size_t t = 0; t < nt; t++) {
-        ui_html(b, "<tr><td>");
-        ui_text(b, teams[t].team[0] ? teams[t].team : tr("(no team)"));
-        ui_html(b, "</td>");
+        sc_ui_html(b, "<tr><td>");
+        sc_ui_text(b, teams[t].team[0] ? teams[t].team : sc_tr("(no team)"));
+        sc_ui_html(b, "</td>");
         num_cell(b, teams[t].member_id);
         leader_cells(b, &teams[t]);
-        ui_html(b, "</tr>");
+        sc_ui_html(b, "</tr>");
     }
-    ui_html(b, "</tbody></table></div>");
+    sc_ui_html(b, "</tbody></table></div>");
     free(teams);
 }
 
@@ -423,12 +428,12 @@ struct recent {
 static void party(struct sc_buf *b, const struct sc_party *p)
 {
     if (p->type == SC_PARTY_NONE) {
-        ui_html(b, "—");
+        sc_ui_html(b, "—");
         return;
     }
-    ui_text(b, p->name);
+    sc_ui_text(b, p->name);
     sc_buf_putc(b, ' ');
-    ui_text(b, tr(p->type == SC_PARTY_MEMBER ? "(member)" : "(customer)"));
+    sc_ui_text(b, sc_tr(p->type == SC_PARTY_MEMBER ? "(member)" : "(customer)"));
 }
 
 static int recent_row(const struct sc_signup_row *s, void *ctx)
@@ -441,34 +446,32 @@ static int recent_row(const struct sc_signup_row *s, void *ctx)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-    ui_htmlf(b, "<tr><td>%s</td><td>", when);
-    ui_text(b, s->name);
-    ui_html(b, "</td><td>");
+    sc_ui_htmlf(b, "<tr><td>%s</td><td>", when);
+    sc_ui_text(b, s->name);
+    sc_ui_html(b, "</td><td>");
     party(b, &s->level1);
-    ui_html(b, "</td><td>");
+    sc_ui_html(b, "</td><td>");
     party(b, &s->level2);
-    ui_html(b, "</td><td>");
-    ui_text(b, s->rule);
+    sc_ui_html(b, "</td><td>");
+    sc_ui_text(b, s->rule);
     if (s->notes && s->notes[0]) {
-        ui_html(b, " · ");
-        ui_text(b, s->notes);
+        sc_ui_html(b, " · ");
+        sc_ui_text(b, s->notes);
     }
-    ui_html(b, "</td></tr>");
+    sc_ui_html(b, "</td></tr>");
     rc->n++;
     return 0;
 }
 
-enum MHD_Result h_dashboard(struct req *r)
+enum MHD_Result sc_h_dashboard(struct req *r, const struct route_args *a)
 {
-    struct sc_member m;
-    if (!session_member(r, &m))
-        return reply_redirect(r, 303, "/login");
-    if (m.role == SC_ROLE_SALES)
-        return reply_error(r, 403, "The dashboard is for managers; your workspace is at /me.");
+    const struct sc_member *m = a->m;
+    if (m->role == SC_ROLE_SALES)
+        return sc_reply_error(r, 403, "The dashboard is for managers; your workspace is at /me.");
     struct range g;
     parse_range(r, &g);
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    sc_session_scope(m, &scope);
     struct sc_stats now, prev;
     int64_t orders = 0, cents = 0, prev_orders = 0, prev_cents = 0;
     struct series *ser = calloc(1, sizeof(*ser));
@@ -506,43 +509,44 @@ enum MHD_Result h_dashboard(struct req *r)
         goto out;
     board_fix(&bd);
     frame_begin(r, &b,
-                m.role == SC_ROLE_ADMIN ? tr("Dashboard · all teams") : tr("Dashboard · team"), &m,
-                &g, "/dashboard");
+                m->role == SC_ROLE_ADMIN ? sc_tr("Dashboard · all teams")
+                                         : sc_tr("Dashboard · team"),
+                m, &g, "/dashboard");
     if (scope.team) {
-        ui_html(&b, "<p>Team ");
-        ui_text(&b, scope.team);
-        ui_html(&b, "</p>");
+        sc_ui_html(&b, "<p>Team ");
+        sc_ui_text(&b, scope.team);
+        sc_ui_html(&b, "</p>");
     }
     tiles(&b, &now, &prev);
     if (orders || prev_orders) {
-        ui_html(&b, "<section class=\"tiles\">");
-        tile(&b, "orders", tr("Purchases"), orders, prev_orders);
-        ui_htmlf(&b,
-                 "<div class=\"tile\" data-kpi=\"revenue\" data-value=\"%lld\"><div "
-                 "class=\"v\">%lld.%02lld</div><div class=\"k\">Revenue</div>",
-                 (long long)cents, (long long)(cents / 100), (long long)(cents % 100));
+        sc_ui_html(&b, "<section class=\"tiles\">");
+        tile(&b, "orders", sc_tr("Purchases"), orders, prev_orders);
+        sc_ui_htmlf(&b,
+                    "<div class=\"tile\" data-kpi=\"revenue\" data-value=\"%lld\"><div "
+                    "class=\"v\">%lld.%02lld</div><div class=\"k\">Revenue</div>",
+                    (long long)cents, (long long)(cents / 100), (long long)(cents % 100));
         if (prev_cents > 0)
-            ui_htmlf(&b, "<div class=\"d %s\">%+.0f%% vs previous</div>",
-                     cents >= prev_cents ? "up" : "down",
-                     100.0 * (double)(cents - prev_cents) / (double)prev_cents);
-        ui_html(&b, "</div></section>");
+            sc_ui_htmlf(&b, "<div class=\"d %s\">%+.0f%% vs previous</div>",
+                        cents >= prev_cents ? "up" : "down",
+                        100.0 * (double)(cents - prev_cents) / (double)prev_cents);
+        sc_ui_html(&b, "</div></section>");
     }
-    ui_html(&b, "<div class=\"two\"><section><h2>Events per day</h2>");
+    sc_ui_html(&b, "<div class=\"two\"><section><h2>Events per day</h2>");
     chart(&b, ser);
-    ui_html(&b, "</section><section><h2>Funnel</h2>");
+    sc_ui_html(&b, "</section><section><h2>Funnel</h2>");
     funnel(&b, &now, orders);
-    ui_html(&b, "</section></div><div class=\"two\"><section><h2>Channels</h2>");
+    sc_ui_html(&b, "</section></div><div class=\"two\"><section><h2>Channels</h2>");
     channel_table(&b, ch);
-    ui_html(&b, "</section><section><h2>Devices</h2>");
+    sc_ui_html(&b, "</section><section><h2>Devices</h2>");
     devices_chart(&b, dev);
-    ui_html(&b, "</section></div>");
+    sc_ui_html(&b, "</section></div>");
     leader_tables(&b, &bd);
-    ui_html(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
-                "<li class=\"hint\">Visits will appear here as they happen.</li></ol>");
-    ui_html(&b, "<h2>Latest sign-ups</h2><div class=\"scroll\">"
-                "<table class=\"t\" id=\"signups\"><thead><tr><th>When (UTC)</th>"
-                "<th>Name</th><th>Level 1</th><th>Level 2</th><th>Why</th></tr></thead>"
-                "<tbody>");
+    sc_ui_html(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
+                   "<li class=\"hint\">Visits will appear here as they happen.</li></ol>");
+    sc_ui_html(&b, "<h2>Latest sign-ups</h2><div class=\"scroll\">"
+                   "<table class=\"t\" id=\"signups\"><thead><tr><th>When (UTC)</th>"
+                   "<th>Name</th><th>Level 1</th><th>Level 2</th><th>Why</th></tr></thead>"
+                   "<tbody>");
     for (int i = 0; i < RECENT; i++)
         sc_buf_init(&rc->rows[i], 64 * 1024);
     e = sc_store_signups_list(st, &scope, recent_row, rc);
@@ -557,15 +561,15 @@ enum MHD_Result h_dashboard(struct req *r)
     if (e != SC_OK)
         goto out;
     char f[11], t[11];
-    day_format(g.from, f);
-    day_format(g.to, t);
-    ui_htmlf(&b,
-             "</tbody></table></div><p>Export (CSV): <a href=\"/api/v1/signups?format=csv\">"
-             "sign-ups</a> · <a href=\"/api/v1/rewards?format=csv\">rewards ledger</a> · "
-             "<a href=\"/api/v1/leaderboard?format=csv&amp;from=%s&amp;to=%s\">leaderboard"
-             "</a> · <a href=\"/api/v1/channels?format=csv&amp;from=%s&amp;to=%s\">channels"
-             "</a> · <a href=\"/admin/rewards\">review rewards</a></p>",
-             f, t, f, t);
+    sc_ui_day_format(g.from, f);
+    sc_ui_day_format(g.to, t);
+    sc_ui_htmlf(&b,
+                "</tbody></table></div><p>Export (CSV): <a href=\"/api/v1/signups?format=csv\">"
+                "sign-ups</a> · <a href=\"/api/v1/rewards?format=csv\">rewards ledger</a> · "
+                "<a href=\"/api/v1/leaderboard?format=csv&amp;from=%s&amp;to=%s\">leaderboard"
+                "</a> · <a href=\"/api/v1/channels?format=csv&amp;from=%s&amp;to=%s\">channels"
+                "</a> · <a href=\"/admin/rewards\">review rewards</a></p>",
+                f, t, f, t);
     frame_end(&b);
 out:
     free(ser);
@@ -575,24 +579,24 @@ out:
     sc_buf_cleanup(&bd.names);
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     }
-    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
 static void copy_item(struct sc_buf *b, const char *label, const char *url)
 {
-    ui_html(b, "<li>");
-    ui_text(b, label);
-    ui_html(b, ": <a href=\"");
-    ui_text(b, url);
-    ui_html(b, "\">");
-    ui_text(b, url);
-    ui_html(b, "</a> <button class=\"btn\" type=\"button\" style=\"width:auto;display:inline\" "
-               "data-copy=\"");
-    ui_text(b, url);
+    sc_ui_html(b, "<li>");
+    sc_ui_text(b, label);
+    sc_ui_html(b, ": <a href=\"");
+    sc_ui_text(b, url);
+    sc_ui_html(b, "\">");
+    sc_ui_text(b, url);
+    sc_ui_html(b, "</a> <button class=\"btn\" type=\"button\" style=\"width:auto;display:inline\" "
+                  "data-copy=\"");
+    sc_ui_text(b, url);
     sc_buf_puts(b, "\">");
-    ui_text(b, tr("Copy"));
+    sc_ui_text(b, sc_tr("Copy"));
     sc_buf_puts(b, "</button></li>");
 }
 
@@ -638,19 +642,17 @@ static enum sc_err own_links(struct req *r, const struct sc_member *m, struct ow
     return e;
 }
 
-enum MHD_Result h_me(struct req *r)
+enum MHD_Result sc_h_me(struct req *r, const struct route_args *a)
 {
-    struct sc_member m;
-    if (!session_member(r, &m))
-        return reply_redirect(r, 303, "/login");
+    const struct sc_member *m = a->m;
     struct range g;
     parse_range(r, &g);
-    enum sc_err e = sc_store_card_by_slug(r->srv->store, m.slug, &r->card);
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, m->slug, &r->card);
     if (e != SC_OK)
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     struct sc_stats now, prev;
     struct series *ser = calloc(1, sizeof(*ser));
-    struct sc_scope scope = {m.id, NULL};
+    struct sc_scope scope = {m->id, NULL};
     struct sc_buf b;
     sc_buf_init(&b, 4 << 20);
     e = ser ? SC_OK : SC_ENOMEM;
@@ -666,44 +668,44 @@ enum MHD_Result h_me(struct req *r)
     if (e != SC_OK) {
         free(ser);
         sc_buf_cleanup(&b);
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     }
-    frame_begin(r, &b, tr("My card"), &m, &g, "/me");
+    frame_begin(r, &b, sc_tr("My card"), m, &g, "/me");
     tiles(&b, &now, &prev);
     chart(&b, ser);
     free(ser);
     char url[700];
-    ui_htmlf(&b,
-             "<p><a class=\"btn primary\" style=\"width:auto;display:inline-block\" "
-             "href=\"/me/edit\">Edit my card</a> <a class=\"btn\" "
-             "style=\"width:auto;display:inline-block\" href=\"/dashboard/tree/"
-             "%s\">Share tree</a></p>"
-             "<h2>Share and print</h2><ul class=\"links\">",
-             r->card.slug);
+    sc_ui_htmlf(&b,
+                "<p><a class=\"btn primary\" style=\"width:auto;display:inline-block\" "
+                "href=\"/me/edit\">Edit my card</a> <a class=\"btn\" "
+                "style=\"width:auto;display:inline-block\" href=\"/dashboard/tree/"
+                "%s\">Share tree</a></p>"
+                "<h2>Share and print</h2><ul class=\"links\">",
+                r->card.slug);
     snprintf(url, sizeof(url), "%s/c/%s", r->srv->base_url, r->card.slug);
-    copy_item(&b, tr("Card page"), url);
+    copy_item(&b, sc_tr("Card page"), url);
     snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, r->card.qr_code);
-    copy_item(&b, tr("Tracked link (in your QR code)"), url);
+    copy_item(&b, sc_tr("Tracked link (in your QR code)"), url);
     struct own_links links;
-    if (own_links(r, &m, &links) == SC_OK) {
-        ui_html(&b, "</ul><h2>Your link for each channel</h2><p class=\"hint\">Send each "
-                    "channel its own link, and the dashboard shows which one works.</p>"
-                    "<ul class=\"links\" id=\"channel-links\">");
+    if (own_links(r, m, &links) == SC_OK) {
+        sc_ui_html(&b, "</ul><h2>Your link for each channel</h2><p class=\"hint\">Send each "
+                       "channel its own link, and the dashboard shows which one works.</p>"
+                       "<ul class=\"links\" id=\"channel-links\">");
         for (int i = 0; i < NSHARE; i++) {
             snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, links.code[i]);
-            copy_item(&b, tr(share_channels[i].label), url);
+            copy_item(&b, sc_tr(share_channels[i].label), url);
         }
     }
-    ui_htmlf(&b,
-             "<li>QR code: <a href=\"/c/%s/qr.png?size=512\" download>PNG for screens"
-             "</a> · <a href=\"/c/%s/qr.png?size=2048\" download>PNG for print</a> · "
-             "<a href=\"/c/%s/qr.svg\" download>SVG</a></li><li><a href=\"/c/%s/"
-             "vcard.vcf\">vCard</a></li></ul><img class=\"qr-big\" src=\"/c/%s/qr.svg\" "
-             "alt=\"QR code of your card\" width=\"220\" height=\"220\">",
-             r->card.slug, r->card.slug, r->card.slug, r->card.slug, r->card.slug);
-    ui_html(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
-                "<li class=\"hint\">Visits to your card will appear here as they happen."
-                "</li></ol>");
+    sc_ui_htmlf(&b,
+                "<li>QR code: <a href=\"/c/%s/qr.png?size=512\" download>PNG for screens"
+                "</a> · <a href=\"/c/%s/qr.png?size=2048\" download>PNG for print</a> · "
+                "<a href=\"/c/%s/qr.svg\" download>SVG</a></li><li><a href=\"/c/%s/"
+                "vcard.vcf\">vCard</a></li></ul><img class=\"qr-big\" src=\"/c/%s/qr.svg\" "
+                "alt=\"QR code of your card\" width=\"220\" height=\"220\">",
+                r->card.slug, r->card.slug, r->card.slug, r->card.slug, r->card.slug);
+    sc_ui_html(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
+                   "<li class=\"hint\">Visits to your card will appear here as they happen."
+                   "</li></ol>");
     frame_end(&b);
-    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }

@@ -1,6 +1,11 @@
 /*
- * http_int.h — private to server/: the request context, the server state
- * and the reply helpers every route uses.
+ * http_int.h — private to server/: the request/reply core every handler
+ * uses — the server state, one request's context, the reply helpers and
+ * the request accessors (reply.c), and the daemon (http.c).  What a file
+ * needs beyond this it includes by name: auth_int.h (sessions, tokens,
+ * CSRF, limits), track_int.h (visitors and events), pages_int.h (page
+ * parts, lists, reports), routes_int.h (the handlers the route table
+ * names), cache_int.h (the caches).
  */
 #ifndef SHARECARD_HTTP_INT_H
 #define SHARECARD_HTTP_INT_H
@@ -21,21 +26,26 @@
 
 struct sc_pages;
 struct sc_store;
+struct sc_caches;
+struct sc_ingest;
+struct sc_uap;
+struct ratelimit;
+struct live;
+struct req;
 
 /* An avatar upload's body: the image (SC_AVATAR_MAX) in a multipart form, with room. */
 #define SC_AVATAR_UPLOAD_MAX (SC_AVATAR_MAX + 64 * 1024)
 
-enum method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_PATCH, M_OPTIONS, M_OTHER };
+/* The visitor cookie: set by sc_reply_add_cookie(), read by sc_track_identify() (track.c). */
+#define SC_VID_COOKIE         "sc_vid"
+#define SC_VID_COOKIE_MAX_AGE (400 * 86400) /* the most browsers keep */
 
-struct qr_cache;
-struct page_cache;
-struct ratelimit;
-struct sc_ingest;
-struct live;
-struct req;
+enum method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_PATCH, M_OPTIONS, M_OTHER };
 
 /* What answers a request once its event is durable. */
 typedef enum MHD_Result continuation_fn(struct req *r);
+/* What answers a gathered request: the router (router.c), given to the daemon at start. */
+typedef enum MHD_Result request_fn(struct req *r);
 
 /* Built before the daemon starts; read-only afterwards (but for the caches' own locks). */
 struct server {
@@ -44,9 +54,9 @@ struct server {
     struct sc_pages *pages;
     char base_url[512]; /* no trailing slash */
     struct MHD_Daemon *daemon;
-    struct qr_cache *qr;
-    struct page_cache *page_cache; /* rendered landing pages (routes.c) */
-    struct MHD_Response **statics; /* one prebuilt response per static asset */
+    request_fn *handle;            /* answers each request (the router) */
+    struct sc_caches *caches;      /* QR, landing page, code and link caches (cache.c) */
+    struct MHD_Response **statics; /* one prebuilt response per static asset (static.c) */
     char (*static_etags)[24];
     size_t nstatics;
     atomic_int inflight;        /* requests begun and not yet completed */
@@ -78,7 +88,7 @@ struct req {
     unsigned status; /* for the access log */
     uint64_t bytes;
     /* Tracking: the visitor, and the answer waiting for an event to be durable. */
-    char vid[SC_VID_MAX];  /* "" until identify() */
+    char vid[SC_VID_MAX];  /* "" until sc_track_identify() */
     bool new_cookie;       /* vid was minted here: send Set-Cookie */
     continuation_fn *cont; /* set while suspended */
     bool ev_done;
@@ -92,182 +102,53 @@ struct req {
     struct sc_conversion *conversion; /* POST /api/v1/conversions, freed at completion */
 };
 
-/* Replies.  Each queues exactly one response and returns MHD_YES/NO. */
-enum MHD_Result reply_bytes(struct req *r, unsigned status, const char *ctype, struct sc_buf *body);
-enum MHD_Result reply_static(struct req *r, unsigned status, const char *ctype, const char *text);
-enum MHD_Result reply_error(struct req *r, unsigned status, const char *message);
-enum MHD_Result reply_redirect(struct req *r, unsigned status, const char *location);
-enum MHD_Result reply_err(struct req *r, enum sc_err e, const char *message);
-enum MHD_Result reply_response(struct req *r, unsigned status, struct MHD_Response *resp);
+/* ---- the daemon (http.c) ------------------------------------------------- */
+
+/*
+ * Starts MHD on 's' (borrowed until sc_http_stop()) with 's->handle'
+ * answering each request; fills '*port' with the port it listens on and
+ * '*nthreads' with the size of its thread pool.  Returns SC_EINVAL or
+ * SC_EIO, after printing why, when it cannot listen.
+ */
+enum sc_err sc_http_start(struct server *s, unsigned *port, unsigned *nthreads);
+/* Stops accepting; requests in flight go on (the listening socket is closed). */
+void sc_http_quiesce(struct server *s);
+/* Stops the daemon and every connection; NULL daemon is a no-op. */
+void sc_http_stop(struct server *s);
+
+/* ---- replies (reply.c): each queues exactly one response ------------------ */
+
+enum MHD_Result sc_reply_bytes(struct req *r, unsigned status, const char *ctype,
+                               struct sc_buf *body);
+enum MHD_Result sc_reply_static(struct req *r, unsigned status, const char *ctype,
+                                const char *text);
+enum MHD_Result sc_reply_error(struct req *r, unsigned status, const char *message);
+enum MHD_Result sc_reply_redirect(struct req *r, unsigned status, const char *location);
+enum MHD_Result sc_reply_err(struct req *r, enum sc_err e, const char *message);
+enum MHD_Result sc_reply_response(struct req *r, unsigned status, struct MHD_Response *resp);
 /* 405 with an Allow header naming 'allow'. */
-enum MHD_Result reply_405(struct req *r, const char *allow);
-bool is_get(struct req *r); /* GET or HEAD */
+enum MHD_Result sc_reply_405(struct req *r, const char *allow);
+/* 304 for 'etag' with Cache-Control 'cc'. */
+enum MHD_Result sc_reply_not_modified(struct req *r, const char *etag, const char *cc);
+bool sc_req_is_get(struct req *r); /* GET or HEAD */
+/* Does If-None-Match name 'etag' (or "*")? */
+bool sc_req_etag_matches(struct req *r, const char *etag);
+/* A quoted hex ETag of the 'len' bytes at 'data'. */
+void sc_etag_make(char out[24], const void *data, size_t len);
 
 /* Adds the headers every response carries (CSP, nosniff, …). */
-void add_security_headers(struct server *s, struct MHD_Response *resp);
+void sc_reply_security_headers(struct server *s, struct MHD_Response *resp);
+/* Adds Set-Cookie for a visitor id minted by this request (none otherwise). */
+void sc_reply_add_cookie(struct req *r, struct MHD_Response *resp);
 
 /* The header 'name' of the request, or NULL. */
-const char *req_header(struct req *r, const char *name);
+const char *sc_req_header(struct req *r, const char *name);
 /* The query argument 'name', or NULL. */
-const char *req_arg(struct req *r, const char *name);
+const char *sc_req_arg(struct req *r, const char *name);
 /* Language of the visitor from Accept-Language, falling back to 'dflt'. */
-enum sc_lang req_lang(struct req *r, enum sc_lang dflt);
+enum sc_lang sc_req_lang(struct req *r, enum sc_lang dflt);
 
 /* Maps an sc_err to an HTTP status: the one place that does. */
-unsigned http_status_of(enum sc_err e);
-
-/* Rate limits (ratelimit.c): true while 'key' has used fewer than 'limit' in this window. */
-struct ratelimit *rl_new(void);
-void rl_free(struct ratelimit *rl);
-bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
-              unsigned window_s);
-/* The same check without using one up (for counting only failures). */
-bool rl_within(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
-               unsigned window_s);
-
-/* Tracking (track.c). */
-void identify(struct req *r);
-void event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
-                int64_t link_id);
-/* Suspends 'r' until 'ev' is durable, then calls 'cont' to answer. */
-enum MHD_Result track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont);
-/* The 503 for an event that could not be stored. */
-enum MHD_Result reply_not_stored(struct req *r);
-void add_cookie(struct req *r, struct MHD_Response *resp);
-enum MHD_Result h_event(struct req *r);
-enum MHD_Result h_share(struct req *r, const char *slug);
-enum MHD_Result h_api(struct req *r, const char *path);
-
-/*
- * Throttling of failed attempts (account.c), counted in the store so that all
- * instances agree: true while 'scope':'key' has had fewer than 'limit' failures
- * in the last 'window_s' seconds; throttle_fail() records one.
- */
-bool throttle_ok(struct req *r, const char *scope, const char *key, int64_t limit,
-                 int64_t window_s);
-void throttle_fail(struct req *r, const char *scope, const char *key, int64_t window_s);
-/*
- * For limits on attempts rather than failures (sign-ups): true, and the
- * attempt counted, while 'scope':'key' has had fewer than 'limit' in the
- * window; false, and nothing counted, once it has had that many.
- */
-bool throttle_take(struct req *r, const char *scope, const char *key, int64_t limit,
-                   int64_t window_s);
-
-/* Accounts and signed-in pages (account.c, dashboard.c). */
-bool session_member(struct req *r, struct sc_member *m);
-/* A new session for 'm' (replacing the cookie's): answers 303 to 'location'. */
-enum MHD_Result session_start(struct req *r, const struct sc_member *m, const char *location);
-enum MHD_Result h_login_page(struct req *r);
-enum MHD_Result h_login(struct req *r);
-enum MHD_Result h_logout(struct req *r);
-enum MHD_Result h_dashboard(struct req *r);
-enum MHD_Result h_me(struct req *r);
-enum MHD_Result h_editor(struct req *r);
-enum MHD_Result h_avatar_upload(struct req *r);
-
-/* The QR of the tracked link 'code' (routes.c), cached. */
-enum MHD_Result serve_qr(struct req *r, const char *code, bool svg);
-
-/* Sign-ups and referrals (signup.c). */
-void csrf_token(struct req *r, char out[32]);
-enum MHD_Result h_signup(struct req *r, const char *slug);
-enum MHD_Result h_referral(struct req *r, const char *code, const char *sub);
-enum MHD_Result api_signups(struct req *r);
-enum MHD_Result api_rewards(struct req *r);
-enum MHD_Result api_leaderboard(struct req *r);
-enum MHD_Result api_conversions(struct req *r);
-bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret);
-bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id);
-
-/* Languages of the signed-in pages (i18n.c): set per request, English by default. */
-void tr_set(enum sc_lang l);
-enum sc_lang tr_lang(void);
-const char *tr(const char *en) __attribute__((format_arg(1))); /* 'en' in the current language */
-/* Our own markup, its text (and title, placeholder, aria-label) in the current language. */
-void ui_html(struct sc_buf *b, const char *html);
-void ui_htmlf(struct sc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Shared page parts and writers (ui.c). */
-void ui_text(struct sc_buf *b, const char *s); /* HTML-escaped; nothing for NULL */
-void ui_head(struct sc_buf *b, const char *title);
-/* The frame of a signed-in page: navigation for 'm''s role ('here' marked), then the title. */
-void ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct sc_member *m,
-              const char *here);
-void ui_end(struct sc_buf *b);
-void ui_csrf_field(struct req *r, struct sc_buf *b);
-/* Does the posted form carry this visitor's CSRF token? */
-bool csrf_ok(struct req *r);
-bool csrf_matches(struct req *r, const char *got); /* the same, for a token read elsewhere */
-/* The urlencoded form field 'name' of the request body into 'out' ("" when absent). */
-enum sc_err form_field(struct req *r, const char *name, char *out, size_t n);
-void json_str(struct sc_buf *b, const char *s); /* a JSON string, or null */
-/* A CSV field: quoted when it holds a comma, quote or line break; formula-safe. */
-void csv_field(struct sc_buf *b, const char *s);
-void iso_time(int64_t t, char out[32]);
-bool day_parse(const char *s, int64_t *day); /* "YYYY-MM-DD" to a UTC day number */
-void day_format(int64_t day, char out[11]);
-
-/* A list answered as JSON (an array) or, with ?format=csv, CSV with a BOM. */
-struct list_out {
-    struct sc_buf b;
-    bool csv;
-    size_t rows;
-};
-void list_begin(struct req *r, struct list_out *o, const char *csv_header);
-void list_csv_row(struct list_out *o, const char *const *f, size_t n);
-enum MHD_Result list_finish(struct req *r, struct list_out *o, enum sc_err e);
-/*
- * A report's reader and range: the API member (or 401), ?from=&to= as
- * YYYY-MM-DD (the last 30 days when absent; 400 when malformed) and the
- * scope the member may see.  False when '*ret' already answered.
- */
-bool api_report(struct req *r, struct sc_member *m, struct sc_scope *scope, int64_t *from,
-                int64_t *to, enum MHD_Result *ret);
-
-/* Members (members.c): added with the same checks from the CLI, the page and a CSV import. */
-struct member_input {
-    const char *name, *email, *team, *role, *slug, *title, *phone; /* NULL or "" when not given */
-};
-enum sc_err member_create(struct sc_store *s, const char *actor, const struct member_input *in,
-                          struct sc_member *out, char *why, size_t whylen);
-#define IMPORT_MAX_ROWS 2000
-struct import_result {
-    size_t added, failed;
-    bool bad_header;
-    struct sc_buf rows; /* one HTML table row per line: line number, e-mail, outcome */
-};
-/* Adds a member per CSV row (header: name,email[,team,role,slug,title,phone]). */
-void member_import(struct sc_store *s, const char *actor, const char *team, enum sc_role max_role,
-                   const char *csv, size_t len, struct import_result *res);
-
-/* Management pages (admin.c). */
-enum MHD_Result h_account(struct req *r, const char *action);
-enum MHD_Result h_members(struct req *r, const char *rest);
-enum MHD_Result h_audit(struct req *r);
-enum MHD_Result h_rewards_page(struct req *r, const char *rest);
-enum MHD_Result h_tree(struct req *r, const char *slug);
-enum MHD_Result api_channels(struct req *r);
-enum MHD_Result api_devices(struct req *r);
-enum MHD_Result api_tree(struct req *r, const char *slug);
-enum MHD_Result api_audit(struct req *r);
-enum MHD_Result api_members(struct req *r);
-/* Leads (leads.c): visitors who engaged, and each one's timeline. */
-enum MHD_Result h_leads(struct req *r, const char *rest);
-enum MHD_Result api_leads(struct req *r, const char *rest);
-/* The live feed (live.c): Server-Sent Events of human visits in the member's scope. */
-enum MHD_Result api_live(struct req *r);
-struct live *live_new(struct sc_store *store);
-void live_stop(struct live *lv); /* ends every stream (shutdown) */
-void live_free(struct live *lv); /* after the daemon stopped */
-/* Who may see what: everything (admin), a team's cards (manager) or one's own card. */
-void scope_of(const struct sc_member *m, struct sc_scope *sc);
-
-/* Routes (routes.c). */
-enum MHD_Result route_request(struct req *r);
-/* Drops every cached landing page: call after anything that may change a card. */
-void page_cache_forget(struct server *s);
-enum sc_err routes_init(struct server *s);
-void routes_cleanup(struct server *s);
+unsigned sc_http_status_of(enum sc_err e);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * i18n.c — the signed-in pages in English or Simplified Chinese.  Each
  * request's language (from Accept-Language) is set once for its thread;
- * tr() gives a string in it, and ui_html()/ui_htmlf() write our own HTML
+ * sc_tr() gives a string in it, and sc_ui_html()/sc_ui_htmlf() write our own HTML
  * with its text and its title/placeholder/aria-label values translated, so
  * the pages' markup stays one piece of C.  English is the key; a string
  * without a translation stays English.  The table is i18n_table.c, sorted.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_int.h"
+#include "pages_int.h"
 
 struct tr_entry {
     const char *en, *zh;
@@ -20,12 +20,12 @@ extern const size_t sc_tr_count;
 
 static _Thread_local enum sc_lang current = SC_LANG_EN;
 
-void tr_set(enum sc_lang l)
+void sc_tr_set(enum sc_lang l)
 {
     current = l;
 }
 
-enum sc_lang tr_lang(void)
+enum sc_lang sc_tr_lang(void)
 {
     return current;
 }
@@ -49,7 +49,7 @@ static const char *lookup(const char *en, size_t n)
     return hit ? hit->zh : NULL;
 }
 
-const char *tr(const char *en)
+const char *sc_tr(const char *en)
 {
     if (current != SC_LANG_ZH || !en)
         return en;
@@ -113,7 +113,7 @@ static void translate(struct sc_buf *b, const char *html)
     }
 }
 
-void ui_html(struct sc_buf *b, const char *html)
+void sc_ui_html(struct sc_buf *b, const char *html)
 {
     if (current != SC_LANG_ZH)
         sc_buf_puts(b, html);
@@ -121,7 +121,7 @@ void ui_html(struct sc_buf *b, const char *html)
         translate(b, html);
 }
 
-void ui_htmlf(struct sc_buf *b, const char *fmt, ...)
+void sc_ui_htmlf(struct sc_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
 
 #define LEADS_DAYS   30
 #define LEADS_MAX    500
@@ -27,49 +29,39 @@ static const char *const what[SC_EV_COUNT] = {"Scanned the QR code",
                                               "Signed up",
                                               "Bought"};
 
-static void when(struct sc_buf *b, int64_t t)
-{
-    char s[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(s, sizeof(s), "%Y-%m-%d %H:%M", &tm);
-    sc_buf_puts(b, s);
-}
-
 static int timeline_html(const struct sc_visit_row *v, void *ctx);
 
 static int lead_html(const struct sc_lead_row *l, void *ctx)
 {
     struct sc_buf *b = ctx;
-    ui_htmlf(b, "<tr data-lead=\"%lld\"><td><a href=\"/leads/%lld\">", (long long)l->visitor_id,
-             (long long)l->visitor_id);
+    sc_ui_htmlf(b, "<tr data-lead=\"%lld\"><td><a href=\"/leads/%lld\">", (long long)l->visitor_id,
+                (long long)l->visitor_id);
     if (l->customer)
-        ui_text(b, l->customer);
+        sc_ui_text(b, l->customer);
     else
-        ui_htmlf(b, "Visitor #%lld", (long long)l->visitor_id);
-    ui_html(b, "</a></td><td>");
-    ui_text(b, l->card);
-    ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
-    when(b, l->last_ts);
-    ui_htmlf(b,
-             "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
-             "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
-             "</td><td>%s</td></tr>",
-             (long long)l->visits, (long long)l->days, (long long)l->clicks, (long long)l->saves,
-             (long long)l->shares, (long long)l->dwell_s, l->signed_up ? tr("signed up") : "");
+        sc_ui_htmlf(b, "Visitor #%lld", (long long)l->visitor_id);
+    sc_ui_html(b, "</a></td><td>");
+    sc_ui_text(b, l->card);
+    sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
+    sc_ui_when(b, l->last_ts);
+    sc_ui_htmlf(b,
+                "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
+                "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
+                "</td><td>%s</td></tr>",
+                (long long)l->visits, (long long)l->days, (long long)l->clicks, (long long)l->saves,
+                (long long)l->shares, (long long)l->dwell_s,
+                l->signed_up ? sc_tr("signed up") : "");
     return sc_buf_error(b) != SC_OK;
 }
 
-enum MHD_Result h_leads(struct req *r, const char *rest)
+enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
 {
-    struct sc_member m;
-    if (!session_member(r, &m))
-        return reply_redirect(r, 303, "/login");
-    if (!is_get(r))
-        return reply_405(r, "GET, HEAD");
+    const struct sc_member *m = a->m;
+    const char *rest = a->arg;
+    if (!sc_req_is_get(r))
+        return sc_reply_405(r, "GET, HEAD");
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    sc_session_scope(m, &scope);
     struct sc_buf b;
     sc_buf_init(&b, 16 << 20);
     enum sc_err e;
@@ -78,70 +70,70 @@ enum MHD_Result h_leads(struct req *r, const char *rest)
         long long id = strtoll(rest, &end, 10);
         if (id <= 0 || *end) {
             sc_buf_cleanup(&b);
-            return reply_error(r, 404, "There is no such lead.");
+            return sc_reply_error(r, 404, "There is no such lead.");
         }
         char title[64];
-        snprintf(title, sizeof(title), tr("Lead #%lld"), id);
-        ui_begin(r, &b, title, &m, "/leads");
-        ui_html(&b, "</header><ol class=\"timeline\" id=\"timeline\">");
+        snprintf(title, sizeof(title), sc_tr("Lead #%lld"), id);
+        sc_ui_begin(r, &b, title, m, "/leads");
+        sc_ui_html(&b, "</header><ol class=\"timeline\" id=\"timeline\">");
         size_t before = b.len;
         e = sc_store_lead_timeline(r->srv->store, &scope, id, TIMELINE_MAX, timeline_html, &b);
         if (e == SC_OK && b.len == before) {
             sc_buf_cleanup(&b);
-            return reply_error(r, 404, "There is no such lead on the cards you may see.");
+            return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
         }
-        ui_htmlf(&b,
-                 "</ol><p><a href=\"/api/v1/leads/%lld\">As JSON</a> · "
-                 "<a href=\"/leads\">All leads</a></p>",
-                 id);
+        sc_ui_htmlf(&b,
+                    "</ol><p><a href=\"/api/v1/leads/%lld\">As JSON</a> · "
+                    "<a href=\"/leads\">All leads</a></p>",
+                    id);
     } else {
-        ui_begin(r, &b, "Leads", &m, "/leads");
-        ui_htmlf(&b,
-                 "</header><p class=\"hint\">People who opened a card in the last %d "
-                 "days, most recent first; each line opens what they did.</p>"
-                 "<div class=\"scroll\"><table class=\"t sortable\" id=\"leads\"><thead>"
-                 "<tr><th>Who</th><th>Card</th><th>Last seen (UTC)</th><th class=\"n\">"
-                 "Visits</th><th class=\"n\">Days</th><th class=\"n\">Taps</th><th "
-                 "class=\"n\">Saves</th><th class=\"n\">Shares</th><th class=\"n\">Seconds "
-                 "on page</th><th></th></tr></thead><tbody>",
-                 LEADS_DAYS);
+        sc_ui_begin(r, &b, "Leads", m, "/leads");
+        sc_ui_htmlf(&b,
+                    "</header><p class=\"hint\">People who opened a card in the last %d "
+                    "days, most recent first; each line opens what they did.</p>"
+                    "<div class=\"scroll\"><table class=\"t sortable\" id=\"leads\"><thead>"
+                    "<tr><th>Who</th><th>Card</th><th>Last seen (UTC)</th><th class=\"n\">"
+                    "Visits</th><th class=\"n\">Days</th><th class=\"n\">Taps</th><th "
+                    "class=\"n\">Saves</th><th class=\"n\">Shares</th><th class=\"n\">Seconds "
+                    "on page</th><th></th></tr></thead><tbody>",
+                    LEADS_DAYS);
         e = sc_store_leads(r->srv->store, &scope, (int64_t)time(NULL) - LEADS_DAYS * 86400,
                            LEADS_MAX, lead_html, &b);
-        ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/leads?format=csv\">Export "
-                    "(CSV)</a></p>");
+        sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/leads?format=csv\">Export "
+                       "(CSV)</a></p>");
     }
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     }
-    ui_end(&b);
-    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+    sc_ui_end(&b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
 static int timeline_html(const struct sc_visit_row *v, void *ctx)
 {
     struct sc_buf *b = ctx;
-    ui_htmlf(b, "<li data-type=\"%d\"><time>", (int)v->type);
-    when(b, v->ts);
-    ui_html(b, "</time> ");
-    ui_text(b, tr(v->type < SC_EV_COUNT ? what[v->type] : "Activity"));
+    sc_ui_htmlf(b, "<li data-type=\"%d\"><time>", (int)v->type);
+    sc_ui_when(b, v->ts);
+    sc_ui_html(b, "</time> ");
+    sc_ui_text(b, sc_tr(v->type < SC_EV_COUNT ? what[v->type] : "Activity"));
     if (v->type == SC_EV_DWELL)
-        ui_htmlf(b, " for %lld s", (long long)v->value);
-    ui_html(b, " · ");
-    ui_text(b, v->card);
+        sc_ui_htmlf(b, " for %lld s", (long long)v->value);
+    sc_ui_html(b, " · ");
+    sc_ui_text(b, v->card);
     if (v->channel >= 0)
-        ui_htmlf(b, " · via %s", tr(sc_channel_name((enum sc_channel)v->channel)));
+        sc_ui_htmlf(b, " · via %s", sc_tr(sc_channel_name((enum sc_channel)v->channel)));
     if (v->via.type) {
-        ui_html(b, " from ");
-        ui_text(b, v->via.name);
+        sc_ui_html(b, " from ");
+        sc_ui_text(b, v->via.name);
     }
     if (v->device && v->device[0]) {
-        ui_html(b, " · ");
-        ui_text(b, v->os);
+        sc_ui_html(b, " · ");
+        sc_ui_text(b, v->os);
         sc_buf_putc(b, ' ');
-        ui_text(b, tr(v->device));
+        sc_ui_text(b, sc_tr(v->device));
     }
-    ui_html(b, "</li>");
+    sc_ui_html(b, "</li>");
     return sc_buf_error(b) != SC_OK;
 }
 
@@ -151,8 +143,8 @@ static int lead_json(const struct sc_lead_row *l, void *ctx)
 {
     struct list_out *o = ctx;
     char first[32], last[32];
-    iso_time(l->first_ts, first);
-    iso_time(l->last_ts, last);
+    sc_ui_iso_time(l->first_ts, first);
+    sc_ui_iso_time(l->last_ts, last);
     if (o->csv) {
         char n[8][24];
         const int64_t v[8] = {l->visitor_id, l->visits, l->days,    l->clicks,
@@ -161,13 +153,13 @@ static int lead_json(const struct sc_lead_row *l, void *ctx)
             snprintf(n[i], sizeof(n[i]), "%lld", (long long)v[i]);
         const char *f[] = {n[0], l->card, l->customer, first, last, n[1],
                            n[2], n[3],    n[4],        n[5],  n[6], n[7]};
-        list_csv_row(o, f, 12);
+        sc_list_csv_row(o, f, 12);
     } else {
         sc_buf_printf(&o->b, "%s{\"id\":%lld,\"card\":", o->rows ? ",\n" : "\n",
                       (long long)l->visitor_id);
-        json_str(&o->b, l->card);
+        sc_ui_json_str(&o->b, l->card);
         sc_buf_puts(&o->b, ",\"customer\":");
-        json_str(&o->b, l->customer);
+        sc_ui_json_str(&o->b, l->customer);
         sc_buf_printf(&o->b,
                       ",\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"visits\":%lld,\"days\":%lld,"
                       "\"clicks\":%lld,\"saves\":%lld,\"shares\":%lld,\"dwell_s\":%lld,"
@@ -187,37 +179,35 @@ static int event_json(const struct sc_visit_row *v, void *ctx)
 {
     struct list_out *o = ctx;
     char at[32];
-    iso_time(v->ts, at);
+    sc_ui_iso_time(v->ts, at);
     sc_buf_printf(&o->b, "%s{\"at\":\"%s\",\"type\":\"%s\",\"card\":", o->rows ? ",\n" : "\n", at,
                   v->type < SC_EV_COUNT ? ev_names[v->type] : "other");
-    json_str(&o->b, v->card);
+    sc_ui_json_str(&o->b, v->card);
     sc_buf_printf(&o->b, ",\"channel\":%s%s%s,\"via\":", v->channel >= 0 ? "\"" : "",
                   v->channel >= 0 ? sc_channel_name((enum sc_channel)v->channel) : "null",
                   v->channel >= 0 ? "\"" : "");
-    json_str(&o->b, v->via.type ? v->via.name : NULL);
+    sc_ui_json_str(&o->b, v->via.type ? v->via.name : NULL);
     sc_buf_puts(&o->b, ",\"device\":");
-    json_str(&o->b, v->device);
+    sc_ui_json_str(&o->b, v->device);
     sc_buf_puts(&o->b, ",\"os\":");
-    json_str(&o->b, v->os);
+    sc_ui_json_str(&o->b, v->os);
     sc_buf_printf(&o->b, ",\"value\":%lld}", (long long)v->value);
     o->rows++;
     return sc_buf_error(&o->b) != SC_OK;
 }
 
-enum MHD_Result api_leads(struct req *r, const char *rest)
+enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
 {
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
+    const struct sc_member *m = a->m;
+    const char *rest = a->arg;
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    sc_session_scope(m, &scope);
     struct list_out o;
     if (rest && rest[0]) {
         char *end;
         long long id = strtoll(rest, &end, 10);
         if (id <= 0 || *end)
-            return reply_error(r, 404, "There is no such lead.");
+            return sc_reply_error(r, 404, "There is no such lead.");
         o.csv = false; /* a timeline is JSON only */
         o.rows = 0;
         sc_buf_init(&o.b, 16 << 20);
@@ -226,23 +216,23 @@ enum MHD_Result api_leads(struct req *r, const char *rest)
             sc_store_lead_timeline(r->srv->store, &scope, id, TIMELINE_MAX, event_json, &o);
         if (e == SC_OK && o.rows == 0) {
             sc_buf_cleanup(&o.b);
-            return reply_error(r, 404, "There is no such lead on the cards you may see.");
+            return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
         }
-        return list_finish(r, &o, e);
+        return sc_list_finish(r, &o, e);
     }
     int64_t days = LEADS_DAYS;
-    const char *d = req_arg(r, "days");
+    const char *d = sc_req_arg(r, "days");
     if (d) {
         char *end;
         long v = strtol(d, &end, 10);
         if (*end || v < 1 || v > 366)
-            return reply_error(r, 400, "days is a number from 1 to 366.");
+            return sc_reply_error(r, 400, "days is a number from 1 to 366.");
         days = v;
     }
-    list_begin(r, &o,
-               "id,card,customer,first_seen,last_seen,visits,days,clicks,saves,shares,dwell_s,"
-               "signed_up\r\n");
-    return list_finish(r, &o,
-                       sc_store_leads(r->srv->store, &scope, (int64_t)time(NULL) - days * 86400,
-                                      LEADS_MAX, lead_json, &o));
+    sc_list_begin(r, &o,
+                  "id,card,customer,first_seen,last_seen,visits,days,clicks,saves,shares,dwell_s,"
+                  "signed_up\r\n");
+    return sc_list_finish(r, &o,
+                          sc_store_leads(r->srv->store, &scope, (int64_t)time(NULL) - days * 86400,
+                                         LEADS_MAX, lead_json, &o));
 }

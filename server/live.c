@@ -19,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
 
 #define LIVE_MAX_STREAMS 64
 #define LIVE_TICK_MS     1000
@@ -69,33 +71,33 @@ static void describe(struct sc_buf *b, const struct sc_visit_row *v)
 {
     const char *owner = v->card_owner ? v->card_owner : v->card;
     if (v->type == SC_EV_SHARE) { /* the event's link is the one just minted */
-        sc_buf_printf(b, tr("%s shared %s's card"), v->via.type ? v->via.name : tr("Someone"),
+        sc_buf_printf(b, sc_tr("%s shared %s's card"), v->via.type ? v->via.name : sc_tr("Someone"),
                       owner);
         if (v->channel >= 0)
-            sc_buf_printf(b, tr(" on %s"), tr(sc_channel_name((enum sc_channel)v->channel)));
+            sc_buf_printf(b, sc_tr(" on %s"), sc_tr(sc_channel_name((enum sc_channel)v->channel)));
         return;
     }
     switch (v->type) {
-    case SC_EV_SCAN: sc_buf_printf(b, tr("Someone scanned %s's QR code"), owner); break;
-    case SC_EV_OPEN: sc_buf_printf(b, tr("Someone opened a link to %s's card"), owner); break;
-    case SC_EV_VIEW: sc_buf_printf(b, tr("Someone is viewing %s's card"), owner); break;
-    case SC_EV_SAVE: sc_buf_printf(b, tr("Someone saved %s's contact"), owner); break;
-    case SC_EV_SIGNUP: sc_buf_printf(b, tr("New sign-up on %s's card"), owner); break;
-    default: sc_buf_printf(b, tr("Activity on %s's card"), owner); break;
+    case SC_EV_SCAN: sc_buf_printf(b, sc_tr("Someone scanned %s's QR code"), owner); break;
+    case SC_EV_OPEN: sc_buf_printf(b, sc_tr("Someone opened a link to %s's card"), owner); break;
+    case SC_EV_VIEW: sc_buf_printf(b, sc_tr("Someone is viewing %s's card"), owner); break;
+    case SC_EV_SAVE: sc_buf_printf(b, sc_tr("Someone saved %s's contact"), owner); break;
+    case SC_EV_SIGNUP: sc_buf_printf(b, sc_tr("New sign-up on %s's card"), owner); break;
+    default: sc_buf_printf(b, sc_tr("Activity on %s's card"), owner); break;
     }
     if (v->channel >= 0 && v->via.type == SC_PARTY_CUSTOMER)
-        sc_buf_printf(b, tr(" — via a %s share from customer %s"),
-                      tr(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
+        sc_buf_printf(b, sc_tr(" — via a %s share from customer %s"),
+                      sc_tr(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
     else if (v->channel >= 0 && v->via.type == SC_PARTY_MEMBER && strcmp(v->via.name, owner) != 0)
-        sc_buf_printf(b, tr(" — via a %s share from %s"),
-                      tr(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
+        sc_buf_printf(b, sc_tr(" — via a %s share from %s"),
+                      sc_tr(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
     else if (v->channel == SC_CH_QR && v->type != SC_EV_SCAN)
-        sc_buf_puts(b, tr(" — from the QR code"));
+        sc_buf_puts(b, sc_tr(" — from the QR code"));
     else if (v->channel > SC_CH_QR && v->via.type == SC_PARTY_NONE)
-        sc_buf_printf(b, tr(" — via a %s share from a visitor"),
-                      tr(sc_channel_name((enum sc_channel)v->channel)));
+        sc_buf_printf(b, sc_tr(" — via a %s share from a visitor"),
+                      sc_tr(sc_channel_name((enum sc_channel)v->channel)));
     else if (v->channel > SC_CH_QR)
-        sc_buf_printf(b, tr(" — via %s"), tr(sc_channel_name((enum sc_channel)v->channel)));
+        sc_buf_printf(b, sc_tr(" — via %s"), sc_tr(sc_channel_name((enum sc_channel)v->channel)));
     bool os = v->os && v->os[0] && strcmp(v->os, "Other") != 0;
     bool dev = v->device && v->device[0] && strcmp(v->device, "Other") != 0;
     if (os || dev)
@@ -123,21 +125,21 @@ static int add_visit(const struct sc_visit_row *v, void *ctx)
     sc_buf_init(&text, 4096);
     describe(&text, v);
     char at[32];
-    iso_time(v->ts, at);
+    sc_ui_iso_time(v->ts, at);
     sc_buf_printf(&sub->out, "id: %lld\ndata: {\"id\":%lld,\"at\":\"%s\",\"type\":\"%s\",\"card\":",
                   (long long)v->id, (long long)v->id, at,
                   v->type < SC_EV_COUNT ? ev_names[v->type] : "other");
-    json_str(&sub->out, v->card);
+    sc_ui_json_str(&sub->out, v->card);
     sc_buf_puts(&sub->out, ",\"owner\":");
-    json_str(&sub->out, v->card_owner);
+    sc_ui_json_str(&sub->out, v->card_owner);
     sc_buf_printf(&sub->out, ",\"channel\":%s%s%s,\"via\":", v->channel >= 0 ? "\"" : "",
-                  v->channel >= 0 ? tr(sc_channel_name((enum sc_channel)v->channel)) : "null",
+                  v->channel >= 0 ? sc_tr(sc_channel_name((enum sc_channel)v->channel)) : "null",
                   v->channel >= 0 ? "\"" : "");
-    json_str(&sub->out, v->via.type ? v->via.name : NULL);
+    sc_ui_json_str(&sub->out, v->via.type ? v->via.name : NULL);
     sc_buf_puts(&sub->out, ",\"device\":");
-    json_str(&sub->out, v->device);
+    sc_ui_json_str(&sub->out, v->device);
     sc_buf_puts(&sub->out, ",\"text\":");
-    json_str(&sub->out, text.data ? text.data : "");
+    sc_ui_json_str(&sub->out, text.data ? text.data : "");
     sc_buf_puts(&sub->out, "}\n\n");
     sc_buf_cleanup(&text);
     return sc_buf_error(&sub->out) != SC_OK;
@@ -174,7 +176,7 @@ static void *live_main(void *arg)
         time_t now = time(NULL);
         for (struct live_sub *s = lv->subs; s && !lv->stopping; s = s->next)
             if (s->suspended) {
-                tr_set(s->lang); /* the sentences in the viewer's language */
+                sc_tr_set(s->lang); /* the sentences in the viewer's language */
                 feed(lv, s, now);
             }
     }
@@ -182,7 +184,7 @@ static void *live_main(void *arg)
     return NULL;
 }
 
-struct live *live_new(struct sc_store *store)
+struct live *sc_live_new(struct sc_store *store)
 {
     struct live *lv = calloc(1, sizeof(*lv));
     if (!lv)
@@ -200,7 +202,7 @@ struct live *live_new(struct sc_store *store)
     return lv;
 }
 
-void live_stop(struct live *lv)
+void sc_live_stop(struct live *lv)
 {
     if (!lv)
         return;
@@ -222,11 +224,11 @@ void live_stop(struct live *lv)
 }
 
 /* After the daemon stopped: every stream's response is gone by then. */
-void live_free(struct live *lv)
+void sc_live_free(struct live *lv)
 {
     if (!lv)
         return;
-    live_stop(lv);
+    sc_live_stop(lv);
     pthread_mutex_destroy(&lv->lock);
     pthread_cond_destroy(&lv->wake);
     free(lv);
@@ -274,30 +276,28 @@ static void live_gone(void *cls)
     free(sub);
 }
 
-enum MHD_Result api_live(struct req *r)
+enum MHD_Result sc_api_live(struct req *r, const struct route_args *a)
 {
+    const struct sc_member *m = a->m;
     enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
     struct live *lv = r->srv->live;
     if (!lv)
-        return reply_error(r, 503, "The live feed is not running.");
+        return sc_reply_error(r, 503, "The live feed is not running.");
     struct live_sub *sub = calloc(1, sizeof(*sub));
     if (!sub)
-        return reply_err(r, SC_ENOMEM, NULL);
+        return sc_reply_err(r, SC_ENOMEM, NULL);
     sub->lv = lv;
     sub->conn = r->conn;
-    scope_of(&m, &sub->scope);
+    sc_session_scope(m, &sub->scope);
     if (sub->scope.team) {
         snprintf(sub->team, sizeof(sub->team), "%s", sub->scope.team);
         sub->scope.team = sub->team;
     }
     sub->started = sub->wrote = time(NULL);
-    sub->lang = req_lang(r, SC_LANG_EN);
+    sub->lang = sc_req_lang(r, SC_LANG_EN);
     sc_buf_init(&sub->out, 1 << 20);
     /* Start at the newest event: the feed shows what happens from now on. */
-    const char *from = req_header(r, "Last-Event-ID");
+    const char *from = sc_req_header(r, "Last-Event-ID");
     char *end;
     long long resume = from ? strtoll(from, &end, 10) : -1;
     if (!from || *end || resume < 0)
@@ -312,7 +312,7 @@ enum MHD_Result api_live(struct req *r)
     if (e != SC_OK) {
         sc_buf_cleanup(&sub->out);
         free(sub);
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     }
     pthread_mutex_lock(&lv->lock);
     bool full = lv->nsubs >= LIVE_MAX_STREAMS || lv->stopping;
@@ -328,7 +328,7 @@ enum MHD_Result api_live(struct req *r)
     if (full) {
         sc_buf_cleanup(&sub->out);
         free(sub);
-        return reply_error(r, 503, "Too many live feeds are open; try again in a minute.");
+        return sc_reply_error(r, 503, "Too many live feeds are open; try again in a minute.");
     }
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, live_read, sub, live_gone);
@@ -339,8 +339,8 @@ enum MHD_Result api_live(struct req *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    add_security_headers(r->srv, resp);
-    ret = reply_response(r, 200, resp);
+    sc_reply_security_headers(r->srv, resp);
+    ret = sc_reply_response(r, 200, resp);
     MHD_destroy_response(resp);
     return ret;
 }

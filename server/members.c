@@ -10,11 +10,11 @@
 
 #include <csv.h>
 
-#include "http_int.h"
+#include "pages_int.h"
 #include "sharecard/referral.h"
 
-enum sc_err member_create(struct sc_store *s, const char *actor, const struct member_input *in,
-                          struct sc_member *out, char *why, size_t whylen)
+enum sc_err sc_members_create(struct sc_store *s, const char *actor, const struct member_input *in,
+                              struct sc_member *out, char *why, size_t whylen)
 {
     struct sc_member m;
     struct sc_card p;
@@ -116,9 +116,9 @@ static void report(struct import *im, bool ok, const char *email, const char *wh
         r->failed++;
     sc_buf_printf(&r->rows, "<tr class=\"%s\"><td class=\"n\">%zu</td><td>", ok ? "ok" : "error",
                   im->line);
-    ui_text(&r->rows, email ? email : "");
+    sc_ui_text(&r->rows, email ? email : "");
     sc_buf_puts(&r->rows, "</td><td>");
-    ui_text(&r->rows, tr(ok ? "added" : why));
+    sc_ui_text(&r->rows, sc_tr(ok ? "added" : why));
     sc_buf_puts(&r->rows, "</td></tr>");
 }
 
@@ -174,7 +174,7 @@ static void import_row(int term, void *ctx)
         struct sc_member out;
         if (in.role && in.role[0] && sc_role_parse(in.role, &role) && role > im->max_role)
             report(im, false, in.email, "you may not give this role");
-        else if (member_create(im->store, im->actor, &in, &out, why, sizeof(why)) != SC_OK)
+        else if (sc_members_create(im->store, im->actor, &in, &out, why, sizeof(why)) != SC_OK)
             report(im, false, in.email, why);
         else
             report(im, true, out.email, NULL);
@@ -184,8 +184,9 @@ static void import_row(int term, void *ctx)
     im->nfields = 0;
 }
 
-void member_import(struct sc_store *s, const char *actor, const char *team, enum sc_role max_role,
-                   const char *csv, size_t len, struct import_result *res)
+void sc_members_import(struct sc_store *s, const char *actor, const char *team,
+                       enum sc_role max_role, const char *csv, size_t len,
+                       struct import_result *res)
 {
     struct import im = {.store = s, .actor = actor, .team = team, .max_role = max_role, .res = res};
     struct csv_parser p;
@@ -199,7 +200,7 @@ void member_import(struct sc_store *s, const char *actor, const char *team, enum
     if (csv_parse(&p, csv, len, import_field, import_row, &im) != len) {
         sc_buf_printf(&res->rows, "<tr class=\"error\"><td class=\"n\">%zu</td><td></td><td>",
                       im.line + 1);
-        ui_text(&res->rows, csv_strerror(csv_error(&p)));
+        sc_ui_text(&res->rows, csv_strerror(csv_error(&p)));
         sc_buf_puts(&res->rows, "</td></tr>");
         res->failed++;
     } else {

@@ -4,11 +4,12 @@
  * budget, which errs on the side of refusing.  One instance's view only;
  * limits that must hold across instances live in the store.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "http_int.h"
+#include "auth_int.h"
 
 #define RL_SLOTS 8192
 
@@ -23,7 +24,7 @@ struct ratelimit {
     struct rl_slot slots[RL_SLOTS];
 };
 
-struct ratelimit *rl_new(void)
+struct ratelimit *sc_rl_new(void)
 {
     struct ratelimit *rl = calloc(1, sizeof(*rl));
     if (rl)
@@ -31,7 +32,7 @@ struct ratelimit *rl_new(void)
     return rl;
 }
 
-void rl_free(struct ratelimit *rl)
+void sc_rl_free(struct ratelimit *rl)
 {
     if (!rl)
         return;
@@ -65,14 +66,50 @@ static bool rl_check(struct ratelimit *rl, const char *scope, const char *key, u
     return ok;
 }
 
-bool rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
-              unsigned window_s)
+bool sc_rl_allow(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+                 unsigned window_s)
 {
     return rl_check(rl, scope, key, limit, window_s, true);
 }
 
-bool rl_within(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
-               unsigned window_s)
+bool sc_rl_within(struct ratelimit *rl, const char *scope, const char *key, unsigned limit,
+                  unsigned window_s)
 {
     return rl_check(rl, scope, key, limit, window_s, false);
+}
+
+/* ---- throttling, shared by every instance on the store ------------------------------ */
+
+static void throttle_key(char *out, size_t n, const char *scope, const char *key)
+{
+    snprintf(out, n, "%s:%s", scope, key ? key : "");
+}
+
+bool sc_throttle_ok(struct req *r, const char *scope, const char *key, int64_t limit,
+                    int64_t window_s)
+{
+    char k[400];
+    int64_t n = 0;
+    throttle_key(k, sizeof(k), scope, key);
+    if (sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, false, &n) != SC_OK)
+        return sc_rl_within(r->srv->rl, scope, key, (unsigned)limit, (unsigned)window_s);
+    return n < limit;
+}
+
+void sc_throttle_fail(struct req *r, const char *scope, const char *key, int64_t window_s)
+{
+    char k[400];
+    int64_t n = 0;
+    throttle_key(k, sizeof(k), scope, key);
+    sc_rl_allow(r->srv->rl, scope, key, UINT32_MAX, (unsigned)window_s); /* the fallback's count */
+    sc_store_failures(r->srv->store, k, (int64_t)time(NULL), window_s, true, &n);
+}
+
+bool sc_throttle_take(struct req *r, const char *scope, const char *key, int64_t limit,
+                      int64_t window_s)
+{
+    if (!sc_throttle_ok(r, scope, key, limit, window_s))
+        return false;
+    sc_throttle_fail(r, scope, key, window_s);
+    return true;
 }

@@ -1,6 +1,7 @@
 /*
  * signup.c — the sign-up form's endpoint, the customer's referral page, and
- * the JSON/CSV API over sign-ups, rewards and conversions.
+ * the JSON/CSV API over sign-ups, rewards, the leaderboard and conversions
+ * (these share the writers of a referral chain's parties).
  *
  * A sign-up is validated here, on the request thread, with reasons in the
  * visitor's language; the decision (duplicate? who is credited? held for
@@ -16,31 +17,25 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
+#include "routes_int.h"
+#include "track_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 #include "sharecard/log.h"
 #include "sharecard/page.h"
 
-void csrf_token(struct req *r, char out[32])
-{
-    unsigned char h[16];
-    identify(r);
-    crypto_generichash(h, sizeof(h), (const unsigned char *)r->vid, strlen(r->vid),
-                       r->srv->csrf_key, sizeof(r->srv->csrf_key));
-    sodium_bin2base64(out, 32, h, sizeof(h), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
 static bool wants_json(struct req *r)
 {
-    const char *acc = req_header(r, MHD_HTTP_HEADER_ACCEPT);
+    const char *acc = sc_req_header(r, MHD_HTTP_HEADER_ACCEPT);
     return acc && strstr(acc, "application/json");
 }
 
 /* A 4xx for the sign-up in the visitor's language, as JSON or as the error page. */
 static enum MHD_Result signup_error(struct req *r, unsigned status, const char *key)
 {
-    enum sc_lang lang = req_lang(r, r->card.lang);
+    enum sc_lang lang = sc_req_lang(r, r->card.lang);
     const char *msg = sc_i18n(lang, key);
     if (wants_json(r)) {
         struct sc_buf b;
@@ -48,9 +43,9 @@ static enum MHD_Result signup_error(struct req *r, unsigned status, const char *
         sc_buf_printf(&b, "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"", status, key);
         sc_esc_json(&b, msg, strlen(msg));
         sc_buf_puts(&b, "\"}}\n");
-        return reply_bytes(r, status, "application/json", &b);
+        return sc_reply_bytes(r, status, "application/json", &b);
     }
-    return reply_error(r, status, msg);
+    return sc_reply_error(r, status, msg);
 }
 
 static void json_party(struct sc_buf *b, const struct sc_party *p)
@@ -70,7 +65,7 @@ static enum MHD_Result done_signup(struct req *r)
     if (r->ev_result == SC_ECONFLICT)
         return signup_error(r, 409, "already");
     if (r->ev_result != SC_OK)
-        return reply_not_stored(r);
+        return sc_reply_not_stored(r);
     struct sc_signup *su = r->signup;
     if (wants_json(r)) {
         struct sc_buf b;
@@ -82,11 +77,11 @@ static enum MHD_Result done_signup(struct req *r)
         sc_buf_puts(&b, ",\"level2\":");
         json_party(&b, &su->level2);
         sc_buf_printf(&b, ",\"rule\":\"%s\"}\n", sc_rule_name(su->rule));
-        return reply_bytes(r, 201, "application/json", &b);
+        return sc_reply_bytes(r, 201, "application/json", &b);
     }
     char loc[64];
     snprintf(loc, sizeof(loc), "/r/%s", su->referral_code);
-    return reply_redirect(r, 303, loc);
+    return sc_reply_redirect(r, 303, loc);
 }
 
 /* Reads form field 'name' into 'out'; false (and a 400/422 queued) when malformed. */
@@ -100,11 +95,11 @@ static bool field(struct req *r, const char *name, char *out, size_t n, enum MHD
     if (e == SC_ETOOBIG) {
         char msg[96];
         snprintf(msg, sizeof(msg), "The field %s is too long.", name);
-        *ret = reply_error(r, 422, msg);
+        *ret = sc_reply_error(r, 422, msg);
         return false;
     }
     if (e != SC_OK) {
-        *ret = reply_error(r, 400, "The form is malformed.");
+        *ret = sc_reply_error(r, 400, "The form is malformed.");
         return false;
     }
     return true;
@@ -129,21 +124,22 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
-enum MHD_Result h_signup(struct req *r, const char *slug)
+enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
 {
+    const char *slug = a->arg;
     enum MHD_Result ret;
     enum sc_err e = sc_store_card_by_slug(r->srv->store, slug, &r->card);
     if (e == SC_ENOTFOUND)
-        return reply_error(r, 404, "There is no card at this address.");
+        return sc_reply_error(r, 404, "There is no card at this address.");
     if (e != SC_OK)
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     if (r->card.disabled)
-        return reply_error(r, 410, "This card is no longer active.");
+        return sc_reply_error(r, 410, "This card is no longer active.");
 
     char csrf[64], want[32], consent[16], phone_in[64], email_in[300], code[SC_CODE_LEN + 8];
     struct sc_signup *su = calloc(1, sizeof(*su));
     if (!su)
-        return reply_err(r, SC_ENOMEM, NULL);
+        return sc_reply_err(r, SC_ENOMEM, NULL);
     r->signup = su;
     if (!field(r, "csrf", csrf, sizeof(csrf), &ret) ||
         !field(r, "name", su->name, sizeof(su->name), &ret) ||
@@ -152,7 +148,7 @@ enum MHD_Result h_signup(struct req *r, const char *slug)
         !field(r, "consent", consent, sizeof(consent), &ret) ||
         !field(r, "l", code, sizeof(code), &ret))
         return ret;
-    csrf_token(r, want);
+    sc_csrf_token(r, want);
     if (r->new_cookie ||
         sodium_memcmp(csrf, want, strlen(want) + 1 > sizeof(csrf) ? 0 : strlen(want) + 1) != 0 ||
         strlen(csrf) != strlen(want))
@@ -178,41 +174,43 @@ enum MHD_Result h_signup(struct req *r, const char *slug)
         return signup_error(r, 422, "consent_required");
 
     struct sc_event ev;
-    event_init(r, &ev, SC_EV_SIGNUP, r->card.id, 0);
+    sc_track_event_init(r, &ev, SC_EV_SIGNUP, r->card.id, 0);
     /* Counted in the store: sign-ups earn rewards, so every instance keeps one limit. */
-    if (!throttle_take(r, "signup-ip", ev.ip, 30, 3600) ||
-        !throttle_take(r, "signup-visitor", r->vid, 5, 3600))
+    if (!sc_throttle_take(r, "signup-ip", ev.ip, 30, 3600) ||
+        !sc_throttle_take(r, "signup-visitor", r->vid, 5, 3600))
         return signup_error(r, 429, "too_many");
     ev.signup = su;
-    return track_then(r, &ev, done_signup);
+    return sc_track_then(r, &ev, done_signup);
 }
 
 /* ---- the referral page: /r/{code}, /r/{code}/qr.png|svg ------------------------ */
 
-enum MHD_Result h_referral(struct req *r, const char *code, const char *sub)
+enum MHD_Result sc_h_referral(struct req *r, const struct route_args *a)
 {
+    const char *code = a->arg;
+    const char *sub = a->sub;
     enum sc_err e = strlen(code) > SC_CODE_LEN
                         ? SC_ENOTFOUND
                         : sc_store_link_by_code(r->srv->store, code, &r->link);
     if (e == SC_ENOTFOUND || (e == SC_OK && !r->link.owner_customer_id))
-        return reply_error(r, 404, "This referral link does not exist.");
+        return sc_reply_error(r, 404, "This referral link does not exist.");
     if (e != SC_OK)
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     if (strcmp(sub, "qr.png") == 0 || strcmp(sub, "qr.svg") == 0)
-        return serve_qr(r, r->link.code, sub[3] == 's');
+        return sc_public_qr(r, r->link.code, sub[3] == 's');
     if (sub[0])
-        return reply_error(r, 404, "There is no such page.");
+        return sc_reply_error(r, 404, "There is no such page.");
     e = sc_store_card_by_slug(r->srv->store, r->link.card_slug, &r->card);
     if (e != SC_OK)
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     char url[600], qr[64], card[64];
     snprintf(url, sizeof(url), "%s/l/%s", r->srv->base_url, r->link.code);
     snprintf(qr, sizeof(qr), "/r/%s/qr.svg", r->link.code);
     snprintf(card, sizeof(card), "/c/%s", r->link.card_slug);
     struct sc_buf b;
     sc_buf_init(&b, 0);
-    sc_page_thanks(r->srv->pages, req_lang(r, r->card.lang), r->card.theme, url, qr, card, &b);
-    return reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+    sc_page_thanks(r->srv->pages, sc_req_lang(r, r->card.lang), r->card.theme, url, qr, card, &b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
 /* ---- API: lists as JSON or CSV ---------------------------------------------------- */
@@ -226,7 +224,7 @@ static int signup_row(const struct sc_signup_row *s, void *ctx)
 {
     struct list_out *o = ctx;
     char when[32];
-    iso_time(s->created_at, when);
+    sc_ui_iso_time(s->created_at, when);
     if (o->csv) {
         char id[24], l1[24], l2[24];
         snprintf(id, sizeof(id), "%lld", (long long)s->id);
@@ -247,27 +245,27 @@ static int signup_row(const struct sc_signup_row *s, void *ctx)
                            s->rule,
                            s->notes,
                            when};
-        list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
+        sc_list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
         sc_buf_printf(&o->b, "{\"id\":%lld,\"name\":", (long long)s->id);
-        json_str(&o->b, s->name);
+        sc_ui_json_str(&o->b, s->name);
         sc_buf_puts(&o->b, ",\"email\":");
-        json_str(&o->b, s->email);
+        sc_ui_json_str(&o->b, s->email);
         sc_buf_puts(&o->b, ",\"phone\":");
-        json_str(&o->b, s->phone);
+        sc_ui_json_str(&o->b, s->phone);
         sc_buf_puts(&o->b, ",\"card\":");
-        json_str(&o->b, s->card);
+        sc_ui_json_str(&o->b, s->card);
         sc_buf_puts(&o->b, ",\"link\":");
-        json_str(&o->b, s->link);
+        sc_ui_json_str(&o->b, s->link);
         sc_buf_puts(&o->b, ",\"level1\":");
         json_party(&o->b, &s->level1);
         sc_buf_puts(&o->b, ",\"level2\":");
         json_party(&o->b, &s->level2);
         sc_buf_puts(&o->b, ",\"rule\":");
-        json_str(&o->b, s->rule);
+        sc_ui_json_str(&o->b, s->rule);
         sc_buf_puts(&o->b, ",\"notes\":");
-        json_str(&o->b, s->notes);
+        sc_ui_json_str(&o->b, s->notes);
         sc_buf_printf(&o->b, ",\"created_at\":\"%s\"}", when);
     }
     o->rows++;
@@ -278,7 +276,7 @@ static int reward_row(const struct sc_reward_row *w, void *ctx)
 {
     struct list_out *o = ctx;
     char when[32];
-    iso_time(w->created_at, when);
+    sc_ui_iso_time(w->created_at, when);
     if (o->csv) {
         char id[24], cust[24], conv[24], pid[24], lvl[8], amt[24];
         snprintf(id, sizeof(id), "%lld", (long long)w->id);
@@ -299,7 +297,7 @@ static int reward_row(const struct sc_reward_row *w, void *ctx)
                            w->status,
                            w->reason,
                            when};
-        list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
+        sc_list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
         sc_buf_printf(&o->b,
@@ -312,61 +310,42 @@ static int reward_row(const struct sc_reward_row *w, void *ctx)
         sc_buf_puts(&o->b, ",\"party\":");
         json_party(&o->b, &w->party);
         sc_buf_printf(&o->b, ",\"level\":%d,\"kind\":", w->level);
-        json_str(&o->b, w->kind);
+        sc_ui_json_str(&o->b, w->kind);
         sc_buf_printf(&o->b, ",\"amount\":%lld,\"status\":", (long long)w->amount);
-        json_str(&o->b, w->status);
+        sc_ui_json_str(&o->b, w->status);
         sc_buf_puts(&o->b, ",\"reason\":");
-        json_str(&o->b, w->reason);
+        sc_ui_json_str(&o->b, w->reason);
         sc_buf_printf(&o->b, ",\"created_at\":\"%s\"}", when);
     }
     o->rows++;
     return sc_buf_error(&o->b) != SC_OK;
 }
 
-/* The rows a member may see: admins all, managers their team's cards, sales their own. */
-void scope_of(const struct sc_member *m, struct sc_scope *sc)
+enum MHD_Result sc_api_signups(struct req *r, const struct route_args *a)
 {
-    memset(sc, 0, sizeof(*sc));
-    if (m->role == SC_ROLE_ADMIN)
-        return;
-    if (m->role == SC_ROLE_MANAGER && m->team[0]) {
-        sc->team = m->team;
-        return;
-    }
-    sc->member_id = m->id;
-}
-
-enum MHD_Result api_signups(struct req *r)
-{
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
+    const struct sc_member *m = a->m;
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    sc_session_scope(m, &scope);
     struct list_out o;
-    list_begin(r, &o,
-               "id,name,email,phone,card,link,level1_type,level1_id,level1_name,level2_type,"
-               "level2_id,level2_name,rule,notes,created_at\r\n");
+    sc_list_begin(r, &o,
+                  "id,name,email,phone,card,link,level1_type,level1_id,level1_name,level2_type,"
+                  "level2_id,level2_name,rule,notes,created_at\r\n");
     enum sc_err e = sc_store_signups_list(r->srv->store, &scope, signup_row, &o);
-    return list_finish(r, &o, e);
+    return sc_list_finish(r, &o, e);
 }
 
-enum MHD_Result api_rewards(struct req *r)
+enum MHD_Result sc_api_rewards(struct req *r, const struct route_args *a)
 {
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
+    const struct sc_member *m = a->m;
     struct sc_scope scope;
-    scope_of(&m, &scope);
+    sc_session_scope(m, &scope);
     struct list_out o;
-    list_begin(r, &o,
-               "id,customer_id,conversion_id,party_type,party_id,party_name,level,kind,amount,"
-               "status,reason,created_at\r\n");
+    sc_list_begin(r, &o,
+                  "id,customer_id,conversion_id,party_type,party_id,party_name,level,kind,amount,"
+                  "status,reason,created_at\r\n");
     enum sc_err e =
         sc_store_rewards_list(r->srv->store, &scope, (int64_t)time(NULL), reward_row, &o);
-    return list_finish(r, &o, e);
+    return sc_list_finish(r, &o, e);
 }
 
 static int leader_row(const struct sc_leader_row *l, void *ctx)
@@ -384,15 +363,15 @@ static int leader_row(const struct sc_leader_row *l, void *ctx)
         snprintf(pts, sizeof(pts), "%lld", (long long)l->points);
         const char *f[] = {id,      l->name, l->team, l->slug, nums[0], nums[1],
                            nums[2], nums[3], nums[4], nums[5], cv,      pts};
-        list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
+        sc_list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
         sc_buf_printf(&o->b, "{\"member_id\":%lld,\"name\":", (long long)l->member_id);
-        json_str(&o->b, l->name);
+        sc_ui_json_str(&o->b, l->name);
         sc_buf_puts(&o->b, ",\"team\":");
-        json_str(&o->b, l->team);
+        sc_ui_json_str(&o->b, l->team);
         sc_buf_puts(&o->b, ",\"card\":");
-        json_str(&o->b, l->slug);
+        sc_ui_json_str(&o->b, l->slug);
         sc_buf_printf(&o->b,
                       ",\"scans\":%lld,\"opens\":%lld,\"views\":%lld,\"uniques\":%lld,"
                       "\"shares\":%lld,\"signups\":%lld,\"conversion_rate\":%.4f,"
@@ -405,20 +384,20 @@ static int leader_row(const struct sc_leader_row *l, void *ctx)
     return sc_buf_error(&o->b) != SC_OK;
 }
 
-enum MHD_Result api_leaderboard(struct req *r)
+enum MHD_Result sc_api_leaderboard(struct req *r, const struct route_args *a)
 {
+    const struct sc_member *m = a->m;
     enum MHD_Result ret;
-    struct sc_member m;
     struct sc_scope scope;
     int64_t from, to;
-    if (!api_report(r, &m, &scope, &from, &to, &ret))
+    if (!sc_report_range(r, m, &scope, &from, &to, &ret))
         return ret;
     struct list_out o;
-    list_begin(r, &o,
-               "member_id,name,team,card,scans,opens,views,uniques,shares,signups,"
-               "conversion_rate,points\r\n");
+    sc_list_begin(r, &o,
+                  "member_id,name,team,card,scans,opens,views,uniques,shares,signups,"
+                  "conversion_rate,points\r\n");
     enum sc_err e = sc_store_leaderboard(r->srv->store, &scope, from, to, leader_row, &o);
-    return list_finish(r, &o, e);
+    return sc_list_finish(r, &o, e);
 }
 
 /* ---- API: POST /api/v1/conversions ------------------------------------------------ */
@@ -426,56 +405,51 @@ enum MHD_Result api_leaderboard(struct req *r)
 static enum MHD_Result done_conversion(struct req *r)
 {
     if (r->ev_result == SC_ENOTFOUND)
-        return reply_error(r, 404, "No customer matches this email or customer_id.");
+        return sc_reply_error(r, 404, "No customer matches this email or customer_id.");
     if (r->ev_result != SC_OK)
-        return reply_not_stored(r);
+        return sc_reply_not_stored(r);
     struct sc_conversion *cv = r->conversion;
     struct sc_buf b;
     sc_buf_init(&b, 4096);
     sc_buf_printf(&b, "{\"conversion_id\":%lld,\"order_id\":", (long long)cv->conversion_id);
-    json_str(&b, cv->order_id);
+    sc_ui_json_str(&b, cv->order_id);
     sc_buf_printf(&b, ",\"replayed\":%s}\n", cv->replayed ? "true" : "false");
-    return reply_bytes(r, 201, "application/json", &b);
+    return sc_reply_bytes(r, 201, "application/json", &b);
 }
 
-enum MHD_Result api_conversions(struct req *r)
+enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
 {
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
-    if (m.role == SC_ROLE_SALES)
-        return reply_error(r, 403, "Only managers' and admins' tokens may post conversions.");
+    (void)a; /* the router checked the token and the role */
     json_error_t jerr;
     json_t *j =
         json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(j)) {
         json_decref(j);
-        return reply_error(r, 400,
-                           "The body must be a JSON object: {\"email\" or "
-                           "\"customer_id\", \"amount\", \"order_id\"}.");
+        return sc_reply_error(r, 400,
+                              "The body must be a JSON object: {\"email\" or "
+                              "\"customer_id\", \"amount\", \"order_id\"}.");
     }
     struct sc_conversion *cv = calloc(1, sizeof(*cv));
     if (!cv) {
         json_decref(j);
-        return reply_err(r, SC_ENOMEM, NULL);
+        return sc_reply_err(r, SC_ENOMEM, NULL);
     }
     r->conversion = cv;
     cv->cfg = &r->srv->cfg->referral;
     json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
     json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
     const char *why = NULL;
-    double a = 0;
+    double amt = 0;
     if (!json_is_string(order) || json_string_length(order) == 0 ||
         json_string_length(order) >= sizeof(cv->order_id))
         why = "order_id must be a string of 1 to 128 characters.";
     else if (json_is_number(amount))
-        a = json_number_value(amount);
+        amt = json_number_value(amount);
     else if (json_is_string(amount))
-        a = strtod(json_string_value(amount), NULL);
+        amt = strtod(json_string_value(amount), NULL);
     else
         why = "amount is required: a number such as 199.90.";
-    if (!why && (!isfinite(a) || a < 0 || a > 1e10))
+    if (!why && (!isfinite(amt) || amt < 0 || amt > 1e10))
         why = "amount must be between 0 and 10,000,000,000.";
     if (!why) {
         if (json_is_integer(cid) && json_integer_value(cid) > 0)
@@ -488,15 +462,15 @@ enum MHD_Result api_conversions(struct req *r)
     }
     if (why) {
         json_decref(j);
-        return reply_error(r, 400, why);
+        return sc_reply_error(r, 400, why);
     }
     snprintf(cv->order_id, sizeof(cv->order_id), "%s", json_string_value(order));
-    cv->amount_cents = (int64_t)llround(a * 100.0);
+    cv->amount_cents = (int64_t)llround(amt * 100.0);
     json_decref(j);
     struct sc_event ev;
-    event_init(r, &ev, SC_EV_CONVERT, 0, 0);
+    sc_track_event_init(r, &ev, SC_EV_CONVERT, 0, 0);
     ev.visitor[0] = '\0'; /* an integrator's call, not a visitor */
     r->new_cookie = false;
     ev.conversion = cv;
-    return track_then(r, &ev, done_conversion);
+    return sc_track_then(r, &ev, done_conversion);
 }

@@ -1,8 +1,8 @@
 /*
  * track.c — the tracking side of the HTTP service: who the visitor is, the
  * event each request makes, waiting for it to be durable without blocking
- * a pool thread, the beacon endpoint, minting share links, and the stats
- * API.
+ * a pool thread (suspend, submit to the event writer, resume), the beacon
+ * endpoint and minting share links.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -13,19 +13,18 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "routes_int.h"
+#include "track_int.h"
 #include "sharecard/auth.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
 
-#define COOKIE_NAME    "sc_vid"
-#define COOKIE_MAX_AGE (400 * 86400) /* the most browsers keep */
-
 static bool header_is_1(struct req *r, const char *name)
 {
-    const char *v = req_header(r, name);
+    const char *v = sc_req_header(r, name);
     return v && v[0] == '1' && v[1] == '\0';
 }
 
@@ -34,7 +33,7 @@ static void client_ip(struct req *r, char *out, size_t n)
 {
     out[0] = '\0';
     if (r->srv->cfg->trust_proxy) {
-        const char *xff = req_header(r, "X-Forwarded-For");
+        const char *xff = sc_req_header(r, "X-Forwarded-For");
         if (xff) {
             size_t len = strcspn(xff, ", ");
             if (len > 0 && len < n) {
@@ -57,7 +56,7 @@ static void client_ip(struct req *r, char *out, size_t n)
                   (socklen_t)n);
 }
 
-void identify(struct req *r)
+void sc_track_identify(struct req *r)
 {
     if (r->vid[0])
         return;
@@ -69,12 +68,12 @@ void identify(struct req *r)
                            r->srv->salt_key, sizeof(r->srv->salt_key));
         char ip[INET6_ADDRSTRLEN];
         client_ip(r, ip, sizeof(ip));
-        const char *ua = req_header(r, MHD_HTTP_HEADER_USER_AGENT);
+        const char *ua = sc_req_header(r, MHD_HTTP_HEADER_USER_AGENT);
         sc_visitor_hash(salt, ip, ua ? ua : "", r->vid);
         sodium_memzero(salt, sizeof(salt));
         return;
     }
-    const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE_NAME);
+    const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SC_VID_COOKIE);
     if (c && sc_visitor_cookie_ok(c)) {
         snprintf(r->vid, sizeof(r->vid), "c:%s", c);
         return;
@@ -83,34 +82,24 @@ void identify(struct req *r)
     r->new_cookie = true;
 }
 
-void add_cookie(struct req *r, struct MHD_Response *resp)
-{
-    if (!r->new_cookie)
-        return;
-    char v[160];
-    snprintf(v, sizeof(v), COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
-             r->vid + 2, COOKIE_MAX_AGE, r->srv->https ? "; Secure" : "");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, v);
-}
-
-void event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
-                int64_t link_id)
+void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
+                         int64_t link_id)
 {
     memset(ev, 0, sizeof(*ev));
     ev->ts = (int64_t)time(NULL);
     ev->type = type;
     ev->card_id = card_id;
     ev->link_id = link_id;
-    identify(r);
+    sc_track_identify(r);
     memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
     char ip[INET6_ADDRSTRLEN];
     client_ip(r, ip, sizeof(ip));
     if (sc_ip_anonymise(ip, ev->ip) != SC_OK)
         ev->ip[0] = '\0';
-    const char *ua = req_header(r, MHD_HTTP_HEADER_USER_AGENT);
+    const char *ua = sc_req_header(r, MHD_HTTP_HEADER_USER_AGENT);
     if (ua)
         snprintf(ev->ua, sizeof(ev->ua), "%s", ua);
-    sc_referrer_host(req_header(r, MHD_HTTP_HEADER_REFERER), ev->referrer_host);
+    sc_referrer_host(sc_req_header(r, MHD_HTTP_HEADER_REFERER), ev->referrer_host);
     ev->head = r->method == M_HEAD;
 }
 
@@ -122,7 +111,7 @@ static void on_durable(void *ctx, enum sc_err result)
     MHD_resume_connection(r->conn);
 }
 
-enum MHD_Result track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont)
+enum MHD_Result sc_track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont)
 {
     r->cont = cont;
     r->ev_done = false;
@@ -136,10 +125,10 @@ enum MHD_Result track_then(struct req *r, const struct sc_event *ev, continuatio
     return MHD_YES;
 }
 
-enum MHD_Result reply_not_stored(struct req *r)
+enum MHD_Result sc_reply_not_stored(struct req *r)
 {
-    return reply_error(r, 503,
-                       "We could not record this visit just now; please try again in a moment.");
+    return sc_reply_error(r, 503,
+                          "We could not record this visit just now; please try again in a moment.");
 }
 
 /* ---- beacons: POST /e ------------------------------------------------------------ */
@@ -147,12 +136,12 @@ enum MHD_Result reply_not_stored(struct req *r)
 static enum MHD_Result done_204(struct req *r)
 {
     if (r->ev_result != SC_OK)
-        return reply_not_stored(r);
+        return sc_reply_not_stored(r);
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
-    add_security_headers(r->srv, resp);
-    enum MHD_Result ret = reply_response(r, 204, resp);
+    sc_reply_security_headers(r->srv, resp);
+    enum MHD_Result ret = sc_reply_response(r, 204, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -180,12 +169,13 @@ static enum sc_err body_field(struct req *r, json_t *json, const char *name, cha
 
 static bool is_json(struct req *r)
 {
-    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct = sc_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     return ct && strncmp(ct, "application/json", 16) == 0;
 }
 
-enum MHD_Result h_event(struct req *r)
+enum MHD_Result sc_h_event(struct req *r, const struct route_args *a)
 {
+    (void)a;
     json_t *json = NULL;
     enum MHD_Result ret;
     if (is_json(r)) {
@@ -193,22 +183,22 @@ enum MHD_Result h_event(struct req *r)
             json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(json)) {
             json_decref(json);
-            return reply_error(r, 400, "The event is not a JSON object.");
+            return sc_reply_error(r, 400, "The event is not a JSON object.");
         }
     }
     char type[16], slug[SC_SLUG_MAX + 1], code[SC_CODE_LEN + 8], action[16], secs[16];
     enum sc_ev_type t;
     if (body_field(r, json, "type", type, sizeof(type)) != SC_OK || !sc_ev_parse(type, &t) ||
         (t != SC_EV_CLICK && t != SC_EV_DWELL && t != SC_EV_SAVE)) {
-        ret = reply_error(r, 400, "type must be click, dwell or save.");
+        ret = sc_reply_error(r, 400, "type must be click, dwell or save.");
         goto out;
     }
     if (body_field(r, json, "card", slug, sizeof(slug)) != SC_OK) {
-        ret = reply_error(r, 400, "card (the card's slug) is required.");
+        ret = sc_reply_error(r, 400, "card (the card's slug) is required.");
         goto out;
     }
     if (sc_store_card_by_slug(r->srv->store, slug, &r->card) != SC_OK) {
-        ret = reply_error(r, 400, "The event names a card that does not exist.");
+        ret = sc_reply_error(r, 400, "The event names a card that does not exist.");
         goto out;
     }
     int64_t link_id = 0;
@@ -216,20 +206,20 @@ enum MHD_Result h_event(struct req *r)
     if (e == SC_OK && code[0]) {
         if (sc_store_link_by_code(r->srv->store, code, &r->link) != SC_OK ||
             r->link.card_id != r->card.id) {
-            ret = reply_error(r, 400, "The event names a link that does not lead to this card.");
+            ret = sc_reply_error(r, 400, "The event names a link that does not lead to this card.");
             goto out;
         }
         link_id = r->link.id;
     } else if (e != SC_OK && e != SC_ENOTFOUND) {
-        ret = reply_error(r, 400, "link is malformed.");
+        ret = sc_reply_error(r, 400, "link is malformed.");
         goto out;
     }
     struct sc_event ev;
-    event_init(r, &ev, t, r->card.id, link_id);
+    sc_track_event_init(r, &ev, t, r->card.id, link_id);
     if (t == SC_EV_CLICK) {
         if (body_field(r, json, "action", action, sizeof(action)) != SC_OK ||
             !sc_action_parse(action, &ev.action)) {
-            ret = reply_error(r, 400, "action must be call, email, wechat, website or map.");
+            ret = sc_reply_error(r, 400, "action must be call, email, wechat, website or map.");
             goto out;
         }
     } else if (t == SC_EV_DWELL) {
@@ -238,23 +228,23 @@ enum MHD_Result h_event(struct req *r)
         if (body_field(r, json, "seconds", secs, sizeof(secs)) == SC_OK && secs[0])
             v = strtol(secs, &end, 10);
         if (v < 0 || v > 3600 || *end) {
-            ret = reply_error(r, 400, "seconds must be a whole number from 0 to 3600.");
+            ret = sc_reply_error(r, 400, "seconds must be a whole number from 0 to 3600.");
             goto out;
         }
         ev.value = (int32_t)v;
     }
-    if (!rl_allow(r->srv->rl, "e", r->vid, 120, 60)) {
-        ret = reply_error(r, 429, "Too many events from this browser; slow down.");
+    if (!sc_rl_allow(r->srv->rl, "e", r->vid, 120, 60)) {
+        ret = sc_reply_error(r, 429, "Too many events from this browser; slow down.");
         goto out;
     }
     bool reached = false;
     if (r->new_cookie ||
         sc_store_visitor_reached(r->srv->store, r->vid, r->card.id, link_id, &reached) != SC_OK ||
         !reached) {
-        ret = reply_error(r, 400, "The event names a card or link this browser did not open.");
+        ret = sc_reply_error(r, 400, "The event names a card or link this browser did not open.");
         goto out;
     }
-    ret = track_then(r, &ev, done_204);
+    ret = sc_track_then(r, &ev, done_204);
 out:
     json_decref(json);
     return ret;
@@ -265,36 +255,37 @@ out:
 static enum MHD_Result done_share(struct req *r)
 {
     if (r->ev_result != SC_OK)
-        return reply_not_stored(r);
+        return sc_reply_not_stored(r);
     struct sc_buf b;
     sc_buf_init(&b, 4096);
     sc_buf_printf(&b, "{\"code\":\"%s\",\"url\":\"", r->code);
     sc_esc_json(&b, r->srv->base_url, strlen(r->srv->base_url));
     sc_buf_printf(&b, "/l/%s\"}\n", r->code);
-    return reply_bytes(r, 201, "application/json", &b);
+    return sc_reply_bytes(r, 201, "application/json", &b);
 }
 
-enum MHD_Result h_share(struct req *r, const char *slug)
+enum MHD_Result sc_h_share(struct req *r, const struct route_args *a)
 {
+    const char *slug = a->arg;
     char channel[16] = "", from[SC_CODE_LEN + 8] = "";
     enum sc_channel ch;
     enum sc_err e = sc_form_get(r->body.data ? r->body.data : "", r->body.len, "channel", channel,
                                 sizeof(channel));
     if (e != SC_OK || !sc_channel_parse(channel, &ch) || ch == SC_CH_QR)
-        return reply_error(r, 400,
-                           "channel must be one of wechat, sms, email, whatsapp, "
-                           "linkedin, copy, other.");
+        return sc_reply_error(r, 400,
+                              "channel must be one of wechat, sms, email, whatsapp, "
+                              "linkedin, copy, other.");
     e = sc_store_card_by_slug(r->srv->store, slug, &r->card);
     if (e == SC_ENOTFOUND)
-        return reply_error(r, 404, "There is no card at this address.");
+        return sc_reply_error(r, 404, "There is no card at this address.");
     if (e != SC_OK)
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     if (r->card.disabled)
-        return reply_error(r, 410, "This card is no longer active.");
+        return sc_reply_error(r, 410, "This card is no longer active.");
     struct sc_event ev;
-    event_init(r, &ev, SC_EV_SHARE, r->card.id, 0);
-    if (!rl_allow(r->srv->rl, "share", r->vid, 30, 60))
-        return reply_error(r, 429, "Too many shares from this browser; try again in a minute.");
+    sc_track_event_init(r, &ev, SC_EV_SHARE, r->card.id, 0);
+    if (!sc_rl_allow(r->srv->rl, "share", r->vid, 30, 60))
+        return sc_reply_error(r, 429, "Too many shares from this browser; try again in a minute.");
     if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "from", from, sizeof(from)) ==
             SC_OK &&
         from[0] && sc_store_link_by_code(r->srv->store, from, &r->link) == SC_OK &&
@@ -303,119 +294,5 @@ enum MHD_Result h_share(struct req *r, const char *slug)
     sc_slug_random(ev.new_code, SC_CODE_LEN);
     memcpy(r->code, ev.new_code, sizeof(r->code));
     ev.new_channel = (int)ch;
-    return track_then(r, &ev, done_share);
-}
-
-/* ---- the JSON API ------------------------------------------------------------------ */
-
-/* The member whose bearer token 'r' carries; answers 401 and returns false if none. */
-bool api_member(struct req *r, struct sc_member *m, enum MHD_Result *ret)
-{
-    const char *auth = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    char hash[SC_TOKEN_HASH_LEN];
-    if (!auth && r->method != M_POST && session_member(r, m))
-        return true; /* the dashboard's own reads and exports */
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) > 128 ||
-        sc_auth_token_hash(r->srv->store, auth + 7, hash) != SC_OK ||
-        sc_store_token_member(r->srv->store, hash, m) != SC_OK) {
-        *ret = reply_error(r, 401, "A valid API token is required: Authorization: Bearer TOKEN.");
-        return false;
-    }
-    return true;
-}
-
-/* May 'm' read the data of the card owned by member 'owner_id'? */
-bool may_read_card(struct req *r, const struct sc_member *m, int64_t owner_id)
-{
-    if (m->role == SC_ROLE_ADMIN || m->id == owner_id)
-        return true;
-    if (m->role != SC_ROLE_MANAGER || !m->team[0])
-        return false;
-    struct sc_member owner;
-    return sc_store_member_by_id(r->srv->store, owner_id, &owner) == SC_OK &&
-           strcmp(owner.team, m->team) == 0;
-}
-
-static enum MHD_Result api_stats(struct req *r, const char *slug)
-{
-    enum MHD_Result ret;
-    struct sc_member m;
-    if (!api_member(r, &m, &ret))
-        return ret;
-    int64_t from = 0, to = (int64_t)time(NULL) / 86400 + 1;
-    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !day_parse(f, &from)) || (t && !day_parse(t, &to)))
-        return reply_error(r, 400, "from and to are dates written YYYY-MM-DD.");
-    if (from > to)
-        return reply_error(r, 400, "from must not be after to.");
-    enum sc_err e = sc_store_card_by_slug(r->srv->store, slug, &r->card);
-    if (e == SC_ENOTFOUND)
-        return reply_error(r, 404, "There is no card with this slug.");
-    if (e != SC_OK)
-        return reply_err(r, e, NULL);
-    if (!may_read_card(r, &m, r->card.member_id))
-        return reply_error(r, 403, "Your role does not let you read this card's stats.");
-    struct sc_stats st;
-    e = sc_store_card_stats(r->srv->store, r->card.id, from, to, &st);
-    if (e != SC_OK)
-        return reply_err(r, e, NULL);
-    struct sc_buf b;
-    sc_buf_init(&b, 4096);
-    sc_buf_printf(&b,
-                  "{\"scans\":%lld,\"opens\":%lld,\"views\":%lld,\"uniques\":%lld,"
-                  "\"shares\":%lld,\"saves\":%lld,\"clicks\":%lld,\"signups\":%lld,"
-                  "\"bots\":%lld}\n",
-                  (long long)st.n[SC_EV_SCAN], (long long)st.n[SC_EV_OPEN],
-                  (long long)st.n[SC_EV_VIEW], (long long)st.uniques, (long long)st.n[SC_EV_SHARE],
-                  (long long)st.n[SC_EV_SAVE], (long long)st.n[SC_EV_CLICK],
-                  (long long)st.n[SC_EV_SIGNUP], (long long)st.bots);
-    return reply_bytes(r, 200, "application/json", &b);
-}
-
-enum MHD_Result h_api(struct req *r, const char *path)
-{
-    /* path is what follows "/api/v1/" */
-    if (strncmp(path, "cards/", 6) == 0) {
-        const char *slug = path + 6;
-        const char *slash = strchr(slug, '/');
-        if (slash && strcmp(slash, "/tree") == 0 && slash - slug <= SC_SLUG_MAX) {
-            char s[SC_SLUG_MAX + 1];
-            memcpy(s, slug, (size_t)(slash - slug));
-            s[slash - slug] = '\0';
-            return is_get(r) ? api_tree(r, s)
-                             : reply_error(r, 405, "This address answers GET only.");
-        }
-        if (slash && strcmp(slash, "/stats") == 0 && slash - slug <= SC_SLUG_MAX) {
-            char s[SC_SLUG_MAX + 1];
-            memcpy(s, slug, (size_t)(slash - slug));
-            s[slash - slug] = '\0';
-            if (r->method != M_GET && r->method != M_HEAD)
-                return reply_error(r, 405, "This address answers GET only.");
-            return api_stats(r, s);
-        }
-    }
-    if (strcmp(path, "signups") == 0)
-        return is_get(r) ? api_signups(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "rewards") == 0)
-        return is_get(r) ? api_rewards(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "leaderboard") == 0)
-        return is_get(r) ? api_leaderboard(r)
-                         : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "channels") == 0)
-        return is_get(r) ? api_channels(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "devices") == 0)
-        return is_get(r) ? api_devices(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "members") == 0)
-        return is_get(r) ? api_members(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "audit") == 0)
-        return is_get(r) ? api_audit(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "leads") == 0 || strncmp(path, "leads/", 6) == 0)
-        return is_get(r) ? api_leads(r, path[5] ? path + 6 : NULL)
-                         : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "live") == 0)
-        return is_get(r) ? api_live(r) : reply_error(r, 405, "This address answers GET only.");
-    if (strcmp(path, "conversions") == 0)
-        return r->method == M_POST ? api_conversions(r)
-                                   : reply_error(r, 405, "This address answers POST only.");
-    return reply_error(r, 404, "There is no such API endpoint.");
+    return sc_track_then(r, &ev, done_share);
 }

@@ -10,35 +10,36 @@
 
 #include <sodium.h>
 
-#include "http_int.h"
+#include "auth_int.h"
+#include "pages_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 
-void ui_text(struct sc_buf *b, const char *s)
+void sc_ui_text(struct sc_buf *b, const char *s)
 {
     if (s)
         sc_esc_html(b, s, strlen(s));
 }
 
-void ui_head(struct sc_buf *b, const char *title)
+void sc_ui_head(struct sc_buf *b, const char *title)
 {
-    ui_htmlf(b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">",
-             sc_lang_tag(tr_lang()));
-    ui_html(b, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-               "<meta name=\"robots\" content=\"noindex\"><title>");
-    ui_text(b, tr(title));
-    ui_html(b, " · sharecard</title><link rel=\"icon\" href=\"/static/icon.svg\" "
-               "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/card.css\">"
-               "<link rel=\"stylesheet\" href=\"/static/app.css\">"
-               "<script src=\"/static/card.js\" defer></script>"
-               "<script src=\"/static/app.js\" defer></script></head>"
-               "<body data-copied=\"");
-    ui_text(b, tr("Copied:"));
-    ui_html(b, "\"><main class=\"app\">");
+    sc_ui_htmlf(b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">",
+                sc_lang_tag(sc_tr_lang()));
+    sc_ui_html(b, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  "<meta name=\"robots\" content=\"noindex\"><title>");
+    sc_ui_text(b, sc_tr(title));
+    sc_ui_html(b, " · sharecard</title><link rel=\"icon\" href=\"/static/icon.svg\" "
+                  "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/card.css\">"
+                  "<link rel=\"stylesheet\" href=\"/static/app.css\">"
+                  "<script src=\"/static/card.js\" defer></script>"
+                  "<script src=\"/static/app.js\" defer></script></head>"
+                  "<body data-copied=\"");
+    sc_ui_text(b, sc_tr("Copied:"));
+    sc_ui_html(b, "\"><main class=\"app\">");
 }
 
-void ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct sc_member *m,
-              const char *here)
+void sc_ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct sc_member *m,
+                 const char *here)
 {
     struct item {
         const char *href, *label;
@@ -54,63 +55,46 @@ void ui_begin(struct req *r, struct sc_buf *b, const char *title, const struct s
         {"/admin/audit", "Audit log", SC_ROLE_ADMIN},
     };
     char csrf[32];
-    csrf_token(r, csrf);
-    ui_head(b, title);
-    ui_html(b, "<nav class=\"menu\">");
+    sc_csrf_token(r, csrf);
+    sc_ui_head(b, title);
+    sc_ui_html(b, "<nav class=\"menu\">");
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
         if ((int)m->role >= items[i].min_role)
-            ui_htmlf(b, "<a href=\"%s\"%s>%s</a>", items[i].href,
-                     here && strcmp(here, items[i].href) == 0 ? " class=\"on\"" : "",
-                     tr(items[i].label));
-    ui_html(b, "<span class=\"who\">");
-    ui_text(b, m->name);
-    ui_htmlf(b,
-             " (%s) <form class=\"inline\" method=\"post\" action=\"/logout\">"
-             "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><button class=\"btn\" "
-             "type=\"submit\" style=\"width:auto;display:inline\">%s</button>"
-             "</form></span></nav><header class=\"top\"><h1>",
-             tr(sc_role_name(m->role)), csrf, tr("Sign out"));
-    ui_text(b, tr(title));
-    ui_html(b, "</h1>");
+            sc_ui_htmlf(b, "<a href=\"%s\"%s>%s</a>", items[i].href,
+                        here && strcmp(here, items[i].href) == 0 ? " class=\"on\"" : "",
+                        sc_tr(items[i].label));
+    sc_ui_html(b, "<span class=\"who\">");
+    sc_ui_text(b, m->name);
+    sc_ui_htmlf(b,
+                " (%s) <form class=\"inline\" method=\"post\" action=\"/logout\">"
+                "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><button class=\"btn\" "
+                "type=\"submit\" style=\"width:auto;display:inline\">%s</button>"
+                "</form></span></nav><header class=\"top\"><h1>",
+                sc_tr(sc_role_name(m->role)), csrf, sc_tr("Sign out"));
+    sc_ui_text(b, sc_tr(title));
+    sc_ui_html(b, "</h1>");
 }
 
-void ui_end(struct sc_buf *b)
+void sc_ui_end(struct sc_buf *b)
 {
-    ui_html(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
-               "aria-live=\"polite\"></p></body></html>");
+    sc_ui_html(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
+                  "aria-live=\"polite\"></p></body></html>");
 }
 
-void ui_csrf_field(struct req *r, struct sc_buf *b)
+void sc_ui_csrf_field(struct req *r, struct sc_buf *b)
 {
     char csrf[32];
-    csrf_token(r, csrf);
-    ui_htmlf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
+    sc_csrf_token(r, csrf);
+    sc_ui_htmlf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
 }
 
-bool csrf_matches(struct req *r, const char *got)
-{
-    char want[32];
-    csrf_token(r, want);
-    return !r->new_cookie && strlen(got) == strlen(want) &&
-           sodium_memcmp(got, want, strlen(want)) == 0;
-}
-
-bool csrf_ok(struct req *r)
-{
-    char got[64];
-    if (sc_form_get(r->body.data ? r->body.data : "", r->body.len, "csrf", got, sizeof(got)) !=
-        SC_OK)
-        return false;
-    return csrf_matches(r, got);
-}
-
-enum sc_err form_field(struct req *r, const char *name, char *out, size_t n)
+enum sc_err sc_req_form_field(struct req *r, const char *name, char *out, size_t n)
 {
     out[0] = '\0';
     return sc_form_get(r->body.data ? r->body.data : "", r->body.len, name, out, n);
 }
 
-void json_str(struct sc_buf *b, const char *s)
+void sc_ui_json_str(struct sc_buf *b, const char *s)
 {
     if (!s) {
         sc_buf_puts(b, "null");
@@ -121,7 +105,7 @@ void json_str(struct sc_buf *b, const char *s)
     sc_buf_putc(b, '"');
 }
 
-void csv_field(struct sc_buf *b, const char *s)
+void sc_ui_csv_field(struct sc_buf *b, const char *s)
 {
     if (!s)
         s = "";
@@ -141,7 +125,7 @@ void csv_field(struct sc_buf *b, const char *s)
     sc_buf_putc(b, '"');
 }
 
-void iso_time(int64_t t, char out[32])
+void sc_ui_iso_time(int64_t t, char out[32])
 {
     time_t tt = (time_t)t;
     struct tm tm;
@@ -149,7 +133,7 @@ void iso_time(int64_t t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-bool day_parse(const char *s, int64_t *day)
+bool sc_ui_day_parse(const char *s, int64_t *day)
 {
     int y, mo, d;
     char tail;
@@ -166,7 +150,7 @@ bool day_parse(const char *s, int64_t *day)
     return true;
 }
 
-void day_format(int64_t day, char out[11])
+void sc_ui_day_format(int64_t day, char out[11])
 {
     time_t t = (time_t)(day * 86400);
     struct tm tm;
@@ -176,9 +160,9 @@ void day_format(int64_t day, char out[11])
 
 /* ---- lists as JSON or CSV ------------------------------------------------------------ */
 
-void list_begin(struct req *r, struct list_out *o, const char *csv_header)
+void sc_list_begin(struct req *r, struct list_out *o, const char *csv_header)
 {
-    const char *f = req_arg(r, "format");
+    const char *f = sc_req_arg(r, "format");
     o->csv = f && strcmp(f, "csv") == 0;
     o->rows = 0;
     sc_buf_init(&o->b, 64 << 20);
@@ -190,43 +174,68 @@ void list_begin(struct req *r, struct list_out *o, const char *csv_header)
     }
 }
 
-void list_csv_row(struct list_out *o, const char *const *f, size_t n)
+void sc_list_csv_row(struct list_out *o, const char *const *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (i)
             sc_buf_putc(&o->b, ',');
-        csv_field(&o->b, f[i]);
+        sc_ui_csv_field(&o->b, f[i]);
     }
     sc_buf_puts(&o->b, "\r\n");
 }
 
-enum MHD_Result list_finish(struct req *r, struct list_out *o, enum sc_err e)
+enum MHD_Result sc_list_finish(struct req *r, struct list_out *o, enum sc_err e)
 {
     if (e != SC_OK) {
         sc_buf_cleanup(&o->b);
-        return reply_err(r, e, NULL);
+        return sc_reply_err(r, e, NULL);
     }
     if (!o->csv)
         sc_buf_puts(&o->b, o->rows ? "\n]\n" : "]\n");
     if (sc_buf_error(&o->b)) {
         sc_buf_cleanup(&o->b);
-        return reply_error(r, 413, "The list is too long to send at once; narrow it down.");
+        return sc_reply_error(r, 413, "The list is too long to send at once; narrow it down.");
     }
-    return reply_bytes(r, 200, o->csv ? "text/csv; charset=utf-8" : "application/json", &o->b);
+    return sc_reply_bytes(r, 200, o->csv ? "text/csv; charset=utf-8" : "application/json", &o->b);
 }
 
-bool api_report(struct req *r, struct sc_member *m, struct sc_scope *scope, int64_t *from,
-                int64_t *to, enum MHD_Result *ret)
+bool sc_report_range(struct req *r, const struct sc_member *m, struct sc_scope *scope,
+                     int64_t *from, int64_t *to, enum MHD_Result *ret)
 {
-    if (!api_member(r, m, ret))
-        return false;
     *to = (int64_t)time(NULL) / 86400;
     *from = *to - 29;
-    const char *f = req_arg(r, "from"), *t = req_arg(r, "to");
-    if ((f && !day_parse(f, from)) || (t && !day_parse(t, to)) || *from > *to) {
-        *ret = reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
+    const char *f = sc_req_arg(r, "from"), *t = sc_req_arg(r, "to");
+    if ((f && !sc_ui_day_parse(f, from)) || (t && !sc_ui_day_parse(t, to)) || *from > *to) {
+        *ret =
+            sc_reply_error(r, 400, "from and to are dates written YYYY-MM-DD, from not after to.");
         return false;
     }
-    scope_of(m, scope);
+    sc_session_scope(m, scope);
     return true;
+}
+
+void sc_ui_message(struct sc_buf *b, bool ok, const char *text)
+{
+    if (!text)
+        return;
+    sc_ui_htmlf(b, "<p class=\"%s\" role=\"%s\">", ok ? "ok" : "error", ok ? "status" : "alert");
+    sc_ui_text(b, sc_tr(text));
+    sc_ui_html(b, "</p>");
+}
+
+void sc_ui_when(struct sc_buf *b, int64_t t)
+{
+    char s[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(s, sizeof(s), "%Y-%m-%d %H:%M", &tm);
+    sc_buf_puts(b, s);
+}
+
+int64_t sc_num_arg(const char *s)
+{
+    char *end;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    return s && *s && !*end && v > 0 ? (int64_t)v : 0;
 }

@@ -1,7 +1,7 @@
 /*
  * test_i18n.c — the signed-in pages' translations: the table is sorted and
  * unique (lookups use bsearch), every translation keeps its English's printf
- * conversions in order (ui_htmlf formats with it), and the writers translate
+ * conversions in order (sc_ui_htmlf formats with it), and the writers translate
  * text and the title/placeholder/aria-label values of our markup, nothing
  * else, and only when the page's language is Chinese.
  */
@@ -21,10 +21,10 @@ struct tr_entry {
 };
 extern const struct tr_entry sc_tr_table[];
 extern const size_t sc_tr_count;
-void tr_set(enum sc_lang l);
-const char *tr(const char *en);
-void ui_html(struct sc_buf *b, const char *html);
-void ui_htmlf(struct sc_buf *b, const char *fmt, ...);
+void sc_tr_set(enum sc_lang l);
+const char *sc_tr(const char *en);
+void sc_ui_html(struct sc_buf *b, const char *html);
+void sc_ui_htmlf(struct sc_buf *b, const char *fmt, ...);
 
 /* The printf conversions of 's', as one string ("%s%lld…"). */
 static void conversions(const char *s, char *out, size_t n)
@@ -62,12 +62,12 @@ static void test_table_sorted_unique_and_faithful(void **state)
 static void test_tr_follows_the_language(void **state)
 {
     (void)state;
-    tr_set(SC_LANG_EN);
-    assert_string_equal(tr("Leaderboard"), "Leaderboard");
-    tr_set(SC_LANG_ZH);
-    assert_string_equal(tr("Leaderboard"), "排行榜");
-    assert_string_equal(tr("Not in the table at all"), "Not in the table at all");
-    tr_set(SC_LANG_EN);
+    sc_tr_set(SC_LANG_EN);
+    assert_string_equal(sc_tr("Leaderboard"), "Leaderboard");
+    sc_tr_set(SC_LANG_ZH);
+    assert_string_equal(sc_tr("Leaderboard"), "排行榜");
+    assert_string_equal(sc_tr("Not in the table at all"), "Not in the table at all");
+    sc_tr_set(SC_LANG_EN);
 }
 
 static void test_markup_text_and_labels_are_translated(void **state)
@@ -75,18 +75,18 @@ static void test_markup_text_and_labels_are_translated(void **state)
     (void)state;
     struct sc_buf b;
     sc_buf_init(&b, 0);
-    tr_set(SC_LANG_ZH);
-    ui_html(&b, "<h2>Leaderboard</h2><p class=\"hint\" title=\"Share tree\"> Click a heading to "
-                "sort. </p><input placeholder=\"reason\" name=\"Leaderboard\">");
+    sc_tr_set(SC_LANG_ZH);
+    sc_ui_html(&b, "<h2>Leaderboard</h2><p class=\"hint\" title=\"Share tree\"> Click a heading to "
+                   "sort. </p><input placeholder=\"reason\" name=\"Leaderboard\">");
     assert_string_equal(b.data, "<h2>排行榜</h2><p class=\"hint\" title=\"分享树\"> 点击表头排序。 "
                                 "</p><input placeholder=\"原因\" name=\"Leaderboard\">");
     sc_buf_reset(&b);
-    ui_htmlf(&b, "<div>%+.0f%% vs previous</div><b>%s</b>", 12.0, "Leaderboard");
+    sc_ui_htmlf(&b, "<div>%+.0f%% vs previous</div><b>%s</b>", 12.0, "Leaderboard");
     /* The format is translated; the arguments are data and stay as they are. */
     assert_string_equal(b.data, "<div>较上期 +12%</div><b>Leaderboard</b>");
-    tr_set(SC_LANG_EN);
+    sc_tr_set(SC_LANG_EN);
     sc_buf_reset(&b);
-    ui_html(&b, "<h2>Leaderboard</h2>");
+    sc_ui_html(&b, "<h2>Leaderboard</h2>");
     assert_string_equal(b.data, "<h2>Leaderboard</h2>");
     sc_buf_cleanup(&b);
 }

@@ -1,0 +1,21 @@
+/*
+ * track_int.h — private to server/: the visitor of a request and the event
+ * it makes, and waiting for that event to be durable without blocking a
+ * pool thread (track.c).
+ */
+#ifndef SHARECARD_TRACK_INT_H
+#define SHARECARD_TRACK_INT_H
+
+#include "http_int.h"
+
+/* Who the visitor is: the sc_vid cookie, a new one, or a daily hash under DNT/GPC. */
+void sc_track_identify(struct req *r);
+/* An event of 'type' for this request's visitor, address, browser and referrer. */
+void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
+                         int64_t link_id);
+/* Suspends 'r' until 'ev' is durable, then calls 'cont' to answer. */
+enum MHD_Result sc_track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont);
+/* The 503 for an event that could not be stored. */
+enum MHD_Result sc_reply_not_stored(struct req *r);
+
+#endif
