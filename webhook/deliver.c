@@ -183,6 +183,12 @@ enum sc_err sc_webhook_deliver_on(CURL *h, const struct sc_webhook_delivery *d,
         snprintf(r->error, sizeof(r->error), "a delivery needs a body and a well-formed id");
         goto out;
     }
+    if (d->body_len > SC_WEBHOOK_BODY_MAX) {
+        err = SC_ETOOBIG;
+        snprintf(r->error, sizeof(r->error), "a webhook body is at most %d bytes",
+                 SC_WEBHOOK_BODY_MAX);
+        goto out;
+    }
     err = sc_webhook_url_parse(d->url, &u, r->error, sizeof(r->error));
     if (err != SC_OK)
         goto out;
@@ -266,10 +272,9 @@ enum sc_err sc_webhook_deliver_on(CURL *h, const struct sc_webhook_delivery *d,
     else
         snprintf(r->error, sizeof(r->error), "HTTP %ld", r->status);
     sc_webhook_excerpt(x.raw, x.raw_len, r->excerpt, sizeof(r->excerpt));
-    /* Drop our pointers from the handle: the URL handle and headers are freed below. */
-    curl_easy_setopt(h, CURLOPT_CURLU, NULL);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    /* No pointer into this frame (or to what is freed below) stays in the handle;
+     * its connections and caches do. */
+    curl_easy_reset(h);
     err = SC_OK;
 out:
     r->latency_ms = ms_since(&t0);

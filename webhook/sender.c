@@ -157,6 +157,8 @@ enum sc_err sc_webhook_sender_submit(struct sc_webhook_sender *s,
     li = strlen(d->id);
     if (lu > SC_WEBHOOK_URL_MAX || ls >= SC_WEBHOOK_SECRET_SIZE || li > 64)
         return SC_EINVAL;
+    if (d->body_len > SC_WEBHOOK_BODY_MAX)
+        return SC_ETOOBIG;
     j = malloc(sizeof(*j) + lu + ls + li + d->body_len + 4);
     if (!j)
         return SC_ENOMEM;

@@ -192,6 +192,12 @@ enum sc_err sc_webhook_body(const char *type, int64_t ts, const char *data_json,
     *out = json_dumps(root, JSON_COMPACT);
     if (!*out)
         goto out;
+    if (strlen(*out) > SC_WEBHOOK_BODY_MAX) {
+        free(*out);
+        *out = NULL;
+        err = SC_ETOOBIG;
+        goto out;
+    }
     if (len)
         *len = strlen(*out);
     err = SC_OK;

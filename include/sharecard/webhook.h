@@ -30,8 +30,9 @@
 /* "v1," + base64 of a 32-byte HMAC, with the NUL. */
 #define SC_WEBHOOK_SIG_SIZE 48
 
-#define SC_WEBHOOK_EXCERPT_MAX        1024        /* bytes of response body kept, valid UTF-8 */
-#define SC_WEBHOOK_RESPONSE_MAX       (64 * 1024) /* a longer response aborts the transfer */
+#define SC_WEBHOOK_BODY_MAX           (1024 * 1024) /* longest body we build or send */
+#define SC_WEBHOOK_EXCERPT_MAX        1024          /* bytes of response body kept, valid UTF-8 */
+#define SC_WEBHOOK_RESPONSE_MAX       (64 * 1024)   /* a longer response aborts the transfer */
 #define SC_WEBHOOK_CONNECT_TIMEOUT_MS 5000
 #define SC_WEBHOOK_TIMEOUT_MS         10000
 #define SC_WEBHOOK_URL_MAX            2048
@@ -80,7 +81,8 @@ bool sc_webhook_verify(const char *secret, const char *id, int64_t ts, const cha
  * The delivery body {"type":'type',"timestamp":"YYYY-MM-DDTHH:MM:SSZ","data":'data_json'},
  * compact UTF-8.  'type' is lower-case letters, digits, '.' and '_' (at most 64);
  * 'data_json' must be valid JSON (borrowed).  '*out' returns new memory (free
- * with free()), '*len' (may be NULL) its length.  SC_EINVAL for bad input.
+ * with free()), '*len' (may be NULL) its length.  SC_EINVAL for bad input,
+ * SC_ETOOBIG for a body over SC_WEBHOOK_BODY_MAX.
  */
 enum sc_err sc_webhook_body(const char *type, int64_t ts, const char *data_json, char **out,
                             size_t *len);
@@ -166,7 +168,8 @@ struct sc_webhook_result {
  * signed when the attempt starts; no redirects, no proxy, http and https only,
  * every address checked as it is connected to.  Returns SC_OK when an attempt
  * was made (whatever its outcome: see r->ok), SC_EINVAL for a delivery that
- * cannot be attempted (bad URL or secret; r->error says why), SC_ENOMEM.
+ * cannot be attempted (bad URL, id or secret; r->error says why), SC_ETOOBIG
+ * for a body over SC_WEBHOOK_BODY_MAX, SC_ENOMEM.
  * Blocks up to the timeouts; use a sender to keep it off request threads.
  */
 enum sc_err sc_webhook_deliver(const struct sc_webhook_delivery *d, struct sc_webhook_result *r);
@@ -224,7 +227,8 @@ enum sc_err sc_webhook_sender_new(int threads, size_t queue_max, struct sc_webho
  * Queues one attempt of 'd' (copied: the caller keeps 'd' and its strings).
  * Never blocks on the network.  'done' (may be NULL) gets 'ctx' and the
  * result later.  SC_EBUSY when the queue is full, SC_EINVAL for a delivery
- * without url, secret, id or body, or after the sender began stopping.
+ * without url, secret, id or body, or after the sender began stopping,
+ * SC_ETOOBIG for a body over SC_WEBHOOK_BODY_MAX.
  */
 enum sc_err sc_webhook_sender_submit(struct sc_webhook_sender *s,
                                      const struct sc_webhook_delivery *d, sc_webhook_done_fn done,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -144,6 +145,15 @@ static void test_body(void **state)
                      SC_OK);
     assert_string_equal(body, "{\"type\":\"signup.created\",\"timestamp\":\"2021-02-25T15:02:10Z\","
                               "\"data\":{\"name\":\"张三\",\"level1\":null,\"n\":[1,2]}}");
+    free(body);
+    /* UTC whatever the server's time zone (China Standard Time here, without tzdata). */
+    setenv("TZ", "CST-8", 1);
+    tzset();
+    assert_int_equal(sc_webhook_body("lead.hot", 1614265330, "{}", &body, &len), SC_OK);
+    unsetenv("TZ");
+    tzset();
+    assert_string_equal(body, "{\"type\":\"lead.hot\",\"timestamp\":\"2021-02-25T15:02:10Z\","
+                              "\"data\":{}}");
     assert_int_equal(len, strlen(body));
     free(body);
 
@@ -156,6 +166,16 @@ static void test_body(void **state)
     assert_int_equal(sc_webhook_body("lead.hot", 0, "{\"a\":1,\"a\":2}", &body, NULL), SC_EINVAL);
     assert_int_equal(sc_webhook_body("lead.hot", 0, "\"\xff\"", &body, NULL), SC_EINVAL);
     assert_int_equal(sc_webhook_body("lead.hot", 0, NULL, &body, NULL), SC_EINVAL);
+    /* Over the size limit. */
+    char *big = malloc(SC_WEBHOOK_BODY_MAX + 8);
+    assert_non_null(big);
+    memset(big, 'x', SC_WEBHOOK_BODY_MAX + 7);
+    big[0] = '"';
+    big[SC_WEBHOOK_BODY_MAX + 6] = '"';
+    big[SC_WEBHOOK_BODY_MAX + 7] = '\0';
+    assert_int_equal(sc_webhook_body("lead.hot", 0, big, &body, NULL), SC_ETOOBIG);
+    assert_null(body);
+    free(big);
 }
 
 /* Classifies the text address 'ip'. */
