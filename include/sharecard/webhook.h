@@ -131,7 +131,8 @@ bool sc_webhook_allow_private_env(void);
  * every address its host resolves to is allowed (see sc_webhook_addr_allowed).
  * SC_EINVAL otherwise, with the reason in 'why' of 'why_size' bytes (may be
  * NULL).  Deliveries check the address again as they connect, so a name that
- * resolves elsewhere later (DNS rebinding) is still stopped.
+ * resolves elsewhere later (DNS rebinding) is still stopped.  Resolving the
+ * name blocks (DNS): call it from the CLI or off the request threads.
  */
 enum sc_err sc_webhook_url_check(const char *url, bool allow_private, char *why, size_t why_size);
 
@@ -151,7 +152,7 @@ struct sc_webhook_delivery {
 };
 
 struct sc_webhook_result {
-    bool ok;         /* the receiver answered 2xx */
+    bool ok;         /* a 2xx status line arrived (a body cut after it does not undo it) */
     long status;     /* HTTP status, 0 when none arrived */
     long latency_ms; /* from the start of the attempt to its end */
     bool timed_out;  /* the connect or total timeout ran out */

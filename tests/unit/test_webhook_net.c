@@ -511,7 +511,8 @@ static void test_redirect_not_followed(void **state)
 static void test_guard_at_connect(void **state)
 {
     (void)state;
-    static const char *const hosts[] = {"127.0.0.1", "localhost", "127.0.0.2"};
+    static const char *const hosts[] = {"127.0.0.1", "localhost", "127.0.0.2", "[::1]",
+                                        "[::ffff:127.0.0.1]"};
     struct receiver *rc = receiver_start(ANSWER_200);
     for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
         struct message m;
@@ -525,6 +526,17 @@ static void test_guard_at_connect(void **state)
         assert_int_equal(r.status, 0);
         if (!strstr(r.error, "refused connecting to") || !strstr(r.error, "loopback"))
             fail_msg("%s: error \"%s\"", hosts[i], r.error);
+        message_cleanup(&m);
+    }
+    /* 0.0.0.0 reaches this machine on Linux: never allowed, even with private networks. */
+    {
+        struct message m;
+        struct sc_webhook_result r;
+        message_init(&m, "0.0.0.0", rc, true);
+        assert_int_equal(sc_webhook_deliver(&m.d, &r), SC_OK);
+        assert_false(r.ok);
+        assert_true(r.refused);
+        assert_non_null(strstr(r.error, "unspecified"));
         message_cleanup(&m);
     }
     sleep_ms(100);
