@@ -729,6 +729,34 @@ static void test_sender_queue_full(void **state)
     receiver_stop(rc);
 }
 
+/* Stopping while several threads are busy: each attempt reported exactly once, quickly. */
+static void test_sender_stop_while_busy(void **state)
+{
+    (void)state;
+    struct receiver *rc = receiver_start(ANSWER_SLOW); /* 300 ms each, one at a time */
+    struct sc_webhook_sender *s = NULL;
+    struct tally t;
+    struct message m;
+    struct timespec t0, t1;
+
+    tally_init(&t);
+    message_init(&m, "127.0.0.1", rc, true);
+    assert_int_equal(sc_webhook_sender_new(4, 32, &s), SC_OK);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(sc_webhook_sender_submit(s, &m.d, on_done, &t), SC_OK);
+    assert_int_equal(receiver_wait(rc, 1, 2000), 1);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sc_webhook_sender_free(s, false);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 4);
+    assert_int_equal(t.done, 20);
+    assert_int_equal(t.ok + t.cancelled, 20);
+    assert_true(t.cancelled >= 10);
+    message_cleanup(&m);
+    tally_cleanup(&t);
+    receiver_stop(rc);
+}
+
 /*
  * A connection kept alive from an allowed delivery is not a way around the
  * guard: the next delivery on the same thread, not allowed to reach loopback,
@@ -807,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_undeliverable_input),
         cmocka_unit_test(test_sender_delivers),
         cmocka_unit_test(test_sender_queue_full),
+        cmocka_unit_test(test_sender_stop_while_busy),
         cmocka_unit_test(test_sender_guard_on_reused_connection),
         cmocka_unit_test(test_sender_bad_arguments),
     };
