@@ -10,6 +10,7 @@
  * first call and answer on a later one; this keeps keep-alive working.
  */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,16 +199,41 @@ static int build_addr(const struct sc_config *cfg, struct sockaddr_storage *ss)
     return -1;
 }
 
-enum sc_err sc_http_start(struct server *s, unsigned *port, unsigned *nthreads)
+enum sc_err sc_http_listen(struct server *s, unsigned *port)
 {
     const struct sc_config *cfg = s->cfg;
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss, bound;
     int family = build_addr(cfg, &ss);
     if (family < 0) {
         fprintf(stderr, "sharecard: cannot listen on '%s': give an IPv4 or IPv6 address\n",
                 cfg->listen_host);
         return SC_EINVAL;
     }
+    socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    socklen_t blen = sizeof(bound);
+    int on = 1;
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+        bind(fd, (const struct sockaddr *)&ss, len) != 0 || listen(fd, (int)cfg->backlog) != 0 ||
+        getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+        if (fd >= 0)
+            close(fd);
+        fprintf(stderr,
+                "sharecard: cannot listen on %s:%u: the address may be in use or not "
+                "this machine's\n",
+                cfg->listen_host, cfg->port);
+        return SC_EIO;
+    }
+    *port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                     : ((struct sockaddr_in *)&bound)->sin_port);
+    s->listen_fd = fd;
+    return SC_OK;
+}
+
+enum sc_err sc_http_start(struct server *s, unsigned *nthreads)
+{
+    const struct sc_config *cfg = s->cfg;
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -215,24 +241,20 @@ enum sc_err sc_http_start(struct server *s, unsigned *port, unsigned *nthreads)
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (family == AF_INET6)
-        flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-        threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         cfg->per_ip_conn, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        cfg->backlog, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
-        fprintf(stderr,
-                "sharecard: cannot listen on %s:%u: the address may be in use or not "
-                "this machine's\n",
-                cfg->listen_host, cfg->port);
+        close(s->listen_fd);
+        s->listen_fd = -1;
+        fprintf(stderr, "sharecard: cannot start the HTTP server\n");
         return SC_EIO;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    *port = di ? di->port : cfg->port;
+    s->listen_fd = -1; /* MHD's now */
     *nthreads = threads;
     return SC_OK;
 }

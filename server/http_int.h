@@ -54,6 +54,7 @@ struct server {
     struct sc_pages *pages;
     char base_url[512]; /* no trailing slash */
     struct MHD_Daemon *daemon;
+    int listen_fd;                 /* from sc_http_listen() until MHD takes it over; -1: none */
     request_fn *handle;            /* answers each request (the router) */
     struct sc_caches *caches;      /* QR, landing page, code and link caches (cache.c) */
     struct MHD_Response **statics; /* one prebuilt response per static asset (static.c) */
@@ -105,12 +106,20 @@ struct req {
 /* ---- the daemon (http.c) ------------------------------------------------- */
 
 /*
- * Starts MHD on 's' (borrowed until sc_http_stop()) with 's->handle'
- * answering each request; fills '*port' with the port it listens on and
- * '*nthreads' with the size of its thread pool.  Returns SC_EINVAL or
- * SC_EIO, after printing why, when it cannot listen.
+ * Opens the listening socket on the configured address, before any thread
+ * of MHD exists, and fills '*port' with the port it got (the configured
+ * one, or any free one for port 0): what is derived from it (the base URL)
+ * is then written before the workers start and only read after.  Returns
+ * SC_EINVAL or SC_EIO, after printing why, when it cannot listen.
  */
-enum sc_err sc_http_start(struct server *s, unsigned *port, unsigned *nthreads);
+enum sc_err sc_http_listen(struct server *s, unsigned *port);
+/*
+ * Starts MHD on 's' (borrowed until sc_http_stop()) with 's->handle'
+ * answering each request, on the socket sc_http_listen() opened (which MHD
+ * then owns); fills '*nthreads' with the size of its thread pool.  SC_EIO,
+ * after printing why, when it cannot start.
+ */
+enum sc_err sc_http_start(struct server *s, unsigned *nthreads);
 /* Stops accepting; requests in flight go on (the listening socket is closed). */
 void sc_http_quiesce(struct server *s);
 /* Stops the daemon and every connection; NULL daemon is a no-op. */

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -25,6 +26,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     int rc = 1;
     struct server s;
     memset(&s, 0, sizeof(s));
+    s.listen_fd = -1;
     s.cfg = cfg;
     s.store = store;
 
@@ -85,8 +87,12 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         goto out;
     }
 
+    /*
+     * The socket first, so the base URL (which may name the port it got) is
+     * written before MHD's workers start and only read by them after.
+     */
     unsigned port = 0, threads = 0;
-    if (sc_http_start(&s, &port, &threads) != SC_OK)
+    if (sc_http_listen(&s, &port) != SC_OK)
         goto out;
     const char *host = cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0";
     bool v6 = strchr(host, ':') != NULL;
@@ -96,6 +102,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         snprintf(s.base_url, sizeof(s.base_url), "http://%s%s%s:%u", v6 ? "[" : "", host,
                  v6 ? "]" : "", port);
     s.https = strncmp(s.base_url, "https://", 8) == 0;
+    if (sc_http_start(&s, &threads) != SC_OK)
+        goto out;
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
     fflush(stdout);
     sc_info("sharecard %s serving %s (base URL %s, %u threads)", SC_VERSION, cfg->db, s.base_url,
@@ -131,6 +139,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
 out:
     sc_ingest_free(s.ingest);
     sc_http_stop(&s);
+    if (s.listen_fd >= 0) /* listened, but MHD never took it */
+        close(s.listen_fd);
     sc_live_free(s.live);
     sc_uap_free(s.uap);
     sc_rl_free(s.rl);
