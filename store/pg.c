@@ -428,8 +428,13 @@ struct uniq {
 
 struct pg_store;
 
+struct pg_stmt;
+
 struct pconn {
+    struct sc_db base; /* first: the statement layer's connection */
     PGconn *db;
+    struct pg_stmt **q; /* the statement layer's, by slot */
+    size_t nq;
     bool prepared[ST_COUNT];
     bool in_tx;                /* inside BEGIN … COMMIT: no silent retries */
     int64_t retry_at_ms;       /* down: no reconnect before this (monotonic ms) */
@@ -532,14 +537,6 @@ static void p_text(struct params *p, const char *s)
     p_str(p, s && s[0] ? s : NULL);
 }
 
-static void p_blob(struct params *p, const void *data, size_t n)
-{
-    p->v[p->n] = data;
-    p->len[p->n] = (int)n;
-    p->fmt[p->n] = 1;
-    p->n++;
-}
-
 /*
  * Copies 'in' into 'out' ('n' bytes) as valid UTF-8: PostgreSQL refuses
  * anything else, and a user-agent or referrer cut at its size limit may end
@@ -598,19 +595,6 @@ static void gcopy(const PGresult *r, int row, int col, char *dst, size_t n)
     snprintf(dst, n, "%s", PQgetvalue(r, row, col));
 }
 
-static void read_member(const PGresult *r, int row, struct sc_member *m)
-{
-    memset(m, 0, sizeof(*m));
-    m->id = gi(r, row, 0);
-    gcopy(r, row, 1, m->email, sizeof(m->email));
-    gcopy(r, row, 2, m->name, sizeof(m->name));
-    gcopy(r, row, 3, m->team, sizeof(m->team));
-    m->role = (enum sc_role)gi(r, row, 4);
-    m->disabled = gi(r, row, 5) != 0;
-    m->created_at = gi(r, row, 6);
-    gcopy(r, row, 7, m->slug, sizeof(m->slug));
-}
-
 /* ---- connections ---------------------------------------------------------------- */
 
 /*
@@ -643,10 +627,13 @@ static enum sc_err map_result(struct pconn *c, const PGresult *r)
     return SC_EDB;
 }
 
+static void conn_stmts_free(struct pconn *c);
+
 static void conn_close(struct pconn *c)
 {
     if (!c)
         return;
+    conn_stmts_free(c);
     PQfinish(c->db);
     free(c->agents);
     free(c->deltas);
@@ -665,6 +652,8 @@ static PGconn *connect_to(const char *url)
     return PQconnectdbParams(keys, vals, 1);
 }
 
+static void conn_stmts_unprepare(struct pconn *c);
+
 /*
  * Resets 'c''s broken connection, unless the backoff says wait; prepared
  * statements do not survive a reset.  SC_EIO while the server stays away.
@@ -676,6 +665,7 @@ static enum sc_err reconnect(struct pconn *c)
         return SC_EIO;
     PQreset(c->db);
     memset(c->prepared, 0, sizeof(c->prepared));
+    conn_stmts_unprepare(c);
     c->in_tx = false;
     if (PQstatus(c->db) == CONNECTION_OK) {
         c->backoff_ms = 0;
@@ -686,6 +676,8 @@ static enum sc_err reconnect(struct pconn *c)
     c->retry_at_ms = now + c->backoff_ms;
     return SC_EIO;
 }
+
+static const struct sc_db_ops pg_db_ops;
 
 /* The key's destructor: a thread that used the store is exiting; its connection goes too. */
 static void conn_gone(void *arg)
@@ -724,6 +716,7 @@ static struct pconn *conn_get(struct pg_store *s, enum sc_err *e)
             return NULL;
         }
         c->owner = s;
+        c->base.ops = &pg_db_ops;
         PQsetNoticeProcessor(c->db, quiet, NULL);
         pthread_mutex_lock(&s->lock);
         c->next = s->conns;
@@ -855,6 +848,299 @@ static void rollback(struct pconn *c)
     c->in_tx = false;
 }
 
+/* ---- the statement layer (sql.h) on libpq ----------------------------------------- */
+
+/*
+ * A statement of the layer on one connection: prepared there once (named
+ * "q<slot>"), its parameters kept as text (numbers in 'num') or a binary
+ * blob until it is stepped, then its result read row by row.
+ */
+struct pg_stmt {
+    struct sc_stmt base; /* first */
+    struct pconn *c;
+    int slot, nparams;
+    bool prepared, read; /* 'read': a SELECT, safe to run again on a fresh connection */
+    struct sc_sql *q;
+    const char *v[MAXP];
+    int len[MAXP], fmt[MAXP];
+    char num[MAXP][24];
+    PGresult *res; /* NULL until stepped */
+    int row, nrows;
+    unsigned char *blob; /* a bytea column unescaped, until the next reset */
+};
+
+static void pgst_clear(struct pg_stmt *st)
+{
+    if (st->res)
+        PQclear(st->res);
+    st->res = NULL;
+    if (st->blob)
+        PQfreemem(st->blob);
+    st->blob = NULL;
+    memset(st->v, 0, sizeof(st->v));
+    memset(st->len, 0, sizeof(st->len));
+    memset(st->fmt, 0, sizeof(st->fmt));
+}
+
+static void conn_stmts_free(struct pconn *c)
+{
+    for (size_t i = 0; i < c->nq; i++)
+        if (c->q[i]) {
+            pgst_clear(c->q[i]);
+            free(c->q[i]);
+        }
+    free(c->q);
+    c->q = NULL;
+    c->nq = 0;
+}
+
+static void conn_stmts_unprepare(struct pconn *c)
+{
+    for (size_t i = 0; i < c->nq; i++)
+        if (c->q[i])
+            c->q[i]->prepared = false;
+}
+
+/* Results left behind by an early return are freed when the connection is given back. */
+static void conn_stmts_reset(struct pconn *c)
+{
+    for (size_t i = 0; i < c->nq; i++)
+        if (c->q[i] && (c->q[i]->res || c->q[i]->blob))
+            pgst_clear(c->q[i]);
+}
+
+static bool pgst_prepare(struct pg_stmt *st, enum sc_err *e)
+{
+    struct sc_buf text;
+    sc_buf_init(&text, 0);
+    *e = sc_sql_expand(st->q, SC_DIALECT_PG, &text, &st->nparams);
+    if (*e == SC_OK && st->nparams > MAXP)
+        *e = SC_EINVAL;
+    if (*e == SC_OK) {
+        char name[16];
+        snprintf(name, sizeof(name), "q%d", st->slot);
+        PGresult *r = PQprepare(st->c->db, name, text.data, 0, NULL);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            st->prepared = true;
+        else
+            *e = map_result(st->c, r);
+        PQclear(r);
+    }
+    sc_buf_cleanup(&text);
+    return st->prepared;
+}
+
+static struct sc_stmt *pq_prepare(struct sc_db *db, struct sc_sql *q, enum sc_err *e)
+{
+    struct pconn *c = (struct pconn *)db;
+    size_t slot = (size_t)sc_sql_slot(q);
+    if (slot >= c->nq) {
+        size_t n = slot + 32;
+        struct pg_stmt **grown = realloc(c->q, n * sizeof(*grown));
+        if (!grown) {
+            *e = SC_ENOMEM;
+            return NULL;
+        }
+        memset(grown + c->nq, 0, (n - c->nq) * sizeof(*grown));
+        c->q = grown;
+        c->nq = n;
+    }
+    struct pg_stmt *st = c->q[slot];
+    if (!st) {
+        if (!(st = calloc(1, sizeof(*st)))) {
+            *e = SC_ENOMEM;
+            return NULL;
+        }
+        st->base.ops = &pg_db_ops;
+        st->c = c;
+        st->slot = (int)slot;
+        st->q = q;
+        const char *t = q->pg ? q->pg : q->text;
+        while (*t == ' ' || *t == '(')
+            t++;
+        st->read = strncmp(t, "SELECT", 6) == 0 || strncmp(t, "WITH", 4) == 0;
+        c->q[slot] = st;
+    }
+    pgst_clear(st);
+    if (!st->prepared && !pgst_prepare(st, e)) {
+        /* A read outside a transaction whose connection broke: once more on a fresh one. */
+        if (!(st->read && !c->in_tx && PQstatus(c->db) != CONNECTION_OK && reconnect(c) == SC_OK &&
+              pgst_prepare(st, e)))
+            return NULL;
+    }
+    return &st->base;
+}
+
+static struct pg_stmt *pgst(struct sc_stmt *st)
+{
+    return (struct pg_stmt *)st;
+}
+
+static void pq_bind_int64(struct sc_stmt *base, int i, int64_t v)
+{
+    struct pg_stmt *st = pgst(base);
+    if (i < 1 || i > MAXP)
+        return;
+    snprintf(st->num[i - 1], sizeof(st->num[0]), "%lld", (long long)v);
+    st->v[i - 1] = st->num[i - 1];
+    st->len[i - 1] = 0;
+    st->fmt[i - 1] = 0;
+}
+
+static void pq_bind_text(struct sc_stmt *base, int i, const char *v)
+{
+    struct pg_stmt *st = pgst(base);
+    if (i < 1 || i > MAXP)
+        return;
+    st->v[i - 1] = v;
+    st->len[i - 1] = 0;
+    st->fmt[i - 1] = 0;
+}
+
+static void pq_bind_blob(struct sc_stmt *base, int i, const void *p, size_t n)
+{
+    struct pg_stmt *st = pgst(base);
+    if (i < 1 || i > MAXP)
+        return;
+    st->v[i - 1] = p;
+    st->len[i - 1] = (int)n;
+    st->fmt[i - 1] = 1;
+}
+
+static void pq_bind_null(struct sc_stmt *base, int i)
+{
+    pq_bind_text(base, i, NULL);
+}
+
+static enum sc_err pq_step(struct sc_stmt *base, bool *row)
+{
+    struct pg_stmt *st = pgst(base);
+    struct pconn *c = st->c;
+    *row = false;
+    for (int attempt = 0; !st->res; attempt++) {
+        enum sc_err e = SC_OK;
+        if (!st->prepared && !pgst_prepare(st, &e))
+            return e;
+        char name[16];
+        snprintf(name, sizeof(name), "q%d", st->slot);
+        PGresult *r = PQexecPrepared(c->db, name, st->nparams, st->v, st->len, st->fmt, 0);
+        ExecStatusType rs = PQresultStatus(r);
+        if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
+            st->res = r;
+            st->row = -1;
+            st->nrows = PQntuples(r);
+            break;
+        }
+        e = map_result(c, r);
+        PQclear(r);
+        /* A read outside a transaction whose connection broke runs once more on a fresh one. */
+        if (attempt > 0 || c->in_tx || PQstatus(c->db) == CONNECTION_OK || !st->read ||
+            reconnect(c) != SC_OK)
+            return e;
+    }
+    st->row++;
+    *row = st->row < st->nrows;
+    return SC_OK;
+}
+
+static int64_t pq_column_int64(struct sc_stmt *base, int i)
+{
+    struct pg_stmt *st = pgst(base);
+    return strtoll(PQgetvalue(st->res, st->row, i), NULL, 10);
+}
+
+static const char *pq_column_text(struct sc_stmt *base, int i)
+{
+    struct pg_stmt *st = pgst(base);
+    return PQgetisnull(st->res, st->row, i) ? NULL : PQgetvalue(st->res, st->row, i);
+}
+
+static const void *pq_column_blob(struct sc_stmt *base, int i, size_t *n)
+{
+    struct pg_stmt *st = pgst(base);
+    *n = 0;
+    if (PQgetisnull(st->res, st->row, i))
+        return NULL;
+    if (st->blob)
+        PQfreemem(st->blob);
+    st->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(st->res, st->row, i), n);
+    return st->blob;
+}
+
+static bool pq_column_is_null(struct sc_stmt *base, int i)
+{
+    struct pg_stmt *st = pgst(base);
+    return PQgetisnull(st->res, st->row, i) != 0;
+}
+
+static int64_t pq_changes(struct sc_stmt *base)
+{
+    struct pg_stmt *st = pgst(base);
+    return st->res ? strtoll(PQcmdTuples(st->res), NULL, 10) : 0;
+}
+
+static void pq_reset(struct sc_stmt *base)
+{
+    pgst_clear(pgst(base));
+}
+
+static const struct sc_db_ops pg_db_ops = {
+    .prepare = pq_prepare,
+    .bind_int64 = pq_bind_int64,
+    .bind_text = pq_bind_text,
+    .bind_blob = pq_bind_blob,
+    .bind_null = pq_bind_null,
+    .step = pq_step,
+    .column_int64 = pq_column_int64,
+    .column_text = pq_column_text,
+    .column_blob = pq_column_blob,
+    .column_is_null = pq_column_is_null,
+    .changes = pq_changes,
+    .reset = pq_reset,
+};
+
+static struct sc_db *pg_db_read(struct sc_store *base, enum sc_err *e)
+{
+    struct pconn *c = conn_get(pgs(base), e);
+    return c ? &c->base : NULL;
+}
+
+static void pg_db_read_end(struct sc_store *base, struct sc_db *db)
+{
+    (void)base;
+    conn_stmts_reset((struct pconn *)db);
+}
+
+static struct sc_db *pg_db_write(struct sc_store *base, bool tx, enum sc_err *e)
+{
+    struct pconn *c = conn_get(pgs(base), e);
+    if (c && tx && (*e = begin(c)) != SC_OK)
+        return NULL;
+    return c ? &c->base : NULL;
+}
+
+static enum sc_err pg_db_write_end(struct sc_store *base, struct sc_db *db, enum sc_err e)
+{
+    (void)base;
+    struct pconn *c = (struct pconn *)db;
+    conn_stmts_reset(c);
+    if (c->in_tx) {
+        if (e == SC_OK)
+            e = commit(c);
+        if (e != SC_OK)
+            rollback(c);
+    }
+    return e;
+}
+
+/* PostgreSQL keeps no key beside the visitor's row: renaming the row (shared code) is all. */
+static enum sc_err pg_visitor_forget(struct sc_db *db, int64_t visitor)
+{
+    (void)db;
+    (void)visitor;
+    return SC_OK;
+}
+
 /* ---- migrations --------------------------------------------------------------------- */
 
 /* Any number will do, so long as it is always the same: the key of our advisory lock. */
@@ -984,17 +1270,6 @@ static int pg_schema_version(struct sc_store *base)
     return pgs(base)->version;
 }
 
-static enum sc_err pg_ping(struct sc_store *base)
-{
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    if (!c)
-        return e;
-    PGresult *r = run(c, ST_PING, NULL, &e);
-    PQclear(r);
-    return r ? SC_OK : e;
-}
-
 /* Inserts a link with a fresh random code into 'code', retrying on a collision. */
 static enum sc_err insert_link(struct pconn *c, int64_t card_id, enum sc_channel ch,
                                int64_t member_id, int64_t customer_id, int64_t visitor_id,
@@ -1023,94 +1298,6 @@ static enum sc_err insert_link(struct pconn *c, int64_t card_id, enum sc_channel
         }
     }
     return SC_ECONFLICT;
-}
-
-/* The card's profile parameters, in ST_CARD_INSERT's and ST_CARD_UPDATE's order. */
-static void card_params(struct params *p, const struct sc_card *c, const char *name,
-                        const char *email)
-{
-    p_text(p, name);
-    p_text(p, c->title);
-    p_text(p, c->company);
-    p_text(p, c->phone);
-    p_text(p, c->phone_work);
-    p_text(p, email);
-    p_text(p, c->wechat);
-    p_text(p, c->website);
-    p_text(p, c->address);
-    p_text(p, c->bio);
-    p_str(p, c->theme);
-    p_i64(p, (int64_t)c->lang);
-    if (c->avatar && c->avatar_len)
-        p_blob(p, c->avatar, c->avatar_len);
-    else
-        p_null(p);
-    p_text(p, c->avatar_len ? c->avatar_mime : NULL);
-    p_i64(p, now_s());
-}
-
-static enum sc_err pg_member_add(struct sc_store *base, const struct sc_member *m,
-                                 const char *password_hash, const struct sc_card *profile,
-                                 struct sc_member *out)
-{
-    static const struct sc_card empty;
-    const struct sc_card *pr = profile ? profile : &empty;
-    bool custom = pr->slug[0] != '\0';
-    if (custom && !sc_slug_valid(pr->slug, NULL))
-        return SC_EINVAL;
-    const char *card_name = pr->name && pr->name[0] ? pr->name : m->name;
-    if (!m->email[0] || !card_name[0])
-        return SC_EINVAL;
-
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    if (!c || (e = begin(c)) != SC_OK)
-        return e;
-    int64_t created = now_s(), member_id = 0, card_id = 0;
-    struct params p = {0};
-    p_str(&p, m->email);
-    p_str(&p, m->name);
-    p_str(&p, m->team);
-    p_i64(&p, (int64_t)m->role);
-    p_text(&p, password_hash);
-    p_i64(&p, created);
-    if ((e = run_int(c, ST_MEMBER_INSERT, &p, &member_id, NULL)) != SC_OK)
-        goto rollback;
-
-    char slug[SC_SLUG_MAX + 1];
-    e = SC_ECONFLICT;
-    for (int attempt = 0; attempt < (custom ? 1 : 5); attempt++) {
-        if (custom)
-            snprintf(slug, sizeof(slug), "%s", pr->slug);
-        else
-            sc_slug_random(slug, SC_SLUG_GEN_LEN);
-        struct params q = {0};
-        p_i64(&q, member_id);
-        p_str(&q, slug);
-        card_params(&q, pr, card_name, pr->email && pr->email[0] ? pr->email : m->email);
-        bool found = false;
-        if ((e = run_int(c, ST_CARD_INSERT, &q, &card_id, &found)) != SC_OK)
-            goto rollback;
-        if (found)
-            break;
-        e = SC_ECONFLICT;
-    }
-    if (e != SC_OK)
-        goto rollback;
-    char code[SC_CODE_LEN + 1];
-    if ((e = insert_link(c, card_id, SC_CH_QR, member_id, 0, 0, 0, code, NULL)) != SC_OK ||
-        (e = commit(c)) != SC_OK)
-        goto rollback;
-    if (out) {
-        *out = *m;
-        out->id = member_id;
-        out->created_at = created;
-        snprintf(out->slug, sizeof(out->slug), "%s", slug);
-    }
-    return SC_OK;
-rollback:
-    rollback(c);
-    return e;
 }
 
 /* Runs read 'id' with 'p' and calls 'row' for each result row until it returns non-zero. */
@@ -1160,193 +1347,9 @@ static enum sc_err write_one(struct sc_store *base, enum stmt_id id, const struc
     return e == SC_OK && need_row && changed == 0 ? SC_ENOTFOUND : e;
 }
 
-struct member_cb {
-    int (*fn)(const struct sc_member *m, void *ctx);
-    void *ctx;
-};
-
-static int member_row(const PGresult *r, int i, void *ctx)
-{
-    struct member_cb *cb = ctx;
-    struct sc_member m;
-    read_member(r, i, &m);
-    return cb->fn(&m, cb->ctx);
-}
-
-static enum sc_err pg_member_list(struct sc_store *base,
-                                  int (*fn)(const struct sc_member *m, void *ctx), void *ctx)
-{
-    struct member_cb cb = {fn, ctx};
-    return each_row(base, ST_MEMBER_LIST, NULL, member_row, &cb);
-}
-
-static void member_first(const PGresult *r, void *ctx)
-{
-    read_member(r, 0, ctx);
-}
-
-static enum sc_err pg_member_by_email(struct sc_store *base, const char *email,
-                                      struct sc_member *out)
-{
-    struct params p = {0};
-    p_str(&p, email);
-    return first_row(base, ST_MEMBER_BY_EMAIL, &p, member_first, out);
-}
-
-static enum sc_err pg_member_by_id(struct sc_store *base, int64_t id, struct sc_member *out)
-{
-    struct params p = {0};
-    p_i64(&p, id);
-    return first_row(base, ST_MEMBER_BY_ID, &p, member_first, out);
-}
-
-static enum sc_err pg_token_member(struct sc_store *base, const char *hash, struct sc_member *out)
-{
-    struct params p = {0};
-    p_str(&p, hash);
-    return first_row(base, ST_TOKEN_MEMBER, &p, member_first, out);
-}
-
 static void int_first(const PGresult *r, void *ctx)
 {
     *(int64_t *)ctx = gi(r, 0, 0);
-}
-
-static enum sc_err pg_member_count(struct sc_store *base, int64_t *out)
-{
-    return first_row(base, ST_MEMBER_COUNT, NULL, int_first, out);
-}
-
-static char *dup_col(const PGresult *r, int col, enum sc_err *e)
-{
-    if (PQgetisnull(r, 0, col))
-        return NULL;
-    char *v = strdup(PQgetvalue(r, 0, col));
-    if (!v)
-        *e = SC_ENOMEM;
-    return v;
-}
-
-static enum sc_err pg_card_by_slug(struct sc_store *base, const char *slug, struct sc_card *out)
-{
-    memset(out, 0, sizeof(*out));
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    struct params p = {0};
-    p_str(&p, slug);
-    PGresult *r = c ? run(c, ST_CARD_BY_SLUG, &p, &e) : NULL;
-    if (!r)
-        return e;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return SC_ENOTFOUND;
-    }
-    out->id = gi(r, 0, 0);
-    out->member_id = gi(r, 0, 1);
-    gcopy(r, 0, 2, out->slug, sizeof(out->slug));
-    char **fields[] = {&out->name,  &out->title,  &out->company, &out->phone,   &out->phone_work,
-                       &out->email, &out->wechat, &out->website, &out->address, &out->bio};
-    for (int i = 0; i < 10; i++)
-        *fields[i] = dup_col(r, 3 + i, &e);
-    gcopy(r, 0, 13, out->theme, sizeof(out->theme));
-    out->lang = gi(r, 0, 14) == 1 ? SC_LANG_ZH : SC_LANG_EN;
-    if (!PQgetisnull(r, 0, 15)) {
-        size_t len = 0;
-        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 15), &len);
-        if (!raw) {
-            e = SC_ENOMEM;
-        } else if (len > 0) {
-            out->avatar = malloc(len);
-            if (out->avatar) {
-                memcpy(out->avatar, raw, len);
-                out->avatar_len = len;
-            } else {
-                e = SC_ENOMEM;
-            }
-        }
-        PQfreemem(raw);
-    }
-    gcopy(r, 0, 16, out->avatar_mime, sizeof(out->avatar_mime));
-    out->updated_at = gi(r, 0, 17);
-    out->disabled = gi(r, 0, 18) != 0;
-    gcopy(r, 0, 19, out->qr_code, sizeof(out->qr_code));
-    PQclear(r);
-    if (e != SC_OK)
-        sc_card_cleanup(out);
-    return e;
-}
-
-static enum sc_err pg_card_update(struct sc_store *base, const struct sc_card *card)
-{
-    struct params p = {0};
-    card_params(&p, card, card->name, card->email);
-    p_i64(&p, card->id);
-    return write_one(base, ST_CARD_UPDATE, &p, true);
-}
-
-static void link_first(const PGresult *r, void *ctx)
-{
-    struct sc_link *out = ctx;
-    memset(out, 0, sizeof(*out));
-    out->id = gi(r, 0, 0);
-    gcopy(r, 0, 1, out->code, sizeof(out->code));
-    out->card_id = gi(r, 0, 2);
-    gcopy(r, 0, 3, out->card_slug, sizeof(out->card_slug));
-    out->channel = (enum sc_channel)gi(r, 0, 4);
-    out->owner_member_id = gi(r, 0, 5);
-    out->owner_customer_id = gi(r, 0, 6);
-    out->parent_link_id = gi(r, 0, 7);
-    out->created_at = gi(r, 0, 8);
-    gcopy(r, 0, 9, out->owner_visitor, sizeof(out->owner_visitor));
-}
-
-static enum sc_err pg_link_by_code(struct sc_store *base, const char *code, struct sc_link *out)
-{
-    struct params p = {0};
-    p_str(&p, code);
-    return first_row(base, ST_LINK_BY_CODE, &p, link_first, out);
-}
-
-static enum sc_err pg_token_add(struct sc_store *base, int64_t member_id, const char *hash,
-                                const char *label)
-{
-    struct params p = {0};
-    p_i64(&p, member_id);
-    p_str(&p, hash);
-    p_str(&p, label ? label : "");
-    p_i64(&p, now_s());
-    return write_one(base, ST_TOKEN_INSERT, &p, false);
-}
-
-static enum sc_err pg_secret(struct sc_store *base, const char *name, char out[65])
-{
-    unsigned char raw[32];
-    char hex[65];
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
-    sodium_memzero(raw, sizeof(raw));
-    /* Insert if missing, then read: instances racing agree on one value. */
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    struct params p = {0};
-    p_str(&p, name);
-    p_str(&p, hex);
-    if (c)
-        e = run_done(c, ST_SECRET_INSERT, &p, NULL);
-    sodium_memzero(hex, sizeof(hex));
-    if (!c || e != SC_OK)
-        return e;
-    p.n = 1; /* the name alone */
-    PGresult *r = run(c, ST_SECRET_GET, &p, &e);
-    if (!r)
-        return e;
-    e = SC_EDB;
-    if (PQntuples(r) == 1) {
-        gcopy(r, 0, 0, out, 65);
-        e = strlen(out) == 64 ? SC_OK : SC_EDB;
-    }
-    PQclear(r);
-    return e;
 }
 
 /* ---- sign-ups, conversions and the ledger ----------------------------------------- */
@@ -2298,57 +2301,6 @@ static enum sc_err pg_card_stats(struct sc_store *base, int64_t card_id, int64_t
 
 /* ---- accounts and reports ---------------------------------------------------------- */
 
-static void password_first(const PGresult *r, void *ctx)
-{
-    gcopy(r, 0, 0, ctx, 128);
-}
-
-static enum sc_err pg_member_password(struct sc_store *base, int64_t id, char out[128])
-{
-    struct params p = {0};
-    p_i64(&p, id);
-    return first_row(base, ST_MEMBER_PASSWORD, &p, password_first, out);
-}
-
-/* Runs 'first' (must touch a row) and then 'then' (when not ST_COUNT) in one transaction. */
-static enum sc_err write_two(struct sc_store *base, enum stmt_id first, const struct params *p1,
-                             enum stmt_id then, const struct params *p2)
-{
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    if (!c || (e = begin(c)) != SC_OK)
-        return e;
-    int64_t changed = 0;
-    e = run_done(c, first, p1, &changed);
-    if (e == SC_OK && changed == 0)
-        e = SC_ENOTFOUND;
-    if (e == SC_OK && then != ST_COUNT)
-        e = run_done(c, then, p2, NULL);
-    if (e == SC_OK)
-        e = commit(c);
-    if (e != SC_OK)
-        rollback(c);
-    return e;
-}
-
-static enum sc_err pg_member_set_password(struct sc_store *base, int64_t id, const char *hash)
-{
-    struct params p = {0}, q = {0};
-    p_str(&p, hash);
-    p_i64(&p, id);
-    p_i64(&q, id);
-    return write_two(base, ST_SET_PASSWORD, &p, ST_SESSIONS_END, &q);
-}
-
-static enum sc_err pg_member_set_disabled(struct sc_store *base, int64_t id, bool disabled)
-{
-    struct params p = {0}, q = {0};
-    p_i64(&p, disabled ? 1 : 0);
-    p_i64(&p, id);
-    p_i64(&q, id);
-    return write_two(base, ST_SET_DISABLED, &p, disabled ? ST_SESSIONS_END : ST_COUNT, &q);
-}
-
 static enum sc_err pg_customer_erase(struct sc_store *base, const char *email, int64_t now,
                                      int64_t *id)
 {
@@ -2389,63 +2341,6 @@ static enum sc_err pg_customer_erase(struct sc_store *base, const char *email, i
     else
         *id = cust;
     return e;
-}
-
-static enum sc_err pg_audit(struct sc_store *base, const char *actor, const char *action,
-                            const char *target, const char *detail)
-{
-    struct params p = {0};
-    p_str(&p, actor);
-    p_str(&p, action);
-    p_str(&p, target);
-    p_str(&p, detail);
-    return write_one(base, ST_AUDIT, &p, false);
-}
-
-static enum sc_err pg_session_add(struct sc_store *base, const char *token_hash, int64_t member_id,
-                                  int64_t now, int64_t expires_at)
-{
-    struct params p = {0};
-    p_str(&p, token_hash);
-    p_i64(&p, member_id);
-    p_i64(&p, now);
-    p_i64(&p, expires_at);
-    return write_one(base, ST_SESSION_ADD, &p, false);
-}
-
-static enum sc_err pg_session_member(struct sc_store *base, const char *token_hash, int64_t now,
-                                     int64_t idle_s, struct sc_member *out)
-{
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    struct params p = {0};
-    p_str(&p, token_hash);
-    p_i64(&p, now);
-    p_i64(&p, idle_s);
-    PGresult *r = c ? run(c, ST_SESSION_GET, &p, &e) : NULL;
-    if (!r)
-        return e;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return SC_ENOTFOUND;
-    }
-    read_member(r, 0, out);
-    int64_t last = gi(r, 0, 8), sid = gi(r, 0, 9);
-    PQclear(r);
-    if (now - last >= 60) {
-        struct params q = {0};
-        p_i64(&q, now);
-        p_i64(&q, sid);
-        run_done(c, ST_SESSION_TOUCH, &q, NULL); /* best effort: a miss only shortens idle time */
-    }
-    return SC_OK;
-}
-
-static enum sc_err pg_session_delete(struct sc_store *base, const char *token_hash)
-{
-    struct params p = {0};
-    p_str(&p, token_hash);
-    return write_one(base, ST_SESSION_DELETE, &p, false);
 }
 
 static void scope_params(struct params *p, const struct sc_scope *scope, int64_t from, int64_t to)
@@ -2525,82 +2420,6 @@ static enum sc_err pg_leaderboard(struct sc_store *base, const struct sc_scope *
 
 /* ---- management and more reports ------------------------------------------------------ */
 
-struct token_cb {
-    int (*fn)(const struct sc_token_row *r, void *ctx);
-    void *ctx;
-};
-
-static int token_row(const PGresult *r, int i, void *ctx)
-{
-    struct token_cb *cb = ctx;
-    struct sc_token_row t = {
-        .id = gi(r, i, 0),
-        .label = gs(r, i, 1),
-        .created_at = gi(r, i, 2),
-        .revoked_at = gi(r, i, 3),
-    };
-    return cb->fn(&t, cb->ctx);
-}
-
-static enum sc_err pg_token_list(struct sc_store *base, int64_t member_id,
-                                 int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx)
-{
-    struct params p = {0};
-    p_i64(&p, member_id);
-    struct token_cb cb = {fn, ctx};
-    return each_row(base, ST_TOKEN_LIST, &p, token_row, &cb);
-}
-
-static enum sc_err pg_token_revoke(struct sc_store *base, int64_t member_id, int64_t id,
-                                   int64_t now)
-{
-    struct params p = {0};
-    p_i64(&p, now);
-    p_i64(&p, id);
-    p_i64(&p, member_id);
-    return write_one(base, ST_TOKEN_REVOKE, &p, true);
-}
-
-static enum sc_err pg_member_update(struct sc_store *base, int64_t id, const char *name,
-                                    const char *team, enum sc_role role)
-{
-    struct params p = {0};
-    p_str(&p, name);
-    p_str(&p, team ? team : "");
-    p_i64(&p, (int64_t)role);
-    p_i64(&p, id);
-    return write_one(base, ST_MEMBER_UPDATE, &p, true);
-}
-
-struct audit_cb {
-    int (*fn)(const struct sc_audit_row *r, void *ctx);
-    void *ctx;
-};
-
-static int audit_row(const PGresult *r, int i, void *ctx)
-{
-    struct audit_cb *cb = ctx;
-    struct sc_audit_row a = {
-        .id = gi(r, i, 0),
-        .ts = gi(r, i, 1),
-        .actor = gs(r, i, 2),
-        .action = gs(r, i, 3),
-        .target = gs(r, i, 4),
-        .detail = gs(r, i, 5),
-    };
-    return cb->fn(&a, cb->ctx);
-}
-
-static enum sc_err pg_audit_list(struct sc_store *base, int64_t before, int limit,
-                                 int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx)
-{
-    struct params p = {0};
-    p_i64(&p, before);
-    p_i64(&p, limit);
-    struct audit_cb cb = {fn, ctx};
-    return each_row(base, ST_AUDIT_LIST, &p, audit_row, &cb);
-}
-
 struct channel_cb {
     int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx);
     void *ctx;
@@ -2624,36 +2443,6 @@ static enum sc_err pg_channels(struct sc_store *base, const struct sc_scope *sco
     scope_params(&p, scope, from, to);
     struct channel_cb cb = {fn, ctx};
     return each_row(base, ST_CHANNELS, &p, channel_row, &cb);
-}
-
-struct link_cb {
-    int64_t card_id, member_id;
-    int (*fn)(const struct sc_link *l, void *ctx);
-    void *ctx;
-};
-
-static int link_row(const PGresult *r, int i, void *ctx)
-{
-    struct link_cb *cb = ctx;
-    struct sc_link l;
-    memset(&l, 0, sizeof(l));
-    l.id = gi(r, i, 0);
-    snprintf(l.code, sizeof(l.code), "%s", gs(r, i, 1) ? gs(r, i, 1) : "");
-    l.card_id = cb->card_id;
-    l.channel = (enum sc_channel)gi(r, i, 2);
-    l.owner_member_id = cb->member_id;
-    l.created_at = gi(r, i, 3);
-    return cb->fn(&l, cb->ctx);
-}
-
-static enum sc_err pg_member_links(struct sc_store *base, int64_t card_id, int64_t member_id,
-                                   int (*fn)(const struct sc_link *l, void *ctx), void *ctx)
-{
-    struct params p = {0};
-    p_i64(&p, card_id);
-    p_i64(&p, member_id);
-    struct link_cb cb = {card_id, member_id, fn, ctx};
-    return each_row(base, ST_MEMBER_LINKS, &p, link_row, &cb);
 }
 
 struct device_cb {
@@ -2816,54 +2605,16 @@ static enum sc_err pg_lead_timeline(struct sc_store *base, const struct sc_scope
     return each_row(base, ST_LEAD_TIMELINE, &p, visit_row, &cb);
 }
 
-/* As sqlite.c's: the attempt is recorded (and day-old ones pruned) in one transaction. */
-static enum sc_err pg_failures(struct sc_store *base, const char *key, int64_t now,
-                               int64_t window_s, bool add, int64_t *count)
-{
-    *count = 0;
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    if (!c)
-        return e;
-    if (add) {
-        struct params p = {0}, q = {0};
-        p_str(&p, key);
-        p_i64(&p, now);
-        p_i64(&q, now - 86400); /* nothing counts for longer than a day */
-        if ((e = begin(c)) != SC_OK)
-            return e;
-        e = run_done(c, ST_FAIL_ADD, &p, NULL);
-        if (e == SC_OK)
-            e = run_done(c, ST_FAIL_PRUNE, &q, NULL);
-        if (e == SC_OK)
-            e = commit(c);
-        if (e != SC_OK) {
-            rollback(c);
-            return e;
-        }
-    }
-    struct params p = {0};
-    p_str(&p, key);
-    p_i64(&p, now - window_s);
-    return run_int(c, ST_FAIL_COUNT, &p, count, NULL);
-}
-
 static const struct sc_store_ops pg_ops = {
     .name = "postgres",
+    .dialect = SC_DIALECT_PG,
+    .db_read = pg_db_read,
+    .db_read_end = pg_db_read_end,
+    .db_write = pg_db_write,
+    .db_write_end = pg_db_write_end,
+    .visitor_forget = pg_visitor_forget,
     .close = pg_close,
     .schema_version = pg_schema_version,
-    .ping = pg_ping,
-    .member_add = pg_member_add,
-    .member_list = pg_member_list,
-    .member_by_email = pg_member_by_email,
-    .member_by_id = pg_member_by_id,
-    .member_count = pg_member_count,
-    .card_by_slug = pg_card_by_slug,
-    .card_update = pg_card_update,
-    .link_by_code = pg_link_by_code,
-    .token_add = pg_token_add,
-    .token_member = pg_token_member,
-    .secret = pg_secret,
     .events_write = pg_events_write,
     .link_create = pg_link_create,
     .visitor_reached = pg_visitor_reached,
@@ -2872,30 +2623,17 @@ static const struct sc_store_ops pg_ops = {
     .signups_list = pg_signups_list,
     .rewards_list = pg_rewards_list,
     .reward_decide = pg_reward_decide,
-    .member_password = pg_member_password,
-    .member_set_password = pg_member_set_password,
-    .member_set_disabled = pg_member_set_disabled,
     .customer_erase = pg_customer_erase,
-    .audit = pg_audit,
-    .session_add = pg_session_add,
-    .session_member = pg_session_member,
-    .session_delete = pg_session_delete,
     .scope_stats = pg_scope_stats,
     .series = pg_series,
     .leaderboard = pg_leaderboard,
-    .token_list = pg_token_list,
-    .token_revoke = pg_token_revoke,
-    .member_update = pg_member_update,
-    .audit_list = pg_audit_list,
     .channels = pg_channels,
     .devices = pg_devices,
-    .member_links = pg_member_links,
     .revenue = pg_revenue,
     .share_tree = pg_share_tree,
     .visits_after = pg_visits_after,
     .leads = pg_leads,
     .lead_timeline = pg_lead_timeline,
-    .failures = pg_failures,
 };
 
 /*

@@ -382,9 +382,14 @@ static const char *const sql[ST_COUNT] = {
 
 struct sq_store;
 
+struct sq_stmt;
+
 struct conn {
+    struct sc_db base; /* first: the statement layer's connection */
     sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
+    sqlite3_stmt *st[ST_COUNT]; /* the hot path's own statements */
+    struct sq_stmt **q;         /* the statement layer's, by slot */
+    size_t nq;
     struct sq_store *owner; /* a reader's store, for its thread-exit destructor */
     struct conn *next;      /* in the store's list of readers */
 };
@@ -478,12 +483,175 @@ static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
     return c->st[id];
 }
 
+/* ---- the statement layer (sql.h) on SQLite --------------------------------------- */
+
+struct sq_stmt {
+    struct sc_stmt base; /* first */
+    sqlite3_stmt *st;
+    sqlite3 *db;
+};
+
+static const struct sc_db_ops sq_db_ops;
+
+static void conn_stmts_free(struct conn *c)
+{
+    for (size_t i = 0; i < c->nq; i++)
+        if (c->q[i]) {
+            sqlite3_finalize(c->q[i]->st);
+            free(c->q[i]);
+        }
+    free(c->q);
+    c->q = NULL;
+    c->nq = 0;
+}
+
+/* Resets every statement of 'c', so that no read transaction stays open. */
+static void conn_stmts_reset(struct conn *c)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        if (c->st[i])
+            sqlite3_reset(c->st[i]);
+    for (size_t i = 0; i < c->nq; i++)
+        if (c->q[i])
+            sqlite3_reset(c->q[i]->st);
+}
+
+static struct sc_stmt *sq_prepare(struct sc_db *db, struct sc_sql *q, enum sc_err *e)
+{
+    struct conn *c = (struct conn *)db;
+    size_t slot = (size_t)sc_sql_slot(q);
+    if (slot >= c->nq) {
+        size_t n = slot + 32;
+        struct sq_stmt **grown = realloc(c->q, n * sizeof(*grown));
+        if (!grown) {
+            *e = SC_ENOMEM;
+            return NULL;
+        }
+        memset(grown + c->nq, 0, (n - c->nq) * sizeof(*grown));
+        c->q = grown;
+        c->nq = n;
+    }
+    struct sq_stmt *st = c->q[slot];
+    if (st) {
+        sqlite3_reset(st->st);
+        sqlite3_clear_bindings(st->st);
+        return &st->base;
+    }
+    struct sc_buf text;
+    sc_buf_init(&text, 0);
+    int np = 0;
+    *e = sc_sql_expand(q, SC_DIALECT_SQLITE, &text, &np);
+    if (*e == SC_OK && !(st = calloc(1, sizeof(*st))))
+        *e = SC_ENOMEM;
+    if (*e == SC_OK) {
+        int rc = sqlite3_prepare_v3(c->db, text.data, -1, SQLITE_PREPARE_PERSISTENT, &st->st, NULL);
+        if (rc != SQLITE_OK) {
+            *e = map_rc(rc) ? map_rc(rc) : SC_EDB;
+            free(st);
+            st = NULL;
+        }
+    }
+    sc_buf_cleanup(&text);
+    if (!st)
+        return NULL;
+    st->base.ops = &sq_db_ops;
+    st->db = c->db;
+    c->q[slot] = st;
+    return &st->base;
+}
+
+static sqlite3_stmt *raw(struct sc_stmt *st)
+{
+    return ((struct sq_stmt *)st)->st;
+}
+
+static void sq_bind_int64(struct sc_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(raw(st), i, v);
+}
+
+static void sq_bind_text(struct sc_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(raw(st), i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(raw(st), i);
+}
+
+static void sq_bind_blob(struct sc_stmt *st, int i, const void *p, size_t n)
+{
+    sqlite3_bind_blob(raw(st), i, p, (int)n, SQLITE_STATIC);
+}
+
+static void sq_bind_null(struct sc_stmt *st, int i)
+{
+    sqlite3_bind_null(raw(st), i);
+}
+
+static enum sc_err sq_step(struct sc_stmt *st, bool *row)
+{
+    int rc = sqlite3_step(raw(st));
+    *row = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return SC_OK;
+    return map_rc(rc) ? map_rc(rc) : SC_EDB;
+}
+
+static int64_t sq_column_int64(struct sc_stmt *st, int i)
+{
+    return sqlite3_column_int64(raw(st), i);
+}
+
+static const char *sq_column_text(struct sc_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(raw(st), i);
+}
+
+static const void *sq_column_blob(struct sc_stmt *st, int i, size_t *n)
+{
+    const void *p = sqlite3_column_blob(raw(st), i);
+    *n = (size_t)sqlite3_column_bytes(raw(st), i);
+    return p;
+}
+
+static bool sq_column_is_null(struct sc_stmt *st, int i)
+{
+    return sqlite3_column_type(raw(st), i) == SQLITE_NULL;
+}
+
+static int64_t sq_changes(struct sc_stmt *st)
+{
+    return sqlite3_changes64(((struct sq_stmt *)st)->db);
+}
+
+static void sq_reset(struct sc_stmt *st)
+{
+    sqlite3_reset(raw(st));
+    sqlite3_clear_bindings(raw(st));
+}
+
+static const struct sc_db_ops sq_db_ops = {
+    .prepare = sq_prepare,
+    .bind_int64 = sq_bind_int64,
+    .bind_text = sq_bind_text,
+    .bind_blob = sq_bind_blob,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .column_int64 = sq_column_int64,
+    .column_text = sq_column_text,
+    .column_blob = sq_column_blob,
+    .column_is_null = sq_column_is_null,
+    .changes = sq_changes,
+    .reset = sq_reset,
+};
+
 static void conn_close(struct conn *c)
 {
     if (!c)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(c->st[i]);
+    conn_stmts_free(c);
     sqlite3_close(c->db);
     free(c);
 }
@@ -659,6 +827,7 @@ static struct conn *conn_open(const char *path, bool readonly, char *errmsg, siz
         snprintf(errmsg, errlen, "out of memory");
         return NULL;
     }
+    c->base.ops = &sq_db_ops;
     int flags = SQLITE_OPEN_NOMUTEX |
                 (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
@@ -731,11 +900,8 @@ static struct conn *rd_begin(struct sq_store *s)
 
 static void rd_end(struct sq_store *s, struct conn *c)
 {
-    if (c) {
-        for (int i = 0; i < ST_COUNT; i++)
-            if (c->st[i])
-                sqlite3_reset(c->st[i]);
-    }
+    if (c)
+        conn_stmts_reset(c);
     if (s->memory)
         pthread_mutex_unlock(&s->wlock);
 }
@@ -758,10 +924,53 @@ static struct conn *wr_begin(struct sq_store *s)
 
 static void wr_end(struct sq_store *s)
 {
-    for (int i = 0; i < ST_COUNT; i++)
-        if (s->writer->st[i])
-            sqlite3_reset(s->writer->st[i]);
+    conn_stmts_reset(s->writer);
     pthread_mutex_unlock(&s->wlock);
+}
+
+static struct sc_db *sq_db_read(struct sc_store *base, enum sc_err *e)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = rd_begin(s);
+    if (!c) {
+        rd_end(s, NULL);
+        *e = SC_EIO;
+        return NULL;
+    }
+    return &c->base;
+}
+
+static void sq_db_read_end(struct sc_store *base, struct sc_db *db)
+{
+    rd_end(sq(base), (struct conn *)db);
+}
+
+static enum sc_err run_simple(struct conn *c, enum stmt_id id);
+
+static struct sc_db *sq_db_write(struct sc_store *base, bool tx, enum sc_err *e)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = wr_begin(s);
+    if (tx && (*e = run_simple(c, ST_BEGIN)) != SC_OK) {
+        wr_end(s);
+        return NULL;
+    }
+    return &c->base;
+}
+
+static enum sc_err sq_db_write_end(struct sc_store *base, struct sc_db *db, enum sc_err e)
+{
+    struct sq_store *s = sq(base);
+    struct conn *c = (struct conn *)db;
+    conn_stmts_reset(c);
+    if (!sqlite3_get_autocommit(c->db)) { /* the caller's transaction */
+        if (e == SC_OK)
+            e = run_simple(c, ST_COMMIT);
+        if (e != SC_OK)
+            run_simple(c, ST_ROLLBACK);
+    }
+    wr_end(s);
+    return e;
 }
 
 static enum sc_err run_simple(struct conn *c, enum stmt_id id)
@@ -782,29 +991,10 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
-}
-
 static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
-
-static void read_member(sqlite3_stmt *st, struct sc_member *m)
-{
-    memset(m, 0, sizeof(*m));
-    m->id = sqlite3_column_int64(st, 0);
-    col_copy(st, 1, m->email, sizeof(m->email));
-    col_copy(st, 2, m->name, sizeof(m->name));
-    col_copy(st, 3, m->team, sizeof(m->team));
-    m->role = (enum sc_role)sqlite3_column_int(st, 4);
-    m->disabled = sqlite3_column_int(st, 5) != 0;
-    m->created_at = sqlite3_column_int64(st, 6);
-    col_copy(st, 7, m->slug, sizeof(m->slug));
 }
 
 /* ---- migrations ------------------------------------------------------------ */
@@ -924,19 +1114,6 @@ static int sq_schema_version(struct sc_store *base)
     return sq(base)->version;
 }
 
-static enum sc_err sq_ping(struct sc_store *base)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = rd_begin(s);
-    if (!c) {
-        rd_end(s, NULL);
-        return SC_EIO;
-    }
-    int rc = sqlite3_exec(c->db, "SELECT 1", NULL, NULL, NULL);
-    rd_end(s, c);
-    return map_rc(rc);
-}
-
 /* Inserts the card's link with a fresh random code, retrying on a collision. */
 static enum sc_err insert_link(struct conn *c, int64_t card_id, enum sc_channel ch,
                                int64_t member_id, int64_t customer_id, int64_t visitor_id,
@@ -972,322 +1149,6 @@ static enum sc_err insert_link(struct conn *c, int64_t card_id, enum sc_channel 
     return SC_ECONFLICT;
 }
 
-static enum sc_err bind_card(sqlite3_stmt *st, int first, const struct sc_card *p, const char *name,
-                             const char *email)
-{
-    int i = first;
-    bind_text(st, i++, name);
-    bind_text(st, i++, p->title);
-    bind_text(st, i++, p->company);
-    bind_text(st, i++, p->phone);
-    bind_text(st, i++, p->phone_work);
-    bind_text(st, i++, email);
-    bind_text(st, i++, p->wechat);
-    bind_text(st, i++, p->website);
-    bind_text(st, i++, p->address);
-    bind_text(st, i++, p->bio);
-    sqlite3_bind_text(st, i++, p->theme, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, i++, (int)p->lang);
-    if (p->avatar && p->avatar_len)
-        sqlite3_bind_blob(st, i++, p->avatar, (int)p->avatar_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i++);
-    bind_text(st, i++, p->avatar_len ? p->avatar_mime : NULL);
-    sqlite3_bind_int64(st, i++, now_s());
-    return SC_OK;
-}
-
-static enum sc_err sq_member_add(struct sc_store *base, const struct sc_member *m,
-                                 const char *password_hash, const struct sc_card *profile,
-                                 struct sc_member *out)
-{
-    struct sq_store *s = sq(base);
-    static const struct sc_card empty;
-    const struct sc_card *p = profile ? profile : &empty;
-    bool custom = p->slug[0] != '\0';
-    if (custom && !sc_slug_valid(p->slug, NULL))
-        return SC_EINVAL;
-    /* Say "invalid" here rather than let a NOT NULL constraint read as a conflict. */
-    const char *card_name = p->name && p->name[0] ? p->name : m->name;
-    if (!m->email[0] || !card_name[0])
-        return SC_EINVAL;
-
-    struct conn *c = wr_begin(s);
-    enum sc_err e = run_simple(c, ST_BEGIN);
-    if (e != SC_OK) {
-        wr_end(s);
-        return e;
-    }
-    int64_t created = now_s();
-    sqlite3_stmt *st = stmt(c, ST_MEMBER_INSERT);
-    if (!st) {
-        e = SC_EDB;
-        goto rollback;
-    }
-    sqlite3_bind_text(st, 1, m->email, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, m->team, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, (int)m->role);
-    bind_text(st, 5, password_hash);
-    sqlite3_bind_int64(st, 6, created);
-    if ((e = map_rc(sqlite3_step(st))) != SC_OK)
-        goto rollback;
-    int64_t member_id = sqlite3_last_insert_rowid(c->db);
-
-    char slug[SC_SLUG_MAX + 1];
-    int64_t card_id = 0;
-    for (int attempt = 0; attempt < (custom ? 1 : 5); attempt++) {
-        if (custom)
-            snprintf(slug, sizeof(slug), "%s", p->slug);
-        else
-            sc_slug_random(slug, SC_SLUG_GEN_LEN);
-        st = stmt(c, ST_CARD_INSERT);
-        if (!st) {
-            e = SC_EDB;
-            goto rollback;
-        }
-        sqlite3_bind_int64(st, 1, member_id);
-        sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
-        bind_card(st, 3, p, card_name, p->email && p->email[0] ? p->email : m->email);
-        e = map_rc(sqlite3_step(st));
-        sqlite3_reset(st);
-        if (e == SC_OK) {
-            card_id = sqlite3_last_insert_rowid(c->db);
-            break;
-        }
-        if (e != SC_ECONFLICT)
-            goto rollback;
-    }
-    if (e != SC_OK)
-        goto rollback;
-    char code[SC_CODE_LEN + 1];
-    if ((e = insert_link(c, card_id, SC_CH_QR, member_id, 0, 0, 0, code, NULL)) != SC_OK)
-        goto rollback;
-    if ((e = run_simple(c, ST_COMMIT)) != SC_OK)
-        goto rollback;
-    wr_end(s);
-    if (out) {
-        *out = *m;
-        out->id = member_id;
-        out->created_at = created;
-        snprintf(out->slug, sizeof(out->slug), "%s", slug);
-    }
-    return SC_OK;
-rollback:
-    run_simple(c, ST_ROLLBACK);
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_member_list(struct sc_store *base,
-                                  int (*fn)(const struct sc_member *m, void *ctx), void *ctx)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_MEMBER_LIST, &c);
-    if (!st)
-        return SC_EDB;
-    int rc;
-    struct sc_member m;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_member(st, &m);
-        if (fn(&m, ctx))
-            break;
-    }
-    enum sc_err e = rc == SQLITE_ROW ? SC_OK : map_rc(rc);
-    rd_end(s, c);
-    return e;
-}
-
-static enum sc_err member_one(struct sc_store *base, enum stmt_id id, const char *text, int64_t num,
-                              struct sc_member *out)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, id, &c);
-    if (!st)
-        return SC_EDB;
-    if (text)
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 1, num);
-    int rc = sqlite3_step(st);
-    enum sc_err e = rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
-    if (e == SC_OK)
-        read_member(st, out);
-    rd_end(s, c);
-    return e;
-}
-
-static enum sc_err sq_member_by_email(struct sc_store *s, const char *email, struct sc_member *out)
-{
-    return member_one(s, ST_MEMBER_BY_EMAIL, email, 0, out);
-}
-
-static enum sc_err sq_member_by_id(struct sc_store *s, int64_t id, struct sc_member *out)
-{
-    return member_one(s, ST_MEMBER_BY_ID, NULL, id, out);
-}
-
-static enum sc_err sq_token_member(struct sc_store *s, const char *hash, struct sc_member *out)
-{
-    return member_one(s, ST_TOKEN_MEMBER, hash, 0, out);
-}
-
-static enum sc_err sq_member_count(struct sc_store *base, int64_t *out)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_MEMBER_COUNT, &c);
-    if (!st)
-        return SC_EDB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    rd_end(s, c);
-    return rc == SQLITE_ROW ? SC_OK : map_rc(rc);
-}
-
-static enum sc_err sq_card_by_slug(struct sc_store *base, const char *slug, struct sc_card *out)
-{
-    struct sq_store *s = sq(base);
-    memset(out, 0, sizeof(*out));
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_CARD_BY_SLUG, &c);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    enum sc_err e = rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
-    if (e != SC_OK)
-        goto out;
-    out->id = sqlite3_column_int64(st, 0);
-    out->member_id = sqlite3_column_int64(st, 1);
-    col_copy(st, 2, out->slug, sizeof(out->slug));
-    char **fields[] = {&out->name,  &out->title,  &out->company, &out->phone,   &out->phone_work,
-                       &out->email, &out->wechat, &out->website, &out->address, &out->bio};
-    for (int i = 0; i < 10; i++) {
-        *fields[i] = col_dup(st, 3 + i);
-        if (sqlite3_column_type(st, 3 + i) != SQLITE_NULL && !*fields[i])
-            e = SC_ENOMEM;
-    }
-    col_copy(st, 13, out->theme, sizeof(out->theme));
-    out->lang = sqlite3_column_int(st, 14) == 1 ? SC_LANG_ZH : SC_LANG_EN;
-    int alen = sqlite3_column_bytes(st, 15);
-    if (alen > 0) {
-        out->avatar = malloc((size_t)alen);
-        if (out->avatar) {
-            memcpy(out->avatar, sqlite3_column_blob(st, 15), (size_t)alen);
-            out->avatar_len = (size_t)alen;
-        } else {
-            e = SC_ENOMEM;
-        }
-    }
-    col_copy(st, 16, out->avatar_mime, sizeof(out->avatar_mime));
-    out->updated_at = sqlite3_column_int64(st, 17);
-    out->disabled = sqlite3_column_int(st, 18) != 0;
-    col_copy(st, 19, out->qr_code, sizeof(out->qr_code));
-    if (e != SC_OK)
-        sc_card_cleanup(out);
-out:
-    rd_end(s, c);
-    return e;
-}
-
-static enum sc_err sq_card_update(struct sc_store *base, const struct sc_card *card)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    sqlite3_stmt *st = stmt(c, ST_CARD_UPDATE);
-    enum sc_err e = SC_EDB;
-    if (st) {
-        bind_card(st, 1, card, card->name, card->email);
-        sqlite3_bind_int64(st, 16, card->id);
-        e = map_rc(sqlite3_step(st));
-        if (e == SC_OK && sqlite3_changes(c->db) == 0)
-            e = SC_ENOTFOUND;
-    }
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_link_by_code(struct sc_store *base, const char *code, struct sc_link *out)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_LINK_BY_CODE, &c);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    enum sc_err e = rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
-    if (e == SC_OK) {
-        memset(out, 0, sizeof(*out));
-        out->id = sqlite3_column_int64(st, 0);
-        col_copy(st, 1, out->code, sizeof(out->code));
-        out->card_id = sqlite3_column_int64(st, 2);
-        col_copy(st, 3, out->card_slug, sizeof(out->card_slug));
-        out->channel = (enum sc_channel)sqlite3_column_int(st, 4);
-        out->owner_member_id = sqlite3_column_int64(st, 5);
-        out->owner_customer_id = sqlite3_column_int64(st, 6);
-        out->parent_link_id = sqlite3_column_int64(st, 7);
-        out->created_at = sqlite3_column_int64(st, 8);
-        col_copy(st, 9, out->owner_visitor, sizeof(out->owner_visitor));
-    }
-    rd_end(s, c);
-    return e;
-}
-
-static enum sc_err sq_token_add(struct sc_store *base, int64_t member_id, const char *hash,
-                                const char *label)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    sqlite3_stmt *st = stmt(c, ST_TOKEN_INSERT);
-    enum sc_err e = SC_EDB;
-    if (st) {
-        sqlite3_bind_int64(st, 1, member_id);
-        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, label ? label : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, now_s());
-        e = map_rc(sqlite3_step(st));
-    }
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_secret(struct sc_store *base, const char *name, char out[65])
-{
-    struct sq_store *s = sq(base);
-    unsigned char raw[32];
-    char hex[65];
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
-    sodium_memzero(raw, sizeof(raw));
-    /* INSERT OR IGNORE, then read: two processes racing agree on one value. */
-    struct conn *c = wr_begin(s);
-    enum sc_err e = SC_EDB;
-    sqlite3_stmt *st = stmt(c, ST_SECRET_INSERT);
-    if (st) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, hex, -1, SQLITE_STATIC);
-        e = map_rc(sqlite3_step(st));
-    }
-    if (e == SC_OK && (st = stmt(c, ST_SECRET_GET)) != NULL) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            col_copy(st, 0, out, 65);
-            e = strlen(out) == 64 ? SC_OK : SC_EDB;
-        } else {
-            e = rc == SQLITE_DONE ? SC_EDB : map_rc(rc);
-        }
-    }
-    wr_end(s);
-    sodium_memzero(hex, sizeof(hex));
-    return e;
-}
-
 /* ---- sign-ups, conversions and the ledger ----------------------------------------- */
 
 /* Steps a statement that returns no rows. */
@@ -1296,6 +1157,26 @@ static enum sc_err step_done(sqlite3_stmt *st)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SC_OK : map_rc(rc) ? map_rc(rc) : SC_EDB;
+}
+
+/*
+ * An erasure cuts visitor 'visitor''s key from their browser: the key row
+ * goes, and the erasure count moves, so every process's writer drops its
+ * key cache at its next write (caches_check).
+ */
+static enum sc_err sq_visitor_forget(struct sc_db *db, int64_t visitor)
+{
+    struct conn *c = (struct conn *)db;
+    sqlite3_stmt *st = stmt(c, ST_ERASE_VKEY);
+    if (!st)
+        return SC_EDB;
+    sqlite3_bind_int64(st, 1, visitor);
+    enum sc_err e = step_done(st);
+    if (e == SC_OK && (st = stmt(c, ST_COUNTER_BUMP)) != NULL) {
+        sqlite3_bind_text(st, 1, "erasures", -1, SQLITE_STATIC);
+        e = step_done(st);
+    }
+    return e;
 }
 
 static void party_name(struct conn *c, struct sc_party *p)
@@ -2281,69 +2162,6 @@ static enum sc_err sq_card_stats(struct sc_store *base, int64_t card_id, int64_t
 
 /* ---- accounts and reports ---------------------------------------------------------- */
 
-static enum sc_err sq_member_password(struct sc_store *base, int64_t id, char out[128])
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_MEMBER_PASSWORD, &c);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        col_copy(st, 0, out, 128);
-    rd_end(s, c);
-    return rc == SQLITE_ROW ? SC_OK : rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
-}
-
-static enum sc_err sq_member_set_password(struct sc_store *base, int64_t id, const char *hash)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    enum sc_err e = run_simple(c, ST_BEGIN);
-    sqlite3_stmt *st;
-    if (e == SC_OK && (st = stmt(c, ST_SET_PASSWORD)) != NULL) {
-        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, id);
-        e = step_done(st);
-        if (e == SC_OK && sqlite3_changes(c->db) == 0)
-            e = SC_ENOTFOUND;
-    }
-    if (e == SC_OK && (st = stmt(c, ST_SESSIONS_END)) != NULL) {
-        sqlite3_bind_int64(st, 1, id);
-        e = step_done(st);
-    }
-    e = e == SC_OK ? run_simple(c, ST_COMMIT) : e;
-    if (e != SC_OK)
-        run_simple(c, ST_ROLLBACK);
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_member_set_disabled(struct sc_store *base, int64_t id, bool disabled)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    enum sc_err e = run_simple(c, ST_BEGIN);
-    sqlite3_stmt *st;
-    if (e == SC_OK && (st = stmt(c, ST_SET_DISABLED)) != NULL) {
-        sqlite3_bind_int(st, 1, disabled);
-        sqlite3_bind_int64(st, 2, id);
-        e = step_done(st);
-        if (e == SC_OK && sqlite3_changes(c->db) == 0)
-            e = SC_ENOTFOUND;
-    }
-    if (e == SC_OK && disabled && (st = stmt(c, ST_SESSIONS_END)) != NULL) {
-        sqlite3_bind_int64(st, 1, id);
-        e = step_done(st);
-    }
-    e = e == SC_OK ? run_simple(c, ST_COMMIT) : e;
-    if (e != SC_OK)
-        run_simple(c, ST_ROLLBACK);
-    wr_end(s);
-    return e;
-}
-
 static enum sc_err sq_customer_erase(struct sc_store *base, const char *email, int64_t now,
                                      int64_t *id)
 {
@@ -2389,89 +2207,6 @@ static enum sc_err sq_customer_erase(struct sc_store *base, const char *email, i
         run_simple(c, ST_ROLLBACK);
     else
         *id = cust;
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_audit(struct sc_store *base, const char *actor, const char *action,
-                            const char *target, const char *detail)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    sqlite3_stmt *st = stmt(c, ST_AUDIT);
-    enum sc_err e = SC_EDB;
-    if (st) {
-        sqlite3_bind_text(st, 1, actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
-        e = step_done(st);
-    }
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_session_add(struct sc_store *base, const char *token_hash, int64_t member_id,
-                                  int64_t now, int64_t expires_at)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    sqlite3_stmt *st = stmt(c, ST_SESSION_ADD);
-    enum sc_err e = SC_EDB;
-    if (st) {
-        sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, member_id);
-        sqlite3_bind_int64(st, 3, now);
-        sqlite3_bind_int64(st, 4, expires_at);
-        e = step_done(st);
-    }
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_session_member(struct sc_store *base, const char *token_hash, int64_t now,
-                                     int64_t idle_s, struct sc_member *out)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_SESSION_GET, &c);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, idle_s);
-    int rc = sqlite3_step(st);
-    int64_t last = 0, sid = 0;
-    if (rc == SQLITE_ROW) {
-        read_member(st, out);
-        last = sqlite3_column_int64(st, 8);
-        sid = sqlite3_column_int64(st, 9);
-    }
-    rd_end(s, c);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? SC_ENOTFOUND : map_rc(rc);
-    if (now - last >= 60) {
-        c = wr_begin(s);
-        if ((st = stmt(c, ST_SESSION_TOUCH)) != NULL) {
-            sqlite3_bind_int64(st, 1, now);
-            sqlite3_bind_int64(st, 2, sid);
-            step_done(st); /* best effort: a missed touch only shortens the idle time */
-        }
-        wr_end(s);
-    }
-    return SC_OK;
-}
-
-static enum sc_err sq_session_delete(struct sc_store *base, const char *token_hash)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    sqlite3_stmt *st = stmt(c, ST_SESSION_DELETE);
-    enum sc_err e = SC_EDB;
-    if (st) {
-        sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-        e = step_done(st);
-    }
     wr_end(s);
     return e;
 }
@@ -2572,98 +2307,6 @@ static enum sc_err sq_leaderboard(struct sc_store *base, const struct sc_scope *
 }
 
 /* ---- management and more reports ---------------------------------------------------- */
-
-static enum sc_err sq_token_list(struct sc_store *base, int64_t member_id,
-                                 int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_TOKEN_LIST, &c);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_int64(st, 1, member_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct sc_token_row t = {
-            .id = sqlite3_column_int64(st, 0),
-            .label = (const char *)sqlite3_column_text(st, 1),
-            .created_at = sqlite3_column_int64(st, 2),
-            .revoked_at = sqlite3_column_int64(st, 3),
-        };
-        if (fn(&t, ctx))
-            break;
-    }
-    enum sc_err e = map_rc(rc);
-    rd_end(s, c);
-    return e;
-}
-
-static enum sc_err sq_token_revoke(struct sc_store *base, int64_t member_id, int64_t id,
-                                   int64_t now)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    sqlite3_stmt *st = stmt(c, ST_TOKEN_REVOKE);
-    enum sc_err e = SC_EDB;
-    if (st) {
-        sqlite3_bind_int64(st, 1, now);
-        sqlite3_bind_int64(st, 2, id);
-        sqlite3_bind_int64(st, 3, member_id);
-        e = step_done(st);
-        if (e == SC_OK && sqlite3_changes(c->db) == 0)
-            e = SC_ENOTFOUND;
-    }
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_member_update(struct sc_store *base, int64_t id, const char *name,
-                                    const char *team, enum sc_role role)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c = wr_begin(s);
-    sqlite3_stmt *st = stmt(c, ST_MEMBER_UPDATE);
-    enum sc_err e = SC_EDB;
-    if (st) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, team ? team : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, (int)role);
-        sqlite3_bind_int64(st, 4, id);
-        e = step_done(st);
-        if (e == SC_OK && sqlite3_changes(c->db) == 0)
-            e = SC_ENOTFOUND;
-    }
-    wr_end(s);
-    return e;
-}
-
-static enum sc_err sq_audit_list(struct sc_store *base, int64_t before, int limit,
-                                 int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_AUDIT_LIST, &c);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_int64(st, 1, before);
-    sqlite3_bind_int(st, 2, limit);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct sc_audit_row a = {
-            .id = sqlite3_column_int64(st, 0),
-            .ts = sqlite3_column_int64(st, 1),
-            .actor = (const char *)sqlite3_column_text(st, 2),
-            .action = (const char *)sqlite3_column_text(st, 3),
-            .target = (const char *)sqlite3_column_text(st, 4),
-            .detail = (const char *)sqlite3_column_text(st, 5),
-        };
-        if (fn(&a, ctx))
-            break;
-    }
-    enum sc_err e = map_rc(rc);
-    rd_end(s, c);
-    return e;
-}
 
 static enum sc_err sq_channels(struct sc_store *base, const struct sc_scope *scope, int64_t from,
                                int64_t to,
@@ -2853,46 +2496,6 @@ static enum sc_err sq_lead_timeline(struct sc_store *base, const struct sc_scope
     return e;
 }
 
-static enum sc_err sq_failures(struct sc_store *base, const char *key, int64_t now,
-                               int64_t window_s, bool add, int64_t *count)
-{
-    struct sq_store *s = sq(base);
-    *count = 0;
-    enum sc_err e = SC_OK;
-    if (add) {
-        struct conn *c = wr_begin(s);
-        e = run_simple(c, ST_BEGIN);
-        sqlite3_stmt *st;
-        if (e == SC_OK && (st = stmt(c, ST_FAIL_ADD)) != NULL) {
-            sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, now);
-            e = step_done(st);
-        }
-        if (e == SC_OK && (st = stmt(c, ST_FAIL_PRUNE)) != NULL) {
-            sqlite3_bind_int64(st, 1, now - 86400); /* nothing counts for longer than a day */
-            e = step_done(st);
-        }
-        e = e == SC_OK ? run_simple(c, ST_COMMIT) : e;
-        if (e != SC_OK)
-            run_simple(c, ST_ROLLBACK);
-        wr_end(s);
-        if (e != SC_OK)
-            return e;
-    }
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_FAIL_COUNT, &c);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now - window_s);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *count = sqlite3_column_int64(st, 0);
-    e = rc == SQLITE_ROW ? SC_OK : map_rc(rc) ? map_rc(rc) : SC_EDB;
-    rd_end(s, c);
-    return e;
-}
-
 static enum sc_err sq_devices(struct sc_store *base, const struct sc_scope *scope, int64_t from,
                               int64_t to, int64_t out[SC_DEV_COUNT])
 {
@@ -2915,50 +2518,16 @@ static enum sc_err sq_devices(struct sc_store *base, const struct sc_scope *scop
     return e;
 }
 
-static enum sc_err sq_member_links(struct sc_store *base, int64_t card_id, int64_t member_id,
-                                   int (*fn)(const struct sc_link *l, void *ctx), void *ctx)
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_MEMBER_LINKS, &c);
-    if (!st)
-        return SC_EDB;
-    sqlite3_bind_int64(st, 1, card_id);
-    sqlite3_bind_int64(st, 2, member_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct sc_link l;
-        memset(&l, 0, sizeof(l));
-        l.id = sqlite3_column_int64(st, 0);
-        col_copy(st, 1, l.code, sizeof(l.code));
-        l.card_id = card_id;
-        l.channel = (enum sc_channel)sqlite3_column_int(st, 2);
-        l.owner_member_id = member_id;
-        l.created_at = sqlite3_column_int64(st, 3);
-        if (fn(&l, ctx))
-            break;
-    }
-    enum sc_err e = map_rc(rc);
-    rd_end(s, c);
-    return e;
-}
-
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
+    .dialect = SC_DIALECT_SQLITE,
+    .db_read = sq_db_read,
+    .db_read_end = sq_db_read_end,
+    .db_write = sq_db_write,
+    .db_write_end = sq_db_write_end,
+    .visitor_forget = sq_visitor_forget,
     .close = sq_close,
     .schema_version = sq_schema_version,
-    .ping = sq_ping,
-    .member_add = sq_member_add,
-    .member_list = sq_member_list,
-    .member_by_email = sq_member_by_email,
-    .member_by_id = sq_member_by_id,
-    .member_count = sq_member_count,
-    .card_by_slug = sq_card_by_slug,
-    .card_update = sq_card_update,
-    .link_by_code = sq_link_by_code,
-    .token_add = sq_token_add,
-    .token_member = sq_token_member,
-    .secret = sq_secret,
     .events_write = sq_events_write,
     .link_create = sq_link_create,
     .visitor_reached = sq_visitor_reached,
@@ -2967,30 +2536,17 @@ static const struct sc_store_ops sqlite_ops = {
     .signups_list = sq_signups_list,
     .rewards_list = sq_rewards_list,
     .reward_decide = sq_reward_decide,
-    .member_password = sq_member_password,
-    .member_set_password = sq_member_set_password,
-    .member_set_disabled = sq_member_set_disabled,
     .customer_erase = sq_customer_erase,
-    .audit = sq_audit,
-    .session_add = sq_session_add,
-    .session_member = sq_session_member,
-    .session_delete = sq_session_delete,
     .scope_stats = sq_scope_stats,
     .series = sq_series,
     .leaderboard = sq_leaderboard,
-    .token_list = sq_token_list,
-    .token_revoke = sq_token_revoke,
-    .member_update = sq_member_update,
-    .audit_list = sq_audit_list,
     .channels = sq_channels,
     .revenue = sq_revenue,
     .share_tree = sq_share_tree,
     .visits_after = sq_visits_after,
     .leads = sq_leads,
     .lead_timeline = sq_lead_timeline,
-    .failures = sq_failures,
     .devices = sq_devices,
-    .member_links = sq_member_links,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

@@ -38,70 +38,6 @@ int sc_store_schema_latest(void)
     return sc_sqlite_nmigrations;
 }
 
-enum sc_err sc_store_ping(struct sc_store *s)
-{
-    return s->ops->ping(s);
-}
-
-enum sc_err sc_store_member_add(struct sc_store *s, const struct sc_member *m,
-                                const char *password_hash, const struct sc_card *profile,
-                                struct sc_member *out)
-{
-    return s->ops->member_add(s, m, password_hash, profile, out);
-}
-
-enum sc_err sc_store_member_list(struct sc_store *s,
-                                 int (*fn)(const struct sc_member *m, void *ctx), void *ctx)
-{
-    return s->ops->member_list(s, fn, ctx);
-}
-
-enum sc_err sc_store_member_by_email(struct sc_store *s, const char *email, struct sc_member *out)
-{
-    return s->ops->member_by_email(s, email, out);
-}
-
-enum sc_err sc_store_member_by_id(struct sc_store *s, int64_t id, struct sc_member *out)
-{
-    return s->ops->member_by_id(s, id, out);
-}
-
-enum sc_err sc_store_member_count(struct sc_store *s, int64_t *out)
-{
-    return s->ops->member_count(s, out);
-}
-
-enum sc_err sc_store_card_by_slug(struct sc_store *s, const char *slug, struct sc_card *out)
-{
-    return s->ops->card_by_slug(s, slug, out);
-}
-
-enum sc_err sc_store_card_update(struct sc_store *s, const struct sc_card *c)
-{
-    return s->ops->card_update(s, c);
-}
-
-enum sc_err sc_store_link_by_code(struct sc_store *s, const char *code, struct sc_link *out)
-{
-    return s->ops->link_by_code(s, code, out);
-}
-
-enum sc_err sc_store_token_add(struct sc_store *s, int64_t member_id, const char *token_hash,
-                               const char *label)
-{
-    return s->ops->token_add(s, member_id, token_hash, label);
-}
-
-enum sc_err sc_store_token_member(struct sc_store *s, const char *token_hash, struct sc_member *out)
-{
-    return s->ops->token_member(s, token_hash, out);
-}
-
-enum sc_err sc_store_secret(struct sc_store *s, const char *name, char out[65])
-{
-    return s->ops->secret(s, name, out);
-}
-
 enum sc_err sc_store_events_write(struct sc_store *s, struct sc_event_row *rows, size_t n)
 {
     return n == 0 ? SC_OK : s->ops->events_write(s, rows, n);
@@ -149,28 +85,6 @@ enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *s
     return s->ops->reward_decide(s, id, status, reason, now);
 }
 
-enum sc_err sc_store_member_password(struct sc_store *s, int64_t id, char out[128])
-{
-    return s->ops->member_password(s, id, out);
-}
-
-enum sc_err sc_store_session_add(struct sc_store *s, const char *token_hash, int64_t member_id,
-                                 int64_t now, int64_t expires_at)
-{
-    return s->ops->session_add(s, token_hash, member_id, now, expires_at);
-}
-
-enum sc_err sc_store_session_member(struct sc_store *s, const char *token_hash, int64_t now,
-                                    int64_t idle_s, struct sc_member *out)
-{
-    return s->ops->session_member(s, token_hash, now, idle_s, out);
-}
-
-enum sc_err sc_store_session_delete(struct sc_store *s, const char *token_hash)
-{
-    return s->ops->session_delete(s, token_hash);
-}
-
 enum sc_err sc_store_scope_stats(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                                  int64_t to, struct sc_stats *out)
 {
@@ -192,48 +106,9 @@ enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scop
     return s->ops->leaderboard(s, scope, from, to, fn, ctx);
 }
 
-enum sc_err sc_store_member_set_password(struct sc_store *s, int64_t id, const char *hash)
-{
-    return s->ops->member_set_password(s, id, hash);
-}
-
-enum sc_err sc_store_member_set_disabled(struct sc_store *s, int64_t id, bool disabled)
-{
-    return s->ops->member_set_disabled(s, id, disabled);
-}
-
 enum sc_err sc_store_customer_erase(struct sc_store *s, const char *email, int64_t now, int64_t *id)
 {
     return s->ops->customer_erase(s, email, now, id);
-}
-
-enum sc_err sc_store_audit(struct sc_store *s, const char *actor, const char *action,
-                           const char *target, const char *detail)
-{
-    return s->ops->audit(s, actor, action, target, detail ? detail : "");
-}
-
-enum sc_err sc_store_token_list(struct sc_store *s, int64_t member_id,
-                                int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx)
-{
-    return s->ops->token_list(s, member_id, fn, ctx);
-}
-
-enum sc_err sc_store_token_revoke(struct sc_store *s, int64_t member_id, int64_t id, int64_t now)
-{
-    return s->ops->token_revoke(s, member_id, id, now);
-}
-
-enum sc_err sc_store_member_update(struct sc_store *s, int64_t id, const char *name,
-                                   const char *team, enum sc_role role)
-{
-    return s->ops->member_update(s, id, name, team, role);
-}
-
-enum sc_err sc_store_audit_list(struct sc_store *s, int64_t before, int limit,
-                                int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx)
-{
-    return s->ops->audit_list(s, before, limit, fn, ctx);
 }
 
 enum sc_err sc_store_channels(struct sc_store *s, const struct sc_scope *scope, int64_t from,
@@ -275,21 +150,9 @@ enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *sc
     return s->ops->lead_timeline(s, scope, visitor_id, limit, fn, ctx);
 }
 
-enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
-                              bool add, int64_t *count)
-{
-    return s->ops->failures(s, key, now, window_s, add, count);
-}
-
 enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                              int64_t to, int64_t out[SC_DEV_COUNT])
 {
     memset(out, 0, SC_DEV_COUNT * sizeof(*out));
     return s->ops->devices(s, scope, from, to, out);
-}
-
-enum sc_err sc_store_member_links(struct sc_store *s, int64_t card_id, int64_t member_id,
-                                  int (*fn)(const struct sc_link *l, void *ctx), void *ctx)
-{
-    return s->ops->member_links(s, card_id, member_id, fn, ctx);
 }
