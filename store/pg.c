@@ -1270,36 +1270,6 @@ static int pg_schema_version(struct sc_store *base)
     return pgs(base)->version;
 }
 
-/* Inserts a link with a fresh random code into 'code', retrying on a collision. */
-static enum sc_err insert_link(struct pconn *c, int64_t card_id, enum sc_channel ch,
-                               int64_t member_id, int64_t customer_id, int64_t visitor_id,
-                               int64_t parent, char code[SC_CODE_LEN + 1], int64_t *link_id)
-{
-    for (int attempt = 0; attempt < 5; attempt++) {
-        sc_slug_random(code, SC_CODE_LEN);
-        struct params p = {0};
-        p_str(&p, code);
-        p_i64(&p, card_id);
-        p_i64(&p, (int64_t)ch);
-        p_id(&p, member_id);
-        p_id(&p, customer_id);
-        p_id(&p, parent);
-        p_i64(&p, now_s());
-        p_id(&p, visitor_id);
-        int64_t id = 0;
-        bool found = false;
-        enum sc_err e = run_int(c, ST_LINK_INSERT_NEW, &p, &id, &found);
-        if (e != SC_OK)
-            return e;
-        if (found) {
-            if (link_id)
-                *link_id = id;
-            return SC_OK;
-        }
-    }
-    return SC_ECONFLICT;
-}
-
 /* Runs read 'id' with 'p' and calls 'row' for each result row until it returns non-zero. */
 static enum sc_err each_row(struct sc_store *base, enum stmt_id id, const struct params *p,
                             int (*row)(const PGresult *r, int i, void *ctx), void *ctx)
@@ -1334,467 +1304,12 @@ static enum sc_err first_row(struct sc_store *base, enum stmt_id id, const struc
     return e;
 }
 
-/* Runs write 'id' on its own; SC_ENOTFOUND when it touched no row and 'need_row'. */
-static enum sc_err write_one(struct sc_store *base, enum stmt_id id, const struct params *p,
-                             bool need_row)
-{
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    if (!c)
-        return e;
-    int64_t changed = 0;
-    e = run_done(c, id, p, &changed);
-    return e == SC_OK && need_row && changed == 0 ? SC_ENOTFOUND : e;
-}
-
 static void int_first(const PGresult *r, void *ctx)
 {
     *(int64_t *)ctx = gi(r, 0, 0);
 }
 
 /* ---- sign-ups, conversions and the ledger ----------------------------------------- */
-
-static void party_name(struct pconn *c, struct sc_party *p)
-{
-    p->name[0] = '\0';
-    if (p->type == SC_PARTY_NONE)
-        return;
-    struct params q = {0};
-    p_i64(&q, (int64_t)p->type);
-    p_i64(&q, p->id);
-    enum sc_err e = SC_OK;
-    PGresult *r = run(c, ST_PARTY_NAME, &q, &e);
-    if (r && PQntuples(r) > 0)
-        gcopy(r, 0, 0, p->name, sizeof(p->name));
-    PQclear(r);
-}
-
-static enum sc_err owner_member(struct pconn *c, int64_t id, struct sc_owner *o)
-{
-    memset(o, 0, sizeof(*o));
-    struct params p = {0};
-    p_i64(&p, id);
-    enum sc_err e = SC_OK;
-    PGresult *r = run(c, ST_OWNER_MEMBER, &p, &e);
-    if (!r)
-        return e;
-    if (PQntuples(r) > 0) {
-        o->party.type = SC_PARTY_MEMBER;
-        o->party.id = id;
-        gcopy(r, 0, 0, o->party.name, sizeof(o->party.name));
-        gcopy(r, 0, 1, o->email, sizeof(o->email));
-        /* A card's phone is as typed; compare it as E.164 when it reads as one. */
-        char typed[64];
-        const char *why;
-        gcopy(r, 0, 2, typed, sizeof(typed));
-        if (typed[0] && sc_phone_normalise(typed, "86", o->phone, &why) != SC_OK)
-            o->phone[0] = '\0';
-    }
-    PQclear(r);
-    return SC_OK;
-}
-
-static enum sc_err owner_customer(struct pconn *c, int64_t id, struct sc_owner *o, char *ip,
-                                  size_t iplen)
-{
-    memset(o, 0, sizeof(*o));
-    if (ip)
-        ip[0] = '\0';
-    struct params p = {0};
-    p_i64(&p, id);
-    enum sc_err e = SC_OK;
-    PGresult *r = run(c, ST_OWNER_CUSTOMER, &p, &e);
-    if (!r)
-        return e;
-    bool found = PQntuples(r) > 0;
-    if (found) {
-        o->party.type = SC_PARTY_CUSTOMER;
-        o->party.id = id;
-        gcopy(r, 0, 0, o->party.name, sizeof(o->party.name));
-        gcopy(r, 0, 1, o->email, sizeof(o->email));
-        gcopy(r, 0, 2, o->phone, sizeof(o->phone));
-        gcopy(r, 0, 3, o->vid, sizeof(o->vid));
-        o->referrer.type = (enum sc_party_type)gi(r, 0, 4);
-        o->referrer.id = gi(r, 0, 5);
-        if (ip)
-            gcopy(r, 0, 6, ip, iplen);
-    }
-    PQclear(r);
-    if (found)
-        party_name(c, &o->referrer);
-    return SC_OK;
-}
-
-static enum sc_err one_int(struct pconn *c, enum stmt_id id, int64_t arg, int64_t *out)
-{
-    struct params p = {0};
-    p_i64(&p, arg);
-    return run_int(c, id, &p, out, NULL);
-}
-
-/* The owner of a link as attribution sees it: see sqlite.c's link_owner(). */
-static enum sc_err link_owner(struct pconn *c, int64_t member, int64_t customer, int64_t visitor,
-                              int64_t parent, struct sc_owner *o, char *ip, size_t iplen)
-{
-    enum sc_err e = SC_OK;
-    memset(o, 0, sizeof(*o));
-    for (int depth = 0; depth < 64; depth++) {
-        if (member)
-            return owner_member(c, member, o);
-        if (customer)
-            return owner_customer(c, customer, o, ip, iplen);
-        if (visitor) {
-            int64_t cust = 0;
-            if ((e = one_int(c, ST_CUST_BY_VISITOR, visitor, &cust)) != SC_OK)
-                return e;
-            if (cust)
-                return owner_customer(c, cust, o, ip, iplen);
-        }
-        if (!parent)
-            return SC_OK;
-        struct params p = {0};
-        p_i64(&p, parent);
-        PGresult *r = run(c, ST_LINK_OWNERS, &p, &e);
-        if (!r)
-            return e;
-        if (PQntuples(r) == 0) {
-            PQclear(r);
-            return SC_OK;
-        }
-        member = gi(r, 0, 0);
-        customer = gi(r, 0, 1);
-        visitor = gi(r, 0, 2);
-        parent = gi(r, 0, 3);
-        PQclear(r);
-    }
-    return SC_OK;
-}
-
-static enum sc_err reward_insert(struct pconn *c, int64_t customer_id, int64_t conversion_id,
-                                 const struct sc_party *party, int level, const char *kind,
-                                 int64_t amount, const char *hold_reason, int64_t now,
-                                 int64_t hold_s)
-{
-    struct params p = {0};
-    p_i64(&p, customer_id);
-    p_id(&p, conversion_id);
-    p_i64(&p, (int64_t)party->type);
-    p_i64(&p, party->id);
-    p_i64(&p, level);
-    p_str(&p, kind);
-    p_i64(&p, amount);
-    p_str(&p, hold_reason && hold_reason[0] ? "hold" : "pending");
-    p_str(&p, hold_reason ? hold_reason : "");
-    p_i64(&p, now);
-    p_i64(&p, now + hold_s);
-    return run_done(c, ST_REWARD_INSERT, &p, NULL);
-}
-
-#define MAX_TOUCHES 64
-
-/* Per-thread scratch for a sign-up's touches (too big for the stack of an MHD thread). */
-struct touch_scratch {
-    struct sc_touch touches[MAX_TOUCHES];
-    int64_t raw[MAX_TOUCHES][4];
-    char ips[MAX_TOUCHES][SC_IP_ANON_MAX];
-};
-
-/*
- * Stores the sign-up of 'row' by visitor 'vid' (0 if none), as sqlite.c's
- * write_signup() does.  A repeat person — including one whose sign-up
- * another instance is committing at this moment — sets row->result to
- * SC_ECONFLICT and writes nothing.
- */
-static enum sc_err write_signup(struct pconn *c, struct sc_event_row *row, int64_t vid,
-                                int64_t *touch_link)
-{
-    const struct sc_event *ev = row->ev;
-    struct sc_signup *su = ev->signup;
-    const struct sc_referral_config *cfg = su->cfg;
-    enum sc_err e = SC_OK;
-    *touch_link = 0;
-
-    struct params p = {0};
-    p_text(&p, su->email);
-    p_text(&p, su->phone);
-    int64_t dup = 0;
-    bool found = false;
-    if ((e = run_int(c, ST_CUST_DUP, &p, &dup, &found)) != SC_OK)
-        return e;
-    if (found) {
-        row->result = SC_ECONFLICT;
-        return SC_OK;
-    }
-
-    static _Thread_local struct touch_scratch t;
-    size_t n = 0;
-    if (vid) {
-        struct params q = {0};
-        p_i64(&q, vid);
-        p_i64(&q, ev->ts - cfg->window_s);
-        p_i64(&q, ev->ts);
-        PGresult *r = run(c, ST_TOUCHES, &q, &e);
-        if (!r)
-            return e;
-        int rows = PQntuples(r);
-        for (int i = 0; i < rows && n < MAX_TOUCHES; i++, n++) {
-            memset(&t.touches[n], 0, sizeof(t.touches[n]));
-            t.touches[n].event_id = gi(r, i, 0);
-            t.touches[n].ts = gi(r, i, 1);
-            t.touches[n].link_id = gi(r, i, 2);
-            for (int k = 0; k < 4; k++)
-                t.raw[n][k] = gi(r, i, 3 + k);
-        }
-        PQclear(r);
-        for (size_t i = 0; i < n; i++)
-            if ((e = link_owner(c, t.raw[i][0], t.raw[i][1], t.raw[i][2], t.raw[i][3],
-                                &t.touches[i].owner, t.ips[i], sizeof(t.ips[i]))) != SC_OK)
-                return e;
-    }
-    struct sc_owner card_owner;
-    int64_t owner_id = 0;
-    if ((e = one_int(c, ST_CARD_OWNER, ev->card_id, &owner_id)) != SC_OK ||
-        (e = owner_member(c, owner_id, &card_owner)) != SC_OK)
-        return e;
-
-    struct sc_signer who = {ev->visitor, su->email, su->phone};
-    struct sc_attr_decision d;
-    sc_attr_decide(cfg, ev->ts, &who, t.touches, n, &card_owner, &d);
-
-    /* Fraud signals hold the rewards for a person to look at. */
-    su->hold_reason[0] = '\0';
-    if (su->email[0] && sc_email_disposable(su->email))
-        snprintf(su->hold_reason, sizeof(su->hold_reason), "disposable_email");
-    else if (d.touch && d.level1.type == SC_PARTY_CUSTOMER && ev->ip[0] &&
-             strcmp(t.ips[d.touch - t.touches], ev->ip) == 0)
-        snprintf(su->hold_reason, sizeof(su->hold_reason), "same_network_as_referrer");
-    else if (d.touch) {
-        struct params q = {0};
-        p_i64(&q, d.touch->link_id);
-        p_i64(&q, ev->ts - 3600);
-        int64_t recent = 0;
-        if ((e = run_int(c, ST_VELOCITY, &q, &recent, NULL)) != SC_OK)
-            return e;
-        if (recent >= cfg->velocity_per_hour)
-            snprintf(su->hold_reason, sizeof(su->hold_reason), "velocity");
-    }
-    char notes[128] = "";
-    if (d.self_referral_ignored)
-        snprintf(notes, sizeof(notes), "self_referral_ignored");
-    if (su->hold_reason[0])
-        snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes), "%sheld_for_review:%s",
-                 notes[0] ? "," : "", su->hold_reason);
-
-    struct params q = {0};
-    p_i64(&q, ev->card_id);
-    p_str(&q, su->name);
-    p_text(&q, su->email);
-    p_text(&q, su->phone);
-    p_id(&q, d.touch ? d.touch->link_id : 0);
-    p_i64(&q, ev->ts);
-    p_id(&q, vid);
-    p_text(&q, ev->ip);
-    p_str(&q, cfg->consent_version);
-    p_str(&q, sc_rule_name(d.rule));
-    p_id(&q, d.touch ? d.touch->event_id : 0);
-    p_i64(&q, (int64_t)d.level1.type);
-    p_id(&q, d.level1.type ? d.level1.id : 0);
-    p_i64(&q, (int64_t)d.level2.type);
-    p_id(&q, d.level2.type ? d.level2.id : 0);
-    p_str(&q, notes);
-    int64_t customer_id = 0;
-    if ((e = run_int(c, ST_CUST_INSERT, &q, &customer_id, &found)) != SC_OK)
-        return e;
-    if (!found) {
-        row->result = SC_ECONFLICT; /* another instance took this e-mail or phone just now */
-        return SC_OK;
-    }
-
-    int64_t own_link = 0;
-    if ((e = insert_link(c, ev->card_id, SC_CH_QR, 0, customer_id, 0,
-                         d.touch ? d.touch->link_id : 0, su->referral_code, &own_link)) != SC_OK)
-        return e;
-    struct params l = {0};
-    p_i64(&l, own_link);
-    p_i64(&l, customer_id);
-    if ((e = run_done(c, ST_CUST_SET_LINK, &l, NULL)) != SC_OK)
-        return e;
-
-    const struct sc_party *levels[2] = {&d.level1, &d.level2};
-    for (int k = 0; k < 2; k++) {
-        if (levels[k]->type == SC_PARTY_NONE || cfg->points[k] <= 0)
-            continue;
-        if ((e = reward_insert(c, customer_id, 0, levels[k], k + 1, "signup", cfg->points[k],
-                               su->hold_reason, ev->ts, cfg->hold_s)) != SC_OK)
-            return e;
-    }
-    su->customer_id = customer_id;
-    su->level1 = d.level1;
-    su->level2 = d.level2;
-    party_name(c, &su->level1);
-    party_name(c, &su->level2);
-    su->rule = d.rule;
-    su->self_referral_ignored = d.self_referral_ignored;
-    *touch_link = d.touch ? d.touch->link_id : 0;
-    return SC_OK;
-}
-
-/*
- * Stores the purchase of 'row', as sqlite.c's write_conversion() does:
- * idempotent on its order id, also when two instances take the same order
- * at once (the second finds it on the unique key and reports a replay).
- */
-static enum sc_err write_conversion(struct pconn *c, struct sc_event_row *row, int64_t *card_id,
-                                    bool *skip)
-{
-    struct sc_conversion *cv = row->ev->conversion;
-    enum sc_err e = SC_OK;
-    struct params p = {0};
-    p_str(&p, cv->order_id);
-    int64_t known = 0;
-    bool found = false;
-    if ((e = run_int(c, ST_CONV_GET, &p, &known, &found)) != SC_OK)
-        return e;
-    if (found) {
-        cv->conversion_id = known;
-        cv->replayed = true;
-        *skip = true;
-        return SC_OK;
-    }
-
-    struct params q = {0};
-    if (cv->customer_id)
-        p_i64(&q, cv->customer_id);
-    else
-        p_str(&q, cv->email);
-    PGresult *r = run(c, cv->customer_id ? ST_CUST_BY_ID : ST_CUST_BY_EMAIL, &q, &e);
-    if (!r)
-        return e;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        row->result = SC_ENOTFOUND;
-        *skip = true;
-        return SC_OK;
-    }
-    int64_t customer = gi(r, 0, 0);
-    *card_id = gi(r, 0, 1);
-    struct sc_party levels[2] = {{0}, {0}};
-    levels[0].type = (enum sc_party_type)gi(r, 0, 2);
-    levels[0].id = gi(r, 0, 3);
-    levels[1].type = (enum sc_party_type)gi(r, 0, 4);
-    levels[1].id = gi(r, 0, 5);
-    PQclear(r);
-
-    struct params v = {0};
-    p_str(&v, cv->order_id);
-    p_i64(&v, customer);
-    p_i64(&v, cv->amount_cents);
-    p_i64(&v, row->ev->ts);
-    if ((e = run_int(c, ST_CONV_INSERT, &v, &cv->conversion_id, &found)) != SC_OK)
-        return e;
-    if (!found) { /* another instance stored this order just now */
-        if ((e = run_int(c, ST_CONV_GET, &p, &cv->conversion_id, NULL)) != SC_OK)
-            return e;
-        cv->replayed = true;
-        *skip = true;
-        return SC_OK;
-    }
-    cv->customer_id = customer;
-    for (int l = 0; l < 2; l++) {
-        int64_t amount = sc_commission(cv->amount_cents, cv->cfg->commission_bp[l]);
-        if (levels[l].type == SC_PARTY_NONE || amount <= 0)
-            continue;
-        if ((e = reward_insert(c, customer, cv->conversion_id, &levels[l], l + 1, "commission",
-                               amount, NULL, row->ev->ts, cv->cfg->hold_s)) != SC_OK)
-            return e;
-    }
-    return SC_OK;
-}
-
-struct signup_cb {
-    int (*fn)(const struct sc_signup_row *r, void *ctx);
-    void *ctx;
-};
-
-static int signup_row(const PGresult *r, int i, void *ctx)
-{
-    struct signup_cb *cb = ctx;
-    struct sc_signup_row s;
-    memset(&s, 0, sizeof(s));
-    s.id = gi(r, i, 0);
-    s.name = gs(r, i, 1);
-    s.email = gs(r, i, 2);
-    s.phone = gs(r, i, 3);
-    s.card = gs(r, i, 4);
-    s.link = gs(r, i, 5);
-    s.level1.type = (enum sc_party_type)gi(r, i, 6);
-    s.level1.id = gi(r, i, 7);
-    gcopy(r, i, 8, s.level1.name, sizeof(s.level1.name));
-    s.level2.type = (enum sc_party_type)gi(r, i, 9);
-    s.level2.id = gi(r, i, 10);
-    gcopy(r, i, 11, s.level2.name, sizeof(s.level2.name));
-    s.rule = gs(r, i, 12);
-    s.notes = gs(r, i, 13);
-    s.created_at = gi(r, i, 14);
-    return cb->fn(&s, cb->ctx);
-}
-
-static enum sc_err pg_signups_list(struct sc_store *base, const struct sc_scope *scope,
-                                   int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx)
-{
-    struct params p = {0};
-    p_i64(&p, scope ? scope->member_id : 0);
-    p_text(&p, scope ? scope->team : NULL);
-    struct signup_cb cb = {fn, ctx};
-    return each_row(base, ST_SIGNUPS_LIST, &p, signup_row, &cb);
-}
-
-struct reward_cb {
-    int (*fn)(const struct sc_reward_row *r, void *ctx);
-    void *ctx;
-};
-
-static int reward_row(const PGresult *r, int i, void *ctx)
-{
-    struct reward_cb *cb = ctx;
-    struct sc_reward_row w;
-    memset(&w, 0, sizeof(w));
-    w.id = gi(r, i, 0);
-    w.customer_id = gi(r, i, 1);
-    w.conversion_id = gi(r, i, 2);
-    w.party.type = (enum sc_party_type)gi(r, i, 3);
-    w.party.id = gi(r, i, 4);
-    gcopy(r, i, 5, w.party.name, sizeof(w.party.name));
-    w.level = (int)gi(r, i, 6);
-    w.kind = gs(r, i, 7);
-    w.amount = gi(r, i, 8);
-    w.status = gs(r, i, 9);
-    w.reason = gs(r, i, 10);
-    w.created_at = gi(r, i, 11);
-    return cb->fn(&w, cb->ctx);
-}
-
-static enum sc_err pg_rewards_list(struct sc_store *base, const struct sc_scope *scope, int64_t now,
-                                   int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx)
-{
-    struct params p = {0};
-    p_i64(&p, scope ? scope->member_id : 0);
-    p_text(&p, scope ? scope->team : NULL);
-    p_i64(&p, now);
-    struct reward_cb cb = {fn, ctx};
-    return each_row(base, ST_REWARDS_LIST, &p, reward_row, &cb);
-}
-
-static enum sc_err pg_reward_decide(struct sc_store *base, int64_t id, const char *status,
-                                    const char *reason, int64_t now)
-{
-    struct params p = {0};
-    p_str(&p, status);
-    p_str(&p, reason ? reason : "");
-    p_i64(&p, now);
-    p_i64(&p, id);
-    return write_one(base, ST_REWARD_DECIDE, &p, true);
-}
 
 /* ---- events ------------------------------------------------------------------- */
 
@@ -2107,11 +1622,11 @@ static enum sc_err write_event(struct pconn *c, struct sc_event_row *row, const 
         (e = flush_events(c)) != SC_OK)
         return e;
     if (ev->type == SC_EV_SIGNUP && ev->signup) {
-        if ((e = write_signup(c, row, vid, &link_id)) != SC_OK || row->result != SC_OK)
+        if ((e = sc_q_signup_write(&c->base, row, vid, &link_id)) != SC_OK || row->result != SC_OK)
             return e;
     } else if (ev->type == SC_EV_CONVERT && ev->conversion) {
         bool skip = false;
-        if ((e = write_conversion(c, row, &card_id, &skip)) != SC_OK || skip)
+        if ((e = sc_q_conversion_write(&c->base, row, &card_id, &skip)) != SC_OK || skip)
             return e;
         link_id = 0;
     }
@@ -2119,7 +1634,7 @@ static enum sc_err write_event(struct pconn *c, struct sc_event_row *row, const 
         /* The minted link lives or dies with its share event. */
         int64_t cust = ev->owner_customer_id;
         if (!cust && !ev->owner_member_id && vid &&
-            (e = one_int(c, ST_CUST_BY_VISITOR, vid, &cust)) != SC_OK)
+            (e = sc_q_customer_of_visitor(&c->base, vid, &cust)) != SC_OK)
             return e; /* a visitor who is a customer shares as that customer */
         struct params p = {0};
         p_str(&p, ev->new_code);
@@ -2235,8 +1750,8 @@ static enum sc_err pg_link_create(struct sc_store *base, struct sc_link *l)
         e = run_int(c, ST_VISITOR_UPSERT, &p, &vid, NULL);
     }
     if (e == SC_OK)
-        e = insert_link(c, l->card_id, l->channel, l->owner_member_id, l->owner_customer_id, vid,
-                        l->parent_link_id, l->code, &l->id);
+        e = sc_q_link_insert(&c->base, l->card_id, l->channel, l->owner_member_id,
+                             l->owner_customer_id, vid, l->parent_link_id, l->code, &l->id);
     if (e == SC_OK)
         e = commit(c);
     if (e != SC_OK)
@@ -2300,48 +1815,6 @@ static enum sc_err pg_card_stats(struct sc_store *base, int64_t card_id, int64_t
 }
 
 /* ---- accounts and reports ---------------------------------------------------------- */
-
-static enum sc_err pg_customer_erase(struct sc_store *base, const char *email, int64_t now,
-                                     int64_t *id)
-{
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    if (!c || (e = begin(c)) != SC_OK)
-        return e;
-    int64_t cust = 0, visitor = 0;
-    struct params p = {0};
-    p_str(&p, email);
-    PGresult *r = run(c, ST_ERASE_FIND, &p, &e);
-    if (r) {
-        if (PQntuples(r) > 0) {
-            cust = gi(r, 0, 0);
-            visitor = gi(r, 0, 1);
-        } else {
-            e = SC_ENOTFOUND;
-        }
-        PQclear(r);
-    }
-    struct params q = {0};
-    p_i64(&q, cust);
-    if (e == SC_OK)
-        e = run_done(c, ST_ERASE_CUSTOMER, &q, NULL);
-    if (e == SC_OK && visitor) {
-        struct params v = {0};
-        p_i64(&v, visitor);
-        e = run_done(c, ST_ERASE_VISITOR, &v, NULL);
-    }
-    if (e == SC_OK) {
-        p_i64(&q, now);
-        e = run_done(c, ST_ERASE_REWARDS, &q, NULL);
-    }
-    if (e == SC_OK)
-        e = commit(c);
-    if (e != SC_OK)
-        rollback(c);
-    else
-        *id = cust;
-    return e;
-}
 
 static void scope_params(struct params *p, const struct sc_scope *scope, int64_t from, int64_t to)
 {
@@ -2620,10 +2093,6 @@ static const struct sc_store_ops pg_ops = {
     .visitor_reached = pg_visitor_reached,
     .card_stats = pg_card_stats,
     .visitor_id = pg_visitor_id,
-    .signups_list = pg_signups_list,
-    .rewards_list = pg_rewards_list,
-    .reward_decide = pg_reward_decide,
-    .customer_erase = pg_customer_erase,
     .scope_stats = pg_scope_stats,
     .series = pg_series,
     .leaderboard = pg_leaderboard,

@@ -65,26 +65,6 @@ enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *ou
     return s->ops->visitor_id(s, vid, out);
 }
 
-enum sc_err sc_store_signups_list(struct sc_store *s, const struct sc_scope *scope,
-                                  int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx)
-{
-    return s->ops->signups_list(s, scope, fn, ctx);
-}
-
-enum sc_err sc_store_rewards_list(struct sc_store *s, const struct sc_scope *scope, int64_t now,
-                                  int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx)
-{
-    return s->ops->rewards_list(s, scope, now, fn, ctx);
-}
-
-enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *status,
-                                   const char *reason, int64_t now)
-{
-    if (strcmp(status, "approved") != 0 && strcmp(status, "void") != 0)
-        return SC_EINVAL;
-    return s->ops->reward_decide(s, id, status, reason, now);
-}
-
 enum sc_err sc_store_scope_stats(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                                  int64_t to, struct sc_stats *out)
 {
@@ -104,11 +84,6 @@ enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scop
                                  void *ctx)
 {
     return s->ops->leaderboard(s, scope, from, to, fn, ctx);
-}
-
-enum sc_err sc_store_customer_erase(struct sc_store *s, const char *email, int64_t now, int64_t *id)
-{
-    return s->ops->customer_erase(s, email, now, id);
 }
 
 enum sc_err sc_store_channels(struct sc_store *s, const struct sc_scope *scope, int64_t from,

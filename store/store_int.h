@@ -41,13 +41,6 @@ struct sc_store_ops {
     /* ---- still per backend, moving to the q_*.c files ---- */
     enum sc_err (*card_stats)(struct sc_store *s, int64_t card_id, int64_t day_from, int64_t day_to,
                               struct sc_stats *out);
-    enum sc_err (*signups_list)(struct sc_store *s, const struct sc_scope *scope,
-                                int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx);
-    enum sc_err (*rewards_list)(struct sc_store *s, const struct sc_scope *scope, int64_t now,
-                                int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx);
-    enum sc_err (*reward_decide)(struct sc_store *s, int64_t id, const char *status,
-                                 const char *reason, int64_t now);
-    enum sc_err (*customer_erase)(struct sc_store *s, const char *email, int64_t now, int64_t *id);
     enum sc_err (*scope_stats)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                                int64_t to, struct sc_stats *out);
     enum sc_err (*series)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
@@ -112,6 +105,25 @@ enum sc_err sc_q_end(struct sc_q *r);
 enum sc_err sc_q_link_insert(struct sc_db *db, int64_t card_id, enum sc_channel ch,
                              int64_t member_id, int64_t customer_id, int64_t visitor_id,
                              int64_t parent, char code[SC_CODE_LEN + 1], int64_t *link_id);
+
+/*
+ * The referral writes inside the event writer's transaction on 'db'
+ * (q_referral.c), for both backends' events_write:
+ * sc_q_signup_write stores the sign-up of 'row' by visitor 'vid' (0: none):
+ * a repeat person sets row->result to SC_ECONFLICT and writes nothing;
+ * otherwise the customer, their own link and the ledger rows, with the
+ * decision in row->ev->signup; '*touch_link' gets the winning touch's link.
+ * sc_q_conversion_write stores the purchase of 'row', idempotent on its
+ * order id (a replay sets 'replayed' and writes nothing), commissions to
+ * the customer's chain; '*card_id' gets the customer's card, '*skip' is
+ * set when no event is due.
+ */
+enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_t vid,
+                              int64_t *touch_link);
+enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, int64_t *card_id,
+                                  bool *skip);
+/* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
+enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
 
 /* The SQLite backend (sqlite.c). */
 enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen);
