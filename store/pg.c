@@ -590,11 +590,6 @@ static const char *gs(const PGresult *r, int row, int col)
     return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
-static void gcopy(const PGresult *r, int row, int col, char *dst, size_t n)
-{
-    snprintf(dst, n, "%s", PQgetvalue(r, row, col));
-}
-
 /* ---- connections ---------------------------------------------------------------- */
 
 /*
@@ -1784,36 +1779,6 @@ static enum sc_err pg_visitor_id(struct sc_store *base, const char *vid, int64_t
     return first_row(base, ST_VISITOR_ID, &p, int_first, out);
 }
 
-/* Rows of (type, humans, bots) into 'out', then the uniques statement's count. */
-static enum sc_err stats_of(struct sc_store *base, enum stmt_id rollup, enum stmt_id uniques,
-                            const struct params *p, struct sc_stats *out)
-{
-    memset(out, 0, sizeof(*out));
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    PGresult *r = c ? run(c, rollup, p, &e) : NULL;
-    if (!r)
-        return e;
-    for (int i = 0; i < PQntuples(r); i++) {
-        int64_t t = gi(r, i, 0);
-        if (t >= 0 && t < SC_EV_COUNT)
-            out->n[t] = gi(r, i, 1);
-        out->bots += gi(r, i, 2);
-    }
-    PQclear(r);
-    return run_int(c, uniques, p, &out->uniques, NULL);
-}
-
-static enum sc_err pg_card_stats(struct sc_store *base, int64_t card_id, int64_t day_from,
-                                 int64_t day_to, struct sc_stats *out)
-{
-    struct params p = {0};
-    p_i64(&p, card_id);
-    p_i64(&p, day_from);
-    p_i64(&p, day_to);
-    return stats_of(base, ST_STATS_ROLLUP, ST_STATS_UNIQUES, &p, out);
-}
-
 /* ---- accounts and reports ---------------------------------------------------------- */
 
 static void scope_params(struct params *p, const struct sc_scope *scope, int64_t from, int64_t to)
@@ -1824,99 +1789,7 @@ static void scope_params(struct params *p, const struct sc_scope *scope, int64_t
     p_i64(p, to);
 }
 
-static enum sc_err pg_scope_stats(struct sc_store *base, const struct sc_scope *scope, int64_t from,
-                                  int64_t to, struct sc_stats *out)
-{
-    struct params p = {0};
-    scope_params(&p, scope, from, to);
-    return stats_of(base, ST_SCOPE_STATS, ST_SCOPE_UNIQUES, &p, out);
-}
-
-struct series_cb {
-    int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx);
-    void *ctx;
-};
-
-static int series_row(const PGresult *r, int i, void *ctx)
-{
-    struct series_cb *cb = ctx;
-    int64_t t = gi(r, i, 1);
-    if (t < 0 || t >= SC_EV_COUNT)
-        return 0;
-    return cb->fn(gi(r, i, 0), (enum sc_ev_type)t, gi(r, i, 2), cb->ctx);
-}
-
-static enum sc_err pg_series(struct sc_store *base, const struct sc_scope *scope, int64_t from,
-                             int64_t to,
-                             int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx),
-                             void *ctx)
-{
-    struct params p = {0};
-    scope_params(&p, scope, from, to);
-    struct series_cb cb = {fn, ctx};
-    return each_row(base, ST_SERIES, &p, series_row, &cb);
-}
-
-struct leader_cb {
-    int (*fn)(const struct sc_leader_row *r, void *ctx);
-    void *ctx;
-};
-
-static int leader_row(const PGresult *r, int i, void *ctx)
-{
-    struct leader_cb *cb = ctx;
-    struct sc_leader_row l = {
-        .member_id = gi(r, i, 0),
-        .name = gs(r, i, 1),
-        .team = gs(r, i, 2),
-        .slug = gs(r, i, 3),
-        .scans = gi(r, i, 4),
-        .opens = gi(r, i, 5),
-        .views = gi(r, i, 6),
-        .uniques = gi(r, i, 7),
-        .shares = gi(r, i, 8),
-        .signups = gi(r, i, 9),
-        .points = gi(r, i, 10),
-    };
-    return cb->fn(&l, cb->ctx);
-}
-
-static enum sc_err pg_leaderboard(struct sc_store *base, const struct sc_scope *scope, int64_t from,
-                                  int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
-                                  void *ctx)
-{
-    struct params p = {0};
-    scope_params(&p, scope, from, to);
-    struct leader_cb cb = {fn, ctx};
-    return each_row(base, ST_LEADERBOARD, &p, leader_row, &cb);
-}
-
 /* ---- management and more reports ------------------------------------------------------ */
-
-struct channel_cb {
-    int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx);
-    void *ctx;
-};
-
-static int channel_row(const PGresult *r, int i, void *ctx)
-{
-    struct channel_cb *cb = ctx;
-    int64_t t = gi(r, i, 1);
-    if (t < 0 || t >= SC_EV_COUNT)
-        return 0;
-    return cb->fn((int)gi(r, i, 0), (enum sc_ev_type)t, gi(r, i, 2), cb->ctx);
-}
-
-static enum sc_err pg_channels(struct sc_store *base, const struct sc_scope *scope, int64_t from,
-                               int64_t to,
-                               int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx),
-                               void *ctx)
-{
-    struct params p = {0};
-    scope_params(&p, scope, from, to);
-    struct channel_cb cb = {fn, ctx};
-    return each_row(base, ST_CHANNELS, &p, channel_row, &cb);
-}
 
 struct device_cb {
     int64_t *out;
@@ -1939,145 +1812,6 @@ static enum sc_err pg_devices(struct sc_store *base, const struct sc_scope *scop
     return each_row(base, ST_DEVICES, &p, device_row, &cb);
 }
 
-static enum sc_err pg_revenue(struct sc_store *base, const struct sc_scope *scope, int64_t from,
-                              int64_t to, int64_t *orders, int64_t *cents)
-{
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    struct params p = {0};
-    scope_params(&p, scope, from, to);
-    PGresult *r = c ? run(c, ST_REVENUE, &p, &e) : NULL;
-    if (!r)
-        return e;
-    *orders = PQntuples(r) ? gi(r, 0, 0) : 0;
-    *cents = PQntuples(r) ? gi(r, 0, 1) : 0;
-    PQclear(r);
-    return SC_OK;
-}
-
-struct tree_cb {
-    int (*fn)(const struct sc_tree_row *r, void *ctx);
-    void *ctx;
-};
-
-static int tree_row(const PGresult *r, int i, void *ctx)
-{
-    struct tree_cb *cb = ctx;
-    struct sc_tree_row t;
-    memset(&t, 0, sizeof(t));
-    t.id = gi(r, i, 0);
-    t.parent_id = gi(r, i, 1);
-    t.code = gs(r, i, 2);
-    t.channel = (enum sc_channel)gi(r, i, 3);
-    t.owner.type = (enum sc_party_type)gi(r, i, 4);
-    t.owner.id = gi(r, i, 5);
-    gcopy(r, i, 6, t.owner.name, sizeof(t.owner.name));
-    t.created_at = gi(r, i, 7);
-    t.visits = gi(r, i, 8);
-    t.signups = gi(r, i, 9);
-    return cb->fn(&t, cb->ctx);
-}
-
-static enum sc_err pg_share_tree(struct sc_store *base, int64_t card_id,
-                                 int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx)
-{
-    struct params p = {0};
-    p_i64(&p, card_id);
-    struct tree_cb cb = {fn, ctx};
-    return each_row(base, ST_SHARE_TREE, &p, tree_row, &cb);
-}
-
-struct visit_cb {
-    int (*fn)(const struct sc_visit_row *r, void *ctx);
-    void *ctx;
-    int64_t *last; /* the newest id handed over, or NULL */
-};
-
-static int visit_row(const PGresult *r, int i, void *ctx)
-{
-    struct visit_cb *cb = ctx;
-    struct sc_visit_row v = {
-        .id = gi(r, i, 0),
-        .ts = gi(r, i, 1),
-        .type = (enum sc_ev_type)gi(r, i, 2),
-        .card = gs(r, i, 3),
-        .card_owner = gs(r, i, 4),
-        .channel = (int)gi(r, i, 5),
-        .via = {.type = (enum sc_party_type)gi(r, i, 6), .id = gi(r, i, 7)},
-        .device = gs(r, i, 9),
-        .os = gs(r, i, 10),
-        .value = gi(r, i, 11),
-    };
-    gcopy(r, i, 8, v.via.name, sizeof(v.via.name));
-    if (cb->last)
-        *cb->last = v.id;
-    return cb->fn(&v, cb->ctx);
-}
-
-/*
- * As sqlite.c's.  With several instances, ids come from one sequence but
- * batches commit in their own order, so an event that commits a moment
- * after a higher id was read can be missed by a feed that already moved
- * past it: the live feed is a glimpse, the reports read rollups.
- */
-static enum sc_err pg_visits_after(struct sc_store *base, const struct sc_scope *scope,
-                                   int64_t after, int limit,
-                                   int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx,
-                                   int64_t *last)
-{
-    *last = after;
-    if (after < 0)
-        return first_row(base, ST_EVENTS_MAX, NULL, int_first, last);
-    struct params p = {0};
-    scope_params(&p, scope, after, limit);
-    struct visit_cb cb = {fn, ctx, last};
-    return each_row(base, ST_VISITS_AFTER, &p, visit_row, &cb);
-}
-
-struct lead_cb {
-    int (*fn)(const struct sc_lead_row *r, void *ctx);
-    void *ctx;
-};
-
-static int lead_row(const PGresult *r, int i, void *ctx)
-{
-    struct lead_cb *cb = ctx;
-    struct sc_lead_row l = {
-        .visitor_id = gi(r, i, 0),
-        .card = gs(r, i, 1),
-        .customer = gs(r, i, 2),
-        .first_ts = gi(r, i, 3),
-        .last_ts = gi(r, i, 4),
-        .visits = gi(r, i, 5),
-        .days = gi(r, i, 6),
-        .clicks = gi(r, i, 7),
-        .saves = gi(r, i, 8),
-        .shares = gi(r, i, 9),
-        .dwell_s = gi(r, i, 10),
-        .signed_up = gi(r, i, 11) != 0,
-    };
-    return cb->fn(&l, cb->ctx);
-}
-
-static enum sc_err pg_leads(struct sc_store *base, const struct sc_scope *scope, int64_t since,
-                            int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx)
-{
-    struct params p = {0};
-    scope_params(&p, scope, since, limit);
-    struct lead_cb cb = {fn, ctx};
-    return each_row(base, ST_LEADS, &p, lead_row, &cb);
-}
-
-static enum sc_err pg_lead_timeline(struct sc_store *base, const struct sc_scope *scope,
-                                    int64_t visitor_id, int limit,
-                                    int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx)
-{
-    struct params p = {0};
-    scope_params(&p, scope, visitor_id, limit);
-    struct visit_cb cb = {fn, ctx, NULL};
-    return each_row(base, ST_LEAD_TIMELINE, &p, visit_row, &cb);
-}
-
 static const struct sc_store_ops pg_ops = {
     .name = "postgres",
     .dialect = SC_DIALECT_PG,
@@ -2091,18 +1825,8 @@ static const struct sc_store_ops pg_ops = {
     .events_write = pg_events_write,
     .link_create = pg_link_create,
     .visitor_reached = pg_visitor_reached,
-    .card_stats = pg_card_stats,
     .visitor_id = pg_visitor_id,
-    .scope_stats = pg_scope_stats,
-    .series = pg_series,
-    .leaderboard = pg_leaderboard,
-    .channels = pg_channels,
     .devices = pg_devices,
-    .revenue = pg_revenue,
-    .share_tree = pg_share_tree,
-    .visits_after = pg_visits_after,
-    .leads = pg_leads,
-    .lead_timeline = pg_lead_timeline,
 };
 
 /*

@@ -39,33 +39,7 @@ struct sc_store_ops {
     enum sc_err (*devices)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                            int64_t to, int64_t out[SC_DEV_COUNT]);
     /* ---- still per backend, moving to the q_*.c files ---- */
-    enum sc_err (*card_stats)(struct sc_store *s, int64_t card_id, int64_t day_from, int64_t day_to,
-                              struct sc_stats *out);
-    enum sc_err (*scope_stats)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                               int64_t to, struct sc_stats *out);
-    enum sc_err (*series)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                          int64_t to,
-                          int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx),
-                          void *ctx);
-    enum sc_err (*leaderboard)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                               int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
-                               void *ctx);
     /* Appended 2026-11-30: management and more reports. */
-    enum sc_err (*channels)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                            int64_t to, int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx),
-                            void *ctx);
-    enum sc_err (*revenue)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                           int64_t to, int64_t *orders, int64_t *cents);
-    enum sc_err (*share_tree)(struct sc_store *s, int64_t card_id,
-                              int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx);
-    enum sc_err (*visits_after)(struct sc_store *s, const struct sc_scope *scope, int64_t after,
-                                int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
-                                void *ctx, int64_t *last);
-    enum sc_err (*leads)(struct sc_store *s, const struct sc_scope *scope, int64_t since, int limit,
-                         int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx);
-    enum sc_err (*lead_timeline)(struct sc_store *s, const struct sc_scope *scope,
-                                 int64_t visitor_id, int limit,
-                                 int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx);
 };
 
 struct sc_store {
