@@ -39,115 +39,26 @@
 #include "store_int.h"
 
 enum stmt_id {
-    ST_PING,
-    ST_MEMBER_INSERT,
-    ST_CARD_INSERT,
     ST_LINK_INSERT,
-    ST_LINK_INSERT_NEW,
-    ST_MEMBER_LIST,
-    ST_MEMBER_BY_EMAIL,
-    ST_MEMBER_BY_ID,
-    ST_MEMBER_COUNT,
-    ST_CARD_BY_SLUG,
-    ST_CARD_UPDATE,
-    ST_LINK_BY_CODE,
-    ST_TOKEN_INSERT,
-    ST_TOKEN_MEMBER,
-    ST_SECRET_INSERT,
-    ST_SECRET_GET,
     ST_VISITOR_UPSERT,
     ST_VISITOR_ID,
     ST_AGENT_GET,
     ST_AGENT_INSERT,
-    ST_EVENT_INSERT,
     ST_ROLLUP_BATCH,
     ST_UNIQUE_BATCH,
     ST_VISITOR_BATCH,
     ST_EVENT_BATCH,
-    ST_DEVICES,
-    ST_MEMBER_LINKS,
     ST_VISITOR_REACHED,
-    ST_STATS_ROLLUP,
-    ST_STATS_UNIQUES,
-    ST_CUST_DUP,
-    ST_TOUCHES,
-    ST_OWNER_MEMBER,
-    ST_OWNER_CUSTOMER,
-    ST_PARTY_NAME,
-    ST_CUST_BY_VISITOR,
-    ST_LINK_OWNERS,
-    ST_CARD_OWNER,
-    ST_CUST_INSERT,
-    ST_CUST_SET_LINK,
-    ST_VELOCITY,
-    ST_REWARD_INSERT,
-    ST_CONV_GET,
-    ST_CUST_BY_ID,
-    ST_CUST_BY_EMAIL,
-    ST_CONV_INSERT,
-    ST_SIGNUPS_LIST,
-    ST_REWARDS_LIST,
-    ST_REWARD_DECIDE,
-    ST_MEMBER_PASSWORD,
-    ST_SET_DISABLED,
-    ST_ERASE_FIND,
-    ST_ERASE_CUSTOMER,
-    ST_ERASE_VISITOR,
-    ST_ERASE_REWARDS,
-    ST_AUDIT,
-    ST_SET_PASSWORD,
-    ST_SESSIONS_END,
-    ST_SESSION_ADD,
-    ST_SESSION_GET,
-    ST_SESSION_TOUCH,
-    ST_SESSION_DELETE,
-    ST_SCOPE_STATS,
-    ST_SCOPE_UNIQUES,
-    ST_SERIES,
-    ST_LEADERBOARD,
-    ST_TOKEN_LIST,
-    ST_TOKEN_REVOKE,
-    ST_MEMBER_UPDATE,
-    ST_AUDIT_LIST,
-    ST_CHANNELS,
-    ST_REVENUE,
-    ST_SHARE_TREE,
-    ST_VISITS_AFTER,
-    ST_EVENTS_MAX,
-    ST_LEADS,
-    ST_LEAD_TIMELINE,
-    ST_FAIL_ADD,
-    ST_FAIL_PRUNE,
-    ST_FAIL_COUNT,
     ST_COUNT
 };
-
-#define MEMBER_COLS                                                                                \
-    "m.id, m.email, m.name, m.team, m.role, m.disabled, m.created_at, "                            \
-    "(SELECT slug FROM cards WHERE member_id = m.id)"
 
 #define LINK_COLS                                                                                  \
     "(code, card_id, channel, owner_member_id, owner_customer_id, parent_link_id, created_at, "    \
     "owner_visitor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 
-/* Scope parameters: $1 member (0: any), $2 team (NULL: any), $3..$4 days. */
-#define SCOPE_JOIN                                                                                 \
-    " JOIN cards c ON c.id = r.card_id JOIN members m ON m.id = c.member_id "                      \
-    "WHERE r.day BETWEEN $3::bigint AND $4::bigint AND ($1::bigint = 0 OR c.member_id = $1) "      \
-    "AND ($2::text IS NULL OR m.team = $2)"
 
 static const char *const sql[ST_COUNT] = {
-    [ST_PING] = "SELECT 1",
-    [ST_MEMBER_INSERT] = "INSERT INTO members (email, name, team, role, password_hash, "
-                         "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    [ST_CARD_INSERT] = "INSERT INTO cards (member_id, slug, name, title, company, phone, "
-                       "phone_work, email, wechat, website, address, bio, theme, lang, avatar, "
-                       "avatar_mime, updated_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                       "$15, $16, $17) ON CONFLICT (slug) DO NOTHING RETURNING id",
     [ST_LINK_INSERT] = "INSERT INTO links " LINK_COLS " RETURNING id",
-    [ST_LINK_INSERT_NEW] = "INSERT INTO links " LINK_COLS " ON CONFLICT (code) DO NOTHING "
-                           "RETURNING id",
     [ST_VISITOR_UPSERT] = "INSERT INTO visitors (vid, first_seen, last_seen) VALUES ($1, $2, $2) "
                           "ON CONFLICT (vid) DO UPDATE SET "
                           "last_seen = greatest(visitors.last_seen, EXCLUDED.last_seen) "
@@ -156,10 +67,6 @@ static const char *const sql[ST_COUNT] = {
     [ST_AGENT_GET] = "SELECT id FROM agents WHERE ua = $1",
     [ST_AGENT_INSERT] = "INSERT INTO agents (ua, browser, os, device, bot_reason) "
                         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ua) DO NOTHING RETURNING id",
-    [ST_EVENT_INSERT] =
-        "INSERT INTO events (ts, type, card_id, link_id, visitor_id, agent_id, "
-        "ip, referrer, bot, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-        "RETURNING id",
     /* A batch's rollups, summed per key in C and applied in key order (no deadlocks). */
     [ST_ROLLUP_BATCH] =
         "INSERT INTO rollups (day, card_id, link_id, type, humans, bots) "
@@ -180,225 +87,9 @@ static const char *const sql[ST_COUNT] = {
     [ST_UNIQUE_BATCH] = "INSERT INTO rollup_uniques (card_id, day, visitor_id, device) "
                         "SELECT c, d, v, w FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
                         "$4::smallint[]) AS u(c, d, v, w) ORDER BY c, d, v ON CONFLICT DO NOTHING",
-    [ST_MEMBER_LINKS] =
-        "SELECT id, code, channel, created_at FROM links WHERE card_id = $1::bigint "
-        "AND owner_member_id = $2::bigint AND parent_link_id IS NULL "
-        "ORDER BY id LIMIT 100",
-    [ST_DEVICES] = "SELECT r.device, count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN
-                   " GROUP BY r.device",
     [ST_VISITOR_REACHED] = "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
                            "WHERE v.vid = $1 AND e.card_id = $2::bigint AND e.type IN (0, 1, 2) "
                            "AND ($3::bigint = 0 OR e.link_id = $3) LIMIT 1",
-    [ST_STATS_ROLLUP] = "SELECT type, sum(humans), sum(bots) FROM rollups "
-                        "WHERE card_id = $1 AND day BETWEEN $2 AND $3 GROUP BY type",
-    [ST_STATS_UNIQUES] = "SELECT count(DISTINCT visitor_id) FROM rollup_uniques "
-                         "WHERE card_id = $1 AND day BETWEEN $2 AND $3",
-    [ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members m ORDER BY m.id",
-    [ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members m WHERE m.email = $1",
-    [ST_MEMBER_BY_ID] = "SELECT " MEMBER_COLS " FROM members m WHERE m.id = $1::bigint",
-    [ST_MEMBER_COUNT] = "SELECT count(*) FROM members",
-    [ST_CARD_BY_SLUG] =
-        "SELECT c.id, c.member_id, c.slug, c.name, c.title, c.company, c.phone, c.phone_work, "
-        "c.email, c.wechat, c.website, c.address, c.bio, c.theme, c.lang, c.avatar, "
-        "c.avatar_mime, c.updated_at, m.disabled, "
-        "(SELECT code FROM links l WHERE l.card_id = c.id AND l.channel = 0 "
-        "   AND l.owner_member_id = c.member_id ORDER BY l.id LIMIT 1) "
-        "FROM cards c JOIN members m ON m.id = c.member_id WHERE c.slug = $1",
-    [ST_CARD_UPDATE] = "UPDATE cards SET name = $1, title = $2, company = $3, phone = $4, "
-                       "phone_work = $5, email = $6, wechat = $7, website = $8, address = $9, "
-                       "bio = $10, theme = $11, lang = $12, avatar = $13, avatar_mime = $14, "
-                       "updated_at = $15 WHERE id = $16",
-    [ST_LINK_BY_CODE] = "SELECT l.id, l.code, l.card_id, c.slug, l.channel, "
-                        "coalesce(l.owner_member_id, 0), coalesce(l.owner_customer_id, 0), "
-                        "coalesce(l.parent_link_id, 0), l.created_at, "
-                        "coalesce((SELECT vid FROM visitors WHERE id = l.owner_visitor_id), '') "
-                        "FROM links l JOIN cards c ON c.id = l.card_id WHERE l.code = $1",
-    [ST_TOKEN_INSERT] = "INSERT INTO tokens (member_id, token_hash, label, created_at) "
-                        "VALUES ($1, $2, $3, $4)",
-    [ST_TOKEN_MEMBER] = "SELECT " MEMBER_COLS " FROM tokens t JOIN members m "
-                        "ON m.id = t.member_id WHERE t.token_hash = $1 "
-                        "AND t.revoked_at IS NULL AND m.disabled = 0",
-    [ST_SECRET_INSERT] = "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = $1",
-    [ST_CUST_DUP] = "SELECT id FROM customers WHERE ($1::text IS NOT NULL AND email = $1) "
-                    "OR ($2::text IS NOT NULL AND phone = $2) LIMIT 1",
-    [ST_TOUCHES] = "SELECT e.id, e.ts, e.link_id, coalesce(l.owner_member_id, 0), "
-                   "coalesce(l.owner_customer_id, 0), coalesce(l.owner_visitor_id, 0), "
-                   "coalesce(l.parent_link_id, 0) FROM events e JOIN links l ON l.id = e.link_id "
-                   "WHERE e.visitor_id = $1 AND e.type IN (0, 1) AND e.bot = 0 "
-                   "AND e.ts >= $2 AND e.ts <= $3 ORDER BY e.ts DESC, e.id DESC LIMIT 64",
-    [ST_OWNER_MEMBER] = "SELECT m.name, m.email, coalesce(c.phone, '') FROM members m "
-                        "LEFT JOIN cards c ON c.member_id = m.id WHERE m.id = $1",
-    [ST_OWNER_CUSTOMER] = "SELECT c.name, coalesce(c.email, ''), coalesce(c.phone, ''), "
-                          "coalesce(v.vid, ''), c.level1_type, coalesce(c.level1_id, 0), "
-                          "coalesce(c.ip, '') FROM customers c "
-                          "LEFT JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1",
-    [ST_PARTY_NAME] = "SELECT CASE $1::int WHEN 1 THEN (SELECT name FROM members WHERE id = $2) "
-                      "WHEN 2 THEN (SELECT name FROM customers WHERE id = $2::bigint) END",
-    [ST_CUST_BY_VISITOR] = "SELECT id FROM customers WHERE visitor_id = $1 ORDER BY id LIMIT 1",
-    [ST_LINK_OWNERS] = "SELECT coalesce(owner_member_id, 0), coalesce(owner_customer_id, 0), "
-                       "coalesce(owner_visitor_id, 0), coalesce(parent_link_id, 0) "
-                       "FROM links WHERE id = $1",
-    [ST_CARD_OWNER] = "SELECT member_id FROM cards WHERE id = $1",
-    /* Nothing on a race with another instance over the unique e-mail or phone: a repeat. */
-    [ST_CUST_INSERT] = "INSERT INTO customers (card_id, name, email, phone, referrer_link_id, "
-                       "created_at, visitor_id, ip, consent_version, rule, touch_event_id, "
-                       "level1_type, level1_id, level2_type, level2_id, notes) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                       "$15, $16) ON CONFLICT DO NOTHING RETURNING id",
-    [ST_CUST_SET_LINK] = "UPDATE customers SET own_link_id = $1 WHERE id = $2",
-    [ST_VELOCITY] = "SELECT count(*) FROM customers WHERE referrer_link_id = $1 "
-                    "AND created_at > $2",
-    [ST_REWARD_INSERT] = "INSERT INTO rewards (customer_id, conversion_id, party_type, party_id, "
-                         "level, kind, amount, status, reason, created_at, approve_after) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    [ST_CONV_GET] = "SELECT id FROM conversions WHERE order_id = $1",
-    [ST_CUST_BY_ID] = "SELECT id, card_id, level1_type, coalesce(level1_id, 0), level2_type, "
-                      "coalesce(level2_id, 0) FROM customers WHERE id = $1",
-    [ST_CUST_BY_EMAIL] = "SELECT id, card_id, level1_type, coalesce(level1_id, 0), level2_type, "
-                         "coalesce(level2_id, 0) FROM customers WHERE email = $1",
-    [ST_CONV_INSERT] = "INSERT INTO conversions (order_id, customer_id, amount_cents, created_at) "
-                       "VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING RETURNING id",
-    [ST_SIGNUPS_LIST] =
-        "SELECT s.id, s.name, s.email, s.phone, c.slug, l.code, "
-        "s.level1_type, coalesce(s.level1_id, 0), "
-        "CASE s.level1_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level1_id) "
-        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level1_id) END, "
-        "s.level2_type, coalesce(s.level2_id, 0), "
-        "CASE s.level2_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level2_id) "
-        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level2_id) END, "
-        "s.rule, s.notes, s.created_at "
-        "FROM customers s JOIN cards c ON c.id = s.card_id "
-        "LEFT JOIN links l ON l.id = s.referrer_link_id "
-        "WHERE ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR c.member_id IN "
-        "  (SELECT id FROM members WHERE team = $2)) ORDER BY s.id",
-    [ST_REWARDS_LIST] =
-        "SELECT r.id, r.customer_id, coalesce(r.conversion_id, 0), r.party_type, r.party_id, "
-        "CASE r.party_type WHEN 1 THEN (SELECT name FROM members WHERE id = r.party_id) "
-        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = r.party_id) END, "
-        "r.level, r.kind, r.amount, "
-        "CASE WHEN r.status = 'pending' AND r.approve_after <= $3::bigint THEN 'approved' "
-        "  ELSE r.status END, r.reason, r.created_at "
-        "FROM rewards r JOIN customers s ON s.id = r.customer_id "
-        "JOIN cards c ON c.id = s.card_id "
-        "WHERE ($1::bigint = 0 OR c.member_id = $1 OR (r.party_type = 1 AND r.party_id = $1)) "
-        "AND ($2::text IS NULL OR c.member_id IN (SELECT id FROM members WHERE team = $2)) "
-        "ORDER BY r.id",
-    [ST_REWARD_DECIDE] = "UPDATE rewards SET status = $1, "
-                         "reason = CASE WHEN $2::text = '' THEN reason ELSE $2 END, "
-                         "decided_at = $3 WHERE id = $4 AND status IN ('pending', 'hold')",
-    [ST_MEMBER_PASSWORD] = "SELECT coalesce(password_hash, '') FROM members WHERE id = $1",
-    [ST_SET_DISABLED] = "UPDATE members SET disabled = $1 WHERE id = $2",
-    [ST_ERASE_FIND] = "SELECT id, coalesce(visitor_id, 0) FROM customers WHERE email = $1 "
-                      "FOR UPDATE",
-    [ST_ERASE_CUSTOMER] = "UPDATE customers SET name = 'erased', email = NULL, phone = NULL, "
-                          "ip = NULL, notes = notes || CASE WHEN notes = '' THEN '' ELSE ',' "
-                          "END || 'erased' WHERE id = $1",
-    [ST_ERASE_VISITOR] = "UPDATE visitors SET vid = 'erased:' || id WHERE id = $1",
-    [ST_ERASE_REWARDS] = "UPDATE rewards SET status = 'void', reason = 'erasure', "
-                         "decided_at = $2 WHERE party_type = 2 AND party_id = $1 "
-                         "AND status IN ('pending', 'hold')",
-    [ST_AUDIT] = "INSERT INTO audit (ts, actor, action, target, detail) "
-                 "VALUES (extract(epoch FROM now())::bigint, $1, $2, $3, $4)",
-    [ST_SET_PASSWORD] = "UPDATE members SET password_hash = $1 WHERE id = $2",
-    [ST_SESSIONS_END] = "DELETE FROM sessions WHERE member_id = $1",
-    [ST_SESSION_ADD] = "INSERT INTO sessions (token_hash, member_id, created_at, last_seen, "
-                       "expires_at) VALUES ($1, $2, $3, $3, $4)",
-    [ST_SESSION_GET] = "SELECT " MEMBER_COLS ", s.last_seen, s.id FROM sessions s "
-                       "JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1 "
-                       "AND s.expires_at > $2::bigint AND s.last_seen > $2::bigint - $3::bigint "
-                       "AND m.disabled = 0",
-    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = greatest(last_seen, $1) WHERE id = $2",
-    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = $1",
-    [ST_SCOPE_STATS] =
-        "SELECT r.type, sum(r.humans), sum(r.bots) FROM rollups r" SCOPE_JOIN " GROUP BY r.type",
-    [ST_SCOPE_UNIQUES] = "SELECT count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN,
-    [ST_SERIES] = "SELECT r.day, r.type, sum(r.humans) FROM rollups r" SCOPE_JOIN
-                  " GROUP BY r.day, r.type ORDER BY r.day, r.type",
-    /* Names sort as bytes, as SQLite sorts them, whatever the database's collation. */
-    [ST_LEADERBOARD] =
-        "SELECT m.id, m.name, m.team, c.slug, "
-        "coalesce(sum(CASE WHEN r.type = 0 THEN r.humans END), 0), "
-        "coalesce(sum(CASE WHEN r.type = 1 THEN r.humans END), 0), "
-        "coalesce(sum(CASE WHEN r.type = 2 THEN r.humans END), 0), "
-        "(SELECT count(DISTINCT u.visitor_id) FROM rollup_uniques u "
-        "   WHERE u.card_id = c.id AND u.day BETWEEN $3::bigint AND $4::bigint), "
-        "coalesce(sum(CASE WHEN r.type = 3 THEN r.humans END), 0), "
-        "coalesce(sum(CASE WHEN r.type = 7 THEN r.humans END), 0), "
-        "(SELECT coalesce(sum(w.amount), 0) FROM rewards w WHERE w.party_type = 1 "
-        "   AND w.party_id = m.id AND w.kind = 'signup' AND w.status IN ('pending', 'approved')) "
-        "FROM members m JOIN cards c ON c.member_id = m.id "
-        "LEFT JOIN rollups r ON r.card_id = c.id AND r.day BETWEEN $3 AND $4 "
-        "WHERE ($1::bigint = 0 OR m.id = $1) AND ($2::text IS NULL OR m.team = $2) "
-        "AND m.disabled = 0 GROUP BY m.id, c.id ORDER BY 10 DESC, 7 DESC, m.name COLLATE \"C\" "
-        "LIMIT 1000",
-    [ST_TOKEN_LIST] = "SELECT id, label, created_at, coalesce(revoked_at, 0) FROM tokens "
-                      "WHERE member_id = $1 ORDER BY id DESC LIMIT 1000",
-    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND member_id = $3 "
-                        "AND revoked_at IS NULL",
-    [ST_MEMBER_UPDATE] = "UPDATE members SET name = $1, team = $2, role = $3 WHERE id = $4",
-    [ST_AUDIT_LIST] = "SELECT id, ts, actor, action, target, detail FROM audit "
-                      "WHERE $1::bigint = 0 OR id < $1 ORDER BY id DESC LIMIT $2",
-    [ST_CHANNELS] = "SELECT coalesce(l.channel, -1), r.type, sum(r.humans) FROM rollups r "
-                    "LEFT JOIN links l ON l.id = r.link_id" SCOPE_JOIN " GROUP BY 1, 2",
-    [ST_REVENUE] =
-        "SELECT count(*), coalesce(sum(v.amount_cents), 0) FROM conversions v "
-        "JOIN customers s ON s.id = v.customer_id JOIN cards c ON c.id = s.card_id "
-        "JOIN members m ON m.id = c.member_id WHERE v.created_at >= $3::bigint * 86400 "
-        "AND v.created_at < ($4::bigint + 1) * 86400 AND ($1::bigint = 0 OR c.member_id = $1) "
-        "AND ($2::text IS NULL OR m.team = $2)",
-    [ST_SHARE_TREE] =
-        "SELECT l.id, coalesce(l.parent_link_id, 0), l.code, l.channel, "
-        "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "
-        "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "
-        "coalesce(l.owner_member_id, l.owner_customer_id, 0), "
-        "CASE WHEN l.owner_member_id IS NOT NULL THEN "
-        "  (SELECT name FROM members WHERE id = l.owner_member_id) "
-        "  WHEN l.owner_customer_id IS NOT NULL THEN "
-        "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "
-        "l.created_at, coalesce(v.n, 0), coalesce(u.n, 0) FROM links l "
-        "LEFT JOIN (SELECT link_id, sum(humans) AS n FROM rollups WHERE card_id = $1 "
-        "  AND type IN (0, 1) GROUP BY link_id) v ON v.link_id = l.id "
-        "LEFT JOIN (SELECT referrer_link_id, count(*) AS n FROM customers WHERE card_id = $1 "
-        "  GROUP BY referrer_link_id) u ON u.referrer_link_id = l.id "
-        "WHERE l.card_id = $1::bigint ORDER BY l.id LIMIT 5000",
-/* A visit as the live feed and a lead's timeline show it; $1, $2 the scope. */
-#define VISIT_COLS                                                                                 \
-    "SELECT e.id, e.ts, e.type, c.slug, m.name, coalesce(l.channel, -1), "                         \
-    "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "                                              \
-    "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "                                   \
-    "coalesce(l.owner_member_id, l.owner_customer_id, 0), "                                        \
-    "CASE WHEN l.owner_member_id IS NOT NULL THEN "                                                \
-    "  (SELECT name FROM members WHERE id = l.owner_member_id) "                                   \
-    "  WHEN l.owner_customer_id IS NOT NULL THEN "                                                 \
-    "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "                          \
-    "coalesce(a.device, ''), coalesce(a.os, ''), coalesce(e.value, 0) FROM events e "              \
-    "JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "                       \
-    "LEFT JOIN links l ON l.id = e.link_id LEFT JOIN agents a ON a.id = e.agent_id "
-    [ST_VISITS_AFTER] =
-        VISIT_COLS "WHERE e.id > $3::bigint AND e.bot = 0 AND e.type IN (0, 1, 2, 3, 5, 7) "
-                   "AND ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR m.team = $2) "
-                   "ORDER BY e.id LIMIT $4",
-    [ST_EVENTS_MAX] = "SELECT coalesce(max(id), 0) FROM events",
-    [ST_FAIL_ADD] = "INSERT INTO failures (key, ts) VALUES ($1, $2)",
-    [ST_FAIL_PRUNE] = "DELETE FROM failures WHERE ts < $1",
-    [ST_FAIL_COUNT] = "SELECT count(*) FROM failures WHERE key = $1 AND ts > $2",
-    [ST_LEADS] =
-        "SELECT e.visitor_id, c.slug, "
-        "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
-        "min(e.ts), max(e.ts), count(*) FILTER (WHERE e.type IN (0, 1, 2)), "
-        "count(DISTINCT e.ts / 86400), count(*) FILTER (WHERE e.type = 4), "
-        "count(*) FILTER (WHERE e.type = 5), count(*) FILTER (WHERE e.type = 3), "
-        "coalesce(sum(CASE WHEN e.type = 6 THEN e.value END), 0), "
-        "max(CASE WHEN e.type = 7 THEN 1 ELSE 0 END) "
-        "FROM events e JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
-        "WHERE e.ts >= $3::bigint AND e.bot = 0 AND e.visitor_id IS NOT NULL "
-        "AND ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR m.team = $2) "
-        "GROUP BY e.visitor_id, c.id ORDER BY max(e.ts) DESC LIMIT $4",
-    [ST_LEAD_TIMELINE] =
-        VISIT_COLS "WHERE e.visitor_id = $3::bigint AND e.bot = 0 "
-                   "AND ($1::bigint = 0 OR c.member_id = $1) AND ($2::text IS NULL OR m.team = $2) "
-                   "ORDER BY e.id DESC LIMIT $4",
 };
 
 /* Statements that only read: safe to run again on a fresh connection. */
@@ -1265,23 +956,6 @@ static int pg_schema_version(struct sc_store *base)
     return pgs(base)->version;
 }
 
-/* Runs read 'id' with 'p' and calls 'row' for each result row until it returns non-zero. */
-static enum sc_err each_row(struct sc_store *base, enum stmt_id id, const struct params *p,
-                            int (*row)(const PGresult *r, int i, void *ctx), void *ctx)
-{
-    enum sc_err e = SC_OK;
-    struct pconn *c = conn_get(pgs(base), &e);
-    PGresult *r = c ? run(c, id, p, &e) : NULL;
-    if (!r)
-        return e;
-    int n = PQntuples(r);
-    for (int i = 0; i < n; i++)
-        if (row(r, i, ctx))
-            break;
-    PQclear(r);
-    return SC_OK;
-}
-
 /* Runs read 'id' and hands its first row to 'row'; SC_ENOTFOUND when there is none. */
 static enum sc_err first_row(struct sc_store *base, enum stmt_id id, const struct params *p,
                              void (*row)(const PGresult *r, void *ctx), void *ctx)
@@ -1781,36 +1455,7 @@ static enum sc_err pg_visitor_id(struct sc_store *base, const char *vid, int64_t
 
 /* ---- accounts and reports ---------------------------------------------------------- */
 
-static void scope_params(struct params *p, const struct sc_scope *scope, int64_t from, int64_t to)
-{
-    p_i64(p, scope ? scope->member_id : 0);
-    p_text(p, scope ? scope->team : NULL);
-    p_i64(p, from);
-    p_i64(p, to);
-}
-
 /* ---- management and more reports ------------------------------------------------------ */
-
-struct device_cb {
-    int64_t *out;
-};
-
-static int device_row(const PGresult *r, int i, void *ctx)
-{
-    struct device_cb *cb = ctx;
-    int64_t d = gi(r, i, 0);
-    cb->out[d > 0 && d < SC_DEV_COUNT ? d : SC_DEV_OTHER] += gi(r, i, 1);
-    return 0;
-}
-
-static enum sc_err pg_devices(struct sc_store *base, const struct sc_scope *scope, int64_t from,
-                              int64_t to, int64_t out[SC_DEV_COUNT])
-{
-    struct params p = {0};
-    scope_params(&p, scope, from, to);
-    struct device_cb cb = {out};
-    return each_row(base, ST_DEVICES, &p, device_row, &cb);
-}
 
 static const struct sc_store_ops pg_ops = {
     .name = "postgres",
@@ -1826,7 +1471,6 @@ static const struct sc_store_ops pg_ops = {
     .link_create = pg_link_create,
     .visitor_reached = pg_visitor_reached,
     .visitor_id = pg_visitor_id,
-    .devices = pg_devices,
 };
 
 /*

@@ -376,3 +376,35 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
     }
     return sc_q_end(&r);
 }
+
+enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                             int64_t to, int64_t out[SC_DEV_COUNT])
+{
+    /*
+     * A genuine difference: SQLite counts every class in one pass over the
+     * unique rows with sc_distinct_by (a blob of 16 counts; GROUP BY would
+     * sort every row first), PostgreSQL groups.
+     */
+    static struct sc_sql q = SC_SQL2(
+        "SELECT -1, sc_distinct_by(r.device, r.visitor_id) FROM rollup_uniques r" SCOPE_ROLLUPS,
+        "SELECT r.device, count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_ROLLUPS
+        " GROUP BY r.device");
+    memset(out, 0, SC_DEV_COUNT * sizeof(*out));
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope(r.st, scope, from, to);
+    while (sc_q_next(&r)) {
+        int64_t d = sc_sql_col_int(r.st, 0), n[16];
+        size_t len = 0;
+        const void *blob = d < 0 ? sc_sql_col_blob(r.st, 1, &len) : NULL;
+        if (d >= 0) {
+            out[d > 0 && d < SC_DEV_COUNT ? d : SC_DEV_OTHER] += sc_sql_col_int(r.st, 1);
+        } else if (blob && len == sizeof(n)) {
+            memcpy(n, blob, sizeof(n));
+            for (int k = 0; k < 16; k++)
+                out[k > 0 && k < SC_DEV_COUNT ? k : SC_DEV_OTHER] += n[k];
+        }
+    }
+    return sc_q_end(&r);
+}

@@ -24,20 +24,7 @@
 #include "store_int.h"
 
 enum stmt_id {
-    ST_MEMBER_INSERT,
-    ST_CARD_INSERT,
     ST_LINK_INSERT,
-    ST_MEMBER_LIST,
-    ST_MEMBER_BY_EMAIL,
-    ST_MEMBER_BY_ID,
-    ST_MEMBER_COUNT,
-    ST_CARD_BY_SLUG,
-    ST_CARD_UPDATE,
-    ST_LINK_BY_CODE,
-    ST_TOKEN_INSERT,
-    ST_TOKEN_MEMBER,
-    ST_SECRET_INSERT,
-    ST_SECRET_GET,
     ST_VKEY_INSERT,
     ST_VISITOR_NAME,
     ST_COUNTER_GET,
@@ -50,78 +37,14 @@ enum stmt_id {
     ST_ROLLUP_UPSERT,
     ST_UNIQUE_INSERT,
     ST_VISITOR_REACHED,
-    ST_STATS_ROLLUP,
-    ST_STATS_UNIQUES,
-    ST_CUST_DUP,
-    ST_TOUCHES,
-    ST_OWNER_MEMBER,
-    ST_OWNER_CUSTOMER,
-    ST_PARTY_NAME,
-    ST_CUST_BY_VISITOR,
-    ST_LINK_OWNERS,
-    ST_CARD_OWNER,
-    ST_CUST_INSERT,
-    ST_CUST_SET_LINK,
-    ST_VELOCITY,
-    ST_REWARD_INSERT,
-    ST_CONV_GET,
-    ST_CUST_BY_ID,
-    ST_CUST_BY_EMAIL,
-    ST_CONV_INSERT,
-    ST_SIGNUPS_LIST,
-    ST_REWARDS_LIST,
-    ST_REWARD_DECIDE,
-    ST_MEMBER_PASSWORD,
-    ST_SET_DISABLED,
-    ST_ERASE_FIND,
-    ST_ERASE_CUSTOMER,
     ST_ERASE_VKEY,
-    ST_ERASE_VISITOR,
-    ST_ERASE_REWARDS,
-    ST_AUDIT,
-    ST_SET_PASSWORD,
-    ST_SESSIONS_END,
-    ST_SESSION_ADD,
-    ST_SESSION_GET,
-    ST_SESSION_TOUCH,
-    ST_SESSION_DELETE,
-    ST_SCOPE_STATS,
-    ST_SCOPE_UNIQUES,
-    ST_SERIES,
-    ST_LEADERBOARD,
-    ST_TOKEN_LIST,
-    ST_TOKEN_REVOKE,
-    ST_MEMBER_UPDATE,
-    ST_AUDIT_LIST,
-    ST_CHANNELS,
-    ST_REVENUE,
-    ST_SHARE_TREE,
-    ST_VISITS_AFTER,
-    ST_EVENTS_MAX,
-    ST_LEADS,
-    ST_LEAD_TIMELINE,
-    ST_FAIL_ADD,
-    ST_FAIL_PRUNE,
-    ST_FAIL_COUNT,
-    ST_DEVICES,
-    ST_MEMBER_LINKS,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
     ST_COUNT
 };
 
-#define MEMBER_COLS                                                                                \
-    "m.id, m.email, m.name, m.team, m.role, m.disabled, m.created_at, "                            \
-    "(SELECT slug FROM cards WHERE member_id = m.id)"
-
 static const char *const sql[ST_COUNT] = {
-    [ST_MEMBER_INSERT] = "INSERT INTO members (email, name, team, role, password_hash, "
-                         "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    [ST_CARD_INSERT] = "INSERT INTO cards (member_id, slug, name, title, company, phone, "
-                       "phone_work, email, wechat, website, address, bio, theme, lang, avatar, "
-                       "avatar_mime, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_LINK_INSERT] = "INSERT INTO links (code, card_id, channel, owner_member_id, "
                        "owner_customer_id, parent_link_id, created_at, owner_visitor_id) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -147,234 +70,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_VISITOR_REACHED] = "SELECT 1 FROM visitor_keys k JOIN events e ON e.visitor_id = k.id "
                            "WHERE k.key = ?1 AND e.card_id = ?2 AND e.type IN (0, 1, 2) "
                            "AND (?3 = 0 OR e.link_id = ?3) LIMIT 1",
-    [ST_STATS_ROLLUP] = "SELECT type, sum(humans), sum(bots) FROM rollups "
-                        "WHERE card_id = ? AND day BETWEEN ? AND ? GROUP BY type",
-    [ST_STATS_UNIQUES] = "SELECT sc_distinct(visitor_id) FROM rollup_uniques "
-                         "WHERE card_id = ? AND day BETWEEN ? AND ?",
-    [ST_MEMBER_LIST] = "SELECT " MEMBER_COLS " FROM members m ORDER BY m.id",
-    [ST_MEMBER_BY_EMAIL] = "SELECT " MEMBER_COLS " FROM members m WHERE m.email = ?",
-    [ST_MEMBER_BY_ID] = "SELECT " MEMBER_COLS " FROM members m WHERE m.id = ?",
-    [ST_MEMBER_COUNT] = "SELECT count(*) FROM members",
-    [ST_CARD_BY_SLUG] =
-        "SELECT c.id, c.member_id, c.slug, c.name, c.title, c.company, c.phone, c.phone_work, "
-        "c.email, c.wechat, c.website, c.address, c.bio, c.theme, c.lang, c.avatar, "
-        "c.avatar_mime, c.updated_at, m.disabled, "
-        "(SELECT code FROM links l WHERE l.card_id = c.id AND l.channel = 0 "
-        "   AND l.owner_member_id = c.member_id ORDER BY l.id LIMIT 1) "
-        "FROM cards c JOIN members m ON m.id = c.member_id WHERE c.slug = ?",
-    [ST_CARD_UPDATE] = "UPDATE cards SET name = ?, title = ?, company = ?, phone = ?, "
-                       "phone_work = ?, email = ?, wechat = ?, website = ?, address = ?, "
-                       "bio = ?, theme = ?, lang = ?, avatar = ?, avatar_mime = ?, "
-                       "updated_at = ? WHERE id = ?",
-    [ST_LINK_BY_CODE] = "SELECT l.id, l.code, l.card_id, c.slug, l.channel, "
-                        "ifnull(l.owner_member_id, 0), ifnull(l.owner_customer_id, 0), "
-                        "ifnull(l.parent_link_id, 0), l.created_at, "
-                        "ifnull((SELECT vid FROM visitors WHERE id = l.owner_visitor_id), '') "
-                        "FROM links l JOIN cards c ON c.id = l.card_id WHERE l.code = ?",
-    [ST_TOKEN_INSERT] = "INSERT INTO tokens (member_id, token_hash, label, created_at) "
-                        "VALUES (?, ?, ?, ?)",
-    [ST_TOKEN_MEMBER] = "SELECT " MEMBER_COLS " FROM tokens t JOIN members m "
-                        "ON m.id = t.member_id WHERE t.token_hash = ? "
-                        "AND t.revoked_at IS NULL AND m.disabled = 0",
-    [ST_SECRET_INSERT] = "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
-    [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?",
-    [ST_CUST_DUP] = "SELECT id FROM customers WHERE (?1 IS NOT NULL AND email = ?1) "
-                    "OR (?2 IS NOT NULL AND phone = ?2) LIMIT 1",
-    [ST_TOUCHES] = "SELECT e.id, e.ts, e.link_id, ifnull(l.owner_member_id, 0), "
-                   "ifnull(l.owner_customer_id, 0), ifnull(l.owner_visitor_id, 0), "
-                   "ifnull(l.parent_link_id, 0) FROM events e JOIN links l ON l.id = e.link_id "
-                   "WHERE e.visitor_id = ? AND e.type IN (0, 1) AND e.bot = 0 "
-                   "AND e.ts >= ? AND e.ts <= ? ORDER BY e.ts DESC, e.id DESC LIMIT 64",
-    [ST_OWNER_MEMBER] = "SELECT m.name, m.email, ifnull(c.phone, '') FROM members m "
-                        "LEFT JOIN cards c ON c.member_id = m.id WHERE m.id = ?",
-    [ST_OWNER_CUSTOMER] = "SELECT c.name, ifnull(c.email, ''), ifnull(c.phone, ''), "
-                          "ifnull(v.vid, ''), c.level1_type, ifnull(c.level1_id, 0), "
-                          "ifnull(c.ip, '') FROM customers c "
-                          "LEFT JOIN visitors v ON v.id = c.visitor_id WHERE c.id = ?",
-    [ST_PARTY_NAME] = "SELECT CASE ?1 WHEN 1 THEN (SELECT name FROM members WHERE id = ?2) "
-                      "WHEN 2 THEN (SELECT name FROM customers WHERE id = ?2) END",
-    [ST_CUST_BY_VISITOR] = "SELECT id FROM customers WHERE visitor_id = ? ORDER BY id LIMIT 1",
-    [ST_LINK_OWNERS] = "SELECT ifnull(owner_member_id, 0), ifnull(owner_customer_id, 0), "
-                       "ifnull(owner_visitor_id, 0), ifnull(parent_link_id, 0) "
-                       "FROM links WHERE id = ?",
-    [ST_CARD_OWNER] = "SELECT member_id FROM cards WHERE id = ?",
-    [ST_CUST_INSERT] = "INSERT INTO customers (card_id, name, email, phone, referrer_link_id, "
-                       "created_at, visitor_id, ip, consent_version, rule, touch_event_id, "
-                       "level1_type, level1_id, level2_type, level2_id, notes) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [ST_CUST_SET_LINK] = "UPDATE customers SET own_link_id = ? WHERE id = ?",
-    [ST_VELOCITY] = "SELECT count(*) FROM customers WHERE referrer_link_id = ? AND created_at > ?",
-    [ST_REWARD_INSERT] = "INSERT INTO rewards (customer_id, conversion_id, party_type, party_id, "
-                         "level, kind, amount, status, reason, created_at, approve_after) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [ST_CONV_GET] = "SELECT id FROM conversions WHERE order_id = ?",
-    [ST_CUST_BY_ID] = "SELECT id, card_id, level1_type, ifnull(level1_id, 0), level2_type, "
-                      "ifnull(level2_id, 0) FROM customers WHERE id = ?",
-    [ST_CUST_BY_EMAIL] = "SELECT id, card_id, level1_type, ifnull(level1_id, 0), level2_type, "
-                         "ifnull(level2_id, 0) FROM customers WHERE email = ?",
-    [ST_CONV_INSERT] = "INSERT INTO conversions (order_id, customer_id, amount_cents, created_at) "
-                       "VALUES (?, ?, ?, ?)",
-    [ST_SIGNUPS_LIST] =
-        "SELECT s.id, s.name, s.email, s.phone, c.slug, l.code, "
-        "s.level1_type, ifnull(s.level1_id, 0), "
-        "CASE s.level1_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level1_id) "
-        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level1_id) END, "
-        "s.level2_type, ifnull(s.level2_id, 0), "
-        "CASE s.level2_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level2_id) "
-        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level2_id) END, "
-        "s.rule, s.notes, s.created_at "
-        "FROM customers s JOIN cards c ON c.id = s.card_id "
-        "LEFT JOIN links l ON l.id = s.referrer_link_id "
-        "WHERE (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR c.member_id IN "
-        "  (SELECT id FROM members WHERE team = ?2)) ORDER BY s.id",
-    [ST_REWARDS_LIST] =
-        "SELECT r.id, r.customer_id, ifnull(r.conversion_id, 0), r.party_type, r.party_id, "
-        "CASE r.party_type WHEN 1 THEN (SELECT name FROM members WHERE id = r.party_id) "
-        "  WHEN 2 THEN (SELECT name FROM customers WHERE id = r.party_id) END, "
-        "r.level, r.kind, r.amount, "
-        "CASE WHEN r.status = 'pending' AND r.approve_after <= ?3 THEN 'approved' "
-        "  ELSE r.status END, r.reason, r.created_at "
-        "FROM rewards r JOIN customers s ON s.id = r.customer_id "
-        "JOIN cards c ON c.id = s.card_id "
-        "WHERE (?1 = 0 OR c.member_id = ?1 OR (r.party_type = 1 AND r.party_id = ?1)) "
-        "AND (?2 IS NULL OR c.member_id IN (SELECT id FROM members WHERE team = ?2)) "
-        "ORDER BY r.id",
-    [ST_REWARD_DECIDE] = "UPDATE rewards SET status = ?1, "
-                         "reason = CASE WHEN ?2 = '' THEN reason ELSE ?2 END, decided_at = ?3 "
-                         "WHERE id = ?4 AND status IN ('pending', 'hold')",
-    [ST_MEMBER_PASSWORD] = "SELECT ifnull(password_hash, '') FROM members WHERE id = ?",
-    [ST_SET_DISABLED] = "UPDATE members SET disabled = ? WHERE id = ?",
-    [ST_ERASE_FIND] = "SELECT id, ifnull(visitor_id, 0) FROM customers WHERE email = ?",
-    [ST_ERASE_CUSTOMER] = "UPDATE customers SET name = 'erased', email = NULL, phone = NULL, "
-                          "ip = NULL, notes = notes || CASE WHEN notes = '' THEN '' ELSE ',' "
-                          "END || 'erased' WHERE id = ?",
     [ST_ERASE_VKEY] = "DELETE FROM visitor_keys WHERE key = "
                       "sc_vid_key((SELECT vid FROM visitors WHERE id = ?1))",
-    [ST_ERASE_VISITOR] = "UPDATE visitors SET vid = 'erased:' || id WHERE id = ?",
-    [ST_ERASE_REWARDS] = "UPDATE rewards SET status = 'void', reason = 'erasure', "
-                         "decided_at = ?2 WHERE party_type = 2 AND party_id = ?1 "
-                         "AND status IN ('pending', 'hold')",
-    [ST_AUDIT] = "INSERT INTO audit (ts, actor, action, target, detail) "
-                 "VALUES (strftime('%s', 'now'), ?, ?, ?, ?)",
-    [ST_SET_PASSWORD] = "UPDATE members SET password_hash = ? WHERE id = ?",
-    [ST_SESSIONS_END] = "DELETE FROM sessions WHERE member_id = ?",
-    [ST_SESSION_ADD] = "INSERT INTO sessions (token_hash, member_id, created_at, last_seen, "
-                       "expires_at) VALUES (?1, ?2, ?3, ?3, ?4)",
-    [ST_SESSION_GET] = "SELECT " MEMBER_COLS ", s.last_seen, s.id FROM sessions s "
-                       "JOIN members m ON m.id = s.member_id WHERE s.token_hash = ?1 "
-                       "AND s.expires_at > ?2 AND s.last_seen > ?2 - ?3 AND m.disabled = 0",
-    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ? WHERE id = ?",
-    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?",
-/*
- * Rollup rows of the cards in scope (?1 a member or 0, ?2 a team or NULL)
- * from day ?3 to ?4.  The cards are chosen first, so that each is a range
- * of the rollup tables' (card_id, day, …) keys: joining from the rollups
- * side would scan every rollup row ever written.
- */
-#define SCOPE_JOIN                                                                                 \
-    " WHERE r.card_id IN (SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id "          \
-    "WHERE (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2)) "                         \
-    "AND r.day BETWEEN ?3 AND ?4"
-    [ST_SCOPE_STATS] =
-        "SELECT r.type, sum(r.humans), sum(r.bots) FROM rollups r" SCOPE_JOIN " GROUP BY r.type",
-    [ST_SCOPE_UNIQUES] = "SELECT sc_distinct(r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN,
-    [ST_SERIES] = "SELECT r.day, r.type, sum(r.humans) FROM rollups r" SCOPE_JOIN
-                  " GROUP BY r.day, r.type ORDER BY r.day, r.type",
-    [ST_LEADERBOARD] =
-        "SELECT m.id, m.name, m.team, c.slug, "
-        "ifnull(sum(CASE WHEN r.type = 0 THEN r.humans END), 0), "
-        "ifnull(sum(CASE WHEN r.type = 1 THEN r.humans END), 0), "
-        "ifnull(sum(CASE WHEN r.type = 2 THEN r.humans END), 0), "
-        "(SELECT sc_distinct(u.visitor_id) FROM rollup_uniques u "
-        "   WHERE u.card_id = c.id AND u.day BETWEEN ?3 AND ?4), "
-        "ifnull(sum(CASE WHEN r.type = 3 THEN r.humans END), 0), "
-        "ifnull(sum(CASE WHEN r.type = 7 THEN r.humans END), 0), "
-        "(SELECT ifnull(sum(w.amount), 0) FROM rewards w WHERE w.party_type = 1 "
-        "   AND w.party_id = m.id AND w.kind = 'signup' AND w.status IN ('pending', 'approved')) "
-        "FROM members m JOIN cards c ON c.member_id = m.id "
-        "LEFT JOIN rollups r ON r.card_id = c.id AND r.day BETWEEN ?3 AND ?4 "
-        "WHERE (?1 = 0 OR m.id = ?1) AND (?2 IS NULL OR m.team = ?2) AND m.disabled = 0 "
-        "GROUP BY m.id ORDER BY 10 DESC, 7 DESC, m.name LIMIT 1000",
-    [ST_TOKEN_LIST] = "SELECT id, label, created_at, ifnull(revoked_at, 0) FROM tokens "
-                      "WHERE member_id = ? ORDER BY id DESC LIMIT 1000",
-    [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ? WHERE id = ? AND member_id = ? "
-                        "AND revoked_at IS NULL",
-    [ST_MEMBER_UPDATE] = "UPDATE members SET name = ?, team = ?, role = ? WHERE id = ?",
-    [ST_AUDIT_LIST] = "SELECT id, ts, actor, action, target, detail FROM audit "
-                      "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
-    [ST_CHANNELS] = "SELECT ifnull(l.channel, -1), r.type, sum(r.humans) FROM rollups r "
-                    "LEFT JOIN links l ON l.id = r.link_id" SCOPE_JOIN " GROUP BY 1, 2",
-    [ST_REVENUE] = "SELECT count(*), ifnull(sum(v.amount_cents), 0) FROM conversions v "
-                   "JOIN customers s ON s.id = v.customer_id JOIN cards c ON c.id = s.card_id "
-                   "JOIN members m ON m.id = c.member_id WHERE v.created_at >= ?3 * 86400 "
-                   "AND v.created_at < (?4 + 1) * 86400 AND (?1 = 0 OR c.member_id = ?1) "
-                   "AND (?2 IS NULL OR m.team = ?2)",
-    [ST_SHARE_TREE] =
-        "SELECT l.id, ifnull(l.parent_link_id, 0), l.code, l.channel, "
-        "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "
-        "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "
-        "ifnull(l.owner_member_id, ifnull(l.owner_customer_id, 0)), "
-        "CASE WHEN l.owner_member_id IS NOT NULL THEN "
-        "  (SELECT name FROM members WHERE id = l.owner_member_id) "
-        "  WHEN l.owner_customer_id IS NOT NULL THEN "
-        "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "
-        "l.created_at, ifnull(v.n, 0), ifnull(u.n, 0) FROM links l "
-        "LEFT JOIN (SELECT link_id, sum(humans) AS n FROM rollups WHERE card_id = ?1 "
-        "  AND type IN (0, 1) GROUP BY link_id) v ON v.link_id = l.id "
-        "LEFT JOIN (SELECT referrer_link_id, count(*) AS n FROM customers WHERE card_id = ?1 "
-        "  GROUP BY referrer_link_id) u ON u.referrer_link_id = l.id "
-        "WHERE l.card_id = ?1 ORDER BY l.id LIMIT 5000",
-    [ST_VISITS_AFTER] =
-        "SELECT e.id, e.ts, e.type, c.slug, m.name, ifnull(l.channel, -1), "
-        "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "
-        "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "
-        "ifnull(l.owner_member_id, ifnull(l.owner_customer_id, 0)), "
-        "CASE WHEN l.owner_member_id IS NOT NULL THEN "
-        "  (SELECT name FROM members WHERE id = l.owner_member_id) "
-        "  WHEN l.owner_customer_id IS NOT NULL THEN "
-        "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "
-        "ifnull(a.device, ''), ifnull(a.os, '') FROM events e "
-        "JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
-        "LEFT JOIN links l ON l.id = e.link_id LEFT JOIN agents a ON a.id = e.agent_id "
-        "WHERE e.id > ?3 AND e.bot = 0 AND e.type IN (0, 1, 2, 3, 5, 7) "
-        "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
-        "ORDER BY e.id LIMIT ?4",
-    [ST_EVENTS_MAX] = "SELECT ifnull(max(id), 0) FROM events",
-    /* Who: the day's unique visitors of each card (an index range); what: their events. */
-    [ST_LEADS] =
-        "SELECT u.visitor_id, c.slug, "
-        "(SELECT name FROM customers s WHERE s.visitor_id = u.visitor_id LIMIT 1), "
-        "min(e.ts), max(e.ts), sum(e.type IN (0, 1, 2)), count(DISTINCT e.ts / 86400), "
-        "sum(e.type = 4), sum(e.type = 5), sum(e.type = 3), "
-        "ifnull(sum(CASE WHEN e.type = 6 THEN e.value END), 0), max(e.type = 7) "
-        "FROM (SELECT DISTINCT r.card_id, r.visitor_id FROM rollup_uniques r "
-        "  WHERE r.card_id IN (SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id "
-        "  WHERE (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2)) "
-        "  AND r.day >= ?3 / 86400) u "
-        "JOIN cards c ON c.id = u.card_id "
-        "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
-        "GROUP BY u.visitor_id, u.card_id ORDER BY max(e.ts) DESC LIMIT ?4",
-    [ST_LEAD_TIMELINE] =
-        "SELECT e.id, e.ts, e.type, c.slug, m.name, ifnull(l.channel, -1), "
-        "CASE WHEN l.owner_member_id IS NOT NULL THEN 1 "
-        "  WHEN l.owner_customer_id IS NOT NULL THEN 2 ELSE 0 END, "
-        "ifnull(l.owner_member_id, ifnull(l.owner_customer_id, 0)), "
-        "CASE WHEN l.owner_member_id IS NOT NULL THEN "
-        "  (SELECT name FROM members WHERE id = l.owner_member_id) "
-        "  WHEN l.owner_customer_id IS NOT NULL THEN "
-        "  (SELECT name FROM customers WHERE id = l.owner_customer_id) END, "
-        "ifnull(a.device, ''), ifnull(a.os, ''), ifnull(e.value, 0) FROM events e "
-        "JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
-        "LEFT JOIN links l ON l.id = e.link_id LEFT JOIN agents a ON a.id = e.agent_id "
-        "WHERE e.visitor_id = ?3 AND e.bot = 0 "
-        "AND (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2) "
-        "ORDER BY e.id DESC LIMIT ?4",
-    [ST_FAIL_ADD] = "INSERT INTO failures (key, ts) VALUES (?, ?)",
-    [ST_FAIL_PRUNE] = "DELETE FROM failures WHERE ts < ?",
-    [ST_FAIL_COUNT] = "SELECT count(*) FROM failures WHERE key = ? AND ts > ?",
-    [ST_DEVICES] = "SELECT sc_distinct_by(r.device, r.visitor_id) FROM rollup_uniques r" SCOPE_JOIN,
-    [ST_MEMBER_LINKS] = "SELECT id, code, channel, created_at FROM links WHERE card_id = ? "
-                        "AND owner_member_id = ? AND parent_link_id IS NULL ORDER BY id LIMIT 100",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -1619,37 +1316,7 @@ static enum sc_err sq_visitor_id(struct sc_store *base, const char *vid, int64_t
 
 /* ---- accounts and reports ---------------------------------------------------------- */
 
-static void bind_scope(sqlite3_stmt *st, const struct sc_scope *scope, int64_t from, int64_t to)
-{
-    sqlite3_bind_int64(st, 1, scope ? scope->member_id : 0);
-    bind_text(st, 2, scope ? scope->team : NULL);
-    sqlite3_bind_int64(st, 3, from);
-    sqlite3_bind_int64(st, 4, to);
-}
-
 /* ---- management and more reports ---------------------------------------------------- */
-
-static enum sc_err sq_devices(struct sc_store *base, const struct sc_scope *scope, int64_t from,
-                              int64_t to, int64_t out[SC_DEV_COUNT])
-{
-    struct sq_store *s = sq(base);
-    struct conn *c;
-    sqlite3_stmt *st = rd_stmt(s, ST_DEVICES, &c);
-    if (!st)
-        return SC_EDB;
-    bind_scope(st, scope, from, to);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == DISTINCT_GROUPS * (int)sizeof(int64_t)) {
-        int64_t n[DISTINCT_GROUPS];
-        memcpy(n, sqlite3_column_blob(st, 0), sizeof(n));
-        for (int d = 0; d < DISTINCT_GROUPS; d++)
-            out[d > 0 && d < SC_DEV_COUNT ? d : SC_DEV_OTHER] += n[d];
-        rc = SQLITE_DONE;
-    }
-    enum sc_err e = map_rc(rc);
-    rd_end(s, c);
-    return e;
-}
 
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
@@ -1665,7 +1332,6 @@ static const struct sc_store_ops sqlite_ops = {
     .link_create = sq_link_create,
     .visitor_reached = sq_visitor_reached,
     .visitor_id = sq_visitor_id,
-    .devices = sq_devices,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

@@ -58,10 +58,3 @@ enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *ou
 {
     return s->ops->visitor_id(s, vid, out);
 }
-
-enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                             int64_t to, int64_t out[SC_DEV_COUNT])
-{
-    memset(out, 0, SC_DEV_COUNT * sizeof(*out));
-    return s->ops->devices(s, scope, from, to, out);
-}

@@ -12,8 +12,8 @@
 /*
  * What is truly per backend: connections and migrations, the batched
  * hot-path event writes, and the few places where the two databases
- * genuinely differ (how a visitor's id text is filed, a distinct count per
- * device class, what erasing a visitor's key involves).  Everything else
+ * genuinely differ (how a visitor's id text is filed, and what erasing a
+ * visitor's key involves).  Everything else
  * is written once over the statement layer (sql.h) in the q_*.c files.
  */
 struct sc_store_ops {
@@ -35,10 +35,6 @@ struct sc_store_ops {
     enum sc_err (*visitor_id)(struct sc_store *s, const char *vid, int64_t *out);
     /* Inside an erasure's transaction: visitor 'visitor_id''s key is cut from their browser. */
     enum sc_err (*visitor_forget)(struct sc_db *db, int64_t visitor_id);
-    /* SQLite counts every device class in one pass (sc_distinct_by); PostgreSQL groups. */
-    enum sc_err (*devices)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                           int64_t to, int64_t out[SC_DEV_COUNT]);
-    /* ---- still per backend, moving to the q_*.c files ---- */
     /* Appended 2026-11-30: management and more reports. */
 };
 
