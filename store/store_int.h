@@ -95,14 +95,14 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
 
-/* The SQLite backend (sqlite.c). */
+/* The SQLite backend (sqlite_conn.c). */
 enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen);
 
 /* SQLite schema migrations (sqlite_schema.c): SQL scripts, index i takes version i to i+1. */
 extern const char *const sc_sqlite_migrations[];
 extern const int sc_sqlite_nmigrations;
 
-/* The PostgreSQL backend (pg.c), for "postgres://…" and "postgresql://…" URLs. */
+/* The PostgreSQL backend (pg_conn.c), for "postgres://…" and "postgresql://…" URLs. */
 enum sc_err sc_pg_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen);
 
 /* PostgreSQL schema migrations (pg_schema.c), in step with SQLite's: the same count. */
