@@ -590,14 +590,6 @@ static enum sc_err pg_db_write_end(struct sc_store *base, struct sc_db *db, enum
     return e;
 }
 
-/* PostgreSQL keeps no key beside the visitor's row: renaming the row (shared code) is all. */
-static enum sc_err pg_visitor_forget(struct sc_db *db, int64_t visitor)
-{
-    (void)db;
-    (void)visitor;
-    return SC_OK;
-}
-
 /* ---- migrations --------------------------------------------------------------------- */
 
 /* Any number will do, so long as it is always the same: the key of our advisory lock. */
@@ -734,7 +726,7 @@ static const struct sc_store_ops pg_ops = {
     .db_read_end = pg_db_read_end,
     .db_write = pg_db_write,
     .db_write_end = pg_db_write_end,
-    .visitor_forget = pg_visitor_forget,
+    .visitor_forget = sc_pg_visitor_forget,
     .close = pg_close,
     .schema_version = pg_schema_version,
     .events_write = sc_pg_events_write,

@@ -589,3 +589,11 @@ enum sc_err sc_pg_visitor_id(struct sc_store *base, const char *vid, int64_t *ou
         e = SC_ENOTFOUND;
     return e;
 }
+
+/* PostgreSQL keeps no key beside the visitor's row: renaming the row (shared code) is all. */
+enum sc_err sc_pg_visitor_forget(struct sc_db *db, int64_t visitor)
+{
+    (void)db;
+    (void)visitor;
+    return SC_OK;
+}

@@ -173,5 +173,6 @@ enum sc_err sc_pg_link_create(struct sc_store *base, struct sc_link *l);
 enum sc_err sc_pg_visitor_reached(struct sc_store *base, const char *vid, int64_t card_id,
                                   int64_t link_id, bool *out);
 enum sc_err sc_pg_visitor_id(struct sc_store *base, const char *vid, int64_t *out);
+enum sc_err sc_pg_visitor_forget(struct sc_db *db, int64_t visitor);
 
 #endif

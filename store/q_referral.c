@@ -441,26 +441,27 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
     "(CAST(?1 AS BIGINT) = 0 OR c.member_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR "               \
     "c.member_id IN (SELECT id FROM members WHERE team = ?2))"
 
-/* The name of the party in columns 'type' and 'id'. */
-#define PARTY_NAME(type, id)                                                                       \
-    "CASE " type " WHEN 1 THEN (SELECT name FROM members WHERE id = " id ") "                      \
-    "WHEN 2 THEN (SELECT name FROM customers WHERE id = " id ") END"
+/* The names of a sign-up's two levels (s), and of a reward's earner (r). */
+#define LEVEL1_NAME                                                                                \
+    "CASE s.level1_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level1_id) "            \
+    "WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level1_id) END"
+#define LEVEL2_NAME                                                                                \
+    "CASE s.level2_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level2_id) "            \
+    "WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level2_id) END"
+#define EARNER_NAME                                                                                \
+    "CASE r.party_type WHEN 1 THEN (SELECT name FROM members WHERE id = r.party_id) "              \
+    "WHEN 2 THEN (SELECT name FROM customers WHERE id = r.party_id) END"
 
 enum sc_err sc_store_signups_list(struct sc_store *s, const struct sc_scope *scope,
                                   int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx)
 {
-    static struct sc_sql q = SC_SQL(
-        "SELECT s.id, s.name, s.email, s.phone, c.slug, l.code, s.level1_type, "
-        "coalesce(s.level1_id, 0), " PARTY_NAME(
-            "s.level1_type",
-            "s.level1_id") ", "
-                           "s.level2_type, coalesce(s.level2_id, 0), " PARTY_NAME(
-                               "s.level2_type",
-                               "s.level2_id") ", "
-                                              "s.rule, s.notes, s.created_at FROM customers s JOIN "
-                                              "cards c ON c.id = s.card_id "
-                                              "LEFT JOIN links l ON l.id = s.referrer_link_id "
-                                              "WHERE " SCOPE_CARDS " ORDER BY s.id");
+    static struct sc_sql q =
+        SC_SQL("SELECT s.id, s.name, s.email, s.phone, c.slug, l.code, s.level1_type, "
+               "coalesce(s.level1_id, 0), " LEVEL1_NAME
+               ", s.level2_type, coalesce(s.level2_id, 0), " LEVEL2_NAME
+               ", s.rule, s.notes, s.created_at FROM customers s "
+               "JOIN cards c ON c.id = s.card_id LEFT JOIN links l ON l.id = s.referrer_link_id "
+               "WHERE " SCOPE_CARDS " ORDER BY s.id");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
         return r.e;
@@ -495,19 +496,13 @@ enum sc_err sc_store_rewards_list(struct sc_store *s, const struct sc_scope *sco
                                   int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx)
 {
     static struct sc_sql q = SC_SQL(
-        "SELECT r.id, r.customer_id, coalesce(r.conversion_id, 0), r.party_type, r.party_id, "
-        "" PARTY_NAME(
-            "r.party_type",
-            "r.party_id") ", r.level, r.kind, r.amount, "
-                          "CASE WHEN r.status = 'pending' AND r.approve_after <= CAST(?3 AS "
-                          "BIGINT) "
-                          "THEN 'approved' ELSE r.status END, r.reason, r.created_at "
-                          "FROM rewards r JOIN customers s ON s.id = r.customer_id "
-                          "JOIN cards c ON c.id = s.card_id "
-                          "WHERE (CAST(?1 AS BIGINT) = 0 OR c.member_id = ?1 OR (r.party_type = 1 "
-                          "AND "
-                          "r.party_id = ?1)) AND (CAST(?2 AS TEXT) IS NULL OR c.member_id IN "
-                          "(SELECT id FROM members WHERE team = ?2)) ORDER BY r.id");
+        "SELECT r.id, r.customer_id, coalesce(r.conversion_id, 0), r.party_type, "
+        "r.party_id, " EARNER_NAME ", r.level, r.kind, r.amount, CASE WHEN r.status = 'pending' "
+        "AND r.approve_after <= CAST(?3 AS BIGINT) THEN 'approved' ELSE r.status END, "
+        "r.reason, r.created_at FROM rewards r JOIN customers s ON s.id = r.customer_id "
+        "JOIN cards c ON c.id = s.card_id WHERE (CAST(?1 AS BIGINT) = 0 OR c.member_id = ?1 "
+        "OR (r.party_type = 1 AND r.party_id = ?1)) AND (CAST(?2 AS TEXT) IS NULL OR "
+        "c.member_id IN (SELECT id FROM members WHERE team = ?2)) ORDER BY r.id");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
         return r.e;

@@ -112,21 +112,22 @@ enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scop
                                  int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
                                  void *ctx)
 {
-#define HUMANS(t) "coalesce(sum(CASE WHEN r.type = " #t " THEN r.humans END), 0), "
-    static struct sc_sql q =
-        SC_SQL("SELECT m.id, m.name, m.team, c.slug, " HUMANS(0) HUMANS(1) HUMANS(
-            2) "(SELECT {distinct}u.visitor_id) FROM rollup_uniques u "
-               "   WHERE u.card_id = c.id AND u.day BETWEEN ?3 AND ?4), " HUMANS(3) HUMANS(
-                   7) "(SELECT coalesce(sum(w.amount), 0) FROM rewards w WHERE w.party_type = 1 "
-                      "   AND w.party_id = m.id AND w.kind = 'signup' AND w.status IN ('pending', "
-                      "'approved')) "
-                      "FROM members m JOIN cards c ON c.member_id = m.id "
-                      "LEFT JOIN rollups r ON r.card_id = c.id AND r.day BETWEEN ?3 AND ?4 "
-                      "WHERE (CAST(?1 AS BIGINT) = 0 OR m.id = ?1) AND (CAST(?2 AS TEXT) IS NULL "
-                      "OR "
-                      "m.team = ?2) AND m.disabled = 0 "
-                      "GROUP BY m.id, c.id ORDER BY 10 DESC, 7 DESC, m.name{collate_c} LIMIT 1000");
-#undef HUMANS
+    static struct sc_sql q = SC_SQL(
+        "SELECT m.id, m.name, m.team, c.slug, "
+        "coalesce(sum(CASE WHEN r.type = 0 THEN r.humans END), 0), "
+        "coalesce(sum(CASE WHEN r.type = 1 THEN r.humans END), 0), "
+        "coalesce(sum(CASE WHEN r.type = 2 THEN r.humans END), 0), "
+        "(SELECT {distinct}u.visitor_id) FROM rollup_uniques u "
+        "  WHERE u.card_id = c.id AND u.day BETWEEN ?3 AND ?4), "
+        "coalesce(sum(CASE WHEN r.type = 3 THEN r.humans END), 0), "
+        "coalesce(sum(CASE WHEN r.type = 7 THEN r.humans END), 0), "
+        "(SELECT coalesce(sum(w.amount), 0) FROM rewards w WHERE w.party_type = 1 "
+        "  AND w.party_id = m.id AND w.kind = 'signup' AND w.status IN ('pending', 'approved')) "
+        "FROM members m JOIN cards c ON c.member_id = m.id "
+        "LEFT JOIN rollups r ON r.card_id = c.id AND r.day BETWEEN ?3 AND ?4 "
+        "WHERE (CAST(?1 AS BIGINT) = 0 OR m.id = ?1) "
+        "AND (CAST(?2 AS TEXT) IS NULL OR m.team = ?2) AND m.disabled = 0 "
+        "GROUP BY m.id, c.id ORDER BY 10 DESC, 7 DESC, m.name{collate_c} LIMIT 1000");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
         return r.e;
