@@ -29,6 +29,16 @@ static void bind_scope(struct sc_stmt *st, const struct sc_scope *scope, int64_t
     sc_sql_int(st, 4, b);
 }
 
+/* Takes a reader with 'q' prepared and bound to 'scope', 'a' and 'b'; false as sc_q_read(). */
+static bool read_scoped(struct sc_q *r, struct sc_store *s, struct sc_sql *q,
+                        const struct sc_scope *scope, int64_t a, int64_t b)
+{
+    if (!sc_q_read(r, s, q))
+        return false;
+    bind_scope(r->st, scope, a, b);
+    return true;
+}
+
 /*
  * Totals into 'out': 'rollups' gives rows of (type, humans, bots), then
  * 'uniques' the distinct visitors; both bound alike by 'bind' (one of the
@@ -96,9 +106,8 @@ enum sc_err sc_store_series(struct sc_store *s, const struct sc_scope *scope, in
         SC_SQL("SELECT r.day, r.type, sum(r.humans) FROM rollups r" SCOPE_ROLLUPS
                " GROUP BY r.day, r.type ORDER BY r.day, r.type");
     struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
+    if (!read_scoped(&r, s, &q, scope, from, to))
         return r.e;
-    bind_scope(r.st, scope, from, to);
     while (sc_q_next(&r)) {
         int64_t t = sc_sql_col_int(r.st, 1);
         if (t >= 0 && t < SC_EV_COUNT &&
@@ -129,9 +138,8 @@ enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scop
         "AND (CAST(?2 AS TEXT) IS NULL OR m.team = ?2) AND m.disabled = 0 "
         "GROUP BY m.id, c.id ORDER BY 10 DESC, 7 DESC, m.name{collate_c} LIMIT 1000");
     struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
+    if (!read_scoped(&r, s, &q, scope, from, to))
         return r.e;
-    bind_scope(r.st, scope, from, to);
     while (sc_q_next(&r)) {
         struct sc_stmt *st = r.st;
         struct sc_leader_row l = {
@@ -161,9 +169,8 @@ enum sc_err sc_store_channels(struct sc_store *s, const struct sc_scope *scope, 
         SC_SQL("SELECT coalesce(l.channel, -1), r.type, sum(r.humans) FROM rollups r "
                "LEFT JOIN links l ON l.id = r.link_id" SCOPE_ROLLUPS " GROUP BY 1, 2");
     struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
+    if (!read_scoped(&r, s, &q, scope, from, to))
         return r.e;
-    bind_scope(r.st, scope, from, to);
     while (sc_q_next(&r)) {
         int64_t t = sc_sql_col_int(r.st, 1);
         if (t >= 0 && t < SC_EV_COUNT &&
@@ -185,9 +192,8 @@ enum sc_err sc_store_revenue(struct sc_store *s, const struct sc_scope *scope, i
         "AND (CAST(?2 AS TEXT) IS NULL OR m.team = ?2)");
     *orders = *cents = 0;
     struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
+    if (!read_scoped(&r, s, &q, scope, from, to))
         return r.e;
-    bind_scope(r.st, scope, from, to);
     if (sc_q_next(&r)) {
         *orders = sc_sql_col_int(r.st, 0);
         *cents = sc_sql_col_int(r.st, 1);
@@ -312,9 +318,8 @@ enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *sc
     static struct sc_sql q = SC_SQL(VISIT_COLS "WHERE e.visitor_id = ?3 AND e.bot = 0" SCOPE_EVENTS
                                                "ORDER BY e.id DESC LIMIT ?4");
     struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
+    if (!read_scoped(&r, s, &q, scope, visitor_id, limit))
         return r.e;
-    bind_scope(r.st, scope, visitor_id, limit);
     visit_rows(&r, fn, ctx, NULL);
     return sc_q_end(&r);
 }
@@ -353,9 +358,8 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
         "AND (CAST(?2 AS TEXT) IS NULL OR m.team = ?2) "
         "GROUP BY e.visitor_id, c.id ORDER BY max(e.ts) DESC LIMIT ?4");
     struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
+    if (!read_scoped(&r, s, &q, scope, since, limit))
         return r.e;
-    bind_scope(r.st, scope, since, limit);
     while (sc_q_next(&r)) {
         struct sc_stmt *st = r.st;
         struct sc_lead_row l = {
@@ -392,9 +396,8 @@ enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, i
         " GROUP BY r.device");
     memset(out, 0, SC_DEV_COUNT * sizeof(*out));
     struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
+    if (!read_scoped(&r, s, &q, scope, from, to))
         return r.e;
-    bind_scope(r.st, scope, from, to);
     while (sc_q_next(&r)) {
         int64_t d = sc_sql_col_int(r.st, 0), n[16];
         size_t len = 0;
