@@ -3,7 +3,7 @@
  * sqlite_schema.c: entry i takes a database from version i to i + 1, with
  * the same tables and columns as the SQLite entry i, so a report's SQL and
  * the tests' row checks read alike on both backends.  The version lives in
- * the one-row table schema_version; pg.c applies each entry in its own
+ * the one-row table schema_version; pg_conn.c applies each entry in its own
  * transaction at open, under an advisory lock.  Never edit a released entry:
  * add a new one here and in sqlite_schema.c together.
  *

@@ -197,7 +197,7 @@ const char *const sc_sqlite_migrations[] = {
      * get no key, so their cookie starts afresh.  From here events.ip holds
      * an IPv4 address's /24 as an integer (the address >> 8) and an IPv6 /48
      * as text; nothing reads it back.  sc_vid_key() is the store's own SQL
-     * function (store/sqlite.c).
+     * function (store/sqlite_conn.c).
      */
     "CREATE TABLE visitor_keys (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO visitor_keys (key, id) SELECT sc_vid_key(vid), id FROM visitors "

@@ -1,109 +1,108 @@
 /*
  * store_int.h — private to store/: the function table every backend fills,
- * and the base struct it embeds first.  store.c's public functions only
- * call through the table, so callers never know which backend they have.
+ * the base struct it embeds first, and the query files' shared helpers.
+ * Callers never know which backend they have.
  */
 #ifndef SHARECARD_STORE_INT_H
 #define SHARECARD_STORE_INT_H
 
 #include "sharecard/store.h"
+#include "sql.h"
 
+/*
+ * What is truly per backend: connections and migrations, the batched
+ * hot-path event writes, and the few places where the two databases
+ * genuinely differ (how a visitor's id text is filed, and what erasing a
+ * visitor's key involves).  Everything else
+ * is written once over the statement layer (sql.h) in the q_*.c files.
+ */
 struct sc_store_ops {
     const char *name; /* "sqlite", "postgres" */
+    enum sc_dialect dialect;
     void (*close)(struct sc_store *s);
     int (*schema_version)(struct sc_store *s);
-    enum sc_err (*ping)(struct sc_store *s);
-    enum sc_err (*member_add)(struct sc_store *s, const struct sc_member *m,
-                              const char *password_hash, const struct sc_card *profile,
-                              struct sc_member *out);
-    enum sc_err (*member_list)(struct sc_store *s, int (*fn)(const struct sc_member *m, void *ctx),
-                               void *ctx);
-    enum sc_err (*member_by_email)(struct sc_store *s, const char *email, struct sc_member *out);
-    enum sc_err (*member_by_id)(struct sc_store *s, int64_t id, struct sc_member *out);
-    enum sc_err (*member_count)(struct sc_store *s, int64_t *out);
-    enum sc_err (*card_by_slug)(struct sc_store *s, const char *slug, struct sc_card *out);
-    enum sc_err (*card_update)(struct sc_store *s, const struct sc_card *c);
-    enum sc_err (*link_by_code)(struct sc_store *s, const char *code, struct sc_link *out);
-    enum sc_err (*token_add)(struct sc_store *s, int64_t member_id, const char *token_hash,
-                             const char *label);
-    enum sc_err (*token_member)(struct sc_store *s, const char *token_hash, struct sc_member *out);
-    enum sc_err (*secret)(struct sc_store *s, const char *name, char out[65]);
+    /* Connections (see sql.h). */
+    struct sc_db *(*db_read)(struct sc_store *s, enum sc_err *e);
+    void (*db_read_end)(struct sc_store *s, struct sc_db *db);
+    struct sc_db *(*db_write)(struct sc_store *s, bool tx, enum sc_err *e);
+    enum sc_err (*db_write_end)(struct sc_store *s, struct sc_db *db, enum sc_err e);
+    /* The hot path: batched, and written for each database's strengths. */
     enum sc_err (*events_write)(struct sc_store *s, struct sc_event_row *rows, size_t n);
+    /* Visitors: SQLite files them under a 16-byte key, PostgreSQL by their id text. */
     enum sc_err (*link_create)(struct sc_store *s, struct sc_link *l);
     enum sc_err (*visitor_reached)(struct sc_store *s, const char *vid, int64_t card_id,
                                    int64_t link_id, bool *out);
-    enum sc_err (*card_stats)(struct sc_store *s, int64_t card_id, int64_t day_from, int64_t day_to,
-                              struct sc_stats *out);
     enum sc_err (*visitor_id)(struct sc_store *s, const char *vid, int64_t *out);
-    enum sc_err (*signups_list)(struct sc_store *s, const struct sc_scope *scope,
-                                int (*fn)(const struct sc_signup_row *r, void *ctx), void *ctx);
-    enum sc_err (*rewards_list)(struct sc_store *s, const struct sc_scope *scope, int64_t now,
-                                int (*fn)(const struct sc_reward_row *r, void *ctx), void *ctx);
-    enum sc_err (*reward_decide)(struct sc_store *s, int64_t id, const char *status,
-                                 const char *reason, int64_t now);
-    enum sc_err (*member_password)(struct sc_store *s, int64_t id, char out[128]);
-    enum sc_err (*member_set_password)(struct sc_store *s, int64_t id, const char *hash);
-    enum sc_err (*member_set_disabled)(struct sc_store *s, int64_t id, bool disabled);
-    enum sc_err (*customer_erase)(struct sc_store *s, const char *email, int64_t now, int64_t *id);
-    enum sc_err (*audit)(struct sc_store *s, const char *actor, const char *action,
-                         const char *target, const char *detail);
-    enum sc_err (*session_add)(struct sc_store *s, const char *token_hash, int64_t member_id,
-                               int64_t now, int64_t expires_at);
-    enum sc_err (*session_member)(struct sc_store *s, const char *token_hash, int64_t now,
-                                  int64_t idle_s, struct sc_member *out);
-    enum sc_err (*session_delete)(struct sc_store *s, const char *token_hash);
-    enum sc_err (*scope_stats)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                               int64_t to, struct sc_stats *out);
-    enum sc_err (*series)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                          int64_t to,
-                          int (*fn)(int64_t day, enum sc_ev_type t, int64_t n, void *ctx),
-                          void *ctx);
-    enum sc_err (*leaderboard)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                               int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
-                               void *ctx);
+    /* Inside an erasure's transaction: visitor 'visitor_id''s key is cut from their browser. */
+    enum sc_err (*visitor_forget)(struct sc_db *db, int64_t visitor_id);
     /* Appended 2026-11-30: management and more reports. */
-    enum sc_err (*token_list)(struct sc_store *s, int64_t member_id,
-                              int (*fn)(const struct sc_token_row *r, void *ctx), void *ctx);
-    enum sc_err (*token_revoke)(struct sc_store *s, int64_t member_id, int64_t id, int64_t now);
-    enum sc_err (*member_update)(struct sc_store *s, int64_t id, const char *name, const char *team,
-                                 enum sc_role role);
-    enum sc_err (*audit_list)(struct sc_store *s, int64_t before, int limit,
-                              int (*fn)(const struct sc_audit_row *r, void *ctx), void *ctx);
-    enum sc_err (*channels)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                            int64_t to, int (*fn)(int ch, enum sc_ev_type t, int64_t n, void *ctx),
-                            void *ctx);
-    enum sc_err (*revenue)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                           int64_t to, int64_t *orders, int64_t *cents);
-    enum sc_err (*share_tree)(struct sc_store *s, int64_t card_id,
-                              int (*fn)(const struct sc_tree_row *r, void *ctx), void *ctx);
-    enum sc_err (*visits_after)(struct sc_store *s, const struct sc_scope *scope, int64_t after,
-                                int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
-                                void *ctx, int64_t *last);
-    enum sc_err (*leads)(struct sc_store *s, const struct sc_scope *scope, int64_t since, int limit,
-                         int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx);
-    enum sc_err (*lead_timeline)(struct sc_store *s, const struct sc_scope *scope,
-                                 int64_t visitor_id, int limit,
-                                 int (*fn)(const struct sc_visit_row *r, void *ctx), void *ctx);
-    enum sc_err (*failures)(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
-                            bool add, int64_t *count);
-    enum sc_err (*devices)(struct sc_store *s, const struct sc_scope *scope, int64_t from,
-                           int64_t to, int64_t out[SC_DEV_COUNT]);
-    enum sc_err (*member_links)(struct sc_store *s, int64_t card_id, int64_t member_id,
-                                int (*fn)(const struct sc_link *l, void *ctx), void *ctx);
 };
 
 struct sc_store {
     const struct sc_store_ops *ops;
 };
 
-/* The SQLite backend (sqlite.c). */
+/* ---- running a statement from shared code (store.c) ------------------------------- */
+
+/* One statement in use: its connection, and the first error met. */
+struct sc_q {
+    struct sc_store *s;
+    struct sc_db *db;
+    struct sc_stmt *st; /* the statement last prepared with sc_q_prepare() */
+    bool write;         /* 'db' is the writer */
+    enum sc_err e;
+};
+
+/* Takes this thread's reader and prepares 'q' on it; false (nothing held, 'r->e' set) if not. */
+bool sc_q_read(struct sc_q *r, struct sc_store *s, struct sc_sql *q);
+/* Takes the writer, in a transaction when 'tx'; false ('r->e' set, nothing held) if not. */
+bool sc_q_write(struct sc_q *r, struct sc_store *s, bool tx);
+/* Prepares 'q' on r's connection into r->st; false (and 'r->e') if it cannot be. */
+bool sc_q_prepare(struct sc_q *r, struct sc_sql *q);
+/* Steps r->st: true with a row ready; false at the end or on an error (then in 'r->e'). */
+bool sc_q_next(struct sc_q *r);
+/* Runs r->st (bound) to its end; SC_ENOTFOUND in 'r->e' when 'need_row' and it touched none. */
+bool sc_q_exec(struct sc_q *r, bool need_row);
+/* Gives the connection back (a writer's transaction commits unless 'r->e'); returns 'r->e'. */
+enum sc_err sc_q_end(struct sc_q *r);
+
+/*
+ * Inside 'db''s write: a new tracked link of card 'card_id' with a fresh
+ * random code (into 'code'), owned by a member, a customer or a visitor
+ * (ids, 0 when not), under link 'parent' (0: a root).  '*link_id' (may be
+ * NULL) gets its id.  (q_accounts.c)
+ */
+enum sc_err sc_q_link_insert(struct sc_db *db, int64_t card_id, enum sc_channel ch,
+                             int64_t member_id, int64_t customer_id, int64_t visitor_id,
+                             int64_t parent, char code[SC_CODE_LEN + 1], int64_t *link_id);
+
+/*
+ * The referral writes inside the event writer's transaction on 'db'
+ * (q_referral.c), for both backends' events_write:
+ * sc_q_signup_write stores the sign-up of 'row' by visitor 'vid' (0: none):
+ * a repeat person sets row->result to SC_ECONFLICT and writes nothing;
+ * otherwise the customer, their own link and the ledger rows, with the
+ * decision in row->ev->signup; '*touch_link' gets the winning touch's link.
+ * sc_q_conversion_write stores the purchase of 'row', idempotent on its
+ * order id (a replay sets 'replayed' and writes nothing), commissions to
+ * the customer's chain; '*card_id' gets the customer's card, '*skip' is
+ * set when no event is due.
+ */
+enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_t vid,
+                              int64_t *touch_link);
+enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, int64_t *card_id,
+                                  bool *skip);
+/* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
+enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
+
+/* The SQLite backend (sqlite_conn.c). */
 enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen);
 
 /* SQLite schema migrations (sqlite_schema.c): SQL scripts, index i takes version i to i+1. */
 extern const char *const sc_sqlite_migrations[];
 extern const int sc_sqlite_nmigrations;
 
-/* The PostgreSQL backend (pg.c), for "postgres://…" and "postgresql://…" URLs. */
+/* The PostgreSQL backend (pg_conn.c), for "postgres://…" and "postgresql://…" URLs. */
 enum sc_err sc_pg_open(const char *url, struct sc_store **out, char *errmsg, size_t errlen);
 
 /* PostgreSQL schema migrations (pg_schema.c), in step with SQLite's: the same count. */

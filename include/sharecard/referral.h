@@ -106,6 +106,72 @@ void sc_attr_decide(const struct sc_referral_config *cfg, int64_t now,
 /* The commission on 'amount_cents' at 'bp' basis points, rounded half up to a cent. */
 int64_t sc_commission(int64_t amount_cents, int bp);
 
+/* ---- the sign-up and purchase decisions (tracker/rewards.c) ------------------------ */
+
+/*
+ * The store gathers these facts inside the writer's transaction, calls the
+ * decision once, and writes what it decided: who is credited, which
+ * rewards, and whether they wait for a person (a fraud signal).
+ */
+
+/* What the fraud signals need to know about a touch (one per touch, same order). */
+struct sc_touch_signals {
+    char owner_ip[SC_IP_ANON_MAX]; /* a customer owner's sign-up address, anonymised; "" */
+    int64_t link_signups_hour;     /* sign-ups through the touch's link in the hour before */
+};
+
+struct sc_signup_facts {
+    int64_t now;                            /* the sign-up's time */
+    struct sc_signer signer;                /* who signs up */
+    const char *ip;                         /* their address, anonymised; "" when unknown */
+    const struct sc_touch *touches;         /* the visitor's touches in the window (borrowed) */
+    const struct sc_touch_signals *signals; /* 'n', one per touch (borrowed) */
+    size_t n;
+    const struct sc_owner *card_owner; /* the card's member */
+};
+
+/* A ledger row to write: who earns how much at which level, and whether it waits. */
+struct sc_grant {
+    struct sc_party party;
+    int level;             /* 1 or 2 */
+    int64_t amount;        /* points for a sign-up, cents for a commission */
+    const char *status;    /* "pending", or "hold" for review (static) */
+    const char *reason;    /* "" or the hold's reason (points into the decision) */
+    int64_t approve_after; /* a pending row approves itself from then */
+};
+
+struct sc_signup_decision {
+    struct sc_attr_decision attr; /* the credit; attr.touch points into facts->touches */
+    char hold_reason[64];      /* "", "disposable_email", "same_network_as_referrer", "velocity" */
+    char notes[128];           /* e.g. "self_referral_ignored,held_for_review:velocity" */
+    struct sc_grant grants[2]; /* the sign-up points, level 1 first */
+    size_t ngrants;
+};
+
+/*
+ * Decides sign-up 'f' under 'cfg' into 'out': attribution (sc_attr_decide()),
+ * then the fraud signals — a disposable e-mail, the same network as a
+ * referring customer, more than cfg->velocity_per_hour sign-ups through the
+ * winning link in an hour — hold the rewards; then the points per level.
+ */
+void sc_signup_decide(const struct sc_signup_facts *f, const struct sc_referral_config *cfg,
+                      struct sc_signup_decision *out);
+
+struct sc_conversion_facts {
+    int64_t now;
+    int64_t amount_cents;
+    struct sc_party levels[2]; /* the customer's sign-up credit, level 1 and 2 */
+};
+
+struct sc_conversion_decision {
+    struct sc_grant grants[2]; /* commissions, level 1 first */
+    size_t ngrants;
+};
+
+/* Decides the commissions of purchase 'f' under 'cfg' into 'out'. */
+void sc_conversion_decide(const struct sc_conversion_facts *f, const struct sc_referral_config *cfg,
+                          struct sc_conversion_decision *out);
+
 /* ---- what the writer carries ---------------------------------------------------- */
 
 /* A sign-up on its way to the store (SC_EV_SIGNUP): the request owns it. */

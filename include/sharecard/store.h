@@ -1,11 +1,16 @@
 /*
  * store.h — the storage interface.  Callers see only these functions; the
- * backend (SQLite or PostgreSQL) is chosen by sc_store_open() from
- * the URL and hidden behind a function table inside struct sc_store.
+ * backend (SQLite or PostgreSQL) is chosen by sc_store_open() from the URL
+ * and hidden inside struct sc_store: most operations are written once, in
+ * SQL both databases accept, over a small statement layer each backend
+ * implements; only connections, migrations and the batched event writes
+ * are per backend.  Decisions (who is credited, which reward is held) are
+ * not the store's: it gathers the facts and writes what tracker/ decided.
  *
  * Threads: any thread may call any function.  The SQLite backend serialises
  * writes on its one writer connection and gives each reading thread its own
- * read connection (WAL lets them run beside the writer).
+ * read connection (WAL lets them run beside the writer); the PostgreSQL
+ * backend gives each thread its own connection.
  */
 #ifndef SHARECARD_STORE_H
 #define SHARECARD_STORE_H
@@ -228,7 +233,7 @@ enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scop
                                  int64_t to, int (*fn)(const struct sc_leader_row *r, void *ctx),
                                  void *ctx);
 
-/* The ids of the visitor 'vid', or SC_ENOTFOUND. */
+/* The id of the visitor 'vid', or SC_ENOTFOUND. */
 enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *out);
 
 /* ---- management: API tokens, members, the audit log ------------------------------- */
