@@ -70,3 +70,18 @@ cmake --build build/asan -j"$jobs"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
 
+echo "== build and test under ThreadSanitizer (unit and integration suites)"
+# The event writer, MHD's pool threads, the live feed and the caches share memory.  Every
+# report, from a test program or from a server a test started, goes to a file in
+# $tsan_logs; any file there fails the run, with its report printed.
+tsan_logs="$(mktemp -d)"
+cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DSC_WERROR=ON -DSC_TSAN=ON >/dev/null
+cmake --build build/tsan -j"$jobs"
+(cd build/tsan && TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1:log_path=$tsan_logs/race" \
+    ctest --output-on-failure -j"$jobs" -L 'unit|integration')
+if [ -n "$(ls -A "$tsan_logs")" ]; then
+    cat "$tsan_logs"/*
+    echo "ThreadSanitizer reported the races above" >&2
+    exit 1
+fi
+rm -rf "$tsan_logs"

@@ -2,7 +2,7 @@
  * err.h — the one error type every fallible sharecard function returns.
  *
  * Results travel through out-parameters; the return value only says whether
- * and how the call failed.  server/http.c maps these to HTTP statuses
+ * and how the call failed.  server/reply.c (sc_http_status_of) maps these to HTTP statuses
  * in exactly one place.
  */
 #ifndef SHARECARD_ERR_H
