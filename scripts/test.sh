@@ -15,6 +15,9 @@ if [ -n "$files" ]; then
     clang-format --dry-run --Werror $files
 fi
 
+echo "== layers (scripts/layers.sh: every include points down, as docs/ARCHITECTURE.md draws)"
+scripts/layers.sh
+
 echo "== fuzz: each libFuzzer target for a bounded ${SC_FUZZ_SECONDS:-10} s"
 cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DSC_FUZZ=ON -DSC_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
