@@ -23,6 +23,7 @@
 #define BATCH_MAX  1024
 #define LINGER_MIN 64       /* a batch smaller than this waits a little for company… */
 #define LINGER_NS  1000000L /* …at most 1 ms */
+#define COMPACT_S  30       /* the compactor looks for a day to compact this often */
 
 struct slot {
     struct sc_event ev;
@@ -34,6 +35,9 @@ struct sc_ingest {
     struct sc_store *store;
     struct sc_uap *uap;
     pthread_t thread;
+    pthread_t compactor; /* turns past days' unique visitors into bitmaps */
+    bool compactor_started;
+    pthread_cond_t tick; /* wakes the compactor (to stop) */
     pthread_mutex_t lock;
     pthread_cond_t nonempty;
     pthread_cond_t more; /* LINGER_MIN events are waiting */
@@ -64,6 +68,35 @@ static void classify(struct sc_ingest *g, const struct sc_event *ev, struct sc_e
     }
     if (row->bot_reason)
         snprintf(agent->device, sizeof(agent->device), "bot");
+}
+
+/*
+ * The compactor: every COMPACT_S (every second while catching up) it asks
+ * the store to turn one more past day of unique visitor-days into bitmaps
+ * (sc_store_uniques_compact: it reads outside the writer's transaction and
+ * writes the few bitmaps in a short one), beside the writer, never in its
+ * way for long.  Day numbers come from the wall clock.
+ */
+static void *compactor(void *arg)
+{
+    struct sc_ingest *g = arg;
+    struct timespec at;
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    pthread_mutex_lock(&g->lock);
+    while (!g->stopping) {
+        if (pthread_cond_timedwait(&g->tick, &g->lock, &at) == 0)
+            continue; /* woken: look at 'stopping' again */
+        pthread_mutex_unlock(&g->lock);
+        int done = 0;
+        enum sc_err e = sc_store_uniques_compact(g->store, (int64_t)(time(NULL) / 86400), 1, &done);
+        if (e != SC_OK)
+            sc_warn("compacting unique visitors: %s", sc_err_str(e));
+        clock_gettime(CLOCK_MONOTONIC, &at);
+        at.tv_sec += done > 0 ? 1 : COMPACT_S;
+        pthread_mutex_lock(&g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
 }
 
 static void *writer(void *arg)
@@ -148,8 +181,12 @@ enum sc_err sc_ingest_new(struct sc_store *store, struct sc_uap *uap, size_t cap
     g->store = store;
     g->uap = uap;
     pthread_mutex_init(&g->lock, NULL);
-    pthread_cond_init(&g->nonempty, NULL);
     pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&g->nonempty, &ca);
+    pthread_cond_init(&g->tick, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&g->more, &ca);
@@ -158,10 +195,16 @@ enum sc_err sc_ingest_new(struct sc_store *store, struct sc_uap *uap, size_t cap
         pthread_mutex_destroy(&g->lock);
         pthread_cond_destroy(&g->nonempty);
         pthread_cond_destroy(&g->more);
+        pthread_cond_destroy(&g->tick);
         free(g->ring);
         free(g);
         return SC_ENOMEM;
     }
+    if (pthread_create(&g->compactor, NULL, compactor, g) != 0) {
+        sc_ingest_free(g); /* stops the writer */
+        return SC_ENOMEM;
+    }
+    g->compactor_started = true;
     *out = g;
     return SC_OK;
 }
@@ -244,11 +287,15 @@ void sc_ingest_free(struct sc_ingest *g)
     g->stopping = true;
     pthread_cond_signal(&g->nonempty);
     pthread_cond_signal(&g->more);
+    pthread_cond_signal(&g->tick);
     pthread_mutex_unlock(&g->lock);
     pthread_join(g->thread, NULL);
+    if (g->compactor_started)
+        pthread_join(g->compactor, NULL);
     pthread_mutex_destroy(&g->lock);
     pthread_cond_destroy(&g->nonempty);
     pthread_cond_destroy(&g->more);
+    pthread_cond_destroy(&g->tick);
     free(g->ring);
     free(g);
 }

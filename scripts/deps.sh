@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config
     libmicrohttpd-dev libsqlite3-dev libqrencode-dev libpng-dev
     libsodium-dev libjansson-dev libpq-dev libyaml-dev libpcre2-dev libcsv-dev libturbojpeg0-dev uap-core
-    libgsl-dev libcurl4-openssl-dev)
+    libgsl-dev libcurl4-openssl-dev libroaring-dev)
 # postgresql + python3-psycopg2: the integration suite runs on PostgreSQL too (scripts/test.sh
 # starts a private server).
 test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format clang libclang-rt-14-dev

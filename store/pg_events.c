@@ -380,7 +380,10 @@ static enum sc_err flush_rollups(struct pconn *c)
         for (int k = 0; k < 4; k++)
             sc_buf_reset(&a[k]);
         qsort(c->uniqs, c->nuniqs, sizeof(*c->uniqs), uniq_cmp);
+        int64_t first = INT64_MAX; /* the earliest day (rows already there included) */
         for (size_t i = 0; i < c->nuniqs; i++) {
+            if (c->uniqs[i].day < first)
+                first = c->uniqs[i].day;
             if (i && uniq_cmp(&c->uniqs[i - 1], &c->uniqs[i]) == 0)
                 continue;
             arr_add(&a[0], c->uniqs[i].card);
@@ -395,6 +398,8 @@ static enum sc_err flush_rollups(struct pconn *c)
             e = sc_buf_error(&a[k]);
         if (e == SC_OK)
             e = sc_pg_run_done(c, ST_UNIQUE_BATCH, &p, NULL);
+        if (e == SC_OK)
+            e = sc_q_uniques_reopen(&c->base, first);
     }
     for (int k = 0; k < 6; k++)
         sc_buf_cleanup(&a[k]);

@@ -188,6 +188,14 @@ const char *const sc_pg_migrations[] = {
      * numbering.
      */
     "SELECT 1;",
+
+    /* 9 → 10: exact unique visitors from bitmaps (store/q_uniques.c), as in SQLite. */
+    "CREATE TABLE unique_bitmaps (card_id BIGINT NOT NULL, day BIGINT NOT NULL,"
+    "  device SMALLINT NOT NULL, n BIGINT NOT NULL, bits BYTEA NOT NULL,"
+    "  PRIMARY KEY (card_id, day, device));"
+    "CREATE TABLE uniques_compacted (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  day BIGINT NOT NULL, gen BIGINT NOT NULL);"
+    "INSERT INTO uniques_compacted (id, day, gen) VALUES (1, 0, 0);",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

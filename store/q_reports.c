@@ -5,6 +5,7 @@
  * writer), never the events themselves.  A new report is one SQL text and
  * one function here.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -40,11 +41,11 @@ static bool read_scoped(struct sc_q *r, struct sc_store *s, struct sc_sql *q,
 }
 
 /*
- * Totals into 'out': 'rollups' gives rows of (type, humans, bots), then
- * 'uniques' the distinct visitors; both bound alike by 'bind' (one of the
- * two binders below) with 'scope' / 'card', 'from', 'to'.
+ * Totals into 'out': 'rollups' gives rows of (type, humans, bots), bound
+ * with 'scope' (then 'card' is 0) or 'card', 'from', 'to'; the distinct
+ * visitors come from q_uniques.c's bitmaps.
  */
-static enum sc_err stats_of(struct sc_store *s, struct sc_sql *rollups, struct sc_sql *uniques,
+static enum sc_err stats_of(struct sc_store *s, struct sc_sql *rollups,
                             const struct sc_scope *scope, int64_t card, int64_t from, int64_t to,
                             struct sc_stats *out)
 {
@@ -52,26 +53,22 @@ static enum sc_err stats_of(struct sc_store *s, struct sc_sql *rollups, struct s
     struct sc_q r;
     if (!sc_q_read(&r, s, rollups))
         return r.e;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && !sc_q_prepare(&r, uniques))
-            break;
-        if (scope) {
-            bind_scope(r.st, scope, from, to);
-        } else {
-            sc_sql_int(r.st, 1, card);
-            sc_sql_int(r.st, 2, from);
-            sc_sql_int(r.st, 3, to);
-        }
-        while (pass == 0 && sc_q_next(&r)) {
-            int64_t t = sc_sql_col_int(r.st, 0);
-            if (t >= 0 && t < SC_EV_COUNT)
-                out->n[t] = sc_sql_col_int(r.st, 1);
-            out->bots += sc_sql_col_int(r.st, 2);
-        }
-        if (pass == 1 && r.e == SC_OK)
-            r.e = sc_sql_int1(r.st, &out->uniques, NULL);
+    if (scope) {
+        bind_scope(r.st, scope, from, to);
+    } else {
+        sc_sql_int(r.st, 1, card);
+        sc_sql_int(r.st, 2, from);
+        sc_sql_int(r.st, 3, to);
     }
-    return sc_q_end(&r);
+    while (sc_q_next(&r)) {
+        int64_t t = sc_sql_col_int(r.st, 0);
+        if (t >= 0 && t < SC_EV_COUNT)
+            out->n[t] = sc_sql_col_int(r.st, 1);
+        out->bots += sc_sql_col_int(r.st, 2);
+    }
+    if (sc_q_end(&r) != SC_OK)
+        return r.e;
+    return sc_q_uniques(s, scope, card, from, to, &out->uniques, NULL);
 }
 
 enum sc_err sc_store_card_stats(struct sc_store *s, int64_t card_id, int64_t day_from,
@@ -80,9 +77,7 @@ enum sc_err sc_store_card_stats(struct sc_store *s, int64_t card_id, int64_t day
     static struct sc_sql q_rollups =
         SC_SQL("SELECT type, sum(humans), sum(bots) FROM rollups "
                "WHERE card_id = ? AND day BETWEEN ? AND ? GROUP BY type");
-    static struct sc_sql q_uniques = SC_SQL("SELECT {distinct}visitor_id) FROM rollup_uniques "
-                                            "WHERE card_id = ? AND day BETWEEN ? AND ?");
-    return stats_of(s, &q_rollups, &q_uniques, NULL, card_id, day_from, day_to, out);
+    return stats_of(s, &q_rollups, NULL, card_id, day_from, day_to, out);
 }
 
 enum sc_err sc_store_scope_stats(struct sc_store *s, const struct sc_scope *scope, int64_t from,
@@ -91,10 +86,8 @@ enum sc_err sc_store_scope_stats(struct sc_store *s, const struct sc_scope *scop
     static struct sc_sql q_rollups =
         SC_SQL("SELECT r.type, sum(r.humans), sum(r.bots) FROM rollups r" SCOPE_ROLLUPS
                " GROUP BY r.type");
-    static struct sc_sql q_uniques =
-        SC_SQL("SELECT {distinct}r.visitor_id) FROM rollup_uniques r" SCOPE_ROLLUPS);
     static const struct sc_scope all = {0, NULL};
-    return stats_of(s, &q_rollups, &q_uniques, scope ? scope : &all, 0, from, to, out);
+    return stats_of(s, &q_rollups, scope ? scope : &all, 0, from, to, out);
 }
 
 enum sc_err sc_store_series(struct sc_store *s, const struct sc_scope *scope, int64_t from,
@@ -126,20 +119,28 @@ enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scop
         "coalesce(sum(CASE WHEN r.type = 0 THEN r.humans END), 0), "
         "coalesce(sum(CASE WHEN r.type = 1 THEN r.humans END), 0), "
         "coalesce(sum(CASE WHEN r.type = 2 THEN r.humans END), 0), "
-        "(SELECT {distinct}u.visitor_id) FROM rollup_uniques u "
-        "  WHERE u.card_id = c.id AND u.day BETWEEN ?3 AND ?4), "
+        "0, "
         "coalesce(sum(CASE WHEN r.type = 3 THEN r.humans END), 0), "
         "coalesce(sum(CASE WHEN r.type = 7 THEN r.humans END), 0), "
         "(SELECT coalesce(sum(w.amount), 0) FROM rewards w WHERE w.party_type = 1 "
-        "  AND w.party_id = m.id AND w.kind = 'signup' AND w.status IN ('pending', 'approved')) "
-        "FROM members m JOIN cards c ON c.member_id = m.id "
+        "  AND w.party_id = m.id AND w.kind = 'signup' AND w.status IN ('pending', 'approved')), "
+        "c.id FROM members m JOIN cards c ON c.member_id = m.id "
         "LEFT JOIN rollups r ON r.card_id = c.id AND r.day BETWEEN ?3 AND ?4 "
         "WHERE (CAST(?1 AS BIGINT) = 0 OR m.id = ?1) "
         "AND (CAST(?2 AS TEXT) IS NULL OR m.team = ?2) AND m.disabled = 0 "
         "GROUP BY m.id, c.id ORDER BY 10 DESC, 7 DESC, m.name{collate_c} LIMIT 1000");
+    /* Each card's distinct visitors first (bitmaps), before the reader is taken for the rows. */
+    int64_t *ids = NULL, *counts = NULL;
+    size_t nids = 0;
+    enum sc_err e = sc_q_uniques_by_card(s, scope, from, to, &ids, &counts, &nids);
+    if (e != SC_OK)
+        return e;
     struct sc_q r;
-    if (!read_scoped(&r, s, &q, scope, from, to))
+    if (!read_scoped(&r, s, &q, scope, from, to)) {
+        free(ids);
+        free(counts);
         return r.e;
+    }
     while (sc_q_next(&r)) {
         struct sc_stmt *st = r.st;
         struct sc_leader_row l = {
@@ -150,14 +151,25 @@ enum sc_err sc_store_leaderboard(struct sc_store *s, const struct sc_scope *scop
             .scans = sc_sql_col_int(st, 4),
             .opens = sc_sql_col_int(st, 5),
             .views = sc_sql_col_int(st, 6),
-            .uniques = sc_sql_col_int(st, 7),
             .shares = sc_sql_col_int(st, 8),
             .signups = sc_sql_col_int(st, 9),
             .points = sc_sql_col_int(st, 10),
         };
+        int64_t card = sc_sql_col_int(st, 11);
+        size_t lo = 0, hi = nids; /* the card's count: ids are sorted */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ids[mid] < card)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        l.uniques = lo < nids && ids[lo] == card ? counts[lo] : 0;
         if (fn(&l, ctx))
             break;
     }
+    free(ids);
+    free(counts);
     return sc_q_end(&r);
 }
 
@@ -385,30 +397,7 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
 enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                              int64_t to, int64_t out[SC_DEV_COUNT])
 {
-    /*
-     * A genuine difference: SQLite counts every class in one pass over the
-     * unique rows with sc_distinct_by (a blob of 16 counts; GROUP BY would
-     * sort every row first), PostgreSQL groups.
-     */
-    static struct sc_sql q = SC_SQL2(
-        "SELECT -1, sc_distinct_by(r.device, r.visitor_id) FROM rollup_uniques r" SCOPE_ROLLUPS,
-        "SELECT r.device, count(DISTINCT r.visitor_id) FROM rollup_uniques r" SCOPE_ROLLUPS
-        " GROUP BY r.device");
+    int64_t total = 0;
     memset(out, 0, SC_DEV_COUNT * sizeof(*out));
-    struct sc_q r;
-    if (!read_scoped(&r, s, &q, scope, from, to))
-        return r.e;
-    while (sc_q_next(&r)) {
-        int64_t d = sc_sql_col_int(r.st, 0), n[16];
-        size_t len = 0;
-        const void *blob = d < 0 ? sc_sql_col_blob(r.st, 1, &len) : NULL;
-        if (d >= 0) {
-            out[d > 0 && d < SC_DEV_COUNT ? d : SC_DEV_OTHER] += sc_sql_col_int(r.st, 1);
-        } else if (blob && len == sizeof(n)) {
-            memcpy(n, blob, sizeof(n));
-            for (int k = 0; k < 16; k++)
-                out[k > 0 && k < SC_DEV_COUNT ? k : SC_DEV_OTHER] += n[k];
-        }
-    }
-    return sc_q_end(&r);
+    return sc_q_uniques(s, scope, 0, from, to, &total, out);
 }

@@ -423,6 +423,7 @@ static int tally_cmp(const void *a, const void *b)
  */
 static enum sc_err write_tallies(struct sq_store *s, struct conn *c, struct tally *tl, size_t n)
 {
+    int64_t first_new = INT64_MAX; /* the earliest day given a new unique row */
     qsort(tl, n, sizeof(*tl), tally_cmp);
     for (size_t i = 0; i < n;) {
         struct tally sum = tl[i];
@@ -461,10 +462,12 @@ static enum sc_err write_tallies(struct sq_store *s, struct conn *c, struct tall
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return sc_sqlite_map_rc(rc) ? sc_sqlite_map_rc(rc) : SC_EDB;
+        if (uniq && sqlite3_changes(c->db) > 0 && sum.day < first_new)
+            first_new = sum.day;
         if (u)
             *u = (struct uniq_slot){sum.card_id, sum.day, sum.visitor_id};
     }
-    return SC_OK;
+    return first_new == INT64_MAX ? SC_OK : sc_q_uniques_reopen(&c->base, first_new);
 }
 
 enum sc_err sc_sqlite_events_write(struct sc_store *base, struct sc_event_row *rows, size_t n)

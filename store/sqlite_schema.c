@@ -208,6 +208,18 @@ const char *const sc_sqlite_migrations[] = {
     "DELETE FROM visitors WHERE id NOT IN (SELECT owner_visitor_id FROM links "
     "  WHERE owner_visitor_id IS NOT NULL) AND id NOT IN (SELECT visitor_id FROM customers "
     "  WHERE visitor_id IS NOT NULL);",
+
+    /*
+     * 9 → 10: exact unique visitors from bitmaps (store/q_uniques.c): one
+     * compressed bitmap per card, day and device class for each day that is
+     * over, and the first day not yet compacted.
+     */
+    "CREATE TABLE unique_bitmaps (card_id INTEGER NOT NULL, day INTEGER NOT NULL,"
+    "  device INTEGER NOT NULL, n INTEGER NOT NULL, bits BLOB NOT NULL,"
+    "  PRIMARY KEY (card_id, day, device)) WITHOUT ROWID;"
+    "CREATE TABLE uniques_compacted (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  day INTEGER NOT NULL, gen INTEGER NOT NULL);"
+    "INSERT INTO uniques_compacted (id, day, gen) VALUES (1, 0, 0);",
 };
 
 const int sc_sqlite_nmigrations =

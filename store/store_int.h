@@ -92,6 +92,24 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
                               int64_t *touch_link);
 enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, int64_t *card_id,
                                   bool *skip);
+/*
+ * Exact distinct visitors (q_uniques.c) of the cards chosen by 'scope'
+ * (NULL: all) and 'card' (0: all of the scope) over days 'from'..'to':
+ * '*total' and, when 'dev' is not NULL, per device class.
+ */
+enum sc_err sc_q_uniques(struct sc_store *s, const struct sc_scope *scope, int64_t card,
+                         int64_t from, int64_t to, int64_t *total, int64_t dev[SC_DEV_COUNT]);
+/*
+ * Inside the event writer's transaction on 'db': unique rows were added for
+ * day 'day' (the batch's earliest); if that day is compacted or being
+ * compacted, it is read from rows again (q_uniques.c).  Both backends' hot
+ * paths call it when a batch adds unique rows.
+ */
+enum sc_err sc_q_uniques_reopen(struct sc_db *db, int64_t day);
+/* The same per card of 'scope': card ids sorted, and their counts ('*n' each; new, free()). */
+enum sc_err sc_q_uniques_by_card(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                                 int64_t to, int64_t **ids, int64_t **counts, size_t *n);
+
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
 

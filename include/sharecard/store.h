@@ -339,6 +339,14 @@ enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *sc
 enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, int64_t window_s,
                               bool add, int64_t *count);
 
+/*
+ * Compacts the unique visitor-days of each day at least two days before
+ * 'today' (a day number) into bitmaps, oldest first, at most 'max_days'
+ * days a call; '*done' gets how many.  Counts read the same before and
+ * after; they read faster after.  The event writer calls it when idle.
+ */
+enum sc_err sc_store_uniques_compact(struct sc_store *s, int64_t today, int max_days, int *done);
+
 /* Unique visitors per device class on the cards in 'scope', days 'from'..'to'. */
 enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                              int64_t to, int64_t out[SC_DEV_COUNT]);

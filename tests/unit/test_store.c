@@ -588,8 +588,9 @@ static int leader_uniques(const struct sc_leader_row *r, void *ctx)
 }
 
 /*
- * Unique visitors over a range and by device, counted by the store's own
- * distinct aggregates (a bitmap for ids below 2^27, a hash set for others):
+ * Unique visitors over a range and by device, exact, from the unique
+ * visitor-day rows and from the bitmaps days are compacted into (ids past
+ * 32 bits kept beside the bitmap):
  * a visitor counted once however many days and cards, once per device
  * class they came with, and the report empty where nothing happened.
  */
@@ -617,27 +618,65 @@ static void test_unique_counts(void **state)
     sqlite3_close(db);
 
     assert_int_equal(sc_store_open(path, &s, err, sizeof(err)), SC_OK);
-    struct sc_scope all = {0, NULL};
-    struct sc_stats st;
-    assert_int_equal(sc_store_scope_stats(s, &all, 100, 102, &st), SC_OK);
-    assert_int_equal(st.uniques, 5); /* 1, 2, 3, -7 and 5000000000 */
-    int64_t dev[SC_DEV_COUNT] = {0};
-    assert_int_equal(sc_store_devices(s, &all, 100, 102, dev), SC_OK);
-    assert_int_equal(dev[SC_DEV_PHONE], 3); /* 1, 2, -7 */
-    assert_int_equal(dev[SC_DEV_TABLET], 1);
-    assert_int_equal(dev[SC_DEV_DESKTOP], 1);
-    assert_int_equal(dev[SC_DEV_OTHER], 1);
-    int64_t by_card[2] = {-1, -1};
-    assert_int_equal(sc_store_leaderboard(s, &all, 100, 102, leader_uniques, by_card), SC_OK);
-    assert_int_equal(by_card[0], 3);
-    assert_int_equal(by_card[1], 3);
-    int64_t none[SC_DEV_COUNT] = {0};
-    assert_int_equal(sc_store_scope_stats(s, &all, 300, 330, &st), SC_OK);
-    assert_int_equal(st.uniques, 0);
-    assert_int_equal(sc_store_devices(s, &all, 300, 330, none), SC_OK);
-    for (int d = 0; d < SC_DEV_COUNT; d++)
-        assert_int_equal(none[d], 0);
+    /*
+     * The same counts from the unique rows alone, then with days 100 and 101
+     * compacted into bitmaps (a range across both kinds of day), then with
+     * every day compacted: bitmaps never change a count.
+     */
+    for (int stage = 0; stage < 3; stage++) {
+        int done = -1;
+        if (stage == 1) {
+            assert_int_equal(sc_store_uniques_compact(s, 103, 1000, &done), SC_OK);
+            assert_int_equal(done, 2); /* 100 and 101: a day is compacted two days on */
+        } else if (stage == 2) {
+            assert_int_equal(sc_store_uniques_compact(s, 1000, 1000, &done), SC_OK);
+            assert_int_equal(done, 1000 - 2 - 102 + 1);
+            assert_int_equal(sc_store_uniques_compact(s, 1000, 1000, &done), SC_OK);
+            assert_int_equal(done, 0); /* nothing left to do */
+        }
+        struct sc_scope all = {0, NULL};
+        struct sc_stats st;
+        assert_int_equal(sc_store_scope_stats(s, &all, 100, 102, &st), SC_OK);
+        assert_int_equal(st.uniques, 5); /* 1, 2, 3, -7 and 5000000000 */
+        assert_int_equal(sc_store_card_stats(s, 1, 100, 102, &st), SC_OK);
+        assert_int_equal(st.uniques, 3); /* 1, 2 and 5000000000 */
+        assert_int_equal(sc_store_card_stats(s, 1, 101, 101, &st), SC_OK);
+        assert_int_equal(st.uniques, 2);
+        int64_t dev[SC_DEV_COUNT] = {0};
+        assert_int_equal(sc_store_devices(s, &all, 100, 102, dev), SC_OK);
+        assert_int_equal(dev[SC_DEV_PHONE], 3); /* 1, 2, -7 */
+        assert_int_equal(dev[SC_DEV_TABLET], 1);
+        assert_int_equal(dev[SC_DEV_DESKTOP], 1);
+        assert_int_equal(dev[SC_DEV_OTHER], 1);
+        int64_t by_card[2] = {-1, -1};
+        assert_int_equal(sc_store_leaderboard(s, &all, 100, 102, leader_uniques, by_card), SC_OK);
+        assert_int_equal(by_card[0], 3);
+        assert_int_equal(by_card[1], 3);
+        int64_t none[SC_DEV_COUNT] = {0};
+        assert_int_equal(sc_store_scope_stats(s, &all, 300, 330, &st), SC_OK);
+        assert_int_equal(st.uniques, 0);
+        assert_int_equal(sc_store_devices(s, &all, 300, 330, none), SC_OK);
+        for (int d = 0; d < SC_DEV_COUNT; d++)
+            assert_int_equal(none[d], 0);
+        assert_int_equal(sc_store_scope_stats(s, &all, 100, 200, &st), SC_OK);
+        assert_int_equal(st.uniques, 6); /* and 9, on day 200 */
+    }
     sc_store_close(s);
+    /*
+     * The bitmaps are there: one per card, day and device class that had
+     * visitors (8, holding 9), and the company's own per day and class (7,
+     * holding 9 as well).
+     */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*), sum(n) FROM unique_bitmaps", -1, &q, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 15);
+    assert_int_equal(sqlite3_column_int(q, 1), 18);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
     tmp_done();
 }
 
@@ -781,6 +820,46 @@ static void test_events_and_rollups(void **state)
     sc_store_close(s);
 }
 
+/*
+ * A visit stamped on a day already compacted into bitmaps (demo data, a
+ * clock set back) is counted all the same: the writer sends that day back
+ * to rows, and the next compaction folds it in.
+ */
+static void test_late_visit_after_compaction(void **state)
+{
+    (void)state;
+    struct sc_store *s = open_mem();
+    add(s, "late@example.com", "late", SC_OK);
+    struct sc_card c;
+    assert_int_equal(sc_store_card_by_slug(s, "late", &c), SC_OK);
+    const int64_t day = 20000, t0 = day * 86400;
+    struct sc_ua_info agent = {"Chrome", "Android", "phone", false};
+    struct sc_event a = ev_of(SC_EV_SCAN, c.id, 0, "c:a", t0 + 10);
+    struct sc_event b = ev_of(SC_EV_SCAN, c.id, 0, "c:b", t0 + 20);
+    struct sc_event_row ra = {&a, NULL, &agent, SC_OK}, rb = {&b, NULL, &agent, SC_OK};
+    assert_int_equal(sc_store_events_write(s, &ra, 1), SC_OK);
+    int done = 0;
+    assert_int_equal(sc_store_uniques_compact(s, day + 5, 10, &done), SC_OK);
+    assert_int_equal(done, 4); /* days 20000 to 20003 */
+    struct sc_stats st;
+    assert_int_equal(sc_store_card_stats(s, c.id, day, day, &st), SC_OK);
+    assert_int_equal(st.uniques, 1);
+    assert_int_equal(sc_store_events_write(s, &rb, 1), SC_OK); /* late, on a compacted day */
+    assert_int_equal(sc_store_card_stats(s, c.id, day, day, &st), SC_OK);
+    assert_int_equal(st.uniques, 2);
+    struct sc_scope all = {0, NULL};
+    assert_int_equal(sc_store_scope_stats(s, &all, day - 1, day + 3, &st), SC_OK);
+    assert_int_equal(st.uniques, 2);
+    assert_int_equal(sc_store_uniques_compact(s, day + 5, 10, &done), SC_OK);
+    assert_int_equal(done, 4); /* from the late day on, again */
+    assert_int_equal(sc_store_card_stats(s, c.id, day, day, &st), SC_OK);
+    assert_int_equal(st.uniques, 2);
+    assert_int_equal(sc_store_scope_stats(s, &all, day - 1, day + 3, &st), SC_OK);
+    assert_int_equal(st.uniques, 2);
+    sc_card_cleanup(&c);
+    sc_store_close(s);
+}
+
 struct reader_ctx {
     struct sc_store *s;
     atomic_bool *done;
@@ -911,6 +990,7 @@ int main(void)
         cmocka_unit_test(test_visitor_cache_follows_erasures),
         cmocka_unit_test(test_unique_counts),
         cmocka_unit_test(test_events_and_rollups),
+        cmocka_unit_test(test_late_visit_after_compaction),
         cmocka_unit_test(test_readers_beside_the_writer),
         cmocka_unit_test(test_reader_closed_at_thread_exit),
     };
