@@ -18,6 +18,7 @@
 
 #include "auth_int.h"
 #include "cache_int.h"
+#include "customers_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 
@@ -105,6 +106,9 @@ static const struct route api_routes[] = {
     API_GET("live", sc_api_live),
     {P("conversions"), EXACT, NEED_TOKEN, SC_ROLE_MANAGER, POST, "POST", sc_api_conversions, NULL,
      "Only managers' and admins' tokens may post conversions.", NULL},
+    /* customers and retention (customers.c) */
+    API_GET("customers", sc_api_customers),
+    API_GET("retention", sc_api_retention),
 };
 
 static const struct route_table api_table = {api_routes, sizeof(api_routes) / sizeof(api_routes[0]),

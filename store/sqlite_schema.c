@@ -208,6 +208,14 @@ const char *const sc_sqlite_migrations[] = {
     "DELETE FROM visitors WHERE id NOT IN (SELECT owner_visitor_id FROM links "
     "  WHERE owner_visitor_id IS NOT NULL) AND id NOT IN (SELECT visitor_id FROM customers "
     "  WHERE visitor_id IS NOT NULL);",
+    /*
+     * customers (issue 14): the latest BG/NBD + Gamma-Gamma fit (its seven
+     * parameters as text, r alpha a b p q v, each written to round-trip), and
+     * orders found by customer and time for the customer list and retention.
+     */
+    "CREATE TABLE clv_fits (id INTEGER PRIMARY KEY, fitted_at INTEGER NOT NULL,"
+    "  customers INTEGER NOT NULL, params TEXT NOT NULL);"
+    "CREATE INDEX conversions_customer ON conversions(customer_id, created_at);",
 };
 
 const int sc_sqlite_nmigrations =
