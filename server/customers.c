@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,144 @@ static enum sc_err book_load(struct sc_store *s, struct book *b)
     memset(b, 0, sizeof(*b));
     enum sc_err e = sc_store_orders(s, NULL, take_order, b);
     return e != SC_OK ? e : b->e;
+}
+
+struct cust_set {
+    struct sc_cust *c;
+    size_t n, cap;
+    enum sc_err e;
+};
+
+static int take_customer(const struct sc_customer_row *w, void *ctx)
+{
+    struct cust_set *cs = ctx;
+    if (cs->n == cs->cap) {
+        size_t cap = cs->cap ? cs->cap * 2 : 256;
+        void *p = realloc(cs->c, cap * sizeof(*cs->c));
+        if (!p)
+            goto nomem;
+        cs->c = p;
+        cs->cap = cap;
+    }
+    char *team = strdup(w->team);
+    if (!team)
+        goto nomem;
+    cs->c[cs->n++] = (struct sc_cust){w->id, sc_customers_day(w->signed_up_at), team, w->member_id};
+    return 0;
+nomem:
+    cs->e = SC_ENOMEM;
+    return 1;
+}
+
+/* ---- the snapshot: every customer and order, shared by requests ------------------------ */
+
+/*
+ * Reading a million orders and scoring them takes about a second, so requests
+ * share one snapshot of every customer and order with their RFM scores and
+ * BG/NBD summaries.  It is rebuilt on the next request after a sign-up or an
+ * order through this instance (sc_customers_changed), after SNAPSHOT_TTL
+ * seconds (what other instances or the CLI wrote), or when the day changes.
+ * Immutable once built; readers hold a reference.
+ */
+#define SNAPSHOT_TTL 60
+
+struct snapshot {
+    atomic_int refs;
+    int64_t built_at;
+    int32_t today;
+    uint64_t gen;
+    struct book b;      /* every order, and each customer's totals */
+    struct cust_set cs; /* every customer, by id */
+    struct sc_rfm_row *rfm;
+    size_t nrfm;
+    struct sc_clv_summary *sum;
+    size_t nsum;
+};
+
+static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *snap_cur;         /* under snap_mu */
+static atomic_uint_fast64_t snap_gen = 1; /* bumped by every change this instance makes */
+
+void sc_customers_changed(void)
+{
+    atomic_fetch_add(&snap_gen, 1);
+}
+
+static void snap_release(struct snapshot *s)
+{
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    book_free(&s->b);
+    for (size_t i = 0; i < s->cs.n; i++)
+        free((char *)(uintptr_t)s->cs.c[i].team);
+    free(s->cs.c);
+    sc_rfm_free(s->rfm);
+    free(s->sum);
+    free(s);
+}
+
+/* A reference to a current snapshot of store 'st' into '*out' (release with snap_release). */
+static enum sc_err snap_get(struct sc_store *st, struct snapshot **out)
+{
+    int64_t now = (int64_t)time(NULL);
+    int32_t today = sc_customers_day(now);
+    uint64_t gen = atomic_load(&snap_gen);
+    enum sc_err e = SC_OK;
+    pthread_mutex_lock(&snap_mu);
+    struct snapshot *s = snap_cur;
+    if (s && s->gen == gen && s->today == today && now >= s->built_at &&
+        now - s->built_at < SNAPSHOT_TTL) {
+        atomic_fetch_add(&s->refs, 1);
+        pthread_mutex_unlock(&snap_mu);
+        *out = s;
+        return SC_OK;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        e = SC_ENOMEM;
+        goto out;
+    }
+    atomic_init(&s->refs, 1);
+    s->built_at = now;
+    s->today = today;
+    s->gen = gen; /* a change while building makes the next request build again */
+    if ((e = book_load(st, &s->b)) == SC_OK &&
+        (e = sc_store_customers(st, NULL, take_customer, &s->cs)) == SC_OK &&
+        (e = s->cs.e) == SC_OK &&
+        (e = sc_rfm_compute(s->b.ord, s->b.nord, today, &s->rfm, &s->nrfm)) == SC_OK)
+        e = sc_clv_summarise(s->b.ord, s->b.nord, today, &s->sum, &s->nsum);
+    if (e != SC_OK) {
+        snap_release(s);
+        goto out;
+    }
+    struct snapshot *old = snap_cur;
+    snap_cur = s;
+    atomic_fetch_add(&s->refs, 1); /* one for snap_cur, one for the caller */
+    snap_release(old);
+    *out = s;
+out:
+    pthread_mutex_unlock(&snap_mu);
+    return e;
+}
+
+/* Whether customer 'c' is on a card of 'scope'. */
+static bool in_scope(const struct sc_cust *c, const struct sc_scope *scope)
+{
+    return (!scope->member_id || c->member == scope->member_id) &&
+           (!scope->team || strcmp(c->team, scope->team) == 0);
+}
+
+/* Narrows 'o' to 'scope' too: a filter outside the scope matches nobody (member -1). */
+static void scope_opts(const struct sc_scope *scope, struct sc_ret_opts *o)
+{
+    if (scope->member_id)
+        o->member = o->member && o->member != scope->member_id ? -1 : scope->member_id;
+    if (scope->team) {
+        if (o->team && strcmp(o->team, scope->team) != 0)
+            o->member = -1;
+        else
+            o->team = scope->team;
+    }
 }
 
 /* ---- the fit ------------------------------------------------------------------------------ */
@@ -267,14 +406,21 @@ struct points {
     int64_t id, points;
 };
 
+/* A customer as a page shows them (customer_row collects them for pages). */
+struct view {
+    int64_t id;
+    char *name, *card;                /* owned */
+    int64_t orders, revenue, last_at; /* last_at 0: no order */
+    int segment;                      /* enum sc_rfm_segment, -1: no order */
+    double p_alive, clv;              /* NAN when the model cannot say */
+    int64_t points;
+    const char *tier; /* borrowed from the context's tiers, or NULL */
+};
+
 struct list_ctx {
     struct req *r;
     struct list_out o;
-    struct book b;
-    struct sc_rfm_row *rfm;
-    size_t nrfm;
-    struct sc_clv_summary *sum;
-    size_t nsum;
+    struct snapshot *snap; /* held */
     struct points *pts;
     size_t npts, pcap;
     struct sc_clv_fit_row fit;
@@ -286,7 +432,13 @@ struct list_ctx {
     int64_t limit;
     int64_t now;
     enum sc_err e;
+    bool html;       /* for a page: rows become views instead of JSON or CSV */
+    int64_t only_id; /* not 0: only this customer */
+    struct view *views;
+    size_t nviews, vcap;
 };
+
+static int take_view(struct list_ctx *c, const struct view *v);
 
 static int take_points(int64_t id, int64_t points, void *ctx)
 {
@@ -324,21 +476,21 @@ static int take_points(int64_t id, int64_t points, void *ctx)
 static const struct agg *agg_of(const struct list_ctx *c, int64_t id)
 {
     const struct agg *found_;
-    FIND(c->b.agg, c->b.nagg, id, id);
+    FIND(c->snap->b.agg, c->snap->b.nagg, id, id);
     return found_;
 }
 
 static const struct sc_rfm_row *rfm_of(const struct list_ctx *c, int64_t id)
 {
     const struct sc_rfm_row *found_;
-    FIND(c->rfm, c->nrfm, id, customer_id);
+    FIND(c->snap->rfm, c->snap->nrfm, id, customer_id);
     return found_;
 }
 
 static const struct sc_clv_summary *sum_of(const struct list_ctx *c, int64_t id)
 {
     const struct sc_clv_summary *found_;
-    FIND(c->sum, c->nsum, id, customer_id);
+    FIND(c->snap->sum, c->snap->nsum, id, customer_id);
     return found_;
 }
 
@@ -363,6 +515,8 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
     struct list_ctx *c = ctx;
     if ((int64_t)c->o.rows >= c->limit)
         return 1;
+    if (c->only_id && w->id != c->only_id)
+        return 0;
     const struct agg *ag = agg_of(c, w->id);
     const struct sc_rfm_row *rf = rfm_of(c, w->id);
     const struct sc_clv_summary *su = sum_of(c, w->id);
@@ -385,6 +539,27 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
             v1 = NAN;
         else
             v1 /= 100.0; /* cents to currency units */
+    }
+    if (c->html) {
+        struct view v = {w->id,
+                         strdup(w->name ? w->name : ""),
+                         strdup(w->card ? w->card : ""),
+                         ag ? ag->orders : 0,
+                         ag ? ag->revenue : 0,
+                         ag ? ag->last_at : 0,
+                         rf ? (int)rf->segment : -1,
+                         model ? pa : NAN,
+                         model ? v1 : NAN,
+                         points,
+                         tier};
+        if (!v.name || !v.card || take_view(c, &v)) {
+            free(v.name);
+            free(v.card);
+            c->e = SC_ENOMEM;
+            return 1;
+        }
+        c->o.rows++;
+        return 0;
     }
     model_figure(p_alive, model, pa, 4);
     model_figure(exp90, model, e90, 4);
@@ -511,6 +686,23 @@ static void tiers_of_env(struct list_ctx *c)
     c->tiers_by_points = by && strcmp(by, "points") == 0;
 }
 
+/* Everything the rows of a list are computed from, as of c->now, into 'c'. */
+static enum sc_err prepare_list(struct sc_store *s, struct list_ctx *c)
+{
+    enum sc_err e = snap_get(s, &c->snap);
+    if (e == SC_OK)
+        e = sc_store_customer_points(s, c->now, take_points, c);
+    if (e == SC_OK)
+        e = c->e;
+    if (e == SC_OK) {
+        enum sc_err fe = sc_store_clv_fit_latest(s, &c->fit);
+        if (fe != SC_OK && fe != SC_ENOTFOUND)
+            e = fe;
+        c->has_fit = fe == SC_OK;
+    }
+    return e;
+}
+
 enum MHD_Result sc_api_customers(struct req *r, const struct route_args *a)
 {
     struct sc_scope scope;
@@ -541,22 +733,7 @@ enum MHD_Result sc_api_customers(struct req *r, const struct route_args *a)
     }
     tiers_of_env(c);
     c->now = (int64_t)time(NULL);
-    int32_t today = sc_customers_day(c->now);
-    enum sc_err e = book_load(r->srv->store, &c->b);
-    if (e == SC_OK)
-        e = sc_rfm_compute(c->b.ord, c->b.nord, today, &c->rfm, &c->nrfm);
-    if (e == SC_OK)
-        e = sc_clv_summarise(c->b.ord, c->b.nord, today, &c->sum, &c->nsum);
-    if (e == SC_OK)
-        e = sc_store_customer_points(r->srv->store, c->now, take_points, c);
-    if (e == SC_OK)
-        e = c->e;
-    if (e == SC_OK) {
-        enum sc_err fe = sc_store_clv_fit_latest(r->srv->store, &c->fit);
-        if (fe != SC_OK && fe != SC_ENOTFOUND)
-            e = fe;
-        c->has_fit = fe == SC_OK;
-    }
+    enum sc_err e = prepare_list(r->srv->store, c);
     sc_list_begin(r, &c->o,
                   "id,name,email,phone,card,level1,level1_name,signed_up_at,orders,revenue,"
                   "first_order_at,last_order_at,rfm_r,rfm_f,rfm_m,segment,p_alive,"
@@ -565,42 +742,13 @@ enum MHD_Result sc_api_customers(struct req *r, const struct route_args *a)
         e = sc_store_customers(r->srv->store, &scope, customer_row, c);
     ret = sc_list_finish(r, &c->o, e);
 out:
-    book_free(&c->b);
-    sc_rfm_free(c->rfm);
-    free(c->sum);
+    snap_release(c->snap);
     free(c->pts);
     free(c);
     return ret;
 }
 
 /* ---- GET /api/v1/retention ----------------------------------------------------------- */
-
-struct cust_set {
-    struct sc_cust *c;
-    size_t n, cap;
-    enum sc_err e;
-};
-
-static int take_customer(const struct sc_customer_row *w, void *ctx)
-{
-    struct cust_set *cs = ctx;
-    if (cs->n == cs->cap) {
-        size_t cap = cs->cap ? cs->cap * 2 : 256;
-        void *p = realloc(cs->c, cap * sizeof(*cs->c));
-        if (!p)
-            goto nomem;
-        cs->c = p;
-        cs->cap = cap;
-    }
-    char *team = strdup(w->team);
-    if (!team)
-        goto nomem;
-    cs->c[cs->n++] = (struct sc_cust){w->id, sc_customers_day(w->signed_up_at), team, w->member_id};
-    return 0;
-nomem:
-    cs->e = SC_ENOMEM;
-    return 1;
-}
 
 /* A fraction of the report, or null when its denominator was 0. */
 static void json_fraction(struct sc_buf *b, const char *name, bool has, double v)
@@ -643,21 +791,13 @@ enum MHD_Result sc_api_retention(struct req *r, const struct route_args *a)
     if (mem && mem[0] && (opts.member = sc_num_arg(mem)) <= 0)
         return sc_reply_error(r, 400, "member must be a member's id, a positive whole number.");
 
-    struct cust_set cs = {0};
-    struct book b;
-    memset(&b, 0, sizeof(b));
+    struct snapshot *sn = NULL;
     struct sc_ret_report rep;
     memset(&rep, 0, sizeof(rep));
-    enum sc_err e = sc_store_customers(r->srv->store, &scope, take_customer, &cs);
+    scope_opts(&scope, &opts);
+    enum sc_err e = snap_get(r->srv->store, &sn);
     if (e == SC_OK)
-        e = cs.e;
-    if (e == SC_OK) {
-        e = sc_store_orders(r->srv->store, &scope, take_order, &b);
-        if (e == SC_OK)
-            e = b.e;
-    }
-    if (e == SC_OK)
-        e = sc_ret_compute(cs.c, cs.n, b.ord, b.nord, from, to, &opts, &rep);
+        e = sc_ret_compute(sn->cs.c, sn->cs.n, sn->b.ord, sn->b.nord, from, to, &opts, &rep);
     enum MHD_Result ret;
     if (e != SC_OK) {
         ret = sc_reply_err(r, e, NULL);
@@ -702,9 +842,520 @@ enum MHD_Result sc_api_retention(struct req *r, const struct route_args *a)
     ret = sc_reply_bytes(r, 200, "application/json", &o);
 out:
     sc_ret_report_cleanup(&rep);
-    for (size_t i = 0; i < cs.n; i++)
-        free((char *)(uintptr_t)cs.c[i].team);
-    free(cs.c);
-    book_free(&b);
+    snap_release(sn);
     return ret;
+}
+
+/* ---- pages: /customers, a customer's page, the dashboard's retention section ---------- */
+
+static int take_view(struct list_ctx *c, const struct view *v)
+{
+    if (c->nviews == c->vcap) {
+        size_t cap = c->vcap ? c->vcap * 2 : 64;
+        void *p = realloc(c->views, cap * sizeof(*c->views));
+        if (!p)
+            return 1;
+        c->views = p;
+        c->vcap = cap;
+    }
+    c->views[c->nviews++] = *v;
+    return 0;
+}
+
+static void views_free(struct list_ctx *c)
+{
+    for (size_t i = 0; i < c->nviews; i++) {
+        free(c->views[i].name);
+        free(c->views[i].card);
+    }
+    free(c->views);
+}
+
+/* At risk and can't lose first (whom a salesperson calls first), then by customer id. */
+static int view_priority(const struct view *v)
+{
+    return v->segment == SC_RFM_CANT_LOSE ? 0 : v->segment == SC_RFM_AT_RISK ? 1 : 2;
+}
+
+static int view_cmp(const void *pa, const void *pb)
+{
+    const struct view *a = pa, *b = pb;
+    int d = view_priority(a) - view_priority(b);
+    if (d)
+        return d;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* A segment's name as a query value: "can't lose" is cant_lose. */
+static void segment_slug(struct sc_buf *b, const char *name)
+{
+    for (const char *p = name; *p; p++)
+        if (*p != '\'')
+            sc_buf_putc(b, *p == ' ' ? '_' : *p);
+}
+
+static void money(struct sc_buf *b, int64_t cents)
+{
+    sc_buf_printf(b, "%lld.%02lld", (long long)(cents / 100), (long long)(cents % 100));
+}
+
+static void view_cells(struct sc_buf *b, const struct view *v)
+{
+    sc_ui_htmlf(b, "<tr data-id=\"%lld\"><td><a href=\"/customers/%lld\">", (long long)v->id,
+                (long long)v->id);
+    sc_ui_text(b, v->name && v->name[0] ? v->name : "—");
+    sc_ui_html(b, "</a></td><td>");
+    sc_ui_text(b, v->card);
+    sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">", (long long)v->orders);
+    money(b, v->revenue);
+    sc_ui_html(b, "</td><td>");
+    if (v->last_at)
+        sc_ui_when(b, v->last_at);
+    sc_ui_htmlf(b, "</td><td data-segment=\"%s\">",
+                v->segment >= 0 ? sc_rfm_segment_name((enum sc_rfm_segment)v->segment) : "");
+    if (v->segment >= 0)
+        sc_ui_text(b, sc_tr(sc_rfm_segment_name((enum sc_rfm_segment)v->segment)));
+    sc_ui_html(b, "</td><td class=\"n\">");
+    if (isfinite(v->p_alive))
+        sc_buf_printf(b, "%.0f%%", 100 * v->p_alive);
+    sc_ui_html(b, "</td><td class=\"n\">");
+    if (isfinite(v->clv))
+        sc_buf_printf(b, "%.2f", v->clv);
+    sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td>", (long long)v->points);
+    sc_ui_text(b, v->tier);
+    sc_ui_html(b, "</td></tr>");
+}
+
+/* Runs the customer list of 'scope' for a page into 'c' (views); 'only' 0 or one id. */
+static enum sc_err collect_views(struct req *r, struct list_ctx *c, const struct sc_scope *scope,
+                                 int64_t only)
+{
+    c->r = r;
+    c->html = true;
+    c->only_id = only;
+    if (!c->limit)
+        c->limit = LIST_MAX;
+    tiers_of_env(c);
+    c->now = (int64_t)time(NULL);
+    sc_buf_init(&c->o.b, 0);
+    enum sc_err e = prepare_list(r->srv->store, c);
+    if (e == SC_OK)
+        e = sc_store_customers(r->srv->store, scope, customer_row, c);
+    return e != SC_OK ? e : c->e;
+}
+
+static void list_ctx_free(struct list_ctx *c)
+{
+    snap_release(c->snap);
+    free(c->pts);
+    views_free(c);
+    sc_buf_cleanup(&c->o.b);
+    free(c);
+}
+
+#define PAGE_ROWS 1000
+
+static enum MHD_Result customers_list_page(struct req *r, const struct sc_member *m,
+                                           const struct sc_scope *scope)
+{
+    struct list_ctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return sc_reply_err(r, SC_ENOMEM, NULL);
+    const char *seg = sc_req_arg(r, "segment");
+    if (seg && seg[0]) {
+        if (!segment_arg(seg, &c->segment)) {
+            list_ctx_free(c);
+            return sc_reply_error(r, 400, "There is no such segment.");
+        }
+        c->want_segment = true;
+    }
+    enum sc_err e = collect_views(r, c, scope, 0);
+    if (e != SC_OK) {
+        list_ctx_free(c);
+        return sc_reply_err(r, e, NULL);
+    }
+    if (m->role == SC_ROLE_SALES)
+        qsort(c->views, c->nviews, sizeof(*c->views), view_cmp);
+    struct sc_buf b;
+    sc_buf_init(&b, 32 << 20);
+    sc_ui_begin(r, &b, "Customers", m, "/customers");
+    sc_ui_html(&b, "</header><p class=\"hint\">Orders, RFM segment, probability of being "
+                   "alive and one-year value of the customers on the cards you see.");
+    if (m->role == SC_ROLE_SALES)
+        sc_ui_html(&b, " At risk and can't lose first: call them.");
+    sc_ui_html(&b, "</p><p class=\"segments\"><a href=\"/customers\">All</a>");
+    for (int s = 0; s < SC_RFM_NSEGMENTS; s++) {
+        const char *name = sc_rfm_segment_name((enum sc_rfm_segment)s);
+        sc_buf_puts(&b, " · <a href=\"/customers?segment=");
+        segment_slug(&b, name);
+        sc_buf_puts(&b, "\"");
+        if (c->want_segment && c->segment == (enum sc_rfm_segment)s)
+            sc_buf_puts(&b, " class=\"on\"");
+        sc_buf_puts(&b, ">");
+        sc_ui_text(&b, sc_tr(name));
+        sc_buf_puts(&b, "</a>");
+    }
+    sc_ui_html(&b, "</p><div class=\"scroll\"><table class=\"t sortable\" id=\"customers\">"
+                   "<thead><tr><th>Name</th><th>Card</th><th class=\"n\">Orders</th><th "
+                   "class=\"n\">Revenue</th><th>Last order (UTC)</th><th>Segment</th><th "
+                   "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
+                   "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
+    for (size_t i = 0; i < c->nviews && i < PAGE_ROWS; i++)
+        view_cells(&b, &c->views[i]);
+    sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/customers?format=csv\">Export "
+                   "(CSV)</a></p>");
+    sc_ui_end(&b);
+    list_ctx_free(c);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
+
+/* One line of a customer's timeline: its time and its HTML (owned). */
+struct moment {
+    int64_t ts;
+    char *html;
+};
+
+struct timeline {
+    struct moment *m;
+    size_t n, cap;
+    int64_t customer;
+    struct sc_buf line; /* the line being written */
+    bool oom;
+};
+
+/* Ends the line in t->line as a moment at 'ts'. */
+static void moment_end(struct timeline *t, int64_t ts)
+{
+    char *s = sc_buf_error(&t->line) || !t->line.data ? NULL : strdup(t->line.data);
+    t->line.len = 0;
+    if (t->line.data)
+        t->line.data[0] = '\0';
+    if (!s) {
+        t->oom = true;
+        return;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 32;
+        void *p = realloc(t->m, cap * sizeof(*t->m));
+        if (!p) {
+            free(s);
+            t->oom = true;
+            return;
+        }
+        t->m = p;
+        t->cap = cap;
+    }
+    t->m[t->n++] = (struct moment){ts, s};
+}
+
+static int moment_cmp(const void *pa, const void *pb)
+{
+    const struct moment *a = pa, *b = pb;
+    return (a->ts < b->ts) - (a->ts > b->ts); /* newest first */
+}
+
+static int visit_moment(const struct sc_visit_row *v, void *ctx)
+{
+    static const char *const what[SC_EV_COUNT] = {"Scanned the QR code",
+                                                  "Opened a shared link",
+                                                  "Viewed the card",
+                                                  "Shared the card",
+                                                  "Tapped a contact button",
+                                                  "Saved the contact",
+                                                  "Stayed on the page",
+                                                  "Signed up",
+                                                  "Bought"};
+    struct timeline *t = ctx;
+    if (v->type == SC_EV_SIGNUP || v->type == SC_EV_CONVERT)
+        return 0; /* told from the customer's own rows */
+    sc_ui_text(&t->line, sc_tr(v->type < SC_EV_COUNT ? what[v->type] : "Activity"));
+    if (v->type == SC_EV_DWELL)
+        sc_buf_printf(&t->line, " %lld s", (long long)v->value);
+    sc_buf_puts(&t->line, " · ");
+    sc_ui_text(&t->line, v->card);
+    moment_end(t, v->ts);
+    return t->oom;
+}
+
+static int order_moment(const struct sc_order_row *o, void *ctx)
+{
+    struct timeline *t = ctx;
+    if (o->customer_id != t->customer)
+        return 0;
+    sc_ui_text(&t->line, sc_tr("Ordered"));
+    sc_buf_putc(&t->line, ' ');
+    money(&t->line, o->amount_cents);
+    moment_end(t, o->at);
+    return t->oom;
+}
+
+static int reward_moment(const struct sc_reward_row *w, void *ctx)
+{
+    struct timeline *t = ctx;
+    bool theirs = w->party.type == SC_PARTY_CUSTOMER && w->party.id == t->customer;
+    if (!theirs && w->customer_id != t->customer)
+        return 0;
+    if (theirs)
+        sc_ui_text(&t->line, sc_tr("Earned"));
+    else
+        sc_ui_text(&t->line, w->party.name);
+    sc_buf_printf(&t->line, " %lld %s (", (long long)w->amount,
+                  strcmp(w->kind, "signup") == 0 ? sc_tr("points") : sc_tr("cents commission"));
+    sc_ui_text(&t->line, sc_tr(w->status));
+    sc_buf_putc(&t->line, ')');
+    moment_end(t, w->created_at);
+    return t->oom;
+}
+
+/* The customer 'id' on the cards of 'scope', with their visitor id: found or not. */
+struct one_customer {
+    int64_t id, visitor;
+    int64_t signed_up_at;
+    char name[SC_PERSON_NAME_MAX * 4 + 1], email[255], phone[64], card[64];
+    struct sc_party level1;
+    bool found;
+};
+
+static int find_customer(const struct sc_customer_row *w, void *ctx)
+{
+    struct one_customer *o = ctx;
+    if (w->id != o->id)
+        return 0;
+    o->found = true;
+    o->visitor = w->visitor_id;
+    o->signed_up_at = w->signed_up_at;
+    snprintf(o->name, sizeof(o->name), "%s", w->name ? w->name : "");
+    snprintf(o->email, sizeof(o->email), "%s", w->email ? w->email : "");
+    snprintf(o->phone, sizeof(o->phone), "%s", w->phone ? w->phone : "");
+    snprintf(o->card, sizeof(o->card), "%s", w->card ? w->card : "");
+    o->level1 = w->level1;
+    return 1;
+}
+
+#define CUSTOMER_TIMELINE_VISITS 200
+
+static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
+                                     const struct sc_scope *scope, const char *rest)
+{
+    char *end;
+    long long id = strtoll(rest, &end, 10);
+    if (id <= 0 || *end)
+        return sc_reply_error(r, 404, "There is no such customer.");
+    struct sc_store *st = r->srv->store;
+    struct one_customer one = {.id = id};
+    enum sc_err e = sc_store_customers(st, scope, find_customer, &one);
+    if (e != SC_OK)
+        return sc_reply_err(r, e, NULL);
+    if (!one.found)
+        return sc_reply_error(r, 404, "There is no such customer on the cards you may see.");
+    struct list_ctx *c = calloc(1, sizeof(*c));
+    struct timeline t = {.customer = id};
+    sc_buf_init(&t.line, 64 * 1024);
+    if (!c) {
+        e = SC_ENOMEM;
+        goto out;
+    }
+    if ((e = collect_views(r, c, scope, id)) != SC_OK)
+        goto out;
+    sc_ui_text(&t.line, sc_tr("Signed up"));
+    sc_buf_puts(&t.line, " · ");
+    sc_ui_text(&t.line, one.card);
+    if (one.level1.type != SC_PARTY_NONE) {
+        sc_buf_puts(&t.line, " · ");
+        sc_ui_text(&t.line, sc_tr("credited to"));
+        sc_buf_putc(&t.line, ' ');
+        sc_ui_text(&t.line, one.level1.name);
+    }
+    moment_end(&t, one.signed_up_at);
+    if (e == SC_OK)
+        e = sc_store_orders(st, scope, order_moment, &t);
+    if (e == SC_OK)
+        e = sc_store_rewards_list(st, scope, (int64_t)time(NULL), reward_moment, &t);
+    if (e == SC_OK && one.visitor)
+        e = sc_store_lead_timeline(st, scope, one.visitor, CUSTOMER_TIMELINE_VISITS, visit_moment,
+                                   &t);
+    if (e == SC_OK && t.oom)
+        e = SC_ENOMEM;
+    if (e != SC_OK)
+        goto out;
+    qsort(t.m, t.n, sizeof(*t.m), moment_cmp);
+    struct sc_buf b;
+    sc_buf_init(&b, 16 << 20);
+    sc_ui_begin(r, &b, one.name[0] ? one.name : sc_tr("Customer"), m, "/customers");
+    sc_ui_html(&b, "</header><div class=\"scroll\"><table class=\"t\" id=\"customer\"><thead>"
+                   "<tr><th>Name</th><th>Card</th><th class=\"n\">Orders</th><th "
+                   "class=\"n\">Revenue</th><th>Last order (UTC)</th><th>Segment</th><th "
+                   "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
+                   "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
+    if (c->nviews)
+        view_cells(&b, &c->views[0]);
+    sc_ui_html(&b, "</tbody></table></div><p>");
+    sc_ui_text(&b, one.email);
+    if (one.email[0] && one.phone[0])
+        sc_buf_puts(&b, " · ");
+    sc_ui_text(&b, one.phone);
+    sc_ui_html(&b, "</p><h2>Timeline</h2><ol class=\"timeline\" id=\"timeline\">");
+    for (size_t i = 0; i < t.n; i++) {
+        sc_ui_html(&b, "<li><time>");
+        sc_ui_when(&b, t.m[i].ts);
+        sc_buf_puts(&b, "</time> ");
+        sc_buf_puts(&b, t.m[i].html); /* escaped when written */
+        sc_buf_puts(&b, "</li>");
+    }
+    sc_ui_html(&b, "</ol><p><a href=\"/customers\">All customers</a></p>");
+    sc_ui_end(&b);
+    for (size_t i = 0; i < t.n; i++)
+        free(t.m[i].html);
+    free(t.m);
+    sc_buf_cleanup(&t.line);
+    list_ctx_free(c);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+out:
+    for (size_t i = 0; i < t.n; i++)
+        free(t.m[i].html);
+    free(t.m);
+    sc_buf_cleanup(&t.line);
+    if (c)
+        list_ctx_free(c);
+    return sc_reply_err(r, e, NULL);
+}
+
+enum MHD_Result sc_h_customers(struct req *r, const struct route_args *a)
+{
+    if (!sc_req_is_get(r))
+        return sc_reply_405(r, "GET, HEAD");
+    struct sc_scope scope;
+    sc_session_scope(a->m, &scope);
+    if (a->arg && a->arg[0])
+        return customer_page(r, a->m, &scope, a->arg);
+    return customers_list_page(r, a->m, &scope);
+}
+
+/* ---- the dashboard's section ------------------------------------------------------------ */
+
+/* A fraction as a tile: "85.0%", or a dash when it has no denominator. */
+static void fraction_tile(struct sc_buf *b, const char *key, const char *label, bool has, double v)
+{
+    sc_ui_htmlf(b, "<div class=\"tile\" data-kpi=\"%s\"><div class=\"v\">", key);
+    if (has && isfinite(v))
+        sc_buf_printf(b, "%.1f%%", 100 * v);
+    else
+        sc_buf_puts(b, "—");
+    sc_ui_htmlf(b, "</div><div class=\"k\">%s</div></div>", label);
+}
+
+static void count_tile(struct sc_buf *b, const char *key, const char *label, int64_t v)
+{
+    sc_ui_htmlf(b,
+                "<div class=\"tile\" data-kpi=\"%s\"><div class=\"v\">%lld</div><div "
+                "class=\"k\">%s</div></div>",
+                key, (long long)v, label);
+}
+
+/* The cohorts as a heat map: a row per sign-up month, a cell per later month. */
+static void heat_map(struct sc_buf *b, const struct sc_ret_report *rep)
+{
+    size_t cols = 0;
+    for (size_t i = 0; i < rep->ncohorts; i++)
+        if (rep->cohorts[i].nretention > cols)
+            cols = rep->cohorts[i].nretention;
+    int w = 150 + 52 * (int)(cols ? cols : 1), h = 24 + 26 * (int)rep->ncohorts;
+    sc_ui_htmlf(b,
+                "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" role=\"img\" "
+                "aria-label=\"Cohorts: share of each sign-up month who ordered in each later "
+                "month\">",
+                w, h);
+    for (size_t k = 0; k < cols; k++)
+        sc_buf_printf(b,
+                      "<text x=\"%d\" y=\"14\" font-size=\"11\" fill=\"#86909c\" "
+                      "text-anchor=\"middle\">+%zu</text>",
+                      150 + 52 * (int)k + 25, k + 1);
+    for (size_t i = 0; i < rep->ncohorts; i++) {
+        const struct sc_ret_cohort *c = &rep->cohorts[i];
+        int y = 22 + 26 * (int)i;
+        sc_buf_printf(b,
+                      "<g data-month=\"%04d-%02d\"><text x=\"0\" y=\"%d\" font-size=\"12\" "
+                      "fill=\"#4e5969\">%04d-%02d · %lld</text>",
+                      c->year, c->month, y + 15, c->year, c->month, (long long)c->customers);
+        for (size_t k = 0; k < c->nretention; k++) {
+            double v = c->retention[k];
+            int x = 150 + 52 * (int)k;
+            sc_buf_printf(b,
+                          "<rect x=\"%d\" y=\"%d\" width=\"50\" height=\"24\" rx=\"3\" "
+                          "fill=\"#1f6feb\" fill-opacity=\"%.2f\"/><text x=\"%d\" y=\"%d\" "
+                          "font-size=\"11\" text-anchor=\"middle\" fill=\"%s\">%.0f%%</text>",
+                          x, y, 0.08 + 0.92 * v, x + 25, y + 16, v > 0.5 ? "#fff" : "#1d2129",
+                          100 * v);
+        }
+        sc_buf_puts(b, "</g>");
+    }
+    sc_buf_puts(b, "</svg>");
+}
+
+void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope,
+                            int64_t from, int64_t to)
+{
+    struct snapshot *sn = NULL;
+    struct sc_ret_report rep;
+    memset(&rep, 0, sizeof(rep));
+    struct sc_ret_opts opts = {active_days(), NULL, 0};
+    scope_opts(scope, &opts);
+    enum sc_err e = snap_get(r->srv->store, &sn);
+    if (e == SC_OK)
+        e = sc_ret_compute(sn->cs.c, sn->cs.n, sn->b.ord, sn->b.nord, (int32_t)from, (int32_t)to,
+                           &opts, &rep);
+    sc_ui_html(b, "<h2>Customers and retention</h2>");
+    if (e != SC_OK) {
+        sc_ui_html(b, "<p class=\"hint\">The customer figures could not be computed now.</p>");
+        goto out;
+    }
+    sc_ui_htmlf(b,
+                "<p class=\"hint\">Active: a sign-up or an order in the last %d days. CRR = "
+                "(end − new) ÷ start; NDR = the start customers' revenue in the period ÷ in as "
+                "many days before.</p>",
+                opts.active_days);
+    sc_ui_html(b, "<section class=\"tiles\" id=\"retention\">");
+    count_tile(b, "customers_start", sc_tr("Active at start"), rep.customers_start);
+    count_tile(b, "customers_end", sc_tr("Active at end"), rep.customers_end);
+    count_tile(b, "new", sc_tr("New"), rep.new_customers);
+    count_tile(b, "retained", sc_tr("Retained"), rep.retained);
+    fraction_tile(b, "crr", sc_tr("Retention (CRR)"), rep.has_crr, rep.crr);
+    fraction_tile(b, "churn", sc_tr("Churn"), rep.has_churn, rep.churn_rate);
+    fraction_tile(b, "ndr", sc_tr("Net revenue retention"), rep.has_ndr, rep.ndr);
+    sc_ui_html(b, "</section><div class=\"two\"><section><h2>Cohorts</h2>");
+    if (rep.ncohorts)
+        heat_map(b, &rep);
+    else
+        sc_ui_html(b, "<p class=\"hint\">No sign-ups in this period.</p>");
+    sc_ui_html(b, "</section><section><h2>RFM segments</h2><table class=\"t\" id=\"segments\">"
+                  "<thead><tr><th>Segment</th><th class=\"n\">Customers</th><th "
+                  "class=\"n\">Revenue</th></tr></thead><tbody>");
+    struct sc_rfm_segment_stat seg[SC_RFM_NSEGMENTS];
+    memset(seg, 0, sizeof(seg));
+    /* RFM among every buyer, as the customer list scores them; counted for this scope. */
+    size_t k = 0;
+    for (size_t i = 0; i < sn->nrfm; i++) { /* both sorted by customer id */
+        const struct sc_rfm_row *f = &sn->rfm[i];
+        while (k < sn->cs.n && sn->cs.c[k].id < f->customer_id)
+            k++;
+        if (k < sn->cs.n && sn->cs.c[k].id == f->customer_id && in_scope(&sn->cs.c[k], scope)) {
+            seg[f->segment].customers++;
+            seg[f->segment].revenue += f->monetary;
+        }
+    }
+    for (int s = 0; s < SC_RFM_NSEGMENTS; s++) {
+        const char *name = sc_rfm_segment_name((enum sc_rfm_segment)s);
+        sc_buf_printf(b, "<tr data-segment=\"%s\"><td><a href=\"/customers?segment=", name);
+        segment_slug(b, name);
+        sc_buf_puts(b, "\">");
+        sc_ui_text(b, sc_tr(name));
+        sc_buf_printf(b, "</a></td><td class=\"n\">%lld</td><td class=\"n\">",
+                      (long long)seg[s].customers);
+        money(b, seg[s].revenue);
+        sc_buf_puts(b, "</td></tr>");
+    }
+    sc_ui_html(b, "</tbody></table></section></div>");
+out:
+    sc_ret_report_cleanup(&rep);
+    snap_release(sn);
 }

@@ -21,6 +21,9 @@ struct cli_args;
  * turns GSL's aborting error handler off.  Call once, before any thread.
  */
 void sc_customers_init(void);
+/* Says that customers or orders changed (a sign-up, an order): the next
+ * customers or retention request reads them afresh. */
+void sc_customers_changed(void);
 /* The day number (customers.h) of unix time 't' in SHARECARD_TZ. */
 int32_t sc_customers_day(int64_t t);
 
@@ -42,6 +45,17 @@ void sc_fitter_stop(struct sc_fitter *f);              /* joins it; NULL is a no
 route_fn sc_api_customers;
 /* GET /api/v1/retention?from=YYYY-MM-DD&to=YYYY-MM-DD[&team=T&member=ID]: DESIGN §6's figures. */
 route_fn sc_api_retention;
+
+/* /customers (the list, a segment filter; at risk and can't lose first for a salesperson)
+ * and /customers/{id} (a customer's figures and timeline), signed in. */
+route_fn sc_h_customers;
+/*
+ * The dashboard's customers and retention section for 'scope' over UTC days
+ * 'from'..'to', written to 'b': S, E, N, retained, CRR, churn, NDR, the
+ * cohort heat map (SVG) and RFM segment counts and revenue.
+ */
+void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope,
+                            int64_t from, int64_t to);
 
 /* `sharecard customers fit`: the exit status. */
 int sc_cli_customers_fit(const struct cli_args *a);

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "auth_int.h"
+#include "customers_int.h"
 #include "orders_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
@@ -67,6 +68,7 @@ static enum MHD_Result done_signup(struct req *r)
         return signup_error(r, 409, "already");
     if (r->ev_result != SC_OK)
         return sc_reply_not_stored(r);
+    sc_customers_changed(); /* a new customer: customers.c reads afresh */
     struct sc_signup *su = r->signup;
     if (wants_json(r)) {
         struct sc_buf b;
@@ -410,6 +412,8 @@ static enum MHD_Result done_conversion(struct req *r)
     if (r->ev_result != SC_OK)
         return sc_reply_not_stored(r);
     struct sc_conversion *cv = r->conversion;
+    if (!cv->replayed)
+        sc_customers_changed(); /* customers.c reads orders afresh */
     struct sc_buf b;
     sc_buf_init(&b, 4096);
     sc_buf_printf(&b, "{\"conversion_id\":%lld,\"order_id\":", (long long)cv->conversion_id);

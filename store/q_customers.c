@@ -30,7 +30,8 @@ enum sc_err sc_store_customers(struct sc_store *s, const struct sc_scope *scope,
         "SELECT s.id, s.name, s.email, s.phone, c.slug, s.level1_type, coalesce(s.level1_id, 0), "
         "CASE s.level1_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level1_id) "
         "WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level1_id) END, "
-        "s.created_at, c.member_id, m.team FROM customers s JOIN cards c ON c.id = s.card_id "
+        "s.created_at, c.member_id, m.team, coalesce(s.visitor_id, 0) FROM customers s JOIN cards "
+        "c ON c.id = s.card_id "
         "JOIN members m ON m.id = c.member_id WHERE " SCOPE_CARDS " ORDER BY s.id");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
@@ -53,6 +54,7 @@ enum sc_err sc_store_customers(struct sc_store *s, const struct sc_scope *scope,
         w.team = sc_sql_col_text(st, 10);
         if (!w.team)
             w.team = "";
+        w.visitor_id = sc_sql_col_int(st, 11);
         if (fn(&w, ctx))
             break;
     }

@@ -361,8 +361,9 @@ struct sc_customer_row {
     const char *card;                 /* the card's slug */
     struct sc_party level1;           /* who was credited with the sign-up */
     int64_t signed_up_at;
-    int64_t member_id; /* the card's member */
-    const char *team;  /* that member's team, "" when none */
+    int64_t member_id;  /* the card's member */
+    const char *team;   /* that member's team, "" when none */
+    int64_t visitor_id; /* the visitor they signed up as, 0 when none */
 };
 /* Customers of the cards in 'scope' (NULL: all), by id; 'fn' stops early by returning non-zero. */
 enum sc_err sc_store_customers(struct sc_store *s, const struct sc_scope *scope,

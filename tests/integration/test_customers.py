@@ -10,6 +10,7 @@ idempotent on the order id."""
 import calendar
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -17,6 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from test_accounts import Session  # noqa: E402
 from test_signups import Browser  # noqa: E402
 
 
@@ -199,6 +201,8 @@ class Customers(unittest.TestCase):
                                    "--team", "west")
         cls.admin, cls.alice, cls.olga = (tok("admin@example.com"), tok("alice@example.com"),
                                           tok("olga@example.com"))
+        harness.sharecard("member", "password", "--email", "alice@example.com", db=db,
+                          env={"SHARECARD_PASSWORD": "alice-password-1"})
         cls.srv.start()
         cls.ids = {}
 
@@ -399,6 +403,48 @@ class Customers(unittest.TestCase):
             self.assertEqual(st, 400, bad)
             self.assertIn(field, body.decode(), bad)
 
+
+    def session(self, email, password):
+        s = Session(self.srv, ip=f"203.0.113.{len(email)}")
+        st, _, page = s.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        st, _, _ = s.post("/login", {"csrf": csrf, "email": email, "password": password})
+        self.assertEqual(st, 303)
+        return s
+
+    def test_5_pages(self):
+        admin = self.session("admin@example.com", "admin-password-1")
+        st, _, page = admin.get("/dashboard")
+        self.assertEqual(st, 200)
+        self.assertIn('id="retention"', page)
+        self.assertIn('data-kpi="crr"', page)
+        self.assertIn('<svg class="cohorts"', page)  # everyone signed up this month
+        seg = dict(re.findall(r'<tr data-segment="([^"]+)">.*?<td class="n">(\d+)</td>', page))
+        self.assertEqual((seg["at risk"], seg["potential loyalist"], seg["hibernating"],
+                          seg["champions"]), ("1", "1", "1", "0"))
+
+        alice = self.session("alice@example.com", "alice-password-1")
+        st, _, page = alice.get("/customers")
+        self.assertEqual(st, 200)
+        ids = [int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)]
+        # A salesperson's own customers, at risk and can't lose first.
+        self.assertEqual(ids, [self.ids["carol"], self.ids["bob"]])
+        st, _, page = alice.get("/customers?segment=potential_loyalist")
+        self.assertEqual([int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)],
+                         [self.ids["bob"]])
+        st, _, page = alice.get(f"/customers/{self.ids['carol']}")
+        self.assertEqual(st, 200)
+        timeline = page.split('id="timeline"', 1)[1]
+        self.assertEqual(timeline.count("Ordered 5.00"), 4)
+        self.assertIn("Signed up", timeline)
+        self.assertIn("Viewed the card", timeline)  # her visits before she signed up
+        st, _, page = alice.get(f"/customers/{self.ids['bob']}")
+        self.assertIn("Earned 2 points", page)  # for bringing carol
+        st, _, _ = alice.get(f"/customers/{self.ids['dave']}")
+        self.assertEqual(st, 404)  # another salesperson's customer
+        st, _, page = admin.get("/customers")
+        self.assertEqual([int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)],
+                         sorted(self.ids.values()))
 
 if __name__ == "__main__":
     harness.main()
