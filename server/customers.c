@@ -676,14 +676,25 @@ static bool segment_arg(const char *s, enum sc_rfm_segment *out)
     return sc_rfm_segment_parse(norm, out);
 }
 
-/* Reads SHARECARD_TIERS (and SHARECARD_TIERS_BY) into 'c'; a bad list is logged and ignored. */
-static void tiers_of_env(struct list_ctx *c)
+/* SHARECARD_TIERS and SHARECARD_TIERS_BY, read once; a bad list is logged once and ignored. */
+static struct sc_tiers env_tiers;
+static bool env_tiers_by_points;
+static pthread_once_t env_tiers_once = PTHREAD_ONCE_INIT;
+
+static void env_tiers_read(void)
 {
     char err[160];
-    if (sc_tier_parse(getenv("SHARECARD_TIERS"), &c->tiers, err, sizeof(err)) != SC_OK)
+    if (sc_tier_parse(getenv("SHARECARD_TIERS"), &env_tiers, err, sizeof(err)) != SC_OK)
         sc_warn("SHARECARD_TIERS ignored: %s", err);
     const char *by = getenv("SHARECARD_TIERS_BY");
-    c->tiers_by_points = by && strcmp(by, "points") == 0;
+    env_tiers_by_points = by && strcmp(by, "points") == 0;
+}
+
+static void tiers_of_env(struct list_ctx *c)
+{
+    pthread_once(&env_tiers_once, env_tiers_read);
+    c->tiers = env_tiers;
+    c->tiers_by_points = env_tiers_by_points;
 }
 
 /* Everything the rows of a list are computed from, as of c->now, into 'c'. */

@@ -189,7 +189,7 @@ class Customers(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOLD_DAYS": "0",
-                                      "SHARECARD_TIERS": "basic:0,silver:50,gold:90"})
+                                      "SHARECARD_TIERS": "basic:0,银卡:50,gold:90"})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
@@ -281,7 +281,7 @@ class Customers(unittest.TestCase):
                          ["potential loyalist", "at risk", "hibernating", None])
         self.assertEqual([r["points"] for r in (bob, carol, dave, erin)], [2, 0, 0, 0])
         self.assertEqual([r["tier"] for r in (bob, carol, dave, erin)],
-                         ["silver", "basic", "gold", "basic"])
+                         ["银卡", "basic", "gold", "basic"])
 
     def test_2_scope_limit_segment_csv(self):
         self.assertEqual(set(self.rows(token=self.alice)), {"bob", "carol"})
