@@ -1,5 +1,6 @@
 /*
  * tiers.c — loyalty tiers: the configured list "silver:1000,gold:5000"
+ * (or "普通:0,银卡:1000,金卡:5000")
  * parsed strictly (an operator's typo must be an error naming the place,
  * not a tier that silently never matches) and the tier a cumulative spend
  * or points balance reaches.
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "sharecard/customers.h"
+#include "sharecard/escape.h"
 
 #define THRESHOLD_MAX 1e12
 
@@ -27,9 +29,13 @@ static enum sc_err fail(struct sc_tiers *out, char *err, size_t errlen, const ch
     return SC_EINVAL;
 }
 
+/* ASCII a-z, 0-9, '_', '-', or any byte of a multi-byte UTF-8 character
+ * (names such as 银卡, as DESIGN.md's example has them; checked as UTF-8 once
+ * the name is read). */
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           (unsigned char)c >= 0x80;
 }
 
 /* Parses the decimal at 's' (digits, optionally '.' and 1–2 digits) up to
@@ -82,7 +88,10 @@ enum sc_err sc_tier_parse(const char *spec, struct sc_tiers *out, char *err, siz
             p++;
         size_t len = (size_t)(p - name);
         if (len == 0)
-            return fail(out, err, errlen, "tier %zu: a name of a-z, 0-9, '_' or '-' expected", i);
+            return fail(out, err, errlen,
+                        "tier %zu: a name of a-z, 0-9, '_', '-' or non-ASCII letters expected", i);
+        if (!sc_utf8_valid(name, len))
+            return fail(out, err, errlen, "tier %zu: the name is not valid UTF-8", i);
         if (len > SC_TIER_NAME_MAX)
             return fail(out, err, errlen, "tier %zu: name longer than %d characters", i,
                         SC_TIER_NAME_MAX);

@@ -21,6 +21,8 @@
 #include "sharecard/store.h"
 
 #include "cli_int.h"
+#include "customers_int.h"
+#include "orders_int.h"
 
 static const char *const usage_main =
     "usage: sharecard [--db PATH] COMMAND [OPTIONS]\n"
@@ -38,6 +40,8 @@ static const char *const usage_main =
     "  serve                         run the web service\n"
     "  qr SLUG -o FILE.png|FILE.svg  write a card's QR code\n"
     "  reward approve|void ID        decide on a pending or held reward\n"
+    "  import orders FILE.csv        back-fill a shop's orders\n"
+    "  customers fit                 refit customer value (BG/NBD, Gamma-Gamma) now\n"
     "  demo                          fill a fresh store with 90 days of demo data\n"
     "\n"
     "Every command takes --db PATH (or SHARECARD_DB; default ./sharecard.db) and --help.\n"
@@ -313,6 +317,7 @@ static const struct cli_opt serve_opts[] = {{"listen", 0, true, check_listen},
                                             FLAG("no-access-log"),
                                             COMMON,
                                             END};
+static const struct cli_opt import_opts[] = {COMMON, END}; /* customers and orders */
 static const struct cli_opt qr_opts[] = {
     {"output", 'o', true, NULL}, {"size", 0, true, check_size}, VAL("base-url"), COMMON, END};
 
@@ -404,6 +409,21 @@ static const struct cli_cmd commands[] = {
         "\n"
         "A manager's decision on a ledger row that is pending or held for review\n"
         "(see GET /api/v1/rewards): approve it now, or void it (fraud, erasure).\n"),
+    /* customers and orders (orders.c) */
+    GNU("customers", "fit", sc_cli_customers_fit, import_opts,
+        "usage: sharecard customers fit [--db PATH]\n"
+        "\n"
+        "Refits customer value now (BG/NBD on order days, Gamma-Gamma on repeat buyers'\n"
+        "order values; days in SHARECARD_TZ) and keeps the fit that GET /api/v1/customers\n"
+        "evaluates; the server also refits at start and every 24 hours.  Exit 0.\n"),
+    GNU("import", "orders", sc_cli_import_orders, import_opts,
+        "usage: sharecard import orders FILE.csv [--db PATH]\n"
+        "\n"
+        "Back-fills a shop's orders.  The first line names the columns: order_id, amount\n"
+        "(currency units, at most 2 decimals), email or customer_id, and optionally\n"
+        "ordered_at (ISO 8601, not in the future; empty: now).  Each line is reported;\n"
+        "an order id already stored is skipped, so the import can be run again.  Exit 1\n"
+        "when a line was refused.  FILE - reads standard input.\n"),
 };
 
 /* The commands that take a sub-command: what --help says, what a wrong one gets. */
@@ -418,6 +438,9 @@ static const struct {
     {"customer", NULL, "'customer' takes 'erase'"},
     {"reward", "usage: sharecard reward approve|void ID [--reason TEXT]\n",
      "'reward' takes 'approve' or 'void'"},
+    /* customers and orders */
+    {"import", "usage: sharecard import orders FILE.csv\n", "'import' takes 'orders'"},
+    {"customers", "usage: sharecard customers fit\n", "'customers' takes 'fit'"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -437,6 +460,7 @@ int sc_cli_main(int argc, char **argv)
         a.db = "sharecard.db";
     if (sodium_init() < 0)
         return sc_cli_fail("libsodium could not start");
+    sc_customers_init(); /* days in SHARECARD_TZ, before any thread */
 
     int i = 0;
     int rc = sc_cli_parse(&global, argc, argv, &a, &i);

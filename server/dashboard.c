@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "customers_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 #include "sharecard/escape.h"
@@ -540,6 +541,7 @@ enum MHD_Result sc_h_dashboard(struct req *r, const struct route_args *a)
     sc_ui_html(&b, "</section><section><h2>Devices</h2>");
     devices_chart(&b, dev);
     sc_ui_html(&b, "</section></div>");
+    sc_customers_dashboard(r, &b, &scope, g.from, g.to); /* customers and retention */
     leader_tables(&b, &bd);
     sc_ui_html(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
                    "<li class=\"hint\">Visits will appear here as they happen.</li></ol>");

@@ -18,6 +18,7 @@
 
 #include "auth_int.h"
 #include "cache_int.h"
+#include "customers_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 
@@ -105,6 +106,9 @@ static const struct route api_routes[] = {
     API_GET("live", sc_api_live),
     {P("conversions"), EXACT, NEED_TOKEN, SC_ROLE_MANAGER, POST, "POST", sc_api_conversions, NULL,
      "Only managers' and admins' tokens may post conversions.", NULL},
+    /* customers and retention (customers.c) */
+    API_GET("customers", sc_api_customers),
+    API_GET("retention", sc_api_retention),
 };
 
 static const struct route_table api_table = {api_routes, sizeof(api_routes) / sizeof(api_routes[0]),
@@ -151,6 +155,9 @@ static const struct route routes[] = {
     {P("/admin/rewards"), TREE, NEED_SESSION, SC_ROLE_MANAGER, ANY, NULL, sc_h_rewards_page, NULL,
      "Rewards are decided by managers and admins.", NULL},
     {P("/leads"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_leads, NULL, NULL, NULL},
+    /* customers and retention (customers.c) */
+    {P("/customers"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_customers, NULL, NULL,
+     NULL},
     {P("/dashboard/tree/"), PREFIX, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_tree, NULL, NULL,
      NULL},
     {P("/api/v1/"), SUBTREE, NEED_NONE, 0, ANY, NULL, NULL, NULL, NULL, &api_table},

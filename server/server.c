@@ -15,6 +15,7 @@
 
 #include "auth_int.h"
 #include "cache_int.h"
+#include "customers_int.h"
 #include "routes_int.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
@@ -25,6 +26,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
 {
     int rc = 1;
     struct server s;
+    struct sc_fitter *fitter = NULL;
     memset(&s, 0, sizeof(s));
     s.listen_fd = -1;
     s.cfg = cfg;
@@ -86,6 +88,9 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         fprintf(stderr, "sharecard: cannot start the event writer\n");
         goto out;
     }
+    fitter = sc_fitter_start(store); /* customer value: now, then every 24 hours */
+    if (!fitter)
+        sc_warn("the customer-value refit thread could not start");
 
     /*
      * The socket first, so the base URL (which may name the port it got) is
@@ -137,6 +142,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     sc_info("stopped");
     rc = 0;
 out:
+    sc_fitter_stop(fitter);
     sc_ingest_free(s.ingest);
     sc_http_stop(&s);
     if (s.listen_fd >= 0) /* listened, but MHD never took it */

@@ -18,6 +18,8 @@
 #include <sodium.h>
 
 #include "auth_int.h"
+#include "customers_int.h"
+#include "orders_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 #include "track_int.h"
@@ -66,6 +68,7 @@ static enum MHD_Result done_signup(struct req *r)
         return signup_error(r, 409, "already");
     if (r->ev_result != SC_OK)
         return sc_reply_not_stored(r);
+    sc_customers_changed(); /* a new customer: customers.c reads afresh */
     struct sc_signup *su = r->signup;
     if (wants_json(r)) {
         struct sc_buf b;
@@ -409,6 +412,8 @@ static enum MHD_Result done_conversion(struct req *r)
     if (r->ev_result != SC_OK)
         return sc_reply_not_stored(r);
     struct sc_conversion *cv = r->conversion;
+    if (!cv->replayed)
+        sc_customers_changed(); /* customers.c reads orders afresh */
     struct sc_buf b;
     sc_buf_init(&b, 4096);
     sc_buf_printf(&b, "{\"conversion_id\":%lld,\"order_id\":", (long long)cv->conversion_id);
@@ -438,19 +443,18 @@ enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
     cv->cfg = &r->srv->cfg->referral;
     json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
     json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
+    json_t *when = json_object_get(j, "ordered_at");
     const char *why = NULL;
-    double amt = 0;
     if (!json_is_string(order) || json_string_length(order) == 0 ||
         json_string_length(order) >= sizeof(cv->order_id))
         why = "order_id must be a string of 1 to 128 characters.";
-    else if (json_is_number(amount))
-        amt = json_number_value(amount);
-    else if (json_is_string(amount))
-        amt = strtod(json_string_value(amount), NULL);
-    else
-        why = "amount is required: a number such as 199.90.";
-    if (!why && (!isfinite(amt) || amt < 0 || amt > 1e10))
-        why = "amount must be between 0 and 10,000,000,000.";
+    else if (sc_order_amount_json(amount, &cv->amount_cents, &why) != SC_OK)
+        ; /* 'why' says what is wrong with the amount */
+    else if (when && !json_is_null(when) &&
+             (!json_is_string(when) ||
+              sc_order_time_parse(json_string_value(when), (int64_t)time(NULL), &cv->ordered_at,
+                                  &why) != SC_OK))
+        why = why ? why : "ordered_at must be a string such as 2026-03-01T14:30:00Z.";
     if (!why) {
         if (json_is_integer(cid) && json_integer_value(cid) > 0)
             cv->customer_id = (int64_t)json_integer_value(cid);
@@ -465,7 +469,6 @@ enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
         return sc_reply_error(r, 400, why);
     }
     snprintf(cv->order_id, sizeof(cv->order_id), "%s", json_string_value(order));
-    cv->amount_cents = (int64_t)llround(amt * 100.0);
     json_decref(j);
     struct sc_event ev;
     sc_track_event_init(r, &ev, SC_EV_CONVERT, 0, 0);

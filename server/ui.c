@@ -50,6 +50,7 @@ void sc_ui_begin(struct req *r, struct sc_buf *b, const char *title, const struc
         {"/me", "My card", SC_ROLE_SALES},
         {"/me/edit", "Edit card", SC_ROLE_SALES},
         {"/leads", "Leads", SC_ROLE_SALES},
+        {"/customers", "Customers", SC_ROLE_SALES},
         {"/me/account", "Account", SC_ROLE_SALES},
         {"/admin/members", "Members", SC_ROLE_MANAGER},
         {"/admin/audit", "Audit log", SC_ROLE_ADMIN},

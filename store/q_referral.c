@@ -411,7 +411,7 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
     sc_sql_text(st, 1, cv->order_id);
     sc_sql_int(st, 2, customer);
     sc_sql_int(st, 3, cv->amount_cents);
-    sc_sql_int(st, 4, row->ev->ts);
+    sc_sql_int(st, 4, cv->ordered_at ? cv->ordered_at : row->ev->ts); /* back-filled orders */
     if ((e = sc_sql_int1(st, &cv->conversion_id, &found)) != SC_OK)
         return e;
     if (!found) {

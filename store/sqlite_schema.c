@@ -220,6 +220,15 @@ const char *const sc_sqlite_migrations[] = {
     "CREATE TABLE uniques_compacted (id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  day INTEGER NOT NULL, gen INTEGER NOT NULL);"
     "INSERT INTO uniques_compacted (id, day, gen) VALUES (1, 0, 0);",
+
+    /*
+     * 10 → 11, customers (issue 14): the latest BG/NBD + Gamma-Gamma fit (its seven
+     * parameters as text, r alpha a b p q v, each written to round-trip), and
+     * orders found by customer and time for the customer list and retention.
+     */
+    "CREATE TABLE clv_fits (id INTEGER PRIMARY KEY, fitted_at INTEGER NOT NULL,"
+    "  customers INTEGER NOT NULL, params TEXT NOT NULL);"
+    "CREATE INDEX conversions_customer ON conversions(customer_id, created_at);",
 };
 
 const int sc_sqlite_nmigrations =

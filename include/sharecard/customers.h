@@ -269,7 +269,7 @@ enum sc_err sc_clv_value(const struct sc_clv_bgnbd *bg, const struct sc_clv_gg *
 #define SC_TIER_NAME_MAX 32
 
 struct sc_tier {
-    char name[SC_TIER_NAME_MAX + 1]; /* [a-z0-9_-], 1–32 characters */
+    char name[SC_TIER_NAME_MAX + 1]; /* [a-z0-9_-] or UTF-8 beyond ASCII, 1–32 bytes */
     double threshold;                /* reached at cumulative spend or points ≥ this */
 };
 

@@ -196,6 +196,8 @@ struct sc_conversion {
     int64_t customer_id; /* 0: look up by email */
     char email[255];
     int64_t amount_cents;
+    int64_t ordered_at; /* when the order was made (unix seconds), stored as the
+                           conversion's created_at; 0: the event's time */
     /* filled by the store */
     int64_t conversion_id;
     bool replayed; /* the order_id was known: nothing new was written */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "sharecard/card.h"
+#include "sharecard/customers.h"
 #include "sharecard/domain.h"
 #include "sharecard/err.h"
 #include "sharecard/referral.h"
@@ -358,5 +359,48 @@ enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, i
  */
 enum sc_err sc_store_member_links(struct sc_store *s, int64_t card_id, int64_t member_id,
                                   int (*fn)(const struct sc_link *l, void *ctx), void *ctx);
+
+/* ---- customers and retention (issue 14; store/q_customers.c) --------------------------- */
+
+/* A customer as the customer list and the retention report read one. */
+struct sc_customer_row {
+    int64_t id;
+    const char *name, *email, *phone; /* NULL when not given */
+    const char *card;                 /* the card's slug */
+    struct sc_party level1;           /* who was credited with the sign-up */
+    int64_t signed_up_at;
+    int64_t member_id;  /* the card's member */
+    const char *team;   /* that member's team, "" when none */
+    int64_t visitor_id; /* the visitor they signed up as, 0 when none */
+};
+/* Customers of the cards in 'scope' (NULL: all), by id; 'fn' stops early by returning non-zero. */
+enum sc_err sc_store_customers(struct sc_store *s, const struct sc_scope *scope,
+                               int (*fn)(const struct sc_customer_row *r, void *ctx), void *ctx);
+
+/* One order (a conversion): when it was made (unix seconds) and its amount. */
+struct sc_order_row {
+    int64_t customer_id, at, amount_cents;
+};
+/* Orders of the customers of the cards in 'scope' (NULL: all), by customer, then time. */
+enum sc_err sc_store_orders(struct sc_store *s, const struct sc_scope *scope,
+                            int (*fn)(const struct sc_order_row *r, void *ctx), void *ctx);
+/* Each customer's points at 'now': approved sign-up points (pending past their hold
+ * included) they earned, by customer id; customers without any are not given. */
+enum sc_err sc_store_customer_points(struct sc_store *s, int64_t now,
+                                     int (*fn)(int64_t customer_id, int64_t points, void *ctx),
+                                     void *ctx);
+
+/* A BG/NBD + Gamma-Gamma fit as kept (the latest only). */
+struct sc_clv_fit_row {
+    int64_t fitted_at; /* unix seconds */
+    int64_t customers; /* in the BG/NBD fit */
+    struct sc_clv_bgnbd bg;
+    struct sc_clv_gg gg;
+    bool has_gg; /* false: too few repeat buyers for Gamma-Gamma (no clv_1y) */
+};
+/* Keeps 'f' (borrowed) as the latest fit. */
+enum sc_err sc_store_clv_fit_save(struct sc_store *s, const struct sc_clv_fit_row *f);
+/* The latest fit into 'out'; SC_ENOTFOUND before the first. */
+enum sc_err sc_store_clv_fit_latest(struct sc_store *s, struct sc_clv_fit_row *out);
 
 #endif

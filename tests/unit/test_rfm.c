@@ -179,6 +179,12 @@ static void test_tiers_parse(void **state)
     assert_int_equal(t.n, 0);
     assert_null(sc_tier_of(&t, 1e9));
     assert_int_equal(sc_tier_parse(NULL, &t, NULL, 0), SC_OK);
+    /* names in Chinese, as the issue configures them */
+    assert_int_equal(sc_tier_parse("普通:0,银卡:1000,金卡:5000", &t, err, sizeof(err)), SC_OK);
+    assert_int_equal(t.n, 3);
+    assert_string_equal(sc_tier_of(&t, 999), "普通");
+    assert_string_equal(sc_tier_of(&t, 1200), "银卡");
+    assert_string_equal(sc_tier_of(&t, 5000), "金卡");
 }
 
 static void test_tiers_errors(void **state)
@@ -205,6 +211,8 @@ static void test_tiers_errors(void **state)
         {"gold:10000000000000", "tier 1 (gold): threshold must be"},
         {"gold:1000000000001", "tier 1 (gold): threshold above 1e12"},
         {"abcdefghijabcdefghijabcdefghijabc:1", "tier 1: name longer than 32"},
+        {"\xff\xfe:1", "tier 1: the name is not valid UTF-8"},
+        {"\xe9\x93:1", "tier 1: the name is not valid UTF-8"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct sc_tiers t;

@@ -1,0 +1,1372 @@
+/*
+ * customers.c — customers and what each is worth, wired into the service
+ * (DESIGN.md §6): days in SHARECARD_TZ, the BG/NBD + Gamma-Gamma fit (at
+ * start, every 24 hours on a thread of its own, and by `sharecard customers
+ * fit`), kept in the store; GET /api/v1/customers, whose values are the
+ * latest fit evaluated at the moment of the request; GET /api/v1/retention.
+ * The maths is intel/'s (customers.h); this file gathers rows and writes
+ * answers.
+ *
+ * RFM quintiles are taken among every customer with an order, whoever asks,
+ * so a customer's scores do not change with the reader's scope.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "auth_int.h"
+#include "cli_int.h"
+#include "customers_int.h"
+#include "orders_int.h"
+#include "pages_int.h"
+#include "sharecard/customers.h"
+#include "sharecard/escape.h"
+#include "sharecard/log.h"
+
+#define LIST_DEFAULT 1000
+#define LIST_MAX     100000
+
+/* ---- calendar ------------------------------------------------------------------------ */
+
+void sc_customers_init(void)
+{
+    const char *tz = getenv("SHARECARD_TZ");
+    setenv("TZ", tz && tz[0] ? tz : "UTC", 1);
+    tzset();
+    gsl_set_error_handler_off(); /* a GSL error is a return value, never an abort */
+}
+
+int32_t sc_customers_day(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!localtime_r(&tt, &tm))
+        return (int32_t)(t / 86400);
+    return sc_ret_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* ---- every order, and what follows from them ------------------------------------------- */
+
+/* One customer's orders summed up (orders arrive sorted by customer). */
+struct agg {
+    int64_t id, orders, revenue, first_at, last_at;
+};
+
+struct book {
+    struct sc_cust_order *ord;
+    size_t nord, cap;
+    struct agg *agg;
+    size_t nagg, acap;
+    enum sc_err e;
+};
+
+static int take_order(const struct sc_order_row *o, void *ctx)
+{
+    struct book *b = ctx;
+    if (b->nord == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        void *p = realloc(b->ord, cap * sizeof(*b->ord));
+        if (!p)
+            goto nomem;
+        b->ord = p;
+        b->cap = cap;
+    }
+    b->ord[b->nord++] =
+        (struct sc_cust_order){o->customer_id, sc_customers_day(o->at), o->amount_cents};
+    if (!b->nagg || b->agg[b->nagg - 1].id != o->customer_id) {
+        if (b->nagg == b->acap) {
+            size_t cap = b->acap ? b->acap * 2 : 256;
+            void *p = realloc(b->agg, cap * sizeof(*b->agg));
+            if (!p)
+                goto nomem;
+            b->agg = p;
+            b->acap = cap;
+        }
+        b->agg[b->nagg++] = (struct agg){o->customer_id, 0, 0, o->at, o->at};
+    }
+    struct agg *a = &b->agg[b->nagg - 1];
+    a->orders++;
+    a->revenue += o->amount_cents;
+    if (o->at < a->first_at)
+        a->first_at = o->at;
+    if (o->at > a->last_at)
+        a->last_at = o->at;
+    return 0;
+nomem:
+    b->e = SC_ENOMEM;
+    return 1;
+}
+
+static void book_free(struct book *b)
+{
+    free(b->ord);
+    free(b->agg);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Every order of the store into 'b'. */
+static enum sc_err book_load(struct sc_store *s, struct book *b)
+{
+    memset(b, 0, sizeof(*b));
+    enum sc_err e = sc_store_orders(s, NULL, take_order, b);
+    return e != SC_OK ? e : b->e;
+}
+
+struct cust_set {
+    struct sc_cust *c;
+    size_t n, cap;
+    enum sc_err e;
+};
+
+static int take_customer(const struct sc_customer_row *w, void *ctx)
+{
+    struct cust_set *cs = ctx;
+    if (cs->n == cs->cap) {
+        size_t cap = cs->cap ? cs->cap * 2 : 256;
+        void *p = realloc(cs->c, cap * sizeof(*cs->c));
+        if (!p)
+            goto nomem;
+        cs->c = p;
+        cs->cap = cap;
+    }
+    char *team = strdup(w->team);
+    if (!team)
+        goto nomem;
+    cs->c[cs->n++] = (struct sc_cust){w->id, sc_customers_day(w->signed_up_at), team, w->member_id};
+    return 0;
+nomem:
+    cs->e = SC_ENOMEM;
+    return 1;
+}
+
+/* ---- the snapshot: every customer and order, shared by requests ------------------------ */
+
+/*
+ * Reading a million orders and scoring them takes about a second, so requests
+ * share one snapshot of every customer and order with their RFM scores and
+ * BG/NBD summaries.  It is rebuilt on the next request after a sign-up or an
+ * order through this instance (sc_customers_changed), after SNAPSHOT_TTL
+ * seconds (what other instances or the CLI wrote), or when the day changes.
+ * Immutable once built; readers hold a reference.
+ */
+#define SNAPSHOT_TTL 60
+
+struct snapshot {
+    atomic_int refs;
+    int64_t built_at;
+    int32_t today;
+    uint64_t gen;
+    struct book b;      /* every order, and each customer's totals */
+    struct cust_set cs; /* every customer, by id */
+    struct sc_rfm_row *rfm;
+    size_t nrfm;
+    struct sc_clv_summary *sum;
+    size_t nsum;
+};
+
+static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *snap_cur;         /* under snap_mu */
+static atomic_uint_fast64_t snap_gen = 1; /* bumped by every change this instance makes */
+
+void sc_customers_changed(void)
+{
+    atomic_fetch_add(&snap_gen, 1);
+}
+
+static void snap_release(struct snapshot *s)
+{
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    book_free(&s->b);
+    for (size_t i = 0; i < s->cs.n; i++)
+        free((char *)(uintptr_t)s->cs.c[i].team);
+    free(s->cs.c);
+    sc_rfm_free(s->rfm);
+    free(s->sum);
+    free(s);
+}
+
+/* A reference to a current snapshot of store 'st' into '*out' (release with snap_release). */
+static enum sc_err snap_get(struct sc_store *st, struct snapshot **out)
+{
+    int64_t now = (int64_t)time(NULL);
+    int32_t today = sc_customers_day(now);
+    uint64_t gen = atomic_load(&snap_gen);
+    enum sc_err e = SC_OK;
+    pthread_mutex_lock(&snap_mu);
+    struct snapshot *s = snap_cur;
+    if (s && s->gen == gen && s->today == today && now >= s->built_at &&
+        now - s->built_at < SNAPSHOT_TTL) {
+        atomic_fetch_add(&s->refs, 1);
+        pthread_mutex_unlock(&snap_mu);
+        *out = s;
+        return SC_OK;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        e = SC_ENOMEM;
+        goto out;
+    }
+    atomic_init(&s->refs, 1);
+    s->built_at = now;
+    s->today = today;
+    s->gen = gen; /* a change while building makes the next request build again */
+    if ((e = book_load(st, &s->b)) == SC_OK &&
+        (e = sc_store_customers(st, NULL, take_customer, &s->cs)) == SC_OK &&
+        (e = s->cs.e) == SC_OK &&
+        (e = sc_rfm_compute(s->b.ord, s->b.nord, today, &s->rfm, &s->nrfm)) == SC_OK)
+        e = sc_clv_summarise(s->b.ord, s->b.nord, today, &s->sum, &s->nsum);
+    if (e != SC_OK) {
+        snap_release(s);
+        goto out;
+    }
+    struct snapshot *old = snap_cur;
+    snap_cur = s;
+    atomic_fetch_add(&s->refs, 1); /* one for snap_cur, one for the caller */
+    snap_release(old);
+    *out = s;
+out:
+    pthread_mutex_unlock(&snap_mu);
+    return e;
+}
+
+/* Whether customer 'c' is on a card of 'scope'. */
+static bool in_scope(const struct sc_cust *c, const struct sc_scope *scope)
+{
+    return (!scope->member_id || c->member == scope->member_id) &&
+           (!scope->team || strcmp(c->team, scope->team) == 0);
+}
+
+/* Narrows 'o' to 'scope' too: a filter outside the scope matches nobody (member -1). */
+static void scope_opts(const struct sc_scope *scope, struct sc_ret_opts *o)
+{
+    if (scope->member_id)
+        o->member = o->member && o->member != scope->member_id ? -1 : scope->member_id;
+    if (scope->team) {
+        if (o->team && strcmp(o->team, scope->team) != 0)
+            o->member = -1;
+        else
+            o->team = scope->team;
+    }
+}
+
+/* ---- the fit ------------------------------------------------------------------------------ */
+
+enum sc_err sc_customers_fit(struct sc_store *s, int64_t now, struct sc_clv_fit_row *out,
+                             struct sc_clv_fit_info *info, const char **why)
+{
+    struct book b;
+    struct sc_clv_summary *sum = NULL;
+    size_t nsum = 0;
+    struct sc_clv_fit_row f;
+    struct sc_clv_fit_info bi, gi;
+    memset(&f, 0, sizeof(f));
+    memset(&bi, 0, sizeof(bi));
+    *why = NULL;
+    enum sc_err e = book_load(s, &b);
+    if (e != SC_OK)
+        goto out;
+    if ((e = sc_clv_summarise(b.ord, b.nord, sc_customers_day(now), &sum, &nsum)) != SC_OK)
+        goto out;
+    if (nsum == 0) {
+        e = SC_ENOTFOUND;
+        *why = "no orders yet: nothing to fit";
+        goto out;
+    }
+    if ((e = sc_clv_bgnbd_fit(sum, nsum, &f.bg, &bi)) != SC_OK) {
+        *why = "the BG/NBD fit failed on these orders";
+        goto out;
+    }
+    if (!isfinite(f.bg.r) || !isfinite(f.bg.alpha) || !isfinite(f.bg.a) || !isfinite(f.bg.b)) {
+        e = SC_EINVAL;
+        *why = "the BG/NBD fit found no finite optimum";
+        goto out;
+    }
+    /* Too few repeat buyers for Gamma-Gamma: the fit is kept, clv_1y stays null. */
+    f.has_gg = sc_clv_gg_fit(sum, nsum, &f.gg, &gi) == SC_OK && isfinite(f.gg.p) &&
+               isfinite(f.gg.q) && isfinite(f.gg.v) && f.gg.q > 1;
+    f.fitted_at = now;
+    f.customers = (int64_t)nsum;
+    if ((e = sc_store_clv_fit_save(s, &f)) != SC_OK)
+        *why = "the fit could not be stored";
+out:
+    if (e != SC_OK && !*why)
+        *why = sc_err_str(e);
+    if (out)
+        *out = f;
+    if (info)
+        *info = bi;
+    free(sum);
+    book_free(&b);
+    return e;
+}
+
+struct sc_fitter {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* waits on CLOCK_REALTIME, the default: a moved clock is followed */
+    bool stop;
+    struct sc_store *s;
+};
+
+static void *fitter_main(void *arg)
+{
+    struct sc_fitter *f = arg;
+    pthread_mutex_lock(&f->mu);
+    while (!f->stop) {
+        pthread_mutex_unlock(&f->mu);
+        const char *why = NULL;
+        struct sc_clv_fit_row row;
+        struct sc_clv_fit_info info;
+        enum sc_err e = sc_customers_fit(f->s, (int64_t)time(NULL), &row, &info, &why);
+        if (e == SC_OK)
+            sc_info(
+                "customer value fitted on %lld customers (r %.4g, alpha %.4g, a %.4g, b %.4g%s)",
+                (long long)row.customers, row.bg.r, row.bg.alpha, row.bg.a, row.bg.b,
+                info.converged ? "" : "; not converged");
+        else if (e != SC_ENOTFOUND)
+            sc_warn("customer value not fitted: %s", why);
+        pthread_mutex_lock(&f->mu);
+        struct timespec until = {time(NULL) + 86400, 0};
+        while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+struct sc_fitter *sc_fitter_start(struct sc_store *s)
+{
+    struct sc_fitter *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->s = s;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    if (pthread_create(&f->th, NULL, fitter_main, f) != 0) {
+        pthread_cond_destroy(&f->cv);
+        pthread_mutex_destroy(&f->mu);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void sc_fitter_stop(struct sc_fitter *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->stop = true;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->th, NULL);
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+}
+
+int sc_cli_customers_fit(const struct cli_args *a)
+{
+    struct sc_store *s = sc_cli_open_store(a->db);
+    if (!s)
+        return 1;
+    struct sc_clv_fit_row f;
+    struct sc_clv_fit_info info;
+    const char *why = NULL;
+    int rc = 0;
+    enum sc_err e = sc_customers_fit(s, (int64_t)time(NULL), &f, &info, &why);
+    if (e == SC_ENOTFOUND) {
+        printf("%s\n", why);
+    } else if (e != SC_OK) {
+        rc = sc_cli_fail("%s", why);
+    } else {
+        printf("BG/NBD on %lld customers: r %.4f, alpha %.4f days, a %.4f, b %.4f%s",
+               (long long)f.customers, f.bg.r, f.bg.alpha, f.bg.a, f.bg.b,
+               info.converged ? "" : " (not converged)");
+        if (f.has_gg)
+            printf("; Gamma-Gamma: p %.4f, q %.4f, v %.4f\n", f.gg.p, f.gg.q, f.gg.v);
+        else
+            printf("; too few repeat buyers for Gamma-Gamma (no clv_1y yet)\n");
+    }
+    sc_store_close(s);
+    return rc;
+}
+
+/* ---- GET /api/v1/customers ----------------------------------------------------------- */
+
+struct points {
+    int64_t id, points;
+};
+
+/* A customer as a page shows them (customer_row collects them for pages). */
+struct view {
+    int64_t id;
+    char *name, *card;                /* owned */
+    int64_t orders, revenue, last_at; /* last_at 0: no order */
+    int segment;                      /* enum sc_rfm_segment, -1: no order */
+    double p_alive, clv;              /* NAN when the model cannot say */
+    int64_t points;
+    const char *tier; /* borrowed from the context's tiers, or NULL */
+};
+
+struct list_ctx {
+    struct req *r;
+    struct list_out o;
+    struct snapshot *snap; /* held */
+    struct points *pts;
+    size_t npts, pcap;
+    struct sc_clv_fit_row fit;
+    bool has_fit;
+    struct sc_tiers tiers;
+    bool tiers_by_points;
+    bool want_segment;
+    enum sc_rfm_segment segment;
+    int64_t limit;
+    int64_t now;
+    enum sc_err e;
+    bool html;       /* for a page: rows become views instead of JSON or CSV */
+    int64_t only_id; /* not 0: only this customer */
+    struct view *views;
+    size_t nviews, vcap;
+};
+
+static int take_view(struct list_ctx *c, const struct view *v);
+
+static int take_points(int64_t id, int64_t points, void *ctx)
+{
+    struct list_ctx *c = ctx;
+    if (c->npts == c->pcap) {
+        size_t cap = c->pcap ? c->pcap * 2 : 256;
+        void *p = realloc(c->pts, cap * sizeof(*c->pts));
+        if (!p) {
+            c->e = SC_ENOMEM;
+            return 1;
+        }
+        c->pts = p;
+        c->pcap = cap;
+    }
+    c->pts[c->npts++] = (struct points){id, points};
+    return 0;
+}
+
+/* Binary searches over arrays sorted by id: the element for 'id', or NULL. */
+#define FIND(arr, n, key, field)                                                                   \
+    do {                                                                                           \
+        size_t lo_ = 0, hi_ = (n);                                                                 \
+        found_ = NULL;                                                                             \
+        while (lo_ < hi_) {                                                                        \
+            size_t mid_ = lo_ + (hi_ - lo_) / 2;                                                   \
+            if ((arr)[mid_].field < (key))                                                         \
+                lo_ = mid_ + 1;                                                                    \
+            else                                                                                   \
+                hi_ = mid_;                                                                        \
+        }                                                                                          \
+        if (lo_ < (n) && (arr)[lo_].field == (key))                                                \
+            found_ = &(arr)[lo_];                                                                  \
+    } while (0)
+
+static const struct agg *agg_of(const struct list_ctx *c, int64_t id)
+{
+    const struct agg *found_;
+    FIND(c->snap->b.agg, c->snap->b.nagg, id, id);
+    return found_;
+}
+
+static const struct sc_rfm_row *rfm_of(const struct list_ctx *c, int64_t id)
+{
+    const struct sc_rfm_row *found_;
+    FIND(c->snap->rfm, c->snap->nrfm, id, customer_id);
+    return found_;
+}
+
+static const struct sc_clv_summary *sum_of(const struct list_ctx *c, int64_t id)
+{
+    const struct sc_clv_summary *found_;
+    FIND(c->snap->sum, c->snap->nsum, id, customer_id);
+    return found_;
+}
+
+static int64_t points_of(const struct list_ctx *c, int64_t id)
+{
+    const struct points *found_;
+    FIND(c->pts, c->npts, id, id);
+    return found_ ? found_->points : 0;
+}
+
+/* A figure of the model, or "" (null) when it cannot be given. */
+static void model_figure(char out[40], bool ok, double v, int decimals)
+{
+    if (ok && isfinite(v))
+        snprintf(out, 40, "%.*f", decimals, v);
+    else
+        out[0] = '\0';
+}
+
+static int customer_row(const struct sc_customer_row *w, void *ctx)
+{
+    struct list_ctx *c = ctx;
+    if ((int64_t)c->o.rows >= c->limit)
+        return 1;
+    if (c->only_id && w->id != c->only_id)
+        return 0;
+    const struct agg *ag = agg_of(c, w->id);
+    const struct sc_rfm_row *rf = rfm_of(c, w->id);
+    const struct sc_clv_summary *su = sum_of(c, w->id);
+    if (c->want_segment && (!rf || rf->segment != c->segment))
+        return 0;
+    int64_t points = points_of(c, w->id);
+    const char *tier = NULL;
+    if (c->tiers.n)
+        tier = sc_tier_of(&c->tiers,
+                          c->tiers_by_points ? (double)points : (ag ? ag->revenue : 0) / 100.0);
+
+    char p_alive[40], exp90[40], clv[40];
+    bool model = c->has_fit && su;
+    double pa = NAN, e90 = NAN, v1 = NAN;
+    if (model) {
+        pa = sc_clv_p_alive(&c->fit.bg, su->x, su->t_x, su->T);
+        if (sc_clv_expected(&c->fit.bg, su->x, su->t_x, su->T, 90, &e90) != SC_OK)
+            e90 = NAN;
+        if (!c->fit.has_gg || sc_clv_value(&c->fit.bg, &c->fit.gg, su, 365, &v1) != SC_OK)
+            v1 = NAN;
+        else
+            v1 /= 100.0; /* cents to currency units */
+    }
+    if (c->html) {
+        struct view v = {w->id,
+                         strdup(w->name ? w->name : ""),
+                         strdup(w->card ? w->card : ""),
+                         ag ? ag->orders : 0,
+                         ag ? ag->revenue : 0,
+                         ag ? ag->last_at : 0,
+                         rf ? (int)rf->segment : -1,
+                         model ? pa : NAN,
+                         model ? v1 : NAN,
+                         points,
+                         tier};
+        if (!v.name || !v.card || take_view(c, &v)) {
+            free(v.name);
+            free(v.card);
+            c->e = SC_ENOMEM;
+            return 1;
+        }
+        c->o.rows++;
+        return 0;
+    }
+    model_figure(p_alive, model, pa, 4);
+    model_figure(exp90, model, e90, 4);
+    model_figure(clv, model, v1, 2);
+
+    char signed_up[32], first[32] = "", last[32] = "", id[24], orders[24], revenue[32], pts[24],
+                        l1[24] = "", r[4] = "", f[4] = "", m[4] = "";
+    sc_ui_iso_time(w->signed_up_at, signed_up);
+    if (ag) {
+        sc_ui_iso_time(ag->first_at, first);
+        sc_ui_iso_time(ag->last_at, last);
+    }
+    snprintf(id, sizeof(id), "%lld", (long long)w->id);
+    snprintf(orders, sizeof(orders), "%lld", (long long)(ag ? ag->orders : 0));
+    int64_t rev = ag ? ag->revenue : 0;
+    snprintf(revenue, sizeof(revenue), "%lld.%02lld", (long long)(rev / 100),
+             (long long)(rev % 100));
+    snprintf(pts, sizeof(pts), "%lld", (long long)points);
+    if (rf) {
+        snprintf(r, sizeof(r), "%d", rf->r);
+        snprintf(f, sizeof(f), "%d", rf->f);
+        snprintf(m, sizeof(m), "%d", rf->m);
+    }
+    const char *segment = rf ? sc_rfm_segment_name(rf->segment) : NULL;
+    struct sc_buf *b = &c->o.b;
+    if (c->o.csv) {
+        if (w->level1.type != SC_PARTY_NONE)
+            snprintf(l1, sizeof(l1), "%s:%lld",
+                     w->level1.type == SC_PARTY_MEMBER ? "member" : "customer",
+                     (long long)w->level1.id);
+        const char *fields[] = {id,
+                                w->name ? w->name : "",
+                                w->email ? w->email : "",
+                                w->phone ? w->phone : "",
+                                w->card ? w->card : "",
+                                l1,
+                                w->level1.type != SC_PARTY_NONE ? w->level1.name : "",
+                                signed_up,
+                                orders,
+                                revenue,
+                                first,
+                                last,
+                                r,
+                                f,
+                                m,
+                                segment ? segment : "",
+                                p_alive,
+                                exp90,
+                                clv,
+                                pts,
+                                tier ? tier : ""};
+        sc_list_csv_row(&c->o, fields, sizeof(fields) / sizeof(fields[0]));
+    } else {
+        sc_buf_puts(b, c->o.rows ? ",\n" : "\n");
+        sc_buf_printf(b, "{\"id\":%s,\"name\":", id);
+        sc_ui_json_str(b, w->name);
+        sc_buf_puts(b, ",\"email\":");
+        sc_ui_json_str(b, w->email);
+        sc_buf_puts(b, ",\"phone\":");
+        sc_ui_json_str(b, w->phone);
+        sc_buf_puts(b, ",\"card\":");
+        sc_ui_json_str(b, w->card);
+        sc_buf_puts(b, ",\"level1\":");
+        if (w->level1.type == SC_PARTY_NONE) {
+            sc_buf_puts(b, "null");
+        } else {
+            sc_buf_printf(b, "{\"type\":\"%s\",\"id\":%lld,\"name\":",
+                          w->level1.type == SC_PARTY_MEMBER ? "member" : "customer",
+                          (long long)w->level1.id);
+            sc_ui_json_str(b, w->level1.name);
+            sc_buf_putc(b, '}');
+        }
+        sc_buf_printf(b, ",\"signed_up_at\":\"%s\",\"orders\":%s,\"revenue\":%s", signed_up, orders,
+                      revenue);
+        if (ag)
+            sc_buf_printf(b, ",\"first_order_at\":\"%s\",\"last_order_at\":\"%s\"", first, last);
+        else
+            sc_buf_puts(b, ",\"first_order_at\":null,\"last_order_at\":null");
+        if (rf)
+            sc_buf_printf(b, ",\"rfm\":{\"r\":%s,\"f\":%s,\"m\":%s}", r, f, m);
+        else
+            sc_buf_puts(b, ",\"rfm\":null");
+        sc_buf_puts(b, ",\"segment\":");
+        sc_ui_json_str(b, segment);
+        sc_buf_printf(b, ",\"p_alive\":%s,\"expected_orders_90d\":%s,\"clv_1y\":%s",
+                      p_alive[0] ? p_alive : "null", exp90[0] ? exp90 : "null",
+                      clv[0] ? clv : "null");
+        sc_buf_printf(b, ",\"points\":%s,\"tier\":", pts);
+        sc_ui_json_str(b, tier);
+        sc_buf_putc(b, '}');
+    }
+    c->o.rows++;
+    return sc_buf_error(b) != SC_OK;
+}
+
+/* "at risk", "at_risk", "At-Risk", "cant_lose" … as a segment. */
+static bool segment_arg(const char *s, enum sc_rfm_segment *out)
+{
+    char norm[40];
+    size_t n = 0;
+    for (; *s && n + 1 < sizeof(norm); s++) {
+        char ch = *s;
+        if (ch == '_' || ch == '-' || ch == '+')
+            ch = ' ';
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        norm[n++] = ch;
+    }
+    if (*s)
+        return false;
+    norm[n] = '\0';
+    if (strcmp(norm, "cant lose") == 0)
+        snprintf(norm, sizeof(norm), "can't lose");
+    return sc_rfm_segment_parse(norm, out);
+}
+
+/* SHARECARD_TIERS and SHARECARD_TIERS_BY, read once; a bad list is logged once and ignored. */
+static struct sc_tiers env_tiers;
+static bool env_tiers_by_points;
+static pthread_once_t env_tiers_once = PTHREAD_ONCE_INIT;
+
+static void env_tiers_read(void)
+{
+    char err[160];
+    if (sc_tier_parse(getenv("SHARECARD_TIERS"), &env_tiers, err, sizeof(err)) != SC_OK)
+        sc_warn("SHARECARD_TIERS ignored: %s", err);
+    const char *by = getenv("SHARECARD_TIERS_BY");
+    env_tiers_by_points = by && strcmp(by, "points") == 0;
+}
+
+static void tiers_of_env(struct list_ctx *c)
+{
+    pthread_once(&env_tiers_once, env_tiers_read);
+    c->tiers = env_tiers;
+    c->tiers_by_points = env_tiers_by_points;
+}
+
+/* Everything the rows of a list are computed from, as of c->now, into 'c'. */
+static enum sc_err prepare_list(struct sc_store *s, struct list_ctx *c)
+{
+    enum sc_err e = snap_get(s, &c->snap);
+    if (e == SC_OK)
+        e = sc_store_customer_points(s, c->now, take_points, c);
+    if (e == SC_OK)
+        e = c->e;
+    if (e == SC_OK) {
+        enum sc_err fe = sc_store_clv_fit_latest(s, &c->fit);
+        if (fe != SC_OK && fe != SC_ENOTFOUND)
+            e = fe;
+        c->has_fit = fe == SC_OK;
+    }
+    return e;
+}
+
+enum MHD_Result sc_api_customers(struct req *r, const struct route_args *a)
+{
+    struct sc_scope scope;
+    sc_session_scope(a->m, &scope);
+    struct list_ctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return sc_reply_err(r, SC_ENOMEM, NULL);
+    enum MHD_Result ret;
+    c->r = r;
+    c->limit = LIST_DEFAULT;
+    const char *lim = sc_req_arg(r, "limit"), *seg = sc_req_arg(r, "segment");
+    if (lim) {
+        c->limit = sc_num_arg(lim);
+        if (c->limit < 1 || c->limit > LIST_MAX) {
+            ret = sc_reply_error(r, 400, "limit must be a whole number from 1 to 100000.");
+            goto out;
+        }
+    }
+    if (seg && seg[0]) {
+        if (!segment_arg(seg, &c->segment)) {
+            ret = sc_reply_error(r, 400,
+                                 "segment must be one of champions, loyal, potential loyalist, "
+                                 "new, promising, need attention, about to sleep, at risk, "
+                                 "can't lose, hibernating.");
+            goto out;
+        }
+        c->want_segment = true;
+    }
+    tiers_of_env(c);
+    c->now = (int64_t)time(NULL);
+    enum sc_err e = prepare_list(r->srv->store, c);
+    sc_list_begin(r, &c->o,
+                  "id,name,email,phone,card,level1,level1_name,signed_up_at,orders,revenue,"
+                  "first_order_at,last_order_at,rfm_r,rfm_f,rfm_m,segment,p_alive,"
+                  "expected_orders_90d,clv_1y,points,tier\r\n");
+    if (e == SC_OK)
+        e = sc_store_customers(r->srv->store, &scope, customer_row, c);
+    ret = sc_list_finish(r, &c->o, e);
+out:
+    snap_release(c->snap);
+    free(c->pts);
+    free(c);
+    return ret;
+}
+
+/* ---- GET /api/v1/retention ----------------------------------------------------------- */
+
+/* A fraction of the report, or null when its denominator was 0. */
+static void json_fraction(struct sc_buf *b, const char *name, bool has, double v)
+{
+    if (has && isfinite(v))
+        sc_buf_printf(b, ",\"%s\":%.10g", name, v);
+    else
+        sc_buf_printf(b, ",\"%s\":null", name);
+}
+
+/* SHARECARD_ACTIVE_DAYS: a whole number of days from 1 to 3650; else the default. */
+static int active_days(void)
+{
+    const char *v = getenv("SHARECARD_ACTIVE_DAYS");
+    if (!v || !v[0])
+        return SC_RET_ACTIVE_DAYS_DEFAULT;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return *end || n < 1 || n > 3650 ? SC_RET_ACTIVE_DAYS_DEFAULT : (int)n;
+}
+
+enum MHD_Result sc_api_retention(struct req *r, const struct route_args *a)
+{
+    struct sc_scope scope;
+    sc_session_scope(a->m, &scope);
+    const char *fs = sc_req_arg(r, "from"), *ts = sc_req_arg(r, "to");
+    const char *team = sc_req_arg(r, "team"), *mem = sc_req_arg(r, "member");
+    int32_t to = sc_customers_day((int64_t)time(NULL)), from = to - 29;
+    if (fs && !sc_order_date_parse(fs, &from))
+        return sc_reply_error(r, 400, "from must be a date that exists, written YYYY-MM-DD.");
+    if (ts && !sc_order_date_parse(ts, &to))
+        return sc_reply_error(r, 400, "to must be a date that exists, written YYYY-MM-DD.");
+    if (from > to)
+        return sc_reply_error(r, 400, "from must not be after to.");
+    if (to - from > 3660)
+        return sc_reply_error(r, 400, "from and to may be at most ten years apart.");
+    struct sc_ret_opts opts = {active_days(), team && team[0] ? team : NULL, 0};
+    if (team && (strlen(team) > SC_TEAM_MAX || !sc_utf8_valid(team, strlen(team))))
+        return sc_reply_error(r, 400, "team is too long or not UTF-8.");
+    if (mem && mem[0] && (opts.member = sc_num_arg(mem)) <= 0)
+        return sc_reply_error(r, 400, "member must be a member's id, a positive whole number.");
+
+    struct snapshot *sn = NULL;
+    struct sc_ret_report rep;
+    memset(&rep, 0, sizeof(rep));
+    scope_opts(&scope, &opts);
+    enum sc_err e = snap_get(r->srv->store, &sn);
+    if (e == SC_OK)
+        e = sc_ret_compute(sn->cs.c, sn->cs.n, sn->b.ord, sn->b.nord, from, to, &opts, &rep);
+    enum MHD_Result ret;
+    if (e != SC_OK) {
+        ret = sc_reply_err(r, e, NULL);
+        goto out;
+    }
+    int fy, fm, fd, ty, tm, td;
+    sc_ret_civil_from_days(from, &fy, &fm, &fd);
+    sc_ret_civil_from_days(to, &ty, &tm, &td);
+    struct sc_buf o;
+    sc_buf_init(&o, 16 << 20);
+    sc_buf_printf(&o,
+                  "{\"from\":\"%04d-%02d-%02d\",\"to\":\"%04d-%02d-%02d\",\"active_days\":%d,"
+                  "\"customers_start\":%lld,\"customers_end\":%lld,\"new\":%lld,\"retained\":%lld",
+                  fy, fm, fd, ty, tm, td, opts.active_days, (long long)rep.customers_start,
+                  (long long)rep.customers_end, (long long)rep.new_customers,
+                  (long long)rep.retained);
+    json_fraction(&o, "crr", rep.has_crr, rep.crr);
+    json_fraction(&o, "churn_rate", rep.has_churn, rep.churn_rate);
+    json_fraction(&o, "ndr", rep.has_ndr, rep.ndr);
+    sc_buf_puts(&o, ",\"cohorts\":[");
+    for (size_t i = 0; i < rep.ncohorts; i++) {
+        const struct sc_ret_cohort *c = &rep.cohorts[i];
+        sc_buf_printf(&o, "%s{\"month\":\"%04d-%02d\",\"customers\":%lld,\"retention\":[",
+                      i ? "," : "", c->year, c->month, (long long)c->customers);
+        for (size_t k = 0; k < c->nretention; k++)
+            sc_buf_printf(&o, "%s%.10g", k ? "," : "", c->retention[k]);
+        sc_buf_puts(&o, "]}");
+    }
+    sc_buf_puts(&o, "],\"crr_by_month\":[");
+    for (size_t i = 0; i < rep.ntrend; i++) {
+        const struct sc_ret_month *m = &rep.trend[i];
+        sc_buf_printf(&o, "%s{\"month\":\"%04d-%02d\",\"crr\":", i ? "," : "", m->year, m->month);
+        if (m->has_crr && isfinite(m->crr))
+            sc_buf_printf(&o, "%.10g}", m->crr);
+        else
+            sc_buf_puts(&o, "null}");
+    }
+    sc_buf_printf(&o, "],\"revenue_period\":%lld.%02lld,\"revenue_before\":%lld.%02lld",
+                  (long long)(rep.revenue_period / 100), (long long)(rep.revenue_period % 100),
+                  (long long)(rep.revenue_before / 100), (long long)(rep.revenue_before % 100));
+    sc_buf_puts(&o, ",\"nps\":null}\n"); /* no survey answers are collected yet */
+    ret = sc_reply_bytes(r, 200, "application/json", &o);
+out:
+    sc_ret_report_cleanup(&rep);
+    snap_release(sn);
+    return ret;
+}
+
+/* ---- pages: /customers, a customer's page, the dashboard's retention section ---------- */
+
+static int take_view(struct list_ctx *c, const struct view *v)
+{
+    if (c->nviews == c->vcap) {
+        size_t cap = c->vcap ? c->vcap * 2 : 64;
+        void *p = realloc(c->views, cap * sizeof(*c->views));
+        if (!p)
+            return 1;
+        c->views = p;
+        c->vcap = cap;
+    }
+    c->views[c->nviews++] = *v;
+    return 0;
+}
+
+static void views_free(struct list_ctx *c)
+{
+    for (size_t i = 0; i < c->nviews; i++) {
+        free(c->views[i].name);
+        free(c->views[i].card);
+    }
+    free(c->views);
+}
+
+/* At risk and can't lose first (whom a salesperson calls first), then by customer id. */
+static int view_priority(const struct view *v)
+{
+    return v->segment == SC_RFM_CANT_LOSE ? 0 : v->segment == SC_RFM_AT_RISK ? 1 : 2;
+}
+
+static int view_cmp(const void *pa, const void *pb)
+{
+    const struct view *a = pa, *b = pb;
+    int d = view_priority(a) - view_priority(b);
+    if (d)
+        return d;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* A segment's name as a query value: "can't lose" is cant_lose. */
+static void segment_slug(struct sc_buf *b, const char *name)
+{
+    for (const char *p = name; *p; p++)
+        if (*p != '\'')
+            sc_buf_putc(b, *p == ' ' ? '_' : *p);
+}
+
+static void money(struct sc_buf *b, int64_t cents)
+{
+    sc_buf_printf(b, "%lld.%02lld", (long long)(cents / 100), (long long)(cents % 100));
+}
+
+static void view_cells(struct sc_buf *b, const struct view *v)
+{
+    sc_ui_htmlf(b, "<tr data-id=\"%lld\"><td><a href=\"/customers/%lld\">", (long long)v->id,
+                (long long)v->id);
+    sc_ui_text(b, v->name && v->name[0] ? v->name : "—");
+    sc_ui_html(b, "</a></td><td>");
+    sc_ui_text(b, v->card);
+    sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">", (long long)v->orders);
+    money(b, v->revenue);
+    sc_ui_html(b, "</td><td>");
+    if (v->last_at)
+        sc_ui_when(b, v->last_at);
+    sc_ui_htmlf(b, "</td><td data-segment=\"%s\">",
+                v->segment >= 0 ? sc_rfm_segment_name((enum sc_rfm_segment)v->segment) : "");
+    if (v->segment >= 0)
+        sc_ui_text(b, sc_tr(sc_rfm_segment_name((enum sc_rfm_segment)v->segment)));
+    sc_ui_html(b, "</td><td class=\"n\">");
+    if (isfinite(v->p_alive))
+        sc_buf_printf(b, "%.0f%%", 100 * v->p_alive);
+    sc_ui_html(b, "</td><td class=\"n\">");
+    if (isfinite(v->clv))
+        sc_buf_printf(b, "%.2f", v->clv);
+    sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td>", (long long)v->points);
+    sc_ui_text(b, v->tier);
+    sc_ui_html(b, "</td></tr>");
+}
+
+/* Runs the customer list of 'scope' for a page into 'c' (views); 'only' 0 or one id. */
+static enum sc_err collect_views(struct req *r, struct list_ctx *c, const struct sc_scope *scope,
+                                 int64_t only)
+{
+    c->r = r;
+    c->html = true;
+    c->only_id = only;
+    if (!c->limit)
+        c->limit = LIST_MAX;
+    tiers_of_env(c);
+    c->now = (int64_t)time(NULL);
+    sc_buf_init(&c->o.b, 0);
+    enum sc_err e = prepare_list(r->srv->store, c);
+    if (e == SC_OK)
+        e = sc_store_customers(r->srv->store, scope, customer_row, c);
+    return e != SC_OK ? e : c->e;
+}
+
+static void list_ctx_free(struct list_ctx *c)
+{
+    snap_release(c->snap);
+    free(c->pts);
+    views_free(c);
+    sc_buf_cleanup(&c->o.b);
+    free(c);
+}
+
+#define PAGE_ROWS 1000
+
+static enum MHD_Result customers_list_page(struct req *r, const struct sc_member *m,
+                                           const struct sc_scope *scope)
+{
+    struct list_ctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return sc_reply_err(r, SC_ENOMEM, NULL);
+    const char *seg = sc_req_arg(r, "segment");
+    if (seg && seg[0]) {
+        if (!segment_arg(seg, &c->segment)) {
+            list_ctx_free(c);
+            return sc_reply_error(r, 400, "There is no such segment.");
+        }
+        c->want_segment = true;
+    }
+    enum sc_err e = collect_views(r, c, scope, 0);
+    if (e != SC_OK) {
+        list_ctx_free(c);
+        return sc_reply_err(r, e, NULL);
+    }
+    if (m->role == SC_ROLE_SALES)
+        qsort(c->views, c->nviews, sizeof(*c->views), view_cmp);
+    struct sc_buf b;
+    sc_buf_init(&b, 32 << 20);
+    sc_ui_begin(r, &b, "Customers", m, "/customers");
+    sc_ui_html(&b, "</header><p class=\"hint\">Orders, RFM segment, probability of being "
+                   "alive and one-year value of the customers on the cards you see.");
+    if (m->role == SC_ROLE_SALES)
+        sc_ui_html(&b, " At risk and can't lose first: call them.");
+    sc_ui_html(&b, "</p><p class=\"segments\"><a href=\"/customers\">All</a>");
+    for (int s = 0; s < SC_RFM_NSEGMENTS; s++) {
+        const char *name = sc_rfm_segment_name((enum sc_rfm_segment)s);
+        sc_buf_puts(&b, " · <a href=\"/customers?segment=");
+        segment_slug(&b, name);
+        sc_buf_puts(&b, "\"");
+        if (c->want_segment && c->segment == (enum sc_rfm_segment)s)
+            sc_buf_puts(&b, " class=\"on\"");
+        sc_buf_puts(&b, ">");
+        sc_ui_text(&b, sc_tr(name));
+        sc_buf_puts(&b, "</a>");
+    }
+    sc_ui_html(&b, "</p><div class=\"scroll\"><table class=\"t sortable\" id=\"customers\">"
+                   "<thead><tr><th>Name</th><th>Card</th><th class=\"n\">Orders</th><th "
+                   "class=\"n\">Revenue</th><th>Last order (UTC)</th><th>Segment</th><th "
+                   "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
+                   "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
+    for (size_t i = 0; i < c->nviews && i < PAGE_ROWS; i++)
+        view_cells(&b, &c->views[i]);
+    sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/customers?format=csv\">Export "
+                   "(CSV)</a></p>");
+    sc_ui_end(&b);
+    list_ctx_free(c);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
+
+/* One line of a customer's timeline: its time and its HTML (owned). */
+struct moment {
+    int64_t ts;
+    char *html;
+};
+
+struct timeline {
+    struct moment *m;
+    size_t n, cap;
+    int64_t customer;
+    struct sc_buf line; /* the line being written */
+    bool oom;
+};
+
+/* Ends the line in t->line as a moment at 'ts'. */
+static void moment_end(struct timeline *t, int64_t ts)
+{
+    char *s = sc_buf_error(&t->line) || !t->line.data ? NULL : strdup(t->line.data);
+    t->line.len = 0;
+    if (t->line.data)
+        t->line.data[0] = '\0';
+    if (!s) {
+        t->oom = true;
+        return;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 32;
+        void *p = realloc(t->m, cap * sizeof(*t->m));
+        if (!p) {
+            free(s);
+            t->oom = true;
+            return;
+        }
+        t->m = p;
+        t->cap = cap;
+    }
+    t->m[t->n++] = (struct moment){ts, s};
+}
+
+static int moment_cmp(const void *pa, const void *pb)
+{
+    const struct moment *a = pa, *b = pb;
+    return (a->ts < b->ts) - (a->ts > b->ts); /* newest first */
+}
+
+static int visit_moment(const struct sc_visit_row *v, void *ctx)
+{
+    static const char *const what[SC_EV_COUNT] = {"Scanned the QR code",
+                                                  "Opened a shared link",
+                                                  "Viewed the card",
+                                                  "Shared the card",
+                                                  "Tapped a contact button",
+                                                  "Saved the contact",
+                                                  "Stayed on the page",
+                                                  "Signed up",
+                                                  "Bought"};
+    struct timeline *t = ctx;
+    if (v->type == SC_EV_SIGNUP || v->type == SC_EV_CONVERT)
+        return 0; /* told from the customer's own rows */
+    sc_ui_text(&t->line, sc_tr(v->type < SC_EV_COUNT ? what[v->type] : "Activity"));
+    if (v->type == SC_EV_DWELL)
+        sc_buf_printf(&t->line, " %lld s", (long long)v->value);
+    sc_buf_puts(&t->line, " · ");
+    sc_ui_text(&t->line, v->card);
+    moment_end(t, v->ts);
+    return t->oom;
+}
+
+static int order_moment(const struct sc_order_row *o, void *ctx)
+{
+    struct timeline *t = ctx;
+    if (o->customer_id != t->customer)
+        return 0;
+    sc_ui_text(&t->line, sc_tr("Ordered"));
+    sc_buf_putc(&t->line, ' ');
+    money(&t->line, o->amount_cents);
+    moment_end(t, o->at);
+    return t->oom;
+}
+
+static int reward_moment(const struct sc_reward_row *w, void *ctx)
+{
+    struct timeline *t = ctx;
+    bool theirs = w->party.type == SC_PARTY_CUSTOMER && w->party.id == t->customer;
+    if (!theirs && w->customer_id != t->customer)
+        return 0;
+    if (theirs)
+        sc_ui_text(&t->line, sc_tr("Earned"));
+    else
+        sc_ui_text(&t->line, w->party.name);
+    sc_buf_printf(&t->line, " %lld %s (", (long long)w->amount,
+                  strcmp(w->kind, "signup") == 0 ? sc_tr("points") : sc_tr("cents commission"));
+    sc_ui_text(&t->line, sc_tr(w->status));
+    sc_buf_putc(&t->line, ')');
+    moment_end(t, w->created_at);
+    return t->oom;
+}
+
+/* The customer 'id' on the cards of 'scope', with their visitor id: found or not. */
+struct one_customer {
+    int64_t id, visitor;
+    int64_t signed_up_at;
+    char name[SC_PERSON_NAME_MAX * 4 + 1], email[255], phone[64], card[64];
+    struct sc_party level1;
+    bool found;
+};
+
+static int find_customer(const struct sc_customer_row *w, void *ctx)
+{
+    struct one_customer *o = ctx;
+    if (w->id != o->id)
+        return 0;
+    o->found = true;
+    o->visitor = w->visitor_id;
+    o->signed_up_at = w->signed_up_at;
+    snprintf(o->name, sizeof(o->name), "%s", w->name ? w->name : "");
+    snprintf(o->email, sizeof(o->email), "%s", w->email ? w->email : "");
+    snprintf(o->phone, sizeof(o->phone), "%s", w->phone ? w->phone : "");
+    snprintf(o->card, sizeof(o->card), "%s", w->card ? w->card : "");
+    o->level1 = w->level1;
+    return 1;
+}
+
+#define CUSTOMER_TIMELINE_VISITS 200
+
+static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
+                                     const struct sc_scope *scope, const char *rest)
+{
+    char *end;
+    long long id = strtoll(rest, &end, 10);
+    if (id <= 0 || *end)
+        return sc_reply_error(r, 404, "There is no such customer.");
+    struct sc_store *st = r->srv->store;
+    struct one_customer one = {.id = id};
+    enum sc_err e = sc_store_customers(st, scope, find_customer, &one);
+    if (e != SC_OK)
+        return sc_reply_err(r, e, NULL);
+    if (!one.found)
+        return sc_reply_error(r, 404, "There is no such customer on the cards you may see.");
+    struct list_ctx *c = calloc(1, sizeof(*c));
+    struct timeline t = {.customer = id};
+    sc_buf_init(&t.line, 64 * 1024);
+    if (!c) {
+        e = SC_ENOMEM;
+        goto out;
+    }
+    if ((e = collect_views(r, c, scope, id)) != SC_OK)
+        goto out;
+    sc_ui_text(&t.line, sc_tr("Signed up"));
+    sc_buf_puts(&t.line, " · ");
+    sc_ui_text(&t.line, one.card);
+    if (one.level1.type != SC_PARTY_NONE) {
+        sc_buf_puts(&t.line, " · ");
+        sc_ui_text(&t.line, sc_tr("credited to"));
+        sc_buf_putc(&t.line, ' ');
+        sc_ui_text(&t.line, one.level1.name);
+    }
+    moment_end(&t, one.signed_up_at);
+    if (e == SC_OK)
+        e = sc_store_orders(st, scope, order_moment, &t);
+    if (e == SC_OK)
+        e = sc_store_rewards_list(st, scope, (int64_t)time(NULL), reward_moment, &t);
+    if (e == SC_OK && one.visitor)
+        e = sc_store_lead_timeline(st, scope, one.visitor, CUSTOMER_TIMELINE_VISITS, visit_moment,
+                                   &t);
+    if (e == SC_OK && t.oom)
+        e = SC_ENOMEM;
+    if (e != SC_OK)
+        goto out;
+    qsort(t.m, t.n, sizeof(*t.m), moment_cmp);
+    struct sc_buf b;
+    sc_buf_init(&b, 16 << 20);
+    sc_ui_begin(r, &b, one.name[0] ? one.name : sc_tr("Customer"), m, "/customers");
+    sc_ui_html(&b, "</header><div class=\"scroll\"><table class=\"t\" id=\"customer\"><thead>"
+                   "<tr><th>Name</th><th>Card</th><th class=\"n\">Orders</th><th "
+                   "class=\"n\">Revenue</th><th>Last order (UTC)</th><th>Segment</th><th "
+                   "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
+                   "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
+    if (c->nviews)
+        view_cells(&b, &c->views[0]);
+    sc_ui_html(&b, "</tbody></table></div><p>");
+    sc_ui_text(&b, one.email);
+    if (one.email[0] && one.phone[0])
+        sc_buf_puts(&b, " · ");
+    sc_ui_text(&b, one.phone);
+    sc_ui_html(&b, "</p><h2>Timeline</h2><ol class=\"timeline\" id=\"timeline\">");
+    for (size_t i = 0; i < t.n; i++) {
+        sc_ui_html(&b, "<li><time>");
+        sc_ui_when(&b, t.m[i].ts);
+        sc_buf_puts(&b, "</time> ");
+        sc_buf_puts(&b, t.m[i].html); /* escaped when written */
+        sc_buf_puts(&b, "</li>");
+    }
+    sc_ui_html(&b, "</ol><p><a href=\"/customers\">All customers</a></p>");
+    sc_ui_end(&b);
+    for (size_t i = 0; i < t.n; i++)
+        free(t.m[i].html);
+    free(t.m);
+    sc_buf_cleanup(&t.line);
+    list_ctx_free(c);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+out:
+    for (size_t i = 0; i < t.n; i++)
+        free(t.m[i].html);
+    free(t.m);
+    sc_buf_cleanup(&t.line);
+    if (c)
+        list_ctx_free(c);
+    return sc_reply_err(r, e, NULL);
+}
+
+enum MHD_Result sc_h_customers(struct req *r, const struct route_args *a)
+{
+    if (!sc_req_is_get(r))
+        return sc_reply_405(r, "GET, HEAD");
+    struct sc_scope scope;
+    sc_session_scope(a->m, &scope);
+    if (a->arg && a->arg[0])
+        return customer_page(r, a->m, &scope, a->arg);
+    return customers_list_page(r, a->m, &scope);
+}
+
+/* ---- the dashboard's section ------------------------------------------------------------ */
+
+/* A fraction as a tile: "85.0%", or a dash when it has no denominator. */
+static void fraction_tile(struct sc_buf *b, const char *key, const char *label, bool has, double v)
+{
+    sc_ui_htmlf(b, "<div class=\"tile\" data-kpi=\"%s\"><div class=\"v\">", key);
+    if (has && isfinite(v))
+        sc_buf_printf(b, "%.1f%%", 100 * v);
+    else
+        sc_buf_puts(b, "—");
+    sc_ui_htmlf(b, "</div><div class=\"k\">%s</div></div>", label);
+}
+
+static void count_tile(struct sc_buf *b, const char *key, const char *label, int64_t v)
+{
+    sc_ui_htmlf(b,
+                "<div class=\"tile\" data-kpi=\"%s\"><div class=\"v\">%lld</div><div "
+                "class=\"k\">%s</div></div>",
+                key, (long long)v, label);
+}
+
+/* The cohorts as a heat map: a row per sign-up month, a cell per later month. */
+static void heat_map(struct sc_buf *b, const struct sc_ret_report *rep)
+{
+    size_t cols = 0;
+    for (size_t i = 0; i < rep->ncohorts; i++)
+        if (rep->cohorts[i].nretention > cols)
+            cols = rep->cohorts[i].nretention;
+    int w = 150 + 52 * (int)(cols ? cols : 1), h = 24 + 26 * (int)rep->ncohorts;
+    sc_ui_htmlf(b,
+                "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" role=\"img\" "
+                "aria-label=\"Cohorts: share of each sign-up month who ordered in each later "
+                "month\">",
+                w, h);
+    for (size_t k = 0; k < cols; k++)
+        sc_buf_printf(b,
+                      "<text x=\"%d\" y=\"14\" font-size=\"11\" fill=\"#86909c\" "
+                      "text-anchor=\"middle\">+%zu</text>",
+                      150 + 52 * (int)k + 25, k + 1);
+    for (size_t i = 0; i < rep->ncohorts; i++) {
+        const struct sc_ret_cohort *c = &rep->cohorts[i];
+        int y = 22 + 26 * (int)i;
+        sc_buf_printf(b,
+                      "<g data-month=\"%04d-%02d\"><text x=\"0\" y=\"%d\" font-size=\"12\" "
+                      "fill=\"#4e5969\">%04d-%02d · %lld</text>",
+                      c->year, c->month, y + 15, c->year, c->month, (long long)c->customers);
+        for (size_t k = 0; k < c->nretention; k++) {
+            double v = c->retention[k];
+            int x = 150 + 52 * (int)k;
+            sc_buf_printf(b,
+                          "<rect x=\"%d\" y=\"%d\" width=\"50\" height=\"24\" rx=\"3\" "
+                          "fill=\"#1f6feb\" fill-opacity=\"%.2f\"/><text x=\"%d\" y=\"%d\" "
+                          "font-size=\"11\" text-anchor=\"middle\" fill=\"%s\">%.0f%%</text>",
+                          x, y, 0.08 + 0.92 * v, x + 25, y + 16, v > 0.5 ? "#fff" : "#1d2129",
+                          100 * v);
+        }
+        sc_buf_puts(b, "</g>");
+    }
+    sc_buf_puts(b, "</svg>");
+}
+
+void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope,
+                            int64_t from, int64_t to)
+{
+    struct snapshot *sn = NULL;
+    struct sc_ret_report rep;
+    memset(&rep, 0, sizeof(rep));
+    struct sc_ret_opts opts = {active_days(), NULL, 0};
+    scope_opts(scope, &opts);
+    enum sc_err e = snap_get(r->srv->store, &sn);
+    if (e == SC_OK)
+        e = sc_ret_compute(sn->cs.c, sn->cs.n, sn->b.ord, sn->b.nord, (int32_t)from, (int32_t)to,
+                           &opts, &rep);
+    sc_ui_html(b, "<h2>Customers and retention</h2>");
+    if (e != SC_OK) {
+        sc_ui_html(b, "<p class=\"hint\">The customer figures could not be computed now.</p>");
+        goto out;
+    }
+    sc_ui_htmlf(b,
+                "<p class=\"hint\">Active: a sign-up or an order in the last %d days. CRR = "
+                "(end − new) ÷ start; NDR = the start customers' revenue in the period ÷ in as "
+                "many days before.</p>",
+                opts.active_days);
+    sc_ui_html(b, "<section class=\"tiles\" id=\"retention\">");
+    count_tile(b, "customers_start", sc_tr("Active at start"), rep.customers_start);
+    count_tile(b, "customers_end", sc_tr("Active at end"), rep.customers_end);
+    count_tile(b, "new", sc_tr("New"), rep.new_customers);
+    count_tile(b, "retained", sc_tr("Retained"), rep.retained);
+    fraction_tile(b, "crr", sc_tr("Retention (CRR)"), rep.has_crr, rep.crr);
+    fraction_tile(b, "churn", sc_tr("Churn"), rep.has_churn, rep.churn_rate);
+    fraction_tile(b, "ndr", sc_tr("Net revenue retention"), rep.has_ndr, rep.ndr);
+    sc_ui_html(b, "</section><div class=\"two\"><section><h2>Cohorts</h2>");
+    if (rep.ncohorts)
+        heat_map(b, &rep);
+    else
+        sc_ui_html(b, "<p class=\"hint\">No sign-ups in this period.</p>");
+    sc_ui_html(b, "</section><section><h2>RFM segments</h2><table class=\"t\" id=\"segments\">"
+                  "<thead><tr><th>Segment</th><th class=\"n\">Customers</th><th "
+                  "class=\"n\">Revenue</th></tr></thead><tbody>");
+    struct sc_rfm_segment_stat seg[SC_RFM_NSEGMENTS];
+    memset(seg, 0, sizeof(seg));
+    /* RFM among every buyer, as the customer list scores them; counted for this scope. */
+    size_t k = 0;
+    for (size_t i = 0; i < sn->nrfm; i++) { /* both sorted by customer id */
+        const struct sc_rfm_row *f = &sn->rfm[i];
+        while (k < sn->cs.n && sn->cs.c[k].id < f->customer_id)
+            k++;
+        if (k < sn->cs.n && sn->cs.c[k].id == f->customer_id && in_scope(&sn->cs.c[k], scope)) {
+            seg[f->segment].customers++;
+            seg[f->segment].revenue += f->monetary;
+        }
+    }
+    for (int s = 0; s < SC_RFM_NSEGMENTS; s++) {
+        const char *name = sc_rfm_segment_name((enum sc_rfm_segment)s);
+        sc_buf_printf(b, "<tr data-segment=\"%s\"><td><a href=\"/customers?segment=", name);
+        segment_slug(b, name);
+        sc_buf_puts(b, "\">");
+        sc_ui_text(b, sc_tr(name));
+        sc_buf_printf(b, "</a></td><td class=\"n\">%lld</td><td class=\"n\">",
+                      (long long)seg[s].customers);
+        money(b, seg[s].revenue);
+        sc_buf_puts(b, "</td></tr>");
+    }
+    sc_ui_html(b, "</tbody></table></section></div>");
+out:
+    sc_ret_report_cleanup(&rep);
+    snap_release(sn);
+}
