@@ -105,6 +105,8 @@ static const struct route api_routes[] = {
     API_GET("live", sc_api_live),
     {P("conversions"), EXACT, NEED_TOKEN, SC_ROLE_MANAGER, POST, "POST", sc_api_conversions, NULL,
      "Only managers' and admins' tokens may post conversions.", NULL},
+    /* Operations (issue 12): the API's own description, no token needed. */
+    {P("openapi.json"), EXACT, NEED_NONE, 0, GETS, "GET", sc_api_openapi, NULL, NULL, NULL},
 };
 
 static const struct route_table api_table = {api_routes, sizeof(api_routes) / sizeof(api_routes[0]),
