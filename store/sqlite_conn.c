@@ -706,7 +706,7 @@ static void sync_dir_of(const char *path)
  * the backup API never sees the source change and never restarts (in WAL
  * mode writers carry on beside a reader; checkpoints wait for it).  Pages
  * go over BACKUP_PAGES at a time, 'progress' (may be NULL) told after each
- * step.  The copy is written under 'dest'.partial and renamed into place
+ * step.  The copy is written under 'dest'.partial and moved into place
  * once complete and synced, so 'dest' is either absent or whole; an
  * existing 'dest' is refused rather than overwritten.
  */
@@ -789,7 +789,17 @@ static enum sc_err sq_backup(struct sc_store *base, const char *dest,
         goto out;
     }
     close(fd);
-    if (rename(tmp, dest) != 0) {
+    /*
+     * Into place without overwriting: link() fails if 'dest' appeared since
+     * the check above.  Where the file system has no hard links, rename().
+     */
+    if (link(tmp, dest) == 0) {
+        unlink(tmp);
+    } else if (errno == EEXIST) {
+        snprintf(errmsg, errlen, "%s exists already; give a new file name", dest);
+        e = SC_ECONFLICT;
+        goto out;
+    } else if (rename(tmp, dest) != 0) {
         snprintf(errmsg, errlen, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
         goto out;
     }

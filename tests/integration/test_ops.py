@@ -66,6 +66,9 @@ class Ops(unittest.TestCase):
                                       db=db).stdout.strip()
         cls.a = harness.add_member(db, "Alice Member", "alice@example.com", "--slug", "alice")
         cls.srv.start()
+        # Two other visitors first, so that no id of Bob's (customer, visitor) is another's.
+        for v in ("15_0", "15_1"):
+            Browser(cls.srv, ua=PHONE_UA.replace("17_4", v)).open_link(cls.a["qr_url"])
         # Bob signs up through Alice's QR, buys once, and brings Carol (a reward for Bob).
         b = Browser(cls.srv)
         st, _, body = b.sign_up(b.open_link(cls.a["qr_url"]), "alice", name="Bob Customer",
