@@ -9,9 +9,11 @@ build_pkgs=(build-essential cmake pkg-config
     libsodium-dev libjansson-dev libpq-dev libyaml-dev libpcre2-dev libcsv-dev libturbojpeg0-dev uap-core
     libgsl-dev libcurl4-openssl-dev libroaring-dev)
 # postgresql + python3-psycopg2: the integration suite runs on PostgreSQL too (scripts/test.sh
-# starts a private server).
+# starts a private server).  faketime: retention moves the server's clock
+# (tests/integration/test_ops.py); python3-jsonschema: the OpenAPI check validates real answers.
 test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format clang libclang-rt-14-dev
-    postgresql python3-psycopg2)
+    postgresql python3-psycopg2
+    faketime python3-jsonschema)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -36,6 +36,12 @@ static const char *const usage_main =
     "  member password --email E     set a member's sign-in password\n"
     "  member disable|enable --email E\n"
     "  customer erase --email E      erase a customer's personal data\n"
+    "  customer export --email E|--phone P\n"
+    "                                everything stored about a customer, as JSON\n"
+    "  backup FILE                   a consistent copy of a SQLite store, while it serves\n"
+    "  export TABLE [--format csv|json] [--from D] [--to D]\n"
+    "                                a whole table (members, cards, links, events, signups,\n"
+    "                                customers, conversions, rewards, audit)\n"
     "  token create --email E        make an API token for a member\n"
     "  serve                         run the web service\n"
     "  qr SLUG -o FILE.png|FILE.svg  write a card's QR code\n"
@@ -424,6 +430,28 @@ static const struct cli_cmd commands[] = {
         "ordered_at (ISO 8601, not in the future; empty: now).  Each line is reported;\n"
         "an order id already stored is skipped, so the import can be run again.  Exit 1\n"
         "when a line was refused.  FILE - reads standard input.\n"),
+    /* The operator's commands (issue 12): cli_ops.c. */
+    GNU("backup", NULL, sc_cli_backup, sc_cli_backup_opts,
+        "usage: sharecard backup FILE [--db PATH]\n"
+        "\n"
+        "Writes a consistent copy of the SQLite store to FILE (a new file) while the\n"
+        "service keeps running, with SQLite's online backup API; progress on a terminal.\n"
+        "Serve the copy with 'sharecard --db FILE serve'.  A PostgreSQL store is backed\n"
+        "up with pg_dump instead.\n"),
+    GNU("export", NULL, sc_cli_export, sc_cli_export_opts,
+        "usage: sharecard export TABLE [--format csv|json] [--from YYYY-MM-DD]\n"
+        "         [--to YYYY-MM-DD] [--db PATH]\n"
+        "\n"
+        "Writes a table to stdout, row by row (constant memory): members, cards, links,\n"
+        "events, signups, customers, conversions, rewards or audit.  CSV (UTF-8 with a\n"
+        "BOM, the default) or a JSON array; times are ISO 8601 UTC.  --from and --to\n"
+        "(both included, UTC days) keep the rows created in that range.\n"),
+    GNU("customer", "export", sc_cli_customer_export, sc_cli_customer_export_opts,
+        "usage: sharecard customer export --email EMAIL|--phone PHONE [--db PATH]\n"
+        "\n"
+        "Prints everything stored about one customer as one JSON document: profile\n"
+        "(with the consent version and time), sign-up, own links, visits, orders and\n"
+        "the rewards they earn (a data subject's access request).\n"),
 };
 
 /* The commands that take a sub-command: what --help says, what a wrong one gets. */
@@ -435,7 +463,7 @@ static const struct {
     {"member", "usage: sharecard member add|list|password [OPTIONS] (see --help of each)\n",
      "'member' takes 'add' or 'list'"},
     {"token", "usage: sharecard token create --email EMAIL\n", "'token' takes 'create'"},
-    {"customer", NULL, "'customer' takes 'erase'"},
+    {"customer", NULL, "'customer' takes 'erase' or 'export'"},
     {"reward", "usage: sharecard reward approve|void ID [--reason TEXT]\n",
      "'reward' takes 'approve' or 'void'"},
     /* customers and orders */

@@ -89,4 +89,13 @@ int sc_cli_member_disable(const struct cli_args *a); /* and enable, by a->cmd->s
 int sc_cli_token_create(const struct cli_args *a);
 int sc_cli_customer_erase(const struct cli_args *a);
 
+/* ---- the operator's commands: backup, export, customer export (cli_ops.c) ------- */
+
+int sc_cli_backup(const struct cli_args *a);
+int sc_cli_export(const struct cli_args *a);
+int sc_cli_customer_export(const struct cli_args *a);
+extern const struct cli_opt sc_cli_backup_opts[];
+extern const struct cli_opt sc_cli_export_opts[];
+extern const struct cli_opt sc_cli_customer_export_opts[];
+
 #endif

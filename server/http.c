@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http_int.h"
@@ -117,6 +118,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
+/* True for a request id fit to log as given: 1 to 64 of [A-Za-z0-9._-]. */
+static bool request_id_ok(const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    return n >= 1 && n <= 64 &&
+           strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/*
+ * The access log's line for 'r': its request id (the client's or a proxy's
+ * X-Request-Id when well formed, else this process's start time and a
+ * counter), the client's address, method, path, status, bytes and time.
+ */
+static void log_access(struct MHD_Connection *conn, struct req *r, bool aborted)
+{
+    static atomic_ullong counter; /* requests logged so far */
+    static atomic_llong prefix;   /* the second of the first one: ids differ across restarts */
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t us = (int64_t)(t1.tv_sec - r->t0.tv_sec) * 1000000 +
+                 (int64_t)(t1.tv_nsec - r->t0.tv_nsec) / 1000;
+    char ip[INET6_ADDRSTRLEN] = "-";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+                      sizeof(ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+                      sizeof(ip));
+    }
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    char rid[72];
+    if (request_id_ok(given)) {
+        snprintf(rid, sizeof(rid), "%s", given);
+    } else {
+        long long expect = 0;
+        atomic_compare_exchange_strong(&prefix, &expect, (long long)time(NULL));
+        snprintf(rid, sizeof(rid), "%llx-%llx", (unsigned long long)atomic_load(&prefix),
+                 (unsigned long long)atomic_fetch_add(&counter, 1) + 1);
+    }
+    struct sc_log_access a = {rid, ip, r->method_str, r->url, r->status, r->bytes, us, aborted};
+    sc_log_access(&a);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -124,27 +172,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *r = *con_cls;
     if (!r)
         return;
-    if (s->cfg->access_log) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double ms =
-            (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-        char ip[INET6_ADDRSTRLEN] = "-";
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (ci && ci->client_addr) {
-            const struct sockaddr *sa = ci->client_addr;
-            if (sa->sa_family == AF_INET)
-                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
-                          sizeof(ip));
-            else if (sa->sa_family == AF_INET6)
-                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
-                          sizeof(ip));
-        }
-        sc_log(SC_LOG_INFO, "access %s %s %s %u %llu %.2fms%s", ip, r->method_str, r->url,
-               r->status, (unsigned long long)r->bytes, ms,
-               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
-    }
+    if (s->cfg->access_log)
+        log_access(conn, r, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
     /* Waited for its event, which was stored, but the client left before hearing so. */
     if (r->cont && r->ev_done && r->ev_result == SC_OK)
         atomic_fetch_add(&s->unanswered, 1);

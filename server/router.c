@@ -109,6 +109,8 @@ static const struct route api_routes[] = {
     /* customers and retention (customers.c) */
     API_GET("customers", sc_api_customers),
     API_GET("retention", sc_api_retention),
+    /* Operations (issue 12): the API's own description, no token needed. */
+    {P("openapi.json"), EXACT, NEED_NONE, 0, GETS, "GET", sc_api_openapi, NULL, NULL, NULL},
 };
 
 static const struct route_table api_table = {api_routes, sizeof(api_routes) / sizeof(api_routes[0]),

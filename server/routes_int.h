@@ -42,6 +42,8 @@ route_fn sc_h_members, sc_api_members, sc_h_audit, sc_api_audit, sc_h_rewards_pa
 /* Reports under /api/v1/ (api_reports.c). */
 route_fn sc_api_stats, sc_api_signups, sc_api_rewards, sc_api_leaderboard, sc_api_channels,
     sc_api_devices;
+/* The API's OpenAPI document (openapi.c). */
+route_fn sc_api_openapi;
 /* The live feed (live.c): Server-Sent Events of human visits in the member's scope. */
 route_fn sc_api_live;
 struct live *sc_live_new(struct sc_store *store);

@@ -8,6 +8,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "auth_int.h"
 #include "cache_int.h"
 #include "customers_int.h"
+#include "ops_int.h"
 #include "routes_int.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
@@ -27,6 +29,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     int rc = 1;
     struct server s;
     struct sc_fitter *fitter = NULL;
+    struct sc_retention *retention = NULL; /* raw-event retention (retention.c) */
     memset(&s, 0, sizeof(s));
     s.listen_fd = -1;
     s.cfg = cfg;
@@ -44,6 +47,18 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    enum sc_log_format log_format;
+    if (!sc_log_format_parse(getenv("SHARECARD_LOG_FORMAT"), &log_format)) {
+        fprintf(stderr, "sharecard: SHARECARD_LOG_FORMAT must be plain or json\n");
+        return 1;
+    }
+    sc_log_set_format(log_format);
+    int64_t retention_days = 0;
+    const char *why = NULL;
+    if (sc_retention_days(&retention_days, &why) != SC_OK) {
+        fprintf(stderr, "sharecard: %s\n", why);
+        return 1;
+    }
     char err[512];
     s.pages = sc_pages_new(err, sizeof(err));
     if (!s.pages) {
@@ -109,6 +124,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     s.https = strncmp(s.base_url, "https://", 8) == 0;
     if (sc_http_start(&s, &threads) != SC_OK)
         goto out;
+    if (sc_retention_start(store, retention_days, &retention) != SC_OK)
+        sc_warn("raw-event retention could not start; old events are kept");
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
     fflush(stdout);
     sc_info("sharecard %s serving %s (base URL %s, %u threads)", SC_VERSION, cfg->db, s.base_url,
@@ -123,6 +140,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
      * keep-alive connections are simply closed).
      */
     sc_http_quiesce(&s);
+    sc_retention_stop(retention);
+    retention = NULL;
     sc_live_stop(s.live); /* live streams end now; browsers reconnect elsewhere */
     for (int i = 0; i < 100; i++) {
         if (atomic_load(&s.inflight) == 0)
@@ -143,6 +162,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     rc = 0;
 out:
     sc_fitter_stop(fitter);
+    sc_retention_stop(retention);
     sc_ingest_free(s.ingest);
     sc_http_stop(&s);
     if (s.listen_fd >= 0) /* listened, but MHD never took it */

@@ -719,6 +719,21 @@ static int pg_schema_version(struct sc_store *base)
     return pgs(base)->version;
 }
 
+/* A PostgreSQL store is copied by PostgreSQL's own tool, which knows its consistency rules. */
+static enum sc_err pg_backup(struct sc_store *base, const char *dest,
+                             void (*progress)(int64_t done, int64_t total, void *ctx), void *ctx,
+                             char *errmsg, size_t errlen)
+{
+    (void)base;
+    (void)dest;
+    (void)progress;
+    (void)ctx;
+    snprintf(errmsg, errlen,
+             "this store is on PostgreSQL: back it up with PostgreSQL's own tools, e.g. "
+             "pg_dump --format=custom --file=FILE DATABASE-URL (restore with pg_restore)");
+    return SC_EINVAL;
+}
+
 static const struct sc_store_ops pg_ops = {
     .name = "postgres",
     .dialect = SC_DIALECT_PG,
@@ -733,6 +748,7 @@ static const struct sc_store_ops pg_ops = {
     .link_create = sc_pg_link_create,
     .visitor_reached = sc_pg_visitor_reached,
     .visitor_id = sc_pg_visitor_id,
+    .backup = pg_backup,
 };
 
 /*

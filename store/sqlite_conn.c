@@ -15,11 +15,14 @@
  * needs it and reuses it afterwards.  ":memory:" stores have one connection
  * for everything, since a second connection would see another database.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -673,6 +676,150 @@ static int sq_schema_version(struct sc_store *base)
     return sq(base)->version;
 }
 
+/* ---- backup -------------------------------------------------------------------- */
+
+#define BACKUP_PAGES 256 /* pages copied per step: 1 MiB at 4 KiB, then the lock is let go */
+
+/* Makes the rename of a file inside the directory of 'path' durable (best effort). */
+static void sync_dir_of(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/*
+ * A consistent copy of the store into new file 'dest', while the server
+ * keeps writing.  The copy is read from one snapshot: a read transaction is
+ * opened on a connection of our own first and held across all steps, so
+ * the backup API never sees the source change and never restarts (in WAL
+ * mode writers carry on beside a reader; checkpoints wait for it).  Pages
+ * go over BACKUP_PAGES at a time, 'progress' (may be NULL) told after each
+ * step.  The copy is written under 'dest'.partial and moved into place
+ * once complete and synced, so 'dest' is either absent or whole; an
+ * existing 'dest' is refused rather than overwritten.
+ */
+static enum sc_err sq_backup(struct sc_store *base, const char *dest,
+                             void (*progress)(int64_t done, int64_t total, void *ctx), void *ctx,
+                             char *errmsg, size_t errlen)
+{
+    struct sq_store *s = sq(base);
+    struct conn *src = NULL;
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b = NULL;
+    char tmp[4096 + 16];
+    bool made = false;
+    enum sc_err e = SC_EIO;
+    if (s->memory) {
+        snprintf(errmsg, errlen, "an in-memory store cannot be backed up");
+        return SC_EINVAL;
+    }
+    if (strlen(dest) > 4096) {
+        snprintf(errmsg, errlen, "the backup file's name is too long");
+        return SC_EINVAL;
+    }
+    if (access(dest, F_OK) == 0) {
+        snprintf(errmsg, errlen, "%s exists already; give a new file name", dest);
+        return SC_ECONFLICT;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.partial", dest);
+    if (unlink(tmp) != 0 && errno != ENOENT) {
+        snprintf(errmsg, errlen, "cannot remove %s: %s", tmp, strerror(errno));
+        return SC_EIO;
+    }
+    if (!(src = conn_open(s->path, true, errmsg, errlen)))
+        goto out;
+    /* The snapshot: BEGIN alone takes no lock; the first read does. */
+    if (exec(src, "BEGIN") != SQLITE_OK ||
+        exec(src, "SELECT count(*) FROM sqlite_schema") != SQLITE_OK) {
+        snprintf(errmsg, errlen, "cannot read the store: %s", sqlite3_errmsg(src->db));
+        e = SC_EDB;
+        goto out;
+    }
+    int rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    made = true;
+    if (rc != SQLITE_OK) {
+        snprintf(errmsg, errlen, "cannot create %s: %s", tmp,
+                 dst ? sqlite3_errmsg(dst) : "out of memory");
+        goto out;
+    }
+    if (!(b = sqlite3_backup_init(dst, "main", src->db, "main"))) {
+        snprintf(errmsg, errlen, "cannot start the backup: %s", sqlite3_errmsg(dst));
+        e = SC_EDB;
+        goto out;
+    }
+    do {
+        rc = sqlite3_backup_step(b, BACKUP_PAGES);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+            struct timespec pause = {0, 20 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        if (progress && (rc == SQLITE_OK || rc == SQLITE_DONE)) {
+            int total = sqlite3_backup_pagecount(b);
+            progress(total - sqlite3_backup_remaining(b), total, ctx);
+        }
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    if (rc != SQLITE_DONE) {
+        snprintf(errmsg, errlen, "the backup failed: %s", sqlite3_errstr(rc));
+        e = sc_sqlite_map_rc(rc) ? sc_sqlite_map_rc(rc) : SC_EDB;
+        goto out;
+    }
+    sqlite3_backup_finish(b);
+    b = NULL;
+    /* The copy is its own file now: fold any journal and close it before the rename. */
+    rc = sqlite3_close(dst);
+    dst = NULL;
+    int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+    if (rc != SQLITE_OK || fd < 0 || fsync(fd) != 0) {
+        snprintf(errmsg, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto out;
+    }
+    close(fd);
+    /*
+     * Into place without overwriting: link() fails if 'dest' appeared since
+     * the check above.  Where the file system has no hard links, rename().
+     */
+    if (link(tmp, dest) == 0) {
+        unlink(tmp);
+    } else if (errno == EEXIST) {
+        snprintf(errmsg, errlen, "%s exists already; give a new file name", dest);
+        e = SC_ECONFLICT;
+        goto out;
+    } else if (rename(tmp, dest) != 0) {
+        snprintf(errmsg, errlen, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
+        goto out;
+    }
+    made = false;
+    sync_dir_of(dest);
+    e = SC_OK;
+out:
+    if (b)
+        sqlite3_backup_finish(b);
+    if (dst)
+        sqlite3_close(dst);
+    if (made)
+        unlink(tmp);
+    if (src) {
+        exec(src, "COMMIT");
+        conn_close(src);
+    }
+    return e;
+}
+
 static const struct sc_store_ops sqlite_ops = {
     .name = "sqlite",
     .dialect = SC_DIALECT_SQLITE,
@@ -687,6 +834,7 @@ static const struct sc_store_ops sqlite_ops = {
     .link_create = sc_sqlite_link_create,
     .visitor_reached = sc_sqlite_visitor_reached,
     .visitor_id = sc_sqlite_visitor_id,
+    .backup = sq_backup,
 };
 
 /* SHARECARD_SYNC=full: fsync every commit (power-cut safe); default normal (crash safe). */

@@ -58,3 +58,12 @@ enum sc_err sc_store_visitor_id(struct sc_store *s, const char *vid, int64_t *ou
 {
     return s->ops->visitor_id(s, vid, out);
 }
+
+enum sc_err sc_store_backup(struct sc_store *s, const char *dest,
+                            void (*progress)(int64_t done, int64_t total, void *ctx), void *ctx,
+                            char *errmsg, size_t errlen)
+{
+    if (errlen)
+        errmsg[0] = '\0';
+    return s->ops->backup(s, dest, progress, ctx, errmsg, errlen);
+}

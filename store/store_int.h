@@ -36,6 +36,15 @@ struct sc_store_ops {
     /* Inside an erasure's transaction: visitor 'visitor_id''s key is cut from their browser. */
     enum sc_err (*visitor_forget)(struct sc_db *db, int64_t visitor_id);
     /* Appended 2026-11-30: management and more reports. */
+    /*
+     * Operations (issue 12): a consistent copy of the live store into file
+     * 'dest'.  An entry here, not shared SQL, because the means differ
+     * entirely: SQLite copies pages with its online backup API, while a
+     * PostgreSQL store is backed up with pg_dump (its entry says so).
+     */
+    enum sc_err (*backup)(struct sc_store *s, const char *dest,
+                          void (*progress)(int64_t done, int64_t total, void *ctx), void *ctx,
+                          char *errmsg, size_t errlen);
 };
 
 struct sc_store {

@@ -402,5 +402,82 @@ struct sc_clv_fit_row {
 enum sc_err sc_store_clv_fit_save(struct sc_store *s, const struct sc_clv_fit_row *f);
 /* The latest fit into 'out'; SC_ENOTFOUND before the first. */
 enum sc_err sc_store_clv_fit_latest(struct sc_store *s, struct sc_clv_fit_row *out);
+/* ---- operations: backup, export, retention (issue 12) ---------------------------- */
+
+/*
+ * A consistent copy of the live store into new file 'dest' (SQLite: the
+ * online backup API over one snapshot, while the server keeps writing;
+ * written beside and renamed into place when whole).  'progress' (may be
+ * NULL) gets pages done and in all after each step.  An existing 'dest' is
+ * SC_ECONFLICT; a PostgreSQL store is SC_EINVAL (pg_dump is the tool).
+ * 'errmsg' ('errlen' bytes) gets a sentence for a person on failure.
+ */
+enum sc_err sc_store_backup(struct sc_store *s, const char *dest,
+                            void (*progress)(int64_t done, int64_t total, void *ctx), void *ctx,
+                            char *errmsg, size_t errlen);
+
+/* What an exported column holds, so that CSV and JSON writers can show it. */
+enum sc_xkind {
+    SC_X_INT,     /* a number (NULL possible) */
+    SC_X_TEXT,    /* text (NULL possible) */
+    SC_X_TIME,    /* unix seconds: written as ISO 8601 UTC */
+    SC_X_EVTYPE,  /* an enum sc_ev_type: its name */
+    SC_X_CHANNEL, /* an enum sc_channel: its name */
+    SC_X_PARTY,   /* an enum sc_party_type: "member", "customer" or none */
+    SC_X_ROLE,    /* an enum sc_role: its name */
+    SC_X_BOT,     /* 0 a person, else the bot's code (sc_bot_name()) */
+    SC_X_BOOL,    /* 0 or 1 */
+};
+
+#define SC_XCOLS_MAX 16
+
+/* One exported row (or, with 'start', a set's shape before its rows). */
+struct sc_xrow {
+    const char *set; /* the table or part: "events", "profile", … */
+    bool start;      /* no values: the set begins (CSV header, JSON key) */
+    bool one;        /* a set of at most one row: an object rather than a list */
+    int ncol;
+    const char *const *name;        /* column names */
+    const unsigned char *kind;      /* enum sc_xkind of each column */
+    bool null[SC_XCOLS_MAX];        /* SQL NULL */
+    int64_t num[SC_XCOLS_MAX];      /* every kind but SC_X_TEXT */
+    const char *text[SC_XCOLS_MAX]; /* SC_X_TEXT; valid until 'fn' returns */
+};
+
+/* The tables sharecard export knows, in a fixed order, NULL-terminated (static storage). */
+const char *const *sc_store_export_tables(void);
+/* The shape of 'table' (no values) into 'out'; SC_ENOTFOUND for an unknown table. */
+enum sc_err sc_store_export_columns(const char *table, struct sc_xrow *out);
+/*
+ * Every row of 'table' whose time (created_at, ts, or a card's updated_at)
+ * falls in unix seconds ['from', 'to'), in id order, to 'fn' (a non-zero
+ * return stops): first the shape ('start'), then each row.  Read in pages
+ * of bounded size, so memory stays constant however large the table; rows
+ * written while it runs may or may not be included.  Never exported:
+ * password and token hashes, avatars, raw addresses.
+ */
+enum sc_err sc_store_export(struct sc_store *s, const char *table, int64_t from, int64_t to,
+                            int (*fn)(const struct sc_xrow *r, void *ctx), void *ctx);
+/*
+ * Everything stored about the customer with 'email' or 'phone' (normalised;
+ * either may be NULL), set by set, to 'fn': "profile" and "signup" (one row
+ * each), their own "links", "visits" (their browser's events), "orders",
+ * and the "rewards" they earn; each set's 'start' comes first, even when it
+ * has no rows.  SC_ENOTFOUND when no customer matches (erased ones don't).
+ */
+enum sc_err sc_store_person_export(struct sc_store *s, const char *email, const char *phone,
+                                   int (*fn)(const struct sc_xrow *r, void *ctx), void *ctx);
+
+/*
+ * Raw-event retention: deletes the events older than unix time 'before'
+ * among the next 'batch' events by id after 'after' (0: from the oldest),
+ * in one short transaction.  '*next' gets the id to pass as 'after' next
+ * time, '*deleted' how many went, '*done' whether the round is over (the
+ * batch reached events at or past 'before', or the end).  Rollups,
+ * sign-ups, orders and rewards are untouched, so every figure read from
+ * them stays as it was.
+ */
+enum sc_err sc_store_events_prune(struct sc_store *s, int64_t before, int64_t after, int batch,
+                                  int64_t *next, int64_t *deleted, bool *done);
 
 #endif
