@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -163,6 +164,35 @@ class Ops(unittest.TestCase):
                 srv2.stop()
             finally:
                 srv2.cleanup()
+
+    def test_backup_progress_on_a_terminal(self):
+        if harness.is_pg():
+            self.skipTest("SQLite only: PostgreSQL is backed up with pg_dump")
+        import pty
+        tmp = tempfile.mkdtemp(prefix="sharecard-backup-")
+        dest = os.path.join(tmp, "tty.db")
+        main, sub = pty.openpty()
+        try:
+            p = subprocess.run([harness.BIN, f"--db={self.srv.db}", "backup", dest],
+                               stdout=subprocess.PIPE, stderr=sub, timeout=60)
+            os.close(sub)
+            sub = -1
+            err = b""
+            while True:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # the terminal's other end is closed: all read
+                    break
+                if not chunk:
+                    break
+                err += chunk
+        finally:
+            if sub >= 0:
+                os.close(sub)
+            os.close(main)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertRegex(err.decode(), r"backup: 100% \(\d+ of \d+ pages\)")
+        self.assertEqual(harness.query(dest, "PRAGMA integrity_check"), [("ok",)])
 
     def test_backup_usage(self):
         p = harness.sharecard("backup", db=self.srv.db, check=False)
@@ -345,6 +375,30 @@ class Ops(unittest.TestCase):
         st, _, data = self.srv.request("GET", "/api/v1/cards/alice/stats", headers=auth)
         with self.assertRaises(jsonschema.ValidationError):
             jsonschema.Draft202012Validator(broken).validate(json.loads(data))
+
+    def test_openapi_names_every_api_route(self):
+        """Every /api/v1 route in the router's table is in the document (the table is the
+        truth of what exists; a route added without its description fails here)."""
+        st, _, body = self.srv.request("GET", "/api/v1/openapi.json")
+        documented = set(json.loads(body)["paths"])
+        src = open(os.path.join(os.path.dirname(__file__), "..", "..", "server",
+                                "router.c")).read()
+        table = src[src.index("api_routes[] = {"):]
+        table = table[:table.index("};")]
+        routes = set()
+        for m in re.finditer(r'(?:API_\w+\("([^"]+)"|\{P\("([^"]+)"\),\s*(\w+),[^}]*?'
+                             r'(?:"(/[a-z]+)"|NULL),)', table):
+            name, prefix, kind, suffix = m.groups()
+            if name:
+                routes.add("/" + name)
+            elif kind == "CARD_API":
+                routes.add("/" + prefix + "{slug}" + suffix)
+            elif kind == "TREE":
+                routes.update({"/" + prefix, "/" + prefix + "/{id}"})
+            else:
+                routes.add("/" + prefix)
+        self.assertIn("/cards/{slug}/stats", routes)  # the parse itself works
+        self.assertEqual(routes - documented, set())
 
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
