@@ -89,4 +89,10 @@ int sc_cli_member_disable(const struct cli_args *a); /* and enable, by a->cmd->s
 int sc_cli_token_create(const struct cli_args *a);
 int sc_cli_customer_erase(const struct cli_args *a);
 
+/* ---- webhooks (cli_webhooks.c) ---------------------------------------------- */
+
+int sc_cli_webhook_add(const struct cli_args *a);
+int sc_cli_webhook_list(const struct cli_args *a);
+int sc_cli_webhook_remove(const struct cli_args *a);
+
 #endif
