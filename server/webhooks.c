@@ -82,7 +82,7 @@ static char *dup_or_empty(const char *s)
 struct claim {
     struct sc_dispatch *d;
     const char *token;
-    struct job *head;
+    struct job *head, **tail; /* in the order claimed: oldest due first */
     int n;
 };
 
@@ -106,8 +106,8 @@ static int collect(const struct sc_outbox_row *o, void *ctx)
         job_free(j);
         return 0;
     }
-    j->next = c->head;
-    c->head = j;
+    *c->tail = j;
+    c->tail = &j->next;
     c->n++;
     return 0;
 }
@@ -207,7 +207,8 @@ static void *loop(void *arg)
     while (!d->stop) {
         pthread_mutex_unlock(&d->mu);
         int room = CLAIM_MAX - atomic_load(&d->claimed);
-        struct claim c = {d, NULL, NULL, 0};
+        struct claim c = {d, NULL, NULL, NULL, 0};
+        c.tail = &c.head;
         if (room > 0) {
             char token[64];
             snprintf(token, sizeof(token), "%s:%llu", d->instance,

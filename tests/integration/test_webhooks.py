@@ -315,6 +315,62 @@ class Webhooks(unittest.TestCase):
             rx2.close()
 
 
+class Hanging(unittest.TestCase):
+    def test_a_hanging_receiver_does_not_hold_up_another(self):
+        release, arrived = threading.Event(), threading.Event()
+        slow = Receiver()
+        fast = Receiver()
+        # The slow receiver takes the request and then sits on it (until the sender's 10 s
+        # timeout, or the end of the test).
+        orig = slow.httpd.RequestHandlerClass.do_POST
+
+        def hang(handler):
+            arrived.set()
+            release.wait(30)
+            orig(handler)
+        slow.httpd.RequestHandlerClass.do_POST = hang
+        srv = harness.Server(env=ENV)
+        try:
+            harness.add_member(srv.db, "Alice Member", "alice@example.com", "--slug", "alice")
+            harness.sharecard("webhook", "add", "--url", slow.url, "--events", "signup.created",
+                              db=srv.db, env=PRIVATE_OK)
+            harness.sharecard("webhook", "add", "--url", fast.url, "--events",
+                              "conversion.created", db=srv.db, env=PRIVATE_OK)
+            harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            token = harness.sharecard("token", "create", "--email", "root@example.com",
+                                      db=srv.db).stdout.strip()
+            srv.start()
+            b = Browser(srv)
+            st, _, body = b.get("/c/alice")
+            st, _, body = b.sign_up(body.decode(), "alice", name="Hal Hang",
+                                    email="hal@example.com")
+            self.assertEqual(st, 201, body)
+            # The slow receiver now holds its request; an event for the other comes next.
+            self.assertTrue(arrived.wait(60), "the slow receiver never got its request")
+            st, _, body = srv.request("POST", "/api/v1/conversions", body=json.dumps(
+                {"email": "hal@example.com", "amount": 3, "order_id": "HANG-1"}),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            self.assertEqual(st, 201, body)
+            hits = fast.wait_for(lambda hs: len(hs) >= 1)
+            self.assertEqual(json.loads(hits[0][1])["data"]["order_id"], "HANG-1")
+            # The slow delivery's attempt has not ended (no timeout yet): they ran side by side.
+            slow_row = harness.query(srv.db, "SELECT o.attempts, o.status FROM webhook_outbox o "
+                                             "JOIN webhooks w ON w.id = o.webhook_id "
+                                             "WHERE w.url = ?", (slow.url,))
+            self.assertEqual(slow_row, [(0, "pending")])
+            self.assertEqual(slow.hits, [], "the slow receiver is still holding its request")
+            st, _, _ = srv.request("GET", "/healthz")
+            self.assertEqual(st, 200)
+            release.set()
+            srv.stop()
+        finally:
+            release.set()
+            srv.cleanup()
+            slow.close()
+            fast.close()
+
+
 class Crash(unittest.TestCase):
     def test_kill_9_after_ack_with_the_receiver_down_still_delivers(self):
         port = free_port()  # nothing listens here yet: the receiver is down
