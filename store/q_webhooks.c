@@ -462,7 +462,8 @@ enum sc_err sc_store_outbox_attempt(struct sc_store *s, int64_t id, const char *
     static struct sc_sql q = SC_SQL(
         "UPDATE webhook_outbox SET status = ?, next_at = ?, attempts = attempts + 1, "
         "last_at = ?, last_status = ?, last_latency_ms = ?, last_error = ?, last_excerpt = ?, "
-        "claimed_by = NULL, claimed_until = 0 WHERE id = ? AND claimed_by = ?");
+        "claimed_by = NULL, claimed_until = 0 WHERE id = ? AND claimed_by = ? "
+        "AND status = 'pending'"); /* a removed endpoint's row stays cancelled */
     struct sc_q r;
     if (sc_q_write(&r, s, false) && sc_q_prepare(&r, &q)) {
         sc_sql_text(r.st, 1, res->status);

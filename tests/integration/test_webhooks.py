@@ -18,9 +18,11 @@ import http.server
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -369,6 +371,84 @@ class Hanging(unittest.TestCase):
             srv.cleanup()
             slow.close()
             fast.close()
+
+
+class GiveUpAndGuard(unittest.TestCase):
+    def test_always_503_is_eight_attempts_then_failed(self):
+        rx = Receiver()
+        with rx.cv:
+            rx.script[:] = [503] * 20
+        srv = harness.Server(env=ENV)
+        try:
+            harness.add_member(srv.db, "Alice Member", "alice@example.com", "--slug", "alice")
+            harness.sharecard("webhook", "add", "--url", rx.url, db=srv.db, env=PRIVATE_OK)
+            srv.start()
+            b = Browser(srv)
+            st, _, body = b.get("/c/alice")
+            st, _, body = b.sign_up(body.decode(), "alice", name="Gus Giveup",
+                                    email="gus@example.com")
+            self.assertEqual(st, 201, body)
+            deadline = time.monotonic() + 120
+            while True:
+                rows = harness.query(srv.db, "SELECT status, attempts, last_status "
+                                             "FROM webhook_outbox")
+                if rows and rows[0][0] == "failed" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(rows, [("failed", 8, 503)])
+            self.assertEqual(len(rx.hits), 8)
+            self.assertEqual(len({h["webhook-id"] for h, _ in rx.hits}), 1)
+            st, _, m = srv.request("GET", "/metrics")
+            self.assertIn(b"sharecard_webhook_given_up_total 1\n", m)
+            self.assertIn(b'sharecard_webhook_outbox{state="failed"} 1\n', m)
+            srv.stop()
+        finally:
+            srv.cleanup()
+            rx.close()
+
+    def test_private_target_refused_again_at_delivery(self):
+        # Added while private targets were allowed; the server runs without the allowance, as
+        # after DNS pointed a public name at an internal address: the connection is refused.
+        rx = Receiver()
+        env = {k: v for k, v in ENV.items() if k != "SHARECARD_WEBHOOK_ALLOW_PRIVATE"}
+        srv = harness.Server(env=env)
+        try:
+            harness.add_member(srv.db, "Alice Member", "alice@example.com", "--slug", "alice")
+            harness.sharecard("webhook", "add", "--url", rx.url, db=srv.db, env=PRIVATE_OK)
+            srv.start()
+            b = Browser(srv)
+            st, _, body = b.get("/c/alice")
+            st, _, body = b.sign_up(body.decode(), "alice", name="Pia Private",
+                                    email="pia@example.com")
+            self.assertEqual(st, 201, body)
+            deadline = time.monotonic() + 60
+            while True:
+                rows = harness.query(srv.db, "SELECT attempts, last_error FROM webhook_outbox")
+                if rows and rows[0][0] >= 2 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertGreaterEqual(rows[0][0], 2, rows)
+            self.assertIn("loopback", rows[0][1])
+            self.assertEqual(rx.hits, [], "nothing reached the private address")
+            srv.stop()
+        finally:
+            srv.cleanup()
+            rx.close()
+
+    def test_cli_remove(self):
+        tmp = tempfile.mkdtemp(prefix="sharecard-it-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        db = harness.new_db(tmp)
+        harness.sharecard("webhook", "add", "--url", "http://127.0.0.1:9/a", db=db, env=PRIVATE_OK)
+        line = harness.sharecard("webhook", "list", db=db).stdout.strip()
+        wid, url, events, _ = line.split("\t")
+        self.assertEqual(url, "http://127.0.0.1:9/a")
+        self.assertEqual(events, "signup.created,conversion.created,reward.approved,lead.hot")
+        harness.sharecard("webhook", "remove", wid, db=db)
+        self.assertEqual(harness.sharecard("webhook", "list", db=db).stdout, "")
+        p = harness.sharecard("webhook", "remove", wid, db=db, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"no webhook {wid}", p.stderr)
 
 
 class Crash(unittest.TestCase):

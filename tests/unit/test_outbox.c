@@ -157,6 +157,20 @@ static void test_fan_out_claim_lease_and_attempts(void **state)
     assert_int_equal(sc_store_outbox_resend(s, one.id[0], t + 300),
                      strcmp(one.url[0], "https://a.example/hook") == 0 ? SC_ENOTFOUND
                                                                        : SC_ECONFLICT);
+    /* An endpoint removed while its attempt runs: the row stays cancelled. */
+    int64_t c = 0;
+    assert_int_equal(
+        sc_store_webhook_add(s, "https://c.example/hook", "whsec_z", "lead.hot", t, &c), SC_OK);
+    assert_int_equal(sc_store_outbox_add(s, "lead.hot", t, "{}"), SC_OK);
+    struct seen run = {0};
+    assert_int_equal(sc_store_outbox_claim(s, "c8", t + 300, t + 900, 10, collect, &run), SC_OK);
+    assert_int_equal(run.n, 2); /* b's lead.hot and c's */
+    assert_int_equal(sc_store_webhook_remove(s, c, t), SC_OK);
+    for (int i = 0; i < run.n; i++) {
+        res.status = "delivered";
+        enum sc_err want = strcmp(run.url[i], "https://c.example/hook") == 0 ? SC_ENOTFOUND : SC_OK;
+        assert_int_equal(sc_store_outbox_attempt(s, run.id[i], "c8", &res), want);
+    }
     sc_store_close(s);
 }
 
