@@ -48,6 +48,7 @@ static const char *const usage_main =
     "  reward approve|void ID        decide on a pending or held reward\n"
     "  import orders FILE.csv        back-fill a shop's orders\n"
     "  customers fit                 refit customer value (BG/NBD, Gamma-Gamma) now\n"
+    "  webhook add|list|remove       signed webhooks for sign-ups, purchases, rewards\n"
     "  demo                          fill a fresh store with 90 days of demo data\n"
     "\n"
     "Every command takes --db PATH (or SHARECARD_DB; default ./sharecard.db) and --help.\n"
@@ -324,6 +325,9 @@ static const struct cli_opt serve_opts[] = {{"listen", 0, true, check_listen},
                                             COMMON,
                                             END};
 static const struct cli_opt import_opts[] = {COMMON, END}; /* customers and orders */
+/* Webhooks (cli_webhooks.c). */
+static const struct cli_opt webhook_add_opts[] = {VAL("url"), VAL("events"), COMMON, END};
+static const struct cli_opt webhook_opts[] = {COMMON, END};
 static const struct cli_opt qr_opts[] = {
     {"output", 'o', true, NULL}, {"size", 0, true, check_size}, VAL("base-url"), COMMON, END};
 
@@ -452,6 +456,23 @@ static const struct cli_cmd commands[] = {
         "Prints everything stored about one customer as one JSON document: profile\n"
         "(with the consent version and time), sign-up, own links, visits, orders and\n"
         "the rewards they earn (a data subject's access request).\n"),
+    /* Webhooks (cli_webhooks.c). */
+    GNU("webhook", "add", sc_cli_webhook_add, webhook_add_opts,
+        "usage: sharecard webhook add --url URL [--events LIST] [--db PATH]\n"
+        "\n"
+        "Sends signed POSTs (Standard Webhooks) to URL for each event in LIST, a\n"
+        "comma-separated subset of signup.created,conversion.created,reward.approved,\n"
+        "lead.hot (default: all).  Prints the signing secret (whsec_...), once.\n"
+        "http and https only, no user or password in the URL; a host on a loopback or\n"
+        "private network is refused unless SHARECARD_WEBHOOK_ALLOW_PRIVATE=1.\n"),
+    GNU("webhook", "list", sc_cli_webhook_list, webhook_opts,
+        "usage: sharecard webhook list [--db PATH]\n"
+        "\n"
+        "One webhook per line: ID, URL, events, created (UTC), tab-separated.\n"),
+    GNU("webhook", "remove", sc_cli_webhook_remove, webhook_opts,
+        "usage: sharecard webhook remove ID [--db PATH]\n"
+        "\n"
+        "Stops sending to that webhook; its undelivered events are cancelled.\n"),
 };
 
 /* The commands that take a sub-command: what --help says, what a wrong one gets. */
@@ -469,6 +490,8 @@ static const struct {
     /* customers and orders */
     {"import", "usage: sharecard import orders FILE.csv\n", "'import' takes 'orders'"},
     {"customers", "usage: sharecard customers fit\n", "'customers' takes 'fit'"},
+    {"webhook", "usage: sharecard webhook add|list|remove (see --help of each)\n",
+     "'webhook' takes 'add', 'list' or 'remove'"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

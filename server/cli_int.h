@@ -97,5 +97,10 @@ int sc_cli_customer_export(const struct cli_args *a);
 extern const struct cli_opt sc_cli_backup_opts[];
 extern const struct cli_opt sc_cli_export_opts[];
 extern const struct cli_opt sc_cli_customer_export_opts[];
+/* ---- webhooks (cli_webhooks.c) ---------------------------------------------- */
+
+int sc_cli_webhook_add(const struct cli_args *a);
+int sc_cli_webhook_list(const struct cli_args *a);
+int sc_cli_webhook_remove(const struct cli_args *a);
 
 #endif

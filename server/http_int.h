@@ -71,6 +71,7 @@ struct server {
     char dummy_hash[SC_PWHASH_LEN]; /* verified against when an account does not exist */
     bool https;                     /* base URL is https: cookies get Secure */
     struct live *live;              /* the live feed's streams (live.c) */
+    struct sc_dispatch *hooks;      /* the webhook dispatcher (webhooks.c); NULL: not running */
 };
 
 /* One per request; freed when MHD says the request is complete. */

@@ -13,6 +13,7 @@
 #include "cache_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
+#include "webhooks_int.h"
 #include "track_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/ingest.h"
@@ -103,6 +104,7 @@ enum MHD_Result sc_h_metrics(struct req *r, const struct route_args *a)
                   (unsigned long long)is.batches, (unsigned long long)is.failed,
                   (unsigned long long)atomic_load(&s->unanswered), (unsigned long long)is.rejected,
                   is.depth);
+    sc_dispatch_metrics(s->hooks, s->store, &b); /* webhooks */
     return sc_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 

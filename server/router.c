@@ -156,6 +156,9 @@ static const struct route routes[] = {
      "The audit log is for admins.", NULL},
     {P("/admin/rewards"), TREE, NEED_SESSION, SC_ROLE_MANAGER, ANY, NULL, sc_h_rewards_page, NULL,
      "Rewards are decided by managers and admins.", NULL},
+    /* Webhooks (admin_webhooks.c). */
+    {P("/admin/webhooks"), TREE, NEED_SESSION, SC_ROLE_ADMIN, ANY, NULL, sc_h_webhooks_page, NULL,
+     "Webhooks are managed by admins.", NULL},
     {P("/leads"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_leads, NULL, NULL, NULL},
     /* customers and retention (customers.c) */
     {P("/customers"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_customers, NULL, NULL,

@@ -39,6 +39,8 @@ route_fn sc_h_dashboard, sc_h_me, sc_h_editor, sc_h_avatar_upload, sc_h_leads, s
     sc_h_tree, sc_api_tree;
 /* Management (admin_members.c, admin_audit.c, admin_rewards.c). */
 route_fn sc_h_members, sc_api_members, sc_h_audit, sc_api_audit, sc_h_rewards_page;
+/* Webhooks (admin_webhooks.c). */
+route_fn sc_h_webhooks_page;
 /* Reports under /api/v1/ (api_reports.c). */
 route_fn sc_api_stats, sc_api_signups, sc_api_rewards, sc_api_leaderboard, sc_api_channels,
     sc_api_devices;

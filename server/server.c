@@ -19,6 +19,7 @@
 #include "customers_int.h"
 #include "ops_int.h"
 #include "routes_int.h"
+#include "webhooks_int.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
 #include "sharecard/page.h"
@@ -106,6 +107,11 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     fitter = sc_fitter_start(store); /* customer value: now, then every 24 hours */
     if (!fitter)
         sc_warn("the customer-value refit thread could not start");
+    /* Webhooks: deliveries left in the outbox by a crash or a restart go out from here. */
+    if (sc_dispatch_new(store, &s.hooks) != SC_OK) {
+        fprintf(stderr, "sharecard: cannot start the webhook dispatcher\n");
+        goto out;
+    }
 
     /*
      * The socket first, so the base URL (which may name the port it got) is
@@ -158,6 +164,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     sc_ingest_free(s.ingest);
     s.ingest = NULL;
     sc_http_stop(&s);
+    sc_dispatch_free(s.hooks); /* attempts in flight are given back to the outbox */
+    s.hooks = NULL;
     sc_info("stopped");
     rc = 0;
 out:
@@ -165,6 +173,7 @@ out:
     sc_retention_stop(retention);
     sc_ingest_free(s.ingest);
     sc_http_stop(&s);
+    sc_dispatch_free(s.hooks);
     if (s.listen_fd >= 0) /* listened, but MHD never took it */
         close(s.listen_fd);
     sc_live_free(s.live);

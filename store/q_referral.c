@@ -348,7 +348,8 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
     su->rule = d.attr.rule;
     su->self_referral_ignored = d.attr.self_referral_ignored;
     *touch_link = win ? win->link_id : 0;
-    return SC_OK;
+    /* The signup.created webhook, in this transaction: durable with the sign-up itself. */
+    return sc_q_outbox_signup(db, customer_id);
 }
 
 enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, int64_t *card_id,
@@ -431,7 +432,8 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
         if ((e = grant_insert(db, customer, cv->conversion_id, "commission", &d.grants[i],
                               row->ev->ts)) != SC_OK)
             return e;
-    return SC_OK;
+    /* The conversion.created webhook, in this transaction. */
+    return sc_q_outbox_conversion(db, cv->conversion_id);
 }
 
 /* ---- lists and a manager's decisions ---------------------------------------------------- */
@@ -540,13 +542,17 @@ enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *s
     if (strcmp(status, "approved") != 0 && strcmp(status, "void") != 0)
         return SC_EINVAL;
     struct sc_q r;
-    if (!sc_q_write(&r, s, false) || !sc_q_prepare(&r, &q))
+    /* A transaction: an approval and its reward.approved webhook are stored together. */
+    if (!sc_q_write(&r, s, true) || !sc_q_prepare(&r, &q))
         return sc_q_end(&r);
     sc_sql_text(r.st, 1, status);
     sc_sql_text(r.st, 2, reason ? reason : "");
     sc_sql_int(r.st, 3, now);
     sc_sql_int(r.st, 4, id);
-    sc_q_exec(&r, true);
+    if (sc_q_exec(&r, true) && strcmp(status, "approved") == 0) {
+        sc_sql_reset(r.st);
+        r.e = sc_q_outbox_reward(r.db, id);
+    }
     return sc_q_end(&r);
 }
 

@@ -24,6 +24,8 @@ static const struct fragment fragments[] = {
     /* Rows read for a change: PostgreSQL locks them against another instance; SQLite has
        one writer, and no FOR UPDATE. */
     {"for_update", "", " FOR UPDATE"},
+    /* Rows claimed for work: PostgreSQL passes over those another instance holds locked. */
+    {"skip_locked", "", " FOR UPDATE SKIP LOCKED"},
 };
 
 enum sc_err sc_sql_expand(const struct sc_sql *q, enum sc_dialect d, struct sc_buf *out,

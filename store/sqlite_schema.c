@@ -229,6 +229,46 @@ const char *const sc_sqlite_migrations[] = {
     "CREATE TABLE clv_fits (id INTEGER PRIMARY KEY, fitted_at INTEGER NOT NULL,"
     "  customers INTEGER NOT NULL, params TEXT NOT NULL);"
     "CREATE INDEX conversions_customer ON conversions(customer_id, created_at);",
+
+    /*
+     * 11 → 12, webhooks (issue 12): the endpoints, and the outbox of deliveries.  An
+     * outbox row is written in the same transaction as the fact it reports
+     * (one row per subscribed endpoint), so nothing acknowledged is lost; a
+     * dispatcher claims due rows (claimed_by / claimed_until: a lease, so an
+     * instance that died gives its rows back) and records each attempt.
+     * 'events' is a comma-separated list of event types; 'disabled' is when
+     * the endpoint was removed (0: live).  'data' is the event's JSON and
+     * 'event_ts' its time: the body is built from them on every attempt,
+     * byte for byte the same.
+     */
+    "CREATE TABLE webhooks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  url TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  events TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE webhook_outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  msg_id TEXT NOT NULL UNIQUE,"
+    "  webhook_id INTEGER NOT NULL REFERENCES webhooks(id),"
+    "  type TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  event_ts INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending',"
+    "  last_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_status INTEGER NOT NULL DEFAULT 0,"
+    "  last_latency_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  last_excerpt TEXT NOT NULL DEFAULT '',"
+    "  claimed_by TEXT,"
+    "  claimed_until INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_at);",
 };
 
 const int sc_sqlite_nmigrations =

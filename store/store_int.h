@@ -122,6 +122,20 @@ enum sc_err sc_q_uniques_by_card(struct sc_store *s, const struct sc_scope *scop
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
 
+/*
+ * Webhooks (q_webhooks.c), inside a write on 'db': event 'type' at
+ * 'event_ts' into the outbox, one delivery per live endpoint subscribed to
+ * it.  sc_q_outbox_add takes the event's JSON ('data_json', borrowed); the
+ * others build it from the stored rows (the sign-up as /api/v1/signups
+ * shows it, the purchase, the ledger row) and write nothing, cheaply, when
+ * no endpoint wants the type.
+ */
+enum sc_err sc_q_outbox_add(struct sc_db *db, const char *type, int64_t event_ts,
+                            const char *data_json);
+enum sc_err sc_q_outbox_signup(struct sc_db *db, int64_t customer_id);
+enum sc_err sc_q_outbox_conversion(struct sc_db *db, int64_t conversion_id);
+enum sc_err sc_q_outbox_reward(struct sc_db *db, int64_t reward_id);
+
 /* The SQLite backend (sqlite_conn.c). */
 enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen);
 

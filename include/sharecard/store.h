@@ -479,5 +479,101 @@ enum sc_err sc_store_person_export(struct sc_store *s, const char *email, const 
  */
 enum sc_err sc_store_events_prune(struct sc_store *s, int64_t before, int64_t after, int batch,
                                   int64_t *next, int64_t *deleted, bool *done);
+/* ---- webhooks: endpoints and the durable outbox of deliveries (issue 12) ---------------- */
+
+/* The event types a webhook may subscribe to, comma-separated (the default: all of them). */
+#define SC_WEBHOOK_EVENTS_ALL    "signup.created,conversion.created,reward.approved,lead.hot"
+#define SC_WEBHOOK_ENDPOINTS_MAX 100 /* live endpoints, at most */
+
+struct sc_webhook_row {
+    int64_t id;
+    const char *url;
+    const char *secret; /* "whsec_..." */
+    const char *events; /* comma-separated types */
+    int64_t created_at;
+};
+
+/*
+ * Adds an endpoint ('url' checked by the caller, 'secret' made by
+ * sc_webhook_secret_new(), 'events' a comma-separated list of known types),
+ * all borrowed; '*id' gets its id.  SC_ETOOBIG past SC_WEBHOOK_ENDPOINTS_MAX.
+ */
+enum sc_err sc_store_webhook_add(struct sc_store *s, const char *url, const char *secret,
+                                 const char *events, int64_t now, int64_t *id);
+/* The live endpoints, oldest first. */
+enum sc_err sc_store_webhook_list(struct sc_store *s,
+                                  int (*fn)(const struct sc_webhook_row *r, void *ctx), void *ctx);
+/* Removes endpoint 'id' (kept, disabled, for the log) and cancels its pending deliveries. */
+enum sc_err sc_store_webhook_remove(struct sc_store *s, int64_t id, int64_t now);
+
+/*
+ * Writes event 'type' (happened at 'event_ts'; its 'data_json' valid JSON,
+ * borrowed) to the outbox in its own transaction: one delivery per live
+ * endpoint subscribed to 'type', each with its own "msg_..." id, due now.
+ * The writes of sign-ups, purchases and reward decisions do the same inside
+ * their own transactions; this one is for facts stored elsewhere (lead.hot).
+ */
+enum sc_err sc_store_outbox_add(struct sc_store *s, const char *type, int64_t event_ts,
+                                const char *data_json);
+
+/* A delivery of the outbox, with its endpoint. */
+struct sc_outbox_row {
+    int64_t id;
+    const char *msg_id; /* the webhook-id, the same on every attempt */
+    int64_t webhook_id;
+    const char *url, *secret; /* the endpoint's */
+    const char *type;
+    const char *data; /* the event's JSON */
+    int64_t event_ts;
+    int64_t created_at;
+    int attempts;       /* made so far */
+    int64_t next_at;    /* when the next is due (pending) */
+    const char *status; /* pending, delivered, failed, cancelled */
+    int64_t last_at;    /* when the last attempt ended; 0: none yet */
+    int64_t last_status;
+    int64_t last_latency_ms;
+    const char *last_error, *last_excerpt;
+};
+
+/*
+ * Claims up to 'limit' due deliveries (pending, next_at <= 'now', not
+ * claimed by anyone until after 'now', their endpoint live) for 'token'
+ * (unique per claim) until 'until', and hands each to 'fn' after the claim
+ * committed.  On PostgreSQL rows another instance holds are skipped (FOR
+ * UPDATE SKIP LOCKED), so several instances deliver each row once.
+ */
+enum sc_err sc_store_outbox_claim(struct sc_store *s, const char *token, int64_t now, int64_t until,
+                                  int limit, int (*fn)(const struct sc_outbox_row *r, void *ctx),
+                                  void *ctx);
+
+/* The outcome of one attempt of delivery 'id' claimed by 'token'. */
+struct sc_outbox_result {
+    const char *status; /* "delivered", "pending" (again at 'next_at') or "failed" */
+    int64_t next_at;
+    int64_t at; /* when the attempt ended */
+    int64_t http_status, latency_ms;
+    const char *error, *excerpt; /* valid UTF-8, borrowed */
+};
+/*
+ * Records an attempt (attempts + 1) and releases the claim; nothing when the
+ * claim is no longer 'token''s (its lease ran out and another took it):
+ * SC_ENOTFOUND then.
+ */
+enum sc_err sc_store_outbox_attempt(struct sc_store *s, int64_t id, const char *token,
+                                    const struct sc_outbox_result *res);
+/* Gives the claim back without an attempt (the sender stopped first). */
+enum sc_err sc_store_outbox_release(struct sc_store *s, int64_t id, const char *token);
+/* The newest 'limit' deliveries, newest first (the delivery log). */
+enum sc_err sc_store_outbox_list(struct sc_store *s, int limit,
+                                 int (*fn)(const struct sc_outbox_row *r, void *ctx), void *ctx);
+/*
+ * "Send again": delivery 'id' becomes pending, due at 'now', its attempts
+ * counted afresh (same webhook-id).  SC_ENOTFOUND for no such delivery or a
+ * removed endpoint, SC_ECONFLICT while an attempt is running.
+ */
+enum sc_err sc_store_outbox_resend(struct sc_store *s, int64_t id, int64_t now);
+/* How many deliveries are pending, delivered, failed (for /metrics). */
+enum sc_err sc_store_outbox_counts(struct sc_store *s, int64_t *pending, int64_t *delivered,
+                                   int64_t *failed);
 
 #endif
