@@ -13,7 +13,7 @@ build_pkgs=(build-essential cmake pkg-config
 # (tests/integration/test_ops.py); python3-jsonschema: the OpenAPI check validates real answers.
 test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format clang libclang-rt-14-dev
     postgresql python3-psycopg2
-    faketime python3-jsonschema)
+    faketime python3-jsonschema valgrind)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli_int.h"
+#include "sharecard/escape.h"
 
 int sc_cli_usage_error(const char *usage, const char *what)
 {
@@ -90,6 +91,16 @@ static int take(const struct cli_cmd *c, struct cli_args *a, int i, char *v)
     if (strcmp(o->name, "help") == 0) {
         fputs(c->usage, stdout);
         return 0;
+    }
+    /*
+     * Every value is stored or shown as text, so it must be UTF-8 text; a
+     * file name (--db, --output) is the system's bytes and passes as it is.
+     */
+    if (v && strcmp(o->name, "db") != 0 && strcmp(o->name, "output") != 0 &&
+        !sc_utf8_valid(v, strlen(v))) {
+        fprintf(stderr, "sharecard: --%s is not valid UTF-8 text (or holds a control character)\n",
+                o->name);
+        return EXIT_USAGE;
     }
     if (o->check) {
         int rc = o->check(v, c->usage);

@@ -34,7 +34,7 @@ void sc_config_defaults(struct sc_config *c)
     c->port = 8080;
     c->threads = 0;
     c->max_conn = 4096;
-    c->per_ip_conn = 0; /* behind a proxy every client shares one IP */
+    c->per_ip_conn = SC_PER_IP_DEFAULT; /* 0 behind a proxy (below): its clients share one IP */
     c->timeout_s = 30;
     c->conn_memory = 32 * 1024;
     c->backlog = 1024;
@@ -94,6 +94,10 @@ void sc_config_defaults(struct sc_config *c)
     const char *tp = getenv("SHARECARD_TRUST_PROXY");
     if (tp && (strcmp(tp, "1") == 0 || strcmp(tp, "on") == 0))
         c->trust_proxy = true;
+    /* Behind a proxy every client arrives from its address: no limit unless one is set. */
+    const char *pi = getenv("SHARECARD_PER_IP_CONNECTIONS");
+    if (c->trust_proxy && !(pi && pi[0]))
+        c->per_ip_conn = 0;
     size_t n = strlen(c->base_url);
     while (n > 0 && c->base_url[n - 1] == '/')
         c->base_url[--n] = '\0';

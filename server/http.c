@@ -72,14 +72,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         sc_buf_init(&r->body, r->max_body);
         *con_cls = r;
         atomic_fetch_add(&s->inflight, 1);
-        /* Refuse an announced oversized body now, before reading it. */
+        /*
+         * A request whose body could be read two ways (request smuggling), or
+         * announces more than we would ever read, is refused now, before a
+         * byte of its body is read, and its connection closed: answering on
+         * the first call makes MHD drop the rest of the request.
+         */
+        const char *why = NULL;
+        unsigned st = sc_guard_framing(conn, version, DRAIN_MAX, &why);
+        if (st) {
+            r->close = true;
+            return sc_reply_error(r, st, why);
+        }
+        /* Refuse an announced oversized body now, before keeping it. */
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > r->max_body) {
+        if (cl && strtoull(cl, NULL, 10) > r->max_body)
             r->body_too_big = true;
-            if (strtoull(cl, NULL, 10) > DRAIN_MAX)
-                r->received = DRAIN_MAX + 1; /* not worth reading: answer on the next call */
-        }
         return MHD_YES; /* answer on a later call: see the comment at the top */
     }
     if (r->answered) {

@@ -87,6 +87,7 @@ struct req {
     bool body_too_big;
     uint64_t received; /* body bytes seen, kept or not */
     bool answered;
+    bool close;      /* answer with Connection: close (a framing error): guard.c */
     unsigned status; /* for the access log */
     uint64_t bytes;
     /* Tracking: the visitor, and the answer waiting for an event to be durable. */
@@ -157,6 +158,31 @@ const char *sc_req_header(struct req *r, const char *name);
 const char *sc_req_arg(struct req *r, const char *name);
 /* Language of the visitor from Accept-Language, falling back to 'dflt'. */
 enum sc_lang sc_req_lang(struct req *r, enum sc_lang dflt);
+
+/* ---- what every request passes (guard.c) ----------------------------------- */
+
+/*
+ * The framing of the request on 'conn' (HTTP 'version'), checked on the
+ * access handler's first call, before its body is read: 0 when it can be
+ * read one way only, else the status to refuse it with (400, 413 over
+ * 'max_cl' bytes, 501 for a transfer coding other than chunked) and
+ * '*why' (static text).  The caller closes the connection after the answer.
+ */
+unsigned sc_guard_framing(struct MHD_Connection *conn, const char *version, uint64_t max_cl,
+                          const char **why);
+/*
+ * True when every query argument, form field and JSON string of 'r' is
+ * well-formed UTF-8 without NUL or control characters (tab, CR, LF allowed);
+ * else answers (400 for a query argument, 422 for a field, naming it) into
+ * '*ret' and returns false.
+ */
+bool sc_guard_text(struct req *r, enum MHD_Result *ret);
+/*
+ * False when a browser says 'r' comes from another site: Sec-Fetch-Site is
+ * not same-origin, or else Origin is neither the base URL's nor this Host's.
+ * A request with neither header is no browser's cross-site request.
+ */
+bool sc_guard_same_origin(struct req *r);
 
 /* Maps an sc_err to an HTTP status: the one place that does. */
 unsigned sc_http_status_of(enum sc_err e);

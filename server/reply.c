@@ -56,12 +56,16 @@ void sc_reply_security_headers(struct server *s, struct MHD_Response *resp)
     MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
     MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
     MHD_add_response_header(resp, "Content-Security-Policy", sc_pages_csp(s->pages));
+    if (s->https) /* browsers take HSTS over https only; two years, as hstspreload.org asks */
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=63072000");
 }
 
 enum MHD_Result sc_reply_response(struct req *r, unsigned status, struct MHD_Response *resp)
 {
     r->answered = true;
     r->status = status;
+    if (r->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status >= 100 && status < 600)
         atomic_fetch_add(&r->srv->responses[status / 100], 1);
     return MHD_queue_response(r->conn, status, resp);

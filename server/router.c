@@ -317,7 +317,10 @@ enum MHD_Result sc_router_handle(struct req *r)
     sc_tr_set(SC_LANG_EN); /* signed-in pages choose theirs (sc_session_member) */
     char seg[128];
     struct route_args a = {NULL, NULL, NULL};
-    enum MHD_Result ret = dispatch(r, &top_table, r->url, seg, &a);
+    enum MHD_Result ret;
+    if (!sc_guard_text(r, &ret)) /* no handler sees text that is not UTF-8 (guard.c) */
+        return ret;
+    ret = dispatch(r, &top_table, r->url, seg, &a);
     /* Whatever may have changed a card (an edit, a member disabled) drops the cached pages. */
     if (r->method != M_GET && r->method != M_HEAD && strcmp(r->url, "/e") != 0)
         sc_cache_page_forget(r->srv->caches);

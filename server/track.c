@@ -82,6 +82,28 @@ void sc_track_identify(struct req *r)
     r->new_cookie = true;
 }
 
+/*
+ * Copies the header 'src' into 'dst' ('n' bytes) as it is stored: bytes that
+ * are not UTF-8 become U+FFFD, and a cut falls between characters, so what
+ * is stored can be listed as it is (a header is not refused: a scan must go on).
+ */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+    char stack[1024];
+    struct sc_buf b;
+    sc_buf_init_on(&b, stack, sizeof(stack), 3 * n + 16);
+    size_t len = strnlen(src, 2 * n);
+    sc_utf8_repair(&b, src, len);
+    size_t cut = b.len < n - 1 ? b.len : n - 1;
+    if (sc_buf_error(&b))
+        cut = 0;
+    while (cut > 0 && cut < b.len && ((unsigned char)b.data[cut] & 0xc0) == 0x80)
+        cut--; /* not inside a character */
+    memcpy(dst, b.data ? b.data : "", cut);
+    dst[cut] = '\0';
+    sc_buf_cleanup(&b);
+}
+
 void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
                          int64_t link_id)
 {
@@ -98,7 +120,7 @@ void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type typ
         ev->ip[0] = '\0';
     const char *ua = sc_req_header(r, MHD_HTTP_HEADER_USER_AGENT);
     if (ua)
-        snprintf(ev->ua, sizeof(ev->ua), "%s", ua);
+        copy_text(ev->ua, sizeof(ev->ua), ua);
     sc_referrer_host(sc_req_header(r, MHD_HTTP_HEADER_REFERER), ev->referrer_host);
     ev->head = r->method == M_HEAD;
 }
@@ -147,7 +169,8 @@ static enum MHD_Result done_204(struct req *r)
 }
 
 /* A field of the body, urlencoded or JSON; SC_ENOTFOUND when absent. */
-static enum sc_err body_field(struct req *r, json_t *json, const char *name, char *out, size_t n)
+enum sc_err sc_track_body_field(const char *body, size_t len, json_t *json, const char *name,
+                                char *out, size_t n)
 {
     if (json) {
         json_t *v = json_object_get(json, name);
@@ -164,7 +187,13 @@ static enum sc_err body_field(struct req *r, json_t *json, const char *name, cha
         memcpy(out, json_string_value(v), json_string_length(v) + 1);
         return strlen(out) == json_string_length(v) ? SC_OK : SC_EINVAL;
     }
-    return sc_form_get(r->body.data ? r->body.data : "", r->body.len, name, out, n);
+    return sc_form_get(body, len, name, out, n);
+}
+
+/* A field of the beacon's body (JSON when 'json', else a form). */
+static enum sc_err body_field(struct req *r, json_t *json, const char *name, char *out, size_t n)
+{
+    return sc_track_body_field(r->body.data ? r->body.data : "", r->body.len, json, name, out, n);
 }
 
 static bool is_json(struct req *r)
@@ -223,11 +252,11 @@ enum MHD_Result sc_h_event(struct req *r, const struct route_args *a)
             goto out;
         }
     } else if (t == SC_EV_DWELL) {
-        char *end = secs;
         long v = -1;
-        if (body_field(r, json, "seconds", secs, sizeof(secs)) == SC_OK && secs[0])
-            v = strtol(secs, &end, 10);
-        if (v < 0 || v > 3600 || *end) {
+        if (body_field(r, json, "seconds", secs, sizeof(secs)) == SC_OK && secs[0] &&
+            strlen(secs) <= 4 && strspn(secs, "0123456789") == strlen(secs))
+            v = strtol(secs, NULL, 10); /* digits only: no sign, space or "0x" */
+        if (v < 0 || v > 3600) {
             ret = sc_reply_error(r, 400, "seconds must be a whole number from 0 to 3600.");
             goto out;
         }
@@ -269,6 +298,11 @@ enum MHD_Result sc_h_share(struct req *r, const struct route_args *a)
     const char *slug = a->arg;
     char channel[16] = "", from[SC_CODE_LEN + 8] = "";
     enum sc_channel ch;
+    /* A share mints a link and counts: only the page (its token) or this site may ask. */
+    if (!sc_csrf_ok(r) && !sc_guard_same_origin(r))
+        return sc_reply_error(r, 403,
+                              "A share must come from the card's page (its csrf token) or "
+                              "this site.");
     enum sc_err e = sc_form_get(r->body.data ? r->body.data : "", r->body.len, "channel", channel,
                                 sizeof(channel));
     if (e != SC_OK || !sc_channel_parse(channel, &ch) || ch == SC_CH_QR)

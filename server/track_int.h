@@ -6,6 +6,8 @@
 #ifndef SHARECARD_TRACK_INT_H
 #define SHARECARD_TRACK_INT_H
 
+#include <jansson.h>
+
 #include "http_int.h"
 
 /* Who the visitor is: the sc_vid cookie, a new one, or a daily hash under DNT/GPC. */
@@ -17,5 +19,14 @@ void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type typ
 enum MHD_Result sc_track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont);
 /* The 503 for an event that could not be stored. */
 enum MHD_Result sc_reply_not_stored(struct req *r);
+
+/*
+ * The beacon's field 'name' from its 'body' ('len' bytes, borrowed): from
+ * 'json' when the body was JSON (a string, or an integer written out), else
+ * from the urlencoded form; into 'out' ('n' bytes).  sc_form_get()'s errors;
+ * SC_EINVAL for another JSON type or a NUL inside.
+ */
+enum sc_err sc_track_body_field(const char *body, size_t len, json_t *json, const char *name,
+                                char *out, size_t n);
 
 #endif

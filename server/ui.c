@@ -110,19 +110,22 @@ void sc_ui_csv_field(struct sc_buf *b, const char *s)
 {
     if (!s)
         s = "";
+    size_t n = strlen(s);
     bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] && strchr("=+-@", s[0]) != NULL);
     if (!quote) {
-        sc_buf_puts(b, s);
+        sc_utf8_repair(b, s, n); /* whatever a store holds, the CSV stays UTF-8 */
         return;
     }
     sc_buf_putc(b, '"');
     if (s[0] && strchr("=+-@", s[0]))
         sc_buf_putc(b, '\''); /* keep spreadsheets from running it as a formula */
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            sc_buf_putc(b, '"');
-        sc_buf_putc(b, *p);
+    const char *run = s;
+    for (const char *p = strchr(s, '"'); p; p = strchr(run, '"')) {
+        sc_utf8_repair(b, run, (size_t)(p - run) + 1);
+        sc_buf_putc(b, '"'); /* a quote doubled */
+        run = p + 1;
     }
+    sc_utf8_repair(b, run, strlen(run));
     sc_buf_putc(b, '"');
 }
 
@@ -138,9 +141,15 @@ bool sc_ui_day_parse(const char *s, int64_t *day)
 {
     int y, mo, d;
     char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || y < 1970 ||
-        y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31)
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return false; /* also stops at a NUL before the tenth byte */
+    if (s[10] != '\0' || sscanf(s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || y < 1970 ||
+        mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
         return false;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return false; /* 29 February of a common year */
     /* Days from civil (Howard Hinnant's algorithm). */
     y -= mo <= 2;
     int era = y / 400;
@@ -236,7 +245,8 @@ void sc_ui_when(struct sc_buf *b, int64_t t)
 
 int64_t sc_num_arg(const char *s)
 {
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    return s && *s && !*end && v > 0 ? (int64_t)v : 0;
+    /* Digits only: strtoll() alone would also take " 5", "+5" and "-0". */
+    if (!s || !*s || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    return (int64_t)strtoll(s, NULL, 10);
 }

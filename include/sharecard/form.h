@@ -17,4 +17,14 @@
  */
 enum sc_err sc_form_get(const char *body, size_t len, const char *name, char *out, size_t outlen);
 
+/*
+ * Checks that every field name and value of the urlencoded 'body' ('len'
+ * bytes, borrowed), decoded, is text: sc_utf8_valid() (well-formed UTF-8, no
+ * NUL, no control character but tab, CR, LF).  'bad' ('badn' bytes) gets
+ * the first failing field's name ("" when all pass; a placeholder when the
+ * name itself is not text).  A broken %-escape is left to sc_form_get().
+ * SC_ENOMEM when out of memory, else SC_OK.
+ */
+enum sc_err sc_form_check_text(const char *body, size_t len, char *bad, size_t badn);
+
 #endif

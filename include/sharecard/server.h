@@ -13,6 +13,9 @@
 
 struct sc_store;
 
+/* Connections one client address may hold when not behind a proxy (DESIGN §10: >= 256). */
+#define SC_PER_IP_DEFAULT 256
+
 struct sc_config {
     char db[1024];         /* store URL or SQLite path */
     char listen_host[256]; /* "127.0.0.1" */
@@ -20,7 +23,7 @@ struct sc_config {
     char base_url[512];    /* public origin, no trailing slash; "" = http://host:port */
     unsigned threads;      /* MHD thread-pool size; 0 = number of cores */
     unsigned max_conn;     /* connection limit across the pool */
-    unsigned per_ip_conn;  /* connections per client IP (0 = no limit) */
+    unsigned per_ip_conn;  /* connections per client IP (0 = no limit; default below) */
     unsigned timeout_s;    /* idle connection timeout */
     size_t conn_memory;    /* per-connection memory pool for headers */
     unsigned backlog;      /* listen backlog */

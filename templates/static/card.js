@@ -58,10 +58,12 @@
         var fallback = body.getAttribute("data-share-url");
         var title = document.title;
         var channel = navigator.share ? "other" : "copy";
+        var token = document.querySelector('input[name="csrf"]'); /* the sign-up form's */
         fetch("/c/" + encodeURIComponent(slug) + "/share", {
             method: "POST",
             headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
-            body: "channel=" + channel + (body.getAttribute("data-link") ? "&from=" + encodeURIComponent(body.getAttribute("data-link")) : ""),
+            body: "channel=" + channel + (body.getAttribute("data-link") ? "&from=" + encodeURIComponent(body.getAttribute("data-link")) : "") +
+                (token ? "&csrf=" + encodeURIComponent(token.value) : ""),
             credentials: "same-origin"
         }).then(function (r) { return r.ok ? r.json() : { url: fallback }; })
           .catch(function () { return { url: fallback }; })
