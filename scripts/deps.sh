@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake pkg-config
 # postgresql + python3-psycopg2: the integration suite runs on PostgreSQL too (scripts/test.sh
 # starts a private server).
 test_pkgs=(libcmocka-dev python3 python3-vobject zbar-tools clang-format clang libclang-rt-14-dev
-    postgresql python3-psycopg2)
+    postgresql python3-psycopg2 faketime)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -39,6 +39,7 @@ static const char *const usage_main =
     "  qr SLUG -o FILE.png|FILE.svg  write a card's QR code\n"
     "  reward approve|void ID        decide on a pending or held reward\n"
     "  demo                          fill a fresh store with 90 days of demo data\n"
+    "  score train|eval [--json]     train the lead intent model now, or evaluate it\n"
     "\n"
     "Every command takes --db PATH (or SHARECARD_DB; default ./sharecard.db) and --help.\n"
     "sharecard --version prints the version.\n";
@@ -313,6 +314,9 @@ static const struct cli_opt serve_opts[] = {{"listen", 0, true, check_listen},
                                             FLAG("no-access-log"),
                                             COMMON,
                                             END};
+/* The intent model (issue 13). */
+static const struct cli_opt score_train_opts[] = {COMMON, END};
+static const struct cli_opt score_eval_opts[] = {FLAG("json"), COMMON, END};
 static const struct cli_opt qr_opts[] = {
     {"output", 'o', true, NULL}, {"size", 0, true, check_size}, VAL("base-url"), COMMON, END};
 
@@ -404,6 +408,21 @@ static const struct cli_cmd commands[] = {
         "\n"
         "A manager's decision on a ledger row that is pending or held for review\n"
         "(see GET /api/v1/rewards): approve it now, or void it (fraud, erasure).\n"),
+    /* The intent model (issue 13; cli_score.c). */
+    GNU("score", "train", sc_cli_score_train, score_train_opts,
+        "usage: sharecard score train [--db PATH]\n"
+        "\n"
+        "Trains the lead intent model on this store's outcomes now (the server does it\n"
+        "daily): a lead is positive when it signed up or bought within 30 days of its\n"
+        "first touch.  The oldest 80 % train, the newest 20 % test; the new model becomes\n"
+        "active only if its held-out AUC is not below the active one's, and the shipped\n"
+        "prior stays until 40 positive and 40 negative outcomes exist.  Prints one line.\n"),
+    GNU("score", "eval", sc_cli_score_eval, score_eval_opts,
+        "usage: sharecard score eval [--json] [--db PATH]\n"
+        "\n"
+        "Prints the active model's AUC on the newest 20 % of leads, the view count's AUC\n"
+        "beside it (the naive baseline) and calibration by decile of predicted\n"
+        "probability: predicted against observed sign-up rates.\n"),
 };
 
 /* The commands that take a sub-command: what --help says, what a wrong one gets. */
@@ -418,6 +437,8 @@ static const struct {
     {"customer", NULL, "'customer' takes 'erase'"},
     {"reward", "usage: sharecard reward approve|void ID [--reason TEXT]\n",
      "'reward' takes 'approve' or 'void'"},
+    {"score", "usage: sharecard score train|eval [--json] (see --help of each)\n",
+     "'score' takes 'train' or 'eval'"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -89,4 +89,9 @@ int sc_cli_member_disable(const struct cli_args *a); /* and enable, by a->cmd->s
 int sc_cli_token_create(const struct cli_args *a);
 int sc_cli_customer_erase(const struct cli_args *a);
 
+/* ---- the intent model (cli_score.c) ------------------------------------------ */
+
+int sc_cli_score_train(const struct cli_args *a);
+int sc_cli_score_eval(const struct cli_args *a);
+
 #endif

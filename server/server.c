@@ -15,6 +15,7 @@
 
 #include "auth_int.h"
 #include "cache_int.h"
+#include "leads_int.h"
 #include "routes_int.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
@@ -29,6 +30,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     s.listen_fd = -1;
     s.cfg = cfg;
     s.store = store;
+    struct score_daemon *score = NULL;
 
     /*
      * Signals are taken by sigwait() below.  Block them before any thread
@@ -79,6 +81,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     char uerr[256];
     if (sc_uap_load(NULL, &s.uap, uerr, sizeof(uerr)) != SC_OK)
         sc_warn("browser families from a built-in table: %s", uerr);
+    sc_tz_init(); /* SHARECARD_TZ, read before any thread starts */
     s.live = sc_live_new(store);
     if (!s.live)
         sc_warn("the live feed could not start; /api/v1/live answers 503");
@@ -104,6 +107,9 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     s.https = strncmp(s.base_url, "https://", 8) == 0;
     if (sc_http_start(&s, &threads) != SC_OK)
         goto out;
+    /* Lead intelligence: the intent model retrains daily (and now if none is stored). */
+    if (sc_score_daemon_start(store, &score) != SC_OK)
+        sc_warn("the intent model's daily training could not start");
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
     fflush(stdout);
     sc_info("sharecard %s serving %s (base URL %s, %u threads)", SC_VERSION, cfg->db, s.base_url,
@@ -118,6 +124,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
      * keep-alive connections are simply closed).
      */
     sc_http_quiesce(&s);
+    sc_score_daemon_stop(score);
+    score = NULL;
     sc_live_stop(s.live); /* live streams end now; browsers reconnect elsewhere */
     for (int i = 0; i < 100; i++) {
         if (atomic_load(&s.inflight) == 0)
@@ -137,6 +145,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     sc_info("stopped");
     rc = 0;
 out:
+    sc_score_daemon_stop(score);
     sc_ingest_free(s.ingest);
     sc_http_stop(&s);
     if (s.listen_fd >= 0) /* listened, but MHD never took it */
