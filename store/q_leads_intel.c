@@ -30,7 +30,9 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
      * The leads are found as the leads list finds them (the unique rows of
      * the days since ?3, a key range per card); the visits their shares
      * brought come from the rollups (per day: there is no index of events
-     * by link), dated at the start of their day.
+     * by link), dated at the start of their day, in one pass over the
+     * scope's rollups (driving from each lead's links would read a card's
+     * every rollup once per lead).
      */
     static struct sc_sql q = SC_SQL(
         "WITH u AS (SELECT DISTINCT r.card_id, r.visitor_id FROM rollup_uniques r "
@@ -41,10 +43,11 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
         "JOIN cards c ON c.id = e.card_id LEFT JOIN links l ON l.id = e.link_id "
         "UNION ALL "
         "SELECT l.owner_visitor_id, l.card_id, c.member_id, c.slug, r.day * 86400, r.type, "
-        "r.humans, l.channel, 1 FROM u "
-        "JOIN links l ON l.owner_visitor_id = u.visitor_id AND l.card_id = u.card_id "
-        "JOIN rollups r ON r.card_id = l.card_id AND r.link_id = l.id AND r.type IN (0, 1) "
-        "AND r.humans > 0 JOIN cards c ON c.id = l.card_id "
+        "r.humans, l.channel, 1 FROM rollups r JOIN links l ON l.id = r.link_id "
+        "JOIN cards c ON c.id = l.card_id "
+        "WHERE r.card_id IN (" SCOPE_CARDS ") AND r.type IN (0, 1) AND r.humans > 0 "
+        "AND r.link_id IN (SELECT x.id FROM links x WHERE x.owner_visitor_id IS NOT NULL) "
+        "AND (l.card_id, l.owner_visitor_id) IN (SELECT u.card_id, u.visitor_id FROM u) "
         "ORDER BY 1, 2, 5");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
