@@ -193,6 +193,7 @@ const struct tr_entry sc_tr_table[] = {
     {"Scans", "扫描"},
     {"Scans and opens", "扫描与打开"},
     {"Score", "评分"},
+    {"Search", "搜索"},
     {"Seconds on page", "停留秒数"},
     {"Send each channel its own link, and the dashboard shows which one works.",
      "每个渠道发送各自的链接，仪表盘会显示哪个渠道最有效。"},

@@ -53,6 +53,8 @@ struct lead_query {
     int64_t quiet;    /* > 0: only leads last seen at least this many days ago */
     int signed_up;    /* 1: signed up only, 0: not signed up only, -1: any */
     const char *lang; /* "en" or "zh-CN": reasons and drafts */
+    const char *card; /* only this card's leads (its slug), or NULL */
+    const char *find; /* only leads whose name or card holds this text, or NULL */
 };
 
 /* A positive whole number up to 'max' in 's' into '*out'; false when malformed. */
@@ -73,7 +75,7 @@ static const char *lead_query_parse(struct req *r, struct lead_query *q, bool by
 {
     long v;
     const char *a;
-    *q = (struct lead_query){LEADS_DAYS, LEADS_MAX, by_score, -1, 0, -1, "en"};
+    *q = (struct lead_query){LEADS_DAYS, LEADS_MAX, by_score, -1, 0, -1, "en", NULL, NULL};
     q->lang = sc_req_lang(r, SC_LANG_EN) == SC_LANG_ZH ? "zh-CN" : "en";
     if ((a = sc_req_arg(r, "days")) != NULL) {
         if (!whole(a, 366, &v))
@@ -110,6 +112,16 @@ static const char *lead_query_parse(struct req *r, struct lead_query *q, bool by
             return "signed is yes or no.";
         q->signed_up = strcmp(a, "yes") == 0;
     }
+    if ((a = sc_req_arg(r, "card")) != NULL && a[0]) {
+        if (strlen(a) > SC_SLUG_MAX || !sc_utf8_valid(a, strlen(a)))
+            return "card is a card's slug.";
+        q->card = a;
+    }
+    if ((a = sc_req_arg(r, "q")) != NULL && a[0]) {
+        if (strlen(a) > 100 || !sc_utf8_valid(a, strlen(a)))
+            return "q is text of at most 100 bytes.";
+        q->find = a;
+    }
     return NULL;
 }
 
@@ -130,6 +142,23 @@ struct lead_list {
     bool nomem;
 };
 
+/* Does 'hay' hold 'needle', ASCII letters in either case? */
+static bool holds(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; hay && *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] &&
+               (hay[i] == needle[i] ||
+                ((unsigned char)(hay[i] | 0x20) >= 'a' && (unsigned char)(hay[i] | 0x20) <= 'z' &&
+                 (hay[i] | 0x20) == (needle[i] | 0x20))))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
 static char *dup_opt(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -141,6 +170,10 @@ static int collect(const struct sc_lead_row *l, void *ctx)
     if (o->q->signed_up >= 0 && (int)l->signed_up != o->q->signed_up)
         return 0;
     if (o->q->quiet > 0 && l->last_ts > o->now - o->q->quiet * 86400)
+        return 0;
+    if (o->q->card && (!l->card || strcmp(l->card, o->q->card) != 0))
+        return 0;
+    if (o->q->find && !holds(l->customer, o->q->find) && !holds(l->card, o->q->find))
         return 0;
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 256;
@@ -207,7 +240,8 @@ static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
     int64_t window = q->days + (q->quiet > 0 ? q->quiet : 0);
     int64_t since = o->now - window * 86400;
     enum sc_err e = sc_leads_score(r->srv->store, scope, since, o->now, true, &o->set);
-    bool whole_list = q->by_score || q->label >= 0 || q->quiet > 0 || q->signed_up >= 0;
+    bool whole_list =
+        q->by_score || q->label >= 0 || q->quiet > 0 || q->signed_up >= 0 || q->card || q->find;
     if (e == SC_OK)
         e = sc_store_leads(r->srv->store, scope, since, whole_list ? LEADS_SCAN_MAX : q->limit,
                            collect, o);
@@ -330,8 +364,13 @@ static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct 
 static void filters_html(struct sc_buf *b, const struct lead_query *q)
 {
     static const char *const labels[] = {"cold", "warm", "hot"};
-    sc_ui_html(b, "<form class=\"filters\" method=\"get\" action=\"/leads\"><label>Label "
-                  "<select name=\"label\"><option value=\"\">All</option>");
+    sc_ui_html(b, "<form class=\"filters\" method=\"get\" action=\"/leads\"><label>Search "
+                  "<input name=\"q\" maxlength=\"100\" value=\"");
+    sc_ui_text(b, q->find ? q->find : "");
+    sc_ui_html(b, "\"></label> <label>Card <input name=\"card\" maxlength=\"32\" value=\"");
+    sc_ui_text(b, q->card ? q->card : "");
+    sc_ui_html(b,
+               "\"></label> <label>Label <select name=\"label\"><option value=\"\">All</option>");
     for (int i = 2; i >= 0; i--)
         sc_ui_htmlf(b, "<option value=\"%s\"%s>%s</option>", labels[i],
                     q->label == i ? " selected" : "", sc_tr(labels[i]));
@@ -471,7 +510,7 @@ static void followup_form(struct req *r, struct sc_buf *b, long long id)
 static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
                                  const struct sc_scope *scope, long long id)
 {
-    struct lead_query q = {366, 1, false, -1, 0, -1, "en"};
+    struct lead_query q = {366, 1, false, -1, 0, -1, "en", NULL, NULL};
     q.lang = sc_tr_lang() == SC_LANG_ZH ? "zh-CN" : "en";
     struct sc_buf b;
     sc_buf_init(&b, 16 << 20);

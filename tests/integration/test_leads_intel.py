@@ -135,9 +135,14 @@ class LeadsApi(unittest.TestCase):
             self.assertTrue(all(x["label"] == label for x in got))
             self.assertEqual(len(got), sum(x["label"] == label for x in rows))
         self.assertEqual(len(self.leads(self.admin_token, "?limit=10000")), 2)
+        self.assertEqual(len(self.leads(self.admin_token, "?card=zhang")), 2)
+        self.assertEqual(self.leads(self.admin_token, "?card=wes"), [])
+        self.assertEqual([x["customer"] for x in self.leads(self.admin_token, "?q=cle")],
+                         ["Cleo"])
         for bad, why in (("limit=10001", b"limit"), ("limit=0", b"limit"), ("limit=1x", b"limit"),
                          ("order=best", b"order"), ("label=tepid", b"label"),
-                         ("days=0", b"days"), ("quiet=-1", b"quiet")):
+                         ("days=0", b"days"), ("quiet=-1", b"quiet"),
+                         ("card=" + "x" * 33, b"card"), ("q=" + "x" * 101, b"q is")):
             st, _, body = self.api(f"/api/v1/leads?{bad}", self.admin_token)
             self.assertEqual(st, 400, bad)
             self.assertIn(why, body)
