@@ -50,6 +50,7 @@ static const char *const usage_main =
     "  customers fit                 refit customer value (BG/NBD, Gamma-Gamma) now\n"
     "  webhook add|list|remove       signed webhooks for sign-ups, purchases, rewards\n"
     "  demo                          fill a fresh store with 90 days of demo data\n"
+    "  score train|eval [--json]     train the lead intent model now, or evaluate it\n"
     "\n"
     "Every command takes --db PATH (or SHARECARD_DB; default ./sharecard.db) and --help.\n"
     "sharecard --version prints the version.\n";
@@ -328,6 +329,9 @@ static const struct cli_opt import_opts[] = {COMMON, END}; /* customers and orde
 /* Webhooks (cli_webhooks.c). */
 static const struct cli_opt webhook_add_opts[] = {VAL("url"), VAL("events"), COMMON, END};
 static const struct cli_opt webhook_opts[] = {COMMON, END};
+/* The intent model (issue 13). */
+static const struct cli_opt score_train_opts[] = {COMMON, END};
+static const struct cli_opt score_eval_opts[] = {FLAG("json"), COMMON, END};
 static const struct cli_opt qr_opts[] = {
     {"output", 'o', true, NULL}, {"size", 0, true, check_size}, VAL("base-url"), COMMON, END};
 
@@ -473,6 +477,21 @@ static const struct cli_cmd commands[] = {
         "usage: sharecard webhook remove ID [--db PATH]\n"
         "\n"
         "Stops sending to that webhook; its undelivered events are cancelled.\n"),
+    /* The intent model (issue 13; cli_score.c). */
+    GNU("score", "train", sc_cli_score_train, score_train_opts,
+        "usage: sharecard score train [--db PATH]\n"
+        "\n"
+        "Trains the lead intent model on this store's outcomes now (the server does it\n"
+        "daily): a lead is positive when it signed up or bought within 30 days of its\n"
+        "first touch.  The oldest 80 % train, the newest 20 % test; the new model becomes\n"
+        "active only if its held-out AUC is not below the active one's, and the shipped\n"
+        "prior stays until 40 positive and 40 negative outcomes exist.  Prints one line.\n"),
+    GNU("score", "eval", sc_cli_score_eval, score_eval_opts,
+        "usage: sharecard score eval [--json] [--db PATH]\n"
+        "\n"
+        "Prints the active model's AUC on the newest 20 % of leads, the view count's AUC\n"
+        "beside it (the naive baseline) and calibration by decile of predicted\n"
+        "probability: predicted against observed sign-up rates.\n"),
 };
 
 /* The commands that take a sub-command: what --help says, what a wrong one gets. */
@@ -492,6 +511,8 @@ static const struct {
     {"customers", "usage: sharecard customers fit\n", "'customers' takes 'fit'"},
     {"webhook", "usage: sharecard webhook add|list|remove (see --help of each)\n",
      "'webhook' takes 'add', 'list' or 'remove'"},
+    {"score", "usage: sharecard score train|eval [--json] (see --help of each)\n",
+     "'score' takes 'train' or 'eval'"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -102,5 +102,9 @@ extern const struct cli_opt sc_cli_customer_export_opts[];
 int sc_cli_webhook_add(const struct cli_args *a);
 int sc_cli_webhook_list(const struct cli_args *a);
 int sc_cli_webhook_remove(const struct cli_args *a);
+/* ---- the intent model (cli_score.c) ------------------------------------------ */
+
+int sc_cli_score_train(const struct cli_args *a);
+int sc_cli_score_eval(const struct cli_args *a);
 
 #endif

@@ -24,6 +24,7 @@
 #include "auth_int.h"
 #include "cli_int.h"
 #include "customers_int.h"
+#include "leads_int.h"
 #include "orders_int.h"
 #include "pages_int.h"
 #include "sharecard/customers.h"
@@ -37,19 +38,14 @@
 
 void sc_customers_init(void)
 {
-    const char *tz = getenv("SHARECARD_TZ");
-    setenv("TZ", tz && tz[0] ? tz : "UTC", 1);
-    tzset();
+    sc_tz_init(); /* SHARECARD_TZ, read once for leads and customers alike (lead_intel.c) */
     gsl_set_error_handler_off(); /* a GSL error is a return value, never an abort */
 }
 
 int32_t sc_customers_day(int64_t t)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!localtime_r(&tt, &tm))
-        return (int32_t)(t / 86400);
-    return sc_ret_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    int64_t local = t + (int64_t)sc_tz_min(t) * 60;
+    return (int32_t)(local >= 0 ? local / 86400 : -((-local + 86399) / 86400));
 }
 
 /* ---- every order, and what follows from them ------------------------------------------- */

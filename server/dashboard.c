@@ -673,6 +673,7 @@ enum MHD_Result sc_h_me(struct req *r, const struct route_args *a)
         return sc_reply_err(r, e, NULL);
     }
     frame_begin(r, &b, sc_tr("My card"), m, &g, "/me");
+    sc_leads_reminders_html(r, m, &b); /* follow-up reminders due (leads.c) */
     tiles(&b, &now, &prev);
     chart(&b, ser);
     free(ser);

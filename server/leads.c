@@ -4,20 +4,29 @@
  * they came, how often, what they tapped, saved or shared, how long they
  * stayed, and whether they signed up.  A salesperson sees their own card's
  * leads, a manager their team's, an admin everyone's; the same as JSON and
- * CSV under /api/v1/leads.
+ * CSV under /api/v1/leads.  Each lead carries its intent score, label and
+ * reasons, the best time and channel to reach out and a drafted next step
+ * (lead_intel.c and intel/); a signed-up lead its contact details; the
+ * lead's page takes follow-ups (channel, outcome, note, reminder).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "sharecard/escape.h"
+
 #include "auth_int.h"
+#include "leads_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 
-#define LEADS_DAYS   30
-#define LEADS_MAX    500
-#define TIMELINE_MAX 200
+#define LEADS_DAYS      30
+#define LEADS_MAX       500    /* rows by default */
+#define LEADS_LIMIT_MAX 10000  /* rows at most (?limit=) */
+#define LEADS_SCAN_MAX  200000 /* leads read when sorting or filtering by score */
+#define TIMELINE_MAX    200
+#define NOTE_MAX        1000 /* bytes of a follow-up's note */
 
 static const char *const what[SC_EV_COUNT] = {"Scanned the QR code",
                                               "Opened a shared link",
@@ -29,21 +38,319 @@ static const char *const what[SC_EV_COUNT] = {"Scanned the QR code",
                                               "Signed up",
                                               "Bought"};
 
-static int timeline_html(const struct sc_visit_row *v, void *ctx);
+static const char *const outcome_names[SC_FU_COUNT] = {"reached", "no_answer", "not_interested",
+                                                       "converted"};
+static const char *const outcome_text[SC_FU_COUNT] = {"Reached", "No answer", "Not interested",
+                                                      "Converted"};
 
-static int lead_html(const struct sc_lead_row *l, void *ctx)
+/* ---- the list: what was asked for, read, scored, filtered and ordered ---------------- */
+
+struct lead_query {
+    int64_t days;     /* active in the last N days */
+    int limit;        /* rows at most */
+    bool by_score;    /* order=score (else most recent first) */
+    int label;        /* enum sc_score_label, or -1: any */
+    int64_t quiet;    /* > 0: only leads last seen at least this many days ago */
+    int signed_up;    /* 1: signed up only, 0: not signed up only, -1: any */
+    const char *lang; /* "en" or "zh-CN": reasons and drafts */
+    const char *card; /* only this card's leads (its slug), or NULL */
+    const char *find; /* only leads whose name or card holds this text, or NULL */
+};
+
+/* A positive whole number up to 'max' in 's' into '*out'; false when malformed. */
+static bool whole(const char *s, long max, long *out)
 {
-    struct sc_buf *b = ctx;
-    sc_ui_htmlf(b, "<tr data-lead=\"%lld\"><td><a href=\"/leads/%lld\">", (long long)l->visitor_id,
+    char *end;
+    if (!s || !*s || *s < '0' || *s > '9')
+        return false;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 1 || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Reads ?days, limit, order, label, quiet, signed; NULL, or why not (a 400's message). */
+static const char *lead_query_parse(struct req *r, struct lead_query *q, bool by_score)
+{
+    long v;
+    const char *a;
+    *q = (struct lead_query){LEADS_DAYS, LEADS_MAX, by_score, -1, 0, -1, "en", NULL, NULL};
+    q->lang = sc_req_lang(r, SC_LANG_EN) == SC_LANG_ZH ? "zh-CN" : "en";
+    if ((a = sc_req_arg(r, "days")) != NULL) {
+        if (!whole(a, 366, &v))
+            return "days is a number from 1 to 366.";
+        q->days = v;
+    }
+    if ((a = sc_req_arg(r, "limit")) != NULL) {
+        if (!whole(a, LEADS_LIMIT_MAX, &v))
+            return "limit is a number from 1 to 10000.";
+        q->limit = (int)v;
+    }
+    if ((a = sc_req_arg(r, "order")) != NULL && a[0]) {
+        if (strcmp(a, "score") != 0 && strcmp(a, "recent") != 0)
+            return "order is recent or score.";
+        q->by_score = strcmp(a, "score") == 0;
+    }
+    if ((a = sc_req_arg(r, "label")) != NULL && a[0]) {
+        if (strcmp(a, "hot") == 0)
+            q->label = SC_LABEL_HOT;
+        else if (strcmp(a, "warm") == 0)
+            q->label = SC_LABEL_WARM;
+        else if (strcmp(a, "cold") == 0)
+            q->label = SC_LABEL_COLD;
+        else
+            return "label is hot, warm or cold.";
+    }
+    if ((a = sc_req_arg(r, "quiet")) != NULL && a[0]) {
+        if (!whole(a, 366, &v))
+            return "quiet is a number of days from 1 to 366.";
+        q->quiet = v;
+    }
+    if ((a = sc_req_arg(r, "signed")) != NULL && a[0]) {
+        if (strcmp(a, "yes") != 0 && strcmp(a, "no") != 0)
+            return "signed is yes or no.";
+        q->signed_up = strcmp(a, "yes") == 0;
+    }
+    if ((a = sc_req_arg(r, "card")) != NULL && a[0]) {
+        if (strlen(a) > SC_SLUG_MAX || !sc_utf8_valid(a, strlen(a)))
+            return "card is a card's slug.";
+        q->card = a;
+    }
+    if ((a = sc_req_arg(r, "q")) != NULL && a[0]) {
+        if (strlen(a) > 100 || !sc_utf8_valid(a, strlen(a)))
+            return "q is text of at most 100 bytes.";
+        q->find = a;
+    }
+    return NULL;
+}
+
+struct lead_item {
+    struct sc_lead_row l;  /* its card and customer point to the two below */
+    char *card, *customer; /* owned */
+    const struct lead_intel *li;
+};
+
+struct lead_list {
+    struct lead_item *v;
+    size_t n, cap;
+    struct lead_intel_set set;
+    struct lead_intel *extra; /* leads the scoring read did not see (scored with no events) */
+    size_t nextra;
+    const struct lead_query *q;
+    int64_t now;
+    bool nomem;
+};
+
+/* Does 'hay' hold 'needle', ASCII letters in either case? */
+static bool holds(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; hay && *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] &&
+               (hay[i] == needle[i] ||
+                ((unsigned char)(hay[i] | 0x20) >= 'a' && (unsigned char)(hay[i] | 0x20) <= 'z' &&
+                 (hay[i] | 0x20) == (needle[i] | 0x20))))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+static char *dup_opt(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int collect(const struct sc_lead_row *l, void *ctx)
+{
+    struct lead_list *o = ctx;
+    if (o->q->signed_up >= 0 && (int)l->signed_up != o->q->signed_up)
+        return 0;
+    if (o->q->quiet > 0 && l->last_ts > o->now - o->q->quiet * 86400)
+        return 0;
+    if (o->q->card && (!l->card || strcmp(l->card, o->q->card) != 0))
+        return 0;
+    if (o->q->find && !holds(l->customer, o->q->find) && !holds(l->card, o->q->find))
+        return 0;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 256;
+        struct lead_item *v = realloc(o->v, cap * sizeof(*v));
+        if (!v) {
+            o->nomem = true;
+            return 1;
+        }
+        o->v = v;
+        o->cap = cap;
+    }
+    struct lead_item *it = &o->v[o->n];
+    it->l = *l;
+    it->l.card = it->card = dup_opt(l->card);
+    it->l.customer = it->customer = dup_opt(l->customer);
+    it->li = NULL;
+    o->n++;
+    if ((l->card && !it->card) || (l->customer && !it->customer)) {
+        o->nomem = true;
+        return 1;
+    }
+    return 0;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const struct lead_item *x = a, *y = b;
+    if (x->li->res.p != y->li->res.p)
+        return x->li->res.p < y->li->res.p ? 1 : -1;
+    return (x->l.last_ts < y->l.last_ts) - (x->l.last_ts > y->l.last_ts);
+}
+
+static void lead_list_free(struct lead_list *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->v[i].card);
+        free(o->v[i].customer);
+    }
+    free(o->v);
+    free(o->extra);
+    sc_leads_free(&o->set);
+}
+
+/* A lead the scoring read missed (an event since the window's start but no visit in it). */
+static void score_alone(struct lead_list *o, struct lead_intel *l)
+{
+    memset(l, 0, sizeof(*l));
+    l->contact = -1;
+    struct sc_lead_events in = {NULL, 0, o->now + 1, 0, o->set.tz_min};
+    double x[SC_SCORE_NF];
+    sc_lead_features(&in, x, &l->st);
+    sc_score_lead(&o->set.model, x, &l->st, &l->res);
+    sc_score_best_time(NULL, 0, o->set.team_hours, o->set.tz_min, o->now, &l->bt);
+    l->channel = sc_score_best_channel(&l->st, NULL);
+}
+
+/* Reads, scores, filters and orders the leads 'q' asks for into 'o' (free with lead_list_free). */
+static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
+                                  const struct lead_query *q, struct lead_list *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->q = q;
+    o->now = (int64_t)time(NULL);
+    int64_t window = q->days + (q->quiet > 0 ? q->quiet : 0);
+    int64_t since = o->now - window * 86400;
+    enum sc_err e = sc_leads_score(r->srv->store, scope, since, o->now, true, &o->set);
+    bool whole_list =
+        q->by_score || q->label >= 0 || q->quiet > 0 || q->signed_up >= 0 || q->card || q->find;
+    if (e == SC_OK)
+        e = sc_store_leads(r->srv->store, scope, since, whole_list ? LEADS_SCAN_MAX : q->limit,
+                           collect, o);
+    if (e == SC_OK && o->nomem)
+        e = SC_ENOMEM;
+    if (e == SC_OK && o->n) {
+        o->extra = calloc(o->n, sizeof(*o->extra));
+        if (!o->extra)
+            e = SC_ENOMEM;
+    }
+    if (e != SC_OK)
+        return e;
+    size_t kept = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        struct lead_item *it = &o->v[i];
+        it->li = sc_leads_find(&o->set, it->l.visitor_id, it->l.card);
+        if (!it->li) {
+            score_alone(o, &o->extra[o->nextra]);
+            it->li = &o->extra[o->nextra++];
+        }
+        if (q->label >= 0 && (int)it->li->res.label != q->label) {
+            free(it->card);
+            free(it->customer);
+            continue;
+        }
+        o->v[kept++] = *it;
+    }
+    o->n = kept;
+    if (q->by_score && o->n > 1)
+        qsort(o->v, o->n, sizeof(*o->v), by_score);
+    if (o->n > (size_t)q->limit) {
+        for (size_t i = (size_t)q->limit; i < o->n; i++) {
+            free(o->v[i].card);
+            free(o->v[i].customer);
+        }
+        o->n = (size_t)q->limit;
+    }
+    return SC_OK;
+}
+
+/* The lead's reasons in 'lang', joined by "; " into 'out'. */
+static void reasons_joined(const struct sc_score_result *res, const char *lang, char *out,
+                           size_t cap)
+{
+    size_t pos = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < res->n_reasons; i++) {
+        char t[160];
+        if (sc_score_reason_text(&res->reasons[i], lang, t, sizeof(t)) != SC_OK)
+            continue;
+        int k = snprintf(out + pos, cap - pos, "%s%s", pos ? "; " : "", t);
+        if (k < 0 || (size_t)k >= cap - pos)
+            break;
+        pos += (size_t)k;
+    }
+}
+
+/* The drafted next step for lead 'l' (its name when known) in 'lang'. */
+static void next_action(const struct lead_list *o, const struct lead_item *it, const char *lang,
+                        char *out, size_t cap)
+{
+    const struct lead_contact *c = sc_leads_contact(&o->set, it->li);
+    const char *name = c && c->name ? c->name : it->l.customer;
+    if (sc_score_next_action(name, it->li->channel, &it->li->bt, o->set.tz_min, &it->li->res, lang,
+                             out, cap) != SC_OK)
+        sc_score_next_action(NULL, it->li->channel, &it->li->bt, o->set.tz_min, NULL, lang, out,
+                             cap);
+}
+
+/* 't' as "YYYY-MM-DD HH:MM" in the deployment's time zone (offset 'tz_min'). */
+static void local_when(struct sc_buf *b, int64_t t, int32_t tz_min)
+{
+    time_t lt = (time_t)(t + (int64_t)tz_min * 60);
+    struct tm tm;
+    char s[32] = "";
+    if (gmtime_r(&lt, &tm))
+        strftime(s, sizeof(s), "%Y-%m-%d %H:%M", &tm);
+    sc_ui_text(b, s);
+}
+
+static const char *label_class[] = {"cold", "warm", "hot"};
+
+static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct lead_item *it)
+{
+    const struct sc_lead_row *l = &it->l;
+    const struct lead_intel *li = it->li;
+    const char *lang = sc_tr_lang() == SC_LANG_ZH ? "zh-CN" : "en";
+    char reasons[600];
+    reasons_joined(&li->res, lang, reasons, sizeof(reasons));
+    sc_ui_htmlf(b, "<tr data-lead=\"%lld\" data-label=\"%s\"><td><a href=\"/leads/%lld\">",
+                (long long)l->visitor_id, sc_score_label_name(li->res.label),
                 (long long)l->visitor_id);
     if (l->customer)
         sc_ui_text(b, l->customer);
     else
         sc_ui_htmlf(b, "Visitor #%lld", (long long)l->visitor_id);
-    sc_ui_html(b, "</a></td><td>");
+    sc_ui_htmlf(b, "</a></td><td class=\"n\" data-v=\"%d\">%d</td><td>", li->res.score,
+                li->res.score);
+    sc_ui_htmlf(b, "<span class=\"chip %s\">%s</span></td><td class=\"reasons\">",
+                label_class[li->res.label], sc_tr(sc_score_label_name(li->res.label)));
+    sc_ui_text(b, reasons);
+    sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)li->bt.at);
+    local_when(b, li->bt.at, o->set.tz_min);
+    sc_ui_html(b, "</td><td>");
+    sc_ui_text(b, sc_tr(sc_score_contact_name(li->channel)));
+    sc_ui_html(b, "</td><td>");
     sc_ui_text(b, l->card);
     sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
-    sc_ui_when(b, l->last_ts);
+    local_when(b, l->last_ts, o->set.tz_min);
     sc_ui_htmlf(b,
                 "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
                 "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
@@ -51,63 +358,319 @@ static int lead_html(const struct sc_lead_row *l, void *ctx)
                 (long long)l->visits, (long long)l->days, (long long)l->clicks, (long long)l->saves,
                 (long long)l->shares, (long long)l->dwell_s,
                 l->signed_up ? sc_tr("signed up") : "");
-    return sc_buf_error(b) != SC_OK;
 }
+
+/* The filters of /leads as a GET form, with what 'q' asked for. */
+static void filters_html(struct sc_buf *b, const struct lead_query *q)
+{
+    static const char *const labels[] = {"cold", "warm", "hot"};
+    sc_ui_html(b, "<form class=\"filters\" method=\"get\" action=\"/leads\"><label>Search "
+                  "<input name=\"q\" maxlength=\"100\" value=\"");
+    sc_ui_text(b, q->find ? q->find : "");
+    sc_ui_html(b, "\"></label> <label>Card <input name=\"card\" maxlength=\"32\" value=\"");
+    sc_ui_text(b, q->card ? q->card : "");
+    sc_ui_html(b,
+               "\"></label> <label>Label <select name=\"label\"><option value=\"\">All</option>");
+    for (int i = 2; i >= 0; i--)
+        sc_ui_htmlf(b, "<option value=\"%s\"%s>%s</option>", labels[i],
+                    q->label == i ? " selected" : "", sc_tr(labels[i]));
+    sc_ui_htmlf(b,
+                "</select></label> <label>Quiet for days <input type=\"number\" name=\"quiet\" "
+                "min=\"1\" max=\"366\" value=\"%s%lld\"></label> <label>Signed up <select "
+                "name=\"signed\"><option value=\"\">All</option><option value=\"yes\"%s>Yes"
+                "</option><option value=\"no\"%s>No</option></select></label> <label>Order "
+                "<select name=\"order\"><option value=\"score\"%s>Score</option><option "
+                "value=\"recent\"%s>Most recent</option></select></label> <button class=\"btn\" "
+                "type=\"submit\" style=\"width:auto;display:inline\">Show</button></form>",
+                "", (long long)q->quiet, q->signed_up == 1 ? " selected" : "",
+                q->signed_up == 0 ? " selected" : "", q->by_score ? " selected" : "",
+                q->by_score ? "" : " selected");
+}
+
+static int timeline_html(const struct sc_visit_row *v, void *ctx);
+static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
+                                 const struct sc_scope *scope, long long id);
+static enum MHD_Result followup_post(struct req *r, const struct sc_member *m,
+                                     const struct sc_scope *scope, long long id);
 
 enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
     const char *rest = a->arg;
-    if (!sc_req_is_get(r))
-        return sc_reply_405(r, "GET, HEAD");
     struct sc_scope scope;
     sc_session_scope(m, &scope);
-    struct sc_buf b;
-    sc_buf_init(&b, 16 << 20);
-    enum sc_err e;
     if (rest && rest[0]) {
         char *end;
         long long id = strtoll(rest, &end, 10);
-        if (id <= 0 || *end) {
-            sc_buf_cleanup(&b);
+        if (id <= 0 || (*end && strcmp(end, "/followup") != 0))
             return sc_reply_error(r, 404, "There is no such lead.");
+        if (*end) {
+            if (r->method != M_POST)
+                return sc_reply_405(r, "POST");
+            return followup_post(r, m, &scope, id);
         }
-        char title[64];
-        snprintf(title, sizeof(title), sc_tr("Lead #%lld"), id);
-        sc_ui_begin(r, &b, title, m, "/leads");
-        sc_ui_html(&b, "</header><ol class=\"timeline\" id=\"timeline\">");
-        size_t before = b.len;
-        e = sc_store_lead_timeline(r->srv->store, &scope, id, TIMELINE_MAX, timeline_html, &b);
-        if (e == SC_OK && b.len == before) {
-            sc_buf_cleanup(&b);
-            return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
+        if (!sc_req_is_get(r))
+            return sc_reply_405(r, "GET, HEAD");
+        return lead_page(r, m, &scope, id);
+    }
+    if (!sc_req_is_get(r))
+        return sc_reply_405(r, "GET, HEAD");
+    struct lead_query q;
+    const char *why = lead_query_parse(r, &q, true);
+    if (why)
+        return sc_reply_error(r, 400, why);
+    struct lead_list o;
+    enum sc_err e = lead_list_load(r, &scope, &q, &o);
+    if (e != SC_OK) {
+        lead_list_free(&o);
+        return sc_reply_err(r, e, NULL);
+    }
+    struct sc_buf b;
+    sc_buf_init(&b, 32 << 20);
+    sc_ui_begin(r, &b, "Leads", m, "/leads");
+    sc_ui_htmlf(&b,
+                "</header><p class=\"hint\">People who opened a card in the last %d days, "
+                "most recent first; each line opens what they did.</p><p class=\"hint\">",
+                (int)q.days);
+    if (q.by_score)
+        sc_ui_html(&b, "<span>Sorted by score: the likeliest to sign up first.</span> ");
+    if (q.quiet > 0)
+        sc_ui_htmlf(&b, "<span>Only leads quiet for %lld days or more.</span> ",
+                    (long long)q.quiet);
+    sc_ui_html(&b, "<span>Time zone:</span> ");
+    sc_ui_text(&b, sc_tz_name());
+    sc_ui_html(&b, "</p>");
+    filters_html(&b, &q);
+    sc_ui_html(&b, "<div class=\"scroll\"><table class=\"t sortable\" id=\"leads\"><thead>"
+                   "<tr><th>Who</th><th class=\"n\">Score</th><th>Label</th><th>Why</th><th>Best "
+                   "time</th><th>Channel</th><th>Card</th><th>Last seen</th><th class=\"n\">"
+                   "Visits</th><th class=\"n\">Days</th><th class=\"n\">Taps</th><th "
+                   "class=\"n\">Saves</th><th class=\"n\">Shares</th><th class=\"n\">Seconds "
+                   "on page</th><th></th></tr></thead><tbody>");
+    for (size_t i = 0; i < o.n; i++)
+        lead_html(&b, &o, &o.v[i]);
+    sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/leads?format=csv\">Export "
+                   "(CSV)</a></p>");
+    lead_list_free(&o);
+    sc_ui_end(&b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
+
+/* ---- one lead's page: contact, score, draft, follow-ups, timeline ---------------------- */
+
+static int followup_html(const struct sc_followup_row *f, void *ctx)
+{
+    struct sc_buf *b = ctx;
+    sc_ui_html(b, "<li class=\"followup\"><time>");
+    sc_ui_when(b, f->created_at);
+    sc_ui_html(b, "</time> ");
+    sc_ui_text(b, f->member);
+    sc_ui_html(b, " · ");
+    sc_ui_text(b, sc_tr(sc_score_contact_name((enum sc_contact)(
+                      f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
+    sc_ui_html(b, " · ");
+    sc_ui_text(
+        b, sc_tr(f->outcome >= 0 && f->outcome < SC_FU_COUNT ? outcome_text[f->outcome] : "Other"));
+    if (f->note[0]) {
+        sc_ui_html(b, " · ");
+        sc_ui_text(b, f->note);
+    }
+    if (f->reminder_at) {
+        sc_ui_html(b, " · reminder ");
+        sc_ui_when(b, f->reminder_at);
+    }
+    sc_ui_html(b, "</li>");
+    return sc_buf_error(b) != SC_OK;
+}
+
+static void followup_form(struct req *r, struct sc_buf *b, long long id)
+{
+    sc_ui_htmlf(b,
+                "<h2>Log a follow-up</h2><form method=\"post\" action=\"/leads/%lld/followup\" "
+                "id=\"followup\">",
+                id);
+    sc_ui_csrf_field(r, b);
+    sc_ui_html(b, "<label>Channel <select name=\"channel\">");
+    for (int c = 0; c < SC_CONTACT_COUNT; c++)
+        sc_ui_htmlf(b, "<option value=\"%s\">%s</option>",
+                    sc_score_contact_name((enum sc_contact)c),
+                    sc_tr(sc_score_contact_name((enum sc_contact)c)));
+    sc_ui_html(b, "</select></label> <label>Outcome <select name=\"outcome\">");
+    for (int k = 0; k < SC_FU_COUNT; k++)
+        sc_ui_htmlf(b, "<option value=\"%s\">%s</option>", outcome_names[k],
+                    sc_tr(outcome_text[k]));
+    sc_ui_htmlf(b,
+                "</select></label> <label>Note <input name=\"note\" maxlength=\"%d\"></label> "
+                "<label>Remind me on <input type=\"date\" name=\"remind_on\"></label> <label>at "
+                "<input type=\"time\" name=\"remind_at\"></label> <button class=\"btn primary\" "
+                "type=\"submit\" style=\"width:auto;display:inline\">Log</button></form>",
+                NOTE_MAX);
+}
+
+static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
+                                 const struct sc_scope *scope, long long id)
+{
+    struct lead_query q = {366, 1, false, -1, 0, -1, "en", NULL, NULL};
+    q.lang = sc_tr_lang() == SC_LANG_ZH ? "zh-CN" : "en";
+    struct sc_buf b;
+    sc_buf_init(&b, 16 << 20);
+    char title[64];
+    snprintf(title, sizeof(title), sc_tr("Lead #%lld"), id);
+    sc_ui_begin(r, &b, title, m, "/leads");
+    sc_ui_html(&b, "</header>");
+    /* Its score, contact and draft: from the scored set of the last year. */
+    struct lead_list o;
+    memset(&o, 0, sizeof(o));
+    o.now = (int64_t)time(NULL);
+    enum sc_err e = sc_leads_score(r->srv->store, scope, o.now - 366 * 86400, o.now, true, &o.set);
+    const struct lead_intel *li = e == SC_OK ? sc_leads_find(&o.set, id, NULL) : NULL;
+    if (li) {
+        const struct lead_contact *c = sc_leads_contact(&o.set, li);
+        char reasons[600], draft[800];
+        reasons_joined(&li->res, q.lang, reasons, sizeof(reasons));
+        struct lead_item it = {.li = li};
+        it.l.customer = c ? c->name : NULL;
+        next_action(&o, &it, q.lang, draft, sizeof(draft));
+        sc_ui_htmlf(&b,
+                    "<section class=\"lead-intel\"><p><span class=\"chip %s\">%s</span> "
+                    "<b id=\"score\">%d</b>/100 · ",
+                    label_class[li->res.label], sc_tr(sc_score_label_name(li->res.label)),
+                    li->res.score);
+        sc_ui_text(&b, reasons);
+        sc_ui_html(&b, "</p>");
+        if (c) {
+            sc_ui_html(&b, "<p class=\"contact\" id=\"contact\">");
+            sc_ui_text(&b, c->name);
+            if (c->phone) {
+                sc_ui_html(&b, " · <a href=\"tel:");
+                sc_ui_text(&b, c->phone);
+                sc_ui_html(&b, "\">");
+                sc_ui_text(&b, c->phone);
+                sc_ui_html(&b, "</a>");
+            }
+            if (c->email) {
+                sc_ui_html(&b, " · <a href=\"mailto:");
+                sc_ui_text(&b, c->email);
+                sc_ui_html(&b, "\">");
+                sc_ui_text(&b, c->email);
+                sc_ui_html(&b, "</a>");
+            }
+            sc_ui_html(&b, "</p>");
         }
-        sc_ui_htmlf(&b,
-                    "</ol><p><a href=\"/api/v1/leads/%lld\">As JSON</a> · "
-                    "<a href=\"/leads\">All leads</a></p>",
-                    id);
-    } else {
-        sc_ui_begin(r, &b, "Leads", m, "/leads");
-        sc_ui_htmlf(&b,
-                    "</header><p class=\"hint\">People who opened a card in the last %d "
-                    "days, most recent first; each line opens what they did.</p>"
-                    "<div class=\"scroll\"><table class=\"t sortable\" id=\"leads\"><thead>"
-                    "<tr><th>Who</th><th>Card</th><th>Last seen (UTC)</th><th class=\"n\">"
-                    "Visits</th><th class=\"n\">Days</th><th class=\"n\">Taps</th><th "
-                    "class=\"n\">Saves</th><th class=\"n\">Shares</th><th class=\"n\">Seconds "
-                    "on page</th><th></th></tr></thead><tbody>",
-                    LEADS_DAYS);
-        e = sc_store_leads(r->srv->store, &scope, (int64_t)time(NULL) - LEADS_DAYS * 86400,
-                           LEADS_MAX, lead_html, &b);
-        sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/leads?format=csv\">Export "
-                       "(CSV)</a></p>");
+        sc_ui_html(&b, "<p>Best time: ");
+        local_when(&b, li->bt.at, o.set.tz_min);
+        sc_ui_html(&b, " (");
+        sc_ui_text(&b, sc_tz_name());
+        sc_ui_html(&b, ") · ");
+        sc_ui_text(&b, sc_tr(sc_score_contact_name(li->channel)));
+        sc_ui_html(&b, "</p><h2>Next step</h2><p><textarea id=\"draft\" readonly rows=\"3\" "
+                       "style=\"width:100%\">");
+        sc_ui_text(&b, draft);
+        sc_ui_html(&b, "</textarea><button class=\"btn copy\" type=\"button\" "
+                       "style=\"width:auto;display:inline\" data-copy=\"");
+        sc_ui_text(&b, draft);
+        sc_buf_puts(&b, "\">");
+        sc_ui_text(&b, sc_tr("Copy"));
+        sc_ui_html(&b, "</button></p></section>");
+    }
+    sc_leads_free(&o.set);
+    if (e == SC_OK) {
+        followup_form(r, &b, id);
+        sc_ui_html(&b, "<h2>Follow-ups</h2><ol class=\"timeline\" id=\"followups\">");
+        e = sc_store_followups(r->srv->store, scope, id, followup_html, &b);
+        sc_ui_html(&b, "</ol>");
+    }
+    sc_ui_html(&b, "<h2>Timeline</h2><ol class=\"timeline\" id=\"timeline\">");
+    size_t before = b.len;
+    if (e == SC_OK)
+        e = sc_store_lead_timeline(r->srv->store, scope, id, TIMELINE_MAX, timeline_html, &b);
+    if (e == SC_OK && b.len == before) {
+        sc_buf_cleanup(&b);
+        return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
     }
     if (e != SC_OK) {
         sc_buf_cleanup(&b);
         return sc_reply_err(r, e, NULL);
     }
+    sc_ui_htmlf(&b,
+                "</ol><p><a href=\"/api/v1/leads/%lld\">As JSON</a> · "
+                "<a href=\"/leads\">All leads</a></p>",
+                id);
     sc_ui_end(&b);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
+
+/* "YYYY-MM-DD" and "HH:MM" (local, 'tz_min') into UTC '*out'; false when malformed. */
+static bool parse_local(const char *day, const char *hm, int32_t tz_min, int64_t *out)
+{
+    int64_t d;
+    if (!sc_ui_day_parse(day, &d))
+        return false;
+    int h = 9, mi = 0;
+    if (hm[0]) {
+        if (strlen(hm) != 5 || hm[2] != ':' || hm[0] < '0' || hm[0] > '2' || hm[1] < '0' ||
+            hm[1] > '9' || hm[3] < '0' || hm[3] > '5' || hm[4] < '0' || hm[4] > '9')
+            return false;
+        h = (hm[0] - '0') * 10 + (hm[1] - '0');
+        mi = (hm[3] - '0') * 10 + (hm[4] - '0');
+        if (h > 23)
+            return false;
+    }
+    *out = d * 86400 + h * 3600 + mi * 60 - (int64_t)tz_min * 60;
+    return true;
+}
+
+static enum MHD_Result followup_post(struct req *r, const struct sc_member *m,
+                                     const struct sc_scope *scope, long long id)
+{
+    if (!sc_csrf_ok(r))
+        return sc_reply_error(r, 403, SC_FORM_EXPIRED);
+    char ch[16], oc[24], note[NOTE_MAX + 8], day[16], hm[8];
+    if (sc_req_form_field(r, "channel", ch, sizeof(ch)) != SC_OK ||
+        sc_req_form_field(r, "outcome", oc, sizeof(oc)) != SC_OK ||
+        sc_req_form_field(r, "note", note, sizeof(note)) != SC_OK ||
+        sc_req_form_field(r, "remind_on", day, sizeof(day)) != SC_OK ||
+        sc_req_form_field(r, "remind_at", hm, sizeof(hm)) != SC_OK)
+        return sc_reply_error(r, 400, "A field is too long (note: at most 1000 bytes).");
+    int channel = -1, outcome = -1;
+    for (int c = 0; c < SC_CONTACT_COUNT; c++)
+        if (strcmp(ch, sc_score_contact_name((enum sc_contact)c)) == 0)
+            channel = c;
+    for (int k = 0; k < SC_FU_COUNT; k++)
+        if (strcmp(oc, outcome_names[k]) == 0)
+            outcome = k;
+    if (channel < 0)
+        return sc_reply_error(r, 400, "channel is call, wechat, email or sms.");
+    if (outcome < 0)
+        return sc_reply_error(r, 400,
+                              "outcome is reached, no_answer, not_interested or converted.");
+    if (strlen(note) > NOTE_MAX || !sc_utf8_valid(note, strlen(note)))
+        return sc_reply_error(r, 400, "note is valid UTF-8 text of at most 1000 bytes.");
+    int64_t now = (int64_t)time(NULL), remind = 0;
+    if ((day[0] || hm[0]) && !parse_local(day, hm, sc_tz_min(now), &remind))
+        return sc_reply_error(r, 400, "remind_on is a date YYYY-MM-DD, remind_at a time HH:MM.");
+    /* The lead must be on a card this member may see. */
+    int64_t card_id = 0;
+    enum sc_err e = sc_store_lead_card(r->srv->store, scope, id, &card_id);
+    if (e == SC_ENOTFOUND)
+        return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
+    if (e != SC_OK)
+        return sc_reply_err(r, e, NULL);
+    struct sc_followup_row f = {
+        .visitor_id = id,
+        .card_id = card_id,
+        .member_id = m->id,
+        .channel = channel,
+        .outcome = outcome,
+        .note = note,
+        .reminder_at = remind,
+    };
+    e = sc_store_followup_add(r->srv->store, &f, now, NULL);
+    if (e != SC_OK)
+        return sc_reply_err(r, e, NULL);
+    char to[64];
+    snprintf(to, sizeof(to), "/leads/%lld", id);
+    return sc_reply_redirect(r, 303, to);
 }
 
 static int timeline_html(const struct sc_visit_row *v, void *ctx)
@@ -139,21 +702,46 @@ static int timeline_html(const struct sc_visit_row *v, void *ctx)
 
 /* ---- GET /api/v1/leads[/{id}] ------------------------------------------------------ */
 
-static int lead_json(const struct sc_lead_row *l, void *ctx)
+/* One lead as a JSON object or a CSV row: today's fields, then the intelligence. */
+static void lead_json(struct list_out *o, const struct lead_list *ll, const struct lead_item *it,
+                      const char *lang)
 {
-    struct list_out *o = ctx;
-    char first[32], last[32];
+    const struct sc_lead_row *l = &it->l;
+    const struct lead_intel *li = it->li;
+    const struct lead_contact *c = l->signed_up ? sc_leads_contact(&ll->set, li) : NULL;
+    char first[32], last[32], best[32], draft[800];
     sc_ui_iso_time(l->first_ts, first);
     sc_ui_iso_time(l->last_ts, last);
+    sc_ui_iso_time(li->bt.at, best);
+    next_action(ll, it, lang, draft, sizeof(draft));
     if (o->csv) {
-        char n[8][24];
-        const int64_t v[8] = {l->visitor_id, l->visits, l->days,    l->clicks,
-                              l->saves,      l->shares, l->dwell_s, l->signed_up};
-        for (int i = 0; i < 8; i++)
+        char n[9][24], reasons[600];
+        const int64_t v[9] = {l->visitor_id, l->visits,  l->days,      l->clicks,    l->saves,
+                              l->shares,     l->dwell_s, l->signed_up, li->res.score};
+        for (int i = 0; i < 9; i++)
             snprintf(n[i], sizeof(n[i]), "%lld", (long long)v[i]);
-        const char *f[] = {n[0], l->card, l->customer, first, last, n[1],
-                           n[2], n[3],    n[4],        n[5],  n[6], n[7]};
-        sc_list_csv_row(o, f, 12);
+        reasons_joined(&li->res, lang, reasons, sizeof(reasons));
+        const char *f[] = {n[0],
+                           l->card,
+                           l->customer,
+                           first,
+                           last,
+                           n[1],
+                           n[2],
+                           n[3],
+                           n[4],
+                           n[5],
+                           n[6],
+                           n[7],
+                           n[8],
+                           sc_score_label_name(li->res.label),
+                           reasons,
+                           best,
+                           sc_score_contact_name(li->channel),
+                           draft,
+                           c ? c->email : NULL,
+                           c ? c->phone : NULL};
+        sc_list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_printf(&o->b, "%s{\"id\":%lld,\"card\":", o->rows ? ",\n" : "\n",
                       (long long)l->visitor_id);
@@ -163,13 +751,32 @@ static int lead_json(const struct sc_lead_row *l, void *ctx)
         sc_buf_printf(&o->b,
                       ",\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"visits\":%lld,\"days\":%lld,"
                       "\"clicks\":%lld,\"saves\":%lld,\"shares\":%lld,\"dwell_s\":%lld,"
-                      "\"signed_up\":%s}",
+                      "\"signed_up\":%s,\"score\":%d,\"label\":\"%s\",\"reasons\":[",
                       first, last, (long long)l->visits, (long long)l->days, (long long)l->clicks,
                       (long long)l->saves, (long long)l->shares, (long long)l->dwell_s,
-                      l->signed_up ? "true" : "false");
+                      l->signed_up ? "true" : "false", li->res.score,
+                      sc_score_label_name(li->res.label));
+        for (size_t i = 0; i < li->res.n_reasons; i++) {
+            char t[160];
+            if (sc_score_reason_text(&li->res.reasons[i], lang, t, sizeof(t)) != SC_OK)
+                continue;
+            if (i)
+                sc_buf_putc(&o->b, ',');
+            sc_ui_json_str(&o->b, t);
+        }
+        sc_buf_printf(&o->b,
+                      "],\"best_time\":\"%s\",\"best_channel\":\"%s\",\"next_action\":", best,
+                      sc_score_contact_name(li->channel));
+        sc_ui_json_str(&o->b, draft);
+        if (c) {
+            sc_buf_puts(&o->b, ",\"email\":");
+            sc_ui_json_str(&o->b, c->email);
+            sc_buf_puts(&o->b, ",\"phone\":");
+            sc_ui_json_str(&o->b, c->phone);
+        }
+        sc_buf_putc(&o->b, '}');
     }
     o->rows++;
-    return sc_buf_error(&o->b) != SC_OK;
 }
 
 static const char *const ev_names[SC_EV_COUNT] = {"scan", "open",  "view",   "share",  "click",
@@ -220,19 +827,98 @@ enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
         }
         return sc_list_finish(r, &o, e);
     }
-    int64_t days = LEADS_DAYS;
-    const char *d = sc_req_arg(r, "days");
-    if (d) {
-        char *end;
-        long v = strtol(d, &end, 10);
-        if (*end || v < 1 || v > 366)
-            return sc_reply_error(r, 400, "days is a number from 1 to 366.");
-        days = v;
-    }
+    struct lead_query q;
+    const char *why = lead_query_parse(r, &q, false);
+    if (why)
+        return sc_reply_error(r, 400, why);
+    struct lead_list ll;
+    enum sc_err e = lead_list_load(r, &scope, &q, &ll);
     sc_list_begin(r, &o,
                   "id,card,customer,first_seen,last_seen,visits,days,clicks,saves,shares,dwell_s,"
-                  "signed_up\r\n");
-    return sc_list_finish(r, &o,
-                          sc_store_leads(r->srv->store, &scope, (int64_t)time(NULL) - days * 86400,
-                                         LEADS_MAX, lead_json, &o));
+                  "signed_up,score,label,reasons,best_time,best_channel,next_action,email,"
+                  "phone\r\n");
+    for (size_t i = 0; e == SC_OK && i < ll.n && !sc_buf_error(&o.b); i++)
+        lead_json(&o, &ll, &ll.v[i], q.lang);
+    lead_list_free(&ll);
+    return sc_list_finish(r, &o, e);
+}
+
+/* ---- reminders on /me, the model on /admin/model ----------------------------------------- */
+
+static int reminder_html(const struct sc_followup_row *f, void *ctx)
+{
+    struct sc_buf *b = ctx;
+    sc_ui_htmlf(b, "<li><a href=\"/leads/%lld\">", (long long)f->visitor_id);
+    sc_ui_htmlf(b, sc_tr("Lead #%lld"), (long long)f->visitor_id);
+    sc_ui_html(b, "</a> · <time>");
+    sc_ui_when(b, f->reminder_at);
+    sc_ui_html(b, "</time> · ");
+    sc_ui_text(b, sc_tr(sc_score_contact_name((enum sc_contact)(
+                      f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
+    if (f->note[0]) {
+        sc_ui_html(b, " · ");
+        sc_ui_text(b, f->note);
+    }
+    sc_ui_html(b, "</li>");
+    return sc_buf_error(b) != SC_OK;
+}
+
+void sc_leads_reminders_html(struct req *r, const struct sc_member *m, struct sc_buf *b)
+{
+    struct sc_buf items;
+    sc_buf_init(&items, 1 << 20);
+    enum sc_err e =
+        sc_store_reminders_due(r->srv->store, m->id, (int64_t)time(NULL), reminder_html, &items);
+    if (e == SC_OK && items.len && !sc_buf_error(&items)) {
+        sc_ui_html(b, "<h2>Follow-ups due</h2><ul class=\"reminders\" id=\"reminders\">");
+        sc_buf_append(b, items.data, items.len);
+        sc_ui_html(b, "</ul>");
+    }
+    sc_buf_cleanup(&items);
+}
+
+static void auc_cell(struct sc_buf *b, int64_t ppm)
+{
+    if (ppm < 0)
+        sc_ui_html(b, "—");
+    else
+        sc_ui_htmlf(b, "%.3f", (double)ppm / 1e6);
+}
+
+enum MHD_Result sc_h_admin_model(struct req *r, const struct route_args *a)
+{
+    if (!sc_req_is_get(r))
+        return sc_reply_405(r, "GET, HEAD");
+    struct sc_model_row row;
+    enum sc_err e = sc_store_model_get(r->srv->store, &row);
+    if (e != SC_OK && e != SC_ENOTFOUND)
+        return sc_reply_err(r, e, NULL);
+    struct sc_buf b;
+    sc_buf_init(&b, 1 << 20);
+    sc_ui_begin(r, &b, "Intent model", a->m, "/admin/model");
+    sc_ui_html(&b, "</header>");
+    if (e == SC_ENOTFOUND) {
+        sc_ui_htmlf(&b,
+                    "<p id=\"model\">The shipped prior is in use: a model is trained once %d "
+                    "leads signed up and %d did not (<code>sharecard score train</code>; the "
+                    "server tries daily).</p>",
+                    SC_SCORE_MIN_CLASS, SC_SCORE_MIN_CLASS);
+    } else {
+        sc_ui_htmlf(&b,
+                    "<table class=\"t\" id=\"model\"><tr><th>Version</th><td>%lld</td></tr>"
+                    "<tr><th>Trained</th><td>",
+                    (long long)row.version);
+        sc_ui_when(&b, row.trained_at);
+        sc_ui_html(&b, " UTC</td></tr><tr><th>Held-out AUC</th><td>");
+        auc_cell(&b, row.auc_ppm);
+        sc_ui_html(&b, "</td></tr><tr><th>View-count baseline AUC</th><td>");
+        auc_cell(&b, row.baseline_ppm);
+        sc_ui_htmlf(&b,
+                    "</td></tr><tr><th>Training size</th><td>%lld (%lld signed up)</td></tr>"
+                    "</table>",
+                    (long long)row.n_examples, (long long)row.n_positive);
+        free(row.json);
+    }
+    sc_ui_end(&b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }

@@ -163,6 +163,9 @@ static const struct route routes[] = {
     /* customers and retention (customers.c) */
     {P("/customers"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_customers, NULL, NULL,
      NULL},
+    /* Lead intelligence (issue 13): the active intent model. */
+    {P("/admin/model"), EXACT, NEED_SESSION, SC_ROLE_ADMIN, GETS, "GET, HEAD", sc_h_admin_model,
+     NULL, "The intent model's page is for admins.", NULL},
     {P("/dashboard/tree/"), PREFIX, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_tree, NULL, NULL,
      NULL},
     {P("/api/v1/"), SUBTREE, NEED_NONE, 0, ANY, NULL, NULL, NULL, NULL, &api_table},

@@ -37,6 +37,9 @@ route_fn sc_h_login_page, sc_h_login, sc_h_logout, sc_h_account;
 /* Signed-in pages (dashboard.c, editor.c, leads.c, share_tree.c). */
 route_fn sc_h_dashboard, sc_h_me, sc_h_editor, sc_h_avatar_upload, sc_h_leads, sc_api_leads,
     sc_h_tree, sc_api_tree;
+/* Lead intelligence (leads.c): the follow-up reminders due on /me; the model page. */
+void sc_leads_reminders_html(struct req *r, const struct sc_member *m, struct sc_buf *b);
+route_fn sc_h_admin_model;
 /* Management (admin_members.c, admin_audit.c, admin_rewards.c). */
 route_fn sc_h_members, sc_api_members, sc_h_audit, sc_api_audit, sc_h_rewards_page;
 /* Webhooks (admin_webhooks.c). */

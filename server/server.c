@@ -18,6 +18,7 @@
 #include "cache_int.h"
 #include "customers_int.h"
 #include "ops_int.h"
+#include "leads_int.h"
 #include "routes_int.h"
 #include "webhooks_int.h"
 #include "sharecard/ingest.h"
@@ -35,6 +36,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     s.listen_fd = -1;
     s.cfg = cfg;
     s.store = store;
+    struct score_daemon *score = NULL;
 
     /*
      * Signals are taken by sigwait() below.  Block them before any thread
@@ -97,6 +99,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     char uerr[256];
     if (sc_uap_load(NULL, &s.uap, uerr, sizeof(uerr)) != SC_OK)
         sc_warn("browser families from a built-in table: %s", uerr);
+    sc_tz_init(); /* SHARECARD_TZ, read before any thread starts */
     s.live = sc_live_new(store);
     if (!s.live)
         sc_warn("the live feed could not start; /api/v1/live answers 503");
@@ -132,6 +135,9 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         goto out;
     if (sc_retention_start(store, retention_days, &retention) != SC_OK)
         sc_warn("raw-event retention could not start; old events are kept");
+    /* Lead intelligence: the intent model retrains daily (and now if none is stored). */
+    if (sc_score_daemon_start(store, &score) != SC_OK)
+        sc_warn("the intent model's daily training could not start");
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
     fflush(stdout);
     sc_info("sharecard %s serving %s (base URL %s, %u threads)", SC_VERSION, cfg->db, s.base_url,
@@ -148,6 +154,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     sc_http_quiesce(&s);
     sc_retention_stop(retention);
     retention = NULL;
+    sc_score_daemon_stop(score);
+    score = NULL;
     sc_live_stop(s.live); /* live streams end now; browsers reconnect elsewhere */
     for (int i = 0; i < 100; i++) {
         if (atomic_load(&s.inflight) == 0)
@@ -171,6 +179,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
 out:
     sc_fitter_stop(fitter);
     sc_retention_stop(retention);
+    sc_score_daemon_stop(score);
     sc_ingest_free(s.ingest);
     sc_http_stop(&s);
     sc_dispatch_free(s.hooks);

@@ -575,5 +575,96 @@ enum sc_err sc_store_outbox_resend(struct sc_store *s, int64_t id, int64_t now);
 /* How many deliveries are pending, delivered, failed (for /metrics). */
 enum sc_err sc_store_outbox_counts(struct sc_store *s, int64_t *pending, int64_t *delivered,
                                    int64_t *failed);
+/* ---- lead intelligence (issue 13; store/q_leads_intel.c) --------------------------- */
+
+/* One human event of a lead (a visitor on a card), as the intent model reads it. */
+struct sc_lead_event_row {
+    int64_t visitor_id, card_id, member_id; /* the lead, and the card's owner */
+    const char *card;                       /* the card's slug */
+    int64_t ts;
+    enum sc_ev_type type;
+    int64_t value; /* a click's enum sc_click_action, a dwell's seconds */
+    int channel;   /* enum sc_channel of the link it came through; -1: none */
+    bool qr;       /* came through a QR-channel link */
+    bool brought;  /* not the lead's own: a scan or open through a link the lead shared */
+};
+/*
+ * The events of every lead on the cards in 'scope' seen since unix time
+ * 'since' (0: all leads), grouped by lead (visitor_id, then card_id), each
+ * lead's in time order, with the visits their shares brought.
+ */
+enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scope, int64_t since,
+                                 int (*fn)(const struct sc_lead_event_row *r, void *ctx),
+                                 void *ctx);
+
+/* The card (the newest) on which visitor 'visitor_id' is a lead in 'scope'; SC_ENOTFOUND. */
+enum sc_err sc_store_lead_card(struct sc_store *s, const struct sc_scope *scope, int64_t visitor_id,
+                               int64_t *card_id);
+
+/* A signed-up lead's contact details (NULL when not given). */
+struct sc_lead_contact_row {
+    int64_t visitor_id;
+    const char *name, *email, *phone;
+};
+/* The customers who signed up on the cards in 'scope', by visitor. */
+enum sc_err sc_store_lead_contacts(struct sc_store *s, const struct sc_scope *scope,
+                                   int (*fn)(const struct sc_lead_contact_row *r, void *ctx),
+                                   void *ctx);
+
+/* The active intent model; 'json' is borrowed from the store in callbacks, owned in _put. */
+struct sc_model_row {
+    int64_t version, trained_at;
+    int64_t auc_ppm, baseline_ppm; /* AUCs in millionths; -1 when not measured */
+    int64_t n_examples, n_positive;
+    char *json; /* sc_score_model_to_json's text */
+};
+/* The newest stored model into 'out' ('out->json' new, free()); SC_ENOTFOUND when none. */
+enum sc_err sc_store_model_get(struct sc_store *s, struct sc_model_row *out);
+/* Stores 'm' (borrowed) as the active model. */
+enum sc_err sc_store_model_put(struct sc_store *s, const struct sc_model_row *m);
+
+/* Outcomes of a logged follow-up (stored as numbers). */
+enum sc_followup_outcome {
+    SC_FU_REACHED = 0,
+    SC_FU_NO_ANSWER,
+    SC_FU_NOT_INTERESTED,
+    SC_FU_CONVERTED,
+    SC_FU_COUNT
+};
+struct sc_followup_row {
+    int64_t id, visitor_id, card_id, member_id;
+    const char *member;  /* who logged it (name) */
+    int channel;         /* enum sc_contact */
+    int outcome;         /* enum sc_followup_outcome */
+    const char *note;    /* "" when none */
+    int64_t reminder_at; /* 0: none */
+    bool done;
+    int64_t created_at;
+};
+/* Logs a follow-up ('r' borrowed; its id and created_at are ignored); '*id' (may be NULL). */
+enum sc_err sc_store_followup_add(struct sc_store *s, const struct sc_followup_row *r, int64_t now,
+                                  int64_t *id);
+/* The follow-ups of lead 'visitor_id' on the cards in 'scope', newest first. */
+enum sc_err sc_store_followups(struct sc_store *s, const struct sc_scope *scope, int64_t visitor_id,
+                               int (*fn)(const struct sc_followup_row *r, void *ctx), void *ctx);
+/* Member 'member_id''s reminders not done and due by 'until', soonest first. */
+enum sc_err sc_store_reminders_due(struct sc_store *s, int64_t member_id, int64_t until,
+                                   int (*fn)(const struct sc_followup_row *r, void *ctx),
+                                   void *ctx);
+/*
+ * Logged follow-ups per member and channel on the cards in 'scope': attempts,
+ * and those that reached the lead or converted.
+ */
+enum sc_err sc_store_followup_counts(struct sc_store *s, const struct sc_scope *scope,
+                                     int (*fn)(int64_t member_id, int channel, int64_t attempts,
+                                               int64_t successes, void *ctx),
+                                     void *ctx);
+/*
+ * Records lead (visitor_id, card_id)'s score at 'now' when its hotness
+ * changed since the last record (or there is none and it is hot); '*crossed'
+ * is true when this call recorded a crossing into hot.
+ */
+enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64_t card_id,
+                                   int score, bool hot, int64_t now, bool *crossed);
 
 #endif

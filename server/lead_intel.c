@@ -1,0 +1,715 @@
+/*
+ * lead_intel.c — lead intelligence wired to the store: the active model
+ * (or the shipped prior), every lead of a scope scored with its reasons,
+ * best time and channel, the labelled examples that training and
+ * evaluation read from the store's outcomes, training itself, the server's
+ * daily retraining thread, and the deployment's time zone.  The maths is
+ * intel/'s (score.h); this file gathers its inputs.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sharecard/log.h"
+
+#include "leads_int.h"
+
+/* ---- the deployment's time zone ------------------------------------------------------ */
+
+static struct {
+    bool zone;     /* a zone name: offsets from localtime_r() (TZ set once at start) */
+    int32_t fixed; /* else this offset */
+    char name[64];
+} tz = {false, 0, "UTC"};
+
+/* "+08:00", "-0530", "+8", "UTC+8", "UTC": minutes; false when not an offset. */
+static bool parse_offset(const char *v, int32_t *out)
+{
+    if (strncmp(v, "UTC", 3) == 0 || strncmp(v, "GMT", 3) == 0)
+        v += 3;
+    if (!*v) {
+        *out = 0;
+        return true;
+    }
+    if (*v != '+' && *v != '-')
+        return false;
+    int sign = *v == '-' ? -1 : 1, h = 0, m = 0, digits = 0;
+    v++;
+    while (*v >= '0' && *v <= '9' && digits < 2) {
+        h = h * 10 + (*v++ - '0');
+        digits++;
+    }
+    if (!digits)
+        return false;
+    if (*v == ':')
+        v++;
+    if (*v) {
+        if (!(v[0] >= '0' && v[0] <= '9' && v[1] >= '0' && v[1] <= '9') || v[2])
+            return false;
+        m = (v[0] - '0') * 10 + (v[1] - '0');
+    }
+    if (h > 14 || m > 59)
+        return false;
+    *out = sign * (h * 60 + m);
+    return true;
+}
+
+void sc_tz_init(void)
+{
+    const char *v = getenv("SHARECARD_TZ");
+    if (!v || !v[0] || strlen(v) >= sizeof(tz.name))
+        return;
+    snprintf(tz.name, sizeof(tz.name), "%s", v);
+    if (parse_offset(v, &tz.fixed))
+        return;
+    /* A zone name: nothing else here reads local time, so TZ is ours to set. */
+    setenv("TZ", v, 1);
+    tzset();
+    tz.zone = true;
+}
+
+int32_t sc_tz_min(int64_t at)
+{
+    if (!tz.zone)
+        return tz.fixed;
+    time_t t = (time_t)at;
+    struct tm tm;
+    if (!localtime_r(&t, &tm))
+        return 0;
+    return (int32_t)(tm.tm_gmtoff / 60);
+}
+
+const char *sc_tz_name(void)
+{
+    return tz.name;
+}
+
+/* ---- the active model ------------------------------------------------------------------ */
+
+enum sc_err sc_leads_model(struct sc_store *s, struct sc_score_model *out, bool *trained)
+{
+    struct sc_model_row row;
+    sc_score_prior(out);
+    *trained = false;
+    enum sc_err e = sc_store_model_get(s, &row);
+    if (e == SC_ENOTFOUND)
+        return SC_OK;
+    if (e != SC_OK)
+        return e;
+    if (sc_score_model_from_json(row.json, out) == SC_OK)
+        *trained = out->version > 0;
+    else
+        sc_warn("the stored intent model (version %lld) cannot be read; the prior is used",
+                (long long)row.version);
+    free(row.json);
+    return SC_OK;
+}
+
+/* ---- scoring a scope's leads ------------------------------------------------------------- */
+
+/* One lead's events as they stream from the store. */
+struct gather {
+    struct sc_lead_event *ev;
+    size_t n, cap;
+    struct brought {
+        int64_t ts, visits;
+    } * br; /* visits the lead's shares brought, by day */
+    size_t nbr, capbr;
+    int64_t visitor_id, card_id, member_id;
+    char card[SC_SLUG_MAX + 1];
+    bool open;
+};
+
+static bool grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+/* Appends event row 'r' to the lead being gathered; false on ENOMEM. */
+static bool gather_add(struct gather *g, const struct sc_lead_event_row *r)
+{
+    if (r->brought) {
+        if (!grow((void **)&g->br, &g->capbr, g->nbr + 1, sizeof(*g->br)))
+            return false;
+        g->br[g->nbr++] = (struct brought){r->ts, r->value > 0 ? r->value : 0};
+        return true;
+    }
+    if (!grow((void **)&g->ev, &g->cap, g->n + 1, sizeof(*g->ev)))
+        return false;
+    g->ev[g->n++] = (struct sc_lead_event){
+        .ts = r->ts,
+        .type = r->type,
+        .action = r->type == SC_EV_CLICK && r->value > 0 && r->value <= SC_ACT_MAP
+                      ? (enum sc_click_action)r->value
+                      : SC_ACT_NONE,
+        .seconds = r->type == SC_EV_DWELL ? (int32_t)r->value : 0,
+        .channel = r->channel >= 0 ? (enum sc_channel)r->channel : SC_CH_OTHER,
+        .qr = r->qr,
+    };
+    return true;
+}
+
+/* The visits the lead's shares brought before 'cutoff'. */
+static uint32_t brought_before(const struct gather *g, int64_t cutoff)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < g->nbr; i++)
+        if (g->br[i].ts < cutoff)
+            n += g->br[i].visits;
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* Starts gathering the lead of row 'r'. */
+static void gather_start(struct gather *g, const struct sc_lead_event_row *r)
+{
+    g->n = 0;
+    g->nbr = 0;
+    g->visitor_id = r->visitor_id;
+    g->card_id = r->card_id;
+    g->member_id = r->member_id;
+    snprintf(g->card, sizeof(g->card), "%s", r->card ? r->card : "");
+    g->open = true;
+}
+
+static void gather_free(struct gather *g)
+{
+    free(g->ev);
+    free(g->br);
+}
+
+struct score_ctx {
+    struct lead_intel_set *set;
+    struct gather g;
+    enum sc_err e;
+};
+
+static bool is_visit(enum sc_ev_type t)
+{
+    return t == SC_EV_SCAN || t == SC_EV_OPEN || t == SC_EV_VIEW;
+}
+
+/* Closes the lead gathered: its features and its visits' times. */
+static void score_close(struct score_ctx *c)
+{
+    struct gather *g = &c->g;
+    struct lead_intel_set *set = c->set;
+    if (!g->open)
+        return;
+    g->open = false;
+    if (!grow((void **)&set->v, &set->cap, set->n + 1, sizeof(*set->v)) ||
+        !grow((void **)&set->ts, &set->capts, set->nts + g->n, sizeof(*set->ts))) {
+        c->e = SC_ENOMEM;
+        return;
+    }
+    struct lead_intel *l = &set->v[set->n];
+    memset(l, 0, sizeof(*l));
+    l->visitor_id = g->visitor_id;
+    l->card_id = g->card_id;
+    l->member_id = g->member_id;
+    snprintf(l->card, sizeof(l->card), "%s", g->card);
+    l->contact = -1;
+    struct sc_lead_events in = {g->ev, g->n, set->now + 1, brought_before(g, set->now + 1),
+                                set->tz_min};
+    double x[SC_SCORE_NF];
+    if ((c->e = sc_lead_features(&in, x, &l->st)) != SC_OK)
+        return;
+    sc_score_lead(&set->model, x, &l->st, &l->res);
+    l->ts_at = set->nts;
+    for (size_t i = 0; i < g->n; i++)
+        if (is_visit(g->ev[i].type) && g->ev[i].ts <= set->now) {
+            set->ts[set->nts++] = g->ev[i].ts;
+            int64_t local = g->ev[i].ts + (int64_t)set->tz_min * 60;
+            set->team_hours[((local / 3600) % 24 + 24) % 24] += 1;
+        }
+    l->ts_n = set->nts - l->ts_at;
+    set->n++;
+}
+
+static int score_row(const struct sc_lead_event_row *r, void *ctx)
+{
+    struct score_ctx *c = ctx;
+    struct gather *g = &c->g;
+    if (!g->open || g->visitor_id != r->visitor_id || g->card_id != r->card_id) {
+        score_close(c);
+        if (c->e != SC_OK)
+            return 1;
+        gather_start(g, r);
+    }
+    if (!gather_add(g, r)) {
+        c->e = SC_ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+/* What worked for each salesperson, by channel. */
+struct member_fu {
+    int64_t member_id;
+    struct sc_followup_stats fu;
+};
+struct fu_ctx {
+    struct member_fu *v;
+    size_t n, cap;
+    bool nomem;
+};
+
+static struct member_fu *fu_of(struct fu_ctx *f, int64_t member_id)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (f->v[i].member_id == member_id)
+            return &f->v[i];
+    return NULL;
+}
+
+static int fu_row(int64_t member_id, int channel, int64_t attempts, int64_t successes, void *ctx)
+{
+    struct fu_ctx *f = ctx;
+    if (channel < 0 || channel >= SC_CONTACT_COUNT)
+        return 0;
+    struct member_fu *m = fu_of(f, member_id);
+    if (!m) {
+        if (!grow((void **)&f->v, &f->cap, f->n + 1, sizeof(*f->v))) {
+            f->nomem = true;
+            return 1;
+        }
+        m = &f->v[f->n++];
+        memset(m, 0, sizeof(*m));
+        m->member_id = member_id;
+    }
+    m->fu.attempts[channel] += (uint32_t)attempts;
+    m->fu.successes[channel] += (uint32_t)successes;
+    return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s && s[0] ? strdup(s) : NULL;
+}
+
+static int contact_row(const struct sc_lead_contact_row *r, void *ctx)
+{
+    struct lead_intel_set *set = ctx;
+    if (set->nc && set->c[set->nc - 1].visitor_id == r->visitor_id)
+        return 0; /* one per visitor: the first */
+    if (!grow((void **)&set->c, &set->capc, set->nc + 1, sizeof(*set->c)))
+        return 1;
+    struct lead_contact *c = &set->c[set->nc++];
+    c->visitor_id = r->visitor_id;
+    c->name = dup_or_null(r->name);
+    c->email = dup_or_null(r->email);
+    c->phone = dup_or_null(r->phone);
+    return 0;
+}
+
+static int cmp_contact(const void *a, const void *b)
+{
+    int64_t x = ((const struct lead_contact *)a)->visitor_id,
+            y = ((const struct lead_contact *)b)->visitor_id;
+    return (x > y) - (x < y);
+}
+
+enum sc_err sc_leads_score(struct sc_store *s, const struct sc_scope *scope, int64_t since,
+                           int64_t now, bool contacts, struct lead_intel_set *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->now = now;
+    out->tz_min = sc_tz_min(now);
+    struct fu_ctx fu = {0};
+    struct score_ctx c = {.set = out};
+    enum sc_err e = sc_leads_model(s, &out->model, &out->trained);
+    if (e == SC_OK)
+        e = sc_store_followup_counts(s, scope, fu_row, &fu);
+    if (e == SC_OK && fu.nomem)
+        e = SC_ENOMEM;
+    if (e == SC_OK)
+        e = sc_store_lead_events(s, scope, since, score_row, &c);
+    if (e == SC_OK && c.e == SC_OK)
+        score_close(&c);
+    if (e == SC_OK)
+        e = c.e;
+    if (e == SC_OK && contacts) {
+        e = sc_store_lead_contacts(s, scope, contact_row, out);
+        if (out->nc > 1)
+            qsort(out->c, out->nc, sizeof(*out->c), cmp_contact);
+    }
+    if (e != SC_OK)
+        goto out;
+    for (size_t i = 0; i < out->n; i++) {
+        struct lead_intel *l = &out->v[i];
+        sc_score_best_time(l->ts_n ? out->ts + l->ts_at : NULL, l->ts_n, out->team_hours,
+                           out->tz_min, now, &l->bt);
+        struct member_fu *m = fu_of(&fu, l->member_id);
+        l->channel = sc_score_best_channel(&l->st, m ? &m->fu : NULL);
+        if (contacts) {
+            struct lead_contact key = {.visitor_id = l->visitor_id};
+            struct lead_contact *hit =
+                out->nc ? bsearch(&key, out->c, out->nc, sizeof(*out->c), cmp_contact) : NULL;
+            l->contact = hit ? (int)(hit - out->c) : -1;
+        }
+    }
+out:
+    gather_free(&c.g);
+    free(fu.v);
+    if (e != SC_OK)
+        sc_leads_free(out);
+    return e;
+}
+
+void sc_leads_free(struct lead_intel_set *set)
+{
+    for (size_t i = 0; i < set->nc; i++) {
+        free(set->c[i].name);
+        free(set->c[i].email);
+        free(set->c[i].phone);
+    }
+    free(set->c);
+    free(set->v);
+    free(set->ts);
+    set->c = NULL;
+    set->v = NULL;
+    set->ts = NULL;
+    set->n = set->nc = set->nts = 0;
+}
+
+const struct lead_intel *sc_leads_find(const struct lead_intel_set *set, int64_t visitor_id,
+                                       const char *card)
+{
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) { /* the first entry of this visitor */
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->v[mid].visitor_id < visitor_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < set->n && set->v[i].visitor_id == visitor_id; i++)
+        if (!card || strcmp(set->v[i].card, card) == 0)
+            return &set->v[i];
+    return NULL;
+}
+
+const struct lead_contact *sc_leads_contact(const struct lead_intel_set *set,
+                                            const struct lead_intel *l)
+{
+    return l && l->contact >= 0 && (size_t)l->contact < set->nc ? &set->c[l->contact] : NULL;
+}
+
+/* ---- training examples from the store's outcomes ----------------------------------------- */
+
+struct ex_ctx {
+    struct gather g;
+    struct sc_score_example *ex;
+    size_t n, cap;
+    int64_t *gap; /* per example: a positive's last event to outcome; -1: a negative */
+    size_t capgap;
+    int64_t now;
+    int32_t tz_min;
+    enum sc_err e;
+};
+
+static bool is_outcome(enum sc_ev_type t)
+{
+    return t == SC_EV_SIGNUP || t == SC_EV_CONVERT;
+}
+
+/*
+ * The lead gathered as an example.  Positives are cut at their outcome.  A
+ * negative has no such moment, and cutting it at the horizon's end would
+ * make every negative look long gone and every positive fresh: recency
+ * would give the label away.  So a negative is cut a while after its last
+ * event inside the horizon, that while drawn from the positives' own gaps
+ * between their last event and their outcome (sc_leads_examples sets its
+ * recency once all gaps are known; nothing else depends on the cut).
+ */
+static void ex_close(struct ex_ctx *c)
+{
+    struct gather *g = &c->g;
+    if (!g->open)
+        return;
+    g->open = false;
+    int64_t first = INT64_MAX, outcome = INT64_MAX;
+    for (size_t i = 0; i < g->n; i++) {
+        if (is_outcome(g->ev[i].type)) {
+            if (g->ev[i].ts < outcome)
+                outcome = g->ev[i].ts;
+        } else if (g->ev[i].ts < first) {
+            first = g->ev[i].ts;
+        }
+    }
+    if (first == INT64_MAX)
+        return; /* an outcome with nothing before it: no touch to learn from */
+    int64_t end = first + (int64_t)SC_LEAD_HORIZON_DAYS * 86400;
+    int y = outcome != INT64_MAX && outcome <= end && outcome >= first;
+    if (!y && outcome == INT64_MAX && end > c->now)
+        return; /* its horizon is still open: not yet a negative */
+    int64_t last = first, limit = y ? outcome : end;
+    for (size_t i = 0; i < g->n; i++)
+        if (!is_outcome(g->ev[i].type) && g->ev[i].ts < limit && g->ev[i].ts > last)
+            last = g->ev[i].ts;
+    int64_t cutoff = y ? outcome : last + 1;
+    if (!grow((void **)&c->ex, &c->cap, c->n + 1, sizeof(*c->ex)) ||
+        !grow((void **)&c->gap, &c->capgap, c->n + 1, sizeof(*c->gap))) {
+        c->e = SC_ENOMEM;
+        return;
+    }
+    struct sc_score_example *x = &c->ex[c->n];
+    struct sc_lead_stats st;
+    struct sc_lead_events in = {g->ev, g->n, cutoff, brought_before(g, cutoff), c->tz_min};
+    if ((c->e = sc_lead_features(&in, x->x, &st)) != SC_OK)
+        return;
+    x->first_touch = first;
+    x->views = st.views;
+    x->y = y;
+    c->gap[c->n] = y ? outcome - last : -1;
+    c->n++;
+}
+
+static int ex_row(const struct sc_lead_event_row *r, void *ctx)
+{
+    struct ex_ctx *c = ctx;
+    struct gather *g = &c->g;
+    if (!g->open || g->visitor_id != r->visitor_id || g->card_id != r->card_id) {
+        ex_close(c);
+        if (c->e != SC_OK)
+            return 1;
+        gather_start(g, r);
+    }
+    if (!gather_add(g, r)) {
+        c->e = SC_ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+enum sc_err sc_leads_examples(struct sc_store *s, int64_t now, struct sc_score_example **ex,
+                              size_t *n)
+{
+    struct ex_ctx c = {.now = now, .tz_min = sc_tz_min(now)};
+    struct sc_scope all = {0, NULL};
+    enum sc_err e = sc_store_lead_events(s, &all, 0, ex_row, &c);
+    if (e == SC_OK && c.e == SC_OK)
+        ex_close(&c);
+    if (e == SC_OK)
+        e = c.e;
+    gather_free(&c.g);
+    if (e == SC_OK) {
+        /* Negatives' recency: the positives' gaps in turn (SC_LEAD_NEG_GAP_S without any). */
+        size_t npos = 0, k = 0;
+        for (size_t i = 0; i < c.n; i++)
+            if (c.gap[i] >= 0)
+                c.gap[npos++] = c.gap[i];
+        for (size_t i = 0; i < c.n; i++) {
+            if (c.ex[i].y)
+                continue;
+            int64_t gap = npos ? c.gap[k++ % npos] : SC_LEAD_NEG_GAP_S;
+            c.ex[i].x[SC_F_RECENCY] = log1p((double)gap / 86400.0);
+        }
+    }
+    free(c.gap);
+    if (e != SC_OK) {
+        free(c.ex);
+        c.ex = NULL;
+        c.n = 0;
+    }
+    *ex = c.ex;
+    *n = c.n;
+    return e;
+}
+
+/* ---- training ------------------------------------------------------------------------------ */
+
+static pthread_mutex_t train_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t ppm(double auc)
+{
+    return isfinite(auc) ? llround(auc * 1e6) : -1;
+}
+
+enum sc_err sc_leads_train(struct sc_store *s, int64_t now, struct sc_score_report *rep,
+                           struct sc_score_model *active)
+{
+    pthread_mutex_lock(&train_mu);
+    struct sc_score_example *ex = NULL;
+    size_t n = 0;
+    char *json = NULL;
+    bool trained = false;
+    enum sc_err e = sc_leads_model(s, active, &trained);
+    if (e == SC_OK)
+        e = sc_leads_examples(s, now, &ex, &n);
+    struct sc_score_model out;
+    if (e == SC_OK)
+        e = sc_score_train(ex, n, active, 0, now, &out, rep);
+    if (e == SC_OK && rep->verdict == SC_SCORE_ACTIVATED) {
+        e = sc_score_model_to_json(&out, &json);
+        struct sc_model_row row = {
+            .version = out.version,
+            .trained_at = out.trained_at,
+            .auc_ppm = ppm(out.auc),
+            .baseline_ppm = ppm(out.baseline_auc),
+            .n_examples = out.n_examples,
+            .n_positive = out.n_positive,
+            .json = json,
+        };
+        if (e == SC_OK)
+            e = sc_store_model_put(s, &row);
+        if (e == SC_OK)
+            *active = out;
+    }
+    free(json);
+    free(ex);
+    pthread_mutex_unlock(&train_mu);
+    return e;
+}
+
+/* ---- the daily retraining thread -------------------------------------------------------- */
+
+#define HOT_WATCH_S 10 /* seconds between looks for leads crossing the hot threshold */
+
+struct score_daemon {
+    struct sc_store *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    int watch_s; /* HOT_WATCH_S, or SHARECARD_HOT_WATCH_S */
+};
+
+static void train_now(struct sc_store *s)
+{
+    struct sc_score_report rep;
+    struct sc_score_model m;
+    enum sc_err e = sc_leads_train(s, (int64_t)time(NULL), &rep, &m);
+    if (e != SC_OK)
+        sc_warn("training the intent model failed: %s", sc_err_str(e));
+    else if (rep.verdict == SC_SCORE_ACTIVATED)
+        sc_info("intent model v%lld active: held-out AUC %.3f (view count %.3f) on %u examples",
+                (long long)m.version, rep.auc, rep.auc_baseline, rep.n);
+}
+
+/*
+ * Where `lead.hot` goes out: called once per crossing of the hot threshold
+ * (recorded in lead_hot first, so every instance agrees it is the one).
+ * The webhook outbox is another branch's; the merge wires the emission here.
+ */
+void sc_leads_on_hot(struct sc_store *s, const struct lead_intel *l, int64_t now)
+{
+    (void)s;
+    sc_info("hot lead: visitor %lld on card %s scored %d at %lld", (long long)l->visitor_id,
+            l->card, l->res.score, (long long)now);
+}
+
+/*
+ * Rescores the leads active since 'since' and records each one whose
+ * hotness changed; a crossing into hot goes to sc_leads_on_hot().  Leads
+ * cool without acting only in the record of their next activity.
+ */
+static void watch_hot(struct sc_store *s, int64_t since, int64_t now)
+{
+    struct lead_intel_set set;
+    struct sc_scope all = {0, NULL};
+    if (sc_leads_score(s, &all, since - 86400, now, false, &set) != SC_OK)
+        return;
+    for (size_t i = 0; i < set.n; i++) {
+        const struct lead_intel *l = &set.v[i];
+        if (l->st.last_ts < since)
+            continue;
+        bool crossed = false;
+        if (sc_store_lead_hot_mark(s, l->visitor_id, l->card_id, l->res.score,
+                                   l->res.label == SC_LABEL_HOT, now, &crossed) == SC_OK &&
+            crossed)
+            sc_leads_on_hot(s, l, now);
+    }
+    sc_leads_free(&set);
+}
+
+static void *daemon_main(void *arg)
+{
+    struct score_daemon *d = arg;
+    struct sc_model_row row;
+    enum sc_err e = sc_store_model_get(d->store, &row);
+    if (e == SC_OK)
+        free(row.json);
+    int64_t next = (int64_t)time(NULL); /* at start when no model is stored, else in a day */
+    if (e == SC_OK)
+        next += 86400;
+    int64_t watched = (int64_t)time(NULL);
+    pthread_mutex_lock(&d->mu);
+    while (!d->stop) {
+        int64_t now = (int64_t)time(NULL); /* the wall clock: a moved clock moves training */
+        if (now >= next) {
+            pthread_mutex_unlock(&d->mu);
+            train_now(d->store);
+            pthread_mutex_lock(&d->mu);
+            next = now + 86400;
+            continue;
+        }
+        if (now >= watched + d->watch_s) {
+            pthread_mutex_unlock(&d->mu);
+            watch_hot(d->store, watched, now);
+            pthread_mutex_lock(&d->mu);
+            watched = now;
+            continue;
+        }
+        /* Sleep a few seconds (a duration: the monotonic clock), then look at the wall
+         * clock again, which may have jumped. */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += d->watch_s;
+        pthread_cond_timedwait(&d->cv, &d->mu, &until);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+enum sc_err sc_score_daemon_start(struct sc_store *s, struct score_daemon **out)
+{
+    struct score_daemon *d = calloc(1, sizeof(*d));
+    *out = NULL;
+    if (!d)
+        return SC_ENOMEM;
+    d->store = s;
+    const char *w = getenv("SHARECARD_HOT_WATCH_S");
+    d->watch_s = w && atoi(w) > 0 && atoi(w) <= 3600 ? atoi(w) : HOT_WATCH_S;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&d->thread, NULL, daemon_main, d) != 0) {
+        pthread_mutex_destroy(&d->mu);
+        pthread_cond_destroy(&d->cv);
+        free(d);
+        return SC_EIO;
+    }
+    *out = d;
+    return SC_OK;
+}
+
+void sc_score_daemon_stop(struct score_daemon *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->stop = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->thread, NULL);
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cv);
+    free(d);
+}

@@ -1,0 +1,333 @@
+/*
+ * q_leads_intel.c — what lead intelligence (intel/score*.c) reads and
+ * writes, once for both backends: each lead's human events with the visits
+ * their shares brought, signed-up leads' contact details, the active intent
+ * model, salespeople's follow-ups and reminders, and the record of leads
+ * crossing the hot threshold.  The decisions (features, scores, channels)
+ * are intel/'s; this file only gathers rows and keeps what was decided.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* The cards in scope: ?1 a member or 0, ?2 a team or NULL. */
+#define SCOPE_CARDS                                                                                \
+    "SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id "                               \
+    "WHERE (CAST(?1 AS BIGINT) = 0 OR c.member_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR "         \
+    "m.team = ?2)"
+
+static void bind_scope2(struct sc_stmt *st, const struct sc_scope *scope)
+{
+    sc_sql_int(st, 1, scope ? scope->member_id : 0);
+    sc_sql_opt(st, 2, scope ? scope->team : NULL);
+}
+
+enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scope, int64_t since,
+                                 int (*fn)(const struct sc_lead_event_row *r, void *ctx), void *ctx)
+{
+    /*
+     * The leads are found as the leads list finds them (the unique rows of
+     * the days since ?3, a key range per card); the visits their shares
+     * brought come from the rollups (per day: there is no index of events
+     * by link), dated at the start of their day, in one pass over the
+     * scope's rollups (driving from each lead's links would read a card's
+     * every rollup once per lead).
+     */
+    static struct sc_sql q = SC_SQL(
+        "WITH u AS (SELECT DISTINCT r.card_id, r.visitor_id FROM rollup_uniques r "
+        "  WHERE r.card_id IN (" SCOPE_CARDS ") AND r.day >= CAST(?3 AS BIGINT) / 86400) "
+        "SELECT e.visitor_id, e.card_id, c.member_id, c.slug, e.ts, e.type, coalesce(e.value, 0), "
+        "coalesce(l.channel, -1), 0 FROM u "
+        "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
+        "JOIN cards c ON c.id = e.card_id LEFT JOIN links l ON l.id = e.link_id "
+        "UNION ALL "
+        "SELECT l.owner_visitor_id, l.card_id, c.member_id, c.slug, r.day * 86400, r.type, "
+        "r.humans, l.channel, 1 FROM rollups r JOIN links l ON l.id = r.link_id "
+        "JOIN cards c ON c.id = l.card_id "
+        "WHERE r.card_id IN (" SCOPE_CARDS ") AND r.type IN (0, 1) AND r.humans > 0 "
+        "AND r.link_id IN (SELECT x.id FROM links x WHERE x.owner_visitor_id IS NOT NULL) "
+        "AND (l.card_id, l.owner_visitor_id) IN (SELECT u.card_id, u.visitor_id FROM u) "
+        "ORDER BY 1, 2, 5");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope2(r.st, scope);
+    sc_sql_int(r.st, 3, since);
+    while (sc_q_next(&r)) {
+        struct sc_stmt *st = r.st;
+        struct sc_lead_event_row e = {
+            .visitor_id = sc_sql_col_int(st, 0),
+            .card_id = sc_sql_col_int(st, 1),
+            .member_id = sc_sql_col_int(st, 2),
+            .card = sc_sql_col_text(st, 3),
+            .ts = sc_sql_col_int(st, 4),
+            .type = (enum sc_ev_type)sc_sql_col_int(st, 5),
+            .value = sc_sql_col_int(st, 6),
+            .channel = (int)sc_sql_col_int(st, 7),
+            .brought = sc_sql_col_int(st, 8) != 0,
+        };
+        e.qr = e.type == SC_EV_SCAN || e.channel == SC_CH_QR;
+        if (fn(&e, ctx))
+            break;
+    }
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_lead_card(struct sc_store *s, const struct sc_scope *scope, int64_t visitor_id,
+                               int64_t *card_id)
+{
+    static struct sc_sql q =
+        SC_SQL("SELECT e.card_id FROM events e WHERE e.visitor_id = ?3 AND e.bot = 0 "
+               "AND e.card_id IN (" SCOPE_CARDS ") ORDER BY e.id DESC LIMIT 1");
+    bool found = false;
+    *card_id = 0;
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope2(r.st, scope);
+    sc_sql_int(r.st, 3, visitor_id);
+    r.e = sc_sql_int1(r.st, card_id, &found);
+    if (r.e == SC_OK && !found)
+        r.e = SC_ENOTFOUND;
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_lead_contacts(struct sc_store *s, const struct sc_scope *scope,
+                                   int (*fn)(const struct sc_lead_contact_row *r, void *ctx),
+                                   void *ctx)
+{
+    static struct sc_sql q =
+        SC_SQL("SELECT s.visitor_id, s.name, s.email, s.phone FROM customers s "
+               "WHERE s.visitor_id IS NOT NULL AND s.card_id IN (" SCOPE_CARDS ") "
+               "ORDER BY s.visitor_id");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope2(r.st, scope);
+    while (sc_q_next(&r)) {
+        struct sc_lead_contact_row c = {
+            .visitor_id = sc_sql_col_int(r.st, 0),
+            .name = sc_sql_col_null(r.st, 1) ? NULL : sc_sql_col_text(r.st, 1),
+            .email = sc_sql_col_null(r.st, 2) ? NULL : sc_sql_col_text(r.st, 2),
+            .phone = sc_sql_col_null(r.st, 3) ? NULL : sc_sql_col_text(r.st, 3),
+        };
+        if (fn(&c, ctx))
+            break;
+    }
+    return sc_q_end(&r);
+}
+
+/* ---- the active model ---------------------------------------------------------------- */
+
+enum sc_err sc_store_model_get(struct sc_store *s, struct sc_model_row *out)
+{
+    static struct sc_sql q =
+        SC_SQL("SELECT version, trained_at, auc_ppm, baseline_ppm, n_examples, n_positive, model "
+               "FROM score_models ORDER BY id DESC LIMIT 1");
+    memset(out, 0, sizeof(*out));
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    if (sc_q_next(&r)) {
+        out->version = sc_sql_col_int(r.st, 0);
+        out->trained_at = sc_sql_col_int(r.st, 1);
+        out->auc_ppm = sc_sql_col_int(r.st, 2);
+        out->baseline_ppm = sc_sql_col_int(r.st, 3);
+        out->n_examples = sc_sql_col_int(r.st, 4);
+        out->n_positive = sc_sql_col_int(r.st, 5);
+        const char *j = sc_sql_col_text(r.st, 6);
+        out->json = strdup(j ? j : "");
+        if (!out->json)
+            r.e = SC_ENOMEM;
+    } else if (r.e == SC_OK) {
+        r.e = SC_ENOTFOUND;
+    }
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_model_put(struct sc_store *s, const struct sc_model_row *m)
+{
+    static struct sc_sql q =
+        SC_SQL("INSERT INTO score_models (version, trained_at, auc_ppm, baseline_ppm, n_examples, "
+               "n_positive, model) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    struct sc_q r;
+    if (sc_q_write(&r, s, false) && sc_q_prepare(&r, &q)) {
+        sc_sql_int(r.st, 1, m->version);
+        sc_sql_int(r.st, 2, m->trained_at);
+        sc_sql_int(r.st, 3, m->auc_ppm);
+        sc_sql_int(r.st, 4, m->baseline_ppm);
+        sc_sql_int(r.st, 5, m->n_examples);
+        sc_sql_int(r.st, 6, m->n_positive);
+        sc_sql_text(r.st, 7, m->json);
+        sc_q_exec(&r, true);
+    }
+    return sc_q_end(&r);
+}
+
+/* ---- follow-ups and reminders ------------------------------------------------------------ */
+
+enum sc_err sc_store_followup_add(struct sc_store *s, const struct sc_followup_row *f, int64_t now,
+                                  int64_t *id)
+{
+    static struct sc_sql q =
+        SC_SQL("INSERT INTO followups (visitor_id, card_id, member_id, channel, outcome, note, "
+               "reminder_at, done, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING id");
+    int64_t got = 0;
+    bool found = false;
+    struct sc_q r;
+    if (sc_q_write(&r, s, false) && sc_q_prepare(&r, &q)) {
+        sc_sql_int(r.st, 1, f->visitor_id);
+        sc_sql_int(r.st, 2, f->card_id);
+        sc_sql_int(r.st, 3, f->member_id);
+        sc_sql_int(r.st, 4, f->channel);
+        sc_sql_int(r.st, 5, f->outcome);
+        sc_sql_text(r.st, 6, f->note ? f->note : "");
+        if (f->reminder_at > 0)
+            sc_sql_int(r.st, 7, f->reminder_at);
+        else
+            sc_sql_null(r.st, 7);
+        sc_sql_int(r.st, 8, now);
+        if ((r.e = sc_sql_int1(r.st, &got, &found)) == SC_OK && !found)
+            r.e = SC_EDB;
+    }
+    if (id)
+        *id = got;
+    return sc_q_end(&r);
+}
+
+#define FOLLOWUP_COLS                                                                              \
+    "SELECT f.id, f.visitor_id, f.card_id, f.member_id, m.name, f.channel, f.outcome, f.note, "    \
+    "coalesce(f.reminder_at, 0), f.done, f.created_at FROM followups f "                           \
+    "JOIN members m ON m.id = f.member_id "
+
+static void followup_rows(struct sc_q *r, int (*fn)(const struct sc_followup_row *f, void *ctx),
+                          void *ctx)
+{
+    while (sc_q_next(r)) {
+        struct sc_stmt *st = r->st;
+        struct sc_followup_row f = {
+            .id = sc_sql_col_int(st, 0),
+            .visitor_id = sc_sql_col_int(st, 1),
+            .card_id = sc_sql_col_int(st, 2),
+            .member_id = sc_sql_col_int(st, 3),
+            .member = sc_sql_col_text(st, 4),
+            .channel = (int)sc_sql_col_int(st, 5),
+            .outcome = (int)sc_sql_col_int(st, 6),
+            .note = sc_sql_col_text(st, 7),
+            .reminder_at = sc_sql_col_int(st, 8),
+            .done = sc_sql_col_int(st, 9) != 0,
+            .created_at = sc_sql_col_int(st, 10),
+        };
+        if (!f.note)
+            f.note = "";
+        if (fn(&f, ctx))
+            break;
+    }
+}
+
+enum sc_err sc_store_followups(struct sc_store *s, const struct sc_scope *scope, int64_t visitor_id,
+                               int (*fn)(const struct sc_followup_row *r, void *ctx), void *ctx)
+{
+    static struct sc_sql q =
+        SC_SQL(FOLLOWUP_COLS "WHERE f.visitor_id = ?3 AND f.card_id IN (" SCOPE_CARDS
+                             ") ORDER BY f.id DESC LIMIT 200");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope2(r.st, scope);
+    sc_sql_int(r.st, 3, visitor_id);
+    followup_rows(&r, fn, ctx);
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_reminders_due(struct sc_store *s, int64_t member_id, int64_t until,
+                                   int (*fn)(const struct sc_followup_row *r, void *ctx), void *ctx)
+{
+    static struct sc_sql q =
+        SC_SQL(FOLLOWUP_COLS "WHERE f.member_id = ?1 AND f.reminder_at IS NOT NULL "
+                             "AND f.reminder_at <= ?2 AND f.done = 0 "
+                             "ORDER BY f.reminder_at LIMIT 100");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    sc_sql_int(r.st, 1, member_id);
+    sc_sql_int(r.st, 2, until);
+    followup_rows(&r, fn, ctx);
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_followup_counts(struct sc_store *s, const struct sc_scope *scope,
+                                     int (*fn)(int64_t member_id, int channel, int64_t attempts,
+                                               int64_t successes, void *ctx),
+                                     void *ctx)
+{
+    static struct sc_sql q =
+        SC_SQL("SELECT f.member_id, f.channel, count(*), "
+               "sum(CASE WHEN f.outcome IN (0, 3) THEN 1 ELSE 0 END) FROM followups f "
+               "WHERE f.card_id IN (" SCOPE_CARDS ") GROUP BY f.member_id, f.channel");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope2(r.st, scope);
+    while (sc_q_next(&r)) {
+        if (fn(sc_sql_col_int(r.st, 0), (int)sc_sql_col_int(r.st, 1), sc_sql_col_int(r.st, 2),
+               sc_sql_col_int(r.st, 3), ctx))
+            break;
+    }
+    return sc_q_end(&r);
+}
+
+/* ---- hot-lead crossings --------------------------------------------------------------------- */
+
+/* Whether the last record of the lead says hot ('*found' false when there is none). */
+static void last_hot(struct sc_q *r, struct sc_sql *q, int64_t visitor_id, int64_t card_id,
+                     bool *found, bool *hot)
+{
+    int64_t last = 0;
+    *found = false;
+    if (!sc_q_prepare(r, q))
+        return;
+    sc_sql_int(r->st, 1, visitor_id);
+    sc_sql_int(r->st, 2, card_id);
+    r->e = sc_sql_int1(r->st, &last, found);
+    *hot = last != 0;
+}
+
+enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64_t card_id,
+                                   int score, bool hot, int64_t now, bool *crossed)
+{
+    static struct sc_sql q_last = SC_SQL("SELECT hot FROM lead_hot WHERE visitor_id = ?1 AND "
+                                         "card_id = ?2 ORDER BY id DESC LIMIT 1");
+    static struct sc_sql q_add =
+        SC_SQL("INSERT INTO lead_hot (visitor_id, card_id, score, hot, ts) VALUES (?, ?, ?, ?, ?)");
+    *crossed = false;
+    /* A reader first: most leads keep their hotness, and need not wait for the writer. */
+    bool found = false, was = false;
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q_last))
+        return r.e;
+    sc_sql_int(r.st, 1, visitor_id);
+    sc_sql_int(r.st, 2, card_id);
+    int64_t last = 0;
+    r.e = sc_sql_int1(r.st, &last, &found);
+    was = last != 0;
+    enum sc_err e = sc_q_end(&r);
+    if (e != SC_OK || (found ? was == hot : !hot))
+        return e;
+    /* Changed: checked again and written in one transaction, so one instance records it. */
+    if (!sc_q_write(&r, s, true))
+        return r.e;
+    last_hot(&r, &q_last, visitor_id, card_id, &found, &was);
+    bool changed = found ? was != hot : hot;
+    if (r.e == SC_OK && changed && sc_q_prepare(&r, &q_add)) {
+        sc_sql_int(r.st, 1, visitor_id);
+        sc_sql_int(r.st, 2, card_id);
+        sc_sql_int(r.st, 3, score);
+        sc_sql_int(r.st, 4, hot ? 1 : 0);
+        sc_sql_int(r.st, 5, now);
+        if (sc_q_exec(&r, true))
+            *crossed = hot;
+    }
+    return sc_q_end(&r);
+}
