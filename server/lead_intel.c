@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "sharecard/log.h"
 
 #include "leads_int.h"
@@ -602,14 +604,44 @@ static void train_now(struct sc_store *s)
 
 /*
  * Where `lead.hot` goes out: called once per crossing of the hot threshold
- * (recorded in lead_hot first, so every instance agrees it is the one).
- * The webhook outbox is another branch's; the merge wires the emission here.
+ * (recorded in lead_hot first, so every instance agrees it is the one):
+ * logged, and queued as lead.hot for the webhooks that want it.
  */
 void sc_leads_on_hot(struct sc_store *s, const struct lead_intel *l, int64_t now)
 {
-    (void)s;
     sc_info("hot lead: visitor %lld on card %s scored %d at %lld", (long long)l->visitor_id,
             l->card, l->res.score, (long long)now);
+    /*
+     * lead.hot to the webhooks subscribed to it (their outbox rows in one
+     * transaction): the lead as /api/v1/leads names it, its score, label and
+     * reasons (in English: a webhook has no reader's language), and when and
+     * how to reach out.
+     */
+    json_t *reasons = json_array(), *data = NULL;
+    for (size_t i = 0; reasons && i < l->res.n_reasons; i++) {
+        char text[256];
+        if (sc_score_reason_text(&l->res.reasons[i], "en", text, sizeof(text)) == SC_OK)
+            json_array_append_new(reasons, json_string(text));
+    }
+    char best[32] = "";
+    if (l->bt.at > 0) {
+        time_t t = (time_t)l->bt.at;
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+            strftime(best, sizeof(best), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    if (reasons)
+        data = json_pack("{s:I, s:s, s:i, s:s, s:o, s:s?, s:s}", "id", (json_int_t)l->visitor_id,
+                         "card", l->card, "score", l->res.score, "label",
+                         sc_score_label_name(l->res.label), "reasons", reasons, "best_time",
+                         best[0] ? best : NULL, "best_channel", sc_score_contact_name(l->channel));
+    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    enum sc_err e = text ? sc_store_outbox_add(s, "lead.hot", now, text) : SC_ENOMEM;
+    if (e != SC_OK)
+        sc_warn("lead.hot for visitor %lld not queued: %s", (long long)l->visitor_id,
+                sc_err_str(e));
+    free(text);
+    json_decref(data); /* json_pack took 'reasons', even had it failed (jansson >= 2.11) */
 }
 
 /*

@@ -270,46 +270,47 @@ const char *const sc_sqlite_migrations[] = {
     ");"
     "CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_at);",
 
-    *12 → 13,
-    lead intelligence(issue 13) :
-        the active intent model(its JSON and*the figures the admin page shows, AUCs in millionths),
-    salespeople's *follow - ups of a lead(channel and outcome as numbers
-                                          : enum sc_contact, *enum sc_followup_outcome)
-                                with an optional reminder,
-    and each time a *lead crossed the hot threshold(alerts go out once per crossing).* /
-        "CREATE TABLE score_models ("
-        "  id INTEGER PRIMARY KEY,"
-        "  version INTEGER NOT NULL,"
-        "  trained_at INTEGER NOT NULL,"
-        "  auc_ppm INTEGER NOT NULL,"
-        "  baseline_ppm INTEGER NOT NULL,"
-        "  n_examples INTEGER NOT NULL,"
-        "  n_positive INTEGER NOT NULL,"
-        "  model TEXT NOT NULL"
-        ");"
-        "CREATE TABLE followups ("
-        "  id INTEGER PRIMARY KEY,"
-        "  visitor_id INTEGER NOT NULL,"
-        "  card_id INTEGER NOT NULL,"
-        "  member_id INTEGER NOT NULL,"
-        "  channel INTEGER NOT NULL,"
-        "  outcome INTEGER NOT NULL,"
-        "  note TEXT NOT NULL DEFAULT '',"
-        "  reminder_at INTEGER,"
-        "  done INTEGER NOT NULL DEFAULT 0,"
-        "  created_at INTEGER NOT NULL"
-        ");"
-        "CREATE INDEX followups_lead ON followups(visitor_id, card_id);"
-        "CREATE INDEX followups_member ON followups(member_id, reminder_at);"
-        "CREATE TABLE lead_hot ("
-        "  id INTEGER PRIMARY KEY,"
-        "  visitor_id INTEGER NOT NULL,"
-        "  card_id INTEGER NOT NULL,"
-        "  score INTEGER NOT NULL,"
-        "  hot INTEGER NOT NULL,"
-        "  ts INTEGER NOT NULL"
-        ");"
-        "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+    /*
+     * 12 → 13, lead intelligence (issue 13): the active intent model (its
+     * JSON and the figures the admin page shows, AUCs in millionths),
+     * salespeople's follow-ups of a lead (channel and outcome as numbers:
+     * enum sc_contact, enum sc_followup_outcome) with an optional reminder,
+     * and each time a lead crossed the hot threshold (alerts go out once per
+     * crossing).
+     */
+    "CREATE TABLE score_models ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  trained_at INTEGER NOT NULL,"
+    "  auc_ppm INTEGER NOT NULL,"
+    "  baseline_ppm INTEGER NOT NULL,"
+    "  n_examples INTEGER NOT NULL,"
+    "  n_positive INTEGER NOT NULL,"
+    "  model TEXT NOT NULL"
+    ");"
+    "CREATE TABLE followups ("
+    "  id INTEGER PRIMARY KEY,"
+    "  visitor_id INTEGER NOT NULL,"
+    "  card_id INTEGER NOT NULL,"
+    "  member_id INTEGER NOT NULL,"
+    "  channel INTEGER NOT NULL,"
+    "  outcome INTEGER NOT NULL,"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  reminder_at INTEGER,"
+    "  done INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX followups_lead ON followups(visitor_id, card_id);"
+    "CREATE INDEX followups_member ON followups(member_id, reminder_at);"
+    "CREATE TABLE lead_hot ("
+    "  id INTEGER PRIMARY KEY,"
+    "  visitor_id INTEGER NOT NULL,"
+    "  card_id INTEGER NOT NULL,"
+    "  score INTEGER NOT NULL,"
+    "  hot INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
 };
 
 const int sc_sqlite_nmigrations =

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import unittest
 
@@ -313,13 +314,34 @@ class HotLeads(unittest.TestCase):
     """A lead crossing the hot threshold is recorded, and announced, once per crossing."""
 
     def test_once_per_crossing(self):
-        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOT_WATCH_S": "1"})
+        # A webhook subscribed to lead.hot, on a receiver of our own (a loopback target is
+        # allowed by SHARECARD_WEBHOOK_ALLOW_PRIVATE).
+        import http.server
+        got = []
+
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        rx = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=rx.serve_forever, daemon=True).start()
+        private = {"SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOT_WATCH_S": "1",
+                                  **private})
         try:
             harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
                               env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
             member = harness.add_member(srv.db, "Hu Ping", "hu@example.com", "--slug", "huping")
             token = harness.sharecard("token", "create", "--email", "root@example.com",
                                       db=srv.db).stdout.strip()
+            harness.sharecard("webhook", "add", "--url",
+                              f"http://127.0.0.1:{rx.server_address[1]}/hook", "--events",
+                              "lead.hot", db=srv.db, env=private)
             srv.start()
             b = Browser(srv)
             b.open_link(member["qr_url"])
@@ -346,9 +368,21 @@ class HotLeads(unittest.TestCase):
             time.sleep(3)
             self.assertEqual(harness.scalar(srv.db, "SELECT count(*) FROM lead_hot"), 1)
             self.assertEqual(announced(), 1)
+            # The crossing went out as lead.hot, once, with the lead the API shows.
+            deadline = time.monotonic() + 30
+            while not got and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.assertEqual([g["type"] for g in got], ["lead.hot"])
+            data = got[0]["data"]
+            self.assertEqual((data["id"], data["card"], data["label"]),
+                             (lead["id"], "huping", "hot"))
+            self.assertGreaterEqual(data["score"], 70)
+            self.assertTrue(data["reasons"])
+            self.assertIn(data["best_channel"], ("call", "wechat", "email", "sms"))
         finally:
             srv.stop()
             srv.cleanup()
+            rx.shutdown()
 
 
 if __name__ == "__main__":
