@@ -21,6 +21,7 @@
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 
+#include "intel_int.h"
 #include "sharecard/customers.h"
 
 /* ---- Summaries from orders ---------------------------------------------- */
@@ -35,6 +36,30 @@ static int order_cmp(const void *pa, const void *pb)
     return 0;
 }
 
+enum sc_err sc_cust_orders_until(const struct sc_cust_order *orders, size_t norders, int32_t now,
+                                 struct sc_cust_order **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (norders == 0)
+        return SC_OK;
+    struct sc_cust_order *o = malloc(norders * sizeof(*o));
+    if (!o)
+        return SC_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < norders; i++)
+        if (orders[i].day <= now)
+            o[k++] = orders[i];
+    if (k == 0) {
+        free(o);
+        return SC_OK;
+    }
+    qsort(o, k, sizeof(*o), order_cmp);
+    *out = o;
+    *n = k;
+    return SC_OK;
+}
+
 enum sc_err sc_clv_summarise(const struct sc_cust_order *orders, size_t norders, int32_t now,
                              struct sc_clv_summary **out, size_t *nout)
 {
@@ -45,19 +70,8 @@ enum sc_err sc_clv_summarise(const struct sc_cust_order *orders, size_t norders,
 
     *out = NULL;
     *nout = 0;
-    if (norders == 0)
+    if ((err = sc_cust_orders_until(orders, norders, now, &o, &n)) != SC_OK || n == 0)
         goto out;
-    o = malloc(norders * sizeof(*o));
-    if (!o) {
-        err = SC_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < norders; i++)
-        if (orders[i].day <= now)
-            o[n++] = orders[i];
-    if (n == 0)
-        goto out;
-    qsort(o, n, sizeof(*o), order_cmp);
     s = malloc(n * sizeof(*s)); /* at most one per order */
     if (!s) {
         err = SC_ENOMEM;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intel_int.h"
 #include "sharecard/customers.h"
 
 /*
@@ -79,14 +80,6 @@ bool sc_rfm_segment_parse(const char *s, enum sc_rfm_segment *out)
     return false;
 }
 
-static int order_cmp(const void *pa, const void *pb)
-{
-    const struct sc_cust_order *a = pa, *b = pb;
-    if (a->customer_id != b->customer_id)
-        return a->customer_id < b->customer_id ? -1 : 1;
-    return (a->day > b->day) - (a->day < b->day);
-}
-
 /* A value to rank and the row it belongs to; larger 'key' is better. */
 struct ranked {
     int64_t key;
@@ -127,19 +120,8 @@ enum sc_err sc_rfm_compute(const struct sc_cust_order *orders, size_t norders, i
 
     *rows = NULL;
     *nrows = 0;
-    if (norders == 0)
+    if ((err = sc_cust_orders_until(orders, norders, now, &o, &n)) != SC_OK || n == 0)
         goto out;
-    o = malloc(norders * sizeof(*o));
-    if (!o) {
-        err = SC_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < norders; i++)
-        if (orders[i].day <= now)
-            o[n++] = orders[i];
-    if (n == 0)
-        goto out;
-    qsort(o, n, sizeof(*o), order_cmp);
     r = calloc(n, sizeof(*r));
     v = malloc(n * sizeof(*v));
     if (!r || !v) {
