@@ -299,9 +299,17 @@ enum sc_err sc_http_start(struct server *s, unsigned *nthreads)
 
 void sc_http_quiesce(struct server *s)
 {
+    /*
+     * MHD's pool threads drop the socket from their epoll sets on their own
+     * time, so it is only shut down here (no new connections) and closed
+     * once they are gone, in sc_http_stop(): closing it now could free its
+     * number while a worker still names it (ThreadSanitizer saw that).
+     */
     MHD_socket lsock = MHD_quiesce_daemon(s->daemon);
-    if (lsock != MHD_INVALID_SOCKET)
-        close(lsock);
+    if (lsock != MHD_INVALID_SOCKET) {
+        shutdown(lsock, SHUT_RDWR);
+        s->listen_fd = lsock;
+    }
 }
 
 void sc_http_stop(struct server *s)
@@ -309,4 +317,7 @@ void sc_http_stop(struct server *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    if (s->listen_fd >= 0) /* quiesced, or listened but never handed to MHD */
+        close(s->listen_fd);
+    s->listen_fd = -1;
 }

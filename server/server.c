@@ -183,8 +183,6 @@ out:
     sc_ingest_free(s.ingest);
     sc_http_stop(&s);
     sc_dispatch_free(s.hooks);
-    if (s.listen_fd >= 0) /* listened, but MHD never took it */
-        close(s.listen_fd);
     sc_live_free(s.live);
     sc_uap_free(s.uap);
     sc_rl_free(s.rl);
