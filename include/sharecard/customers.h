@@ -189,8 +189,9 @@ struct sc_clv_fit_info {
     double loglik;   /* total log-likelihood at the optimum */
     double grad_max; /* largest |∂(mean log-likelihood)/∂ log θ| at the optimum */
     int evaluations; /* objective evaluations, restarts included */
-    bool converged;  /* simplex shrank below tolerance, a restart found nothing
-                        better and grad_max < 1e-4 */
+    bool converged;  /* the minimiser ended on its tolerance (the gradient's, or
+                        the fallback simplex's size with a restart finding
+                        nothing better), and grad_max < 1e-4 */
 };
 
 /*
