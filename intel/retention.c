@@ -6,9 +6,10 @@
  * and NPS.  Also the calendar helpers (day number ↔ Y-M-D) the caller and
  * the cohorts share.
  *
- * Customers are sorted by id and each one's order days kept sorted, so
- * "active on d" is one binary search; a period costs O(customers · log
- * orders).
+ * Customers are sorted by id and each one's order days kept sorted; the
+ * period and every month of its CRR trend are counted in one pass over the
+ * customers, each walking their own orders once (O(customers × months +
+ * orders)), and the cohorts in another.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,14 +62,14 @@ static int32_t month_first_day(int mon)
 struct rcust {
     int64_t id;
     int32_t signup;
-    size_t first, n; /* their orders in the sorted order array */
+    size_t first, n; /* their orders: o[first … first + n − 1], sorted by day */
 };
 
 struct rset {
-    struct rcust *c;
+    struct rcust *c; /* owned; sorted by id */
     size_t nc;
-    struct sc_cust_order *o; /* sorted by customer index, then day */
-    size_t no;
+    const struct sc_cust_order *o; /* the caller's orders, or 'own' */
+    struct sc_cust_order *own;     /* owned; a sorted copy when the caller's were not */
     int32_t active_days;
 };
 
@@ -78,7 +79,6 @@ static int rcust_cmp(const void *pa, const void *pb)
     return (a->id > b->id) - (a->id < b->id);
 }
 
-/* Orders carry the customer's index in customer_id while sorted. */
 static int rorder_cmp(const void *pa, const void *pb)
 {
     const struct sc_cust_order *a = pa, *b = pb;
@@ -96,6 +96,14 @@ static bool wanted(const struct sc_cust *c, const struct sc_ret_opts *opts)
     return true;
 }
 
+/*
+ * The customers 'opts' wants, sorted by id, each with the range of their
+ * orders in an array sorted by customer and day.  Callers that keep their
+ * customers by id and their orders by customer and day (the server's
+ * snapshot does) pay one pass over each: the orders are used in place and
+ * matched to customers by a merge walk.  Otherwise they are copied and
+ * sorted.
+ */
 static enum sc_err rset_build(struct rset *s, const struct sc_cust *customers, size_t ncustomers,
                               const struct sc_cust_order *orders, size_t norders,
                               const struct sc_ret_opts *opts)
@@ -103,33 +111,44 @@ static enum sc_err rset_build(struct rset *s, const struct sc_cust *customers, s
     memset(s, 0, sizeof(*s));
     s->active_days = opts->active_days ? opts->active_days : SC_RET_ACTIVE_DAYS_DEFAULT;
     s->c = malloc((ncustomers ? ncustomers : 1) * sizeof(*s->c));
-    s->o = malloc((norders ? norders : 1) * sizeof(*s->o));
-    if (!s->c || !s->o)
+    if (!s->c)
         return SC_ENOMEM;
-    for (size_t i = 0; i < ncustomers; i++)
-        if (wanted(&customers[i], opts))
-            s->c[s->nc++] = (struct rcust){customers[i].id, customers[i].signup_day, 0, 0};
-    qsort(s->c, s->nc, sizeof(*s->c), rcust_cmp);
-    for (size_t i = 1; i < s->nc; i++)
-        if (s->c[i].id == s->c[i - 1].id)
-            return SC_EINVAL;
-    for (size_t i = 0; i < norders; i++) {
-        struct rcust key = {.id = orders[i].customer_id};
-        struct rcust *hit = bsearch(&key, s->c, s->nc, sizeof(*s->c), rcust_cmp);
-        if (!hit)
+    bool by_id = true;
+    for (size_t i = 0; i < ncustomers; i++) {
+        if (!wanted(&customers[i], opts))
             continue;
-        s->o[s->no] = orders[i];
-        s->o[s->no].customer_id = (int64_t)(hit - s->c);
-        s->no++;
+        if (s->nc > 0 && s->c[s->nc - 1].id >= customers[i].id)
+            by_id = false;
+        s->c[s->nc++] = (struct rcust){customers[i].id, customers[i].signup_day, 0, 0};
     }
-    qsort(s->o, s->no, sizeof(*s->o), rorder_cmp);
-    for (size_t i = 0; i < s->no;) {
-        size_t j = i;
-        while (j < s->no && s->o[j].customer_id == s->o[i].customer_id)
-            j++;
-        s->c[s->o[i].customer_id].first = i;
-        s->c[s->o[i].customer_id].n = j - i;
-        i = j;
+    if (!by_id) {
+        qsort(s->c, s->nc, sizeof(*s->c), rcust_cmp);
+        for (size_t i = 1; i < s->nc; i++)
+            if (s->c[i].id == s->c[i - 1].id)
+                return SC_EINVAL;
+    }
+    bool sorted = true;
+    for (size_t i = 1; i < norders && sorted; i++)
+        sorted = rorder_cmp(&orders[i - 1], &orders[i]) <= 0;
+    if (!sorted) {
+        s->own = malloc((norders ? norders : 1) * sizeof(*s->own));
+        if (!s->own)
+            return SC_ENOMEM;
+        memcpy(s->own, orders, norders * sizeof(*orders));
+        qsort(s->own, norders, sizeof(*s->own), rorder_cmp);
+        orders = s->own;
+    }
+    s->o = orders;
+    /* both sorted by customer id: one merge walk */
+    size_t k = 0;
+    for (size_t i = 0; i < s->nc; i++) {
+        struct rcust *c = &s->c[i];
+        while (k < norders && orders[k].customer_id < c->id)
+            k++;
+        c->first = k;
+        while (k < norders && orders[k].customer_id == c->id)
+            k++;
+        c->n = k - c->first;
     }
     return SC_OK;
 }
@@ -137,7 +156,7 @@ static enum sc_err rset_build(struct rset *s, const struct sc_cust *customers, s
 static void rset_cleanup(struct rset *s)
 {
     free(s->c);
-    free(s->o);
+    free(s->own);
 }
 
 /* Index of the first of 'c''s orders on or after 'day' (c->first + c->n if none). */
@@ -154,16 +173,6 @@ static size_t first_order_from(const struct rset *s, const struct rcust *c, int3
     return lo;
 }
 
-/* Whether 'c' signed up or ordered on one of the A days ending with 'd'. */
-static bool active_on(const struct rset *s, const struct rcust *c, int32_t d)
-{
-    int32_t lo = d - s->active_days + 1;
-    if (c->signup >= lo && c->signup <= d)
-        return true;
-    size_t k = first_order_from(s, c, lo);
-    return k < c->first + c->n && s->o[k].day <= d;
-}
-
 /* 'c''s revenue (cents) over [from, to]. */
 static int64_t revenue_in(const struct rset *s, const struct rcust *c, int32_t from, int32_t to)
 {
@@ -174,25 +183,84 @@ static int64_t revenue_in(const struct rset *s, const struct rcust *c, int32_t f
 }
 
 struct period {
+    int32_t from, to; /* in */
     int64_t S, E, N, retained, rev_period, rev_before;
 };
 
-static void period_counts(const struct rset *s, int32_t from, int32_t to, struct period *p)
+static int day_cmp(const void *pa, const void *pb)
 {
-    int32_t n = to - from + 1;
-    memset(p, 0, sizeof(*p));
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Index of 'day' in the sorted 'days' (it is there). */
+static size_t day_index(const int32_t *days, size_t n, int32_t day)
+{
+    const int32_t *hit = bsearch(&day, days, n, sizeof(*days), day_cmp);
+    return (size_t)(hit - days);
+}
+
+/*
+ * S, E, N and retained of each of the 'np' periods 'p' (their from and to
+ * set by the caller), and the revenues of the first, in one pass over the
+ * customers.  Each customer is asked "active on d?" for every period's
+ * first and last day at once: those days sorted ascending, the start of the
+ * A-day window only moves forward, so one pointer walks the customer's
+ * sorted orders once — O(orders + days) per customer instead of a binary
+ * search per day and period.
+ */
+static enum sc_err periods_count(const struct rset *s, struct period *p, size_t np)
+{
+    enum sc_err err = SC_ENOMEM;
+    size_t nq = 0;
+    int32_t *qd = malloc(2 * np * sizeof(*qd));
+    size_t *ix = malloc(2 * np * sizeof(*ix));
+    bool *act = malloc(2 * np * sizeof(*act));
+    if (!qd || !ix || !act)
+        goto out;
+    for (size_t i = 0; i < np; i++) {
+        qd[nq++] = p[i].from;
+        qd[nq++] = p[i].to;
+        p[i].S = p[i].E = p[i].N = p[i].retained = p[i].rev_period = p[i].rev_before = 0;
+    }
+    qsort(qd, nq, sizeof(*qd), day_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < nq; i++)
+        if (u == 0 || qd[u - 1] != qd[i])
+            qd[u++] = qd[i];
+    nq = u;
+    for (size_t i = 0; i < np; i++) {
+        ix[2 * i] = day_index(qd, nq, p[i].from);
+        ix[2 * i + 1] = day_index(qd, nq, p[i].to);
+    }
     for (size_t i = 0; i < s->nc; i++) {
         const struct rcust *c = &s->c[i];
-        bool at_start = active_on(s, c, from), at_end = active_on(s, c, to);
-        p->S += at_start;
-        p->E += at_end;
-        p->retained += at_start && at_end;
-        p->N += at_end && c->signup > from && c->signup <= to;
-        if (at_start) {
-            p->rev_period += revenue_in(s, c, from, to);
-            p->rev_before += revenue_in(s, c, from - n, from - 1);
+        size_t k = c->first, end = c->first + c->n;
+        for (size_t q = 0; q < nq; q++) { /* signed up or ordered in [d − A + 1, d] */
+            int32_t d = qd[q], lo = d - s->active_days + 1;
+            while (k < end && s->o[k].day < lo)
+                k++;
+            act[q] = (c->signup >= lo && c->signup <= d) || (k < end && s->o[k].day <= d);
+        }
+        for (size_t j = 0; j < np; j++) {
+            bool at_start = act[ix[2 * j]], at_end = act[ix[2 * j + 1]];
+            p[j].S += at_start;
+            p[j].E += at_end;
+            p[j].retained += at_start && at_end;
+            p[j].N += at_end && c->signup > p[j].from && c->signup <= p[j].to;
+        }
+        if (act[ix[0]]) {
+            int32_t n = p[0].to - p[0].from + 1;
+            p[0].rev_period += revenue_in(s, c, p[0].from, p[0].to);
+            p[0].rev_before += revenue_in(s, c, p[0].from - n, p[0].from - 1);
         }
     }
+    err = SC_OK;
+out:
+    free(qd);
+    free(ix);
+    free(act);
+    return err;
 }
 
 /* Cohorts of the sign-up months ['m0', 'm1']: for each later month up to
@@ -256,26 +324,6 @@ out:
     return err;
 }
 
-static enum sc_err trend_build(const struct rset *s, int32_t from, int32_t to, int m0, int m1,
-                               struct sc_ret_report *out)
-{
-    size_t nm = (size_t)(m1 - m0 + 1);
-    out->trend = calloc(nm, sizeof(*out->trend));
-    if (!out->trend)
-        return SC_ENOMEM;
-    for (int mon = m0; mon <= m1; mon++) {
-        struct sc_ret_month *t = &out->trend[out->ntrend++];
-        int32_t a = month_first_day(mon), b = month_first_day(mon + 1) - 1;
-        int d;
-        sc_ret_civil_from_days(a, &t->year, &t->month, &d);
-        struct period p;
-        period_counts(s, a > from ? a : from, b < to ? b : to, &p);
-        t->has_crr = p.S > 0;
-        t->crr = p.S > 0 ? (double)(p.E - p.N) / (double)p.S : 0;
-    }
-    return SC_OK;
-}
-
 enum sc_err sc_ret_compute(const struct sc_cust *customers, size_t ncustomers,
                            const struct sc_cust_order *orders, size_t norders, int32_t from,
                            int32_t to, const struct sc_ret_opts *opts, struct sc_ret_report *out)
@@ -283,33 +331,56 @@ enum sc_err sc_ret_compute(const struct sc_cust *customers, size_t ncustomers,
     static const struct sc_ret_opts defaults = {0};
     enum sc_err err;
     struct rset s;
-    struct period p;
+    struct period *p = NULL;
 
     memset(out, 0, sizeof(*out));
     if (!opts)
         opts = &defaults;
     if (to < from || opts->active_days < 0)
         return SC_EINVAL;
+    int m0 = month_of(from), m1 = month_of(to);
+    size_t nm = (size_t)(m1 - m0 + 1);
     err = rset_build(&s, customers, ncustomers, orders, norders, opts);
     if (err != SC_OK)
         goto out;
-    period_counts(&s, from, to, &p);
-    out->customers_start = p.S;
-    out->customers_end = p.E;
-    out->new_customers = p.N;
-    out->retained = p.retained;
-    out->revenue_period = p.rev_period;
-    out->revenue_before = p.rev_before;
-    out->has_crr = out->has_churn = p.S > 0;
-    out->has_ndr = p.rev_before != 0;
-    out->crr = p.S ? (double)(p.E - p.N) / (double)p.S : 0;
-    out->churn_rate = p.S ? (double)(p.S - p.retained) / (double)p.S : 0;
-    out->ndr = p.rev_before ? (double)p.rev_period / (double)p.rev_before : 0;
-    int m0 = month_of(from), m1 = month_of(to);
+    /* p[0] the period, p[1 + i] its i-th calendar month (clipped to it) */
+    p = calloc(1 + nm, sizeof(*p));
+    out->trend = calloc(nm, sizeof(*out->trend));
+    if (!p || !out->trend) {
+        err = SC_ENOMEM;
+        goto out;
+    }
+    p[0].from = from;
+    p[0].to = to;
+    for (size_t i = 0; i < nm; i++) {
+        int32_t a = month_first_day(m0 + (int)i), b = month_first_day(m0 + (int)i + 1) - 1;
+        p[1 + i].from = a > from ? a : from;
+        p[1 + i].to = b < to ? b : to;
+    }
+    if ((err = periods_count(&s, p, 1 + nm)) != SC_OK)
+        goto out;
+    out->customers_start = p[0].S;
+    out->customers_end = p[0].E;
+    out->new_customers = p[0].N;
+    out->retained = p[0].retained;
+    out->revenue_period = p[0].rev_period;
+    out->revenue_before = p[0].rev_before;
+    out->has_crr = out->has_churn = p[0].S > 0;
+    out->has_ndr = p[0].rev_before != 0;
+    out->crr = p[0].S ? (double)(p[0].E - p[0].N) / (double)p[0].S : 0;
+    out->churn_rate = p[0].S ? (double)(p[0].S - p[0].retained) / (double)p[0].S : 0;
+    out->ndr = p[0].rev_before ? (double)p[0].rev_period / (double)p[0].rev_before : 0;
+    for (size_t i = 0; i < nm; i++) {
+        struct sc_ret_month *t = &out->trend[out->ntrend++];
+        const struct period *m = &p[1 + i];
+        int d;
+        sc_ret_civil_from_days(month_first_day(m0 + (int)i), &t->year, &t->month, &d);
+        t->has_crr = m->S > 0;
+        t->crr = m->S > 0 ? (double)(m->E - m->N) / (double)m->S : 0;
+    }
     err = cohorts_build(&s, m0, m1, out);
-    if (err == SC_OK)
-        err = trend_build(&s, from, to, m0, m1, out);
 out:
+    free(p);
     rset_cleanup(&s);
     if (err != SC_OK)
         sc_ret_report_cleanup(out);

@@ -3,7 +3,9 @@
  * computed by hand: the active window's two ends, a customer active through
  * the sign-up alone, orders of amount 0, N counting only sign-ups after
  * 'from', CRR/churn/NDR and their null cases, cohorts and the monthly CRR;
- * the calendar helpers; NPS.
+ * the one-pass counting against the definition applied customer by customer,
+ * with the rows in the caller's sorted order and shuffled; the calendar
+ * helpers; NPS.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -226,6 +228,106 @@ static void test_cohorts_and_trend(void **state)
     sc_ret_report_cleanup(&r);
 }
 
+/* ---- The one-pass counts against the definition, sorted and shuffled input ---- */
+
+static uint32_t lcg(uint32_t *st)
+{
+    *st = *st * 1664525u + 1013904223u;
+    return *st >> 8;
+}
+
+/* DESIGN §6 applied literally: signed up or ordered in [d − A + 1, d]. */
+static bool active_ref(const struct sc_cust *c, const struct sc_cust_order *o, size_t no, int A,
+                       int32_t d)
+{
+    if (c->signup_day > d - A && c->signup_day <= d)
+        return true;
+    for (size_t k = 0; k < no; k++)
+        if (o[k].customer_id == c->id && o[k].day > d - A && o[k].day <= d)
+            return true;
+    return false;
+}
+
+/* S, E, N, retained of [from, to] by the definition. */
+static void period_ref(const struct sc_cust *c, size_t nc, const struct sc_cust_order *o, size_t no,
+                       int A, int32_t from, int32_t to, int64_t out[4])
+{
+    memset(out, 0, 4 * sizeof(*out));
+    for (size_t i = 0; i < nc; i++) {
+        bool s = active_ref(&c[i], o, no, A, from), e = active_ref(&c[i], o, no, A, to);
+        out[0] += s;
+        out[1] += e;
+        out[2] += e && c[i].signup_day > from && c[i].signup_day <= to;
+        out[3] += s && e;
+    }
+}
+
+static void check_against_ref(const struct sc_cust *c, size_t nc, const struct sc_cust_order *o,
+                              size_t no, int A, int32_t from, int32_t to)
+{
+    struct sc_ret_opts opts = {.active_days = A};
+    struct sc_ret_report r;
+    int64_t want[4];
+    assert_int_equal(sc_ret_compute(c, nc, o, no, from, to, &opts, &r), SC_OK);
+    period_ref(c, nc, o, no, A, from, to, want);
+    assert_int_equal(r.customers_start, want[0]);
+    assert_int_equal(r.customers_end, want[1]);
+    assert_int_equal(r.new_customers, want[2]);
+    assert_int_equal(r.retained, want[3]);
+    assert_true(r.ntrend >= 12);
+    for (size_t m = 0; m < r.ntrend; m++) {
+        int32_t a = D(r.trend[m].year, r.trend[m].month, 1);
+        int32_t b = (r.trend[m].month == 12 ? D(r.trend[m].year + 1, 1, 1)
+                                            : D(r.trend[m].year, r.trend[m].month + 1, 1)) -
+                    1;
+        period_ref(c, nc, o, no, A, a > from ? a : from, b < to ? b : to, want);
+        assert_int_equal(r.trend[m].has_crr, want[0] > 0);
+        if (want[0] > 0)
+            assert_true(fabs(r.trend[m].crr - (double)(want[1] - want[2]) / (double)want[0]) <
+                        1e-12);
+    }
+    sc_ret_report_cleanup(&r);
+}
+
+static void test_one_pass_matches_definition(void **state)
+{
+    (void)state;
+    enum { NC = 300, NO = 2500 };
+    struct sc_cust *c = malloc(NC * sizeof(*c));
+    struct sc_cust_order *o = malloc(NO * sizeof(*o));
+    assert_non_null(c);
+    assert_non_null(o);
+    uint32_t st = 14;
+    int32_t base = D(2024, 1, 1);
+    for (size_t i = 0; i < NC; i++)
+        c[i] = (struct sc_cust){(int64_t)i * 3 + 1, base + (int32_t)(lcg(&st) % 730), NULL, 0};
+    for (size_t k = 0; k < NO; k++) { /* sorted by customer and day, as the server keeps them */
+        size_t i = k * NC / NO;
+        int32_t prev = k > 0 && o[k - 1].customer_id == c[i].id ? o[k - 1].day : c[i].signup_day;
+        o[k] = (struct sc_cust_order){c[i].id, prev + (int32_t)(lcg(&st) % 60), 100};
+    }
+    int32_t from = base + 200, to = base + 564; /* a year across a year end */
+    check_against_ref(c, NC, o, NO, 30, from, to);
+    check_against_ref(c, NC, o, NO, 90, from, to);
+    /* shuffled customers and orders: the copy-and-sort path, the same counts */
+    for (size_t i = NC - 1; i > 0; i--) {
+        size_t j = lcg(&st) % (i + 1);
+        struct sc_cust t = c[i];
+        c[i] = c[j];
+        c[j] = t;
+    }
+    for (size_t k = NO - 1; k > 0; k--) {
+        size_t j = lcg(&st) % (k + 1);
+        struct sc_cust_order t = o[k];
+        o[k] = o[j];
+        o[j] = t;
+    }
+    check_against_ref(c, NC, o, NO, 30, from, to);
+    check_against_ref(c, NC, o, NO, 90, from, to);
+    free(c);
+    free(o);
+}
+
 static void test_nps(void **state)
 {
     (void)state;
@@ -256,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_window_ends),
         cmocka_unit_test(test_default_window_and_nulls),
         cmocka_unit_test(test_cohorts_and_trend),
+        cmocka_unit_test(test_one_pass_matches_definition),
         cmocka_unit_test(test_nps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
