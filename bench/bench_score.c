@@ -8,10 +8,20 @@
  * model's calibration by decile and the time a training takes.
  *
  *   build/bench/bench_score [LEADS_PER_WORLD] [SEED]     (defaults 5000, 1)
+ *
+ * With --train, training at scale instead (issue 13: 1M leads ≤ 20 s on one
+ * core, ≤ 200 MB): N leads of a world simulated in process, then one
+ * sc_score_train timed, with the peak resident memory of the whole process
+ * (getrusage's ru_maxrss: the examples themselves included) before and
+ * after it.
+ *
+ *   build/bench/bench_score --train N [WORLD 0-2] [SEED]   (defaults 1000000, 0, 1)
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "sharecard/score.h"
@@ -106,8 +116,64 @@ static void learning_curve(uint64_t seed, const struct sc_score_model *prior)
     }
 }
 
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int train_at_scale(int argc, char **argv)
+{
+    size_t n = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 1000000;
+    int w = argc > 3 ? atoi(argv[3]) : 0;
+    uint64_t seed = argc > 4 ? strtoull(argv[4], NULL, 10) : 1;
+    if (n < 100 || w < 0 || w >= NWORLDS)
+        return 2;
+    struct sc_score_example *ex = malloc(n * sizeof(*ex));
+    struct sc_score_model prior, m;
+    struct sc_score_report rep;
+    if (!ex)
+        return 1;
+    sc_score_prior(&prior);
+    double t0 = now_ms();
+    if (sc_score_simulate(w, n, seed, NOW, ex, NULL) != SC_OK)
+        return 1;
+    double sim_ms = now_ms() - t0;
+    long rss_data = max_rss_kb();
+    t0 = now_ms();
+    double c0 = cpu_ms();
+    if (sc_score_train(ex, n, &prior, 0, NOW, &m, &rep) != SC_OK)
+        return 1;
+    double train_ms = now_ms() - t0, train_cpu = cpu_ms() - c0;
+    long rss_peak = max_rss_kb();
+    printf("training on %zu leads (%s, seed %llu; simulated in %.1f s): %.2f s wall, %.2f s "
+           "CPU (one thread)\n",
+           n, world_name[w], (unsigned long long)seed, sim_ms / 1e3, train_ms / 1e3,
+           train_cpu / 1e3);
+    printf("peak RSS: %.1f MB with the examples loaded (%.1f MB of them), %.1f MB after "
+           "training (+%.1f MB)\n",
+           rss_data / 1024.0, (double)(n * sizeof(*ex)) / 1048576.0, rss_peak / 1024.0,
+           (rss_peak - rss_data) / 1024.0);
+    printf("held-out AUC %.3f (view count %.3f, prior %.3f) on %u test leads, %u positives of "
+           "%u: %s\n",
+           rep.auc, rep.auc_baseline, rep.auc_active, rep.n_test, rep.positives, rep.n,
+           rep.verdict == SC_SCORE_ACTIVATED ? "activated" : "kept the prior");
+    free(ex);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--train") == 0)
+        return train_at_scale(argc, argv);
     size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 5000;
     uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
     struct sc_score_example *ex[NWORLDS];

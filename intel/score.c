@@ -246,16 +246,49 @@ static bool cholesky_solve(double *a, double *b, int d)
     return true;
 }
 
-/* Penalised log-likelihood of 'beta' over rows 'z' (n × ND, a 1 first). */
-static double objective(const double *z, const int *y, size_t n, const double *beta, double l2)
+/*
+ * The training rows as the fit sees them: standardised features with a
+ * leading 1, made from the examples on the fly rather than stored (a stored
+ * n × ND matrix of doubles would be 160 MB for a million leads, as much
+ * again as the examples themselves; the 20 subtractions and divisions per
+ * row are a tenth of the Hessian's work for that row).
+ */
+struct rows {
+    const struct sc_score_example *ex;
+    size_t nex;
+    const unsigned char *train; /* nex flags: 1 for the training part */
+    size_t n;                   /* how many are 1 */
+    double mean[SC_SCORE_NF], inv_scale[SC_SCORE_NF];
+};
+
+/* The rows are visited in the examples' own order (a pass over memory, not
+ * a random walk in time order: three to four times faster at a million). */
+#define FOR_ROWS(r, i)                                                                             \
+    for (size_t i = 0; i < (r)->nex; i++)                                                          \
+        if ((r)->train[i])
+
+/* Example 'i' standardised into 'z' (ND values); returns its label. */
+static int row(const struct rows *r, size_t i, double *z)
 {
-    double ll = 0;
-    for (size_t i = 0; i < n; i++) {
+    const struct sc_score_example *x = &r->ex[i];
+    z[0] = 1;
+    for (int j = 0; j < SC_SCORE_NF; j++)
+        z[j + 1] = (x->x[j] - r->mean[j]) * r->inv_scale[j];
+    return x->y != 0;
+}
+
+/* Penalised log-likelihood of 'beta' over the rows. */
+static double objective(const struct rows *r, const double *beta, double l2)
+{
+    double ll = 0, z[ND];
+    FOR_ROWS(r, i)
+    {
+        int y = row(r, i, z);
         double t = 0;
         for (int j = 0; j < ND; j++)
-            t += z[i * ND + j] * beta[j];
+            t += z[j] * beta[j];
         /* log σ(t) for y = 1, log(1 − σ(t)) for y = 0, without overflow */
-        double u = y[i] ? -t : t;
+        double u = y ? -t : t;
         ll -= u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
     }
     for (int j = 1; j < ND; j++)
@@ -264,32 +297,36 @@ static double objective(const double *z, const int *y, size_t n, const double *b
 }
 
 /*
- * Fits 'm' (its mean and scale already set) on 'n' rows 'z' (standardised,
- * n × ND with a leading 1) and labels 'y' by Newton's method with step
- * halving.  The bias is not penalised.
+ * Fits 'm' (its mean and scale already set) on the rows by Newton's method
+ * with step halving.  The bias is not penalised.
  */
-static void newton(const double *z, const int *y, size_t n, double l2, struct sc_score_model *m)
+static void newton(const struct rows *r, double l2, struct sc_score_model *m)
 {
-    double beta[ND] = {0}, h[ND * ND], g[ND], cand[ND];
+    double beta[ND] = {0}, h[ND * ND], g[ND], cand[ND], z[ND];
     double npos = 0;
-    for (size_t i = 0; i < n; i++)
-        npos += y[i];
+    size_t n = r->n;
+    FOR_ROWS(r, i)
+    {
+        npos += r->ex[i].y != 0;
+    }
     beta[0] = log((npos + 0.5) / ((double)n - npos + 0.5)); /* start at the base rate */
-    double f = objective(z, y, n, beta, l2);
+    double f = objective(r, beta, l2);
 
     for (int it = 0; it < NEWTON_MAX; it++) {
         memset(h, 0, sizeof(h));
         memset(g, 0, sizeof(g));
-        for (size_t i = 0; i < n; i++) {
-            const double *zi = &z[i * ND];
+        FOR_ROWS(r, i)
+        {
+            int y = row(r, i, z);
             double t = 0;
             for (int j = 0; j < ND; j++)
-                t += zi[j] * beta[j];
-            double mu = sigmoid(t), w = mu * (1 - mu), r = y[i] - mu;
+                t += z[j] * beta[j];
+            double mu = sigmoid(t), w = mu * (1 - mu), res = y - mu;
             for (int j = 0; j < ND; j++) {
-                g[j] += zi[j] * r;
+                g[j] += z[j] * res;
+                double wz = w * z[j];
                 for (int k = 0; k <= j; k++)
-                    h[j * ND + k] += w * zi[j] * zi[k];
+                    h[j * ND + k] += wz * z[k];
             }
         }
         for (int j = 0; j < ND; j++) {
@@ -307,7 +344,7 @@ static void newton(const double *z, const int *y, size_t n, double l2, struct sc
         for (int half = 0; half < 30; half++, step /= 2) {
             for (int j = 0; j < ND; j++)
                 cand[j] = beta[j] + step * g[j];
-            fc = objective(z, y, n, cand, l2);
+            fc = objective(r, cand, l2);
             if (fc >= f - 1e-12)
                 break;
         }
@@ -326,42 +363,38 @@ static void newton(const double *z, const int *y, size_t n, double l2, struct sc
 }
 
 /* Fits a model on the training part of 'sp' into 'm'. */
-static enum sc_err fit(const struct sc_score_example *ex, const struct split *sp, double l2,
-                       struct sc_score_model *m)
+static enum sc_err fit(const struct sc_score_example *ex, size_t nex, const struct split *sp,
+                       double l2, struct sc_score_model *m)
 {
     size_t n = sp->n_train;
-    double *z = malloc((n ? n : 1) * ND * sizeof(*z));
-    int *y = malloc((n ? n : 1) * sizeof(*y));
-    enum sc_err e = SC_OK;
-    if (!z || !y) {
-        e = SC_ENOMEM;
-        goto out;
-    }
+    struct rows r = {.ex = ex, .nex = nex, .n = n};
+    unsigned char *train = calloc(nex ? nex : 1, 1);
+    if (!train)
+        return SC_ENOMEM;
+    for (size_t k = 0; k < n; k++)
+        train[sp->idx[k]] = 1;
+    r.train = train;
     for (int j = 0; j < SC_SCORE_NF; j++) {
         double s = 0, ss = 0;
-        for (size_t k = 0; k < n; k++)
-            s += ex[sp->idx[k]].x[j];
+        FOR_ROWS(&r, i)
+        {
+            s += ex[i].x[j];
+        }
         double mean = s / (double)n;
-        for (size_t k = 0; k < n; k++) {
-            double d = ex[sp->idx[k]].x[j] - mean;
+        FOR_ROWS(&r, i)
+        {
+            double d = ex[i].x[j] - mean;
             ss += d * d;
         }
         double sd = sqrt(ss / (double)n);
         m->mean[j] = mean;
         m->scale[j] = sd > 1e-9 ? sd : 1.0; /* a constant feature stays 0 after centring */
+        r.mean[j] = m->mean[j];
+        r.inv_scale[j] = 1 / m->scale[j];
     }
-    for (size_t k = 0; k < n; k++) {
-        const struct sc_score_example *x = &ex[sp->idx[k]];
-        z[k * ND] = 1;
-        for (int j = 0; j < SC_SCORE_NF; j++)
-            z[k * ND + j + 1] = (x->x[j] - m->mean[j]) / m->scale[j];
-        y[k] = x->y != 0;
-    }
-    newton(z, y, n, l2, m);
-out:
-    free(z);
-    free(y);
-    return e;
+    newton(&r, l2, m);
+    free(train);
+    return SC_OK;
 }
 
 /* ---- training and evaluation --------------------------------------------- */
@@ -411,7 +444,7 @@ enum sc_err sc_score_train(const struct sc_score_example *ex, size_t n,
         goto out;
 
     memset(&cand, 0, sizeof(cand));
-    if ((e = fit(ex, &sp, l2, &cand)) != SC_OK)
+    if ((e = fit(ex, n, &sp, l2, &cand)) != SC_OK)
         goto out;
     test_scores(&cand, ex, &sp, s, y);
     if ((e = sc_score_auc(s, y, sp.n_test, &r.auc)) != SC_OK)
