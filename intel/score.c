@@ -61,11 +61,28 @@ static double sigmoid(double t)
     return e / (1.0 + e);
 }
 
+/*
+ * Feature 'j' of 'x' standardised, held within ±Z_MAX.  A value far outside
+ * what training saw says nothing the model knows about: the HTTP simulator
+ * (bench/sim_http.py) found every live lead scored 100 because training had
+ * seen recency only as the minutes between a last visit and a sign-up made
+ * during it (a spread of a few seconds), and a live lead's days of silence
+ * were thousands of those spreads out.  Within ±6 the prior's raw features
+ * (scale 1) and any trained feature's own range pass unchanged.
+ */
+#define Z_MAX 6.0
+
+static double zval(double x, double mean, double inv_scale)
+{
+    double z = (x - mean) * inv_scale;
+    return z > Z_MAX ? Z_MAX : z < -Z_MAX ? -Z_MAX : z;
+}
+
 static double logit(const struct sc_score_model *m, const double x[SC_SCORE_NF])
 {
     double t = m->bias;
     for (int j = 0; j < SC_SCORE_NF; j++)
-        t += m->weight[j] * (x[j] - m->mean[j]) / m->scale[j];
+        t += m->weight[j] * zval(x[j], m->mean[j], 1 / m->scale[j]);
     return t;
 }
 
@@ -273,7 +290,7 @@ static int row(const struct rows *r, size_t i, double *z)
     const struct sc_score_example *x = &r->ex[i];
     z[0] = 1;
     for (int j = 0; j < SC_SCORE_NF; j++)
-        z[j + 1] = (x->x[j] - r->mean[j]) * r->inv_scale[j];
+        z[j + 1] = zval(x->x[j], r->mean[j], r->inv_scale[j]);
     return x->y != 0;
 }
 
@@ -562,7 +579,7 @@ void sc_score_lead(const struct sc_score_model *m, const double x[SC_SCORE_NF],
                  : out->score >= SC_SCORE_WARM ? SC_LABEL_WARM
                                                : SC_LABEL_COLD;
     for (int j = 0; j < SC_SCORE_NF; j++) {
-        double c = m->weight[j] * (x[j] - m->mean[j]) / m->scale[j];
+        double c = m->weight[j] * zval(x[j], m->mean[j], 1 / m->scale[j]);
         /* A reason is something the lead did that raises the score: more of
          * a helpful feature — or, for recency, less time since the last
          * visit.  Lacking something harmful is no reason. */

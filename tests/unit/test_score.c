@@ -432,6 +432,33 @@ static void models_round_trip_through_json(void **state)
     free(ex);
 }
 
+/* A feature far outside what training saw counts as ±6 standard deviations,
+ * not as thousands: a model that saw recency spread over seconds must not
+ * score every lead silent for days at 0 or 100 (bench/sim_http.py found it). */
+static void features_far_outside_training_are_held_at_six_sd(void **state)
+{
+    (void)state;
+    struct sc_score_model m;
+    double x[SC_SCORE_NF] = {0};
+    sc_score_prior(&m);
+    memset(m.weight, 0, sizeof(m.weight));
+    m.bias = 0;
+    m.weight[SC_F_RECENCY] = -0.5;
+    m.mean[SC_F_RECENCY] = 0.001;
+    m.scale[SC_F_RECENCY] = 0.0003;
+    x[SC_F_RECENCY] = log1p(5); /* five days */
+    assert_true(fabs(sc_score_prob(&m, x) - 1 / (1 + exp(3.0))) < 1e-12);
+    x[SC_F_RECENCY] = 0.0013; /* one standard deviation: unchanged */
+    assert_true(fabs(sc_score_prob(&m, x) - 1 / (1 + exp(0.5))) < 1e-9);
+    sc_score_prior(&m); /* the prior's raw features (scale 1) stay within ±6 */
+    double y[SC_SCORE_NF] = {0};
+    y[SC_F_RECENCY] = log1p(365);
+    double t = m.bias;
+    for (int j = 0; j < SC_SCORE_NF; j++)
+        t += m.weight[j] * (y[j] - m.mean[j]) / m.scale[j];
+    assert_true(fabs(sc_score_prob(&m, y) - 1 / (1 + exp(-t))) < 1e-12);
+}
+
 /* ---- score, label, reasons ---------------------------------------------- */
 
 static void score_label_and_reasons(void **state)
@@ -681,6 +708,7 @@ int main(void)
         cmocka_unit_test(a_new_model_goes_live_only_if_not_worse),
         cmocka_unit_test(a_test_set_without_both_classes_keeps_the_model),
         cmocka_unit_test(models_round_trip_through_json),
+        cmocka_unit_test(features_far_outside_training_are_held_at_six_sd),
         cmocka_unit_test(score_label_and_reasons),
         cmocka_unit_test(the_priors_reasons_are_what_stands_out),
         cmocka_unit_test(reasons_render_in_english_and_chinese),
