@@ -60,7 +60,11 @@ enum sc_err sc_cust_orders_until(const struct sc_cust_order *orders, size_t nord
         free(o);
         return SC_OK;
     }
-    qsort(o, k, sizeof(*o), order_cmp);
+    bool sorted = true; /* the store hands them over sorted: no sort then */
+    for (size_t i = 1; i < k && sorted; i++)
+        sorted = order_cmp(&o[i - 1], &o[i]) <= 0;
+    if (!sorted)
+        qsort(o, k, sizeof(*o), order_cmp);
     *out = o;
     *n = k;
     return SC_OK;
