@@ -210,8 +210,10 @@ double sc_clv_bgnbd_loglik(const struct sc_clv_bgnbd *m, double x, double t_x, d
 
 /*
  * Maximum-likelihood BG/NBD fit over 'c' (borrowed, 'n' customers) with no
- * penalty: Nelder-Mead (GSL nmsimplex2) over log-parameters from a few
- * starting points, restarted at its optimum until it stops improving.
+ * penalty, over log-parameters from a few starting points: BFGS (GSL
+ * vector_bfgs2) on the analytic gradient, then Newton steps, stopping once
+ * two starts agree; Nelder-Mead (GSL nmsimplex2, restarted at its optimum
+ * until it stops improving) when that does not converge.
  * Writes the parameters to 'out' and, when 'info' is not NULL, how it went.
  * SC_EINVAL for n = 0 or a row outside the model (a negative value,
  * t_x > T); SC_ENOMEM.  A fit that did not converge still returns SC_OK
