@@ -660,8 +660,13 @@ static void watch_hot(struct sc_store *s, int64_t since, int64_t now)
         if (l->st.last_ts < since)
             continue;
         bool crossed = false;
+        char reason[64] = ""; /* the top reason, language-neutral: the live feed words it */
+        if (l->res.n_reasons)
+            snprintf(reason, sizeof(reason), "%d:%.17g", (int)l->res.reasons[0].code,
+                     l->res.reasons[0].value);
         if (sc_store_lead_hot_mark(s, l->visitor_id, l->card_id, l->res.score,
-                                   l->res.label == SC_LABEL_HOT, now, &crossed) == SC_OK &&
+                                   l->res.label == SC_LABEL_HOT, reason[0] ? reason : NULL, now,
+                                   &crossed) == SC_OK &&
             crossed)
             sc_leads_on_hot(s, l, now);
     }

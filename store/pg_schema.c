@@ -271,6 +271,8 @@ const char *const sc_pg_migrations[] = {
     "  ts BIGINT NOT NULL"
     ");"
     "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+    /* issue 13, the live feed: a hot crossing's top reason ("code:value"). */
+    "ALTER TABLE lead_hot ADD COLUMN reason TEXT;",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

@@ -295,12 +295,14 @@ static void last_hot(struct sc_q *r, struct sc_sql *q, int64_t visitor_id, int64
 }
 
 enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64_t card_id,
-                                   int score, bool hot, int64_t now, bool *crossed)
+                                   int score, bool hot, const char *reason, int64_t now,
+                                   bool *crossed)
 {
     static struct sc_sql q_last = SC_SQL("SELECT hot FROM lead_hot WHERE visitor_id = ?1 AND "
                                          "card_id = ?2 ORDER BY id DESC LIMIT 1");
     static struct sc_sql q_add =
-        SC_SQL("INSERT INTO lead_hot (visitor_id, card_id, score, hot, ts) VALUES (?, ?, ?, ?, ?)");
+        SC_SQL("INSERT INTO lead_hot (visitor_id, card_id, score, hot, ts, reason) "
+               "VALUES (?, ?, ?, ?, ?, ?)");
     *crossed = false;
     /* A reader first: most leads keep their hotness, and need not wait for the writer. */
     bool found = false, was = false;
@@ -326,6 +328,7 @@ enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64
         sc_sql_int(r.st, 3, score);
         sc_sql_int(r.st, 4, hot ? 1 : 0);
         sc_sql_int(r.st, 5, now);
+        sc_sql_opt(r.st, 6, reason);
         if (sc_q_exec(&r, true))
             *crossed = hot;
     }

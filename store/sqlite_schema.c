@@ -311,6 +311,8 @@ const char *const sc_sqlite_migrations[] = {
     "  ts INTEGER NOT NULL"
     ");"
     "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+    /* issue 13, the live feed: a hot crossing's top reason ("code:value"). */
+    "ALTER TABLE lead_hot ADD COLUMN reason TEXT;",
 };
 
 const int sc_sqlite_nmigrations =

@@ -7,6 +7,7 @@ a lead crossing the hot threshold recorded and announced once per crossing; and
 'score train' / 'score eval' on a store whose outcomes were made with a moved clock."""
 
 import datetime
+import http.client
 import json
 import os
 import re
@@ -383,6 +384,155 @@ class HotLeads(unittest.TestCase):
             srv.stop()
             srv.cleanup()
             rx.shutdown()
+
+
+class Feed:
+    """An open /api/v1/live stream, its messages collected on a thread of its own."""
+
+    def __init__(self, srv, token, lang=None, headers=None):
+        self.seen, self.stop = [], threading.Event()
+        self.conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+        h = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        if lang:
+            h["Accept-Language"] = lang
+        h.update(headers or {})
+        self.conn.request("GET", "/api/v1/live", headers=h)
+        self.resp = self.conn.getresponse()
+        assert self.resp.status == 200
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        ident = None
+        while not self.stop.is_set():
+            try:
+                line = self.resp.fp.readline()
+            except (OSError, ValueError):  # closed by close()
+                break
+            if not line:
+                break
+            if line.startswith(b"id: "):
+                ident = line[4:].strip().decode()
+            elif line.startswith(b"data: "):
+                self.seen.append(dict(json.loads(line[6:]), sse_id=ident))
+
+    def of(self, kind):
+        return [e for e in self.seen if e.get("type") == kind]
+
+    def wait_for(self, kind, seconds=60):
+        deadline = time.monotonic() + seconds
+        while not self.of(kind) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.of(kind)
+
+    def close(self):
+        import socket
+        self.stop.set()
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader now
+        except (OSError, AttributeError):
+            pass
+        self.conn.close()
+        self.thread.join(5)
+
+
+class LiveLeadLines(unittest.TestCase):
+    """A lead crossing the hot threshold, and a reminder falling due, each show once in the
+    owner's live feed (and their admin's, in the admin's language), and in nobody else's."""
+
+    def test_hot_lead_and_due_reminder_in_the_live_feed(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOT_WATCH_S": "1"})
+        feeds = []
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Hu Ping", "hu@example.com", "--slug", "huping",
+                                        "--team", "east")
+            harness.add_member(db, "Wes West", "wes@example.com", "--slug", "wes", "--team",
+                               "west")
+            harness.sharecard("member", "password", "--email", "hu@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            tok = {who: harness.sharecard("token", "create", "--email", f"{who}@example.com",
+                                          db=db).stdout.strip() for who in ("root", "hu", "wes")}
+            srv.start()
+            hu, root, wes = (Feed(srv, tok["hu"]), Feed(srv, tok["root"], "zh-CN,zh;q=0.9"),
+                             Feed(srv, tok["wes"]))
+            feeds = [hu, root, wes]
+            time.sleep(1.5)  # the streams are open and have read where "now" is
+
+            # Mei scans Hu Ping's QR code, saves the contact, taps call, WeChat, e-mail, and
+            # signs up: hot.
+            b = Browser(srv)
+            page = b.open_link(member["qr_url"])
+            self.assertEqual(b.get("/c/huping/vcard.vcf")[0], 200)
+            for action in ("call", "wechat", "email", "call"):
+                self.assertLess(b.post("/e", {"type": "click", "card": "huping",
+                                              "action": action})[0], 300)
+            st, _, body = b.sign_up(page, "huping", name="Mei", email="mei@example.com",
+                                    phone="+8613900139000")
+            self.assertEqual(st, 201, body)
+            _, _, body = srv.request("GET", "/api/v1/leads",
+                                     headers={"Authorization": f"Bearer {tok['hu']}"})
+            lead = json.loads(body)[0]
+            self.assertEqual(lead["label"], "hot")
+
+            hot = hu.wait_for("hot")
+            self.assertEqual(len(hot), 1, hu.seen)
+            line = hot[0]
+            self.assertTrue(line["text"].startswith("Hot lead: Mei on Hu Ping's card (huping), "
+                                                    f"score {lead['score']} — "), line)
+            self.assertIn(line["text"].split(" — ", 1)[1], lead["reasons"])  # the top reason
+            self.assertEqual((line["lead"], line["card"], line["url"]),
+                             (lead["id"], "huping", f"/leads/{lead['id']}"))
+            self.assertRegex(line["at"], ISO)
+            zh = root.wait_for("hot")
+            self.assertEqual(len(zh), 1)
+            self.assertTrue(zh[0]["text"].startswith("热门线索：Mei（Hu Ping的名片 huping），评分"),
+                            zh[0])
+
+            # The salesperson logs a call with a reminder set in the past: due at once.
+            z = Session(srv, "198.51.100.211")
+            z.login("hu@example.com", SALES_PW)
+            _, _, lpage = z.get(f"/leads/{lead['id']}")
+            yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+            st, _, _ = z.post(f"/leads/{lead['id']}/followup", {
+                "csrf": csrf_of(lpage), "channel": "wechat", "outcome": "no_answer",
+                "note": "没接，再发微信", "remind_on": yesterday, "remind_at": "09:30"})
+            self.assertEqual(st, 303)
+            rem = hu.wait_for("reminder")
+            self.assertEqual(len(rem), 1, hu.seen)
+            self.assertEqual(rem[0]["text"],
+                             "Follow up: Mei on Hu Ping's card (huping) on WeChat — 没接，再发微信")
+            self.assertEqual(rem[0]["url"], f"/leads/{lead['id']}")
+            zr = root.wait_for("reminder")
+            self.assertEqual(zr[0]["text"], "该跟进了：Mei（Hu Ping的名片 huping），发微信 — 没接，再发微信")
+
+            # More activity and more ticks: still one line each (the watcher runs every
+            # second here and the feed looks every second).
+            self.assertLess(b.post("/e", {"type": "click", "card": "huping",
+                                          "action": "wechat"})[0], 300)
+            time.sleep(4)
+            self.assertEqual((len(hu.of("hot")), len(hu.of("reminder"))), (1, 1), hu.seen)
+            self.assertEqual((len(root.of("hot")), len(root.of("reminder"))), (1, 1))
+            # Another team's salesperson sees neither.
+            self.assertEqual(wes.of("hot") + wes.of("reminder"), [])
+
+            # A browser reconnecting with the last id it saw gets neither line again; one
+            # resuming from before them gets each once.
+            last = hu.seen[-1]["sse_id"]
+            self.assertRegex(last, r"^\d+\.\d+\.\d+$")
+            for resume, want in ((last, 0), ("0.0.0", 1)):
+                again = Feed(srv, tok["hu"], headers={"Last-Event-ID": resume})
+                feeds.append(again)
+                time.sleep(4)
+                self.assertEqual((len(again.of("hot")), len(again.of("reminder"))),
+                                 (want, want), resume)
+        finally:
+            for f in feeds:
+                f.close()
+            srv.stop()
+            srv.cleanup()
 
 
 if __name__ == "__main__":
