@@ -278,6 +278,34 @@ enum sc_err sc_store_followup_counts(struct sc_store *s, const struct sc_scope *
     return sc_q_end(&r);
 }
 
+enum sc_err sc_store_followup_lead_counts(struct sc_store *s, const struct sc_scope *scope,
+                                          int (*fn)(const struct sc_followup_count_row *r,
+                                                    void *ctx),
+                                          void *ctx)
+{
+    static struct sc_sql q =
+        SC_SQL("SELECT f.visitor_id, f.card_id, f.channel, count(*), "
+               "sum(CASE WHEN f.outcome IN (0, 3) THEN 1 ELSE 0 END) FROM followups f "
+               "WHERE f.card_id IN (" SCOPE_CARDS ") GROUP BY f.visitor_id, f.card_id, f.channel "
+               "ORDER BY f.visitor_id, f.card_id, f.channel");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope2(r.st, scope);
+    while (sc_q_next(&r)) {
+        struct sc_followup_count_row c = {
+            .visitor_id = sc_sql_col_int(r.st, 0),
+            .card_id = sc_sql_col_int(r.st, 1),
+            .channel = (int)sc_sql_col_int(r.st, 2),
+            .attempts = sc_sql_col_int(r.st, 3),
+            .successes = sc_sql_col_int(r.st, 4),
+        };
+        if (fn(&c, ctx))
+            break;
+    }
+    return sc_q_end(&r);
+}
+
 /* ---- hot-lead crossings --------------------------------------------------------------------- */
 
 /* Whether the last record of the lead says hot ('*found' false when there is none). */

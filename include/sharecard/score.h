@@ -303,10 +303,19 @@ struct sc_followup_stats {
  * The channel to use: the lead's own signals from 'st' (tapped WeChat → WeChat,
  * tapped email → email, tapped call or saved the contact → call, saved → sms
  * too) times what worked for this salesperson ('fu', may be NULL: each
- * channel's success rate shrunk toward their overall rate).
+ * channel's rate of reaching leads, shrunk toward a modest prior, so a
+ * channel that worked beats one never tried).
  */
 enum sc_contact sc_score_best_channel(const struct sc_lead_stats *st,
                                       const struct sc_followup_stats *fu);
+/*
+ * The same, also learning from this lead's own logged follow-ups ('lead', may
+ * be NULL): a channel that reached them is preferred, one where they did not
+ * answer is not.  Successes are outcomes reached or converted.
+ */
+enum sc_contact sc_score_best_channel_fu(const struct sc_lead_stats *st,
+                                         const struct sc_followup_stats *fu,
+                                         const struct sc_followup_stats *lead);
 
 /*
  * Drafts the next action in 'lang' into 'out' of 'cap' bytes: "Call Wang Fang

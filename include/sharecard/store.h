@@ -659,6 +659,17 @@ enum sc_err sc_store_followup_counts(struct sc_store *s, const struct sc_scope *
                                      int (*fn)(int64_t member_id, int channel, int64_t attempts,
                                                int64_t successes, void *ctx),
                                      void *ctx);
+/* Logged follow-ups of one lead on one channel: attempts, and those that reached or converted. */
+struct sc_followup_count_row {
+    int64_t visitor_id, card_id;
+    int channel; /* enum sc_contact */
+    int64_t attempts, successes;
+};
+/* Per lead and channel on the cards in 'scope', ordered by visitor_id, card_id, channel. */
+enum sc_err sc_store_followup_lead_counts(struct sc_store *s, const struct sc_scope *scope,
+                                          int (*fn)(const struct sc_followup_count_row *r,
+                                                    void *ctx),
+                                          void *ctx);
 /*
  * Records lead (visitor_id, card_id)'s score at 'now' when its hotness
  * changed since the last record (or there is none and it is hot); '*crossed'

@@ -386,6 +386,64 @@ class HotLeads(unittest.TestCase):
             rx.shutdown()
 
 
+class ChannelsFromFollowUps(unittest.TestCase):
+    """Logged follow-ups are the training data for channels: a lead reached by e-mail is
+    next to be reached by e-mail, whatever they tapped."""
+
+    def test_successful_follow_ups_move_best_channel(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Lu Xin", "lu@example.com", "--slug", "luxin")
+            harness.sharecard("member", "password", "--email", "lu@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "lu@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            # Ona scans, saves the contact and taps WeChat: WeChat is where to reach her.
+            b = Browser(srv)
+            b.open_link(member["qr_url"])
+            self.assertEqual(b.get("/c/luxin/vcard.vcf")[0], 200)
+            self.assertLess(b.post("/e", {"type": "click", "card": "luxin",
+                                          "action": "wechat"})[0], 300)
+
+            def lead():
+                st, _, body = srv.request("GET", "/api/v1/leads",
+                                          headers={"Authorization": f"Bearer {token}"})
+                self.assertEqual(st, 200, body)
+                rows = json.loads(body)
+                self.assertEqual(len(rows), 1)
+                return rows[0]
+
+            ona = lead()
+            self.assertEqual(ona["best_channel"], "wechat")
+            z = Session(srv, "198.51.100.221")
+            z.login("lu@example.com", SALES_PW)
+
+            def log(channel, outcome):
+                _, _, page = z.get(f"/leads/{ona['id']}")
+                st, _, _ = z.post(f"/leads/{ona['id']}/followup", {
+                    "csrf": csrf_of(page), "channel": channel, "outcome": outcome, "note": "",
+                    "remind_on": "", "remind_at": ""})
+                self.assertEqual(st, 303)
+
+            # Unanswered e-mails teach nothing for e-mail; a WeChat unanswered twice and an
+            # e-mail that reached her do.
+            log("email", "no_answer")
+            self.assertEqual(lead()["best_channel"], "wechat")
+            log("wechat", "no_answer")
+            log("wechat", "no_answer")
+            log("email", "reached")
+            self.assertEqual(lead()["best_channel"], "email")
+            _, _, page = z.get(f"/leads/{ona['id']}")  # her page says so too
+            self.assertRegex(page, r"Best time: [^<]*· email</p>")
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
 class Feed:
     """An open /api/v1/live stream, its messages collected on a thread of its own."""
 
