@@ -25,6 +25,7 @@
 #define LEADS_MAX       500    /* rows by default */
 #define LEADS_LIMIT_MAX 10000  /* rows at most (?limit=) */
 #define LEADS_SCAN_MAX  200000 /* leads read when sorting or filtering by score */
+#define LEADS_PAGE      50     /* rows on a page of /leads by default */
 #define TIMELINE_MAX    200
 #define NOTE_MAX        1000 /* bytes of a follow-up's note */
 
@@ -55,6 +56,10 @@ struct lead_query {
     const char *lang; /* "en" or "zh-CN": reasons and drafts */
     const char *card; /* only this card's leads (its slug), or NULL */
     const char *find; /* only leads whose name or card holds this text, or NULL */
+    long offset;      /* rows skipped (?offset=, or the page's start) */
+    long page;        /* /leads: the page asked for, from 1 */
+    bool html;        /* /leads (pages, a total) rather than the API */
+    bool limit_given; /* ?limit= was in the request */
 };
 
 /* A positive whole number up to 'max' in 's' into '*out'; false when malformed. */
@@ -70,12 +75,23 @@ static bool whole(const char *s, long max, long *out)
     return true;
 }
 
-/* Reads ?days, limit, order, label, quiet, signed; NULL, or why not (a 400's message). */
-static const char *lead_query_parse(struct req *r, struct lead_query *q, bool by_score)
+/*
+ * Reads ?days, limit, order, label, quiet, signed, card, q, and offset (the
+ * API) or page (/leads, 'html': sorted by score and LEADS_PAGE rows a page
+ * by default); NULL, or why not (a 400's message).
+ */
+static const char *lead_query_parse(struct req *r, struct lead_query *q, bool html)
 {
     long v;
     const char *a;
-    *q = (struct lead_query){LEADS_DAYS, LEADS_MAX, by_score, -1, 0, -1, "en", NULL, NULL};
+    *q = (struct lead_query){.days = LEADS_DAYS,
+                             .limit = html ? LEADS_PAGE : LEADS_MAX,
+                             .by_score = html,
+                             .label = -1,
+                             .signed_up = -1,
+                             .lang = "en",
+                             .page = 1,
+                             .html = html};
     q->lang = sc_req_lang(r, SC_LANG_EN) == SC_LANG_ZH ? "zh-CN" : "en";
     if ((a = sc_req_arg(r, "days")) != NULL) {
         if (!whole(a, 366, &v))
@@ -86,6 +102,18 @@ static const char *lead_query_parse(struct req *r, struct lead_query *q, bool by
         if (!whole(a, LEADS_LIMIT_MAX, &v))
             return "limit is a number from 1 to 10000.";
         q->limit = (int)v;
+        q->limit_given = true;
+    }
+    if (!html && (a = sc_req_arg(r, "offset")) != NULL && strcmp(a, "0") != 0) {
+        if (!whole(a, LEADS_SCAN_MAX, &v))
+            return "offset is a number from 0 to 200000.";
+        q->offset = v;
+    }
+    if (html && (a = sc_req_arg(r, "page")) != NULL && a[0]) {
+        if (!whole(a, LEADS_SCAN_MAX, &v) || (v - 1) * (long)q->limit > LEADS_SCAN_MAX)
+            return "page is a page number from 1 to the last page.";
+        q->page = v;
+        q->offset = (v - 1) * (long)q->limit;
     }
     if ((a = sc_req_arg(r, "order")) != NULL && a[0]) {
         if (strcmp(a, "score") != 0 && strcmp(a, "recent") != 0)
@@ -139,6 +167,7 @@ struct lead_list {
     size_t nextra;
     const struct lead_query *q;
     int64_t now;
+    size_t total; /* leads matching, before the offset and limit (/leads: all of them) */
     bool nomem;
 };
 
@@ -203,7 +232,12 @@ static int by_score(const void *a, const void *b)
     const struct lead_item *x = a, *y = b;
     if (x->li->res.p != y->li->res.p)
         return x->li->res.p < y->li->res.p ? 1 : -1;
-    return (x->l.last_ts < y->l.last_ts) - (x->l.last_ts > y->l.last_ts);
+    if (x->l.last_ts != y->l.last_ts)
+        return (x->l.last_ts < y->l.last_ts) - (x->l.last_ts > y->l.last_ts);
+    /* then as the store orders them, so that pages neither repeat nor skip a lead */
+    if (x->l.visitor_id != y->l.visitor_id)
+        return (x->l.visitor_id < y->l.visitor_id) - (x->l.visitor_id > y->l.visitor_id);
+    return strcmp(x->l.card ? x->l.card : "", y->l.card ? y->l.card : "");
 }
 
 static void lead_list_free(struct lead_list *o)
@@ -240,11 +274,11 @@ static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
     int64_t window = q->days + (q->quiet > 0 ? q->quiet : 0);
     int64_t since = o->now - window * 86400;
     enum sc_err e = sc_leads_score(r->srv->store, scope, since, o->now, true, &o->set);
-    bool whole_list =
-        q->by_score || q->label >= 0 || q->quiet > 0 || q->signed_up >= 0 || q->card || q->find;
+    bool whole_list = q->html || q->by_score || q->label >= 0 || q->quiet > 0 ||
+                      q->signed_up >= 0 || q->card || q->find;
     if (e == SC_OK)
-        e = sc_store_leads(r->srv->store, scope, since, whole_list ? LEADS_SCAN_MAX : q->limit,
-                           collect, o);
+        e = sc_store_leads(r->srv->store, scope, since,
+                           whole_list ? LEADS_SCAN_MAX : (int)(q->offset + q->limit), collect, o);
     if (e == SC_OK && o->nomem)
         e = SC_ENOMEM;
     if (e == SC_OK && o->n) {
@@ -272,6 +306,17 @@ static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
     o->n = kept;
     if (q->by_score && o->n > 1)
         qsort(o->v, o->n, sizeof(*o->v), by_score);
+    o->total = o->n;
+    /* The page: 'offset' rows dropped from the front, then at most 'limit' kept. */
+    size_t skip = (size_t)q->offset < o->n ? (size_t)q->offset : o->n;
+    for (size_t i = 0; i < skip; i++) {
+        free(o->v[i].card);
+        free(o->v[i].customer);
+    }
+    if (skip) {
+        memmove(o->v, o->v + skip, (o->n - skip) * sizeof(*o->v));
+        o->n -= skip;
+    }
     if (o->n > (size_t)q->limit) {
         for (size_t i = (size_t)q->limit; i < o->n; i++) {
             free(o->v[i].card);
@@ -387,6 +432,89 @@ static void filters_html(struct sc_buf *b, const struct lead_query *q)
                 q->by_score ? "" : " selected");
 }
 
+/* 'n' with thousands separated by commas ("1,234") into 'out'. */
+static void thousands(size_t n, char out[32])
+{
+    char d[24];
+    int len = snprintf(d, sizeof(d), "%zu", n), o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = d[i];
+    }
+    out[o] = '\0';
+}
+
+/* An argument of a page link: "&name=value", the value URL-encoded. */
+static void link_arg(struct sc_buf *b, const char *name, const char *value)
+{
+    sc_buf_printf(b, "&%s=", name);
+    sc_esc_url_component(b, value, strlen(value));
+}
+
+/* The href of page 'page' of /leads with the filters and order of 'q', HTML-escaped. */
+static void page_href(struct sc_buf *b, const struct lead_query *q, long page)
+{
+    static const char *const labels[] = {"cold", "warm", "hot"};
+    struct sc_buf u;
+    char n[24];
+    sc_buf_init(&u, 4096);
+    sc_buf_printf(&u, "/leads?order=%s", q->by_score ? "score" : "recent");
+    if (q->find)
+        link_arg(&u, "q", q->find);
+    if (q->card)
+        link_arg(&u, "card", q->card);
+    if (q->label >= 0)
+        link_arg(&u, "label", labels[q->label]);
+    if (q->quiet > 0) {
+        snprintf(n, sizeof(n), "%lld", (long long)q->quiet);
+        link_arg(&u, "quiet", n);
+    }
+    if (q->signed_up >= 0)
+        link_arg(&u, "signed", q->signed_up ? "yes" : "no");
+    if (q->days != LEADS_DAYS) {
+        snprintf(n, sizeof(n), "%lld", (long long)q->days);
+        link_arg(&u, "days", n);
+    }
+    if (q->limit_given) {
+        snprintf(n, sizeof(n), "%d", q->limit);
+        link_arg(&u, "limit", n);
+    }
+    snprintf(n, sizeof(n), "%ld", page);
+    link_arg(&u, "page", n);
+    sc_ui_text(b, u.data ? u.data : "/leads");
+    sc_buf_cleanup(&u);
+}
+
+/* "1–50 of 1,234" and the links to the pages before and after. */
+static void pager_html(struct sc_buf *b, const struct lead_query *q, size_t total, size_t shown)
+{
+    bool zh = sc_tr_lang() == SC_LANG_ZH;
+    char from[32], to[32], all[32];
+    thousands(shown ? (size_t)q->offset + 1 : 0, from);
+    thousands((size_t)q->offset + shown, to);
+    thousands(total, all);
+    sc_ui_html(b, "<nav class=\"pager\" id=\"pager\"><span id=\"range\">");
+    if (!shown)
+        sc_ui_htmlf(b, zh ? "共 %s 条，本页无" : "none of %s here", all);
+    else if (zh)
+        sc_ui_htmlf(b, "第 %s–%s 条，共 %s 条", from, to, all);
+    else
+        sc_ui_htmlf(b, "%s–%s of %s", from, to, all);
+    sc_ui_html(b, "</span>");
+    if (q->page > 1) {
+        sc_ui_html(b, " <a rel=\"prev\" href=\"");
+        page_href(b, q, q->page - 1);
+        sc_ui_html(b, zh ? "\">上一页</a>" : "\">Previous</a>");
+    }
+    if ((size_t)q->offset + shown < total) {
+        sc_ui_html(b, " <a rel=\"next\" href=\"");
+        page_href(b, q, q->page + 1);
+        sc_ui_html(b, zh ? "\">下一页</a>" : "\">Next</a>");
+    }
+    sc_ui_html(b, "</nav>");
+}
+
 static int timeline_html(const struct sc_visit_row *v, void *ctx);
 static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
                                  const struct sc_scope *scope, long long id);
@@ -449,8 +577,9 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
                    "on page</th><th></th></tr></thead><tbody>");
     for (size_t i = 0; i < o.n; i++)
         lead_html(&b, &o, &o.v[i]);
-    sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/leads?format=csv\">Export "
-                   "(CSV)</a></p>");
+    sc_ui_html(&b, "</tbody></table></div>");
+    pager_html(&b, &q, o.total, o.n);
+    sc_ui_html(&b, "<p><a href=\"/api/v1/leads?format=csv\">Export (CSV)</a></p>");
     lead_list_free(&o);
     sc_ui_end(&b);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
@@ -510,7 +639,8 @@ static void followup_form(struct req *r, struct sc_buf *b, long long id)
 static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
                                  const struct sc_scope *scope, long long id)
 {
-    struct lead_query q = {366, 1, false, -1, 0, -1, "en", NULL, NULL};
+    struct lead_query q = {
+        .days = 366, .limit = 1, .label = -1, .signed_up = -1, .lang = "en", .page = 1};
     q.lang = sc_tr_lang() == SC_LANG_ZH ? "zh-CN" : "en";
     struct sc_buf b;
     sc_buf_init(&b, 16 << 20);

@@ -343,6 +343,7 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
      * A genuine difference in plan: SQLite finds who from the unique rows of
      * the days since ?3 (an index range per card), then reads their events;
      * PostgreSQL scans the events of the range, as its planner prefers.
+     * Ties are broken by lead, so pages (?offset=) neither repeat nor skip.
      */
     static struct sc_sql q = SC_SQL2(
         "SELECT u.visitor_id, c.slug, "
@@ -356,7 +357,8 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
         "  AND r.day >= ?3 / 86400) u "
         "JOIN cards c ON c.id = u.card_id "
         "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
-        "GROUP BY u.visitor_id, u.card_id ORDER BY max(e.ts) DESC LIMIT ?4",
+        "GROUP BY u.visitor_id, u.card_id ORDER BY max(e.ts) DESC, u.visitor_id DESC, u.card_id "
+        "LIMIT ?4",
         "SELECT e.visitor_id, c.slug, "
         "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
         "min(e.ts), max(e.ts), count(*) FILTER (WHERE e.type IN (0, 1, 2)), "
@@ -368,7 +370,7 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
         "WHERE e.ts >= CAST(?3 AS BIGINT) AND e.bot = 0 AND e.visitor_id IS NOT NULL "
         "AND (CAST(?1 AS BIGINT) = 0 OR c.member_id = ?1) "
         "AND (CAST(?2 AS TEXT) IS NULL OR m.team = ?2) "
-        "GROUP BY e.visitor_id, c.id ORDER BY max(e.ts) DESC LIMIT ?4");
+        "GROUP BY e.visitor_id, c.id ORDER BY max(e.ts) DESC, e.visitor_id DESC, c.id LIMIT ?4");
     struct sc_q r;
     if (!read_scoped(&r, s, &q, scope, since, limit))
         return r.e;

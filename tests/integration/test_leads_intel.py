@@ -444,6 +444,90 @@ class ChannelsFromFollowUps(unittest.TestCase):
             srv.cleanup()
 
 
+class Pagination(unittest.TestCase):
+    """/leads shows 50 leads a page with "1–50 of 55" and links that keep the filters and
+    the order; /api/v1/leads pages with ?offset= the same way."""
+
+    def test_pages_of_leads_and_the_api_offset(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Pan Yue", "pan@example.com", "--slug", "panyue")
+            harness.sharecard("member", "password", "--email", "pan@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "pan@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            for i in range(55):  # 55 leads, the last two signed up
+                b = Browser(srv, ip=f"203.0.113.{i + 1}")
+                page = b.open_link(member["qr_url"])
+                if i >= 53:
+                    st, _, body = b.sign_up(page, "panyue", name=f"Lead {i}",
+                                            email=f"lead{i}@example.com")
+                    self.assertEqual(st, 201, body)
+            z = Session(srv, "198.51.100.231")
+            z.login("pan@example.com", SALES_PW)
+
+            def shown(path):
+                st, _, page = z.get(path)
+                self.assertEqual(st, 200, page)
+                ids = re.findall(r'<tr data-lead="(\d+)"', page)
+                rng = re.search(r'<span id="range">([^<]*)</span>', page).group(1)
+                links = {m.group(1): m.group(2).replace("&amp;", "&") for m in re.finditer(
+                    r'<a rel="(prev|next)" href="([^"]+)"', page)}
+                return ids, rng, links
+
+            ids1, rng, links = shown("/leads")
+            self.assertEqual((len(ids1), rng), (50, "1–50 of 55"))
+            self.assertEqual(set(links), {"next"})
+            ids2, rng, links = shown(links["next"])
+            self.assertEqual((len(ids2), rng), (5, "51–55 of 55"))
+            self.assertEqual(set(links), {"prev"})
+            self.assertEqual(len(set(ids1) | set(ids2)), 55)  # none twice, none left out
+            self.assertEqual(shown(links["prev"])[0], ids1)
+
+            # Filters and the order ride along.
+            ids1, rng, links = shown("/leads?signed=no&order=recent")
+            self.assertEqual(rng, "1–50 of 53")
+            nxt = links["next"]
+            self.assertIn("signed=no", nxt)
+            self.assertIn("order=recent", nxt)
+            ids2, rng, links = shown(nxt)
+            self.assertEqual((len(ids2), rng), (3, "51–53 of 53"))
+            self.assertEqual(len(set(ids1) | set(ids2)), 53)
+            self.assertIn("page=1", links["prev"])
+            ids, rng, _ = shown("/leads?limit=20&page=3")
+            self.assertEqual((len(ids), rng), (15, "41–55 of 55"))
+            self.assertIn("none of 55 here", shown("/leads?page=9")[1])
+            self.assertEqual(z.get("/leads?page=0")[0], 400)
+
+            # The API: ?offset= after ?limit=, in the same order as the page.
+            def api(query):
+                st, _, body = srv.request("GET", f"/api/v1/leads{query}",
+                                          headers={"Authorization": f"Bearer {token}"})
+                return st, body
+
+            by_score = shown("/leads?page=2")[0]
+            st, body = api("?order=score&limit=50&offset=50")
+            self.assertEqual(st, 200)
+            self.assertEqual([str(x["id"]) for x in json.loads(body)], by_score)
+            first = [x["id"] for x in json.loads(api("?limit=30")[1])]
+            rest = [x["id"] for x in json.loads(api("?limit=30&offset=30")[1])]
+            self.assertEqual((len(first), len(rest)), (30, 25))
+            self.assertEqual(len(set(first) | set(rest)), 55)
+            self.assertEqual(json.loads(api("?offset=0")[1])[0]["id"], first[0])
+            self.assertEqual(json.loads(api("?offset=55")[1]), [])
+            for bad in ("-1", "x", "200001", "1.5"):
+                st, body = api(f"?offset={bad}")
+                self.assertEqual(st, 400, bad)
+                self.assertIn(b"offset", body)
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
 class Feed:
     """An open /api/v1/live stream, its messages collected on a thread of its own."""
 
