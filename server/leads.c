@@ -18,6 +18,7 @@
 
 #include "auth_int.h"
 #include "leads_int.h"
+#include "llm_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 
@@ -661,6 +662,13 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         struct lead_item it = {.li = li};
         it.l.customer = c ? c->name : NULL;
         next_action(&o, &it, q.lang, draft, sizeof(draft));
+        /* A model's draft when one is configured (this page only, never a list); else the
+         * template's. */
+        char drafted[SC_LLM_DRAFT_MAX + 1];
+        bool by_model = sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, q.lang, drafted,
+                                          sizeof(drafted));
+        if (by_model)
+            snprintf(draft, sizeof(draft), "%s", drafted);
         sc_ui_htmlf(&b,
                     "<section class=\"lead-intel\"><p><span class=\"chip %s\">%s</span> "
                     "<b id=\"score\">%d</b>/100 · ",
@@ -693,15 +701,24 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         sc_ui_text(&b, sc_tz_name());
         sc_ui_html(&b, ") · ");
         sc_ui_text(&b, sc_tr(sc_score_contact_name(li->channel)));
-        sc_ui_html(&b, "</p><h2>Next step</h2><p><textarea id=\"draft\" readonly rows=\"3\" "
-                       "style=\"width:100%\">");
+        sc_ui_htmlf(&b,
+                    "</p><h2>Next step</h2><p><textarea id=\"draft\" data-drafted-by=\"%s\" "
+                    "readonly rows=\"3\" style=\"width:100%%\">",
+                    by_model ? "model" : "template");
         sc_ui_text(&b, draft);
         sc_ui_html(&b, "</textarea><button class=\"btn copy\" type=\"button\" "
                        "style=\"width:auto;display:inline\" data-copy=\"");
         sc_ui_text(&b, draft);
         sc_buf_puts(&b, "\">");
         sc_ui_text(&b, sc_tr("Copy"));
-        sc_ui_html(&b, "</button></p></section>");
+        sc_ui_html(&b, "</button></p>");
+        if (by_model)
+            sc_ui_html(&b,
+                       q.lang[0] == 'z'
+                           ? "<p class=\"hint\" id=\"drafted-by\">由模型起草，发送前请核对。</p>"
+                           : "<p class=\"hint\" id=\"drafted-by\">Drafted by the model: "
+                             "check it before sending.</p>");
+        sc_ui_html(&b, "</section>");
     }
     sc_leads_free(&o.set);
     if (e == SC_OK) {
@@ -933,6 +950,43 @@ static int event_json(const struct sc_visit_row *v, void *ctx)
     return sc_buf_error(&o->b) != SC_OK;
 }
 
+/*
+ * GET /api/v1/leads/{id}/draft: the lead's next message, drafted by the model
+ * when one is configured (SHARECARD_LLM_URL), else by the template; one lead
+ * at a time, cached, never for a list.
+ */
+static enum MHD_Result lead_draft_api(struct req *r, const struct sc_scope *scope, long long id)
+{
+    struct lead_list o;
+    memset(&o, 0, sizeof(o));
+    o.now = (int64_t)time(NULL);
+    const char *lang = sc_req_lang(r, SC_LANG_EN) == SC_LANG_ZH ? "zh-CN" : "en";
+    enum sc_err e = sc_leads_score(r->srv->store, scope, o.now - 366 * 86400, o.now, true, &o.set);
+    if (e != SC_OK)
+        return sc_reply_err(r, e, NULL);
+    const struct lead_intel *li = sc_leads_find(&o.set, id, NULL);
+    if (!li) {
+        sc_leads_free(&o.set);
+        return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
+    }
+    const struct lead_contact *c = sc_leads_contact(&o.set, li);
+    struct lead_item it = {.li = li};
+    it.l.customer = c ? c->name : NULL;
+    char draft[800], drafted[SC_LLM_DRAFT_MAX + 1];
+    next_action(&o, &it, lang, draft, sizeof(draft));
+    bool by_model =
+        sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, lang, drafted, sizeof(drafted));
+    struct sc_buf b;
+    sc_buf_init(&b, 1 << 16);
+    sc_buf_printf(&b, "{\"id\":%lld,\"card\":", id);
+    sc_ui_json_str(&b, li->card);
+    sc_buf_puts(&b, ",\"next_action\":");
+    sc_ui_json_str(&b, by_model ? drafted : draft);
+    sc_buf_printf(&b, ",\"drafted_by\":\"%s\"}\n", by_model ? "model" : "template");
+    sc_leads_free(&o.set);
+    return sc_reply_bytes(r, 200, "application/json", &b);
+}
+
 enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
@@ -943,6 +997,8 @@ enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
     if (rest && rest[0]) {
         char *end;
         long long id = strtoll(rest, &end, 10);
+        if (id > 0 && strcmp(end, "/draft") == 0)
+            return lead_draft_api(r, &scope, id);
         if (id <= 0 || *end)
             return sc_reply_error(r, 404, "There is no such lead.");
         o.csv = false; /* a timeline is JSON only */

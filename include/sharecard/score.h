@@ -328,6 +328,31 @@ enum sc_err sc_score_next_action(const char *name, enum sc_contact c, const stru
                                  int32_t tz_min, const struct sc_score_result *res,
                                  const char *lang, char *out, size_t cap);
 
+/* ---- drafts by a language model (optional; intel/llm.c) ------------------- */
+
+#define SC_LLM_DRAFT_MAX 600 /* bytes: a longer answer is not a draft, the template stays */
+
+/* What a model may know of a lead to draft a message: nothing that reaches them. */
+struct sc_llm_facts {
+    const char *first_name;            /* may be NULL or "" */
+    const char *lang;                  /* the reader's: "en", "zh-CN" */
+    const char *card_owner;            /* whose card they looked at; may be NULL */
+    const struct sc_lead_stats *st;    /* what they did; may be NULL */
+    const struct sc_score_result *res; /* the reasons; may be NULL */
+    enum sc_contact channel;           /* how the message will go */
+};
+
+/* The first word of 'name' (at most 64 bytes, whole characters) into 'out' of 'cap' bytes. */
+void sc_llm_first_name(const char *name, char *out, size_t cap);
+/* The chat-completions request for 'f' (borrowed) and 'model' as new JSON text ('*out', free()). */
+enum sc_err sc_llm_request_json(const struct sc_llm_facts *f, const char *model, char **out);
+/*
+ * The draft in a chat-completions reply 'body' (n bytes): choices[0].message.content,
+ * trimmed, into 'out' of 'cap' bytes.  SC_EINVAL when the reply is not such JSON or the
+ * text is empty or not valid UTF-8 (controls refused); SC_ETOOBIG over SC_LLM_DRAFT_MAX.
+ */
+enum sc_err sc_llm_reply_draft(const char *body, size_t n, char *out, size_t cap);
+
 /* ---- synthetic leads (tests, bench, demo) ---------------------------------- */
 
 /* Worlds whose outcomes hang on different signals, to check the model learns. */

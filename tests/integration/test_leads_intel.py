@@ -528,6 +528,184 @@ class Pagination(unittest.TestCase):
             srv.cleanup()
 
 
+class LlmDrafts(unittest.TestCase):
+    """SHARECARD_LLM_URL: a lead's page and its draft API show the model's draft, marked as
+    such, sending it only what a draft needs; a hanging, broken or garbled model leaves the
+    template; a list never asks the model."""
+
+    def test_drafts_from_a_local_stub(self):
+        import http.server
+        got, mode = [], {"now": "draft"}
+
+        class Stub(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                got.append((self.path, dict(self.headers), json.loads(body)))
+                m = mode["now"]
+                if m == "hang":
+                    time.sleep(8)
+                    return
+                if m == "draft":
+                    text = " 你好 Qiao，看到你保存了我的联系方式，这周方便聊聊吗？\n"
+                    out = json.dumps({"id": "x", "choices": [{"index": 0, "message": {
+                        "role": "assistant", "content": text}}]}).encode()
+                elif m == "garbage":
+                    out = b"<html>this is not JSON</html>"
+                elif m == "bad_utf8":
+                    out = b'{"choices":[{"message":{"content":"hi \xff\xfe there"}}]}'
+                else:  # "huge": an answer over the size limit
+                    out = json.dumps({"choices": [{"message": {"content": "x" * 100000}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *a):
+                pass
+
+        stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        stub.daemon_threads = True
+        threading.Thread(target=stub.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{stub.server_address[1]}/v1/chat/completions"
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_LLM_URL": url,
+                                  "SHARECARD_LLM_MODEL": "tiny-model", "SHARECARD_LLM_KEY":
+                                  "sk-local-test", "SHARECARD_LLM_TIMEOUT_MS": "1000"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Fang Yu", "fang@example.com", "--slug", "fangyu")
+            harness.sharecard("member", "password", "--email", "fang@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "fang@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            people = [("Qiao Lin", "qiao@example.com", "+8613700137000"),
+                      ("Ren Bo", "ren@example.com", "+8613700137001"),
+                      ("Shu Ke", "shu@example.com", "+8613700137002"),
+                      ("Tao Yi", "tao@example.com", "+8613700137003"),
+                      ("Uma Li", "uma@example.com", "+8613700137004")]
+            for i, (name, email, phone) in enumerate(people):
+                b = Browser(srv, ip=f"203.0.113.{i + 1}")
+                page = b.open_link(member["qr_url"])
+                self.assertEqual(b.get("/c/fangyu/vcard.vcf")[0], 200)
+                st, _, body = b.sign_up(page, "fangyu", name=name, email=email, phone=phone)
+                self.assertEqual(st, 201, body)
+            auth = {"Authorization": f"Bearer {token}"}
+            st, _, body = srv.request("GET", "/api/v1/leads?limit=10000", headers=auth)
+            self.assertEqual(st, 200)
+            rows = json.loads(body)
+            ids = {x["customer"]: x["id"] for x in rows}
+            self.assertEqual(got, [], "a list never asks the model")
+
+            def draft(who, lang=None):
+                h = dict(auth, **({"Accept-Language": lang} if lang else {}))
+                t0 = time.monotonic()
+                st, _, body = srv.request("GET", f"/api/v1/leads/{ids[who]}/draft", headers=h)
+                self.assertEqual(st, 200, body)
+                return json.loads(body), time.monotonic() - t0
+
+            # The model answers: its draft, trimmed, marked as the model's, on the page too.
+            z = Session(srv, "198.51.100.241")
+            z.login("fang@example.com", SALES_PW)
+            st, _, page = z.get(f"/leads/{ids['Qiao Lin']}")
+            self.assertEqual(st, 200)
+            want = "你好 Qiao，看到你保存了我的联系方式，这周方便聊聊吗？"
+            self.assertIn(f'data-drafted-by="model" readonly rows="3" style="width:100%">{want}'
+                          "</textarea>", page)
+            self.assertIn('id="drafted-by"', page)
+            self.assertEqual(len(got), 1)
+            path, headers, req = got[0]
+            self.assertEqual(path, "/v1/chat/completions")
+            self.assertEqual(headers["Authorization"], "Bearer sk-local-test")
+            self.assertEqual(req["model"], "tiny-model")
+            sent = json.dumps(req, ensure_ascii=False)
+            for secret in ("qiao@example.com", "+8613700137000", "13700137000", "Lin",
+                           "example.com"):
+                self.assertNotIn(secret, sent)  # no phone, no e-mail, no family name
+            facts = json.loads(req["messages"][-1]["content"])
+            self.assertEqual((facts["first_name"], facts["language"]), ("Qiao", "English"))
+            self.assertIn("saved the contact", facts["looked_at"])
+            self.assertIn("the digital business card of Fang Yu", facts["looked_at"])
+            self.assertTrue(facts["reasons"])
+            # The API says the same, from the cache: the model is not asked again.
+            d, _ = draft("Qiao Lin")
+            self.assertEqual((d["drafted_by"], d["next_action"]), ("model", want))
+            self.assertEqual(len(got), 1)
+            # Another language is another draft.
+            d, _ = draft("Qiao Lin", "zh-CN")
+            self.assertEqual(d["drafted_by"], "model")
+            self.assertEqual(json.loads(got[-1][2]["messages"][-1]["content"])["language"],
+                             "Simplified Chinese (zh-CN)")
+
+            # A model that hangs, answers garbage, invalid UTF-8 or too much: the template.
+            for who, m in (("Ren Bo", "hang"), ("Shu Ke", "garbage"), ("Tao Yi", "bad_utf8"),
+                           ("Uma Li", "huge")):
+                mode["now"] = m
+                before = len(got)
+                d, took = draft(who)
+                self.assertEqual(d["drafted_by"], "template", m)
+                self.assertIn(who.split()[0], d["next_action"])
+                template = [x for x in rows if x["customer"] == who][0]["next_action"]
+                self.assertEqual(d["next_action"], template, m)
+                self.assertEqual(len(got), before + 1, m)
+                if m == "hang":
+                    self.assertLess(took, 6)  # the 1 s timeout, not the stub's 8 s
+                _, _, page = z.get(f"/leads/{ids[who]}")
+                self.assertIn('data-drafted-by="template"', page)
+                self.assertNotIn('id="drafted-by"', page)
+                self.assertEqual(len(got), before + 1, "a failure is remembered for a while")
+            # Still no list asks the model.
+            before = len(got)
+            self.assertEqual(srv.request("GET", "/api/v1/leads?format=csv", headers=auth)[0], 200)
+            self.assertEqual(z.get("/leads")[0], 200)
+            self.assertEqual(len(got), before)
+        finally:
+            srv.stop()
+            srv.cleanup()
+            stub.shutdown()
+
+    def test_off_by_default_and_the_url_checked(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        try:
+            harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(srv.db, "Gu Yi", "gu@example.com", "--slug", "guyi")
+            token = harness.sharecard("token", "create", "--email", "gu@example.com",
+                                      db=srv.db).stdout.strip()
+            srv.start()
+            Browser(srv).open_link(member["qr_url"])
+            auth = {"Authorization": f"Bearer {token}"}
+            lead = json.loads(srv.request("GET", "/api/v1/leads", headers=auth)[2])[0]
+            st, _, body = srv.request("GET", f"/api/v1/leads/{lead['id']}/draft", headers=auth)
+            self.assertEqual(st, 200)
+            d = json.loads(body)
+            self.assertEqual((d["id"], d["card"], d["drafted_by"], d["next_action"]),
+                             (lead["id"], "guyi", "template", lead["next_action"]))
+            self.assertEqual(srv.request("GET", "/api/v1/leads/999999/draft",
+                                         headers=auth)[0], 404)
+        finally:
+            srv.stop()
+        import subprocess
+
+        def serve(**env):
+            full = dict(os.environ, **env)
+            full.pop("SHARECARD_DB", None)
+            return subprocess.run([harness.BIN, f"--db={srv.db}", "serve", "--listen",
+                                   "127.0.0.1:0"], env=full, capture_output=True, text=True,
+                                  timeout=30)
+
+        for bad in ("ftp://127.0.0.1/v1", "not a url", "file:///etc/passwd"):
+            p = serve(SHARECARD_LLM_URL=bad)
+            self.assertNotEqual(p.returncode, 0, bad)
+            self.assertIn("SHARECARD_LLM_URL must be an http:// or https:// URL", p.stderr)
+        p = serve(SHARECARD_LLM_URL="http://127.0.0.1:9/v1", SHARECARD_LLM_TIMEOUT_MS="soon")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("SHARECARD_LLM_TIMEOUT_MS", p.stderr)
+        srv.cleanup()
+
+
 class Feed:
     """An open /api/v1/live stream, its messages collected on a thread of its own."""
 
