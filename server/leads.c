@@ -370,6 +370,33 @@ static void local_when(struct sc_buf *b, int64_t t, int32_t tz_min)
 
 static const char *label_class[] = {"cold", "warm", "hot"};
 
+/*
+ * /leads?quiet=N: why to get back in touch with a lead gone quiet, in the
+ * reader's language: how long it has been and the strongest thing they did
+ * (the seeds' re-engagement of sleeping customers).
+ */
+static void quiet_reason(struct sc_buf *b, const struct lead_list *o, const struct lead_item *it,
+                         const char *lang)
+{
+    bool zh = lang[0] == 'z';
+    long long days = (long long)((o->now - it->l.last_ts) / 86400);
+    char did[160] = "";
+    for (size_t i = 0; i < it->li->res.n_reasons && !did[0]; i++)
+        if (it->li->res.reasons[i].code != SC_R_RECENT &&
+            sc_score_reason_text(&it->li->res.reasons[i], lang, did, sizeof(did)) != SC_OK)
+            did[0] = '\0';
+    if (!did[0])
+        snprintf(did, sizeof(did), "%s", zh ? "看过你的名片" : "looked at your card");
+    sc_ui_html(b, "<p class=\"reengage\">");
+    if (zh)
+        sc_ui_htmlf(b, "已 %lld 天没有动静；上次：", days);
+    else
+        sc_ui_htmlf(b, "Quiet for %lld days; last time they ", days);
+    sc_ui_text(b, did);
+    sc_ui_html(b, zh ? "。正是再联系的好时机：问候一下，带上新消息。</p>"
+                     : ". A good moment to get back in touch with something new.</p>");
+}
+
 static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct lead_item *it)
 {
     const struct sc_lead_row *l = &it->l;
@@ -389,6 +416,8 @@ static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct 
     sc_ui_htmlf(b, "<span class=\"chip %s\">%s</span></td><td class=\"reasons\">",
                 label_class[li->res.label], sc_tr(sc_score_label_name(li->res.label)));
     sc_ui_text(b, reasons);
+    if (o->q->quiet > 0)
+        quiet_reason(b, o, it, lang);
     sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)li->bt.at);
     local_when(b, li->bt.at, o->set.tz_min);
     sc_ui_html(b, "</td><td>");
@@ -409,6 +438,9 @@ static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct 
 /* The filters of /leads as a GET form, with what 'q' asked for. */
 static void filters_html(struct sc_buf *b, const struct lead_query *q)
 {
+    char quiet[24] = ""; /* empty when not asked for: "0" would not pass the check */
+    if (q->quiet > 0)
+        snprintf(quiet, sizeof(quiet), "%lld", (long long)q->quiet);
     static const char *const labels[] = {"cold", "warm", "hot"};
     sc_ui_html(b, "<form class=\"filters\" method=\"get\" action=\"/leads\"><label>Search "
                   "<input name=\"q\" maxlength=\"100\" value=\"");
@@ -422,15 +454,14 @@ static void filters_html(struct sc_buf *b, const struct lead_query *q)
                     q->label == i ? " selected" : "", sc_tr(labels[i]));
     sc_ui_htmlf(b,
                 "</select></label> <label>Quiet for days <input type=\"number\" name=\"quiet\" "
-                "min=\"1\" max=\"366\" value=\"%s%lld\"></label> <label>Signed up <select "
+                "min=\"1\" max=\"366\" value=\"%s\"></label> <label>Signed up <select "
                 "name=\"signed\"><option value=\"\">All</option><option value=\"yes\"%s>Yes"
                 "</option><option value=\"no\"%s>No</option></select></label> <label>Order "
                 "<select name=\"order\"><option value=\"score\"%s>Score</option><option "
                 "value=\"recent\"%s>Most recent</option></select></label> <button class=\"btn\" "
                 "type=\"submit\" style=\"width:auto;display:inline\">Show</button></form>",
-                "", (long long)q->quiet, q->signed_up == 1 ? " selected" : "",
-                q->signed_up == 0 ? " selected" : "", q->by_score ? " selected" : "",
-                q->by_score ? "" : " selected");
+                quiet, q->signed_up == 1 ? " selected" : "", q->signed_up == 0 ? " selected" : "",
+                q->by_score ? " selected" : "", q->by_score ? "" : " selected");
 }
 
 /* 'n' with thousands separated by commas ("1,234") into 'out'. */
@@ -514,6 +545,58 @@ static void pager_html(struct sc_buf *b, const struct lead_query *q, size_t tota
         sc_ui_html(b, zh ? "\">下一页</a>" : "\">Next</a>");
     }
     sc_ui_html(b, "</nav>");
+}
+
+/* A lead's follow-ups as rendered, newest first, to weave into its timeline. */
+struct fu_item {
+    int64_t ts;
+    char *html; /* owned */
+};
+struct fu_log {
+    struct fu_item *v;
+    size_t n, cap, next; /* 'next': the first not yet in the timeline */
+    bool nomem;
+};
+struct timeline_ctx {
+    struct sc_buf *b;
+    struct fu_log *fl;
+    size_t events;
+};
+
+static int followup_html(const struct sc_followup_row *f, void *ctx);
+
+static int fu_keep(const struct sc_followup_row *f, void *ctx)
+{
+    struct fu_log *fl = ctx;
+    struct sc_buf h;
+    if (fl->n == fl->cap) {
+        size_t cap = fl->cap ? fl->cap * 2 : 16;
+        struct fu_item *v = realloc(fl->v, cap * sizeof(*v));
+        if (!v) {
+            fl->nomem = true;
+            return 1;
+        }
+        fl->v = v;
+        fl->cap = cap;
+    }
+    sc_buf_init(&h, 1 << 16);
+    followup_html(f, &h);
+    fl->v[fl->n].ts = f->created_at;
+    fl->v[fl->n].html = sc_buf_error(&h) == SC_OK && h.data ? strdup(h.data) : NULL;
+    sc_buf_cleanup(&h);
+    if (!fl->v[fl->n].html) {
+        fl->nomem = true;
+        return 1;
+    }
+    fl->n++;
+    return 0;
+}
+
+static void fu_log_free(struct fu_log *fl)
+{
+    for (size_t i = 0; i < fl->n; i++)
+        free(fl->v[i].html);
+    free(fl->v);
 }
 
 static int timeline_html(const struct sc_visit_row *v, void *ctx);
@@ -685,6 +768,12 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
                 sc_ui_html(&b, "\">");
                 sc_ui_text(&b, c->phone);
                 sc_ui_html(&b, "</a>");
+                /* WeChat finds people by their phone number: one tap copies it. */
+                sc_ui_html(&b, " <button class=\"btn copy\" type=\"button\" id=\"copy-wechat\" "
+                               "style=\"width:auto;display:inline\" data-copy=\"");
+                sc_ui_text(&b, c->phone);
+                sc_ui_html(&b, q.lang[0] == 'z' ? "\">复制手机号加微信</button>"
+                                                : "\">Copy for WeChat</button>");
             }
             if (c->email) {
                 sc_ui_html(&b, " · <a href=\"mailto:");
@@ -721,17 +810,28 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         sc_ui_html(&b, "</section>");
     }
     sc_leads_free(&o.set);
+    /* The follow-ups: listed, and woven into the timeline by time (the log is part of it). */
+    struct fu_log fl = {0};
     if (e == SC_OK) {
         followup_form(r, &b, id);
+        e = sc_store_followups(r->srv->store, scope, id, fu_keep, &fl);
+        if (e == SC_OK && fl.nomem)
+            e = SC_ENOMEM;
+    }
+    if (e == SC_OK) {
         sc_ui_html(&b, "<h2>Follow-ups</h2><ol class=\"timeline\" id=\"followups\">");
-        e = sc_store_followups(r->srv->store, scope, id, followup_html, &b);
+        for (size_t i = 0; i < fl.n; i++)
+            sc_buf_puts(&b, fl.v[i].html);
         sc_ui_html(&b, "</ol>");
     }
     sc_ui_html(&b, "<h2>Timeline</h2><ol class=\"timeline\" id=\"timeline\">");
-    size_t before = b.len;
+    struct timeline_ctx tc = {&b, &fl, 0};
     if (e == SC_OK)
-        e = sc_store_lead_timeline(r->srv->store, scope, id, TIMELINE_MAX, timeline_html, &b);
-    if (e == SC_OK && b.len == before) {
+        e = sc_store_lead_timeline(r->srv->store, scope, id, TIMELINE_MAX, timeline_html, &tc);
+    for (; e == SC_OK && tc.events && fl.next < fl.n; fl.next++) /* older than every event */
+        sc_buf_puts(&b, fl.v[fl.next].html);
+    fu_log_free(&fl);
+    if (e == SC_OK && tc.events == 0) {
         sc_buf_cleanup(&b);
         return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
     }
@@ -822,7 +922,13 @@ static enum MHD_Result followup_post(struct req *r, const struct sc_member *m,
 
 static int timeline_html(const struct sc_visit_row *v, void *ctx)
 {
-    struct sc_buf *b = ctx;
+    struct timeline_ctx *tc = ctx;
+    struct sc_buf *b = tc->b;
+    struct fu_log *fl = tc->fl;
+    tc->events++;
+    /* Both newest first: the follow-ups logged since this event go before it. */
+    for (; fl->next < fl->n && fl->v[fl->next].ts >= v->ts; fl->next++)
+        sc_buf_puts(b, fl->v[fl->next].html);
     sc_ui_htmlf(b, "<li data-type=\"%d\"><time>", (int)v->type);
     sc_ui_when(b, v->ts);
     sc_ui_html(b, "</time> ");

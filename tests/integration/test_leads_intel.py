@@ -190,6 +190,8 @@ class LeadsApi(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertIn("cleo@example.com", page)
         self.assertIn('href="tel:+8613800138000"', page)
+        self.assertIn('href="mailto:cleo@example.com"', page)
+        self.assertRegex(page, r'<button [^>]*id="copy-wechat"[^>]*data-copy="\+8613800138000">')
         self.assertIn('id="draft"', page)
         self.assertIn("Saved the contact", page)
         csrf = csrf_of(page)
@@ -207,6 +209,10 @@ class LeadsApi(unittest.TestCase):
         self.assertEqual(st, 303)
         st, _, page = z.get(f"/leads/{lead['id']}")
         self.assertIn("没接，明天再试", page)
+        # The log is part of the timeline too: newest first, before the visit it followed.
+        timeline = page[page.index('id="timeline"'):]
+        self.assertIn("没接，明天再试", timeline)
+        self.assertLess(timeline.index("没接，明天再试"), timeline.index("Saved the contact"))
         # The reminder was due yesterday: it shows on /me.
         st, _, me = z.get("/me")
         self.assertEqual(st, 200)
@@ -704,6 +710,53 @@ class LlmDrafts(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("SHARECARD_LLM_TIMEOUT_MS", p.stderr)
         srv.cleanup()
+
+
+class QuietLeads(unittest.TestCase):
+    """/leads?quiet=30 lists the leads gone quiet with a reason to get back in touch."""
+
+    @unittest.skipUnless(os.path.exists(FAKETIME_LIB), "needs Debian's faketime package")
+    def test_reason_to_get_back_in_touch(self):
+        if under_tsan():
+            self.skipTest("faketime and ThreadSanitizer do not mix")
+        tmp = harness.tempfile.mkdtemp(prefix="sharecard-clock-")
+        clock = os.path.join(tmp, "clock")
+
+        def set_clock(t):
+            with open(clock, "w") as f:
+                f.write(time.strftime("@%Y-%m-%d %H:%M:%S", time.gmtime(t)))
+
+        now = time.time()
+        set_clock(now - 40 * 86400 - 3600)  # 40 days and an hour: 40 whole days
+        srv = harness.Server(env=dict(faketime_env(clock), SHARECARD_TRUST_PROXY="1"))
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Qin Mo", "qin@example.com", "--slug", "qinmo")
+            harness.sharecard("member", "password", "--email", "qin@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            srv.start()
+            old = Browser(srv, ip="203.0.113.9")  # 40 days ago: saved the contact
+            old.open_link(member["qr_url"])
+            self.assertEqual(old.get("/c/qinmo/vcard.vcf")[0], 200)
+            set_clock(now)
+            Browser(srv, ip="203.0.113.10").open_link(member["qr_url"])  # today
+            z = Session(srv, "198.51.100.251")
+            z.login("qin@example.com", SALES_PW)
+            st, _, page = z.get("/leads?quiet=30")
+            self.assertEqual(st, 200)
+            self.assertEqual(len(re.findall(r"<tr data-lead=", page)), 1)
+            self.assertIn('name="quiet" min="1" max="366" value="30"', page)
+            self.assertIn("Quiet for 40 days; last time they saved your contact. A good moment "
+                          "to get back in touch with something new.", page)
+            st, _, page = z.get("/leads")
+            self.assertNotIn('class="reengage"', page)  # only when asked for quiet leads
+            # The filter form sends back what it shows: an empty quiet, not a refused 0.
+            self.assertIn('name="quiet" min="1" max="366" value=""', page)
+        finally:
+            srv.stop()
+            srv.cleanup()
 
 
 class Feed:
