@@ -14,7 +14,7 @@
 #include "sharecard/card.h"
 #include "sharecard/store.h"
 
-#define LIVE_LEADS_RECENT 64
+#define LIVE_LEADS_RECENT 256 /* more than a tick reads of either, so none is sent twice */
 
 /* One stream's place in the crossings and the reminders. */
 struct live_leads {
