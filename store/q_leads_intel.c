@@ -27,16 +27,15 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
                                  int (*fn)(const struct sc_lead_event_row *r, void *ctx), void *ctx)
 {
     /*
-     * The leads are found as the leads list finds them (the unique rows of
-     * the days since ?3, a key range per card); the visits their shares
+     * The leads are found as the leads list finds them (SC_LEADS_WHO: any
+     * human event since ?3, a key range per card); the visits their shares
      * brought come from the rollups (per day: there is no index of events
      * by link), dated at the start of their day, in one pass over the
      * scope's rollups (driving from each lead's links would read a card's
      * every rollup once per lead).
      */
     static struct sc_sql q = SC_SQL(
-        "WITH u AS (SELECT DISTINCT r.card_id, r.visitor_id FROM rollup_uniques r "
-        "  WHERE r.card_id IN (" SCOPE_CARDS ") AND r.day >= CAST(?3 AS BIGINT) / 86400) "
+        "WITH u AS (" SC_LEADS_WHO ") "
         "SELECT e.visitor_id, e.card_id, c.member_id, c.slug, e.ts, e.type, coalesce(e.value, 0), "
         "coalesce(l.channel, -1), 0 FROM u "
         "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "

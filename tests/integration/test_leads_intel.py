@@ -450,6 +450,44 @@ class ChannelsFromFollowUps(unittest.TestCase):
             srv.cleanup()
 
 
+class LeadsFoundAndScoredAlike(unittest.TestCase):
+    """The leads list and lead intelligence find leads the same way, so a lead who saved the
+    contact without a visit in the window (no unique-visitor row) is both
+    listed and scored on what they did, not on the prior of a lead with no events."""
+
+    def test_a_lead_without_a_visit_is_scored_on_its_events(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            harness.add_member(db, "Lu Xin", "lu@example.com", "--slug", "luxin")
+            token = harness.sharecard("token", "create", "--email", "lu@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            # Ona saves the contact from a vCard link passed on, never opening the card.
+            ona = Browser(srv)
+            self.assertEqual(ona.get("/c/luxin/vcard.vcf")[0], 200)
+            self.assertIsNotNone(ona.cookie)
+            # Dan only looks.
+            self.assertEqual(Browser(srv).get("/c/luxin")[0], 200)
+            st, _, body = srv.request("GET", "/api/v1/leads",
+                                      headers={"Authorization": f"Bearer {token}"})
+            self.assertEqual(st, 200, body)
+            rows = json.loads(body)
+            self.assertEqual(len(rows), 2, rows)
+            saver = [x for x in rows if x["saves"] == 1]
+            self.assertEqual(len(saver), 1, rows)
+            viewer = [x for x in rows if x["visits"] == 1][0]
+            saver = saver[0]
+            self.assertEqual(saver["visits"], 0)
+            self.assertIn("saved your contact", " ".join(saver["reasons"]))
+            self.assertGreater(saver["score"], viewer["score"])
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
 class Pagination(unittest.TestCase):
     """/leads shows 50 leads a page with "1–50 of 55" and links that keep the filters and
     the order; /api/v1/leads pages with ?offset= the same way."""
