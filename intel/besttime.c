@@ -4,7 +4,8 @@
  * pseudo-count prior so one visit is not taken as a habit; a weekday only
  * when the history singles one out beyond chance.  The channel comes from
  * what the lead tapped or saved, weighted by what has worked for this
- * salesperson.  Pure functions of their inputs: "now" is a parameter.
+ * salesperson and with this lead (their logged follow-ups: the training
+ * data for channels).  Pure functions of their inputs: "now" is a parameter.
  */
 #include <math.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #define WEEKDAY_ALPHA 0.05 /* significance of a weekday preference */
 #define WEEKDAY_MIN   3    /* distinct days needed before a weekday can be preferred */
 #define MAX_DAYS      400  /* distinct days examined for the weekday test */
-#define CH_SHRINK     4.0  /* pseudo-attempts pulling a channel's rate to the overall one */
+#define CH_SHRINK     2.0  /* pseudo-attempts pulling a channel's rate toward CH_PRIOR */
+#define CH_PRIOR      0.3  /* the rate assumed of a channel this salesperson never logged */
+#define CH_LEAD_WIN   3.0  /* per time this lead was reached on a channel */
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -107,10 +110,17 @@ void sc_score_best_time(const int64_t *ts, size_t n, const double team_hours[24]
     }
 }
 
-enum sc_contact sc_score_best_channel(const struct sc_lead_stats *st,
-                                      const struct sc_followup_stats *fu)
+/* 'fu''s successes on channel 'c', never more than its attempts. */
+static double wins(const struct sc_followup_stats *fu, int c)
 {
-    double pref[SC_CONTACT_COUNT], att = 0, succ = 0;
+    return fu->successes[c] < fu->attempts[c] ? fu->successes[c] : fu->attempts[c];
+}
+
+enum sc_contact sc_score_best_channel_fu(const struct sc_lead_stats *st,
+                                         const struct sc_followup_stats *fu,
+                                         const struct sc_followup_stats *lead)
+{
+    double pref[SC_CONTACT_COUNT];
 
     /* What the lead showed: a tap on a channel is the clearest sign; a saved
      * contact puts the number in their phone (a call or a text); the link
@@ -122,23 +132,27 @@ enum sc_contact sc_score_best_channel(const struct sc_lead_stats *st,
         1 + 2.0 * st->clicks[SC_ACT_EMAIL] + (st->channel == SC_CH_EMAIL ? 1 : 0);
     pref[SC_CONTACT_SMS] = 1 + (st->saved ? 1.0 : 0) + (st->channel == SC_CH_SMS ? 1 : 0);
 
-    if (fu)
-        for (int c = 0; c < SC_CONTACT_COUNT; c++) {
-            att += fu->attempts[c];
-            succ += fu->successes[c] < fu->attempts[c] ? fu->successes[c] : fu->attempts[c];
-        }
-    double overall = (succ + 1) / (att + 2);
     enum sc_contact best = SC_CONTACT_CALL;
     double best_v = -1;
     for (int c = 0; c < SC_CONTACT_COUNT; c++) {
-        double a = fu ? fu->attempts[c] : 0;
-        double s = fu ? (fu->successes[c] < fu->attempts[c] ? fu->successes[c] : a) : 0;
-        double rate = (s + CH_SHRINK * overall) / (a + CH_SHRINK);
-        double v = pref[c] * rate;
+        /* This salesperson's rate of reaching leads on the channel, shrunk toward a
+         * modest prior: a channel that worked beats one never tried. */
+        double a = fu ? fu->attempts[c] : 0, s = fu ? wins(fu, c) : 0;
+        double v = pref[c] * (s + CH_SHRINK * CH_PRIOR) / (a + CH_SHRINK);
+        /* This lead: reached on a channel before, reach them there again; each
+         * unanswered attempt there counts against it. */
+        if (lead)
+            v *= (1 + CH_LEAD_WIN * wins(lead, c)) / (1 + lead->attempts[c] - wins(lead, c));
         if (v > best_v) {
             best_v = v;
             best = (enum sc_contact)c;
         }
     }
     return best;
+}
+
+enum sc_contact sc_score_best_channel(const struct sc_lead_stats *st,
+                                      const struct sc_followup_stats *fu)
+{
+    return sc_score_best_channel_fu(st, fu, NULL);
 }

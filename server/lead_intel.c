@@ -297,6 +297,47 @@ static int fu_row(int64_t member_id, int channel, int64_t attempts, int64_t succ
     return 0;
 }
 
+/* What worked with each lead, by channel: sorted by (visitor_id, card_id) as the store gives. */
+struct lead_fu {
+    int64_t visitor_id, card_id;
+    struct sc_followup_stats fu;
+};
+struct lead_fu_ctx {
+    struct lead_fu *v;
+    size_t n, cap;
+    bool nomem;
+};
+
+static int lead_fu_row(const struct sc_followup_count_row *r, void *ctx)
+{
+    struct lead_fu_ctx *f = ctx;
+    if (r->channel < 0 || r->channel >= SC_CONTACT_COUNT)
+        return 0;
+    if (!f->n || f->v[f->n - 1].visitor_id != r->visitor_id ||
+        f->v[f->n - 1].card_id != r->card_id) {
+        if (!grow((void **)&f->v, &f->cap, f->n + 1, sizeof(*f->v))) {
+            f->nomem = true;
+            return 1;
+        }
+        memset(&f->v[f->n], 0, sizeof(f->v[f->n]));
+        f->v[f->n].visitor_id = r->visitor_id;
+        f->v[f->n].card_id = r->card_id;
+        f->n++;
+    }
+    struct sc_followup_stats *fu = &f->v[f->n - 1].fu;
+    fu->attempts[r->channel] += (uint32_t)r->attempts;
+    fu->successes[r->channel] += (uint32_t)r->successes;
+    return 0;
+}
+
+static int cmp_lead_fu(const void *a, const void *b)
+{
+    const struct lead_fu *x = a, *y = b;
+    if (x->visitor_id != y->visitor_id)
+        return (x->visitor_id > y->visitor_id) - (x->visitor_id < y->visitor_id);
+    return (x->card_id > y->card_id) - (x->card_id < y->card_id);
+}
+
 static char *dup_or_null(const char *s)
 {
     return s && s[0] ? strdup(s) : NULL;
@@ -331,12 +372,19 @@ enum sc_err sc_leads_score(struct sc_store *s, const struct sc_scope *scope, int
     out->now = now;
     out->tz_min = sc_tz_min(now);
     struct fu_ctx fu = {0};
+    struct lead_fu_ctx lfu = {0};
     struct score_ctx c = {.set = out};
     enum sc_err e = sc_leads_model(s, &out->model, &out->trained);
     if (e == SC_OK)
         e = sc_store_followup_counts(s, scope, fu_row, &fu);
     if (e == SC_OK && fu.nomem)
         e = SC_ENOMEM;
+    if (e == SC_OK)
+        e = sc_store_followup_lead_counts(s, scope, lead_fu_row, &lfu);
+    if (e == SC_OK && lfu.nomem)
+        e = SC_ENOMEM;
+    if (e == SC_OK && lfu.n > 1) /* the store's order, but be sure: it is searched */
+        qsort(lfu.v, lfu.n, sizeof(*lfu.v), cmp_lead_fu);
     if (e == SC_OK)
         e = sc_store_lead_events(s, scope, since, score_row, &c);
     if (e == SC_OK && c.e == SC_OK)
@@ -355,7 +403,10 @@ enum sc_err sc_leads_score(struct sc_store *s, const struct sc_scope *scope, int
         sc_score_best_time(l->ts_n ? out->ts + l->ts_at : NULL, l->ts_n, out->team_hours,
                            out->tz_min, now, &l->bt);
         struct member_fu *m = fu_of(&fu, l->member_id);
-        l->channel = sc_score_best_channel(&l->st, m ? &m->fu : NULL);
+        struct lead_fu fkey = {.visitor_id = l->visitor_id, .card_id = l->card_id};
+        const struct lead_fu *mine =
+            lfu.n ? bsearch(&fkey, lfu.v, lfu.n, sizeof(*lfu.v), cmp_lead_fu) : NULL;
+        l->channel = sc_score_best_channel_fu(&l->st, m ? &m->fu : NULL, mine ? &mine->fu : NULL);
         if (contacts) {
             struct lead_contact key = {.visitor_id = l->visitor_id};
             struct lead_contact *hit =
@@ -366,6 +417,7 @@ enum sc_err sc_leads_score(struct sc_store *s, const struct sc_scope *scope, int
 out:
     gather_free(&c.g);
     free(fu.v);
+    free(lfu.v);
     if (e != SC_OK)
         sc_leads_free(out);
     return e;
@@ -660,8 +712,13 @@ static void watch_hot(struct sc_store *s, int64_t since, int64_t now)
         if (l->st.last_ts < since)
             continue;
         bool crossed = false;
+        char reason[64] = ""; /* the top reason, language-neutral: the live feed words it */
+        if (l->res.n_reasons)
+            snprintf(reason, sizeof(reason), "%d:%.17g", (int)l->res.reasons[0].code,
+                     l->res.reasons[0].value);
         if (sc_store_lead_hot_mark(s, l->visitor_id, l->card_id, l->res.score,
-                                   l->res.label == SC_LABEL_HOT, now, &crossed) == SC_OK &&
+                                   l->res.label == SC_LABEL_HOT, reason[0] ? reason : NULL, now,
+                                   &crossed) == SC_OK &&
             crossed)
             sc_leads_on_hot(s, l, now);
     }

@@ -18,6 +18,7 @@
 
 #include "auth_int.h"
 #include "leads_int.h"
+#include "llm_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 
@@ -25,6 +26,7 @@
 #define LEADS_MAX       500    /* rows by default */
 #define LEADS_LIMIT_MAX 10000  /* rows at most (?limit=) */
 #define LEADS_SCAN_MAX  200000 /* leads read when sorting or filtering by score */
+#define LEADS_PAGE      50     /* rows on a page of /leads by default */
 #define TIMELINE_MAX    200
 #define NOTE_MAX        1000 /* bytes of a follow-up's note */
 
@@ -55,6 +57,10 @@ struct lead_query {
     const char *lang; /* "en" or "zh-CN": reasons and drafts */
     const char *card; /* only this card's leads (its slug), or NULL */
     const char *find; /* only leads whose name or card holds this text, or NULL */
+    long offset;      /* rows skipped (?offset=, or the page's start) */
+    long page;        /* /leads: the page asked for, from 1 */
+    bool html;        /* /leads (pages, a total) rather than the API */
+    bool limit_given; /* ?limit= was in the request */
 };
 
 /* A positive whole number up to 'max' in 's' into '*out'; false when malformed. */
@@ -70,12 +76,23 @@ static bool whole(const char *s, long max, long *out)
     return true;
 }
 
-/* Reads ?days, limit, order, label, quiet, signed; NULL, or why not (a 400's message). */
-static const char *lead_query_parse(struct req *r, struct lead_query *q, bool by_score)
+/*
+ * Reads ?days, limit, order, label, quiet, signed, card, q, and offset (the
+ * API) or page (/leads, 'html': sorted by score and LEADS_PAGE rows a page
+ * by default); NULL, or why not (a 400's message).
+ */
+static const char *lead_query_parse(struct req *r, struct lead_query *q, bool html)
 {
     long v;
     const char *a;
-    *q = (struct lead_query){LEADS_DAYS, LEADS_MAX, by_score, -1, 0, -1, "en", NULL, NULL};
+    *q = (struct lead_query){.days = LEADS_DAYS,
+                             .limit = html ? LEADS_PAGE : LEADS_MAX,
+                             .by_score = html,
+                             .label = -1,
+                             .signed_up = -1,
+                             .lang = "en",
+                             .page = 1,
+                             .html = html};
     q->lang = sc_req_lang(r, SC_LANG_EN) == SC_LANG_ZH ? "zh-CN" : "en";
     if ((a = sc_req_arg(r, "days")) != NULL) {
         if (!whole(a, 366, &v))
@@ -86,6 +103,18 @@ static const char *lead_query_parse(struct req *r, struct lead_query *q, bool by
         if (!whole(a, LEADS_LIMIT_MAX, &v))
             return "limit is a number from 1 to 10000.";
         q->limit = (int)v;
+        q->limit_given = true;
+    }
+    if (!html && (a = sc_req_arg(r, "offset")) != NULL && strcmp(a, "0") != 0) {
+        if (!whole(a, LEADS_SCAN_MAX, &v))
+            return "offset is a number from 0 to 200000.";
+        q->offset = v;
+    }
+    if (html && (a = sc_req_arg(r, "page")) != NULL && a[0]) {
+        if (!whole(a, LEADS_SCAN_MAX, &v) || (v - 1) * (long)q->limit > LEADS_SCAN_MAX)
+            return "page is a page number from 1 to the last page.";
+        q->page = v;
+        q->offset = (v - 1) * (long)q->limit;
     }
     if ((a = sc_req_arg(r, "order")) != NULL && a[0]) {
         if (strcmp(a, "score") != 0 && strcmp(a, "recent") != 0)
@@ -139,6 +168,7 @@ struct lead_list {
     size_t nextra;
     const struct lead_query *q;
     int64_t now;
+    size_t total; /* leads matching, before the offset and limit (/leads: all of them) */
     bool nomem;
 };
 
@@ -203,7 +233,12 @@ static int by_score(const void *a, const void *b)
     const struct lead_item *x = a, *y = b;
     if (x->li->res.p != y->li->res.p)
         return x->li->res.p < y->li->res.p ? 1 : -1;
-    return (x->l.last_ts < y->l.last_ts) - (x->l.last_ts > y->l.last_ts);
+    if (x->l.last_ts != y->l.last_ts)
+        return (x->l.last_ts < y->l.last_ts) - (x->l.last_ts > y->l.last_ts);
+    /* then as the store orders them, so that pages neither repeat nor skip a lead */
+    if (x->l.visitor_id != y->l.visitor_id)
+        return (x->l.visitor_id < y->l.visitor_id) - (x->l.visitor_id > y->l.visitor_id);
+    return strcmp(x->l.card ? x->l.card : "", y->l.card ? y->l.card : "");
 }
 
 static void lead_list_free(struct lead_list *o)
@@ -240,11 +275,11 @@ static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
     int64_t window = q->days + (q->quiet > 0 ? q->quiet : 0);
     int64_t since = o->now - window * 86400;
     enum sc_err e = sc_leads_score(r->srv->store, scope, since, o->now, true, &o->set);
-    bool whole_list =
-        q->by_score || q->label >= 0 || q->quiet > 0 || q->signed_up >= 0 || q->card || q->find;
+    bool whole_list = q->html || q->by_score || q->label >= 0 || q->quiet > 0 ||
+                      q->signed_up >= 0 || q->card || q->find;
     if (e == SC_OK)
-        e = sc_store_leads(r->srv->store, scope, since, whole_list ? LEADS_SCAN_MAX : q->limit,
-                           collect, o);
+        e = sc_store_leads(r->srv->store, scope, since,
+                           whole_list ? LEADS_SCAN_MAX : (int)(q->offset + q->limit), collect, o);
     if (e == SC_OK && o->nomem)
         e = SC_ENOMEM;
     if (e == SC_OK && o->n) {
@@ -272,6 +307,17 @@ static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
     o->n = kept;
     if (q->by_score && o->n > 1)
         qsort(o->v, o->n, sizeof(*o->v), by_score);
+    o->total = o->n;
+    /* The page: 'offset' rows dropped from the front, then at most 'limit' kept. */
+    size_t skip = (size_t)q->offset < o->n ? (size_t)q->offset : o->n;
+    for (size_t i = 0; i < skip; i++) {
+        free(o->v[i].card);
+        free(o->v[i].customer);
+    }
+    if (skip) {
+        memmove(o->v, o->v + skip, (o->n - skip) * sizeof(*o->v));
+        o->n -= skip;
+    }
     if (o->n > (size_t)q->limit) {
         for (size_t i = (size_t)q->limit; i < o->n; i++) {
             free(o->v[i].card);
@@ -324,6 +370,33 @@ static void local_when(struct sc_buf *b, int64_t t, int32_t tz_min)
 
 static const char *label_class[] = {"cold", "warm", "hot"};
 
+/*
+ * /leads?quiet=N: why to get back in touch with a lead gone quiet, in the
+ * reader's language: how long it has been and the strongest thing they did
+ * (the seeds' re-engagement of sleeping customers).
+ */
+static void quiet_reason(struct sc_buf *b, const struct lead_list *o, const struct lead_item *it,
+                         const char *lang)
+{
+    bool zh = lang[0] == 'z';
+    long long days = (long long)((o->now - it->l.last_ts) / 86400);
+    char did[160] = "";
+    for (size_t i = 0; i < it->li->res.n_reasons && !did[0]; i++)
+        if (it->li->res.reasons[i].code != SC_R_RECENT &&
+            sc_score_reason_text(&it->li->res.reasons[i], lang, did, sizeof(did)) != SC_OK)
+            did[0] = '\0';
+    if (!did[0])
+        snprintf(did, sizeof(did), "%s", zh ? "看过你的名片" : "looked at your card");
+    sc_ui_html(b, "<p class=\"reengage\">");
+    if (zh)
+        sc_ui_htmlf(b, "已 %lld 天没有动静；上次：", days);
+    else
+        sc_ui_htmlf(b, "Quiet for %lld days; last time they ", days);
+    sc_ui_text(b, did);
+    sc_ui_html(b, zh ? "。正是再联系的好时机：问候一下，带上新消息。</p>"
+                     : ". A good moment to get back in touch with something new.</p>");
+}
+
 static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct lead_item *it)
 {
     const struct sc_lead_row *l = &it->l;
@@ -343,6 +416,8 @@ static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct 
     sc_ui_htmlf(b, "<span class=\"chip %s\">%s</span></td><td class=\"reasons\">",
                 label_class[li->res.label], sc_tr(sc_score_label_name(li->res.label)));
     sc_ui_text(b, reasons);
+    if (o->q->quiet > 0)
+        quiet_reason(b, o, it, lang);
     sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)li->bt.at);
     local_when(b, li->bt.at, o->set.tz_min);
     sc_ui_html(b, "</td><td>");
@@ -363,6 +438,9 @@ static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct 
 /* The filters of /leads as a GET form, with what 'q' asked for. */
 static void filters_html(struct sc_buf *b, const struct lead_query *q)
 {
+    char quiet[24] = ""; /* empty when not asked for: "0" would not pass the check */
+    if (q->quiet > 0)
+        snprintf(quiet, sizeof(quiet), "%lld", (long long)q->quiet);
     static const char *const labels[] = {"cold", "warm", "hot"};
     sc_ui_html(b, "<form class=\"filters\" method=\"get\" action=\"/leads\"><label>Search "
                   "<input name=\"q\" maxlength=\"100\" value=\"");
@@ -376,15 +454,149 @@ static void filters_html(struct sc_buf *b, const struct lead_query *q)
                     q->label == i ? " selected" : "", sc_tr(labels[i]));
     sc_ui_htmlf(b,
                 "</select></label> <label>Quiet for days <input type=\"number\" name=\"quiet\" "
-                "min=\"1\" max=\"366\" value=\"%s%lld\"></label> <label>Signed up <select "
+                "min=\"1\" max=\"366\" value=\"%s\"></label> <label>Signed up <select "
                 "name=\"signed\"><option value=\"\">All</option><option value=\"yes\"%s>Yes"
                 "</option><option value=\"no\"%s>No</option></select></label> <label>Order "
                 "<select name=\"order\"><option value=\"score\"%s>Score</option><option "
                 "value=\"recent\"%s>Most recent</option></select></label> <button class=\"btn\" "
                 "type=\"submit\" style=\"width:auto;display:inline\">Show</button></form>",
-                "", (long long)q->quiet, q->signed_up == 1 ? " selected" : "",
-                q->signed_up == 0 ? " selected" : "", q->by_score ? " selected" : "",
-                q->by_score ? "" : " selected");
+                quiet, q->signed_up == 1 ? " selected" : "", q->signed_up == 0 ? " selected" : "",
+                q->by_score ? " selected" : "", q->by_score ? "" : " selected");
+}
+
+/* 'n' with thousands separated by commas ("1,234") into 'out'. */
+static void thousands(size_t n, char out[32])
+{
+    char d[24];
+    int len = snprintf(d, sizeof(d), "%zu", n), o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = d[i];
+    }
+    out[o] = '\0';
+}
+
+/* An argument of a page link: "&name=value", the value URL-encoded. */
+static void link_arg(struct sc_buf *b, const char *name, const char *value)
+{
+    sc_buf_printf(b, "&%s=", name);
+    sc_esc_url_component(b, value, strlen(value));
+}
+
+/* The href of page 'page' of /leads with the filters and order of 'q', HTML-escaped. */
+static void page_href(struct sc_buf *b, const struct lead_query *q, long page)
+{
+    static const char *const labels[] = {"cold", "warm", "hot"};
+    struct sc_buf u;
+    char n[24];
+    sc_buf_init(&u, 4096);
+    sc_buf_printf(&u, "/leads?order=%s", q->by_score ? "score" : "recent");
+    if (q->find)
+        link_arg(&u, "q", q->find);
+    if (q->card)
+        link_arg(&u, "card", q->card);
+    if (q->label >= 0)
+        link_arg(&u, "label", labels[q->label]);
+    if (q->quiet > 0) {
+        snprintf(n, sizeof(n), "%lld", (long long)q->quiet);
+        link_arg(&u, "quiet", n);
+    }
+    if (q->signed_up >= 0)
+        link_arg(&u, "signed", q->signed_up ? "yes" : "no");
+    if (q->days != LEADS_DAYS) {
+        snprintf(n, sizeof(n), "%lld", (long long)q->days);
+        link_arg(&u, "days", n);
+    }
+    if (q->limit_given) {
+        snprintf(n, sizeof(n), "%d", q->limit);
+        link_arg(&u, "limit", n);
+    }
+    snprintf(n, sizeof(n), "%ld", page);
+    link_arg(&u, "page", n);
+    sc_ui_text(b, u.data ? u.data : "/leads");
+    sc_buf_cleanup(&u);
+}
+
+/* "1–50 of 1,234" and the links to the pages before and after. */
+static void pager_html(struct sc_buf *b, const struct lead_query *q, size_t total, size_t shown)
+{
+    bool zh = sc_tr_lang() == SC_LANG_ZH;
+    char from[32], to[32], all[32];
+    thousands(shown ? (size_t)q->offset + 1 : 0, from);
+    thousands((size_t)q->offset + shown, to);
+    thousands(total, all);
+    sc_ui_html(b, "<nav class=\"pager\" id=\"pager\"><span id=\"range\">");
+    if (!shown)
+        sc_ui_htmlf(b, zh ? "共 %s 条，本页无" : "none of %s here", all);
+    else if (zh)
+        sc_ui_htmlf(b, "第 %s–%s 条，共 %s 条", from, to, all);
+    else
+        sc_ui_htmlf(b, "%s–%s of %s", from, to, all);
+    sc_ui_html(b, "</span>");
+    if (q->page > 1) {
+        sc_ui_html(b, " <a rel=\"prev\" href=\"");
+        page_href(b, q, q->page - 1);
+        sc_ui_html(b, zh ? "\">上一页</a>" : "\">Previous</a>");
+    }
+    if ((size_t)q->offset + shown < total) {
+        sc_ui_html(b, " <a rel=\"next\" href=\"");
+        page_href(b, q, q->page + 1);
+        sc_ui_html(b, zh ? "\">下一页</a>" : "\">Next</a>");
+    }
+    sc_ui_html(b, "</nav>");
+}
+
+/* A lead's follow-ups as rendered, newest first, to weave into its timeline. */
+struct fu_item {
+    int64_t ts;
+    char *html; /* owned */
+};
+struct fu_log {
+    struct fu_item *v;
+    size_t n, cap, next; /* 'next': the first not yet in the timeline */
+    bool nomem;
+};
+struct timeline_ctx {
+    struct sc_buf *b;
+    struct fu_log *fl;
+    size_t events;
+};
+
+static int followup_html(const struct sc_followup_row *f, void *ctx);
+
+static int fu_keep(const struct sc_followup_row *f, void *ctx)
+{
+    struct fu_log *fl = ctx;
+    struct sc_buf h;
+    if (fl->n == fl->cap) {
+        size_t cap = fl->cap ? fl->cap * 2 : 16;
+        struct fu_item *v = realloc(fl->v, cap * sizeof(*v));
+        if (!v) {
+            fl->nomem = true;
+            return 1;
+        }
+        fl->v = v;
+        fl->cap = cap;
+    }
+    sc_buf_init(&h, 1 << 16);
+    followup_html(f, &h);
+    fl->v[fl->n].ts = f->created_at;
+    fl->v[fl->n].html = sc_buf_error(&h) == SC_OK && h.data ? strdup(h.data) : NULL;
+    sc_buf_cleanup(&h);
+    if (!fl->v[fl->n].html) {
+        fl->nomem = true;
+        return 1;
+    }
+    fl->n++;
+    return 0;
+}
+
+static void fu_log_free(struct fu_log *fl)
+{
+    for (size_t i = 0; i < fl->n; i++)
+        free(fl->v[i].html);
+    free(fl->v);
 }
 
 static int timeline_html(const struct sc_visit_row *v, void *ctx);
@@ -449,8 +661,9 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
                    "on page</th><th></th></tr></thead><tbody>");
     for (size_t i = 0; i < o.n; i++)
         lead_html(&b, &o, &o.v[i]);
-    sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/leads?format=csv\">Export "
-                   "(CSV)</a></p>");
+    sc_ui_html(&b, "</tbody></table></div>");
+    pager_html(&b, &q, o.total, o.n);
+    sc_ui_html(&b, "<p><a href=\"/api/v1/leads?format=csv\">Export (CSV)</a></p>");
     lead_list_free(&o);
     sc_ui_end(&b);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
@@ -510,7 +723,8 @@ static void followup_form(struct req *r, struct sc_buf *b, long long id)
 static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
                                  const struct sc_scope *scope, long long id)
 {
-    struct lead_query q = {366, 1, false, -1, 0, -1, "en", NULL, NULL};
+    struct lead_query q = {
+        .days = 366, .limit = 1, .label = -1, .signed_up = -1, .lang = "en", .page = 1};
     q.lang = sc_tr_lang() == SC_LANG_ZH ? "zh-CN" : "en";
     struct sc_buf b;
     sc_buf_init(&b, 16 << 20);
@@ -531,6 +745,13 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         struct lead_item it = {.li = li};
         it.l.customer = c ? c->name : NULL;
         next_action(&o, &it, q.lang, draft, sizeof(draft));
+        /* A model's draft when one is configured (this page only, never a list); else the
+         * template's. */
+        char drafted[SC_LLM_DRAFT_MAX + 1];
+        bool by_model = sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, q.lang, drafted,
+                                          sizeof(drafted));
+        if (by_model)
+            snprintf(draft, sizeof(draft), "%s", drafted);
         sc_ui_htmlf(&b,
                     "<section class=\"lead-intel\"><p><span class=\"chip %s\">%s</span> "
                     "<b id=\"score\">%d</b>/100 · ",
@@ -547,6 +768,12 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
                 sc_ui_html(&b, "\">");
                 sc_ui_text(&b, c->phone);
                 sc_ui_html(&b, "</a>");
+                /* WeChat finds people by their phone number: one tap copies it. */
+                sc_ui_html(&b, " <button class=\"btn copy\" type=\"button\" id=\"copy-wechat\" "
+                               "style=\"width:auto;display:inline\" data-copy=\"");
+                sc_ui_text(&b, c->phone);
+                sc_ui_html(&b, q.lang[0] == 'z' ? "\">复制手机号加微信</button>"
+                                                : "\">Copy for WeChat</button>");
             }
             if (c->email) {
                 sc_ui_html(&b, " · <a href=\"mailto:");
@@ -563,28 +790,48 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         sc_ui_text(&b, sc_tz_name());
         sc_ui_html(&b, ") · ");
         sc_ui_text(&b, sc_tr(sc_score_contact_name(li->channel)));
-        sc_ui_html(&b, "</p><h2>Next step</h2><p><textarea id=\"draft\" readonly rows=\"3\" "
-                       "style=\"width:100%\">");
+        sc_ui_htmlf(&b,
+                    "</p><h2>Next step</h2><p><textarea id=\"draft\" data-drafted-by=\"%s\" "
+                    "readonly rows=\"3\" style=\"width:100%%\">",
+                    by_model ? "model" : "template");
         sc_ui_text(&b, draft);
         sc_ui_html(&b, "</textarea><button class=\"btn copy\" type=\"button\" "
                        "style=\"width:auto;display:inline\" data-copy=\"");
         sc_ui_text(&b, draft);
         sc_buf_puts(&b, "\">");
         sc_ui_text(&b, sc_tr("Copy"));
-        sc_ui_html(&b, "</button></p></section>");
+        sc_ui_html(&b, "</button></p>");
+        if (by_model)
+            sc_ui_html(&b,
+                       q.lang[0] == 'z'
+                           ? "<p class=\"hint\" id=\"drafted-by\">由模型起草，发送前请核对。</p>"
+                           : "<p class=\"hint\" id=\"drafted-by\">Drafted by the model: "
+                             "check it before sending.</p>");
+        sc_ui_html(&b, "</section>");
     }
     sc_leads_free(&o.set);
+    /* The follow-ups: listed, and woven into the timeline by time (the log is part of it). */
+    struct fu_log fl = {0};
     if (e == SC_OK) {
         followup_form(r, &b, id);
+        e = sc_store_followups(r->srv->store, scope, id, fu_keep, &fl);
+        if (e == SC_OK && fl.nomem)
+            e = SC_ENOMEM;
+    }
+    if (e == SC_OK) {
         sc_ui_html(&b, "<h2>Follow-ups</h2><ol class=\"timeline\" id=\"followups\">");
-        e = sc_store_followups(r->srv->store, scope, id, followup_html, &b);
+        for (size_t i = 0; i < fl.n; i++)
+            sc_buf_puts(&b, fl.v[i].html);
         sc_ui_html(&b, "</ol>");
     }
     sc_ui_html(&b, "<h2>Timeline</h2><ol class=\"timeline\" id=\"timeline\">");
-    size_t before = b.len;
+    struct timeline_ctx tc = {&b, &fl, 0};
     if (e == SC_OK)
-        e = sc_store_lead_timeline(r->srv->store, scope, id, TIMELINE_MAX, timeline_html, &b);
-    if (e == SC_OK && b.len == before) {
+        e = sc_store_lead_timeline(r->srv->store, scope, id, TIMELINE_MAX, timeline_html, &tc);
+    for (; e == SC_OK && tc.events && fl.next < fl.n; fl.next++) /* older than every event */
+        sc_buf_puts(&b, fl.v[fl.next].html);
+    fu_log_free(&fl);
+    if (e == SC_OK && tc.events == 0) {
         sc_buf_cleanup(&b);
         return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
     }
@@ -675,7 +922,13 @@ static enum MHD_Result followup_post(struct req *r, const struct sc_member *m,
 
 static int timeline_html(const struct sc_visit_row *v, void *ctx)
 {
-    struct sc_buf *b = ctx;
+    struct timeline_ctx *tc = ctx;
+    struct sc_buf *b = tc->b;
+    struct fu_log *fl = tc->fl;
+    tc->events++;
+    /* Both newest first: the follow-ups logged since this event go before it. */
+    for (; fl->next < fl->n && fl->v[fl->next].ts >= v->ts; fl->next++)
+        sc_buf_puts(b, fl->v[fl->next].html);
     sc_ui_htmlf(b, "<li data-type=\"%d\"><time>", (int)v->type);
     sc_ui_when(b, v->ts);
     sc_ui_html(b, "</time> ");
@@ -803,6 +1056,43 @@ static int event_json(const struct sc_visit_row *v, void *ctx)
     return sc_buf_error(&o->b) != SC_OK;
 }
 
+/*
+ * GET /api/v1/leads/{id}/draft: the lead's next message, drafted by the model
+ * when one is configured (SHARECARD_LLM_URL), else by the template; one lead
+ * at a time, cached, never for a list.
+ */
+static enum MHD_Result lead_draft_api(struct req *r, const struct sc_scope *scope, long long id)
+{
+    struct lead_list o;
+    memset(&o, 0, sizeof(o));
+    o.now = (int64_t)time(NULL);
+    const char *lang = sc_req_lang(r, SC_LANG_EN) == SC_LANG_ZH ? "zh-CN" : "en";
+    enum sc_err e = sc_leads_score(r->srv->store, scope, o.now - 366 * 86400, o.now, true, &o.set);
+    if (e != SC_OK)
+        return sc_reply_err(r, e, NULL);
+    const struct lead_intel *li = sc_leads_find(&o.set, id, NULL);
+    if (!li) {
+        sc_leads_free(&o.set);
+        return sc_reply_error(r, 404, "There is no such lead on the cards you may see.");
+    }
+    const struct lead_contact *c = sc_leads_contact(&o.set, li);
+    struct lead_item it = {.li = li};
+    it.l.customer = c ? c->name : NULL;
+    char draft[800], drafted[SC_LLM_DRAFT_MAX + 1];
+    next_action(&o, &it, lang, draft, sizeof(draft));
+    bool by_model =
+        sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, lang, drafted, sizeof(drafted));
+    struct sc_buf b;
+    sc_buf_init(&b, 1 << 16);
+    sc_buf_printf(&b, "{\"id\":%lld,\"card\":", id);
+    sc_ui_json_str(&b, li->card);
+    sc_buf_puts(&b, ",\"next_action\":");
+    sc_ui_json_str(&b, by_model ? drafted : draft);
+    sc_buf_printf(&b, ",\"drafted_by\":\"%s\"}\n", by_model ? "model" : "template");
+    sc_leads_free(&o.set);
+    return sc_reply_bytes(r, 200, "application/json", &b);
+}
+
 enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
@@ -813,6 +1103,8 @@ enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
     if (rest && rest[0]) {
         char *end;
         long long id = strtoll(rest, &end, 10);
+        if (id > 0 && strcmp(end, "/draft") == 0)
+            return lead_draft_api(r, &scope, id);
         if (id <= 0 || *end)
             return sc_reply_error(r, 404, "There is no such lead.");
         o.csv = false; /* a timeline is JSON only */

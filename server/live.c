@@ -10,7 +10,9 @@
  * streams and resumes those (the content reader suspends and returns 0,
  * as libmicrohttpd prescribes).  A stream ends after a minute and the
  * browser reconnects by itself (EventSource), so nothing lives forever and
- * a gone client is noticed at the next heartbeat.  With several instances,
+ * a gone client is noticed at the next heartbeat.  Beside the visits, the
+ * stream carries leads crossing the hot threshold and follow-up reminders
+ * falling due (live_leads.c), each once.  With several instances,
  * batches commit out of id order; reading a little behind the newest id
  * seen, and remembering what was sent, shows each late one once.
  */
@@ -20,6 +22,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "live_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 
@@ -45,8 +48,9 @@ struct live_sub {
     enum sc_lang lang;             /* of the page that opened it */
     int64_t sent_ids[LIVE_RECENT]; /* the ids sent lately, a ring: each one goes once */
     unsigned nsent;
-    int64_t floor;     /* where the stream began: nothing at or below it is shown */
-    struct sc_buf out; /* bytes waiting to be sent, from 'sent' on */
+    int64_t floor;           /* where the stream began: nothing at or below it is shown */
+    struct live_leads leads; /* hot leads and due reminders (live_leads.c) */
+    struct sc_buf out;       /* bytes waiting to be sent, from 'sent' on */
     size_t sent;
     bool suspended, done;
     time_t started, wrote;
@@ -124,11 +128,13 @@ static int add_visit(const struct sc_visit_row *v, void *ctx)
     struct sc_buf text;
     sc_buf_init(&text, 4096);
     describe(&text, v);
-    char at[32];
+    char at[32], cur[48];
     sc_ui_iso_time(v->ts, at);
-    sc_buf_printf(&sub->out, "id: %lld\ndata: {\"id\":%lld,\"at\":\"%s\",\"type\":\"%s\",\"card\":",
-                  (long long)v->id, (long long)v->id, at,
-                  v->type < SC_EV_COUNT ? ev_names[v->type] : "other");
+    sc_live_leads_cursor(&sub->leads, cur);
+    sc_buf_printf(
+        &sub->out,
+        "id: %lld.%s\ndata: {\"id\":%lld,\"at\":\"%s\",\"type\":\"%s\",\"card\":", (long long)v->id,
+        cur, (long long)v->id, at, v->type < SC_EV_COUNT ? ev_names[v->type] : "other");
     sc_ui_json_str(&sub->out, v->card);
     sc_buf_puts(&sub->out, ",\"owner\":");
     sc_ui_json_str(&sub->out, v->card_owner);
@@ -152,6 +158,8 @@ static void feed(struct live *lv, struct live_sub *sub, time_t now)
         int64_t from = sub->last > LIVE_LOOKBACK ? sub->last - LIVE_LOOKBACK : 0, last;
         sc_store_visits_after(lv->store, &sub->scope, from, LIVE_BATCH + LIVE_LOOKBACK, add_visit,
                               sub, &last);
+        sc_live_leads_feed(lv->store, &sub->leads, &sub->scope, sub->lang, (int64_t)now, sub->last,
+                           &sub->out);
         if (now - sub->started >= LIVE_LIFETIME_S || sc_buf_error(&sub->out))
             sub->done = true;
         else if (sub->out.len == sub->sent && now - sub->wrote >= LIVE_HEARTBEAT_S)
@@ -296,12 +304,16 @@ enum MHD_Result sc_api_live(struct req *r, const struct route_args *a)
     sub->started = sub->wrote = time(NULL);
     sub->lang = sc_req_lang(r, SC_LANG_EN);
     sc_buf_init(&sub->out, 1 << 20);
-    /* Start at the newest event: the feed shows what happens from now on. */
+    /* Start at the newest event: the feed shows what happens from now on.  A reconnecting
+     * browser says where it was: "V" (visits only) or "V.H.R" (and the lead lines'). */
     const char *from = sc_req_header(r, "Last-Event-ID");
-    char *end;
+    char *end = NULL;
     long long resume = from ? strtoll(from, &end, 10) : -1;
-    if (!from || *end || resume < 0)
+    if (!from || (*end && *end != '.') || resume < 0)
         resume = -1;
+    enum sc_err le =
+        sc_live_leads_start(r->srv->store, &sub->leads, resume >= 0 && *end == '.' ? end + 1 : NULL,
+                            (int64_t)sub->started);
     enum sc_err e = resume >= 0 ? SC_OK
                                 : sc_store_visits_after(r->srv->store, &sub->scope, -1, 0, NULL,
                                                         NULL, &sub->last);
@@ -309,6 +321,8 @@ enum MHD_Result sc_api_live(struct req *r, const struct route_args *a)
         sub->last = resume;
     sub->floor = sub->last;
     sc_buf_puts(&sub->out, "retry: 3000\n: live visits\n\n");
+    if (e == SC_OK)
+        e = le;
     if (e != SC_OK) {
         sc_buf_cleanup(&sub->out);
         free(sub);

@@ -19,6 +19,7 @@
 #include "customers_int.h"
 #include "ops_int.h"
 #include "leads_int.h"
+#include "llm_int.h"
 #include "routes_int.h"
 #include "webhooks_int.h"
 #include "sharecard/ingest.h"
@@ -100,6 +101,9 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     if (sc_uap_load(NULL, &s.uap, uerr, sizeof(uerr)) != SC_OK)
         sc_warn("browser families from a built-in table: %s", uerr);
     sc_tz_init(); /* SHARECARD_TZ, read before any thread starts */
+    /* SHARECARD_LLM_*: drafts of a lead's message by a model, off unless configured. */
+    if (!sc_llm_init())
+        goto out;
     s.live = sc_live_new(store);
     if (!s.live)
         sc_warn("the live feed could not start; /api/v1/live answers 503");

@@ -271,6 +271,11 @@ const char *const sc_pg_migrations[] = {
     "  ts BIGINT NOT NULL"
     ");"
     "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+    /* issue 13, the live feed: a hot crossing's top reason ("code:value"), and reminders
+     * found by when they fall due (their time, or when logged) without reading them all. */
+    "ALTER TABLE lead_hot ADD COLUMN reason TEXT;"
+    "CREATE INDEX followups_reminder ON followups(reminder_at);"
+    "CREATE INDEX followups_created ON followups(created_at);",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

@@ -27,16 +27,15 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
                                  int (*fn)(const struct sc_lead_event_row *r, void *ctx), void *ctx)
 {
     /*
-     * The leads are found as the leads list finds them (the unique rows of
-     * the days since ?3, a key range per card); the visits their shares
+     * The leads are found as the leads list finds them (SC_LEADS_WHO: any
+     * human event since ?3, a key range per card); the visits their shares
      * brought come from the rollups (per day: there is no index of events
      * by link), dated at the start of their day, in one pass over the
      * scope's rollups (driving from each lead's links would read a card's
      * every rollup once per lead).
      */
     static struct sc_sql q = SC_SQL(
-        "WITH u AS (SELECT DISTINCT r.card_id, r.visitor_id FROM rollup_uniques r "
-        "  WHERE r.card_id IN (" SCOPE_CARDS ") AND r.day >= CAST(?3 AS BIGINT) / 86400) "
+        "WITH u AS (" SC_LEADS_WHO ") "
         "SELECT e.visitor_id, e.card_id, c.member_id, c.slug, e.ts, e.type, coalesce(e.value, 0), "
         "coalesce(l.channel, -1), 0 FROM u "
         "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
@@ -278,6 +277,34 @@ enum sc_err sc_store_followup_counts(struct sc_store *s, const struct sc_scope *
     return sc_q_end(&r);
 }
 
+enum sc_err sc_store_followup_lead_counts(struct sc_store *s, const struct sc_scope *scope,
+                                          int (*fn)(const struct sc_followup_count_row *r,
+                                                    void *ctx),
+                                          void *ctx)
+{
+    static struct sc_sql q =
+        SC_SQL("SELECT f.visitor_id, f.card_id, f.channel, count(*), "
+               "sum(CASE WHEN f.outcome IN (0, 3) THEN 1 ELSE 0 END) FROM followups f "
+               "WHERE f.card_id IN (" SCOPE_CARDS ") GROUP BY f.visitor_id, f.card_id, f.channel "
+               "ORDER BY f.visitor_id, f.card_id, f.channel");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope2(r.st, scope);
+    while (sc_q_next(&r)) {
+        struct sc_followup_count_row c = {
+            .visitor_id = sc_sql_col_int(r.st, 0),
+            .card_id = sc_sql_col_int(r.st, 1),
+            .channel = (int)sc_sql_col_int(r.st, 2),
+            .attempts = sc_sql_col_int(r.st, 3),
+            .successes = sc_sql_col_int(r.st, 4),
+        };
+        if (fn(&c, ctx))
+            break;
+    }
+    return sc_q_end(&r);
+}
+
 /* ---- hot-lead crossings --------------------------------------------------------------------- */
 
 /* Whether the last record of the lead says hot ('*found' false when there is none). */
@@ -295,12 +322,14 @@ static void last_hot(struct sc_q *r, struct sc_sql *q, int64_t visitor_id, int64
 }
 
 enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64_t card_id,
-                                   int score, bool hot, int64_t now, bool *crossed)
+                                   int score, bool hot, const char *reason, int64_t now,
+                                   bool *crossed)
 {
     static struct sc_sql q_last = SC_SQL("SELECT hot FROM lead_hot WHERE visitor_id = ?1 AND "
                                          "card_id = ?2 ORDER BY id DESC LIMIT 1");
     static struct sc_sql q_add =
-        SC_SQL("INSERT INTO lead_hot (visitor_id, card_id, score, hot, ts) VALUES (?, ?, ?, ?, ?)");
+        SC_SQL("INSERT INTO lead_hot (visitor_id, card_id, score, hot, ts, reason) "
+               "VALUES (?, ?, ?, ?, ?, ?)");
     *crossed = false;
     /* A reader first: most leads keep their hotness, and need not wait for the writer. */
     bool found = false, was = false;
@@ -326,6 +355,7 @@ enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64
         sc_sql_int(r.st, 3, score);
         sc_sql_int(r.st, 4, hot ? 1 : 0);
         sc_sql_int(r.st, 5, now);
+        sc_sql_opt(r.st, 6, reason);
         if (sc_q_exec(&r, true))
             *crossed = hot;
     }

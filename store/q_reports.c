@@ -340,35 +340,23 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
                            int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx)
 {
     /*
-     * A genuine difference in plan: SQLite finds who from the unique rows of
-     * the days since ?3 (an index range per card), then reads their events;
-     * PostgreSQL scans the events of the range, as its planner prefers.
+     * The leads are found as lead intelligence finds them (SC_LEADS_WHO),
+     * then each one's every human event is read (the visitor's index).
+     * Ties are broken by lead, so pages (?offset=) neither repeat nor skip.
      */
-    static struct sc_sql q = SC_SQL2(
+    static struct sc_sql q = SC_SQL(
         "SELECT u.visitor_id, c.slug, "
         "(SELECT name FROM customers s WHERE s.visitor_id = u.visitor_id LIMIT 1), "
-        "min(e.ts), max(e.ts), sum(e.type IN (0, 1, 2)), count(DISTINCT e.ts / 86400), "
-        "sum(e.type = 4), sum(e.type = 5), sum(e.type = 3), "
-        "coalesce(sum(CASE WHEN e.type = 6 THEN e.value END), 0), max(e.type = 7) "
-        "FROM (SELECT DISTINCT r.card_id, r.visitor_id FROM rollup_uniques r "
-        "  WHERE r.card_id IN (SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id "
-        "  WHERE (?1 = 0 OR c.member_id = ?1) AND (?2 IS NULL OR m.team = ?2)) "
-        "  AND r.day >= ?3 / 86400) u "
-        "JOIN cards c ON c.id = u.card_id "
-        "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
-        "GROUP BY u.visitor_id, u.card_id ORDER BY max(e.ts) DESC LIMIT ?4",
-        "SELECT e.visitor_id, c.slug, "
-        "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
-        "min(e.ts), max(e.ts), count(*) FILTER (WHERE e.type IN (0, 1, 2)), "
-        "count(DISTINCT e.ts / 86400), count(*) FILTER (WHERE e.type = 4), "
-        "count(*) FILTER (WHERE e.type = 5), count(*) FILTER (WHERE e.type = 3), "
+        "min(e.ts), max(e.ts), sum(CASE WHEN e.type IN (0, 1, 2) THEN 1 ELSE 0 END), "
+        "count(DISTINCT e.ts / 86400), sum(CASE WHEN e.type = 4 THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN e.type = 5 THEN 1 ELSE 0 END), sum(CASE WHEN e.type = 3 THEN 1 ELSE 0 END), "
         "coalesce(sum(CASE WHEN e.type = 6 THEN e.value END), 0), "
         "max(CASE WHEN e.type = 7 THEN 1 ELSE 0 END) "
-        "FROM events e JOIN cards c ON c.id = e.card_id JOIN members m ON m.id = c.member_id "
-        "WHERE e.ts >= CAST(?3 AS BIGINT) AND e.bot = 0 AND e.visitor_id IS NOT NULL "
-        "AND (CAST(?1 AS BIGINT) = 0 OR c.member_id = ?1) "
-        "AND (CAST(?2 AS TEXT) IS NULL OR m.team = ?2) "
-        "GROUP BY e.visitor_id, c.id ORDER BY max(e.ts) DESC LIMIT ?4");
+        "FROM (" SC_LEADS_WHO ") u "
+        "JOIN cards c ON c.id = u.card_id "
+        "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
+        "GROUP BY u.visitor_id, u.card_id, c.slug "
+        "ORDER BY max(e.ts) DESC, u.visitor_id DESC, u.card_id LIMIT ?4");
     struct sc_q r;
     if (!read_scoped(&r, s, &q, scope, since, limit))
         return r.e;

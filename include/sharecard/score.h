@@ -303,10 +303,19 @@ struct sc_followup_stats {
  * The channel to use: the lead's own signals from 'st' (tapped WeChat → WeChat,
  * tapped email → email, tapped call or saved the contact → call, saved → sms
  * too) times what worked for this salesperson ('fu', may be NULL: each
- * channel's success rate shrunk toward their overall rate).
+ * channel's rate of reaching leads, shrunk toward a modest prior, so a
+ * channel that worked beats one never tried).
  */
 enum sc_contact sc_score_best_channel(const struct sc_lead_stats *st,
                                       const struct sc_followup_stats *fu);
+/*
+ * The same, also learning from this lead's own logged follow-ups ('lead', may
+ * be NULL): a channel that reached them is preferred, one where they did not
+ * answer is not.  Successes are outcomes reached or converted.
+ */
+enum sc_contact sc_score_best_channel_fu(const struct sc_lead_stats *st,
+                                         const struct sc_followup_stats *fu,
+                                         const struct sc_followup_stats *lead);
 
 /*
  * Drafts the next action in 'lang' into 'out' of 'cap' bytes: "Call Wang Fang
@@ -318,6 +327,31 @@ enum sc_contact sc_score_best_channel(const struct sc_lead_stats *st,
 enum sc_err sc_score_next_action(const char *name, enum sc_contact c, const struct sc_besttime *bt,
                                  int32_t tz_min, const struct sc_score_result *res,
                                  const char *lang, char *out, size_t cap);
+
+/* ---- drafts by a language model (optional; intel/llm.c) ------------------- */
+
+#define SC_LLM_DRAFT_MAX 600 /* bytes: a longer answer is not a draft, the template stays */
+
+/* What a model may know of a lead to draft a message: nothing that reaches them. */
+struct sc_llm_facts {
+    const char *first_name;            /* may be NULL or "" */
+    const char *lang;                  /* the reader's: "en", "zh-CN" */
+    const char *card_owner;            /* whose card they looked at; may be NULL */
+    const struct sc_lead_stats *st;    /* what they did; may be NULL */
+    const struct sc_score_result *res; /* the reasons; may be NULL */
+    enum sc_contact channel;           /* how the message will go */
+};
+
+/* The first word of 'name' (at most 64 bytes, whole characters) into 'out' of 'cap' bytes. */
+void sc_llm_first_name(const char *name, char *out, size_t cap);
+/* The chat-completions request for 'f' (borrowed) and 'model' as new JSON text ('*out', free()). */
+enum sc_err sc_llm_request_json(const struct sc_llm_facts *f, const char *model, char **out);
+/*
+ * The draft in a chat-completions reply 'body' (n bytes): choices[0].message.content,
+ * trimmed, into 'out' of 'cap' bytes.  SC_EINVAL when the reply is not such JSON or the
+ * text is empty or not valid UTF-8 (controls refused); SC_ETOOBIG over SC_LLM_DRAFT_MAX.
+ */
+enum sc_err sc_llm_reply_draft(const char *body, size_t n, char *out, size_t cap);
 
 /* ---- synthetic leads (tests, bench, demo) ---------------------------------- */
 

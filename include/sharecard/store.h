@@ -659,12 +659,56 @@ enum sc_err sc_store_followup_counts(struct sc_store *s, const struct sc_scope *
                                      int (*fn)(int64_t member_id, int channel, int64_t attempts,
                                                int64_t successes, void *ctx),
                                      void *ctx);
+/* Logged follow-ups of one lead on one channel: attempts, and those that reached or converted. */
+struct sc_followup_count_row {
+    int64_t visitor_id, card_id;
+    int channel; /* enum sc_contact */
+    int64_t attempts, successes;
+};
+/* Per lead and channel on the cards in 'scope', ordered by visitor_id, card_id, channel. */
+enum sc_err sc_store_followup_lead_counts(struct sc_store *s, const struct sc_scope *scope,
+                                          int (*fn)(const struct sc_followup_count_row *r,
+                                                    void *ctx),
+                                          void *ctx);
 /*
  * Records lead (visitor_id, card_id)'s score at 'now' when its hotness
  * changed since the last record (or there is none and it is hot); '*crossed'
  * is true when this call recorded a crossing into hot.
  */
 enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64_t card_id,
-                                   int score, bool hot, int64_t now, bool *crossed);
+                                   int score, bool hot, const char *reason, int64_t now,
+                                   bool *crossed);
+
+/* ---- lead intelligence in the live feed (issue 13; store/q_live_leads.c) ---------- */
+
+/* A lead's crossing into hot, for the live feed. */
+struct sc_live_hot_row {
+    int64_t id, visitor_id;
+    const char *card, *owner; /* the card's slug and its owner's name */
+    const char *customer;     /* the lead's name once signed up on the card, else NULL */
+    int score;
+    const char *reason; /* its top reason as "code:value" (enum sc_reason_code), or NULL */
+    int64_t ts;
+};
+/* The newest crossing's id (0 with none): where a new stream starts. */
+enum sc_err sc_store_live_hot_newest(struct sc_store *s, int64_t *id);
+/* Crossings into hot with id > 'after' on the cards in 'scope', oldest first, at most 'limit'. */
+enum sc_err sc_store_live_hot(struct sc_store *s, const struct sc_scope *scope, int64_t after,
+                              int limit, int (*fn)(const struct sc_live_hot_row *r, void *ctx),
+                              void *ctx);
+/* A follow-up reminder falling due, for the live feed. */
+struct sc_live_reminder_row {
+    int64_t id, visitor_id;
+    const char *card, *owner, *customer; /* as in sc_live_hot_row */
+    int channel;                         /* enum sc_contact */
+    const char *note;                    /* "" when none */
+    int64_t reminder_at;
+    int64_t due; /* the later of reminder_at and when it was logged */
+};
+/* Open reminders on the cards in 'scope' falling due in ('after', 'until'], soonest first. */
+enum sc_err sc_store_live_reminders(struct sc_store *s, const struct sc_scope *scope, int64_t after,
+                                    int64_t until,
+                                    int (*fn)(const struct sc_live_reminder_row *r, void *ctx),
+                                    void *ctx);
 
 #endif

@@ -46,7 +46,15 @@
             var t = document.createElement("time");
             t.textContent = new Date(v.at).toLocaleTimeString();
             li.appendChild(t);
-            li.appendChild(document.createTextNode(" " + v.text));
+            li.appendChild(document.createTextNode(" "));
+            if (v.url) { /* a hot lead or a due reminder: to the lead's page */
+                var a = document.createElement("a");
+                a.href = v.url;
+                a.textContent = v.text;
+                li.appendChild(a);
+            } else {
+                li.appendChild(document.createTextNode(v.text));
+            }
             live.insertBefore(li, live.firstChild);
             while (live.children.length > 50) live.removeChild(live.lastChild);
         };

@@ -7,6 +7,7 @@ a lead crossing the hot threshold recorded and announced once per crossing; and
 'score train' / 'score eval' on a store whose outcomes were made with a moved clock."""
 
 import datetime
+import http.client
 import json
 import os
 import re
@@ -189,6 +190,8 @@ class LeadsApi(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertIn("cleo@example.com", page)
         self.assertIn('href="tel:+8613800138000"', page)
+        self.assertIn('href="mailto:cleo@example.com"', page)
+        self.assertRegex(page, r'<button [^>]*id="copy-wechat"[^>]*data-copy="\+8613800138000">')
         self.assertIn('id="draft"', page)
         self.assertIn("Saved the contact", page)
         csrf = csrf_of(page)
@@ -206,6 +209,10 @@ class LeadsApi(unittest.TestCase):
         self.assertEqual(st, 303)
         st, _, page = z.get(f"/leads/{lead['id']}")
         self.assertIn("没接，明天再试", page)
+        # The log is part of the timeline too: newest first, before the visit it followed.
+        timeline = page[page.index('id="timeline"'):]
+        self.assertIn("没接，明天再试", timeline)
+        self.assertLess(timeline.index("没接，明天再试"), timeline.index("Saved the contact"))
         # The reminder was due yesterday: it shows on /me.
         st, _, me = z.get("/me")
         self.assertEqual(st, 200)
@@ -383,6 +390,560 @@ class HotLeads(unittest.TestCase):
             srv.stop()
             srv.cleanup()
             rx.shutdown()
+
+
+class ChannelsFromFollowUps(unittest.TestCase):
+    """Logged follow-ups are the training data for channels: a lead reached by e-mail is
+    next to be reached by e-mail, whatever they tapped."""
+
+    def test_successful_follow_ups_move_best_channel(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Lu Xin", "lu@example.com", "--slug", "luxin")
+            harness.sharecard("member", "password", "--email", "lu@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "lu@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            # Ona scans, saves the contact and taps WeChat: WeChat is where to reach her.
+            b = Browser(srv)
+            b.open_link(member["qr_url"])
+            self.assertEqual(b.get("/c/luxin/vcard.vcf")[0], 200)
+            self.assertLess(b.post("/e", {"type": "click", "card": "luxin",
+                                          "action": "wechat"})[0], 300)
+
+            def lead():
+                st, _, body = srv.request("GET", "/api/v1/leads",
+                                          headers={"Authorization": f"Bearer {token}"})
+                self.assertEqual(st, 200, body)
+                rows = json.loads(body)
+                self.assertEqual(len(rows), 1)
+                return rows[0]
+
+            ona = lead()
+            self.assertEqual(ona["best_channel"], "wechat")
+            z = Session(srv, "198.51.100.221")
+            z.login("lu@example.com", SALES_PW)
+
+            def log(channel, outcome):
+                _, _, page = z.get(f"/leads/{ona['id']}")
+                st, _, _ = z.post(f"/leads/{ona['id']}/followup", {
+                    "csrf": csrf_of(page), "channel": channel, "outcome": outcome, "note": "",
+                    "remind_on": "", "remind_at": ""})
+                self.assertEqual(st, 303)
+
+            # Unanswered e-mails teach nothing for e-mail; a WeChat unanswered twice and an
+            # e-mail that reached her do.
+            log("email", "no_answer")
+            self.assertEqual(lead()["best_channel"], "wechat")
+            log("wechat", "no_answer")
+            log("wechat", "no_answer")
+            log("email", "reached")
+            self.assertEqual(lead()["best_channel"], "email")
+            _, _, page = z.get(f"/leads/{ona['id']}")  # her page says so too
+            self.assertRegex(page, r"Best time: [^<]*· email</p>")
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
+class LeadsFoundAndScoredAlike(unittest.TestCase):
+    """The leads list and lead intelligence find leads the same way, so a lead who saved the
+    contact without a visit in the window (no unique-visitor row) is both
+    listed and scored on what they did, not on the prior of a lead with no events."""
+
+    def test_a_lead_without_a_visit_is_scored_on_its_events(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            harness.add_member(db, "Lu Xin", "lu@example.com", "--slug", "luxin")
+            token = harness.sharecard("token", "create", "--email", "lu@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            # Ona saves the contact from a vCard link passed on, never opening the card.
+            ona = Browser(srv)
+            self.assertEqual(ona.get("/c/luxin/vcard.vcf")[0], 200)
+            self.assertIsNotNone(ona.cookie)
+            # Dan only looks.
+            self.assertEqual(Browser(srv).get("/c/luxin")[0], 200)
+            st, _, body = srv.request("GET", "/api/v1/leads",
+                                      headers={"Authorization": f"Bearer {token}"})
+            self.assertEqual(st, 200, body)
+            rows = json.loads(body)
+            self.assertEqual(len(rows), 2, rows)
+            saver = [x for x in rows if x["saves"] == 1]
+            self.assertEqual(len(saver), 1, rows)
+            viewer = [x for x in rows if x["visits"] == 1][0]
+            saver = saver[0]
+            self.assertEqual(saver["visits"], 0)
+            self.assertIn("saved your contact", " ".join(saver["reasons"]))
+            self.assertGreater(saver["score"], viewer["score"])
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
+class Pagination(unittest.TestCase):
+    """/leads shows 50 leads a page with "1–50 of 55" and links that keep the filters and
+    the order; /api/v1/leads pages with ?offset= the same way."""
+
+    def test_pages_of_leads_and_the_api_offset(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Pan Yue", "pan@example.com", "--slug", "panyue")
+            harness.sharecard("member", "password", "--email", "pan@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "pan@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            for i in range(55):  # 55 leads, the last two signed up
+                b = Browser(srv, ip=f"203.0.113.{i + 1}")
+                page = b.open_link(member["qr_url"])
+                if i >= 53:
+                    st, _, body = b.sign_up(page, "panyue", name=f"Lead {i}",
+                                            email=f"lead{i}@example.com")
+                    self.assertEqual(st, 201, body)
+            z = Session(srv, "198.51.100.231")
+            z.login("pan@example.com", SALES_PW)
+
+            def shown(path):
+                st, _, page = z.get(path)
+                self.assertEqual(st, 200, page)
+                ids = re.findall(r'<tr data-lead="(\d+)"', page)
+                rng = re.search(r'<span id="range">([^<]*)</span>', page).group(1)
+                links = {m.group(1): m.group(2).replace("&amp;", "&") for m in re.finditer(
+                    r'<a rel="(prev|next)" href="([^"]+)"', page)}
+                return ids, rng, links
+
+            ids1, rng, links = shown("/leads")
+            self.assertEqual((len(ids1), rng), (50, "1–50 of 55"))
+            self.assertEqual(set(links), {"next"})
+            ids2, rng, links = shown(links["next"])
+            self.assertEqual((len(ids2), rng), (5, "51–55 of 55"))
+            self.assertEqual(set(links), {"prev"})
+            self.assertEqual(len(set(ids1) | set(ids2)), 55)  # none twice, none left out
+            self.assertEqual(shown(links["prev"])[0], ids1)
+
+            # Filters and the order ride along.
+            ids1, rng, links = shown("/leads?signed=no&order=recent")
+            self.assertEqual(rng, "1–50 of 53")
+            nxt = links["next"]
+            self.assertIn("signed=no", nxt)
+            self.assertIn("order=recent", nxt)
+            ids2, rng, links = shown(nxt)
+            self.assertEqual((len(ids2), rng), (3, "51–53 of 53"))
+            self.assertEqual(len(set(ids1) | set(ids2)), 53)
+            self.assertIn("page=1", links["prev"])
+            ids, rng, _ = shown("/leads?limit=20&page=3")
+            self.assertEqual((len(ids), rng), (15, "41–55 of 55"))
+            self.assertIn("none of 55 here", shown("/leads?page=9")[1])
+            self.assertEqual(z.get("/leads?page=0")[0], 400)
+
+            # The API: ?offset= after ?limit=, in the same order as the page.
+            def api(query):
+                st, _, body = srv.request("GET", f"/api/v1/leads{query}",
+                                          headers={"Authorization": f"Bearer {token}"})
+                return st, body
+
+            by_score = shown("/leads?page=2")[0]
+            st, body = api("?order=score&limit=50&offset=50")
+            self.assertEqual(st, 200)
+            self.assertEqual([str(x["id"]) for x in json.loads(body)], by_score)
+            first = [x["id"] for x in json.loads(api("?limit=30")[1])]
+            rest = [x["id"] for x in json.loads(api("?limit=30&offset=30")[1])]
+            self.assertEqual((len(first), len(rest)), (30, 25))
+            self.assertEqual(len(set(first) | set(rest)), 55)
+            self.assertEqual(json.loads(api("?offset=0")[1])[0]["id"], first[0])
+            self.assertEqual(json.loads(api("?offset=55")[1]), [])
+            for bad in ("-1", "x", "200001", "1.5"):
+                st, body = api(f"?offset={bad}")
+                self.assertEqual(st, 400, bad)
+                self.assertIn(b"offset", body)
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
+class LlmDrafts(unittest.TestCase):
+    """SHARECARD_LLM_URL: a lead's page and its draft API show the model's draft, marked as
+    such, sending it only what a draft needs; a hanging, broken or garbled model leaves the
+    template; a list never asks the model."""
+
+    def test_drafts_from_a_local_stub(self):
+        import http.server
+        got, mode = [], {"now": "draft"}
+
+        class Stub(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                got.append((self.path, dict(self.headers), json.loads(body)))
+                m = mode["now"]
+                if m == "hang":
+                    time.sleep(8)
+                    return
+                if m == "draft":
+                    text = " 你好 Qiao，看到你保存了我的联系方式，这周方便聊聊吗？\n"
+                    out = json.dumps({"id": "x", "choices": [{"index": 0, "message": {
+                        "role": "assistant", "content": text}}]}).encode()
+                elif m == "garbage":
+                    out = b"<html>this is not JSON</html>"
+                elif m == "bad_utf8":
+                    out = b'{"choices":[{"message":{"content":"hi \xff\xfe there"}}]}'
+                else:  # "huge": an answer over the size limit
+                    out = json.dumps({"choices": [{"message": {"content": "x" * 100000}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *a):
+                pass
+
+        stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        stub.daemon_threads = True
+        threading.Thread(target=stub.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{stub.server_address[1]}/v1/chat/completions"
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_LLM_URL": url,
+                                  "SHARECARD_LLM_MODEL": "tiny-model", "SHARECARD_LLM_KEY":
+                                  "sk-local-test", "SHARECARD_LLM_TIMEOUT_MS": "1000"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Fang Yu", "fang@example.com", "--slug", "fangyu")
+            harness.sharecard("member", "password", "--email", "fang@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "fang@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            people = [("Qiao Lin", "qiao@example.com", "+8613700137000"),
+                      ("Ren Bo", "ren@example.com", "+8613700137001"),
+                      ("Shu Ke", "shu@example.com", "+8613700137002"),
+                      ("Tao Yi", "tao@example.com", "+8613700137003"),
+                      ("Uma Li", "uma@example.com", "+8613700137004")]
+            for i, (name, email, phone) in enumerate(people):
+                b = Browser(srv, ip=f"203.0.113.{i + 1}")
+                page = b.open_link(member["qr_url"])
+                self.assertEqual(b.get("/c/fangyu/vcard.vcf")[0], 200)
+                st, _, body = b.sign_up(page, "fangyu", name=name, email=email, phone=phone)
+                self.assertEqual(st, 201, body)
+            auth = {"Authorization": f"Bearer {token}"}
+            st, _, body = srv.request("GET", "/api/v1/leads?limit=10000", headers=auth)
+            self.assertEqual(st, 200)
+            rows = json.loads(body)
+            ids = {x["customer"]: x["id"] for x in rows}
+            self.assertEqual(got, [], "a list never asks the model")
+
+            def draft(who, lang=None):
+                h = dict(auth, **({"Accept-Language": lang} if lang else {}))
+                t0 = time.monotonic()
+                st, _, body = srv.request("GET", f"/api/v1/leads/{ids[who]}/draft", headers=h)
+                self.assertEqual(st, 200, body)
+                return json.loads(body), time.monotonic() - t0
+
+            # The model answers: its draft, trimmed, marked as the model's, on the page too.
+            z = Session(srv, "198.51.100.241")
+            z.login("fang@example.com", SALES_PW)
+            st, _, page = z.get(f"/leads/{ids['Qiao Lin']}")
+            self.assertEqual(st, 200)
+            want = "你好 Qiao，看到你保存了我的联系方式，这周方便聊聊吗？"
+            self.assertIn(f'data-drafted-by="model" readonly rows="3" style="width:100%">{want}'
+                          "</textarea>", page)
+            self.assertIn('id="drafted-by"', page)
+            self.assertEqual(len(got), 1)
+            path, headers, req = got[0]
+            self.assertEqual(path, "/v1/chat/completions")
+            self.assertEqual(headers["Authorization"], "Bearer sk-local-test")
+            self.assertEqual(req["model"], "tiny-model")
+            sent = json.dumps(req, ensure_ascii=False)
+            for secret in ("qiao@example.com", "+8613700137000", "13700137000", "Lin",
+                           "example.com"):
+                self.assertNotIn(secret, sent)  # no phone, no e-mail, no family name
+            facts = json.loads(req["messages"][-1]["content"])
+            self.assertEqual((facts["first_name"], facts["language"]), ("Qiao", "English"))
+            self.assertIn("saved the contact", facts["looked_at"])
+            self.assertIn("the digital business card of Fang Yu", facts["looked_at"])
+            self.assertTrue(facts["reasons"])
+            # The API says the same, from the cache: the model is not asked again.
+            d, _ = draft("Qiao Lin")
+            self.assertEqual((d["drafted_by"], d["next_action"]), ("model", want))
+            self.assertEqual(len(got), 1)
+            # Another language is another draft.
+            d, _ = draft("Qiao Lin", "zh-CN")
+            self.assertEqual(d["drafted_by"], "model")
+            self.assertEqual(json.loads(got[-1][2]["messages"][-1]["content"])["language"],
+                             "Simplified Chinese (zh-CN)")
+
+            # A model that hangs, answers garbage, invalid UTF-8 or too much: the template.
+            for who, m in (("Ren Bo", "hang"), ("Shu Ke", "garbage"), ("Tao Yi", "bad_utf8"),
+                           ("Uma Li", "huge")):
+                mode["now"] = m
+                before = len(got)
+                d, took = draft(who)
+                self.assertEqual(d["drafted_by"], "template", m)
+                self.assertIn(who.split()[0], d["next_action"])
+                template = [x for x in rows if x["customer"] == who][0]["next_action"]
+                self.assertEqual(d["next_action"], template, m)
+                self.assertEqual(len(got), before + 1, m)
+                if m == "hang":
+                    self.assertLess(took, 6)  # the 1 s timeout, not the stub's 8 s
+                _, _, page = z.get(f"/leads/{ids[who]}")
+                self.assertIn('data-drafted-by="template"', page)
+                self.assertNotIn('id="drafted-by"', page)
+                self.assertEqual(len(got), before + 1, "a failure is remembered for a while")
+            # Still no list asks the model.
+            before = len(got)
+            self.assertEqual(srv.request("GET", "/api/v1/leads?format=csv", headers=auth)[0], 200)
+            self.assertEqual(z.get("/leads")[0], 200)
+            self.assertEqual(len(got), before)
+        finally:
+            srv.stop()
+            srv.cleanup()
+            stub.shutdown()
+
+    def test_off_by_default_and_the_url_checked(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        try:
+            harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(srv.db, "Gu Yi", "gu@example.com", "--slug", "guyi")
+            token = harness.sharecard("token", "create", "--email", "gu@example.com",
+                                      db=srv.db).stdout.strip()
+            srv.start()
+            Browser(srv).open_link(member["qr_url"])
+            auth = {"Authorization": f"Bearer {token}"}
+            lead = json.loads(srv.request("GET", "/api/v1/leads", headers=auth)[2])[0]
+            st, _, body = srv.request("GET", f"/api/v1/leads/{lead['id']}/draft", headers=auth)
+            self.assertEqual(st, 200)
+            d = json.loads(body)
+            self.assertEqual((d["id"], d["card"], d["drafted_by"], d["next_action"]),
+                             (lead["id"], "guyi", "template", lead["next_action"]))
+            self.assertEqual(srv.request("GET", "/api/v1/leads/999999/draft",
+                                         headers=auth)[0], 404)
+        finally:
+            srv.stop()
+        import subprocess
+
+        def serve(**env):
+            full = dict(os.environ, **env)
+            full.pop("SHARECARD_DB", None)
+            return subprocess.run([harness.BIN, f"--db={srv.db}", "serve", "--listen",
+                                   "127.0.0.1:0"], env=full, capture_output=True, text=True,
+                                  timeout=30)
+
+        for bad in ("ftp://127.0.0.1/v1", "not a url", "file:///etc/passwd"):
+            p = serve(SHARECARD_LLM_URL=bad)
+            self.assertNotEqual(p.returncode, 0, bad)
+            self.assertIn("SHARECARD_LLM_URL must be an http:// or https:// URL", p.stderr)
+        p = serve(SHARECARD_LLM_URL="http://127.0.0.1:9/v1", SHARECARD_LLM_TIMEOUT_MS="soon")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("SHARECARD_LLM_TIMEOUT_MS", p.stderr)
+        srv.cleanup()
+
+
+class QuietLeads(unittest.TestCase):
+    """/leads?quiet=30 lists the leads gone quiet with a reason to get back in touch."""
+
+    @unittest.skipUnless(os.path.exists(FAKETIME_LIB), "needs Debian's faketime package")
+    def test_reason_to_get_back_in_touch(self):
+        if under_tsan():
+            self.skipTest("faketime and ThreadSanitizer do not mix")
+        tmp = harness.tempfile.mkdtemp(prefix="sharecard-clock-")
+        clock = os.path.join(tmp, "clock")
+
+        def set_clock(t):
+            with open(clock, "w") as f:
+                f.write(time.strftime("@%Y-%m-%d %H:%M:%S", time.gmtime(t)))
+
+        now = time.time()
+        set_clock(now - 40 * 86400 - 3600)  # 40 days and an hour: 40 whole days
+        srv = harness.Server(env=dict(faketime_env(clock), SHARECARD_TRUST_PROXY="1"))
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Qin Mo", "qin@example.com", "--slug", "qinmo")
+            harness.sharecard("member", "password", "--email", "qin@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            srv.start()
+            old = Browser(srv, ip="203.0.113.9")  # 40 days ago: saved the contact
+            old.open_link(member["qr_url"])
+            self.assertEqual(old.get("/c/qinmo/vcard.vcf")[0], 200)
+            set_clock(now)
+            Browser(srv, ip="203.0.113.10").open_link(member["qr_url"])  # today
+            z = Session(srv, "198.51.100.251")
+            z.login("qin@example.com", SALES_PW)
+            st, _, page = z.get("/leads?quiet=30")
+            self.assertEqual(st, 200)
+            self.assertEqual(len(re.findall(r"<tr data-lead=", page)), 1)
+            self.assertIn('name="quiet" min="1" max="366" value="30"', page)
+            self.assertIn("Quiet for 40 days; last time they saved your contact. A good moment "
+                          "to get back in touch with something new.", page)
+            st, _, page = z.get("/leads")
+            self.assertNotIn('class="reengage"', page)  # only when asked for quiet leads
+            # The filter form sends back what it shows: an empty quiet, not a refused 0.
+            self.assertIn('name="quiet" min="1" max="366" value=""', page)
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
+class Feed:
+    """An open /api/v1/live stream, its messages collected on a thread of its own."""
+
+    def __init__(self, srv, token, lang=None, headers=None):
+        self.seen, self.stop = [], threading.Event()
+        self.conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+        h = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        if lang:
+            h["Accept-Language"] = lang
+        h.update(headers or {})
+        self.conn.request("GET", "/api/v1/live", headers=h)
+        self.resp = self.conn.getresponse()
+        assert self.resp.status == 200
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        ident = None
+        while not self.stop.is_set():
+            try:
+                line = self.resp.fp.readline()
+            except (OSError, ValueError):  # closed by close()
+                break
+            if not line:
+                break
+            if line.startswith(b"id: "):
+                ident = line[4:].strip().decode()
+            elif line.startswith(b"data: "):
+                self.seen.append(dict(json.loads(line[6:]), sse_id=ident))
+
+    def of(self, kind):
+        return [e for e in self.seen if e.get("type") == kind]
+
+    def wait_for(self, kind, seconds=60):
+        deadline = time.monotonic() + seconds
+        while not self.of(kind) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.of(kind)
+
+    def close(self):
+        import socket
+        self.stop.set()
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader now
+        except (OSError, AttributeError):
+            pass
+        self.conn.close()
+        self.thread.join(5)
+
+
+class LiveLeadLines(unittest.TestCase):
+    """A lead crossing the hot threshold, and a reminder falling due, each show once in the
+    owner's live feed (and their admin's, in the admin's language), and in nobody else's."""
+
+    def test_hot_lead_and_due_reminder_in_the_live_feed(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOT_WATCH_S": "1"})
+        feeds = []
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Hu Ping", "hu@example.com", "--slug", "huping",
+                                        "--team", "east")
+            harness.add_member(db, "Wes West", "wes@example.com", "--slug", "wes", "--team",
+                               "west")
+            harness.sharecard("member", "password", "--email", "hu@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            tok = {who: harness.sharecard("token", "create", "--email", f"{who}@example.com",
+                                          db=db).stdout.strip() for who in ("root", "hu", "wes")}
+            srv.start()
+            hu, root, wes = (Feed(srv, tok["hu"]), Feed(srv, tok["root"], "zh-CN,zh;q=0.9"),
+                             Feed(srv, tok["wes"]))
+            feeds = [hu, root, wes]
+            time.sleep(1.5)  # the streams are open and have read where "now" is
+
+            # Mei scans Hu Ping's QR code, saves the contact, taps call, WeChat, e-mail, and
+            # signs up: hot.
+            b = Browser(srv)
+            page = b.open_link(member["qr_url"])
+            self.assertEqual(b.get("/c/huping/vcard.vcf")[0], 200)
+            for action in ("call", "wechat", "email", "call"):
+                self.assertLess(b.post("/e", {"type": "click", "card": "huping",
+                                              "action": action})[0], 300)
+            st, _, body = b.sign_up(page, "huping", name="Mei", email="mei@example.com",
+                                    phone="+8613900139000")
+            self.assertEqual(st, 201, body)
+            _, _, body = srv.request("GET", "/api/v1/leads",
+                                     headers={"Authorization": f"Bearer {tok['hu']}"})
+            lead = json.loads(body)[0]
+            self.assertEqual(lead["label"], "hot")
+
+            hot = hu.wait_for("hot")
+            self.assertEqual(len(hot), 1, hu.seen)
+            line = hot[0]
+            self.assertTrue(line["text"].startswith("Hot lead: Mei on Hu Ping's card (huping), "
+                                                    f"score {lead['score']} — "), line)
+            self.assertIn(line["text"].split(" — ", 1)[1], lead["reasons"])  # the top reason
+            self.assertEqual((line["lead"], line["card"], line["url"]),
+                             (lead["id"], "huping", f"/leads/{lead['id']}"))
+            self.assertRegex(line["at"], ISO)
+            zh = root.wait_for("hot")
+            self.assertEqual(len(zh), 1)
+            self.assertTrue(zh[0]["text"].startswith("热门线索：Mei（Hu Ping的名片 huping），评分"),
+                            zh[0])
+
+            # The salesperson logs a call with a reminder set in the past: due at once.
+            z = Session(srv, "198.51.100.211")
+            z.login("hu@example.com", SALES_PW)
+            _, _, lpage = z.get(f"/leads/{lead['id']}")
+            yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+            st, _, _ = z.post(f"/leads/{lead['id']}/followup", {
+                "csrf": csrf_of(lpage), "channel": "wechat", "outcome": "no_answer",
+                "note": "没接，再发微信", "remind_on": yesterday, "remind_at": "09:30"})
+            self.assertEqual(st, 303)
+            rem = hu.wait_for("reminder")
+            self.assertEqual(len(rem), 1, hu.seen)
+            self.assertEqual(rem[0]["text"],
+                             "Follow up: Mei on Hu Ping's card (huping) on WeChat — 没接，再发微信")
+            self.assertEqual(rem[0]["url"], f"/leads/{lead['id']}")
+            zr = root.wait_for("reminder")
+            self.assertEqual(zr[0]["text"], "该跟进了：Mei（Hu Ping的名片 huping），发微信 — 没接，再发微信")
+
+            # More activity and more ticks: still one line each (the watcher runs every
+            # second here and the feed looks every second).
+            self.assertLess(b.post("/e", {"type": "click", "card": "huping",
+                                          "action": "wechat"})[0], 300)
+            time.sleep(4)
+            self.assertEqual((len(hu.of("hot")), len(hu.of("reminder"))), (1, 1), hu.seen)
+            self.assertEqual((len(root.of("hot")), len(root.of("reminder"))), (1, 1))
+            # Another team's salesperson sees neither.
+            self.assertEqual(wes.of("hot") + wes.of("reminder"), [])
+
+            # A browser reconnecting with the last id it saw gets neither line again; one
+            # resuming from before them gets each once.
+            last = hu.seen[-1]["sse_id"]
+            self.assertRegex(last, r"^\d+\.\d+\.\d+$")
+            for resume, want in ((last, 0), ("0.0.0", 1)):
+                again = Feed(srv, tok["hu"], headers={"Last-Event-ID": resume})
+                feeds.append(again)
+                time.sleep(4)
+                self.assertEqual((len(again.of("hot")), len(again.of("reminder"))),
+                                 (want, want), resume)
+        finally:
+            for f in feeds:
+                f.close()
+            srv.stop()
+            srv.cleanup()
 
 
 if __name__ == "__main__":

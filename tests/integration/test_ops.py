@@ -359,6 +359,7 @@ class Ops(unittest.TestCase):
         check("GET", "/retention?from=2026-02-30&to=2027-12-31", "/retention", status=400)
         leads = check("GET", "/leads?days=366", "/leads")
         check("GET", f"/leads/{leads[0]['id']}", "/leads/{id}")
+        check("GET", f"/leads/{leads[0]['id']}/draft", "/leads/{id}/draft")
         check("POST", "/conversions", "/conversions", status=201,
               body={"customer_id": self.bob["customer_id"], "amount": 3, "order_id": "ORD-API"})
         check("POST", "/conversions", "/conversions", status=404,

@@ -695,6 +695,41 @@ static void best_channel_follows_the_lead_and_what_worked(void **state)
     assert_string_equal(sc_score_contact_name(SC_CONTACT_WECHAT), "wechat");
 }
 
+/* Follow-ups as the training data for channels: the choice follows what reached leads. */
+static void best_channel_learns_from_logged_follow_ups(void **state)
+{
+    (void)state;
+    struct sc_lead_stats st;
+    memset(&st, 0, sizeof(st));
+    st.channel = SC_CH_QR;
+    st.clicks[SC_ACT_WECHAT] = 1; /* the lead tapped WeChat once */
+    assert_int_equal(sc_score_best_channel_fu(&st, NULL, NULL), SC_CONTACT_WECHAT);
+    /* Histories of this salesperson, by channel (call, wechat, email, sms): attempts,
+     * reached.  Whatever reached leads wins over the lead's one tap... */
+    const struct {
+        struct sc_followup_stats fu;
+        enum sc_contact want;
+    } worlds[] = {
+        {{{0, 10, 10, 0}, {0, 0, 8, 0}}, SC_CONTACT_EMAIL}, /* e-mails answered, WeChat not */
+        {{{12, 10, 0, 0}, {10, 1, 0, 0}}, SC_CONTACT_CALL}, /* calls get through */
+        {{{10, 10, 10, 10}, {1, 1, 1, 9}}, SC_CONTACT_SMS}, /* texts do */
+        {{{5, 5, 5, 5}, {2, 2, 2, 2}}, SC_CONTACT_WECHAT},  /* all alike: the lead's tap */
+    };
+    for (size_t i = 0; i < sizeof(worlds) / sizeof(worlds[0]); i++)
+        assert_int_equal(sc_score_best_channel_fu(&st, &worlds[i].fu, NULL), worlds[i].want);
+    /* ... and so does what reached this very lead: twice by e-mail, though the salesperson's
+     * WeChat usually works; an unanswered channel drops. */
+    struct sc_followup_stats fu = {{0, 10, 0, 0}, {0, 6, 0, 0}};
+    struct sc_followup_stats lead = {{0, 0, 2, 0}, {0, 0, 2, 0}};
+    assert_int_equal(sc_score_best_channel_fu(&st, &fu, NULL), SC_CONTACT_WECHAT);
+    assert_int_equal(sc_score_best_channel_fu(&st, &fu, &lead), SC_CONTACT_EMAIL);
+    struct sc_followup_stats unanswered = {{0, 3, 0, 0}, {0, 0, 0, 0}};
+    assert_int_equal(sc_score_best_channel_fu(&st, NULL, &unanswered), SC_CONTACT_CALL);
+    /* Successes beyond attempts (a bad row) count as attempts at most. */
+    struct sc_followup_stats odd = {{0, 0, 0, 1}, {0, 0, 0, 50}};
+    assert_int_equal(sc_score_best_channel_fu(&st, NULL, &odd), SC_CONTACT_SMS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -716,6 +751,7 @@ int main(void)
         cmocka_unit_test(best_time_is_the_leads_own_hour_within_7_days),
         cmocka_unit_test(best_time_prefers_a_weekday_only_when_the_history_shows_one),
         cmocka_unit_test(best_channel_follows_the_lead_and_what_worked),
+        cmocka_unit_test(best_channel_learns_from_logged_follow_ups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
