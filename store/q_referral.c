@@ -147,30 +147,35 @@ static enum sc_err link_owner(struct sc_db *db, int64_t member, int64_t customer
     return SC_OK;
 }
 
-/* Writes ledger row 'g' for customer 'customer_id' (and purchase 'conversion_id', or 0). */
+/*
+ * Writes ledger row 'g' for customer 'customer_id' (and purchase
+ * 'conversion_id', or 0), its id into '*id'.  A welcome reward (level 0) is
+ * the new customer's own; a welcome coupon's row carries the coupon's value.
+ */
 static enum sc_err grant_insert(struct sc_db *db, int64_t customer_id, int64_t conversion_id,
-                                const char *kind, const struct sc_grant *g, int64_t now)
+                                const struct sc_grant *g, int64_t now, int64_t *id)
 {
     static struct sc_sql q =
         SC_SQL("INSERT INTO rewards (customer_id, conversion_id, party_type, party_id, level, "
                "kind, amount, status, reason, created_at, approve_after) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     enum sc_err e = SC_OK;
     struct sc_stmt *st = sc_sql_prepare(db, &q, &e);
     if (!st)
         return e;
+    bool own = g->level == 0 && g->party.id == 0;
     sc_sql_int(st, 1, customer_id);
     sc_sql_id(st, 2, conversion_id);
     sc_sql_int(st, 3, (int64_t)g->party.type);
-    sc_sql_int(st, 4, g->party.id);
+    sc_sql_int(st, 4, own ? customer_id : g->party.id);
     sc_sql_int(st, 5, g->level);
-    sc_sql_text(st, 6, kind);
+    sc_sql_text(st, 6, g->coupon ? "coupon" : g->kind);
     sc_sql_int(st, 7, g->amount);
     sc_sql_text(st, 8, g->status);
     sc_sql_text(st, 9, g->reason);
     sc_sql_int(st, 10, now);
     sc_sql_int(st, 11, g->approve_after);
-    return sc_sql_exec(st, NULL);
+    return sc_sql_int1(st, id, NULL);
 }
 
 #define MAX_TOUCHES 64
@@ -337,9 +342,14 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
     sc_sql_int(st, 2, customer_id);
     if ((e = sc_sql_exec(st, NULL)) != SC_OK)
         return e;
-    for (size_t i = 0; i < d.ngrants; i++)
-        if ((e = grant_insert(db, customer_id, 0, "signup", &d.grants[i], ev->ts)) != SC_OK)
+    for (size_t i = 0; i < d.ngrants; i++) {
+        int64_t reward_id = 0;
+        if ((e = grant_insert(db, customer_id, 0, &d.grants[i], ev->ts, &reward_id)) != SC_OK)
             return e;
+        if (d.grants[i].coupon && (e = sc_q_coupon_issue(db, customer_id, reward_id,
+                                                         d.grants[i].coupon, ev->ts)) != SC_OK)
+            return e;
+    }
     su->customer_id = customer_id;
     su->level1 = d.attr.level1;
     su->level2 = d.attr.level2;
@@ -406,6 +416,17 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
         *skip = true;
         return SC_OK;
     }
+    /* A coupon is checked before anything is written: refused, the order is not stored. */
+    int64_t coupon_id = 0;
+    if (cv->coupon[0]) {
+        if ((e = sc_q_coupon_check(db, cv, customer, row->ev->ts, &coupon_id)) != SC_OK)
+            return e;
+        if (cv->coupon_status) {
+            row->result = SC_ECONFLICT;
+            *skip = true;
+            return SC_OK;
+        }
+    }
 
     if (!(st = sc_sql_prepare(db, &q_insert, &e)))
         return e;
@@ -426,12 +447,17 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
         return SC_OK;
     }
     cv->customer_id = customer;
+    if (coupon_id && (e = sc_q_coupon_redeem(db, coupon_id, cv->conversion_id, cv->order_id,
+                                             row->ev->ts)) != SC_OK)
+        return e;
     struct sc_conversion_decision d;
     sc_conversion_decide(&f, cv->cfg, &d);
-    for (size_t i = 0; i < d.ngrants; i++)
-        if ((e = grant_insert(db, customer, cv->conversion_id, "commission", &d.grants[i],
-                              row->ev->ts)) != SC_OK)
+    for (size_t i = 0; i < d.ngrants; i++) {
+        int64_t reward_id = 0;
+        if ((e = grant_insert(db, customer, cv->conversion_id, &d.grants[i], row->ev->ts,
+                              &reward_id)) != SC_OK)
             return e;
+    }
     /* The conversion.created webhook, in this transaction. */
     return sc_q_outbox_conversion(db, cv->conversion_id);
 }

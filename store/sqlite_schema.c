@@ -311,6 +311,28 @@ const char *const sc_sqlite_migrations[] = {
     "  ts INTEGER NOT NULL"
     ");"
     "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+
+    /*
+     * Issue 19: coupons, a reward people can use.  One row per code, owned by
+     * a customer, issued with its ledger row (reward_id: a welcome coupon is
+     * usable once that row is neither held nor void), redeemed once with an
+     * order (conversion_id, order_id, redeemed_at).  kind 'amount' (value in
+     * cents) or 'percent' (value 1 to 100).
+     */
+    "CREATE TABLE coupons ("
+    "  id INTEGER PRIMARY KEY,"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  reward_id INTEGER REFERENCES rewards(id),"
+    "  kind TEXT NOT NULL,"
+    "  value INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  redeemed_at INTEGER,"
+    "  conversion_id INTEGER REFERENCES conversions(id),"
+    "  order_id TEXT"
+    ");"
+    "CREATE INDEX coupons_customer ON coupons(customer_id);",
 };
 
 const int sc_sqlite_nmigrations =

@@ -119,6 +119,21 @@ enum sc_err sc_q_uniques_reopen(struct sc_db *db, int64_t day);
 enum sc_err sc_q_uniques_by_card(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                                  int64_t to, int64_t **ids, int64_t **counts, size_t *n);
 
+/*
+ * Coupons inside the writer's transaction (q_coupons.c).  sc_q_coupon_issue
+ * gives customer 'customer_id' a fresh code on 'rule''s terms, tied to
+ * ledger row 'reward_id'.  sc_q_coupon_check reads cv->coupon under lock
+ * for an order of 'customer_id' at 'now': usable → '*coupon_id' and
+ * cv->coupon_off; otherwise cv->coupon_status and cv->coupon_why (nothing
+ * written).  sc_q_coupon_redeem marks it used by the order.
+ */
+enum sc_err sc_q_coupon_issue(struct sc_db *db, int64_t customer_id, int64_t reward_id,
+                              const struct sc_reward_rule *rule, int64_t now);
+enum sc_err sc_q_coupon_check(struct sc_db *db, struct sc_conversion *cv, int64_t customer_id,
+                              int64_t now, int64_t *coupon_id);
+enum sc_err sc_q_coupon_redeem(struct sc_db *db, int64_t coupon_id, int64_t conversion_id,
+                               const char *order_id, int64_t now);
+
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
 

@@ -154,8 +154,9 @@ struct sc_reward_row {
     int64_t customer_id;   /* whose sign-up or purchase earned it */
     int64_t conversion_id; /* 0 for a sign-up reward */
     struct sc_party party; /* who earns it */
-    int level;             /* 1 or 2 */
-    const char *kind;      /* "signup" (points) or "commission" (cents) */
+    int level;             /* 1 or 2; 0 for the new customer's welcome reward */
+    const char *kind;      /* "signup" (points), "commission" (cents), "welcome" (points),
+                              "coupon" (a coupon's value: cents or percent) */
     int64_t amount;
     const char *status; /* pending, approved, hold, void (pending past its hold: approved) */
     const char *reason;
@@ -175,6 +176,35 @@ enum sc_err sc_store_rewards_list(struct sc_store *s, const struct sc_scope *sco
 /* A manager's decision on ledger row 'id': "approved" or "void", with 'reason'. */
 enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *status,
                                    const char *reason, int64_t now);
+
+/* ---- coupons and the welcome reward (issue 19; store/q_coupons.c) ------------------- */
+
+/* A coupon as the shop and its holder see it. */
+struct sc_coupon_row {
+    int64_t id;
+    const char *code; /* "ABCD-EFGH-JKLM-N" */
+    int64_t customer_id;
+    const char *kind; /* "amount" (value in cents) or "percent" (value 1 to 100) */
+    int64_t value;
+    int64_t created_at, expires_at;
+    int64_t redeemed_at;  /* 0: not yet */
+    const char *order_id; /* "" until redeemed */
+    const char *state;    /* usable, redeemed, expired, hold (its sign-up held), void */
+};
+
+/* The coupons of customers of the cards in 'scope', as at 'now', by id. */
+enum sc_err sc_store_coupons_list(struct sc_store *s, const struct sc_scope *scope, int64_t now,
+                                  int (*fn)(const struct sc_coupon_row *r, void *ctx), void *ctx);
+/* Customer 'customer_id''s own coupons, as at 'now', by id. */
+enum sc_err sc_store_customer_coupons(struct sc_store *s, int64_t customer_id, int64_t now,
+                                      int (*fn)(const struct sc_coupon_row *r, void *ctx),
+                                      void *ctx);
+/* Customer 'customer_id''s welcome points and their status at 'now' (0 and "" when none). */
+enum sc_err sc_store_customer_welcome(struct sc_store *s, int64_t customer_id, int64_t now,
+                                      int64_t *points, char status[16]);
+/* Whether visitor 'visitor_id' (a browser) is customer 'customer_id''s own. */
+enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id,
+                                         int64_t visitor_id, bool *yes);
 
 /* ---- accounts ------------------------------------------------------------------- */
 

@@ -59,7 +59,8 @@ class Browser:
 class Ops(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.srv = harness.Server()
+        # A welcome coupon each (issue 19), so /coupons has rows to check.
+        cls.srv = harness.Server(env={"SHARECARD_WELCOME": "coupon:5"})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
@@ -231,12 +232,13 @@ class Ops(unittest.TestCase):
         self.assertEqual([(o["order_id"], o["amount_cents"]) for o in d["orders"]],
                          [("ORD-7", 1250)])
         self.assertEqual([(r["level"], r["kind"], r["amount"]) for r in d["rewards"]],
-                         [(1, "signup", 2)])
+                         [(0, "coupon", 500), (1, "signup", 2)])  # welcome coupon, Carol
         # The same person by phone, written another way.
         self.assertEqual(self.export_person("--phone", "0044 20 7946 0002"), d)
-        # Carol has no orders, no rewards: empty lists, not missing keys.
+        # Carol has no orders and only her welcome coupon: empty lists, not missing keys.
         c = self.export_person("--email", "carol@example.com")
-        self.assertEqual((c["orders"], c["rewards"]), ([], []))
+        self.assertEqual(c["orders"], [])
+        self.assertEqual([(r["level"], r["kind"]) for r in c["rewards"]], [(0, "coupon")])
         self.assertEqual(c["signup"]["level1_type"], "customer")
 
     def test_customer_export_refusals(self):
@@ -363,6 +365,19 @@ class Ops(unittest.TestCase):
               body={"customer_id": self.bob["customer_id"], "amount": 3, "order_id": "ORD-API"})
         check("POST", "/conversions", "/conversions", status=404,
               body={"email": "nobody@example.com", "amount": 3, "order_id": "ORD-X"})
+        # Coupons (issue 19): the list, one redeemed with an order, refused the second time.
+        coupon = [c for c in check("GET", "/coupons", "/coupons")
+                  if c["customer_id"] == self.bob["customer_id"]][0]["code"]
+        check("POST", "/conversions", "/conversions", status=201,
+              body={"customer_id": self.bob["customer_id"], "amount": 9, "order_id": "ORD-CPN",
+                    "coupon": coupon})
+        check("POST", "/conversions", "/conversions", status=409,
+              body={"customer_id": self.bob["customer_id"], "amount": 9, "order_id": "ORD-CPN2",
+                    "coupon": coupon})
+        check("POST", "/conversions", "/conversions", status=400,
+              body={"customer_id": self.bob["customer_id"], "amount": 9, "order_id": "ORD-CPN3",
+                    "coupon": "not-a-code"})
+        check("GET", "/coupons?format=json", "/coupons")
         sales = harness.sharecard("token", "create", "--email", "alice@example.com",
                                   db=self.srv.db).stdout.strip()
         check("GET", "/members", "/members", status=403,

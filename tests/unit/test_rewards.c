@@ -6,6 +6,7 @@
  * hold time.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -250,13 +251,206 @@ static void test_commissions(void **state)
     assert_int_equal(d.ngrants, 0);
 }
 
+/* ---- issue 19: the welcome reward, its setting, coupon codes ---------------------------- */
+
+static void test_welcome(void **state)
+{
+    (void)state;
+    struct sc_referral_config c = config();
+    struct one_touch o;
+    struct sc_signup_decision d;
+    one_touch(&o, member(2, "bob@example.com"), "", 0, "new@example.com", "");
+    sc_signup_decide(&o.f, &c, &d); /* off by default */
+    assert_int_equal(d.ngrants, 1);
+
+    assert_int_equal(sc_reward_rule_parse("points:100", &c.welcome, &(const char *){NULL}), SC_OK);
+    sc_signup_decide(&o.f, &c, &d);
+    assert_int_equal(d.ngrants, 2);
+    const struct sc_grant *w = &d.grants[1];
+    assert_int_equal(w->level, 0);
+    assert_int_equal(w->party.type, SC_PARTY_CUSTOMER);
+    assert_int_equal(w->party.id, 0); /* the new customer: the store knows the id */
+    assert_string_equal(w->kind, "welcome");
+    assert_int_equal(w->amount, 100);
+    assert_null(w->coupon);
+    assert_string_equal(w->status, "pending");
+    assert_int_equal(w->approve_after, NOW + c.hold_s);
+
+    /* A held sign-up holds the welcome gift with the referrers' rewards. */
+    one_touch(&o, member(2, "bob@example.com"), "", 0, "x@mailinator.com", "");
+    sc_signup_decide(&o.f, &c, &d);
+    assert_int_equal(d.ngrants, 2);
+    assert_string_equal(d.grants[1].status, "hold");
+    assert_string_equal(d.grants[1].reason, "disposable_email");
+
+    /* A coupon carries its terms. */
+    assert_int_equal(sc_reward_rule_parse("coupon:9.90:7", &c.welcome, &(const char *){NULL}),
+                     SC_OK);
+    one_touch(&o, member(2, "bob@example.com"), "", 0, "new@example.com", "");
+    sc_signup_decide(&o.f, &c, &d);
+    assert_non_null(d.grants[1].coupon);
+    assert_int_equal(d.grants[1].amount, 990);
+    assert_int_equal(d.grants[1].coupon->days, 7);
+
+    /* Not credited (the signer owns the card and no touch counts): no welcome gift. */
+    o.card = member(1, "new@example.com");
+    o.f.n = 0;
+    sc_signup_decide(&o.f, &c, &d);
+    assert_int_equal(d.attr.level1.type, SC_PARTY_NONE);
+    assert_int_equal(d.ngrants, 0);
+}
+
+static void test_welcome_setting(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        enum sc_reward_kind kind;
+        int64_t amount;
+        enum sc_coupon_kind ckind;
+        int days;
+    } good[] = {
+        {"", SC_REWARD_NONE, 0, 0, 30},
+        {"off", SC_REWARD_NONE, 0, 0, 30},
+        {"points:1", SC_REWARD_POINTS, 1, 0, 30},
+        {"points:1000000", SC_REWARD_POINTS, 1000000, 0, 30},
+        {"coupon:50", SC_REWARD_COUPON, 5000, SC_COUPON_AMOUNT, 30},
+        {"coupon:9.9", SC_REWARD_COUPON, 990, SC_COUPON_AMOUNT, 30},
+        {"coupon:9.05:365", SC_REWARD_COUPON, 905, SC_COUPON_AMOUNT, 365},
+        {"coupon:0.01:1", SC_REWARD_COUPON, 1, SC_COUPON_AMOUNT, 1},
+        {"coupon:10%", SC_REWARD_COUPON, 10, SC_COUPON_PERCENT, 30},
+        {"coupon:100%:3650", SC_REWARD_COUPON, 100, SC_COUPON_PERCENT, 3650},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct sc_reward_rule r;
+        const char *why = NULL;
+        assert_int_equal(sc_reward_rule_parse(good[i].text, &r, &why), SC_OK);
+        assert_int_equal(r.kind, good[i].kind);
+        assert_int_equal(r.amount, good[i].amount);
+        if (r.kind == SC_REWARD_COUPON)
+            assert_int_equal(r.coupon_kind, good[i].ckind);
+        assert_int_equal(r.days, good[i].days);
+    }
+    static const char *const bad[] = {
+        "points",
+        "points:",
+        "points:0",
+        "points:-5",
+        "points:1000001",
+        "points:+5",
+        "points:05",
+        "points:5x",
+        "points: 5",
+        "coupon:",
+        "coupon:0",
+        "coupon:0.00",
+        "coupon:9.999",
+        "coupon:9.",
+        "coupon:.5",
+        "coupon:-1",
+        "coupon:1e3",
+        "coupon:0%",
+        "coupon:101%",
+        "coupon:5.5%",
+        "coupon:50:0",
+        "coupon:50:",
+        "coupon:50:x",
+        "coupon:50:3651",
+        "coupon:50:7:1",
+        "coupon:1000001",
+        "gift",
+        "POINTS:5",
+        "on",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct sc_reward_rule r = {.kind = SC_REWARD_POINTS, .amount = 7};
+        const char *why = NULL;
+        assert_int_equal(sc_reward_rule_parse(bad[i], &r, &why), SC_EINVAL);
+        assert_non_null(why);
+        assert_int_equal(r.amount, 7); /* untouched */
+    }
+}
+
+static void test_coupon_codes(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    unsigned char rnd[SC_COUPON_RANDOM];
+    unsigned seed = 12345;
+    size_t transpositions = 0, caught = 0;
+    for (int n = 0; n < 2000; n++) {
+        for (size_t i = 0; i < sizeof(rnd); i++) {
+            seed = seed * 1103515245u + 12345u;
+            rnd[i] = (unsigned char)(seed >> 16);
+        }
+        char code[SC_COUPON_CODE_MAX], back[SC_COUPON_CODE_MAX];
+        sc_coupon_code_make(rnd, code);
+        assert_int_equal(strlen(code), 16);
+        assert_int_equal(strspn(code, "23456789ABCDEFGHJKLMNPQRSTUVWXYZ-"), 16);
+        assert_true(code[4] == '-' && code[9] == '-' && code[14] == '-');
+        assert_true(sc_coupon_code_parse(code, back));
+        assert_string_equal(back, code);
+        /* As typed: lower case, spaces, no dashes. */
+        char typed[40];
+        size_t t = 0;
+        for (size_t i = 0; code[i]; i++)
+            if (code[i] != '-')
+                typed[t++] = (char)(code[i] >= 'A' ? code[i] - 'A' + 'a' : code[i]);
+        typed[t] = '\0';
+        assert_true(sc_coupon_code_parse(typed, back));
+        assert_string_equal(back, code);
+        /* Every single changed character is caught. */
+        for (size_t i = 0; i < t; i++) {
+            char wrong[40];
+            memcpy(wrong, typed, t + 1);
+            for (size_t k = 0; k < 32; k++) {
+                char ch = (char)(alphabet[k] >= 'A' ? alphabet[k] - 'A' + 'a' : alphabet[k]);
+                if (ch == typed[i])
+                    continue;
+                wrong[i] = ch;
+                assert_false(sc_coupon_code_parse(wrong, back));
+            }
+        }
+        /* Swapped neighbours: always caught but for Luhn's one blind pair, '2' and 'Z'
+           (the first and last letters of the alphabet, values 0 and 31). */
+        for (size_t i = 0; i + 1 < t; i++) {
+            if (typed[i] == typed[i + 1])
+                continue;
+            char wrong[40];
+            memcpy(wrong, typed, t + 1);
+            wrong[i] = typed[i + 1];
+            wrong[i + 1] = typed[i];
+            bool blind = (typed[i] == '2' && typed[i + 1] == 'z') ||
+                         (typed[i] == 'z' && typed[i + 1] == '2');
+            transpositions++;
+            caught += !sc_coupon_code_parse(wrong, back);
+            if (!blind)
+                assert_false(sc_coupon_code_parse(wrong, back));
+        }
+    }
+    assert_true(caught * 100 >= transpositions * 99);
+    char out[SC_COUPON_CODE_MAX];
+    static const char *const bad[] = {"",
+                                      "ABCD-EFGH-JKLM",
+                                      "ABCD-EFGH-JKLM-NP",
+                                      "0BCD-EFGH-JKLM-N",
+                                      "OBCD-EFGH-JKLM-N",
+                                      "1BCD-EFGH-JKLM-N",
+                                      "IBCD-EFGH-JKLM-N",
+                                      "ABCD_EFGH_JKLM_N",
+                                      "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(sc_coupon_code_parse(bad[i], out));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_hold),       cmocka_unit_test(test_disposable_email),
-        cmocka_unit_test(test_same_network),  cmocka_unit_test(test_velocity),
-        cmocka_unit_test(test_self_referral), cmocka_unit_test(test_level2_points),
-        cmocka_unit_test(test_commissions),
+        cmocka_unit_test(test_no_hold),         cmocka_unit_test(test_disposable_email),
+        cmocka_unit_test(test_same_network),    cmocka_unit_test(test_velocity),
+        cmocka_unit_test(test_self_referral),   cmocka_unit_test(test_level2_points),
+        cmocka_unit_test(test_commissions),     cmocka_unit_test(test_welcome),
+        cmocka_unit_test(test_welcome_setting), cmocka_unit_test(test_coupon_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
