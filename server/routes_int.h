@@ -51,6 +51,8 @@ route_fn sc_api_stats, sc_api_signups, sc_api_rewards, sc_api_leaderboard, sc_ap
 route_fn sc_api_openapi;
 /* Issue 19 (rewards.c): the coupon list, and the private block of a customer's referral page. */
 route_fn sc_api_coupons;
+/* Issue 19 (payouts.c): payouts against approved commissions, monthly statements. */
+route_fn sc_api_payouts, sc_api_statements;
 void sc_rewards_referral_page(struct req *r, int64_t customer_id, enum sc_lang lang,
                               struct sc_buf *page);
 /* The live feed (live.c): Server-Sent Events of human visits in the member's scope. */

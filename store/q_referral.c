@@ -564,7 +564,11 @@ enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *s
 {
     static struct sc_sql q = SC_SQL(
         "UPDATE rewards SET status = ?1, reason = CASE WHEN CAST(?2 AS TEXT) = '' THEN reason "
-        "ELSE ?2 END, decided_at = ?3 WHERE id = ?4 AND status IN ('pending', 'hold')");
+        "ELSE ?2 END, decided_at = ?3, "
+        /* when it was approved: now, or, voided after its hold ended, then (statements) */
+        "approved_at = CASE WHEN CAST(?1 AS TEXT) = 'approved' THEN CAST(?3 AS BIGINT) "
+        "WHEN status = 'pending' AND approve_after <= CAST(?3 AS BIGINT) THEN approve_after "
+        "ELSE approved_at END WHERE id = ?4 AND status IN ('pending', 'hold')");
     if (strcmp(status, "approved") != 0 && strcmp(status, "void") != 0)
         return SC_EINVAL;
     struct sc_q r;
@@ -593,7 +597,9 @@ enum sc_err sc_store_customer_erase(struct sc_store *s, const char *email, int64
     static struct sc_sql q_visitor =
         SC_SQL("UPDATE visitors SET vid = 'erased:' || id WHERE id = ?");
     static struct sc_sql q_rewards =
-        SC_SQL("UPDATE rewards SET status = 'void', reason = 'erasure', decided_at = ?2 "
+        SC_SQL("UPDATE rewards SET status = 'void', reason = 'erasure', decided_at = ?2, "
+               "approved_at = CASE WHEN status = 'pending' AND approve_after <= CAST(?2 AS BIGINT) "
+               "THEN approve_after ELSE approved_at END "
                "WHERE party_type = 2 AND party_id = ?1 AND status IN ('pending', 'hold')");
     int64_t cust = 0, visitor = 0;
     struct sc_q r;

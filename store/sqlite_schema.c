@@ -332,7 +332,23 @@ const char *const sc_sqlite_migrations[] = {
     "  conversion_id INTEGER REFERENCES conversions(id),"
     "  order_id TEXT"
     ");"
-    "CREATE INDEX coupons_customer ON coupons(customer_id);",
+    "CREATE INDEX coupons_customer ON coupons(customer_id);"
+    /*
+     * Payouts against approved rewards, idempotent on the caller's payout_id;
+     * a reward's approval time (a manager's, or its hold's end once it is
+     * voided after it), so a monthly statement is exact.
+     */
+    "ALTER TABLE rewards ADD COLUMN approved_at INTEGER;"
+    "CREATE TABLE payouts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  payout_id TEXT NOT NULL UNIQUE,"
+    "  party_type INTEGER NOT NULL,"
+    "  party_id INTEGER NOT NULL,"
+    "  amount INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX payouts_party ON payouts(party_type, party_id);",
 };
 
 const int sc_sqlite_nmigrations =

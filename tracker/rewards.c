@@ -169,3 +169,15 @@ enum sc_err sc_reward_rule_parse(const char *text, struct sc_reward_rule *out, c
     *out = r;
     return SC_OK;
 }
+
+void sc_statement_make(const struct sc_ledger_sums *s, struct sc_statement *out)
+{
+    out->opening = s->earned[0] - s->voided[0] - s->paid[0];
+    out->earned = s->earned[1];
+    out->approved = s->approved[1];
+    out->voided = s->voided[1];
+    out->paid = s->paid[1];
+    out->closing = out->opening + out->earned - out->voided - out->paid;
+    out->payable = s->approved[0] + s->approved[1] - s->approved_voided[0] - s->approved_voided[1] -
+                   s->paid[0] - s->paid[1];
+}

@@ -218,6 +218,35 @@ struct sc_conversion_decision {
 void sc_conversion_decide(const struct sc_conversion_facts *f, const struct sc_referral_config *cfg,
                           struct sc_conversion_decision *out);
 
+/* ---- monthly statements (issue 19; tracker/rewards.c) ---------------------------- */
+
+/*
+ * A party's money (commission cents) is a ledger: a reward is earned when
+ * written, approved when a manager approves it or its hold ends, voided when
+ * a manager or an erasure voids it (an approved one too: a claw-back), and
+ * paid out by payouts.  The store sums each movement before a month ([0])
+ * and within it ([1]); the statement follows from those sums alone.
+ */
+struct sc_ledger_sums {
+    int64_t earned[2];
+    int64_t approved[2];
+    int64_t voided[2];          /* every void */
+    int64_t approved_voided[2]; /* voids of rows approved before */
+    int64_t paid[2];
+};
+
+struct sc_statement {
+    int64_t opening;  /* owed at the month's start: earned - voided - paid */
+    int64_t earned;   /* within the month */
+    int64_t approved; /* within the month */
+    int64_t voided;   /* within the month */
+    int64_t paid;     /* within the month */
+    int64_t closing;  /* opening + earned - voided - paid */
+    int64_t payable;  /* at the month's end: approved - approved then voided - paid */
+};
+
+void sc_statement_make(const struct sc_ledger_sums *s, struct sc_statement *out);
+
 /* ---- what the writer carries ---------------------------------------------------- */
 
 /* A sign-up on its way to the store (SC_EV_SIGNUP): the request owns it. */

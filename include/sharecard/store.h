@@ -206,6 +206,46 @@ enum sc_err sc_store_customer_welcome(struct sc_store *s, int64_t customer_id, i
 enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id,
                                          int64_t visitor_id, bool *yes);
 
+/* ---- payouts and monthly statements (issue 19; store/q_payouts.c) ------------------- */
+
+/* A payout to record, and what became of it. */
+struct sc_payout {
+    char payout_id[129]; /* the caller's id: the same again is a replay */
+    enum sc_party_type party_type;
+    int64_t party_id;
+    int64_t amount; /* cents, > 0 */
+    int64_t now;
+    const char *actor; /* who records it (audit), borrowed */
+    /* filled by the store */
+    bool replayed;       /* this payout_id was recorded before, with the same terms */
+    const char *refused; /* NULL, or why nothing was written (static English) */
+    int64_t payable;     /* the approved, unpaid balance after it (before it when refused) */
+    int64_t created_at;
+};
+
+/*
+ * Records payout 'p' against the party's approved, unpaid commissions, in
+ * one transaction with the party locked: SC_ENOTFOUND for no such party;
+ * p->refused set (nothing written) above the balance or for a payout_id
+ * already used otherwise.
+ */
+enum sc_err sc_store_payout_add(struct sc_store *s, struct sc_payout *p);
+
+struct sc_statement_row {
+    struct sc_party party;
+    struct sc_ledger_sums sums;
+    struct sc_statement st;
+};
+
+/*
+ * The statement of every party in 'scope' (members, and customers of its
+ * cards) with commission or payouts, or of 'only' (NULL: all), for
+ * [from, to) with approvals counted up to 'now', by party.
+ */
+enum sc_err sc_store_statements(struct sc_store *s, const struct sc_scope *scope,
+                                const struct sc_party *only, int64_t from, int64_t to, int64_t now,
+                                int (*fn)(const struct sc_statement_row *r, void *ctx), void *ctx);
+
 /* ---- accounts ------------------------------------------------------------------- */
 
 /* The argon2id hash of member 'id' into 'out' ("" when they have no password). */

@@ -378,6 +378,29 @@ class Ops(unittest.TestCase):
               body={"customer_id": self.bob["customer_id"], "amount": 9, "order_id": "ORD-CPN3",
                     "coupon": "not-a-code"})
         check("GET", "/coupons?format=json", "/coupons")
+        # Payouts and statements (issue 19): an approved commission of Alice's, paid in part.
+        from test_accounts import Session
+        admin = Session(self.srv, ip="198.51.100.98")
+        self.assertEqual(admin.login("admin@example.com", "admin-password-1")[0], 303)
+        st, _, page = admin.get("/admin/rewards")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        com = [r for r in check("GET", "/rewards", "/rewards")
+               if r["kind"] == "commission" and r["status"] == "pending"][0]
+        st, _, _ = admin.post(f"/admin/rewards/{com['id']}", {"csrf": csrf,
+                                                               "decision": "approved"})
+        self.assertEqual(st, 200)
+        mem = com["party"]
+        pay = {"payout_id": "PAY-1", mem["type"]: mem["id"], "amount": 0.01}
+        check("POST", "/payouts", "/payouts", status=201, body=pay)
+        check("POST", "/payouts", "/payouts", status=200, body=pay)
+        check("POST", "/payouts", "/payouts", status=409,
+              body={"payout_id": "PAY-2", mem["type"]: mem["id"], "amount": 10**9})
+        check("POST", "/payouts", "/payouts", status=400,
+              body={"payout_id": "PAY-3", mem["type"]: mem["id"], "amount": -1})
+        month = time.strftime("%Y-%m", time.gmtime())
+        check("GET", f"/statements?month={month}", "/statements")
+        check("GET", f"/statements?month={month}&{mem['type']}={mem['id']}", "/statements")
+        check("GET", "/statements?month=2026-1", "/statements", status=400)
         sales = harness.sharecard("token", "create", "--email", "alice@example.com",
                                   db=self.srv.db).stdout.strip()
         check("GET", "/members", "/members", status=403,

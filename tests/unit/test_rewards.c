@@ -443,14 +443,97 @@ static void test_coupon_codes(void **state)
         assert_false(sc_coupon_code_parse(bad[i], out));
 }
 
+/*
+ * Statements over random ledgers: rows earned, approved (by a manager or by
+ * their hold ending), voided (before or after approval) and payouts, spread
+ * over 6 months.  Summed per month as the store sums them, every month's
+ * closing is the next month's opening, and the closing and payable at any
+ * month's end equal what a replay of the movements in time order gives.
+ */
+static void test_statement_property(void **state)
+{
+    (void)state;
+    unsigned seed = 777;
+#define RND(n) ((seed = seed * 1103515245u + 12345u), (int64_t)((seed >> 16) % (unsigned)(n)))
+    for (int run = 0; run < 300; run++) {
+        enum { MONTHS = 6, ROWS = 40, PAYS = 10 };
+        struct {
+            int64_t amount, created, approved, voided; /* -1: never */
+        } row[ROWS];
+        struct {
+            int64_t amount, at;
+        } pay[PAYS];
+        for (int i = 0; i < ROWS; i++) {
+            row[i].amount = 1 + RND(100000);
+            row[i].created = RND(MONTHS * 100);
+            row[i].approved = RND(3) ? row[i].created + RND(150) : -1;
+            int64_t from = row[i].approved >= 0 ? row[i].approved : row[i].created;
+            row[i].voided = RND(4) == 0 ? from + RND(150) : -1;
+        }
+        for (int k = 0; k < PAYS; k++) {
+            pay[k].amount = 1 + RND(50000);
+            pay[k].at = RND(MONTHS * 100);
+        }
+        int64_t prev_closing = 0;
+        for (int m = 0; m < MONTHS + 2; m++) {
+            int64_t from = m * 100, to = from + 100;
+            struct sc_ledger_sums s;
+            memset(&s, 0, sizeof(s));
+            for (int i = 0; i < ROWS; i++) {
+                int64_t a = row[i].amount;
+                s.earned[row[i].created < from ? 0 : 1] += row[i].created < to ? a : 0;
+                if (row[i].approved >= 0 && row[i].approved < to)
+                    s.approved[row[i].approved < from ? 0 : 1] += a;
+                if (row[i].voided >= 0 && row[i].voided < to) {
+                    s.voided[row[i].voided < from ? 0 : 1] += a;
+                    if (row[i].approved >= 0)
+                        s.approved_voided[row[i].voided < from ? 0 : 1] += a;
+                }
+            }
+            for (int k = 0; k < PAYS; k++)
+                if (pay[k].at < to)
+                    s.paid[pay[k].at < from ? 0 : 1] += pay[k].amount;
+            struct sc_statement st;
+            sc_statement_make(&s, &st);
+            assert_int_equal(st.opening, prev_closing);
+            assert_int_equal(st.closing, st.opening + st.earned - st.voided - st.paid);
+            /* The replay: walk every movement up to the month's end. */
+            int64_t owed = 0, payable = 0;
+            for (int i = 0; i < ROWS; i++) {
+                bool v = row[i].voided >= 0 && row[i].voided < to;
+                bool ap = row[i].approved >= 0 && row[i].approved < to;
+                if (row[i].created < to)
+                    owed += v ? 0 : row[i].amount;
+                if (ap && !v)
+                    payable += row[i].amount;
+            }
+            for (int k = 0; k < PAYS; k++)
+                if (pay[k].at < to) {
+                    owed -= pay[k].amount;
+                    payable -= pay[k].amount;
+                }
+            assert_int_equal(st.closing, owed);
+            assert_int_equal(st.payable, payable);
+            prev_closing = st.closing;
+        }
+    }
+#undef RND
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_hold),         cmocka_unit_test(test_disposable_email),
-        cmocka_unit_test(test_same_network),    cmocka_unit_test(test_velocity),
-        cmocka_unit_test(test_self_referral),   cmocka_unit_test(test_level2_points),
-        cmocka_unit_test(test_commissions),     cmocka_unit_test(test_welcome),
-        cmocka_unit_test(test_welcome_setting), cmocka_unit_test(test_coupon_codes),
+        cmocka_unit_test(test_no_hold),
+        cmocka_unit_test(test_disposable_email),
+        cmocka_unit_test(test_same_network),
+        cmocka_unit_test(test_velocity),
+        cmocka_unit_test(test_self_referral),
+        cmocka_unit_test(test_level2_points),
+        cmocka_unit_test(test_commissions),
+        cmocka_unit_test(test_welcome),
+        cmocka_unit_test(test_welcome_setting),
+        cmocka_unit_test(test_coupon_codes),
+        cmocka_unit_test(test_statement_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
