@@ -145,6 +145,11 @@ static int cmd_serve(const struct cli_args *a)
     struct sc_store *s = sc_cli_open_store(cfg.db);
     if (!s)
         return 1;
+    if (sc_rewards_version(&cfg, s) != SC_OK) { /* issue 19: rules versioned, changes audited */
+        fprintf(stderr, "sharecard: could not store the reward rules' version\n");
+        sc_store_close(s);
+        return 1;
+    }
     int rc = sc_server_run(&cfg, s);
     sc_store_close(s);
     return rc;

@@ -1,6 +1,7 @@
 /*
  * rewards.c — what issue 19 adds to the server: the reward settings read at
- * start (SHARECARD_WELCOME, strict), the shop's coupon list
+ * start (SHARECARD_WELCOME, SHARECARD_REWARDS: strict) and their version
+ * stored and audited when they changed, the shop's coupon list
  * (GET /api/v1/coupons), and the private block of a customer's referral
  * page (/r/{code}, also the thank-you page): their welcome gift and their
  * coupons, each with a copy button and a QR, shown only to the customer's
@@ -27,7 +28,29 @@ enum sc_err sc_config_rewards(struct sc_config *c, char *why, size_t n)
         snprintf(why, n, "SHARECARD_WELCOME=%.60s is refused: %s", w, reason);
         return SC_EINVAL;
     }
+    /* Every rule in one place; its keys override SHARECARD_POINTS, _COMMISSION, _WELCOME. */
+    const char *rules = getenv("SHARECARD_REWARDS");
+    char r[200];
+    if (rules && sc_rewards_parse(rules, &c->referral, r, sizeof(r)) != SC_OK) {
+        snprintf(why, n, "SHARECARD_REWARDS is refused: %s", r);
+        return SC_EINVAL;
+    }
     return SC_OK;
+}
+
+enum sc_err sc_rewards_version(struct sc_config *c, struct sc_store *s)
+{
+    char text[512];
+    sc_rewards_format(&c->referral, text, sizeof(text));
+    bool is_new = false;
+    enum sc_err e =
+        sc_store_rules_version(s, text, (int64_t)time(NULL), &c->referral.rule_version, &is_new);
+    if (e == SC_OK && is_new) {
+        char target[32];
+        snprintf(target, sizeof(target), "rules:%lld", (long long)c->referral.rule_version);
+        e = sc_store_audit(s, "config", "rewards.rules", target, text);
+    }
+    return e;
 }
 
 /* ---- a coupon's value as people read it ------------------------------------------- */

@@ -348,7 +348,19 @@ const char *const sc_sqlite_migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  actor TEXT NOT NULL DEFAULT ''"
     ");"
-    "CREATE INDEX payouts_party ON payouts(party_type, party_id);",
+    "CREATE INDEX payouts_party ON payouts(party_type, party_id);"
+    /*
+     * The reward rules, versioned (SHARECARD_REWARDS in its canonical form):
+     * each sign-up and reward keeps the version it was decided under, and a
+     * customer's purchases follow the rules of their sign-up's version.
+     */
+    "CREATE TABLE reward_rules ("
+    "  version INTEGER PRIMARY KEY,"
+    "  rules TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "ALTER TABLE customers ADD COLUMN rule_version INTEGER;"
+    "ALTER TABLE rewards ADD COLUMN rule_version INTEGER;",
 };
 
 const int sc_sqlite_nmigrations =

@@ -50,6 +50,11 @@ struct sc_referral_config {
     char default_country[4]; /* calling code for national numbers, "86" */
     char consent_version[16];
     struct sc_reward_rule welcome; /* the new customer's welcome reward; none by default */
+    /* issue 19: SHARECARD_REWARDS (sc_rewards_parse) */
+    struct sc_reward_rule level_coupon[2]; /* a coupon instead of points[l] for a customer */
+    int cap_l1_month;        /* rewarded sign-ups per level-1 referrer per UTC month; 0: none */
+    int64_t min_order_cents; /* purchases below this earn no commission; 0: none */
+    int64_t rule_version;    /* the stored version of these rules (0: not stored) */
 };
 
 void sc_referral_config_defaults(struct sc_referral_config *c);
@@ -62,6 +67,23 @@ void sc_referral_config_defaults(struct sc_referral_config *c);
  * when malformed; 'out' is untouched then.
  */
 enum sc_err sc_reward_rule_parse(const char *text, struct sc_reward_rule *out, const char **why);
+
+/*
+ * SHARECARD_REWARDS, every reward rule in one place: comma-separated
+ * KEY=VALUE, each key at most once, over what 'cfg' holds —
+ *   l1=, l2=               the sign-up reward per level: points:N, coupon:AMOUNT[:DAYS]
+ *                          (to a customer; a member at that level earns nothing), or off
+ *   l1_commission=, l2_commission=  percent of a purchase, 0 to 100, at most 2 decimals
+ *   welcome=               as SHARECARD_WELCOME
+ *   cap_l1_month=N         at most N rewarded sign-ups per level-1 referrer per month
+ *                          (0 to 1,000,000; 0: no cap)
+ *   min_order=AMOUNT       purchases below AMOUNT (currency units) earn no commission
+ * SC_EINVAL with the key and the reason in 'why' ('n' bytes); 'cfg' is
+ * untouched then.
+ */
+enum sc_err sc_rewards_parse(const char *text, struct sc_referral_config *cfg, char *why, size_t n);
+/* The rules of 'cfg' in that syntax, every key, canonical (what is versioned). */
+void sc_rewards_format(const struct sc_referral_config *cfg, char *out, size_t n);
 
 /* ---- coupon codes (tracker/coupon.c) ------------------------------------------- */
 
@@ -177,7 +199,7 @@ struct sc_grant {
     struct sc_party party; /* for a welcome reward, the new customer: id 0, the store knows it */
     int level;             /* 1 or 2; 0 for the new customer's welcome reward */
     const char *kind;      /* the ledger's kind: "signup", "welcome", "commission" (static) */
-    const struct sc_reward_rule *coupon; /* a welcome coupon's terms, or NULL (points) */
+    const struct sc_reward_rule *coupon; /* a coupon's terms (into the config), or NULL */
     int64_t amount;                      /* points for a sign-up, cents for a commission */
     const char *status;                  /* "pending", or "hold" for review (static) */
     const char *reason;                  /* "" or the hold's reason (points into the decision) */
@@ -188,7 +210,7 @@ struct sc_signup_decision {
     struct sc_attr_decision attr; /* the credit; attr.touch points into facts->touches */
     char hold_reason[64];      /* "", "disposable_email", "same_network_as_referrer", "velocity" */
     char notes[128];           /* e.g. "self_referral_ignored,held_for_review:velocity" */
-    struct sc_grant grants[3]; /* the sign-up points, level 1 first, then the welcome reward */
+    struct sc_grant grants[3]; /* the sign-up rewards, level 1 first, then the welcome reward */
     size_t ngrants;
 };
 
@@ -202,6 +224,13 @@ struct sc_signup_decision {
  */
 void sc_signup_decide(const struct sc_signup_facts *f, const struct sc_referral_config *cfg,
                       struct sc_signup_decision *out);
+/*
+ * Applies cfg->cap_l1_month to decision 'd' once the store counted
+ * 'l1_month' rewarded sign-ups of d's level 1 this month: at the cap, the
+ * level-1 grant goes and the notes say "cap_reached".
+ */
+void sc_signup_cap(const struct sc_referral_config *cfg, int64_t l1_month,
+                   struct sc_signup_decision *d);
 
 struct sc_conversion_facts {
     int64_t now;

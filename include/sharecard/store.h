@@ -246,6 +246,16 @@ enum sc_err sc_store_statements(struct sc_store *s, const struct sc_scope *scope
                                 const struct sc_party *only, int64_t from, int64_t to, int64_t now,
                                 int (*fn)(const struct sc_statement_row *r, void *ctx), void *ctx);
 
+/* ---- reward rules, versioned (issue 19; store/q_rules.c) ---------------------------- */
+
+/*
+ * The version of rules 'rules' (canonical text, sc_rewards_format()): the
+ * latest stored one when its text is the same, else a new version stored at
+ * 'now' ('*is_new' true: the caller audits the change).
+ */
+enum sc_err sc_store_rules_version(struct sc_store *s, const char *rules, int64_t now,
+                                   int64_t *version, bool *is_new);
+
 /* ---- accounts ------------------------------------------------------------------- */
 
 /* The argon2id hash of member 'id' into 'out' ("" when they have no password). */

@@ -118,17 +118,117 @@ class BadWelcome(unittest.TestCase):
     def test_malformed_setting_is_refused_at_start(self):
         srv = harness.Server()
         try:
-            for bad, reason in (("points:-5", "points:N"), ("coupon:50:0", "DAYS"),
-                                ("coupon:9.999", "AMOUNT"), ("coupon:150%", "percent"),
-                                ("gift", "points:N or coupon")):
+            for var, bad, reason in (
+                    ("SHARECARD_WELCOME", "points:-5", "points:N"),
+                    ("SHARECARD_WELCOME", "coupon:50:0", "DAYS"),
+                    ("SHARECARD_WELCOME", "coupon:9.999", "AMOUNT"),
+                    ("SHARECARD_WELCOME", "coupon:150%", "percent"),
+                    ("SHARECARD_WELCOME", "gift", "points:N or coupon"),
+                    ("SHARECARD_REWARDS", "l1=points:5,l1=points:6", "l1: given twice"),
+                    ("SHARECARD_REWARDS", "l3=points:5", "unknown key"),
+                    ("SHARECARD_REWARDS", "l1_commission=120", "l1_commission=120"),
+                    ("SHARECARD_REWARDS", "cap_l1_month=x", "cap_l1_month"),
+                    ("SHARECARD_REWARDS", "min_order=-3", "min_order")):
                 p = harness.sharecard("serve", "--listen", "127.0.0.1:0", db=srv.db,
-                                      env={"SHARECARD_WELCOME": bad}, check=False)
+                                      env={var: bad}, check=False)
                 self.assertEqual(p.returncode, 2, (bad, p.stderr))
-                self.assertIn("SHARECARD_WELCOME", p.stderr)
+                self.assertIn(var, p.stderr)
                 self.assertIn(reason, p.stderr)
                 self.assertNotIn("listening", p.stdout)
         finally:
             srv.cleanup()
+
+
+class Rules(Base):
+    """SHARECARD_REWARDS: per level, a cap, a minimum order; a change is a new, audited
+    version that applies to new sign-ups only."""
+    WELCOME = "off"
+    RULES = "l1=points:5,l2=coupon:10:7,l1_commission=10,cap_l1_month=2,min_order=100"
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ["SHARECARD_REWARDS"] = cls.RULES  # read by the server started below
+        try:
+            super().setUpClass()
+        finally:
+            del os.environ["SHARECARD_REWARDS"]
+
+    def audit_rules(self):
+        st, _, body = self.api("GET", "/api/v1/audit")
+        self.assertEqual(st, 200)
+        return [a for a in json.loads(body) if a["action"] == "rewards.rules"]
+
+    def test_rules_apply_to_new_signups_only(self):
+        # Bob (through Alice), Carol and Dan (through Bob): a coupon to Bob at level 2 for Dan.
+        _, bob, _ = self.sign_up("bob@example.com")
+        self.assertEqual(self.ledger(bob["customer_id"]),
+                         [(1, "member", self.a["id"], "signup", 5, "pending")])
+        b = Browser(self.srv)
+        st, _, body = b.sign_up(b.open_link(bob["referral_url"]), "alice", name="Carol",
+                                email="carol@example.com")
+        carol = json.loads(body)
+        self.assertEqual(self.ledger(carol["customer_id"]),
+                         [(1, "customer", bob["customer_id"], "signup", 5, "pending")])
+        # Alice's cap of 2 rewarded sign-ups a month: her 3rd is credited, not rewarded.
+        _, eve, _ = self.sign_up("eve@example.com")
+        _, fay, _ = self.sign_up("fay@example.com")
+        self.assertEqual(self.ledger(fay["customer_id"]), [])
+        st, _, body = self.api("GET", "/api/v1/signups")
+        notes = {x["email"]: x["notes"] for x in json.loads(body)}
+        self.assertIn("cap_reached", notes["fay@example.com"])
+        self.assertNotIn("cap_reached", notes["eve@example.com"])
+        # Level 2 as a coupon goes to a customer (Bob, through Carol's link).
+        d = Browser(self.srv)
+        st, _, body = d.sign_up(d.open_link(carol["referral_url"]), "alice", name="Dan",
+                                email="dan@example.com")
+        dan = json.loads(body)
+        self.assertEqual(self.ledger(dan["customer_id"]),
+                         [(1, "customer", carol["customer_id"], "signup", 5, "pending"),
+                          (2, "customer", bob["customer_id"], "coupon", 1000, "pending")])
+        # The minimum order: 99.99 earns nothing, 100 earns 10 %.
+        for oid, amount in (("R-1", 99.99), ("R-2", 100)):
+            st, _, body = self.api("POST", "/api/v1/conversions",
+                                   {"email": "eve@example.com", "amount": amount,
+                                    "order_id": oid})
+            self.assertEqual(st, 201, body)
+        st, _, body = self.api("GET", "/api/v1/rewards")
+        com = [(r["amount"]) for r in json.loads(body) if r["kind"] == "commission"]
+        self.assertEqual(com, [1000])
+        first = self.audit_rules()
+        self.assertEqual(len(first), 1)
+        self.assertEqual(first[0]["actor"], "config")
+        self.assertIn("l1_commission=10.00", first[0]["detail"])
+        v1 = first[0]["target"]
+
+        # A restart with the same rules is no new version; changed rules are one, audited.
+        self.srv.stop()
+        self.srv.env["SHARECARD_REWARDS"] = self.RULES
+        self.srv.start()
+        self.assertEqual(len(self.audit_rules()), 1)
+        self.srv.stop()
+        self.srv.env["SHARECARD_REWARDS"] = "l1_commission=20,min_order=0"
+        self.srv.start()
+        now = self.audit_rules()
+        self.assertEqual(len(now), 2)
+        self.assertIn("l1_commission=20.00", [a["detail"] for a in now if a["target"] != v1][0])
+        # Eve signed up under the old rules: her purchase earns 10 % still; a new customer's 20 %.
+        _, gus, _ = self.sign_up("gus@example.com", member=self.o, slug="olga")
+        for body in ({"email": "eve@example.com", "amount": 150, "order_id": "R-3"},
+                     {"email": "gus@example.com", "amount": 150, "order_id": "R-4"},
+                     {"email": "eve@example.com", "amount": 50, "order_id": "R-5"}):
+            st, _, data = self.api("POST", "/api/v1/conversions", body)
+            self.assertEqual(st, 201, data)
+        st, _, body = self.api("GET", "/api/v1/rewards")
+        com = sorted((r["customer_id"], r["amount"]) for r in json.loads(body)
+                     if r["kind"] == "commission")
+        # Eve: 10 % and the old minimum order (R-5 below it earns nothing); Gus: 20 %.
+        self.assertEqual(com, sorted([(eve["customer_id"], 1000), (eve["customer_id"], 1500),
+                                      (gus["customer_id"], 3000)]))
+        # Each sign-up and reward keeps its version.
+        versions = harness.query(self.srv.db, "SELECT DISTINCT rule_version FROM customers "
+                                 "WHERE email IN ('eve@example.com', 'gus@example.com') "
+                                 "ORDER BY 1")
+        self.assertEqual(len(versions), 2)
 
 
 class Coupons(Base):

@@ -520,6 +520,119 @@ static void test_statement_property(void **state)
 #undef RND
 }
 
+/* SHARECARD_REWARDS: strict parsing, a canonical form that reads back the same rules. */
+static void test_rewards_setting(void **state)
+{
+    (void)state;
+    struct sc_referral_config c = config();
+    char why[200], text[512];
+    assert_int_equal(sc_rewards_parse("l1=coupon:50:30,l2=points:20,welcome=points:100,"
+                                      "cap_l1_month=10,min_order=100,l1_commission=2.5,"
+                                      "l2_commission=0",
+                                      &c, why, sizeof(why)),
+                     SC_OK);
+    assert_int_equal(c.level_coupon[0].kind, SC_REWARD_COUPON);
+    assert_int_equal(c.level_coupon[0].amount, 5000);
+    assert_int_equal(c.points[0], 0);
+    assert_int_equal(c.points[1], 20);
+    assert_int_equal(c.welcome.kind, SC_REWARD_POINTS);
+    assert_int_equal(c.cap_l1_month, 10);
+    assert_int_equal(c.min_order_cents, 10000);
+    assert_int_equal(c.commission_bp[0], 250);
+    assert_int_equal(c.commission_bp[1], 0);
+    sc_rewards_format(&c, text, sizeof(text));
+    assert_string_equal(text, "l1=coupon:50.00:30,l2=points:20,l1_commission=2.50,"
+                              "l2_commission=0.00,welcome=points:100,cap_l1_month=10,"
+                              "min_order=100.00");
+    struct sc_referral_config back = config();
+    assert_int_equal(sc_rewards_parse(text, &back, why, sizeof(why)), SC_OK);
+    char again[512];
+    sc_rewards_format(&back, again, sizeof(again));
+    assert_string_equal(again, text);
+    /* Keys left out keep what the config had (SHARECARD_POINTS, the defaults). */
+    struct sc_referral_config d = config();
+    assert_int_equal(sc_rewards_parse("min_order=9.9", &d, why, sizeof(why)), SC_OK);
+    assert_int_equal(d.points[0], 2);
+    assert_int_equal(d.min_order_cents, 990);
+    assert_int_equal(sc_rewards_parse("l2=off,welcome=coupon:10%:7", &d, why, sizeof(why)), SC_OK);
+    assert_int_equal(d.points[1], 0);
+    sc_rewards_format(&d, text, sizeof(text));
+    assert_string_equal(text, "l1=points:2,l2=off,l1_commission=10.00,l2_commission=5.00,"
+                              "welcome=coupon:10%:7,cap_l1_month=0,min_order=9.90");
+
+    static const struct {
+        const char *text, *why;
+    } bad[] = {
+        {"", "empty"},
+        {"l1", "KEY=VALUE"},
+        {"l3=points:1", "unknown key"},
+        {"l1=points:1,l1=points:2", "l1: given twice"},
+        {"l1=points:0", "l1="},
+        {"l1=cash:5", "l1=cash:5"},
+        {"l1_commission=101", "l1_commission="},
+        {"l1_commission=-1", "l1_commission="},
+        {"l1_commission=1.234", "l1_commission="},
+        {"cap_l1_month=-1", "cap_l1_month="},
+        {"cap_l1_month=1.5", "cap_l1_month="},
+        {"min_order=abc", "min_order="},
+        {"welcome=coupon:0", "welcome="},
+        {"l1=points:1,", "trailing comma"},
+        {"l1=points:1,,l2=off", "KEY=VALUE"},
+        {" l1=points:1", "unknown key"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct sc_referral_config e = config();
+        struct sc_referral_config before = e;
+        why[0] = '\0';
+        assert_int_equal(sc_rewards_parse(bad[i].text, &e, why, sizeof(why)), SC_EINVAL);
+        assert_non_null(strstr(why, bad[i].why));
+        assert_memory_equal(&e, &before, sizeof(e)); /* untouched */
+    }
+}
+
+/* A coupon level rewards a customer, not a member; the cap; the minimum order. */
+static void test_rules_decisions(void **state)
+{
+    (void)state;
+    struct sc_referral_config c = config();
+    char why[200];
+    assert_int_equal(sc_rewards_parse("l1=coupon:5:10,l2=points:3,cap_l1_month=2,min_order=100", &c,
+                                      why, sizeof(why)),
+                     SC_OK);
+    struct sc_party lvl2 = {SC_PARTY_MEMBER, 1, ""};
+    struct one_touch o;
+    struct sc_signup_decision d;
+    one_touch(&o, customer(5, "ref@example.com", lvl2), "", 0, "new@example.com", "");
+    sc_signup_decide(&o.f, &c, &d);
+    assert_int_equal(d.ngrants, 2);
+    assert_int_equal(d.grants[0].party.id, 5);
+    assert_ptr_equal(d.grants[0].coupon, &c.level_coupon[0]);
+    assert_int_equal(d.grants[0].amount, 500);
+    assert_null(d.grants[1].coupon);
+    assert_int_equal(d.grants[1].amount, 3);
+    /* The cap: below it nothing changes; at it the level-1 grant goes, level 2 stays. */
+    sc_signup_cap(&c, 1, &d);
+    assert_int_equal(d.ngrants, 2);
+    sc_signup_cap(&c, 2, &d);
+    assert_int_equal(d.ngrants, 1);
+    assert_int_equal(d.grants[0].level, 2);
+    assert_string_equal(d.notes, "cap_reached");
+    /* A member at the coupon level earns nothing from it. */
+    one_touch(&o, member(2, "bob@example.com"), "", 0, "new@example.com", "");
+    sc_signup_decide(&o.f, &c, &d);
+    assert_int_equal(d.ngrants, 0);
+    /* The minimum order: 99.99 earns nothing, 100.00 its commissions. */
+    struct sc_conversion_facts f = {.now = NOW, .amount_cents = 9999};
+    f.levels[0] = (struct sc_party){SC_PARTY_MEMBER, 2, ""};
+    struct sc_conversion_decision cd;
+    sc_conversion_decide(&f, &c, &cd);
+    assert_int_equal(cd.ngrants, 0);
+    f.amount_cents = 10000;
+    sc_conversion_decide(&f, &c, &cd);
+    assert_int_equal(cd.ngrants, 1);
+    assert_int_equal(cd.grants[0].amount, 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +647,8 @@ int main(void)
         cmocka_unit_test(test_welcome_setting),
         cmocka_unit_test(test_coupon_codes),
         cmocka_unit_test(test_statement_property),
+        cmocka_unit_test(test_rewards_setting),
+        cmocka_unit_test(test_rules_decisions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
