@@ -208,7 +208,8 @@ class Ops(unittest.TestCase):
 
     def test_customer_export(self):
         d = self.export_person("--email", " BOB@example.com ")
-        self.assertEqual(list(d), ["profile", "signup", "links", "visits", "orders", "rewards"])
+        self.assertEqual(list(d), ["profile", "signup", "links", "visits", "orders", "rewards",
+                                   "coupons", "payouts"])
         pr = d["profile"]
         self.assertEqual(pr["id"], self.bob["customer_id"])
         self.assertEqual((pr["name"], pr["email"], pr["phone"], pr["card"]),
@@ -233,6 +234,10 @@ class Ops(unittest.TestCase):
                          [("ORD-7", 1250)])
         self.assertEqual([(r["level"], r["kind"], r["amount"]) for r in d["rewards"]],
                          [(0, "coupon", 500), (1, "signup", 2)])  # welcome coupon, Carol
+        # Issue 19: Bob's welcome coupon is his data too.
+        self.assertEqual([(c["kind"], c["value"]) for c in d["coupons"]], [("amount", 500)])
+        self.assertRegex(d["coupons"][0]["code"], r"^[2-9A-HJ-NP-Z]{4}(-[2-9A-HJ-NP-Z]{4}){2}-")
+        self.assertEqual(d["payouts"], [])
         # The same person by phone, written another way.
         self.assertEqual(self.export_person("--phone", "0044 20 7946 0002"), d)
         # Carol has no orders and only her welcome coupon: empty lists, not missing keys.
