@@ -344,6 +344,19 @@ class Coupons(Base):
         self.assertIn("review", body.decode())
         self.assertEqual(self.counts(), before)
 
+    def test_5_erasure_voids_the_coupon(self):
+        _, j, _ = self.sign_up("gone@example.com")
+        code = [c for c in self.coupons() if c["customer_id"] == j["customer_id"]][0]["code"]
+        harness.sharecard("customer", "erase", "--email", "gone@example.com", db=self.srv.db)
+        self.assertEqual([c["state"] for c in self.coupons() if c["code"] == code], ["void"])
+        st, _, body = self.order("gone@example.com", "G-1", code)  # the address is gone too
+        self.assertEqual(st, 404, body)
+        st, _, body = self.api("POST", "/api/v1/conversions",
+                               {"customer_id": j["customer_id"], "amount": 10,
+                                "order_id": "G-2", "coupon": code})
+        self.assertEqual(st, 409, body)
+        self.assertIn("voided", body.decode())
+
 
 if __name__ == "__main__":
     harness.main()
