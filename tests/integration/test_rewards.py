@@ -135,6 +135,15 @@ class BadWelcome(unittest.TestCase):
                 self.assertIn(var, p.stderr)
                 self.assertIn(reason, p.stderr)
                 self.assertNotIn("listening", p.stdout)
+            # Orders imported from a file follow the same rules, refused alike.
+            harness.sharecard("init", "--admin-email", "admin@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
+            p = harness.sharecard("import", "orders", "-", db=srv.db, check=False,
+                                  env={"SHARECARD_REWARDS": "min_order=lots"},
+                                  input="order_id,amount,email\n")
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("SHARECARD_REWARDS", p.stderr)
+            self.assertIn("min_order", p.stderr)
         finally:
             srv.cleanup()
 
