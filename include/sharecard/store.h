@@ -192,7 +192,10 @@ struct sc_coupon_row {
     const char *state;    /* usable, redeemed, expired, hold (its sign-up held), void */
 };
 
-/* The coupons of customers of the cards in 'scope', as at 'now', by id. */
+/*
+ * The coupons of customers of the cards in 'scope' (borrowed), as at 'now',
+ * by id; a row and its strings are borrowed for the callback only.
+ */
 enum sc_err sc_store_coupons_list(struct sc_store *s, const struct sc_scope *scope, int64_t now,
                                   int (*fn)(const struct sc_coupon_row *r, void *ctx), void *ctx);
 /* Customer 'customer_id''s own coupons, as at 'now', by id. */
@@ -224,7 +227,8 @@ struct sc_payout {
 };
 
 /*
- * Records payout 'p' against the party's approved, unpaid commissions, in
+ * Records payout 'p' (borrowed; its results filled in) against the party's
+ * approved, unpaid commissions, in
  * one transaction with the party locked: SC_ENOTFOUND for no such party;
  * p->refused set (nothing written) above the balance or for a payout_id
  * already used otherwise.

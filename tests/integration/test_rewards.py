@@ -5,13 +5,14 @@ welcome reward on the same ledger (held with the others when the sign-up is
 held); the customer's own browser sees it on their referral page, nobody
 else does.  A welcome coupon is listed for the shop, redeemed once with an
 order, refused the second time (409), when expired (410), unknown (404) or
-mistyped (400), each with its reason and nothing stored.  A malformed
-SHARECARD_WELCOME stops the server at start with the reason."""
+mistyped (400), each with its reason and nothing stored; an erased
+customer's coupon is void.  SHARECARD_REWARDS sets the rules per level, a
+monthly cap and a minimum order; a change is a new, audited version that
+applies to new sign-ups only.  A malformed SHARECARD_WELCOME or
+SHARECARD_REWARDS stops the server at start with the reason."""
 
 import json
 import os
-import re
-import subprocess
 import sys
 import unittest
 
