@@ -155,7 +155,7 @@ enum sc_err sc_reward_rule_parse(const char *text, struct sc_reward_rule *out, c
     }
     const char *a = text + 7;
     const char *colon = strchr(a, ':');
-    const char *aend = colon ? colon : end;
+    const char *aend = a + strcspn(a, ":"); /* 'colon', or the end */
     if (colon) {
         int64_t days = 0;
         if (!whole(colon + 1, end, 3650, &days) || days < 1) {
@@ -175,7 +175,7 @@ enum sc_err sc_reward_rule_parse(const char *text, struct sc_reward_rule *out, c
         return SC_OK;
     }
     r.coupon_kind = SC_COUPON_AMOUNT;
-    const char *dot = memchr(a, '.', (size_t)(aend - a));
+    const char *dot = memchr(a, '.', strcspn(a, ":"));
     int64_t units = 0, cents = 0;
     bool ok = whole(a, dot ? dot : aend, 1000000, &units);
     if (ok && dot) {
@@ -209,6 +209,8 @@ void sc_statement_make(const struct sc_ledger_sums *s, struct sc_statement *out)
 /* An amount in currency units ("50", "9.90", at most 2 decimals, up to 'max_units') in cents. */
 static bool money(const char *p, const char *end, int64_t max_units, int64_t *cents)
 {
+    if (end < p)
+        return false;
     const char *dot = memchr(p, '.', (size_t)(end - p));
     int64_t units = 0, frac = 0;
     if (!whole(p, dot ? dot : end, max_units, &units))
