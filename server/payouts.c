@@ -4,7 +4,8 @@
  * (idempotent on the caller's payout_id, audited), and
  * GET /api/v1/statements gives monthly statements per salesperson and per
  * customer (opening, earned, approved, voided, paid, closing, payable) as
- * JSON or CSV for finance.  Amounts are commission cents, as in the ledger.
+ * JSON or CSV for finance: money (commission cents, as in the ledger) and
+ * points (sign-up and welcome rewards), each unit on its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,30 +146,39 @@ static int statement_row(const struct sc_statement_row *w, void *ctx)
 {
     struct out *k = ctx;
     struct list_out *o = &k->o;
-    const struct sc_statement *s = &w->st;
-    const int64_t v[7] = {s->opening, s->earned,  s->approved, s->voided,
-                          s->paid,    s->closing, s->payable};
+    const struct sc_statement *s = &w->st, *p = &w->points;
+    const int64_t v[14] = {s->opening, s->earned,  s->approved, s->voided, s->paid,
+                           s->closing, s->payable, p->opening,  p->earned, p->approved,
+                           p->voided,  p->paid,    p->closing,  p->payable};
     if (o->csv) {
-        char id[24], nums[7][24];
+        char id[24], nums[14][24];
         snprintf(id, sizeof(id), "%lld", (long long)w->party.id);
-        for (int i = 0; i < 7; i++)
+        for (int i = 0; i < 14; i++)
             snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)v[i]);
         const char *f[] = {k->month, w->party.type == SC_PARTY_MEMBER ? "member" : "customer",
                            id,       w->party.name,
                            nums[0],  nums[1],
                            nums[2],  nums[3],
                            nums[4],  nums[5],
-                           nums[6]};
+                           nums[6],  nums[7],
+                           nums[8],  nums[9],
+                           nums[10], nums[11],
+                           nums[12], nums[13]};
         sc_list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
         sc_buf_printf(&o->b, "{\"month\":\"%s\",\"party\":", k->month);
         json_party(&o->b, &w->party);
+        /* money at the top (cents), as first published; points in their own object */
         sc_buf_printf(&o->b,
-                      ",\"opening\":%lld,\"earned\":%lld,\"approved\":%lld,\"voided\":%lld,"
-                      "\"paid\":%lld,\"closing\":%lld,\"payable\":%lld}",
+                      ",\"unit\":\"cents\",\"opening\":%lld,\"earned\":%lld,\"approved\":%lld,"
+                      "\"voided\":%lld,\"paid\":%lld,\"closing\":%lld,\"payable\":%lld,"
+                      "\"points\":{\"opening\":%lld,\"earned\":%lld,\"approved\":%lld,"
+                      "\"voided\":%lld,\"redeemed\":%lld,\"closing\":%lld,\"usable\":%lld}}",
                       (long long)v[0], (long long)v[1], (long long)v[2], (long long)v[3],
-                      (long long)v[4], (long long)v[5], (long long)v[6]);
+                      (long long)v[4], (long long)v[5], (long long)v[6], (long long)v[7],
+                      (long long)v[8], (long long)v[9], (long long)v[10], (long long)v[11],
+                      (long long)v[12], (long long)v[13]);
     }
     o->rows++;
     return sc_buf_error(&o->b) != SC_OK;
@@ -197,7 +207,8 @@ enum MHD_Result sc_api_statements(struct req *r, const struct route_args *a)
     struct out k = {.month = month};
     sc_list_begin(r, &k.o,
                   "month,party_type,party_id,party_name,opening,earned,approved,voided,paid,"
-                  "closing,payable\r\n");
+                  "closing,payable,points_opening,points_earned,points_approved,points_voided,"
+                  "points_redeemed,points_closing,points_usable\r\n");
     enum sc_err e = sc_store_statements(r->srv->store, &scope, only.type ? &only : NULL, from, to,
                                         (int64_t)time(NULL), statement_row, &k);
     return sc_list_finish(r, &k.o, e);

@@ -237,13 +237,15 @@ enum sc_err sc_store_payout_add(struct sc_store *s, struct sc_payout *p);
 
 struct sc_statement_row {
     struct sc_party party;
-    struct sc_ledger_sums sums;
+    struct sc_ledger_sums sums; /* money: commission cents */
     struct sc_statement st;
+    struct sc_ledger_sums points_sums; /* points: sign-up and welcome rewards (never paid) */
+    struct sc_statement points;        /* paid is "redeemed", 0: points are not spent yet */
 };
 
 /*
  * The statement of every party in 'scope' (members, and customers of its
- * cards) with commission or payouts, or of 'only' (NULL: all), for
+ * cards) with commission, points or payouts, or of 'only' (NULL: all), for
  * [from, to) with approvals counted up to 'now', by party.
  */
 enum sc_err sc_store_statements(struct sc_store *s, const struct sc_scope *scope,

@@ -4,7 +4,8 @@ A random sequence of purchases (some redeeming a coupon), approvals, voids
 and payouts (too large, repeated, negative among them) runs against a chain
 member -> customer -> customer -> customer; after every step each party's
 statement for this month must equal the ledger (/api/v1/rewards) and the
-payouts made: closing = earned - voided - paid, payable = approved - paid,
+payouts made, money and points each on its own: closing = earned - voided -
+paid, payable = approved - paid (points: never paid, usable = approved),
 next month opens at this month's close.  A payout above the approved,
 unpaid balance is 409 and changes nothing; the same payout_id again is a
 replay.  SHARECARD_PAYOUT_SEED replays one sequence."""
@@ -84,10 +85,10 @@ class Payouts(unittest.TestCase):
         st, _, data = self.srv.request(method, path, body=body, headers=h)
         return st, data.decode()
 
-    def ledger(self):
+    def ledger(self, kinds=("commission",)):
         st, body = self.api("GET", "/api/v1/rewards")
         self.assertEqual(st, 200)
-        return [r for r in json.loads(body) if r["kind"] == "commission"]
+        return [r for r in json.loads(body) if r["kind"] in kinds]
 
     def statements(self, month, token=None, **only):
         q = "".join(f"&{k}={v}" for k, v in only.items())
@@ -106,6 +107,8 @@ class Payouts(unittest.TestCase):
     def check(self, paid, month, where):
         """Every party's statement equals the ledger's rows and the payouts made."""
         rows = self.ledger()
+        points = self.ledger(("signup", "welcome"))
+        self.assertTrue(points, "the chain's sign-ups earned points")
         st = self.statements(month)
         parties = {("member", self.a["id"])} | {("customer", c) for c in self.cust.values()}
         for p in parties:
@@ -121,11 +124,22 @@ class Payouts(unittest.TestCase):
             self.assertEqual({k: got[k] for k in want}, want, (where, p))
             self.assertEqual(got["closing"], got["opening"] + got["earned"] - got["voided"]
                              - got["paid"])
+            # Points on their own: sign-up and welcome rows, never paid out.
+            mine = [r for r in points if (r["party"]["type"], r["party"]["id"]) == p]
+            earned = sum(r["amount"] for r in mine)
+            voided = sum(r["amount"] for r in mine if r["status"] == "void")
+            approved = sum(r["amount"] for r in mine if r["status"] == "approved")
+            want = {"opening": 0, "earned": earned, "approved": approved, "voided": voided,
+                    "redeemed": 0, "closing": earned - voided, "usable": approved}
+            self.assertEqual(st.get(p, {"points": {k: 0 for k in want}})["points"], want,
+                             (where, p, "points"))
         # Next month opens where this one closes, with no movements; last month had none.
         nxt = self.statements(next_month(month))
         for p, s in st.items():
             self.assertEqual((nxt[p]["opening"], nxt[p]["earned"], nxt[p]["paid"],
                               nxt[p]["closing"]), (s["closing"], 0, 0, s["closing"]), where)
+            n, c = nxt[p]["points"], s["points"]["closing"]
+            self.assertEqual((n["opening"], n["earned"], n["closing"]), (c, 0, c), where)
         self.assertEqual(self.statements(prev_month(month)), {})
 
     def test_random_sequences_reconcile(self):
@@ -146,7 +160,9 @@ class Payouts(unittest.TestCase):
             op = rng.choice(["order", "order", "approve", "approve", "void", "payout", "payout",
                              "replay", "bad"])
             at = f"{where}, step {step} ({op})"
-            pending = [r for r in self.ledger() if r["status"] == "pending"]
+            # Approvals and voids of money and points rows alike.
+            pending = [r for r in self.ledger(("commission", "signup", "welcome"))
+                       if r["status"] == "pending"]
             if op == "order" or (op in ("approve", "void") and not pending):
                 who = rng.choice(buyers)
                 n_orders += 1
@@ -229,7 +245,19 @@ class Payouts(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertTrue(body.lstrip("\ufeff").startswith(
             "month,party_type,party_id,party_name,opening,earned,approved,voided,paid,closing,"
-            "payable\r\n"))
+            "payable,points_opening,points_earned,points_approved,points_voided,"
+            "points_redeemed,points_closing,points_usable\r\n"))
+        # The CSV carries each unit as the JSON does.
+        js = self.statements(month)
+        for line in body.lstrip("\ufeff").split("\r\n")[1:-1]:
+            f = line.split(",")
+            s = js[(f[1], int(f[2]))]
+            p = s["points"]
+            self.assertEqual([int(x) for x in f[4:]],
+                             [s[k] for k in ("opening", "earned", "approved", "voided", "paid",
+                                             "closing", "payable")]
+                             + [p[k] for k in ("opening", "earned", "approved", "voided",
+                                               "redeemed", "closing", "usable")])
 
 
 if __name__ == "__main__":
