@@ -137,9 +137,19 @@ static int cmd_serve(const struct cli_args *a)
     size_t n = strlen(cfg.base_url);
     while (n > 0 && cfg.base_url[n - 1] == '/')
         cfg.base_url[--n] = '\0';
+    char bad[256]; /* issue 19: reward settings are refused at start, with the reason */
+    if (sc_config_rewards(&cfg, bad, sizeof(bad)) != SC_OK) {
+        fprintf(stderr, "sharecard: %s\n", bad);
+        return 2;
+    }
     struct sc_store *s = sc_cli_open_store(cfg.db);
     if (!s)
         return 1;
+    if (sc_rewards_version(&cfg, s) != SC_OK) { /* issue 19: rules versioned, changes audited */
+        fprintf(stderr, "sharecard: could not store the reward rules' version\n");
+        sc_store_close(s);
+        return 1;
+    }
     int rc = sc_server_run(&cfg, s);
     sc_store_close(s);
     return rc;

@@ -408,6 +408,11 @@ int sc_cli_import_orders(const struct cli_args *a)
     }
     struct sc_config cfg;
     sc_config_defaults(&cfg); /* commissions as the server pays them (SHARECARD_COMMISSION) */
+    char bad[256];            /* and SHARECARD_REWARDS (issue 19), refused as serve refuses it */
+    if (sc_config_rewards(&cfg, bad, sizeof(bad)) != SC_OK) {
+        sc_cli_fail("%s", bad);
+        goto out;
+    }
     im->cfg = cfg.referral;
     im->now = (int64_t)time(NULL);
     if (!(im->store = sc_cli_open_store(a->db)))

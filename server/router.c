@@ -109,6 +109,11 @@ static const struct route api_routes[] = {
     /* customers and retention (customers.c) */
     API_GET("customers", sc_api_customers),
     API_GET("retention", sc_api_retention),
+    /* rewards (issue 19, rewards.c) */
+    API_GET("coupons", sc_api_coupons),
+    API_GET("statements", sc_api_statements),
+    {P("payouts"), EXACT, NEED_TOKEN, SC_ROLE_ADMIN, POST, "POST", sc_api_payouts, NULL,
+     "Only admins' tokens may record payouts.", NULL},
     /* Operations (issue 12): the API's own description, no token needed. */
     {P("openapi.json"), EXACT, NEED_NONE, 0, GETS, "GET", sc_api_openapi, NULL, NULL, NULL},
 };

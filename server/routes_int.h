@@ -49,6 +49,17 @@ route_fn sc_api_stats, sc_api_signups, sc_api_rewards, sc_api_leaderboard, sc_ap
     sc_api_devices;
 /* The API's OpenAPI document (openapi.c). */
 route_fn sc_api_openapi;
+/*
+ * Issue 19 (rewards.c): the coupon list; sc_rewards_referral_page puts the
+ * private block of customer 'customer_id' into 'page' (borrowed, the
+ * rendered referral page, grown in place) when the request's browser is
+ * theirs, and leaves it as it is otherwise.
+ */
+route_fn sc_api_coupons;
+/* Issue 19 (payouts.c): payouts against approved commissions, monthly statements. */
+route_fn sc_api_payouts, sc_api_statements;
+void sc_rewards_referral_page(struct req *r, int64_t customer_id, enum sc_lang lang,
+                              struct sc_buf *page);
 /* The live feed (live.c): Server-Sent Events of human visits in the member's scope. */
 route_fn sc_api_live;
 struct live *sc_live_new(struct sc_store *store);

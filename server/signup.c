@@ -212,7 +212,10 @@ enum MHD_Result sc_h_referral(struct req *r, const struct route_args *a)
     snprintf(card, sizeof(card), "/c/%s", r->link.card_slug);
     struct sc_buf b;
     sc_buf_init(&b, 0);
-    sc_page_thanks(r->srv->pages, sc_req_lang(r, r->card.lang), r->card.theme, url, qr, card, &b);
+    enum sc_lang lang = sc_req_lang(r, r->card.lang);
+    sc_page_thanks(r->srv->pages, lang, r->card.theme, url, qr, card, &b);
+    /* Issue 19: the customer's welcome gift and coupons, for their own browser only. */
+    sc_rewards_referral_page(r, r->link.owner_customer_id, lang, &b);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
@@ -407,6 +410,8 @@ enum MHD_Result sc_api_leaderboard(struct req *r, const struct route_args *a)
 
 static enum MHD_Result done_conversion(struct req *r)
 {
+    if (r->conversion->coupon_status) /* nothing was stored: the coupon's reason */
+        return sc_reply_error(r, r->conversion->coupon_status, r->conversion->coupon_why);
     if (r->ev_result == SC_ENOTFOUND)
         return sc_reply_error(r, 404, "No customer matches this email or customer_id.");
     if (r->ev_result != SC_OK)
@@ -418,7 +423,11 @@ static enum MHD_Result done_conversion(struct req *r)
     sc_buf_init(&b, 4096);
     sc_buf_printf(&b, "{\"conversion_id\":%lld,\"order_id\":", (long long)cv->conversion_id);
     sc_ui_json_str(&b, cv->order_id);
-    sc_buf_printf(&b, ",\"replayed\":%s}\n", cv->replayed ? "true" : "false");
+    sc_buf_printf(&b, ",\"replayed\":%s", cv->replayed ? "true" : "false");
+    if (cv->coupon[0] && !cv->replayed) /* issue 19 */
+        sc_buf_printf(&b, ",\"coupon\":\"%s\",\"coupon_off\":%lld.%02lld", cv->coupon,
+                      (long long)(cv->coupon_off / 100), (long long)(cv->coupon_off % 100));
+    sc_buf_puts(&b, "}\n");
     return sc_reply_bytes(r, 201, "application/json", &b);
 }
 
@@ -444,6 +453,7 @@ enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
     json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
     json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
     json_t *when = json_object_get(j, "ordered_at");
+    json_t *coupon = json_object_get(j, "coupon"); /* issue 19: redeemed with the order */
     const char *why = NULL;
     if (!json_is_string(order) || json_string_length(order) == 0 ||
         json_string_length(order) >= sizeof(cv->order_id))
@@ -464,6 +474,11 @@ enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
         else
             why = "Give the customer's email or customer_id.";
     }
+    if (!why && coupon && !json_is_null(coupon) &&
+        (!json_is_string(coupon) || json_string_length(coupon) > 64 ||
+         !sc_coupon_code_parse(json_string_value(coupon), cv->coupon)))
+        why = "coupon: malformed code (13 letters and digits such as ABCD-EFGH-JKLM-N; "
+              "check for a typo).";
     if (why) {
         json_decref(j);
         return sc_reply_error(r, 400, why);

@@ -86,10 +86,11 @@ enum sc_err sc_store_customer_points(struct sc_store *s, int64_t now,
                                      int (*fn)(int64_t customer_id, int64_t points, void *ctx),
                                      void *ctx)
 {
-    static struct sc_sql q = SC_SQL(
-        "SELECT party_id, sum(amount) FROM rewards WHERE party_type = 2 AND kind = 'signup' "
-        "AND (status = 'approved' OR (status = 'pending' AND approve_after <= CAST(? AS BIGINT))) "
-        "GROUP BY party_id ORDER BY party_id");
+    static struct sc_sql q =
+        SC_SQL("SELECT party_id, sum(amount) FROM rewards WHERE party_type = 2 "
+               "AND kind IN ('signup', 'welcome') AND (status = 'approved' OR (status = 'pending' "
+               "AND approve_after <= CAST(? AS BIGINT))) "
+               "GROUP BY party_id ORDER BY party_id");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
         return r.e;

@@ -250,6 +250,14 @@ static struct sc_sql q_person_rewards =
            "created_at, decided_at FROM rewards WHERE party_type = 2 AND party_id = ?1 "
            "ORDER BY id");
 
+/* Issue 19: a person's coupons and the payouts made to them. */
+static struct sc_sql q_person_coupons =
+    SC_SQL("SELECT code, kind, value, created_at, expires_at, redeemed_at, order_id "
+           "FROM coupons WHERE customer_id = ?1 ORDER BY id");
+static struct sc_sql q_person_payouts =
+    SC_SQL("SELECT payout_id, amount, created_at FROM payouts WHERE party_type = 2 AND "
+           "party_id = ?1 ORDER BY id");
+
 /* A person's sets in the order they are handed out; 'by_visitor': ?1 is their visitor id. */
 static const struct {
     struct xset x;
@@ -299,6 +307,20 @@ static const struct {
        "created_at", "decided_at"},
       {K_INT, K_INT, K_TEXT, K_INT, K_TEXT, K_TEXT, K_INT, K_INT, K_TIME, K_TIME},
       &q_person_rewards},
+     false},
+    {{"coupons",
+      false,
+      7,
+      {"code", "kind", "value", "created_at", "expires_at", "redeemed_at", "order_id"},
+      {K_TEXT, K_TEXT, K_INT, K_TIME, K_TIME, K_TIME, K_TEXT},
+      &q_person_coupons},
+     false},
+    {{"payouts",
+      false,
+      3,
+      {"payout_id", "amount_cents", "created_at"},
+      {K_TEXT, K_INT, K_TIME},
+      &q_person_payouts},
      false},
 };
 

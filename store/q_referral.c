@@ -147,30 +147,37 @@ static enum sc_err link_owner(struct sc_db *db, int64_t member, int64_t customer
     return SC_OK;
 }
 
-/* Writes ledger row 'g' for customer 'customer_id' (and purchase 'conversion_id', or 0). */
+/*
+ * Writes ledger row 'g' for customer 'customer_id' (and purchase
+ * 'conversion_id', or 0), its id into '*id'.  A welcome reward (level 0) is
+ * the new customer's own; a welcome coupon's row carries the coupon's value.
+ */
 static enum sc_err grant_insert(struct sc_db *db, int64_t customer_id, int64_t conversion_id,
-                                const char *kind, const struct sc_grant *g, int64_t now)
+                                const struct sc_grant *g, int64_t now, int64_t rule_version,
+                                int64_t *id)
 {
     static struct sc_sql q =
         SC_SQL("INSERT INTO rewards (customer_id, conversion_id, party_type, party_id, level, "
-               "kind, amount, status, reason, created_at, approve_after) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+               "kind, amount, status, reason, created_at, approve_after, rule_version) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     enum sc_err e = SC_OK;
     struct sc_stmt *st = sc_sql_prepare(db, &q, &e);
     if (!st)
         return e;
+    bool own = g->level == 0 && g->party.id == 0;
     sc_sql_int(st, 1, customer_id);
     sc_sql_id(st, 2, conversion_id);
     sc_sql_int(st, 3, (int64_t)g->party.type);
-    sc_sql_int(st, 4, g->party.id);
+    sc_sql_int(st, 4, own ? customer_id : g->party.id);
     sc_sql_int(st, 5, g->level);
-    sc_sql_text(st, 6, kind);
+    sc_sql_text(st, 6, g->coupon ? "coupon" : g->kind);
     sc_sql_int(st, 7, g->amount);
     sc_sql_text(st, 8, g->status);
     sc_sql_text(st, 9, g->reason);
     sc_sql_int(st, 10, now);
     sc_sql_int(st, 11, g->approve_after);
-    return sc_sql_exec(st, NULL);
+    sc_sql_id(st, 12, rule_version);
+    return sc_sql_int1(st, id, NULL);
 }
 
 #define MAX_TOUCHES 64
@@ -270,7 +277,8 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
                "level1_type, level1_id, level2_type, level2_id, notes) "
                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                "ON CONFLICT DO NOTHING RETURNING id");
-    static struct sc_sql q_own_link = SC_SQL("UPDATE customers SET own_link_id = ? WHERE id = ?");
+    static struct sc_sql q_own_link =
+        SC_SQL("UPDATE customers SET own_link_id = ?, rule_version = ? WHERE id = ?");
     static _Thread_local struct signup_scratch scratch;
     const struct sc_event *ev = row->ev;
     struct sc_signup *su = ev->signup;
@@ -298,6 +306,12 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
     if ((e = signup_facts(db, ev, vid, &scratch, &card_owner, &facts)) != SC_OK)
         return e;
     sc_signup_decide(&facts, cfg, &d);
+    if (cfg->cap_l1_month > 0 && d.attr.level1.type != SC_PARTY_NONE) {
+        int64_t l1_month = 0; /* issue 19: the level-1 referrer's rewarded sign-ups this month */
+        if ((e = sc_q_rewarded_this_month(db, &d.attr.level1, ev->ts, &l1_month)) != SC_OK)
+            return e;
+        sc_signup_cap(cfg, l1_month, &d);
+    }
     const struct sc_touch *win = d.attr.touch;
     snprintf(su->hold_reason, sizeof(su->hold_reason), "%s", d.hold_reason);
 
@@ -334,12 +348,19 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
     if (!(st = sc_sql_prepare(db, &q_own_link, &e)))
         return e;
     sc_sql_int(st, 1, own_link);
-    sc_sql_int(st, 2, customer_id);
+    sc_sql_id(st, 2, cfg->rule_version);
+    sc_sql_int(st, 3, customer_id);
     if ((e = sc_sql_exec(st, NULL)) != SC_OK)
         return e;
-    for (size_t i = 0; i < d.ngrants; i++)
-        if ((e = grant_insert(db, customer_id, 0, "signup", &d.grants[i], ev->ts)) != SC_OK)
+    for (size_t i = 0; i < d.ngrants; i++) {
+        int64_t reward_id = 0;
+        if ((e = grant_insert(db, customer_id, 0, &d.grants[i], ev->ts, cfg->rule_version,
+                              &reward_id)) != SC_OK)
             return e;
+        if (d.grants[i].coupon && (e = sc_q_coupon_issue(db, customer_id, reward_id,
+                                                         d.grants[i].coupon, ev->ts)) != SC_OK)
+            return e;
+    }
     su->customer_id = customer_id;
     su->level1 = d.attr.level1;
     su->level2 = d.attr.level2;
@@ -358,7 +379,7 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
     static struct sc_sql q_known = SC_SQL("SELECT id FROM conversions WHERE order_id = ?");
 #define CUSTOMER_LEVELS                                                                            \
     "SELECT id, card_id, level1_type, coalesce(level1_id, 0), level2_type, "                       \
-    "coalesce(level2_id, 0) FROM customers "
+    "coalesce(level2_id, 0), coalesce(rule_version, 0) FROM customers "
     static struct sc_sql q_by_id = SC_SQL(CUSTOMER_LEVELS "WHERE id = ?");
     static struct sc_sql q_by_email = SC_SQL(CUSTOMER_LEVELS "WHERE email = ?");
 #undef CUSTOMER_LEVELS
@@ -388,7 +409,7 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
     else
         sc_sql_text(st, 1, cv->email);
     struct sc_conversion_facts f = {.now = row->ev->ts, .amount_cents = cv->amount_cents};
-    int64_t customer = 0;
+    int64_t customer = 0, rule_version = 0;
     bool any = false;
     if ((e = sc_sql_step(st, &any)) == SC_OK && any) {
         customer = sc_sql_col_int(st, 0);
@@ -397,6 +418,7 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
         f.levels[0].id = sc_sql_col_int(st, 3);
         f.levels[1].type = (enum sc_party_type)sc_sql_col_int(st, 4);
         f.levels[1].id = sc_sql_col_int(st, 5);
+        rule_version = sc_sql_col_int(st, 6);
     }
     sc_sql_reset(st);
     if (e != SC_OK)
@@ -405,6 +427,17 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
         row->result = SC_ENOTFOUND;
         *skip = true;
         return SC_OK;
+    }
+    /* A coupon is checked before anything is written: refused, the order is not stored. */
+    int64_t coupon_id = 0;
+    if (cv->coupon[0]) {
+        if ((e = sc_q_coupon_check(db, cv, customer, row->ev->ts, &coupon_id)) != SC_OK)
+            return e;
+        if (cv->coupon_status) {
+            row->result = SC_ECONFLICT;
+            *skip = true;
+            return SC_OK;
+        }
     }
 
     if (!(st = sc_sql_prepare(db, &q_insert, &e)))
@@ -426,12 +459,22 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
         return SC_OK;
     }
     cv->customer_id = customer;
+    if (coupon_id && (e = sc_q_coupon_redeem(db, coupon_id, cv->conversion_id, cv->order_id,
+                                             row->ev->ts)) != SC_OK)
+        return e;
+    /* Issue 19: a customer's purchases follow the rules they signed up under. */
+    struct sc_referral_config rules = *cv->cfg;
+    if (rule_version && rule_version != rules.rule_version &&
+        (e = sc_q_rules_of_version(db, rule_version, &rules)) != SC_OK)
+        return e;
     struct sc_conversion_decision d;
-    sc_conversion_decide(&f, cv->cfg, &d);
-    for (size_t i = 0; i < d.ngrants; i++)
-        if ((e = grant_insert(db, customer, cv->conversion_id, "commission", &d.grants[i],
-                              row->ev->ts)) != SC_OK)
+    sc_conversion_decide(&f, &rules, &d);
+    for (size_t i = 0; i < d.ngrants; i++) {
+        int64_t reward_id = 0;
+        if ((e = grant_insert(db, customer, cv->conversion_id, &d.grants[i], row->ev->ts,
+                              rules.rule_version, &reward_id)) != SC_OK)
             return e;
+    }
     /* The conversion.created webhook, in this transaction. */
     return sc_q_outbox_conversion(db, cv->conversion_id);
 }
@@ -538,7 +581,11 @@ enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *s
 {
     static struct sc_sql q = SC_SQL(
         "UPDATE rewards SET status = ?1, reason = CASE WHEN CAST(?2 AS TEXT) = '' THEN reason "
-        "ELSE ?2 END, decided_at = ?3 WHERE id = ?4 AND status IN ('pending', 'hold')");
+        "ELSE ?2 END, decided_at = ?3, "
+        /* when it was approved: now, or, voided after its hold ended, then (statements) */
+        "approved_at = CASE WHEN CAST(?1 AS TEXT) = 'approved' THEN CAST(?3 AS BIGINT) "
+        "WHEN status = 'pending' AND approve_after <= CAST(?3 AS BIGINT) THEN approve_after "
+        "ELSE approved_at END WHERE id = ?4 AND status IN ('pending', 'hold')");
     if (strcmp(status, "approved") != 0 && strcmp(status, "void") != 0)
         return SC_EINVAL;
     struct sc_q r;
@@ -567,7 +614,9 @@ enum sc_err sc_store_customer_erase(struct sc_store *s, const char *email, int64
     static struct sc_sql q_visitor =
         SC_SQL("UPDATE visitors SET vid = 'erased:' || id WHERE id = ?");
     static struct sc_sql q_rewards =
-        SC_SQL("UPDATE rewards SET status = 'void', reason = 'erasure', decided_at = ?2 "
+        SC_SQL("UPDATE rewards SET status = 'void', reason = 'erasure', decided_at = ?2, "
+               "approved_at = CASE WHEN status = 'pending' AND approve_after <= CAST(?2 AS BIGINT) "
+               "THEN approve_after ELSE approved_at END "
                "WHERE party_type = 2 AND party_id = ?1 AND status IN ('pending', 'hold')");
     int64_t cust = 0, visitor = 0;
     struct sc_q r;

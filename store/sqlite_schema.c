@@ -316,6 +316,56 @@ const char *const sc_sqlite_migrations[] = {
     "ALTER TABLE lead_hot ADD COLUMN reason TEXT;"
     "CREATE INDEX followups_reminder ON followups(reminder_at);"
     "CREATE INDEX followups_created ON followups(created_at);",
+
+    /*
+     * Issue 19: coupons, a reward people can use.  One row per code, owned by
+     * a customer, issued with its ledger row (reward_id: a welcome coupon is
+     * usable once that row is neither held nor void), redeemed once with an
+     * order (conversion_id, order_id, redeemed_at).  kind 'amount' (value in
+     * cents) or 'percent' (value 1 to 100).
+     */
+    "CREATE TABLE coupons ("
+    "  id INTEGER PRIMARY KEY,"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  reward_id INTEGER REFERENCES rewards(id),"
+    "  kind TEXT NOT NULL,"
+    "  value INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  redeemed_at INTEGER,"
+    "  conversion_id INTEGER REFERENCES conversions(id),"
+    "  order_id TEXT"
+    ");"
+    "CREATE INDEX coupons_customer ON coupons(customer_id);"
+    /*
+     * Payouts against approved rewards, idempotent on the caller's payout_id;
+     * a reward's approval time (a manager's, or its hold's end once it is
+     * voided after it), so a monthly statement is exact.
+     */
+    "ALTER TABLE rewards ADD COLUMN approved_at INTEGER;"
+    "CREATE TABLE payouts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  payout_id TEXT NOT NULL UNIQUE,"
+    "  party_type INTEGER NOT NULL,"
+    "  party_id INTEGER NOT NULL,"
+    "  amount INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX payouts_party ON payouts(party_type, party_id);"
+    /*
+     * The reward rules, versioned (SHARECARD_REWARDS in its canonical form):
+     * each sign-up and reward keeps the version it was decided under, and a
+     * customer's purchases follow the rules of their sign-up's version.
+     */
+    "CREATE TABLE reward_rules ("
+    "  version INTEGER PRIMARY KEY,"
+    "  rules TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "ALTER TABLE customers ADD COLUMN rule_version INTEGER;"
+    "ALTER TABLE rewards ADD COLUMN rule_version INTEGER;",
 };
 
 const int sc_sqlite_nmigrations =

@@ -119,6 +119,33 @@ enum sc_err sc_q_uniques_reopen(struct sc_db *db, int64_t day);
 enum sc_err sc_q_uniques_by_card(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                                  int64_t to, int64_t **ids, int64_t **counts, size_t *n);
 
+/*
+ * Coupons inside the writer's transaction (q_coupons.c).  sc_q_coupon_issue
+ * gives customer 'customer_id' a fresh code on 'rule''s terms, tied to
+ * ledger row 'reward_id'.  sc_q_coupon_check reads cv->coupon under lock
+ * for an order of 'customer_id' at 'now': usable → '*coupon_id' and
+ * cv->coupon_off; otherwise cv->coupon_status and cv->coupon_why (nothing
+ * written).  sc_q_coupon_redeem marks it used by the order.
+ */
+enum sc_err sc_q_coupon_issue(struct sc_db *db, int64_t customer_id, int64_t reward_id,
+                              const struct sc_reward_rule *rule, int64_t now);
+enum sc_err sc_q_coupon_check(struct sc_db *db, struct sc_conversion *cv, int64_t customer_id,
+                              int64_t now, int64_t *coupon_id);
+enum sc_err sc_q_coupon_redeem(struct sc_db *db, int64_t coupon_id, int64_t conversion_id,
+                               const char *order_id, int64_t now);
+
+/*
+ * The reward rules' versions (q_rules.c), inside the writer's transaction:
+ * sc_q_rules_of_version parses stored version 'version' over 'cfg' (and
+ * sets cfg->rule_version; a version that no longer parses keeps 'cfg');
+ * sc_q_rewarded_this_month counts party 'p''s rewarded level-1 sign-ups in
+ * the UTC month of 'now'.
+ */
+enum sc_err sc_q_rules_of_version(struct sc_db *db, int64_t version,
+                                  struct sc_referral_config *cfg);
+enum sc_err sc_q_rewarded_this_month(struct sc_db *db, const struct sc_party *p, int64_t now,
+                                     int64_t *out);
+
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
 

@@ -29,6 +29,17 @@ struct sc_party {
     char name[SC_PERSON_NAME_MAX * 2 + 1];
 };
 
+/* A reward a rule gives (SHARECARD_WELCOME): nothing, points, or a coupon. */
+enum sc_reward_kind { SC_REWARD_NONE = 0, SC_REWARD_POINTS = 1, SC_REWARD_COUPON = 2 };
+enum sc_coupon_kind { SC_COUPON_AMOUNT = 0, SC_COUPON_PERCENT = 1 };
+
+struct sc_reward_rule {
+    enum sc_reward_kind kind;
+    int64_t amount;                  /* points; a coupon's cents off, or its percent */
+    enum sc_coupon_kind coupon_kind; /* a coupon: an amount off or a percent off */
+    int days;                        /* a coupon is valid this many days (default 30) */
+};
+
 struct sc_referral_config {
     int64_t window_s;        /* attribution window; default 30 days */
     bool first_touch;        /* credit the first touch instead of the last */
@@ -38,9 +49,62 @@ struct sc_referral_config {
     int velocity_per_hour;   /* more sign-ups than this per link per hour: hold */
     char default_country[4]; /* calling code for national numbers, "86" */
     char consent_version[16];
+    struct sc_reward_rule welcome; /* the new customer's welcome reward; none by default */
+    /* issue 19: SHARECARD_REWARDS (sc_rewards_parse) */
+    struct sc_reward_rule level_coupon[2]; /* a coupon instead of points[l] for a customer */
+    int cap_l1_month;        /* rewarded sign-ups per level-1 referrer per UTC month; 0: none */
+    int64_t min_order_cents; /* purchases below this earn no commission; 0: none */
+    int64_t rule_version;    /* the stored version of these rules (0: not stored) */
 };
 
 void sc_referral_config_defaults(struct sc_referral_config *c);
+
+/*
+ * Parses a welcome reward 'text' (SHARECARD_WELCOME): "points:N" (N 1 to
+ * 1,000,000), "coupon:AMOUNT[:DAYS]" (AMOUNT in currency units with at
+ * most 2 decimals, up to 1,000,000, or "P%" with P 1 to 100; DAYS 1 to 3650,
+ * default 30), or "" / "off" for none.  SC_EINVAL with '*why' (English)
+ * when malformed; 'out' is untouched then.
+ */
+enum sc_err sc_reward_rule_parse(const char *text, struct sc_reward_rule *out, const char **why);
+
+/*
+ * SHARECARD_REWARDS, every reward rule in one place: comma-separated
+ * KEY=VALUE, each key at most once, over what 'cfg' holds —
+ *   l1=, l2=               the sign-up reward per level: points:N, coupon:AMOUNT[:DAYS]
+ *                          (to a customer; a member at that level earns nothing), or off
+ *   l1_commission=, l2_commission=  percent of a purchase, 0 to 100, at most 2 decimals
+ *   welcome=               as SHARECARD_WELCOME
+ *   cap_l1_month=N         at most N rewarded sign-ups per level-1 referrer per month
+ *                          (0 to 1,000,000; 0: no cap)
+ *   min_order=AMOUNT       purchases below AMOUNT (currency units) earn no commission
+ * SC_EINVAL with the key and the reason in 'why' ('n' bytes); 'cfg' is
+ * untouched then.
+ */
+enum sc_err sc_rewards_parse(const char *text, struct sc_referral_config *cfg, char *why, size_t n);
+/* The rules of 'cfg' in that syntax, every key, canonical (what is versioned). */
+void sc_rewards_format(const struct sc_referral_config *cfg, char *out, size_t n);
+
+/* ---- coupon codes (tracker/coupon.c) ------------------------------------------- */
+
+/*
+ * A coupon code is 12 characters of a 32-letter alphabet without 0, O, 1
+ * and I (60 random bits) and a check character (Luhn mod 32), written in
+ * groups of four: "ABCD-EFGH-JKLM-N".  A typo — one character changed, or
+ * two neighbours swapped (all but the pair '2'/'Z') — fails the check, so it
+ * reads as malformed, not as someone else's code.
+ */
+#define SC_COUPON_RANDOM   12
+#define SC_COUPON_CODE_MAX 20 /* 13 characters, 3 dashes, NUL, room */
+
+/* Makes a code from 'rnd' (SC_COUPON_RANDOM random bytes) into 'out'. */
+void sc_coupon_code_make(const unsigned char rnd[SC_COUPON_RANDOM], char out[SC_COUPON_CODE_MAX]);
+/*
+ * Reads a code as a person typed it (any case, spaces or dashes anywhere)
+ * into its canonical form 'out'; false when it is not a well-formed code
+ * (wrong length, a character outside the alphabet, a failed check).
+ */
+bool sc_coupon_code_parse(const char *in, char out[SC_COUPON_CODE_MAX]);
 
 /* ---- validation ------------------------------------------------------------- */
 
@@ -132,19 +196,21 @@ struct sc_signup_facts {
 
 /* A ledger row to write: who earns how much at which level, and whether it waits. */
 struct sc_grant {
-    struct sc_party party;
-    int level;             /* 1 or 2 */
-    int64_t amount;        /* points for a sign-up, cents for a commission */
-    const char *status;    /* "pending", or "hold" for review (static) */
-    const char *reason;    /* "" or the hold's reason (points into the decision) */
-    int64_t approve_after; /* a pending row approves itself from then */
+    struct sc_party party; /* for a welcome reward, the new customer: id 0, the store knows it */
+    int level;             /* 1 or 2; 0 for the new customer's welcome reward */
+    const char *kind;      /* the ledger's kind: "signup", "welcome", "commission" (static) */
+    const struct sc_reward_rule *coupon; /* a coupon's terms (into the config), or NULL */
+    int64_t amount;                      /* points for a sign-up, cents for a commission */
+    const char *status;                  /* "pending", or "hold" for review (static) */
+    const char *reason;                  /* "" or the hold's reason (points into the decision) */
+    int64_t approve_after;               /* a pending row approves itself from then */
 };
 
 struct sc_signup_decision {
     struct sc_attr_decision attr; /* the credit; attr.touch points into facts->touches */
     char hold_reason[64];      /* "", "disposable_email", "same_network_as_referrer", "velocity" */
     char notes[128];           /* e.g. "self_referral_ignored,held_for_review:velocity" */
-    struct sc_grant grants[2]; /* the sign-up points, level 1 first */
+    struct sc_grant grants[3]; /* the sign-up rewards, level 1 first, then the welcome reward */
     size_t ngrants;
 };
 
@@ -152,10 +218,19 @@ struct sc_signup_decision {
  * Decides sign-up 'f' under 'cfg' into 'out': attribution (sc_attr_decide()),
  * then the fraud signals — a disposable e-mail, the same network as a
  * referring customer, more than cfg->velocity_per_hour sign-ups through the
- * winning link in an hour — hold the rewards; then the points per level.
+ * winning link in an hour — hold the rewards; then the points per level,
+ * and, on a credited sign-up (level 1 is someone) with cfg->welcome set, the
+ * new customer's welcome reward, held with the others.
  */
 void sc_signup_decide(const struct sc_signup_facts *f, const struct sc_referral_config *cfg,
                       struct sc_signup_decision *out);
+/*
+ * Applies cfg->cap_l1_month to decision 'd' once the store counted
+ * 'l1_month' rewarded sign-ups of d's level 1 this month: at the cap, the
+ * level-1 grant goes and the notes say "cap_reached".
+ */
+void sc_signup_cap(const struct sc_referral_config *cfg, int64_t l1_month,
+                   struct sc_signup_decision *d);
 
 struct sc_conversion_facts {
     int64_t now;
@@ -171,6 +246,35 @@ struct sc_conversion_decision {
 /* Decides the commissions of purchase 'f' under 'cfg' into 'out'. */
 void sc_conversion_decide(const struct sc_conversion_facts *f, const struct sc_referral_config *cfg,
                           struct sc_conversion_decision *out);
+
+/* ---- monthly statements (issue 19; tracker/rewards.c) ---------------------------- */
+
+/*
+ * A party's money (commission cents) is a ledger: a reward is earned when
+ * written, approved when a manager approves it or its hold ends, voided when
+ * a manager or an erasure voids it (an approved one too: a claw-back), and
+ * paid out by payouts.  The store sums each movement before a month ([0])
+ * and within it ([1]); the statement follows from those sums alone.
+ */
+struct sc_ledger_sums {
+    int64_t earned[2];
+    int64_t approved[2];
+    int64_t voided[2];          /* every void */
+    int64_t approved_voided[2]; /* voids of rows approved before */
+    int64_t paid[2];
+};
+
+struct sc_statement {
+    int64_t opening;  /* owed at the month's start: earned - voided - paid */
+    int64_t earned;   /* within the month */
+    int64_t approved; /* within the month */
+    int64_t voided;   /* within the month */
+    int64_t paid;     /* within the month */
+    int64_t closing;  /* opening + earned - voided - paid */
+    int64_t payable;  /* at the month's end: approved - approved then voided - paid */
+};
+
+void sc_statement_make(const struct sc_ledger_sums *s, struct sc_statement *out);
 
 /* ---- what the writer carries ---------------------------------------------------- */
 
@@ -196,11 +300,15 @@ struct sc_conversion {
     int64_t customer_id; /* 0: look up by email */
     char email[255];
     int64_t amount_cents;
-    int64_t ordered_at; /* when the order was made (unix seconds), stored as the
-                           conversion's created_at; 0: the event's time */
+    int64_t ordered_at;              /* when the order was made (unix seconds), stored as the
+                                        conversion's created_at; 0: the event's time */
+    char coupon[SC_COUPON_CODE_MAX]; /* canonical code to redeem with the order, or "" */
     /* filled by the store */
     int64_t conversion_id;
-    bool replayed; /* the order_id was known: nothing new was written */
+    bool replayed;          /* the order_id was known: nothing new was written */
+    unsigned coupon_status; /* 0, or why the coupon was refused: 404, 409, 410 */
+    const char *coupon_why; /* that reason (static English), or NULL */
+    int64_t coupon_off;     /* the redeemed coupon's discount on this order, in cents */
 };
 
 #endif

@@ -41,6 +41,18 @@ void sc_config_defaults(struct sc_config *c);
  * '*why' set when it is not one.
  */
 enum sc_err sc_config_listen(struct sc_config *c, const char *hostport, const char **why);
+/*
+ * Reads the reward settings that must be right to start (SHARECARD_WELCOME,
+ * SHARECARD_REWARDS)
+ * into c->referral; SC_EINVAL with 'why' ('n' bytes: the setting and the
+ * reason) when one is malformed (server/rewards.c).
+ */
+enum sc_err sc_config_rewards(struct sc_config *c, char *why, size_t n);
+/*
+ * The version of c->referral's reward rules in store 's' into
+ * c->referral.rule_version: a new version, audited, when they changed.
+ */
+enum sc_err sc_rewards_version(struct sc_config *c, struct sc_store *s);
 
 /*
  * Runs the service on 'store' (borrowed) until SIGINT or SIGTERM: prints

@@ -154,8 +154,9 @@ struct sc_reward_row {
     int64_t customer_id;   /* whose sign-up or purchase earned it */
     int64_t conversion_id; /* 0 for a sign-up reward */
     struct sc_party party; /* who earns it */
-    int level;             /* 1 or 2 */
-    const char *kind;      /* "signup" (points) or "commission" (cents) */
+    int level;             /* 1 or 2; 0 for the new customer's welcome reward */
+    const char *kind;      /* "signup" (points), "commission" (cents), "welcome" (points),
+                              "coupon" (a coupon's value: cents or percent) */
     int64_t amount;
     const char *status; /* pending, approved, hold, void (pending past its hold: approved) */
     const char *reason;
@@ -175,6 +176,91 @@ enum sc_err sc_store_rewards_list(struct sc_store *s, const struct sc_scope *sco
 /* A manager's decision on ledger row 'id': "approved" or "void", with 'reason'. */
 enum sc_err sc_store_reward_decide(struct sc_store *s, int64_t id, const char *status,
                                    const char *reason, int64_t now);
+
+/* ---- coupons and the welcome reward (issue 19; store/q_coupons.c) ------------------- */
+
+/* A coupon as the shop and its holder see it. */
+struct sc_coupon_row {
+    int64_t id;
+    const char *code; /* "ABCD-EFGH-JKLM-N" */
+    int64_t customer_id;
+    const char *kind; /* "amount" (value in cents) or "percent" (value 1 to 100) */
+    int64_t value;
+    int64_t created_at, expires_at;
+    int64_t redeemed_at;  /* 0: not yet */
+    const char *order_id; /* "" until redeemed */
+    const char *state;    /* usable, redeemed, expired, hold (its sign-up held), void */
+};
+
+/*
+ * The coupons of customers of the cards in 'scope' (borrowed), as at 'now',
+ * by id; a row and its strings are borrowed for the callback only.
+ */
+enum sc_err sc_store_coupons_list(struct sc_store *s, const struct sc_scope *scope, int64_t now,
+                                  int (*fn)(const struct sc_coupon_row *r, void *ctx), void *ctx);
+/* Customer 'customer_id''s own coupons, as at 'now', by id. */
+enum sc_err sc_store_customer_coupons(struct sc_store *s, int64_t customer_id, int64_t now,
+                                      int (*fn)(const struct sc_coupon_row *r, void *ctx),
+                                      void *ctx);
+/* Customer 'customer_id''s welcome points and their status at 'now' (0 and "" when none). */
+enum sc_err sc_store_customer_welcome(struct sc_store *s, int64_t customer_id, int64_t now,
+                                      int64_t *points, char status[16]);
+/* Whether visitor 'visitor_id' (a browser) is customer 'customer_id''s own. */
+enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id,
+                                         int64_t visitor_id, bool *yes);
+
+/* ---- payouts and monthly statements (issue 19; store/q_payouts.c) ------------------- */
+
+/* A payout to record, and what became of it. */
+struct sc_payout {
+    char payout_id[129]; /* the caller's id: the same again is a replay */
+    enum sc_party_type party_type;
+    int64_t party_id;
+    int64_t amount; /* cents, > 0 */
+    int64_t now;
+    const char *actor; /* who records it (audit), borrowed */
+    /* filled by the store */
+    bool replayed;       /* this payout_id was recorded before, with the same terms */
+    const char *refused; /* NULL, or why nothing was written (static English) */
+    int64_t payable;     /* the approved, unpaid balance after it (before it when refused) */
+    int64_t created_at;
+};
+
+/*
+ * Records payout 'p' (borrowed; its results filled in) against the party's
+ * approved, unpaid commissions, in
+ * one transaction with the party locked: SC_ENOTFOUND for no such party;
+ * p->refused set (nothing written) above the balance or for a payout_id
+ * already used otherwise.
+ */
+enum sc_err sc_store_payout_add(struct sc_store *s, struct sc_payout *p);
+
+struct sc_statement_row {
+    struct sc_party party;
+    struct sc_ledger_sums sums; /* money: commission cents */
+    struct sc_statement st;
+    struct sc_ledger_sums points_sums; /* points: sign-up and welcome rewards (never paid) */
+    struct sc_statement points;        /* paid is "redeemed", 0: points are not spent yet */
+};
+
+/*
+ * The statement of every party in 'scope' (members, and customers of its
+ * cards) with commission, points or payouts, or of 'only' (NULL: all), for
+ * [from, to) with approvals counted up to 'now', by party.
+ */
+enum sc_err sc_store_statements(struct sc_store *s, const struct sc_scope *scope,
+                                const struct sc_party *only, int64_t from, int64_t to, int64_t now,
+                                int (*fn)(const struct sc_statement_row *r, void *ctx), void *ctx);
+
+/* ---- reward rules, versioned (issue 19; store/q_rules.c) ---------------------------- */
+
+/*
+ * The version of rules 'rules' (canonical text, sc_rewards_format()): the
+ * latest stored one when its text is the same, else a new version stored at
+ * 'now' ('*is_new' true: the caller audits the change).
+ */
+enum sc_err sc_store_rules_version(struct sc_store *s, const char *rules, int64_t now,
+                                   int64_t *version, bool *is_new);
 
 /* ---- accounts ------------------------------------------------------------------- */
 

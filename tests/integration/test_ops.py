@@ -59,7 +59,8 @@ class Browser:
 class Ops(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.srv = harness.Server()
+        # A welcome coupon each (issue 19), so /coupons has rows to check.
+        cls.srv = harness.Server(env={"SHARECARD_WELCOME": "coupon:5"})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
@@ -207,7 +208,8 @@ class Ops(unittest.TestCase):
 
     def test_customer_export(self):
         d = self.export_person("--email", " BOB@example.com ")
-        self.assertEqual(list(d), ["profile", "signup", "links", "visits", "orders", "rewards"])
+        self.assertEqual(list(d), ["profile", "signup", "links", "visits", "orders", "rewards",
+                                   "coupons", "payouts"])
         pr = d["profile"]
         self.assertEqual(pr["id"], self.bob["customer_id"])
         self.assertEqual((pr["name"], pr["email"], pr["phone"], pr["card"]),
@@ -231,12 +233,17 @@ class Ops(unittest.TestCase):
         self.assertEqual([(o["order_id"], o["amount_cents"]) for o in d["orders"]],
                          [("ORD-7", 1250)])
         self.assertEqual([(r["level"], r["kind"], r["amount"]) for r in d["rewards"]],
-                         [(1, "signup", 2)])
+                         [(0, "coupon", 500), (1, "signup", 2)])  # welcome coupon, Carol
+        # Issue 19: Bob's welcome coupon is his data too.
+        self.assertEqual([(c["kind"], c["value"]) for c in d["coupons"]], [("amount", 500)])
+        self.assertRegex(d["coupons"][0]["code"], r"^[2-9A-HJ-NP-Z]{4}(-[2-9A-HJ-NP-Z]{4}){2}-")
+        self.assertEqual(d["payouts"], [])
         # The same person by phone, written another way.
         self.assertEqual(self.export_person("--phone", "0044 20 7946 0002"), d)
-        # Carol has no orders, no rewards: empty lists, not missing keys.
+        # Carol has no orders and only her welcome coupon: empty lists, not missing keys.
         c = self.export_person("--email", "carol@example.com")
-        self.assertEqual((c["orders"], c["rewards"]), ([], []))
+        self.assertEqual(c["orders"], [])
+        self.assertEqual([(r["level"], r["kind"]) for r in c["rewards"]], [(0, "coupon")])
         self.assertEqual(c["signup"]["level1_type"], "customer")
 
     def test_customer_export_refusals(self):
@@ -364,6 +371,42 @@ class Ops(unittest.TestCase):
               body={"customer_id": self.bob["customer_id"], "amount": 3, "order_id": "ORD-API"})
         check("POST", "/conversions", "/conversions", status=404,
               body={"email": "nobody@example.com", "amount": 3, "order_id": "ORD-X"})
+        # Coupons (issue 19): the list, one redeemed with an order, refused the second time.
+        coupon = [c for c in check("GET", "/coupons", "/coupons")
+                  if c["customer_id"] == self.bob["customer_id"]][0]["code"]
+        check("POST", "/conversions", "/conversions", status=201,
+              body={"customer_id": self.bob["customer_id"], "amount": 9, "order_id": "ORD-CPN",
+                    "coupon": coupon})
+        check("POST", "/conversions", "/conversions", status=409,
+              body={"customer_id": self.bob["customer_id"], "amount": 9, "order_id": "ORD-CPN2",
+                    "coupon": coupon})
+        check("POST", "/conversions", "/conversions", status=400,
+              body={"customer_id": self.bob["customer_id"], "amount": 9, "order_id": "ORD-CPN3",
+                    "coupon": "not-a-code"})
+        check("GET", "/coupons?format=json", "/coupons")
+        # Payouts and statements (issue 19): an approved commission of Alice's, paid in part.
+        from test_accounts import Session
+        admin = Session(self.srv, ip="198.51.100.98")
+        self.assertEqual(admin.login("admin@example.com", "admin-password-1")[0], 303)
+        st, _, page = admin.get("/admin/rewards")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        com = [r for r in check("GET", "/rewards", "/rewards")
+               if r["kind"] == "commission" and r["status"] == "pending"][0]
+        st, _, _ = admin.post(f"/admin/rewards/{com['id']}", {"csrf": csrf,
+                                                               "decision": "approved"})
+        self.assertEqual(st, 200)
+        mem = com["party"]
+        pay = {"payout_id": "PAY-1", mem["type"]: mem["id"], "amount": 0.01}
+        check("POST", "/payouts", "/payouts", status=201, body=pay)
+        check("POST", "/payouts", "/payouts", status=200, body=pay)
+        check("POST", "/payouts", "/payouts", status=409,
+              body={"payout_id": "PAY-2", mem["type"]: mem["id"], "amount": 10**9})
+        check("POST", "/payouts", "/payouts", status=400,
+              body={"payout_id": "PAY-3", mem["type"]: mem["id"], "amount": -1})
+        month = time.strftime("%Y-%m", time.gmtime())
+        check("GET", f"/statements?month={month}", "/statements")
+        check("GET", f"/statements?month={month}&{mem['type']}={mem['id']}", "/statements")
+        check("GET", "/statements?month=2026-1", "/statements", status=400)
         sales = harness.sharecard("token", "create", "--email", "alice@example.com",
                                   db=self.srv.db).stdout.strip()
         check("GET", "/members", "/members", status=403,
