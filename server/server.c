@@ -21,6 +21,7 @@
 #include "leads_int.h"
 #include "routes_int.h"
 #include "webhooks_int.h"
+#include "ux_int.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
 #include "sharecard/page.h"
@@ -67,6 +68,10 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     if (!s.pages) {
         fprintf(stderr, "sharecard: cannot load the page templates: %s\n", err);
         return 1;
+    }
+    if (sc_ux_pages_configure(s.pages, cfg, &why) != SC_OK) { /* issue 17: consent wording */
+        fprintf(stderr, "sharecard: %s\n", why);
+        goto out;
     }
     s.handle = sc_router_handle;
     if (sc_cache_new(&s.caches) != SC_OK || sc_static_init(&s) != SC_OK || !(s.rl = sc_rl_new())) {

@@ -667,4 +667,15 @@ enum sc_err sc_store_followup_counts(struct sc_store *s, const struct sc_scope *
 enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64_t card_id,
                                    int score, bool hot, int64_t now, bool *crossed);
 
+/* ---- what visitors and managers meet (issue 17, q_ux.c) ---- */
+
+/*
+ * The code of the own referral link of the customer who signed up as visitor
+ * 'visitor_id' with e-mail 'email' or phone 'phone' (normalised; either may
+ * be NULL or ""): a repeat sign-up's way back, for that browser only.
+ * SC_ENOTFOUND when this visitor is not that customer.
+ */
+enum sc_err sc_store_own_link_of_visitor(struct sc_store *s, int64_t visitor_id, const char *email,
+                                         const char *phone, char code[SC_CODE_LEN + 1]);
+
 #endif

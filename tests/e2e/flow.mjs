@@ -52,7 +52,10 @@ const phone = await browser({ viewport: { width: 390, height: 844 }, deviceScale
 const page = await phone.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+page.on('console', (m) => {
+    // The sign-up form's own 409/422 answers are expected below; the browser logs them.
+    if (m.type() === 'error' && !/status of (409|422)/.test(m.text())) errors.push(m.text());
+});
 
 await page.goto(`${base}/l/${code}`);
 if (!/\/c\/[a-z0-9-]+\?l=/.test(page.url())) fail(`the QR link did not land on the card: ${page.url()}`);
@@ -71,12 +74,38 @@ const link = (await shareResponse.json()).url;
 if (!/\/l\/[a-z0-9]{8}$/.test(link)) fail(`the shared link looks wrong: ${link}`);
 
 await page.fill('input[name=name]', 'E2E Visitor');
-await page.fill('input[name=email]', 'e2e.visitor@example.com');
+// Consent is required in the browser too: nothing is sent without it.
+const cardUrl = page.url();
+await page.fill('input[name=phone]', '12');
+await page.click('#signup button[type=submit]');
+if (!(await page.$eval('input[name=consent]', (e) => !e.validity.valid))) fail('consent is not required');
+if (page.url() !== cardUrl) fail('the form was sent without consent');
+// An error shows on the form itself, next to what was typed, which stays.
 await page.check('input[name=consent]');
+await page.click('#signup button[type=submit]');
+await page.waitForSelector('#signup-error:not([hidden])');
+if (!(await page.textContent('#signup-error')).includes('valid phone')) fail('no phone error on the form');
+if ((await page.inputValue('input[name=name]')) !== 'E2E Visitor') fail('the form lost the name');
+if ((await page.getAttribute('input[name=phone]', 'aria-invalid')) !== 'true') fail('the phone field is not marked');
+await page.locator('#signup').screenshot({ path: join(out, 'form-error.png') });
+await page.fill('input[name=phone]', '');
+await page.fill('input[name=email]', 'e2e.visitor@example.com');
 await Promise.all([page.waitForURL(/\/r\/[a-z0-9]{8}$/), page.click('#signup button[type=submit]')]);
 const referral = (await page.textContent('#reflink')).trim();
 if (!/\/l\/[a-z0-9]{8}$/.test(referral)) fail(`no referral link on the thank-you page: ${referral}`);
+const refPage = page.url();
+if (!(await page.textContent('#earn')).includes('points')) fail('the thank-you page does not say what is earned');
+if (!(await page.textContent('#where')).includes(refPage)) fail('the thank-you page does not say where to see it');
 await page.screenshot({ path: join(out, 'thanks.png'), fullPage: true });
+// Signing up again from this browser leads back to the referral page.
+await page.goto(cardUrl);
+await page.fill('input[name=name]', 'E2E Visitor');
+await page.fill('input[name=email]', 'e2e.visitor@example.com');
+await page.check('input[name=consent]');
+await page.click('#signup button[type=submit]');
+await page.waitForSelector('#signup-again');
+await page.locator('#signup').screenshot({ path: join(out, 'signup-again.png') });
+await Promise.all([page.waitForURL(refPage), page.click('#signup-again')]);
 if (errors.length) fail(`the pages logged errors: ${errors.join(' | ')}`);
 await phone.close();
 
