@@ -14,6 +14,7 @@
 #include "customers_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
+#include "ux_int.h"
 #include "sharecard/escape.h"
 
 #define MAX_DAYS 366
@@ -673,7 +674,8 @@ enum MHD_Result sc_h_me(struct req *r, const struct route_args *a)
         return sc_reply_err(r, e, NULL);
     }
     frame_begin(r, &b, sc_tr("My card"), m, &g, "/me");
-    sc_leads_reminders_html(r, m, &b); /* follow-up reminders due (leads.c) */
+    sc_ux_me_top(r, m, g.from, g.to, &b); /* show my QR, rank, own points (ux.c) */
+    sc_leads_reminders_html(r, m, &b);    /* follow-up reminders due (leads.c) */
     tiles(&b, &now, &prev);
     chart(&b, ser);
     free(ser);

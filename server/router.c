@@ -21,6 +21,7 @@
 #include "customers_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
+#include "ux_int.h"
 
 #define MB(m) (1u << (m))
 #define GETS  (MB(M_GET) | MB(M_HEAD))
@@ -145,6 +146,8 @@ static const struct route routes[] = {
      "The dashboard is for managers; your workspace is at /me.", NULL},
     SIGNED_IN("/me", GETS, "GET, HEAD", sc_h_me, NULL),
     SIGNED_IN("/me/edit", GETS | POST, "GET, POST", sc_h_editor, NULL),
+    /* issue 17: the salesperson's QR code at full screen */
+    SIGNED_IN("/me/qr", GETS, "GET, HEAD", sc_h_me_qr, NULL),
     SIGNED_IN("/me/avatar", POST, "POST", sc_h_avatar_upload, NULL),
     SIGNED_IN("/me/account", ANY, NULL, sc_h_account, NULL),
     SIGNED_IN("/me/password", ANY, NULL, sc_h_account, "password"),

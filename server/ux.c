@@ -1,12 +1,17 @@
 /*
  * ux.c — what visitors, salespeople and managers meet (issue 17): the
- * deployment's own wording on the public pages, read once at start.
+ * deployment's own wording on the public pages and its currency, read once
+ * at start; the salesperson's own figures on top of /me and their QR code
+ * at full screen.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ux_int.h"
 #include "sharecard/escape.h"
+
+static bool currency_init(const char **why);
 
 /* The value of 'name' when set, checked; NULL when unset or empty. */
 static bool env_text(const char *name, const char **out, const char **why)
@@ -31,8 +36,144 @@ enum sc_err sc_ux_pages_configure(struct sc_pages *pages, const struct sc_config
 {
     const char *en, *zh;
     if (!env_text("SHARECARD_CONSENT_TEXT", &en, why) ||
-        !env_text("SHARECARD_CONSENT_TEXT_ZH", &zh, why))
+        !env_text("SHARECARD_CONSENT_TEXT_ZH", &zh, why) || !currency_init(why))
         return SC_EINVAL;
     sc_pages_configure(pages, en, zh ? zh : en, cfg->referral.points[0], cfg->referral.points[1]);
     return SC_OK;
+}
+
+/* ---- money as people read it: SHARECARD_CURRENCY --------------------------------- */
+
+static const struct currency {
+    const char *code, *symbol;
+    int decimals;
+} currencies[] = {
+    {"CNY", "¥", 2},   {"USD", "$", 2},   {"EUR", "€", 2},   {"GBP", "£", 2},
+    {"HKD", "HK$", 2}, {"TWD", "NT$", 0}, {"JPY", "JP¥", 0}, {"SGD", "S$", 2},
+    {"AUD", "A$", 2},  {"CAD", "CA$", 2}, {"KRW", "₩", 0},   {"INR", "₹", 2},
+};
+static struct currency money = {"CNY", "¥", 2}; /* set once by sc_ux_pages_configure() */
+static char money_code[4] = "CNY";
+
+/* Reads SHARECARD_CURRENCY: an ISO 4217 code (three capital letters). */
+static bool currency_init(const char **why)
+{
+    const char *v = getenv("SHARECARD_CURRENCY");
+    if (!v || !v[0])
+        return true;
+    if (strlen(v) != 3 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z' || v[2] < 'A' ||
+        v[2] > 'Z') {
+        *why = "SHARECARD_CURRENCY must be an ISO 4217 code such as CNY, USD or EUR";
+        return false;
+    }
+    memcpy(money_code, v, 4);
+    money = (struct currency){money_code, NULL, 2};
+    for (size_t i = 0; i < sizeof(currencies) / sizeof(currencies[0]); i++)
+        if (strcmp(currencies[i].code, v) == 0)
+            money = currencies[i];
+    return true;
+}
+
+const char *sc_ux_currency(void)
+{
+    return money.code;
+}
+
+void sc_ux_money(int64_t cents, char out[64])
+{
+    bool neg = cents < 0;
+    uint64_t c = neg ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+    if (money.decimals == 0)
+        c = (c + 50) / 100; /* stored in hundredths; shown whole */
+    uint64_t whole = money.decimals ? c / 100 : c;
+    char digits[24], grouped[32];
+    int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)whole);
+    size_t o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            grouped[o++] = ',';
+        grouped[o++] = digits[i];
+    }
+    grouped[o] = '\0';
+    char frac[8] = "";
+    if (money.decimals)
+        snprintf(frac, sizeof(frac), ".%02llu", (unsigned long long)(c % 100));
+    if (money.symbol)
+        snprintf(out, 64, "%s%s%s%s", neg ? "-" : "", money.symbol, grouped, frac);
+    else
+        snprintf(out, 64, "%s%s %s%s", neg ? "-" : "", money.code, grouped, frac);
+}
+
+/* ---- the salesperson's own figures on top of /me, and the QR at full screen ---------- */
+
+struct rank_ctx {
+    int64_t me;
+    int pos, total;
+    int64_t points;
+};
+
+static int rank_row(const struct sc_leader_row *row, void *ctx)
+{
+    struct rank_ctx *c = ctx;
+    c->total++;
+    if (row->member_id == c->me) {
+        c->pos = c->total;
+        c->points = row->points;
+    }
+    return 0;
+}
+
+void sc_ux_me_top(struct req *r, const struct sc_member *m, int64_t from, int64_t to,
+                  struct sc_buf *b)
+{
+    struct sc_scope scope = {0, m->team[0] ? m->team : NULL};
+    struct rank_ctx rc = {.me = m->id};
+    int64_t points = 0, cents = 0;
+    if (sc_store_leaderboard(r->srv->store, &scope, from, to, rank_row, &rc) != SC_OK)
+        rc.pos = 0;
+    if (sc_store_member_earnings(r->srv->store, m->id, &points, &cents) != SC_OK)
+        points = cents = 0;
+    char money_s[64];
+    sc_ux_money(cents, money_s);
+    sc_ui_html(b, "<section class=\"me-top\" id=\"me-top\"><a class=\"btn primary showqr\" "
+                  "id=\"show-qr\" href=\"/me/qr\">Show my QR code</a><div class=\"tiles\">");
+    if (rc.pos)
+        sc_ui_htmlf(b,
+                    "<div class=\"tile\" data-kpi=\"rank\" data-value=\"%d\"><div class=\"v\">"
+                    "%d / %d</div><div class=\"k\">%s</div></div>",
+                    rc.pos, rc.pos, rc.total,
+                    sc_tr(m->team[0] ? "Rank in your team (sign-ups)" : "Rank (sign-ups)"));
+    sc_ui_htmlf(b,
+                "<div class=\"tile\" data-kpi=\"my-points\" data-value=\"%lld\"><div "
+                "class=\"v\">%lld</div><div class=\"k\">%s</div></div>"
+                "<div class=\"tile\" data-kpi=\"my-commission\" data-value=\"%lld\"><div "
+                "class=\"v\">",
+                (long long)points, (long long)points, sc_tr("My points (approved and pending)"),
+                (long long)cents);
+    sc_ui_text(b, money_s);
+    sc_ui_htmlf(b, "</div><div class=\"k\">%s</div></div></div></section>",
+                sc_tr("My commission (approved and pending)"));
+}
+
+enum MHD_Result sc_h_me_qr(struct req *r, const struct route_args *a)
+{
+    const struct sc_member *m = a->m;
+    struct sc_card c;
+    enum sc_err e = sc_store_card_by_slug(r->srv->store, m->slug, &c);
+    if (e != SC_OK)
+        return sc_reply_err(r, e, NULL);
+    struct sc_buf b;
+    sc_buf_init(&b, 1 << 16);
+    sc_ui_head(&b, "My QR code");
+    /* The whole screen: the QR as large as it fits, the name under it. */
+    sc_ui_htmlf(&b,
+                "<section class=\"qrfull\" id=\"qrfull\"><img src=\"/c/%s/qr.svg\" alt=\"\" "
+                "id=\"qrfull-img\"><p class=\"qrname\">",
+                c.slug);
+    sc_ui_text(&b, c.name);
+    sc_ui_html(&b, "</p><p class=\"qrhint\">Scan to save my card</p><a class=\"btn\" "
+                   "href=\"/me\">Close</a></section>");
+    sc_ui_end(&b);
+    sc_card_cleanup(&c);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }

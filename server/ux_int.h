@@ -1,12 +1,16 @@
 /*
  * ux_int.h — what visitors, salespeople and managers meet (issue 17),
- * shared inside server/: the deployment's wording on the public pages.
+ * shared inside server/: the deployment's wording on the public pages,
+ * money in the deployment's currency, the top of /me and its full-screen QR.
  */
 #ifndef SC_UX_INT_H
 #define SC_UX_INT_H
 
+#include "pages_int.h"
+#include "routes_int.h"
 #include "sharecard/page.h"
 #include "sharecard/server.h"
+#include "sharecard/store.h"
 
 /*
  * Hands the deployment's wording to 'pages': SHARECARD_CONSENT_TEXT (the
@@ -17,5 +21,20 @@
  */
 enum sc_err sc_ux_pages_configure(struct sc_pages *pages, const struct sc_config *cfg,
                                   const char **why);
+
+/* The currency of SHARECARD_CURRENCY (ISO 4217, "CNY" by default). */
+const char *sc_ux_currency(void);
+/* 'cents' (hundredths of the currency) as people read it: "¥35,723.00", "$1,234.50". */
+void sc_ux_money(int64_t cents, char out[64]);
+
+/*
+ * The top of a salesperson's /me: a full-screen "show my QR" button, their
+ * rank in their team by sign-ups for days 'from'..'to', and their own points
+ * and commission (approved and pending, all time).
+ */
+void sc_ux_me_top(struct req *r, const struct sc_member *m, int64_t from, int64_t to,
+                  struct sc_buf *b);
+/* GET /me/qr: the card's QR code filling the screen, to hold a phone out at a fair. */
+enum MHD_Result sc_h_me_qr(struct req *r, const struct route_args *a);
 
 #endif

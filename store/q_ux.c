@@ -1,7 +1,8 @@
 /*
  * q_ux.c — small reads for what visitors and managers meet on the pages
  * (issue 17), once for both backends: a repeat sign-up's way back to the
- * customer's own referral link, for the browser that signed up only.
+ * customer's own referral link, for the browser that signed up only; a
+ * member's own points and commission.
  */
 #include <string.h>
 
@@ -27,5 +28,24 @@ enum sc_err sc_store_own_link_of_visitor(struct sc_store *s, int64_t visitor_id,
         sc_sql_col_copy(r.st, 0, code, SC_CODE_LEN + 1);
     else if (r.e == SC_OK)
         r.e = SC_ENOTFOUND;
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_member_earnings(struct sc_store *s, int64_t member_id, int64_t *points,
+                                     int64_t *cents)
+{
+    static struct sc_sql q = SC_SQL(
+        "SELECT coalesce(sum(CASE WHEN kind = 'signup' THEN amount ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN kind = 'commission' THEN amount ELSE 0 END), 0) FROM rewards "
+        "WHERE party_type = 1 AND party_id = ? AND status IN ('pending', 'approved')");
+    *points = *cents = 0;
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    sc_sql_int(r.st, 1, member_id);
+    if (sc_q_next(&r)) {
+        *points = sc_sql_col_int(r.st, 0);
+        *cents = sc_sql_col_int(r.st, 1);
+    }
     return sc_q_end(&r);
 }

@@ -677,5 +677,8 @@ enum sc_err sc_store_lead_hot_mark(struct sc_store *s, int64_t visitor_id, int64
  */
 enum sc_err sc_store_own_link_of_visitor(struct sc_store *s, int64_t visitor_id, const char *email,
                                          const char *phone, char code[SC_CODE_LEN + 1]);
+/* Member 'member_id''s reward points and commission cents, approved and pending, all time. */
+enum sc_err sc_store_member_earnings(struct sc_store *s, int64_t member_id, int64_t *points,
+                                     int64_t *cents);
 
 #endif

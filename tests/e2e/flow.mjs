@@ -161,6 +161,14 @@ const me = await signIn(own, salesEmail);
 if (!me.url().endsWith('/me')) fail(`the salesperson landed on ${me.url()}`);
 if (!(await me.getAttribute('[data-kpi=signups]', 'data-value') >= 1)) fail('no sign-up in the workspace');
 await me.screenshot({ path: join(out, 'workspace.png'), fullPage: true });
+// "Show my QR code" is on top and fills the phone's screen, to hold out at a fair.
+const showQr = await me.locator('#show-qr').boundingBox();
+if (!showQr || showQr.y > 400) fail(`"Show my QR code" is not on top: ${JSON.stringify(showQr)}`);
+if (!(await me.getAttribute('[data-kpi=rank]', 'data-value') >= 1)) fail('no rank on top of /me');
+await Promise.all([me.waitForURL(/\/me\/qr$/), me.click('#show-qr')]);
+const qrBox = await me.locator('#qrfull-img').boundingBox();
+if (!qrBox || qrBox.width < 0.8 * 390) fail(`the QR code does not fill the screen: ${JSON.stringify(qrBox)}`);
+await me.screenshot({ path: join(out, 'show-qr.png') });
 // The editor's preview follows what is typed, before saving.
 await me.goto(`${base}/me/edit`);
 await me.fill('.editor input[name=title]', 'Preview Title 预览');
@@ -170,7 +178,11 @@ try {
 } catch (e) {
     fail('the editor preview did not follow the typing');
 }
-await me.screenshot({ path: join(out, 'editor.png'), fullPage: true });
+// While typing on a phone the preview stays in sight (on top, sticky).
+await me.fill('.editor textarea[name=bio]', 'Typing far down the form');
+const pv = await me.locator('iframe.preview').boundingBox();
+if (!pv || pv.y < -1 || pv.y > 844 - 100) fail(`the preview is out of sight while typing: ${JSON.stringify(pv)}`);
+await me.screenshot({ path: join(out, 'editor.png') });
 await own.close();
 
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
