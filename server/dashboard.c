@@ -455,11 +455,7 @@ static int recent_row(const struct sc_signup_row *s, void *ctx)
     sc_ui_html(b, "</td><td>");
     party(b, &s->level2);
     sc_ui_html(b, "</td><td>");
-    sc_ui_text(b, s->rule);
-    if (s->notes && s->notes[0]) {
-        sc_ui_html(b, " · ");
-        sc_ui_text(b, s->notes);
-    }
+    sc_ux_why(b, s->rule, s->notes); /* in words (ux.c) */
     sc_ui_html(b, "</td></tr>");
     rc->n++;
     return 0;

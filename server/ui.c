@@ -53,6 +53,7 @@ void sc_ui_begin(struct req *r, struct sc_buf *b, const char *title, const struc
         {"/customers", "Customers", SC_ROLE_SALES},
         {"/me/account", "Account", SC_ROLE_SALES},
         {"/admin/members", "Members", SC_ROLE_MANAGER},
+        {"/admin/rewards", "Rewards", SC_ROLE_MANAGER},
         {"/admin/audit", "Audit log", SC_ROLE_ADMIN},
     };
     char csrf[32];

@@ -177,3 +177,120 @@ enum MHD_Result sc_h_me_qr(struct req *r, const struct route_args *a)
     sc_card_cleanup(&c);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
+
+/* ---- "Why" in words: the attribution rule and notes of a sign-up ---------------------- */
+
+static const char *hold_words(const char *code)
+{
+    static const char *const words[][2] = {
+        {"disposable_email", "a throwaway e-mail address"},
+        {"same_network_as_referrer", "same network as the referrer"},
+        {"velocity", "too many sign-ups on one link within an hour"},
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcmp(words[i][0], code) == 0)
+            return sc_tr(words[i][1]);
+    return code;
+}
+
+void sc_ux_hold_reason(struct sc_buf *b, const char *reason)
+{
+    sc_ui_text(b, hold_words(reason));
+}
+
+void sc_ux_why(struct sc_buf *b, const char *rule, const char *notes)
+{
+    const char *w = strcmp(rule, "last_touch") == 0    ? "the last link they came through"
+                    : strcmp(rule, "first_touch") == 0 ? "the first link they came through"
+                    : strcmp(rule, "card_owner") == 0  ? "signed up on the card itself"
+                                                       : NULL;
+    sc_ui_html(b, "<span title=\"");
+    sc_ui_text(b, rule);
+    if (notes && notes[0]) {
+        sc_ui_html(b, " · ");
+        sc_ui_text(b, notes);
+    }
+    sc_ui_html(b, "\">");
+    sc_ui_text(b, w ? sc_tr(w) : rule);
+    /* notes: "self_referral_ignored", "held_for_review:REASON", comma-separated */
+    for (const char *p = notes; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char note[96];
+        snprintf(note, sizeof(note), "%.*s", (int)(n < sizeof(note) ? n : sizeof(note) - 1), p);
+        sc_ui_html(b, " · ");
+        if (strcmp(note, "self_referral_ignored") == 0) {
+            sc_ui_text(b, sc_tr("their own link was not counted"));
+        } else if (strncmp(note, "held_for_review:", 16) == 0) {
+            sc_ui_text(b, sc_tr("rewards held for review:"));
+            sc_buf_putc(b, ' ');
+            sc_ui_text(b, hold_words(note + 16));
+        } else {
+            sc_ui_text(b, note);
+        }
+        p = end ? end + 1 : NULL;
+    }
+    sc_ui_html(b, "</span>");
+}
+
+/* ---- cards by their owner's name ------------------------------------------------------ */
+
+struct owner {
+    char slug[SC_SLUG_MAX + 1];
+    char name[SC_NAME_MAX + 1];
+};
+static _Thread_local struct owner *owners; /* between sc_ux_owners_load() and _free() */
+static _Thread_local size_t nowners, capowners;
+
+static int owner_row(const struct sc_member *m, void *ctx)
+{
+    (void)ctx;
+    if (nowners == capowners) {
+        size_t cap = capowners ? capowners * 2 : 64;
+        struct owner *v = realloc(owners, cap * sizeof(*v));
+        if (!v)
+            return 1;
+        owners = v;
+        capowners = cap;
+    }
+    snprintf(owners[nowners].slug, sizeof(owners[nowners].slug), "%s", m->slug);
+    snprintf(owners[nowners].name, sizeof(owners[nowners].name), "%s", m->name);
+    nowners++;
+    return 0;
+}
+
+void sc_ux_owners_load(struct sc_store *s)
+{
+    sc_ux_owners_free();
+    if (sc_store_member_list(s, owner_row, NULL) != SC_OK)
+        nowners = 0;
+}
+
+void sc_ux_owners_free(void)
+{
+    free(owners);
+    owners = NULL;
+    nowners = capowners = 0;
+}
+
+const char *sc_ux_card_owner(const char *slug)
+{
+    for (size_t i = 0; slug && i < nowners; i++)
+        if (strcmp(owners[i].slug, slug) == 0)
+            return owners[i].name;
+    return NULL;
+}
+
+void sc_ux_card_html(struct sc_buf *b, const char *slug)
+{
+    const char *name = sc_ux_card_owner(slug);
+    if (!name) {
+        sc_ui_text(b, slug);
+        return;
+    }
+    sc_ui_html(b, "<span class=\"owner\" title=\"");
+    sc_ui_text(b, slug);
+    sc_ui_html(b, "\">");
+    sc_ui_text(b, name);
+    sc_ui_html(b, "</span>");
+}

@@ -34,6 +34,26 @@ void sc_ux_money(int64_t cents, char out[64]);
  */
 void sc_ux_me_top(struct req *r, const struct sc_member *m, int64_t from, int64_t to,
                   struct sc_buf *b);
+/*
+ * A sign-up's "Why" in words of the page's language: its attribution rule
+ * ("last_touch", …) and notes ("self_referral_ignored",
+ * "held_for_review:velocity"), the codes kept in the title.
+ */
+void sc_ux_why(struct sc_buf *b, const char *rule, const char *notes);
+/* A reward's hold reason ("disposable_email", …) in words. */
+void sc_ux_hold_reason(struct sc_buf *b, const char *reason);
+
+/*
+ * Cards shown by their owner's name: sc_ux_owners_load() reads every
+ * member's card slug and name for this thread, sc_ux_owners_free() lets go;
+ * between them sc_ux_card_owner() names a slug's owner (NULL when unknown)
+ * and sc_ux_card_html() writes the name (the slug in its title), or the slug.
+ */
+void sc_ux_owners_load(struct sc_store *s);
+void sc_ux_owners_free(void);
+const char *sc_ux_card_owner(const char *slug);
+void sc_ux_card_html(struct sc_buf *b, const char *slug);
+
 /* GET /me/qr: the card's QR code filling the screen, to hold a phone out at a fair. */
 enum MHD_Result sc_h_me_qr(struct req *r, const struct route_args *a);
 

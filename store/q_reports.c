@@ -346,7 +346,11 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
      */
     static struct sc_sql q = SC_SQL2(
         "SELECT u.visitor_id, c.slug, "
-        "(SELECT name FROM customers s WHERE s.visitor_id = u.visitor_id LIMIT 1), "
+        /* A customer is theirs whose card they signed up through: named only in that
+         * card's scope, elsewhere a visitor (issue 17). */
+        "(SELECT s.name FROM customers s JOIN cards c2 ON c2.id = s.card_id "
+        "  JOIN members m2 ON m2.id = c2.member_id WHERE s.visitor_id = u.visitor_id "
+        "  AND (?1 = 0 OR c2.member_id = ?1) AND (?2 IS NULL OR m2.team = ?2) LIMIT 1), "
         "min(e.ts), max(e.ts), sum(e.type IN (0, 1, 2)), count(DISTINCT e.ts / 86400), "
         "sum(e.type = 4), sum(e.type = 5), sum(e.type = 3), "
         "coalesce(sum(CASE WHEN e.type = 6 THEN e.value END), 0), max(e.type = 7) "
@@ -358,7 +362,10 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
         "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
         "GROUP BY u.visitor_id, u.card_id ORDER BY max(e.ts) DESC LIMIT ?4",
         "SELECT e.visitor_id, c.slug, "
-        "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
+        "(SELECT s.name FROM customers s JOIN cards c2 ON c2.id = s.card_id "
+        "  JOIN members m2 ON m2.id = c2.member_id WHERE s.visitor_id = e.visitor_id "
+        "  AND (CAST(?1 AS BIGINT) = 0 OR c2.member_id = ?1) "
+        "  AND (CAST(?2 AS TEXT) IS NULL OR m2.team = ?2) LIMIT 1), "
         "min(e.ts), max(e.ts), count(*) FILTER (WHERE e.type IN (0, 1, 2)), "
         "count(DISTINCT e.ts / 86400), count(*) FILTER (WHERE e.type = 4), "
         "count(*) FILTER (WHERE e.type = 5), count(*) FILTER (WHERE e.type = 3), "

@@ -33,8 +33,11 @@ class Ux(unittest.TestCase):
                                        "--team", "east")
         cls.li = harness.add_member(db, "Li Na", "li@example.com", "--slug", "lina",
                                     "--team", "east")
-        harness.add_member(db, "Wes West", "wes@example.com", "--slug", "wes", "--team", "west")
-        for email in ("zhang@example.com", "li@example.com"):
+        cls.wes = harness.add_member(db, "Wes West", "wes@example.com", "--slug", "wes",
+                                     "--team", "west")
+        harness.add_member(db, "Mona Manager", "mona@example.com", "--slug", "mona", "--role",
+                           "manager", "--team", "east")
+        for email in ("zhang@example.com", "li@example.com", "mona@example.com"):
             harness.sharecard("member", "password", "--email", email, db=db,
                               env={"SHARECARD_PASSWORD": SALES_PW})
         cls.token = harness.sharecard("token", "create", "--email", "root@example.com",
@@ -52,6 +55,15 @@ class Ux(unittest.TestCase):
             body=json.dumps({"email": "cai@example.com", "amount": 1234.50, "order_id": "U-1"}),
             headers={"Authorization": f"Bearer {cls.token}", "Content-Type": "application/json"})
         assert st == 201, body
+        # Ann (Li's customer) also looks at Zhang's card; Wes's team has a customer too.
+        cls.ann = b = Browser(cls.srv)
+        st, _, _ = b.sign_up(b.open_link(cls.li["qr_url"]), "lina", name="Ann Again",
+                             email="ann2@example.com")
+        b.open_link(cls.zhang["qr_url"])
+        w = Browser(cls.srv)
+        st, _, _ = w.sign_up(w.open_link(cls.wes["qr_url"]), "wes", name="Wu West",
+                             email="wu@example.com")
+        assert st == 201, st
 
     @classmethod
     def tearDownClass(cls):
@@ -78,14 +90,14 @@ class Ux(unittest.TestCase):
         top = page.index('id="me-top"')
         self.assertLess(top, page.index('data-kpi="scans"'))  # before the traffic tiles
         self.assertIn('<a class="btn primary showqr" id="show-qr" href="/me/qr">', page)
-        self.assertEqual(self.tile(page, "rank"), (2, "2 / 2"))  # Li has two sign-ups, Zhang one
+        self.assertEqual(self.tile(page, "rank"), (2, "2 / 3"))  # Li has three sign-ups, Zhang one
         self.assertEqual(self.tile(page, "my-points")[0], 2)
         # 10 % of $1,234.50, in dollars as people read them.
         self.assertEqual(self.tile(page, "my-commission"), (12345, "$123.45"))
         li = self.signed_in("li@example.com", SALES_PW, "198.51.100.62")
         _, _, page = li.get("/me")
-        self.assertEqual(self.tile(page, "rank"), (1, "1 / 2"))
-        self.assertEqual(self.tile(page, "my-points")[0], 4)
+        self.assertEqual(self.tile(page, "rank"), (1, "1 / 3"))
+        self.assertEqual(self.tile(page, "my-points")[0], 6)
 
     def test_show_my_qr_fills_the_screen(self):
         z = self.signed_in("zhang@example.com", SALES_PW, "198.51.100.63")
@@ -97,6 +109,107 @@ class Ux(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertIn(b"<svg", svg)
         self.assertEqual(Session(self.srv, ip="198.51.100.64").get("/me/qr")[0], 303)
+
+
+    # ---- the manager ------------------------------------------------------------------
+
+    def test_why_in_words_in_both_languages(self):
+        mona = self.signed_in("mona@example.com", SALES_PW, "198.51.100.65")
+        st, _, page = mona.get("/dashboard")
+        self.assertEqual(st, 200)
+        rows = page[page.index('id="signups"'):]
+        self.assertIn('<span title="last_touch">the last link they came through</span>', rows)
+        self.assertNotIn(">last_touch<", rows)
+        mona_zh = Session(self.srv, ip="198.51.100.66")
+        mona_zh.login("mona@example.com", SALES_PW)
+        h = mona_zh._headers({"Accept-Language": "zh-CN"})
+        st, _, body = self.srv.request("GET", "/dashboard", headers=h)
+        self.assertIn("最后一次来访所用的链接", body.decode())
+
+    def test_leads_show_card_owners_by_name_and_others_customers_as_visitors(self):
+        li = self.signed_in("li@example.com", SALES_PW, "198.51.100.67")
+        st, _, page = li.get("/leads")
+        self.assertIn("<th>Person</th>", page)
+        self.assertIn('<span class="owner" title="lina">Li Na</span>', page)
+        self.assertIn("Ann Again", page)  # Li's own customer, by name
+        z = self.signed_in("zhang@example.com", SALES_PW, "198.51.100.68")
+        st, _, page = z.get("/leads")
+        self.assertNotIn("Ann Again", page)  # Li's customer on Zhang's card: a visitor
+        self.assertIn("Cai", page)
+        zh = Session(self.srv, ip="198.51.100.69")
+        zh.login("zhang@example.com", SALES_PW)
+        _, _, body = self.srv.request("GET", "/leads",
+                                      headers=zh._headers({"Accept-Language": "zh-CN"}))
+        self.assertIn("<th>访客或客户</th>", body.decode())
+        self.assertNotIn("操作人", body.decode())
+        st, _, body = self.srv.request("GET", "/api/v1/leads",
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        leads = json.loads(body)
+        self.assertEqual({(x["card"], x["card_owner"]) for x in leads},
+                         {("lina", "Li Na"), ("zhang", "张伟"), ("wes", "Wes West")})
+
+    def test_rewards_newest_first_filtered_paged_and_approved_in_bulk(self):
+        # Enough rows for two pages: purchases by Li's customers earn commissions.
+        for i in range(28):
+            b = Browser(self.srv)
+            email = f"bulk{i}@example.com"
+            st, _, _ = b.sign_up(b.open_link(self.li["qr_url"]), "lina", name=f"Bulk {i}",
+                                 email=email)
+            self.assertEqual(st, 201)
+            st, _, _ = self.srv.request(
+                "POST", "/api/v1/conversions",
+                body=json.dumps({"email": email, "amount": 10 + i, "order_id": f"B-{i}"}),
+                headers={"Authorization": f"Bearer {self.token}",
+                         "Content-Type": "application/json"})
+            self.assertEqual(st, 201)
+        mona = self.signed_in("mona@example.com", SALES_PW, "198.51.100.70")
+        st, _, page = mona.get("/admin/rewards")
+        self.assertEqual(st, 200)
+        self.assertIn('<a href="/admin/rewards" class="on">', page)  # in the navigation
+        ids = [int(x) for x in re.findall(r'data-reward="(\d+)"', page)]
+        self.assertEqual(len(ids), 50)
+        self.assertEqual(ids, sorted(ids, reverse=True))  # newest first
+        total = int(re.search(r'data-total="(\d+)"', page).group(1))
+        self.assertGreater(total, 50)
+        self.assertIn('rel="next" href="/admin/rewards?status=all&amp;page=2"', page)
+        _, _, page2 = mona.get("/admin/rewards?page=2")
+        ids2 = [int(x) for x in re.findall(r'data-reward="(\d+)"', page2)]
+        self.assertEqual(len(ids) + len(ids2), total)
+        self.assertLess(max(ids2), min(ids))
+        # Points and money in their own columns, money in dollars.
+        self.assertRegex(page, r'<td class="n"></td><td class="n">\$\d+\.\d\d</td>')
+        # The filter.
+        _, _, pend = mona.get("/admin/rewards?status=pending")
+        self.assertEqual(set(re.findall(r'data-status="(\w+)"', pend)), {"pending"})
+        self.assertEqual(mona.get("/admin/rewards?status=xml")[0], 400)
+        # Approve two selected rows at once; a row of another team is not touched.
+        pending = [int(x) for x in re.findall(r'data-reward="(\d+)" data-status="pending"', pend)]
+        st, _, body = self.srv.request("GET", "/api/v1/rewards",
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        west = [w["id"] for w in json.loads(body)
+                if w["party"]["name"] == "Wes West" and w["status"] == "pending"]
+        self.assertTrue(west)
+        pick = pending[:2] + west[:1]
+        body = "&".join([f"csrf={csrf_of(pend)}", "decision=approved", "reason=checked"] +
+                        [f"id={i}" for i in pick])
+        st, h, out = self.srv.request("POST", "/admin/rewards/bulk", body=body, headers=mona._headers(
+            {"Content-Type": "application/x-www-form-urlencoded"}))
+        self.assertEqual(st, 200, out)
+        self.assertIn("Approved 2 of the 3 selected rows.", out.decode())
+        st, _, body = self.srv.request("GET", "/api/v1/rewards",
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        status = {w["id"]: w["status"] for w in json.loads(body)}
+        self.assertEqual([status[i] for i in pick], ["approved", "approved", "pending"])
+        st, _, body = self.srv.request("GET", "/api/v1/audit",
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        audited = {(a["actor"], a["action"], a["target"]) for a in json.loads(body)}
+        for i in pick[:2]:
+            self.assertIn(("mona@example.com", "reward.approve", f"reward:{i}"), audited)
+        # Without the form's token nothing happens.
+        st, _, _ = self.srv.request("POST", "/admin/rewards/bulk", body=f"decision=approved&id="
+                                    f"{pending[2]}", headers=mona._headers(
+                                        {"Content-Type": "application/x-www-form-urlencoded"}))
+        self.assertEqual(st, 403)
 
 
 if __name__ == "__main__":
