@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "auth_int.h"
+#include "leads_int.h"
 #include "pages_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
@@ -79,7 +80,10 @@ void sc_ui_begin(struct req *r, struct sc_buf *b, const char *title, const struc
 
 void sc_ui_end(struct sc_buf *b)
 {
-    sc_ui_html(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
+    /* Every time on the pages is in the deployment's zone; the API stays UTC. */
+    sc_ui_htmlf(b, "<p class=\"hint tz\" id=\"tz\">%s ", sc_tr("Times are in"));
+    sc_ui_text(b, sc_tz_name());
+    sc_ui_html(b, "</p></main><p id=\"toast\" class=\"toast\" role=\"status\" "
                   "aria-live=\"polite\"></p></body></html>");
 }
 
@@ -237,7 +241,7 @@ void sc_ui_message(struct sc_buf *b, bool ok, const char *text)
 void sc_ui_when(struct sc_buf *b, int64_t t)
 {
     char s[32];
-    time_t tt = (time_t)t;
+    time_t tt = (time_t)(t + (int64_t)sc_tz_min(t) * 60); /* SHARECARD_TZ (issue 17) */
     struct tm tm;
     gmtime_r(&tt, &tm);
     strftime(s, sizeof(s), "%Y-%m-%d %H:%M", &tm);

@@ -106,6 +106,11 @@ await page.click('#signup button[type=submit]');
 await page.waitForSelector('#signup-again');
 await page.locator('#signup').screenshot({ path: join(out, 'signup-again.png') });
 await Promise.all([page.waitForURL(refPage), page.click('#signup-again')]);
+// The visitor buys (through the API, as a shop would): revenue for the dashboard below.
+const bought = await fetch(`${base}/api/v1/conversions`, { method: 'POST',
+    headers: { Authorization: `Bearer ${process.env.SC_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: 'e2e.visitor@example.com', amount: 1234.5, order_id: 'E2E-1' }) });
+if (bought.status !== 201) fail(`the purchase answered ${bought.status}`);
 if (errors.length) fail(`the pages logged errors: ${errors.join(' | ')}`);
 await phone.close();
 
@@ -138,6 +143,28 @@ if ((await dash.getAttribute('#leaderboard th:has-text("Sign-ups")', 'aria-sort'
     fail('the leaderboard did not sort');
 if ((await dash.locator('#leaderboard tbody tr').count()) !== before) fail('sorting lost rows');
 await dash.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
+// Money in the deployment's currency (CNY by default), times in its zone (SHARECARD_TZ).
+const revenue = (await dash.textContent('[data-kpi=revenue] .v')).trim();
+if (revenue !== '¥1,234.50') fail(`the revenue reads ${revenue}`);
+if (!(await dash.textContent('#tz')).includes('Asia/Shanghai')) fail('the page does not name its time zone');
+const shown = (await dash.textContent('#signups tbody tr td')).trim();
+const beijing = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+if (!shown.startsWith(beijing)) fail(`the sign-up's time ${shown} is not Beijing's day ${beijing}`);
+if ((await dash.locator('svg.chart text.xday').count()) < 2) fail('the chart has no dates');
+// The rewards ledger: in the navigation, filtered, approved in bulk.
+await Promise.all([dash.waitForNavigation(), dash.click('nav.menu a[href="/admin/rewards"]')]);
+await dash.selectOption('select[name=status]', 'pending');
+await Promise.all([dash.waitForNavigation(), dash.click('form.filters button[type=submit]')]);
+const states = await dash.$$eval('#rewards tbody tr', (rs) => rs.map((r) => r.dataset.status));
+if (!states.length || states.some((st) => st !== 'pending')) fail(`the filter shows ${states}`);
+await dash.check('#select-all');
+await dash.screenshot({ path: join(out, 'rewards.png'), fullPage: true });
+await Promise.all([dash.waitForNavigation(), dash.click('form.bulk button[type=submit]')]);
+const said2 = await dash.textContent('main');
+if (!said2.includes(`Approved ${states.length} of the ${states.length} selected rows.`)) fail('bulk approval did not say so');
+await dash.goto(`${base}/admin/rewards?status=pending`);
+if ((await dash.locator('#rewards tbody tr').count()) !== 0) fail('rows still pending after bulk approval');
+await dash.goto(`${base}/dashboard`);
 // The share tree of the card: its QR link and, under it, the visitor's share.
 await Promise.all([dash.waitForNavigation(), dash.click(`#leaderboard a:has-text("${memberName}")`)]);
 if (!/\/dashboard\/tree\//.test(dash.url())) fail(`the leaderboard led to ${dash.url()}`);
@@ -154,6 +181,14 @@ if ((await dzh.getAttribute('html', 'lang')) !== 'zh-CN') fail('the dashboard is
 if (!(await dzh.textContent('h1')).includes('仪表盘')) fail(`the Chinese dashboard says ${await dzh.textContent('h1')}`);
 await dzh.screenshot({ path: join(out, 'dashboard-zh.png'), fullPage: true });
 await zh.close();
+// The manager on a phone: wide tables say they scroll.
+const mob = await browser({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+const dm = await signIn(mob, managerEmail);
+if ((await dm.locator('.scroll-hint').count()) < 1) fail('no hint that the tables scroll on a phone');
+await dm.screenshot({ path: join(out, 'dashboard-phone.png'), fullPage: true });
+await dm.goto(`${base}/admin/rewards`);
+await dm.screenshot({ path: join(out, 'rewards-phone.png'), fullPage: true });
+await mob.close();
 
 // ---- the salesperson's workspace ----------------------------------------------
 const own = await browser({ viewport: { width: 390, height: 844 }, isMobile: true });

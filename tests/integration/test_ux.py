@@ -25,7 +25,7 @@ class Ux(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1",
-                                      "SHARECARD_CURRENCY": "USD"})
+                                      "SHARECARD_CURRENCY": "USD", "SHARECARD_TZ": "+08:00"})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "root@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
@@ -210,6 +210,32 @@ class Ux(unittest.TestCase):
                                     f"{pending[2]}", headers=mona._headers(
                                         {"Content-Type": "application/x-www-form-urlencoded"}))
         self.assertEqual(st, 403)
+
+
+    def test_dashboard_money_in_the_currency_and_times_in_the_zone(self):
+        mona = self.signed_in("mona@example.com", SALES_PW, "198.51.100.72")
+        st, _, page = mona.get("/dashboard")
+        self.assertEqual(st, 200)
+        m = re.search(r'data-kpi="revenue" data-value="(\d+)" data-currency="USD"><div '
+                      r'class="v">([^<]+)<', page)
+        self.assertIsNotNone(m)
+        cents = int(m.group(1))
+        self.assertGreaterEqual(cents, 123450)
+        self.assertEqual(m.group(2), "${:,}.{:02d}".format(cents // 100, cents % 100))
+        # The sign-ups' times in SHARECARD_TZ (+08:00); the API stays UTC.
+        st, _, body = self.srv.request("GET", "/api/v1/signups",
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        cai = next(x for x in json.loads(body) if x["name"] == "Cai")
+        self.assertTrue(cai["created_at"].endswith("Z"))
+        import datetime
+        utc = datetime.datetime.strptime(cai["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+        local = (utc + datetime.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+        self.assertRegex(page, r"<tr><td>%s</td><td>Cai</td>" % re.escape(local))
+        self.assertIn('<p class="hint tz" id="tz">Times are in +08:00', page)
+        self.assertIn("<th>When</th>", page)
+        # The daily chart has dates under its axis and a legend in text.
+        self.assertRegex(page, r'<text class="xday"[^>]*>\d\d-\d\d</text>')
+        self.assertIn('<ul class="legend" id="chart-legend">', page)
 
 
 if __name__ == "__main__":
