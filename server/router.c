@@ -280,6 +280,10 @@ static enum MHD_Result run(struct req *r, const struct route *e, struct route_ar
     }
     if ((unsigned)m.role < e->role)
         return sc_reply_error(r, 403, e->msg);
+    /* issue 17: an answer in a format we do not write is refused, not JSON instead. */
+    const char *format = e->need == NEED_TOKEN ? sc_req_arg(r, "format") : NULL;
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
+        return sc_reply_error(r, 400, "format must be json or csv.");
     a->m = &m;
     return e->fn(r, a);
 }

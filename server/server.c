@@ -57,6 +57,18 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         return 1;
     }
     sc_log_set_format(log_format);
+    const char *level = getenv("SHARECARD_LOG_LEVEL"); /* issue 17: debug shows clients leaving */
+    if (level && level[0]) {
+        static const char *const names[] = {"debug", "info", "warn", "error"};
+        size_t k = 0;
+        while (k < 4 && strcmp(level, names[k]) != 0)
+            k++;
+        if (k == 4) {
+            fprintf(stderr, "sharecard: SHARECARD_LOG_LEVEL must be debug, info, warn or error\n");
+            return 1;
+        }
+        sc_log_set_level((enum sc_log_level)k);
+    }
     int64_t retention_days = 0;
     const char *why = NULL;
     if (sc_retention_days(&retention_days, &why) != SC_OK) {

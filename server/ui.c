@@ -111,10 +111,25 @@ void sc_ui_json_str(struct sc_buf *b, const char *s)
     sc_buf_putc(b, '"');
 }
 
+/* "+" and 4 to 15 digits: a phone number as we store them (E.164). */
+static bool e164(const char *s)
+{
+    size_t d = s[0] == '+' ? strspn(s + 1, "0123456789") : 0;
+    return d >= 4 && d <= 15 && s[1 + d] == '\0';
+}
+
 void sc_ui_csv_field(struct sc_buf *b, const char *s)
 {
     if (!s)
         s = "";
+    if (e164(s)) {
+        /* A phone (issue 17): a tab before it, so that spreadsheets keep it as text (not a
+         * number that loses its "+", nor a formula) while what it says stays the number. */
+        sc_buf_puts(b, "\"\t");
+        sc_buf_puts(b, s);
+        sc_buf_putc(b, '"');
+        return;
+    }
     size_t n = strlen(s);
     bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] && strchr("=+-@", s[0]) != NULL);
     if (!quote) {

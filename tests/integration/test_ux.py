@@ -2,10 +2,17 @@
 the salesperson's own figures on top of /me and their QR code at full
 screen, money in the deployment's currency."""
 
+import csv
+import io
 import json
 import os
 import re
+import shutil
+import socket
+import struct
 import sys
+import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -236,6 +243,146 @@ class Ux(unittest.TestCase):
         # The daily chart has dates under its axis and a legend in text.
         self.assertRegex(page, r'<text class="xday"[^>]*>\d\d-\d\d</text>')
         self.assertIn('<ul class="legend" id="chart-legend">', page)
+
+
+    def test_unknown_format_is_refused_on_every_list(self):
+        for path in ("/api/v1/signups", "/api/v1/rewards", "/api/v1/leads", "/api/v1/members",
+                     "/api/v1/leaderboard", "/api/v1/customers", "/api/v1/channels"):
+            st, _, body = self.srv.request("GET", path + "?format=xml",
+                                           headers={"Authorization": f"Bearer {self.token}"})
+            self.assertEqual(st, 400, path)
+            self.assertIn("format must be json or csv", body.decode(), path)
+            for ok in ("json", "csv"):
+                st, _, _ = self.srv.request("GET", f"{path}?format={ok}",
+                                            headers={"Authorization": f"Bearer {self.token}"})
+                self.assertEqual(st, 200, (path, ok))
+
+    def test_signups_csv_phones_as_text_without_an_apostrophe(self):
+        b = Browser(self.srv)
+        st, _, _ = b.sign_up(b.open_link(self.zhang["qr_url"]), "zhang", name="Pan Phone",
+                             phone="+86 139 1234 5678")
+        self.assertEqual(st, 201)
+        st, _, body = self.srv.request("GET", "/api/v1/signups?format=csv",
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        text = body.decode("utf-8-sig")
+        self.assertNotIn("'+86", text)
+        self.assertIn('"\t+8613912345678"', text)
+        row = next(r for r in csv.DictReader(io.StringIO(text)) if r["name"] == "Pan Phone")
+        self.assertEqual(row["phone"], "\t+8613912345678")
+        self.assertEqual(row["phone"].strip(), "+8613912345678")  # the text is the number
+
+
+class LiveFeedLeaving(unittest.TestCase):
+    """A client leaving the live feed is logged at debug, never as a warning."""
+
+    def test_client_leaving_the_live_feed_is_debug(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_LOG_LEVEL": "debug"})
+        try:
+            harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            card = harness.add_member(srv.db, "Lu Live", "lu@example.com", "--slug", "lulu")
+            srv.start()
+            root = Session(srv, ip="198.51.100.90")
+            self.assertEqual(root.login("root@example.com", ADMIN_PW)[0], 303)
+            cookie = "; ".join(f"{k}={v}" for k, v in root.cookies.items())
+            for _ in range(3):
+                s = socket.create_connection(("127.0.0.1", srv.port))
+                s.sendall(f"GET /api/v1/live HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n"
+                          "Accept: text/event-stream\r\n\r\n".encode())
+                self.assertIn(b" 200 ", s.recv(4096))
+                # Gone at once (a reset, as a closed tab), then visits arrive for the feed.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()
+                Browser(srv).open_link(card["qr_url"])
+            deadline = time.monotonic() + 30  # the feed writes each second: wait for it to try
+            while time.monotonic() < deadline and not any(
+                    " debug http: " in line for line in srv.log):
+                time.sleep(0.2)
+            srv.stop()
+            log = "".join(srv.log)
+            self.assertIn(" debug http: ", log)  # it did notice the client leaving
+            self.assertNotIn(" warn http: ", log)
+        finally:
+            srv.cleanup()
+
+
+class CliUx(unittest.TestCase):
+    """The command line as a new user meets it (issue 17)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sharecard-cliux-")
+        self.db = harness.new_db(self.tmp, "s.db")
+        harness.sharecard("init", "--admin-email", "root@example.com", db=self.db,
+                          env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_member_add_refuses_an_unknown_language(self):
+        p = harness.sharecard("member", "add", "--name", "Fay", "--email", "fay@example.com",
+                              "--lang", "fr", db=self.db, check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--lang must be en or zh-CN", p.stderr)
+        for ok in ("en", "zh-CN", "zh"):
+            harness.sharecard("member", "add", "--name", "Fay " + ok, "--email",
+                              f"fay.{ok.lower()}@example.com", "--lang", ok, db=self.db)
+
+    @harness.skip_unless_sqlite("a missing store is a missing file")
+    def test_read_only_commands_refuse_a_store_that_does_not_exist(self):
+        typo = os.path.join(self.tmp, "typo.db")
+        for cmd in (["member", "list"], ["qr", "x", "-o", os.path.join(self.tmp, "q.png")],
+                    ["export", "members"], ["webhook", "list"], ["score", "eval"],
+                    ["customer", "export", "--email", "a@example.com"]):
+            p = harness.sharecard(*cmd, db=typo, check=False)
+            self.assertNotEqual(p.returncode, 0, cmd)
+            self.assertIn("it does not exist", p.stderr, cmd)
+            self.assertFalse(os.path.exists(typo), cmd)
+        # A command that creates one still does.
+        harness.sharecard("init", "--admin-email", "a@example.com", db=typo,
+                          env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+        self.assertTrue(os.path.exists(typo))
+
+    def test_qr_says_its_base_url_warns_on_loopback_and_has_the_size_asked(self):
+        card = harness.add_member(self.db, "Qi", "qi@example.com", "--slug", "qiqi")
+        self.assertTrue(card["slug"])
+        out = os.path.join(self.tmp, "q.png")
+        p = harness.sharecard("qr", "qiqi", "-o", out, db=self.db)
+        self.assertIn("http://127.0.0.1:8080/l/", p.stderr)
+        self.assertIn("warning", p.stderr)
+        p = harness.sharecard("qr", "qiqi", "-o", out, "--base-url", "https://cards.example.com",
+                              db=self.db)
+        self.assertIn("https://cards.example.com/l/", p.stderr)
+        self.assertNotIn("warning", p.stderr)
+        for size in (512, 2048, 1000, 128):
+            harness.sharecard("qr", "qiqi", "-o", out, "--size", str(size), db=self.db)
+            with open(out, "rb") as f:
+                head = f.read(24)
+            self.assertEqual(head[:8], b"\x89PNG\r\n\x1a\n")
+            w, h = struct.unpack(">II", head[16:24])
+            self.assertEqual((w, h), (size, size))
+
+    def test_duplicate_member_names_which_one(self):
+        harness.add_member(self.db, "Dee", "dee@example.com", "--slug", "dee")
+        p = harness.sharecard("member", "add", "--name", "Dee 2", "--email", "DEE@example.com",
+                              db=self.db, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("a member with the email dee@example.com already exists (Dee, card dee)",
+                      p.stderr)
+        p = harness.sharecard("member", "add", "--name", "Other", "--email", "o@example.com",
+                              "--slug", "dee", db=self.db, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("a card with the slug dee already exists (Dee's)", p.stderr)
+
+    def test_member_help_lists_every_subcommand(self):
+        p = harness.sharecard("member", "--help")
+        self.assertIn("add|list|password|disable|enable", p.stdout)
+
+    def test_token_create_is_audited(self):
+        harness.sharecard("token", "create", "--email", "root@example.com", "--label", "crm",
+                          db=self.db)
+        rows = harness.query(self.db, "SELECT actor, action, target, detail FROM audit")
+        self.assertIn(("cli", "token.create", "root@example.com", "crm"),
+                      [tuple(r) for r in rows])
 
 
 if __name__ == "__main__":
