@@ -915,7 +915,7 @@ static void view_cells(struct sc_buf *b, const struct view *v)
                 (long long)v->id);
     sc_ui_text(b, v->name && v->name[0] ? v->name : "—");
     sc_ui_html(b, "</a></td><td>");
-    sc_ui_text(b, v->card);
+    sc_ux_card_html(b, v->card);
     sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">", (long long)v->orders);
     money(b, v->revenue);
     sc_ui_html(b, "</td><td>");
@@ -1241,9 +1241,11 @@ enum MHD_Result sc_h_customers(struct req *r, const struct route_args *a)
         return sc_reply_405(r, "GET, HEAD");
     struct sc_scope scope;
     sc_session_scope(a->m, &scope);
-    if (a->arg && a->arg[0])
-        return customer_page(r, a->m, &scope, a->arg);
-    return customers_list_page(r, a->m, &scope);
+    sc_ux_owners_load(r->srv->store); /* cards by their owner's name (ux.c) */
+    enum MHD_Result ret = a->arg && a->arg[0] ? customer_page(r, a->m, &scope, a->arg)
+                                              : customers_list_page(r, a->m, &scope);
+    sc_ux_owners_free();
+    return ret;
 }
 
 /* ---- the dashboard's section ------------------------------------------------------------ */
@@ -1276,10 +1278,10 @@ static void heat_map(struct sc_buf *b, const struct sc_ret_report *rep)
             cols = rep->cohorts[i].nretention;
     int w = 150 + 52 * (int)(cols ? cols : 1), h = 24 + 26 * (int)rep->ncohorts;
     sc_ui_htmlf(b,
-                "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" role=\"img\" "
-                "aria-label=\"Cohorts: share of each sign-up month who ordered in each later "
-                "month\">",
-                w, h);
+                "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+                "role=\"img\" aria-label=\"Cohorts: share of each sign-up month who ordered in "
+                "each later month\">",
+                w, h, w, h);
     for (size_t k = 0; k < cols; k++)
         sc_buf_printf(b,
                       "<text x=\"%d\" y=\"14\" font-size=\"11\" fill=\"#86909c\" "
