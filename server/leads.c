@@ -687,7 +687,7 @@ static int timeline_html(const struct sc_visit_row *v, void *ctx)
     if (v->type == SC_EV_DWELL)
         sc_ui_htmlf(b, " for %lld s", (long long)v->value);
     sc_ui_html(b, " · ");
-    sc_ui_text(b, v->card);
+    sc_ui_text(b, v->card_owner && v->card_owner[0] ? v->card_owner : v->card); /* by name */
     if (v->channel >= 0)
         sc_ui_htmlf(b, " · via %s", sc_tr(sc_channel_name((enum sc_channel)v->channel)));
     if (v->via.type) {

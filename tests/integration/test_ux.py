@@ -154,6 +154,12 @@ class Ux(unittest.TestCase):
         leads = json.loads(body)
         self.assertEqual({(x["card"], x["card_owner"]) for x in leads},
                          {("lina", "Li Na"), ("zhang", "张伟"), ("wes", "Wes West")})
+        # One lead's timeline names the card by its owner too.
+        lead = next(x for x in leads if x["card"] == "lina")
+        st, _, page = li.get(f"/leads/{lead['id']}")
+        self.assertEqual(st, 200)
+        self.assertIn(" · Li Na", page)
+        self.assertNotIn(" · lina", page)
 
     def test_rewards_newest_first_filtered_paged_and_approved_in_bulk(self):
         # Enough rows for two pages: purchases by Li's customers earn commissions.
