@@ -55,10 +55,8 @@ static const struct entry strings[] = {
     {"signup_title", "Stay in touch", "留下联系方式"},
     {"name", "Name", "姓名"},
     {"phone", "Phone", "手机号"},
-    {"consent",
-     "I agree to be contacted about this offer and to the processing of my details "
-     "for it.",
-     "我同意就此接受联系，并同意为此处理我的个人信息。"},
+    {"consent", "I agree to be contacted about my enquiry and to my details being kept for that.",
+     "我同意对方就我的咨询与我联系，并为此保存我填写的信息。"},
     {"signup", "Sign up", "立即注册"},
     {"thanks_title", "Thank you!", "感谢注册！"},
     {"thanks_msg",
@@ -84,6 +82,24 @@ static const struct entry strings[] = {
      "表单已过期，请刷新页面后重试。"},
     {"too_many", "Too many sign-ups from here. Please try again later.",
      "注册过于频繁，请稍后再试。"},
+    /* issue 17: the form's own errors, a repeat's way back, what a customer earns */
+    {"signup_again", "You have already signed up: here is your referral page.",
+     "您已经注册过：这是您的专属推荐页。"},
+    {"already_elsewhere",
+     "You have already signed up with these details. Open your referral page from the "
+     "browser you signed up with, or use the link you were given then.",
+     "您已使用这些信息注册过。请在当时注册所用的浏览器中打开您的专属推荐页，或使用当时获得的链接"
+     "。"},
+    {"earn1", "You earn {1} points for every friend who signs up through your link.",
+     "每位好友通过您的链接注册，您可获得 {1} 积分。"},
+    {"earn2",
+     "You earn {1} points for every friend who signs up through your link, and {2} for "
+     "every person they bring in turn.",
+     "每位好友通过您的链接注册，您可获得 {1} 积分；他们再介绍的每位朋友，您再得 {2} 积分。"},
+    {"where_to_see",
+     "Your points and rewards are shown on this page, your referral page: bookmark it. It "
+     "shows them in this browser only.",
+     "您的积分和奖励显示在本页（您的专属推荐页），请收藏。仅在本浏览器中显示。"},
 };
 
 const char *sc_i18n(enum sc_lang lang, const char *key)

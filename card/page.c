@@ -63,6 +63,7 @@ enum card_var {
     CV_T_PHONE,
     CV_T_CONSENT,
     CV_T_SIGNUP,
+    CV_T_SIGNUP_AGAIN, /* issue 17: the form's own error line and a repeat's way back */
     CV_COUNT
 };
 /* Names by index, so that the two lists cannot drift apart. */
@@ -112,6 +113,7 @@ static const char *const card_vars[CV_COUNT] = {
     [CV_T_PHONE] = "t_phone",
     [CV_T_CONSENT] = "t_consent",
     [CV_T_SIGNUP] = "t_signup",
+    [CV_T_SIGNUP_AGAIN] = "t_signup_again",
 };
 
 enum err_var { EV_LANG, EV_STATUS, EV_HEADING, EV_MESSAGE, EV_CSS, EV_T_HOME, EV_COUNT };
@@ -135,11 +137,15 @@ enum thanks_var {
     TV_T_YOUR_QR,
     TV_T_BACK,
     TV_T_COPIED,
+    TV_T_EARN,      /* issue 17: what the customer earns (empty: no points) */
+    TV_T_WHERE,     /* and where to see it: this page */
+    TV_REFPAGE_URL, /* this page's own address */
     TV_COUNT
 };
 static const char *const thanks_vars[TV_COUNT] = {
     "lang",           "css",          "theme",       "referral_url", "qr_url",         "card_url",
-    "t_thanks_title", "t_thanks_msg", "t_copy_link", "t_your_qr",    "t_back_to_card", "t_copied"};
+    "t_thanks_title", "t_thanks_msg", "t_copy_link", "t_your_qr",    "t_back_to_card", "t_copied",
+    "t_earn",         "t_where",      "refpage_url"};
 
 struct sc_pages {
     struct sc_tmpl *thanks;
@@ -148,6 +154,10 @@ struct sc_pages {
     struct sc_tmpl *home;
     const char *css; /* embedded, NUL-terminated */
     char csp[512];
+    /* The deployment's wording (sc_pages_configure): consent per language
+     * ("" for the default) and the points earned per level. */
+    char consent[2][SC_CONSENT_TEXT_MAX + 1];
+    int64_t points[2];
 };
 
 static struct sc_tmpl *load(const char *name, const char *const *vars, size_t n, char *err,
@@ -198,6 +208,15 @@ struct sc_pages *sc_pages_new(char *err, size_t errlen)
 fail:
     sc_pages_free(p);
     return NULL;
+}
+
+void sc_pages_configure(struct sc_pages *p, const char *consent_en, const char *consent_zh,
+                        int64_t points_l1, int64_t points_l2)
+{
+    snprintf(p->consent[0], sizeof(p->consent[0]), "%s", consent_en ? consent_en : "");
+    snprintf(p->consent[1], sizeof(p->consent[1]), "%s", consent_zh ? consent_zh : "");
+    p->points[0] = points_l1;
+    p->points[1] = points_l2;
 }
 
 void sc_pages_free(struct sc_pages *p)
@@ -366,7 +385,9 @@ void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lan
     T(CV_T_SIGNUP_TITLE, sc_i18n(lang, "signup_title"));
     T(CV_T_NAME, sc_i18n(lang, "name"));
     T(CV_T_PHONE, sc_i18n(lang, "phone"));
-    T(CV_T_CONSENT, sc_i18n(lang, "consent"));
+    T(CV_T_CONSENT, p->consent[lang == SC_LANG_ZH][0] ? p->consent[lang == SC_LANG_ZH]
+                                                      : sc_i18n(lang, "consent"));
+    T(CV_T_SIGNUP_AGAIN, sc_i18n(lang, "signup_again"));
     T(CV_T_SIGNUP, sc_i18n(lang, "signup"));
 #undef T
 #undef U
@@ -420,6 +441,22 @@ void sc_page_home(const struct sc_pages *p, enum sc_lang lang, struct sc_buf *ou
     sc_tmpl_render(p->home, v, out);
 }
 
+/* 'text' with "{1}" and "{2}" replaced by n[0] and n[1], into 'out' (size 'len'). */
+static void fill_numbers(char *out, size_t len, const char *text, const int64_t n[2])
+{
+    size_t o = 0;
+    for (const char *t = text; *t && o + 1 < len; t++) {
+        if (t[0] == '{' && (t[1] == '1' || t[1] == '2') && t[2] == '}') {
+            int w = snprintf(out + o, len - o, "%lld", (long long)n[t[1] - '1']);
+            o = w > 0 && (size_t)w < len - o ? o + (size_t)w : len - 1;
+            t += 2;
+        } else {
+            out[o++] = *t;
+        }
+    }
+    out[o < len ? o : len - 1] = '\0';
+}
+
 void sc_page_thanks(const struct sc_pages *p, enum sc_lang lang, const char *theme,
                     const char *referral_url, const char *qr_url, const char *card_url,
                     struct sc_buf *out)
@@ -438,5 +475,20 @@ void sc_page_thanks(const struct sc_pages *p, enum sc_lang lang, const char *the
         [TV_T_BACK] = {sc_i18n(lang, "back_to_card"), SC_TV_TEXT},
         [TV_T_COPIED] = {sc_i18n(lang, "copied"), SC_TV_TEXT},
     };
+    /* What the customer earns, and where to see it: this page, at /r/{code}. */
+    char earn[512] = "", page[1024];
+    if (p->points[0] > 0 || p->points[1] > 0)
+        fill_numbers(earn, sizeof(earn), sc_i18n(lang, p->points[1] > 0 ? "earn2" : "earn1"),
+                     p->points);
+    const char *l = strstr(referral_url, "/l/");
+    while (l && strstr(l + 1, "/l/"))
+        l = strstr(l + 1, "/l/");
+    if (l)
+        snprintf(page, sizeof(page), "%.*s/r/%s", (int)(l - referral_url), referral_url, l + 3);
+    else
+        snprintf(page, sizeof(page), "%s", referral_url);
+    v[TV_T_EARN] = (struct sc_tval){earn, SC_TV_TEXT};
+    v[TV_T_WHERE] = (struct sc_tval){sc_i18n(lang, "where_to_see"), SC_TV_TEXT};
+    v[TV_REFPAGE_URL] = (struct sc_tval){page, SC_TV_TEXT};
     sc_tmpl_render(p->thanks, v, out);
 }

@@ -82,7 +82,10 @@ static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size
                                                      : size;
     const unsigned modules = (unsigned)qr->width + 2 * QUIET;
     const unsigned scale = clamped / modules > 0 ? clamped / modules : 1;
-    const unsigned px = modules * scale;
+    /* Exactly the size asked for: whole pixels per module (crisp), the rest a wider
+     * white margin around the quiet zone, split evenly. */
+    const unsigned px = modules * scale > clamped ? modules * scale : clamped;
+    const unsigned margin = (px - modules * scale) / 2;
     const size_t rowbytes = (px + 7) / 8;
 
     png_structp png = NULL;
@@ -108,6 +111,9 @@ static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size
     png_set_compression_level(png, 3);
     png_write_info(png, info);
 
+    memset(row, 0xff, rowbytes);
+    for (unsigned y = 0; y < margin; y++)
+        png_write_row(png, row);
     for (unsigned y = 0; y < modules; y++) {
         /* In 1-bit greyscale 1 is white: start white, clear dark modules. */
         memset(row, 0xff, rowbytes);
@@ -117,7 +123,7 @@ static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size
             for (int x = 0; x < qr->width; x++) {
                 if (!(m[x] & 1))
                     continue;
-                unsigned x0 = ((unsigned)x + QUIET) * scale;
+                unsigned x0 = margin + ((unsigned)x + QUIET) * scale;
                 for (unsigned k = 0; k < scale; k++) {
                     unsigned bit = x0 + k;
                     row[bit >> 3] &= (unsigned char)~(0x80u >> (bit & 7));
@@ -127,6 +133,9 @@ static enum sc_err write_png(struct sc_buf *out, const QRcode *qr, unsigned size
         for (unsigned k = 0; k < scale; k++)
             png_write_row(png, row);
     }
+    memset(row, 0xff, rowbytes);
+    for (unsigned y = margin + modules * scale; y < px; y++)
+        png_write_row(png, row);
     png_write_end(png, NULL);
     rc = sc_buf_error(out);
 out:

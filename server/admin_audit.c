@@ -71,7 +71,7 @@ enum MHD_Result sc_h_audit(struct req *r, const struct route_args *a)
     sc_buf_init(&b, 4 << 20);
     sc_ui_begin(r, &b, "Audit log", m, "/admin/audit");
     sc_ui_html(&b, "</header><div class=\"scroll\"><table class=\"t\" id=\"audit\"><thead><tr>"
-                   "<th>When (UTC)</th><th>Who</th><th>Did</th><th>To</th><th>Detail</th></tr>"
+                   "<th>When</th><th>Who</th><th>Did</th><th>To</th><th>Detail</th></tr>"
                    "</thead><tbody>");
     struct audit_out ao = {&b, NULL, 0, 0};
     enum sc_err e = sc_store_audit_list(r->srv->store, before, 100, audit_row, &ao);

@@ -119,7 +119,7 @@ static enum MHD_Result webhooks_page(struct req *r, const struct sc_member *m, u
                    "until the receiver answers 2xx; failures are retried for about a day with "
                    "the same webhook-id.</p><h2>Endpoints</h2><div class=\"scroll\"><table "
                    "class=\"t\" id=\"webhooks\"><thead><tr><th class=\"n\">ID</th><th>URL</th>"
-                   "<th>Events</th><th>Added (UTC)</th><th></th></tr></thead><tbody>");
+                   "<th>Events</th><th>Added</th><th></th></tr></thead><tbody>");
     struct endpoints_ctx ec = {r, &b};
     enum sc_err e = sc_store_webhook_list(r->srv->store, endpoint_row_full, &ec);
     if (e != SC_OK) {
@@ -136,7 +136,7 @@ static enum MHD_Result webhooks_page(struct req *r, const struct sc_member *m, u
     sc_ui_csrf_field(r, &b);
     sc_ui_html(&b, "<button class=\"btn\" type=\"submit\">Add</button></form>"
                    "<h2>Delivery log</h2><div class=\"scroll\"><table class=\"t\" "
-                   "id=\"deliveries\"><thead><tr><th>When (UTC)</th><th>Event</th><th>Endpoint"
+                   "id=\"deliveries\"><thead><tr><th>When</th><th>Event</th><th>Endpoint"
                    "</th><th class=\"n\">Attempts</th><th>State</th><th class=\"n\">Status</th>"
                    "<th class=\"n\">Latency</th><th>Answer</th><th></th></tr></thead><tbody>");
     struct log_ctx lc = {r, &b};

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
 #include <sodium.h>
 
 #include "sharecard/card.h"
@@ -157,6 +159,19 @@ static int cmd_serve(const struct cli_args *a)
 
 /* ---- qr -------------------------------------------------------------------- */
 
+/* Does URL 'u' name this machine (localhost, 127.0.0.0/8, ::1, 0.0.0.0)? */
+static bool loopback_url(const char *u)
+{
+    const char *h = strstr(u, "://");
+    h = h ? h + 3 : u;
+    size_t n = strcspn(h, ":/?#");
+    if (h[0] == '[')
+        return strncmp(h, "[::1]", 5) == 0;
+    return (n == 9 && strncmp(h, "localhost", 9) == 0) || strncmp(h, "127.", 4) == 0 ||
+           (n == 7 && strncmp(h, "0.0.0.0", 7) == 0) ||
+           (n > 10 && strncmp(h + n - 10, ".localhost", 10) == 0);
+}
+
 static int cmd_qr(const struct cli_args *a)
 {
     const char *db = a->db, *usage = a->cmd->usage;
@@ -178,6 +193,13 @@ static int cmd_qr(const struct cli_args *a)
         base = "http://127.0.0.1:8080";
     if (strlen(base) > 512 || !base_url_ok(base))
         return sc_cli_usage_error(usage, "--base-url must be an http:// or https:// URL");
+    /* Say what the code will open (issue 17), and warn when only this machine can. */
+    fprintf(stderr, "sharecard: the QR code opens %s/l/…\n", base);
+    if (loopback_url(base))
+        fprintf(stderr,
+                "sharecard: warning: %s is this machine only: phones cannot open it; "
+                "give --base-url or set SHARECARD_BASE_URL to the public address\n",
+                base);
 
     struct sc_store *s = sc_cli_open_store(db);
     if (!s)
@@ -238,6 +260,14 @@ static int check_role(const char *v, const char *usage)
                : sc_cli_usage_error(usage, "--role must be sales, manager or admin");
 }
 
+/* --lang: one of our languages, en or zh (zh-CN and other tags of the two). */
+static int check_lang(const char *v, const char *usage)
+{
+    bool ok =
+        (strncmp(v, "en", 2) == 0 || strncmp(v, "zh", 2) == 0) && (v[2] == '\0' || v[2] == '-');
+    return ok ? -1 : sc_cli_usage_error(usage, "--lang must be en or zh-CN");
+}
+
 static int check_slug(const char *v, const char *usage)
 {
     (void)usage;
@@ -276,7 +306,7 @@ static int check_size(const char *v, const char *usage)
     char *end;
     unsigned long n = strtoul(v, &end, 10);
     if (*end || n < SC_QR_SIZE_MIN || n > SC_QR_SIZE_MAX)
-        return sc_cli_usage_error(usage, "--size must be a number from 64 to 4096");
+        return sc_cli_usage_error(usage, "--size must be a number from 128 to 4096");
     return -1;
 }
 
@@ -318,7 +348,7 @@ static const struct cli_opt member_add_opts[] = {VAL("name"),
                                                  {"role", 0, true, check_role},
                                                  VAL("team"),
                                                  {"slug", 0, true, check_slug},
-                                                 VAL("lang"),
+                                                 {"lang", 0, true, check_lang},
                                                  VAL("website"),
                                                  VAL("wechat"),
                                                  VAL("base-url"),
@@ -382,8 +412,11 @@ static const struct cli_cmd commands[] = {
         "         [--db PATH]\n"
         "\n"
         "Writes the QR code of the card's tracked link {base-url}/l/{code}, the same one\n"
-        "the service serves.  --size (PNG only, 64 to 4096, default 512) for print use\n"
-        "e.g. 2048.  The base URL comes from --base-url or SHARECARD_BASE_URL.\n"),
+        "the service serves.  --size (PNG only, 128 to 4096, default 512) for print use\n"
+        "e.g. 2048: the image is exactly that many pixels a side (whole pixels per\n"
+        "module, the rest a white margin).  The base URL comes from --base-url or\n"
+        "SHARECARD_BASE_URL (default http://127.0.0.1:8080); it is printed on stderr,\n"
+        "with a warning when it is a loopback address phones cannot reach.\n"),
     {"demo", NULL, cmd_demo, demo_opts, usage_demo, CLI_PLAIN, true, "demo takes only --db",
      usage_main},
     GNU("member", "add", sc_cli_member_add, member_add_opts,
@@ -510,8 +543,10 @@ static const struct {
     const char *help; /* NULL: --help is a wrong sub-command */
     const char *bad;
 } groups[] = {
-    {"member", "usage: sharecard member add|list|password [OPTIONS] (see --help of each)\n",
-     "'member' takes 'add' or 'list'"},
+    {"member",
+     "usage: sharecard member add|list|password|disable|enable [OPTIONS] (see --help of "
+     "each)\n",
+     "'member' takes 'add', 'list', 'password', 'disable' or 'enable'"},
     {"token", "usage: sharecard token create --email EMAIL\n", "'token' takes 'create'"},
     {"customer", NULL, "'customer' takes 'erase' or 'export'"},
     {"reward", "usage: sharecard reward approve|void ID [--reason TEXT]\n",
@@ -529,6 +564,28 @@ static const struct {
 #define NGROUPS   (sizeof(groups) / sizeof(groups[0]))
 
 /* The global options, then the command and its options: the exit status. */
+/* Commands that only read: run on a store that does not exist, they would make an empty one. */
+static bool reads_only(const struct cli_cmd *c)
+{
+    static const char *const ro[][2] = {
+        {"member", "list"},  {"qr", NULL},      {"export", NULL}, {"customer", "export"},
+        {"webhook", "list"}, {"score", "eval"}, {"backup", NULL}};
+    for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
+        if (strcmp(c->name, ro[i][0]) == 0 &&
+            (ro[i][1] ? c->sub && strcmp(c->sub, ro[i][1]) == 0 : !c->sub))
+            return true;
+    return false;
+}
+
+/* Whether store 'db' exists: a PostgreSQL URL is the server's to say; a SQLite file is there. */
+static bool store_exists(const char *db)
+{
+    if (strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0)
+        return true;
+    struct stat st;
+    return stat(db, &st) == 0;
+}
+
 int sc_cli_main(int argc, char **argv)
 {
     static const struct cli_cmd global = {
@@ -577,7 +634,11 @@ int sc_cli_main(int argc, char **argv)
         if ((rc = sc_cli_parse(c, argc - at, argv + at, &a, &next)) >= 0)
             return rc;
         if (c->style == CLI_PLAIN && next < argc - at)
-            return sc_cli_bad_option(c); /* demo takes no positionals */
+            return sc_cli_bad_option(c);          /* demo takes no positionals */
+        if (reads_only(c) && !store_exists(a.db)) /* issue 17: a typo makes no empty store */
+            return sc_cli_fail("cannot open the store %s: it does not exist (give --db, set "
+                               "SHARECARD_DB, or run 'sharecard init' first)",
+                               a.db);
         return c->run(&a);
     }
     if (bad)

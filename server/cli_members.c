@@ -176,9 +176,20 @@ int sc_cli_member_add(const struct cli_args *a)
     struct sc_member out;
     enum sc_err e = sc_store_member_add(s, &m, NULL, &p, &out);
     int rc = 1;
-    if (e == SC_ECONFLICT) {
-        sc_cli_fail("a member with the email %s or a card with the slug %s already exists", m.email,
-                    p.slug[0] ? p.slug : "(generated)");
+    if (e == SC_ECONFLICT) { /* say which one (issue 17) */
+        struct sc_member other;
+        struct sc_card taken;
+        if (sc_store_member_by_email(s, m.email, &other) == SC_OK) {
+            sc_cli_fail("a member with the email %s already exists (%s, card %s)", m.email,
+                        other.name, other.slug);
+        } else if (p.slug[0] && sc_store_card_by_slug(s, p.slug, &taken) == SC_OK) {
+            sc_cli_fail("a card with the slug %s already exists (%s's); choose another --slug",
+                        p.slug, taken.name ? taken.name : "");
+            sc_card_cleanup(&taken);
+        } else {
+            sc_cli_fail("a member with the email %s or a card with the slug %s already exists",
+                        m.email, p.slug[0] ? p.slug : "(generated)");
+        }
         goto out;
     }
     if (e != SC_OK) {
@@ -293,6 +304,12 @@ int sc_cli_token_create(const struct cli_args *a)
         e = sc_store_token_add(s, m.id, hash, label);
     if (e != SC_OK) {
         sc_cli_fail("could not store the token: %s", sc_err_str(e));
+        goto out;
+    }
+    /* Audited like a token made on the page (settings.c), by "cli" (issue 17). */
+    if (sc_store_audit(s, "cli", "token.create", m.email, label) != SC_OK) {
+        sc_cli_fail("the token was made but the audit log could not be written; it is not "
+                    "shown");
         goto out;
     }
     puts(token);

@@ -27,6 +27,7 @@
 #include "leads_int.h"
 #include "orders_int.h"
 #include "pages_int.h"
+#include "ux_int.h"
 #include "sharecard/customers.h"
 #include "sharecard/escape.h"
 #include "sharecard/log.h"
@@ -903,7 +904,9 @@ static void segment_slug(struct sc_buf *b, const char *name)
 
 static void money(struct sc_buf *b, int64_t cents)
 {
-    sc_buf_printf(b, "%lld.%02lld", (long long)(cents / 100), (long long)(cents % 100));
+    char s[64];
+    sc_ux_money(cents, s); /* in SHARECARD_CURRENCY (ux.c) */
+    sc_ui_text(b, s);
 }
 
 static void view_cells(struct sc_buf *b, const struct view *v)
@@ -912,7 +915,7 @@ static void view_cells(struct sc_buf *b, const struct view *v)
                 (long long)v->id);
     sc_ui_text(b, v->name && v->name[0] ? v->name : "—");
     sc_ui_html(b, "</a></td><td>");
-    sc_ui_text(b, v->card);
+    sc_ux_card_html(b, v->card);
     sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">", (long long)v->orders);
     money(b, v->revenue);
     sc_ui_html(b, "</td><td>");
@@ -927,7 +930,7 @@ static void view_cells(struct sc_buf *b, const struct view *v)
         sc_buf_printf(b, "%.0f%%", 100 * v->p_alive);
     sc_ui_html(b, "</td><td class=\"n\">");
     if (isfinite(v->clv))
-        sc_buf_printf(b, "%.2f", v->clv);
+        money(b, (int64_t)llround(v->clv * 100.0));
     sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td>", (long long)v->points);
     sc_ui_text(b, v->tier);
     sc_ui_html(b, "</td></tr>");
@@ -1004,7 +1007,7 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
     }
     sc_ui_html(&b, "</p><div class=\"scroll\"><table class=\"t sortable\" id=\"customers\">"
                    "<thead><tr><th>Name</th><th>Card</th><th class=\"n\">Orders</th><th "
-                   "class=\"n\">Revenue</th><th>Last order (UTC)</th><th>Segment</th><th "
+                   "class=\"n\">Revenue</th><th>Last order</th><th>Segment</th><th "
                    "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
                    "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
     for (size_t i = 0; i < c->nviews && i < PAGE_ROWS; i++)
@@ -1106,8 +1109,13 @@ static int reward_moment(const struct sc_reward_row *w, void *ctx)
         sc_ui_text(&t->line, sc_tr("Earned"));
     else
         sc_ui_text(&t->line, w->party.name);
-    sc_buf_printf(&t->line, " %lld %s (", (long long)w->amount,
-                  strcmp(w->kind, "signup") == 0 ? sc_tr("points") : sc_tr("cents commission"));
+    if (strcmp(w->kind, "signup") == 0) {
+        sc_buf_printf(&t->line, " %lld %s (", (long long)w->amount, sc_tr("points"));
+    } else {
+        sc_buf_putc(&t->line, ' ');
+        money(&t->line, w->amount);
+        sc_buf_printf(&t->line, " %s (", sc_tr("commission"));
+    }
     sc_ui_text(&t->line, sc_tr(w->status));
     sc_buf_putc(&t->line, ')');
     moment_end(t, w->created_at);
@@ -1191,7 +1199,7 @@ static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
     sc_ui_begin(r, &b, one.name[0] ? one.name : sc_tr("Customer"), m, "/customers");
     sc_ui_html(&b, "</header><div class=\"scroll\"><table class=\"t\" id=\"customer\"><thead>"
                    "<tr><th>Name</th><th>Card</th><th class=\"n\">Orders</th><th "
-                   "class=\"n\">Revenue</th><th>Last order (UTC)</th><th>Segment</th><th "
+                   "class=\"n\">Revenue</th><th>Last order</th><th>Segment</th><th "
                    "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
                    "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
     if (c->nviews)
@@ -1233,9 +1241,11 @@ enum MHD_Result sc_h_customers(struct req *r, const struct route_args *a)
         return sc_reply_405(r, "GET, HEAD");
     struct sc_scope scope;
     sc_session_scope(a->m, &scope);
-    if (a->arg && a->arg[0])
-        return customer_page(r, a->m, &scope, a->arg);
-    return customers_list_page(r, a->m, &scope);
+    sc_ux_owners_load(r->srv->store); /* cards by their owner's name (ux.c) */
+    enum MHD_Result ret = a->arg && a->arg[0] ? customer_page(r, a->m, &scope, a->arg)
+                                              : customers_list_page(r, a->m, &scope);
+    sc_ux_owners_free();
+    return ret;
 }
 
 /* ---- the dashboard's section ------------------------------------------------------------ */
@@ -1268,10 +1278,10 @@ static void heat_map(struct sc_buf *b, const struct sc_ret_report *rep)
             cols = rep->cohorts[i].nretention;
     int w = 150 + 52 * (int)(cols ? cols : 1), h = 24 + 26 * (int)rep->ncohorts;
     sc_ui_htmlf(b,
-                "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" role=\"img\" "
-                "aria-label=\"Cohorts: share of each sign-up month who ordered in each later "
-                "month\">",
-                w, h);
+                "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+                "role=\"img\" aria-label=\"Cohorts: share of each sign-up month who ordered in "
+                "each later month\">",
+                w, h, w, h);
     for (size_t k = 0; k < cols; k++)
         sc_buf_printf(b,
                       "<text x=\"%d\" y=\"14\" font-size=\"11\" fill=\"#86909c\" "

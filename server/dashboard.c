@@ -5,6 +5,7 @@
  * credited and why.  Every figure comes from rollups, so these pages cost
  * the same with ten thousand events or ten million.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "customers_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
+#include "ux_int.h"
 #include "sharecard/escape.h"
 
 #define MAX_DAYS 366
@@ -157,27 +159,57 @@ static void chart(struct sc_buf *b, const struct series *s)
             if (s->n[lines[l].t][i] > max)
                 max = s->n[lines[l].t][i];
     sc_ui_htmlf(b,
-                "<svg class=\"chart\" viewBox=\"0 0 600 205\" role=\"img\" "
+                "<svg class=\"chart\" viewBox=\"0 0 600 192\" role=\"img\" "
                 "aria-label=\"Events per day, by type\"><rect width=\"600\" "
-                "height=\"205\" fill=\"#fff\"/><line x1=\"40\" y1=\"170\" x2=\"590\" "
-                "y2=\"170\" stroke=\"#c9cdd4\"/><text x=\"4\" y=\"24\" font-size=\"11\" "
-                "fill=\"#86909c\">%lld</text><text x=\"4\" y=\"170\" font-size=\"11\" "
+                "height=\"192\" fill=\"#fff\"/><line x1=\"40\" y1=\"170\" x2=\"590\" "
+                "y2=\"170\" stroke=\"#c9cdd4\"/><text x=\"4\" y=\"24\" font-size=\"12\" "
+                "fill=\"#86909c\">%lld</text><text x=\"4\" y=\"170\" font-size=\"12\" "
                 "fill=\"#86909c\">0</text>",
                 (long long)max);
-    double x = 40;
+    /* Dates under the axis (issue 17): up to six, evenly spread, the first and the last
+     * included, as MM-DD, each with a tick. */
+    int labels = s->days < 6 ? s->days : 6, prev = -1;
+    for (int k = 0; k < labels; k++) {
+        int i = labels > 1 ? (int)lround((double)k * (s->days - 1) / (labels - 1)) : 0;
+        if (i == prev)
+            continue;
+        prev = i;
+        double x = s->days > 1 ? 40.0 + 550.0 * i / (s->days - 1) : 315.0;
+        char day[11];
+        sc_ui_day_format(s->from + i, day);
+        sc_ui_htmlf(b,
+                    "<line x1=\"%.1f\" y1=\"170\" x2=\"%.1f\" y2=\"174\" stroke=\"#c9cdd4\"/>"
+                    "<text class=\"xday\" x=\"%.1f\" y=\"187\" font-size=\"12\" "
+                    "fill=\"#86909c\" text-anchor=\"%s\">%s</text>",
+                    x, x, x,
+                    s->days == 1       ? "middle"
+                    : i == 0           ? "start"
+                    : i == s->days - 1 ? "end"
+                                       : "middle",
+                    day + 5);
+    }
+    for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+        int64_t sum = 0;
+        for (int i = 0; i < s->days; i++)
+            sum += s->n[lines[l].t][i];
+        if (sum)
+            polyline(b, s->n[lines[l].t], s->days, max, lines[l].color);
+    }
+    sc_ui_html(b, "</svg>");
+    /* The legend as text of the page's size, a swatch of each line's colour. */
+    sc_ui_html(b, "<ul class=\"legend\" id=\"chart-legend\">");
     for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
         int64_t sum = 0;
         for (int i = 0; i < s->days; i++)
             sum += s->n[lines[l].t][i];
         if (!sum)
             continue;
-        polyline(b, s->n[lines[l].t], s->days, max, lines[l].color);
-        sc_ui_htmlf(b, "<text x=\"%.0f\" y=\"196\" font-size=\"11\" fill=\"%s\">%s</text>", x,
+        sc_ui_htmlf(b,
+                    "<li><svg width=\"18\" height=\"10\" aria-hidden=\"true\"><rect "
+                    "width=\"18\" height=\"4\" y=\"3\" fill=\"%s\"/></svg>%s</li>",
                     lines[l].color, sc_tr(lines[l].label));
-        x += 12 +
-             6.5 * (double)strlen(sc_tr(lines[l].label)) * (sc_tr_lang() == SC_LANG_ZH ? 0.7 : 1.0);
     }
-    sc_ui_html(b, "</svg>");
+    sc_ui_html(b, "</ul>");
 }
 
 /* scan/open → view → engage → sign-up → purchase, each bar against the first. */
@@ -288,13 +320,14 @@ static void channel_table(struct sc_buf *b, const struct channels *c)
         sc_buf_printf(b,
                       "<tr data-channel=\"%s\"><td>%s</td><td class=\"n\">%lld</td>"
                       "<td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld"
-                      "</td><td><span class=\"bar\" style=\"width:%.0fpx\"></span></td></tr>",
+                      "</td><td class=\"barcell\"><span class=\"bar\" style=\"width:%.0f%%\">"
+                      "</span></td></tr>",
                       i < NCH - 1 ? sc_channel_name((enum sc_channel)i) : "direct",
                       i < NCH - 1 ? sc_tr(sc_channel_name((enum sc_channel)i))
                                   : sc_tr("direct (no tracked link)"),
                       (long long)visits, (long long)n[SC_EV_VIEW], (long long)n[SC_EV_SAVE],
                       (long long)n[SC_EV_SIGNUP],
-                      120.0 * (double)(visits + n[SC_EV_VIEW]) / (double)top);
+                      100.0 * (double)(visits + n[SC_EV_VIEW]) / (double)top);
     }
     sc_ui_html(b, "</tbody></table></div>");
 }
@@ -442,23 +475,16 @@ static int recent_row(const struct sc_signup_row *s, void *ctx)
     struct recent *rc = ctx;
     struct sc_buf *b = &rc->rows[rc->n % RECENT];
     sc_buf_reset(b);
-    char when[32];
-    time_t t = (time_t)s->created_at;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-    sc_ui_htmlf(b, "<tr><td>%s</td><td>", when);
+    sc_ui_html(b, "<tr><td>");
+    sc_ui_when(b, s->created_at); /* in SHARECARD_TZ */
+    sc_ui_html(b, "</td><td>");
     sc_ui_text(b, s->name);
     sc_ui_html(b, "</td><td>");
     party(b, &s->level1);
     sc_ui_html(b, "</td><td>");
     party(b, &s->level2);
     sc_ui_html(b, "</td><td>");
-    sc_ui_text(b, s->rule);
-    if (s->notes && s->notes[0]) {
-        sc_ui_html(b, " · ");
-        sc_ui_text(b, s->notes);
-    }
+    sc_ux_why(b, s->rule, s->notes); /* in words (ux.c) */
     sc_ui_html(b, "</td></tr>");
     rc->n++;
     return 0;
@@ -522,10 +548,14 @@ enum MHD_Result sc_h_dashboard(struct req *r, const struct route_args *a)
     if (orders || prev_orders) {
         sc_ui_html(&b, "<section class=\"tiles\">");
         tile(&b, "orders", sc_tr("Purchases"), orders, prev_orders);
+        char revenue[64];
+        sc_ux_money(cents, revenue); /* in SHARECARD_CURRENCY (ux.c) */
         sc_ui_htmlf(&b,
-                    "<div class=\"tile\" data-kpi=\"revenue\" data-value=\"%lld\"><div "
-                    "class=\"v\">%lld.%02lld</div><div class=\"k\">Revenue</div>",
-                    (long long)cents, (long long)(cents / 100), (long long)(cents % 100));
+                    "<div class=\"tile\" data-kpi=\"revenue\" data-value=\"%lld\" "
+                    "data-currency=\"%s\"><div class=\"v\">",
+                    (long long)cents, sc_ux_currency());
+        sc_ui_text(&b, revenue);
+        sc_ui_html(&b, "</div><div class=\"k\">Revenue</div>");
         if (prev_cents > 0)
             sc_ui_htmlf(&b, "<div class=\"d %s\">%+.0f%% vs previous</div>",
                         cents >= prev_cents ? "up" : "down",
@@ -546,7 +576,7 @@ enum MHD_Result sc_h_dashboard(struct req *r, const struct route_args *a)
     sc_ui_html(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
                    "<li class=\"hint\">Visits will appear here as they happen.</li></ol>");
     sc_ui_html(&b, "<h2>Latest sign-ups</h2><div class=\"scroll\">"
-                   "<table class=\"t\" id=\"signups\"><thead><tr><th>When (UTC)</th>"
+                   "<table class=\"t\" id=\"signups\"><thead><tr><th>When</th>"
                    "<th>Name</th><th>Level 1</th><th>Level 2</th><th>Why</th></tr></thead>"
                    "<tbody>");
     for (int i = 0; i < RECENT; i++)
@@ -673,7 +703,8 @@ enum MHD_Result sc_h_me(struct req *r, const struct route_args *a)
         return sc_reply_err(r, e, NULL);
     }
     frame_begin(r, &b, sc_tr("My card"), m, &g, "/me");
-    sc_leads_reminders_html(r, m, &b); /* follow-up reminders due (leads.c) */
+    sc_ux_me_top(r, m, g.from, g.to, &b); /* show my QR, rank, own points (ux.c) */
+    sc_leads_reminders_html(r, m, &b);    /* follow-up reminders due (leads.c) */
     tiles(&b, &now, &prev);
     chart(&b, ser);
     free(ser);

@@ -1,9 +1,11 @@
 /*
  * demo.c — `sharecard demo`: a living dataset for a first look.  Teams,
  * members with cards, and 90 days of visits with a daily and weekly rhythm
- * — scans, opens of shared links, views, saves, contact taps, time on page,
- * re-shares, link-preview bots, sign-ups that chain two levels through
- * customers' own links, a few purchases — all written through the store's
+ * — scans of QR codes, opens of links shared through WeChat, SMS, e-mail
+ * and the rest, views, saves, contact taps, time on page, re-shares,
+ * link-preview bots, sign-ups of people with names and phones that chain two
+ * levels through customers' own links, purchases (some repeated) spread from
+ * each buyer's sign-up to today — all written through the store's
  * event path, the one the server's writer uses, so attribution, rollups and
  * the ledger are computed exactly as for real traffic.
  */
@@ -20,6 +22,31 @@
 
 #define DEMO_PASSWORD "sharecard-demo"
 #define BATCH         2048
+#define SHARES_PER    64
+#define AGENTS        8
+#define RECENT        24
+#define MAX_CUSTOMERS 8192
+
+/* Visitors' browsers, phones first (most cards are scanned or opened on one). */
+static const char *const agents[] = {
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; V2309A; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 "
+    "MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 Weixin NetType/5G Language/zh_CN",
+    "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.4 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.4 Safari/605.1.15",
+};
 
 struct demo {
     struct sc_store *s;
@@ -27,10 +54,18 @@ struct demo {
     struct sc_event ev[BATCH];
     struct sc_event_row rows[BATCH];
     struct sc_signup signups[BATCH];
-    struct sc_ua_info agent;
+    struct sc_ua_info agent[AGENTS]; /* what sc_ua_families() makes of agents[i] */
     size_t n;
     uint64_t rnd;
     long long visitors;
+    struct buyer *customers; /* MAX_CUSTOMERS */
+    size_t ncustomers;
+};
+
+/* A customer who may buy: where to send the order and since when. */
+struct buyer {
+    char email[255];
+    int64_t since;
 };
 
 static uint32_t rnd(struct demo *d, uint32_t n)
@@ -58,50 +93,167 @@ static struct sc_event *next(struct demo *d, enum sc_ev_type t, int64_t ts, int6
     snprintf(e->visitor, sizeof(e->visitor), "%s", vid);
     snprintf(e->ip, sizeof(e->ip), "198.51.%u.0", rnd(d, 250));
     snprintf(e->ua, sizeof(e->ua), "%s", ua);
-    d->rows[d->n] = (struct sc_event_row){e, bot, &d->agent, SC_OK};
+    size_t a = 0;
+    while (a + 1 < AGENTS && agents[a] != ua)
+        a++;
+    d->rows[d->n] = (struct sc_event_row){e, bot, &d->agent[a], SC_OK};
     d->n++;
     return e;
 }
 
-static const char *const phones[] = {
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
-    "Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
-    "Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
-};
+/* Mostly phones; a link opened from e-mail or LinkedIn is often on a computer. */
+static const char *visitor_agent(struct demo *d)
+{
+    uint32_t r = rnd(d, 100);
+    return r < 84 ? agents[r % 5] : r < 88 ? agents[5] : agents[6 + r % 2];
+}
 
 struct person {
-    const char *name, *email, *title, *team;
+    const char *name, *email, *title, *team, *phone, *wechat, *website, *bio, *theme;
     enum sc_role role;
     int weight; /* how busy their card is */
-    int64_t card, link, member;
 };
+
+/* What a person got in the store: card, QR link, and the links their card
+ * was shared through (opens come through these). */
+struct seat {
+    int64_t card, link, member;
+    int64_t shares[SHARES_PER];
+    int nshares;
+    /* Recent visitors, some of whom come back (and sign up more often). */
+    char back[RECENT][SC_VID_MAX];
+    const char *back_ua[RECENT];
+    bool back_signed[RECENT];
+    unsigned nback;
+};
+
+/* The people who sign up: varied names in both languages, each with an
+ * e-mail and a mobile (the pinyin or the name itself makes the address). */
+static const char *const zh_family[][2] = {
+    {"王", "wang"}, {"李", "li"},    {"张", "zhang"}, {"刘", "liu"},  {"陈", "chen"},
+    {"杨", "yang"}, {"黄", "huang"}, {"赵", "zhao"},  {"周", "zhou"}, {"吴", "wu"},
+    {"徐", "xu"},   {"孙", "sun"},   {"马", "ma"},    {"朱", "zhu"},  {"胡", "hu"},
+    {"郭", "guo"},  {"何", "he"},    {"林", "lin"},   {"罗", "luo"},  {"高", "gao"},
+};
+static const char *const zh_given[][2] = {
+    {"秀英", "xiuying"}, {"敏", "min"},      {"静", "jing"},      {"丽", "li"},
+    {"强", "qiang"},     {"磊", "lei"},      {"军", "jun"},       {"洋", "yang"},
+    {"艳", "yan"},       {"勇", "yong"},     {"杰", "jie"},       {"娟", "juan"},
+    {"涛", "tao"},       {"明", "ming"},     {"超", "chao"},      {"霞", "xia"},
+    {"平", "ping"},      {"刚", "gang"},     {"桂英", "guiying"}, {"子涵", "zihan"},
+    {"浩然", "haoran"},  {"雨桐", "yutong"}, {"思远", "siyuan"},  {"欣怡", "xinyi"},
+};
+static const char *const en_first[] = {
+    "Olivia", "Liam",  "Emma",   "Noah",  "Amelia", "Oliver", "Sophia", "James", "Isabella",
+    "Lucas",  "Mia",   "Ethan",  "Chloe", "Daniel", "Grace",  "Henry",  "Zoe",   "Samuel",
+    "Priya",  "Arjun", "Fatima", "Omar",  "Hana",   "Kenji",  "Sofia",  "Mateo",
+};
+static const char *const en_last[] = {
+    "Smith", "Johnson", "Brown",  "Taylor", "Wilson", "Martin", "Clarke", "Walker",
+    "Patel", "Nguyen",  "Kim",    "Garcia", "Rossi",  "Müller", "Tanaka", "O'Brien",
+    "Lee",   "Chen",    "Murphy", "Singh",  "Lopez",  "Evans",
+};
+static const char *const mail_hosts[] = {"example.com", "example.org", "example.net", "example.cn"};
+
+/* A new customer's name, e-mail and phone; 'n' keeps e-mails unique. */
+static void person_make(struct demo *d, long long n, struct sc_signup *su)
+{
+    if (rnd(d, 100) < 60) {
+        const char *const *f = zh_family[rnd(d, sizeof(zh_family) / sizeof(zh_family[0]))];
+        const char *const *g = zh_given[rnd(d, sizeof(zh_given) / sizeof(zh_given[0]))];
+        snprintf(su->name, sizeof(su->name), "%s%s", f[0], g[0]);
+        snprintf(su->email, sizeof(su->email), "%s.%s%lld@%s", g[1], f[1], n,
+                 mail_hosts[rnd(d, 4)]);
+        static const char *const prefix[] = {"138", "139", "135", "186", "159", "177"};
+        snprintf(su->phone, sizeof(su->phone), "+86%s%08u", prefix[rnd(d, 6)],
+                 10000000u + rnd(d, 89999999u));
+    } else {
+        const char *f = en_first[rnd(d, sizeof(en_first) / sizeof(en_first[0]))];
+        const char *l = en_last[rnd(d, sizeof(en_last) / sizeof(en_last[0]))];
+        snprintf(su->name, sizeof(su->name), "%s %s", f, l);
+        char local[64];
+        snprintf(local, sizeof(local), "%c.%s%lld", f[0] | 0x20, l, n);
+        for (char *p = local; *p; p++)
+            if ((unsigned char)*p >= 0x80 || *p == '\'')
+                *p = 'x';
+            else if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p | 0x20);
+        snprintf(su->email, sizeof(su->email), "%s@%s", local, mail_hosts[rnd(d, 3)]);
+        if (rnd(d, 100) < 70) /* not everyone leaves a phone */
+            snprintf(su->phone, sizeof(su->phone), "+4477%08u", 10000000u + rnd(d, 89999999u));
+    }
+}
+
+/* Channels people share a card through, most often WeChat. */
+static enum sc_channel share_channel(struct demo *d)
+{
+    uint32_t r = rnd(d, 100);
+    return r < 45   ? SC_CH_WECHAT
+           : r < 62 ? SC_CH_COPY
+           : r < 72 ? SC_CH_SMS
+           : r < 82 ? SC_CH_EMAIL
+           : r < 91 ? SC_CH_LINKEDIN
+                    : SC_CH_WHATSAPP;
+}
+
+/* Records a share of 'link' (on 'card') and returns the new link's id, 0 on failure. */
+static int64_t share(struct demo *d, int64_t ts, int64_t card, int64_t link, const char *vid,
+                     const char *ua)
+{
+    struct sc_event *sh = next(d, SC_EV_SHARE, ts, card, link, vid, ua, NULL);
+    sc_slug_random(sh->new_code, SC_CODE_LEN);
+    sh->new_channel = share_channel(d);
+    sh->new_parent = link;
+    char code[SC_CODE_LEN + 1];
+    memcpy(code, sh->new_code, sizeof(code));
+    /* The chat app unfurls the new link: a bot, never counted. */
+    next(d, SC_EV_OPEN, ts + 1, card, 0, "", "facebookexternalhit/1.1", "preview");
+    struct sc_link l;
+    if (flush(d) != SC_OK || sc_store_link_by_code(d->s, code, &l) != SC_OK)
+        return 0;
+    return l.id;
+}
 
 int sc_demo_main(const char *db, int days)
 {
     static struct person people[] = {
-        {"王芳", "wang.fang@example.cn", "区域经理", "华北", SC_ROLE_MANAGER, 3, 0, 0, 0},
-        {"张伟", "zhang.wei@example.cn", "销售总监", "华北", SC_ROLE_SALES, 10, 0, 0, 0},
-        {"李娜", "li.na@example.cn", "客户经理", "华北", SC_ROLE_SALES, 7, 0, 0, 0},
-        {"刘洋", "liu.yang@example.cn", "销售代表", "华北", SC_ROLE_SALES, 4, 0, 0, 0},
-        {"Grace Hopper", "grace@example.com", "Regional Manager", "South", SC_ROLE_MANAGER, 3, 0, 0,
-         0},
-        {"Ada Lovelace", "ada@example.com", "Head of Sales", "South", SC_ROLE_SALES, 8, 0, 0, 0},
-        {"Alan Turing", "alan@example.com", "Account Executive", "South", SC_ROLE_SALES, 5, 0, 0,
-         0},
-        {"陈静", "chen.jing@example.cn", "销售代表", "South", SC_ROLE_SALES, 2, 0, 0, 0},
+        {"王芳", "wang.fang@example.cn", "区域经理", "华北", "+86 139 1062 4417", "wangfang_bj",
+         "https://example.cn/team/wangfang", "负责华北区大客户与渠道合作，十年企业服务经验。",
+         "#b4232c", SC_ROLE_MANAGER, 3},
+        {"张伟", "zhang.wei@example.cn", "销售总监", "华北", "+86 138 0013 5520", "zw_sales88",
+         "https://example.cn/zhangwei", "帮助制造企业把销售线索变成订单。周末也回微信。", "#0b6e4f",
+         SC_ROLE_SALES, 10},
+        {"李娜", "li.na@example.cn", "客户经理", "华北", "+86 186 1188 2093", "lina_service", NULL,
+         "客户成功与续约，擅长零售和连锁门店。", "#6d28d9", SC_ROLE_SALES, 7},
+        {"刘洋", "liu.yang@example.cn", "销售代表", "华北", "+86 135 2201 7764", "liuyang-tj", NULL,
+         NULL, "#1d4ed8", SC_ROLE_SALES, 4},
+        {"Grace Hopper", "grace@example.com", "Regional Manager", "South", "+44 7700 900431", NULL,
+         "https://example.com/grace", "Runs the South team. Ask me about rollouts.", "#9a3412",
+         SC_ROLE_MANAGER, 3},
+        {"Ada Lovelace", "ada@example.com", "Head of Sales", "South", "+44 7700 900118", "ada_l",
+         "https://example.com/ada",
+         "I help finance teams automate reporting. Happy to show a 15-minute demo.", "#be185d",
+         SC_ROLE_SALES, 8},
+        {"Alan Turing", "alan@example.com", "Account Executive", "South", "+44 7700 900772", NULL,
+         "https://example.com/alan", "Public sector and universities.", "#0f766e", SC_ROLE_SALES,
+         5},
+        {"陈静", "chen.jing@example.cn", "销售代表", "South", "+86 159 0215 3308", "chenjing_sh",
+         NULL, "上海、杭州地区的新客户开发。", "#a16207", SC_ROLE_SALES, 2},
     };
     enum { NP = sizeof(people) / sizeof(people[0]) };
+    static struct seat seat[NP];
     struct demo *d = calloc(1, sizeof(*d));
     if (!d)
         return 1;
+    d->customers = calloc(MAX_CUSTOMERS, sizeof(*d->customers)); /* owned: freed at out */
+    if (!d->customers) {
+        free(d);
+        return 1;
+    }
     char err[512];
     if (sc_store_open(db, &d->s, err, sizeof(err)) != SC_OK) {
         fprintf(stderr, "sharecard: cannot open the store %s: %s\n", db, err);
+        free(d->customers);
         free(d);
         return 1;
     }
@@ -116,9 +268,8 @@ int sc_demo_main(const char *db, int days)
         goto out;
     }
     sc_referral_config_defaults(&d->cfg);
-    snprintf(d->agent.browser, sizeof(d->agent.browser), "Mobile Safari");
-    snprintf(d->agent.os, sizeof(d->agent.os), "iOS");
-    snprintf(d->agent.device, sizeof(d->agent.device), "phone");
+    for (size_t a = 0; a < AGENTS; a++)
+        sc_ua_families(agents[a], &d->agent[a]);
     d->rnd = 20261122;
     char hash[SC_PWHASH_LEN];
     if (sc_auth_password_hash(DEMO_PASSWORD, hash) != SC_OK)
@@ -138,14 +289,20 @@ int sc_demo_main(const char *db, int days)
         snprintf(m.name, sizeof(m.name), "%s", people[i].name);
         snprintf(m.team, sizeof(m.team), "%s", people[i].team);
         m.role = people[i].role;
+        bool zh = people[i].email[strlen(people[i].email) - 1] == 'n';
         struct sc_card p = {0};
         p.name = m.name;
         p.title = (char *)(uintptr_t)people[i].title;
-        p.company = (char *)(uintptr_t)(people[i].email[strlen(people[i].email) - 1] == 'n'
-                                            ? "北京示例科技有限公司"
-                                            : "Analytical Engines Ltd");
-        p.phone = "+86 138 0013 8000";
-        p.lang = people[i].email[strlen(people[i].email) - 1] == 'n' ? SC_LANG_ZH : SC_LANG_EN;
+        p.company = (char *)(uintptr_t)(zh ? "北京示例科技有限公司" : "Analytical Engines Ltd");
+        p.phone = (char *)(uintptr_t)people[i].phone;
+        p.phone_work = (char *)(uintptr_t)(zh ? "+86 10 6552 8800" : "+44 20 7946 0958");
+        p.email = m.email;
+        p.wechat = (char *)(uintptr_t)people[i].wechat;
+        p.website = (char *)(uintptr_t)people[i].website;
+        p.bio = (char *)(uintptr_t)people[i].bio;
+        p.address = (char *)(uintptr_t)(zh ? "北京市朝阳区建国路 88 号" : "1 Engine Row, London");
+        snprintf(p.theme, sizeof(p.theme), "%s", people[i].theme);
+        p.lang = zh ? SC_LANG_ZH : SC_LANG_EN;
         if (sc_store_member_add(d->s, &m, hash, &p, &out) != SC_OK)
             goto out;
         struct sc_card c;
@@ -153,17 +310,26 @@ int sc_demo_main(const char *db, int days)
         if (sc_store_card_by_slug(d->s, out.slug, &c) != SC_OK ||
             sc_store_link_by_code(d->s, c.qr_code, &l) != SC_OK)
             goto out;
-        people[i].card = c.id;
-        people[i].link = l.id;
-        people[i].member = out.id;
+        seat[i].card = c.id;
+        seat[i].link = l.id;
+        seat[i].member = out.id;
         sc_card_cleanup(&c);
     }
 
-    /* Customers' own links, for visits that come through them (two-level chains). */
-    int64_t cust_links[512], cust_cards[512];
+    /* Customers' own links, for visits that come through them (two-level
+     * chains), with the link each one shared onwards, if any. */
+    int64_t cust_links[512], cust_cards[512], cust_shares[512];
     size_t ncust = 0;
     long long signups = 0, events = 0;
     int64_t today = (int64_t)time(NULL) / 86400;
+    /* On the first day each member sends their card out through two channels. */
+    for (int i = 0; i < NP; i++)
+        for (int k = 0; k < 2; k++) {
+            int64_t id = share(d, (today - days + 1) * 86400 + 3600 * (1 + k), seat[i].card,
+                               seat[i].link, "c:000000000000owner", agents[0]);
+            if (id)
+                seat[i].shares[seat[i].nshares++] = id;
+        }
     for (int day = days - 1; day >= 0; day--) {
         int64_t dayno = today - day;
         int dow = (int)((dayno + 4) % 7); /* 0 = Sunday */
@@ -180,17 +346,43 @@ int sc_demo_main(const char *db, int days)
                 int hour = 1 + (int)rnd(d, 10);
                 int64_t ts = dayno * 86400 + hour * 3600 + rnd(d, 3600);
                 char vid[SC_VID_MAX];
-                snprintf(vid, sizeof(vid), "c:%012llx%020llu", (long long)ts * 1000,
-                         (unsigned long long)++d->visitors);
-                const char *ua = phones[rnd(d, 4)];
-                int64_t card = people[i].card, link = people[i].link;
-                bool via_customer = ncust > 0 && rnd(d, 100) < 12;
-                if (via_customer) {
-                    size_t k = rnd(d, (uint32_t)ncust);
+                const char *ua;
+                unsigned slot;
+                bool again = seat[i].nback > 0 && rnd(d, 100) < 22;
+                if (again) {
+                    slot = rnd(d, seat[i].nback < RECENT ? seat[i].nback : RECENT);
+                    memcpy(vid, seat[i].back[slot], sizeof(vid));
+                    ua = seat[i].back_ua[slot];
+                } else {
+                    snprintf(vid, sizeof(vid), "c:%012llx%020llu", (long long)ts * 1000,
+                             (unsigned long long)++d->visitors);
+                    ua = visitor_agent(d);
+                    slot = seat[i].nback++ % RECENT;
+                    memcpy(seat[i].back[slot], vid, sizeof(vid));
+                    seat[i].back_ua[slot] = ua;
+                    seat[i].back_signed[slot] = false;
+                }
+                /* Where the visit comes from: a QR code is scanned, a shared
+                 * link is opened (in the channel it was shared through). */
+                int64_t card = seat[i].card, link = seat[i].link;
+                int64_t *onward = NULL; /* where a share from this visit is kept */
+                size_t k = 0;
+                bool scan = rnd(d, 100) < 45;
+                if (ncust > 0 && rnd(d, 100) < 12) {
+                    k = rnd(d, (uint32_t)ncust);
                     card = cust_cards[k];
                     link = cust_links[k];
+                    if (!scan && cust_shares[k])
+                        link = cust_shares[k];
+                    else
+                        scan = true;
+                    if (!cust_shares[k])
+                        onward = &cust_shares[k];
+                } else if (!scan && seat[i].nshares > 0) {
+                    link = seat[i].shares[rnd(d, (uint32_t)seat[i].nshares)];
+                } else {
+                    scan = true;
                 }
-                bool scan = !via_customer && rnd(d, 100) < 55;
                 next(d, scan ? SC_EV_SCAN : SC_EV_OPEN, ts, card, link, vid, ua, NULL);
                 next(d, SC_EV_VIEW, ts + 2, card, link, vid, ua, NULL);
                 if (rnd(d, 100) < 25)
@@ -200,29 +392,37 @@ int sc_demo_main(const char *db, int days)
                         (enum sc_click_action)(1 + rnd(d, 4));
                 next(d, SC_EV_DWELL, ts + 60, card, link, vid, ua, NULL)->value =
                     (int32_t)(5 + rnd(d, 120));
-                if (rnd(d, 100) < 8) {
-                    struct sc_event *sh = next(d, SC_EV_SHARE, ts + 40, card, 0, vid, ua, NULL);
-                    sc_slug_random(sh->new_code, SC_CODE_LEN);
-                    sh->new_channel = rnd(d, 2) ? SC_CH_WECHAT : SC_CH_COPY;
-                    sh->new_parent = link;
-                    /* The chat app unfurls the new link: a bot, never counted. */
-                    next(d, SC_EV_OPEN, ts + 41, card, 0, "", "facebookexternalhit/1.1", "preview");
+                if (rnd(d, 100) < 6) {
+                    int64_t id = share(d, ts + 40, card, link, vid, ua);
+                    if (id && onward)
+                        *onward = id;
+                    else if (id && card == seat[i].card && seat[i].nshares < SHARES_PER)
+                        seat[i].shares[seat[i].nshares++] = id;
                 }
-                if (rnd(d, 100) < (via_customer ? 9 : 5)) {
+                /* Sign-ups: more often from people who came back, or came
+                 * through someone's recommendation, than from a first scan. */
+                uint32_t odds = again ? 9 : link != seat[i].link ? 7 : 4;
+                if (!seat[i].back_signed[slot] && rnd(d, 100) < odds) {
+                    seat[i].back_signed[slot] = true;
                     struct sc_signup *su = &d->signups[d->n];
                     memset(su, 0, sizeof(*su));
                     su->cfg = &d->cfg;
-                    snprintf(su->name, sizeof(su->name), "Customer %lld", signups + 1);
-                    snprintf(su->email, sizeof(su->email), "customer%lld@example.org", signups + 1);
+                    person_make(d, signups + 1, su);
                     next(d, SC_EV_SIGNUP, ts + 90, card, 0, vid, ua, NULL)->signup = su;
                     signups++;
                     /* Flush now so the customer's own link exists for later visits. */
                     if (flush(d) != SC_OK)
                         goto out;
+                    if (su->customer_id && d->ncustomers < MAX_CUSTOMERS) {
+                        struct buyer *b = &d->customers[d->ncustomers++];
+                        snprintf(b->email, sizeof(b->email), "%s", su->email);
+                        b->since = ts + 90;
+                    }
                     struct sc_link own;
                     if (su->customer_id && ncust < 512 &&
                         sc_store_link_by_code(d->s, su->referral_code, &own) == SC_OK) {
                         cust_links[ncust] = own.id;
+                        cust_shares[ncust] = 0;
                         cust_cards[ncust++] = own.card_id;
                     }
                 }
@@ -232,22 +432,36 @@ int sc_demo_main(const char *db, int days)
     }
     if (d->n && flush(d) != SC_OK)
         goto out;
-    /* A few purchases, with commissions up each buyer's chain. */
-    for (long long k = 1; k <= signups; k += 4) {
-        struct sc_conversion cv = {0};
-        cv.cfg = &d->cfg;
-        snprintf(cv.order_id, sizeof(cv.order_id), "DEMO-%05lld", k);
-        snprintf(cv.email, sizeof(cv.email), "customer%lld@example.org", k);
-        cv.amount_cents = 9900 + 100 * (long long)rnd(d, 900);
-        struct sc_event *e = next(d, SC_EV_CONVERT, (int64_t)time(NULL) - rnd(d, 86400 * 30), 0, 0,
-                                  "", "sharecard-demo", NULL);
-        e->conversion = &cv;
-        e->visitor[0] = '\0';
-        if (flush(d) != SC_OK)
-            goto out;
+    /* Purchases: about a third of the customers buy, some again, on days
+     * spread from their sign-up to today, so each period has its own revenue. */
+    int64_t now = (int64_t)time(NULL);
+    long long orders = 0;
+    for (size_t k = 0; k < d->ncustomers; k++) {
+        struct buyer *b = &d->customers[k];
+        if (rnd(d, 100) >= 35)
+            continue;
+        int times = 1 + (rnd(d, 100) < 40) + (rnd(d, 100) < 20) + (rnd(d, 100) < 10);
+        for (int t = 0; t < times; t++) {
+            int64_t span = now - b->since;
+            if (span < 3600)
+                break;
+            struct sc_conversion cv = {0};
+            cv.cfg = &d->cfg;
+            snprintf(cv.order_id, sizeof(cv.order_id), "DEMO-%05lld", ++orders);
+            snprintf(cv.email, sizeof(cv.email), "%s", b->email);
+            cv.amount_cents = 9900 + 100 * (long long)rnd(d, 900);
+            cv.ordered_at = b->since + 3600 + (int64_t)rnd(d, (uint32_t)(span - 3600));
+            struct sc_event *e =
+                next(d, SC_EV_CONVERT, cv.ordered_at, 0, 0, "", "sharecard-demo", NULL);
+            e->conversion = &cv;
+            e->visitor[0] = '\0';
+            if (flush(d) != SC_OK)
+                goto out;
+        }
     }
-    printf("demo data: %d members in 2 teams, about %lld visits over %d days, %lld sign-ups\n", NP,
-           events / 4, days, signups);
+    printf("demo data: %d members in 2 teams, about %lld visits over %d days, %lld sign-ups, "
+           "%lld purchases\n",
+           NP, events / 4, days, signups, orders);
     printf("sign in as admin@example.com, wang.fang@example.cn (manager) or "
            "zhang.wei@example.cn (sales), password %s\n",
            DEMO_PASSWORD);
@@ -256,6 +470,7 @@ out:
     if (rc)
         fprintf(stderr, "sharecard: writing the demo data failed\n");
     sc_store_close(d->s);
+    free(d->customers);
     free(d);
     return rc;
 }

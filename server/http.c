@@ -205,7 +205,16 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    sc_log(SC_LOG_WARN, "http: %s", msg);
+    /* A client that went away (a closed tab, a phone losing signal, the live feed
+     * left) is normal: debug, not a warning (issue 17). */
+    static const char *const gone[] = {"Failed to send",       "Socket disconnected",
+                                       "Connection reset",     "Broken pipe",
+                                       "closed by the client", "Socket is closed"};
+    enum sc_log_level lvl = SC_LOG_WARN;
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+        if (strstr(msg, gone[i]))
+            lvl = SC_LOG_DEBUG;
+    sc_log(lvl, "http: %s", msg);
 }
 
 /* ---- start and stop ---------------------------------------------------- */

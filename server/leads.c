@@ -20,6 +20,7 @@
 #include "leads_int.h"
 #include "llm_int.h"
 #include "pages_int.h"
+#include "ux_int.h"
 #include "routes_int.h"
 
 #define LEADS_DAYS      30
@@ -243,6 +244,7 @@ static int by_score(const void *a, const void *b)
 
 static void lead_list_free(struct lead_list *o)
 {
+    sc_ux_owners_free(); /* the cards' owners by slug (ux.c) */
     for (size_t i = 0; i < o->n; i++) {
         free(o->v[i].card);
         free(o->v[i].customer);
@@ -272,6 +274,7 @@ static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
     memset(o, 0, sizeof(*o));
     o->q = q;
     o->now = (int64_t)time(NULL);
+    sc_ux_owners_load(r->srv->store); /* cards shown by their owner's name (ux.c) */
     int64_t window = q->days + (q->quiet > 0 ? q->quiet : 0);
     int64_t since = o->now - window * 86400;
     enum sc_err e = sc_leads_score(r->srv->store, scope, since, o->now, true, &o->set);
@@ -423,7 +426,7 @@ static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct 
     sc_ui_html(b, "</td><td>");
     sc_ui_text(b, sc_tr(sc_score_contact_name(li->channel)));
     sc_ui_html(b, "</td><td>");
-    sc_ui_text(b, l->card);
+    sc_ux_card_html(b, l->card);
     sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
     local_when(b, l->last_ts, o->set.tz_min);
     sc_ui_htmlf(b,
@@ -653,12 +656,13 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
     sc_ui_text(&b, sc_tz_name());
     sc_ui_html(&b, "</p>");
     filters_html(&b, &q);
-    sc_ui_html(&b, "<div class=\"scroll\"><table class=\"t sortable\" id=\"leads\"><thead>"
-                   "<tr><th>Who</th><th class=\"n\">Score</th><th>Label</th><th>Why</th><th>Best "
-                   "time</th><th>Channel</th><th>Card</th><th>Last seen</th><th class=\"n\">"
-                   "Visits</th><th class=\"n\">Days</th><th class=\"n\">Taps</th><th "
-                   "class=\"n\">Saves</th><th class=\"n\">Shares</th><th class=\"n\">Seconds "
-                   "on page</th><th></th></tr></thead><tbody>");
+    sc_ui_html(&b,
+               "<div class=\"scroll\"><table class=\"t sortable\" id=\"leads\"><thead>"
+               "<tr><th>Person</th><th class=\"n\">Score</th><th>Label</th><th>Why</th><th>Best "
+               "time</th><th>Channel</th><th>Card</th><th>Last seen</th><th class=\"n\">"
+               "Visits</th><th class=\"n\">Days</th><th class=\"n\">Taps</th><th "
+               "class=\"n\">Saves</th><th class=\"n\">Shares</th><th class=\"n\">Seconds "
+               "on page</th><th></th></tr></thead><tbody>");
     for (size_t i = 0; i < o.n; i++)
         lead_html(&b, &o, &o.v[i]);
     sc_ui_html(&b, "</tbody></table></div>");
@@ -936,7 +940,7 @@ static int timeline_html(const struct sc_visit_row *v, void *ctx)
     if (v->type == SC_EV_DWELL)
         sc_ui_htmlf(b, " for %lld s", (long long)v->value);
     sc_ui_html(b, " · ");
-    sc_ui_text(b, v->card);
+    sc_ui_text(b, v->card_owner && v->card_owner[0] ? v->card_owner : v->card); /* by name */
     if (v->channel >= 0)
         sc_ui_htmlf(b, " · via %s", sc_tr(sc_channel_name((enum sc_channel)v->channel)));
     if (v->via.type) {
@@ -993,12 +997,15 @@ static void lead_json(struct list_out *o, const struct lead_list *ll, const stru
                            sc_score_contact_name(li->channel),
                            draft,
                            c ? c->email : NULL,
-                           c ? c->phone : NULL};
+                           c ? c->phone : NULL,
+                           sc_ux_card_owner(l->card)};
         sc_list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_printf(&o->b, "%s{\"id\":%lld,\"card\":", o->rows ? ",\n" : "\n",
                       (long long)l->visitor_id);
         sc_ui_json_str(&o->b, l->card);
+        sc_buf_puts(&o->b, ",\"card_owner\":");
+        sc_ui_json_str(&o->b, sc_ux_card_owner(l->card));
         sc_buf_puts(&o->b, ",\"customer\":");
         sc_ui_json_str(&o->b, l->customer);
         sc_buf_printf(&o->b,
@@ -1128,7 +1135,7 @@ enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
     sc_list_begin(r, &o,
                   "id,card,customer,first_seen,last_seen,visits,days,clicks,saves,shares,dwell_s,"
                   "signed_up,score,label,reasons,best_time,best_channel,next_action,email,"
-                  "phone\r\n");
+                  "phone,card_owner\r\n");
     for (size_t i = 0; e == SC_OK && i < ll.n && !sc_buf_error(&o.b); i++)
         lead_json(&o, &ll, &ll.v[i], q.lang);
     lead_list_free(&ll);

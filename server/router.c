@@ -21,6 +21,7 @@
 #include "customers_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
+#include "ux_int.h"
 
 #define MB(m) (1u << (m))
 #define GETS  (MB(M_GET) | MB(M_HEAD))
@@ -150,6 +151,8 @@ static const struct route routes[] = {
      "The dashboard is for managers; your workspace is at /me.", NULL},
     SIGNED_IN("/me", GETS, "GET, HEAD", sc_h_me, NULL),
     SIGNED_IN("/me/edit", GETS | POST, "GET, POST", sc_h_editor, NULL),
+    /* issue 17: the salesperson's QR code at full screen */
+    SIGNED_IN("/me/qr", GETS, "GET, HEAD", sc_h_me_qr, NULL),
     SIGNED_IN("/me/avatar", POST, "POST", sc_h_avatar_upload, NULL),
     SIGNED_IN("/me/account", ANY, NULL, sc_h_account, NULL),
     SIGNED_IN("/me/password", ANY, NULL, sc_h_account, "password"),
@@ -282,6 +285,10 @@ static enum MHD_Result run(struct req *r, const struct route *e, struct route_ar
     }
     if ((unsigned)m.role < e->role)
         return sc_reply_error(r, 403, e->msg);
+    /* issue 17: an answer in a format we do not write is refused, not JSON instead. */
+    const char *format = e->need == NEED_TOKEN ? sc_req_arg(r, "format") : NULL;
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
+        return sc_reply_error(r, 400, "format must be json or csv.");
     a->m = &m;
     return e->fn(r, a);
 }

@@ -22,6 +22,7 @@
 #include "llm_int.h"
 #include "routes_int.h"
 #include "webhooks_int.h"
+#include "ux_int.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
 #include "sharecard/page.h"
@@ -57,6 +58,18 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         return 1;
     }
     sc_log_set_format(log_format);
+    const char *level = getenv("SHARECARD_LOG_LEVEL"); /* issue 17: debug shows clients leaving */
+    if (level && level[0]) {
+        static const char *const names[] = {"debug", "info", "warn", "error"};
+        size_t k = 0;
+        while (k < 4 && strcmp(level, names[k]) != 0)
+            k++;
+        if (k == 4) {
+            fprintf(stderr, "sharecard: SHARECARD_LOG_LEVEL must be debug, info, warn or error\n");
+            return 1;
+        }
+        sc_log_set_level((enum sc_log_level)k);
+    }
     int64_t retention_days = 0;
     const char *why = NULL;
     if (sc_retention_days(&retention_days, &why) != SC_OK) {
@@ -68,6 +81,10 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     if (!s.pages) {
         fprintf(stderr, "sharecard: cannot load the page templates: %s\n", err);
         return 1;
+    }
+    if (sc_ux_pages_configure(s.pages, cfg, &why) != SC_OK) { /* issue 17: consent wording */
+        fprintf(stderr, "sharecard: %s\n", why);
+        goto out;
     }
     s.handle = sc_router_handle;
     if (sc_cache_new(&s.caches) != SC_OK || sc_static_init(&s) != SC_OK || !(s.rl = sc_rl_new())) {

@@ -83,7 +83,7 @@ static enum MHD_Result account_page(struct req *r, const struct sc_member *m, un
     sc_ui_html(&b, "<label>Label<input name=\"label\" maxlength=\"100\" placeholder=\"e.g. CRM "
                    "sync\"></label><button class=\"btn primary\" type=\"submit\">Create a "
                    "token</button></form><div class=\"scroll\"><table class=\"t\" "
-                   "id=\"tokens\"><thead><tr><th>Label</th><th>Created (UTC)</th><th>State"
+                   "id=\"tokens\"><thead><tr><th>Label</th><th>Created</th><th>State"
                    "</th><th></th></tr></thead><tbody>");
     void *ctx[2] = {r, &b};
     enum sc_err e = sc_store_token_list(r->srv->store, m->id, token_row, ctx);

@@ -34,6 +34,19 @@ static bool wants_json(struct req *r)
     return acc && strstr(acc, "application/json");
 }
 
+/* The form field a sign-up error is about (for the form to mark it), or NULL. */
+static const char *signup_field(const char *key)
+{
+    static const char *const map[][2] = {
+        {"name_required", "name"},  {"contact_required", "email"},   {"email_invalid", "email"},
+        {"phone_invalid", "phone"}, {"consent_required", "consent"},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i][0], key) == 0)
+            return map[i][1];
+    return NULL;
+}
+
 /* A 4xx for the sign-up in the visitor's language, as JSON or as the error page. */
 static enum MHD_Result signup_error(struct req *r, unsigned status, const char *key)
 {
@@ -42,8 +55,13 @@ static enum MHD_Result signup_error(struct req *r, unsigned status, const char *
     if (wants_json(r)) {
         struct sc_buf b;
         sc_buf_init(&b, 4096);
-        sc_buf_printf(&b, "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"", status, key);
+        /* The code stays "already" for every repeat (the public contract). */
+        const char *code = strncmp(key, "already", 7) == 0 ? "already" : key;
+        sc_buf_printf(&b, "{\"error\":{\"status\":%u,\"code\":\"%s\",\"message\":\"", status, code);
         sc_esc_json(&b, msg, strlen(msg));
+        const char *f = signup_field(key);
+        if (f)
+            sc_buf_printf(&b, "\",\"field\":\"%s", f);
         sc_buf_puts(&b, "\"}}\n");
         return sc_reply_bytes(r, status, "application/json", &b);
     }
@@ -62,10 +80,41 @@ static void json_party(struct sc_buf *b, const struct sc_party *p)
     sc_buf_puts(b, "\"}");
 }
 
+/*
+ * A repeat sign-up.  The browser that signed up (its visitor cookie is the
+ * customer's, with the same e-mail or phone) is given its way back to the
+ * customer's own referral page; any other browser only learns that these
+ * details are known — never someone's link for typing their e-mail.
+ */
+static enum MHD_Result repeat_signup(struct req *r)
+{
+    int64_t vid = 0;
+    char code[SC_CODE_LEN + 1] = "";
+    bool own = r->vid[0] && sc_store_visitor_id(r->srv->store, r->vid, &vid) == SC_OK &&
+               sc_store_own_link_of_visitor(r->srv->store, vid, r->signup->email, r->signup->phone,
+                                            code) == SC_OK;
+    if (!own)
+        return signup_error(r, 409, "already_elsewhere");
+    char page[64];
+    snprintf(page, sizeof(page), "/r/%s", code);
+    if (!wants_json(r))
+        return sc_reply_redirect(r, 303, page);
+    enum sc_lang lang = sc_req_lang(r, r->card.lang);
+    const char *msg = sc_i18n(lang, "signup_again");
+    struct sc_buf b;
+    sc_buf_init(&b, 4096);
+    sc_buf_puts(&b, "{\"error\":{\"status\":409,\"code\":\"already\",\"message\":\"");
+    sc_esc_json(&b, msg, strlen(msg));
+    sc_buf_printf(&b, "\"},\"referral_page\":\"%s\",\"referral_url\":\"", page);
+    sc_esc_json(&b, r->srv->base_url, strlen(r->srv->base_url));
+    sc_buf_printf(&b, "/l/%s\"}\n", code);
+    return sc_reply_bytes(r, 409, "application/json", &b);
+}
+
 static enum MHD_Result done_signup(struct req *r)
 {
     if (r->ev_result == SC_ECONFLICT)
-        return signup_error(r, 409, "already");
+        return repeat_signup(r);
     if (r->ev_result != SC_OK)
         return sc_reply_not_stored(r);
     sc_customers_changed(); /* a new customer: customers.c reads afresh */

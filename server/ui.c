@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "auth_int.h"
+#include "leads_int.h"
 #include "pages_int.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
@@ -53,6 +54,7 @@ void sc_ui_begin(struct req *r, struct sc_buf *b, const char *title, const struc
         {"/customers", "Customers", SC_ROLE_SALES},
         {"/me/account", "Account", SC_ROLE_SALES},
         {"/admin/members", "Members", SC_ROLE_MANAGER},
+        {"/admin/rewards", "Rewards", SC_ROLE_MANAGER},
         {"/admin/audit", "Audit log", SC_ROLE_ADMIN},
     };
     char csrf[32];
@@ -78,7 +80,10 @@ void sc_ui_begin(struct req *r, struct sc_buf *b, const char *title, const struc
 
 void sc_ui_end(struct sc_buf *b)
 {
-    sc_ui_html(b, "</main><p id=\"toast\" class=\"toast\" role=\"status\" "
+    /* Every time on the pages is in the deployment's zone; the API stays UTC. */
+    sc_ui_htmlf(b, "<p class=\"hint tz\" id=\"tz\">%s ", sc_tr("Times are in"));
+    sc_ui_text(b, sc_tz_name());
+    sc_ui_html(b, "</p></main><p id=\"toast\" class=\"toast\" role=\"status\" "
                   "aria-live=\"polite\"></p></body></html>");
 }
 
@@ -106,10 +111,25 @@ void sc_ui_json_str(struct sc_buf *b, const char *s)
     sc_buf_putc(b, '"');
 }
 
+/* "+" and 4 to 15 digits: a phone number as we store them (E.164). */
+static bool e164(const char *s)
+{
+    size_t d = s[0] == '+' ? strspn(s + 1, "0123456789") : 0;
+    return d >= 4 && d <= 15 && s[1 + d] == '\0';
+}
+
 void sc_ui_csv_field(struct sc_buf *b, const char *s)
 {
     if (!s)
         s = "";
+    if (e164(s)) {
+        /* A phone (issue 17): a tab before it, so that spreadsheets keep it as text (not a
+         * number that loses its "+", nor a formula) while what it says stays the number. */
+        sc_buf_puts(b, "\"\t");
+        sc_buf_puts(b, s);
+        sc_buf_putc(b, '"');
+        return;
+    }
     size_t n = strlen(s);
     bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] && strchr("=+-@", s[0]) != NULL);
     if (!quote) {
@@ -236,7 +256,7 @@ void sc_ui_message(struct sc_buf *b, bool ok, const char *text)
 void sc_ui_when(struct sc_buf *b, int64_t t)
 {
     char s[32];
-    time_t tt = (time_t)t;
+    time_t tt = (time_t)(t + (int64_t)sc_tz_min(t) * 60); /* SHARECARD_TZ (issue 17) */
     struct tm tm;
     gmtime_r(&tt, &tm);
     strftime(s, sizeof(s), "%Y-%m-%d %H:%M", &tm);

@@ -91,9 +91,10 @@ bool sc_slug_valid(const char *slug, const char **why);
 
 /*
  * Appends a 1-bit greyscale PNG of 'text' (ECC level M, quiet zone of 4
- * modules) to 'out'.  The image is the largest whole multiple of the module
- * count that fits in 'size' pixels (clamped to SC_QR_SIZE_MIN..MAX), never
- * smaller than one pixel a module.
+ * modules) to 'out'.  The image is exactly 'size' pixels square (clamped to
+ * SC_QR_SIZE_MIN..MAX): each module the largest whole number of pixels that
+ * fits, never less than one, and what is left a white margin split evenly
+ * around the quiet zone.
  */
 enum sc_err sc_qr_png(struct sc_buf *out, const char *text, unsigned size);
 

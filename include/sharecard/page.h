@@ -10,6 +10,8 @@
 #include "sharecard/card.h"
 #include "sharecard/err.h"
 
+#include <stdint.h>
+
 struct sc_pages;
 
 /*
@@ -19,6 +21,18 @@ struct sc_pages;
  */
 struct sc_pages *sc_pages_new(char *err, size_t errlen);
 void sc_pages_free(struct sc_pages *p);
+
+#define SC_CONSENT_TEXT_MAX 600 /* bytes of a deployment's consent sentence */
+/*
+ * The deployment's wording, set once before serving: the sign-up form's
+ * consent sentence in English and in Chinese (NULL or "": the default, a
+ * sentence about being contacted, not about an offer; checked by the
+ * caller: valid UTF-8, at most SC_CONSENT_TEXT_MAX bytes), and the points a
+ * customer earns per friend at level 1 and level 2, which the thank-you
+ * page states.
+ */
+void sc_pages_configure(struct sc_pages *p, const char *consent_en, const char *consent_zh,
+                        int64_t points_l1, int64_t points_l2);
 
 /*
  * The value for the Content-Security-Policy header: it allows the inline

@@ -797,4 +797,18 @@ enum sc_err sc_store_live_reminders(struct sc_store *s, const struct sc_scope *s
                                     int (*fn)(const struct sc_live_reminder_row *r, void *ctx),
                                     void *ctx);
 
+/* ---- what visitors and managers meet (issue 17, q_ux.c) ---- */
+
+/*
+ * The code of the own referral link of the customer who signed up as visitor
+ * 'visitor_id' with e-mail 'email' or phone 'phone' (normalised; either may
+ * be NULL or ""): a repeat sign-up's way back, for that browser only.
+ * SC_ENOTFOUND when this visitor is not that customer.
+ */
+enum sc_err sc_store_own_link_of_visitor(struct sc_store *s, int64_t visitor_id, const char *email,
+                                         const char *phone, char code[SC_CODE_LEN + 1]);
+/* Member 'member_id''s reward points and commission cents, approved and pending, all time. */
+enum sc_err sc_store_member_earnings(struct sc_store *s, int64_t member_id, int64_t *points,
+                                     int64_t *cents);
+
 #endif

@@ -90,4 +90,31 @@
             }
         });
     }
+    /* /admin/rewards (issue 17): one box selects every row of the page for "Approve selected". */
+    var all = document.getElementById("select-all");
+    if (all) all.addEventListener("change", function () {
+        var boxes = document.querySelectorAll('input[type=checkbox][form=bulk]');
+        for (var i = 0; i < boxes.length; i++) boxes[i].checked = all.checked;
+    });
+    /* Tables wider than the screen scroll sideways (issue 17): say so above each one. */
+    function scrollHints() {
+        var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+        var boxes = document.querySelectorAll(".scroll");
+        for (var i = 0; i < boxes.length; i++) {
+            var box = boxes[i], hint = box.previousElementSibling;
+            var has = hint && hint.className === "scroll-hint";
+            var wide = box.scrollWidth > box.clientWidth + 1;
+            if (wide && !has) {
+                hint = document.createElement("p");
+                hint.className = "scroll-hint";
+                hint.textContent = zh ? "表格可左右滑动，查看更多列 →" : "Swipe the table sideways for more columns →";
+                box.parentNode.insertBefore(hint, box);
+            } else if (!wide && has) {
+                hint.parentNode.removeChild(hint);
+            }
+            box.classList.toggle("wide", wide);
+        }
+    }
+    scrollHints();
+    window.addEventListener("resize", scrollHints);
 })();

@@ -85,4 +85,51 @@
             beacon({ type: "dwell", seconds: String(Math.min(3600, Math.round((Date.now() - shown) / 1000))) });
         }
     });
+    /* The sign-up form (issue 17): sent in the background so that an error
+     * shows on the form itself, next to what was typed, which stays; a
+     * repeat from the browser that signed up gets the way back to its
+     * referral page.  Without script the form posts as usual. */
+    var form = document.querySelector("#signup form");
+    var formError = document.getElementById("signup-error");
+    if (form && formError && window.fetch) form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var button = form.querySelector("button[type=submit]");
+        if (button) button.disabled = true;
+        var marked = form.querySelectorAll("[aria-invalid]");
+        for (var i = 0; i < marked.length; i++) marked[i].removeAttribute("aria-invalid");
+        fetch(form.getAttribute("action"), {
+            method: "POST",
+            headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
+            body: new URLSearchParams(new FormData(form)).toString(),
+            credentials: "same-origin"
+        }).then(function (r) {
+            return r.json().then(function (j) { return { status: r.status, j: j }; },
+                                 function () { return { status: r.status, j: {} }; });
+        }).then(function (res) {
+            var j = res.j || {};
+            if (res.status === 201 && j.referral_url) {
+                window.location.assign("/r/" + j.referral_url.split("/").pop());
+                return;
+            }
+            var err = j.error || {};
+            formError.textContent = err.message || String(res.status);
+            if (j.referral_page) {
+                formError.textContent = "";
+                var a = document.createElement("a");
+                a.href = j.referral_page;
+                a.id = "signup-again";
+                a.textContent = form.getAttribute("data-again") || err.message;
+                formError.appendChild(a);
+            }
+            formError.hidden = false;
+            var field = err.field ? form.querySelector('[name="' + err.field + '"]') : null;
+            if (field) {
+                field.setAttribute("aria-invalid", "true");
+                field.focus();
+            }
+            if (button) button.disabled = false;
+        }).catch(function () {
+            form.submit(); /* the network failed: let the browser try and say so */
+        });
+    });
 })();

@@ -52,7 +52,10 @@ const phone = await browser({ viewport: { width: 390, height: 844 }, deviceScale
 const page = await phone.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+page.on('console', (m) => {
+    // The sign-up form's own 409/422 answers are expected below; the browser logs them.
+    if (m.type() === 'error' && !/status of (409|422)/.test(m.text())) errors.push(m.text());
+});
 
 await page.goto(`${base}/l/${code}`);
 if (!/\/c\/[a-z0-9-]+\?l=/.test(page.url())) fail(`the QR link did not land on the card: ${page.url()}`);
@@ -71,12 +74,43 @@ const link = (await shareResponse.json()).url;
 if (!/\/l\/[a-z0-9]{8}$/.test(link)) fail(`the shared link looks wrong: ${link}`);
 
 await page.fill('input[name=name]', 'E2E Visitor');
-await page.fill('input[name=email]', 'e2e.visitor@example.com');
+// Consent is required in the browser too: nothing is sent without it.
+const cardUrl = page.url();
+await page.fill('input[name=phone]', '12');
+await page.click('#signup button[type=submit]');
+if (!(await page.$eval('input[name=consent]', (e) => !e.validity.valid))) fail('consent is not required');
+if (page.url() !== cardUrl) fail('the form was sent without consent');
+// An error shows on the form itself, next to what was typed, which stays.
 await page.check('input[name=consent]');
+await page.click('#signup button[type=submit]');
+await page.waitForSelector('#signup-error:not([hidden])');
+if (!(await page.textContent('#signup-error')).includes('valid phone')) fail('no phone error on the form');
+if ((await page.inputValue('input[name=name]')) !== 'E2E Visitor') fail('the form lost the name');
+if ((await page.getAttribute('input[name=phone]', 'aria-invalid')) !== 'true') fail('the phone field is not marked');
+await page.locator('#signup').screenshot({ path: join(out, 'form-error.png') });
+await page.fill('input[name=phone]', '');
+await page.fill('input[name=email]', 'e2e.visitor@example.com');
 await Promise.all([page.waitForURL(/\/r\/[a-z0-9]{8}$/), page.click('#signup button[type=submit]')]);
 const referral = (await page.textContent('#reflink')).trim();
 if (!/\/l\/[a-z0-9]{8}$/.test(referral)) fail(`no referral link on the thank-you page: ${referral}`);
+const refPage = page.url();
+if (!(await page.textContent('#earn')).includes('points')) fail('the thank-you page does not say what is earned');
+if (!(await page.textContent('#where')).includes(refPage)) fail('the thank-you page does not say where to see it');
 await page.screenshot({ path: join(out, 'thanks.png'), fullPage: true });
+// Signing up again from this browser leads back to the referral page.
+await page.goto(cardUrl);
+await page.fill('input[name=name]', 'E2E Visitor');
+await page.fill('input[name=email]', 'e2e.visitor@example.com');
+await page.check('input[name=consent]');
+await page.click('#signup button[type=submit]');
+await page.waitForSelector('#signup-again');
+await page.locator('#signup').screenshot({ path: join(out, 'signup-again.png') });
+await Promise.all([page.waitForURL(refPage), page.click('#signup-again')]);
+// The visitor buys (through the API, as a shop would): revenue for the dashboard below.
+const bought = await fetch(`${base}/api/v1/conversions`, { method: 'POST',
+    headers: { Authorization: `Bearer ${process.env.SC_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: 'e2e.visitor@example.com', amount: 1234.5, order_id: 'E2E-1' }) });
+if (bought.status !== 201) fail(`the purchase answered ${bought.status}`);
 if (errors.length) fail(`the pages logged errors: ${errors.join(' | ')}`);
 await phone.close();
 
@@ -109,6 +143,28 @@ if ((await dash.getAttribute('#leaderboard th:has-text("Sign-ups")', 'aria-sort'
     fail('the leaderboard did not sort');
 if ((await dash.locator('#leaderboard tbody tr').count()) !== before) fail('sorting lost rows');
 await dash.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
+// Money in the deployment's currency (CNY by default), times in its zone (SHARECARD_TZ).
+const revenue = (await dash.textContent('[data-kpi=revenue] .v')).trim();
+if (revenue !== '¥1,234.50') fail(`the revenue reads ${revenue}`);
+if (!(await dash.textContent('#tz')).includes('Asia/Shanghai')) fail('the page does not name its time zone');
+const shown = (await dash.textContent('#signups tbody tr td')).trim();
+const beijing = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+if (!shown.startsWith(beijing)) fail(`the sign-up's time ${shown} is not Beijing's day ${beijing}`);
+if ((await dash.locator('svg.chart text.xday').count()) < 2) fail('the chart has no dates');
+// The rewards ledger: in the navigation, filtered, approved in bulk.
+await Promise.all([dash.waitForNavigation(), dash.click('nav.menu a[href="/admin/rewards"]')]);
+await dash.selectOption('select[name=status]', 'pending');
+await Promise.all([dash.waitForNavigation(), dash.click('form.filters button[type=submit]')]);
+const states = await dash.$$eval('#rewards tbody tr', (rs) => rs.map((r) => r.dataset.status));
+if (!states.length || states.some((st) => st !== 'pending')) fail(`the filter shows ${states}`);
+await dash.check('#select-all');
+await dash.screenshot({ path: join(out, 'rewards.png'), fullPage: true });
+await Promise.all([dash.waitForNavigation(), dash.click('form.bulk button[type=submit]')]);
+const said2 = await dash.textContent('main');
+if (!said2.includes(`Approved ${states.length} of the ${states.length} selected rows.`)) fail('bulk approval did not say so');
+await dash.goto(`${base}/admin/rewards?status=pending`);
+if ((await dash.locator('#rewards tbody tr').count()) !== 0) fail('rows still pending after bulk approval');
+await dash.goto(`${base}/dashboard`);
 // The share tree of the card: its QR link and, under it, the visitor's share.
 await Promise.all([dash.waitForNavigation(), dash.click(`#leaderboard a:has-text("${memberName}")`)]);
 if (!/\/dashboard\/tree\//.test(dash.url())) fail(`the leaderboard led to ${dash.url()}`);
@@ -125,6 +181,14 @@ if ((await dzh.getAttribute('html', 'lang')) !== 'zh-CN') fail('the dashboard is
 if (!(await dzh.textContent('h1')).includes('仪表盘')) fail(`the Chinese dashboard says ${await dzh.textContent('h1')}`);
 await dzh.screenshot({ path: join(out, 'dashboard-zh.png'), fullPage: true });
 await zh.close();
+// The manager on a phone: wide tables say they scroll.
+const mob = await browser({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+const dm = await signIn(mob, managerEmail);
+if ((await dm.locator('.scroll-hint').count()) < 1) fail('no hint that the tables scroll on a phone');
+await dm.screenshot({ path: join(out, 'dashboard-phone.png'), fullPage: true });
+await dm.goto(`${base}/admin/rewards`);
+await dm.screenshot({ path: join(out, 'rewards-phone.png'), fullPage: true });
+await mob.close();
 
 // ---- the salesperson's workspace ----------------------------------------------
 const own = await browser({ viewport: { width: 390, height: 844 }, isMobile: true });
@@ -132,6 +196,14 @@ const me = await signIn(own, salesEmail);
 if (!me.url().endsWith('/me')) fail(`the salesperson landed on ${me.url()}`);
 if (!(await me.getAttribute('[data-kpi=signups]', 'data-value') >= 1)) fail('no sign-up in the workspace');
 await me.screenshot({ path: join(out, 'workspace.png'), fullPage: true });
+// "Show my QR code" is on top and fills the phone's screen, to hold out at a fair.
+const showQr = await me.locator('#show-qr').boundingBox();
+if (!showQr || showQr.y > 400) fail(`"Show my QR code" is not on top: ${JSON.stringify(showQr)}`);
+if (!(await me.getAttribute('[data-kpi=rank]', 'data-value') >= 1)) fail('no rank on top of /me');
+await Promise.all([me.waitForURL(/\/me\/qr$/), me.click('#show-qr')]);
+const qrBox = await me.locator('#qrfull-img').boundingBox();
+if (!qrBox || qrBox.width < 0.8 * 390) fail(`the QR code does not fill the screen: ${JSON.stringify(qrBox)}`);
+await me.screenshot({ path: join(out, 'show-qr.png') });
 // The editor's preview follows what is typed, before saving.
 await me.goto(`${base}/me/edit`);
 await me.fill('.editor input[name=title]', 'Preview Title 预览');
@@ -141,7 +213,11 @@ try {
 } catch (e) {
     fail('the editor preview did not follow the typing');
 }
-await me.screenshot({ path: join(out, 'editor.png'), fullPage: true });
+// While typing on a phone the preview stays in sight (on top, sticky).
+await me.fill('.editor textarea[name=bio]', 'Typing far down the form');
+const pv = await me.locator('iframe.preview').boundingBox();
+if (!pv || pv.y < -1 || pv.y > 844 - 100) fail(`the preview is out of sight while typing: ${JSON.stringify(pv)}`);
+await me.screenshot({ path: join(out, 'editor.png') });
 await own.close();
 
 for (const d of dirs) rmSync(d, { recursive: true, force: true });

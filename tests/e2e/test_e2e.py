@@ -15,7 +15,7 @@ PASSWORD = "e2e-password-1"
 
 class EndToEnd(unittest.TestCase):
     def test_visit_share_signup_then_dashboard(self):
-        srv = harness.Server()
+        srv = harness.Server(env={"SHARECARD_TZ": "Asia/Shanghai"})
         try:
             db = srv.db
             harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
@@ -28,6 +28,8 @@ class EndToEnd(unittest.TestCase):
             for email in ("zhang@example.cn", "mia@example.com"):
                 harness.sharecard("member", "password", "--email", email, db=db,
                                   env={"SHARECARD_PASSWORD": PASSWORD})
+            token = harness.sharecard("token", "create", "--email", "admin@example.com",
+                                      db=db).stdout.strip()
             srv.start()
             out = os.environ.get("SC_SCREENSHOTS") or os.path.join(
                 os.environ.get("SC_TEST_TMPDIR", srv.tmp), "screenshots")
@@ -35,10 +37,13 @@ class EndToEnd(unittest.TestCase):
             code = card["qr_url"].rsplit("/", 1)[1]
             p = subprocess.run(["node", os.path.join(HERE, "flow.mjs"), srv.base, out, code,
                                 "Zhang Wei", "mia@example.com", "zhang@example.cn", PASSWORD],
-                               capture_output=True, text=True, timeout=240, cwd=HERE)
+                               capture_output=True, text=True, timeout=240, cwd=HERE,
+                               env=dict(os.environ, SC_TOKEN=token))
             sys.stdout.write(p.stdout)
             self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
-            for shot in ("landing.png", "thanks.png", "dashboard.png", "workspace.png"):
+            for shot in ("landing.png", "thanks.png", "dashboard.png", "workspace.png",
+                         "form-error.png", "signup-again.png", "show-qr.png", "rewards.png",
+                         "rewards-phone.png", "dashboard-phone.png"):
                 with open(os.path.join(out, shot), "rb") as f:
                     self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", shot)
             srv.stop()

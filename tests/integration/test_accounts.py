@@ -292,8 +292,8 @@ class Accounts(unittest.TestCase):
         self.assertEqual(st, 303)
         actions = [r[0] for r in harness.query(self.srv.db, "SELECT action FROM audit WHERE "
                                                "target = 'mia@example.com' ORDER BY id")]
-        self.assertEqual(actions, ["member.add", "member.password_reset", "member.disable",
-                                   "member.enable"])
+        self.assertEqual(actions, ["member.add", "member.password_reset", "token.create",
+                                   "member.disable", "member.enable"])  # tokens audited too
 
     def manager_cookies(self):
         mia = Session(self.srv, ip="198.51.100.9")

@@ -191,6 +191,22 @@ class Cli(unittest.TestCase):
         self.assertGreater(bots, 0)     # link previews, never counted
         self.assertGreaterEqual(days, 80)
         self.assertEqual(rolled, raw)   # rollups agree with the raw events
+        # The demo tells a true story: an open is of a shared (non-QR) link,
+        # every channel shared through brings visits, people have names and
+        # their own phones, purchases spread over the window.
+        self.assertEqual(q("SELECT count(*) FROM events e JOIN links l ON l.id = e.link_id "
+                           "WHERE e.type = 1 AND l.channel = 0"), 0)
+        self.assertGreater(q("SELECT count(*) FROM events e JOIN links l ON l.id = e.link_id "
+                             "WHERE e.type = 1 AND e.bot = 0 AND l.channel = 1"), 100)
+        self.assertEqual(q("SELECT count(*) FROM (SELECT l.channel FROM links l LEFT JOIN "
+                           "events e ON e.link_id = l.id AND e.type = 1 AND e.bot = 0 "
+                           "WHERE l.channel != 0 GROUP BY l.channel HAVING count(e.id) = 0) z"), 0)
+        self.assertEqual(q("SELECT count(*) FROM customers WHERE name LIKE 'Customer %'"), 0)
+        self.assertGreater(q("SELECT count(DISTINCT name) FROM customers"), 150)
+        self.assertGreater(q("SELECT count(DISTINCT phone) FROM cards"), 7)
+        self.assertGreater(q("SELECT count(*) FROM cards WHERE wechat IS NOT NULL AND bio IS "
+                             "NOT NULL AND website IS NOT NULL"), 2)
+        self.assertGreaterEqual(q("SELECT count(DISTINCT created_at / 86400) FROM conversions"), 45)
         srv = harness.Server(db=self.db).start()
         try:
             st, _, body = srv.request("GET", "/login")

@@ -435,7 +435,7 @@ class Customers(unittest.TestCase):
         st, _, page = alice.get(f"/customers/{self.ids['carol']}")
         self.assertEqual(st, 200)
         timeline = page.split('id="timeline"', 1)[1]
-        self.assertEqual(timeline.count("Ordered 5.00"), 4)
+        self.assertEqual(timeline.count("Ordered ¥5.00"), 4)  # SHARECARD_CURRENCY, CNY by default
         self.assertIn("Signed up", timeline)
         self.assertIn("Viewed the card", timeline)  # her visits before she signed up
         st, _, page = alice.get(f"/customers/{self.ids['bob']}")

@@ -428,5 +428,102 @@ class Velocity(unittest.TestCase):
             srv.cleanup()
 
 
+
+class VisitorMeetsTheForm(unittest.TestCase):
+    """Issue 17: what a visitor meets on the sign-up form and after it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        harness.sharecard("init", "--admin-email", "admin@example.com", db=cls.srv.db,
+                          env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
+        cls.card = harness.add_member(cls.srv.db, "Vera Visit", "vera@example.com", "--slug",
+                                      "vera")
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.stop()
+        finally:
+            cls.srv.cleanup()
+
+    def test_form_marks_consent_required_with_a_contact_wording(self):
+        page = Browser(self.srv).open_link(self.card["qr_url"])
+        self.assertRegex(page, r'<input type="checkbox" name="consent" value="yes" required>')
+        self.assertIn("contacted about my enquiry", page)
+        self.assertNotIn("offer", page)
+        self.assertIn('id="signup-error" role="alert" hidden', page)
+
+    def test_errors_name_their_field_for_the_form(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.card["qr_url"])
+        for fields, field in (({"name": "X", "phone": "12"}, "phone"),
+                              ({"name": "", "email": "z@example.com"}, "name"),
+                              ({"name": "X", "email": "bad"}, "email"),
+                              ({"name": "X", "email": "z@example.com", "consent": ""}, "consent")):
+            st, _, body = b.sign_up(page, "vera", **fields)
+            self.assertEqual(st, 422, fields)
+            self.assertEqual(json.loads(body)["error"]["field"], field)
+
+    def test_repeat_from_the_same_browser_leads_back_to_the_referral_page(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.card["qr_url"])
+        st, _, body = b.sign_up(page, "vera", name="Rita Repeat", email="rita@example.com",
+                                phone="+44 20 7946 0001")
+        self.assertEqual(st, 201)
+        code = json.loads(body)["referral_url"].rsplit("/", 1)[1]
+        # The thank-you page says what she earns and where to see it.
+        st, _, thanks = b.get(f"/r/{code}")
+        thanks = thanks.decode()
+        self.assertIn("You earn 2 points for every friend", thanks)
+        self.assertIn(f'href="{self.srv.base}/r/{code}"', thanks)
+        # Again from this browser, by e-mail or by phone: the way back.
+        page = b.open_link(self.card["qr_url"])
+        for contact in ({"email": "RITA@example.com"}, {"phone": "+44 2079 460001",
+                                                        "email": ""}):
+            st, _, body = b.sign_up(page, "vera", name="Rita", **contact)
+            self.assertEqual(st, 409, contact)
+            j = json.loads(body)
+            self.assertEqual(j["error"]["code"], "already")
+            self.assertEqual(j["referral_page"], f"/r/{code}")
+        st, hd, _ = b.sign_up(page, "vera", json_answer=False, name="Rita",
+                              email="rita@example.com")
+        self.assertEqual((st, hd.get("location")), (303, f"/r/{code}"))
+        # Another browser typing her e-mail learns nothing of her link.
+        other = Browser(self.srv)
+        p2 = other.open_link(self.card["qr_url"])
+        st, _, body = other.sign_up(p2, "vera", name="Mallory", email="rita@example.com")
+        self.assertEqual(st, 409)
+        self.assertNotIn(code, body.decode())
+        self.assertNotIn("referral_page", json.loads(body))
+        self.assertIn("browser you signed up with", json.loads(body)["error"]["message"])
+        st, _, page_html = other.sign_up(p2, "vera", json_answer=False, name="Mallory",
+                                         email="rita@example.com")
+        self.assertEqual(st, 409)
+        self.assertNotIn(code, page_html.decode())
+
+    def test_consent_wording_is_the_deployments(self):
+        srv = harness.Server(env={
+            "SHARECARD_CONSENT_TEXT": "I agree that Example Ltd may call me back.",
+            "SHARECARD_CONSENT_TEXT_ZH": "我同意示例公司回电联系我。"})
+        try:
+            harness.add_member(srv.db, "Carl Consent", "carl@example.com", "--slug", "carl")
+            srv.start()
+            _, _, en = srv.request("GET", "/c/carl", headers={"Accept-Language": "en"})
+            _, _, zh = srv.request("GET", "/c/carl", headers={"Accept-Language": "zh-CN"})
+            self.assertIn("I agree that Example Ltd may call me back.", en.decode())
+            self.assertIn("我同意示例公司回电联系我。", zh.decode())
+            srv.stop()
+            env = dict(os.environb)
+            env[b"SHARECARD_CONSENT_TEXT"] = b"bad \xff text"
+            p = subprocess.run([harness.BIN, f"--db={srv.db}", "serve", "--listen",
+                                "127.0.0.1:0"], capture_output=True, env=env, timeout=30)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"SHARECARD_CONSENT_TEXT must be", p.stderr)
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     harness.main()

@@ -251,15 +251,15 @@ static void test_qr(void **state)
     assert_memory_equal(p + 12, "IHDR", 4);
     unsigned w = be32(p + 16), h = be32(p + 20);
     assert_int_equal(w, h);
-    assert_true(w <= 512 && w > 256);
+    assert_int_equal(w, 512);   /* exactly the size asked for (issue 17) */
     assert_int_equal(p[24], 1); /* bit depth */
     assert_int_equal(p[25], 0); /* greyscale */
-    /* Version 3 (29 modules) + quiet zone 8: the image is a whole multiple of 37. */
-    assert_int_equal(w % 37, 0);
     sc_buf_reset(&b);
     assert_int_equal(sc_qr_png(&b, "https://cards.example.com/l/abcd2345", 1), SC_OK);
-    /* clamped up to the minimum: at least 3 pixels a module, so phones can read it */
-    assert_true(be32((const unsigned char *)b.data + 16) >= 3 * 37);
+    /* clamped up to the minimum: at least 3 pixels a module (version 3: 29 modules and a
+     * quiet zone of 8), so phones can read it */
+    assert_int_equal(be32((const unsigned char *)b.data + 16), SC_QR_SIZE_MIN);
+    assert_true(SC_QR_SIZE_MIN / 37 >= 3);
     sc_buf_reset(&b);
     assert_int_equal(sc_qr_svg(&b, "https://cards.example.com/l/abcd2345"), SC_OK);
     assert_non_null(strstr(b.data, "viewBox=\"0 0 37 37\""));
