@@ -1266,12 +1266,14 @@ static void heat_map(struct sc_buf *b, const struct sc_ret_report *rep)
     for (size_t i = 0; i < rep->ncohorts; i++)
         if (rep->cohorts[i].nretention > cols)
             cols = rep->cohorts[i].nretention;
+    /* Drawn at its own size (width and height as the viewBox), so one cell stays one cell:
+     * a viewBox alone would stretch a single cohort and its label to the column's width. */
     int w = 150 + 52 * (int)(cols ? cols : 1), h = 24 + 26 * (int)rep->ncohorts;
     sc_ui_htmlf(b,
-                "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" role=\"img\" "
-                "aria-label=\"Cohorts: share of each sign-up month who ordered in each later "
-                "month\">",
-                w, h);
+                "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+                "role=\"img\" aria-label=\"Cohorts: share of each sign-up month who ordered in "
+                "each later month\">",
+                w, h, w, h);
     for (size_t k = 0; k < cols; k++)
         sc_buf_printf(b,
                       "<text x=\"%d\" y=\"14\" font-size=\"11\" fill=\"#86909c\" "
@@ -1334,6 +1336,7 @@ void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_sco
         heat_map(b, &rep);
     else
         sc_ui_html(b, "<p class=\"hint\">No sign-ups in this period.</p>");
+    sc_cust_crr_chart(b, &rep); /* customers_charts.c */
     sc_ui_html(b, "</section><section><h2>RFM segments</h2><table class=\"t\" id=\"segments\">"
                   "<thead><tr><th>Segment</th><th class=\"n\">Customers</th><th "
                   "class=\"n\">Revenue</th></tr></thead><tbody>");

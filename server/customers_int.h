@@ -57,6 +57,11 @@ route_fn sc_h_customers;
 void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope,
                             int64_t from, int64_t to);
 
+/* The CRR of each calendar month of 'rep' (borrowed) as a bar chart (inline SVG at a
+ * fixed scale, a month label under each bar), with its heading; customers_charts.c. */
+struct sc_ret_report;
+void sc_cust_crr_chart(struct sc_buf *b, const struct sc_ret_report *rep);
+
 /* `sharecard customers fit`: the exit status. */
 int sc_cli_customers_fit(const struct cli_args *a);
 
