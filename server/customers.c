@@ -693,6 +693,13 @@ static void tiers_of_env(struct list_ctx *c)
     c->tiers_by_points = env_tiers_by_points;
 }
 
+void sc_customers_tiers(struct sc_tiers *out, bool *by_points)
+{
+    pthread_once(&env_tiers_once, env_tiers_read);
+    *out = env_tiers;
+    *by_points = env_tiers_by_points;
+}
+
 /* Everything the rows of a list are computed from, as of c->now, into 'c'. */
 static enum sc_err prepare_list(struct sc_store *s, struct list_ctx *c)
 {

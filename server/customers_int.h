@@ -7,6 +7,7 @@
 #ifndef SHARECARD_CUSTOMERS_INT_H
 #define SHARECARD_CUSTOMERS_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sharecard/err.h"
@@ -61,6 +62,23 @@ void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_sco
  * fixed scale, a month label under each bar), with its heading; customers_charts.c. */
 struct sc_ret_report;
 void sc_cust_crr_chart(struct sc_buf *b, const struct sc_ret_report *rep);
+
+/* SHARECARD_TIERS (and SHARECARD_TIERS_BY=points: tiers by points, else by spend), read once. */
+struct sc_tiers;
+void sc_customers_tiers(struct sc_tiers *out, bool *by_points);
+
+/* ---- the customer's own referral page (referral_own.c) ---- */
+/*
+ * Adds the private part of /r/{code} to 'page' (the rendered public page, changed in
+ * place) when the request's visitor cookie is that of customer 'owner_customer_id':
+ * points, tier, spend, commissions, the rewards they earned and from whom, their survey.
+ * Any other browser's page is left as it is.  Strings in 'lang'.
+ */
+void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang,
+                     struct sc_buf *page);
+/* A referred person's name as the referrer sees it: the first word of a name with a
+ * space ("Carol Smith" → "Carol"), else the first character and "**" ("张三" → "张**"). */
+void sc_referral_mask_name(const char *name, struct sc_buf *out);
 
 /* `sharecard customers fit`: the exit status. */
 int sc_cli_customers_fit(const struct cli_args *a);

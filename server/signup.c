@@ -213,6 +213,8 @@ enum MHD_Result sc_h_referral(struct req *r, const struct route_args *a)
     struct sc_buf b;
     sc_buf_init(&b, 0);
     sc_page_thanks(r->srv->pages, sc_req_lang(r, r->card.lang), r->card.theme, url, qr, card, &b);
+    /* referral_own.c: the customer's own browser also sees their points, rewards, survey */
+    sc_referral_own(r, r->link.owner_customer_id, sc_req_lang(r, r->card.lang), &b);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 

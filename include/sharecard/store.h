@@ -402,6 +402,37 @@ struct sc_clv_fit_row {
 enum sc_err sc_store_clv_fit_save(struct sc_store *s, const struct sc_clv_fit_row *f);
 /* The latest fit into 'out'; SC_ENOTFOUND before the first. */
 enum sc_err sc_store_clv_fit_latest(struct sc_store *s, struct sc_clv_fit_row *out);
+/* ---- a customer's own referral page: who they are, what they earned (issue 14;
+ * store/q_loyalty.c) ------------------------------------------------------------------ */
+
+/* The customer who signed up with visitor id text 'vid' (borrowed; the request's
+ * cookie visitor), into '*out'; 0 when none (or 'vid' is empty). */
+enum sc_err sc_store_customer_of_vid(struct sc_store *s, const char *vid, int64_t *out);
+
+struct sc_customer_balance {
+    int64_t points;           /* approved sign-up points (pending past their hold included) */
+    int64_t commission_cents; /* approved commissions, likewise */
+    int64_t spend_cents;      /* the customer's own orders */
+};
+/* Customer 'customer_id''s balance at 'now' (all 0 for an unknown id). */
+enum sc_err sc_store_customer_balance(struct sc_store *s, int64_t customer_id, int64_t now,
+                                      struct sc_customer_balance *out);
+
+/* One ledger row a customer earned, and whose sign-up or purchase earned it. */
+struct sc_earned_row {
+    int level;        /* 1 or 2: how far up the chain the customer was */
+    const char *kind; /* "signup" (points) or "commission" (cents) */
+    int64_t amount;
+    const char *status;    /* pending, approved (pending past its hold too), hold, void */
+    const char *from_name; /* the referred customer's full name: mask it before showing */
+    int64_t created_at;
+};
+/* Customer 'customer_id''s ledger rows as beneficiary, newest first, at most 'limit';
+ * strings are valid only during 'fn', which stops early by returning non-zero. */
+enum sc_err sc_store_customer_earned(struct sc_store *s, int64_t customer_id, int64_t now,
+                                     int limit, int (*fn)(const struct sc_earned_row *r, void *ctx),
+                                     void *ctx);
+
 /* ---- operations: backup, export, retention (issue 12) ---------------------------- */
 
 /*
