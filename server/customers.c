@@ -852,7 +852,18 @@ enum MHD_Result sc_api_retention(struct req *r, const struct route_args *a)
     sc_buf_printf(&o, "],\"revenue_period\":%lld.%02lld,\"revenue_before\":%lld.%02lld",
                   (long long)(rep.revenue_period / 100), (long long)(rep.revenue_period % 100),
                   (long long)(rep.revenue_before / 100), (long long)(rep.revenue_before % 100));
-    sc_buf_puts(&o, ",\"nps\":null}\n"); /* no survey answers are collected yet */
+    /* NPS of the scope's survey answers in the period (nps.c; UTC days like the reports). */
+    double nps = 0;
+    bool has_nps = false;
+    int64_t nfrom = sc_ret_days_from_civil(fy, fm, fd), nto = sc_ret_days_from_civil(ty, tm, td);
+    e = sc_nps_company(r->srv->store, &scope, nfrom, nto, &nps, &has_nps);
+    if (e != SC_OK) {
+        sc_buf_cleanup(&o);
+        ret = sc_reply_err(r, e, NULL);
+        goto out;
+    }
+    json_fraction(&o, "nps", has_nps, nps);
+    sc_buf_puts(&o, "}\n");
     ret = sc_reply_bytes(r, 200, "application/json", &o);
 out:
     sc_ret_report_cleanup(&rep);
@@ -1121,6 +1132,20 @@ static int reward_moment(const struct sc_reward_row *w, void *ctx)
     return t->oom;
 }
 
+/* A survey answer (nps.c): the score and the comment. */
+static int answer_moment(const struct sc_nps_answer_row *w, void *ctx)
+{
+    struct timeline *t = ctx;
+    sc_ui_text(&t->line, sc_tr("Answered the survey"));
+    sc_buf_printf(&t->line, " <span data-nps=\"%d\">%d/10</span>", w->score, w->score);
+    if (w->comment[0]) {
+        sc_buf_puts(&t->line, " · ");
+        sc_ui_text(&t->line, w->comment);
+    }
+    moment_end(t, w->answered_at);
+    return t->oom;
+}
+
 /* The customer 'id' on the cards of 'scope', with their visitor id: found or not. */
 struct one_customer {
     int64_t id, visitor;
@@ -1185,6 +1210,8 @@ static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
         e = sc_store_orders(st, scope, order_moment, &t);
     if (e == SC_OK)
         e = sc_store_rewards_list(st, scope, (int64_t)time(NULL), reward_moment, &t);
+    if (e == SC_OK)
+        e = sc_store_nps_answers(st, scope, one.id, 0, INT64_MAX, answer_moment, &t);
     if (e == SC_OK && one.visitor)
         e = sc_store_lead_timeline(st, scope, one.visitor, CUSTOMER_TIMELINE_VISITS, visit_moment,
                                    &t);

@@ -80,6 +80,24 @@ void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang
  * space ("Carol Smith" → "Carol"), else the first character and "**" ("张三" → "张**"). */
 void sc_referral_mask_name(const char *name, struct sc_buf *out);
 
+/* ---- NPS surveys (nps.c) ---- */
+/* SHARECARD_NPS_DELAY_DAYS (default 7, 0–365) in seconds: how long after an order its
+ * survey opens; read once. */
+int64_t sc_nps_delay_s(void);
+/* GET|POST /s/{token}: the survey page and its answer (public, no account). */
+route_fn sc_h_survey;
+/* GET /api/v1/nps?from=&to=[&format=csv]: NPS of the company, teams and salespeople in the
+ * caller's scope, and the detractors with their comments. */
+route_fn sc_api_nps;
+/* Customer 'customer_id''s open survey as a link on their own referral page, into 'b'. */
+void sc_nps_own_link(struct req *r, int64_t customer_id, struct sc_buf *b);
+/* The dashboard's NPS section for 'scope' over UTC days 'from'..'to'. */
+void sc_nps_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope, int64_t from,
+                      int64_t to);
+/* The NPS of 'scope''s answers over UTC days 'from'..'to'; '*defined' false with no answer. */
+enum sc_err sc_nps_company(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                           int64_t to, double *nps, bool *defined);
+
 /* `sharecard customers fit`: the exit status. */
 int sc_cli_customers_fit(const struct cli_args *a);
 

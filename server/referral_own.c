@@ -137,6 +137,7 @@ static void own_section(struct req *r, int64_t id, struct sc_buf *b)
     if (b->len == before)
         sc_ui_html(b, "<tr><td colspan=\"5\">Nothing yet: share your link.</td></tr>");
     sc_ui_html(b, "</tbody></table>");
+    sc_nps_own_link(r, id, b); /* nps.c: the customer's open survey, if any */
     sc_buf_puts(b, "</section>");
 }
 

@@ -109,6 +109,8 @@ static const struct route api_routes[] = {
     /* customers and retention (customers.c) */
     API_GET("customers", sc_api_customers),
     API_GET("retention", sc_api_retention),
+    /* NPS surveys (nps.c) */
+    API_GET("nps", sc_api_nps),
     /* Operations (issue 12): the API's own description, no token needed. */
     {P("openapi.json"), EXACT, NEED_NONE, 0, GETS, "GET", sc_api_openapi, NULL, NULL, NULL},
 };
@@ -134,6 +136,9 @@ static const struct route routes[] = {
     {P("/r/"), REFERRAL, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_referral, NULL,
      "This referral link does not exist.", NULL},
     {P("/e"), EXACT, NEED_NONE, 0, POST, "POST", sc_h_event, NULL, NULL, NULL},
+    /* NPS surveys (nps.c): the customer's survey, no account needed. */
+    {P("/s/"), SEGMENT, NEED_NONE, 0, GETS | POST, "GET, HEAD, POST", sc_h_survey, NULL,
+     "This survey does not exist. Check that the link was copied whole.", NULL},
     PAGE("/", GETS, "GET, HEAD", sc_h_home),
     PAGE("/healthz", GETS, "GET, HEAD", sc_h_healthz),
     PAGE("/metrics", GETS, "GET, HEAD", sc_h_metrics),

@@ -119,6 +119,14 @@ enum sc_err sc_q_uniques_reopen(struct sc_db *db, int64_t day);
 enum sc_err sc_q_uniques_by_card(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                                  int64_t to, int64_t **ids, int64_t **counts, size_t *n);
 
+/*
+ * Inside the writer's transaction on 'db' (q_nps.c): the NPS survey of order
+ * 'conversion_id' of customer 'customer_id', made at 'order_at' and open
+ * cv->survey_delay_s later, its link under cv->survey_base.
+ */
+enum sc_err sc_q_survey_create(struct sc_db *db, int64_t customer_id, int64_t conversion_id,
+                               int64_t order_at, const struct sc_conversion *cv);
+
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
 

@@ -357,6 +357,8 @@ class Ops(unittest.TestCase):
         check("GET", "/customers", "/customers")
         check("GET", "/retention?from=2026-01-01&to=2027-12-31", "/retention")
         check("GET", "/retention?from=2026-02-30&to=2027-12-31", "/retention", status=400)
+        check("GET", "/nps?from=2026-01-01&to=2027-12-31", "/nps")  # test_nps: with answers
+        check("GET", "/nps?from=2026-02-30&to=2027-12-31", "/nps", status=400)
         leads = check("GET", "/leads?days=366", "/leads")
         check("GET", f"/leads/{leads[0]['id']}", "/leads/{id}")
         check("POST", "/conversions", "/conversions", status=201,
