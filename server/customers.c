@@ -410,7 +410,9 @@ struct view {
     int segment;                      /* enum sc_rfm_segment, -1: no order */
     double p_alive, clv;              /* NAN when the model cannot say */
     int64_t points;
-    const char *tier; /* borrowed from the context's tiers, or NULL */
+    const char *tier;    /* borrowed from the context's tiers, or NULL */
+    char birthday[11];   /* "" when not given */
+    int32_t birthday_on; /* with ?birthday=week: the day it falls on */
 };
 
 struct list_ctx {
@@ -428,8 +430,11 @@ struct list_ctx {
     int64_t limit;
     int64_t now;
     enum sc_err e;
-    bool html;       /* for a page: rows become views instead of JSON or CSV */
-    int64_t only_id; /* not 0: only this customer */
+    bool html;              /* for a page: rows become views instead of JSON or CSV */
+    int64_t only_id;        /* not 0: only this customer */
+    struct sc_bdays *bdays; /* birthdays.c: the scope's birthdays */
+    int32_t today;          /* day number in SHARECARD_TZ */
+    bool want_week;         /* ?birthday=week: only birthdays in the seven days from today */
     struct view *views;
     size_t nviews, vcap;
 };
@@ -518,6 +523,12 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
     const struct sc_clv_summary *su = sum_of(c, w->id);
     if (c->want_segment && (!rf || rf->segment != c->segment))
         return 0;
+    char bday[11];
+    int32_t bday_on = 0;
+    bool week = false;
+    sc_bdays_of(c->bdays, w->id, c->today, bday, &bday_on, &week);
+    if (c->want_week && !week)
+        return 0;
     int64_t points = points_of(c, w->id);
     const char *tier = NULL;
     if (c->tiers.n)
@@ -547,7 +558,10 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
                          model ? pa : NAN,
                          model ? v1 : NAN,
                          points,
-                         tier};
+                         tier,
+                         "",
+                         bday_on};
+        memcpy(v.birthday, bday, sizeof(bday));
         if (!v.name || !v.card || take_view(c, &v)) {
             free(v.name);
             free(v.card);
@@ -606,7 +620,8 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
                                 exp90,
                                 clv,
                                 pts,
-                                tier ? tier : ""};
+                                tier ? tier : "",
+                                bday};
         sc_list_csv_row(&c->o, fields, sizeof(fields) / sizeof(fields[0]));
     } else {
         sc_buf_puts(b, c->o.rows ? ",\n" : "\n");
@@ -645,6 +660,8 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
                       clv[0] ? clv : "null");
         sc_buf_printf(b, ",\"points\":%s,\"tier\":", pts);
         sc_ui_json_str(b, tier);
+        sc_buf_puts(b, ",\"birthday\":");
+        sc_ui_json_str(b, bday[0] ? bday : NULL);
         sc_buf_putc(b, '}');
     }
     c->o.rows++;
@@ -745,19 +762,33 @@ enum MHD_Result sc_api_customers(struct req *r, const struct route_args *a)
         }
         c->want_segment = true;
     }
+    const char *bd = sc_req_arg(r, "birthday");
+    if (bd && bd[0]) {
+        if (strcmp(bd, "week") != 0) {
+            ret = sc_reply_error(r, 400,
+                                 "birthday must be week: the customers whose birthday "
+                                 "is in the seven days from today.");
+            goto out;
+        }
+        c->want_week = true;
+    }
     tiers_of_env(c);
     c->now = (int64_t)time(NULL);
+    c->today = sc_customers_day(c->now);
     enum sc_err e = prepare_list(r->srv->store, c);
+    if (e == SC_OK)
+        e = sc_bdays_load(r->srv->store, &scope, &c->bdays);
     sc_list_begin(r, &c->o,
                   "id,name,email,phone,card,level1,level1_name,signed_up_at,orders,revenue,"
                   "first_order_at,last_order_at,rfm_r,rfm_f,rfm_m,segment,p_alive,"
-                  "expected_orders_90d,clv_1y,points,tier\r\n");
+                  "expected_orders_90d,clv_1y,points,tier,birthday\r\n");
     if (e == SC_OK)
         e = sc_store_customers(r->srv->store, &scope, customer_row, c);
     ret = sc_list_finish(r, &c->o, e);
 out:
     snap_release(c->snap);
     free(c->pts);
+    sc_bdays_free(c->bdays);
     free(c);
     return ret;
 }
@@ -902,6 +933,15 @@ static int view_priority(const struct view *v)
     return v->segment == SC_RFM_CANT_LOSE ? 0 : v->segment == SC_RFM_AT_RISK ? 1 : 2;
 }
 
+/* Birthdays this week: the soonest first. */
+static int birthday_cmp(const void *pa, const void *pb)
+{
+    const struct view *a = pa, *b = pb;
+    if (a->birthday_on != b->birthday_on)
+        return a->birthday_on < b->birthday_on ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
 static int view_cmp(const void *pa, const void *pb)
 {
     const struct view *a = pa, *b = pb;
@@ -948,7 +988,7 @@ static void view_cells(struct sc_buf *b, const struct view *v)
         sc_buf_printf(b, "%.2f", v->clv);
     sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td>", (long long)v->points);
     sc_ui_text(b, v->tier);
-    sc_ui_html(b, "</td></tr>");
+    sc_buf_printf(b, "</td><td data-birthday=\"%s\">%s</td></tr>", v->birthday, v->birthday);
 }
 
 /* Runs the customer list of 'scope' for a page into 'c' (views); 'only' 0 or one id. */
@@ -962,8 +1002,11 @@ static enum sc_err collect_views(struct req *r, struct list_ctx *c, const struct
         c->limit = LIST_MAX;
     tiers_of_env(c);
     c->now = (int64_t)time(NULL);
+    c->today = sc_customers_day(c->now);
     sc_buf_init(&c->o.b, 0);
     enum sc_err e = prepare_list(r->srv->store, c);
+    if (e == SC_OK)
+        e = sc_bdays_load(r->srv->store, scope, &c->bdays);
     if (e == SC_OK)
         e = sc_store_customers(r->srv->store, scope, customer_row, c);
     return e != SC_OK ? e : c->e;
@@ -974,6 +1017,7 @@ static void list_ctx_free(struct list_ctx *c)
     snap_release(c->snap);
     free(c->pts);
     views_free(c);
+    sc_bdays_free(c->bdays);
     sc_buf_cleanup(&c->o.b);
     free(c);
 }
@@ -994,12 +1038,16 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
         }
         c->want_segment = true;
     }
+    const char *bd = sc_req_arg(r, "birthday");
+    c->want_week = bd && strcmp(bd, "week") == 0; /* birthdays this week (birthdays.c) */
     enum sc_err e = collect_views(r, c, scope, 0);
     if (e != SC_OK) {
         list_ctx_free(c);
         return sc_reply_err(r, e, NULL);
     }
-    if (m->role == SC_ROLE_SALES)
+    if (c->want_week)
+        qsort(c->views, c->nviews, sizeof(*c->views), birthday_cmp);
+    else if (m->role == SC_ROLE_SALES)
         qsort(c->views, c->nviews, sizeof(*c->views), view_cmp);
     struct sc_buf b;
     sc_buf_init(&b, 32 << 20);
@@ -1009,6 +1057,8 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
     if (m->role == SC_ROLE_SALES)
         sc_ui_html(&b, " At risk and can't lose first: call them.");
     sc_ui_html(&b, "</p><p class=\"segments\"><a href=\"/customers\">All</a>");
+    sc_ui_htmlf(&b, " · <a href=\"/customers?birthday=week\"%s>Birthdays this week</a>",
+                c->want_week ? " class=\"on\" id=\"birthdays\"" : "");
     for (int s = 0; s < SC_RFM_NSEGMENTS; s++) {
         const char *name = sc_rfm_segment_name((enum sc_rfm_segment)s);
         sc_buf_puts(&b, " · <a href=\"/customers?segment=");
@@ -1024,7 +1074,7 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
                    "<thead><tr><th>Name</th><th>Card</th><th class=\"n\">Orders</th><th "
                    "class=\"n\">Revenue</th><th>Last order (UTC)</th><th>Segment</th><th "
                    "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
-                   "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
+                   "class=\"n\">Points</th><th>Tier</th><th>Birthday</th></tr></thead><tbody>");
     for (size_t i = 0; i < c->nviews && i < PAGE_ROWS; i++)
         view_cells(&b, &c->views[i]);
     sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/customers?format=csv\">Export "

@@ -98,6 +98,17 @@ void sc_nps_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *sc
 enum sc_err sc_nps_company(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                            int64_t to, double *nps, bool *defined);
 
+/* ---- birthdays (birthdays.c) ---- */
+#define SC_BIRTHDAY_WEEK_DAYS 7 /* "this week": today and the six days after it */
+struct sc_bdays;
+/* The birthdays of 'scope''s customers into '*out' (new; free with sc_bdays_free()). */
+enum sc_err sc_bdays_load(struct sc_store *s, const struct sc_scope *scope, struct sc_bdays **out);
+void sc_bdays_free(struct sc_bdays *d); /* NULL is a no-op */
+/* Customer 'id''s birthday in 'd' as text ("MM-DD" or "YYYY-MM-DD"; "" and false when none),
+ * and whether it falls in the week from day number 'today' (on day '*on'; may be NULL). */
+bool sc_bdays_of(const struct sc_bdays *d, int64_t id, int32_t today, char text[11], int32_t *on,
+                 bool *this_week);
+
 /* `sharecard customers fit`: the exit status. */
 int sc_cli_customers_fit(const struct cli_args *a);
 

@@ -337,6 +337,8 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
     sc_sql_int(st, 2, customer_id);
     if ((e = sc_sql_exec(st, NULL)) != SC_OK)
         return e;
+    if ((e = sc_q_birthday_set(db, customer_id, su)) != SC_OK) /* q_birthdays.c */
+        return e;
     for (size_t i = 0; i < d.ngrants; i++)
         if ((e = grant_insert(db, customer_id, 0, "signup", &d.grants[i], ev->ts)) != SC_OK)
             return e;
@@ -595,6 +597,8 @@ enum sc_err sc_store_customer_erase(struct sc_store *s, const char *email, int64
         sc_sql_int(r.st, 1, visitor);
         sc_q_exec(&r, false);
     }
+    if (r.e == SC_OK) /* their survey comments and birthday (q_nps.c, q_birthdays.c) */
+        r.e = sc_q_customer_erase_extra(r.db, cust);
     if (sc_q_prepare(&r, &q_rewards)) {
         sc_sql_int(r.st, 1, cust);
         sc_sql_int(r.st, 2, now);

@@ -333,7 +333,11 @@ const char *const sc_sqlite_migrations[] = {
     "  answered_at INTEGER"
     ");"
     "CREATE INDEX nps_surveys_customer ON nps_surveys(customer_id, available_at);"
-    "CREATE INDEX nps_surveys_answered ON nps_surveys(answered_at);",
+    "CREATE INDEX nps_surveys_answered ON nps_surveys(answered_at);"
+    /* Birthdays (生日关怀), optional at sign-up: month and day, the year when given. */
+    "ALTER TABLE customers ADD COLUMN birth_year INTEGER;"
+    "ALTER TABLE customers ADD COLUMN birth_month INTEGER;"
+    "ALTER TABLE customers ADD COLUMN birth_day INTEGER;",
 };
 
 const int sc_sqlite_nmigrations =

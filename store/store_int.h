@@ -127,6 +127,12 @@ enum sc_err sc_q_uniques_by_card(struct sc_store *s, const struct sc_scope *scop
 enum sc_err sc_q_survey_create(struct sc_db *db, int64_t customer_id, int64_t conversion_id,
                                int64_t order_at, const struct sc_conversion *cv);
 
+/* Inside the sign-up's write on 'db' (q_birthdays.c): the birthday 'su' gives, if any. */
+enum sc_err sc_q_birthday_set(struct sc_db *db, int64_t customer_id, const struct sc_signup *su);
+/* Inside an erasure's write on 'db' (q_birthdays.c): customer 'id''s birthday and survey
+ * comments are forgotten. */
+enum sc_err sc_q_customer_erase_extra(struct sc_db *db, int64_t id);
+
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);
 

@@ -180,7 +180,8 @@ struct sc_signup {
     char name[SC_PERSON_NAME_MAX * 4 + 1];
     char email[255];
     char phone[SC_PHONE_MAX + 1];
-    char referral_code[SC_CODE_LEN + 1]; /* the new customer's own link */
+    char referral_code[SC_CODE_LEN + 1];    /* the new customer's own link */
+    int birth_year, birth_month, birth_day; /* optional birthday (issue 14): 0 when not given */
     /* filled by the store */
     int64_t customer_id;
     struct sc_party level1, level2;

@@ -476,6 +476,15 @@ enum sc_err sc_store_nps_answers(struct sc_store *s, const struct sc_scope *scop
                                  int (*fn)(const struct sc_nps_answer_row *r, void *ctx),
                                  void *ctx);
 
+/* ---- birthdays (issue 14; store/q_birthdays.c) ---------------------------------------- */
+
+/* Customers of the cards in 'scope' (NULL: all) who gave a birthday, by id: 'year' 0 when
+ * not given, 'month' 1–12, 'day'.  'fn' stops early by returning non-zero. */
+enum sc_err sc_store_birthdays(struct sc_store *s, const struct sc_scope *scope,
+                               int (*fn)(int64_t customer_id, int year, int month, int day,
+                                         void *ctx),
+                               void *ctx);
+
 /* ---- operations: backup, export, retention (issue 12) ---------------------------- */
 
 /*

@@ -172,7 +172,7 @@ class Orders(unittest.TestCase):
 
 FIELDS = {"id", "name", "email", "phone", "card", "level1", "signed_up_at", "orders", "revenue",
           "first_order_at", "last_order_at", "rfm", "segment", "p_alive", "expected_orders_90d",
-          "clv_1y", "points", "tier"}
+          "clv_1y", "points", "tier", "birthday"}
 
 
 def days_ago(k):
@@ -302,7 +302,7 @@ class Customers(unittest.TestCase):
         lines = body.decode("utf-8-sig").splitlines()
         self.assertEqual(lines[0], "id,name,email,phone,card,level1,level1_name,signed_up_at,"
                          "orders,revenue,first_order_at,last_order_at,rfm_r,rfm_f,rfm_m,segment,"
-                         "p_alive,expected_orders_90d,clv_1y,points,tier")
+                         "p_alive,expected_orders_90d,clv_1y,points,tier,birthday")
         self.assertEqual(len(lines), 5)
         st, _, _ = self.srv.request("GET", "/api/v1/customers")
         self.assertEqual(st, 401)

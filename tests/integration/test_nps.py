@@ -255,6 +255,12 @@ class Survey(Base):
         self.assertIn('data-nps="3"', timeline)
         self.assertIn("送货太慢 — too slow", timeline)
 
+    def test_6_erasure_forgets_the_comment(self):
+        harness.sharecard("customer", "erase", "--email", "carol@example.com", db=self.srv.db)
+        j = json.loads(self.nps()[1])
+        self.assertEqual([(d["customer_id"], d["score"], d["comment"]) for d in j["detractors"]],
+                         [(self.ids["carol"], 3, "")])  # the score stays, the words go
+
 
 class Delayed(Base):
     """SHARECARD_NPS_DELAY_DAYS=7: the webhook has the link at once, with when it opens;
