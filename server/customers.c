@@ -1045,9 +1045,9 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
         list_ctx_free(c);
         return sc_reply_err(r, e, NULL);
     }
-    if (c->want_week)
+    if (c->want_week && c->nviews > 1)
         qsort(c->views, c->nviews, sizeof(*c->views), birthday_cmp);
-    else if (m->role == SC_ROLE_SALES)
+    else if (!c->want_week && m->role == SC_ROLE_SALES && c->nviews > 1)
         qsort(c->views, c->nviews, sizeof(*c->views), view_cmp);
     struct sc_buf b;
     sc_buf_init(&b, 32 << 20);

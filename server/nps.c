@@ -214,16 +214,15 @@ enum MHD_Result sc_h_survey(struct req *r, const struct route_args *a)
                               "whole.");
     if (e != SC_OK)
         return sc_reply_err(r, e, NULL);
-    struct sc_card card;
-    memset(&card, 0, sizeof(card));
     enum sc_lang lang = SC_LANG_EN;
-    if (sc_store_card_by_slug(r->srv->store, sv.card_slug, &card) == SC_OK)
-        lang = card.lang;
+    /* The request's card (freed with the request): its language and colour. */
+    if (sc_store_card_by_slug(r->srv->store, sv.card_slug, &r->card) == SC_OK)
+        lang = r->card.lang;
     lang = sc_req_lang(r, lang);
     enum sc_lang was = sc_tr_lang();
     sc_tr_set(lang);
     enum MHD_Result ret;
-    const char *theme = card.theme;
+    const char *theme = r->card.theme;
     if (r->method == M_POST)
         ret = survey_post(r, token, &sv, theme);
     else if (sv.answered_at)
