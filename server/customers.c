@@ -1024,6 +1024,27 @@ static void list_ctx_free(struct list_ctx *c)
 
 #define PAGE_ROWS 1000
 
+/* /customers?nps=detractor: the scope's NPS detractors of the last year, to call. */
+static enum MHD_Result detractors_page(struct req *r, const struct sc_member *m,
+                                       const struct sc_scope *scope)
+{
+    struct sc_buf b;
+    sc_buf_init(&b, 32 << 20);
+    sc_ui_begin(r, &b, "Customers", m, "/customers");
+    sc_ui_html(&b, "</header><p class=\"segments\"><a href=\"/customers\">All</a> · <a "
+                   "class=\"on\" href=\"/customers?nps=detractor\">NPS detractors</a></p><p "
+                   "class=\"hint\">Customers who answered 0–6 in the last 365 days, newest "
+                   "first: call them.</p>");
+    int64_t today = (int64_t)time(NULL) / 86400;
+    enum sc_err e = sc_nps_detractors(r, &b, scope, today - 364, today);
+    if (e != SC_OK) {
+        sc_buf_cleanup(&b);
+        return sc_reply_err(r, e, NULL);
+    }
+    sc_ui_end(&b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
+
 static enum MHD_Result customers_list_page(struct req *r, const struct sc_member *m,
                                            const struct sc_scope *scope)
 {
@@ -1037,6 +1058,11 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
             return sc_reply_error(r, 400, "There is no such segment.");
         }
         c->want_segment = true;
+    }
+    const char *nps = sc_req_arg(r, "nps");
+    if (nps && strcmp(nps, "detractor") == 0) { /* NPS detractors to call (nps.c) */
+        list_ctx_free(c);
+        return detractors_page(r, m, scope);
     }
     const char *bd = sc_req_arg(r, "birthday");
     c->want_week = bd && strcmp(bd, "week") == 0; /* birthdays this week (birthdays.c) */
@@ -1059,6 +1085,7 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
     sc_ui_html(&b, "</p><p class=\"segments\"><a href=\"/customers\">All</a>");
     sc_ui_htmlf(&b, " · <a href=\"/customers?birthday=week\"%s>Birthdays this week</a>",
                 c->want_week ? " class=\"on\" id=\"birthdays\"" : "");
+    sc_ui_html(&b, " · <a href=\"/customers?nps=detractor\">NPS detractors</a>");
     for (int s = 0; s < SC_RFM_NSEGMENTS; s++) {
         const char *name = sc_rfm_segment_name((enum sc_rfm_segment)s);
         sc_buf_puts(&b, " · <a href=\"/customers?segment=");

@@ -94,6 +94,10 @@ void sc_nps_own_link(struct req *r, int64_t customer_id, struct sc_buf *b);
 /* The dashboard's NPS section for 'scope' over UTC days 'from'..'to'. */
 void sc_nps_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope, int64_t from,
                       int64_t to);
+/* "Detractors to follow up" of 'scope' over UTC days 'from'..'to' into 'b' (a heading and a
+ * table: each detractor's link, score, comment and time, newest first). */
+enum sc_err sc_nps_detractors(struct req *r, struct sc_buf *b, const struct sc_scope *scope,
+                              int64_t from, int64_t to);
 /* The NPS of 'scope''s answers over UTC days 'from'..'to'; '*defined' false with no answer. */
 enum sc_err sc_nps_company(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                            int64_t to, double *nps, bool *defined);

@@ -317,6 +317,15 @@ static int by_team_member(const void *pa, const void *pb)
     return x->member_id < y->member_id ? -1 : x->member_id > y->member_id;
 }
 
+static int newest_first(const void *pa, const void *pb)
+{
+    const struct answer *x = *(const struct answer *const *)pa,
+                        *y = *(const struct answer *const *)pb;
+    if (x->answered_at != y->answered_at)
+        return x->answered_at > y->answered_at ? -1 : 1;
+    return x->customer_id > y->customer_id ? -1 : x->customer_id < y->customer_id;
+}
+
 /* One group's figures. */
 struct nps_fig {
     int64_t answers, promoters, passives, detractors;
@@ -399,6 +408,21 @@ enum sc_err sc_nps_company(struct sc_store *s, const struct sc_scope *scope, int
     return e;
 }
 
+/* The detractors (0–6) of 'as', newest answer first: indices into as->a (new; free()). */
+static const struct answer **detractors_of(const struct answers *as, size_t *n)
+{
+    const struct answer **d = malloc((as->n ? as->n : 1) * sizeof(*d));
+    *n = 0;
+    if (!d)
+        return NULL;
+    for (size_t i = 0; i < as->n; i++)
+        if (as->a[i].score <= 6)
+            d[(*n)++] = &as->a[i];
+    if (*n > 1)
+        qsort(d, *n, sizeof(*d), newest_first);
+    return d;
+}
+
 enum MHD_Result sc_api_nps(struct req *r, const struct route_args *a)
 {
     struct sc_scope scope;
@@ -477,11 +501,16 @@ enum MHD_Result sc_api_nps(struct req *r, const struct route_args *a)
     }
     /* Detractors for follow-up, newest first, with their comments. */
     sc_buf_puts(b, "],\"detractors\":[");
+    size_t nd = 0;
+    const struct answer **det = detractors_of(&as, &nd);
+    if (!det) {
+        answers_free(&as);
+        sc_buf_cleanup(b);
+        return sc_reply_err(r, SC_ENOMEM, NULL);
+    }
     size_t k = 0;
-    for (size_t i = as.n; i-- > 0;) {
-        const struct answer *x = &as.a[i];
-        if (x->score > 6)
-            continue;
+    for (size_t i = 0; i < nd; i++) {
+        const struct answer *x = det[i];
         char when[32];
         sc_ui_iso_time(x->answered_at, when);
         sc_buf_printf(b, "%s{\"customer_id\":%" PRId64 ",\"name\":", k++ ? "," : "",
@@ -493,8 +522,64 @@ enum MHD_Result sc_api_nps(struct req *r, const struct route_args *a)
         sc_buf_printf(b, ",\"answered_at\":\"%s\"}", when);
     }
     sc_buf_puts(b, "]}\n");
+    free(det);
     answers_free(&as);
     return sc_reply_bytes(r, 200, "application/json", b);
+}
+
+/* A row of the dashboard's NPS table: a team's (member_id 0) or a salesperson's. */
+static void nps_row(struct sc_buf *b, const char *team, int64_t member_id, const char *who,
+                    const struct nps_fig *g)
+{
+    if (member_id)
+        sc_buf_printf(b, "<tr data-member=\"%" PRId64 "\"><td>", member_id);
+    else
+        sc_buf_puts(b, "<tr class=\"team\" data-team=\""), sc_ui_text(b, team),
+            sc_buf_puts(b, "\"><td>");
+    sc_ui_text(b, team);
+    sc_buf_puts(b, "</td><td>");
+    sc_ui_text(b, who);
+    sc_buf_printf(b, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">", g->answers);
+    if (g->defined)
+        sc_buf_printf(b, "%.0f", g->nps);
+    sc_buf_puts(b, "</td></tr>");
+}
+
+/* "Detractors to follow up": newest first, each with a link, the score and the comment. */
+static void detractors_table(struct sc_buf *b, const struct answers *as)
+{
+    sc_ui_html(b, "<h2>Detractors to follow up</h2><table class=\"t\" id=\"detractors\"><thead>"
+                  "<tr><th>Customer</th><th class=\"n\">Score</th><th>Comment</th><th>Answered "
+                  "(UTC)</th></tr></thead><tbody>");
+    size_t nd = 0;
+    const struct answer **det = detractors_of(as, &nd);
+    for (size_t i = 0; det && i < nd; i++) {
+        const struct answer *x = det[i];
+        sc_buf_printf(b,
+                      "<tr data-customer=\"%" PRId64 "\"><td><a href=\"/customers/%" PRId64 "\">",
+                      x->customer_id, x->customer_id);
+        sc_ui_text(b, x->customer_name);
+        sc_buf_printf(b, "</a></td><td class=\"n\">%d</td><td>", x->score);
+        sc_ui_text(b, x->comment);
+        sc_buf_puts(b, "</td><td>");
+        sc_ui_when(b, x->answered_at);
+        sc_buf_puts(b, "</td></tr>");
+    }
+    if (!nd)
+        sc_ui_html(b, "<tr><td colspan=\"4\">No detractor in this period.</td></tr>");
+    sc_ui_html(b, "</tbody></table>");
+    free(det);
+}
+
+enum sc_err sc_nps_detractors(struct req *r, struct sc_buf *b, const struct sc_scope *scope,
+                              int64_t from, int64_t to)
+{
+    struct answers as = {0};
+    enum sc_err e = load(r->srv->store, scope, from, to, &as);
+    if (e == SC_OK)
+        detractors_table(b, &as);
+    answers_free(&as);
+    return e;
 }
 
 void sc_nps_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope, int64_t from,
@@ -527,40 +612,26 @@ void sc_nps_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *sc
     sc_ui_html(b, "</section><table class=\"t\" id=\"nps-members\"><thead><tr><th>Team</th>"
                   "<th>Salesperson</th><th class=\"n\">Answers</th><th class=\"n\">NPS</th></tr>"
                   "</thead><tbody>");
-    for (size_t i = 0; i < as.n;) {
-        size_t j = i + 1;
-        while (j < as.n && strcmp(as.a[j].team, as.a[i].team) == 0 &&
-               as.a[j].member_id == as.a[i].member_id)
-            j++;
+    /* A row per team (all its salespeople), then one per salesperson of it. */
+    for (size_t t = 0; t < as.n;) {
+        size_t te = t + 1;
+        while (te < as.n && strcmp(as.a[te].team, as.a[t].team) == 0)
+            te++;
         struct nps_fig g;
-        if (figure(as.a + i, j - i, &g) == SC_OK) {
-            sc_buf_printf(b, "<tr data-member=\"%" PRId64 "\"><td>", as.a[i].member_id);
-            sc_ui_text(b, as.a[i].team);
-            sc_buf_puts(b, "</td><td>");
-            sc_ui_text(b, as.a[i].member_name);
-            sc_buf_printf(b, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">", g.answers);
-            if (g.defined)
-                sc_buf_printf(b, "%.0f", g.nps);
-            sc_buf_puts(b, "</td></tr>");
+        if (figure(as.a + t, te - t, &g) == SC_OK)
+            nps_row(b, as.a[t].team, 0, sc_tr("All salespeople"), &g);
+        for (size_t i = t; i < te;) {
+            size_t j = i + 1;
+            while (j < te && as.a[j].member_id == as.a[i].member_id)
+                j++;
+            if (figure(as.a + i, j - i, &g) == SC_OK)
+                nps_row(b, as.a[i].team, as.a[i].member_id, as.a[i].member_name, &g);
+            i = j;
         }
-        i = j;
-    }
-    sc_ui_html(b, "</tbody></table><h2>Detractors to follow up</h2><table class=\"t\" "
-                  "id=\"detractors\"><thead><tr><th>Customer</th><th class=\"n\">Score</th>"
-                  "<th>Comment</th></tr></thead><tbody>");
-    for (size_t i = as.n; i-- > 0;) {
-        const struct answer *x = &as.a[i];
-        if (x->score > 6)
-            continue;
-        sc_buf_printf(b,
-                      "<tr data-customer=\"%" PRId64 "\"><td><a href=\"/customers/%" PRId64 "\">",
-                      x->customer_id, x->customer_id);
-        sc_ui_text(b, x->customer_name);
-        sc_buf_printf(b, "</a></td><td class=\"n\">%d</td><td>", x->score);
-        sc_ui_text(b, x->comment);
-        sc_buf_puts(b, "</td></tr>");
+        t = te;
     }
     sc_ui_html(b, "</tbody></table>");
+    detractors_table(b, &as);
 out:
     answers_free(&as);
 }

@@ -2,11 +2,11 @@
  * customers.h — customer analytics as pure computation over plain rows
  * (DESIGN.md §6): retention (active window, CRR, churn, NDR, cohorts), RFM
  * scores and segments, customer value (BG/NBD and Gamma-Gamma fitted by
- * maximum likelihood, P(alive), expected orders, clv_1y), NPS and loyalty
- * tiers.  Nothing here reads a store or speaks HTTP: the caller hands in
+ * maximum likelihood, P(alive), expected orders, clv_1y), NPS, loyalty
+ * tiers and birthdays.  Nothing here reads a store or speaks HTTP: the caller hands in
  * customers and orders as day numbers and amounts, and turns the results
  * into JSON.  Implemented in intel/clv.c, intel/retention.c, intel/rfm.c and
- * intel/tiers.c.
+ * intel/tiers.c (and birthdays in intel/birthdays.c).
  *
  * Days are day numbers: days since 1970-01-01 in the deployment's calendar
  * (the caller converts timestamps with SHARECARD_TZ); sc_ret_days_from_civil

@@ -137,6 +137,8 @@ class CustomersInChinese(unittest.TestCase):
         self.check(alice, "/customers")
         self.check(alice, "/customers?birthday=week")
         self.check(alice, "/customers?segment=new")
+        page = self.check(alice, "/customers?nps=detractor")
+        self.assertIn("太慢", page)
         page = self.check(alice, f"/customers/{self.carol['customer_id']}")
         self.assertIn("回答了问卷", page)
         self.check(alice, f"/customers/{self.bob['customer_id']}")  # earned points

@@ -46,6 +46,8 @@ class Base(unittest.TestCase):
         cls.o = harness.add_member(db, "Olga Other", "olga@example.com", "--slug", "olga",
                                    "--team", "west", "--lang", "zh-CN")
         cls.admin, cls.alice = tok("admin@example.com"), tok("alice@example.com")
+        harness.sharecard("member", "password", "--email", "alice@example.com", db=db,
+                          env={"SHARECARD_PASSWORD": "alice-password-1"})
         harness.sharecard("webhook", "add", "--url", cls.rx.url, "--events",
                           "conversion.created", db=db, env=PRIVATE_OK)
         cls.srv.start()
@@ -235,15 +237,16 @@ class Survey(Base):
         self.assertAlmostEqual(json.loads(body)["nps"], 100 / 3)
 
         # The dashboard: the NPS tile, per salesperson, detractors with their comment.
-        s = Session(self.srv, ip="203.0.113.77")
-        st, _, page = s.get("/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-        st, _, _ = s.post("/login", {"csrf": csrf, "email": "admin@example.com",
-                                     "password": "admin-password-1"})
-        self.assertEqual(st, 303)
+        s = self.session("admin@example.com", "admin-password-1")
         st, _, page = s.get("/dashboard")
         self.assertEqual(st, 200)
         self.assertRegex(page, r'data-kpi="nps"><div class="v">33</div>')
+        # Per team (all its salespeople) and per salesperson.
+        table = page.split('id="nps-members"', 1)[1].split("</table>", 1)[0]
+        rows = re.findall(r'<tr (?:class="team" data-team="([^"]+)"|data-member="(\d+)")>'
+                          r'.*?<td class="n">(\d+)</td><td class="n">(-?\d*)</td>', table)
+        self.assertEqual(rows, [("east", "", "2", "0"), ("", str(self.a["id"]), "2", "0"),
+                                ("west", "", "1", "100"), ("", str(self.o["id"]), "1", "100")])
         det = page.split('id="detractors"', 1)[1].split("</table>", 1)[0]
         self.assertIn(f'data-customer="{self.ids["carol"]}"', det)
         self.assertIn("送货太慢 — too slow", det)
@@ -254,6 +257,24 @@ class Survey(Base):
         timeline = page.split('id="timeline"', 1)[1]
         self.assertIn('data-nps="3"', timeline)
         self.assertIn("送货太慢 — too slow", timeline)
+
+    def session(self, email, password):
+        s = Session(self.srv, ip=f"203.0.113.{len(email) + 50}")
+        st, _, page = s.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        st, _, _ = s.post("/login", {"csrf": csrf, "email": email, "password": password})
+        self.assertEqual(st, 303)
+        return s
+
+    def test_5b_salesperson_lists_their_detractors(self):
+        alice = self.session("alice@example.com", "alice-password-1")
+        st, _, page = alice.get("/customers?nps=detractor")
+        self.assertEqual(st, 200)
+        det = page.split('id="detractors"', 1)[1].split("</table>", 1)[0]
+        self.assertEqual(re.findall(r'data-customer="(\d+)"', det), [str(self.ids["carol"])])
+        self.assertIn("送货太慢 — too slow", det)
+        st, _, page = alice.get("/customers")
+        self.assertIn('href="/customers?nps=detractor"', page)
 
     def test_6_erasure_forgets_the_comment(self):
         harness.sharecard("customer", "erase", "--email", "carol@example.com", db=self.srv.db)
