@@ -887,7 +887,8 @@ enum MHD_Result sc_api_retention(struct req *r, const struct route_args *a)
     double nps = 0;
     bool has_nps = false;
     int64_t nfrom = sc_ret_days_from_civil(fy, fm, fd), nto = sc_ret_days_from_civil(ty, tm, td);
-    e = sc_nps_company(r->srv->store, &scope, nfrom, nto, &nps, &has_nps);
+    struct sc_scope nscope = {opts.member, opts.team}; /* the caller's and team=/member= */
+    e = sc_nps_company(r->srv->store, &nscope, nfrom, nto, &nps, &has_nps);
     if (e != SC_OK) {
         sc_buf_cleanup(&o);
         ret = sc_reply_err(r, e, NULL);

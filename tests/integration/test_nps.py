@@ -235,6 +235,10 @@ class Survey(Base):
         st, _, body = self.srv.request("GET", "/api/v1/retention", headers={
             "Authorization": f"Bearer {self.admin}"})
         self.assertAlmostEqual(json.loads(body)["nps"], 100 / 3)
+        for query, nps in (("?team=west", 100), (f"?member={self.a['id']}", 0)):
+            st, _, body = self.srv.request("GET", "/api/v1/retention" + query, headers={
+                "Authorization": f"Bearer {self.admin}"})
+            self.assertEqual(json.loads(body)["nps"], nps, query)
 
         # The dashboard: the NPS tile, per salesperson, detractors with their comment.
         s = self.session("admin@example.com", "admin-password-1")
