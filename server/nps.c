@@ -80,6 +80,13 @@ static bool token_ok(const char *t)
     return n > 0 && n <= SC_SURVEY_TOKEN_MAX && strspn(t, "0123456789abcdef") == n;
 }
 
+/* A card's colour as the page may put it in CSS: "#" and up to 6 hex digits. */
+static bool colour_ok(const char *c)
+{
+    size_t n = c ? strlen(c) : 0;
+    return n >= 2 && n <= 7 && c[0] == '#' && strspn(c + 1, "0123456789abcdefABCDEF") == n - 1;
+}
+
 /* The page around 'body' (our own HTML, translated by sc_ui_html) in the current language. */
 static enum MHD_Result survey_page(struct req *r, unsigned status, const char *theme,
                                    const char *body)
@@ -95,10 +102,7 @@ static enum MHD_Result survey_page(struct req *r, unsigned status, const char *t
                   sc_tr_lang() == SC_LANG_ZH ? "zh-CN" : "en");
     sc_ui_text(&b, sc_tr("A short survey"));
     sc_buf_puts(&b, "</title><style>:root{--accent:");
-    sc_ui_text(&b, theme && theme[0] == '#' && strlen(theme) <= 7 &&
-                           strspn(theme + 1, "0123456789abcdefABCDEF") == strlen(theme) - 1
-                       ? theme
-                       : "#1f6feb");
+    sc_ui_text(&b, colour_ok(theme) ? theme : "#1f6feb");
     sc_buf_puts(&b, "}</style></head><body><main class=\"card plain survey\">");
     sc_buf_puts(&b, body);
     sc_buf_puts(&b, "</main></body></html>");
@@ -174,8 +178,7 @@ static enum MHD_Result survey_post(struct req *r, const char *token, const struc
                               "again and answer there.");
     enum sc_err e = sc_form_get(body, r->body.len, "score", score_s, sizeof(score_s));
     int score = -1;
-    if ((e != SC_OK && e != SC_ETOOBIG) || (e == SC_OK && !score_parse(score_s, &score)) ||
-        e == SC_ETOOBIG)
+    if (e != SC_OK || !score_parse(score_s, &score)) /* missing, too long or not 0–10 */
         return survey_message(r, 422, theme, "Choose a number",
                               "score must be a whole number from 0 to 10.");
     e = sc_form_get(body, r->body.len, "comment", comment, sizeof(comment));
@@ -531,11 +534,13 @@ enum MHD_Result sc_api_nps(struct req *r, const struct route_args *a)
 static void nps_row(struct sc_buf *b, const char *team, int64_t member_id, const char *who,
                     const struct nps_fig *g)
 {
-    if (member_id)
+    if (member_id) {
         sc_buf_printf(b, "<tr data-member=\"%" PRId64 "\"><td>", member_id);
-    else
-        sc_buf_puts(b, "<tr class=\"team\" data-team=\""), sc_ui_text(b, team),
-            sc_buf_puts(b, "\"><td>");
+    } else {
+        sc_buf_puts(b, "<tr class=\"team\" data-team=\"");
+        sc_ui_text(b, team);
+        sc_buf_puts(b, "\"><td>");
+    }
     sc_ui_text(b, team);
     sc_buf_puts(b, "</td><td>");
     sc_ui_text(b, who);

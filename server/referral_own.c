@@ -56,10 +56,12 @@ void sc_referral_mask_name(const char *name, struct sc_buf *out)
         return;
     }
     const char *sp = strchr(name, ' ');
-    if (sp) /* "Carol Smith": the first name */
+    if (sp) { /* "Carol Smith": the first name */
         sc_buf_append(out, name, (size_t)(sp - name));
-    else /* one word ("张三", "Carol"): its first character and a mask */
-        sc_buf_append(out, name, first_char(name)), sc_buf_puts(out, "**");
+    } else { /* one word ("张三", "Carol"): its first character and a mask */
+        sc_buf_append(out, name, first_char(name));
+        sc_buf_puts(out, "**");
+    }
 }
 
 static void money(struct sc_buf *b, int64_t cents)
@@ -84,10 +86,12 @@ static int earned_row(const struct sc_earned_row *w, void *ctx)
     sc_buf_puts(b, "</td><td>");
     sc_ui_text(b, sc_tr(points ? "Sign-up" : "Purchase"));
     sc_buf_puts(b, "</td><td class=\"n\">");
-    if (points)
-        sc_buf_printf(b, "%lld ", (long long)w->amount), sc_ui_text(b, sc_tr("points"));
-    else
+    if (points) {
+        sc_buf_printf(b, "%lld ", (long long)w->amount);
+        sc_ui_text(b, sc_tr("points"));
+    } else {
         money(b, w->amount);
+    }
     sc_buf_puts(b, "</td><td>");
     sc_ui_text(b, sc_tr(w->status));
     sc_buf_puts(b, "</td></tr>");
