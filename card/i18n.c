@@ -100,6 +100,15 @@ static const struct entry strings[] = {
      "Your points and rewards are shown on this page, your referral page: bookmark it. It "
      "shows them in this browser only.",
      "您的积分和奖励显示在本页（您的专属推荐页），请收藏。仅在本浏览器中显示。"},
+    /* birthdays (issue 14) */
+    {"birthday", "Birthday (optional: MM-DD, or YYYY-MM-DD)", "生日（可选：MM-DD 或 YYYY-MM-DD）"},
+    {"birthday_format", "birthday must be written MM-DD or YYYY-MM-DD, like 03-07.",
+     "birthday（生日）请写成 MM-DD 或 YYYY-MM-DD，例如 03-07。"},
+    {"birthday_month", "birthday: there is no such month.", "birthday（生日）：没有这个月份。"},
+    {"birthday_day", "birthday: that month has no such day (like 02-30).",
+     "birthday（生日）：该月没有这一天（例如 02-30）。"},
+    {"birthday_year", "birthday: the year must be from 1900 and the date not in the future.",
+     "birthday（生日）：年份须不早于 1900 年，且日期不能在将来。"},
 };
 
 const char *sc_i18n(enum sc_lang lang, const char *key)

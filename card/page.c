@@ -64,6 +64,7 @@ enum card_var {
     CV_T_CONSENT,
     CV_T_SIGNUP,
     CV_T_SIGNUP_AGAIN, /* issue 17: the form's own error line and a repeat's way back */
+    CV_T_BIRTHDAY, /* the optional birthday field (issue 14) */
     CV_COUNT
 };
 /* Names by index, so that the two lists cannot drift apart. */
@@ -114,6 +115,7 @@ static const char *const card_vars[CV_COUNT] = {
     [CV_T_CONSENT] = "t_consent",
     [CV_T_SIGNUP] = "t_signup",
     [CV_T_SIGNUP_AGAIN] = "t_signup_again",
+    [CV_T_BIRTHDAY] = "t_birthday",
 };
 
 enum err_var { EV_LANG, EV_STATUS, EV_HEADING, EV_MESSAGE, EV_CSS, EV_T_HOME, EV_COUNT };
@@ -372,6 +374,7 @@ void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lan
     T(CV_QR_SVG_URL, s.data + o_qr);
     T(CV_T_CALL, sc_i18n(lang, "call"));
     T(CV_T_EMAIL, sc_i18n(lang, "email"));
+    T(CV_T_BIRTHDAY, sc_i18n(lang, "birthday"));
     T(CV_T_WECHAT, sc_i18n(lang, "wechat"));
     T(CV_T_WECHAT_ID, sc_i18n(lang, "wechat_id"));
     T(CV_T_WEBSITE, sc_i18n(lang, "website"));

@@ -411,7 +411,9 @@ struct view {
     int segment;                      /* enum sc_rfm_segment, -1: no order */
     double p_alive, clv;              /* NAN when the model cannot say */
     int64_t points;
-    const char *tier; /* borrowed from the context's tiers, or NULL */
+    const char *tier;    /* borrowed from the context's tiers, or NULL */
+    char birthday[11];   /* "" when not given */
+    int32_t birthday_on; /* with ?birthday=week: the day it falls on */
 };
 
 struct list_ctx {
@@ -429,8 +431,11 @@ struct list_ctx {
     int64_t limit;
     int64_t now;
     enum sc_err e;
-    bool html;       /* for a page: rows become views instead of JSON or CSV */
-    int64_t only_id; /* not 0: only this customer */
+    bool html;              /* for a page: rows become views instead of JSON or CSV */
+    int64_t only_id;        /* not 0: only this customer */
+    struct sc_bdays *bdays; /* birthdays.c: the scope's birthdays */
+    int32_t today;          /* day number in SHARECARD_TZ */
+    bool want_week;         /* ?birthday=week: only birthdays in the seven days from today */
     struct view *views;
     size_t nviews, vcap;
 };
@@ -519,6 +524,12 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
     const struct sc_clv_summary *su = sum_of(c, w->id);
     if (c->want_segment && (!rf || rf->segment != c->segment))
         return 0;
+    char bday[11];
+    int32_t bday_on = 0;
+    bool week = false;
+    sc_bdays_of(c->bdays, w->id, c->today, bday, &bday_on, &week);
+    if (c->want_week && !week)
+        return 0;
     int64_t points = points_of(c, w->id);
     const char *tier = NULL;
     if (c->tiers.n)
@@ -548,7 +559,10 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
                          model ? pa : NAN,
                          model ? v1 : NAN,
                          points,
-                         tier};
+                         tier,
+                         "",
+                         bday_on};
+        memcpy(v.birthday, bday, sizeof(bday));
         if (!v.name || !v.card || take_view(c, &v)) {
             free(v.name);
             free(v.card);
@@ -607,7 +621,8 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
                                 exp90,
                                 clv,
                                 pts,
-                                tier ? tier : ""};
+                                tier ? tier : "",
+                                bday};
         sc_list_csv_row(&c->o, fields, sizeof(fields) / sizeof(fields[0]));
     } else {
         sc_buf_puts(b, c->o.rows ? ",\n" : "\n");
@@ -646,6 +661,8 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
                       clv[0] ? clv : "null");
         sc_buf_printf(b, ",\"points\":%s,\"tier\":", pts);
         sc_ui_json_str(b, tier);
+        sc_buf_puts(b, ",\"birthday\":");
+        sc_ui_json_str(b, bday[0] ? bday : NULL);
         sc_buf_putc(b, '}');
     }
     c->o.rows++;
@@ -694,6 +711,13 @@ static void tiers_of_env(struct list_ctx *c)
     c->tiers_by_points = env_tiers_by_points;
 }
 
+void sc_customers_tiers(struct sc_tiers *out, bool *by_points)
+{
+    pthread_once(&env_tiers_once, env_tiers_read);
+    *out = env_tiers;
+    *by_points = env_tiers_by_points;
+}
+
 /* Everything the rows of a list are computed from, as of c->now, into 'c'. */
 static enum sc_err prepare_list(struct sc_store *s, struct list_ctx *c)
 {
@@ -739,19 +763,33 @@ enum MHD_Result sc_api_customers(struct req *r, const struct route_args *a)
         }
         c->want_segment = true;
     }
+    const char *bd = sc_req_arg(r, "birthday");
+    if (bd && bd[0]) {
+        if (strcmp(bd, "week") != 0) {
+            ret = sc_reply_error(r, 400,
+                                 "birthday must be week: the customers whose birthday "
+                                 "is in the seven days from today.");
+            goto out;
+        }
+        c->want_week = true;
+    }
     tiers_of_env(c);
     c->now = (int64_t)time(NULL);
+    c->today = sc_customers_day(c->now);
     enum sc_err e = prepare_list(r->srv->store, c);
+    if (e == SC_OK)
+        e = sc_bdays_load(r->srv->store, &scope, &c->bdays);
     sc_list_begin(r, &c->o,
                   "id,name,email,phone,card,level1,level1_name,signed_up_at,orders,revenue,"
                   "first_order_at,last_order_at,rfm_r,rfm_f,rfm_m,segment,p_alive,"
-                  "expected_orders_90d,clv_1y,points,tier\r\n");
+                  "expected_orders_90d,clv_1y,points,tier,birthday\r\n");
     if (e == SC_OK)
         e = sc_store_customers(r->srv->store, &scope, customer_row, c);
     ret = sc_list_finish(r, &c->o, e);
 out:
     snap_release(c->snap);
     free(c->pts);
+    sc_bdays_free(c->bdays);
     free(c);
     return ret;
 }
@@ -846,7 +884,19 @@ enum MHD_Result sc_api_retention(struct req *r, const struct route_args *a)
     sc_buf_printf(&o, "],\"revenue_period\":%lld.%02lld,\"revenue_before\":%lld.%02lld",
                   (long long)(rep.revenue_period / 100), (long long)(rep.revenue_period % 100),
                   (long long)(rep.revenue_before / 100), (long long)(rep.revenue_before % 100));
-    sc_buf_puts(&o, ",\"nps\":null}\n"); /* no survey answers are collected yet */
+    /* NPS of the scope's survey answers in the period (nps.c; UTC days like the reports). */
+    double nps = 0;
+    bool has_nps = false;
+    int64_t nfrom = sc_ret_days_from_civil(fy, fm, fd), nto = sc_ret_days_from_civil(ty, tm, td);
+    struct sc_scope nscope = {opts.member, opts.team}; /* the caller's and team=/member= */
+    e = sc_nps_company(r->srv->store, &nscope, nfrom, nto, &nps, &has_nps);
+    if (e != SC_OK) {
+        sc_buf_cleanup(&o);
+        ret = sc_reply_err(r, e, NULL);
+        goto out;
+    }
+    json_fraction(&o, "nps", has_nps, nps);
+    sc_buf_puts(&o, "}\n");
     ret = sc_reply_bytes(r, 200, "application/json", &o);
 out:
     sc_ret_report_cleanup(&rep);
@@ -883,6 +933,15 @@ static void views_free(struct list_ctx *c)
 static int view_priority(const struct view *v)
 {
     return v->segment == SC_RFM_CANT_LOSE ? 0 : v->segment == SC_RFM_AT_RISK ? 1 : 2;
+}
+
+/* Birthdays this week: the soonest first. */
+static int birthday_cmp(const void *pa, const void *pb)
+{
+    const struct view *a = pa, *b = pb;
+    if (a->birthday_on != b->birthday_on)
+        return a->birthday_on < b->birthday_on ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
 }
 
 static int view_cmp(const void *pa, const void *pb)
@@ -933,7 +992,7 @@ static void view_cells(struct sc_buf *b, const struct view *v)
         money(b, (int64_t)llround(v->clv * 100.0));
     sc_ui_htmlf(b, "</td><td class=\"n\">%lld</td><td>", (long long)v->points);
     sc_ui_text(b, v->tier);
-    sc_ui_html(b, "</td></tr>");
+    sc_buf_printf(b, "</td><td data-birthday=\"%s\">%s</td></tr>", v->birthday, v->birthday);
 }
 
 /* Runs the customer list of 'scope' for a page into 'c' (views); 'only' 0 or one id. */
@@ -947,8 +1006,11 @@ static enum sc_err collect_views(struct req *r, struct list_ctx *c, const struct
         c->limit = LIST_MAX;
     tiers_of_env(c);
     c->now = (int64_t)time(NULL);
+    c->today = sc_customers_day(c->now);
     sc_buf_init(&c->o.b, 0);
     enum sc_err e = prepare_list(r->srv->store, c);
+    if (e == SC_OK)
+        e = sc_bdays_load(r->srv->store, scope, &c->bdays);
     if (e == SC_OK)
         e = sc_store_customers(r->srv->store, scope, customer_row, c);
     return e != SC_OK ? e : c->e;
@@ -959,11 +1021,33 @@ static void list_ctx_free(struct list_ctx *c)
     snap_release(c->snap);
     free(c->pts);
     views_free(c);
+    sc_bdays_free(c->bdays);
     sc_buf_cleanup(&c->o.b);
     free(c);
 }
 
 #define PAGE_ROWS 1000
+
+/* /customers?nps=detractor: the scope's NPS detractors of the last year, to call. */
+static enum MHD_Result detractors_page(struct req *r, const struct sc_member *m,
+                                       const struct sc_scope *scope)
+{
+    struct sc_buf b;
+    sc_buf_init(&b, 32 << 20);
+    sc_ui_begin(r, &b, "Customers", m, "/customers");
+    sc_ui_html(&b, "</header><p class=\"segments\"><a href=\"/customers\">All</a> · <a "
+                   "class=\"on\" href=\"/customers?nps=detractor\">NPS detractors</a></p><p "
+                   "class=\"hint\">Customers who answered 0–6 in the last 365 days, newest "
+                   "first: call them.</p>");
+    int64_t today = (int64_t)time(NULL) / 86400;
+    enum sc_err e = sc_nps_detractors(r, &b, scope, today - 364, today);
+    if (e != SC_OK) {
+        sc_buf_cleanup(&b);
+        return sc_reply_err(r, e, NULL);
+    }
+    sc_ui_end(&b);
+    return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
+}
 
 static enum MHD_Result customers_list_page(struct req *r, const struct sc_member *m,
                                            const struct sc_scope *scope)
@@ -979,12 +1063,21 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
         }
         c->want_segment = true;
     }
+    const char *nps = sc_req_arg(r, "nps");
+    if (nps && strcmp(nps, "detractor") == 0) { /* NPS detractors to call (nps.c) */
+        list_ctx_free(c);
+        return detractors_page(r, m, scope);
+    }
+    const char *bd = sc_req_arg(r, "birthday");
+    c->want_week = bd && strcmp(bd, "week") == 0; /* birthdays this week (birthdays.c) */
     enum sc_err e = collect_views(r, c, scope, 0);
     if (e != SC_OK) {
         list_ctx_free(c);
         return sc_reply_err(r, e, NULL);
     }
-    if (m->role == SC_ROLE_SALES)
+    if (c->want_week && c->nviews > 1)
+        qsort(c->views, c->nviews, sizeof(*c->views), birthday_cmp);
+    else if (!c->want_week && m->role == SC_ROLE_SALES && c->nviews > 1)
         qsort(c->views, c->nviews, sizeof(*c->views), view_cmp);
     struct sc_buf b;
     sc_buf_init(&b, 32 << 20);
@@ -994,6 +1087,9 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
     if (m->role == SC_ROLE_SALES)
         sc_ui_html(&b, " At risk and can't lose first: call them.");
     sc_ui_html(&b, "</p><p class=\"segments\"><a href=\"/customers\">All</a>");
+    sc_ui_htmlf(&b, " · <a href=\"/customers?birthday=week\"%s>Birthdays this week</a>",
+                c->want_week ? " class=\"on\" id=\"birthdays\"" : "");
+    sc_ui_html(&b, " · <a href=\"/customers?nps=detractor\">NPS detractors</a>");
     for (int s = 0; s < SC_RFM_NSEGMENTS; s++) {
         const char *name = sc_rfm_segment_name((enum sc_rfm_segment)s);
         sc_buf_puts(&b, " · <a href=\"/customers?segment=");
@@ -1009,7 +1105,7 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
                    "<thead><tr><th>Name</th><th>Card</th><th class=\"n\">Orders</th><th "
                    "class=\"n\">Revenue</th><th>Last order</th><th>Segment</th><th "
                    "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
-                   "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
+                   "class=\"n\">Points</th><th>Tier</th><th>Birthday</th></tr></thead><tbody>");
     for (size_t i = 0; i < c->nviews && i < PAGE_ROWS; i++)
         view_cells(&b, &c->views[i]);
     sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/customers?format=csv\">Export "
@@ -1122,6 +1218,20 @@ static int reward_moment(const struct sc_reward_row *w, void *ctx)
     return t->oom;
 }
 
+/* A survey answer (nps.c): the score and the comment. */
+static int answer_moment(const struct sc_nps_answer_row *w, void *ctx)
+{
+    struct timeline *t = ctx;
+    sc_ui_text(&t->line, sc_tr("Answered the survey"));
+    sc_buf_printf(&t->line, " <span data-nps=\"%d\">%d/10</span>", w->score, w->score);
+    if (w->comment[0]) {
+        sc_buf_puts(&t->line, " · ");
+        sc_ui_text(&t->line, w->comment);
+    }
+    moment_end(t, w->answered_at);
+    return t->oom;
+}
+
 /* The customer 'id' on the cards of 'scope', with their visitor id: found or not. */
 struct one_customer {
     int64_t id, visitor;
@@ -1186,6 +1296,8 @@ static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
         e = sc_store_orders(st, scope, order_moment, &t);
     if (e == SC_OK)
         e = sc_store_rewards_list(st, scope, (int64_t)time(NULL), reward_moment, &t);
+    if (e == SC_OK)
+        e = sc_store_nps_answers(st, scope, one.id, 0, INT64_MAX, answer_moment, &t);
     if (e == SC_OK && one.visitor)
         e = sc_store_lead_timeline(st, scope, one.visitor, CUSTOMER_TIMELINE_VISITS, visit_moment,
                                    &t);
@@ -1276,6 +1388,8 @@ static void heat_map(struct sc_buf *b, const struct sc_ret_report *rep)
     for (size_t i = 0; i < rep->ncohorts; i++)
         if (rep->cohorts[i].nretention > cols)
             cols = rep->cohorts[i].nretention;
+    /* Drawn at its own size (width and height as the viewBox), so one cell stays one cell:
+     * a viewBox alone would stretch a single cohort and its label to the column's width. */
     int w = 150 + 52 * (int)(cols ? cols : 1), h = 24 + 26 * (int)rep->ncohorts;
     sc_ui_htmlf(b,
                 "<svg class=\"cohorts\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
@@ -1344,6 +1458,7 @@ void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_sco
         heat_map(b, &rep);
     else
         sc_ui_html(b, "<p class=\"hint\">No sign-ups in this period.</p>");
+    sc_cust_crr_chart(b, &rep); /* customers_charts.c */
     sc_ui_html(b, "</section><section><h2>RFM segments</h2><table class=\"t\" id=\"segments\">"
                   "<thead><tr><th>Segment</th><th class=\"n\">Customers</th><th "
                   "class=\"n\">Revenue</th></tr></thead><tbody>");

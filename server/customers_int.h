@@ -7,6 +7,7 @@
 #ifndef SHARECARD_CUSTOMERS_INT_H
 #define SHARECARD_CUSTOMERS_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sharecard/err.h"
@@ -56,6 +57,61 @@ route_fn sc_h_customers;
  */
 void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope,
                             int64_t from, int64_t to);
+
+/* The CRR of each calendar month of 'rep' (borrowed) as a bar chart (inline SVG at a
+ * fixed scale, a month label under each bar), with its heading; customers_charts.c. */
+struct sc_ret_report;
+void sc_cust_crr_chart(struct sc_buf *b, const struct sc_ret_report *rep);
+
+/* SHARECARD_TIERS (and SHARECARD_TIERS_BY=points: tiers by points, else by spend), read once. */
+struct sc_tiers;
+void sc_customers_tiers(struct sc_tiers *out, bool *by_points);
+
+/* ---- the customer's own referral page (referral_own.c) ---- */
+/*
+ * Adds the private part of /r/{code} to 'page' (the rendered public page, changed in
+ * place) when the request's visitor cookie is that of customer 'owner_customer_id':
+ * points, tier, spend, commissions, the rewards they earned and from whom, their survey.
+ * Any other browser's page is left as it is.  Strings in 'lang'.
+ */
+void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang,
+                     struct sc_buf *page);
+/* A referred person's name as the referrer sees it: the first word of a name with a
+ * space ("Carol Smith" → "Carol"), else the first character and "**" ("张三" → "张**"). */
+void sc_referral_mask_name(const char *name, struct sc_buf *out);
+
+/* ---- NPS surveys (nps.c) ---- */
+/* SHARECARD_NPS_DELAY_DAYS (default 7, 0–365) in seconds: how long after an order its
+ * survey opens; read once. */
+int64_t sc_nps_delay_s(void);
+/* GET|POST /s/{token}: the survey page and its answer (public, no account). */
+route_fn sc_h_survey;
+/* GET /api/v1/nps?from=&to=[&format=csv]: NPS of the company, teams and salespeople in the
+ * caller's scope, and the detractors with their comments. */
+route_fn sc_api_nps;
+/* Customer 'customer_id''s open survey as a link on their own referral page, into 'b'. */
+void sc_nps_own_link(struct req *r, int64_t customer_id, struct sc_buf *b);
+/* The dashboard's NPS section for 'scope' over UTC days 'from'..'to'. */
+void sc_nps_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *scope, int64_t from,
+                      int64_t to);
+/* "Detractors to follow up" of 'scope' over UTC days 'from'..'to' into 'b' (a heading and a
+ * table: each detractor's link, score, comment and time, newest first). */
+enum sc_err sc_nps_detractors(struct req *r, struct sc_buf *b, const struct sc_scope *scope,
+                              int64_t from, int64_t to);
+/* The NPS of 'scope''s answers over UTC days 'from'..'to'; '*defined' false with no answer. */
+enum sc_err sc_nps_company(struct sc_store *s, const struct sc_scope *scope, int64_t from,
+                           int64_t to, double *nps, bool *defined);
+
+/* ---- birthdays (birthdays.c) ---- */
+#define SC_BIRTHDAY_WEEK_DAYS 7 /* "this week": today and the six days after it */
+struct sc_bdays;
+/* The birthdays of 'scope''s customers into '*out' (new; free with sc_bdays_free()). */
+enum sc_err sc_bdays_load(struct sc_store *s, const struct sc_scope *scope, struct sc_bdays **out);
+void sc_bdays_free(struct sc_bdays *d); /* NULL is a no-op */
+/* Customer 'id''s birthday in 'd' as text ("MM-DD" or "YYYY-MM-DD"; "" and false when none),
+ * and whether it falls in the week from day number 'today' (on day '*on'; may be NULL). */
+bool sc_bdays_of(const struct sc_bdays *d, int64_t id, int32_t today, char text[11], int32_t *on,
+                 bool *this_week);
 
 /* `sharecard customers fit`: the exit status. */
 int sc_cli_customers_fit(const struct cli_args *a);

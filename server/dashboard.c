@@ -572,6 +572,7 @@ enum MHD_Result sc_h_dashboard(struct req *r, const struct route_args *a)
     devices_chart(&b, dev);
     sc_ui_html(&b, "</section></div>");
     sc_customers_dashboard(r, &b, &scope, g.from, g.to); /* customers and retention */
+    sc_nps_dashboard(r, &b, &scope, g.from, g.to);       /* NPS and detractors (nps.c) */
     leader_tables(&b, &bd);
     sc_ui_html(&b, "<h2>Live</h2><ol class=\"live\" id=\"live\" data-src=\"/api/v1/live\">"
                    "<li class=\"hint\">Visits will appear here as they happen.</li></ol>");

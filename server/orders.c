@@ -19,6 +19,7 @@
 #include <csv.h>
 
 #include "cli_int.h"
+#include "customers_int.h"
 #include "orders_int.h"
 #include "sharecard/customers.h"
 #include "sharecard/escape.h"
@@ -217,6 +218,7 @@ struct pending {
 struct import {
     struct sc_store *store;
     struct sc_referral_config cfg;
+    char base_url[600]; /* SHARECARD_BASE_URL: the surveys' links (nps.c) */
     struct sc_ua_info agent;
     int64_t now;
     int col[NCOLS];
@@ -317,6 +319,8 @@ static void take_line(struct import *im)
     const char *when = cell(im, COL_TIME);
     struct sc_conversion *cv = &pd->cv;
     cv->cfg = &im->cfg;
+    cv->survey_base = im->base_url; /* its NPS survey (nps.c) */
+    cv->survey_delay_s = sc_nps_delay_s();
     for (size_t i = 0; i < im->nfields && i < MAX_FIELDS; i++)
         if (im->field[i] && !sc_utf8_valid(im->field[i], strlen(im->field[i])))
             why = "the line is not valid UTF-8.";
@@ -414,6 +418,7 @@ int sc_cli_import_orders(const struct cli_args *a)
         goto out;
     }
     im->cfg = cfg.referral;
+    snprintf(im->base_url, sizeof(im->base_url), "%s", cfg.base_url);
     im->now = (int64_t)time(NULL);
     if (!(im->store = sc_cli_open_store(a->db)))
         goto out;

@@ -115,6 +115,8 @@ static const struct route api_routes[] = {
     API_GET("statements", sc_api_statements),
     {P("payouts"), EXACT, NEED_TOKEN, SC_ROLE_ADMIN, POST, "POST", sc_api_payouts, NULL,
      "Only admins' tokens may record payouts.", NULL},
+    /* NPS surveys (nps.c) */
+    API_GET("nps", sc_api_nps),
     /* Operations (issue 12): the API's own description, no token needed. */
     {P("openapi.json"), EXACT, NEED_NONE, 0, GETS, "GET", sc_api_openapi, NULL, NULL, NULL},
 };
@@ -140,6 +142,9 @@ static const struct route routes[] = {
     {P("/r/"), REFERRAL, NEED_NONE, 0, GETS, "GET, HEAD", sc_h_referral, NULL,
      "This referral link does not exist.", NULL},
     {P("/e"), EXACT, NEED_NONE, 0, POST, "POST", sc_h_event, NULL, NULL, NULL},
+    /* NPS surveys (nps.c): the customer's survey, no account needed. */
+    {P("/s/"), SEGMENT, NEED_NONE, 0, GETS | POST, "GET, HEAD, POST", sc_h_survey, NULL,
+     "This survey does not exist. Check that the link was copied whole.", NULL},
     PAGE("/", GETS, "GET, HEAD", sc_h_home),
     PAGE("/healthz", GETS, "GET, HEAD", sc_h_healthz),
     PAGE("/metrics", GETS, "GET, HEAD", sc_h_metrics),

@@ -23,6 +23,7 @@
 #include "pages_int.h"
 #include "routes_int.h"
 #include "track_int.h"
+#include "sharecard/customers.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 #include "sharecard/log.h"
@@ -176,6 +177,18 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
+/* The message key (card/i18n.c) of sc_birthday_parse()'s reason. */
+static const char *birthday_key(const char *why)
+{
+    if (strstr(why, "no such month"))
+        return "birthday_month";
+    if (strstr(why, "no such day"))
+        return "birthday_day";
+    if (strstr(why, "year"))
+        return "birthday_year";
+    return "birthday_format";
+}
+
 enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
 {
     const char *slug = a->arg;
@@ -189,6 +202,7 @@ enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
         return sc_reply_error(r, 410, "This card is no longer active.");
 
     char csrf[64], want[32], consent[16], phone_in[64], email_in[300], code[SC_CODE_LEN + 8];
+    char birthday[16];
     struct sc_signup *su = calloc(1, sizeof(*su));
     if (!su)
         return sc_reply_err(r, SC_ENOMEM, NULL);
@@ -198,7 +212,8 @@ enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
         !field(r, "email", email_in, sizeof(email_in), &ret) ||
         !field(r, "phone", phone_in, sizeof(phone_in), &ret) ||
         !field(r, "consent", consent, sizeof(consent), &ret) ||
-        !field(r, "l", code, sizeof(code), &ret))
+        !field(r, "l", code, sizeof(code), &ret) ||
+        !field(r, "birthday", birthday, sizeof(birthday), &ret))
         return ret;
     sc_csrf_token(r, want);
     if (r->new_cookie ||
@@ -221,6 +236,15 @@ enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
         return signup_error(r, 422, why);
     if (phone_in[0] && sc_phone_normalise(phone_in, cfg->default_country, su->phone, &why) != SC_OK)
         return signup_error(r, 422, why);
+    trim(birthday);
+    if (birthday[0]) { /* optional (issue 14): checked strictly by intel/birthdays.c */
+        struct sc_birthday bd;
+        if (sc_birthday_parse(birthday, sc_customers_day((int64_t)time(NULL)), &bd, &why) != SC_OK)
+            return signup_error(r, 422, birthday_key(why));
+        su->birth_year = bd.year;
+        su->birth_month = bd.month;
+        su->birth_day = bd.day;
+    }
     if (strcmp(consent, "yes") != 0 && strcmp(consent, "on") != 0 && strcmp(consent, "1") != 0 &&
         strcmp(consent, "true") != 0)
         return signup_error(r, 422, "consent_required");
@@ -265,6 +289,7 @@ enum MHD_Result sc_h_referral(struct req *r, const struct route_args *a)
     sc_page_thanks(r->srv->pages, lang, r->card.theme, url, qr, card, &b);
     /* Issue 19: the customer's welcome gift and coupons, for their own browser only. */
     sc_rewards_referral_page(r, r->link.owner_customer_id, lang, &b);
+    sc_referral_own(r, r->link.owner_customer_id, lang, &b);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 
@@ -499,6 +524,8 @@ enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
     }
     r->conversion = cv;
     cv->cfg = &r->srv->cfg->referral;
+    cv->survey_base = r->srv->base_url; /* its NPS survey (nps.c) */
+    cv->survey_delay_s = sc_nps_delay_s();
     json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
     json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
     json_t *when = json_object_get(j, "ordered_at");

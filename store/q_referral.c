@@ -352,6 +352,8 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
     sc_sql_int(st, 3, customer_id);
     if ((e = sc_sql_exec(st, NULL)) != SC_OK)
         return e;
+    if ((e = sc_q_birthday_set(db, customer_id, su)) != SC_OK) /* q_birthdays.c */
+        return e;
     for (size_t i = 0; i < d.ngrants; i++) {
         int64_t reward_id = 0;
         if ((e = grant_insert(db, customer_id, 0, &d.grants[i], ev->ts, cfg->rule_version,
@@ -475,6 +477,10 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
                               rules.rule_version, &reward_id)) != SC_OK)
             return e;
     }
+    /* Its NPS survey (q_nps.c), then the conversion.created webhook that carries its link. */
+    if ((e = sc_q_survey_create(db, customer, cv->conversion_id,
+                                cv->ordered_at ? cv->ordered_at : row->ev->ts, cv)) != SC_OK)
+        return e;
     /* The conversion.created webhook, in this transaction. */
     return sc_q_outbox_conversion(db, cv->conversion_id);
 }
@@ -640,6 +646,8 @@ enum sc_err sc_store_customer_erase(struct sc_store *s, const char *email, int64
         sc_sql_int(r.st, 1, visitor);
         sc_q_exec(&r, false);
     }
+    if (r.e == SC_OK) /* their survey comments and birthday (q_nps.c, q_birthdays.c) */
+        r.e = sc_q_customer_erase_extra(r.db, cust);
     if (sc_q_prepare(&r, &q_rewards)) {
         sc_sql_int(r.st, 1, cust);
         sc_sql_int(r.st, 2, now);

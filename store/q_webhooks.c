@@ -247,6 +247,14 @@ static int64_t conversion_json(struct sc_buf *b, struct sc_stmt *st)
     int64_t ts = sc_sql_col_int(st, 12);
     sc_buf_puts(b, ",\"created_at\":");
     json_time(b, ts);
+    /* Its NPS survey (q_nps.c): the link, and from when it may be answered. */
+    const char *survey = sc_sql_col_text(st, 13);
+    if (survey && survey[0]) {
+        sc_buf_puts(b, ",\"survey_url\":");
+        json_str(b, survey);
+        sc_buf_puts(b, ",\"survey_available_at\":");
+        json_time(b, sc_sql_col_int(st, 14));
+    }
     sc_buf_putc(b, '}');
     return ts;
 }
@@ -256,15 +264,19 @@ enum sc_err sc_q_outbox_conversion(struct sc_db *db, int64_t conversion_id)
     static struct sc_sql q = SC_SQL(
         "SELECT v.id, v.order_id, v.customer_id, v.amount_cents, s.email, c.slug, "
         "s.level1_type, coalesce(s.level1_id, 0), " PARTY_NAME(
-            "s.level1_type", "s.level1_id") ", s.level2_type, coalesce(s.level2_id, "
-                                            "0), " PARTY_NAME("s.level2_type",
-                                                              "s.level2_id") ", v.created_at FROM "
-                                                                             "conversions v JOIN "
-                                                                             "customers s ON s.id "
-                                                                             "= v.customer_id "
-                                                                             "JOIN cards c ON c.id "
-                                                                             "= s.card_id WHERE "
-                                                                             "v.id = ?");
+            "s.level1_type",
+            "s.level1_id") ", s.level2_type, coalesce(s.level2_id, "
+                           "0), " PARTY_NAME("s.level2_type",
+                                             "s.level2_id") ", v.created_at, "
+                                                            "n.url, "
+                                                            "coalesce(n.available_at, 0) FROM "
+                                                            "conversions v JOIN "
+                                                            "customers s ON s.id "
+                                                            "= v.customer_id "
+                                                            "JOIN cards c ON c.id "
+                                                            "= s.card_id LEFT JOIN nps_surveys n "
+                                                            "ON n.conversion_id = v.id WHERE "
+                                                            "v.id = ?");
     return event_from_row(db, "conversion.created", &q, conversion_id, conversion_json);
 }
 

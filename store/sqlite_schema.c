@@ -366,6 +366,33 @@ const char *const sc_sqlite_migrations[] = {
     ");"
     "ALTER TABLE customers ADD COLUMN rule_version INTEGER;"
     "ALTER TABLE rewards ADD COLUMN rule_version INTEGER;",
+
+    /*
+     * NPS surveys (issue 14, 回访): one per order, made in the order's
+     * transaction.  'token' is the unguessable part of /s/{token} (128
+     * random bits, hex); 'url' the full link as the conversion.created
+     * webhook carried it; 'available_at' the order's time plus
+     * SHARECARD_NPS_DELAY_DAYS.  The answer (0–10 and a comment) is written
+     * once into the same row: 'answered_at' NULL until then.
+     */
+    "CREATE TABLE nps_surveys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token TEXT NOT NULL UNIQUE,"
+    "  url TEXT NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  conversion_id INTEGER NOT NULL UNIQUE REFERENCES conversions(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  available_at INTEGER NOT NULL,"
+    "  score INTEGER,"
+    "  comment TEXT,"
+    "  answered_at INTEGER"
+    ");"
+    "CREATE INDEX nps_surveys_customer ON nps_surveys(customer_id, available_at);"
+    "CREATE INDEX nps_surveys_answered ON nps_surveys(answered_at);"
+    /* Birthdays (生日关怀), optional at sign-up: month and day, the year when given. */
+    "ALTER TABLE customers ADD COLUMN birth_year INTEGER;"
+    "ALTER TABLE customers ADD COLUMN birth_month INTEGER;"
+    "ALTER TABLE customers ADD COLUMN birth_day INTEGER;",
 };
 
 const int sc_sqlite_nmigrations =

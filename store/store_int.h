@@ -145,6 +145,18 @@ enum sc_err sc_q_rules_of_version(struct sc_db *db, int64_t version,
                                   struct sc_referral_config *cfg);
 enum sc_err sc_q_rewarded_this_month(struct sc_db *db, const struct sc_party *p, int64_t now,
                                      int64_t *out);
+ * Inside the writer's transaction on 'db' (q_nps.c): the NPS survey of order
+ * 'conversion_id' of customer 'customer_id', made at 'order_at' and open
+ * cv->survey_delay_s later, its link under cv->survey_base.
+ */
+enum sc_err sc_q_survey_create(struct sc_db *db, int64_t customer_id, int64_t conversion_id,
+                               int64_t order_at, const struct sc_conversion *cv);
+
+/* Inside the sign-up's write on 'db' (q_birthdays.c): the birthday 'su' gives, if any. */
+enum sc_err sc_q_birthday_set(struct sc_db *db, int64_t customer_id, const struct sc_signup *su);
+/* Inside an erasure's write on 'db' (q_birthdays.c): customer 'id''s birthday and survey
+ * comments are forgotten. */
+enum sc_err sc_q_customer_erase_extra(struct sc_db *db, int64_t id);
 
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);

@@ -2,11 +2,11 @@
  * customers.h — customer analytics as pure computation over plain rows
  * (DESIGN.md §6): retention (active window, CRR, churn, NDR, cohorts), RFM
  * scores and segments, customer value (BG/NBD and Gamma-Gamma fitted by
- * maximum likelihood, P(alive), expected orders, clv_1y), NPS and loyalty
- * tiers.  Nothing here reads a store or speaks HTTP: the caller hands in
+ * maximum likelihood, P(alive), expected orders, clv_1y), NPS, loyalty
+ * tiers and birthdays.  Nothing here reads a store or speaks HTTP: the caller hands in
  * customers and orders as day numbers and amounts, and turns the results
  * into JSON.  Implemented in intel/clv.c, intel/retention.c, intel/rfm.c and
- * intel/tiers.c.
+ * intel/tiers.c (and birthdays in intel/birthdays.c).
  *
  * Days are day numbers: days since 1970-01-01 in the deployment's calendar
  * (the caller converts timestamps with SHARECARD_TZ); sc_ret_days_from_civil
@@ -292,5 +292,28 @@ enum sc_err sc_tier_parse(const char *spec, struct sc_tiers *out, char *err, siz
 /* The name of the highest tier of 't' whose threshold ≤ 'value'; NULL when
  * none is reached.  Borrowed from 't'. */
 const char *sc_tier_of(const struct sc_tiers *t, double value);
+
+/* ---- Birthdays (intel/birthdays.c) -------------------------------------- */
+
+struct sc_birthday {
+    int year;  /* 0 when not given */
+    int month; /* 1–12; 0: no birthday */
+    int day;   /* 1–31 */
+};
+
+/*
+ * Parses a birthday "MM-DD" or "YYYY-MM-DD" ('s' borrowed) strictly: the day
+ * must exist in that month ("02-30" never; "02-29" without a year, or in a
+ * leap year), a year from 1900 and not after day number 'today'.  SC_EINVAL
+ * with '*why' (static English naming the field) otherwise.
+ */
+enum sc_err sc_birthday_parse(const char *s, int32_t today, struct sc_birthday *out,
+                              const char **why);
+/*
+ * Does birthday 'b' fall on one of the 'ndays' days from day number 'from'
+ * (from, from + 1, … across month and year ends)?  '*on' (may be NULL) gets
+ * that day.  A 29 February birthday falls on 28 February in other years.
+ */
+bool sc_birthday_next(const struct sc_birthday *b, int32_t from, int ndays, int32_t *on);
 
 #endif

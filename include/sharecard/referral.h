@@ -284,7 +284,8 @@ struct sc_signup {
     char name[SC_PERSON_NAME_MAX * 4 + 1];
     char email[255];
     char phone[SC_PHONE_MAX + 1];
-    char referral_code[SC_CODE_LEN + 1]; /* the new customer's own link */
+    char referral_code[SC_CODE_LEN + 1];    /* the new customer's own link */
+    int birth_year, birth_month, birth_day; /* optional birthday (issue 14): 0 when not given */
     /* filled by the store */
     int64_t customer_id;
     struct sc_party level1, level2;
@@ -303,6 +304,9 @@ struct sc_conversion {
     int64_t ordered_at;              /* when the order was made (unix seconds), stored as the
                                         conversion's created_at; 0: the event's time */
     char coupon[SC_COUPON_CODE_MAX]; /* canonical code to redeem with the order, or "" */
+    /* its NPS survey (issue 14), set by the caller */
+    const char *survey_base; /* borrowed: the service's base URL for the survey link */
+    int64_t survey_delay_s;  /* the survey opens this long after the order */
     /* filled by the store */
     int64_t conversion_id;
     bool replayed;          /* the order_id was known: nothing new was written */

@@ -488,6 +488,89 @@ struct sc_clv_fit_row {
 enum sc_err sc_store_clv_fit_save(struct sc_store *s, const struct sc_clv_fit_row *f);
 /* The latest fit into 'out'; SC_ENOTFOUND before the first. */
 enum sc_err sc_store_clv_fit_latest(struct sc_store *s, struct sc_clv_fit_row *out);
+/* ---- a customer's own referral page: who they are, what they earned (issue 14;
+ * store/q_loyalty.c) ------------------------------------------------------------------ */
+
+/* The customer who signed up with visitor id text 'vid' (borrowed; the request's
+ * cookie visitor), into '*out'; 0 when none (or 'vid' is empty). */
+enum sc_err sc_store_customer_of_vid(struct sc_store *s, const char *vid, int64_t *out);
+
+struct sc_customer_balance {
+    int64_t points;           /* approved sign-up points (pending past their hold included) */
+    int64_t commission_cents; /* approved commissions, likewise */
+    int64_t spend_cents;      /* the customer's own orders */
+};
+/* Customer 'customer_id''s balance at 'now' (all 0 for an unknown id). */
+enum sc_err sc_store_customer_balance(struct sc_store *s, int64_t customer_id, int64_t now,
+                                      struct sc_customer_balance *out);
+
+/* One ledger row a customer earned, and whose sign-up or purchase earned it. */
+struct sc_earned_row {
+    int level;        /* 1 or 2: how far up the chain the customer was */
+    const char *kind; /* "signup" (points) or "commission" (cents) */
+    int64_t amount;
+    const char *status;    /* pending, approved (pending past its hold too), hold, void */
+    const char *from_name; /* the referred customer's full name: mask it before showing */
+    int64_t created_at;
+};
+/* Customer 'customer_id''s ledger rows as beneficiary, newest first, at most 'limit';
+ * strings are valid only during 'fn', which stops early by returning non-zero. */
+enum sc_err sc_store_customer_earned(struct sc_store *s, int64_t customer_id, int64_t now,
+                                     int limit, int (*fn)(const struct sc_earned_row *r, void *ctx),
+                                     void *ctx);
+
+/* ---- NPS surveys (issue 14, 回访; store/q_nps.c) ------------------------------------- */
+
+#define SC_SURVEY_TOKEN_MAX 64 /* the token of /s/{token}: 32 hex digits as made */
+
+/* A survey as its page needs it. */
+struct sc_survey {
+    int64_t id, customer_id;
+    char card_slug[SC_SLUG_MAX + 1]; /* the customer's card: its language and colour */
+    int64_t available_at;            /* unix seconds: the order's time + the delay */
+    int64_t answered_at;             /* 0: not answered yet */
+    int score;                       /* 0–10; -1 when not answered */
+};
+/* The survey of token 'token' (borrowed) into '*out'; SC_ENOTFOUND when none. */
+enum sc_err sc_store_survey_by_token(struct sc_store *s, const char *token, struct sc_survey *out);
+/*
+ * Answers survey 'token' with 'score' (0–10, checked by the caller) and 'comment'
+ * (borrowed; "" or NULL for none) at 'now', once: SC_ECONFLICT when it was answered
+ * already (nothing is changed), SC_ENOTFOUND when there is no such survey.
+ */
+enum sc_err sc_store_survey_answer(struct sc_store *s, const char *token, int score,
+                                   const char *comment, int64_t now);
+/* Customer 'customer_id''s latest survey open at 'now' (available, not answered) into
+ * 'token'; SC_ENOTFOUND when none. */
+enum sc_err sc_store_survey_open(struct sc_store *s, int64_t customer_id, int64_t now,
+                                 char token[SC_SURVEY_TOKEN_MAX + 1]);
+
+/* One answer, with its customer and the card's member (strings valid during the callback). */
+struct sc_nps_answer_row {
+    int64_t survey_id, customer_id;
+    const char *customer_name;
+    int64_t member_id;
+    const char *member_name, *team; /* team "" when none */
+    int score;
+    const char *comment; /* "" when none */
+    int64_t answered_at;
+};
+/* Answers given in ['from', 'to') (unix seconds) by customers of the cards in 'scope'
+ * (NULL: all), of customer 'customer_id' only when not 0, oldest first. */
+enum sc_err sc_store_nps_answers(struct sc_store *s, const struct sc_scope *scope,
+                                 int64_t customer_id, int64_t from, int64_t to,
+                                 int (*fn)(const struct sc_nps_answer_row *r, void *ctx),
+                                 void *ctx);
+
+/* ---- birthdays (issue 14; store/q_birthdays.c) ---------------------------------------- */
+
+/* Customers of the cards in 'scope' (NULL: all) who gave a birthday, by id: 'year' 0 when
+ * not given, 'month' 1–12, 'day'.  'fn' stops early by returning non-zero. */
+enum sc_err sc_store_birthdays(struct sc_store *s, const struct sc_scope *scope,
+                               int (*fn)(int64_t customer_id, int year, int month, int day,
+                                         void *ctx),
+                               void *ctx);
+
 /* ---- operations: backup, export, retention (issue 12) ---------------------------- */
 
 /*

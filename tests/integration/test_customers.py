@@ -172,7 +172,7 @@ class Orders(unittest.TestCase):
 
 FIELDS = {"id", "name", "email", "phone", "card", "level1", "signed_up_at", "orders", "revenue",
           "first_order_at", "last_order_at", "rfm", "segment", "p_alive", "expected_orders_90d",
-          "clv_1y", "points", "tier"}
+          "clv_1y", "points", "tier", "birthday"}
 
 
 def days_ago(k):
@@ -302,7 +302,7 @@ class Customers(unittest.TestCase):
         lines = body.decode("utf-8-sig").splitlines()
         self.assertEqual(lines[0], "id,name,email,phone,card,level1,level1_name,signed_up_at,"
                          "orders,revenue,first_order_at,last_order_at,rfm_r,rfm_f,rfm_m,segment,"
-                         "p_alive,expected_orders_90d,clv_1y,points,tier")
+                         "p_alive,expected_orders_90d,clv_1y,points,tier,birthday")
         self.assertEqual(len(lines), 5)
         st, _, _ = self.srv.request("GET", "/api/v1/customers")
         self.assertEqual(st, 401)
@@ -419,6 +419,23 @@ class Customers(unittest.TestCase):
         self.assertIn('id="retention"', page)
         self.assertIn('data-kpi="crr"', page)
         self.assertIn('<svg class="cohorts"', page)  # everyone signed up this month
+        # One cohort is drawn at its own size: the SVG's width and height are its viewBox's,
+        # so the one cell and its label are not stretched to the column's width.
+        m = re.search(r'<svg class="cohorts" viewBox="0 0 (\d+) (\d+)" width="(\d+)" '
+                      r'height="(\d+)"', page)
+        self.assertIsNotNone(m)
+        self.assertEqual((m.group(1), m.group(2)), (m.group(3), m.group(4)))
+        # CRR by month: a bar chart of the API's crr_by_month, a labelled group per month.
+        chart = page.split('<svg class="crr-trend"', 1)[1].split("</svg>", 1)[0]
+        st, _, body = self.srv.request("GET", "/api/v1/retention", headers={
+            "Authorization": f"Bearer {self.admin}"})
+        trend = json.loads(body)["crr_by_month"]
+        self.assertEqual(re.findall(r'<g data-month="([^"]+)"', chart),
+                         [t["month"] for t in trend])
+        for t in trend:
+            self.assertIn(f'>{t["month"]}</text>', chart)
+            if t["crr"] is not None:
+                self.assertIn(f'data-month="{t["month"]}" data-crr="{t["crr"]:.4f}"', chart)
         seg = dict(re.findall(r'<tr data-segment="([^"]+)">.*?<td class="n">(\d+)</td>', page))
         self.assertEqual((seg["at risk"], seg["potential loyalist"], seg["hibernating"],
                           seg["champions"]), ("1", "1", "1", "0"))

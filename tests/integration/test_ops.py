@@ -362,8 +362,11 @@ class Ops(unittest.TestCase):
                   "/audit", "/leads"):
             check("GET", p, p)
         check("GET", "/customers", "/customers")
+        check("GET", "/customers?birthday=week", "/customers", nonempty=False)
         check("GET", "/retention?from=2026-01-01&to=2027-12-31", "/retention")
         check("GET", "/retention?from=2026-02-30&to=2027-12-31", "/retention", status=400)
+        check("GET", "/nps?from=2026-01-01&to=2027-12-31", "/nps")  # test_nps: with answers
+        check("GET", "/nps?from=2026-02-30&to=2027-12-31", "/nps", status=400)
         leads = check("GET", "/leads?days=366", "/leads")
         check("GET", f"/leads/{leads[0]['id']}", "/leads/{id}")
         check("GET", f"/leads/{leads[0]['id']}/draft", "/leads/{id}/draft")
