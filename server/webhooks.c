@@ -16,7 +16,10 @@
  * Wall-clock time, so a test that moves the clock sees both happen.
  *
  * SHARECARD_WEBHOOK_RETRY_TEST_S (tests only) replaces each retry's delay
- * with that many seconds; the number of attempts stays the schedule's.
+ * with that many seconds; the number of attempts stays the schedule's.  The
+ * real schedule is tested with a moved clock (test_webhooks_clock.py); the
+ * hook stays for the tests that ThreadSanitizer must check, which it cannot
+ * do in a process under libfaketime.
  */
 #include <errno.h>
 #include <pthread.h>

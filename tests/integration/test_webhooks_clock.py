@@ -197,6 +197,62 @@ class KeepForever(Clocked):
         self.srv.stop()
 
 
+class RetriesOnTheRealSchedule(Clocked):
+    """No test hook: the real delays (webhook/retry.c), the clock moved to each retry's time."""
+
+    BASES = [20, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600]
+
+    def row(self):
+        return harness.query(self.srv.db, "SELECT attempts, status, last_at, next_at, msg_id, "
+                                          "claimed_until FROM webhook_outbox WHERE type = "
+                                          "'signup.created'")[0]
+
+    def test_first_retry_within_30s_then_growing_then_failed_after_about_a_day(self):
+        with self.rx.cv:
+            self.rx.script[:] = [503] * 20
+        self.sign_up("Rory Retry", "rory@example.com")
+        offset, first_at, delays = 0, None, []
+        for attempt in range(1, 9):
+            row = wait_until(lambda: (lambda r: r if r[0] == attempt and r[5] == 0 else None)(
+                self.row()), f"attempt {attempt} recorded")
+            attempts, status, last_at, next_at, msg_id, _ = row
+            self.assertEqual(len(self.rx.hits), attempt)
+            if first_at is None:
+                first_at = last_at
+            if attempt == 8:
+                self.assertEqual(status, "failed")
+                break
+            self.assertEqual(status, "pending")
+            delay = next_at - last_at
+            delays.append(delay)
+            base = self.BASES[attempt - 1]
+            self.assertGreaterEqual(delay, base - base // 10, (attempt, delays))
+            self.assertLessEqual(delay, base + base // 10, (attempt, delays))
+            if attempt == 1:
+                self.assertLessEqual(delay, 30, "the first retry comes within 30 s")
+            # Move the clock to the retry's time (plus a second); nothing real is waited for.
+            offset = next_at + 1 - int(time.time())
+            self.set_clock(offset)
+        # Growing: each wait is longer than the one before could be (bar the last two, both
+        # 10 h, which the jitter orders either way).
+        for k in range(1, 5):
+            self.assertGreater(delays[k], delays[k - 1], delays)
+        self.assertGreater(delays[-1], 100 * delays[0])
+        span = last_at - first_at
+        self.assertGreater(span, 20 * 3600, "gives up after about a day, not sooner")
+        self.assertLess(span, 32 * 3600, "and not much later")
+        self.assertEqual(len({h["webhook-id"] for h, _ in self.rx.hits}), 1)
+        self.assertEqual({h["webhook-id"] for h, _ in self.rx.hits}, {msg_id})
+        # Given up for good: another hour on, no ninth attempt.
+        self.set_clock(offset + 3600)
+        time.sleep(2)
+        self.assertEqual(len(self.rx.hits), 8)
+        self.assertEqual(self.row()[1], "failed")
+        st, _, m = self.srv.request("GET", "/metrics")
+        self.assertIn(b"sharecard_webhook_given_up_total 1\n", m)
+        self.srv.stop()
+
+
 class BadKeepDays(unittest.TestCase):
     def test_refused_at_start(self):
         tmp = tempfile.mkdtemp(prefix="sharecard-it-")
