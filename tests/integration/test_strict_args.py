@@ -7,6 +7,7 @@ the reason, never read as something else or quietly replaced by a default.
 - a QR image's size; the audit log's before (page and API).
 """
 
+import json
 import os
 import sys
 import time
@@ -46,10 +47,9 @@ class StrictArgs(unittest.TestCase):
         deadline = time.monotonic() + 30
         while True:
             st, _, body = cls.api("/api/v1/leads")
-            if st == 200 and body.startswith(b"[{") or time.monotonic() > deadline:
+            if st == 200 and json.loads(body) or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        import json
         cls.lead = json.loads(body)[0]["id"]
 
     @classmethod
