@@ -225,12 +225,12 @@ static void upkeep(struct sc_dispatch *d, int64_t now)
     bool done = true;
     enum sc_err e = SC_OK;
     for (int i = 0; i < UPKEEP_ROUNDS; i++) {
-        if ((e = sc_store_rewards_approve_due(d->store, now, UPKEEP_BATCH, &n)) != SC_OK ||
-            n < UPKEEP_BATCH)
+        if ((e = sc_store_rewards_approve_due(d->store, now, UPKEEP_BATCH, &n)) != SC_OK)
             break;
         total += n;
+        if (n < UPKEEP_BATCH)
+            break; /* none left due */
     }
-    total += e == SC_OK ? n : 0;
     if (e != SC_OK)
         sc_warn("rewards past their hold could not be approved (%s); trying again later",
                 sc_err_str(e));
