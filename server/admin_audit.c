@@ -63,10 +63,25 @@ static int audit_row(const struct sc_audit_row *a, void *ctx)
     return sc_buf_error(b) != SC_OK;
 }
 
+/* ?before (older entries than this id): absent, or a positive whole number; false if not. */
+static bool before_arg(struct req *r, int64_t *before)
+{
+    const char *v = sc_req_arg(r, "before");
+    *before = 0;
+    if (!v)
+        return true;
+    *before = sc_num_arg(v);
+    return *before > 0;
+}
+
 enum MHD_Result sc_h_audit(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
-    int64_t before = sc_num_arg(sc_req_arg(r, "before"));
+    int64_t before = 0;
+    if (!before_arg(r, &before))
+        return sc_reply_error(r, 400,
+                              "before must be an audit entry's id, a positive whole "
+                              "number.");
     struct sc_buf b;
     sc_buf_init(&b, 4 << 20);
     sc_ui_begin(r, &b, "Audit log", m, "/admin/audit");
@@ -91,9 +106,13 @@ enum MHD_Result sc_api_audit(struct req *r, const struct route_args *a)
 {
     (void)a; /* the router checked the token and the admin role */
     struct list_out o;
-    sc_list_begin(r, &o, "id,at,actor,action,target,detail\r\n");
     struct audit_out ao = {NULL, &o, 0, 0};
-    int64_t before = sc_num_arg(sc_req_arg(r, "before"));
+    int64_t before = 0;
+    if (!before_arg(r, &before))
+        return sc_reply_error(r, 400,
+                              "before must be an audit entry's id, a positive whole "
+                              "number.");
+    sc_list_begin(r, &o, "id,at,actor,action,target,detail\r\n");
     return sc_list_finish(r, &o,
                           sc_store_audit_list(r->srv->store, before, 100000, audit_row, &ao));
 }

@@ -27,28 +27,67 @@ struct range {
     int64_t prev_from, prev_to; /* the period before, of the same length */
 };
 
-/* ?days=1|7|30|90, or ?from=YYYY-MM-DD&to=YYYY-MM-DD (at most a year); 30 days otherwise. */
-static void parse_range(struct req *r, struct range *g)
+/* 30 days to today: the range when none is asked for. */
+static void range_default(struct range *g, int days)
+{
+    g->custom = false;
+    g->days = days;
+    g->to = (int64_t)time(NULL) / 86400;
+    g->from = g->to - g->days + 1;
+    g->prev_to = g->from - 1;
+    g->prev_from = g->prev_to - g->days + 1;
+}
+
+/*
+ * ?days=1|7|30|90, or ?from=YYYY-MM-DD&to=YYYY-MM-DD (at most MAX_DAYS days,
+ * not past tomorrow); 30 days when none is given (an empty custom form
+ * counts as none).  NULL, or why the range is refused: the page says so
+ * with a 400 rather than quietly showing another range.
+ */
+static const char *parse_range(struct req *r, struct range *g)
 {
     const char *d = sc_req_arg(r, "days"), *f = sc_req_arg(r, "from"), *t = sc_req_arg(r, "to");
     int64_t today = (int64_t)time(NULL) / 86400, from, to;
-    g->custom = false;
-    if (f && t && sc_ui_day_parse(f, &from) && sc_ui_day_parse(t, &to) && from <= to &&
-        to - from < MAX_DAYS && to <= today + 1) {
+    range_default(g, 30);
+    if ((f && f[0]) || (t && t[0])) {
+        if (!f || !t || !sc_ui_day_parse(f, &from) || !sc_ui_day_parse(t, &to))
+            return "from and to are both needed, each a date that exists, written YYYY-MM-DD.";
+        if (from > to)
+            return "from must not be after to.";
+        if (to - from >= MAX_DAYS)
+            return "from and to may be at most 366 days apart.";
+        if (to > today + 1)
+            return "to must not be in the future.";
         g->custom = true;
         g->from = from;
         g->to = to;
         g->days = (int)(to - from + 1);
-    } else {
-        g->days = d && strcmp(d, "1") == 0    ? 1
-                  : d && strcmp(d, "7") == 0  ? 7
-                  : d && strcmp(d, "90") == 0 ? 90
-                                              : 30;
-        g->to = today;
-        g->from = g->to - g->days + 1;
+    } else if (d) {
+        int64_t n = sc_num_arg(d);
+        if (strlen(d) > 2 || (n != 1 && n != 7 && n != 30 && n != 90))
+            return "days is 1, 7, 30 or 90.";
+        range_default(g, (int)n);
     }
     g->prev_to = g->from - 1;
     g->prev_from = g->prev_to - g->days + 1;
+    return NULL;
+}
+
+static void frame_begin(struct req *r, struct sc_buf *b, const char *title,
+                        const struct sc_member *m, const struct range *g, const char *self);
+
+/* A refused range: the page's frame (its range picker at the default), the reason, a 400. */
+static enum MHD_Result range_refused(struct req *r, const struct sc_member *m, const char *title,
+                                     const char *self, const char *why)
+{
+    struct range g;
+    struct sc_buf b;
+    range_default(&g, 30);
+    sc_buf_init(&b, 1 << 20);
+    frame_begin(r, &b, title, m, &g, self);
+    sc_ui_message(&b, false, why);
+    sc_ui_end(&b);
+    return sc_reply_bytes(r, 400, "text/html; charset=utf-8", &b);
 }
 
 /* The page frame with the range picker: presets and a custom from–to. */
@@ -496,7 +535,12 @@ enum MHD_Result sc_h_dashboard(struct req *r, const struct route_args *a)
     if (m->role == SC_ROLE_SALES)
         return sc_reply_error(r, 403, "The dashboard is for managers; your workspace is at /me.");
     struct range g;
-    parse_range(r, &g);
+    const char *why = parse_range(r, &g);
+    if (why)
+        return range_refused(r, m,
+                             m->role == SC_ROLE_ADMIN ? sc_tr("Dashboard · all teams")
+                                                      : sc_tr("Dashboard · team"),
+                             "/dashboard", why);
     struct sc_scope scope;
     sc_session_scope(m, &scope);
     struct sc_stats now, prev;
@@ -679,7 +723,9 @@ enum MHD_Result sc_h_me(struct req *r, const struct route_args *a)
 {
     const struct sc_member *m = a->m;
     struct range g;
-    parse_range(r, &g);
+    const char *why = parse_range(r, &g);
+    if (why)
+        return range_refused(r, m, sc_tr("My card"), "/me", why);
     enum sc_err e = sc_store_card_by_slug(r->srv->store, m->slug, &r->card);
     if (e != SC_OK)
         return sc_reply_err(r, e, NULL);

@@ -80,6 +80,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          */
         const char *why = NULL;
         unsigned st = sc_guard_framing(conn, version, DRAIN_MAX, &why);
+        if (!st)
+            st = sc_guard_sizes(conn, url, &why); /* our 414/431, with our headers */
         if (st) {
             r->close = true;
             return sc_reply_error(r, st, why);

@@ -171,6 +171,19 @@ enum sc_lang sc_req_lang(struct req *r, enum sc_lang dflt);
 unsigned sc_guard_framing(struct MHD_Connection *conn, const char *version, uint64_t max_cl,
                           const char **why);
 /*
+ * Limits below libmicrohttpd's own (issue 16): libmicrohttpd 0.9.75 answers a
+ * request line or headers that overflow its connection memory with a 414 or
+ * 431 page of its own, with none of our security headers, and has no hook
+ * to change that page.  So we refuse sooner, with our own answer: a path
+ * and query (as decoded) over SC_URI_MAX bytes gets 414, headers over
+ * SC_HEADERS_MAX bytes in all 431.  0 when within, else the status and
+ * '*why' (static text).  Only what outgrows the connection memory
+ * (32 KiB a connection, config.c) still meets libmicrohttpd's page.
+ */
+#define SC_URI_MAX     8192
+#define SC_HEADERS_MAX 12288
+unsigned sc_guard_sizes(struct MHD_Connection *conn, const char *url, const char **why);
+/*
  * True when every query argument, form field and JSON string of 'r' is
  * well-formed UTF-8 without NUL or control characters (tab, CR, LF allowed);
  * else answers (400 for a query argument, 422 for a field, naming it) into

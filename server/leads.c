@@ -67,14 +67,25 @@ struct lead_query {
 /* A positive whole number up to 'max' in 's' into '*out'; false when malformed. */
 static bool whole(const char *s, long max, long *out)
 {
-    char *end;
-    if (!s || !*s || *s < '0' || *s > '9')
+    int64_t v = sc_num_arg(s); /* digits only: no sign, space or "0x"; 0 when not */
+    if (v < 1 || v > max)
         return false;
-    long v = strtol(s, &end, 10);
-    if (*end || v < 1 || v > max)
-        return false;
-    *out = v;
+    *out = (long)v;
     return true;
+}
+
+/* A lead's id at the start of a path's rest ("12" or "12/followup"): digits only, no sign or
+ * space; '*tail' gets what follows them.  0 when there is none. */
+static int64_t lead_id(const char *rest, const char **tail)
+{
+    size_t n = strspn(rest, "0123456789");
+    char digits[19];
+    *tail = rest + n;
+    if (n == 0 || n >= sizeof(digits))
+        return 0;
+    memcpy(digits, rest, n);
+    digits[n] = '\0';
+    return sc_num_arg(digits);
 }
 
 /*
@@ -615,8 +626,8 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
     struct sc_scope scope;
     sc_session_scope(m, &scope);
     if (rest && rest[0]) {
-        char *end;
-        long long id = strtoll(rest, &end, 10);
+        const char *end;
+        long long id = lead_id(rest, &end);
         if (id <= 0 || (*end && strcmp(end, "/followup") != 0))
             return sc_reply_error(r, 404, "There is no such lead.");
         if (*end) {
@@ -1108,8 +1119,8 @@ enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
     sc_session_scope(m, &scope);
     struct list_out o;
     if (rest && rest[0]) {
-        char *end;
-        long long id = strtoll(rest, &end, 10);
+        const char *end;
+        long long id = lead_id(rest, &end);
         if (id > 0 && strcmp(end, "/draft") == 0)
             return lead_draft_api(r, &scope, id);
         if (id <= 0 || *end)

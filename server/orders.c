@@ -477,3 +477,51 @@ out:
         fclose(f);
     return rc;
 }
+
+/* ---- POST /api/v1/conversions' body ------------------------------------------------ */
+
+const char *sc_conversion_from_json(const char *body, size_t len, int64_t now,
+                                    struct sc_conversion *cv)
+{
+    json_error_t jerr;
+    const char *why = NULL;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    memset(cv, 0, sizeof(*cv));
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return "The body must be a JSON object: {\"email\" or \"customer_id\", \"amount\", "
+               "\"order_id\"}.";
+    }
+    json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
+    json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
+    json_t *when = json_object_get(j, "ordered_at");
+    json_t *coupon = json_object_get(j, "coupon"); /* issue 19: redeemed with the order */
+    if (!json_is_string(order) || json_string_length(order) == 0 ||
+        json_string_length(order) >= sizeof(cv->order_id) ||
+        strlen(json_string_value(order)) != json_string_length(order))
+        why = "order_id must be a string of 1 to 128 characters.";
+    else if (sc_order_amount_json(amount, &cv->amount_cents, &why) != SC_OK)
+        ; /* 'why' says what is wrong with the amount */
+    else if (when && !json_is_null(when) &&
+             (!json_is_string(when) ||
+              sc_order_time_parse(json_string_value(when), now, &cv->ordered_at, &why) != SC_OK))
+        why = why ? why : "ordered_at must be a string such as 2026-03-01T14:30:00Z.";
+    if (!why) {
+        if (json_is_integer(cid) && json_integer_value(cid) > 0)
+            cv->customer_id = (int64_t)json_integer_value(cid);
+        else if (json_is_string(email) &&
+                 sc_email_normalise(json_string_value(email), cv->email, &why) == SC_OK)
+            why = NULL;
+        else
+            why = "Give the customer's email or customer_id.";
+    }
+    if (!why && coupon && !json_is_null(coupon) &&
+        (!json_is_string(coupon) || json_string_length(coupon) > 64 ||
+         !sc_coupon_code_parse(json_string_value(coupon), cv->coupon)))
+        why = "coupon: malformed code (13 letters and digits such as ABCD-EFGH-JKLM-N; "
+              "check for a typo).";
+    if (!why)
+        snprintf(cv->order_id, sizeof(cv->order_id), "%s", json_string_value(order));
+    json_decref(j);
+    return why;
+}

@@ -42,6 +42,19 @@ enum sc_err sc_order_time_parse(const char *s, int64_t now, int64_t *out, const 
 /* A calendar date "YYYY-MM-DD" that exists (no 2026-02-30), 1970–9999, as a day number. */
 bool sc_order_date_parse(const char *s, int32_t *day);
 
+struct sc_conversion;
+
+/*
+ * POST /api/v1/conversions' body ('len' bytes of 'body', borrowed) into '*cv'
+ * (cleared first; its 'cfg' left NULL): a JSON object with order_id (1 to 128
+ * bytes, no NUL), amount (sc_order_amount_json), optionally ordered_at
+ * (sc_order_time_parse against 'now'; null or absent: none), and
+ * customer_id (a positive integer) or email (normalised).  NULL when
+ * accepted, else why not (static text naming the field; a 400's message).
+ */
+const char *sc_conversion_from_json(const char *body, size_t len, int64_t now,
+                                    struct sc_conversion *cv);
+
 /* `sharecard import orders FILE.csv` (orders.c): the exit status. */
 int sc_cli_import_orders(const struct cli_args *a);
 

@@ -312,9 +312,8 @@ enum MHD_Result sc_public_qr(struct req *r, const char *code, bool svg)
     unsigned size = SC_QR_SIZE_DEFAULT;
     const char *sz = sc_req_arg(r, "size");
     if (sz && !svg) {
-        char *end;
-        unsigned long v = strtoul(sz, &end, 10);
-        if (!*sz || *end || v < SC_QR_SIZE_MIN || v > SC_QR_SIZE_MAX) {
+        int64_t v = sc_num_arg(sz); /* digits only: " 300" and "+300" are refused */
+        if (v < SC_QR_SIZE_MIN || v > SC_QR_SIZE_MAX) {
             char msg[128];
             snprintf(msg, sizeof(msg), "size must be a whole number of pixels from %d to %d.",
                      SC_QR_SIZE_MIN, SC_QR_SIZE_MAX);

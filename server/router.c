@@ -308,28 +308,66 @@ static enum MHD_Result method_not_allowed(struct req *r, const struct route_tabl
     return sc_reply_error(r, 405, msg);
 }
 
+/*
+ * Finds where 'path' (decoded, NUL-terminated) goes for method 'method' in
+ * table 't' and its children, without answering: a route to run ('*e',
+ * with 'a' filled), a malformed segment (404 with (*e)->msg), another
+ * method only ('*allow' and '*tbl' for the 405), or nothing (404 with
+ * (*tbl)->notfound).  Pure: no request, no allocation.
+ */
+static enum sc_route_outcome resolve(const struct route_table *t, const char *path, int method,
+                                     char seg[128], struct route_args *a, const struct route **e,
+                                     const char **allow, const struct route_table **tbl)
+{
+    *allow = NULL; /* set when the path matched with another method */
+    *e = NULL;
+    *tbl = t;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct route *x = &t->routes[i];
+        const char *rest = NULL;
+        enum found f = match(x, path, seg, a, &rest);
+        if (f == NO)
+            continue;
+        *e = x;
+        if (f == BAD)
+            return SC_ROUTE_BAD;
+        if (x->child)
+            return resolve(x->child, rest, method, seg, a, e, allow, tbl);
+        if (x->methods != ANY && !(x->methods & MB(method))) {
+            if (!*allow)
+                *allow = x->allow;
+            *e = NULL;
+            continue;
+        }
+        return SC_ROUTE_FOUND;
+    }
+    return *allow ? SC_ROUTE_METHOD : SC_ROUTE_NONE;
+}
+
 static enum MHD_Result dispatch(struct req *r, const struct route_table *t, const char *path,
                                 char seg[128], struct route_args *a)
 {
-    const char *allow = NULL; /* set when the path matched with another method */
-    for (size_t i = 0; i < t->n; i++) {
-        const struct route *e = &t->routes[i];
-        const char *rest = NULL;
-        enum found f = match(e, path, seg, a, &rest);
-        if (f == NO)
-            continue;
-        if (f == BAD)
-            return sc_reply_error(r, 404, e->msg);
-        if (e->child)
-            return dispatch(r, e->child, rest, seg, a);
-        if (e->methods != ANY && !(e->methods & MB(r->method))) {
-            if (!allow)
-                allow = e->allow;
-            continue;
-        }
-        return run(r, e, a);
+    const struct route *e;
+    const char *allow;
+    const struct route_table *tbl;
+    switch (resolve(t, path, (int)r->method, seg, a, &e, &allow, &tbl)) {
+    case SC_ROUTE_FOUND: return run(r, e, a);
+    case SC_ROUTE_BAD: return sc_reply_error(r, 404, e->msg);
+    case SC_ROUTE_METHOD: return method_not_allowed(r, tbl, allow);
+    case SC_ROUTE_NONE: break;
     }
-    return allow ? method_not_allowed(r, t, allow) : sc_reply_error(r, 404, t->notfound);
+    return sc_reply_error(r, 404, tbl->notfound);
+}
+
+enum sc_route_outcome sc_router_resolve(const char *path, int method, char seg[128],
+                                        struct route_args *a, bool *needs_member)
+{
+    const struct route *e;
+    const char *allow;
+    const struct route_table *tbl;
+    enum sc_route_outcome o = resolve(&top_table, path, method, seg, a, &e, &allow, &tbl);
+    *needs_member = o == SC_ROUTE_FOUND && e->need != NEED_NONE;
+    return o;
 }
 
 enum MHD_Result sc_router_handle(struct req *r)

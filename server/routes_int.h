@@ -21,6 +21,22 @@ typedef enum MHD_Result route_fn(struct req *r, const struct route_args *a);
 /* The router (router.c): answers 'r' from the route table; the daemon's request_fn. */
 enum MHD_Result sc_router_handle(struct req *r);
 
+/* What the route table makes of a path, before any handler runs. */
+enum sc_route_outcome {
+    SC_ROUTE_FOUND,  /* a route takes it: its handler would run */
+    SC_ROUTE_BAD,    /* a prefix matched but its segment is malformed: 404 */
+    SC_ROUTE_METHOD, /* the path exists with other methods only: 405 */
+    SC_ROUTE_NONE    /* nothing matches: 404 */
+};
+/*
+ * Matches 'path' (decoded, borrowed) for method 'method' (enum of http_int.h)
+ * as sc_router_handle() would, without answering (the fuzz target's entry):
+ * 'a' gets the path's parts (pointing into 'path' or 'seg'), '*needs_member'
+ * whether the route found wants a session or a token.  Pure.
+ */
+enum sc_route_outcome sc_router_resolve(const char *path, int method, char seg[128],
+                                        struct route_args *a, bool *needs_member);
+
 /* Public pages (pages_public.c). */
 route_fn sc_h_home, sc_h_healthz, sc_h_metrics, sc_h_card, sc_h_qr_png, sc_h_qr_svg, sc_h_vcard,
     sc_h_avatar, sc_h_link;

@@ -76,6 +76,11 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         fprintf(stderr, "sharecard: %s\n", why);
         return 1;
     }
+    int64_t keep_days = 0; /* webhook deliveries: checked here so a bad value stops the start */
+    if (sc_webhook_keep_days(&keep_days, &why) != SC_OK) {
+        fprintf(stderr, "sharecard: %s\n", why);
+        return 1;
+    }
     char err[512];
     s.pages = sc_pages_new(err, sizeof(err));
     if (!s.pages) {

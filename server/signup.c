@@ -508,59 +508,17 @@ static enum MHD_Result done_conversion(struct req *r)
 enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
 {
     (void)a; /* the router checked the token and the role */
-    json_error_t jerr;
-    json_t *j =
-        json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return sc_reply_error(r, 400,
-                              "The body must be a JSON object: {\"email\" or "
-                              "\"customer_id\", \"amount\", \"order_id\"}.");
-    }
     struct sc_conversion *cv = calloc(1, sizeof(*cv));
-    if (!cv) {
-        json_decref(j);
+    if (!cv)
         return sc_reply_err(r, SC_ENOMEM, NULL);
-    }
     r->conversion = cv;
+    const char *why = sc_conversion_from_json(r->body.data ? r->body.data : "", r->body.len,
+                                              (int64_t)time(NULL), cv);
+    if (why)
+        return sc_reply_error(r, 400, why);
     cv->cfg = &r->srv->cfg->referral;
     cv->survey_base = r->srv->base_url; /* its NPS survey (nps.c) */
     cv->survey_delay_s = sc_nps_delay_s();
-    json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
-    json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
-    json_t *when = json_object_get(j, "ordered_at");
-    json_t *coupon = json_object_get(j, "coupon"); /* issue 19: redeemed with the order */
-    const char *why = NULL;
-    if (!json_is_string(order) || json_string_length(order) == 0 ||
-        json_string_length(order) >= sizeof(cv->order_id))
-        why = "order_id must be a string of 1 to 128 characters.";
-    else if (sc_order_amount_json(amount, &cv->amount_cents, &why) != SC_OK)
-        ; /* 'why' says what is wrong with the amount */
-    else if (when && !json_is_null(when) &&
-             (!json_is_string(when) ||
-              sc_order_time_parse(json_string_value(when), (int64_t)time(NULL), &cv->ordered_at,
-                                  &why) != SC_OK))
-        why = why ? why : "ordered_at must be a string such as 2026-03-01T14:30:00Z.";
-    if (!why) {
-        if (json_is_integer(cid) && json_integer_value(cid) > 0)
-            cv->customer_id = (int64_t)json_integer_value(cid);
-        else if (json_is_string(email) &&
-                 sc_email_normalise(json_string_value(email), cv->email, &why) == SC_OK)
-            why = NULL;
-        else
-            why = "Give the customer's email or customer_id.";
-    }
-    if (!why && coupon && !json_is_null(coupon) &&
-        (!json_is_string(coupon) || json_string_length(coupon) > 64 ||
-         !sc_coupon_code_parse(json_string_value(coupon), cv->coupon)))
-        why = "coupon: malformed code (13 letters and digits such as ABCD-EFGH-JKLM-N; "
-              "check for a typo).";
-    if (why) {
-        json_decref(j);
-        return sc_reply_error(r, 400, why);
-    }
-    snprintf(cv->order_id, sizeof(cv->order_id), "%s", json_string_value(order));
-    json_decref(j);
     struct sc_event ev;
     sc_track_event_init(r, &ev, SC_EV_CONVERT, 0, 0);
     ev.visitor[0] = '\0'; /* an integrator's call, not a visitor */

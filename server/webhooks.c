@@ -8,8 +8,18 @@
  * the row failed.  Nothing here runs on an HTTP thread; the outbox, not
  * memory, is the queue, so a crash loses nothing that was committed.
  *
+ * The same thread does the upkeep every UPKEEP_EVERY_S of wall-clock time
+ * (and at start): pending rewards whose hold has ended become approved for
+ * good, each with its reward.approved delivery (sc_store_rewards_approve_due),
+ * and finished deliveries older than SHARECARD_WEBHOOK_KEEP_DAYS (default 30;
+ * 0 keeps them) leave the outbox in small batches (sc_store_outbox_prune).
+ * Wall-clock time, so a test that moves the clock sees both happen.
+ *
  * SHARECARD_WEBHOOK_RETRY_TEST_S (tests only) replaces each retry's delay
- * with that many seconds; the number of attempts stays the schedule's.
+ * with that many seconds; the number of attempts stays the schedule's.  The
+ * real schedule is tested with a moved clock (test_webhooks_clock.py); the
+ * hook stays for the tests that ThreadSanitizer must check, which it cannot
+ * do in a process under libfaketime.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,6 +44,12 @@
 #define LEASE_S      120 /* a claim outlives the longest wait for a thread plus an attempt */
 #define POLL_MS      500 /* how often due rows are looked for when there is nothing to do */
 
+#define UPKEEP_EVERY_S    60  /* rewards approved by time, old deliveries pruned */
+#define UPKEEP_BATCH      200 /* rows per transaction */
+#define UPKEEP_ROUNDS     20  /* batches per upkeep at most: deliveries wait no longer */
+#define KEEP_DAYS_DEFAULT 30
+#define KEEP_DAYS_MAX     36500
+
 struct sc_dispatch {
     struct sc_store *store;
     struct sc_webhook_sender *sender;
@@ -44,6 +60,8 @@ struct sc_dispatch {
     bool stop;         /* under 'mu' */
     bool allow_private;
     int64_t retry_test_s;  /* 0: the real schedule */
+    int64_t keep_days;     /* finished deliveries kept this long; 0: for ever */
+    int64_t upkeep_at;     /* wall-clock time of the last upkeep; 0: never */
     char instance[40];     /* this process's claim tokens begin with it */
     atomic_ullong seq;     /* claims made */
     atomic_int claimed;    /* attempts claimed and not yet recorded */
@@ -200,12 +218,55 @@ static void submit(struct sc_dispatch *d, struct job *j)
     job_free(j);
 }
 
+/* Rewards approved by the end of their hold, then old finished deliveries; bounded work. */
+static void upkeep(struct sc_dispatch *d, int64_t now)
+{
+    int64_t total = 0, n = 0, deleted = 0;
+    bool done = true;
+    enum sc_err e = SC_OK;
+    for (int i = 0; i < UPKEEP_ROUNDS; i++) {
+        if ((e = sc_store_rewards_approve_due(d->store, now, UPKEEP_BATCH, &n)) != SC_OK)
+            break;
+        total += n;
+        if (n < UPKEEP_BATCH)
+            break; /* none left due */
+    }
+    if (e != SC_OK)
+        sc_warn("rewards past their hold could not be approved (%s); trying again later",
+                sc_err_str(e));
+    else if (total > 0)
+        sc_info("%lld rewards approved at the end of their hold", (long long)total);
+    if (d->keep_days == 0)
+        return;
+    total = 0;
+    for (int i = 0; i < UPKEEP_ROUNDS; i++) {
+        e = sc_store_outbox_prune(d->store, now - d->keep_days * 86400, UPKEEP_BATCH, &deleted,
+                                  &done);
+        if (e != SC_OK) {
+            sc_warn("old webhook deliveries could not be pruned (%s); trying again later",
+                    sc_err_str(e));
+            break;
+        }
+        total += deleted;
+        if (done)
+            break;
+    }
+    if (total > 0)
+        sc_info("webhooks: %lld finished deliveries older than %lld days deleted", (long long)total,
+                (long long)d->keep_days);
+}
+
 static void *loop(void *arg)
 {
     struct sc_dispatch *d = arg;
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {
         pthread_mutex_unlock(&d->mu);
+        int64_t wall = (int64_t)time(NULL);
+        if (d->upkeep_at == 0 || wall - d->upkeep_at >= UPKEEP_EVERY_S || wall < d->upkeep_at) {
+            d->upkeep_at = wall;
+            upkeep(d, wall);
+        }
         int room = CLAIM_MAX - atomic_load(&d->claimed);
         struct claim c = {d, NULL, NULL, NULL, 0};
         c.tail = &c.head;
@@ -245,6 +306,23 @@ static void *loop(void *arg)
     return NULL;
 }
 
+enum sc_err sc_webhook_keep_days(int64_t *days, const char **why)
+{
+    const char *v = getenv("SHARECARD_WEBHOOK_KEEP_DAYS");
+    *days = KEEP_DAYS_DEFAULT;
+    *why = NULL;
+    if (!v || !v[0])
+        return SC_OK;
+    /* Digits only: strtoll() alone would also take " 5", "+5" and "-0". */
+    if (strlen(v) > 5 || strspn(v, "0123456789") != strlen(v) || atoll(v) > KEEP_DAYS_MAX) {
+        *why = "SHARECARD_WEBHOOK_KEEP_DAYS must be a whole number of days from 0 (keep every "
+               "delivery) to 36500";
+        return SC_EINVAL;
+    }
+    *days = atoll(v);
+    return SC_OK;
+}
+
 enum sc_err sc_dispatch_new(struct sc_store *store, struct sc_dispatch **out)
 {
     *out = NULL;
@@ -253,6 +331,11 @@ enum sc_err sc_dispatch_new(struct sc_store *store, struct sc_dispatch **out)
         return SC_ENOMEM;
     d->store = store;
     d->allow_private = sc_webhook_allow_private_env();
+    const char *why = NULL;
+    if (sc_webhook_keep_days(&d->keep_days, &why) != SC_OK) {
+        free(d);
+        return SC_EINVAL;
+    }
     const char *t = getenv("SHARECARD_WEBHOOK_RETRY_TEST_S");
     if (t && t[0]) {
         char *end;

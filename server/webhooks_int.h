@@ -23,6 +23,12 @@ struct sc_dispatch;
  * threads.  '*out' is new; stop with sc_dispatch_free().  SC_ENOMEM, SC_EIO.
  */
 enum sc_err sc_dispatch_new(struct sc_store *store, struct sc_dispatch **out);
+/*
+ * How long finished deliveries stay in the outbox: SHARECARD_WEBHOOK_KEEP_DAYS
+ * (digits only, 0..36500; default 30; 0 keeps them for ever).  SC_EINVAL with
+ * the reason in '*why' (static) for anything else.
+ */
+enum sc_err sc_webhook_keep_days(int64_t *days, const char **why);
 /* Stops claiming, aborts attempts in flight (their claims given back) and frees 'd'. NULL: no-op.
  */
 void sc_dispatch_free(struct sc_dispatch *d);

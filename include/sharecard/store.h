@@ -744,6 +744,23 @@ enum sc_err sc_store_outbox_resend(struct sc_store *s, int64_t id, int64_t now);
 /* How many deliveries are pending, delivered, failed (for /metrics). */
 enum sc_err sc_store_outbox_counts(struct sc_store *s, int64_t *pending, int64_t *delivered,
                                    int64_t *failed);
+/* ---- upkeep of rewards and the outbox (issue 12; store/q_upkeep.c) -------------------- */
+
+/*
+ * Makes up to 'batch' (1..256) pending rewards whose hold ended by 'now'
+ * approved for good (decided at the end of their hold), each with its
+ * reward.approved delivery in the same transaction; only rows still pending
+ * change, so each reward is announced once.  '*approved' gets how many.
+ */
+enum sc_err sc_store_rewards_approve_due(struct sc_store *s, int64_t now, int batch,
+                                         int64_t *approved);
+/*
+ * Deletes up to 'batch' finished deliveries (delivered, failed, cancelled)
+ * created before unix time 'before'; pending ones stay whatever their age.
+ * '*deleted' gets how many, '*done' whether fewer than 'batch' were left.
+ */
+enum sc_err sc_store_outbox_prune(struct sc_store *s, int64_t before, int batch, int64_t *deleted,
+                                  bool *done);
 /* ---- lead intelligence (issue 13; store/q_leads_intel.c) --------------------------- */
 
 /* One human event of a lead (a visitor on a card), as the intent model reads it. */

@@ -8,7 +8,9 @@ the key the base64 after whsec_.  A 503 then a 204 must be exactly two
 attempts with one webhook-id; a sign-up acknowledged just before a kill -9,
 with the receiver down, must still arrive after the restart; bad URLs are
 refused with their reason.  SHARECARD_WEBHOOK_RETRY_TEST_S=1 (tests only)
-makes each retry wait 1 s instead of the schedule's 20 s, 5 min, ...
+makes each retry wait 1 s instead of the schedule's 20 s, 5 min, ... (the real schedule
+is tested with a moved clock in test_webhooks_clock.py; these stay hook-driven so that
+ThreadSanitizer, which cannot check a process under libfaketime, checks the retry path).
 """
 
 import base64

@@ -29,6 +29,21 @@ static const struct sc_clv_gg cdnow_gg = {6.249, 3.745, 15.448};
 
 #define CDNOW_N 2357
 
+/*
+ * SC_TEST_SMALL=1 (scripts/test.sh sets it under valgrind, where the full
+ * fits take minutes): every path still runs, on fewer rows — the untabulated
+ * refit on SMALL_ROWS of CDNOW, the simulation on SMALL_SIM customers — and
+ * the recovery of the simulated truth, a statistical check, is the full run's.
+ */
+static bool small_run(void)
+{
+    const char *v = getenv("SC_TEST_SMALL");
+    return v && strcmp(v, "1") == 0;
+}
+
+#define SMALL_ROWS 300
+#define SMALL_SIM  1500
+
 static struct sc_clv_summary cdnow[CDNOW_N + 16];
 static size_t ncdnow;
 
@@ -98,17 +113,20 @@ static void test_bgnbd_fit_cdnow(void **state)
         sum += sc_clv_bgnbd_loglik(&m, cdnow[i].x, cdnow[i].t_x, cdnow[i].T);
     assert_true(fabs(sum - info.loglik) < 1e-6);
     /* rows with a non-integer x take the untabulated path to the same fit */
-    struct sc_clv_summary *half = malloc(ncdnow * sizeof(*half));
+    size_t nh = small_run() ? SMALL_ROWS : ncdnow;
+    if (nh < ncdnow) /* the same rows, tabulated, to compare with */
+        assert_int_equal(sc_clv_bgnbd_fit(cdnow, nh, &m, &info), SC_OK);
+    struct sc_clv_summary *half = malloc(nh * sizeof(*half));
     assert_non_null(half);
-    memcpy(half, cdnow, ncdnow * sizeof(*half));
+    memcpy(half, cdnow, nh * sizeof(*half));
     half[0].x += 0.5; /* one odd row barely moves the optimum */
     struct sc_clv_bgnbd mh;
     struct sc_clv_fit_info ih;
-    assert_int_equal(sc_clv_bgnbd_fit(half, ncdnow, &mh, &ih), SC_OK);
+    assert_int_equal(sc_clv_bgnbd_fit(half, nh, &mh, &ih), SC_OK);
     assert_true(ih.converged);
-    assert_rel(mh.r, m.r, 1e-2, "r with a half x");
+    assert_rel(mh.r, m.r, nh < ncdnow ? 5e-2 : 1e-2, "r with a half x");
     sum = 0;
-    for (size_t i = 0; i < ncdnow; i++)
+    for (size_t i = 0; i < nh; i++)
         sum += sc_clv_bgnbd_loglik(&mh, half[i].x, half[i].t_x, half[i].T);
     assert_true(fabs(sum - ih.loglik) < 1e-6);
     /* whole days (weeks × 7, rounded) take the path that tabulates
@@ -192,7 +210,7 @@ static void simulate(struct sc_clv_summary *c, size_t n, const struct sc_clv_bgn
 static void test_recovers_simulated(void **state)
 {
     (void)state;
-    enum { N = 10000 };
+    const size_t N = small_run() ? SMALL_SIM : 10000;
     const struct sc_clv_bgnbd bg = {0.5, 20, 0.7, 3};
     const struct sc_clv_gg gg = {6, 4, 20};
     struct sc_clv_summary *c = malloc(N * sizeof(*c));
@@ -204,6 +222,10 @@ static void test_recovers_simulated(void **state)
     assert_int_equal(sc_clv_bgnbd_fit(c, N, &fb, &bi), SC_OK);
     assert_int_equal(sc_clv_gg_fit(c, N, &fg, &gi), SC_OK);
     assert_true(bi.converged && gi.converged);
+    if (small_run()) { /* the paths ran; recovering the truth needs the full sample */
+        free(c);
+        return;
+    }
     assert_rel(fb.r, bg.r, 4 * 0.016, "simulated r");
     assert_rel(fb.alpha, bg.alpha, 4 * 0.022, "simulated alpha");
     assert_rel(fb.a, bg.a, 4 * 0.054, "simulated a");
