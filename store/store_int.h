@@ -145,6 +145,8 @@ enum sc_err sc_q_rules_of_version(struct sc_db *db, int64_t version,
                                   struct sc_referral_config *cfg);
 enum sc_err sc_q_rewarded_this_month(struct sc_db *db, const struct sc_party *p, int64_t now,
                                      int64_t *out);
+
+/*
  * Inside the writer's transaction on 'db' (q_nps.c): the NPS survey of order
  * 'conversion_id' of customer 'customer_id', made at 'order_at' and open
  * cv->survey_delay_s later, its link under cv->survey_base.
