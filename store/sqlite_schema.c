@@ -361,6 +361,12 @@ const char *const sc_sqlite_migrations[] = {
     ");"
     "ALTER TABLE customers ADD COLUMN rule_version INTEGER;"
     "ALTER TABLE rewards ADD COLUMN rule_version INTEGER;",
+
+    /*
+     * Issue 19: monthly statements in one ordered pass, grouped by party
+     * and kind (money or points); one party's statement reads its rows only.
+     */
+    "CREATE INDEX rewards_party_kind ON rewards(party_type, party_id, kind, created_at);",
 };
 
 const int sc_sqlite_nmigrations =
