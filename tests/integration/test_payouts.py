@@ -10,6 +10,8 @@ next month opens at this month's close.  A payout above the approved,
 unpaid balance is 409 and changes nothing; the same payout_id again is a
 replay.  SHARECARD_PAYOUT_SEED replays one sequence."""
 
+import csv
+import io
 import json
 import os
 import random
@@ -149,6 +151,10 @@ class Payouts(unittest.TestCase):
         month = month_of(time.time())
         paid = {("member", self.a["id"]): 0}
         paid.update({("customer", c): 0 for c in self.cust.values()})
+        # Payouts another test of this class made before.
+        for t, i, amount in harness.query(self.srv.db, "SELECT party_type, party_id, "
+                                          "sum(amount) FROM payouts GROUP BY party_type, party_id"):
+            paid[("member" if t == 1 else "customer", i)] += int(amount)
         payouts = {}  # payout_id -> (party, amount)
         buyers = ["bob", "carol", "dan"]
         coupons = {}
@@ -209,8 +215,53 @@ class Payouts(unittest.TestCase):
                 self.assertEqual(st, 400, (at, data))
                 self.assertIn("amount", data)
             self.check(paid, month, at)
-        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM payouts"),
-                         len(payouts))
+        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM payouts WHERE "
+                                        "payout_id LIKE ?", (f"PO-{seed}-%",)), len(payouts))
+
+    def test_export_coupons_and_payouts(self):
+        """`sharecard export coupons|payouts` (JSON and CSV) give every stored row."""
+        st, data = self.api("POST", "/api/v1/conversions",
+                            {"customer_id": self.cust["bob"], "order_id": "EXP-ORDER",
+                             "amount": 120})
+        self.assertEqual(st, 201, data)
+        com = [r for r in self.ledger() if r["status"] == "pending"][0]
+        self.decide(com["id"], "approved")
+        party = com["party"]
+        st, data = self.api("POST", "/api/v1/payouts",
+                            {"payout_id": "EXP-1", party["type"]: party["id"], "amount": 0.01})
+        self.assertEqual(st, 201, data)
+        db = self.srv.db
+
+        def export(table, *args):
+            return harness.sharecard("export", table, *args, db=db).stdout
+
+        pays = json.loads(export("payouts", "--format", "json"))
+        self.assertEqual(len(pays), harness.scalar(db, "SELECT count(*) FROM payouts"))
+        mine = [p for p in pays if p["payout_id"] == "EXP-1"]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual({k: mine[0][k] for k in ("party_type", "party_id", "amount", "actor")},
+                         {"party_type": party["type"], "party_id": party["id"], "amount": 1,
+                          "actor": "root@example.com"})
+        self.assertRegex(mine[0]["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        st, body = self.api("GET", "/api/v1/coupons")
+        codes = {c["code"]: c for c in json.loads(body)}
+        self.assertTrue(codes, "the welcome coupons")
+        cps = json.loads(export("coupons", "--format", "json"))
+        self.assertEqual({c["code"] for c in cps}, set(codes))
+        self.assertEqual(set(cps[0]), {"id", "code", "customer_id", "reward_id", "kind", "value",
+                                       "created_at", "expires_at", "redeemed_at",
+                                       "conversion_id", "order_id"})
+        for c in cps:
+            self.assertEqual((c["customer_id"], c["kind"]),
+                             (codes[c["code"]]["customer_id"], codes[c["code"]]["kind"]))
+        for table, first in (("coupons", ["id", "code", "customer_id"]),
+                             ("payouts", ["id", "payout_id", "party_type"])):
+            rows = list(csv.reader(io.StringIO(export(table).lstrip("\ufeff"))))
+            self.assertEqual(rows[0][:3], first)
+            self.assertEqual(len(rows) - 1, harness.scalar(db, f"SELECT count(*) FROM {table}"))
+            # A range before anything happened: the header alone.
+            old = export(table, "--from", "2001-01-01", "--to", "2001-01-31")
+            self.assertEqual(len(list(csv.reader(io.StringIO(old.lstrip("\ufeff"))))), 1)
 
     def test_refusals_scope_and_csv(self):
         month = month_of(time.time())
