@@ -311,5 +311,71 @@ class Payouts(unittest.TestCase):
                                                "redeemed", "closing", "usable")])
 
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+class ZoneMonths(unittest.TestCase):
+    """Statement and cap months follow SHARECARD_TZ: with +08:00, a reward made at 23:30 UTC
+    on 31 October is November's (07:30 on 1 November there), and the monthly cap of one
+    rewarded sign-up starts again for it (by UTC months it would have been capped)."""
+
+    def test_reward_at_2330_utc_on_the_last_day_is_next_month(self):
+        if not os.path.exists(FAKETIME_LIB):
+            self.fail("libfaketime is missing: scripts/deps.sh test installs the faketime package")
+        srv = harness.Server()
+        clock = os.path.join(srv.tmp, "faketime")
+        with open(clock, "w") as f:
+            f.write("@2026-10-31 15:00:00\n")  # 23:00 on 31 October in +08:00
+        # As in test_ops' moved clock: ASan accepts the preload order, TSan is told not to
+        # report libfaketime's own wrapper of timed waits.
+        asan = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
+        tsan = [o for o in os.environ.get("TSAN_OPTIONS", "").split(":") if o]
+        srv.env.update({
+            "SHARECARD_TZ": "+08:00", "TZ": "UTC", "SHARECARD_TRUST_PROXY": "1",
+            "SHARECARD_REWARDS": "l1=points:2,l2=points:1,cap_l1_month=1",
+            "LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
+            "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "ASAN_OPTIONS": ":".join(asan + ["verify_asan_link_order=0"]),
+            "TSAN_OPTIONS": ":".join(tsan + ["report_bugs=0"])})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            token = harness.sharecard("token", "create", "--email", "root@example.com",
+                                      db=db).stdout.strip()
+            alice = harness.add_member(db, "Alice Member", "alice@example.com", "--slug", "alice")
+            srv.start()
+
+            def sign_up(name):
+                b = Browser(srv)
+                page = b.open_link(alice["qr_url"])
+                st, _, body = b.sign_up(page, "alice", name=name, email=f"{name}@example.com")
+                self.assertEqual(st, 201, body)
+
+            def points(month):
+                st, _, data = srv.request(
+                    "GET", f"/api/v1/statements?month={month}&member={alice['id']}",
+                    headers={"Authorization": f"Bearer {token}"})
+                self.assertEqual(st, 200, data)
+                rows = json.loads(data)
+                return rows[0]["points"] if rows else None
+
+            sign_up("early")  # 15:00 UTC: October in +08:00 as in UTC
+            with open(clock, "w") as f:
+                f.write("@2026-10-31 23:30:00\n")  # 07:30 on 1 November in +08:00
+            sign_up("late")
+            rewards = harness.query(db, "SELECT created_at FROM rewards WHERE party_type = 1 "
+                                    "AND kind = 'signup' ORDER BY id")
+            self.assertEqual(len(rewards), 2, "the cap counts +08:00 months: both rewarded")
+            self.assertEqual(time.strftime("%Y-%m-%d %H", time.gmtime(rewards[1][0])),
+                             "2026-10-31 23")
+            octo, nov = points("2026-10"), points("2026-11")
+            self.assertEqual((octo["opening"], octo["earned"], octo["closing"]), (0, 2, 2))
+            self.assertEqual((nov["opening"], nov["earned"], nov["closing"]), (2, 2, 4))
+            srv.stop()
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     harness.main()
