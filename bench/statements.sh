@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Measures GET /api/v1/statements (issue 19) on a SQLite store with N commission rows
 # (default 200,000) over 12 months and 1,000 earners, and N/100 payouts: the median of
-# 15 calls for a month's statements of every party, and for one member's.  A statement
-# sums the whole ledger before the month, so its cost grows with the ledger's size.
+# 15 calls for a month's statements of every party, and for one member's, and the server's
+# CPU time per call.  Every party's statements are one ordered pass over the ledger, so
+# their cost grows with its size; one member's read that member's rows only.
 #
 #   bench/statements.sh                       (200k rows)
 #   SC_BENCH_ROWS=1000000 bench/statements.sh
+#   SC_BENCH_BIN=path/to/another/sharecard bench/statements.sh   (compare a build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${SC_BENCH_ROWS:-200000}"
-scripts/deps.sh build
-cmake -S . -B build/bench-rewards -DCMAKE_BUILD_TYPE=Release -DSC_TESTS=OFF >/dev/null
-cmake --build build/bench-rewards --target sharecard -j2 >/dev/null
-bin=build/bench-rewards/sharecard
+bin="${SC_BENCH_BIN:-}" # another build to compare (e.g. an older commit's), or this tree's
+if [ -z "$bin" ]; then
+    scripts/deps.sh build
+    cmake -S . -B build/bench-rewards -DCMAKE_BUILD_TYPE=Release -DSC_TESTS=OFF >/dev/null
+    cmake --build build/bench-rewards --target sharecard -j2 >/dev/null
+    bin=build/bench-rewards/sharecard
+fi
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -48,9 +53,12 @@ echo "ledger: $n commission rows, $((n / 100)) payouts; store $(du -h "$db" | cu
 pid=$!
 for _ in $(seq 100); do grep -q listening "$tmp/out" && break; sleep 0.1; done
 port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/out")
-/usr/bin/python3 - "$port" "$token" <<'PY'
-import http.client, statistics, sys, time
-port, token = int(sys.argv[1]), sys.argv[2]
+/usr/bin/python3 - "$port" "$token" "$pid" <<'PY'
+import http.client, os, statistics, sys, time
+port, token, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def cpu_s():  # the server's user + system CPU time: less noisy than wall time on a shared machine
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 def median_ms(path):
     times = []
     for _ in range(15):
@@ -65,6 +73,8 @@ def median_ms(path):
     return statistics.median(times), len(body)
 for path in ("/api/v1/statements?month=2026-06", "/api/v1/statements?month=2026-06&member=1",
              "/api/v1/statements?month=2026-06&format=csv"):
+    c0 = cpu_s()
     ms, size = median_ms(path)
-    print(f"{path}: median {ms:.1f} ms ({size} bytes)")
+    cpu = (cpu_s() - c0) / 15 * 1000
+    print(f"{path}: median {ms:.1f} ms, server CPU {cpu:.1f} ms per call ({size} bytes)")
 PY

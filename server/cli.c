@@ -43,7 +43,8 @@ static const char *const usage_main =
     "  backup FILE                   a consistent copy of a SQLite store, while it serves\n"
     "  export TABLE [--format csv|json] [--from D] [--to D]\n"
     "                                a whole table (members, cards, links, events, signups,\n"
-    "                                customers, conversions, rewards, audit)\n"
+    "                                customers, conversions, rewards, coupons, payouts,\n"
+    "                                audit)\n"
     "  token create --email E        make an API token for a member\n"
     "  serve                         run the web service\n"
     "  qr SLUG -o FILE.png|FILE.svg  write a card's QR code\n"
@@ -494,9 +495,9 @@ static const struct cli_cmd commands[] = {
         "         [--to YYYY-MM-DD] [--db PATH]\n"
         "\n"
         "Writes a table to stdout, row by row (constant memory): members, cards, links,\n"
-        "events, signups, customers, conversions, rewards or audit.  CSV (UTF-8 with a\n"
-        "BOM, the default) or a JSON array; times are ISO 8601 UTC.  --from and --to\n"
-        "(both included, UTC days) keep the rows created in that range.\n"),
+        "events, signups, customers, conversions, rewards, coupons, payouts or audit.\n"
+        "CSV (UTF-8 with a BOM, the default) or a JSON array; times are ISO 8601 UTC.\n"
+        "--from and --to (both included, UTC days) keep the rows created in that range.\n"),
     GNU("customer", "export", sc_cli_customer_export, sc_cli_customer_export_opts,
         "usage: sharecard customer export --email EMAIL|--phone PHONE [--db PATH]\n"
         "\n"

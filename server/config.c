@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leads_int.h"
 #include "sharecard/server.h"
 
 static void env_str(const char *name, char *dst, size_t n)
@@ -59,6 +60,7 @@ void sc_config_defaults(struct sc_config *c)
     if (al && (strcmp(al, "0") == 0 || strcmp(al, "off") == 0))
         c->access_log = false;
     sc_referral_config_defaults(&c->referral);
+    c->referral.tz_min = sc_tz_min; /* issue 19: the cap's months follow SHARECARD_TZ */
     const char *at = getenv("SHARECARD_ATTRIBUTION");
     if (at && strcmp(at, "first_touch") == 0)
         c->referral.first_touch = true;

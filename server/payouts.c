@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "auth_int.h"
+#include "leads_int.h"
 #include "orders_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
@@ -28,7 +29,10 @@ static int64_t strict_id(const char *s)
     return (int64_t)strtoll(s, NULL, 10);
 }
 
-/* "YYYY-MM" (2000-01 to 9999-12) into the month's first second and the next month's. */
+/*
+ * "YYYY-MM" (2000-01 to 9999-12) into the month's first second and the next
+ * month's, in the deployment's zone.
+ */
 static bool month_parse(const char *s, int64_t *from, int64_t *to)
 {
     if (!s || strlen(s) != 7 || s[4] != '-' || strspn(s, "0123456789") != 4 ||
@@ -37,10 +41,7 @@ static bool month_parse(const char *s, int64_t *from, int64_t *to)
     int y = atoi(s), m = atoi(s + 5);
     if (y < 2000 || m < 1 || m > 12)
         return false;
-    struct tm a = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = 1};
-    struct tm b = {.tm_year = (m == 12 ? y + 1 : y) - 1900, .tm_mon = m % 12, .tm_mday = 1};
-    *from = (int64_t)timegm(&a);
-    *to = (int64_t)timegm(&b);
+    sc_month_bounds(y, m, sc_tz_min, from, to); /* the deployment's months (SHARECARD_TZ) */
     return true;
 }
 

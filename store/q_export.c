@@ -1,7 +1,7 @@
 /*
  * q_export.c — the operator's exports, once for both backends: whole tables
  * for `sharecard export` (members, cards, links, events, signups, customers,
- * conversions, rewards, audit) and everything stored about one person for
+ * conversions, rewards, coupons, payouts, audit) and everything stored about one person for
  * `sharecard customer export` (the access right beside erasure).
  *
  * Rows are handed out one at a time as struct sc_xrow (column names, kinds
@@ -70,6 +70,13 @@ static struct sc_sql q_rewards =
     SC_SQL("SELECT id, customer_id, conversion_id, party_type, party_id, level, kind, amount, "
            "status, reason, created_at, approve_after, "
            "decided_at" RANGE("created_at", "rewards") PAGE);
+/* Issue 19: coupons (the code is what the shop redeems) and payouts (finance's record). */
+static struct sc_sql q_coupons =
+    SC_SQL("SELECT id, code, customer_id, reward_id, kind, value, created_at, expires_at, "
+           "redeemed_at, conversion_id, order_id" RANGE("created_at", "coupons") PAGE);
+static struct sc_sql q_payouts =
+    SC_SQL("SELECT id, payout_id, party_type, party_id, amount, created_at, "
+           "actor" RANGE("created_at", "payouts") PAGE);
 static struct sc_sql q_audit =
     SC_SQL("SELECT id, ts, actor, action, target, detail" RANGE("ts", "audit") PAGE);
 
@@ -130,6 +137,19 @@ static const struct xset tables[] = {
      {K_INT, K_INT, K_INT, K_PARTY, K_INT, K_INT, K_TEXT, K_INT, K_TEXT, K_TEXT, K_TIME, K_TIME,
       K_TIME},
      &q_rewards},
+    {"coupons",
+     false,
+     11,
+     {"id", "code", "customer_id", "reward_id", "kind", "value", "created_at", "expires_at",
+      "redeemed_at", "conversion_id", "order_id"},
+     {K_INT, K_TEXT, K_INT, K_INT, K_TEXT, K_INT, K_TIME, K_TIME, K_TIME, K_INT, K_TEXT},
+     &q_coupons},
+    {"payouts",
+     false,
+     7,
+     {"id", "payout_id", "party_type", "party_id", "amount", "created_at", "actor"},
+     {K_INT, K_TEXT, K_PARTY, K_INT, K_INT, K_TIME, K_TEXT},
+     &q_payouts},
     {"audit",
      false,
      6,
@@ -142,7 +162,7 @@ static const struct xset tables[] = {
 
 static const char *const table_names[] = {"members", "cards",     "links",       "events",
                                           "signups", "customers", "conversions", "rewards",
-                                          "audit",   NULL};
+                                          "coupons", "payouts",   "audit",       NULL};
 
 const char *const *sc_store_export_tables(void)
 {

@@ -13,62 +13,94 @@
 
 #include "store_int.h"
 
-/* When ledger row r was approved (NULL: not, or not yet known to be). */
-#define APPROVED_AT                                                                                \
-    "CASE WHEN r.approved_at IS NOT NULL THEN r.approved_at WHEN r.status = 'approved' THEN "      \
-    "r.decided_at WHEN r.status = 'pending' THEN r.approve_after END"
-
-/* Commission rows are money (cents); sign-up and welcome rows are points. */
-#define MONEY  "r.kind = 'commission'"
-#define POINTS "r.kind IN ('signup', 'welcome')"
-
+/* The query texts below join macros inside strings, which clang-format would scatter. */
+/* clang-format off */
 /*
- * The eight sums of unit U's rows before ?1 and within [?1, ?2), approvals
- * only up to ?3 (now): earned, approved, voided, approved then voided.
+ * The eight sums of a party's rows of one kind before ?1 and within
+ * [?1, ?2), approvals only up to ?3 (now): earned, approved, voided,
+ * approved then voided.  A row's approval time is looked up once per sum.
  */
-#define MOVES(U)                                                                                   \
-    "sum(CASE WHEN " U " AND r.created_at < CAST(?1 AS BIGINT) THEN r.amount ELSE 0 END), "        \
-    "sum(CASE WHEN " U " AND r.created_at >= CAST(?1 AS BIGINT) AND r.created_at < "               \
-    "CAST(?2 AS BIGINT) THEN r.amount ELSE 0 END), "                                               \
-    "sum(CASE WHEN " U " AND " APPROVED_AT " < CAST(?1 AS BIGINT) AND " APPROVED_AT                \
-    " <= CAST(?3 AS BIGINT) THEN r.amount ELSE 0 END), "                                           \
-    "sum(CASE WHEN " U " AND " APPROVED_AT " >= CAST(?1 AS BIGINT) AND " APPROVED_AT               \
-    " < CAST(?2 AS BIGINT) AND " APPROVED_AT " <= CAST(?3 AS BIGINT) THEN r.amount ELSE 0 END), "  \
-    "sum(CASE WHEN " U " AND r.status = 'void' AND r.decided_at < CAST(?1 AS BIGINT) "             \
+#define WHEN_APPROVED(COND)                                                                        \
+    "sum(CASE WHEN r.approved_at IS NOT NULL THEN (CASE WHEN " COND("r.approved_at")               \
+    " THEN r.amount ELSE 0 END) WHEN r.status = 'approved' THEN (CASE WHEN " COND("r.decided_at")  \
+    " THEN r.amount ELSE 0 END) WHEN r.status = 'pending' THEN (CASE WHEN " COND("r.approve_after")\
+    " THEN r.amount ELSE 0 END) ELSE 0 END)"
+#define BEFORE(X) X " < CAST(?1 AS BIGINT) AND " X " <= CAST(?3 AS BIGINT)"
+#define WITHIN(X)                                                                                  \
+    X " >= CAST(?1 AS BIGINT) AND " X " < CAST(?2 AS BIGINT) AND " X " <= CAST(?3 AS BIGINT)"
+#define MOVES                                                                                      \
+    "sum(CASE WHEN r.created_at < CAST(?1 AS BIGINT) THEN r.amount ELSE 0 END), "                  \
+    "sum(CASE WHEN r.created_at >= CAST(?1 AS BIGINT) AND r.created_at < CAST(?2 AS BIGINT) "      \
+    "THEN r.amount ELSE 0 END), " WHEN_APPROVED(BEFORE) ", " WHEN_APPROVED(WITHIN) ", "            \
+    "sum(CASE WHEN r.status = 'void' AND r.decided_at < CAST(?1 AS BIGINT) "                       \
     "THEN r.amount ELSE 0 END), "                                                                  \
-    "sum(CASE WHEN " U " AND r.status = 'void' AND r.decided_at >= CAST(?1 AS BIGINT) AND "        \
+    "sum(CASE WHEN r.status = 'void' AND r.decided_at >= CAST(?1 AS BIGINT) AND "                  \
     "r.decided_at < CAST(?2 AS BIGINT) THEN r.amount ELSE 0 END), "                                \
-    "sum(CASE WHEN " U " AND r.status = 'void' AND r.approved_at IS NOT NULL AND r.decided_at < "  \
-    "CAST(?1 AS BIGINT) THEN r.amount ELSE 0 END), "                                               \
-    "sum(CASE WHEN " U " AND r.status = 'void' AND r.approved_at IS NOT NULL AND r.decided_at >= " \
-    "CAST(?1 AS BIGINT) AND r.decided_at < CAST(?2 AS BIGINT) THEN r.amount ELSE 0 END)"
+    "sum(CASE WHEN r.status = 'void' AND r.approved_at IS NOT NULL AND "                           \
+    "r.decided_at < CAST(?1 AS BIGINT) THEN r.amount ELSE 0 END), "                                \
+    "sum(CASE WHEN r.status = 'void' AND r.approved_at IS NOT NULL AND "                           \
+    "r.decided_at >= CAST(?1 AS BIGINT) AND r.decided_at < CAST(?2 AS BIGINT) "                    \
+    "THEN r.amount ELSE 0 END)"
 
 /*
- * Per party (restricted by WHERE-clause PARTY_R on rewards r and PARTY_P on
- * payouts), one ordered pass over each table by rewards_party_time and
+ * Per party and kind (restricted by WHERE-clause PR on rewards r and PP on
+ * payouts), one ordered pass over each table along rewards_party_kind and
  * payouts_party (the GROUP BY follows the index, so a party's rows are read
- * together and no sort is needed): the 16 ledger sums (money, then points)
- * and the 2 payout sums, one row per party and table.
+ * together and nothing is sorted): the 8 sums of each ledger kind, and of
+ * the payouts (kind 'payout') the 2 paid sums in c0 and c1.
  */
-#define MOVEMENTS(PARTY_R, PARTY_P)                                                                \
-    "SELECT r.party_type AS pt, r.party_id AS pid, " MOVES(MONEY) ", " MOVES(                      \
-        POINTS) ", 0, 0 FROM rewards r WHERE " PARTY_R " GROUP BY r.party_type, r.party_id "       \
-                "UNION ALL SELECT party_type, party_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "   \
-                "0, 0, 0, "                                                                        \
-                "sum(CASE WHEN created_at < CAST(?1 AS BIGINT) THEN amount ELSE 0 END), "          \
-                "sum(CASE WHEN created_at >= CAST(?1 AS BIGINT) AND created_at < CAST(?2 AS "      \
-                "BIGINT) "                                                                         \
-                "THEN amount ELSE 0 END) FROM payouts WHERE " PARTY_P                              \
-                " GROUP BY party_type, party_id"
+#define MOVEMENTS(PR, PP)                                                                          \
+    "SELECT r.party_type, r.party_id, r.kind, " MOVES " FROM rewards r WHERE " PR                  \
+    " AND r.kind IN ('commission', 'signup', 'welcome') "                                          \
+    "GROUP BY r.party_type, r.party_id, r.kind "                                                   \
+    "UNION ALL SELECT party_type, party_id, 'payout', "                                            \
+    "sum(CASE WHEN created_at < CAST(?1 AS BIGINT) THEN amount ELSE 0 END), "                      \
+    "sum(CASE WHEN created_at >= CAST(?1 AS BIGINT) AND created_at < CAST(?2 AS BIGINT) "          \
+    "THEN amount ELSE 0 END), 0, 0, 0, 0, 0, 0 FROM payouts WHERE " PP                             \
+    " GROUP BY party_type, party_id"
+#define COLS "(pt, pid, k, c0, c1, c2, c3, c4, c5, c6, c7)"
 
+/*
+ * Per party, the 18 sums: money (commission cents) c0..c7, points (sign-up
+ * and welcome rewards) c0..c7, paid c0 and c1.
+ */
 #define NSUMS 18
-
-/* The outer sums of MOVEMENTS' 18 columns, named c0 to c17 in the query below. */
+#define M(C) "sum(CASE WHEN t.k = 'commission' THEN t." C " ELSE 0 END)"
+#define PTS(C) "sum(CASE WHEN t.k IN ('signup', 'welcome') THEN t." C " ELSE 0 END)"
+#define PAID(C) "sum(CASE WHEN t.k = 'payout' THEN t." C " ELSE 0 END)"
 #define SUMS                                                                                       \
-    "sum(c0), sum(c1), sum(c2), sum(c3), sum(c4), sum(c5), sum(c6), sum(c7), sum(c8), sum(c9), "   \
-    "sum(c10), sum(c11), sum(c12), sum(c13), sum(c14), sum(c15), sum(c16), sum(c17)"
-#define COLS                                                                                       \
-    "(pt, pid, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17)"
+    M("c0") ", " M("c1") ", " M("c2") ", " M("c3") ", "                                            \
+    M("c4") ", " M("c5") ", " M("c6") ", " M("c7") ", "                                            \
+    PTS("c0") ", " PTS("c1") ", " PTS("c2") ", " PTS("c3") ", "                                    \
+    PTS("c4") ", " PTS("c5") ", " PTS("c6") ", " PTS("c7") ", "                                    \
+    PAID("c0") ", " PAID("c1")
+
+/*
+ * The statements query over MOVEMENTS(PR, PP): names, the scope (?4 a
+ * member, 0: any; ?5 a team, NULL: any), only parties with something by the
+ * month's end (money, points or payouts: c0 + c1 of any kind).
+ */
+#define STATEMENTS(PR, PP)                                                                         \
+    "WITH t" COLS " AS (" MOVEMENTS(PR, PP) ") SELECT t.pt, t.pid, CASE t.pt "                     \
+    "WHEN 1 THEN (SELECT name FROM members WHERE id = t.pid) "                                     \
+    "WHEN 2 THEN (SELECT name FROM customers WHERE id = t.pid) END, " SUMS " FROM t WHERE "        \
+    "(CAST(?4 AS BIGINT) = 0 OR (t.pt = 1 AND t.pid = ?4) OR (t.pt = 2 AND t.pid IN "              \
+    "(SELECT s.id FROM customers s JOIN cards c ON c.id = s.card_id WHERE c.member_id = ?4))) "    \
+    "AND (CAST(?5 AS TEXT) IS NULL OR (t.pt = 1 AND t.pid IN (SELECT id FROM members WHERE "       \
+    "team = ?5)) OR (t.pt = 2 AND t.pid IN (SELECT s.id FROM customers s JOIN cards c ON "         \
+    "c.id = s.card_id JOIN members m ON m.id = c.member_id WHERE m.team = ?5))) "                  \
+    "GROUP BY t.pt, t.pid HAVING sum(t.c0) + sum(t.c1) > 0 ORDER BY t.pt, t.pid"
+
+/* One party's rows only (?6 its type, ?7 its id): a range of each table's index. */
+#define ONE_R "r.party_type = CAST(?6 AS INTEGER) AND r.party_id = CAST(?7 AS BIGINT)"
+#define ONE_P "party_type = CAST(?6 AS INTEGER) AND party_id = CAST(?7 AS BIGINT)"
+#define ALL_R "1 = 1"
+
+/* One party's sums (?4 and ?5 are bound and unused: PostgreSQL types each numbered parameter). */
+#define PAYABLE                                                                                    \
+    "WITH t" COLS " AS (" MOVEMENTS(ONE_R, ONE_P) ") SELECT " SUMS " FROM t "                      \
+    "WHERE CAST(?4 AS BIGINT) = 0 AND CAST(?5 AS TEXT) IS NULL"
+/* clang-format on */
 
 /* Columns first .. first+17 into the money and points sums (points are never paid out). */
 static void sums_of(struct sc_stmt *st, int first, struct sc_ledger_sums *money,
@@ -83,16 +115,10 @@ static void sums_of(struct sc_stmt *st, int first, struct sc_ledger_sums *money,
         {v[8], v[9]}, {v[10], v[11]}, {v[12], v[13]}, {v[14], v[15]}, {0, 0}};
 }
 
-/* One party's rows only (?6 its type, ?7 its id): a range of each table's index. */
-#define ONE_R "r.party_type = CAST(?6 AS INTEGER) AND r.party_id = CAST(?7 AS BIGINT)"
-#define ONE_P "party_type = CAST(?6 AS INTEGER) AND party_id = CAST(?7 AS BIGINT)"
-
 /* Party 'type' 'id''s approved, unpaid balance at 'now' (under the writer's transaction). */
 static enum sc_err payable_of(struct sc_db *db, int type, int64_t id, int64_t now, int64_t *out)
 {
-    static struct sc_sql q = SC_SQL("WITH t" COLS " AS (" MOVEMENTS(
-        ONE_R, ONE_P) ") SELECT " SUMS
-                      " FROM t WHERE CAST(?4 AS BIGINT) = 0 AND CAST(?5 AS TEXT) IS NULL");
+    static struct sc_sql q = SC_SQL(PAYABLE);
     enum sc_err e = SC_OK;
     struct sc_stmt *st = sc_sql_prepare(db, &q, &e);
     if (!st)
@@ -175,31 +201,11 @@ enum sc_err sc_store_payout_add(struct sc_store *s, struct sc_payout *p)
     return sc_q_end(&r);
 }
 
-/* The statements query over MOVEMENTS(R, P): names, scope (?4 a member, ?5 a team), nonzero. */
-#define STATEMENTS(R, P)                                                                           \
-    "WITH t" COLS " AS (" MOVEMENTS(                                                               \
-        R,                                                                                         \
-        P) ") "                                                                                    \
-           "SELECT t.pt, t.pid, CASE t.pt WHEN 1 THEN (SELECT name FROM members WHERE id = "       \
-           "t.pid) "                                                                               \
-           "WHEN 2 THEN (SELECT name FROM customers WHERE id = t.pid) END, " SUMS " FROM t WHERE " \
-           "(CAST(?4 AS BIGINT) = 0 OR (t.pt = 1 AND t.pid = ?4) OR (t.pt = 2 AND t.pid IN "       \
-           "(SELECT s.id FROM customers s JOIN cards c ON c.id = s.card_id WHERE c.member_id = "   \
-           "?4))) "                                                                                \
-           "AND (CAST(?5 AS TEXT) IS NULL OR (t.pt = 1 AND t.pid IN (SELECT id FROM members "      \
-           "WHERE "                                                                                \
-           "team = ?5)) OR (t.pt = 2 AND t.pid IN (SELECT s.id FROM customers s JOIN cards c ON "  \
-           "c.id = s.card_id JOIN members m ON m.id = c.member_id WHERE m.team = ?5))) "           \
-           "GROUP BY t.pt, t.pid " /* only parties with something by the month's end: money,       \
-                                      points or payouts */                                         \
-           "HAVING sum(c0) + sum(c1) + sum(c8) + sum(c9) + sum(c16) + sum(c17) > 0 ORDER BY "      \
-           "t.pt, t.pid"
-
 enum sc_err sc_store_statements(struct sc_store *s, const struct sc_scope *scope,
                                 const struct sc_party *only, int64_t from, int64_t to, int64_t now,
                                 int (*fn)(const struct sc_statement_row *r, void *ctx), void *ctx)
 {
-    static struct sc_sql q_all = SC_SQL(STATEMENTS("1 = 1", "1 = 1"));
+    static struct sc_sql q_all = SC_SQL(STATEMENTS(ALL_R, ALL_R));
     static struct sc_sql q_one = SC_SQL(STATEMENTS(ONE_R, ONE_P));
     struct sc_q r;
     if (!sc_q_read(&r, s, only ? &q_one : &q_all))

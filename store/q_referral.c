@@ -308,7 +308,8 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
     sc_signup_decide(&facts, cfg, &d);
     if (cfg->cap_l1_month > 0 && d.attr.level1.type != SC_PARTY_NONE) {
         int64_t l1_month = 0; /* issue 19: the level-1 referrer's rewarded sign-ups this month */
-        if ((e = sc_q_rewarded_this_month(db, &d.attr.level1, ev->ts, &l1_month)) != SC_OK)
+        if ((e = sc_q_rewarded_this_month(db, &d.attr.level1, ev->ts, cfg->tz_min, &l1_month)) !=
+            SC_OK)
             return e;
         sc_signup_cap(cfg, l1_month, &d);
     }

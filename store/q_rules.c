@@ -57,21 +57,19 @@ enum sc_err sc_q_rules_of_version(struct sc_db *db, int64_t version, struct sc_r
 }
 
 enum sc_err sc_q_rewarded_this_month(struct sc_db *db, const struct sc_party *p, int64_t now,
-                                     int64_t *out)
+                                     int32_t (*tz_min)(int64_t at), int64_t *out)
 {
     static struct sc_sql q =
         SC_SQL("SELECT count(*) FROM rewards WHERE party_type = ? AND party_id = ? AND level = 1 "
                "AND conversion_id IS NULL AND created_at >= ?");
-    time_t t = (time_t)now;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    struct tm first = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = 1};
+    int64_t first, next; /* the month of 'now' in the deployment's zone */
+    sc_month_of(now, tz_min, &first, &next);
     enum sc_err e = SC_OK;
     struct sc_stmt *st = sc_sql_prepare(db, &q, &e);
     if (!st)
         return e;
     sc_sql_int(st, 1, (int64_t)p->type);
     sc_sql_int(st, 2, p->id);
-    sc_sql_int(st, 3, (int64_t)timegm(&first));
+    sc_sql_int(st, 3, first);
     return sc_sql_int1(st, out, NULL);
 }

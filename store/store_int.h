@@ -139,12 +139,12 @@ enum sc_err sc_q_coupon_redeem(struct sc_db *db, int64_t coupon_id, int64_t conv
  * sc_q_rules_of_version parses stored version 'version' over 'cfg' (and
  * sets cfg->rule_version; a version that no longer parses keeps 'cfg');
  * sc_q_rewarded_this_month counts party 'p''s rewarded level-1 sign-ups in
- * the UTC month of 'now'.
+ * the month of 'now' in the zone of 'tz_min' (sc_month_of(); NULL: UTC).
  */
 enum sc_err sc_q_rules_of_version(struct sc_db *db, int64_t version,
                                   struct sc_referral_config *cfg);
 enum sc_err sc_q_rewarded_this_month(struct sc_db *db, const struct sc_party *p, int64_t now,
-                                     int64_t *out);
+                                     int32_t (*tz_min)(int64_t at), int64_t *out);
 
 /*
  * Inside the writer's transaction on 'db' (q_nps.c): the NPS survey of order

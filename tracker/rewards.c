@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sharecard/referral.h"
 
@@ -204,6 +205,38 @@ void sc_statement_make(const struct sc_ledger_sums *s, struct sc_statement *out)
     out->closing = out->opening + out->earned - out->voided - out->paid;
     out->payable = s->approved[0] + s->approved[1] - s->approved_voided[0] - s->approved_voided[1] -
                    s->paid[0] - s->paid[1];
+}
+
+/* The first second of month 'm' (1 to 13: 13 is next January) of year 'y' in the zone. */
+static int64_t month_start(int y, int m, int32_t (*tz_min)(int64_t at))
+{
+    struct tm a = {.tm_year = (m > 12 ? y + 1 : y) - 1900, .tm_mon = (m - 1) % 12, .tm_mday = 1};
+    int64_t wall = (int64_t)timegm(&a); /* the zone's midnight, read as if it were UTC */
+    if (!tz_min)
+        return wall;
+    /* The offset at that midnight: looked up twice, so a zone's offset change is followed. */
+    int64_t guess = wall - (int64_t)tz_min(wall) * 60;
+    return wall - (int64_t)tz_min(guess) * 60;
+}
+
+void sc_month_bounds(int year, int month, int32_t (*tz_min)(int64_t at), int64_t *from, int64_t *to)
+{
+    *from = month_start(year, month, tz_min);
+    *to = month_start(year, month + 1, tz_min);
+}
+
+void sc_month_of(int64_t at, int32_t (*tz_min)(int64_t at), int64_t *from, int64_t *to)
+{
+    time_t wall = (time_t)(at + (tz_min ? (int64_t)tz_min(at) * 60 : 0));
+    struct tm tm;
+    if (!gmtime_r(&wall, &tm)) {
+        *from = *to = at;
+        return;
+    }
+    sc_month_bounds(tm.tm_year + 1900, tm.tm_mon + 1, tz_min, from, to);
+    if (at < *from) /* just before a zone's change at midnight: the month before */
+        sc_month_bounds(tm.tm_mon == 0 ? tm.tm_year + 1899 : tm.tm_year + 1900,
+                        tm.tm_mon == 0 ? 12 : tm.tm_mon, tz_min, from, to);
 }
 
 /* An amount in currency units ("50", "9.90", at most 2 decimals, up to 'max_units') in cents. */

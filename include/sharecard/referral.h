@@ -52,7 +52,10 @@ struct sc_referral_config {
     struct sc_reward_rule welcome; /* the new customer's welcome reward; none by default */
     /* issue 19: SHARECARD_REWARDS (sc_rewards_parse) */
     struct sc_reward_rule level_coupon[2]; /* a coupon instead of points[l] for a customer */
-    int cap_l1_month;        /* rewarded sign-ups per level-1 referrer per UTC month; 0: none */
+    int cap_l1_month; /* rewarded sign-ups per level-1 referrer per month; 0: none */
+    /* issue 19: the deployment's offset from UTC in minutes at an instant (SHARECARD_TZ),
+       whose months the cap counts; NULL: UTC */
+    int32_t (*tz_min)(int64_t at);
     int64_t min_order_cents; /* purchases below this earn no commission; 0: none */
     int64_t rule_version;    /* the stored version of these rules (0: not stored) */
 };
@@ -275,6 +278,16 @@ struct sc_statement {
 };
 
 void sc_statement_make(const struct sc_ledger_sums *s, struct sc_statement *out);
+
+/*
+ * Months in the deployment's zone ('tz_min' gives its offset from UTC in
+ * minutes at an instant; NULL: UTC), for statements and the monthly cap:
+ * sc_month_bounds gives month 'month' (1 to 12) of 'year' as [*from, *to),
+ * sc_month_of the month holding instant 'at'.
+ */
+void sc_month_bounds(int year, int month, int32_t (*tz_min)(int64_t at), int64_t *from,
+                     int64_t *to);
+void sc_month_of(int64_t at, int32_t (*tz_min)(int64_t at), int64_t *from, int64_t *to);
 
 /* ---- what the writer carries ---------------------------------------------------- */
 

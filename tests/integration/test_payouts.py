@@ -10,6 +10,8 @@ next month opens at this month's close.  A payout above the approved,
 unpaid balance is 409 and changes nothing; the same payout_id again is a
 replay.  SHARECARD_PAYOUT_SEED replays one sequence."""
 
+import csv
+import io
 import json
 import os
 import random
@@ -149,6 +151,10 @@ class Payouts(unittest.TestCase):
         month = month_of(time.time())
         paid = {("member", self.a["id"]): 0}
         paid.update({("customer", c): 0 for c in self.cust.values()})
+        # Payouts another test of this class made before.
+        for t, i, amount in harness.query(self.srv.db, "SELECT party_type, party_id, "
+                                          "sum(amount) FROM payouts GROUP BY party_type, party_id"):
+            paid[("member" if t == 1 else "customer", i)] += int(amount)
         payouts = {}  # payout_id -> (party, amount)
         buyers = ["bob", "carol", "dan"]
         coupons = {}
@@ -209,8 +215,53 @@ class Payouts(unittest.TestCase):
                 self.assertEqual(st, 400, (at, data))
                 self.assertIn("amount", data)
             self.check(paid, month, at)
-        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM payouts"),
-                         len(payouts))
+        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM payouts WHERE "
+                                        "payout_id LIKE ?", (f"PO-{seed}-%",)), len(payouts))
+
+    def test_export_coupons_and_payouts(self):
+        """`sharecard export coupons|payouts` (JSON and CSV) give every stored row."""
+        st, data = self.api("POST", "/api/v1/conversions",
+                            {"customer_id": self.cust["bob"], "order_id": "EXP-ORDER",
+                             "amount": 120})
+        self.assertEqual(st, 201, data)
+        com = [r for r in self.ledger() if r["status"] == "pending"][0]
+        self.decide(com["id"], "approved")
+        party = com["party"]
+        st, data = self.api("POST", "/api/v1/payouts",
+                            {"payout_id": "EXP-1", party["type"]: party["id"], "amount": 0.01})
+        self.assertEqual(st, 201, data)
+        db = self.srv.db
+
+        def export(table, *args):
+            return harness.sharecard("export", table, *args, db=db).stdout
+
+        pays = json.loads(export("payouts", "--format", "json"))
+        self.assertEqual(len(pays), harness.scalar(db, "SELECT count(*) FROM payouts"))
+        mine = [p for p in pays if p["payout_id"] == "EXP-1"]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual({k: mine[0][k] for k in ("party_type", "party_id", "amount", "actor")},
+                         {"party_type": party["type"], "party_id": party["id"], "amount": 1,
+                          "actor": "root@example.com"})
+        self.assertRegex(mine[0]["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        st, body = self.api("GET", "/api/v1/coupons")
+        codes = {c["code"]: c for c in json.loads(body)}
+        self.assertTrue(codes, "the welcome coupons")
+        cps = json.loads(export("coupons", "--format", "json"))
+        self.assertEqual({c["code"] for c in cps}, set(codes))
+        self.assertEqual(set(cps[0]), {"id", "code", "customer_id", "reward_id", "kind", "value",
+                                       "created_at", "expires_at", "redeemed_at",
+                                       "conversion_id", "order_id"})
+        for c in cps:
+            self.assertEqual((c["customer_id"], c["kind"]),
+                             (codes[c["code"]]["customer_id"], codes[c["code"]]["kind"]))
+        for table, first in (("coupons", ["id", "code", "customer_id"]),
+                             ("payouts", ["id", "payout_id", "party_type"])):
+            rows = list(csv.reader(io.StringIO(export(table).lstrip("\ufeff"))))
+            self.assertEqual(rows[0][:3], first)
+            self.assertEqual(len(rows) - 1, harness.scalar(db, f"SELECT count(*) FROM {table}"))
+            # A range before anything happened: the header alone.
+            old = export(table, "--from", "2001-01-01", "--to", "2001-01-31")
+            self.assertEqual(len(list(csv.reader(io.StringIO(old.lstrip("\ufeff"))))), 1)
 
     def test_refusals_scope_and_csv(self):
         month = month_of(time.time())
@@ -258,6 +309,72 @@ class Payouts(unittest.TestCase):
                                              "closing", "payable")]
                              + [p[k] for k in ("opening", "earned", "approved", "voided",
                                                "redeemed", "closing", "usable")])
+
+
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+class ZoneMonths(unittest.TestCase):
+    """Statement and cap months follow SHARECARD_TZ: with +08:00, a reward made at 23:30 UTC
+    on 31 October is November's (07:30 on 1 November there), and the monthly cap of one
+    rewarded sign-up starts again for it (by UTC months it would have been capped)."""
+
+    def test_reward_at_2330_utc_on_the_last_day_is_next_month(self):
+        if not os.path.exists(FAKETIME_LIB):
+            self.fail("libfaketime is missing: scripts/deps.sh test installs the faketime package")
+        srv = harness.Server()
+        clock = os.path.join(srv.tmp, "faketime")
+        with open(clock, "w") as f:
+            f.write("@2026-10-31 15:00:00\n")  # 23:00 on 31 October in +08:00
+        # As in test_ops' moved clock: ASan accepts the preload order, TSan is told not to
+        # report libfaketime's own wrapper of timed waits.
+        asan = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
+        tsan = [o for o in os.environ.get("TSAN_OPTIONS", "").split(":") if o]
+        srv.env.update({
+            "SHARECARD_TZ": "+08:00", "TZ": "UTC", "SHARECARD_TRUST_PROXY": "1",
+            "SHARECARD_REWARDS": "l1=points:2,l2=points:1,cap_l1_month=1",
+            "LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
+            "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "ASAN_OPTIONS": ":".join(asan + ["verify_asan_link_order=0"]),
+            "TSAN_OPTIONS": ":".join(tsan + ["report_bugs=0"])})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            token = harness.sharecard("token", "create", "--email", "root@example.com",
+                                      db=db).stdout.strip()
+            alice = harness.add_member(db, "Alice Member", "alice@example.com", "--slug", "alice")
+            srv.start()
+
+            def sign_up(name):
+                b = Browser(srv)
+                page = b.open_link(alice["qr_url"])
+                st, _, body = b.sign_up(page, "alice", name=name, email=f"{name}@example.com")
+                self.assertEqual(st, 201, body)
+
+            def points(month):
+                st, _, data = srv.request(
+                    "GET", f"/api/v1/statements?month={month}&member={alice['id']}",
+                    headers={"Authorization": f"Bearer {token}"})
+                self.assertEqual(st, 200, data)
+                rows = json.loads(data)
+                return rows[0]["points"] if rows else None
+
+            sign_up("early")  # 15:00 UTC: October in +08:00 as in UTC
+            with open(clock, "w") as f:
+                f.write("@2026-10-31 23:30:00\n")  # 07:30 on 1 November in +08:00
+            sign_up("late")
+            rewards = harness.query(db, "SELECT created_at FROM rewards WHERE party_type = 1 "
+                                    "AND kind = 'signup' ORDER BY id")
+            self.assertEqual(len(rewards), 2, "the cap counts +08:00 months: both rewarded")
+            self.assertEqual(time.strftime("%Y-%m-%d %H", time.gmtime(rewards[1][0])),
+                             "2026-10-31 23")
+            octo, nov = points("2026-10"), points("2026-11")
+            self.assertEqual((octo["opening"], octo["earned"], octo["closing"]), (0, 2, 2))
+            self.assertEqual((nov["opening"], nov["earned"], nov["closing"]), (2, 2, 4))
+            srv.stop()
+        finally:
+            srv.cleanup()
 
 
 if __name__ == "__main__":

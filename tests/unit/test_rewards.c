@@ -524,6 +524,44 @@ static void test_statement_property(void **state)
 }
 
 /* SHARECARD_REWARDS: strict parsing, a canonical form that reads back the same rules. */
+static int32_t plus8(int64_t at)
+{
+    (void)at;
+    return 8 * 60;
+}
+
+static int32_t minus5(int64_t at)
+{
+    (void)at;
+    return -5 * 60;
+}
+
+/* Months follow the deployment's zone: 23:30 UTC on 31 October is November in +08:00. */
+static void test_months_in_zone(void **state)
+{
+    (void)state;
+    const int64_t oct31_2330 = 1793489400; /* 2026-10-31T23:30:00Z */
+    const int64_t nov1 = 1793491200;       /* 2026-11-01T00:00:00Z */
+    const int64_t dec1 = 1796083200;       /* 2026-12-01T00:00:00Z */
+    int64_t from, to;
+    sc_month_of(oct31_2330, NULL, &from, &to);
+    assert_int_equal(from, 1790812800); /* 2026-10-01T00:00:00Z */
+    assert_int_equal(to, nov1);
+    sc_month_of(oct31_2330, plus8, &from, &to);
+    assert_int_equal(from, nov1 - 8 * 3600); /* 2026-11-01T00:00+08:00 */
+    assert_int_equal(to, dec1 - 8 * 3600);
+    sc_month_of(nov1 - 8 * 3600 - 1, plus8, &from, &to); /* a second before: October */
+    assert_int_equal(to, nov1 - 8 * 3600);
+    sc_month_of(nov1 + 3 * 3600, minus5, &from, &to); /* 22:00 on 31 October in -05:00 */
+    assert_int_equal(to, nov1 + 5 * 3600);
+    sc_month_bounds(2026, 12, plus8, &from, &to);
+    assert_int_equal(from, dec1 - 8 * 3600);
+    assert_int_equal(to, 1798761600 - 8 * 3600); /* 2027-01-01T00:00+08:00 */
+    sc_month_bounds(2026, 11, NULL, &from, &to);
+    assert_int_equal(from, nov1);
+    assert_int_equal(to, dec1);
+}
+
 static void test_rewards_setting(void **state)
 {
     (void)state;
@@ -650,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_welcome_setting),
         cmocka_unit_test(test_coupon_codes),
         cmocka_unit_test(test_statement_property),
+        cmocka_unit_test(test_months_in_zone),
         cmocka_unit_test(test_rewards_setting),
         cmocka_unit_test(test_rules_decisions),
     };
