@@ -20,6 +20,7 @@
 #include "ops_int.h"
 #include "leads_int.h"
 #include "routes_int.h"
+#include "notify_int.h"
 #include "webhooks_int.h"
 #include "sharecard/ingest.h"
 #include "sharecard/log.h"
@@ -131,6 +132,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         snprintf(s.base_url, sizeof(s.base_url), "http://%s%s%s:%u", v6 ? "[" : "", host,
                  v6 ? "]" : "", port);
     s.https = strncmp(s.base_url, "https://", 8) == 0;
+    sc_notify_base_url_set(s.base_url); /* notifications link to it (issue 18) */
     if (sc_http_start(&s, &threads) != SC_OK)
         goto out;
     if (sc_retention_start(store, retention_days, &retention) != SC_OK)

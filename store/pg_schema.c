@@ -271,6 +271,19 @@ const char *const sc_pg_migrations[] = {
     "  ts BIGINT NOT NULL"
     ");"
     "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+    /* Notifications (issue 18): as in SQLite (see there). */
+    "ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';"
+    "ALTER TABLE webhooks ADD COLUMN member_id BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX webhooks_member ON webhooks(member_id, disabled);"
+    "CREATE TABLE notify_prefs ("
+    "  member_id BIGINT PRIMARY KEY,"
+    "  events TEXT NOT NULL,"
+    "  quiet_from BIGINT NOT NULL DEFAULT 0,"
+    "  quiet_to BIGINT NOT NULL DEFAULT 0,"
+    "  digest_hour BIGINT NOT NULL DEFAULT 8,"
+    "  digest_day TEXT NOT NULL DEFAULT ''"
+    ");"
+    "ALTER TABLE followups ADD COLUMN notified_at BIGINT NOT NULL DEFAULT 0;",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

@@ -1,0 +1,335 @@
+"""Notifications where salespeople live (issue 18), against local stand-ins, on SQLite and
+PostgreSQL.
+
+One Python http.server plays WeCom, DingTalk, Feishu and Slack (a path each), checking
+each body against the shape the platform documents and DingTalk's and Feishu's
+signatures with Python's own hmac; a small SMTP sink in this file takes the e-mail.
+A hot lead, a sign-up and a due reminder each arrive once, in the member's language;
+a robot answering HTTP 200 with errcode != 0 is retried; alerts queued together go out
+as one message; bad targets are refused with their reason.
+"""
+
+import base64
+import email
+import email.policy
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import socketserver
+import sys
+import threading
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from test_accounts import Session  # noqa: E402
+from test_signups import Browser  # noqa: E402
+
+ADMIN_PW = "admin-password-1"
+SALES_PW = "sales-password-1"
+DING_SECRET = "SEC0123456789abcdef0123456789abcdef"
+FEISHU_SECRET = "feishu-secret-42"
+
+
+class Robots:
+    """Records each POST as (platform, query, body) after checking its shape and signature."""
+
+    def __init__(self):
+        self.hits, self.errors, self.script = [], [], []
+        self.cv = threading.Condition()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                u = urllib.parse.urlsplit(self.path)
+                platform = u.path.strip("/")
+                q = urllib.parse.parse_qs(u.query)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                problem = outer.check(platform, q, body)
+                with outer.cv:
+                    answer = outer.script.pop(0) if outer.script and platform == "wecom" else None
+                    if problem:
+                        outer.errors.append(problem)
+                    elif answer is None:
+                        outer.hits.append((platform, q, body))
+                    outer.cv.notify_all()
+                if answer is None:
+                    answer = {"errcode": 0, "errmsg": "ok"} if platform != "feishu" else {
+                        "code": 0, "msg": "success"}
+                    if platform == "slack":
+                        answer = None
+                reply = b"ok" if answer is None else json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, platform, query=""):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{platform}{query}"
+
+    @staticmethod
+    def check(platform, q, b):
+        """None when the body is what the platform documents, else what is wrong."""
+        if platform == "wecom":
+            if b.get("msgtype") != "markdown" or not isinstance(b["markdown"].get("content"), str):
+                return f"wecom shape {b}"
+        elif platform == "dingtalk":
+            md = b.get("markdown", {})
+            if b.get("msgtype") != "markdown" or not md.get("title") or not md.get("text"):
+                return f"dingtalk shape {b}"
+            ts = q.get("timestamp", [""])[0]
+            want = base64.b64encode(hmac.new(DING_SECRET.encode(), f"{ts}\n{DING_SECRET}".encode(),
+                                             hashlib.sha256).digest()).decode()
+            if q.get("sign", [""])[0] != want or abs(int(ts) / 1000 - time.time()) > 3600:
+                return f"dingtalk signature {q}"
+        elif platform == "feishu":
+            if b.get("msg_type") != "text" or not isinstance(b.get("content", {}).get("text"), str):
+                return f"feishu shape {b}"
+            key = f"{b.get('timestamp')}\n{FEISHU_SECRET}".encode()
+            want = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+            if b.get("sign") != want:
+                return f"feishu signature {b}"
+        elif platform == "slack":
+            if not isinstance(b.get("text"), str):
+                return f"slack shape {b}"
+        else:
+            return f"unknown path {platform}"
+        return None
+
+    @staticmethod
+    def text(hit):
+        platform, _, b = hit
+        return {"wecom": lambda: b["markdown"]["content"],
+                "dingtalk": lambda: b["markdown"]["text"],
+                "feishu": lambda: b["content"]["text"], "slack": lambda: b["text"]}[platform]()
+
+    def wait_for(self, pred, timeout=60):
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while not pred(self.hits) and time.monotonic() < deadline:
+                self.cv.wait(0.2)
+            return list(self.hits)
+
+
+class SmtpSink:
+    """Just enough SMTP (RFC 5321) to take a message: each one kept as (rcpt, message)."""
+
+    def __init__(self):
+        self.mails = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"220 sink ESMTP\r\n")
+                rcpt = []
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    cmd = line.decode().strip().upper()
+                    if cmd.startswith(("EHLO", "HELO")):
+                        self.wfile.write(b"250 sink\r\n")
+                    elif cmd.startswith("RCPT TO:"):
+                        rcpt.append(line.decode().strip()[8:].strip("<> "))
+                        self.wfile.write(b"250 ok\r\n")
+                    elif cmd == "DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        data = b""
+                        while not data.endswith(b"\r\n.\r\n"):
+                            chunk = self.rfile.readline()
+                            if not chunk:
+                                return
+                            data += chunk
+                        outer.mails.append((rcpt, data[:-5]))
+                        self.wfile.write(b"250 queued\r\n")
+                    elif cmd == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.srv.daemon_threads = True
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.url = f"smtp://127.0.0.1:{self.srv.server_address[1]}"
+
+
+def csrf_of(page):
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+class Notifications(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.robots = Robots()
+        cls.smtp = SmtpSink()
+        cls.env = {"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOT_WATCH_S": "1",
+                   "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1", "SHARECARD_WEBHOOK_RETRY_TEST_S": "1",
+                   "SHARECARD_SMTP_URL": cls.smtp.url,
+                   "SHARECARD_SMTP_FROM": "alerts@example.com"}
+        cls.srv = harness.Server(env=cls.env, extra_args=("--base-url", "https://cards.example.com"))
+        db = cls.srv.db
+        harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                          env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+        cls.zhang = harness.add_member(db, "张伟", "zhang@example.com", "--slug", "zhang",
+                                       "--lang", "zh")
+        cls.ann = harness.add_member(db, "Ann Lee", "ann@example.com", "--slug", "ann")
+        harness.sharecard("member", "password", "--email", "zhang@example.com", db=db,
+                          env={"SHARECARD_PASSWORD": SALES_PW})
+
+        def add(email_, *args, secret=None):
+            extra = ("--secret", secret) if secret else ()
+            out = harness.sharecard("member", "notify", "--email", email_, *args, *extra, db=db,
+                                    env=cls.env)
+            return out.stdout.strip()
+
+        cls.t_wecom = add("zhang@example.com", "--kind", "wecom", "--url",
+                          cls.robots.url("wecom", "?key=abc"))
+        add("zhang@example.com", "--kind", "dingtalk", "--url",
+            cls.robots.url("dingtalk", "?access_token=t1"), secret=DING_SECRET)
+        add("zhang@example.com", "--kind", "feishu", "--url", cls.robots.url("feishu"),
+            secret=FEISHU_SECRET)
+        cls.t_slack = add("ann@example.com", "--kind", "slack", "--url", cls.robots.url("slack"))
+        add("ann@example.com", "--kind", "email", "--to", "ann@example.com")
+        # A burst queued while the service is down: five test messages to Ann's Slack robot.
+        for _ in range(5):
+            add("ann@example.com", "--test", cls.t_slack)
+        # WeCom's robot refuses the first message it gets (HTTP 200, errcode 45009).
+        cls.robots.script.append({"errcode": 45009, "errmsg": "api freq out of limit"})
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.stop()
+        finally:
+            cls.srv.cleanup()
+            cls.robots.httpd.shutdown()
+            cls.smtp.srv.shutdown()
+
+    def hits(self, platform, needle, n=1, timeout=60):
+        got = self.robots.wait_for(
+            lambda hs: sum(h[0] == platform and needle in Robots.text(h) for h in hs) >= n,
+            timeout)
+        return [h for h in got if h[0] == platform and needle in Robots.text(h)]
+
+    def test_1_burst_goes_out_as_one_message(self):
+        got = self.hits("slack", "Test message from sharecard")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(Robots.text(got[0]).count("Test message from sharecard"), 5)
+        self.assertIn("https://cards.example.com/me/account", Robots.text(got[0]))
+
+    def test_2_hot_lead_once_in_chinese_with_errcode_retried(self):
+        b = Browser(self.srv)
+        b.open_link(self.zhang["qr_url"])
+        self.assertEqual(b.get("/c/zhang/vcard.vcf")[0], 200)
+        for action in ("call", "wechat", "email", "call"):
+            self.assertLess(b.post("/e", {"type": "click", "card": "zhang",
+                                          "action": action})[0], 300)
+        for platform in ("wecom", "dingtalk", "feishu"):
+            got = self.hits(platform, "热门线索")
+            self.assertEqual(len(got), 1, platform)
+            self.assertIn("https://cards.example.com/leads/", Robots.text(got[0]))
+            self.assertIn("评分", Robots.text(got[0]))
+        time.sleep(3)  # the watcher looks again each second: still one each
+        for platform in ("wecom", "dingtalk", "feishu"):
+            self.assertEqual(len(self.hits(platform, "热门线索", timeout=0)), 1, platform)
+        self.assertEqual(self.robots.errors, [])
+        # WeCom's first answer was errcode 45009: a failed attempt, then delivered on retry.
+        rows = harness.query(self.srv.db, "SELECT o.attempts, o.status FROM webhook_outbox o "
+                             "JOIN webhooks w ON w.id = o.webhook_id WHERE w.kind = 'wecom' "
+                             "AND o.type = 'notify.hot'")
+        self.assertEqual([tuple(r) for r in rows], [(2, "delivered")])
+
+    def test_3_signup_once_in_english_by_slack_and_email(self):
+        b = Browser(self.srv)
+        page = b.open_link(self.ann["qr_url"])
+        st, _, body = b.sign_up(page, "ann", name="Cleo Wu", email="cleo@example.com")
+        self.assertEqual(st, 201, body)
+        got = self.hits("slack", "New sign-up: Cleo Wu")
+        self.assertEqual(len(got), 1)
+        self.assertNotIn("cleo@example.com", Robots.text(got[0]))
+        deadline = time.monotonic() + 60
+        while not self.smtp.mails and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+        self.assertEqual(len(self.smtp.mails), 1)
+        rcpt, raw = self.smtp.mails[0]
+        self.assertEqual(rcpt, ["ann@example.com"])
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(msg["Subject"], "New sign-up: Cleo Wu")
+        self.assertEqual(msg.get_content_type(), "multipart/alternative")
+        parts = {p.get_content_type(): p.get_content() for p in msg.iter_parts()}
+        self.assertIn("Cleo Wu", parts["text/plain"])
+        self.assertIn("<h3>New sign-up: Cleo Wu</h3>", parts["text/html"])
+
+    def test_4_due_reminder_once(self):
+        z = Session(self.srv, "198.51.100.211")
+        z.login("zhang@example.com", SALES_PW)
+        lead = json.loads(self.srv.request("GET", "/api/v1/leads", headers={
+            "Authorization": "Bearer " + harness.sharecard(
+                "token", "create", "--email", "zhang@example.com",
+                db=self.srv.db).stdout.strip()})[2])[0]
+        st, _, page = z.get(f"/leads/{lead['id']}")
+        self.assertEqual(st, 200)
+        due = time.gmtime(time.time() - 300)
+        form = {"csrf": csrf_of(page), "channel": "wechat", "outcome": "no_answer",
+                "note": "回电话给客户", "remind_on": time.strftime("%Y-%m-%d", due),
+                "remind_at": time.strftime("%H:%M", due)}
+        self.assertEqual(z.post(f"/leads/{lead['id']}/followup", form)[0], 303)
+        got = self.hits("wecom", "跟进提醒")
+        self.assertEqual(len(got), 1)
+        self.assertIn("回电话给客户", Robots.text(got[0]))
+        time.sleep(3)
+        self.assertEqual(len(self.hits("wecom", "跟进提醒", timeout=0)), 1)
+
+
+class BadTargets(unittest.TestCase):
+    def test_refused_with_reasons(self):
+        srv = harness.Server()
+        try:
+            harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            harness.add_member(srv.db, "Bo", "bo@example.com", "--slug", "bobo")
+            cases = [
+                (("--kind", "fax", "--url", "https://example.com/x"), {}, "unknown kind"),
+                (("--kind", "wecom", "--url", "http://example.com/x"), {}, "https"),
+                (("--kind", "slack", "--url", "https://example.com/x", "--secret", "s"), {},
+                 "secret"),
+                (("--kind", "email", "--to", "not-an-address"),
+                 {"SHARECARD_SMTP_URL": "smtp://mail.example.com",
+                  "SHARECARD_SMTP_FROM": "a@example.com"}, "not an e-mail address"),
+                (("--kind", "email", "--to", "bo@example.com"),
+                 {"SHARECARD_SMTP_URL": "smtp://", "SHARECARD_SMTP_FROM": "a@example.com"},
+                 "SMTP URL"),
+                (("--kind", "email", "--to", "bo@example.com"),
+                 {"SHARECARD_SMTP_URL": "https://mail.example.com",
+                  "SHARECARD_SMTP_FROM": "a@example.com"}, "smtp://"),
+            ]
+            for args, env, reason in cases:
+                out = harness.sharecard("member", "notify", "--email", "bo@example.com", *args,
+                                        db=srv.db, env=env, check=False)
+                self.assertNotEqual(out.returncode, 0, args)
+                self.assertIn(reason, out.stderr, args)
+            out = harness.sharecard("member", "notify", "--email", "bo@example.com", "--quiet",
+                                    "25:00-07:00", db=srv.db, check=False)
+            self.assertEqual(out.returncode, 2)
+            self.assertIn("HH:MM-HH:MM", out.stderr)
+            self.assertEqual(harness.scalar(srv.db, "SELECT count(*) FROM webhooks"), 0)
+        finally:
+            srv.cleanup()
+
+
+if __name__ == "__main__":
+    harness.main()
