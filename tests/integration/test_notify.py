@@ -295,6 +295,71 @@ class Notifications(unittest.TestCase):
         self.assertEqual(len(self.hits("wecom", "跟进提醒", timeout=0)), 1)
 
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def under_tsan():
+    import subprocess
+    return "libtsan" in subprocess.run(["ldd", harness.BIN], capture_output=True,
+                                       text=True).stdout
+
+
+class QuietHours(unittest.TestCase):
+    """Alerts inside a member's quiet hours (SHARECARD_TZ) wait for their end, then go as one."""
+
+    def test_held_then_sent_together(self):
+        if under_tsan():
+            self.skipTest("faketime and ThreadSanitizer do not mix")
+        robots = Robots()
+        tmp = harness.tempfile.mkdtemp(prefix="sharecard-clock-")
+        clock = os.path.join(tmp, "clock")
+
+        def set_clock(text):
+            with open(clock, "w") as f:
+                f.write(text)
+
+        # 23:30 UTC is 07:30 in +08:00: inside quiet hours 22:00-08:00, which end at 00:00 UTC.
+        set_clock("@2026-12-03 23:30:00")
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
+               "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+               "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0",
+               "SHARECARD_TZ": "+08:00", "SHARECARD_TRUST_PROXY": "1",
+               "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}
+        srv = harness.Server(env=env)
+        try:
+            harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            zhou = harness.add_member(srv.db, "Zhou", "zhou@example.com", "--slug", "zhou")
+            harness.sharecard("member", "notify", "--email", "zhou@example.com", "--kind",
+                              "slack", "--url", robots.url("slack"), db=srv.db, env=env)
+            harness.sharecard("member", "notify", "--email", "zhou@example.com", "--quiet",
+                              "22:00-08:00", db=srv.db)
+            srv.start()
+            for i in range(3):
+                b = Browser(srv)
+                page = b.open_link(zhou["qr_url"])
+                st, _, body = b.sign_up(page, "zhou", name=f"Night {i}",
+                                        email=f"night{i}@example.com")
+                self.assertEqual(st, 201, body)
+            time.sleep(3)
+            self.assertEqual(robots.hits, [])
+            due = harness.query(srv.db, "SELECT DISTINCT o.next_at FROM webhook_outbox o "
+                                "JOIN webhooks w ON w.id = o.webhook_id WHERE w.kind = 'slack'")
+            self.assertEqual([r[0] for r in due], [1796342400])  # 2026-12-04 00:00 UTC
+            set_clock("@2026-12-04 00:00:30")
+            got = robots.wait_for(lambda hs: len(hs) >= 1)
+            time.sleep(2)
+            self.assertEqual(len(robots.hits), 1)
+            text = Robots.text(got[0])
+            for i in range(3):
+                self.assertIn(f"New sign-up: Night {i}", text)
+        finally:
+            srv.stop()
+            srv.cleanup()
+            robots.httpd.shutdown()
+
+
 class BadTargets(unittest.TestCase):
     def test_refused_with_reasons(self):
         srv = harness.Server()
