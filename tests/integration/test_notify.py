@@ -294,6 +294,57 @@ class Notifications(unittest.TestCase):
         time.sleep(3)
         self.assertEqual(len(self.hits("wecom", "跟进提醒", timeout=0)), 1)
 
+    def test_5_pages_set_targets_with_reasons_and_send_a_test(self):
+        z = Session(self.srv, "198.51.100.212")
+        z.login("zhang@example.com", SALES_PW)
+        st, _, page = z.get("/me/account")
+        self.assertEqual(st, 200)
+        self.assertIn('id="notify"', page)
+        self.assertIn("dingtalk", page)
+        self.assertNotIn(DING_SECRET, page)  # a secret is never shown again
+        self.assertNotIn("access_token=t1", page)
+        csrf = csrf_of(page)
+        base = f"/notify/{self.zhang['id']}"
+        form = {"csrf": csrf, "kind": "slack", "url": self.robots.url("slack", "?z=1"),
+                "to": "", "secret": ""}
+        for field, bad, reason in (("kind", "fax", "unknown kind"),
+                                   ("url", "ftp://example.com/x", "url")):
+            st, _, body = z.post(base + "/add", dict(form, **{field: bad}))
+            self.assertEqual(st, 422, (field, bad))
+            self.assertIn(field, body)
+            self.assertIn(reason, body)
+        st, _, body = z.post(base + "/add", dict(form, kind="email", to="nobody"))
+        self.assertEqual((st, "to:" in body, "not an e-mail address" in body), (422, True, True))
+        self.assertEqual(z.post(base + "/add", dict(form, csrf="stale"))[0], 403)
+        self.assertEqual(z.post(base + "/add", form)[0], 303)
+        st, _, page = z.get("/me/account")
+        tid = re.findall(r'data-target="(\d+)"', page)[-1]
+        self.assertEqual(z.post(base + "/test", {"csrf": csrf, "id": tid})[0], 303)
+        got = self.robots.wait_for(lambda hs: any(h[0] == "slack" and h[1] == {"z": ["1"]}
+                                                  for h in hs))
+        mine = [h for h in got if h[0] == "slack" and h[1] == {"z": ["1"]}]
+        self.assertEqual(len(mine), 1)
+        self.assertIn("sharecard 测试消息", Robots.text(mine[0]))
+        st, _, body = z.post(base + "/prefs", {"csrf": csrf, "quiet": "25:00-01:00"})
+        self.assertEqual((st, "quiet" in body), (422, True))
+        self.assertEqual(z.post(base + "/prefs", {"csrf": csrf, "ev_hot": "1",
+                                                  "quiet": "22:00-07:30",
+                                                  "digest_hour": "9"})[0], 303)
+        self.assertIn('value="22:00-07:30"', z.get("/me/account")[2])
+        self.assertEqual(z.post(base + "/remove", {"csrf": csrf, "id": tid})[0], 303)
+        self.assertNotIn(f'data-target="{tid}"', z.get("/me/account")[2])
+        # Back to all on, no quiet hours, for the other tests.
+        self.assertEqual(z.post(base + "/prefs", {"csrf": csrf, **{
+            f"ev_{k}": "1" for k in ("hot", "signup", "reminder", "quiet", "digest")},
+            "digest_hour": "8"})[0], 303)
+        # Someone else's notifications are not theirs to change.
+        harness.sharecard("member", "password", "--email", "ann@example.com", db=self.srv.db,
+                          env={"SHARECARD_PASSWORD": SALES_PW})
+        a = Session(self.srv, "198.51.100.213")
+        a.login("ann@example.com", SALES_PW)
+        _, _, apage = a.get("/me/account")
+        self.assertEqual(a.post(base + "/add", dict(form, csrf=csrf_of(apage)))[0], 403)
+
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 
