@@ -33,7 +33,7 @@
 #include "notify_int.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static char base_url[512] = "http://localhost";
+static char base_url[512]; /* "" until the server knows it: alerts wait for it */
 
 void sc_notify_base_url_set(const char *url)
 {
@@ -321,6 +321,30 @@ static void add_item(struct msg *m, const struct sc_notify_item *it, const char 
         snprintf(l3, sizeof(l3), "%.300s", jstr(j, "note"));
         lines[n++] = l3;
         snprintf(link, sizeof(link), "%s/leads/%lld", base, lead);
+    } else if (strcmp(it->type, "notify.digest") == 0) {
+#define N(key) ((long long)json_integer_value(json_object_get(j, key)))
+        snprintf(title, sizeof(title), S(m, "Your day on %s", "%s 日报"), jstr(j, "day"));
+        snprintf(
+            l1, sizeof(l1),
+            S(m, "Scans %lld · views %lld · visitors %lld", "扫码 %lld · 浏览 %lld · 访客 %lld"),
+            N("scans"), N("views"), N("visitors"));
+        snprintf(l2, sizeof(l2), S(m, "Sign-ups %lld · rewards %lld", "注册 %lld · 奖励 %lld"),
+                 N("signups"), N("rewards"));
+        lines[n++] = l1;
+        lines[n++] = l2;
+        json_t *hot = json_object_get(j, "hot");
+        if (json_array_size(hot) > 0) {
+            size_t k = (size_t)snprintf(l3, sizeof(l3), "%s", S(m, "Hot leads:", "热门线索："));
+            for (size_t i = 0; i < json_array_size(hot) && k < sizeof(l3); i++) {
+                json_t *h = json_array_get(hot, i);
+                k += (size_t)snprintf(l3 + k, sizeof(l3) - k, " #%lld (%lld)",
+                                      (long long)json_integer_value(json_object_get(h, "id")),
+                                      (long long)json_integer_value(json_object_get(h, "score")));
+            }
+            lines[n++] = l3;
+        }
+#undef N
+        snprintf(link, sizeof(link), "%s/leads", base);
     } else {
         snprintf(title, sizeof(title), "%s",
                  S(m, "Test message from sharecard", "sharecard 测试消息"));
@@ -371,18 +395,24 @@ enum sc_err sc_notify_prepare(struct sc_store *s, int64_t target, const char *ki
         snprintf(why, why_size, "the target could not be read: %s", sc_err_str(e));
         return e;
     }
-    /* Quiet hours hold every alert but a test (which the member just asked for). */
+    /* Quiet hours hold every alert but the digest (sent at the hour the member chose) and a
+     * test (which the member just asked for). */
     bool only_test = true;
     for (size_t i = 0; i < n; i++)
-        only_test = only_test && strcmp(items[i].type, "notify.test") == 0;
+        only_test = only_test && (strcmp(items[i].type, "notify.test") == 0 ||
+                                  strcmp(items[i].type, "notify.digest") == 0);
     if (!only_test && (p->hold_until = quiet_until(info.quiet_from, info.quiet_to, now)) > 0)
         return SC_OK;
-    if (!rate_take(target, k, now, &p->hold_until))
-        return SC_OK;
-    p->hold_until = 0;
     pthread_mutex_lock(&mu);
     snprintf(base, sizeof(base), "%s", base_url);
     pthread_mutex_unlock(&mu);
+    if (!base[0]) { /* the dispatcher starts before the server has its address */
+        p->hold_until = now + 1;
+        return SC_OK;
+    }
+    if (!rate_take(target, k, now, &p->hold_until))
+        return SC_OK;
+    p->hold_until = 0;
     memset(&m, 0, sizeof(m));
     m.is_zh = info.lang == SC_LANG_ZH;
     sc_buf_init(&m.title, 4096);
@@ -444,6 +474,69 @@ void sc_notify_plan_free(struct sc_notify_plan *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* The members whose digest is due at 'now' (their hour reached, today's not yet sent). */
+struct due_list {
+    int64_t now, today_local; /* the local day number */
+    char today[16];
+    int64_t ids[256];
+    size_t n;
+};
+
+static int digest_due(const struct sc_notify_digest_due *d, void *ctx)
+{
+    struct due_list *l = ctx;
+    int hour = (int)((l->now + (int64_t)sc_tz_min(l->now) * 60) % 86400 / 3600);
+    if (d->hour >= 0 && hour >= d->hour && strcmp(d->last_day, l->today) != 0 && l->n < 256)
+        l->ids[l->n++] = d->member_id;
+    return 0;
+}
+
+/* Yesterday (SHARECARD_TZ) in figures, queued once per member and day. */
+static void digests(struct sc_store *s, int64_t now)
+{
+    struct due_list l;
+    memset(&l, 0, sizeof(l));
+    l.now = now;
+    int64_t off = (int64_t)sc_tz_min(now) * 60, local = now + off;
+    l.today_local = local / 86400;
+    time_t tt = (time_t)local;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(l.today, sizeof(l.today), "%Y-%m-%d", &tm);
+    if (sc_store_notify_digest_members(s, digest_due, &l) != SC_OK)
+        return;
+    int64_t to = l.today_local * 86400 - off, from = to - 86400;
+    char day[16];
+    tt = (time_t)(local - 86400);
+    gmtime_r(&tt, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    for (size_t i = 0; i < l.n; i++) {
+        struct sc_notify_digest d;
+        bool queued = false;
+        if (sc_store_notify_digest_figures(s, l.ids[i], from, to, l.today_local - 1, &d) != SC_OK)
+            continue;
+        json_t *hot = json_array();
+        for (int k = 0; hot && k < d.n_hot; k++)
+            json_array_append_new(
+                hot, json_pack("{s:I, s:i}", "id", (json_int_t)d.hot[k], "score", d.hot_score[k]));
+        json_t *j =
+            hot ? json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "day", day, "card", d.card,
+                            "scans", (json_int_t)d.scans, "views", (json_int_t)d.views, "visitors",
+                            (json_int_t)d.visitors, "signups", (json_int_t)d.signups, "rewards",
+                            (json_int_t)d.rewards, "hot", hot)
+                : NULL;
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        enum sc_err e = text
+                            ? sc_store_notify_digest_queue(s, l.ids[i], l.today, now, text, &queued)
+                            : SC_ENOMEM;
+        if (e != SC_OK)
+            sc_warn("notifications: the digest of member %lld not queued: %s", (long long)l.ids[i],
+                    sc_err_str(e));
+        free(text);
+        json_decref(j);
+    }
+}
+
 void sc_notify_tick(struct sc_store *s, int64_t now)
 {
     static int64_t last;
@@ -456,4 +549,5 @@ void sc_notify_tick(struct sc_store *s, int64_t now)
         sc_warn("notifications: due reminders could not be queued: %s", sc_err_str(e));
     else if (queued)
         sc_info("notifications: %lld reminders fell due", (long long)queued);
+    digests(s, now);
 }

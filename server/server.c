@@ -111,6 +111,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     fitter = sc_fitter_start(store); /* customer value: now, then every 24 hours */
     if (!fitter)
         sc_warn("the customer-value refit thread could not start");
+    if (cfg->base_url[0]) /* notifications link to it (issue 18) */
+        sc_notify_base_url_set(cfg->base_url);
     /* Webhooks: deliveries left in the outbox by a crash or a restart go out from here. */
     if (sc_dispatch_new(store, &s.hooks) != SC_OK) {
         fprintf(stderr, "sharecard: cannot start the webhook dispatcher\n");

@@ -341,3 +341,112 @@ enum sc_err sc_store_outbox_defer(struct sc_store *s, int64_t id, const char *to
     }
     return sc_q_end(&r);
 }
+
+/* ---- the daily digest ---------------------------------------------------------------------- */
+
+enum sc_err sc_store_notify_digest_members(
+    struct sc_store *s, int (*fn)(const struct sc_notify_digest_due *d, void *ctx), void *ctx)
+{
+    static struct sc_sql q =
+        SC_SQL("SELECT DISTINCT w.member_id, coalesce(p.digest_hour, " SC_NOTIFY_DIGEST_HOUR_S "), "
+               "coalesce(p.digest_day, '') FROM webhooks w LEFT JOIN notify_prefs p "
+               "ON p.member_id = w.member_id WHERE w.kind <> 'webhook' AND w.disabled = 0 "
+               "ORDER BY w.member_id");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    while (sc_q_next(&r)) {
+        struct sc_notify_digest_due d = {sc_sql_col_int(r.st, 0), (int)sc_sql_col_int(r.st, 1),
+                                         sc_sql_col_text(r.st, 2)};
+        if (!d.last_day)
+            d.last_day = "";
+        if (fn(&d, ctx))
+            break;
+    }
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id, int64_t from,
+                                           int64_t to, int64_t day, struct sc_notify_digest *out)
+{
+    static struct sc_sql q_card = SC_SQL("SELECT id, slug FROM cards WHERE member_id = ?");
+    static struct sc_sql q_signups =
+        SC_SQL("SELECT count(*) FROM customers WHERE ((level1_type = 1 AND level1_id = ?1) OR "
+               "(level2_type = 1 AND level2_id = ?1)) AND created_at >= ?2 AND created_at < ?3");
+    static struct sc_sql q_rewards =
+        SC_SQL("SELECT count(*) FROM rewards WHERE party_type = 1 AND party_id = ?1 "
+               "AND created_at >= ?2 AND created_at < ?3");
+    /* The hottest leads that crossed in the week up to the day's end, each once. */
+    static struct sc_sql q_hot =
+        SC_SQL("SELECT visitor_id, max(score) FROM lead_hot WHERE card_id = ?1 AND hot = 1 "
+               "AND ts >= ?2 - 604800 AND ts < ?3 GROUP BY visitor_id "
+               "ORDER BY max(score) DESC, visitor_id LIMIT 3");
+    struct sc_q r;
+    int64_t card = 0;
+    memset(out, 0, sizeof(*out));
+    if (!sc_q_read(&r, s, &q_card))
+        return r.e;
+    sc_sql_int(r.st, 1, member_id);
+    if (sc_q_next(&r)) {
+        card = sc_sql_col_int(r.st, 0);
+        const char *slug = sc_sql_col_text(r.st, 1);
+        snprintf(out->card, sizeof(out->card), "%s", slug ? slug : "");
+    }
+    if (sc_q_end(&r) != SC_OK)
+        return r.e;
+    if (card == 0)
+        return SC_ENOTFOUND;
+    struct sc_stats st;
+    enum sc_err e = sc_store_card_stats(s, card, day, day, &st);
+    if (e != SC_OK)
+        return e;
+    out->scans = st.n[SC_EV_SCAN] + st.n[SC_EV_OPEN];
+    out->views = st.n[SC_EV_VIEW];
+    out->visitors = st.uniques;
+    struct sc_sql *qs[2] = {&q_signups, &q_rewards};
+    int64_t *outs[2] = {&out->signups, &out->rewards};
+    for (int i = 0; i < 2; i++) {
+        if (!sc_q_read(&r, s, qs[i]))
+            return r.e;
+        sc_sql_int(r.st, 1, member_id);
+        sc_sql_int(r.st, 2, from);
+        sc_sql_int(r.st, 3, to);
+        if (sc_q_next(&r))
+            *outs[i] = sc_sql_col_int(r.st, 0);
+        if (sc_q_end(&r) != SC_OK)
+            return r.e;
+    }
+    if (!sc_q_read(&r, s, &q_hot))
+        return r.e;
+    sc_sql_int(r.st, 1, card);
+    sc_sql_int(r.st, 2, from);
+    sc_sql_int(r.st, 3, to);
+    while (out->n_hot < 3 && sc_q_next(&r)) {
+        out->hot[out->n_hot] = sc_sql_col_int(r.st, 0);
+        out->hot_score[out->n_hot++] = (int)sc_sql_col_int(r.st, 1);
+    }
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_notify_digest_queue(struct sc_store *s, int64_t member_id, const char *day,
+                                         int64_t now, const char *data_json, bool *queued)
+{
+    /* Marking the day first, where it was not yet marked: of two instances one queues it. */
+    static struct sc_sql q_mark = SC_SQL(
+        "INSERT INTO notify_prefs (member_id, events, digest_day) VALUES (?1, "
+        "'" SC_NOTIFY_EVENTS_ALL "', ?2) ON CONFLICT (member_id) DO UPDATE SET digest_day = ?2 "
+        "WHERE notify_prefs.digest_day <> ?2");
+    struct sc_q r;
+    int64_t changed = 0;
+    *queued = false;
+    if (sc_q_write(&r, s, true) && sc_q_prepare(&r, &q_mark)) {
+        sc_sql_int(r.st, 1, member_id);
+        sc_sql_text(r.st, 2, day);
+        r.e = sc_sql_exec(r.st, &changed);
+    }
+    if (r.e == SC_OK && changed > 0) {
+        r.e = notify_add(r.db, member_id, 0, "notify.digest", now, data_json);
+        *queued = r.e == SC_OK;
+    }
+    return sc_q_end(&r);
+}

@@ -636,6 +636,31 @@ enum sc_err sc_store_notify_add(struct sc_store *s, int64_t member_id, int64_t o
  * transaction: each reminder goes out once.  '*queued' gets how many.
  */
 enum sc_err sc_store_notify_reminders(struct sc_store *s, int64_t now, int64_t *queued);
+/* The daily digest: who has targets, their digest hour and the local day it last went out. */
+#define SC_NOTIFY_DIGEST_HOUR_S "8" /* SC_NOTIFY_DIGEST_HOUR, for SQL text */
+struct sc_notify_digest_due {
+    int64_t member_id;
+    int hour;             /* -1: no digest */
+    const char *last_day; /* "YYYY-MM-DD" (SHARECARD_TZ), "" when never */
+};
+enum sc_err sc_store_notify_digest_members(
+    struct sc_store *s, int (*fn)(const struct sc_notify_digest_due *d, void *ctx), void *ctx);
+/* A member's day in figures: their card's scans (and opens), views and visitors on UTC day
+ * 'day' (rollups), sign-ups credited to them (level 1 or 2) and rewards in [from, to), and the
+ * top 3 leads that turned hot on their card in the week up to 'to'. */
+struct sc_notify_digest {
+    char card[40];
+    int64_t scans, views, visitors, signups, rewards;
+    int64_t hot[3];
+    int hot_score[3];
+    int n_hot;
+};
+enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id, int64_t from,
+                                           int64_t to, int64_t day, struct sc_notify_digest *out);
+/* Marks local day 'day' sent for the member and, if it was not already, queues "notify.digest"
+ * with 'data_json', in one transaction ('*queued' says whether it did). */
+enum sc_err sc_store_notify_digest_queue(struct sc_store *s, int64_t member_id, const char *day,
+                                         int64_t now, const char *data_json, bool *queued);
 /* Puts claimed delivery 'id' back, due at 'next_at', without counting an attempt (quiet hours,
  * a robot's rate limit). */
 enum sc_err sc_store_outbox_defer(struct sc_store *s, int64_t id, const char *token,

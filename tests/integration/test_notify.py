@@ -202,6 +202,9 @@ class Notifications(unittest.TestCase):
             secret=FEISHU_SECRET)
         cls.t_slack = add("ann@example.com", "--kind", "slack", "--url", cls.robots.url("slack"))
         add("ann@example.com", "--kind", "email", "--to", "ann@example.com")
+        # No digest here (it has a test of its own, on a moved clock).
+        for who in ("zhang@example.com", "ann@example.com"):
+            add(who, "--digest-hour", "off")
         # A burst queued while the service is down: five test messages to Ann's Slack robot.
         for _ in range(5):
             add("ann@example.com", "--test", cls.t_slack)
@@ -385,7 +388,7 @@ class QuietHours(unittest.TestCase):
             harness.sharecard("member", "notify", "--email", "zhou@example.com", "--kind",
                               "slack", "--url", robots.url("slack"), db=srv.db, env=env)
             harness.sharecard("member", "notify", "--email", "zhou@example.com", "--quiet",
-                              "22:00-08:00", db=srv.db)
+                              "22:00-08:00", "--digest-hour", "off", db=srv.db)
             srv.start()
             for i in range(3):
                 b = Browser(srv)
@@ -405,6 +408,70 @@ class QuietHours(unittest.TestCase):
             text = Robots.text(got[0])
             for i in range(3):
                 self.assertIn(f"New sign-up: Night {i}", text)
+        finally:
+            srv.stop()
+            srv.cleanup()
+            robots.httpd.shutdown()
+
+
+class Digest(unittest.TestCase):
+    """The daily digest goes out once a day at the member's hour (SHARECARD_TZ), with
+    yesterday's figures, in quiet hours too."""
+
+    def test_once_a_day_with_yesterdays_figures(self):
+        if under_tsan():
+            self.skipTest("faketime and ThreadSanitizer do not mix")
+        robots = Robots()
+        tmp = harness.tempfile.mkdtemp(prefix="sharecard-clock-")
+        clock = os.path.join(tmp, "clock")
+
+        def set_clock(text):
+            with open(clock, "w") as f:
+                f.write(text)
+
+        # 02:00 UTC on 3 December is 10:00 in +08:00: past the digest hour (9).
+        set_clock("@2026-12-03 02:00:00")
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
+               "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+               "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0",
+               "SHARECARD_TZ": "+08:00", "SHARECARD_TRUST_PROXY": "1",
+               "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}
+        srv = harness.Server(env=env)
+        try:
+            harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            wu = harness.add_member(srv.db, "吴芳", "wu@example.com", "--slug", "wufang",
+                                    "--lang", "zh")
+            harness.sharecard("member", "notify", "--email", "wu@example.com", "--kind",
+                              "wecom", "--url", robots.url("wecom"), db=srv.db, env=env)
+            # Only the digest, and quiet hours that cover 09:00 (the digest goes anyway).
+            harness.sharecard("member", "notify", "--email", "wu@example.com", "--events",
+                              "digest", "--digest-hour", "9", "--quiet", "08:00-12:00",
+                              db=srv.db)
+            srv.start()
+            # The digest of 2 December (an empty day) goes out at once: it is past 09:00.
+            got = robots.wait_for(lambda hs: len(hs) >= 1)
+            self.assertIn("2026-12-02 日报", Robots.text(got[0]))
+            self.assertIn("扫码 0", Robots.text(got[0]))
+            for i in range(2):
+                b = Browser(srv)
+                page = b.open_link(wu["qr_url"])
+                st, _, body = b.sign_up(page, "wufang", name=f"Day {i}",
+                                        email=f"day{i}@example.com")
+                self.assertEqual(st, 201, body)
+            time.sleep(3)
+            self.assertEqual(len(robots.hits), 1)  # once a day; sign-up alerts are off
+            # 01:00 UTC on 4 December is 09:00 there: the digest of 3 December.
+            set_clock("@2026-12-04 01:00:10")
+            got = robots.wait_for(lambda hs: len(hs) >= 2)
+            text = Robots.text(got[1])
+            self.assertIn("2026-12-03 日报", text)
+            self.assertIn("扫码 2", text)
+            self.assertIn("注册 2", text)
+            time.sleep(3)
+            self.assertEqual(len(robots.hits), 2)
+            self.assertEqual(robots.errors, [])
         finally:
             srv.stop()
             srv.cleanup()
