@@ -321,6 +321,16 @@ static void add_item(struct msg *m, const struct sc_notify_item *it, const char 
         snprintf(l3, sizeof(l3), "%.300s", jstr(j, "note"));
         lines[n++] = l3;
         snprintf(link, sizeof(link), "%s/leads/%lld", base, lead);
+    } else if (strcmp(it->type, "notify.quiet") == 0) {
+        char last[32];
+        local_time((int64_t)json_integer_value(json_object_get(j, "last")), last, sizeof(last));
+        snprintf(title, sizeof(title), S(m, "%s has gone quiet", "%s 已沉寂"), jstr(j, "name"));
+        snprintf(l1, sizeof(l1),
+                 S(m, "No sign-up or order since %.10s: time to get back in touch",
+                   "自 %.10s 以来没有新的注册或订单：是时候重新联系了"),
+                 last);
+        lines[n++] = l1;
+        snprintf(link, sizeof(link), "%s/customers", base);
     } else if (strcmp(it->type, "notify.digest") == 0) {
 #define N(key) ((long long)json_integer_value(json_object_get(j, key)))
         snprintf(title, sizeof(title), S(m, "Your day on %s", "%s 日报"), jstr(j, "day"));
@@ -355,6 +365,11 @@ static void add_item(struct msg *m, const struct sc_notify_item *it, const char 
     }
     put_alert(m, title, lines, n, link[0] ? link : NULL);
     json_decref(j);
+}
+
+bool sc_notify_any_hour(const char *type)
+{
+    return strcmp(type, "notify.test") == 0 || strcmp(type, "notify.digest") == 0;
 }
 
 /* Minutes of the day at 'now' in SHARECARD_TZ. */
@@ -399,8 +414,7 @@ enum sc_err sc_notify_prepare(struct sc_store *s, int64_t target, const char *ki
      * test (which the member just asked for). */
     bool only_test = true;
     for (size_t i = 0; i < n; i++)
-        only_test = only_test && (strcmp(items[i].type, "notify.test") == 0 ||
-                                  strcmp(items[i].type, "notify.digest") == 0);
+        only_test = only_test && sc_notify_any_hour(items[i].type);
     if (!only_test && (p->hold_until = quiet_until(info.quiet_from, info.quiet_to, now)) > 0)
         return SC_OK;
     pthread_mutex_lock(&mu);
@@ -479,6 +493,7 @@ struct due_list {
     int64_t now, today_local; /* the local day number */
     char today[16];
     int64_t ids[256];
+    bool digest[256]; /* the member takes a digest */
     size_t n;
 };
 
@@ -486,14 +501,24 @@ static int digest_due(const struct sc_notify_digest_due *d, void *ctx)
 {
     struct due_list *l = ctx;
     int hour = (int)((l->now + (int64_t)sc_tz_min(l->now) * 60) % 86400 / 3600);
-    if (d->hour >= 0 && hour >= d->hour && strcmp(d->last_day, l->today) != 0 && l->n < 256)
+    /* The daily pass runs at the digest's hour, or at the default hour without a digest. */
+    int at = d->hour >= 0 ? d->hour : SC_NOTIFY_DIGEST_HOUR;
+    if (hour >= at && strcmp(d->last_day, l->today) != 0 && l->n < 256) {
+        l->digest[l->n] = d->hour >= 0;
         l->ids[l->n++] = d->member_id;
+    }
     return 0;
 }
 
-/* Yesterday (SHARECARD_TZ) in figures, queued once per member and day. */
+/*
+ * The daily pass of each member, once a day: yesterday (SHARECARD_TZ) in figures, and the
+ * customers who went quiet yesterday: their last sign-up or order is
+ * SHARECARD_NOTIFY_QUIET_DAYS (30) days before it.
+ */
 static void digests(struct sc_store *s, int64_t now)
 {
+    const char *qd = getenv("SHARECARD_NOTIFY_QUIET_DAYS");
+    int64_t quiet_days = qd && atoi(qd) >= 1 && atoi(qd) <= 365 ? atoi(qd) : 30;
     struct due_list l;
     memset(&l, 0, sizeof(l));
     l.now = now;
@@ -526,9 +551,11 @@ static void digests(struct sc_store *s, int64_t now)
                             (json_int_t)d.rewards, "hot", hot)
                 : NULL;
         char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        enum sc_err e = text
-                            ? sc_store_notify_digest_queue(s, l.ids[i], l.today, now, text, &queued)
-                            : SC_ENOMEM;
+        int64_t q_to = to - quiet_days * 86400;
+        enum sc_err e =
+            text ? sc_store_notify_daily(s, l.ids[i], l.today, now, l.digest[i] ? text : NULL,
+                                         q_to - 86400, q_to, &queued)
+                 : SC_ENOMEM;
         if (e != SC_OK)
             sc_warn("notifications: the digest of member %lld not queued: %s", (long long)l.ids[i],
                     sc_err_str(e));

@@ -64,6 +64,9 @@ enum sc_err sc_notify_prepare(struct sc_store *s, int64_t target, const char *ki
                               const char *secret, const struct sc_notify_item *items, size_t n,
                               int64_t now, struct sc_notify_plan *p, char *why, size_t why_size);
 void sc_notify_plan_free(struct sc_notify_plan *p);
+/* Whether an alert of 'type' goes out in quiet hours too (the digest, a test): the dispatcher
+ * does not batch these with alerts that quiet hours hold. */
+bool sc_notify_any_hour(const char *type);
 /* Queues the reminders that fell due (at most every few seconds; cheap when none). */
 void sc_notify_tick(struct sc_store *s, int64_t now);
 

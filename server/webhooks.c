@@ -265,7 +265,8 @@ static void batch_by_target(struct claim *c)
         size_t n = 1;
         while (*pp) {
             struct job *k = *pp;
-            if (k->webhook_id == j->webhook_id && n < SC_NOTIFY_BATCH_MAX) {
+            if (k->webhook_id == j->webhook_id && n < SC_NOTIFY_BATCH_MAX &&
+                sc_notify_any_hour(k->type) == sc_notify_any_hour(j->type)) {
                 *pp = k->next;
                 k->next = NULL;
                 struct job **tail = &j->batch;

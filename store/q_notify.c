@@ -428,8 +428,52 @@ enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id
     return sc_q_end(&r);
 }
 
-enum sc_err sc_store_notify_digest_queue(struct sc_store *s, int64_t member_id, const char *day,
-                                         int64_t now, const char *data_json, bool *queued)
+/* Inside the daily pass's write: "notify.quiet" for each level-1 customer of the member whose
+ * last sign-up or order fell in [from, to). */
+static enum sc_err gone_quiet(struct sc_db *db, int64_t member_id, int64_t from, int64_t to,
+                              int64_t now)
+{
+    static struct sc_sql q = SC_SQL(
+        "SELECT s.id, s.name, x.last FROM customers s JOIN (SELECT c.id, CASE WHEN "
+        "coalesce(max(v.created_at), 0) > c.created_at THEN max(v.created_at) ELSE c.created_at "
+        "END AS last FROM customers c LEFT JOIN conversions v ON v.customer_id = c.id "
+        "WHERE c.level1_type = 1 AND c.level1_id = ?1 GROUP BY c.id, c.created_at) x "
+        "ON x.id = s.id WHERE x.last >= ?2 AND x.last < ?3 ORDER BY x.last, s.id LIMIT 20");
+    char *data[20];
+    size_t n = 0;
+    enum sc_err e = SC_OK;
+    struct sc_stmt *st = sc_sql_prepare(db, &q, &e);
+    if (!st)
+        return e;
+    sc_sql_int(st, 1, member_id);
+    sc_sql_int(st, 2, from);
+    sc_sql_int(st, 3, to);
+    bool row = false;
+    while (n < 20 && (e = sc_sql_step(st, &row)) == SC_OK && row) {
+        struct sc_buf b;
+        sc_buf_init(&b, 4096);
+        sc_buf_printf(&b, "{\"customer_id\":%lld,\"name\":", (long long)sc_sql_col_int(st, 0));
+        put_str(&b, sc_sql_col_text(st, 1));
+        sc_buf_printf(&b, ",\"last\":%lld}", (long long)sc_sql_col_int(st, 2));
+        data[n] = sc_buf_error(&b) == SC_OK ? strdup(b.data) : NULL;
+        sc_buf_cleanup(&b);
+        if (!data[n])
+            e = SC_ENOMEM;
+        else
+            n++;
+    }
+    sc_sql_reset(st);
+    for (size_t i = 0; i < n; i++) {
+        if (e == SC_OK)
+            e = notify_add(db, member_id, 0, "notify.quiet", now, data[i]);
+        free(data[i]);
+    }
+    return e;
+}
+
+enum sc_err sc_store_notify_daily(struct sc_store *s, int64_t member_id, const char *day,
+                                  int64_t now, const char *digest_json, int64_t quiet_from,
+                                  int64_t quiet_to, bool *queued)
 {
     /* Marking the day first, where it was not yet marked: of two instances one queues it. */
     static struct sc_sql q_mark = SC_SQL(
@@ -445,7 +489,10 @@ enum sc_err sc_store_notify_digest_queue(struct sc_store *s, int64_t member_id, 
         r.e = sc_sql_exec(r.st, &changed);
     }
     if (r.e == SC_OK && changed > 0) {
-        r.e = notify_add(r.db, member_id, 0, "notify.digest", now, data_json);
+        if (digest_json)
+            r.e = notify_add(r.db, member_id, 0, "notify.digest", now, digest_json);
+        if (r.e == SC_OK)
+            r.e = gone_quiet(r.db, member_id, quiet_from, quiet_to, now);
         *queued = r.e == SC_OK;
     }
     return sc_q_end(&r);

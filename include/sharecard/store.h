@@ -657,10 +657,15 @@ struct sc_notify_digest {
 };
 enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id, int64_t from,
                                            int64_t to, int64_t day, struct sc_notify_digest *out);
-/* Marks local day 'day' sent for the member and, if it was not already, queues "notify.digest"
- * with 'data_json', in one transaction ('*queued' says whether it did). */
-enum sc_err sc_store_notify_digest_queue(struct sc_store *s, int64_t member_id, const char *day,
-                                         int64_t now, const char *data_json, bool *queued);
+/*
+ * The member's daily pass, once per local day 'day' (marked in the same transaction, so of
+ * several instances one does it): queues "notify.digest" with 'digest_json' (NULL: none) and a
+ * "notify.quiet" for each level-1 customer whose last sign-up or order fell in
+ * [quiet_from, quiet_to) (gone quiet today).  '*queued': whether this call did the day.
+ */
+enum sc_err sc_store_notify_daily(struct sc_store *s, int64_t member_id, const char *day,
+                                  int64_t now, const char *digest_json, int64_t quiet_from,
+                                  int64_t quiet_to, bool *queued);
 /* Puts claimed delivery 'id' back, due at 'next_at', without counting an attempt (quiet hours,
  * a robot's rate limit). */
 enum sc_err sc_store_outbox_defer(struct sc_store *s, int64_t id, const char *token,

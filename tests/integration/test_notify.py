@@ -436,7 +436,7 @@ class Digest(unittest.TestCase):
                "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
                "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0",
                "SHARECARD_TZ": "+08:00", "SHARECARD_TRUST_PROXY": "1",
-               "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}
+               "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1", "SHARECARD_NOTIFY_QUIET_DAYS": "1"}
         srv = harness.Server(env=env)
         try:
             harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
@@ -445,9 +445,10 @@ class Digest(unittest.TestCase):
                                     "--lang", "zh")
             harness.sharecard("member", "notify", "--email", "wu@example.com", "--kind",
                               "wecom", "--url", robots.url("wecom"), db=srv.db, env=env)
-            # Only the digest, and quiet hours that cover 09:00 (the digest goes anyway).
+            # Only the digest and gone-quiet customers, and quiet hours that cover 09:00
+            # (the digest goes anyway).
             harness.sharecard("member", "notify", "--email", "wu@example.com", "--events",
-                              "digest", "--digest-hour", "9", "--quiet", "08:00-12:00",
+                              "digest,quiet", "--digest-hour", "9", "--quiet", "08:00-12:00",
                               db=srv.db)
             srv.start()
             # The digest of 2 December (an empty day) goes out at once: it is past 09:00.
@@ -471,6 +472,20 @@ class Digest(unittest.TestCase):
             self.assertIn("注册 2", text)
             time.sleep(3)
             self.assertEqual(len(robots.hits), 2)
+            # A day later with nothing new, the two customers of 3 December have gone quiet
+            # (SHARECARD_NOTIFY_QUIET_DAYS=1 here): one alert each, once (quiet hours end at
+            # 12:00, so they come then, with nothing else held).
+            set_clock("@2026-12-05 01:00:10")
+            time.sleep(3)
+            self.assertEqual(len(robots.hits), 3)  # the digest of 4 December only
+            self.assertIn("2026-12-04 日报", Robots.text(robots.hits[2]))
+            set_clock("@2026-12-05 04:00:10")
+            got = robots.wait_for(lambda hs: len(hs) >= 4)
+            text = Robots.text(got[3])
+            self.assertIn("Day 0 已沉寂", text)
+            self.assertIn("Day 1 已沉寂", text)
+            time.sleep(3)
+            self.assertEqual(len(robots.hits), 4)
             self.assertEqual(robots.errors, [])
         finally:
             srv.stop()
