@@ -329,9 +329,9 @@ static const struct cli_opt serve_opts[] = {{"listen", 0, true, check_listen},
 static const struct cli_opt import_opts[] = {COMMON, END}; /* customers and orders */
 /* Notifications (issue 18; cli_notify.c). */
 static const struct cli_opt member_notify_opts[] = {
-    VAL("email"),       VAL("kind"),   VAL("url"),  VAL("to"),     VAL("secret"),
-    FLAG("list"),       VAL("remove"), VAL("test"), VAL("events"), VAL("quiet"),
-    VAL("digest-hour"), COMMON,        END};
+    VAL("email"),  VAL("kind"), VAL("url"),    VAL("to"),    VAL("secret"),      FLAG("list"),
+    VAL("remove"), VAL("test"), VAL("events"), VAL("quiet"), VAL("digest-hour"), FLAG("team"),
+    COMMON,        END};
 /* Webhooks (cli_webhooks.c). */
 static const struct cli_opt webhook_add_opts[] = {VAL("url"), VAL("events"), COMMON, END};
 static const struct cli_opt webhook_opts[] = {COMMON, END};
@@ -469,7 +469,7 @@ static const struct cli_cmd commands[] = {
     /* Notifications (issue 18; cli_notify.c). */
     GNU("member", "notify", sc_cli_member_notify, member_notify_opts,
         "usage: sharecard member notify --email E --kind wecom|dingtalk|feishu|slack --url URL\n"
-        "                                [--secret S] [--db PATH]\n"
+        "                                [--secret S] [--team] [--db PATH]\n"
         "       sharecard member notify --email E --kind email --to ADDRESS\n"
         "       sharecard member notify --email E --list | --remove ID | --test ID\n"
         "       sharecard member notify --email E [--events LIST] [--quiet HH:MM-HH:MM|off]\n"
@@ -479,7 +479,9 @@ static const struct cli_cmd commands[] = {
         "reminders) to a group robot or by e-mail (SHARECARD_SMTP_URL, SHARECARD_SMTP_FROM).\n"
         "Adding prints the target's ID.  Robot URLs are https (http and private hosts\n"
         "only with SHARECARD_WEBHOOK_ALLOW_PRIVATE=1); --secret is DingTalk's or Feishu's\n"
-        "signing secret.  --events is a subset of hot,signup,reminder,quiet,digest (or\n"
+        "signing secret; --team (managers, admins) also sends them their team's alerts.\n"
+        "--list: ID, kind, where, secret set, own/team, created.  --events is a subset of "
+        "hot,signup,reminder,quiet,digest (or\n"
         "all, none); --quiet holds alerts in those hours (SHARECARD_TZ) until they end.\n"),
     /* Webhooks (cli_webhooks.c). */
     GNU("webhook", "add", sc_cli_webhook_add, webhook_add_opts,

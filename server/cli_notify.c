@@ -27,8 +27,8 @@ static int list_row(const struct sc_notify_target_row *t, void *ctx)
     gmtime_r(&tt, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     const char *target = strncmp(t->url, "mailto:", 7) == 0 ? t->url + 7 : t->url;
-    printf("%lld\t%s\t%s\t%s\t%s\n", (long long)t->id, t->kind, target,
-           t->secret && t->secret[0] ? "secret set" : "no secret", when);
+    printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)t->id, t->kind, target,
+           t->secret && t->secret[0] ? "secret set" : "no secret", t->team ? "team" : "own", when);
     return 0;
 }
 
@@ -85,8 +85,9 @@ int sc_cli_member_notify(const struct cli_args *a)
             rc = sc_cli_fail("could not queue the test message: %s", sc_err_str(e));
     } else if (kind) {
         int64_t tid = 0;
-        if (sc_notify_target_add(s, m.id, kind, sc_cli_arg(a, "url"), sc_cli_arg(a, "to"),
-                                 sc_cli_arg(a, "secret"), &tid, why, sizeof(why)) != SC_OK) {
+        if (sc_notify_target_add(s, &m, kind, sc_cli_arg(a, "url"), sc_cli_arg(a, "to"),
+                                 sc_cli_arg(a, "secret"), sc_cli_flag(a, "team"), &tid, why,
+                                 sizeof(why)) != SC_OK) {
             rc = sc_cli_fail("target refused: %s", why);
         } else {
             char target[48];

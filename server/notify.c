@@ -47,9 +47,9 @@ void sc_notify_base_url_set(const char *url)
 
 /* ---- targets and preferences ------------------------------------------------------------ */
 
-enum sc_err sc_notify_target_add(struct sc_store *s, int64_t member_id, const char *kind,
-                                 const char *url, const char *to, const char *secret, int64_t *id,
-                                 char *why, size_t why_size)
+enum sc_err sc_notify_target_add(struct sc_store *s, const struct sc_member *m, const char *kind,
+                                 const char *url, const char *to, const char *secret, bool team,
+                                 int64_t *id, char *why, size_t why_size)
 {
     enum sc_notify_kind k;
     char mailto[320];
@@ -88,8 +88,13 @@ enum sc_err sc_notify_target_add(struct sc_store *s, int64_t member_id, const ch
         snprintf(mailto, sizeof(mailto), "mailto:%s", to);
         target = mailto;
     }
-    e = sc_store_notify_target_add(s, member_id, sc_notify_kind_name(k), target,
-                                   k == SC_NOTIFY_EMAIL ? "" : secret, (int64_t)time(NULL), id);
+    if (team && m->role == SC_ROLE_SALES) {
+        snprintf(why, why_size, "only managers and admins have team targets");
+        return SC_EINVAL;
+    }
+    e = sc_store_notify_target_add(s, m->id, sc_notify_kind_name(k), target,
+                                   k == SC_NOTIFY_EMAIL ? "" : secret, team, (int64_t)time(NULL),
+                                   id);
     if (e == SC_ETOOBIG)
         snprintf(why, why_size, "a member has at most %d targets; remove one first",
                  SC_NOTIFY_TARGETS_MAX);
@@ -270,6 +275,7 @@ static void local_time(int64_t t, char *out, size_t size)
 
 static void add_item(struct msg *m, const struct sc_notify_item *it, const char *base)
 {
+    char who[160] = "";
     json_t *j = json_loads(it->data, 0, NULL);
     char title[256], l1[320], l2[320], l3[320], l4[320], link[700];
     const char *lines[6] = {NULL};
@@ -362,6 +368,15 @@ static void add_item(struct msg *m, const struct sc_notify_item *it, const char 
                  S(m, "Your notifications arrive here.", "您的通知将发送到这里。"));
         lines[n++] = l4;
         snprintf(link, sizeof(link), "%s/me/account", base);
+    }
+    /* A team target's alert says whose it is. */
+    if (jstr(j, "member")[0]) {
+        snprintf(who, sizeof(who), "[%.100s] ", jstr(j, "member"));
+        size_t wl = strlen(who), tl = strlen(title);
+        if (wl + tl < sizeof(title)) {
+            memmove(title + wl, title, tl + 1);
+            memcpy(title, who, wl);
+        }
     }
     put_alert(m, title, lines, n, link[0] ? link : NULL);
     json_decref(j);

@@ -18,6 +18,7 @@
 #include "sharecard/webhook.h"
 
 struct sc_store;
+struct sc_member;
 
 #define SC_NOTIFY_BATCH_MAX 8 /* alerts in one message at most */
 
@@ -26,13 +27,13 @@ void sc_notify_base_url_set(const char *url);
 
 /*
  * Checks and stores a target of kind 'kind' ("wecom", ...) for member
- * 'member_id': 'url' for a robot, 'to' for e-mail (which also needs
- * SHARECARD_SMTP_URL and SHARECARD_SMTP_FROM), 'secret' optional (DingTalk,
- * Feishu).  SC_EINVAL with the reason in 'why'; '*id' the new target.
+ * 'm' (with 'team': their team's alerts too; managers and admins only): 'url' for a robot, 'to' for
+ * e-mail (which also needs SHARECARD_SMTP_URL and SHARECARD_SMTP_FROM), 'secret' optional
+ * (DingTalk, Feishu).  SC_EINVAL with the reason in 'why'; '*id' the new target.
  */
-enum sc_err sc_notify_target_add(struct sc_store *s, int64_t member_id, const char *kind,
-                                 const char *url, const char *to, const char *secret, int64_t *id,
-                                 char *why, size_t why_size);
+enum sc_err sc_notify_target_add(struct sc_store *s, const struct sc_member *m, const char *kind,
+                                 const char *url, const char *to, const char *secret, bool team,
+                                 int64_t *id, char *why, size_t why_size);
 /* Queues a test message to target 'id' of member 'member_id'. */
 enum sc_err sc_notify_test(struct sc_store *s, int64_t member_id, int64_t id);
 /*

@@ -45,7 +45,8 @@ static int target_row(const struct sc_notify_target_row *t, void *ctx)
     sc_ui_text(s->b, t->kind);
     sc_ui_html(s->b, "</td><td>");
     sc_ui_text(s->b, strcmp(t->kind, "email") == 0 ? to : shown);
-    sc_ui_htmlf(s->b, "</td><td>%s</td><td>", t->secret && t->secret[0] ? "set" : "");
+    sc_ui_htmlf(s->b, "%s</td><td>%s</td><td>", t->team ? " (team)" : "",
+                t->secret && t->secret[0] ? "set" : "");
     for (int i = 0; i < 2; i++) {
         sc_ui_htmlf(s->b, "<form class=\"inline\" method=\"post\" action=\"/notify/%lld/%s\">",
                     (long long)s->member, i ? "remove" : "test");
@@ -86,8 +87,11 @@ void sc_notify_section(struct req *r, struct sc_buf *b, const struct sc_member *
                   "maxlength=\"2048\" placeholder=\"https://\"></label><label>Signing secret "
                   "(DingTalk, Feishu; optional)<input name=\"secret\" maxlength=\"200\" "
                   "autocomplete=\"off\"></label><label>E-mail address<input name=\"to\" "
-                  "type=\"email\" maxlength=\"254\"></label><button class=\"btn primary\" "
-                  "type=\"submit\">Add</button></form>");
+                  "type=\"email\" maxlength=\"254\"></label>");
+    if (t->role != SC_ROLE_SALES)
+        sc_ui_html(b, "<label class=\"check\"><input type=\"checkbox\" name=\"team\" "
+                      "value=\"1\"> Also my team's alerts</label>");
+    sc_ui_html(b, "<button class=\"btn primary\" type=\"submit\">Add</button></form>");
     sc_ui_htmlf(b, "<form method=\"post\" action=\"/notify/%lld/prefs\" class=\"stack\">",
                 (long long)t->id);
     sc_ui_csrf_field(r, b);
@@ -200,8 +204,11 @@ enum MHD_Result sc_h_notify(struct req *r, const struct route_args *a)
             return refuse(r, "secret", "at most 200 characters");
         enum sc_notify_kind k;
         bool mail = sc_notify_kind_parse(kind, &k) && k == SC_NOTIFY_EMAIL;
-        if (sc_notify_target_add(r->srv->store, t.id, kind, mail ? NULL : url, mail ? to : NULL,
-                                 mail ? NULL : secret, &tid, why, sizeof(why)) != SC_OK)
+        char team[4] = "";
+        sc_req_form_field(r, "team", team, sizeof(team));
+        if (sc_notify_target_add(r->srv->store, &t, kind, mail ? NULL : url, mail ? to : NULL,
+                                 mail ? NULL : secret, strcmp(team, "1") == 0, &tid, why,
+                                 sizeof(why)) != SC_OK)
             return refuse(r, !sc_notify_kind_parse(kind, &k) ? "kind" : mail ? "to" : "url", why);
         snprintf(detail, sizeof(detail), "notify:%lld %s", (long long)tid, kind);
     } else if (strcmp(action, "remove") == 0 || strcmp(action, "test") == 0) {

@@ -274,6 +274,7 @@ const char *const sc_pg_migrations[] = {
     /* Notifications (issue 18): as in SQLite (see there). */
     "ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';"
     "ALTER TABLE webhooks ADD COLUMN member_id BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE webhooks ADD COLUMN team BIGINT NOT NULL DEFAULT 0;"
     "CREATE INDEX webhooks_member ON webhooks(member_id, disabled);"
     "CREATE TABLE notify_prefs ("
     "  member_id BIGINT PRIMARY KEY,"

@@ -43,14 +43,14 @@ static void put_str(struct sc_buf *b, const char *s)
 /* ---- targets ----------------------------------------------------------------------------- */
 
 enum sc_err sc_store_notify_target_add(struct sc_store *s, int64_t member_id, const char *kind,
-                                       const char *url, const char *secret, int64_t now,
+                                       const char *url, const char *secret, bool team, int64_t now,
                                        int64_t *id)
 {
     static struct sc_sql q_count = SC_SQL(
         "SELECT count(*) FROM webhooks WHERE member_id = ? AND kind <> 'webhook' AND disabled = 0");
     static struct sc_sql q =
-        SC_SQL("INSERT INTO webhooks (url, secret, events, created_at, kind, member_id) "
-               "VALUES (?, ?, '', ?, ?, ?) RETURNING id");
+        SC_SQL("INSERT INTO webhooks (url, secret, events, created_at, kind, member_id, team) "
+               "VALUES (?, ?, '', ?, ?, ?, ?) RETURNING id");
     struct sc_q r;
     int64_t n = 0;
     if (sc_q_write(&r, s, true) && sc_q_prepare(&r, &q_count)) {
@@ -65,6 +65,7 @@ enum sc_err sc_store_notify_target_add(struct sc_store *s, int64_t member_id, co
         sc_sql_int(r.st, 3, now);
         sc_sql_text(r.st, 4, kind);
         sc_sql_int(r.st, 5, member_id);
+        sc_sql_int(r.st, 6, team ? 1 : 0);
         r.e = sc_sql_int1(r.st, id, NULL);
     }
     return sc_q_end(&r);
@@ -74,7 +75,7 @@ enum sc_err sc_store_notify_target_list(struct sc_store *s, int64_t member_id,
                                         int (*fn)(const struct sc_notify_target_row *t, void *ctx),
                                         void *ctx)
 {
-    static struct sc_sql q = SC_SQL("SELECT id, member_id, kind, url, secret, created_at "
+    static struct sc_sql q = SC_SQL("SELECT id, member_id, kind, url, secret, created_at, team "
                                     "FROM webhooks WHERE member_id = ? AND kind <> 'webhook' "
                                     "AND disabled = 0 ORDER BY id");
     struct sc_q r;
@@ -82,9 +83,10 @@ enum sc_err sc_store_notify_target_list(struct sc_store *s, int64_t member_id,
         return r.e;
     sc_sql_int(r.st, 1, member_id);
     while (sc_q_next(&r)) {
-        struct sc_notify_target_row t = {sc_sql_col_int(r.st, 0),  sc_sql_col_int(r.st, 1),
-                                         sc_sql_col_text(r.st, 2), sc_sql_col_text(r.st, 3),
-                                         sc_sql_col_text(r.st, 4), sc_sql_col_int(r.st, 5)};
+        struct sc_notify_target_row t = {sc_sql_col_int(r.st, 0),     sc_sql_col_int(r.st, 1),
+                                         sc_sql_col_text(r.st, 2),    sc_sql_col_text(r.st, 3),
+                                         sc_sql_col_text(r.st, 4),    sc_sql_col_int(r.st, 5),
+                                         sc_sql_col_int(r.st, 6) != 0};
         if (fn(&t, ctx))
             break;
     }
@@ -190,11 +192,19 @@ enum sc_err sc_store_notify_prefs_set(struct sc_store *s, int64_t member_id,
 static enum sc_err notify_add(struct sc_db *db, int64_t member_id, int64_t only, const char *type,
                               int64_t event_ts, const char *data)
 {
-    static struct sc_sql q_targets =
-        SC_SQL("SELECT w.id, coalesce(p.events, '" SC_NOTIFY_EVENTS_ALL "') FROM webhooks w "
-               "LEFT JOIN notify_prefs p ON p.member_id = w.member_id WHERE w.member_id = ? "
-               "AND w.kind <> 'webhook' AND w.disabled = 0 ORDER BY w.id");
-    int64_t ids[SC_NOTIFY_TARGETS_MAX];
+    /* The member's own targets, then the team targets of their team's managers and of
+     * admins (not their own twice), with the member's name for those. */
+    static struct sc_sql q_targets = SC_SQL(
+        "SELECT w.id, coalesce(p.events, '" SC_NOTIFY_EVENTS_ALL "'), w.member_id, "
+        "(SELECT name FROM members WHERE id = ?1) FROM webhooks w "
+        "LEFT JOIN notify_prefs p ON p.member_id = w.member_id WHERE w.kind <> 'webhook' "
+        "AND w.disabled = 0 AND (w.member_id = ?1 OR (w.team = 1 AND w.member_id IN ("
+        "SELECT mg.id FROM members mg JOIN members me ON me.id = ?1 WHERE mg.disabled = 0 AND "
+        "(mg.role = 2 OR (mg.role = 1 AND me.team <> '' AND mg.team = me.team))))) "
+        "ORDER BY w.id LIMIT 64");
+    int64_t ids[64];
+    bool theirs[64];
+    char *team_data = NULL;
     size_t n = 0;
     enum sc_err e = SC_OK;
     const char *kind = strncmp(type, "notify.", 7) == 0 ? type + 7 : type;
@@ -205,13 +215,29 @@ static enum sc_err notify_add(struct sc_db *db, int64_t member_id, int64_t only,
     bool row = false;
     while ((e = sc_sql_step(st, &row)) == SC_OK && row) {
         int64_t id = sc_sql_col_int(st, 0);
-        bool on = only > 0 || listed(sc_sql_col_text(st, 1), kind);
-        if (n < SC_NOTIFY_TARGETS_MAX && on && (only <= 0 || id == only))
+        bool own = sc_sql_col_int(st, 2) == member_id;
+        bool on = only > 0 ? id == only && own : listed(sc_sql_col_text(st, 1), kind);
+        if (n < 64 && on) {
+            theirs[n] = !own;
             ids[n++] = id;
+        }
+        if (!own && !team_data && data[0] == '{') {
+            /* {"member":"NAME", ...the alert's fields} for a manager's team target */
+            struct sc_buf b;
+            sc_buf_init(&b, 1 << 20);
+            sc_buf_puts(&b, "{\"member\":");
+            put_str(&b, sc_sql_col_text(st, 3));
+            if (data[1] != '}')
+                sc_buf_putc(&b, ',');
+            sc_buf_puts(&b, data + 1);
+            team_data = sc_buf_error(&b) == SC_OK ? strdup(b.data) : NULL;
+            sc_buf_cleanup(&b);
+        }
     }
     sc_sql_reset(st);
     for (size_t i = 0; e == SC_OK && i < n; i++)
-        e = sc_q_outbox_to(db, ids[i], type, event_ts, data);
+        e = sc_q_outbox_to(db, ids[i], type, event_ts, theirs[i] && team_data ? team_data : data);
+    free(team_data);
     return e;
 }
 

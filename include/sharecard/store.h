@@ -590,10 +590,12 @@ struct sc_notify_target_row {
     const char *url;    /* the robot's webhook URL; for e-mail "mailto:ADDRESS" */
     const char *secret; /* DingTalk's or Feishu's signing secret; "" when none */
     int64_t created_at;
+    bool team; /* a manager's target for their whole team (an admin's: everyone) */
 };
-/* Adds a target (all borrowed; checked by the caller); SC_ETOOBIG past SC_NOTIFY_TARGETS_MAX. */
+/* Adds a target (all borrowed; checked by the caller, 'team' only for a manager or admin);
+ * SC_ETOOBIG past SC_NOTIFY_TARGETS_MAX. */
 enum sc_err sc_store_notify_target_add(struct sc_store *s, int64_t member_id, const char *kind,
-                                       const char *url, const char *secret, int64_t now,
+                                       const char *url, const char *secret, bool team, int64_t now,
                                        int64_t *id);
 /* Member 'member_id''s live targets, oldest first. */
 enum sc_err sc_store_notify_target_list(struct sc_store *s, int64_t member_id,
@@ -624,9 +626,10 @@ enum sc_err sc_store_notify_prefs_set(struct sc_store *s, int64_t member_id,
                                       const struct sc_notify_prefs *p);
 /*
  * Queues alert 'type' ("notify.hot", "notify.test", ...; 'data_json' valid
- * JSON, borrowed) for every live target of member 'member_id' whose member
- * has that kind switched on, or only for target 'only' (> 0; switches not
- * asked: a test message), in one transaction.
+ * JSON, borrowed) for every live target of member 'member_id', and every team
+ * target of their team's managers and of admins (with "member": the member's
+ * name added to the data), whose owner has that kind switched on, or only for target 'only' (> 0;
+ * switches not asked: a test message), in one transaction.
  */
 enum sc_err sc_store_notify_add(struct sc_store *s, int64_t member_id, int64_t only,
                                 const char *type, int64_t event_ts, const char *data_json);

@@ -183,7 +183,9 @@ class Notifications(unittest.TestCase):
         harness.sharecard("init", "--admin-email", "root@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
         cls.zhang = harness.add_member(db, "张伟", "zhang@example.com", "--slug", "zhang",
-                                       "--lang", "zh")
+                                       "--lang", "zh", "--team", "east")
+        harness.add_member(db, "Mia Manager", "mia@example.com", "--slug", "mia", "--role",
+                           "manager", "--team", "east")
         cls.ann = harness.add_member(db, "Ann Lee", "ann@example.com", "--slug", "ann")
         harness.sharecard("member", "password", "--email", "zhang@example.com", db=db,
                           env={"SHARECARD_PASSWORD": SALES_PW})
@@ -200,10 +202,13 @@ class Notifications(unittest.TestCase):
             cls.robots.url("dingtalk", "?access_token=t1"), secret=DING_SECRET)
         add("zhang@example.com", "--kind", "feishu", "--url", cls.robots.url("feishu"),
             secret=FEISHU_SECRET)
+        # The east team's manager has a team target: her team's alerts, in her language.
+        add("mia@example.com", "--kind", "slack", "--url", cls.robots.url("slack", "?team=east"),
+            "--team")
         cls.t_slack = add("ann@example.com", "--kind", "slack", "--url", cls.robots.url("slack"))
         add("ann@example.com", "--kind", "email", "--to", "ann@example.com")
         # No digest here (it has a test of its own, on a moved clock).
-        for who in ("zhang@example.com", "ann@example.com"):
+        for who in ("zhang@example.com", "ann@example.com", "mia@example.com"):
             add(who, "--digest-hour", "off")
         # A burst queued while the service is down: five test messages to Ann's Slack robot.
         for _ in range(5):
@@ -245,6 +250,8 @@ class Notifications(unittest.TestCase):
             self.assertEqual(len(got), 1, platform)
             self.assertIn("https://cards.example.com/leads/", Robots.text(got[0]))
             self.assertIn("评分", Robots.text(got[0]))
+        team = self.hits("slack", "[张伟] Hot lead on zhang")
+        self.assertEqual([h[1] for h in team], [{"team": ["east"]}])
         time.sleep(3)  # the watcher looks again each second: still one each
         for platform in ("wecom", "dingtalk", "feishu"):
             self.assertEqual(len(self.hits(platform, "热门线索", timeout=0)), 1, platform)
@@ -254,6 +261,12 @@ class Notifications(unittest.TestCase):
                              "JOIN webhooks w ON w.id = o.webhook_id WHERE w.kind = 'wecom' "
                              "AND o.type = 'notify.hot'")
         self.assertEqual([tuple(r) for r in rows], [(2, "delivered")])
+        # The admins' delivery log shows the alerts with the webhooks.
+        admin = Session(self.srv, "198.51.100.214")
+        admin.login("root@example.com", ADMIN_PW)
+        st, _, page = admin.get("/admin/webhooks")
+        self.assertEqual(st, 200)
+        self.assertIn("notify.hot", page)
 
     def test_3_signup_once_in_english_by_slack_and_email(self):
         b = Browser(self.srv)
@@ -505,6 +518,8 @@ class BadTargets(unittest.TestCase):
                 (("--kind", "wecom", "--url", "http://example.com/x"), {}, "https"),
                 (("--kind", "slack", "--url", "https://example.com/x", "--secret", "s"), {},
                  "secret"),
+                (("--kind", "slack", "--url", "https://127.0.0.1/x", "--team"),
+                 {"SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}, "only managers"),
                 (("--kind", "email", "--to", "not-an-address"),
                  {"SHARECARD_SMTP_URL": "smtp://mail.example.com",
                   "SHARECARD_SMTP_FROM": "a@example.com"}, "not an e-mail address"),
