@@ -189,8 +189,7 @@ static int rate_max(enum sc_notify_kind k)
     }
 }
 
-/* True (the send counted) when target 't' may send at 'now'; else '*until' when it may. */
-static bool rate_take(int64_t t, enum sc_notify_kind k, int64_t now, int64_t *until)
+bool sc_notify_rate_take(int64_t t, enum sc_notify_kind k, int64_t now, int64_t *until)
 {
     int max = rate_max(k);
     bool ok = true;
@@ -439,7 +438,7 @@ enum sc_err sc_notify_prepare(struct sc_store *s, int64_t target, const char *ki
         p->hold_until = now + 1;
         return SC_OK;
     }
-    if (!rate_take(target, k, now, &p->hold_until))
+    if (!sc_notify_rate_take(target, k, now, &p->hold_until))
         return SC_OK;
     p->hold_until = 0;
     memset(&m, 0, sizeof(m));

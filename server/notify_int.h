@@ -68,6 +68,12 @@ void sc_notify_plan_free(struct sc_notify_plan *p);
 /* Whether an alert of 'type' goes out in quiet hours too (the digest, a test): the dispatcher
  * does not batch these with alerts that quiet hours hold. */
 bool sc_notify_any_hour(const char *type);
+/*
+ * The rate limit: true (the send counted) when target 't' of kind 'k' may
+ * send at 'now' (at most 20 messages in any minute); else false with
+ * '*until' the time it may.
+ */
+bool sc_notify_rate_take(int64_t t, enum sc_notify_kind k, int64_t now, int64_t *until);
 /* Queues the reminders that fell due (at most every few seconds; cheap when none). */
 void sc_notify_tick(struct sc_store *s, int64_t now);
 
