@@ -39,7 +39,7 @@ FEISHU_SECRET = "feishu-secret-42"
 class Robots:
     """Records each POST as (platform, query, body) after checking its shape and signature."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.hits, self.errors, self.script = [], [], []
         self.cv = threading.Condition()
         outer = self
@@ -72,7 +72,7 @@ class Robots:
             def log_message(self, *a):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def url(self, platform, query=""):
@@ -504,6 +504,47 @@ class Digest(unittest.TestCase):
             srv.stop()
             srv.cleanup()
             robots.httpd.shutdown()
+
+
+class Crash(unittest.TestCase):
+    """A sign-up acknowledged while the robot is down, then kill -9: its alert still arrives,
+    once, after the restart (the alert was written with the sign-up)."""
+
+    def test_kill_9_loses_nothing(self):
+        down = Robots()
+        port = down.httpd.server_address[1]
+        down.httpd.shutdown()
+        down.httpd.server_close()
+        env = {"SHARECARD_TRUST_PROXY": "1", "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1",
+               "SHARECARD_WEBHOOK_RETRY_TEST_S": "1"}
+        srv = harness.Server(env=env)
+        robots = None
+        try:
+            harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            kim = harness.add_member(srv.db, "Kim", "kim@example.com", "--slug", "kimkim")
+            harness.sharecard("member", "notify", "--email", "kim@example.com", "--kind", "slack",
+                              "--url", f"http://127.0.0.1:{port}/slack", db=srv.db, env=env)
+            harness.sharecard("member", "notify", "--email", "kim@example.com", "--digest-hour",
+                              "off", db=srv.db)
+            srv.start()
+            b = Browser(srv)
+            page = b.open_link(kim["qr_url"])
+            st, _, body = b.sign_up(page, "kimkim", name="Lee Crash", email="crash@example.com")
+            self.assertEqual(st, 201, body)
+            srv.proc.kill()
+            srv.proc.wait()
+            robots = Robots(port=port)
+            srv.start()
+            got = robots.wait_for(lambda hs: len(hs) >= 1)
+            time.sleep(3)
+            self.assertEqual(len(robots.hits), 1)
+            self.assertIn("New sign-up: Lee Crash", Robots.text(got[0]))
+        finally:
+            srv.stop()
+            srv.cleanup()
+            if robots:
+                robots.httpd.shutdown()
 
 
 class BadTargets(unittest.TestCase):
