@@ -371,6 +371,26 @@ def under_tsan():
                                        text=True).stdout
 
 
+class MovedClock:
+    """A clock file for libfaketime, and the environment of a server that reads it
+    (SHARECARD_TZ +08:00); set() moves the server's clock to an absolute time."""
+
+    def __init__(self, start, **extra):
+        self.path = os.path.join(harness.tempfile.mkdtemp(prefix="sharecard-clock-"), "clock")
+        self.set(start)
+        # Under AddressSanitizer the preloaded faketime comes before its runtime: allowed here.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        self.env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": self.path,
+                    "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+                    "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0",
+                    "SHARECARD_TZ": "+08:00", "SHARECARD_TRUST_PROXY": "1",
+                    "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1", **extra}
+
+    def set(self, when):
+        with open(self.path, "w") as f:
+            f.write("@" + when)
+
+
 class QuietHours(unittest.TestCase):
     """Alerts inside a member's quiet hours (SHARECARD_TZ) wait for their end, then go as one."""
 
@@ -378,21 +398,9 @@ class QuietHours(unittest.TestCase):
         if under_tsan():
             self.skipTest("faketime and ThreadSanitizer do not mix")
         robots = Robots()
-        tmp = harness.tempfile.mkdtemp(prefix="sharecard-clock-")
-        clock = os.path.join(tmp, "clock")
-
-        def set_clock(text):
-            with open(clock, "w") as f:
-                f.write(text)
-
         # 23:30 UTC is 07:30 in +08:00: inside quiet hours 22:00-08:00, which end at 00:00 UTC.
-        set_clock("@2026-12-03 23:30:00")
-        asan = os.environ.get("ASAN_OPTIONS", "")
-        env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
-               "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-               "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0",
-               "SHARECARD_TZ": "+08:00", "SHARECARD_TRUST_PROXY": "1",
-               "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}
+        clock = MovedClock("2026-12-03 23:30:00")
+        env = clock.env
         srv = harness.Server(env=env)
         try:
             harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
@@ -414,7 +422,7 @@ class QuietHours(unittest.TestCase):
             due = harness.query(srv.db, "SELECT DISTINCT o.next_at FROM webhook_outbox o "
                                 "JOIN webhooks w ON w.id = o.webhook_id WHERE w.kind = 'slack'")
             self.assertEqual([r[0] for r in due], [1796342400])  # 2026-12-04 00:00 UTC
-            set_clock("@2026-12-04 00:00:30")
+            clock.set("2026-12-04 00:00:30")
             got = robots.wait_for(lambda hs: len(hs) >= 1)
             time.sleep(2)
             self.assertEqual(len(robots.hits), 1)
@@ -435,21 +443,9 @@ class Digest(unittest.TestCase):
         if under_tsan():
             self.skipTest("faketime and ThreadSanitizer do not mix")
         robots = Robots()
-        tmp = harness.tempfile.mkdtemp(prefix="sharecard-clock-")
-        clock = os.path.join(tmp, "clock")
-
-        def set_clock(text):
-            with open(clock, "w") as f:
-                f.write(text)
-
         # 02:00 UTC on 3 December is 10:00 in +08:00: past the digest hour (9).
-        set_clock("@2026-12-03 02:00:00")
-        asan = os.environ.get("ASAN_OPTIONS", "")
-        env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
-               "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-               "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0",
-               "SHARECARD_TZ": "+08:00", "SHARECARD_TRUST_PROXY": "1",
-               "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1", "SHARECARD_NOTIFY_QUIET_DAYS": "1"}
+        clock = MovedClock("2026-12-03 02:00:00", SHARECARD_NOTIFY_QUIET_DAYS="1")
+        env = clock.env
         srv = harness.Server(env=env)
         try:
             harness.sharecard("init", "--admin-email", "root@example.com", db=srv.db,
@@ -477,7 +473,7 @@ class Digest(unittest.TestCase):
             time.sleep(3)
             self.assertEqual(len(robots.hits), 1)  # once a day; sign-up alerts are off
             # 01:00 UTC on 4 December is 09:00 there: the digest of 3 December.
-            set_clock("@2026-12-04 01:00:10")
+            clock.set("2026-12-04 01:00:10")
             got = robots.wait_for(lambda hs: len(hs) >= 2)
             text = Robots.text(got[1])
             self.assertIn("2026-12-03 日报", text)
@@ -488,11 +484,11 @@ class Digest(unittest.TestCase):
             # A day later with nothing new, the two customers of 3 December have gone quiet
             # (SHARECARD_NOTIFY_QUIET_DAYS=1 here): one alert each, once (quiet hours end at
             # 12:00, so they come then, with nothing else held).
-            set_clock("@2026-12-05 01:00:10")
+            clock.set("2026-12-05 01:00:10")
             time.sleep(3)
             self.assertEqual(len(robots.hits), 3)  # the digest of 4 December only
             self.assertIn("2026-12-04 日报", Robots.text(robots.hits[2]))
-            set_clock("@2026-12-05 04:00:10")
+            clock.set("2026-12-05 04:00:10")
             got = robots.wait_for(lambda hs: len(hs) >= 4)
             text = Robots.text(got[3])
             self.assertIn("Day 0 已沉寂", text)
