@@ -257,6 +257,14 @@ static void put_alert(struct msg *m, const char *title, const char *const *lines
     }
 }
 
+/* Drops a character cut by a bounded snprintf at the end of 's' (the JSON must stay UTF-8). */
+static void utf8_whole(char *s)
+{
+    size_t n = strlen(s);
+    for (int i = 0; i < 3 && n > 0 && !sc_utf8_valid(s, n); i++)
+        s[--n] = '\0';
+}
+
 static const char *jstr(json_t *j, const char *key)
 {
     const char *s = json_string_value(json_object_get(j, key));
@@ -276,7 +284,7 @@ static void add_item(struct msg *m, const struct sc_notify_item *it, const char 
 {
     char who[160] = "";
     json_t *j = json_loads(it->data, 0, NULL);
-    char title[256], l1[320], l2[320], l3[320], l4[320], link[700];
+    char title[256] = "", l1[320] = "", l2[320] = "", l3[320] = "", l4[320] = "", link[700];
     const char *lines[6] = {NULL};
     size_t n = 0;
     link[0] = '\0';
@@ -370,13 +378,20 @@ static void add_item(struct msg *m, const struct sc_notify_item *it, const char 
     }
     /* A team target's alert says whose it is. */
     if (jstr(j, "member")[0]) {
-        snprintf(who, sizeof(who), "[%.100s] ", jstr(j, "member"));
+        snprintf(who, sizeof(who), "[%.100s", jstr(j, "member"));
+        utf8_whole(who);
+        snprintf(who + strlen(who), sizeof(who) - strlen(who), "] ");
         size_t wl = strlen(who), tl = strlen(title);
         if (wl + tl < sizeof(title)) {
             memmove(title + wl, title, tl + 1);
             memcpy(title, who, wl);
         }
     }
+    utf8_whole(title);
+    utf8_whole(l1);
+    utf8_whole(l2);
+    utf8_whole(l3);
+    utf8_whole(l4);
     put_alert(m, title, lines, n, link[0] ? link : NULL);
     json_decref(j);
 }

@@ -202,7 +202,7 @@ static enum sc_err email(const struct sc_notify_msg *m, int64_t now_ms, const ch
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     unsigned char rnd[12];
-    char boundary[40], subject[512], id[32];
+    char boundary[40], subject[1400], id[32];
     time_t t = (time_t)(now_ms / 1000);
     struct tm tm;
     if (!from || !sc_notify_email_valid(from) || !to || !sc_notify_email_valid(to))
@@ -212,7 +212,7 @@ static enum sc_err email(const struct sc_notify_msg *m, int64_t now_ms, const ch
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(id, sizeof(id), rnd, sizeof(rnd));
     snprintf(boundary, sizeof(boundary), "=_sharecard_%.24s", id);
-    if (strlen(m->title) > 300)
+    if (strlen(m->title) > 1000)
         return SC_EINVAL;
     sodium_bin2base64(subject, sizeof(subject), (const unsigned char *)m->title, strlen(m->title),
                       sodium_base64_VARIANT_ORIGINAL);

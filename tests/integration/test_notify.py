@@ -301,7 +301,8 @@ class Notifications(unittest.TestCase):
         self.assertEqual(st, 200)
         due = time.gmtime(time.time() - 300)
         form = {"csrf": csrf_of(page), "channel": "wechat", "outcome": "no_answer",
-                "note": "回电话给客户", "remind_on": time.strftime("%Y-%m-%d", due),
+                # A long note: the alert cuts it at 300 bytes, never inside a character.
+                "note": "回电话给客户" + "a" + "回" * 300, "remind_on": time.strftime("%Y-%m-%d", due),
                 "remind_at": time.strftime("%H:%M", due)}
         self.assertEqual(z.post(f"/leads/{lead['id']}/followup", form)[0], 303)
         got = self.hits("wecom", "跟进提醒")
