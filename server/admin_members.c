@@ -167,6 +167,7 @@ static enum MHD_Result member_edit_page(struct req *r, const struct sc_member *m
     sc_ui_csrf_field(r, &b);
     sc_ui_html(&b, "<button class=\"btn\" type=\"submit\">Reset to a temporary password</button>"
                    "</form>");
+    sc_notify_section(r, &b, t); /* issue 18 */
     sc_ui_end(&b);
     return sc_reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }

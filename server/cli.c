@@ -37,6 +37,7 @@ static const char *const usage_main =
     "  member list                   list members and their cards\n"
     "  member password --email E     set a member's sign-in password\n"
     "  member disable|enable --email E\n"
+    "  member notify --email E ...   alerts to WeCom, DingTalk, Feishu, Slack or e-mail\n"
     "  customer erase --email E      erase a customer's personal data\n"
     "  customer export --email E|--phone P\n"
     "                                everything stored about a customer, as JSON\n"
@@ -367,6 +368,11 @@ static const struct cli_opt serve_opts[] = {{"listen", 0, true, check_listen},
                                             COMMON,
                                             END};
 static const struct cli_opt import_opts[] = {COMMON, END}; /* customers and orders */
+/* Notifications (issue 18; cli_notify.c). */
+static const struct cli_opt member_notify_opts[] = {
+    VAL("email"),  VAL("kind"), VAL("url"),    VAL("to"),    VAL("secret"),      FLAG("list"),
+    VAL("remove"), VAL("test"), VAL("events"), VAL("quiet"), VAL("digest-hour"), FLAG("team"),
+    COMMON,        END};
 /* Webhooks (cli_webhooks.c). */
 static const struct cli_opt webhook_add_opts[] = {VAL("url"), VAL("events"), COMMON, END};
 static const struct cli_opt webhook_opts[] = {COMMON, END};
@@ -504,6 +510,23 @@ static const struct cli_cmd commands[] = {
         "Prints everything stored about one customer as one JSON document: profile\n"
         "(with the consent version and time), sign-up, own links, visits, orders and\n"
         "the rewards they earn (a data subject's access request).\n"),
+    /* Notifications (issue 18; cli_notify.c). */
+    GNU("member", "notify", sc_cli_member_notify, member_notify_opts,
+        "usage: sharecard member notify --email E --kind wecom|dingtalk|feishu|slack --url URL\n"
+        "                                [--secret S] [--team] [--db PATH]\n"
+        "       sharecard member notify --email E --kind email --to ADDRESS\n"
+        "       sharecard member notify --email E --list | --remove ID | --test ID\n"
+        "       sharecard member notify --email E [--events LIST] [--quiet HH:MM-HH:MM|off]\n"
+        "                                [--digest-hour H|off]\n"
+        "\n"
+        "Sends the member's alerts (hot leads, sign-ups credited to them, follow-up\n"
+        "reminders) to a group robot or by e-mail (SHARECARD_SMTP_URL, SHARECARD_SMTP_FROM).\n"
+        "Adding prints the target's ID.  Robot URLs are https (http and private hosts\n"
+        "only with SHARECARD_WEBHOOK_ALLOW_PRIVATE=1); --secret is DingTalk's or Feishu's\n"
+        "signing secret; --team (managers, admins) also sends them their team's alerts.\n"
+        "--list: ID, kind, where, secret set, own/team, created.  --events is a subset of "
+        "hot,signup,reminder,quiet,digest (or\n"
+        "all, none); --quiet holds alerts in those hours (SHARECARD_TZ) until they end.\n"),
     /* Webhooks (cli_webhooks.c). */
     GNU("webhook", "add", sc_cli_webhook_add, webhook_add_opts,
         "usage: sharecard webhook add --url URL [--events LIST] [--db PATH]\n"

@@ -99,6 +99,8 @@ extern const struct cli_opt sc_cli_export_opts[];
 extern const struct cli_opt sc_cli_customer_export_opts[];
 /* ---- webhooks (cli_webhooks.c) ---------------------------------------------- */
 
+/* Notifications (issue 18; cli_notify.c). */
+int sc_cli_member_notify(const struct cli_args *a);
 int sc_cli_webhook_add(const struct cli_args *a);
 int sc_cli_webhook_list(const struct cli_args *a);
 int sc_cli_webhook_remove(const struct cli_args *a);

@@ -659,6 +659,46 @@ static void train_now(struct sc_store *s)
  * (recorded in lead_hot first, so every instance agrees it is the one):
  * logged, and queued as lead.hot for the webhooks that want it.
  */
+/*
+ * The card owner's alert (issue 18): the lead's id, card, score, its top
+ * reasons in both languages (the message is built in the member's) and the
+ * best time in SHARECARD_TZ; no contact details (the link opens the lead).
+ */
+static void notify_hot(struct sc_store *s, const struct lead_intel *l, int64_t now)
+{
+    json_t *en = json_array(), *zh = json_array(), *data = NULL;
+    for (size_t i = 0; en && zh && i < l->res.n_reasons && i < 3; i++) {
+        char text[256];
+        if (sc_score_reason_text(&l->res.reasons[i], "en", text, sizeof(text)) == SC_OK)
+            json_array_append_new(en, json_string(text));
+        if (sc_score_reason_text(&l->res.reasons[i], "zh-CN", text, sizeof(text)) == SC_OK)
+            json_array_append_new(zh, json_string(text));
+    }
+    char best[32] = "";
+    if (l->bt.at > 0) {
+        time_t t = (time_t)(l->bt.at + (int64_t)sc_tz_min(l->bt.at) * 60);
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+            strftime(best, sizeof(best), "%Y-%m-%d %H:%M", &tm);
+    }
+    if (en && zh)
+        data = json_pack("{s:I, s:s, s:i, s:{s:o, s:o}, s:s}", "id", (json_int_t)l->visitor_id,
+                         "card", l->card, "score", l->res.score, "reasons", "en", en, "zh", zh,
+                         "best_time_local", best);
+    else {
+        json_decref(en);
+        json_decref(zh);
+    }
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    enum sc_err e =
+        text ? sc_store_notify_add(s, l->member_id, 0, "notify.hot", now, text) : SC_ENOMEM;
+    if (e != SC_OK)
+        sc_warn("the hot-lead alert for visitor %lld not queued: %s", (long long)l->visitor_id,
+                sc_err_str(e));
+    free(text);
+    json_decref(data);
+}
+
 void sc_leads_on_hot(struct sc_store *s, const struct lead_intel *l, int64_t now)
 {
     sc_info("hot lead: visitor %lld on card %s scored %d at %lld", (long long)l->visitor_id,
@@ -694,6 +734,7 @@ void sc_leads_on_hot(struct sc_store *s, const struct lead_intel *l, int64_t now
                 sc_err_str(e));
     free(text);
     json_decref(data); /* json_pack took 'reasons', even had it failed (jansson >= 2.11) */
+    notify_hot(s, l, now);
 }
 
 /*

@@ -172,6 +172,9 @@ static const struct route routes[] = {
     /* Webhooks (admin_webhooks.c). */
     {P("/admin/webhooks"), TREE, NEED_SESSION, SC_ROLE_ADMIN, ANY, NULL, sc_h_webhooks_page, NULL,
      "Webhooks are managed by admins.", NULL},
+    /* Notifications (issue 18; notify_pages.c): /notify/{member}/{add,remove,test,prefs}. */
+    {P("/notify/"), PREFIX, NEED_SESSION, SC_ROLE_SALES, POST, "POST", sc_h_notify, NULL,
+     "There is no such member.", NULL},
     {P("/leads"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_leads, NULL, NULL, NULL},
     /* customers and retention (customers.c) */
     {P("/customers"), TREE, NEED_SESSION, SC_ROLE_SALES, ANY, NULL, sc_h_customers, NULL, NULL,

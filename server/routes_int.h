@@ -60,6 +60,10 @@ route_fn sc_h_admin_model;
 route_fn sc_h_members, sc_api_members, sc_h_audit, sc_api_audit, sc_h_rewards_page;
 /* Webhooks (admin_webhooks.c). */
 route_fn sc_h_webhooks_page;
+/* Notifications (issue 18; notify_pages.c): the POSTs, and the section of /me/account and
+ * of a member's page under /admin/members. */
+route_fn sc_h_notify;
+void sc_notify_section(struct req *r, struct sc_buf *b, const struct sc_member *t);
 /* Reports under /api/v1/ (api_reports.c). */
 route_fn sc_api_stats, sc_api_signups, sc_api_rewards, sc_api_leaderboard, sc_api_channels,
     sc_api_devices;

@@ -21,6 +21,7 @@
 #include "leads_int.h"
 #include "llm_int.h"
 #include "routes_int.h"
+#include "notify_int.h"
 #include "webhooks_int.h"
 #include "ux_int.h"
 #include "sharecard/ingest.h"
@@ -136,6 +137,8 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     fitter = sc_fitter_start(store); /* customer value: now, then every 24 hours */
     if (!fitter)
         sc_warn("the customer-value refit thread could not start");
+    if (cfg->base_url[0]) /* notifications link to it (issue 18) */
+        sc_notify_base_url_set(cfg->base_url);
     /* Webhooks: deliveries left in the outbox by a crash or a restart go out from here. */
     if (sc_dispatch_new(store, &s.hooks) != SC_OK) {
         fprintf(stderr, "sharecard: cannot start the webhook dispatcher\n");
@@ -157,6 +160,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         snprintf(s.base_url, sizeof(s.base_url), "http://%s%s%s:%u", v6 ? "[" : "", host,
                  v6 ? "]" : "", port);
     s.https = strncmp(s.base_url, "https://", 8) == 0;
+    sc_notify_base_url_set(s.base_url); /* notifications link to it (issue 18) */
     if (sc_http_start(&s, &threads) != SC_OK)
         goto out;
     if (sc_retention_start(store, retention_days, &retention) != SC_OK)

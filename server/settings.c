@@ -92,6 +92,7 @@ static enum MHD_Result account_page(struct req *r, const struct sc_member *m, un
         return sc_reply_err(r, e, NULL);
     }
     sc_ui_html(&b, "</tbody></table></div></section></div>");
+    sc_notify_section(r, &b, m); /* issue 18 */
     sc_ui_end(&b);
     return sc_reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }

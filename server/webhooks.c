@@ -36,6 +36,7 @@
 #include "sharecard/log.h"
 #include "sharecard/store.h"
 #include "sharecard/webhook.h"
+#include "notify_int.h"
 #include "webhooks_int.h"
 
 #define SEND_THREADS 4
@@ -78,6 +79,11 @@ struct job {
     char token[64];
     char *url, *secret, *msg_id, *type, *data; /* one allocation each */
     struct job *next;
+    /* Notifications (issue 18): the target's kind ("webhook" for a webhook), and the other
+     * rows of the same target sent in this one message (owned by the first). */
+    int64_t webhook_id;
+    char *kind;
+    struct job *batch;
 };
 
 static void job_free(struct job *j)
@@ -89,6 +95,8 @@ static void job_free(struct job *j)
     free(j->msg_id);
     free(j->type);
     free(j->data);
+    free(j->kind);
+    job_free(j->batch);
     free(j);
 }
 
@@ -120,7 +128,9 @@ static int collect(const struct sc_outbox_row *o, void *ctx)
     j->msg_id = dup_or_empty(o->msg_id);
     j->type = dup_or_empty(o->type);
     j->data = dup_or_empty(o->data);
-    if (!j->url || !j->secret || !j->msg_id || !j->type || !j->data) {
+    j->webhook_id = o->webhook_id;
+    j->kind = strdup(o->kind ? o->kind : "webhook");
+    if (!j->url || !j->secret || !j->msg_id || !j->type || !j->data || !j->kind) {
         job_free(j);
         return 0;
     }
@@ -185,6 +195,8 @@ static void on_done(const struct sc_webhook_delivery *dl, const struct sc_webhoo
     (void)dl;
     struct job *j = ctx;
     record(j, r);
+    for (struct job *b = j->batch; b; b = b->batch)
+        record(b, r); /* one message carried them all: the same outcome for each */
     job_free(j);
 }
 
@@ -256,6 +268,75 @@ static void upkeep(struct sc_dispatch *d, int64_t now)
                 (long long)d->keep_days);
 }
 
+/*
+ * Hands the notification rows of one target ('j' and those chained on
+ * j->batch) to the sender as one message, or puts them back for later
+ * (quiet hours, the robot's rate limit), or records why they cannot go.
+ */
+static void submit_notify(struct sc_dispatch *d, struct job *j)
+{
+    struct sc_notify_item items[SC_NOTIFY_BATCH_MAX];
+    struct sc_notify_plan p;
+    struct sc_webhook_result r;
+    size_t n = 0;
+    int64_t now = (int64_t)time(NULL);
+    memset(&r, 0, sizeof(r));
+    for (struct job *b = j; b && n < SC_NOTIFY_BATCH_MAX; b = b->batch)
+        items[n++] = (struct sc_notify_item){b->type, b->data};
+    enum sc_err e = sc_notify_prepare(d->store, j->webhook_id, j->kind, j->url, j->secret, items, n,
+                                      now, &p, r.error, sizeof(r.error));
+    if (e == SC_OK && p.hold_until > 0) {
+        for (struct job *b = j; b; b = b->batch) {
+            if (sc_store_outbox_defer(d->store, b->id, b->token, p.hold_until) != SC_OK)
+                atomic_fetch_add(&d->store_errors, 1);
+            atomic_fetch_sub(&d->claimed, 1);
+        }
+        job_free(j);
+        wake(d);
+        return;
+    }
+    if (e == SC_OK) {
+        p.d.id = j->msg_id;
+        p.d.attempt = j->attempts;
+        p.d.allow_private = d->allow_private;
+        e = sc_webhook_sender_submit(d->sender, &p.d, on_done, j);
+        sc_notify_plan_free(&p);
+        if (e == SC_OK)
+            return; /* on_done records every row and frees them */
+        if (e == SC_EBUSY || e == SC_ENOMEM)
+            r.cancelled = true;
+        else
+            snprintf(r.error, sizeof(r.error), "cannot be attempted: %s", sc_err_str(e));
+    }
+    on_done(NULL, &r, j);
+}
+
+/* Chains the notification rows of one target after the first of them (at most a batch). */
+static void batch_by_target(struct claim *c)
+{
+    for (struct job *j = c->head; j; j = j->next) {
+        if (strcmp(j->kind, "webhook") == 0)
+            continue;
+        struct job **pp = &j->next;
+        size_t n = 1;
+        while (*pp) {
+            struct job *k = *pp;
+            if (k->webhook_id == j->webhook_id && n < SC_NOTIFY_BATCH_MAX &&
+                sc_notify_any_hour(k->type) == sc_notify_any_hour(j->type)) {
+                *pp = k->next;
+                k->next = NULL;
+                struct job **tail = &j->batch;
+                while (*tail)
+                    tail = &(*tail)->batch;
+                *tail = k;
+                n++;
+            } else {
+                pp = &k->next;
+            }
+        }
+    }
+}
+
 static void *loop(void *arg)
 {
     struct sc_dispatch *d = arg;
@@ -284,11 +365,17 @@ static void *loop(void *arg)
                 atomic_fetch_add(&d->store_errors, 1);
                 sc_warn("webhooks: due deliveries could not be claimed: %s", sc_err_str(e));
             }
+            batch_by_target(&c);
             while (c.head) {
                 struct job *j = c.head;
                 c.head = j->next;
-                submit(d, j);
+                j->next = NULL;
+                if (strcmp(j->kind, "webhook") == 0)
+                    submit(d, j);
+                else
+                    submit_notify(d, j);
             }
+            sc_notify_tick(d->store, (int64_t)time(NULL));
         }
         pthread_mutex_lock(&d->mu);
         if (d->stop || (room > 0 && c.n == room))

@@ -351,6 +351,20 @@ const char *const sc_pg_migrations[] = {
      * and kind (money or points); one party's statement reads its rows only.
      */
     "CREATE INDEX rewards_party_kind ON rewards(party_type, party_id, kind, created_at);",
+    /* Notifications (issue 18): as in SQLite (see there). */
+    "ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';"
+    "ALTER TABLE webhooks ADD COLUMN member_id BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE webhooks ADD COLUMN team BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX webhooks_member ON webhooks(member_id, disabled);"
+    "CREATE TABLE notify_prefs ("
+    "  member_id BIGINT PRIMARY KEY,"
+    "  events TEXT NOT NULL,"
+    "  quiet_from BIGINT NOT NULL DEFAULT 0,"
+    "  quiet_to BIGINT NOT NULL DEFAULT 0,"
+    "  digest_hour BIGINT NOT NULL DEFAULT 8,"
+    "  digest_day TEXT NOT NULL DEFAULT ''"
+    ");"
+    "ALTER TABLE followups ADD COLUMN notified_at BIGINT NOT NULL DEFAULT 0;",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

@@ -373,7 +373,10 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
     su->self_referral_ignored = d.attr.self_referral_ignored;
     *touch_link = win ? win->link_id : 0;
     /* The signup.created webhook, in this transaction: durable with the sign-up itself. */
-    return sc_q_outbox_signup(db, customer_id);
+    if ((e = sc_q_outbox_signup(db, customer_id)) != SC_OK)
+        return e;
+    /* The credited members' alerts (issue 18), in the same transaction. */
+    return sc_q_notify_signup(db, customer_id);
 }
 
 enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, int64_t *card_id,

@@ -96,6 +96,12 @@ static enum sc_err outbox_insert(struct sc_db *db, const int64_t *ids, size_t n,
     return SC_OK;
 }
 
+enum sc_err sc_q_outbox_to(struct sc_db *db, int64_t webhook_id, const char *type, int64_t event_ts,
+                           const char *data_json)
+{
+    return outbox_insert(db, &webhook_id, 1, type, event_ts, data_json);
+}
+
 enum sc_err sc_q_outbox_add(struct sc_db *db, const char *type, int64_t event_ts,
                             const char *data_json)
 {
@@ -332,7 +338,8 @@ enum sc_err sc_store_outbox_add(struct sc_store *s, const char *type, int64_t ev
 enum sc_err sc_store_webhook_add(struct sc_store *s, const char *url, const char *secret,
                                  const char *events, int64_t now, int64_t *id)
 {
-    static struct sc_sql q_count = SC_SQL("SELECT count(*) FROM webhooks WHERE disabled = 0");
+    static struct sc_sql q_count = SC_SQL("SELECT count(*) FROM webhooks WHERE disabled = 0 "
+                                          "AND kind = 'webhook'");
     static struct sc_sql q =
         SC_SQL("INSERT INTO webhooks (url, secret, events, created_at) VALUES (?, ?, ?, ?) "
                "RETURNING id");
@@ -357,7 +364,7 @@ enum sc_err sc_store_webhook_list(struct sc_store *s,
                                   int (*fn)(const struct sc_webhook_row *r, void *ctx), void *ctx)
 {
     static struct sc_sql q = SC_SQL("SELECT id, url, secret, events, created_at FROM webhooks "
-                                    "WHERE disabled = 0 ORDER BY id");
+                                    "WHERE disabled = 0 AND kind = 'webhook' ORDER BY id");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
         return r.e;
@@ -374,7 +381,8 @@ enum sc_err sc_store_webhook_list(struct sc_store *s,
 enum sc_err sc_store_webhook_remove(struct sc_store *s, int64_t id, int64_t now)
 {
     static struct sc_sql q =
-        SC_SQL("UPDATE webhooks SET disabled = ? WHERE id = ? AND disabled = 0");
+        SC_SQL("UPDATE webhooks SET disabled = ? WHERE id = ? AND disabled = 0 "
+               "AND kind = 'webhook'");
     static struct sc_sql q_cancel =
         SC_SQL("UPDATE webhook_outbox SET status = 'cancelled' WHERE webhook_id = ? "
                "AND status = 'pending'");
@@ -396,7 +404,8 @@ enum sc_err sc_store_webhook_remove(struct sc_store *s, int64_t id, int64_t now)
 #define OUTBOX_COLS                                                                                \
     "o.id, o.msg_id, o.webhook_id, w.url, w.secret, o.type, o.data, o.event_ts, o.created_at, "    \
     "o.attempts, o.next_at, o.status, o.last_at, o.last_status, o.last_latency_ms, "               \
-    "o.last_error, o.last_excerpt FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id "
+    "o.last_error, o.last_excerpt, w.kind FROM webhook_outbox o JOIN webhooks w ON w.id = "        \
+    "o.webhook_id "
 
 static void read_outbox(struct sc_stmt *st, struct sc_outbox_row *o)
 {
@@ -418,6 +427,7 @@ static void read_outbox(struct sc_stmt *st, struct sc_outbox_row *o)
     o->last_latency_ms = sc_sql_col_int(st, 14);
     o->last_error = sc_sql_col_text(st, 15);
     o->last_excerpt = sc_sql_col_text(st, 16);
+    o->kind = sc_sql_col_text(st, 17);
 }
 
 enum sc_err sc_store_outbox_claim(struct sc_store *s, const char *token, int64_t now, int64_t until,

@@ -397,6 +397,31 @@ const char *const sc_sqlite_migrations[] = {
      * and kind (money or points); one party's statement reads its rows only.
      */
     "CREATE INDEX rewards_party_kind ON rewards(party_type, party_id, kind, created_at);",
+    /*
+     * Notifications (issue 18): a member's targets are webhook endpoints of
+     * their own kind (wecom, dingtalk, feishu, slack, email; 'webhook' for the
+     * signed webhooks of issue 12), so their deliveries share the outbox, its
+     * claims, retries and log.  'member_id' owns the target (0: a company
+     * webhook); for e-mail 'url' is "mailto:ADDRESS"; 'team' 1: a manager's target that
+     * also gets the alerts of their team's members (an admin's: everyone's).  notify_prefs holds a
+     * member's switches ('events': the alert kinds that are on, comma-separated;
+     * no row: all on), quiet hours (minutes of the day in SHARECARD_TZ; equal:
+     * none) and the digest's hour (-1: none) and the day it last went out;
+     * followups.notified_at marks a reminder that was sent.
+     */
+    "ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';"
+    "ALTER TABLE webhooks ADD COLUMN member_id INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE webhooks ADD COLUMN team INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX webhooks_member ON webhooks(member_id, disabled);"
+    "CREATE TABLE notify_prefs ("
+    "  member_id INTEGER PRIMARY KEY,"
+    "  events TEXT NOT NULL,"
+    "  quiet_from INTEGER NOT NULL DEFAULT 0,"
+    "  quiet_to INTEGER NOT NULL DEFAULT 0,"
+    "  digest_hour INTEGER NOT NULL DEFAULT 8,"
+    "  digest_day TEXT NOT NULL DEFAULT ''"
+    ");"
+    "ALTER TABLE followups ADD COLUMN notified_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 const int sc_sqlite_nmigrations =

@@ -176,6 +176,11 @@ enum sc_err sc_q_outbox_add(struct sc_db *db, const char *type, int64_t event_ts
 enum sc_err sc_q_outbox_signup(struct sc_db *db, int64_t customer_id);
 enum sc_err sc_q_outbox_conversion(struct sc_db *db, int64_t conversion_id);
 enum sc_err sc_q_outbox_reward(struct sc_db *db, int64_t reward_id);
+/* One outbox row of 'type' for endpoint 'webhook_id', due now (notifications, issue 18). */
+enum sc_err sc_q_outbox_to(struct sc_db *db, int64_t webhook_id, const char *type, int64_t event_ts,
+                           const char *data_json);
+/* Inside the sign-up's write: the alerts of the members credited at levels 1 and 2. */
+enum sc_err sc_q_notify_signup(struct sc_db *db, int64_t customer_id);
 
 /* The SQLite backend (sqlite_conn.c). */
 enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg, size_t errlen);

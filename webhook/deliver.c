@@ -160,6 +160,97 @@ static bool add_header(struct curl_slist **list, const char *line)
     return true;
 }
 
+/* CURLOPT_READFUNCTION of an e-mail: the message, from where the last call stopped. */
+struct mail_src {
+    const char *p;
+    size_t left;
+};
+
+static size_t read_mail(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct mail_src *m = userdata;
+    size_t n = size * nitems;
+    if (n > m->left)
+        n = m->left;
+    memcpy(buf, m->p, n);
+    m->p += n;
+    m->left -= n;
+    return n;
+}
+
+/*
+ * One e-mail over SMTP (notifications, issue 18): the URL is the operator's
+ * relay (its credentials in it), so private addresses are allowed, but the
+ * guard still refuses link-local and the like; STARTTLS when offered.
+ */
+static enum sc_err deliver_smtp(CURL *h, const struct sc_webhook_delivery *d,
+                                struct sc_webhook_result *r, struct xfer *x,
+                                const struct timespec *t0)
+{
+    struct curl_slist *rcpt = NULL;
+    struct mail_src src = {d->body, d->body_len};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    bool set_ok = true;
+    CURLcode rc;
+    enum sc_err err = SC_EINVAL;
+    x->allow_private = true;
+    if (!d->mail_from || !d->mail_to || !sc_notify_email_valid(d->mail_to)) {
+        snprintf(r->error, sizeof(r->error), "an e-mail needs a sender and a recipient");
+        goto out;
+    }
+    if (sc_notify_smtp_check(d->url, r->error, sizeof(r->error)) != SC_OK)
+        goto out;
+    err = SC_ENOMEM;
+    if (!(rcpt = curl_slist_append(NULL, d->mail_to)))
+        goto out;
+    curl_easy_reset(h);
+#define SET(opt, val) set_ok = set_ok && curl_easy_setopt(h, opt, val) == CURLE_OK
+    SET(CURLOPT_URL, d->url);
+    SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    SET(CURLOPT_PROXY, "");
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+    SET(CURLOPT_MAIL_FROM, d->mail_from);
+    SET(CURLOPT_MAIL_RCPT, rcpt);
+    SET(CURLOPT_UPLOAD, 1L);
+    SET(CURLOPT_READFUNCTION, read_mail);
+    SET(CURLOPT_READDATA, &src);
+    SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)d->body_len);
+    SET(CURLOPT_CONNECTTIMEOUT_MS,
+        d->connect_timeout_ms > 0 ? d->connect_timeout_ms : (long)SC_WEBHOOK_CONNECT_TIMEOUT_MS);
+    SET(CURLOPT_TIMEOUT_MS, d->timeout_ms > 0 ? d->timeout_ms : (long)SC_WEBHOOK_TIMEOUT_MS);
+    SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    SET(CURLOPT_OPENSOCKETDATA, x);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, x);
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_ERRORBUFFER, errbuf);
+#undef SET
+    if (!set_ok) {
+        err = SC_EINVAL;
+        snprintf(r->error, sizeof(r->error), "libcurl refused an SMTP option");
+        goto out;
+    }
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    r->refused = x->refused && rc != CURLE_OK;
+    r->cancelled = x->cancelled;
+    r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    r->ok = rc == CURLE_OK;
+    if (r->ok)
+        r->error[0] = '\0';
+    else if (r->refused)
+        snprintf(r->error, sizeof(r->error), "%s", x->refused_why);
+    else
+        snprintf(r->error, sizeof(r->error), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    curl_easy_reset(h);
+    err = SC_OK;
+out:
+    r->latency_ms = ms_since(t0);
+    curl_slist_free_all(rcpt);
+    return err;
+}
+
 enum sc_err sc_webhook_deliver_on(CURL *h, const struct sc_webhook_delivery *d,
                                   struct sc_webhook_result *r, const atomic_bool *stop)
 {
@@ -189,29 +280,38 @@ enum sc_err sc_webhook_deliver_on(CURL *h, const struct sc_webhook_delivery *d,
                  SC_WEBHOOK_BODY_MAX);
         goto out;
     }
+    if (d->style == SC_WEBHOOK_SMTP)
+        return deliver_smtp(h, d, r, &x, &t0);
     err = sc_webhook_url_parse(d->url, &u, r->error, sizeof(r->error));
     if (err != SC_OK)
         goto out;
-    /* Signed as the attempt starts, so a retry's timestamp is fresh for the receiver. */
-    ts = d->timestamp ? d->timestamp : (int64_t)time(NULL);
-    err = sc_webhook_sign(d->secret, d->id, ts, d->body, d->body_len, sig);
-    if (err != SC_OK) {
-        snprintf(r->error, sizeof(r->error), "the webhook's secret is not valid");
-        goto out;
-    }
+    if (d->style == SC_WEBHOOK_ROBOT) {
+        /* A chat robot: the platform's own JSON, its signature (if any) already in it. */
+        err = SC_ENOMEM;
+        if (!add_header(&headers, "Content-Type: application/json; charset=utf-8"))
+            goto out;
+    } else {
+        /* Signed as the attempt starts, so a retry's timestamp is fresh for the receiver. */
+        ts = d->timestamp ? d->timestamp : (int64_t)time(NULL);
+        err = sc_webhook_sign(d->secret, d->id, ts, d->body, d->body_len, sig);
+        if (err != SC_OK) {
+            snprintf(r->error, sizeof(r->error), "the webhook's secret is not valid");
+            goto out;
+        }
 
-    err = SC_ENOMEM;
-    if (!add_header(&headers, "Content-Type: application/json"))
-        goto out;
-    snprintf(line, sizeof(line), "webhook-id: %s", d->id);
-    if (!add_header(&headers, line))
-        goto out;
-    snprintf(line, sizeof(line), "webhook-timestamp: %" PRId64, ts);
-    if (!add_header(&headers, line))
-        goto out;
-    snprintf(line, sizeof(line), "webhook-signature: %s", sig);
-    if (!add_header(&headers, line))
-        goto out;
+        err = SC_ENOMEM;
+        if (!add_header(&headers, "Content-Type: application/json"))
+            goto out;
+        snprintf(line, sizeof(line), "webhook-id: %s", d->id);
+        if (!add_header(&headers, line))
+            goto out;
+        snprintf(line, sizeof(line), "webhook-timestamp: %" PRId64, ts);
+        if (!add_header(&headers, line))
+            goto out;
+        snprintf(line, sizeof(line), "webhook-signature: %s", sig);
+        if (!add_header(&headers, line))
+            goto out;
+    }
     /* No "Expect: 100-continue" wait (a second lost on bodies over 1 KiB). */
     if (!add_header(&headers, "Expect:"))
         goto out;
@@ -272,6 +372,10 @@ enum sc_err sc_webhook_deliver_on(CURL *h, const struct sc_webhook_delivery *d,
     else
         snprintf(r->error, sizeof(r->error), "HTTP %ld", r->status);
     sc_webhook_excerpt(x.raw, x.raw_len, r->excerpt, sizeof(r->excerpt));
+    /* A robot says "no" in a 200: {"errcode": 300001, ...} is a failed delivery. */
+    if (r->ok && d->style == SC_WEBHOOK_ROBOT &&
+        !sc_notify_answer_ok(r->excerpt, r->error, sizeof(r->error)))
+        r->ok = false;
     /* No pointer into this frame (or to what is freed below) stays in the handle;
      * its connections and caches do. */
     curl_easy_reset(h);

@@ -24,7 +24,7 @@ struct job {
     struct sc_webhook_delivery d; /* points into 'text' */
     sc_webhook_done_fn done;      /* may be NULL */
     void *ctx;
-    char text[]; /* url, secret, id, body, each NUL-terminated */
+    char text[]; /* url, secret, id, body, mail_from, mail_to, each NUL-terminated */
 };
 
 struct sc_webhook_sender {
@@ -146,7 +146,7 @@ enum sc_err sc_webhook_sender_submit(struct sc_webhook_sender *s,
                                      const struct sc_webhook_delivery *d, sc_webhook_done_fn done,
                                      void *ctx)
 {
-    size_t lu, ls, li;
+    size_t lu, ls, li, lf, lt;
     struct job *j;
     char *p;
 
@@ -155,11 +155,13 @@ enum sc_err sc_webhook_sender_submit(struct sc_webhook_sender *s,
     lu = strlen(d->url);
     ls = strlen(d->secret);
     li = strlen(d->id);
-    if (lu > SC_WEBHOOK_URL_MAX || ls >= SC_WEBHOOK_SECRET_SIZE || li > 64)
+    lf = d->mail_from ? strlen(d->mail_from) : 0;
+    lt = d->mail_to ? strlen(d->mail_to) : 0;
+    if (lu > SC_WEBHOOK_URL_MAX || ls >= SC_WEBHOOK_SECRET_SIZE || li > 64 || lf > 512 || lt > 512)
         return SC_EINVAL;
     if (d->body_len > SC_WEBHOOK_BODY_MAX)
         return SC_ETOOBIG;
-    j = malloc(sizeof(*j) + lu + ls + li + d->body_len + 4);
+    j = malloc(sizeof(*j) + lu + ls + li + lf + lt + d->body_len + 6);
     if (!j)
         return SC_ENOMEM;
     j->next = NULL;
@@ -176,6 +178,11 @@ enum sc_err sc_webhook_sender_submit(struct sc_webhook_sender *s,
     memcpy(p, d->body, d->body_len);
     p[d->body_len] = '\0';
     j->d.body = p;
+    p += d->body_len + 1;
+    /* The envelope of an e-mail (issue 18), when there is one. */
+    j->d.mail_from = d->mail_from ? memcpy(p, d->mail_from, lf + 1) : NULL;
+    p += lf + 1;
+    j->d.mail_to = d->mail_to ? memcpy(p, d->mail_to, lt + 1) : NULL;
 
     pthread_mutex_lock(&s->mu);
     if (s->stopping || s->st.queued >= s->queue_max) {

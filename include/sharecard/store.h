@@ -702,6 +702,7 @@ struct sc_outbox_row {
     int64_t last_status;
     int64_t last_latency_ms;
     const char *last_error, *last_excerpt;
+    const char *kind; /* the endpoint's: "webhook", or a notification target's (issue 18) */
 };
 
 /*
@@ -761,6 +762,105 @@ enum sc_err sc_store_rewards_approve_due(struct sc_store *s, int64_t now, int ba
  */
 enum sc_err sc_store_outbox_prune(struct sc_store *s, int64_t before, int batch, int64_t *deleted,
                                   bool *done);
+
+/* ---- notifications (issue 18; store/q_notify.c) ------------------------------------------ */
+
+/* The alert kinds a member may switch (all on until they change them), comma-separated. */
+#define SC_NOTIFY_EVENTS_ALL  "hot,signup,reminder,quiet,digest"
+#define SC_NOTIFY_TARGETS_MAX 10 /* live targets per member */
+#define SC_NOTIFY_DIGEST_HOUR 8  /* the digest's hour (SHARECARD_TZ) until a member picks one */
+
+/* A member's target: a webhooks row of kind wecom, dingtalk, feishu, slack or email. */
+struct sc_notify_target_row {
+    int64_t id, member_id;
+    const char *kind;
+    const char *url;    /* the robot's webhook URL; for e-mail "mailto:ADDRESS" */
+    const char *secret; /* DingTalk's or Feishu's signing secret; "" when none */
+    int64_t created_at;
+    bool team; /* a manager's target for their whole team (an admin's: everyone) */
+};
+/* Adds a target (all borrowed; checked by the caller, 'team' only for a manager or admin);
+ * SC_ETOOBIG past SC_NOTIFY_TARGETS_MAX. */
+enum sc_err sc_store_notify_target_add(struct sc_store *s, int64_t member_id, const char *kind,
+                                       const char *url, const char *secret, bool team, int64_t now,
+                                       int64_t *id);
+/* Member 'member_id''s live targets, oldest first. */
+enum sc_err sc_store_notify_target_list(struct sc_store *s, int64_t member_id,
+                                        int (*fn)(const struct sc_notify_target_row *t, void *ctx),
+                                        void *ctx);
+/* Removes target 'id' of member 'member_id' and cancels its pending alerts; SC_ENOTFOUND. */
+enum sc_err sc_store_notify_target_remove(struct sc_store *s, int64_t member_id, int64_t id,
+                                          int64_t now);
+/* What the dispatcher needs of target 'id' when it sends; SC_ENOTFOUND. */
+struct sc_notify_target_info {
+    int64_t member_id;
+    int lang;                 /* enum sc_lang of the member's card */
+    int quiet_from, quiet_to; /* minutes of the day in SHARECARD_TZ; equal: no quiet hours */
+};
+enum sc_err sc_store_notify_target_info(struct sc_store *s, int64_t id,
+                                        struct sc_notify_target_info *out);
+
+/* A member's switches, quiet hours and digest hour. */
+struct sc_notify_prefs {
+    char events[128];         /* the kinds on, comma-separated (of SC_NOTIFY_EVENTS_ALL) */
+    int quiet_from, quiet_to; /* minutes of the day; equal: none */
+    int digest_hour;          /* 0..23, -1: no digest */
+};
+/* The member's preferences, or the defaults (all on, no quiet hours) when never set. */
+enum sc_err sc_store_notify_prefs_get(struct sc_store *s, int64_t member_id,
+                                      struct sc_notify_prefs *out);
+enum sc_err sc_store_notify_prefs_set(struct sc_store *s, int64_t member_id,
+                                      const struct sc_notify_prefs *p);
+/*
+ * Queues alert 'type' ("notify.hot", "notify.test", ...; 'data_json' valid
+ * JSON, borrowed) for every live target of member 'member_id', and every team
+ * target of their team's managers and of admins (with "member": the member's
+ * name added to the data), whose owner has that kind switched on, or only for target 'only' (> 0;
+ * switches not asked: a test message), in one transaction.
+ */
+enum sc_err sc_store_notify_add(struct sc_store *s, int64_t member_id, int64_t only,
+                                const char *type, int64_t event_ts, const char *data_json);
+/*
+ * Queues a "notify.reminder" for each follow-up reminder fallen due by 'now'
+ * (within the last day, not done, not yet sent) and marks it sent, in one
+ * transaction: each reminder goes out once.  '*queued' gets how many.
+ */
+enum sc_err sc_store_notify_reminders(struct sc_store *s, int64_t now, int64_t *queued);
+/* The daily digest: who has targets, their digest hour and the local day it last went out. */
+#define SC_NOTIFY_DIGEST_HOUR_S "8" /* SC_NOTIFY_DIGEST_HOUR, for SQL text */
+struct sc_notify_digest_due {
+    int64_t member_id;
+    int hour;             /* -1: no digest */
+    const char *last_day; /* "YYYY-MM-DD" (SHARECARD_TZ), "" when never */
+};
+enum sc_err sc_store_notify_digest_members(
+    struct sc_store *s, int (*fn)(const struct sc_notify_digest_due *d, void *ctx), void *ctx);
+/* A member's day in figures: their card's scans (and opens), views and visitors on UTC day
+ * 'day' (rollups), sign-ups credited to them (level 1 or 2) and rewards in [from, to), and the
+ * top 3 leads that turned hot on their card in the week up to 'to'. */
+struct sc_notify_digest {
+    char card[40];
+    int64_t scans, views, visitors, signups, rewards;
+    int64_t hot[3];
+    int hot_score[3];
+    int n_hot;
+};
+enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id, int64_t from,
+                                           int64_t to, int64_t day, struct sc_notify_digest *out);
+/*
+ * The member's daily pass, once per local day 'day' (marked in the same transaction, so of
+ * several instances one does it): queues "notify.digest" with 'digest_json' (NULL: none) and a
+ * "notify.quiet" for each level-1 customer whose last sign-up or order fell in
+ * [quiet_from, quiet_to) (gone quiet today).  '*queued': whether this call did the day.
+ */
+enum sc_err sc_store_notify_daily(struct sc_store *s, int64_t member_id, const char *day,
+                                  int64_t now, const char *digest_json, int64_t quiet_from,
+                                  int64_t quiet_to, bool *queued);
+/* Puts claimed delivery 'id' back, due at 'next_at', without counting an attempt (quiet hours,
+ * a robot's rate limit). */
+enum sc_err sc_store_outbox_defer(struct sc_store *s, int64_t id, const char *token,
+                                  int64_t next_at);
+
 /* ---- lead intelligence (issue 13; store/q_leads_intel.c) --------------------------- */
 
 /* One human event of a lead (a visitor on a card), as the intent model reads it. */

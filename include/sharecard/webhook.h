@@ -138,6 +138,16 @@ enum sc_err sc_webhook_url_check(const char *url, bool allow_private, char *why,
 
 /* ---- one delivery --------------------------------------------------------- */
 
+/*
+ * How a delivery is made.  STANDARD: a Standard Webhooks POST (signed
+ * headers).  ROBOT: a chat robot's POST of the body as it is (the URL and
+ * body already carry the platform's own signature), a 2xx whose JSON says
+ * errcode/code != 0 counting as a failure.  SMTP: the body is a whole
+ * e-mail sent to 'mail_to' over the SMTP URL (the operator's relay, so
+ * private addresses allowed).
+ */
+enum sc_webhook_style { SC_WEBHOOK_STANDARD = 0, SC_WEBHOOK_ROBOT, SC_WEBHOOK_SMTP };
+
 struct sc_webhook_delivery {
     const char *url;         /* borrowed; http or https */
     const char *secret;      /* borrowed; "whsec_..." */
@@ -149,6 +159,9 @@ struct sc_webhook_delivery {
     bool allow_private;      /* may connect to loopback/private addresses */
     long connect_timeout_ms; /* 0: SC_WEBHOOK_CONNECT_TIMEOUT_MS */
     long timeout_ms;         /* whole attempt; 0: SC_WEBHOOK_TIMEOUT_MS */
+    /* Notifications (issue 18): how the attempt is made; 0 is a signed webhook. */
+    enum sc_webhook_style style;
+    const char *mail_from, *mail_to; /* SC_WEBHOOK_SMTP: the envelope (borrowed) */
 };
 
 struct sc_webhook_result {
@@ -246,5 +259,52 @@ void sc_webhook_sender_stats(struct sc_webhook_sender *s, struct sc_webhook_stat
  * before this returns.  NULL is a no-op.
  */
 void sc_webhook_sender_free(struct sc_webhook_sender *s, bool drain);
+
+/* ---- notifications where salespeople live (issue 18; webhook/notify.c) ---------------- */
+
+enum sc_notify_kind {
+    SC_NOTIFY_WECOM = 0,
+    SC_NOTIFY_DINGTALK,
+    SC_NOTIFY_FEISHU,
+    SC_NOTIFY_SLACK,
+    SC_NOTIFY_EMAIL
+};
+/* "wecom", "dingtalk", "feishu", "slack", "email"; false for anything else. */
+bool sc_notify_kind_parse(const char *name, enum sc_notify_kind *out);
+const char *sc_notify_kind_name(enum sc_notify_kind k);
+/* An address we will put in a To: header: dot-atoms @ a domain of two labels or more. */
+bool sc_notify_email_valid(const char *addr);
+/* SHARECARD_SMTP_URL's check: smtp:// or smtps:// with a host.  SC_EINVAL with the reason. */
+enum sc_err sc_notify_smtp_check(const char *url, char *why, size_t why_size);
+/*
+ * A target's check: for e-mail 'target' is the address; for a robot its
+ * webhook URL, https only unless 'allow_private', then as
+ * sc_webhook_url_check() (resolves the host).  A 'secret' only for DingTalk
+ * and Feishu.  SC_EINVAL with the reason in 'why'.
+ */
+enum sc_err sc_notify_target_check(enum sc_notify_kind k, const char *target, const char *secret,
+                                   bool allow_private, char *why, size_t why_size);
+/* DingTalk: base64(HMAC-SHA256(key secret, "ts_ms\nsecret")) (not yet URL-encoded). */
+enum sc_err sc_notify_sign_dingtalk(const char *secret, int64_t ts_ms, char *out, size_t size);
+/* Feishu: base64(HMAC-SHA256(key "ts_s\nsecret", "")). */
+enum sc_err sc_notify_sign_feishu(const char *secret, int64_t ts_s, char *out, size_t size);
+
+/* One message, all borrowed UTF-8: its title, markdown, plain text and HTML forms. */
+struct sc_notify_msg {
+    const char *title, *markdown, *text, *html;
+};
+/*
+ * The request for target kind 'k' at 'url' (for e-mail the SMTP URL):
+ * '*url_out' the URL to post to (DingTalk's with &timestamp=&sign= when
+ * 'secret' is set), '*body_out' WeCom's or DingTalk's markdown JSON,
+ * Feishu's text JSON (signed in the body), Slack's {"text"}, or a whole
+ * multipart/alternative e-mail from 'from' to 'to'.  Both new (free()).
+ * 'now_ms' is the wall clock the signatures carry.
+ */
+enum sc_err sc_notify_request(enum sc_notify_kind k, const char *url, const char *secret,
+                              const struct sc_notify_msg *m, int64_t now_ms, const char *from,
+                              const char *to, char **url_out, char **body_out);
+/* False (the reason in 'why') when a robot's answer is JSON with errcode/code != 0. */
+bool sc_notify_answer_ok(const char *body, char *why, size_t why_size);
 
 #endif
