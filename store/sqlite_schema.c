@@ -393,6 +393,7 @@ const char *const sc_sqlite_migrations[] = {
     "ALTER TABLE customers ADD COLUMN birth_year INTEGER;"
     "ALTER TABLE customers ADD COLUMN birth_month INTEGER;"
     "ALTER TABLE customers ADD COLUMN birth_day INTEGER;",
+    /*
      * Issue 19: monthly statements in one ordered pass, grouped by party
      * and kind (money or points); one party's statement reads its rows only.
      */
