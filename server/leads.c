@@ -641,11 +641,11 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
     sc_buf_init(&b, 32 << 20);
     sc_ui_begin(r, &b, "Leads", m, "/leads");
     sc_ui_htmlf(&b,
-                "</header><p class=\"hint\">People who opened a card in the last %d days, "
-                "most recent first; each line opens what they did.</p><p class=\"hint\">",
+                "</header><p class=\"hint\">People who opened a card in the last %d days; "
+                "each line opens what they did.</p><p class=\"hint\">",
                 (int)q.days);
-    if (q.by_score)
-        sc_ui_html(&b, "<span>Sorted by score: the likeliest to sign up first.</span> ");
+    sc_ui_html(&b, q.by_score ? "<span>Sorted by score: the likeliest to sign up first.</span> "
+                              : "<span>Most recent first.</span> ");
     if (q.quiet > 0)
         sc_ui_htmlf(&b, "<span>Only leads quiet for %lld days or more.</span> ",
                     (long long)q.quiet);
@@ -689,7 +689,7 @@ static int followup_html(const struct sc_followup_row *f, void *ctx)
         sc_ui_text(b, f->note);
     }
     if (f->reminder_at) {
-        sc_ui_html(b, " · reminder ");
+        sc_ui_html(b, " · <span>reminder</span> ");
         sc_ui_when(b, f->reminder_at);
     }
     sc_ui_html(b, "</li>");
@@ -784,7 +784,7 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
             }
             sc_ui_html(&b, "</p>");
         }
-        sc_ui_html(&b, "<p>Best time: ");
+        sc_ui_html(&b, "<p>Best time: "); /* "Best time:", one text node to translate */
         local_when(&b, li->bt.at, o.set.tz_min);
         sc_ui_html(&b, " (");
         sc_ui_text(&b, sc_tz_name());

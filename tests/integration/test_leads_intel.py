@@ -226,6 +226,68 @@ class LeadsApi(unittest.TestCase):
         _, _, wpage = w.get("/leads")
         self.assertEqual(w.post(path, dict(form, csrf=csrf_of(wpage)))[0], 404)
 
+    def test_zh_pages_leave_no_english(self):
+        """What /leads and a lead's page show in English through the i18n table, the
+        zh-CN pages show translated: none of the table's English is left on them."""
+        entries = i18n_entries()
+        z = Session(self.srv, "198.51.100.203")
+        z.login("zhang@example.com", SALES_PW)
+        lead = [x for x in self.leads(self.zhang_token) if x["customer"] == "Cleo"][0]
+        _, _, page = z.get(f"/leads/{lead['id']}")  # a follow-up with a reminder on her page
+        later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
+        self.assertEqual(z.post(f"/leads/{lead['id']}/followup", {
+            "csrf": csrf_of(page), "channel": "call", "outcome": "reached", "note": "",
+            "remind_on": later, "remind_at": "10:00"})[0], 303)
+        for path in ("/leads", f"/leads/{lead['id']}"):
+            texts = {}
+            for lang in ("en", "zh-CN,zh;q=0.9"):
+                st, _, body = self.srv.request("GET", path, headers=z._headers(
+                    {"Accept-Language": lang}))
+                self.assertEqual(st, 200)
+                texts[lang] = visible_text(body.decode())
+            used = [en for en in entries if english_in(en, texts["en"])]
+            self.assertGreater(len(used), 10, path)  # the check sees the page's strings
+            left = [en for en in used if english_in(en, texts["zh-CN,zh;q=0.9"])]
+            self.assertEqual(left, [], path)
+        # The hint says the order the page has: by score unless asked for the most recent.
+        _, _, page = z.get("/leads")
+        self.assertNotIn("most recent first", page.lower())
+        self.assertIn("Sorted by score: the likeliest to sign up first.", page)
+        _, _, page = z.get("/leads?order=recent")
+        self.assertIn("Most recent first.", page)
+        self.assertNotIn("likeliest", page)
+
+
+def i18n_entries():
+    """The English column of server/i18n_table.c (those translated to something else)."""
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "server", "i18n_table.c")
+    with open(src, encoding="utf-8") as f:
+        text = f.read()
+    lit = r'(?:\s*"(?:[^"\\]|\\.)*")+'
+    out = []
+    for en, zh in re.findall(r"\{(" + lit + r")\s*,(" + lit + r")\s*\}", text):
+        en, zh = ("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', x)) for x in (en, zh))
+        if en != zh and re.search(r"[A-Za-z]{3}", en):
+            out.append(en.replace('\\"', '"'))
+    return out
+
+
+def visible_text(html):
+    """A page's text as a reader sees it: no scripts, styles or tags, entities decoded."""
+    import html as htmllib
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]*>", "\n", html)
+    return htmllib.unescape(html)
+
+
+def english_in(en, text):
+    """Whether the English 'en' (printf conversions match anything) is a phrase of 'text'."""
+    parts = re.split(r"%[-+ #0-9.]*l{0,2}[sdufgc%]", en)
+    pat = r".{0,40}?".join(re.escape(p.strip()) for p in parts if p.strip())
+    if not pat:
+        return False
+    return re.search(r"(?<![A-Za-z])" + pat + r"(?![A-Za-z])", text) is not None
+
 
 def under_tsan():
     """libfaketime wraps pthread_cond_timedwait, which hides the mutex's release inside it
