@@ -867,18 +867,42 @@ static bool parse_local(const char *day, const char *hm, int32_t tz_min, int64_t
     return true;
 }
 
+/*
+ * Reads form field 'name' into 'out' ('n' bytes); an absent field reads as
+ * empty (the optional ones mean "none": scripts post without them).  NULL,
+ * or 'name' when it is too long or its encoding is broken.
+ */
+static const char *form_field_opt(struct req *r, const char *name, char *out, size_t n)
+{
+    enum sc_err e = sc_req_form_field(r, name, out, n);
+    if (e == SC_ENOTFOUND) {
+        out[0] = '\0';
+        return NULL;
+    }
+    return e == SC_OK ? NULL : name;
+}
+
 static enum MHD_Result followup_post(struct req *r, const struct sc_member *m,
                                      const struct sc_scope *scope, long long id)
 {
     if (!sc_csrf_ok(r))
         return sc_reply_error(r, 403, SC_FORM_EXPIRED);
     char ch[16], oc[24], note[NOTE_MAX + 8], day[16], hm[8];
-    if (sc_req_form_field(r, "channel", ch, sizeof(ch)) != SC_OK ||
-        sc_req_form_field(r, "outcome", oc, sizeof(oc)) != SC_OK ||
-        sc_req_form_field(r, "note", note, sizeof(note)) != SC_OK ||
-        sc_req_form_field(r, "remind_on", day, sizeof(day)) != SC_OK ||
-        sc_req_form_field(r, "remind_at", hm, sizeof(hm)) != SC_OK)
-        return sc_reply_error(r, 400, "A field is too long (note: at most 1000 bytes).");
+    const char *bad = form_field_opt(r, "channel", ch, sizeof(ch));
+    if (!bad)
+        bad = form_field_opt(r, "outcome", oc, sizeof(oc));
+    if (!bad)
+        bad = form_field_opt(r, "note", note, sizeof(note));
+    if (!bad)
+        bad = form_field_opt(r, "remind_on", day, sizeof(day));
+    if (!bad)
+        bad = form_field_opt(r, "remind_at", hm, sizeof(hm));
+    if (bad) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%s is too long or badly encoded (note: at most 1000 bytes).",
+                 bad);
+        return sc_reply_error(r, 400, msg);
+    }
     int channel = -1, outcome = -1;
     for (int c = 0; c < SC_CONTACT_COUNT; c++)
         if (strcmp(ch, sc_score_contact_name((enum sc_contact)c)) == 0)

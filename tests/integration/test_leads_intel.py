@@ -226,6 +226,27 @@ class LeadsApi(unittest.TestCase):
         _, _, wpage = w.get("/leads")
         self.assertEqual(w.post(path, dict(form, csrf=csrf_of(wpage)))[0], 404)
 
+    def test_followup_without_the_optional_fields(self):
+        """A script posts a follow-up with channel and outcome only: logged, no reminder."""
+        z = Session(self.srv, "198.51.100.204")
+        z.login("zhang@example.com", SALES_PW)
+        dan = [x for x in self.leads(self.zhang_token) if x["customer"] is None][0]
+        _, _, page = z.get(f"/leads/{dan['id']}")
+        path = f"/leads/{dan['id']}/followup"
+        st, _, body = z.post(path, {"csrf": csrf_of(page), "outcome": "reached"})
+        self.assertEqual(st, 400)
+        self.assertIn("channel", body)
+        st, _, body = z.post(path, {"csrf": csrf_of(page), "channel": "sms",
+                                    "outcome": "not_interested"})
+        self.assertEqual(st, 303, body)
+        _, _, page = z.get(f"/leads/{dan['id']}")
+        logged = set(re.findall(r'<li class="followup">.*?</li>', page))  # log and timeline
+        self.assertEqual(len(logged), 1, logged)
+        self.assertIn("Not interested", logged.pop())
+        self.assertNotIn("reminder", page[page.index('class="followup"'):])
+        _, _, me = z.get("/me")
+        self.assertNotIn(f"/leads/{dan['id']}", me)
+
     def test_zh_pages_leave_no_english(self):
         """What /leads and a lead's page show in English through the i18n table, the
         zh-CN pages show translated: none of the table's English is left on them."""
