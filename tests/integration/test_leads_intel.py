@@ -919,6 +919,15 @@ class Feed:
             time.sleep(0.2)
         return self.of(kind)
 
+    def wait_for_text(self, tail, seconds=60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            hits = [e for e in self.seen if e.get("text", "").endswith(tail)]
+            if hits:
+                return hits
+            time.sleep(0.2)
+        return []
+
     def close(self):
         import socket
         self.stop.set()
@@ -1022,6 +1031,76 @@ class LiveLeadLines(unittest.TestCase):
                 time.sleep(4)
                 self.assertEqual((len(again.of("hot")), len(again.of("reminder"))),
                                  (want, want), resume)
+        finally:
+            for f in feeds:
+                f.close()
+            srv.stop()
+            srv.cleanup()
+
+
+class LiveReminderBacklog(unittest.TestCase):
+    """Reminders that fell due before the live feed was opened come first in it: the 20
+    most recently due and not followed up since, newest on top (sent oldest first, as the
+    page puts each line on top), each once; then new ones as they fall due."""
+
+    def test_reminders_due_before_the_feed_opened(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        feeds = []
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            harness.add_member(db, "Hu Ping", "hu@example.com", "--slug", "huping")
+            harness.sharecard("member", "password", "--email", "hu@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "hu@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            for _ in range(24):
+                self.assertEqual(Browser(srv).get("/c/huping")[0], 200)
+            st, _, body = srv.request("GET", "/api/v1/leads?order=recent&limit=100",
+                                      headers={"Authorization": f"Bearer {token}"})
+            ids = sorted(x["id"] for x in json.loads(body))
+            self.assertEqual(len(ids), 24)
+            z = Session(srv, "198.51.100.231")
+            z.login("hu@example.com", SALES_PW)
+            yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+            tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
+
+            def log(lead, note, day=None):
+                _, _, page = z.get(f"/leads/{lead}")
+                form = {"csrf": csrf_of(page), "channel": "call", "outcome": "no_answer",
+                        "note": note}
+                if day:
+                    form.update(remind_on=day, remind_at="09:00")
+                self.assertEqual(z.post(f"/leads/{lead}/followup", form)[0], 303)
+
+            # 22 reminders due (set in the past: due as logged, in this order), one lead
+            # followed up since its reminder, one reminder due tomorrow.
+            for i in range(22):
+                log(ids[i], f"n{i:02d}", yesterday)
+            log(ids[21], "called back")
+            log(ids[22], "later", tomorrow)
+            hu = Feed(srv, token)
+            feeds.append(hu)
+            rem = hu.wait_for("reminder")
+            time.sleep(3)  # more ticks: none again
+            rem = hu.of("reminder")
+            notes = [r["text"].rsplit(" — ", 1)[1] for r in rem]
+            self.assertEqual(notes, [f"n{i:02d}" for i in range(1, 21)])
+            self.assertEqual(hu.seen[:20], rem)  # the stream's first lines
+            self.assertEqual(rem[-1]["url"], f"/leads/{ids[20]}")
+            self.assertTrue(rem[0]["text"].startswith("Follow up: visitor #"), rem[0])
+            # A new one falls due while it is open: shown once, as before.
+            log(ids[23], "new", yesterday)
+            self.assertTrue(any(r["text"].endswith("— new") for r in hu.wait_for_text("— new")))
+            time.sleep(2)
+            self.assertEqual(len(hu.of("reminder")), 21, hu.seen)
+            # Reconnecting where it was shows none of them again.
+            again = Feed(srv, token, headers={"Last-Event-ID": hu.seen[-1]["sse_id"]})
+            feeds.append(again)
+            time.sleep(3)
+            self.assertEqual(again.of("reminder"), [])
         finally:
             for f in feeds:
                 f.close()
