@@ -745,11 +745,13 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         struct lead_item it = {.li = li};
         it.l.customer = c ? c->name : NULL;
         next_action(&o, &it, q.lang, draft, sizeof(draft));
-        /* A model's draft when one is configured (this page only, never a list); else the
-         * template's. */
+        /* A model's draft when one is configured (this page only, never a list) and cached;
+         * else the template's at once, the model asked in the background and the page's
+         * script fetching its draft (data-draft-src). */
         char drafted[SC_LLM_DRAFT_MAX + 1];
-        bool by_model = sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, q.lang, drafted,
-                                          sizeof(drafted));
+        bool pending = false;
+        bool by_model = sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, q.lang, false,
+                                          &pending, drafted, sizeof(drafted));
         if (by_model)
             snprintf(draft, sizeof(draft), "%s", drafted);
         sc_ui_htmlf(&b,
@@ -790,10 +792,11 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         sc_ui_text(&b, sc_tz_name());
         sc_ui_html(&b, ") · ");
         sc_ui_text(&b, sc_tr(sc_score_contact_name(li->channel)));
-        sc_ui_htmlf(&b,
-                    "</p><h2>Next step</h2><p><textarea id=\"draft\" data-drafted-by=\"%s\" "
-                    "readonly rows=\"3\" style=\"width:100%%\">",
+        sc_ui_htmlf(&b, "</p><h2>Next step</h2><p><textarea id=\"draft\" data-drafted-by=\"%s\" ",
                     by_model ? "model" : "template");
+        if (!by_model && pending)
+            sc_ui_htmlf(&b, "data-draft-src=\"/api/v1/leads/%lld/draft\" ", id);
+        sc_ui_html(&b, "readonly rows=\"3\" style=\"width:100%\">");
         sc_ui_text(&b, draft);
         sc_ui_html(&b, "</textarea><button class=\"btn copy\" type=\"button\" "
                        "style=\"width:auto;display:inline\" data-copy=\"");
@@ -1104,8 +1107,8 @@ static enum MHD_Result lead_draft_api(struct req *r, const struct sc_scope *scop
     it.l.customer = c ? c->name : NULL;
     char draft[800], drafted[SC_LLM_DRAFT_MAX + 1];
     next_action(&o, &it, lang, draft, sizeof(draft));
-    bool by_model =
-        sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, lang, drafted, sizeof(drafted));
+    bool by_model = sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, lang, true, NULL,
+                                      drafted, sizeof(drafted)); /* an explicit request: it waits */
     struct sc_buf b;
     sc_buf_init(&b, 1 << 16);
     sc_buf_printf(&b, "{\"id\":%lld,\"card\":", id);

@@ -734,11 +734,19 @@ class LlmDrafts(unittest.TestCase):
                 return json.loads(body), time.monotonic() - t0
 
             # The model answers: its draft, trimmed, marked as the model's, on the page too.
+            # The first view has the template at once and the model asked in the background
+            # (the page's script fetches the draft API); the API waits for that same call.
             z = Session(srv, "198.51.100.241")
             z.login("fang@example.com", SALES_PW)
             st, _, page = z.get(f"/leads/{ids['Qiao Lin']}")
             self.assertEqual(st, 200)
+            self.assertIn('data-drafted-by="template" data-draft-src="/api/v1/leads/'
+                          f'{ids["Qiao Lin"]}/draft" readonly', page)
+            self.assertNotIn('id="drafted-by"', page)
             want = "你好 Qiao，看到你保存了我的联系方式，这周方便聊聊吗？"
+            d, _ = draft("Qiao Lin")
+            self.assertEqual((d["drafted_by"], d["next_action"]), ("model", want))
+            st, _, page = z.get(f"/leads/{ids['Qiao Lin']}")
             self.assertIn(f'data-drafted-by="model" readonly rows="3" style="width:100%">{want}'
                           "</textarea>", page)
             self.assertIn('id="drafted-by"', page)
@@ -782,6 +790,7 @@ class LlmDrafts(unittest.TestCase):
                 _, _, page = z.get(f"/leads/{ids[who]}")
                 self.assertIn('data-drafted-by="template"', page)
                 self.assertNotIn('id="drafted-by"', page)
+                self.assertNotIn("data-draft-src", page)  # the failure is known: no fetch
                 self.assertEqual(len(got), before + 1, "a failure is remembered for a while")
             # Still no list asks the model.
             before = len(got)
@@ -789,6 +798,92 @@ class LlmDrafts(unittest.TestCase):
             self.assertEqual(z.get("/leads")[0], 200)
             self.assertEqual(len(got), before)
         finally:
+            srv.stop()
+            srv.cleanup()
+            stub.shutdown()
+
+    def test_pages_do_not_wait_for_the_model(self):
+        """A model slower than a page view: the lead's page answers with the template while
+        the model is still drafting (at most two calls in flight, each lead asked once);
+        the draft API waits for it, and the next view shows the model's draft."""
+        import http.server
+        release, lock = threading.Event(), threading.Lock()
+        state = {"in": 0, "max": 0, "asked": []}
+
+        class Stub(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                facts = json.loads(body["messages"][-1]["content"])
+                with lock:
+                    state["in"] += 1
+                    state["max"] = max(state["max"], state["in"])
+                    state["asked"].append(facts["first_name"])
+                release.wait(60)
+                out = json.dumps({"choices": [{"message": {
+                    "content": f"Hi {facts['first_name']}, from the model"}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+                with lock:
+                    state["in"] -= 1
+
+            def log_message(self, *a):
+                pass
+
+        stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        stub.daemon_threads = True
+        threading.Thread(target=stub.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{stub.server_address[1]}/v1/chat/completions"
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_LLM_URL": url,
+                                  "SHARECARD_LLM_TIMEOUT_MS": "30000"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Fang Yu", "fang@example.com", "--slug", "fangyu")
+            harness.sharecard("member", "password", "--email", "fang@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "fang@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            names = ["Ana", "Bo", "Cai", "Dee", "Eli"]
+            for i, name in enumerate(names):
+                b = Browser(srv, ip=f"203.0.113.{i + 1}")
+                page = b.open_link(member["qr_url"])
+                st, _, body = b.sign_up(page, "fangyu", name=name, email=f"{name}@example.com")
+                self.assertEqual(st, 201, body)
+            auth = {"Authorization": f"Bearer {token}"}
+            rows = json.loads(srv.request("GET", "/api/v1/leads", headers=auth)[2])
+            ids = {x["customer"]: x["id"] for x in rows}
+            z = Session(srv, "198.51.100.242")
+            z.login("fang@example.com", SALES_PW)
+            # Every page answers while the model holds its answers back.
+            for name in names + names:
+                st, _, page = z.get(f"/leads/{ids[name]}")
+                self.assertEqual(st, 200)
+                self.assertIn('data-drafted-by="template" data-draft-src=', page)
+                self.assertIn(name, page)
+            self.assertFalse(release.is_set())
+            deadline = time.monotonic() + 30
+            while len(state["asked"]) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            release.set()
+            for name in names:  # the API waits for the background call
+                st, _, body = srv.request("GET", f"/api/v1/leads/{ids[name]}/draft",
+                                          headers=auth)
+                self.assertEqual(st, 200, body)
+                d = json.loads(body)
+                self.assertEqual((d["drafted_by"], d["next_action"]),
+                                 ("model", f"Hi {name}, from the model"))
+            self.assertEqual(sorted(state["asked"]), sorted(names))  # each lead once
+            self.assertEqual(state["max"], 2)  # two in flight at most
+            _, _, page = z.get(f"/leads/{ids['Cai']}")
+            self.assertIn('data-drafted-by="model" readonly rows="3" style="width:100%">'
+                          "Hi Cai, from the model</textarea>", page)
+        finally:
+            release.set()
             srv.stop()
             srv.cleanup()
             stub.shutdown()
