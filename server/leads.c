@@ -655,11 +655,11 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
     sc_buf_init(&b, 32 << 20);
     sc_ui_begin(r, &b, "Leads", m, "/leads");
     sc_ui_htmlf(&b,
-                "</header><p class=\"hint\">People who opened a card in the last %d days, "
-                "most recent first; each line opens what they did.</p><p class=\"hint\">",
+                "</header><p class=\"hint\">People who opened a card in the last %d days; "
+                "each line opens what they did.</p><p class=\"hint\">",
                 (int)q.days);
-    if (q.by_score)
-        sc_ui_html(&b, "<span>Sorted by score: the likeliest to sign up first.</span> ");
+    sc_ui_html(&b, q.by_score ? "<span>Sorted by score: the likeliest to sign up first.</span> "
+                              : "<span>Most recent first.</span> ");
     if (q.quiet > 0)
         sc_ui_htmlf(&b, "<span>Only leads quiet for %lld days or more.</span> ",
                     (long long)q.quiet);
@@ -704,7 +704,7 @@ static int followup_html(const struct sc_followup_row *f, void *ctx)
         sc_ui_text(b, f->note);
     }
     if (f->reminder_at) {
-        sc_ui_html(b, " · reminder ");
+        sc_ui_html(b, " · <span>reminder</span> ");
         sc_ui_when(b, f->reminder_at);
     }
     sc_ui_html(b, "</li>");
@@ -760,11 +760,13 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         struct lead_item it = {.li = li};
         it.l.customer = c ? c->name : NULL;
         next_action(&o, &it, q.lang, draft, sizeof(draft));
-        /* A model's draft when one is configured (this page only, never a list); else the
-         * template's. */
+        /* A model's draft when one is configured (this page only, never a list) and cached;
+         * else the template's at once, the model asked in the background and the page's
+         * script fetching its draft (data-draft-src). */
         char drafted[SC_LLM_DRAFT_MAX + 1];
-        bool by_model = sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, q.lang, drafted,
-                                          sizeof(drafted));
+        bool pending = false;
+        bool by_model = sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, q.lang, false,
+                                          &pending, drafted, sizeof(drafted));
         if (by_model)
             snprintf(draft, sizeof(draft), "%s", drafted);
         sc_ui_htmlf(&b,
@@ -799,16 +801,17 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
             }
             sc_ui_html(&b, "</p>");
         }
-        sc_ui_html(&b, "<p>Best time: ");
+        sc_ui_html(&b, "<p>Best time: "); /* "Best time:", one text node to translate */
         local_when(&b, li->bt.at, o.set.tz_min);
         sc_ui_html(&b, " (");
         sc_ui_text(&b, sc_tz_name());
         sc_ui_html(&b, ") · ");
         sc_ui_text(&b, sc_tr(sc_score_contact_name(li->channel)));
-        sc_ui_htmlf(&b,
-                    "</p><h2>Next step</h2><p><textarea id=\"draft\" data-drafted-by=\"%s\" "
-                    "readonly rows=\"3\" style=\"width:100%%\">",
+        sc_ui_htmlf(&b, "</p><h2>Next step</h2><p><textarea id=\"draft\" data-drafted-by=\"%s\" ",
                     by_model ? "model" : "template");
+        if (!by_model && pending)
+            sc_ui_htmlf(&b, "data-draft-src=\"/api/v1/leads/%lld/draft\" ", id);
+        sc_ui_html(&b, "readonly rows=\"3\" style=\"width:100%\">");
         sc_ui_text(&b, draft);
         sc_ui_html(&b, "</textarea><button class=\"btn copy\" type=\"button\" "
                        "style=\"width:auto;display:inline\" data-copy=\"");
@@ -882,18 +885,42 @@ static bool parse_local(const char *day, const char *hm, int32_t tz_min, int64_t
     return true;
 }
 
+/*
+ * Reads form field 'name' into 'out' ('n' bytes); an absent field reads as
+ * empty (the optional ones mean "none": scripts post without them).  NULL,
+ * or 'name' when it is too long or its encoding is broken.
+ */
+static const char *form_field_opt(struct req *r, const char *name, char *out, size_t n)
+{
+    enum sc_err e = sc_req_form_field(r, name, out, n);
+    if (e == SC_ENOTFOUND) {
+        out[0] = '\0';
+        return NULL;
+    }
+    return e == SC_OK ? NULL : name;
+}
+
 static enum MHD_Result followup_post(struct req *r, const struct sc_member *m,
                                      const struct sc_scope *scope, long long id)
 {
     if (!sc_csrf_ok(r))
         return sc_reply_error(r, 403, SC_FORM_EXPIRED);
     char ch[16], oc[24], note[NOTE_MAX + 8], day[16], hm[8];
-    if (sc_req_form_field(r, "channel", ch, sizeof(ch)) != SC_OK ||
-        sc_req_form_field(r, "outcome", oc, sizeof(oc)) != SC_OK ||
-        sc_req_form_field(r, "note", note, sizeof(note)) != SC_OK ||
-        sc_req_form_field(r, "remind_on", day, sizeof(day)) != SC_OK ||
-        sc_req_form_field(r, "remind_at", hm, sizeof(hm)) != SC_OK)
-        return sc_reply_error(r, 400, "A field is too long (note: at most 1000 bytes).");
+    const char *bad = form_field_opt(r, "channel", ch, sizeof(ch));
+    if (!bad)
+        bad = form_field_opt(r, "outcome", oc, sizeof(oc));
+    if (!bad)
+        bad = form_field_opt(r, "note", note, sizeof(note));
+    if (!bad)
+        bad = form_field_opt(r, "remind_on", day, sizeof(day));
+    if (!bad)
+        bad = form_field_opt(r, "remind_at", hm, sizeof(hm));
+    if (bad) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%s is too long or badly encoded (note: at most 1000 bytes).",
+                 bad);
+        return sc_reply_error(r, 400, msg);
+    }
     int channel = -1, outcome = -1;
     for (int c = 0; c < SC_CONTACT_COUNT; c++)
         if (strcmp(ch, sc_score_contact_name((enum sc_contact)c)) == 0)
@@ -1098,8 +1125,8 @@ static enum MHD_Result lead_draft_api(struct req *r, const struct sc_scope *scop
     it.l.customer = c ? c->name : NULL;
     char draft[800], drafted[SC_LLM_DRAFT_MAX + 1];
     next_action(&o, &it, lang, draft, sizeof(draft));
-    bool by_model =
-        sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, lang, drafted, sizeof(drafted));
+    bool by_model = sc_llm_lead_draft(r->srv->store, li, c ? c->name : NULL, lang, true, NULL,
+                                      drafted, sizeof(drafted)); /* an explicit request: it waits */
     struct sc_buf b;
     sc_buf_init(&b, 1 << 16);
     sc_buf_printf(&b, "{\"id\":%lld,\"card\":", id);

@@ -8,6 +8,7 @@
 #ifndef SHARECARD_LIVE_INT_H
 #define SHARECARD_LIVE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sharecard/buf.h"
@@ -22,6 +23,7 @@ struct live_leads {
     int64_t rem_after, rem_floor; /* reminders due up to this time were looked at */
     int64_t hot_sent[LIVE_LEADS_RECENT], rem_sent[LIVE_LEADS_RECENT]; /* rings of ids sent */
     unsigned nhot, nrem;
+    bool backlog; /* a new stream: its first lines are the reminders already due */
 };
 
 /*
@@ -31,7 +33,10 @@ struct live_leads {
 enum sc_err sc_live_leads_start(struct sc_store *s, struct live_leads *ll, const char *resume,
                                 int64_t now);
 /*
- * Appends the crossings and reminders new since the last call (in 'lang')
+ * Appends the crossings and reminders new since the last call (in 'lang');
+ * on a new stream's first call, first the reminders already due and not
+ * followed up (LIVE_BACKLOG of the last LIVE_BACKLOG_S seconds, newest
+ * last, so the feed, newest on top, shows the newest first),
  * as SSE messages to 'out', each with the id "V.H.R" ('visit_id', then this
  * state's cursors).
  */

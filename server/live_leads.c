@@ -10,6 +10,9 @@
  * due time (the later of the reminder's time and when it was logged, so a
  * reminder set in the past shows as it is logged), each read a little
  * behind its cursor to catch late commits, with the ids sent remembered.
+ * A new stream (not a reconnection) first shows the reminders that fell
+ * due before it and were not followed up since, so a salesperson opening
+ * the feed after lunch sees them.
  * The strings are here rather than in the shared page table: the reason's
  * words come from intel/ in the same language.
  */
@@ -24,12 +27,16 @@
 #define HOT_LOOKBACK 64 /* ids behind the newest crossing sent, read again */
 #define REM_LOOKBACK 30 /* seconds behind the last look at reminders, read again */
 #define HOT_BATCH    50
+/* A new stream first shows the reminders due before it: at most these, of the last week. */
+#define LIVE_BACKLOG   20
+#define LIVE_BACKLOG_S (7 * 86400)
 
 struct feed_ctx {
     struct live_leads *ll;
     bool zh;
     int64_t visit_id;
     struct sc_buf *out;
+    bool backlog; /* reading the reminders due before the stream began */
 };
 
 static bool in_ring(const int64_t *ring, unsigned n, int64_t id)
@@ -60,6 +67,7 @@ enum sc_err sc_live_leads_start(struct sc_store *s, struct live_leads *ll, const
         }
     }
     ll->rem_after = ll->rem_floor = now;
+    ll->backlog = true;
     enum sc_err e = sc_store_live_hot_newest(s, &ll->hot_last);
     ll->hot_floor = ll->hot_last;
     return e;
@@ -134,7 +142,7 @@ static int reminder_row(const struct sc_live_reminder_row *f, void *ctx)
 {
     struct feed_ctx *c = ctx;
     struct live_leads *ll = c->ll;
-    if (f->due <= ll->rem_floor || in_ring(ll->rem_sent, ll->nrem, f->id))
+    if ((!c->backlog && f->due <= ll->rem_floor) || in_ring(ll->rem_sent, ll->nrem, f->id))
         return 0;
     ll->rem_sent[ll->nrem++ % LIVE_LEADS_RECENT] = f->id;
     struct sc_buf t;
@@ -158,7 +166,13 @@ static int reminder_row(const struct sc_live_reminder_row *f, void *ctx)
 void sc_live_leads_feed(struct sc_store *s, struct live_leads *ll, const struct sc_scope *scope,
                         enum sc_lang lang, int64_t now, int64_t visit_id, struct sc_buf *out)
 {
-    struct feed_ctx c = {ll, lang == SC_LANG_ZH, visit_id, out};
+    struct feed_ctx c = {ll, lang == SC_LANG_ZH, visit_id, out, false};
+    if (ll->backlog) { /* what fell due before the stream began: a salesperson back from lunch */
+        c.backlog = true;
+        sc_store_live_reminders_open(s, scope, ll->rem_floor - LIVE_BACKLOG_S, ll->rem_floor,
+                                     LIVE_BACKLOG, reminder_row, &c);
+        ll->backlog = c.backlog = false;
+    }
     int64_t from = ll->hot_last > HOT_LOOKBACK ? ll->hot_last - HOT_LOOKBACK : 0;
     if (from < ll->hot_floor)
         from = ll->hot_floor;

@@ -12,6 +12,14 @@
  * hash of the facts sent, so a changed lead is drafted again) for six
  * hours, and a failure for a minute, so a slow or broken endpoint costs one
  * timeout a minute per lead rather than one per page view.
+ *
+ * A page never waits for the model: on a miss it is answered with the
+ * template at once, and the draft is asked for in the background by
+ * LLM_WORKERS threads from a queue of at most LLM_QUEUE leads (one job per
+ * lead and request; more are dropped, and asked for by a later view), so
+ * the next view, or the page's fetch of the draft API, shows it.  The API
+ * waits (an explicit request, with the timeout): for the job in flight if
+ * there is one, else it asks itself.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +39,8 @@
 #define LLM_CACHE          512
 #define LLM_KEEP_S         (6 * 3600)
 #define LLM_FAIL_KEEP_S    60
+#define LLM_WORKERS        2  /* model calls in flight for pages, at most */
+#define LLM_QUEUE          32 /* drafts waiting for a worker, at most */
 
 static struct {
     char *url, *model, *key;
@@ -46,7 +56,25 @@ struct cached {
     char draft[SC_LLM_DRAFT_MAX + 1];
 };
 static struct cached cache[LLM_CACHE];
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER; /* the cache and 'bg' */
+
+/* A draft to ask for in the background. */
+struct job {
+    int64_t visitor_id; /* 0: none */
+    uint64_t key;
+    char *request; /* owned */
+};
+static struct {
+    pthread_cond_t more, done; /* a job queued; a job finished (its slot filled) */
+    struct job q[LLM_QUEUE];   /* a ring from 'head', 'n' long */
+    size_t head, n;
+    struct job running[LLM_WORKERS]; /* each worker's job, its request not owned here */
+    pthread_t th[LLM_WORKERS];
+    int nth;
+    bool stopping;
+} bg = {.more = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+static void workers_start(void);
 
 static bool http_url(const char *u)
 {
@@ -89,6 +117,7 @@ bool sc_llm_init(void)
     if (!cfg.url || !cfg.model || (key && key[0] && !cfg.key))
         return false;
     cfg.on = true;
+    workers_start();
     sc_info("drafts by the model at %s (timeout %ld ms)", cfg.url, cfg.timeout_ms);
     return true;
 }
@@ -187,49 +216,165 @@ out:
     return ok;
 }
 
-bool sc_llm_draft(int64_t visitor_id, const char *card, const struct sc_llm_facts *f, char *out,
-                  size_t cap)
+/* The cache's slot for a lead and a request. */
+static struct cached *slot_of(int64_t visitor_id, uint64_t key)
 {
+    return &cache[(key ^ (uint64_t)visitor_id) % LLM_CACHE];
+}
+
+/* Whether a fresh answer for the lead and request is cached: copied into 'out' (cache_mu held). */
+static bool cached_locked(int64_t visitor_id, uint64_t key, int64_t now, char *out, size_t cap,
+                          bool *ok)
+{
+    struct cached *slot = slot_of(visitor_id, key);
+    if (slot->visitor_id != visitor_id || slot->key != key || slot->until <= now)
+        return false;
+    *ok = slot->ok && strlen(slot->draft) < cap;
+    if (*ok)
+        snprintf(out, cap, "%s", slot->draft);
+    return true;
+}
+
+/* Keeps an answer (NULL: a failure) for the lead and request; cache_mu held. */
+static void keep_locked(int64_t visitor_id, uint64_t key, const char *draft)
+{
+    struct cached *slot = slot_of(visitor_id, key);
+    slot->visitor_id = visitor_id;
+    slot->key = key;
+    slot->ok = draft != NULL;
+    slot->until = (int64_t)time(NULL) + (draft ? LLM_KEEP_S : LLM_FAIL_KEEP_S);
+    snprintf(slot->draft, sizeof(slot->draft), "%s", draft ? draft : "");
+}
+
+/* Whether the lead's draft for this request is queued or being asked for; cache_mu held. */
+static bool pending_locked(int64_t visitor_id, uint64_t key)
+{
+    for (size_t i = 0; i < bg.n; i++) {
+        const struct job *j = &bg.q[(bg.head + i) % LLM_QUEUE];
+        if (j->visitor_id == visitor_id && j->key == key)
+            return true;
+    }
+    for (int i = 0; i < bg.nth; i++)
+        if (bg.running[i].visitor_id == visitor_id && bg.running[i].key == key)
+            return true;
+    return false;
+}
+
+static void *worker_main(void *arg)
+{
+    struct job *mine = arg; /* bg.running[i] */
+    pthread_mutex_lock(&cache_mu);
+    while (!bg.stopping) {
+        if (bg.n == 0) {
+            pthread_cond_wait(&bg.more, &cache_mu);
+            continue;
+        }
+        struct job j = bg.q[bg.head];
+        bg.head = (bg.head + 1) % LLM_QUEUE;
+        bg.n--;
+        *mine = j;
+        pthread_mutex_unlock(&cache_mu);
+        char draft[SC_LLM_DRAFT_MAX + 1];
+        bool ok = ask(j.request, j.visitor_id, draft, sizeof(draft));
+        free(j.request);
+        pthread_mutex_lock(&cache_mu);
+        keep_locked(j.visitor_id, j.key, ok ? draft : NULL);
+        memset(mine, 0, sizeof(*mine));
+        pthread_cond_broadcast(&bg.done);
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return NULL;
+}
+
+/* Starts the background workers (once, before requests are served). */
+static void workers_start(void)
+{
+    for (int i = 0; i < LLM_WORKERS; i++) {
+        if (pthread_create(&bg.th[i], NULL, worker_main, &bg.running[i]) != 0) {
+            sc_warn("drafts: %d of %d background workers started", i, LLM_WORKERS);
+            break;
+        }
+        bg.nth++;
+    }
+}
+
+void sc_llm_stop(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    bg.stopping = true;
+    pthread_cond_broadcast(&bg.more);
+    pthread_cond_broadcast(&bg.done);
+    pthread_mutex_unlock(&cache_mu);
+    for (int i = 0; i < bg.nth; i++)
+        pthread_join(bg.th[i], NULL);
+    bg.nth = 0;
+    for (; bg.n; bg.n--, bg.head = (bg.head + 1) % LLM_QUEUE)
+        free(bg.q[bg.head].request);
+}
+
+bool sc_llm_draft(int64_t visitor_id, const char *card, const struct sc_llm_facts *f, bool wait,
+                  bool *pending, char *out, size_t cap)
+{
+    if (pending)
+        *pending = false;
     if (!cfg.on || cap == 0)
         return false;
     char *request = NULL;
     if (sc_llm_request_json(f, cfg.model, &request) != SC_OK)
         return false;
     uint64_t key = hash(hash(0xcbf29ce484222325ULL, card), request);
-    int64_t now = (int64_t)time(NULL);
-    struct cached *slot = &cache[(key ^ (uint64_t)visitor_id) % LLM_CACHE];
-    bool hit = false, ok = false;
+    bool ok = false;
     pthread_mutex_lock(&cache_mu);
-    if (slot->visitor_id == visitor_id && slot->key == key && slot->until > now) {
-        hit = true;
-        ok = slot->ok && strlen(slot->draft) < cap;
-        if (ok)
-            snprintf(out, cap, "%s", slot->draft);
+    if (cached_locked(visitor_id, key, (int64_t)time(NULL), out, cap, &ok))
+        goto out_locked;
+    if (!wait) { /* a page: queued (once per lead and request), the template meanwhile */
+        bool queued = pending_locked(visitor_id, key);
+        if (!queued && !bg.stopping && bg.nth > 0 && bg.n < LLM_QUEUE) {
+            bg.q[(bg.head + bg.n++) % LLM_QUEUE] = (struct job){visitor_id, key, request};
+            request = NULL;
+            queued = true;
+            pthread_cond_signal(&bg.more);
+        }
+        if (pending)
+            *pending = queued;
+        goto out_locked;
     }
+    /* The API: the job in flight's answer if there is one (with the timeout and a second). */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += cfg.timeout_ms / 1000 + 1;
+    until.tv_nsec += (cfg.timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (!bg.stopping && pending_locked(visitor_id, key))
+        if (pthread_cond_timedwait(&bg.done, &cache_mu, &until) != 0)
+            break;
+    if (cached_locked(visitor_id, key, (int64_t)time(NULL), out, cap, &ok))
+        goto out_locked;
     pthread_mutex_unlock(&cache_mu);
-    if (hit) {
-        free(request);
-        return ok;
-    }
     char draft[SC_LLM_DRAFT_MAX + 1];
     ok = ask(request, visitor_id, draft, sizeof(draft));
     free(request);
     pthread_mutex_lock(&cache_mu);
-    slot->visitor_id = visitor_id;
-    slot->key = key;
-    slot->ok = ok;
-    slot->until = now + (ok ? LLM_KEEP_S : LLM_FAIL_KEEP_S);
-    snprintf(slot->draft, sizeof(slot->draft), "%s", ok ? draft : "");
+    keep_locked(visitor_id, key, ok ? draft : NULL);
     pthread_mutex_unlock(&cache_mu);
     ok = ok && strlen(draft) < cap;
     if (ok)
         snprintf(out, cap, "%s", draft);
     return ok;
+out_locked:
+    pthread_mutex_unlock(&cache_mu);
+    free(request);
+    return ok;
 }
 
 bool sc_llm_lead_draft(struct sc_store *s, const struct lead_intel *li, const char *name,
-                       const char *lang, char *out, size_t cap)
+                       const char *lang, bool wait, bool *pending, char *out, size_t cap)
 {
+    if (pending)
+        *pending = false;
     if (!cfg.on)
         return false;
     char first[80];
@@ -245,7 +390,7 @@ bool sc_llm_lead_draft(struct sc_store *s, const struct lead_intel *li, const ch
         .res = &li->res,
         .channel = li->channel,
     };
-    bool ok = sc_llm_draft(li->visitor_id, li->card, &f, out, cap);
+    bool ok = sc_llm_draft(li->visitor_id, li->card, &f, wait, pending, out, cap);
     if (have_card)
         sc_card_cleanup(&card);
     return ok;

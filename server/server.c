@@ -204,6 +204,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
     sc_http_stop(&s);
     sc_dispatch_free(s.hooks); /* attempts in flight are given back to the outbox */
     s.hooks = NULL;
+    sc_llm_stop(); /* drafts asked for in the background */
     sc_info("stopped");
     rc = 0;
 out:
@@ -214,6 +215,7 @@ out:
     sc_http_stop(&s);
     sc_dispatch_free(s.hooks);
     sc_live_free(s.live);
+    sc_llm_stop();
     sc_uap_free(s.uap);
     sc_rl_free(s.rl);
     sc_static_cleanup(&s);

@@ -78,6 +78,30 @@ enum sc_err sc_store_live_hot(struct sc_store *s, const struct sc_scope *scope, 
     return sc_q_end(&r);
 }
 
+/* Hands each reminder row of 'rq' to 'fn' (columns as both reminder reads select them). */
+static void reminder_rows(struct sc_q *rq,
+                          int (*fn)(const struct sc_live_reminder_row *r, void *ctx), void *ctx)
+{
+    while (sc_q_next(rq)) {
+        struct sc_stmt *st = rq->st;
+        struct sc_live_reminder_row f = {
+            .id = sc_sql_col_int(st, 0),
+            .visitor_id = sc_sql_col_int(st, 1),
+            .card = sc_sql_col_text(st, 2),
+            .owner = sc_sql_col_text(st, 3),
+            .channel = (int)sc_sql_col_int(st, 4),
+            .note = sc_sql_col_text(st, 5),
+            .reminder_at = sc_sql_col_int(st, 6),
+            .due = sc_sql_col_int(st, 7),
+            .customer = text_or_null(st, 8),
+        };
+        if (!f.note)
+            f.note = "";
+        if (fn(&f, ctx))
+            break;
+    }
+}
+
 enum sc_err sc_store_live_reminders(struct sc_store *s, const struct sc_scope *scope, int64_t after,
                                     int64_t until,
                                     int (*fn)(const struct sc_live_reminder_row *r, void *ctx),
@@ -102,23 +126,43 @@ enum sc_err sc_store_live_reminders(struct sc_store *s, const struct sc_scope *s
     bind_live_scope(r.st, scope);
     sc_sql_int(r.st, 3, after);
     sc_sql_int(r.st, 4, until);
-    while (sc_q_next(&r)) {
-        struct sc_stmt *st = r.st;
-        struct sc_live_reminder_row f = {
-            .id = sc_sql_col_int(st, 0),
-            .visitor_id = sc_sql_col_int(st, 1),
-            .card = sc_sql_col_text(st, 2),
-            .owner = sc_sql_col_text(st, 3),
-            .channel = (int)sc_sql_col_int(st, 4),
-            .note = sc_sql_col_text(st, 5),
-            .reminder_at = sc_sql_col_int(st, 6),
-            .due = sc_sql_col_int(st, 7),
-            .customer = text_or_null(st, 8),
-        };
-        if (!f.note)
-            f.note = "";
-        if (fn(&f, ctx))
-            break;
-    }
+    reminder_rows(&r, fn, ctx);
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_live_reminders_open(struct sc_store *s, const struct sc_scope *scope,
+                                         int64_t since, int64_t until, int limit,
+                                         int (*fn)(const struct sc_live_reminder_row *r, void *ctx),
+                                         void *ctx)
+{
+    /*
+     * The 'limit' most recently due (an index range of reminder_at), then in time order.
+     * Followed up since: another follow-up logged on the lead after this one (a later id).
+     */
+    static struct sc_sql q =
+        SC_SQL("SELECT * FROM (SELECT f.id, f.visitor_id, c.slug, m.name, f.channel, f.note, "
+               "f.reminder_at, CASE WHEN f.reminder_at > f.created_at THEN f.reminder_at "
+               "ELSE f.created_at END AS due, " LIVE_CUSTOMER(
+                   "f.visitor_id", "f.card_id") " AS who "
+                                                "FROM followups f JOIN cards c ON c.id = f.card_id "
+                                                "JOIN members m ON m.id = c.member_id "
+                                                "WHERE f.reminder_at IS NOT NULL AND f.done = 0 "
+                                                "AND f.reminder_at > CAST(?3 AS BIGINT) "
+                                                "AND f.reminder_at <= ?4 AND f.created_at <= ?4 "
+                                                "AND NOT EXISTS (SELECT 1 FROM followups g WHERE "
+                                                "g.visitor_id = f.visitor_id "
+                                                "AND g.card_id = f.card_id AND g.id > f.id "
+                                                "AND g.created_at <= ?4) "
+                                                "AND f.card_id IN (" LIVE_SCOPE_CARDS
+                                                ") ORDER BY due DESC, f.id DESC LIMIT ?5) x "
+                                                "ORDER BY due, id");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_live_scope(r.st, scope);
+    sc_sql_int(r.st, 3, since);
+    sc_sql_int(r.st, 4, until);
+    sc_sql_int(r.st, 5, limit);
+    reminder_rows(&r, fn, ctx);
     return sc_q_end(&r);
 }

@@ -996,6 +996,16 @@ enum sc_err sc_store_live_reminders(struct sc_store *s, const struct sc_scope *s
                                     int64_t until,
                                     int (*fn)(const struct sc_live_reminder_row *r, void *ctx),
                                     void *ctx);
+/*
+ * Live feed, reminders due before it opened (issue 13): the 'limit' open
+ * reminders most recently due with reminder_at in ('since', 'until'], on
+ * the cards in 'scope', not followed up since (no later follow-up logged on
+ * the lead), handed over in time order.
+ */
+enum sc_err sc_store_live_reminders_open(struct sc_store *s, const struct sc_scope *scope,
+                                         int64_t since, int64_t until, int limit,
+                                         int (*fn)(const struct sc_live_reminder_row *r, void *ctx),
+                                         void *ctx);
 
 /* ---- what visitors and managers meet (issue 17, q_ux.c) ---- */
 

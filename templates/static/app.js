@@ -60,6 +60,21 @@
         };
     }
 
+    /* A lead's page answered with the template while the model drafts: its draft when ready. */
+    var draft = document.getElementById("draft");
+    if (draft && draft.getAttribute("data-draft-src") && window.fetch) {
+        fetch(draft.getAttribute("data-draft-src"), { credentials: "same-origin" })
+            .then(function (res) { return res.ok ? res.json() : null; })
+            .then(function (d) {
+                if (!d || d.drafted_by !== "model" || typeof d.next_action !== "string") return;
+                draft.value = d.next_action;
+                draft.setAttribute("data-drafted-by", "model");
+                var copy = draft.parentNode.querySelector("[data-copy]");
+                if (copy) copy.setAttribute("data-copy", d.next_action);
+            })
+            .catch(function () { /* the template stays */ });
+    }
+
     /* A chosen CSV file fills the import form's text area. */
     document.querySelectorAll("input[type=file][data-fill]").forEach(function (input) {
         input.addEventListener("change", function () {

@@ -226,6 +226,89 @@ class LeadsApi(unittest.TestCase):
         _, _, wpage = w.get("/leads")
         self.assertEqual(w.post(path, dict(form, csrf=csrf_of(wpage)))[0], 404)
 
+    def test_followup_without_the_optional_fields(self):
+        """A script posts a follow-up with channel and outcome only: logged, no reminder."""
+        z = Session(self.srv, "198.51.100.204")
+        z.login("zhang@example.com", SALES_PW)
+        dan = [x for x in self.leads(self.zhang_token) if x["customer"] is None][0]
+        _, _, page = z.get(f"/leads/{dan['id']}")
+        path = f"/leads/{dan['id']}/followup"
+        st, _, body = z.post(path, {"csrf": csrf_of(page), "outcome": "reached"})
+        self.assertEqual(st, 400)
+        self.assertIn("channel", body)
+        st, _, body = z.post(path, {"csrf": csrf_of(page), "channel": "sms",
+                                    "outcome": "not_interested"})
+        self.assertEqual(st, 303, body)
+        _, _, page = z.get(f"/leads/{dan['id']}")
+        logged = set(re.findall(r'<li class="followup">.*?</li>', page))  # log and timeline
+        self.assertEqual(len(logged), 1, logged)
+        self.assertIn("Not interested", logged.pop())
+        self.assertNotIn("reminder", page[page.index('class="followup"'):])
+        _, _, me = z.get("/me")
+        self.assertNotIn(f"/leads/{dan['id']}", me)
+
+    def test_zh_pages_leave_no_english(self):
+        """What /leads and a lead's page show in English through the i18n table, the
+        zh-CN pages show translated: none of the table's English is left on them."""
+        entries = i18n_entries()
+        z = Session(self.srv, "198.51.100.203")
+        z.login("zhang@example.com", SALES_PW)
+        lead = [x for x in self.leads(self.zhang_token) if x["customer"] == "Cleo"][0]
+        _, _, page = z.get(f"/leads/{lead['id']}")  # a follow-up with a reminder on her page
+        later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
+        self.assertEqual(z.post(f"/leads/{lead['id']}/followup", {
+            "csrf": csrf_of(page), "channel": "call", "outcome": "reached", "note": "",
+            "remind_on": later, "remind_at": "10:00"})[0], 303)
+        for path in ("/leads", f"/leads/{lead['id']}"):
+            texts = {}
+            for lang in ("en", "zh-CN,zh;q=0.9"):
+                st, _, body = self.srv.request("GET", path, headers=z._headers(
+                    {"Accept-Language": lang}))
+                self.assertEqual(st, 200)
+                texts[lang] = visible_text(body.decode())
+            used = [en for en in entries if english_in(en, texts["en"])]
+            self.assertGreater(len(used), 10, path)  # the check sees the page's strings
+            left = [en for en in used if english_in(en, texts["zh-CN,zh;q=0.9"])]
+            self.assertEqual(left, [], path)
+        # The hint says the order the page has: by score unless asked for the most recent.
+        _, _, page = z.get("/leads")
+        self.assertNotIn("most recent first", page.lower())
+        self.assertIn("Sorted by score: the likeliest to sign up first.", page)
+        _, _, page = z.get("/leads?order=recent")
+        self.assertIn("Most recent first.", page)
+        self.assertNotIn("likeliest", page)
+
+
+def i18n_entries():
+    """The English column of server/i18n_table.c (those translated to something else)."""
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "server", "i18n_table.c")
+    with open(src, encoding="utf-8") as f:
+        text = f.read()
+    lit = r'(?:\s*"(?:[^"\\]|\\.)*")+'
+    out = []
+    for en, zh in re.findall(r"\{(" + lit + r")\s*,(" + lit + r")\s*\}", text):
+        en, zh = ("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', x)) for x in (en, zh))
+        if en != zh and re.search(r"[A-Za-z]{3}", en):
+            out.append(en.replace('\\"', '"'))
+    return out
+
+
+def visible_text(html):
+    """A page's text as a reader sees it: no scripts, styles or tags, entities decoded."""
+    import html as htmllib
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]*>", "\n", html)
+    return htmllib.unescape(html)
+
+
+def english_in(en, text):
+    """Whether the English 'en' (printf conversions match anything) is a phrase of 'text'."""
+    parts = re.split(r"%[-+ #0-9.]*l{0,2}[sdufgc%]", en)
+    pat = r".{0,40}?".join(re.escape(p.strip()) for p in parts if p.strip())
+    if not pat:
+        return False
+    return re.search(r"(?<![A-Za-z])" + pat + r"(?![A-Za-z])", text) is not None
+
 
 def under_tsan():
     """libfaketime wraps pthread_cond_timedwait, which hides the mutex's release inside it
@@ -651,11 +734,19 @@ class LlmDrafts(unittest.TestCase):
                 return json.loads(body), time.monotonic() - t0
 
             # The model answers: its draft, trimmed, marked as the model's, on the page too.
+            # The first view has the template at once and the model asked in the background
+            # (the page's script fetches the draft API); the API waits for that same call.
             z = Session(srv, "198.51.100.241")
             z.login("fang@example.com", SALES_PW)
             st, _, page = z.get(f"/leads/{ids['Qiao Lin']}")
             self.assertEqual(st, 200)
+            self.assertIn('data-drafted-by="template" data-draft-src="/api/v1/leads/'
+                          f'{ids["Qiao Lin"]}/draft" readonly', page)
+            self.assertNotIn('id="drafted-by"', page)
             want = "你好 Qiao，看到你保存了我的联系方式，这周方便聊聊吗？"
+            d, _ = draft("Qiao Lin")
+            self.assertEqual((d["drafted_by"], d["next_action"]), ("model", want))
+            st, _, page = z.get(f"/leads/{ids['Qiao Lin']}")
             self.assertIn(f'data-drafted-by="model" readonly rows="3" style="width:100%">{want}'
                           "</textarea>", page)
             self.assertIn('id="drafted-by"', page)
@@ -699,6 +790,7 @@ class LlmDrafts(unittest.TestCase):
                 _, _, page = z.get(f"/leads/{ids[who]}")
                 self.assertIn('data-drafted-by="template"', page)
                 self.assertNotIn('id="drafted-by"', page)
+                self.assertNotIn("data-draft-src", page)  # the failure is known: no fetch
                 self.assertEqual(len(got), before + 1, "a failure is remembered for a while")
             # Still no list asks the model.
             before = len(got)
@@ -706,6 +798,92 @@ class LlmDrafts(unittest.TestCase):
             self.assertEqual(z.get("/leads")[0], 200)
             self.assertEqual(len(got), before)
         finally:
+            srv.stop()
+            srv.cleanup()
+            stub.shutdown()
+
+    def test_pages_do_not_wait_for_the_model(self):
+        """A model slower than a page view: the lead's page answers with the template while
+        the model is still drafting (at most two calls in flight, each lead asked once);
+        the draft API waits for it, and the next view shows the model's draft."""
+        import http.server
+        release, lock = threading.Event(), threading.Lock()
+        state = {"in": 0, "max": 0, "asked": []}
+
+        class Stub(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                facts = json.loads(body["messages"][-1]["content"])
+                with lock:
+                    state["in"] += 1
+                    state["max"] = max(state["max"], state["in"])
+                    state["asked"].append(facts["first_name"])
+                release.wait(60)
+                out = json.dumps({"choices": [{"message": {
+                    "content": f"Hi {facts['first_name']}, from the model"}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+                with lock:
+                    state["in"] -= 1
+
+            def log_message(self, *a):
+                pass
+
+        stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        stub.daemon_threads = True
+        threading.Thread(target=stub.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{stub.server_address[1]}/v1/chat/completions"
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_LLM_URL": url,
+                                  "SHARECARD_LLM_TIMEOUT_MS": "30000"})
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            member = harness.add_member(db, "Fang Yu", "fang@example.com", "--slug", "fangyu")
+            harness.sharecard("member", "password", "--email", "fang@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "fang@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            names = ["Ana", "Bo", "Cai", "Dee", "Eli"]
+            for i, name in enumerate(names):
+                b = Browser(srv, ip=f"203.0.113.{i + 1}")
+                page = b.open_link(member["qr_url"])
+                st, _, body = b.sign_up(page, "fangyu", name=name, email=f"{name}@example.com")
+                self.assertEqual(st, 201, body)
+            auth = {"Authorization": f"Bearer {token}"}
+            rows = json.loads(srv.request("GET", "/api/v1/leads", headers=auth)[2])
+            ids = {x["customer"]: x["id"] for x in rows}
+            z = Session(srv, "198.51.100.242")
+            z.login("fang@example.com", SALES_PW)
+            # Every page answers while the model holds its answers back.
+            for name in names + names:
+                st, _, page = z.get(f"/leads/{ids[name]}")
+                self.assertEqual(st, 200)
+                self.assertIn('data-drafted-by="template" data-draft-src=', page)
+                self.assertIn(name, page)
+            self.assertFalse(release.is_set())
+            deadline = time.monotonic() + 30
+            while len(state["asked"]) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            release.set()
+            for name in names:  # the API waits for the background call
+                st, _, body = srv.request("GET", f"/api/v1/leads/{ids[name]}/draft",
+                                          headers=auth)
+                self.assertEqual(st, 200, body)
+                d = json.loads(body)
+                self.assertEqual((d["drafted_by"], d["next_action"]),
+                                 ("model", f"Hi {name}, from the model"))
+            self.assertEqual(sorted(state["asked"]), sorted(names))  # each lead once
+            self.assertEqual(state["max"], 2)  # two in flight at most
+            _, _, page = z.get(f"/leads/{ids['Cai']}")
+            self.assertIn('data-drafted-by="model" readonly rows="3" style="width:100%">'
+                          "Hi Cai, from the model</textarea>", page)
+        finally:
+            release.set()
             srv.stop()
             srv.cleanup()
             stub.shutdown()
@@ -836,6 +1014,15 @@ class Feed:
             time.sleep(0.2)
         return self.of(kind)
 
+    def wait_for_text(self, tail, seconds=60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            hits = [e for e in self.seen if e.get("text", "").endswith(tail)]
+            if hits:
+                return hits
+            time.sleep(0.2)
+        return []
+
     def close(self):
         import socket
         self.stop.set()
@@ -939,6 +1126,76 @@ class LiveLeadLines(unittest.TestCase):
                 time.sleep(4)
                 self.assertEqual((len(again.of("hot")), len(again.of("reminder"))),
                                  (want, want), resume)
+        finally:
+            for f in feeds:
+                f.close()
+            srv.stop()
+            srv.cleanup()
+
+
+class LiveReminderBacklog(unittest.TestCase):
+    """Reminders that fell due before the live feed was opened come first in it: the 20
+    most recently due and not followed up since, newest on top (sent oldest first, as the
+    page puts each line on top), each once; then new ones as they fall due."""
+
+    def test_reminders_due_before_the_feed_opened(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        feeds = []
+        try:
+            db = srv.db
+            harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                              env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+            harness.add_member(db, "Hu Ping", "hu@example.com", "--slug", "huping")
+            harness.sharecard("member", "password", "--email", "hu@example.com", db=db,
+                              env={"SHARECARD_PASSWORD": SALES_PW})
+            token = harness.sharecard("token", "create", "--email", "hu@example.com",
+                                      db=db).stdout.strip()
+            srv.start()
+            for _ in range(24):
+                self.assertEqual(Browser(srv).get("/c/huping")[0], 200)
+            st, _, body = srv.request("GET", "/api/v1/leads?order=recent&limit=100",
+                                      headers={"Authorization": f"Bearer {token}"})
+            ids = sorted(x["id"] for x in json.loads(body))
+            self.assertEqual(len(ids), 24)
+            z = Session(srv, "198.51.100.231")
+            z.login("hu@example.com", SALES_PW)
+            yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+            tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
+
+            def log(lead, note, day=None):
+                _, _, page = z.get(f"/leads/{lead}")
+                form = {"csrf": csrf_of(page), "channel": "call", "outcome": "no_answer",
+                        "note": note}
+                if day:
+                    form.update(remind_on=day, remind_at="09:00")
+                self.assertEqual(z.post(f"/leads/{lead}/followup", form)[0], 303)
+
+            # 22 reminders due (set in the past: due as logged, in this order), one lead
+            # followed up since its reminder, one reminder due tomorrow.
+            for i in range(22):
+                log(ids[i], f"n{i:02d}", yesterday)
+            log(ids[21], "called back")
+            log(ids[22], "later", tomorrow)
+            hu = Feed(srv, token)
+            feeds.append(hu)
+            rem = hu.wait_for("reminder")
+            time.sleep(3)  # more ticks: none again
+            rem = hu.of("reminder")
+            notes = [r["text"].rsplit(" — ", 1)[1] for r in rem]
+            self.assertEqual(notes, [f"n{i:02d}" for i in range(1, 21)])
+            self.assertEqual(hu.seen[:20], rem)  # the stream's first lines
+            self.assertEqual(rem[-1]["url"], f"/leads/{ids[20]}")
+            self.assertTrue(rem[0]["text"].startswith("Follow up: visitor #"), rem[0])
+            # A new one falls due while it is open: shown once, as before.
+            log(ids[23], "new", yesterday)
+            self.assertTrue(any(r["text"].endswith("— new") for r in hu.wait_for_text("— new")))
+            time.sleep(2)
+            self.assertEqual(len(hu.of("reminder")), 21, hu.seen)
+            # Reconnecting where it was shows none of them again.
+            again = Feed(srv, token, headers={"Last-Event-ID": hu.seen[-1]["sse_id"]})
+            feeds.append(again)
+            time.sleep(3)
+            self.assertEqual(again.of("reminder"), [])
         finally:
             for f in feeds:
                 f.close()
