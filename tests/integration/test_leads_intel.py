@@ -783,7 +783,7 @@ class LlmDrafts(unittest.TestCase):
                 d, _ = draft(who)
                 # For "hang" the stub still holds its answer: the server gave up on its own
                 # timeout rather than waiting for the model.
-                self.assertFalse(release.is_set())
+                self.assertFalse(m == "hang" and release.is_set())
                 self.assertEqual(d["drafted_by"], "template", m)
                 self.assertIn(who.split()[0], d["next_action"])
                 template = [x for x in rows if x["customer"] == who][0]["next_action"]
