@@ -451,8 +451,9 @@ int sc_demo_main(const char *db, int days)
             snprintf(cv.email, sizeof(cv.email), "%s", b->email);
             cv.amount_cents = 9900 + 100 * (long long)rnd(d, 900);
             cv.ordered_at = b->since + 3600 + (int64_t)rnd(d, (uint32_t)(span - 3600));
-            struct sc_event *e =
-                next(d, SC_EV_CONVERT, cv.ordered_at, 0, 0, "", "sharecard-demo", NULL);
+            /* Posted now with its order date, as a shop's import is: the
+             * store dates the order, and its bar on the chart, by ordered_at. */
+            struct sc_event *e = next(d, SC_EV_CONVERT, now, 0, 0, "", "sharecard-demo", NULL);
             e->conversion = &cv;
             e->visitor[0] = '\0';
             if (flush(d) != SC_OK)

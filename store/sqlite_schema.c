@@ -311,6 +311,17 @@ const char *const sc_sqlite_migrations[] = {
     "  ts INTEGER NOT NULL"
     ");"
     "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+
+    /*
+     * r3-ux (issue 17): a purchase's rollup row (type 8, link 0) is keyed by
+     * the day the order was made, as the revenue tile counts it, and counts
+     * every order (whichever client posted it).  Re-keys the rows written
+     * on the day of posting from the conversions themselves.
+     */
+    "DELETE FROM rollups WHERE type = 8;"
+    "INSERT INTO rollups (day, card_id, link_id, type, humans, bots) "
+    "SELECT v.created_at / 86400, s.card_id, 0, 8, count(*), 0 FROM conversions v "
+    "JOIN customers s ON s.id = v.customer_id GROUP BY v.created_at / 86400, s.card_id;",
 };
 
 const int sc_sqlite_nmigrations =
