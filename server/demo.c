@@ -1,6 +1,6 @@
 /*
  * demo.c — `sharecard demo`: a living dataset for a first look.  Teams,
- * members with cards, and 90 days of visits with a daily and weekly rhythm
+ * members with cards, and 180 days of visits with a daily and weekly rhythm
  * — scans of QR codes, opens of links shared through WeChat, SMS, e-mail
  * and the rest, views, saves, contact taps, time on page, re-shares,
  * link-preview bots, sign-ups of people with names and phones that chain two

@@ -329,7 +329,7 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
 
     int64_t own_link = 0;
     if ((e = sc_q_link_insert(db, ev->card_id, SC_CH_QR, 0, customer_id, 0, win ? win->link_id : 0,
-                              su->referral_code, &own_link)) != SC_OK)
+                              ev->ts, su->referral_code, &own_link)) != SC_OK)
         return e;
     if (!(st = sc_sql_prepare(db, &q_own_link, &e)))
         return e;

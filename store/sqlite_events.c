@@ -521,7 +521,7 @@ enum sc_err sc_sqlite_link_create(struct sc_store *base, struct sc_link *l)
     }
     if (e == SC_OK)
         e = sc_q_link_insert(&c->base, l->card_id, l->channel, l->owner_member_id,
-                             l->owner_customer_id, vid, l->parent_link_id, l->code, &l->id);
+                             l->owner_customer_id, vid, l->parent_link_id, 0, l->code, &l->id);
     if (e == SC_OK)
         e = visitors_flush(s, c);
     if (e == SC_OK)

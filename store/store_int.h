@@ -78,12 +78,14 @@ enum sc_err sc_q_end(struct sc_q *r);
 /*
  * Inside 'db''s write: a new tracked link of card 'card_id' with a fresh
  * random code (into 'code'), owned by a member, a customer or a visitor
- * (ids, 0 when not), under link 'parent' (0: a root).  '*link_id' (may be
+ * (ids, 0 when not), under link 'parent' (0: a root), made at unix time 'at'
+ * (0: now; a customer's own link: when they signed up).  '*link_id' (may be
  * NULL) gets its id.  (q_accounts.c)
  */
 enum sc_err sc_q_link_insert(struct sc_db *db, int64_t card_id, enum sc_channel ch,
                              int64_t member_id, int64_t customer_id, int64_t visitor_id,
-                             int64_t parent, char code[SC_CODE_LEN + 1], int64_t *link_id);
+                             int64_t parent, int64_t at, char code[SC_CODE_LEN + 1],
+                             int64_t *link_id);
 
 /*
  * The referral writes inside the event writer's transaction on 'db'
