@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "leads_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 
@@ -124,10 +125,18 @@ static int add_visit(const struct sc_visit_row *v, void *ctx)
     struct sc_buf text;
     sc_buf_init(&text, 4096);
     describe(&text, v);
-    char at[32];
+    char at[32], local[16];
     sc_ui_iso_time(v->ts, at);
-    sc_buf_printf(&sub->out, "id: %lld\ndata: {\"id\":%lld,\"at\":\"%s\",\"type\":\"%s\",\"card\":",
-                  (long long)v->id, (long long)v->id, at,
+    /* The time of day in SHARECARD_TZ, as the pages show times (issue 17): the
+     * page prints it as it is rather than in the browser's own zone. */
+    time_t lt = (time_t)(v->ts + (int64_t)sc_tz_min(v->ts) * 60);
+    struct tm tm;
+    gmtime_r(&lt, &tm);
+    strftime(local, sizeof(local), "%H:%M:%S", &tm);
+    sc_buf_printf(&sub->out,
+                  "id: %lld\ndata: {\"id\":%lld,\"at\":\"%s\",\"local\":\"%s\",\"type\":\"%s\","
+                  "\"card\":",
+                  (long long)v->id, (long long)v->id, at, local,
                   v->type < SC_EV_COUNT ? ev_names[v->type] : "other");
     sc_ui_json_str(&sub->out, v->card);
     sc_buf_puts(&sub->out, ",\"owner\":");

@@ -286,6 +286,34 @@ class Ux(unittest.TestCase):
         self.assertEqual(self.tile(page, "orders")[0], 1)
         self.assertRegex(page, r'data-kpi="revenue" data-value="123450"')
 
+    def test_live_feed_times_in_the_deployments_zone(self):
+        # The feed carries each visit's time of day in SHARECARD_TZ (+08:00 here), as the
+        # pages show times, beside the UTC instant; the page prints that, not the browser's.
+        import datetime
+        import http.client
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.74")
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=30)
+        c.request("GET", "/api/v1/live", headers={
+            "Cookie": "; ".join(f"{k}={v}" for k, v in root.cookies.items()),
+            "Accept": "text/event-stream"})
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        try:
+            Browser(self.srv).open_link(self.li["qr_url"])
+            seen = None
+            while seen is None:
+                line = r.fp.readline()
+                self.assertTrue(line, "the feed ended")
+                if line.startswith(b"data: "):
+                    seen = json.loads(line[6:])
+        finally:
+            c.close()
+        utc = datetime.datetime.strptime(seen["at"], "%Y-%m-%dT%H:%M:%SZ")
+        self.assertEqual(seen["local"], (utc + datetime.timedelta(hours=8)).strftime("%H:%M:%S"))
+        st, _, js = self.srv.request("GET", "/static/app.js")
+        self.assertEqual(st, 200)
+        self.assertIn("t.textContent = v.local ||", js.decode())
+
     def test_unknown_format_is_refused_on_every_list(self):
         for path in ("/api/v1/signups", "/api/v1/rewards", "/api/v1/leads", "/api/v1/members",
                      "/api/v1/leaderboard", "/api/v1/customers", "/api/v1/channels"):
