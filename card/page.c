@@ -65,6 +65,18 @@ enum card_var {
     CV_T_SIGNUP,
     CV_T_SIGNUP_AGAIN, /* issue 17: the form's own error line and a repeat's way back */
     CV_T_BIRTHDAY, /* the optional birthday field (issue 14) */
+    /* issue 17, round two: the form as it was sent, with its error (no script) */
+    CV_F_NAME,
+    CV_F_BIRTHDAY,
+    CV_BAD_BIRTHDAY,
+    CV_F_PHONE,
+    CV_F_EMAIL,
+    CV_F_CONSENT,
+    CV_F_ERROR,
+    CV_BAD_NAME,
+    CV_BAD_PHONE,
+    CV_BAD_EMAIL,
+    CV_BAD_CONSENT,
     CV_COUNT
 };
 /* Names by index, so that the two lists cannot drift apart. */
@@ -116,6 +128,17 @@ static const char *const card_vars[CV_COUNT] = {
     [CV_T_SIGNUP] = "t_signup",
     [CV_T_SIGNUP_AGAIN] = "t_signup_again",
     [CV_T_BIRTHDAY] = "t_birthday",
+    [CV_F_NAME] = "f_name",
+    [CV_F_BIRTHDAY] = "f_birthday",
+    [CV_BAD_BIRTHDAY] = "bad_birthday",
+    [CV_F_PHONE] = "f_phone",
+    [CV_F_EMAIL] = "f_email",
+    [CV_F_CONSENT] = "f_consent",
+    [CV_F_ERROR] = "f_error",
+    [CV_BAD_NAME] = "bad_name",
+    [CV_BAD_PHONE] = "bad_phone",
+    [CV_BAD_EMAIL] = "bad_email",
+    [CV_BAD_CONSENT] = "bad_consent",
 };
 
 enum err_var { EV_LANG, EV_STATUS, EV_HEADING, EV_MESSAGE, EV_CSS, EV_T_HOME, EV_COUNT };
@@ -276,6 +299,13 @@ static const char *tel_url(struct sc_buf *b, const char *phone)
 void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
                   const char *base_url, const char *link_code, const char *csrf, struct sc_buf *out)
 {
+    sc_page_card_form(p, c, lang, base_url, link_code, csrf, NULL, out);
+}
+
+void sc_page_card_form(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
+                       const char *base_url, const char *link_code, const char *csrf,
+                       const struct sc_page_form *form, struct sc_buf *out)
+{
     /*
      * Derived strings live in one scratch buffer, NUL-separated; offsets are
      * turned into pointers only once it has stopped growing.
@@ -392,6 +422,20 @@ void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lan
                                                       : sc_i18n(lang, "consent"));
     T(CV_T_SIGNUP_AGAIN, sc_i18n(lang, "signup_again"));
     T(CV_T_SIGNUP, sc_i18n(lang, "signup"));
+    if (form) { /* what was typed stays; the field in error is marked and focused */
+        const char *f = form->field ? form->field : "";
+        T(CV_F_NAME, form->name);
+        T(CV_F_PHONE, form->phone);
+        T(CV_F_EMAIL, form->email);
+        T(CV_F_BIRTHDAY, form->birthday);
+        T(CV_F_CONSENT, form->consent ? "1" : NULL);
+        T(CV_F_ERROR, form->error);
+        T(CV_BAD_NAME, strcmp(f, "name") == 0 ? "1" : NULL);
+        T(CV_BAD_PHONE, strcmp(f, "phone") == 0 ? "1" : NULL);
+        T(CV_BAD_EMAIL, strcmp(f, "email") == 0 ? "1" : NULL);
+        T(CV_BAD_CONSENT, strcmp(f, "consent") == 0 ? "1" : NULL);
+        T(CV_BAD_BIRTHDAY, strcmp(f, "birthday") == 0 ? "1" : NULL);
+    }
 #undef T
 #undef U
     sc_tmpl_render(p->card, v, out);

@@ -53,7 +53,7 @@ static const char *const usage_main =
     "  import orders FILE.csv        back-fill a shop's orders\n"
     "  customers fit                 refit customer value (BG/NBD, Gamma-Gamma) now\n"
     "  webhook add|list|remove       signed webhooks for sign-ups, purchases, rewards\n"
-    "  demo                          fill a fresh store with 90 days of demo data\n"
+    "  demo                          fill a fresh store with 180 days of demo data\n"
     "  score train|eval [--json]     train the lead intent model now, or evaluate it\n"
     "\n"
     "Every command takes --db PATH (or SHARECARD_DB; default ./sharecard.db) and --help.\n"
@@ -386,12 +386,13 @@ static const struct cli_opt qr_opts[] = {
 
 static const char *const usage_demo =
     "usage: sharecard demo [--db PATH]\n\nFills a fresh store with two teams, "
-    "their cards and 90 days of visits, shares,\nsign-ups and purchases, so the "
+    "their cards and 180 days of visits, shares,\nsign-ups and purchases (five months "
+    "before the default 30-day window), so the "
     "dashboard has something to show.\n";
 
 static int cmd_demo(const struct cli_args *a)
 {
-    return sc_demo_main(a->db, 90);
+    return sc_demo_main(a->db, 180);
 }
 
 #define GNU(name, sub, run, opts, usage)                                                           \

@@ -169,9 +169,14 @@ static int add_point(int64_t day, enum sc_ev_type t, int64_t n, void *ctx)
     return 0;
 }
 
-static void polyline(struct sc_buf *b, const int64_t *v, int days, int64_t max, const char *color)
+static void polyline(struct sc_buf *b, const int64_t *v, int days, int64_t max, const char *color,
+                     enum sc_ev_type t)
 {
-    sc_ui_htmlf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
+    /* data-n: the day's counts, first day first, for scripts and tests. */
+    sc_ui_htmlf(b, "<polyline data-type=\"%s\" data-n=\"", sc_ev_name(t));
+    for (int i = 0; i < days; i++)
+        sc_ui_htmlf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+    sc_ui_htmlf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
     for (int i = 0; i < days; i++) {
         double x = days > 1 ? 40.0 + 550.0 * i / (days - 1) : 315.0;
         double y = 170.0 - (max ? 150.0 * (double)v[i] / (double)max : 0.0);
@@ -232,7 +237,7 @@ static void chart(struct sc_buf *b, const struct series *s)
         for (int i = 0; i < s->days; i++)
             sum += s->n[lines[l].t][i];
         if (sum)
-            polyline(b, s->n[lines[l].t], s->days, max, lines[l].color);
+            polyline(b, s->n[lines[l].t], s->days, max, lines[l].color, lines[l].t);
     }
     sc_ui_html(b, "</svg>");
     /* The legend as text of the page's size, a swatch of each line's colour. */

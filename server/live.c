@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "leads_int.h"
 #include "live_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
@@ -117,6 +118,15 @@ static bool sent_before(const struct live_sub *sub, int64_t id)
     return false;
 }
 
+
+/* The page prints this as it is rather than in the browser's own zone. */
+void sc_live_local_time(int64_t ts, char out[16])
+{
+    time_t lt = (time_t)(ts + (int64_t)sc_tz_min(ts) * 60);
+    struct tm tm;
+    gmtime_r(&lt, &tm);
+    strftime(out, 16, "%H:%M:%S", &tm);
+}
 static int add_visit(const struct sc_visit_row *v, void *ctx)
 {
     struct live_sub *sub = ctx;
@@ -128,13 +138,15 @@ static int add_visit(const struct sc_visit_row *v, void *ctx)
     struct sc_buf text;
     sc_buf_init(&text, 4096);
     describe(&text, v);
-    char at[32], cur[48];
+    char at[32], local[16], cur[48];
     sc_ui_iso_time(v->ts, at);
+    sc_live_local_time(v->ts, local);
     sc_live_leads_cursor(&sub->leads, cur);
-    sc_buf_printf(
-        &sub->out,
-        "id: %lld.%s\ndata: {\"id\":%lld,\"at\":\"%s\",\"type\":\"%s\",\"card\":", (long long)v->id,
-        cur, (long long)v->id, at, v->type < SC_EV_COUNT ? ev_names[v->type] : "other");
+    sc_buf_printf(&sub->out,
+                  "id: %lld.%s\ndata: {\"id\":%lld,\"at\":\"%s\",\"local\":\"%s\",\"type\":\"%s\","
+                  "\"card\":",
+                  (long long)v->id, cur, (long long)v->id, at, local,
+                  v->type < SC_EV_COUNT ? ev_names[v->type] : "other");
     sc_ui_json_str(&sub->out, v->card);
     sc_buf_puts(&sub->out, ",\"owner\":");
     sc_ui_json_str(&sub->out, v->card_owner);

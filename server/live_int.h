@@ -15,6 +15,9 @@
 #include "sharecard/card.h"
 #include "sharecard/store.h"
 
+/* 'ts''s time of day in SHARECARD_TZ ("HH:MM:SS"), as the pages show times (issue 17). */
+void sc_live_local_time(int64_t ts, char out[16]);
+
 #define LIVE_LEADS_RECENT 256 /* more than a tick reads of either, so none is sent twice */
 
 /* One stream's place in the crossings and the reminders. */

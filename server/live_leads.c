@@ -85,12 +85,14 @@ static void who(struct sc_buf *b, bool zh, const char *customer, int64_t visitor
 static void message(struct feed_ctx *c, const char *type, int64_t at, const char *card,
                     const char *owner, int64_t visitor_id, int score, const char *text)
 {
-    char ts[32], cur[48];
+    char ts[32], local[16], cur[48];
     sc_ui_iso_time(at, ts);
+    sc_live_local_time(at, local);
     sc_live_leads_cursor(c->ll, cur);
     struct sc_buf *o = c->out;
-    sc_buf_printf(o, "id: %lld.%s\ndata: {\"type\":\"%s\",\"at\":\"%s\",\"card\":",
-                  (long long)c->visit_id, cur, type, ts);
+    sc_buf_printf(o,
+                  "id: %lld.%s\ndata: {\"type\":\"%s\",\"at\":\"%s\",\"local\":\"%s\",\"card\":",
+                  (long long)c->visit_id, cur, type, ts, local);
     sc_ui_json_str(o, card);
     sc_buf_puts(o, ",\"owner\":");
     sc_ui_json_str(o, owner);

@@ -41,6 +41,8 @@ static const char *signup_field(const char *key)
     static const char *const map[][2] = {
         {"name_required", "name"},  {"contact_required", "email"},   {"email_invalid", "email"},
         {"phone_invalid", "phone"}, {"consent_required", "consent"},
+        {"birthday_format", "birthday"}, {"birthday_month", "birthday"},
+        {"birthday_day", "birthday"}, {"birthday_year", "birthday"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i][0], key) == 0)
@@ -67,6 +69,34 @@ static enum MHD_Result signup_error(struct req *r, unsigned status, const char *
         return sc_reply_bytes(r, status, "application/json", &b);
     }
     return sc_reply_error(r, status, msg);
+}
+
+/*
+ * A sign-up error in the form's own answer: JSON for the page's script, else
+ * (a browser without script) the card page again, 422, its form as it was
+ * sent ('f': the values typed) with the message at the form and the field in
+ * error marked, as the script shows it.  Other errors as signup_error().
+ */
+static enum MHD_Result form_error(struct req *r, unsigned status, const char *key,
+                                  struct sc_page_form *f, const char *link_code)
+{
+    if (wants_json(r) || (status != 422 && status != 403))
+        return signup_error(r, status, key);
+    enum sc_lang lang = sc_req_lang(r, r->card.lang);
+    /* Only valid text goes back into the page. */
+    const char **vals[] = {&f->name, &f->phone, &f->email, &f->birthday};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+        if (*vals[i] && !sc_utf8_valid(*vals[i], strlen(*vals[i])))
+            *vals[i] = NULL;
+    f->error = sc_i18n(lang, key);
+    f->field = signup_field(key);
+    char csrf[32];
+    sc_csrf_token(r, csrf); /* a fresh token when the cookie was new (403) */
+    struct sc_buf b;
+    sc_buf_init(&b, 1 << 20);
+    sc_page_card_form(r->srv->pages, &r->card, lang, r->srv->base_url,
+                      link_code && link_code[0] ? link_code : NULL, csrf, f, &b);
+    return sc_reply_bytes(r, status, "text/html; charset=utf-8", &b);
 }
 
 static void json_party(struct sc_buf *b, const struct sc_party *p)
@@ -215,39 +245,47 @@ enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
         !field(r, "l", code, sizeof(code), &ret) ||
         !field(r, "birthday", birthday, sizeof(birthday), &ret))
         return ret;
+    /* What was typed, kept for the form when it comes back with an error. */
+    struct sc_page_form sent = {
+        .name = su->name,
+        .phone = phone_in,
+        .email = email_in,
+        .birthday = birthday,
+        .consent = consent[0] != '\0'};
+#define FORM_ERROR(status, key) form_error(r, (status), (key), &sent, code)
     sc_csrf_token(r, want);
     if (r->new_cookie ||
         sodium_memcmp(csrf, want, strlen(want) + 1 > sizeof(csrf) ? 0 : strlen(want) + 1) != 0 ||
         strlen(csrf) != strlen(want))
-        return signup_error(r, 403, "csrf_invalid");
+        return FORM_ERROR(403, "csrf_invalid");
 
     const struct sc_referral_config *cfg = &r->srv->cfg->referral;
     su->cfg = cfg;
     trim(su->name);
     if (!su->name[0] || !sc_utf8_valid(su->name, strlen(su->name)) ||
         utf8_len(su->name) > SC_PERSON_NAME_MAX || strchr(su->name, '\n'))
-        return signup_error(r, 422, "name_required");
+        return FORM_ERROR(422, "name_required");
     const char *why = NULL;
     trim(email_in);
     trim(phone_in);
     if (!email_in[0] && !phone_in[0])
-        return signup_error(r, 422, "contact_required");
+        return FORM_ERROR(422, "contact_required");
     if (email_in[0] && sc_email_normalise(email_in, su->email, &why) != SC_OK)
-        return signup_error(r, 422, why);
+        return FORM_ERROR(422, why);
     if (phone_in[0] && sc_phone_normalise(phone_in, cfg->default_country, su->phone, &why) != SC_OK)
-        return signup_error(r, 422, why);
+        return FORM_ERROR(422, why);
     trim(birthday);
     if (birthday[0]) { /* optional (issue 14): checked strictly by intel/birthdays.c */
         struct sc_birthday bd;
         if (sc_birthday_parse(birthday, sc_customers_day((int64_t)time(NULL)), &bd, &why) != SC_OK)
-            return signup_error(r, 422, birthday_key(why));
+            return FORM_ERROR(422, birthday_key(why));
         su->birth_year = bd.year;
         su->birth_month = bd.month;
         su->birth_day = bd.day;
     }
     if (strcmp(consent, "yes") != 0 && strcmp(consent, "on") != 0 && strcmp(consent, "1") != 0 &&
         strcmp(consent, "true") != 0)
-        return signup_error(r, 422, "consent_required");
+        return FORM_ERROR(422, "consent_required");
 
     struct sc_event ev;
     sc_track_event_init(r, &ev, SC_EV_SIGNUP, r->card.id, 0);
@@ -255,6 +293,7 @@ enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
     if (!sc_throttle_take(r, "signup-ip", ev.ip, 30, 3600) ||
         !sc_throttle_take(r, "signup-visitor", r->vid, 5, 3600))
         return signup_error(r, 429, "too_many");
+#undef FORM_ERROR
     ev.signup = su;
     return sc_track_then(r, &ev, done_signup);
 }

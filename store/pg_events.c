@@ -420,6 +420,7 @@ static enum sc_err write_event(struct pconn *c, struct sc_event_row *row, const 
     bool bot = row->bot_reason != NULL;
     int64_t link_id = ev->link_id;
     int64_t card_id = ev->card_id;
+    int64_t day = ev->ts / 86400; /* a purchase's: the day it was made */
     /* Sign-ups and purchases read this batch's earlier events: those go in first. */
     if (((ev->type == SC_EV_SIGNUP && ev->signup) ||
          (ev->type == SC_EV_CONVERT && ev->conversion)) &&
@@ -430,9 +431,10 @@ static enum sc_err write_event(struct pconn *c, struct sc_event_row *row, const 
             return e;
     } else if (ev->type == SC_EV_CONVERT && ev->conversion) {
         bool skip = false;
-        if ((e = sc_q_conversion_write(&c->base, row, &card_id, &skip)) != SC_OK || skip)
+        if ((e = sc_q_conversion_write(&c->base, row, &card_id, &day, &skip)) != SC_OK || skip)
             return e;
         link_id = 0;
+        bot = false; /* an order is an order, whichever client posted it */
     }
     if (ev->type == SC_EV_SHARE && ev->new_code[0]) {
         /* The minted link lives or dies with its share event. */
@@ -471,7 +473,7 @@ static enum sc_err write_event(struct pconn *c, struct sc_event_row *row, const 
     else
         arr_add_id(&c->ev[9], 0);
     c->nev++;
-    return tally(c, card_id, ev->ts / 86400, link_id, (int)ev->type, bot, vid,
+    return tally(c, card_id, day, link_id, (int)ev->type, bot, vid,
                  (int)sc_device_of(row->agent ? row->agent->device : NULL));
 }
 
@@ -555,7 +557,7 @@ enum sc_err sc_pg_link_create(struct sc_store *base, struct sc_link *l)
     }
     if (e == SC_OK)
         e = sc_q_link_insert(&c->base, l->card_id, l->channel, l->owner_member_id,
-                             l->owner_customer_id, vid, l->parent_link_id, l->code, &l->id);
+                             l->owner_customer_id, vid, l->parent_link_id, 0, l->code, &l->id);
     if (e == SC_OK)
         e = sc_pg_commit(c);
     if (e != SC_OK)

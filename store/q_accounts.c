@@ -43,7 +43,8 @@ static struct sc_sql q_link_insert =
 
 enum sc_err sc_q_link_insert(struct sc_db *db, int64_t card_id, enum sc_channel ch,
                              int64_t member_id, int64_t customer_id, int64_t visitor_id,
-                             int64_t parent, char code[SC_CODE_LEN + 1], int64_t *link_id)
+                             int64_t parent, int64_t at, char code[SC_CODE_LEN + 1],
+                             int64_t *link_id)
 {
     for (int attempt = 0; attempt < 5; attempt++) {
         sc_slug_random(code, SC_CODE_LEN);
@@ -57,7 +58,7 @@ enum sc_err sc_q_link_insert(struct sc_db *db, int64_t card_id, enum sc_channel 
         sc_sql_id(st, 4, member_id);
         sc_sql_id(st, 5, customer_id);
         sc_sql_id(st, 6, parent);
-        sc_sql_int(st, 7, now_s());
+        sc_sql_int(st, 7, at ? at : now_s());
         sc_sql_id(st, 8, visitor_id);
         int64_t id = 0;
         bool found = false;
@@ -154,7 +155,7 @@ enum sc_err sc_store_member_add(struct sc_store *s, const struct sc_member *m,
     }
     char code[SC_CODE_LEN + 1];
     if (r.e == SC_OK)
-        r.e = sc_q_link_insert(r.db, card_id, SC_CH_QR, member_id, 0, 0, 0, code, NULL);
+        r.e = sc_q_link_insert(r.db, card_id, SC_CH_QR, member_id, 0, 0, 0, 0, code, NULL);
     if (sc_q_end(&r) != SC_OK)
         return r.e;
     if (out) {

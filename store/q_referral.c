@@ -344,7 +344,7 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
 
     int64_t own_link = 0;
     if ((e = sc_q_link_insert(db, ev->card_id, SC_CH_QR, 0, customer_id, 0, win ? win->link_id : 0,
-                              su->referral_code, &own_link)) != SC_OK)
+                              ev->ts, su->referral_code, &own_link)) != SC_OK)
         return e;
     if (!(st = sc_sql_prepare(db, &q_own_link, &e)))
         return e;
@@ -380,7 +380,7 @@ enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_
 }
 
 enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, int64_t *card_id,
-                                  bool *skip)
+                                  int64_t *day, bool *skip)
 {
     static struct sc_sql q_known = SC_SQL("SELECT id FROM conversions WHERE order_id = ?");
 #define CUSTOMER_LEVELS                                                                            \
@@ -451,7 +451,9 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
     sc_sql_text(st, 1, cv->order_id);
     sc_sql_int(st, 2, customer);
     sc_sql_int(st, 3, cv->amount_cents);
-    sc_sql_int(st, 4, cv->ordered_at ? cv->ordered_at : row->ev->ts); /* back-filled orders */
+    int64_t when = cv->ordered_at ? cv->ordered_at : row->ev->ts; /* back-filled orders */
+    *day = when / 86400;
+    sc_sql_int(st, 4, when);
     if ((e = sc_sql_int1(st, &cv->conversion_id, &found)) != SC_OK)
         return e;
     if (!found) {

@@ -308,6 +308,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
     bool bot = row->bot_reason != NULL;
     int64_t link_id = ev->link_id;
     int64_t card_id = ev->card_id;
+    int64_t day = ev->ts / 86400; /* a purchase's: the day it was made */
     if (ev->type == SC_EV_SIGNUP && ev->signup) {
         if ((e = sc_q_signup_write(&c->base, row, vid, &link_id)) != SC_OK || row->result != SC_OK)
             return e;
@@ -315,9 +316,10 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
             return e;
     } else if (ev->type == SC_EV_CONVERT && ev->conversion) {
         bool skip = false;
-        if ((e = sc_q_conversion_write(&c->base, row, &card_id, &skip)) != SC_OK || skip)
+        if ((e = sc_q_conversion_write(&c->base, row, &card_id, &day, &skip)) != SC_OK || skip)
             return e;
         link_id = 0;
+        bot = false; /* an order is an order, whichever client posted it */
     }
     if (ev->type == SC_EV_SHARE && ev->new_code[0]) {
         /* The minted link lives or dies with its share event. */
@@ -379,7 +381,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
     /* Rollups and unique rows are counted here and written once per key at the batch's end. */
     struct tally *t = &tl[(*ntl)++];
     *t = (struct tally){.card_id = card_id,
-                        .day = ev->ts / 86400,
+                        .day = day,
                         .link_id = link_id,
                         .type = (int)ev->type,
                         .visitor_id = 0,
@@ -389,7 +391,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
         (ev->type == SC_EV_SCAN || ev->type == SC_EV_OPEN || ev->type == SC_EV_VIEW)) {
         *(t + 1) =
             (struct tally){.card_id = card_id,
-                           .day = ev->ts / 86400,
+                           .day = day,
                            .visitor_id = vid,
                            .type = -1,
                            .device = (int)sc_device_of(row->agent ? row->agent->device : NULL)};
@@ -519,7 +521,7 @@ enum sc_err sc_sqlite_link_create(struct sc_store *base, struct sc_link *l)
     }
     if (e == SC_OK)
         e = sc_q_link_insert(&c->base, l->card_id, l->channel, l->owner_member_id,
-                             l->owner_customer_id, vid, l->parent_link_id, l->code, &l->id);
+                             l->owner_customer_id, vid, l->parent_link_id, 0, l->code, &l->id);
     if (e == SC_OK)
         e = visitors_flush(s, c);
     if (e == SC_OK)

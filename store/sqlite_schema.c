@@ -423,6 +423,17 @@ const char *const sc_sqlite_migrations[] = {
     "  digest_day TEXT NOT NULL DEFAULT ''"
     ");"
     "ALTER TABLE followups ADD COLUMN notified_at INTEGER NOT NULL DEFAULT 0;",
+
+    /*
+     * r3-ux (issue 17): a purchase's rollup row (type 8, link 0) is keyed by
+     * the day the order was made, as the revenue tile counts it, and counts
+     * every order (whichever client posted it).  Re-keys the rows written
+     * on the day of posting from the conversions themselves.
+     */
+    "DELETE FROM rollups WHERE type = 8;"
+    "INSERT INTO rollups (day, card_id, link_id, type, humans, bots) "
+    "SELECT v.created_at / 86400, s.card_id, 0, 8, count(*), 0 FROM conversions v "
+    "JOIN customers s ON s.id = v.customer_id GROUP BY v.created_at / 86400, s.card_id;",
 };
 
 const int sc_sqlite_nmigrations =

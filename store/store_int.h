@@ -78,12 +78,14 @@ enum sc_err sc_q_end(struct sc_q *r);
 /*
  * Inside 'db''s write: a new tracked link of card 'card_id' with a fresh
  * random code (into 'code'), owned by a member, a customer or a visitor
- * (ids, 0 when not), under link 'parent' (0: a root).  '*link_id' (may be
+ * (ids, 0 when not), under link 'parent' (0: a root), made at unix time 'at'
+ * (0: now; a customer's own link: when they signed up).  '*link_id' (may be
  * NULL) gets its id.  (q_accounts.c)
  */
 enum sc_err sc_q_link_insert(struct sc_db *db, int64_t card_id, enum sc_channel ch,
                              int64_t member_id, int64_t customer_id, int64_t visitor_id,
-                             int64_t parent, char code[SC_CODE_LEN + 1], int64_t *link_id);
+                             int64_t parent, int64_t at, char code[SC_CODE_LEN + 1],
+                             int64_t *link_id);
 
 /*
  * The referral writes inside the event writer's transaction on 'db'
@@ -94,13 +96,15 @@ enum sc_err sc_q_link_insert(struct sc_db *db, int64_t card_id, enum sc_channel 
  * decision in row->ev->signup; '*touch_link' gets the winning touch's link.
  * sc_q_conversion_write stores the purchase of 'row', idempotent on its
  * order id (a replay sets 'replayed' and writes nothing), commissions to
- * the customer's chain; '*card_id' gets the customer's card, '*skip' is
- * set when no event is due.
+ * the customer's chain; '*card_id' gets the customer's card, '*day' the
+ * day the order was made (its ordered_at, else the event's time; the
+ * purchase's rollup is keyed by it so the chart and the revenue agree),
+ * '*skip' is set when no event is due.
  */
 enum sc_err sc_q_signup_write(struct sc_db *db, struct sc_event_row *row, int64_t vid,
                               int64_t *touch_link);
 enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, int64_t *card_id,
-                                  bool *skip);
+                                  int64_t *day, bool *skip);
 /*
  * Exact distinct visitors (q_uniques.c) of the cards chosen by 'scope'
  * (NULL: all) and 'card' (0: all of the scope) over days 'from'..'to':

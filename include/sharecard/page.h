@@ -10,6 +10,7 @@
 #include "sharecard/card.h"
 #include "sharecard/err.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sc_pages;
@@ -50,6 +51,26 @@ const char *sc_pages_csp(const struct sc_pages *p);
 void sc_page_card(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
                   const char *base_url, const char *link_code, const char *csrf,
                   struct sc_buf *out);
+
+/*
+ * The sign-up form as a visitor sent it, for sc_page_card_form() (all
+ * borrowed, NULL for none): the values typed, whether consent was ticked, the
+ * message and the field it is about ("name", "phone", "email", "consent").
+ */
+struct sc_page_form {
+    const char *name, *phone, *email, *birthday;
+    bool consent;
+    const char *error, *field;
+};
+
+/*
+ * The landing page as sc_page_card(), its sign-up form filled from 'form'
+ * (NULL: empty) with the error shown at the form and its field marked: what
+ * a browser without script gets back for a sign-up with an error.
+ */
+void sc_page_card_form(const struct sc_pages *p, const struct sc_card *c, enum sc_lang lang,
+                       const char *base_url, const char *link_code, const char *csrf,
+                       const struct sc_page_form *form, struct sc_buf *out);
 
 /*
  * The thank-you page after a sign-up, which is also the customer's own

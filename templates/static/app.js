@@ -44,7 +44,9 @@
             var li = document.createElement("li");
             li.setAttribute("data-type", v.type);
             var t = document.createElement("time");
-            t.textContent = new Date(v.at).toLocaleTimeString();
+            /* In SHARECARD_TZ, as the server wrote it, like every time on the pages. */
+            t.textContent = v.local || new Date(v.at).toLocaleTimeString();
+            t.setAttribute("datetime", v.at);
             li.appendChild(t);
             li.appendChild(document.createTextNode(" "));
             if (v.url) { /* a hot lead or a due reminder: to the lead's page */

@@ -8,7 +8,8 @@
 // owner.  Screenshots of the landing page, thank-you page, dashboard and
 // workspace go to OUT_DIR for a person to look at.  The manager also sees a
 // scan arrive on the live feed, sorts the leaderboard and opens the share
-// tree; the salesperson's editor preview follows their typing.  Exits non-zero, with
+// tree; the salesperson's editor preview follows their typing; without JavaScript a
+// form error comes back on the card page itself.  Exits non-zero, with
 // the reason, at the first thing that is not as a user would expect.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -106,6 +107,27 @@ await page.click('#signup button[type=submit]');
 await page.waitForSelector('#signup-again');
 await page.locator('#signup').screenshot({ path: join(out, 'signup-again.png') });
 await Promise.all([page.waitForURL(refPage), page.click('#signup-again')]);
+// Without JavaScript (issue 17, round two): a form error comes back on the card page
+// itself, 422, the message at the form, the field marked, what was typed kept; on a
+// phone and on a laptop.
+for (const [width, height] of [[390, 844], [1280, 900]]) {
+    const nojs = await browser({ viewport: { width, height }, javaScriptEnabled: false,
+        userAgent: width < 500 ? IPHONE : undefined });
+    const np = await nojs.newPage();
+    await np.goto(cardUrl);
+    await np.fill('input[name=name]', 'No Script');
+    await np.fill('input[name=phone]', '12');
+    await np.check('input[name=consent]');
+    const [answer] = await Promise.all([np.waitForNavigation(), np.click('#signup button[type=submit]')]);
+    if (answer.status() !== 422) fail(`a form error without script answered ${answer.status()}`);
+    if (!(await np.isVisible('#signup-error'))) fail('without script the error is not on the form');
+    if (!(await np.textContent('#signup-error')).includes('valid phone')) fail('no phone error without script');
+    if ((await np.inputValue('input[name=name]')) !== 'No Script') fail('without script the form lost the name');
+    if ((await np.getAttribute('input[name=phone]', 'aria-invalid')) !== 'true') fail('without script the phone is not marked');
+    if (!(await np.isChecked('input[name=consent]'))) fail('without script the consent tick was lost');
+    await np.screenshot({ path: join(out, `form-error-nojs-${width}.png`), fullPage: true });
+    await nojs.close();
+}
 // The visitor buys (through the API, as a shop would): revenue for the dashboard below.
 const bought = await fetch(`${base}/api/v1/conversions`, { method: 'POST',
     headers: { Authorization: `Bearer ${process.env.SC_TOKEN}`, 'Content-Type': 'application/json' },

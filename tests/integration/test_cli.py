@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -189,7 +190,7 @@ class Cli(unittest.TestCase):
         raw = q("SELECT count(*) FROM events WHERE type = 2 AND bot = 0")
         self.assertGreater(chains, 0)   # two-level chains through customers' links
         self.assertGreater(bots, 0)     # link previews, never counted
-        self.assertGreaterEqual(days, 80)
+        self.assertGreaterEqual(days, 170)  # months of history before the 30-day window
         self.assertEqual(rolled, raw)   # rollups agree with the raw events
         # The demo tells a true story: an open is of a shared (non-QR) link,
         # every channel shared through brings visits, people have names and
@@ -206,7 +207,20 @@ class Cli(unittest.TestCase):
         self.assertGreater(q("SELECT count(DISTINCT phone) FROM cards"), 7)
         self.assertGreater(q("SELECT count(*) FROM cards WHERE wechat IS NOT NULL AND bio IS "
                              "NOT NULL AND website IS NOT NULL"), 2)
-        self.assertGreaterEqual(q("SELECT count(DISTINCT created_at / 86400) FROM conversions"), 45)
+        self.assertGreaterEqual(q("SELECT count(DISTINCT created_at / 86400) FROM conversions"), 90)
+        # History before the default window: orders and sign-ups in at least four months
+        # before it (previous periods, cohorts and customer value have something to show).
+        cutoff = str(int(time.time()) - 30 * 86400)
+        for table in ("conversions", "customers"):
+            self.assertGreaterEqual(q("SELECT count(DISTINCT (created_at / 86400) / 30) FROM "
+                                      f"{table} WHERE created_at < {cutoff}"), 4, table)
+        self.assertGreater(q("SELECT count(*) FROM rollups WHERE type = 0 AND day < "
+                             f"{cutoff} / 86400 - 120"), 0)
+        # The share tree's customer links carry the time the customer signed up.
+        self.assertEqual(q("SELECT count(*) FROM customers s JOIN links l ON l.id = "
+                           "s.own_link_id WHERE l.created_at != s.created_at"), 0)
+        self.assertGreater(q("SELECT count(*) FROM customers s JOIN links l ON l.id = "
+                             "s.own_link_id WHERE l.created_at < " + cutoff), 100)
         srv = harness.Server(db=self.db).start()
         try:
             st, _, body = srv.request("GET", "/login")

@@ -454,6 +454,36 @@ class Ops(unittest.TestCase):
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 
 
+class ReadmeSettings(unittest.TestCase):
+    """Every setting the code reads (a "SHARECARD_…" name in a C string) is in the README's
+    Configuration table exactly once, and no API route line is repeated."""
+
+    ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+    def test_every_setting_documented_once(self):
+        names = set()
+        for folder in ("server", "store", "lib", "card", "intel", "tracker", "ingest", "webhook"):
+            for dirpath, _, files in os.walk(os.path.join(self.ROOT, folder)):
+                for f in files:
+                    if f.endswith((".c", ".h")):
+                        with open(os.path.join(dirpath, f), encoding="utf-8") as fh:
+                            names.update(re.findall(r'"(SHARECARD_[A-Z0-9_]+)', fh.read()))
+        self.assertIn("SHARECARD_TZ", names)  # the scan finds what it should
+        with open(os.path.join(self.ROOT, "README.md"), encoding="utf-8") as fh:
+            readme = fh.read()
+        config = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+        rows = [line for line in config.splitlines() if line.startswith("|")]
+        for name in sorted(names):
+            # The first cells (flag, name, default) of a row name the setting it documents.
+            defining = [r for r in rows
+                        if re.search(r"`%s(=[^`]*)?`" % name, "|".join(r.split("|")[:3]))]
+            self.assertEqual(len(defining), 1, f"{name}: {len(defining)} rows in Configuration")
+        api = readme.split("## HTTP API", 1)[1].split("\n## ", 1)[0]
+        routes = re.findall(r"^\| `((?:GET|POST|PUT|DELETE|PATCH) [^`?\[]+)", api, re.M)
+        self.assertGreater(len(routes), 10)
+        self.assertEqual(sorted(set(routes)), sorted(routes), "a route is listed twice")
+
+
 class Retention(unittest.TestCase):
     """Raw events older than SHARECARD_RETENTION_DAYS go; the dashboard's figures stay."""
 

@@ -466,6 +466,42 @@ class VisitorMeetsTheForm(unittest.TestCase):
             self.assertEqual(st, 422, fields)
             self.assertEqual(json.loads(body)["error"]["field"], field)
 
+    def test_without_script_an_error_comes_back_on_the_form_with_the_fields_kept(self):
+        # A plain form POST (no Accept: application/json), as a browser without script
+        # sends it: the card page again, 422, the message at the form, the field marked,
+        # what was typed kept, and a form that can be sent again as it is.
+        b = Browser(self.srv)
+        page = b.open_link(self.card["qr_url"])
+        for fields, field, message in (
+                ({"name": "Nora <No JS>", "email": "nora@example.com", "consent": ""},
+                 "consent", "tick the box"),
+                ({"name": "Nora <No JS>", "email": "not-an-email", "phone": "+44 20 7946 0002"},
+                 "email", "valid email")):
+            st, hd, body = b.sign_up(page, "vera", json_answer=False, **fields)
+            body = body.decode()
+            self.assertEqual(st, 422, fields)
+            self.assertTrue(hd.get("content-type", "").startswith("text/html"))
+            self.assertIn('<section id="signup" class="signup">', body)
+            err = re.search(r'<p class="form-error" id="signup-error" role="alert">([^<]+)</p>',
+                            body)
+            self.assertIsNotNone(err, body[-2000:])
+            self.assertIn(message, err.group(1).lower())
+            self.assertRegex(body, r'<input[^>]*name="%s"[^>]*aria-invalid="true" autofocus'
+                             % field)
+            self.assertEqual(len(re.findall(r'aria-invalid="true"', body)), 1)
+            self.assertIn('name="name" required maxlength="100" autocomplete="name" '
+                          'value="Nora &lt;No JS&gt;"', body)
+            self.assertRegex(body, r'name="email"[^>]*value="%s"' % re.escape(fields["email"]))
+            self.assertEqual('value="yes" required checked' in body, bool(fields.get("consent",
+                                                                                     "yes")))
+            if "phone" in fields:
+                self.assertIn('value="+44 20 7946 0002"', body)
+            page = body  # its token works for the next try
+        st, hd, _ = b.sign_up(page, "vera", json_answer=False, name="Nora",
+                              email="nora@example.com")
+        self.assertEqual(st, 303)
+        self.assertTrue(hd.get("location", "").startswith("/r/"))
+
     def test_repeat_from_the_same_browser_leads_back_to_the_referral_page(self):
         b = Browser(self.srv)
         page = b.open_link(self.card["qr_url"])

@@ -251,6 +251,69 @@ class Ux(unittest.TestCase):
         self.assertIn('<ul class="legend" id="chart-legend">', page)
 
 
+    def test_a_back_dated_order_counts_on_its_own_day_everywhere(self):
+        # Posted today, made 10 days ago: its bar, its tile and the previous-period
+        # comparison all follow ordered_at, not the day it was imported.
+        import datetime
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        then = today - datetime.timedelta(days=10)
+        st, _, body = self.srv.request(
+            "POST", "/api/v1/conversions",
+            body=json.dumps({"email": "wu@example.com", "amount": 50, "order_id": "U-BACK",
+                             "ordered_at": f"{then.isoformat()}T12:00:00Z"}),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        self.assertEqual(st, 201, body)
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.73")
+
+        def day(d):
+            st, _, page = root.get(f"/dashboard?from={d.isoformat()}&to={d.isoformat()}")
+            self.assertEqual(st, 200)
+            m = re.search(r'<polyline data-type="convert" data-n="([\d,]*)"', page)
+            return page, [int(x) for x in m.group(1).split(",")] if m else [0]
+
+        page, bars = day(then)
+        self.assertEqual(bars, [1])
+        self.assertEqual(self.tile(page, "orders")[0], 1)
+        self.assertRegex(page, r'data-kpi="revenue" data-value="5000"')
+        # The day after: that order is the previous period's.
+        page, bars = day(then + datetime.timedelta(days=1))
+        self.assertEqual(bars, [0])
+        self.assertRegex(page, r'data-kpi="orders" data-value="0"[^>]*><div class="v">0</div>'
+                               r'<div class="k">[^<]*</div><div class="d[^"]*">[^<]*-100%')
+        # Today has only the order made today (Cai's $1,234.50), in the chart and the tile.
+        page, bars = day(today)
+        self.assertEqual(bars, [1])
+        self.assertEqual(self.tile(page, "orders")[0], 1)
+        self.assertRegex(page, r'data-kpi="revenue" data-value="123450"')
+
+    def test_live_feed_times_in_the_deployments_zone(self):
+        # The feed carries each visit's time of day in SHARECARD_TZ (+08:00 here), as the
+        # pages show times, beside the UTC instant; the page prints that, not the browser's.
+        import datetime
+        import http.client
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.74")
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=30)
+        c.request("GET", "/api/v1/live", headers={
+            "Cookie": "; ".join(f"{k}={v}" for k, v in root.cookies.items()),
+            "Accept": "text/event-stream"})
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        try:
+            Browser(self.srv).open_link(self.li["qr_url"])
+            seen = None
+            while seen is None:
+                line = r.fp.readline()
+                self.assertTrue(line, "the feed ended")
+                if line.startswith(b"data: "):
+                    seen = json.loads(line[6:])
+        finally:
+            c.close()
+        utc = datetime.datetime.strptime(seen["at"], "%Y-%m-%dT%H:%M:%SZ")
+        self.assertEqual(seen["local"], (utc + datetime.timedelta(hours=8)).strftime("%H:%M:%S"))
+        st, _, js = self.srv.request("GET", "/static/app.js")
+        self.assertEqual(st, 200)
+        self.assertIn("t.textContent = v.local ||", js.decode())
+
     def test_unknown_format_is_refused_on_every_list(self):
         for path in ("/api/v1/signups", "/api/v1/rewards", "/api/v1/leads", "/api/v1/members",
                      "/api/v1/leaderboard", "/api/v1/customers", "/api/v1/channels"):
