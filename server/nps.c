@@ -208,6 +208,7 @@ static enum MHD_Result survey_post(struct req *r, const char *token, const struc
 enum MHD_Result sc_h_survey(struct req *r, const struct route_args *a)
 {
     const char *token = a->arg;
+    r->private_page = true; /* the customer's survey: no cache keeps it */
     struct sc_survey sv;
     enum sc_err e =
         token_ok(token) ? sc_store_survey_by_token(r->srv->store, token, &sv) : SC_ENOTFOUND;

@@ -227,6 +227,7 @@ enum MHD_Result sc_h_referral(struct req *r, const struct route_args *a)
         return sc_public_qr(r, r->link.code, sub[3] == 's');
     if (sub[0])
         return sc_reply_error(r, 404, "There is no such page.");
+    r->vary_cookie = true; /* the owner's browser sees more (referral_own.c) */
     e = sc_store_card_by_slug(r->srv->store, r->link.card_slug, &r->card);
     if (e != SC_OK)
         return sc_reply_err(r, e, NULL);
