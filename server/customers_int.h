@@ -27,6 +27,8 @@ void sc_customers_init(void);
 void sc_customers_changed(void);
 /* The day number (customers.h) of unix time 't' in SHARECARD_TZ. */
 int32_t sc_customers_day(int64_t t);
+/* The unix time at which day number 'day' begins in SHARECARD_TZ. */
+int64_t sc_customers_day_start(int64_t day);
 
 /*
  * Fits BG/NBD and Gamma-Gamma on every order in store 's' as of 'now' and
