@@ -86,6 +86,9 @@ void sc_referral_mask_name(const char *name, struct sc_buf *out);
 /* SHARECARD_NPS_DELAY_DAYS (default 7, 0–365) in seconds: how long after an order its
  * survey opens; read once. */
 int64_t sc_nps_delay_s(void);
+/* SHARECARD_NPS_MAX_AGE_DAYS (default 90, 0–3650; 0: no limit) in seconds: an order older
+ * than this when it is stored (a back-filled one) gets no survey; read once. */
+int64_t sc_nps_max_age_s(void);
 /* GET|POST /s/{token}: the survey page and its answer (public, no account). */
 route_fn sc_h_survey;
 /* GET /api/v1/nps?from=&to=[&format=csv]: NPS of the company, teams and salespeople in the

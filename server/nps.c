@@ -33,8 +33,9 @@
 #include "sharecard/form.h"
 #include "sharecard/log.h"
 
-#define COMMENT_MAX        2000 /* bytes of a comment */
-#define DELAY_DEFAULT_DAYS 7
+#define COMMENT_MAX          2000 /* bytes of a comment */
+#define DELAY_DEFAULT_DAYS   7
+#define MAX_AGE_DEFAULT_DAYS 90 /* no survey for an order older than this when stored */
 
 /* ---- SHARECARD_NPS_DELAY_DAYS ------------------------------------------------------------ */
 
@@ -60,6 +61,32 @@ int64_t sc_nps_delay_s(void)
 {
     pthread_once(&delay_once, delay_read);
     return delay_s;
+}
+
+/* ---- SHARECARD_NPS_MAX_AGE_DAYS ---------------------------------------------------------- */
+
+static int64_t max_age_s = MAX_AGE_DEFAULT_DAYS * 86400;
+static pthread_once_t max_age_once = PTHREAD_ONCE_INIT;
+
+static void max_age_read(void)
+{
+    const char *v = getenv("SHARECARD_NPS_MAX_AGE_DAYS");
+    if (!v)
+        return;
+    size_t n = strlen(v);
+    if (n == 0 || n > 4 || strspn(v, "0123456789") != n || atoi(v) > 3650) {
+        sc_warn("SHARECARD_NPS_MAX_AGE_DAYS ignored: a whole number of days from 0 to 3650 "
+                "(default %d; 0: no limit)",
+                MAX_AGE_DEFAULT_DAYS);
+        return;
+    }
+    max_age_s = (int64_t)atoi(v) * 86400;
+}
+
+int64_t sc_nps_max_age_s(void)
+{
+    pthread_once(&max_age_once, max_age_read);
+    return max_age_s;
 }
 
 /* ---- the survey page: /s/{token} ---------------------------------------------------------- */

@@ -470,6 +470,7 @@ enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
     cv->cfg = &r->srv->cfg->referral;
     cv->survey_base = r->srv->base_url; /* its NPS survey (nps.c) */
     cv->survey_delay_s = sc_nps_delay_s();
+    cv->survey_max_age_s = sc_nps_max_age_s();
     json_t *order = json_object_get(j, "order_id"), *amount = json_object_get(j, "amount");
     json_t *email = json_object_get(j, "email"), *cid = json_object_get(j, "customer_id");
     json_t *when = json_object_get(j, "ordered_at");

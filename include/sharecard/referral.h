@@ -200,8 +200,9 @@ struct sc_conversion {
     int64_t ordered_at; /* when the order was made (unix seconds), stored as the
                            conversion's created_at; 0: the event's time */
     /* its NPS survey (issue 14), set by the caller */
-    const char *survey_base; /* borrowed: the service's base URL for the survey link */
-    int64_t survey_delay_s;  /* the survey opens this long after the order */
+    const char *survey_base;  /* borrowed: the service's base URL for the survey link */
+    int64_t survey_delay_s;   /* the survey opens this long after the order */
+    int64_t survey_max_age_s; /* > 0: no survey for an order older than this when stored */
     /* filled by the store */
     int64_t conversion_id;
     bool replayed; /* the order_id was known: nothing new was written */
