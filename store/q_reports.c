@@ -340,13 +340,16 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
                            int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx)
 {
     /*
+     * A lead is named only on the card its customer signed up through: to
+     * another card's owner (another team) a customer is a visitor (issue 14).
      * A genuine difference in plan: SQLite finds who from the unique rows of
      * the days since ?3 (an index range per card), then reads their events;
      * PostgreSQL scans the events of the range, as its planner prefers.
      */
     static struct sc_sql q = SC_SQL2(
         "SELECT u.visitor_id, c.slug, "
-        "(SELECT name FROM customers s WHERE s.visitor_id = u.visitor_id LIMIT 1), "
+        "(SELECT name FROM customers s WHERE s.visitor_id = u.visitor_id AND s.card_id = "
+        "u.card_id LIMIT 1), "
         "min(e.ts), max(e.ts), sum(e.type IN (0, 1, 2)), count(DISTINCT e.ts / 86400), "
         "sum(e.type = 4), sum(e.type = 5), sum(e.type = 3), "
         "coalesce(sum(CASE WHEN e.type = 6 THEN e.value END), 0), max(e.type = 7) "
@@ -358,7 +361,8 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
         "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
         "GROUP BY u.visitor_id, u.card_id ORDER BY max(e.ts) DESC LIMIT ?4",
         "SELECT e.visitor_id, c.slug, "
-        "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id LIMIT 1), "
+        "(SELECT name FROM customers s WHERE s.visitor_id = e.visitor_id AND s.card_id = c.id "
+        "LIMIT 1), "
         "min(e.ts), max(e.ts), count(*) FILTER (WHERE e.type IN (0, 1, 2)), "
         "count(DISTINCT e.ts / 86400), count(*) FILTER (WHERE e.type = 4), "
         "count(*) FILTER (WHERE e.type = 5), count(*) FILTER (WHERE e.type = 3), "

@@ -2,7 +2,7 @@
 
 A customer belongs to the card they signed up through: its salesperson, that person's
 team's manager and the admin see them; another team sees them only as a visitor of its
-cards.  Checked on /api/v1/customers (and ?birthday=week), /customers (its list, a
+cards (unnamed on /api/v1/leads and /leads).  Checked on /api/v1/customers (and ?birthday=week), /customers (its list, a
 customer's page, ?nps=detractor, ?birthday=week), /api/v1/nps and retention's nps, for a
 salesperson and a manager of each team."""
 
@@ -155,6 +155,23 @@ class CustomerScope(unittest.TestCase):
             for key in ("bob", "carol", "zoe"):
                 st, _, page = s.get(f"/customers/{self.ids[key]}")
                 self.assertEqual(st, 200 if key in sees else 404, (slug, key))
+
+    def test_4_another_teams_customer_is_a_visitor_on_leads(self):
+        # zoe (olga's customer, west) looked at alice's card: alice sees a visitor, unnamed.
+        leads = self.api("alice", "/api/v1/leads")
+        named = {x["customer"] for x in leads}
+        self.assertEqual(named, {"Bob", "Carol", None})
+        zoe = [x for x in leads if x["customer"] is None]
+        self.assertEqual(len(zoe), 1)
+        self.assertFalse(zoe[0]["signed_up"])
+        self.assertNotIn("Zoe", json.dumps(leads))
+        self.assertNotIn("zoe@", json.dumps(leads))
+        st, _, page = self.session("mia").get("/leads")
+        self.assertEqual(st, 200)
+        self.assertIn("Bob", page)
+        self.assertNotIn("Zoe", page)
+        # On her own card's side (olga, wade) she is their customer, named.
+        self.assertIn("Zoe", {x["customer"] for x in self.api("olga", "/api/v1/leads")})
 
 
 if __name__ == "__main__":
