@@ -373,6 +373,10 @@ static const struct cli_opt member_notify_opts[] = {
     VAL("email"),  VAL("kind"), VAL("url"),    VAL("to"),    VAL("secret"),      FLAG("list"),
     VAL("remove"), VAL("test"), VAL("events"), VAL("quiet"), VAL("digest-hour"), FLAG("team"),
     COMMON,        END};
+
+/* import orders: its surveys' links take serve's base URL (orders.c) */
+static const struct cli_opt import_orders_opts[] = {
+    {"listen", 0, true, check_listen}, {"base-url", 0, true, check_base_url}, COMMON, END};
 /* Webhooks (cli_webhooks.c). */
 static const struct cli_opt webhook_add_opts[] = {VAL("url"), VAL("events"), COMMON, END};
 static const struct cli_opt webhook_opts[] = {COMMON, END};
@@ -481,14 +485,18 @@ static const struct cli_cmd commands[] = {
         "Refits customer value now (BG/NBD on order days, Gamma-Gamma on repeat buyers'\n"
         "order values; days in SHARECARD_TZ) and keeps the fit that GET /api/v1/customers\n"
         "evaluates; the server also refits at start and every 24 hours.  Exit 0.\n"),
-    GNU("import", "orders", sc_cli_import_orders, import_opts,
-        "usage: sharecard import orders FILE.csv [--db PATH]\n"
+    GNU("import", "orders", sc_cli_import_orders, import_orders_opts,
+        "usage: sharecard import orders FILE.csv [--base-url URL] [--listen HOST:PORT] [--db "
+        "PATH]\n"
         "\n"
         "Back-fills a shop's orders.  The first line names the columns: order_id, amount\n"
         "(currency units, at most 2 decimals), email or customer_id, and optionally\n"
         "ordered_at (ISO 8601, not in the future; empty: now).  Each line is reported;\n"
         "an order id already stored is skipped, so the import can be run again.  Exit 1\n"
-        "when a line was refused.  FILE - reads standard input.\n"),
+        "when a line was refused.  FILE - reads standard input.  Each order gets an NPS\n"
+        "survey whose link starts with the base URL serve would use (--base-url,\n"
+        "SHARECARD_BASE_URL, else http://HOST:PORT of --listen or SHARECARD_LISTEN); an\n"
+        "order older than SHARECARD_NPS_MAX_AGE_DAYS (default 90) gets none.\n"),
     /* The operator's commands (issue 12): cli_ops.c. */
     GNU("backup", NULL, sc_cli_backup, sc_cli_backup_opts,
         "usage: sharecard backup FILE [--db PATH]\n"

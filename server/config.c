@@ -147,3 +147,14 @@ enum sc_err sc_config_listen(struct sc_config *c, const char *hostport, const ch
     c->port = (unsigned)port;
     return SC_OK;
 }
+
+void sc_config_base_url(const struct sc_config *c, unsigned port, char *out, size_t n)
+{
+    if (c->base_url[0]) {
+        snprintf(out, n, "%s", c->base_url);
+        return;
+    }
+    const char *host = c->listen_host[0] ? c->listen_host : "0.0.0.0";
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(out, n, "http://%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}

@@ -49,6 +49,14 @@ int32_t sc_customers_day(int64_t t)
     return (int32_t)(local >= 0 ? local / 86400 : -((-local + 86399) / 86400));
 }
 
+int64_t sc_customers_day_start(int64_t day)
+{
+    int64_t midnight = day * 86400;
+    /* The zone's offset near that midnight, then at the instant it gives. */
+    int64_t t = midnight - (int64_t)sc_tz_min(midnight) * 60;
+    return midnight - (int64_t)sc_tz_min(t) * 60;
+}
+
 /* ---- every order, and what follows from them ------------------------------------------- */
 
 /* One customer's orders summed up (orders arrive sorted by customer). */
@@ -884,7 +892,7 @@ enum MHD_Result sc_api_retention(struct req *r, const struct route_args *a)
     sc_buf_printf(&o, "],\"revenue_period\":%lld.%02lld,\"revenue_before\":%lld.%02lld",
                   (long long)(rep.revenue_period / 100), (long long)(rep.revenue_period % 100),
                   (long long)(rep.revenue_before / 100), (long long)(rep.revenue_before % 100));
-    /* NPS of the scope's survey answers in the period (nps.c; UTC days like the reports). */
+    /* NPS of the scope's survey answers in the period (nps.c; SHARECARD_TZ days like ours). */
     double nps = 0;
     bool has_nps = false;
     int64_t nfrom = sc_ret_days_from_civil(fy, fm, fd), nto = sc_ret_days_from_civil(ty, tm, td);
@@ -1039,7 +1047,7 @@ static enum MHD_Result detractors_page(struct req *r, const struct sc_member *m,
                    "class=\"on\" href=\"/customers?nps=detractor\">NPS detractors</a></p><p "
                    "class=\"hint\">Customers who answered 0–6 in the last 365 days, newest "
                    "first: call them.</p>");
-    int64_t today = (int64_t)time(NULL) / 86400;
+    int64_t today = sc_customers_day((int64_t)time(NULL));
     enum sc_err e = sc_nps_detractors(r, &b, scope, today - 364, today);
     if (e != SC_OK) {
         sc_buf_cleanup(&b);

@@ -27,6 +27,8 @@ void sc_customers_init(void);
 void sc_customers_changed(void);
 /* The day number (customers.h) of unix time 't' in SHARECARD_TZ. */
 int32_t sc_customers_day(int64_t t);
+/* The unix time at which day number 'day' begins in SHARECARD_TZ. */
+int64_t sc_customers_day_start(int64_t day);
 
 /*
  * Fits BG/NBD and Gamma-Gamma on every order in store 's' as of 'now' and
@@ -84,6 +86,9 @@ void sc_referral_mask_name(const char *name, struct sc_buf *out);
 /* SHARECARD_NPS_DELAY_DAYS (default 7, 0–365) in seconds: how long after an order its
  * survey opens; read once. */
 int64_t sc_nps_delay_s(void);
+/* SHARECARD_NPS_MAX_AGE_DAYS (default 90, 0–3650; 0: no limit) in seconds: an order older
+ * than this when it is stored (a back-filled one) gets no survey; read once. */
+int64_t sc_nps_max_age_s(void);
 /* GET|POST /s/{token}: the survey page and its answer (public, no account). */
 route_fn sc_h_survey;
 /* GET /api/v1/nps?from=&to=[&format=csv]: NPS of the company, teams and salespeople in the

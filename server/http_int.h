@@ -89,6 +89,10 @@ struct req {
     bool answered;
     bool close;      /* answer with Connection: close (a framing error): guard.c */
     unsigned status; /* for the access log */
+    /* Caching of private pages (a session's, a survey, a customer's own /r/ page):
+     * sc_reply_response() then sends Cache-Control: private, no-store and Vary: Cookie. */
+    bool private_page;
+    bool vary_cookie; /* the content depends on the cookie: Vary: Cookie */
     uint64_t bytes;
     /* Tracking: the visitor, and the answer waiting for an event to be durable. */
     char vid[SC_VID_MAX];  /* "" until sc_track_identify() */

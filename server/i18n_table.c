@@ -344,6 +344,7 @@ const struct tr_entry sc_tr_table[] = {
     {"This form has expired. Reload the page and try again.", "表单已过期，请刷新页面后重试。"},
     {"This reward was already decided.", "该奖励已处理过。"},
     {"This survey is not open yet.", "此问卷尚未开放。"},
+    {"This survey opens on %s.", "此问卷将于 %s 开放。"},
     {"This survey was answered already.", "此问卷已经回答过。"},
     {"This survey was answered already: one answer per survey.",
      "此问卷已经回答过：每份问卷只能回答一次。"},

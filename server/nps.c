@@ -26,14 +26,16 @@
 #include "auth_int.h"
 #include "customers_int.h"
 #include "http_int.h"
+#include "leads_int.h"
 #include "pages_int.h"
 #include "sharecard/customers.h"
 #include "sharecard/escape.h"
 #include "sharecard/form.h"
 #include "sharecard/log.h"
 
-#define COMMENT_MAX        2000 /* bytes of a comment */
-#define DELAY_DEFAULT_DAYS 7
+#define COMMENT_MAX          2000 /* bytes of a comment */
+#define DELAY_DEFAULT_DAYS   7
+#define MAX_AGE_DEFAULT_DAYS 90 /* no survey for an order older than this when stored */
 
 /* ---- SHARECARD_NPS_DELAY_DAYS ------------------------------------------------------------ */
 
@@ -59,6 +61,32 @@ int64_t sc_nps_delay_s(void)
 {
     pthread_once(&delay_once, delay_read);
     return delay_s;
+}
+
+/* ---- SHARECARD_NPS_MAX_AGE_DAYS ---------------------------------------------------------- */
+
+static int64_t max_age_s = MAX_AGE_DEFAULT_DAYS * 86400;
+static pthread_once_t max_age_once = PTHREAD_ONCE_INIT;
+
+static void max_age_read(void)
+{
+    const char *v = getenv("SHARECARD_NPS_MAX_AGE_DAYS");
+    if (!v)
+        return;
+    size_t n = strlen(v);
+    if (n == 0 || n > 4 || strspn(v, "0123456789") != n || atoi(v) > 3650) {
+        sc_warn("SHARECARD_NPS_MAX_AGE_DAYS ignored: a whole number of days from 0 to 3650 "
+                "(default %d; 0: no limit)",
+                MAX_AGE_DEFAULT_DAYS);
+        return;
+    }
+    max_age_s = (int64_t)atoi(v) * 86400;
+}
+
+int64_t sc_nps_max_age_s(void)
+{
+    pthread_once(&max_age_once, max_age_read);
+    return max_age_s;
 }
 
 /* ---- the survey page: /s/{token} ---------------------------------------------------------- */
@@ -119,6 +147,45 @@ static enum MHD_Result survey_message(struct req *r, unsigned status, const char
     sc_ui_text(&b, sc_tr(heading));
     sc_buf_printf(&b, "</h1><p class=\"msg\" data-status=\"%u\">", status);
     sc_ui_text(&b, sc_tr(msg));
+    sc_buf_puts(&b, "</p>");
+    enum MHD_Result ret = survey_page(r, status, theme, b.data ? b.data : "");
+    sc_buf_cleanup(&b);
+    return ret;
+}
+
+/*
+ * "Not open yet" with when it opens: 'at' as a day and minute in
+ * SHARECARD_TZ with its offset, in the current language, and as an ISO
+ * 8601 UTC time in <time datetime>.
+ */
+static enum MHD_Result survey_not_open(struct req *r, unsigned status, const char *theme,
+                                       int64_t at)
+{
+    int32_t off = sc_tz_min(at);
+    time_t local = (time_t)(at + (int64_t)off * 60), utc = (time_t)at;
+    struct tm lt, ut;
+    char when[64], iso[32];
+    if (!gmtime_r(&local, &lt) || !gmtime_r(&utc, &ut))
+        return survey_message(r, status, theme, "Not open yet", "This survey is not open yet.");
+    int32_t a = off < 0 ? -off : off;
+    snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d (UTC%c%02d:%02d)", lt.tm_year + 1900,
+             lt.tm_mon + 1, lt.tm_mday, lt.tm_hour, lt.tm_min, off < 0 ? '-' : '+', (int)(a / 60),
+             (int)(a % 60));
+    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &ut);
+    /* The translated sentence around its one %s, so each language orders it its own way. */
+    const char *fmt = sc_tr("This survey opens on %s."), *hole = strstr(fmt, "%s");
+    struct sc_buf b;
+    sc_buf_init(&b, 0);
+    sc_buf_puts(&b, "<h1>");
+    sc_ui_text(&b, sc_tr("Not open yet"));
+    sc_buf_printf(&b, "</h1><p class=\"msg\" data-status=\"%u\">", status);
+    if (hole) {
+        sc_esc_html(&b, fmt, (size_t)(hole - fmt));
+        sc_buf_printf(&b, "<time datetime=\"%s\">%s</time>", iso, when);
+        sc_esc_html(&b, hole + 2, strlen(hole + 2));
+    } else {
+        sc_ui_text(&b, sc_tr("This survey is not open yet."));
+    }
     sc_buf_puts(&b, "</p>");
     enum MHD_Result ret = survey_page(r, status, theme, b.data ? b.data : "");
     sc_buf_cleanup(&b);
@@ -195,7 +262,7 @@ static enum MHD_Result survey_post(struct req *r, const char *token, const struc
         return survey_message(r, 409, theme, "Already answered",
                               "This survey was answered already: one answer per survey.");
     if (now < sv->available_at)
-        return survey_message(r, 409, theme, "Not open yet", "This survey is not open yet.");
+        return survey_not_open(r, 409, theme, sv->available_at);
     e = sc_store_survey_answer(r->srv->store, token, score, comment, now);
     if (e == SC_ECONFLICT)
         return survey_message(r, 409, theme, "Already answered",
@@ -208,6 +275,7 @@ static enum MHD_Result survey_post(struct req *r, const char *token, const struc
 enum MHD_Result sc_h_survey(struct req *r, const struct route_args *a)
 {
     const char *token = a->arg;
+    r->private_page = true; /* the customer's survey: no cache keeps it */
     struct sc_survey sv;
     enum sc_err e =
         token_ok(token) ? sc_store_survey_by_token(r->srv->store, token, &sv) : SC_ENOTFOUND;
@@ -231,7 +299,7 @@ enum MHD_Result sc_h_survey(struct req *r, const struct route_args *a)
     else if (sv.answered_at)
         ret = survey_message(r, 200, theme, "Thank you!", "This survey was answered already.");
     else if ((int64_t)time(NULL) < sv.available_at)
-        ret = survey_message(r, 200, theme, "Not open yet", "This survey is not open yet.");
+        ret = survey_not_open(r, 200, theme, sv.available_at);
     else
         ret = survey_form(r, token, theme);
     sc_tr_set(was);
@@ -354,12 +422,15 @@ static enum sc_err figure(const struct answer *a, size_t n, struct nps_fig *f)
     return e;
 }
 
-/* Answers of 'scope' given on UTC days 'from'..'to', sorted by team and member. */
+/*
+ * Answers of 'scope' given on days 'from'..'to' of SHARECARD_TZ (as retention
+ * and birthdays count days), sorted by team and member.
+ */
 static enum sc_err load(struct sc_store *s, const struct sc_scope *scope, int64_t from, int64_t to,
                         struct answers *as)
 {
-    enum sc_err e =
-        sc_store_nps_answers(s, scope, 0, from * 86400, (to + 1) * 86400, take_answer, as);
+    enum sc_err e = sc_store_nps_answers(s, scope, 0, sc_customers_day_start(from),
+                                         sc_customers_day_start(to + 1), take_answer, as);
     if (e == SC_OK && as->oom)
         e = SC_ENOMEM;
     if (e == SC_OK && as->n)
@@ -433,6 +504,13 @@ enum MHD_Result sc_api_nps(struct req *r, const struct route_args *a)
     enum MHD_Result ret;
     if (!sc_report_range(r, a->m, &scope, &from, &to, &ret))
         return ret;
+    /* By default the last 30 days up to today in SHARECARD_TZ (sc_report_range's are UTC's). */
+    if (!sc_req_arg(r, "to"))
+        to = sc_customers_day((int64_t)time(NULL));
+    if (!sc_req_arg(r, "from"))
+        from = to - 29;
+    if (from > to)
+        return sc_reply_error(r, 400, "from must not be after to.");
     struct answers as = {0};
     struct nps_fig f;
     enum sc_err e = load(r->srv->store, &scope, from, to, &as);

@@ -321,6 +321,7 @@ static void take_line(struct import *im)
     cv->cfg = &im->cfg;
     cv->survey_base = im->base_url; /* its NPS survey (nps.c) */
     cv->survey_delay_s = sc_nps_delay_s();
+    cv->survey_max_age_s = sc_nps_max_age_s();
     for (size_t i = 0; i < im->nfields && i < MAX_FIELDS; i++)
         if (im->field[i] && !sc_utf8_valid(im->field[i], strlen(im->field[i])))
             why = "the line is not valid UTF-8.";
@@ -418,7 +419,17 @@ int sc_cli_import_orders(const struct cli_args *a)
         goto out;
     }
     im->cfg = cfg.referral;
-    snprintf(im->base_url, sizeof(im->base_url), "%s", cfg.base_url);
+    /* The surveys' links: the base URL serve would use (--base-url, SHARECARD_BASE_URL, or
+     * where it listens: --listen, SHARECARD_LISTEN, 127.0.0.1:8080). */
+    const char *v, *why;
+    if ((v = sc_cli_arg(a, "listen")) != NULL)
+        sc_config_listen(&cfg, v, &why); /* checked as it was read */
+    if ((v = sc_cli_arg(a, "base-url")) != NULL)
+        snprintf(cfg.base_url, sizeof(cfg.base_url), "%s", v);
+    size_t bn = strlen(cfg.base_url);
+    while (bn > 0 && cfg.base_url[bn - 1] == '/')
+        cfg.base_url[--bn] = '\0';
+    sc_config_base_url(&cfg, cfg.port, im->base_url, sizeof(im->base_url));
     im->now = (int64_t)time(NULL);
     if (!(im->store = sc_cli_open_store(a->db)))
         goto out;

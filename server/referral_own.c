@@ -153,6 +153,8 @@ void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang
     int64_t who = cookie_customer(r);
     if (who != owner_customer_id)
         return; /* someone else's browser: the public page only */
+    /* Theirs alone: Cache-Control: private, no-store. */
+    r->private_page = true;
     const char *at = strstr(page->data, "</main>");
     if (!at)
         return;

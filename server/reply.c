@@ -66,6 +66,14 @@ enum MHD_Result sc_reply_response(struct req *r, unsigned status, struct MHD_Res
     r->status = status;
     if (r->close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (r->private_page) { /* whatever the handler chose, no cache keeps a private page */
+        const char *cc = MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL);
+        if (cc)
+            MHD_del_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
+    }
+    if (r->private_page || r->vary_cookie)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Cookie");
     if (status >= 100 && status < 600)
         atomic_fetch_add(&r->srv->responses[status / 100], 1);
     return MHD_queue_response(r->conn, status, resp);

@@ -280,6 +280,8 @@ static enum MHD_Result run(struct req *r, const struct route *e, struct route_ar
 {
     struct sc_member m;
     enum MHD_Result ret;
+    /* A member's page or answer is theirs: no shared or browser cache keeps it. */
+    r->private_page = e->need != NEED_NONE;
     switch ((enum need)e->need) {
     case NEED_NONE: return e->fn(r, a);
     case NEED_SESSION:

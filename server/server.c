@@ -154,11 +154,7 @@ int sc_server_run(const struct sc_config *cfg, struct sc_store *store)
         goto out;
     const char *host = cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0";
     bool v6 = strchr(host, ':') != NULL;
-    if (cfg->base_url[0])
-        snprintf(s.base_url, sizeof(s.base_url), "%s", cfg->base_url);
-    else
-        snprintf(s.base_url, sizeof(s.base_url), "http://%s%s%s:%u", v6 ? "[" : "", host,
-                 v6 ? "]" : "", port);
+    sc_config_base_url(cfg, port, s.base_url, sizeof(s.base_url));
     s.https = strncmp(s.base_url, "https://", 8) == 0;
     sc_notify_base_url_set(s.base_url); /* notifications link to it (issue 18) */
     if (sc_http_start(&s, &threads) != SC_OK)

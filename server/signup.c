@@ -315,6 +315,7 @@ enum MHD_Result sc_h_referral(struct req *r, const struct route_args *a)
         return sc_public_qr(r, r->link.code, sub[3] == 's');
     if (sub[0])
         return sc_reply_error(r, 404, "There is no such page.");
+    r->vary_cookie = true; /* the owner's browser sees more (referral_own.c) */
     e = sc_store_card_by_slug(r->srv->store, r->link.card_slug, &r->card);
     if (e != SC_OK)
         return sc_reply_err(r, e, NULL);
@@ -558,6 +559,7 @@ enum MHD_Result sc_api_conversions(struct req *r, const struct route_args *a)
     cv->cfg = &r->srv->cfg->referral;
     cv->survey_base = r->srv->base_url; /* its NPS survey (nps.c) */
     cv->survey_delay_s = sc_nps_delay_s();
+    cv->survey_max_age_s = sc_nps_max_age_s();
     struct sc_event ev;
     sc_track_event_init(r, &ev, SC_EV_CONVERT, 0, 0);
     ev.visitor[0] = '\0'; /* an integrator's call, not a visitor */

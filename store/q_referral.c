@@ -483,9 +483,12 @@ enum sc_err sc_q_conversion_write(struct sc_db *db, struct sc_event_row *row, in
                               rules.rule_version, &reward_id)) != SC_OK)
             return e;
     }
-    /* Its NPS survey (q_nps.c), then the conversion.created webhook that carries its link. */
-    if ((e = sc_q_survey_create(db, customer, cv->conversion_id,
-                                cv->ordered_at ? cv->ordered_at : row->ev->ts, cv)) != SC_OK)
+    /* Its NPS survey (q_nps.c), then the conversion.created webhook that carries its link;
+     * none for a back-filled order older than the survey window (asking would be noise). */
+    int64_t order_at = cv->ordered_at ? cv->ordered_at : row->ev->ts;
+    bool too_old = cv->survey_max_age_s > 0 && row->ev->ts - order_at > cv->survey_max_age_s;
+    if (!too_old &&
+        (e = sc_q_survey_create(db, customer, cv->conversion_id, order_at, cv)) != SC_OK)
         return e;
     /* The conversion.created webhook, in this transaction. */
     return sc_q_outbox_conversion(db, cv->conversion_id);

@@ -343,15 +343,13 @@ enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int
      * The leads are found as lead intelligence finds them (SC_LEADS_WHO),
      * then each one's every human event is read (the visitor's index).
      * Ties are broken by lead, so pages (?offset=) neither repeat nor skip.
+     * A lead is named only on the card its customer signed up through: to
+     * another card's owner (another team) a customer is a visitor (issues 14, 17).
      */
     static struct sc_sql q = SC_SQL(
         "SELECT u.visitor_id, c.slug, "
-        /* A customer is theirs whose card they signed up through: named only in that
-         * card's scope, elsewhere a visitor (issue 17). */
-        "(SELECT s.name FROM customers s JOIN cards c2 ON c2.id = s.card_id "
-        "  JOIN members m2 ON m2.id = c2.member_id WHERE s.visitor_id = u.visitor_id "
-        "  AND (CAST(?1 AS BIGINT) = 0 OR c2.member_id = ?1) "
-        "  AND (CAST(?2 AS TEXT) IS NULL OR m2.team = ?2) LIMIT 1), "
+        "(SELECT s.name FROM customers s WHERE s.visitor_id = u.visitor_id "
+        "  AND s.card_id = u.card_id LIMIT 1), "
         "min(e.ts), max(e.ts), sum(CASE WHEN e.type IN (0, 1, 2) THEN 1 ELSE 0 END), "
         "count(DISTINCT e.ts / 86400), sum(CASE WHEN e.type = 4 THEN 1 ELSE 0 END), "
         "sum(CASE WHEN e.type = 5 THEN 1 ELSE 0 END), sum(CASE WHEN e.type = 3 THEN 1 ELSE 0 END), "

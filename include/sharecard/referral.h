@@ -318,8 +318,9 @@ struct sc_conversion {
                                         conversion's created_at; 0: the event's time */
     char coupon[SC_COUPON_CODE_MAX]; /* canonical code to redeem with the order, or "" */
     /* its NPS survey (issue 14), set by the caller */
-    const char *survey_base; /* borrowed: the service's base URL for the survey link */
-    int64_t survey_delay_s;  /* the survey opens this long after the order */
+    const char *survey_base;  /* borrowed: the service's base URL for the survey link */
+    int64_t survey_delay_s;   /* the survey opens this long after the order */
+    int64_t survey_max_age_s; /* > 0: no survey for an order older than this when stored */
     /* filled by the store */
     int64_t conversion_id;
     bool replayed;          /* the order_id was known: nothing new was written */

@@ -53,6 +53,13 @@ enum sc_err sc_config_rewards(struct sc_config *c, char *why, size_t n);
  * c->referral.rule_version: a new version, audited, when they changed.
  */
 enum sc_err sc_rewards_version(struct sc_config *c, struct sc_store *s);
+/*
+ * The service's base URL into 'out' (size 'n'): c->base_url when set (--base-url,
+ * SHARECARD_BASE_URL), else http://HOST:PORT of where it listens, 'port' the port it
+ * listens on (serve: the one it got; elsewhere c->port).  Used by serve and by
+ * `import orders` for its surveys' links, so both give the same links.
+ */
+void sc_config_base_url(const struct sc_config *c, unsigned port, char *out, size_t n);
 
 /*
  * Runs the service on 'store' (borrowed) until SIGINT or SIGTERM: prints

@@ -307,7 +307,7 @@ class Delayed(Base):
         token = self.token_of("D-now")
         page, csrf = self.form(token)
         self.assertIsNone(csrf)
-        self.assertIn("not open yet", page)
+        self.assertIn("This survey opens on <time", page)
         # Even with a token taken from an open survey's form, the answer is refused.
         old = self.token_of("D-old")
         page, csrf_old = self.form(old)
