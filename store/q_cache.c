@@ -1,14 +1,14 @@
 /*
- * q_cache.c — what the whole company's dashboard read over days already
- * compacted, kept in memory (issue 15): the union of a month's unique
- * visitors (for the company and per card) and its rollup sums per day,
- * channel and type.
+ * q_cache.c — what the dashboards read over days already compacted, kept
+ * in memory (issue 15): the union of a month's unique visitors (for the
+ * company, a team or a member, and per card) and the whole company's rollup
+ * sums per day, channel and type.
  *
  * Those figures change only when the compactor moves its mark or a late
  * event reopens a compacted day (uniques_compacted: the mark, and a
  * generation bumped by every reopening, in the writer's transaction).  So a
- * value is filed under (what it is, first day, last compacted day of the
- * range, generation) and is valid exactly as long as those match what the
+ * value is filed under (what it is, scope, first day, last compacted day of
+ * the range, generation) and is valid exactly as long as those match what the
  * store says now: nothing is ever stale, there is nothing to invalidate, an
  * old key is simply never asked for again.  The days not yet compacted are
  * read from the store on every call and added to the cached part.  The
@@ -21,10 +21,16 @@
 
 #include "store_int.h"
 
-#define SLOTS 8 /* a dashboard asks for about four keys; two dashboards' worth */
+/*
+ * A dashboard asks for up to five keys: room for the company's and a few
+ * managers' (a team's values are small; the company's per-card sets are the
+ * big ones, a few MB at 10M events).
+ */
+#define SLOTS 32
 
 struct slot {
-    struct sc_rcache_key key;
+    struct sc_rcache_key key; /* key.team points at 'team' */
+    char *team;
     void *val; /* NULL: empty */
     void (*drop)(void *val);
     uint64_t used; /* tick of the last use: the least recent goes first */
@@ -51,15 +57,19 @@ void sc_rcache_free(struct sc_rcache *c)
     if (!c)
         return;
     for (int i = 0; i < SLOTS; i++)
-        if (c->slots[i].val)
+        if (c->slots[i].val) {
             c->slots[i].drop(c->slots[i].val);
+            free(c->slots[i].team);
+        }
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
 static bool same(const struct sc_rcache_key *a, const struct sc_rcache_key *b)
 {
-    return a->kind == b->kind && a->from == b->from && a->to == b->to && a->gen == b->gen;
+    return a->kind == b->kind && a->from == b->from && a->to == b->to && a->gen == b->gen &&
+           a->member == b->member && !a->team == !b->team &&
+           (!a->team || strcmp(a->team, b->team) == 0);
 }
 
 bool sc_rcache_use(struct sc_rcache *c, const struct sc_rcache_key *k,
@@ -88,12 +98,18 @@ void sc_rcache_put(struct sc_rcache *c, const struct sc_rcache_key *k, void *val
     }
     void *old = NULL;
     void (*old_drop)(void *) = NULL;
+    char *team = k->team ? strdup(k->team) : NULL, *old_team = NULL;
+    if (k->team && !team) {
+        drop(val); /* out of memory: simply not kept */
+        return;
+    }
     pthread_mutex_lock(&c->mu);
     int victim = 0;
     for (int i = 0; i < SLOTS; i++) {
         if (c->slots[i].val && same(&c->slots[i].key, k)) { /* another thread was first */
             pthread_mutex_unlock(&c->mu);
             drop(val);
+            free(team);
             return;
         }
         if (!c->slots[i].val || (c->slots[victim].val && c->slots[i].used < c->slots[victim].used))
@@ -101,8 +117,11 @@ void sc_rcache_put(struct sc_rcache *c, const struct sc_rcache_key *k, void *val
     }
     old = c->slots[victim].val;
     old_drop = c->slots[victim].drop;
-    c->slots[victim] = (struct slot){*k, val, drop, ++c->tick};
+    old_team = c->slots[victim].team;
+    c->slots[victim] = (struct slot){*k, team, val, drop, ++c->tick};
+    c->slots[victim].key.team = team;
     pthread_mutex_unlock(&c->mu);
     if (old)
         old_drop(old); /* outside the lock: freeing a month of bitmaps takes a moment */
+    free(old_team);
 }

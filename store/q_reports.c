@@ -144,7 +144,7 @@ static enum sc_err company_sums(struct sc_store *s, int kind, int64_t from, int6
         goto out;
     int64_t last_closed = to < first_open - 1 ? to : first_open - 1;
     if (from <= last_closed) {
-        struct sc_rcache_key key = {kind, from, last_closed, gen};
+        struct sc_rcache_key key = {kind, from, last_closed, gen, 0, NULL};
         if (!sc_rcache_use(s->rcache, &key, day_sums_copy, out)) {
             struct day_sums *c = calloc(1, sizeof(*c));
             if (!c) {

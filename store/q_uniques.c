@@ -447,9 +447,10 @@ static void count_cards(const void *val, void *ctx)
 /*
  * Distinct visitors of the cards chosen by 'scope' (NULL: every card) and
  * 'card' (0: every card of the scope) over days 'from'..'to', into 'out'.
- * For the whole company the compacted days' union comes from the cache
- * (q_cache.c) when it holds this range at this generation, and is put there
- * when it does not; the days not compacted are read every time.
+ * For a scope (the whole company, a team, a member) the compacted days'
+ * union comes from the cache (q_cache.c) when it holds this scope and range
+ * at this generation, and is put there when it does not; the days not
+ * compacted are read every time.
  */
 static enum sc_err uniques_read(struct sc_store *s, const struct sc_scope *scope, int64_t card,
                                 int64_t from, int64_t to, struct uniq_out *out)
@@ -473,16 +474,21 @@ static enum sc_err uniques_read(struct sc_store *s, const struct sc_scope *scope
     int64_t first_open = 0, gen = 0;
     if (sc_q_compacted(&r, &first_open, &gen) != SC_OK)
         goto end;
-    bool whole = (!scope || (!scope->member_id && !scope->team)) && !card;
+    /* A card's own figures are a few small bitmaps: read, not cached. */
     int64_t last_closed = to < first_open - 1 ? to : first_open - 1;
-    if (!whole || from > last_closed) { /* nothing to cache: all read here */
+    if (card || from > last_closed) { /* nothing to cache: all read here */
         uniques_add(&r, scope, card, from, to, first_open, true, true, &out->open);
         if (r.e == SC_OK)
             out->ids ? count_cards(NULL, out) : count_company(NULL, out);
         goto end;
     }
     uniques_add(&r, scope, card, from, to, first_open, false, true, &out->open);
-    struct sc_rcache_key key = {out->ids ? KIND_BY_CARD : KIND_COMPANY, from, last_closed, gen};
+    struct sc_rcache_key key = {out->ids ? KIND_BY_CARD : KIND_COMPANY,
+                                from,
+                                last_closed,
+                                gen,
+                                scope ? scope->member_id : 0,
+                                scope ? scope->team : NULL};
     if (r.e != SC_OK || sc_rcache_use(s->rcache, &key, out->ids ? count_cards : count_company, out))
         goto end;
     /* Not cached: the compacted days' union, counted, then kept. */

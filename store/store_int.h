@@ -121,9 +121,9 @@ enum sc_err sc_q_uniques_by_card(struct sc_store *s, const struct sc_scope *scop
                                  int64_t to, int64_t **ids, int64_t **counts, size_t *n);
 
 /*
- * Issue 15, the whole company's dashboard in milliseconds (q_cache.c): a
- * figure over compacted days, filed under what it is ('kind', the reader's
- * own number), its first and last day and the compaction generation, valid
+ * Issue 15, the dashboards in milliseconds (q_cache.c): a figure over
+ * compacted days, filed under what it is ('kind', the reader's own number),
+ * its scope, its first and last day and the compaction generation, valid
  * while those match.  sc_rcache_use() hands a hit to 'use' under the lock
  * and returns true; sc_rcache_put() takes 'val' (freed by 'drop').  A NULL
  * cache holds nothing.
@@ -132,6 +132,8 @@ struct sc_rcache;
 struct sc_rcache_key {
     int kind;
     int64_t from, to, gen;
+    int64_t member;   /* the scope: a member (0: any) … */
+    const char *team; /* … and a team (NULL: any); the cache keeps its own copy */
 };
 struct sc_rcache *sc_rcache_new(void);
 void sc_rcache_free(struct sc_rcache *c);

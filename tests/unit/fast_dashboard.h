@@ -11,7 +11,7 @@
  * January), each read twice (the second time from the cache), then again
  * after late events on compacted days (a new visitor, and a returning
  * visitor's share that adds no unique row but does add to a rollup), then after
- * compacting further.  A team's figures (never cached) likewise.
+ * compacting further.  A team's figures (cached under their own key) likewise.
  */
 #ifndef SC_TEST_FAST_DASHBOARD_H
 #define SC_TEST_FAST_DASHBOARD_H
@@ -146,7 +146,7 @@ static void fc_check(struct sc_store *s, const struct fc_world *w, int a, int b)
                 assert_int_equal(got.series[d][t], x.series[d][t]);
         for (int t = 0; t < 4; t++)
             assert_int_equal(ch[t], x.n[t]);
-        /* A team (cards 0 and 2), read without the cache. */
+        /* A team (cards 0 and 2): its own key, never the company's figures. */
         fc_count(w, a, b, 1u | 4u, &x);
         struct sc_scope team = {0, "fc-even"};
         assert_int_equal(sc_store_scope_stats(s, &team, a, b, &st), SC_OK);
