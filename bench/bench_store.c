@@ -235,17 +235,21 @@ int main(int argc, char **argv)
     }
     cold = (now_s() - cold) * 1e3;
     enum { D = 101 };
-    static double dash[D], lead[D], admin[5], admin_part[PARTS][5];
+    static double dash[D], dash_cold[D], lead[D], admin[5], admin_part[PARTS][5];
     int64_t sink = 0;
     for (int q = 0; q < D; q++) {
         char team[32];
         snprintf(team, sizeof(team), "team%d", (q * 37) % MEMBERS);
         struct sc_scope scope = {0, team};
+        /* Each team's first read today (nothing of it cached), then the same again. */
         double a = now_s();
         if (dashboard(s, &scope, today, &sink) != SC_OK) {
             fprintf(stderr, "dashboard failed\n");
             return 1;
         }
+        dash_cold[q] = (now_s() - a) * 1e3;
+        a = now_s();
+        dashboard(s, &scope, today, &sink);
         dash[q] = (now_s() - a) * 1e3;
         a = now_s();
         sc_store_leaderboard(s, &scope, today - 29, today, count_leader, &sink);
@@ -259,11 +263,15 @@ int main(int argc, char **argv)
         }
     }
     qsort(dash, D, sizeof(double), cmp);
+    qsort(dash_cold, D, sizeof(double), cmp);
     qsort(lead, D, sizeof(double), cmp);
     qsort(admin, 5, sizeof(double), cmp);
     printf("manager's 30-day dashboard (team of 10 cards: stats now and before, series, "
            "leaderboard, revenue, channels, devices): median %.3f ms, p99 %.3f ms\n",
            dash[D / 2], dash[D * 99 / 100]);
+    printf("manager's 30-day dashboard, the team's first read (its compacted days not yet "
+           "cached): median %.3f ms, p99 %.3f ms\n",
+           dash_cold[D / 2], dash_cold[D * 99 / 100]);
     printf("leaderboard, team, 30 days: median %.3f ms, p99 %.3f ms\n", lead[D / 2],
            lead[D * 99 / 100]);
     printf("admin's 30-day dashboard (all 1,000 cards): median %.3f ms, max %.3f ms\n", admin[2],
