@@ -22,11 +22,13 @@
 #include "store_int.h"
 
 /*
- * A dashboard asks for up to five keys: room for the company's and a few
- * managers' (a team's values are small; the company's per-card sets are the
- * big ones, a few MB at 10M events).
+ * A dashboard asks for up to five keys.  The whole company's values (slots
+ * 0 to COMPANY_SLOTS - 1: a few MB at 10M events, long to make) and the
+ * teams' and members' (small, quick) are evicted each among their own, so a
+ * morning of managers does not push the admin's month out.
  */
-#define SLOTS 32
+#define SLOTS         32
+#define COMPANY_SLOTS 8
 
 struct slot {
     struct sc_rcache_key key; /* key.team points at 'team' */
@@ -104,14 +106,17 @@ void sc_rcache_put(struct sc_rcache *c, const struct sc_rcache_key *k, void *val
         return;
     }
     pthread_mutex_lock(&c->mu);
-    int victim = 0;
-    for (int i = 0; i < SLOTS; i++) {
+    bool company = !k->member && !k->team;
+    int first = company ? 0 : COMPANY_SLOTS, end = company ? COMPANY_SLOTS : SLOTS;
+    for (int i = 0; i < SLOTS; i++)
         if (c->slots[i].val && same(&c->slots[i].key, k)) { /* another thread was first */
             pthread_mutex_unlock(&c->mu);
             drop(val);
             free(team);
             return;
         }
+    int victim = first;
+    for (int i = first; i < end; i++) {
         if (!c->slots[i].val || (c->slots[victim].val && c->slots[i].used < c->slots[victim].used))
             victim = i;
     }
