@@ -339,7 +339,10 @@ static int64_t uset_union_count(const struct uset *c, struct uset *o)
     uset_settle(o);
     if (!c)
         return (int64_t)roaring_bitmap_get_cardinality(o->bits) + (int64_t)o->n;
-    int64_t n = (int64_t)roaring_bitmap_or_cardinality(c->bits, o->bits);
+    /* Nothing today (the usual case early in a day): the cached set's own count. */
+    int64_t n = roaring_bitmap_is_empty(o->bits)
+                    ? (int64_t)roaring_bitmap_get_cardinality(c->bits)
+                    : (int64_t)roaring_bitmap_or_cardinality(c->bits, o->bits);
     size_t i = 0, j = 0; /* both lists sorted and without repeats: count their union */
     while (i < c->n || j < o->n) {
         if (j == o->n || (i < c->n && c->extra[i] < o->extra[j]))
