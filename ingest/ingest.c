@@ -75,22 +75,34 @@ static void classify(struct sc_ingest *g, const struct sc_event *ev, struct sc_e
  * the store to turn one more past day of unique visitor-days into bitmaps
  * (sc_store_uniques_compact: it reads outside the writer's transaction and
  * writes the few bitmaps in a short one), beside the writer, never in its
- * way for long.  Day numbers come from the wall clock.
+ * way for long.  Day numbers come from the wall clock.  Once caught up (at
+ * start, and after a day was compacted) it reads the whole company's 30-day
+ * dashboard once, so the union of its compacted days is in memory before an
+ * admin asks for it (sc_store_company_warm, issue 15).
  */
 static void *compactor(void *arg)
 {
     struct sc_ingest *g = arg;
     struct timespec at;
     clock_gettime(CLOCK_MONOTONIC, &at);
+    bool warm = true; /* the company's dashboard is read ahead at start and after compacting */
     pthread_mutex_lock(&g->lock);
     while (!g->stopping) {
         if (pthread_cond_timedwait(&g->tick, &g->lock, &at) == 0)
             continue; /* woken: look at 'stopping' again */
         pthread_mutex_unlock(&g->lock);
         int done = 0;
-        enum sc_err e = sc_store_uniques_compact(g->store, (int64_t)(time(NULL) / 86400), 1, &done);
+        int64_t today = (int64_t)(time(NULL) / 86400);
+        enum sc_err e = sc_store_uniques_compact(g->store, today, 1, &done);
         if (e != SC_OK)
             sc_warn("compacting unique visitors: %s", sc_err_str(e));
+        if (done > 0) {
+            warm = true;
+        } else if (warm && e == SC_OK) { /* caught up: the new days' union, ready for an admin */
+            warm = false;
+            if ((e = sc_store_company_warm(g->store, today)) != SC_OK)
+                sc_warn("reading the company's dashboard ahead: %s", sc_err_str(e));
+        }
         clock_gettime(CLOCK_MONOTONIC, &at);
         at.tv_sec += done > 0 ? 1 : COMPACT_S;
         pthread_mutex_lock(&g->lock);

@@ -348,6 +348,15 @@ static enum sc_err flush_rollups(struct pconn *c)
     struct sc_buf a[6];
     for (int k = 0; k < 6; k++)
         sc_buf_init(&a[k], 0);
+    /*
+     * The batch's earliest day: a compacted day that gets an event is
+     * reopened, whatever the event, since the cached company sums of those
+     * days (q_cache.c) must stay the stored ones.
+     */
+    int64_t first = INT64_MAX;
+    for (size_t i = 0; i < c->ndeltas; i++)
+        if (c->deltas[i].day < first)
+            first = c->deltas[i].day;
     if (c->ndeltas) {
         qsort(c->deltas, c->ndeltas, sizeof(*c->deltas), delta_cmp);
         size_t m = 0;
@@ -380,7 +389,6 @@ static enum sc_err flush_rollups(struct pconn *c)
         for (int k = 0; k < 4; k++)
             sc_buf_reset(&a[k]);
         qsort(c->uniqs, c->nuniqs, sizeof(*c->uniqs), uniq_cmp);
-        int64_t first = INT64_MAX; /* the earliest day (rows already there included) */
         for (size_t i = 0; i < c->nuniqs; i++) {
             if (c->uniqs[i].day < first)
                 first = c->uniqs[i].day;
@@ -398,9 +406,9 @@ static enum sc_err flush_rollups(struct pconn *c)
             e = sc_buf_error(&a[k]);
         if (e == SC_OK)
             e = sc_pg_run_done(c, ST_UNIQUE_BATCH, &p, NULL);
-        if (e == SC_OK)
-            e = sc_q_uniques_reopen(&c->base, first);
     }
+    if (e == SC_OK && first != INT64_MAX)
+        e = sc_q_uniques_reopen(&c->base, first);
     for (int k = 0; k < 6; k++)
         sc_buf_cleanup(&a[k]);
     c->ndeltas = c->nuniqs = 0;

@@ -9,13 +9,13 @@
  * that is over is compacted once into one bitmap per (card, day, device
  * class) in unique_bitmaps, and a range's count is the cardinality of the
  * union of its days' bitmaps, with the rows of the days not yet compacted
- * (today and yesterday) added one by one.  Exact, not estimated.  The whole
+ * (today) added one by one.  Exact, not estimated.  The whole
  * company also gets one bitmap per day and device class (card 0), so its
  * month is thirty-odd large bitmaps rather than one per card and day.
  *
  * uniques_compacted holds the first day not yet compacted (0: none is):
  * days before it are read from bitmaps, days from it on from rows.  A day is
- * compacted once it is two days old.  Should a unique row still arrive for a
+ * compacted once it is over (COMPACT_LAG).  Should a unique row still arrive for a
  * day at or before that mark (an event stamped in the past: demo data, a
  * clock set back), the event writer moves the mark back to that day and
  * bumps a generation (sc_q_uniques_reopen, in the same transaction), so the
@@ -35,7 +35,12 @@
 
 #include "store_int.h"
 
-#define COMPACT_LAG 2 /* a day is compacted once it is this many days old */
+/*
+ * A day is compacted once it is this many days old: 1, as soon as it is
+ * over, so the rows read on every dashboard are today's only (issue 15; a
+ * late event for yesterday just reopens it).
+ */
+#define COMPACT_LAG 1
 
 /* A set of visitor ids: a bitmap for those that fit 32 bits, a list for the rest. */
 struct uset {
@@ -159,7 +164,7 @@ static void *uset_blob(struct uset *u, size_t *len)
 }
 
 /* The first day not yet compacted (0: none is) on 'r''s connection, and '*gen' (may be NULL). */
-static enum sc_err compacted_day(struct sc_q *r, int64_t *out, int64_t *gen)
+enum sc_err sc_q_compacted(struct sc_q *r, int64_t *out, int64_t *gen)
 {
     static struct sc_sql q = SC_SQL("SELECT day, gen FROM uniques_compacted WHERE id = 1");
     *out = 0;
@@ -266,19 +271,22 @@ static struct uset *card_set(struct card_sets *cs, int64_t id)
     return &cs->sets[i];
 }
 
-/* What a reading wants: the total, per device class, per card (NULL each: not wanted). */
+/* What a reading fills: the whole set, per device class, per card (NULL each: not wanted). */
 struct uniq_want {
-    int64_t *total;
-    int64_t *dev;              /* SC_DEV_COUNT counts */
-    struct card_sets *by_card; /* filled; the caller frees */
+    struct uset *all;
+    struct uset *dev;          /* SC_DEV_COUNT sets */
+    struct card_sets *by_card; /* its sets made as cards turn up */
 };
 
 /*
- * Distinct visitors of the cards chosen by 'scope' (NULL: every card) and
- * 'card' (0: every card of the scope) over days 'from'..'to', into 'w'.
+ * Adds the visitors of the cards chosen by 'scope' (NULL: every card) and
+ * 'card' (0: every card of the scope) over days 'from'..'to' to 'w', on r's
+ * connection: the compacted days ('first_open' is the first that is not)
+ * from bitmaps when 'bits', the others from rows when 'rows'.
  */
-static enum sc_err uniques_read(struct sc_store *s, const struct sc_scope *scope, int64_t card,
-                                int64_t from, int64_t to, struct uniq_want *w)
+static void uniques_add(struct sc_q *r, const struct sc_scope *scope, int64_t card, int64_t from,
+                        int64_t to, int64_t first_open, bool bits, bool rows,
+                        const struct uniq_want *w)
 {
     static struct sc_sql q_bits = SC_SQL(
         "SELECT r.card_id, r.device, r.bits FROM unique_bitmaps r" UNIQ_SCOPE " AND r.day < ?5");
@@ -290,109 +298,273 @@ static enum sc_err uniques_read(struct sc_store *s, const struct sc_scope *scope
                "AND CAST(?1 AS BIGINT) = 0 AND CAST(?2 AS TEXT) IS NULL AND CAST(?6 AS BIGINT) = 0 "
                "AND r.day BETWEEN ?3 AND ?4 AND r.day < ?5");
     bool company = (!scope || (!scope->member_id && !scope->team)) && !card && !w->by_card;
+    for (int pass = bits ? 0 : 1; pass < (rows ? 2 : 1) && r->e == SC_OK; pass++) {
+        if (!sc_q_prepare(r, pass == 1 ? &q_rows : company ? &q_company : &q_bits))
+            break;
+        sc_sql_int(r->st, 1, scope ? scope->member_id : 0);
+        sc_sql_opt(r->st, 2, scope ? scope->team : NULL);
+        /* Each pass's own days as the range, so the index seeks to them (not only filters). */
+        sc_sql_int(r->st, 3, pass == 1 && from < first_open ? first_open : from);
+        sc_sql_int(r->st, 4, pass == 0 && to >= first_open ? first_open - 1 : to);
+        sc_sql_int(r->st, 5, first_open);
+        sc_sql_int(r->st, 6, card);
+        while (sc_q_next(r)) {
+            int64_t d = sc_sql_col_int(r->st, 1);
+            struct uset *sets[3] = {w->all, /* NULL entries are skipped */
+                                    w->dev ? &w->dev[d > 0 && d < SC_DEV_COUNT ? d : 0] : NULL,
+                                    w->by_card ? card_set(w->by_card, sc_sql_col_int(r->st, 0))
+                                               : NULL};
+            if (w->by_card && !sets[2]) {
+                r->e = SC_ENOMEM;
+                break;
+            }
+            if (pass == 0) {
+                size_t len = 0;
+                const void *blob = sc_sql_col_blob(r->st, 2, &len);
+                if (!blob || !uset_add_blob(sets, 3, blob, len))
+                    r->e = SC_EDB; /* a blob we did not write, or no memory */
+                continue;
+            }
+            int64_t id = sc_sql_col_int(r->st, 2);
+            for (int k = 0; k < 3 && r->e == SC_OK; k++)
+                if (sets[k] && !uset_add(sets[k], id))
+                    r->e = SC_ENOMEM;
+        }
+    }
+}
+
+/* How many in the union of 'c' (settled: a cached set, NULL: empty) and 'o'. */
+static int64_t uset_union_count(const struct uset *c, struct uset *o)
+{
+    uset_settle(o);
+    if (!c)
+        return (int64_t)roaring_bitmap_get_cardinality(o->bits) + (int64_t)o->n;
+    /* Nothing today (the usual case early in a day): the cached set's own count. */
+    int64_t n = roaring_bitmap_is_empty(o->bits)
+                    ? (int64_t)roaring_bitmap_get_cardinality(c->bits)
+                    : (int64_t)roaring_bitmap_or_cardinality(c->bits, o->bits);
+    size_t i = 0, j = 0; /* both lists sorted and without repeats: count their union */
+    while (i < c->n || j < o->n) {
+        if (j == o->n || (i < c->n && c->extra[i] < o->extra[j]))
+            i++;
+        else if (i == c->n || o->extra[j] < c->extra[i])
+            j++;
+        else
+            i++, j++;
+        n++;
+    }
+    return n;
+}
+
+/* Settles a set for the cache: sorted extras, containers made as small as they go. */
+static void uset_freeze(struct uset *u)
+{
+    uset_settle(u);
+    roaring_bitmap_run_optimize(u->bits);
+    roaring_bitmap_shrink_to_fit(u->bits);
+}
+
+/* The whole company's compacted part: every visitor and per device class (a cache value). */
+struct company_sets {
     struct uset all, dev[SC_DEV_COUNT];
+};
+
+static void company_sets_drop(void *p)
+{
+    struct company_sets *v = p;
+    uset_cleanup(&v->all);
+    for (int d = 0; d < SC_DEV_COUNT; d++)
+        uset_cleanup(&v->dev[d]);
+    free(v);
+}
+
+static void card_sets_drop(void *p)
+{
+    card_sets_free(p);
+    free(p);
+}
+
+enum { KIND_COMPANY = 1, KIND_BY_CARD = 2 }; /* this file's cache kinds */
+
+/* What a reading wants out: the total, per device class, per card (NULL each: not wanted). */
+struct uniq_out {
+    int64_t *total;
+    int64_t *dev;
+    int64_t **ids, **counts; /* per card, sorted by id (new arrays) */
+    size_t *n;
+    struct uniq_want open; /* the rows of the days not compacted */
+};
+
+/* Counts the union of the cached part 'val' (NULL: none) and the open rows into 'out'. */
+static void count_company(const void *val, void *ctx)
+{
+    const struct company_sets *c = val;
+    struct uniq_out *o = ctx;
+    if (o->total)
+        *o->total = uset_union_count(c ? &c->all : NULL, o->open.all);
+    for (int d = 0; o->dev && d < SC_DEV_COUNT; d++)
+        o->dev[d] = uset_union_count(c ? &c->dev[d] : NULL, &o->open.dev[d]);
+}
+
+/* Per card: the union of the cached part 'val' (NULL: none) and the open rows into 'out'. */
+static void count_cards(const void *val, void *ctx)
+{
+    const struct card_sets *c = val;
+    struct uniq_out *o = ctx;
+    struct card_sets *op = o->open.by_card;
+    size_t most = (c ? c->n : 0) + op->n, k = 0;
+    int64_t *ids = malloc((most ? most : 1) * sizeof(*ids));
+    int64_t *counts = malloc((most ? most : 1) * sizeof(*counts));
+    if (!ids || !counts) {
+        free(ids);
+        free(counts);
+        return; /* '*o->ids' stays NULL: out of memory */
+    }
+    for (size_t i = 0; c && i < c->cap; i++)
+        if (c->ids[i])
+            ids[k++] = c->ids[i];
+    for (size_t i = 0; i < op->cap; i++)
+        if (op->ids[i] && !(c && c->cap && c->ids[slot_of(c, op->ids[i])]))
+            ids[k++] = op->ids[i];
+    qsort(ids, k, sizeof(*ids), cmp_i64);
+    for (size_t i = 0; i < k; i++) {
+        const struct uset *cs = NULL;
+        if (c && c->cap && c->ids[slot_of(c, ids[i])])
+            cs = &c->sets[slot_of(c, ids[i])];
+        struct uset empty = {0}, *os = &empty;
+        if (op->cap && op->ids[slot_of(op, ids[i])])
+            os = &op->sets[slot_of(op, ids[i])];
+        else if (!uset_init(&empty)) {
+            k = 0; /* out of memory */
+            break;
+        }
+        counts[i] = uset_union_count(cs, os);
+        if (os == &empty)
+            uset_cleanup(&empty);
+    }
+    *o->ids = ids;
+    *o->counts = counts;
+    *o->n = k;
+}
+
+/*
+ * Distinct visitors of the cards chosen by 'scope' (NULL: every card) and
+ * 'card' (0: every card of the scope) over days 'from'..'to', into 'out'.
+ * For a scope (the whole company, a team, a member) the compacted days'
+ * union comes from the cache (q_cache.c) when it holds this scope and range
+ * at this generation, and is put there when it does not; the days not
+ * compacted are read every time.
+ */
+static enum sc_err uniques_read(struct sc_store *s, const struct sc_scope *scope, int64_t card,
+                                int64_t from, int64_t to, struct uniq_out *out)
+{
+    static struct sc_sql q_mark = SC_SQL("SELECT day, gen FROM uniques_compacted WHERE id = 1");
+    struct uset all, dev[SC_DEV_COUNT];
+    struct card_sets cards = {0};
     int ready = 0;
     bool ok = uset_init(&all);
     for (; ok && ready < SC_DEV_COUNT; ready++)
         ok = uset_init(&dev[ready]);
     struct sc_q r;
+    void *val = NULL;
     if (!ok) {
         r.e = SC_ENOMEM;
         goto free_sets;
     }
-    if (!sc_q_read(&r, s, &q_bits))
+    out->open = (struct uniq_want){&all, out->dev ? dev : NULL, out->ids ? &cards : NULL};
+    if (!sc_q_read(&r, s, &q_mark))
         goto free_sets;
-    int64_t first_open = 0;
-    if (compacted_day(&r, &first_open, NULL) != SC_OK)
+    int64_t first_open = 0, gen = 0;
+    if (sc_q_compacted(&r, &first_open, &gen) != SC_OK)
         goto end;
-    for (int pass = 0; pass < 2 && r.e == SC_OK; pass++) {
-        if (!sc_q_prepare(&r, pass == 1 ? &q_rows : company ? &q_company : &q_bits))
-            break;
-        sc_sql_int(r.st, 1, scope ? scope->member_id : 0);
-        sc_sql_opt(r.st, 2, scope ? scope->team : NULL);
-        sc_sql_int(r.st, 3, from);
-        sc_sql_int(r.st, 4, to);
-        sc_sql_int(r.st, 5, first_open);
-        sc_sql_int(r.st, 6, card);
-        while (sc_q_next(&r)) {
-            int64_t d = sc_sql_col_int(r.st, 1);
-            struct uset *sets[3] = {&all, w->dev ? &dev[d > 0 && d < SC_DEV_COUNT ? d : 0] : NULL,
-                                    w->by_card ? card_set(w->by_card, sc_sql_col_int(r.st, 0))
-                                               : NULL};
-            if (w->by_card && !sets[2]) {
-                r.e = SC_ENOMEM;
-                break;
-            }
-            if (pass == 0) {
-                size_t len = 0;
-                const void *blob = sc_sql_col_blob(r.st, 2, &len);
-                if (!blob || !uset_add_blob(sets, 3, blob, len))
-                    r.e = SC_EDB; /* a blob we did not write, or no memory */
-                continue;
-            }
-            int64_t id = sc_sql_col_int(r.st, 2);
-            for (int k = 0; k < 3 && r.e == SC_OK; k++)
-                if (sets[k] && !uset_add(sets[k], id))
-                    r.e = SC_ENOMEM;
-        }
+    /* A card's own figures are a few small bitmaps: read, not cached. */
+    int64_t last_closed = to < first_open - 1 ? to : first_open - 1;
+    if (card || from > last_closed) { /* nothing to cache: all read here */
+        uniques_add(&r, scope, card, from, to, first_open, true, true, &out->open);
+        if (r.e == SC_OK)
+            out->ids ? count_cards(NULL, out) : count_company(NULL, out);
+        goto end;
     }
-    if (r.e == SC_OK) {
-        if (w->total)
-            *w->total = uset_count(&all);
-        for (int d = 0; w->dev && d < SC_DEV_COUNT; d++)
-            w->dev[d] = uset_count(&dev[d]);
+    uniques_add(&r, scope, card, from, to, first_open, false, true, &out->open);
+    struct sc_rcache_key key = {out->ids ? KIND_BY_CARD : KIND_COMPANY,
+                                from,
+                                last_closed,
+                                gen,
+                                scope ? scope->member_id : 0,
+                                scope ? scope->team : NULL};
+    if (r.e != SC_OK || sc_rcache_use(s->rcache, &key, out->ids ? count_cards : count_company, out))
+        goto end;
+    /* Not cached: the compacted days' union, counted, then kept. */
+    struct uniq_want c = {0};
+    if (out->ids) {
+        struct card_sets *cs = calloc(1, sizeof(*cs));
+        val = cs;
+        c.by_card = cs;
+        ok = cs != NULL;
+    } else {
+        struct company_sets *cs = calloc(1, sizeof(*cs));
+        val = cs;
+        ok = cs && uset_init(&cs->all);
+        for (int d = 0; ok && d < SC_DEV_COUNT; d++)
+            ok = uset_init(&cs->dev[d]);
+        if (cs)
+            c = (struct uniq_want){&cs->all, cs->dev, NULL};
     }
+    if (!ok) {
+        r.e = SC_ENOMEM;
+        goto end;
+    }
+    uniques_add(&r, scope, card, from, last_closed, first_open, true, false, &c);
+    if (c.by_card) {
+        for (size_t i = 0; c.by_card && i < c.by_card->cap; i++)
+            if (c.by_card->ids[i])
+                uset_freeze(&c.by_card->sets[i]);
+    } else {
+        uset_freeze(c.all);
+        for (int d = 0; d < SC_DEV_COUNT; d++)
+            uset_freeze(&c.dev[d]);
+    }
+    if (r.e != SC_OK)
+        goto end;
+    out->ids ? count_cards(val, out) : count_company(val, out);
+    sc_rcache_put(s->rcache, &key, val, out->ids ? card_sets_drop : company_sets_drop);
+    val = NULL;
 end:
     sc_q_end(&r);
+    if (val)
+        out->ids ? card_sets_drop(val) : company_sets_drop(val);
 free_sets:
     uset_cleanup(&all);
     for (int d = 0; d < ready; d++)
         uset_cleanup(&dev[d]);
+    card_sets_free(&cards);
+    if (r.e == SC_OK && out->ids && !*out->ids)
+        r.e = SC_ENOMEM;
     return r.e;
 }
 
 enum sc_err sc_q_uniques(struct sc_store *s, const struct sc_scope *scope, int64_t card,
                          int64_t from, int64_t to, int64_t *total, int64_t dev[SC_DEV_COUNT])
 {
-    struct uniq_want w = {.total = total, .dev = dev};
-    return uniques_read(s, scope, card, from, to, &w);
+    int64_t t = 0;
+    struct uniq_out o = {.total = total ? total : &t, .dev = dev};
+    return uniques_read(s, scope, card, from, to, &o);
 }
 
 /* Per card of 'scope' over 'from'..'to': the card ids, sorted, and their counts (new arrays). */
 enum sc_err sc_q_uniques_by_card(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                                  int64_t to, int64_t **ids, int64_t **counts, size_t *n)
 {
-    struct card_sets cs = {0};
-    struct uniq_want w = {.by_card = &cs};
     *ids = *counts = NULL;
     *n = 0;
-    enum sc_err e = uniques_read(s, scope, 0, from, to, &w);
-    if (e == SC_OK && cs.n) {
-        int64_t *pairs = malloc(cs.n * 2 * sizeof(*pairs));
-        *ids = malloc(cs.n * sizeof(**ids));
-        *counts = malloc(cs.n * sizeof(**counts));
-        if (!pairs || !*ids || !*counts) {
-            e = SC_ENOMEM;
-        } else {
-            size_t k = 0;
-            for (size_t i = 0; i < cs.cap; i++)
-                if (cs.ids[i])
-                    pairs[k++] = cs.ids[i];
-            qsort(pairs, k, sizeof(*pairs), cmp_i64);
-            for (size_t i = 0; i < k; i++) {
-                (*ids)[i] = pairs[i];
-                (*counts)[i] = uset_count(&cs.sets[slot_of(&cs, pairs[i])]);
-            }
-            *n = k;
-        }
-        free(pairs);
-        if (e != SC_OK) {
-            free(*ids);
-            free(*counts);
-            *ids = *counts = NULL;
-        }
+    struct uniq_out o = {.ids = ids, .counts = counts, .n = n};
+    enum sc_err e = uniques_read(s, scope, 0, from, to, &o);
+    if (e != SC_OK) {
+        free(*ids);
+        free(*counts);
+        *ids = *counts = NULL;
+        *n = 0;
     }
-    card_sets_free(&cs);
     return e;
 }
 
@@ -535,7 +707,7 @@ enum sc_err sc_store_uniques_compact(struct sc_store *s, int64_t today, int max_
         struct sc_q r;
         if (!sc_q_read(&r, s, &q_first))
             return r.e;
-        if (compacted_day(&r, &mark, &gen) == SC_OK) {
+        if (sc_q_compacted(&r, &mark, &gen) == SC_OK) {
             day = mark;
             if (!mark && sc_q_prepare(&r, &q_first) && sc_q_next(&r))
                 day = sc_sql_col_null(r.st, 0) ? today : sc_sql_col_int(r.st, 0);

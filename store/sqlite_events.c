@@ -425,7 +425,12 @@ static int tally_cmp(const void *a, const void *b)
  */
 static enum sc_err write_tallies(struct sq_store *s, struct conn *c, struct tally *tl, size_t n)
 {
-    int64_t first_new = INT64_MAX; /* the earliest day given a new unique row */
+    /*
+     * The batch's earliest day: a compacted day that gets an event is
+     * reopened, whatever the event, since the cached company sums of those
+     * days (q_cache.c) must stay the stored ones.
+     */
+    int64_t first = INT64_MAX;
     qsort(tl, n, sizeof(*tl), tally_cmp);
     for (size_t i = 0; i < n;) {
         struct tally sum = tl[i];
@@ -435,6 +440,8 @@ static enum sc_err write_tallies(struct sq_store *s, struct conn *c, struct tall
             sum.bots += tl[j].bots;
         }
         i = j;
+        if (sum.day < first)
+            first = sum.day;
         bool uniq = sum.type < 0;
         struct uniq_slot *u = NULL;
         if (uniq) { /* a visitor's second event of the day on a card: its row is there */
@@ -464,12 +471,10 @@ static enum sc_err write_tallies(struct sq_store *s, struct conn *c, struct tall
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return sc_sqlite_map_rc(rc) ? sc_sqlite_map_rc(rc) : SC_EDB;
-        if (uniq && sqlite3_changes(c->db) > 0 && sum.day < first_new)
-            first_new = sum.day;
         if (u)
             *u = (struct uniq_slot){sum.card_id, sum.day, sum.visitor_id};
     }
-    return first_new == INT64_MAX ? SC_OK : sc_q_uniques_reopen(&c->base, first_new);
+    return first == INT64_MAX ? SC_OK : sc_q_uniques_reopen(&c->base, first);
 }
 
 enum sc_err sc_sqlite_events_write(struct sc_store *base, struct sc_event_row *rows, size_t n)

@@ -16,16 +16,23 @@ enum sc_err sc_store_open(const char *url, struct sc_store **out, char *errmsg, 
         snprintf(errmsg, errlen, "no store given");
         return SC_EINVAL;
     }
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        return sc_pg_open(url, out, errmsg, errlen);
-    }
-    return sc_sqlite_open(url, out, errmsg, errlen);
+    enum sc_err e;
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        e = sc_pg_open(url, out, errmsg, errlen);
+    else
+        e = sc_sqlite_open(url, out, errmsg, errlen);
+    if (e == SC_OK)
+        (*out)->rcache = sc_rcache_new(); /* NULL when out of memory: then nothing is cached */
+    return e;
 }
 
 void sc_store_close(struct sc_store *s)
 {
-    if (s)
+    if (s) {
+        sc_rcache_free(s->rcache);
+        s->rcache = NULL;
         s->ops->close(s);
+    }
 }
 
 int sc_store_schema_version(struct sc_store *s)

@@ -49,6 +49,7 @@ struct sc_store_ops {
 
 struct sc_store {
     const struct sc_store_ops *ops;
+    struct sc_rcache *rcache; /* owned: the compacted days' figures (q_cache.c); NULL: none */
 };
 
 /* ---- running a statement from shared code (store.c) ------------------------------- */
@@ -163,6 +164,30 @@ enum sc_err sc_q_birthday_set(struct sc_db *db, int64_t customer_id, const struc
 /* Inside an erasure's write on 'db' (q_birthdays.c): customer 'id''s birthday and survey
  * comments are forgotten. */
 enum sc_err sc_q_customer_erase_extra(struct sc_db *db, int64_t id);
+
+/*
+ * Issue 15, the dashboards in milliseconds (q_cache.c): a figure over
+ * compacted days, filed under what it is ('kind', the reader's own number),
+ * its scope, its first and last day and the compaction generation, valid
+ * while those match.  sc_rcache_use() hands a hit to 'use' under the lock
+ * and returns true; sc_rcache_put() takes 'val' (freed by 'drop').  A NULL
+ * cache holds nothing.
+ */
+struct sc_rcache;
+struct sc_rcache_key {
+    int kind;
+    int64_t from, to, gen;
+    int64_t member;   /* the scope: a member (0: any) … */
+    const char *team; /* … and a team (NULL: any); the cache keeps its own copy */
+};
+struct sc_rcache *sc_rcache_new(void);
+void sc_rcache_free(struct sc_rcache *c);
+bool sc_rcache_use(struct sc_rcache *c, const struct sc_rcache_key *k,
+                   void (*use)(const void *val, void *ctx), void *ctx);
+void sc_rcache_put(struct sc_rcache *c, const struct sc_rcache_key *k, void *val,
+                   void (*drop)(void *val));
+/* The first day not yet compacted (0: none is) and the generation, on r's connection. */
+enum sc_err sc_q_compacted(struct sc_q *r, int64_t *first_open, int64_t *gen);
 
 /* The first customer whose visitor is 'visitor_id' into '*out' (0: none). */
 enum sc_err sc_q_customer_of_visitor(struct sc_db *db, int64_t visitor_id, int64_t *out);

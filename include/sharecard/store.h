@@ -434,6 +434,14 @@ enum sc_err sc_store_failures(struct sc_store *s, const char *key, int64_t now, 
  */
 enum sc_err sc_store_uniques_compact(struct sc_store *s, int64_t today, int max_days, int *done);
 
+/*
+ * Issue 15, speed: reads the whole company's 30-day dashboard ending on day
+ * 'today' once, so that its days already compacted are in this store
+ * handle's memory (store/q_cache.c) before an admin asks; the compactor
+ * calls it once it has caught up.  Results are not kept otherwise.
+ */
+enum sc_err sc_store_company_warm(struct sc_store *s, int64_t today);
+
 /* Unique visitors per device class on the cards in 'scope', days 'from'..'to'. */
 enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                              int64_t to, int64_t out[SC_DEV_COUNT]);

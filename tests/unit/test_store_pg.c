@@ -26,6 +26,8 @@
 #include "sharecard/referral.h"
 #include "sharecard/store.h"
 
+#include "fast_dashboard.h"
+
 static const char *admin_url;
 static char db_name[32];
 static char db_url[512];
@@ -280,6 +282,17 @@ static void test_one_sign_up_across_instances(void **state)
     sc_store_close(b);
 }
 
+/* The company's dashboard, cached and not, against brute force (fast_dashboard.h), on bytea. */
+static void test_fast_dashboard_is_exact(void **state)
+{
+    (void)state;
+    struct sc_store *s = NULL;
+    char err[256];
+    assert_int_equal(sc_store_open(db_url, &s, err, sizeof(err)), SC_OK);
+    fc_run(s);
+    sc_store_close(s);
+}
+
 /* store/store_int.h: both backends' migrations, which must stay in step. */
 extern const int sc_sqlite_nmigrations, sc_pg_nmigrations;
 
@@ -303,6 +316,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations, db_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_migrations_race, db_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_one_sign_up_across_instances, db_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(test_fast_dashboard_is_exact, db_setup, db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
