@@ -271,6 +271,10 @@ const char *const sc_pg_migrations[] = {
     "  ts BIGINT NOT NULL"
     ");"
     "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+
+    /* Webhook outbox pruning (issue 12): as in SQLite. */
+    "CREATE INDEX webhook_outbox_done ON webhook_outbox(created_at, id) "
+    "WHERE status IN ('delivered', 'failed', 'cancelled');",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

@@ -311,6 +311,16 @@ const char *const sc_sqlite_migrations[] = {
     "  ts INTEGER NOT NULL"
     ");"
     "CREATE INDEX lead_hot_lead ON lead_hot(visitor_id, card_id, id);",
+
+    /*
+     * Webhook outbox pruning (issue 12): finished deliveries by age, so the
+     * pruner's batch (older than the keeping period, oldest first) reads
+     * only the rows it deletes instead of scanning the whole outbox.  A
+     * partial index: pending rows, the ones the dispatcher reads, are not
+     * in it.
+     */
+    "CREATE INDEX webhook_outbox_done ON webhook_outbox(created_at, id) "
+    "WHERE status IN ('delivered', 'failed', 'cancelled');",
 };
 
 const int sc_sqlite_nmigrations =
