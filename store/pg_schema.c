@@ -376,6 +376,10 @@ const char *const sc_pg_migrations[] = {
     "INSERT INTO rollups (day, card_id, link_id, type, humans, bots) "
     "SELECT v.created_at / 86400, s.card_id, 0, 8, count(*), 0 FROM conversions v "
     "JOIN customers s ON s.id = v.customer_id GROUP BY v.created_at / 86400, s.card_id;",
+
+    /* Webhook outbox pruning (issue 12): as in SQLite. */
+    "CREATE INDEX webhook_outbox_done ON webhook_outbox(created_at, id) "
+    "WHERE status IN ('delivered', 'failed', 'cancelled');",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

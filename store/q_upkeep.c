@@ -62,10 +62,13 @@ enum sc_err sc_store_rewards_approve_due(struct sc_store *s, int64_t now, int ba
 enum sc_err sc_store_outbox_prune(struct sc_store *s, int64_t before, int batch, int64_t *deleted,
                                   bool *done)
 {
+    /* Oldest first, in the order of the partial index webhook_outbox_done, whose WHERE
+     * this repeats word for word (SQLite uses a partial index only then): the batch reads
+     * the rows it deletes, not the outbox. */
     static struct sc_sql q =
         SC_SQL("DELETE FROM webhook_outbox WHERE id IN (SELECT id FROM webhook_outbox "
                "WHERE created_at < ?1 AND status IN ('delivered', 'failed', 'cancelled') "
-               "ORDER BY id LIMIT ?2)");
+               "ORDER BY created_at, id LIMIT ?2)");
     *deleted = 0;
     *done = true;
     struct sc_q r;

@@ -430,23 +430,44 @@ static void read_outbox(struct sc_stmt *st, struct sc_outbox_row *o)
     o->kind = sc_sql_col_text(st, 17);
 }
 
+/*
+ * Leases and clocks.  A lease must not end early because a clock jumped:
+ * a sender still posting its row would then see it claimed and posted again
+ * by another.  On PostgreSQL several instances, perhaps on several hosts,
+ * share the outbox, and the one clock they all share is the database's, so
+ * there a lease is taken and tested against clock_timestamp() (its length
+ * is 'until' - 'now'); a jump of an instance's own clock leaves the leases
+ * alone.  SQLite is one process, whose clock is the database's anyway, so
+ * there the times given are used.  Either way an attempt is recorded only
+ * by the claim's owner (sc_store_outbox_attempt: claimed_by = token).
+ */
+#define LEASE_NOW "CAST(floor(extract(epoch FROM clock_timestamp())) AS BIGINT)"
+
 enum sc_err sc_store_outbox_claim(struct sc_store *s, const char *token, int64_t now, int64_t until,
                                   int limit, int (*fn)(const struct sc_outbox_row *r, void *ctx),
                                   void *ctx)
 {
-    /* The rows are chosen and locked by the subquery; another instance's locked rows skipped. */
-    static struct sc_sql q_claim = SC_SQL(
+    /* The rows are chosen and locked by the subquery; another instance's locked rows skipped.
+     * PostgreSQL times the lease by the database's clock (LEASE_NOW), see above. */
+    static struct sc_sql q_claim = SC_SQL2(
         "UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 WHERE id IN ("
         "SELECT id FROM webhook_outbox WHERE status = 'pending' AND next_at <= ?3 "
         "AND claimed_until <= ?3 AND webhook_id IN (SELECT id FROM webhooks WHERE disabled = 0) "
-        "ORDER BY next_at, id LIMIT ?4{skip_locked})");
+        "ORDER BY next_at, id LIMIT ?4{skip_locked})",
+        "UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = " LEASE_NOW
+        " + (CAST(?2 AS BIGINT) - CAST(?3 AS BIGINT)) "
+        "WHERE id IN (SELECT id FROM webhook_outbox WHERE status = 'pending' AND next_at <= ?3 "
+        "AND claimed_until <= " LEASE_NOW " AND webhook_id IN (SELECT id FROM webhooks WHERE "
+        "disabled = 0) ORDER BY next_at, id LIMIT ?4{skip_locked})");
     static struct sc_sql q_rows =
         SC_SQL("SELECT " OUTBOX_COLS "WHERE o.claimed_by = ? AND o.status = 'pending' "
                "ORDER BY o.next_at, o.id");
     /* A read first: most polls find nothing due and need not take the writer. */
     static struct sc_sql q_due =
-        SC_SQL("SELECT 1 FROM webhook_outbox WHERE status = 'pending' AND next_at <= ?1 "
-               "AND claimed_until <= ?1 LIMIT 1");
+        SC_SQL2("SELECT 1 FROM webhook_outbox WHERE status = 'pending' AND next_at <= ?1 "
+                "AND claimed_until <= ?1 LIMIT 1",
+                "SELECT 1 FROM webhook_outbox WHERE status = 'pending' AND next_at <= ?1 "
+                "AND claimed_until <= " LEASE_NOW " LIMIT 1");
     struct sc_q r;
     int64_t claimed = 0;
     bool due = false;
@@ -534,9 +555,12 @@ enum sc_err sc_store_outbox_list(struct sc_store *s, int limit,
 
 enum sc_err sc_store_outbox_resend(struct sc_store *s, int64_t id, int64_t now)
 {
+    /* A claim still running is a conflict; PostgreSQL's leases are on its own clock. */
     static struct sc_sql q_find =
-        SC_SQL("SELECT o.claimed_until FROM webhook_outbox o JOIN webhooks w "
-               "ON w.id = o.webhook_id WHERE o.id = ? AND w.disabled = 0{for_update}");
+        SC_SQL2("SELECT o.claimed_until - ?2 FROM webhook_outbox o JOIN webhooks w "
+                "ON w.id = o.webhook_id WHERE o.id = ?1 AND w.disabled = 0{for_update}",
+                "SELECT o.claimed_until - " LEASE_NOW " FROM webhook_outbox o JOIN webhooks w "
+                "ON w.id = o.webhook_id WHERE o.id = ?1 AND w.disabled = 0{for_update}");
     static struct sc_sql q =
         SC_SQL("UPDATE webhook_outbox SET status = 'pending', attempts = 0, next_at = ?, "
                "claimed_by = NULL, claimed_until = 0 WHERE id = ?");
@@ -545,10 +569,11 @@ enum sc_err sc_store_outbox_resend(struct sc_store *s, int64_t id, int64_t now)
     bool found = false;
     if (sc_q_write(&r, s, true) && sc_q_prepare(&r, &q_find)) {
         sc_sql_int(r.st, 1, id);
+        sc_sql_int(r.st, 2, now);
         r.e = sc_sql_int1(r.st, &until, &found);
         if (r.e == SC_OK && !found)
             r.e = SC_ENOTFOUND;
-        else if (r.e == SC_OK && until > now)
+        else if (r.e == SC_OK && until > 0)
             r.e = SC_ECONFLICT;
     }
     if (sc_q_prepare(&r, &q)) {

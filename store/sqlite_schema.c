@@ -434,6 +434,16 @@ const char *const sc_sqlite_migrations[] = {
     "INSERT INTO rollups (day, card_id, link_id, type, humans, bots) "
     "SELECT v.created_at / 86400, s.card_id, 0, 8, count(*), 0 FROM conversions v "
     "JOIN customers s ON s.id = v.customer_id GROUP BY v.created_at / 86400, s.card_id;",
+
+    /*
+     * Webhook outbox pruning (issue 12): finished deliveries by age, so the
+     * pruner's batch (older than the keeping period, oldest first) reads
+     * only the rows it deletes instead of scanning the whole outbox.  A
+     * partial index: pending rows, the ones the dispatcher reads, are not
+     * in it.
+     */
+    "CREATE INDEX webhook_outbox_done ON webhook_outbox(created_at, id) "
+    "WHERE status IN ('delivered', 'failed', 'cancelled');",
 };
 
 const int sc_sqlite_nmigrations =

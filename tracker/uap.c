@@ -14,6 +14,13 @@
  * array of entries, evicted with the CLOCK algorithm (an entry hit since the
  * hand last passed gets a second chance), under one mutex.  Matching itself
  * runs outside the mutex with per-call match data.
+ *
+ * Under valgrind the regexes are interpreted, not JIT-compiled: memcheck
+ * cannot follow PCRE2's generated code (it reports uninitialised jumps in
+ * frames it cannot name), and the interpreter gives the same answers.
+ * RUNNING_ON_VALGRIND is a few no-op instructions outside valgrind; the
+ * header comes with Debian's valgrind package, and a build without it
+ * always uses the JIT.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <assert.h>
@@ -28,6 +35,15 @@
 #include <yaml.h>
 
 #include "sharecard/uap.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #define CACHE_MAX     4096                 /* entries kept */
 #define CACHE_BUCKETS 8192                 /* hash chains; a power of two */
@@ -177,8 +193,10 @@ static enum sc_err load_rules(struct sc_uap *u, yaml_document_t *doc, yaml_node_
         }
         struct rule *r = &l->v[l->n++]; /* owns 're' from here on */
         r->re = re;
-        /* Without JIT (an unsupported CPU, no executable memory) PCRE2 interprets: slower, same. */
-        (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+        /* Without JIT (an unsupported CPU, no executable memory, valgrind) PCRE2 interprets:
+         * slower, same answers. */
+        if (!RUNNING_ON_VALGRIND)
+            (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
         uint32_t groups = 0;
         if (pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups) == 0 &&
             groups + 1 > u->ovec_pairs)

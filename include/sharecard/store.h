@@ -718,7 +718,9 @@ struct sc_outbox_row {
  * claimed by anyone until after 'now', their endpoint live) for 'token'
  * (unique per claim) until 'until', and hands each to 'fn' after the claim
  * committed.  On PostgreSQL rows another instance holds are skipped (FOR
- * UPDATE SKIP LOCKED), so several instances deliver each row once.
+ * UPDATE SKIP LOCKED), so several instances deliver each row once, and the
+ * lease ('until' - 'now' long) runs on the database's clock, so a jump of
+ * this host's clock neither ends it early nor stretches it.
  */
 enum sc_err sc_store_outbox_claim(struct sc_store *s, const char *token, int64_t now, int64_t until,
                                   int limit, int (*fn)(const struct sc_outbox_row *r, void *ctx),

@@ -92,9 +92,10 @@ class Clocked(unittest.TestCase):
                                           "ORDER BY id")
 
     def settle(self):
-        """Waits until no delivery is pending or claimed.  Leases are wall-clock times, so a
-        clock moved while an attempt is in flight would end its lease early and the row would
-        be attempted again (at least once: same webhook-id); the tests move it between."""
+        """Waits until no delivery is pending or claimed.  On SQLite leases are the process's
+        wall-clock times, so a clock moved while an attempt is in flight would end its lease
+        early and the row would be attempted again (at least once: same webhook-id); the tests
+        move it between.  (PostgreSQL times leases by its own clock: test_pg_webhooks.py.)"""
         far = int(time.time()) + 200 * DAY  # (a row parked beyond it is not waited for)
         wait_until(lambda: harness.query(self.srv.db, "SELECT count(*) FROM webhook_outbox "
                                                       "WHERE (status = 'pending' AND next_at < ?) "

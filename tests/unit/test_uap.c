@@ -26,6 +26,20 @@
 
 static struct sc_uap *uap; /* loaded once by the group setup */
 
+/*
+ * SC_TEST_SMALL=1 (scripts/test.sh sets it under valgrind, where each regex
+ * match is interpreted and instrumented): the uap-core suites are checked on
+ * every SMALL_STRIDE-th case, a sample spread over each file, with the same
+ * agreement required; every other test runs as it is.
+ */
+static bool small_run(void)
+{
+    const char *v = getenv("SC_TEST_SMALL");
+    return v && strcmp(v, "1") == 0;
+}
+
+#define SMALL_STRIDE 25
+
 static int setup(void **state)
 {
     (void)state;
@@ -240,9 +254,11 @@ static bool only_cut(const char *got, const char *want, size_t field)
 static void agreement(const char *file, enum which w, size_t max)
 {
     struct yaml_case *c;
-    size_t n = load_cases(file, &c, max), ok = 0, cut = 0, shown = 0;
+    size_t n = load_cases(file, &c, max), ok = 0, cut = 0, shown = 0, tried = 0;
+    size_t stride = small_run() ? SMALL_STRIDE : 1;
     assert_true(n >= 200 || n == max);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i += stride) {
+        tried++;
         struct sc_uap_result r;
         sc_uap_parse(uap, c[i].ua, &r);
         const char *got = w == BROWSER ? r.browser : w == OS ? r.os : r.device;
@@ -254,9 +270,9 @@ static void agreement(const char *file, enum which w, size_t max)
             print_message("  mismatch: '%s' -> '%s', want '%s'\n", c[i].ua, got, c[i].family);
         }
     }
-    double rate = (double)ok / (double)n;
+    double rate = (double)ok / (double)tried;
     print_message("%s: %zu/%zu families agree (%.2f%%); %zu more only cut to the field\n", file, ok,
-                  n, 100.0 * rate, cut);
+                  tried, 100.0 * rate, cut);
     free_cases(c, n);
     assert_true(rate >= MIN_RATE);
 }
