@@ -3,6 +3,8 @@
  * feature vector (score.h lists and defines each), and the raw counts behind
  * them.  Only events strictly before the cut-off count, and outcomes (sign-up,
  * conversion) never do: what the outcome itself causes must not predict it.
+ * Also the cut-off a lead is taken at as a training example (score.h says why
+ * a negative's is drawn within its horizon).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -144,4 +146,45 @@ enum sc_err sc_lead_features(const struct sc_lead_events *in, double x[SC_SCORE_
 out:
     free(ev);
     return e;
+}
+
+/* splitmix64's finaliser: a well-spread 64-bit value from any key. */
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15u;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n, int64_t now,
+                                       int64_t horizon_s, uint64_t key, int64_t *first,
+                                       int64_t *cutoff)
+{
+    int64_t f = INT64_MAX, outcome = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (is_outcome(ev[i].type)) {
+            if (ev[i].ts < outcome)
+                outcome = ev[i].ts;
+        } else if (ev[i].ts < f) {
+            f = ev[i].ts;
+        }
+    }
+    if (f == INT64_MAX || horizon_s < 1)
+        return SC_LEAD_SKIP; /* an outcome with nothing before it: no touch to learn from */
+    int64_t end = f + horizon_s;
+    if (outcome != INT64_MAX && outcome >= f && outcome <= end) {
+        *first = f;
+        *cutoff = outcome;
+        return SC_LEAD_POSITIVE;
+    }
+    if (outcome == INT64_MAX && end > now)
+        return SC_LEAD_SKIP; /* its horizon is still open: not yet a negative */
+    /* A moment in (f, end]: the first touch always counts, as it does for a live lead. */
+    double u = (double)(mix64(key) >> 11) * 0x1.0p-53; /* [0, 1) */
+    *first = f;
+    *cutoff = f + 1 + (int64_t)(u * (double)horizon_s);
+    if (*cutoff > end)
+        *cutoff = end;
+    return SC_LEAD_NEGATIVE;
 }

@@ -96,6 +96,35 @@ struct sc_lead_stats {
 enum sc_err sc_lead_features(const struct sc_lead_events *in, double x[SC_SCORE_NF],
                              struct sc_lead_stats *st);
 
+/* ---- a lead as a training example ----------------------------------------- */
+
+/* What a lead's history is as a training example. */
+enum sc_lead_label {
+    SC_LEAD_SKIP = -1,    /* no touch before its outcome, or its horizon is still open */
+    SC_LEAD_NEGATIVE = 0, /* no outcome within the horizon, which has closed by 'now' */
+    SC_LEAD_POSITIVE = 1  /* signed up (or bought) within the horizon of its first touch */
+};
+
+/*
+ * The one moment as of which a lead's features are taken for training
+ * (events strictly before it count, recency is measured up to it), chosen so
+ * that every feature means what it means when a live lead is scored at "now":
+ * - a positive is cut at its outcome (recency: the outcome's time minus the
+ *   last event before it);
+ * - a negative has no such moment; it is cut the way live leads are scored,
+ *   at a moment of its horizon (first touch, first touch + horizon_s] drawn
+ *   uniformly from 'key' (stable per lead, so a retraining sees the same
+ *   example), as a live lead is scored at whatever age it has reached.
+ * Cutting negatives at their horizon's end would make every negative look long
+ * gone; cutting them just after their last event, or copying the positives'
+ * gaps, leaves recency with nothing to learn.  'ev' (n, borrowed, any order)
+ * are the lead's events, outcomes included; '*first' (the first touch, which
+ * orders the time split) and '*cutoff' are set unless SC_LEAD_SKIP.
+ */
+enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n, int64_t now,
+                                       int64_t horizon_s, uint64_t key, int64_t *first,
+                                       int64_t *cutoff);
+
 /* ---- the intent model ------------------------------------------------------ */
 
 #define SC_SCORE_MIN_CLASS 40  /* positives and negatives needed before training */
@@ -121,7 +150,7 @@ struct sc_score_model {
 
 /* One labelled lead for training and evaluation. */
 struct sc_score_example {
-    double x[SC_SCORE_NF]; /* sc_lead_features at the outcome, or at the horizon's end */
+    double x[SC_SCORE_NF]; /* sc_lead_features at sc_lead_example_cut's cut-off */
     int64_t first_touch;   /* orders the time split */
     uint32_t views;        /* the baseline's score */
     int y;                 /* 1: signed up (or bought) within the horizon */
