@@ -7,6 +7,7 @@
  * a negative's is drawn within its horizon).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,18 +174,16 @@ enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n,
     if (f == INT64_MAX || horizon_s < 1)
         return SC_LEAD_SKIP; /* an outcome with nothing before it: no touch to learn from */
     int64_t end = f + horizon_s;
-    if (outcome != INT64_MAX && outcome >= f && outcome <= end) {
-        *first = f;
-        *cutoff = outcome;
-        return SC_LEAD_POSITIVE;
-    }
-    if (outcome == INT64_MAX && end > now)
+    bool y = outcome != INT64_MAX && outcome >= f && outcome <= end;
+    if (!y && outcome == INT64_MAX && end > now)
         return SC_LEAD_SKIP; /* its horizon is still open: not yet a negative */
-    /* A moment in (f, end]: the first touch always counts, as it does for a live lead. */
+    /* A moment in (f, last]: the first touch always counts, as it does for a live lead;
+     * a positive's last moment is its outcome (a sign-up at the first touch: that moment). */
+    int64_t last = y ? outcome : end;
     double u = (double)(mix64(key) >> 11) * 0x1.0p-53; /* [0, 1) */
     *first = f;
-    *cutoff = f + 1 + (int64_t)(u * (double)horizon_s);
-    if (*cutoff > end)
-        *cutoff = end;
-    return SC_LEAD_NEGATIVE;
+    *cutoff = last > f ? f + 1 + (int64_t)(u * (double)(last - f)) : last;
+    if (*cutoff > last)
+        *cutoff = last;
+    return y ? SC_LEAD_POSITIVE : SC_LEAD_NEGATIVE;
 }

@@ -423,9 +423,9 @@ struct ex_ctx {
 
 /*
  * The lead gathered as an example, its features as of the one cut-off
- * sc_lead_example_cut chooses (a positive at its outcome, a negative at a
- * moment of its horizon drawn the way live leads are scored), so recency
- * and every count mean in training what they mean when scoring at "now".
+ * sc_lead_example_cut chooses (a moment drawn the way live leads are scored:
+ * a positive's at or before its outcome, a negative's within its horizon),
+ * so recency and every count mean in training what they mean at "now".
  */
 static void ex_close(struct ex_ctx *c)
 {

@@ -109,13 +109,19 @@ enum sc_lead_label {
  * The one moment as of which a lead's features are taken for training
  * (events strictly before it count, recency is measured up to it), chosen so
  * that every feature means what it means when a live lead is scored at "now":
- * - a positive is cut at its outcome (recency: the outcome's time minus the
- *   last event before it);
- * - a negative has no such moment; it is cut the way live leads are scored,
- *   at a moment of its horizon (first touch, first touch + horizon_s] drawn
- *   uniformly from 'key' (stable per lead, so a retraining sees the same
- *   example), as a live lead is scored at whatever age it has reached.
- * Cutting negatives at their horizon's end would make every negative look long
+ * the question a live score answers is "will this lead, not signed up yet,
+ * sign up from here on", asked at whatever age the lead has reached.  So
+ * every example is cut the way live leads are scored, at a moment drawn
+ * uniformly from 'key' (stable per lead, so a retraining sees the same
+ * example) in (first touch, its last moment as a lead]:
+ * - a positive's last moment is its outcome, so it is cut at or before it and
+ *   its recency is the time from its last event before that moment;
+ * - a negative's is its horizon's end (first touch + horizon_s).
+ * Cutting positives exactly at their outcome makes nearly every positive look
+ * active that very minute (a sign-up comes during a visit): the model then
+ * learns "visiting right now" and ranks live leads, rarely caught mid-visit,
+ * no better than chance (bench/sim_http.py: held-out AUC 0.816 → 0.495).
+ * Cutting negatives at their horizon's end makes every negative look long
  * gone; cutting them just after their last event, or copying the positives'
  * gaps, leaves recency with nothing to learn.  'ev' (n, borrowed, any order)
  * are the lead's events, outcomes included; '*first' (the first touch, which
