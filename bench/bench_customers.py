@@ -72,14 +72,17 @@ def main():
                     break
                 rate = rnd.gammavariate(0.8, per / 0.8 / 300) + 1e-6  # orders per day
                 drop = rnd.betavariate(1, 6)
+                # Spend from a Gamma-Gamma world (p 6, q 4, v 15: CDNOW's shape, a mean of 30
+                # an order), so the fit measured is the production path, not a degenerate one.
+                nu = rnd.gammavariate(4, 1 / 15)
                 t = signup
                 while oid < norders:
                     t += int(rnd.expovariate(rate) * DAY)
                     if t > now:
                         break
                     oid += 1
-                    orders.append((f"B{oid}", i, rnd.choice((0, 990, 1990, 4990, 9900, 29900)),
-                                   t))
+                    cents = max(1, round(rnd.gammavariate(6, 1 / nu) * 100))
+                    orders.append((f"B{oid}", i, cents, t))
                     if rnd.random() < drop:
                         break
         c.executemany("INSERT INTO customers (id, card_id, name, email, created_at, level1_type, "

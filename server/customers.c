@@ -372,6 +372,10 @@ enum sc_err sc_customers_fit(struct sc_store *s, int64_t now, struct sc_clv_fit_
     /* Too few repeat buyers for Gamma-Gamma: the fit is kept, clv_1y stays null. */
     f.has_gg = sc_clv_gg_fit(sum, nsum, &f.gg, &gi) == SC_OK && isfinite(f.gg.p) &&
                isfinite(f.gg.q) && isfinite(f.gg.v) && f.gg.q > 1;
+    if (f.has_gg && gi.degenerate)
+        sc_info("Gamma-Gamma: spend barely varies between customers (q %.4g, beyond %g, still "
+                "rising): the fit stopped there",
+                f.gg.q, SC_CLV_GG_Q_BOUND);
     f.fitted_at = now;
     f.customers = (int64_t)nsum;
     if ((e = sc_store_clv_fit_save(s, &f)) != SC_OK)
