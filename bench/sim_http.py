@@ -3,7 +3,7 @@
 real server over HTTP while libfaketime moves its clock, then the model the server trains on
 what it recorded is judged on leads it has not seen the outcome of.
 
-    bench/sim_http.py PATH/TO/sharecard [LEADS_PER_WORLD] [SEED]     (defaults 2000, 1)
+    bench/sim_http.py PATH/TO/sharecard [LEADS_PER_WORLD] [SEED] [live]   (defaults 2000, 1)
 
 Each visitor has a hidden intent (a standard normal) and a preferred hour of the day.  It
 scans the card's QR link or opens the card (a phone user-agent from bench/agents.py, its own
@@ -28,6 +28,11 @@ simulated ones):
      model's score, of the view count, and of the true propensities (the ceiling), and the
      best-time hit rate: the share whose best_time hour is within ±1 h of their hidden
      preferred hour, beside the team's most common visiting hour as the baseline.
+
+With `live`, steps 3 and 4 ask the question a live score answers instead: the newest 20 % play
+with their sign-ups up to the middle of their 15 days, the leads are read then (`signed=no`),
+and each held-out lead first seen by then and not signed up yet is labelled by whether it signs
+up later.
 
 Needs Debian's faketime and uap-core packages.  Prints one table row per world.
 """
@@ -145,8 +150,8 @@ class Visitor:
 
 
 class Sim:
-    def __init__(self, binary, world, n, seed):
-        self.binary, self.world, self.n, self.seed = binary, world, n, seed
+    def __init__(self, binary, world, n, seed, live=False):
+        self.binary, self.world, self.n, self.seed, self.live = binary, world, n, seed, live
         self.tmp = tempfile.mkdtemp(prefix="sc-sim-http-")
         self.db = os.path.join(self.tmp, "sim.db")
         self.clock = os.path.join(self.tmp, "clock")
@@ -270,12 +275,22 @@ class Sim:
             day1 = test_start - test_start % DAY + DAY
             test = [Visitor(ntrain + k, self.world, day1 + rnd.randrange(TEST_DAYS) * DAY, rnd,
                             phones, taken) for k in range(ntest)]
-            steps = sorted((s for v in test for s in v.steps(True)),
+            steps = sorted((s for v in test for s in v.steps(not self.live)),
                            key=lambda s: (s[0], s[1], s[2].k))
+            mid = day1 + TEST_DAYS * DAY // 2  # live: scored here, before what follows
             for s in steps:
+                if self.live and s[0] >= mid:
+                    break
                 self.play(s, qr_path)
-            self.set_clock(self.now + HOUR)
-            st, _, body = self.request(None, "GET", "/api/v1/leads?limit=10000&days=60",
+            if self.live:
+                # Leads by then, not signed up yet; labelled by what they do later.
+                test = [v for v in test if v.visits[0][0] < mid and not any(
+                    s[0] < mid and s[3] == "signup" for s in v.steps(False))]
+                self.set_clock(mid)
+            else:
+                self.set_clock(self.now + HOUR)
+            query = "&signed=no" if self.live else ""
+            st, _, body = self.request(None, "GET", "/api/v1/leads?limit=10000&days=60" + query,
                                        headers={"Authorization": f"Bearer {token}"})
             assert st == 200, body[:200]
             leads = json.loads(body)
@@ -335,13 +350,14 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    live = len(sys.argv) > 4 and sys.argv[4] == "live"
     print(f"HTTP behaviour simulator: {n} visitors per world (seed {seed}), newest "
           f"{n // 5} held out")
     print("| world | held out (signed up) | model AUC | view-count AUC | ceiling AUC | "
           "best time ±1 h | team's hour ±1 h | requests, wall |")
     print("|---|---|---|---|---|---|---|---|")
     for w, name in enumerate(WORLDS):
-        sim = Sim(binary, w, n, seed)
+        sim = Sim(binary, w, n, seed, live)
         try:
             res = sim.run()
         finally:

@@ -64,7 +64,7 @@ enum card_var {
     CV_T_CONSENT,
     CV_T_SIGNUP,
     CV_T_SIGNUP_AGAIN, /* issue 17: the form's own error line and a repeat's way back */
-    CV_T_BIRTHDAY, /* the optional birthday field (issue 14) */
+    CV_T_BIRTHDAY,     /* the optional birthday field (issue 14) */
     /* issue 17, round two: the form as it was sent, with its error (no script) */
     CV_F_NAME,
     CV_F_BIRTHDAY,

@@ -7,7 +7,9 @@
  * gradient: GSL's BFGS (vector_bfgs2) to near the optimum, then Newton steps
  * (Hessian by differences of the gradient, GSL's Cholesky) to finish; GSL's
  * Nelder-Mead, derivative-free and ten times slower, is the fallback when
- * that does not converge.
+ * that does not converge — unless Gamma-Gamma's q is still climbing past
+ * SC_CLV_GG_Q_BOUND (a degenerate likelihood: spend that barely varies
+ * between customers), where it would only creep on to the same values.
  *
  * The likelihoods are written in logs (lgamma, lbeta) and the two-term
  * BG/NBD likelihood is added with log-sum-exp, so customers with many
@@ -557,6 +559,10 @@ struct objective {
     double (*eval)(struct fit_ctx *, const double *, double *); /* with the gradient */
     struct fit_ctx *ctx;
     size_t dim;
+    int bound_i; /* a log-parameter whose run past 'bound_lp' means a degenerate
+                    likelihood (no finite optimum worth the fallback); -1: none */
+    double bound_lp;
+    bool degenerate; /* set by minimise: it stopped there */
 };
 
 static double objective_f(const gsl_vector *v, void *arg)
@@ -797,7 +803,9 @@ out:
  * start reaches that, Nelder-Mead (derivative-free, a thousand and more
  * evaluations) takes every start over, restarting each run at its optimum
  * with a smaller simplex until a restart improves the objective by less
- * than 1e-12 (a collapsed simplex can stop short of the optimum).
+ * than 1e-12 (a collapsed simplex can stop short of the optimum).  A start
+ * that ends unconverged beyond o->bound_lp (degenerate) ends it all: its
+ * point is the answer, o->degenerate is set and no simplex runs.
  * '*shrunk' is whether the best run ended on its tolerance.
  */
 static enum sc_err minimise(struct objective *o, const double (*starts)[4], size_t nstarts,
@@ -821,11 +829,20 @@ static enum sc_err minimise(struct objective *o, const double (*starts)[4], size
             memcpy(best, lp, sizeof(lp));
             *shrunk = rc == 1;
         }
-        if (same)
+        if (same || (rc != 1 && o->bound_i >= 0 && f < BAD_OBJECTIVE &&
+                     lp[o->bound_i] > o->bound_lp)) /* degenerate: see below */
             break;
     }
     if (*shrunk)
         return SC_OK;
+    /* Still climbing towards a bound at infinity (Gamma-Gamma's q with spend
+     * that hardly varies between customers): Nelder-Mead would only creep on
+     * along the flat ridge for a thousand evaluations and more, to the same
+     * likelihood and the same values; the gradient path's best is the answer. */
+    if (o->bound_i >= 0 && *fbest < BAD_OBJECTIVE && best[o->bound_i] > o->bound_lp) {
+        o->degenerate = true;
+        return SC_OK;
+    }
     *fbest = INFINITY;
     for (size_t s = 0; s < nstarts; s++) {
         double lp[4], f = INFINITY, fprev;
@@ -876,6 +893,7 @@ static void fill_info(struct sc_clv_fit_info *info, struct objective *o, size_t 
     info->grad_max = grad_max(o, lp);
     info->evaluations = o->ctx->evaluations;
     info->converged = shrunk && fbest < BAD_OBJECTIVE && info->grad_max < 1e-4;
+    info->degenerate = o->degenerate;
 }
 
 enum sc_err sc_clv_bgnbd_fit(const struct sc_clv_summary *c, size_t n, struct sc_clv_bgnbd *out,
@@ -900,7 +918,7 @@ enum sc_err sc_clv_bgnbd_fit(const struct sc_clv_summary *c, size_t n, struct sc
         {log(2), log(mean_T), log(2), log(2)},
     };
     struct fit_ctx ctx;
-    struct objective o = {bg_mean_loglik, bg_eval, &ctx, 4};
+    struct objective o = {bg_mean_loglik, bg_eval, &ctx, 4, -1, 0, false};
     double lp[4], f;
     bool shrunk;
     err = ctx_build(&ctx, c, n, false);
@@ -938,7 +956,7 @@ enum sc_err sc_clv_gg_fit(const struct sc_clv_summary *c, size_t n, struct sc_cl
         {log(1), log(2), log(mean_z / 2), 0},
     };
     struct fit_ctx ctx;
-    struct objective o = {gg_mean_loglik, gg_eval, &ctx, 3};
+    struct objective o = {gg_mean_loglik, gg_eval, &ctx, 3, 1, log(SC_CLV_GG_Q_BOUND), false};
     double lp[4] = {0}, f;
     bool shrunk;
     err = ctx_build(&ctx, c, n, true);

@@ -3,8 +3,11 @@
  * feature vector (score.h lists and defines each), and the raw counts behind
  * them.  Only events strictly before the cut-off count, and outcomes (sign-up,
  * conversion) never do: what the outcome itself causes must not predict it.
+ * Also the cut-off a lead is taken at as a training example (score.h says why
+ * a negative's is drawn within its horizon).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,4 +147,43 @@ enum sc_err sc_lead_features(const struct sc_lead_events *in, double x[SC_SCORE_
 out:
     free(ev);
     return e;
+}
+
+/* splitmix64's finaliser: a well-spread 64-bit value from any key. */
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15u;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n, int64_t now,
+                                       int64_t horizon_s, uint64_t key, int64_t *first,
+                                       int64_t *cutoff)
+{
+    int64_t f = INT64_MAX, outcome = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (is_outcome(ev[i].type)) {
+            if (ev[i].ts < outcome)
+                outcome = ev[i].ts;
+        } else if (ev[i].ts < f) {
+            f = ev[i].ts;
+        }
+    }
+    if (f == INT64_MAX || horizon_s < 1)
+        return SC_LEAD_SKIP; /* an outcome with nothing before it: no touch to learn from */
+    int64_t end = f + horizon_s;
+    bool y = outcome != INT64_MAX && outcome >= f && outcome <= end;
+    if (!y && outcome == INT64_MAX && end > now)
+        return SC_LEAD_SKIP; /* its horizon is still open: not yet a negative */
+    /* A moment in (f, last]: the first touch always counts, as it does for a live lead;
+     * a positive's last moment is its outcome (a sign-up at the first touch: that moment). */
+    int64_t last = y ? outcome : end;
+    double u = (double)(mix64(key) >> 11) * 0x1.0p-53; /* [0, 1) */
+    *first = f;
+    *cutoff = last > f ? f + 1 + (int64_t)(u * (double)(last - f)) : last;
+    if (*cutoff > last)
+        *cutoff = last;
+    return y ? SC_LEAD_POSITIVE : SC_LEAD_NEGATIVE;
 }

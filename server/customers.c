@@ -156,12 +156,17 @@ nomem:
 /*
  * Reading a million orders and scoring them takes about a second, so requests
  * share one snapshot of every customer and order with their RFM scores and
- * BG/NBD summaries.  It is rebuilt on the next request after a sign-up or an
- * order through this instance (sc_customers_changed), after SNAPSHOT_TTL
- * seconds (what other instances or the CLI wrote), or when the day changes.
- * Immutable once built; readers hold a reference.
+ * BG/NBD summaries.  It is stale after a sign-up or an order through this
+ * instance (sc_customers_changed), after SNAPSHOT_TTL seconds (what other
+ * instances or the CLI wrote), or when the day changes.  A request that finds
+ * it stale rebuilds it first while it holds fewer than SHARECARD_SNAPSHOT_SYNC
+ * orders (default SNAPSHOT_SYNC_ORDERS: tens of milliseconds, so small stores
+ * stay exact at once); a larger one is rebuilt on a thread of its own while
+ * requests go on answering from the previous snapshot, whose age they report
+ * (built_at, "as_of").  Immutable once built; readers hold a reference.
  */
-#define SNAPSHOT_TTL 60
+#define SNAPSHOT_TTL         60
+#define SNAPSHOT_SYNC_ORDERS 20000
 
 struct snapshot {
     atomic_int refs;
@@ -177,8 +182,24 @@ struct snapshot {
 };
 
 static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct snapshot *snap_cur;         /* under snap_mu */
+static pthread_cond_t snap_cv = PTHREAD_COND_INITIALIZER; /* a background rebuild ended */
+static struct snapshot *snap_cur;                         /* under snap_mu */
+static bool snap_building;                /* under snap_mu: a background rebuild runs */
+static bool snap_closing;                 /* under snap_mu: no more background rebuilds */
 static atomic_uint_fast64_t snap_gen = 1; /* bumped by every change this instance makes */
+static pthread_once_t snap_sync_once = PTHREAD_ONCE_INIT;
+static size_t snap_sync_orders = SNAPSHOT_SYNC_ORDERS;
+
+static void snap_sync_read(void)
+{
+    const char *v = getenv("SHARECARD_SNAPSHOT_SYNC");
+    int64_t n = v && v[0] ? sc_num_arg(v) : -1;
+    if (n >= 0)
+        snap_sync_orders = (size_t)n;
+    else if (v && v[0])
+        sc_warn("SHARECARD_SNAPSHOT_SYNC=%s is not a whole number; %d kept", v,
+                SNAPSHOT_SYNC_ORDERS);
+}
 
 void sc_customers_changed(void)
 {
@@ -198,46 +219,109 @@ static void snap_release(struct snapshot *s)
     free(s);
 }
 
-/* A reference to a current snapshot of store 'st' into '*out' (release with snap_release). */
-static enum sc_err snap_get(struct sc_store *st, struct snapshot **out)
+/* A new snapshot of store 'st' as of now into '*out' (one reference), or an error. */
+static enum sc_err snap_build(struct sc_store *st, struct snapshot **out)
 {
     int64_t now = (int64_t)time(NULL);
-    int32_t today = sc_customers_day(now);
-    uint64_t gen = atomic_load(&snap_gen);
+    struct snapshot *s = calloc(1, sizeof(*s));
+    if (!s)
+        return SC_ENOMEM;
+    atomic_init(&s->refs, 1);
+    s->built_at = now;
+    s->today = sc_customers_day(now);
+    s->gen = atomic_load(&snap_gen); /* a change while building makes it stale again */
+    enum sc_err e;
+    if ((e = book_load(st, &s->b)) == SC_OK &&
+        (e = sc_store_customers(st, NULL, take_customer, &s->cs)) == SC_OK &&
+        (e = s->cs.e) == SC_OK &&
+        (e = sc_rfm_compute(s->b.ord, s->b.nord, s->today, &s->rfm, &s->nrfm)) == SC_OK)
+        e = sc_clv_summarise(s->b.ord, s->b.nord, s->today, &s->sum, &s->nsum);
+    if (e != SC_OK) {
+        snap_release(s);
+        return e;
+    }
+    *out = s;
+    return SC_OK;
+}
+
+/* Makes 's' (its one reference handed over) current; under snap_mu. */
+static void snap_install(struct snapshot *s)
+{
+    struct snapshot *old = snap_cur;
+    snap_cur = s;
+    snap_release(old);
+}
+
+/* The background rebuild: the store is the server's, which outlives it (snap_wait). */
+static void *snap_rebuild_main(void *arg)
+{
+    struct sc_store *st = arg;
+    struct snapshot *s = NULL;
+    enum sc_err e = snap_build(st, &s);
+    if (e != SC_OK)
+        sc_warn("customer snapshot not rebuilt: %s", sc_err_str(e));
+    pthread_mutex_lock(&snap_mu);
+    if (e == SC_OK)
+        snap_install(s);
+    snap_building = false;
+    pthread_cond_broadcast(&snap_cv);
+    pthread_mutex_unlock(&snap_mu);
+    return NULL;
+}
+
+/* Starts a background rebuild unless one runs; under snap_mu.  False when none could start. */
+static bool snap_rebuild_start(struct sc_store *st)
+{
+    if (snap_building)
+        return true;
+    if (snap_closing)
+        return false;
+    pthread_t th;
+    pthread_attr_t at;
+    if (pthread_attr_init(&at) != 0)
+        return false;
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    bool ok = pthread_create(&th, &at, snap_rebuild_main, st) == 0;
+    pthread_attr_destroy(&at);
+    snap_building = ok;
+    return ok;
+}
+
+/* Waits for a background rebuild to end and starts no more (before the store closes). */
+static void snap_wait(void)
+{
+    pthread_mutex_lock(&snap_mu);
+    snap_closing = true;
+    while (snap_building)
+        pthread_cond_wait(&snap_cv, &snap_mu);
+    pthread_mutex_unlock(&snap_mu);
+}
+
+/*
+ * A reference to a snapshot of store 'st' into '*out' (release with
+ * snap_release): the current one while fresh; a stale large one as it is
+ * while a background rebuild runs; otherwise one built here and now.
+ */
+static enum sc_err snap_get(struct sc_store *st, struct snapshot **out)
+{
+    pthread_once(&snap_sync_once, snap_sync_read);
+    int64_t now = (int64_t)time(NULL);
     enum sc_err e = SC_OK;
     pthread_mutex_lock(&snap_mu);
     struct snapshot *s = snap_cur;
-    if (s && s->gen == gen && s->today == today && now >= s->built_at &&
-        now - s->built_at < SNAPSHOT_TTL) {
+    bool fresh = s && s->gen == atomic_load(&snap_gen) && s->today == sc_customers_day(now) &&
+                 now >= s->built_at && now - s->built_at < SNAPSHOT_TTL;
+    if (fresh || (s && s->b.nord >= snap_sync_orders && snap_rebuild_start(st))) {
         atomic_fetch_add(&s->refs, 1);
         pthread_mutex_unlock(&snap_mu);
         *out = s;
         return SC_OK;
     }
-    s = calloc(1, sizeof(*s));
-    if (!s) {
-        e = SC_ENOMEM;
-        goto out;
+    if ((e = snap_build(st, &s)) == SC_OK) { /* under snap_mu: one build, the others wait */
+        atomic_fetch_add(&s->refs, 1);       /* one for snap_cur, one for the caller */
+        snap_install(s);
+        *out = s;
     }
-    atomic_init(&s->refs, 1);
-    s->built_at = now;
-    s->today = today;
-    s->gen = gen; /* a change while building makes the next request build again */
-    if ((e = book_load(st, &s->b)) == SC_OK &&
-        (e = sc_store_customers(st, NULL, take_customer, &s->cs)) == SC_OK &&
-        (e = s->cs.e) == SC_OK &&
-        (e = sc_rfm_compute(s->b.ord, s->b.nord, today, &s->rfm, &s->nrfm)) == SC_OK)
-        e = sc_clv_summarise(s->b.ord, s->b.nord, today, &s->sum, &s->nsum);
-    if (e != SC_OK) {
-        snap_release(s);
-        goto out;
-    }
-    struct snapshot *old = snap_cur;
-    snap_cur = s;
-    atomic_fetch_add(&s->refs, 1); /* one for snap_cur, one for the caller */
-    snap_release(old);
-    *out = s;
-out:
     pthread_mutex_unlock(&snap_mu);
     return e;
 }
@@ -297,6 +381,10 @@ enum sc_err sc_customers_fit(struct sc_store *s, int64_t now, struct sc_clv_fit_
     /* Too few repeat buyers for Gamma-Gamma: the fit is kept, clv_1y stays null. */
     f.has_gg = sc_clv_gg_fit(sum, nsum, &f.gg, &gi) == SC_OK && isfinite(f.gg.p) &&
                isfinite(f.gg.q) && isfinite(f.gg.v) && f.gg.q > 1;
+    if (f.has_gg && gi.degenerate)
+        sc_info("Gamma-Gamma: spend barely varies between customers (q %.4g, beyond %g, still "
+                "rising): the fit stopped there",
+                f.gg.q, SC_CLV_GG_Q_BOUND);
     f.fitted_at = now;
     f.customers = (int64_t)nsum;
     if ((e = sc_store_clv_fit_save(s, &f)) != SC_OK)
@@ -366,6 +454,7 @@ struct sc_fitter *sc_fitter_start(struct sc_store *s)
 
 void sc_fitter_stop(struct sc_fitter *f)
 {
+    snap_wait(); /* the snapshot's background rebuild reads the same store */
     if (!f)
         return;
     pthread_mutex_lock(&f->mu);
@@ -862,10 +951,13 @@ enum MHD_Result sc_api_retention(struct req *r, const struct route_args *a)
     sc_ret_civil_from_days(to, &ty, &tm, &td);
     struct sc_buf o;
     sc_buf_init(&o, 16 << 20);
+    char as_of[32];
+    sc_ui_iso_time(sn->built_at, as_of); /* the snapshot's age: it may be being rebuilt */
     sc_buf_printf(&o,
                   "{\"from\":\"%04d-%02d-%02d\",\"to\":\"%04d-%02d-%02d\",\"active_days\":%d,"
+                  "\"as_of\":\"%s\","
                   "\"customers_start\":%lld,\"customers_end\":%lld,\"new\":%lld,\"retained\":%lld",
-                  fy, fm, fd, ty, tm, td, opts.active_days, (long long)rep.customers_start,
+                  fy, fm, fd, ty, tm, td, opts.active_days, as_of, (long long)rep.customers_start,
                   (long long)rep.customers_end, (long long)rep.new_customers,
                   (long long)rep.retained);
     json_fraction(&o, "crr", rep.has_crr, rep.crr);

@@ -42,7 +42,7 @@ enum sc_err sc_customers_fit(struct sc_store *s, int64_t now, struct sc_clv_fit_
 /* The refit thread: fits at once, then every 24 hours of wall-clock time. */
 struct sc_fitter;
 struct sc_fitter *sc_fitter_start(struct sc_store *s); /* NULL when it could not start */
-void sc_fitter_stop(struct sc_fitter *f);              /* joins it; NULL is a no-op */
+void sc_fitter_stop(struct sc_fitter *f); /* joins it and the snapshot's rebuild; NULL too */
 
 /* GET /api/v1/customers[?limit=N&segment=S&format=csv] (a token or a session). */
 route_fn sc_api_customers;

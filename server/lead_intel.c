@@ -468,26 +468,16 @@ struct ex_ctx {
     struct gather g;
     struct sc_score_example *ex;
     size_t n, cap;
-    int64_t *gap; /* per example: a positive's last event to outcome; -1: a negative */
-    size_t capgap;
     int64_t now;
     int32_t tz_min;
     enum sc_err e;
 };
 
-static bool is_outcome(enum sc_ev_type t)
-{
-    return t == SC_EV_SIGNUP || t == SC_EV_CONVERT;
-}
-
 /*
- * The lead gathered as an example.  Positives are cut at their outcome.  A
- * negative has no such moment, and cutting it at the horizon's end would
- * make every negative look long gone and every positive fresh: recency
- * would give the label away.  So a negative is cut a while after its last
- * event inside the horizon, that while drawn from the positives' own gaps
- * between their last event and their outcome (sc_leads_examples sets its
- * recency once all gaps are known; nothing else depends on the cut).
+ * The lead gathered as an example, its features as of the one cut-off
+ * sc_lead_example_cut chooses (a moment drawn the way live leads are scored:
+ * a positive's at or before its outcome, a negative's within its horizon),
+ * so recency and every count mean in training what they mean at "now".
  */
 static void ex_close(struct ex_ctx *c)
 {
@@ -495,28 +485,13 @@ static void ex_close(struct ex_ctx *c)
     if (!g->open)
         return;
     g->open = false;
-    int64_t first = INT64_MAX, outcome = INT64_MAX;
-    for (size_t i = 0; i < g->n; i++) {
-        if (is_outcome(g->ev[i].type)) {
-            if (g->ev[i].ts < outcome)
-                outcome = g->ev[i].ts;
-        } else if (g->ev[i].ts < first) {
-            first = g->ev[i].ts;
-        }
-    }
-    if (first == INT64_MAX)
-        return; /* an outcome with nothing before it: no touch to learn from */
-    int64_t end = first + (int64_t)SC_LEAD_HORIZON_DAYS * 86400;
-    int y = outcome != INT64_MAX && outcome <= end && outcome >= first;
-    if (!y && outcome == INT64_MAX && end > c->now)
-        return; /* its horizon is still open: not yet a negative */
-    int64_t last = first, limit = y ? outcome : end;
-    for (size_t i = 0; i < g->n; i++)
-        if (!is_outcome(g->ev[i].type) && g->ev[i].ts < limit && g->ev[i].ts > last)
-            last = g->ev[i].ts;
-    int64_t cutoff = y ? outcome : last + 1;
-    if (!grow((void **)&c->ex, &c->cap, c->n + 1, sizeof(*c->ex)) ||
-        !grow((void **)&c->gap, &c->capgap, c->n + 1, sizeof(*c->gap))) {
+    int64_t first = 0, cutoff = 0;
+    uint64_t key = (uint64_t)g->visitor_id * 0x9e3779b97f4a7c15u ^ (uint64_t)g->card_id;
+    enum sc_lead_label y = sc_lead_example_cut(
+        g->ev, g->n, c->now, (int64_t)SC_LEAD_HORIZON_DAYS * 86400, key, &first, &cutoff);
+    if (y == SC_LEAD_SKIP)
+        return;
+    if (!grow((void **)&c->ex, &c->cap, c->n + 1, sizeof(*c->ex))) {
         c->e = SC_ENOMEM;
         return;
     }
@@ -527,8 +502,7 @@ static void ex_close(struct ex_ctx *c)
         return;
     x->first_touch = first;
     x->views = st.views;
-    x->y = y;
-    c->gap[c->n] = y ? outcome - last : -1;
+    x->y = y == SC_LEAD_POSITIVE;
     c->n++;
 }
 
@@ -560,20 +534,6 @@ enum sc_err sc_leads_examples(struct sc_store *s, int64_t now, struct sc_score_e
     if (e == SC_OK)
         e = c.e;
     gather_free(&c.g);
-    if (e == SC_OK) {
-        /* Negatives' recency: the positives' gaps in turn (SC_LEAD_NEG_GAP_S without any). */
-        size_t npos = 0, k = 0;
-        for (size_t i = 0; i < c.n; i++)
-            if (c.gap[i] >= 0)
-                c.gap[npos++] = c.gap[i];
-        for (size_t i = 0; i < c.n; i++) {
-            if (c.ex[i].y)
-                continue;
-            int64_t gap = npos ? c.gap[k++ % npos] : SC_LEAD_NEG_GAP_S;
-            c.ex[i].x[SC_F_RECENCY] = log1p((double)gap / 86400.0);
-        }
-    }
-    free(c.gap);
     if (e != SC_OK) {
         free(c.ex);
         c.ex = NULL;

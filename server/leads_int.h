@@ -17,8 +17,6 @@
 
 /* Days after the first touch within which a sign-up (or purchase) counts as the outcome. */
 #define SC_LEAD_HORIZON_DAYS 30
-/* A negative's time from its last event to its cut-off when there is no positive to copy. */
-#define SC_LEAD_NEG_GAP_S 3600
 
 /* One scored lead. */
 struct lead_intel {
@@ -72,7 +70,8 @@ const struct lead_contact *sc_leads_contact(const struct lead_intel_set *set,
 /*
  * Every lead of the store as a labelled example at 'now' (positives: signed
  * up or bought within SC_LEAD_HORIZON_DAYS of the first touch; leads whose
- * horizon has not passed without an outcome are left out).  '*ex' new (free()).
+ * horizon has not passed without an outcome are left out), its features as
+ * of sc_lead_example_cut's cut-off.  '*ex' new (free()).
  */
 enum sc_err sc_leads_examples(struct sc_store *s, int64_t now, struct sc_score_example **ex,
                               size_t *n);

@@ -118,7 +118,6 @@ static bool sent_before(const struct live_sub *sub, int64_t id)
     return false;
 }
 
-
 /* The page prints this as it is rather than in the browser's own zone. */
 void sc_live_local_time(int64_t ts, char out[16])
 {

@@ -90,8 +90,7 @@ static void message(struct feed_ctx *c, const char *type, int64_t at, const char
     sc_live_local_time(at, local);
     sc_live_leads_cursor(c->ll, cur);
     struct sc_buf *o = c->out;
-    sc_buf_printf(o,
-                  "id: %lld.%s\ndata: {\"type\":\"%s\",\"at\":\"%s\",\"local\":\"%s\",\"card\":",
+    sc_buf_printf(o, "id: %lld.%s\ndata: {\"type\":\"%s\",\"at\":\"%s\",\"local\":\"%s\",\"card\":",
                   (long long)c->visit_id, cur, type, ts, local);
     sc_ui_json_str(o, card);
     sc_buf_puts(o, ",\"owner\":");

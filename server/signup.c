@@ -39,10 +39,11 @@ static bool wants_json(struct req *r)
 static const char *signup_field(const char *key)
 {
     static const char *const map[][2] = {
-        {"name_required", "name"},  {"contact_required", "email"},   {"email_invalid", "email"},
-        {"phone_invalid", "phone"}, {"consent_required", "consent"},
-        {"birthday_format", "birthday"}, {"birthday_month", "birthday"},
-        {"birthday_day", "birthday"}, {"birthday_year", "birthday"},
+        {"name_required", "name"},       {"contact_required", "email"},
+        {"email_invalid", "email"},      {"phone_invalid", "phone"},
+        {"consent_required", "consent"}, {"birthday_format", "birthday"},
+        {"birthday_month", "birthday"},  {"birthday_day", "birthday"},
+        {"birthday_year", "birthday"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i][0], key) == 0)
@@ -246,12 +247,11 @@ enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
         !field(r, "birthday", birthday, sizeof(birthday), &ret))
         return ret;
     /* What was typed, kept for the form when it comes back with an error. */
-    struct sc_page_form sent = {
-        .name = su->name,
-        .phone = phone_in,
-        .email = email_in,
-        .birthday = birthday,
-        .consent = consent[0] != '\0'};
+    struct sc_page_form sent = {.name = su->name,
+                                .phone = phone_in,
+                                .email = email_in,
+                                .birthday = birthday,
+                                .consent = consent[0] != '\0'};
 #define FORM_ERROR(status, key) form_error(r, (status), (key), &sent, code)
     sc_csrf_token(r, want);
     if (r->new_cookie ||

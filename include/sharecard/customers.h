@@ -192,7 +192,15 @@ struct sc_clv_fit_info {
     bool converged;  /* the minimiser ended on its tolerance (the gradient's, or
                         the fallback simplex's size with a restart finding
                         nothing better), and grad_max < 1e-4 */
+    bool degenerate; /* Gamma-Gamma: the gradient path ended unconverged with q
+                        beyond SC_CLV_GG_Q_BOUND (spend barely varies between
+                        customers; q runs off to infinity): its best is the
+                        answer and the slow fallback is skipped */
 };
+
+/* Gamma-Gamma's q past which a fit still climbing counts as degenerate: the
+ * customers' mean-spend rates then vary by under 1/√q = 10 %. */
+#define SC_CLV_GG_Q_BOUND 100.0
 
 /*
  * Summaries of every customer with an order on or before day 'now' in

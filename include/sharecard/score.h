@@ -96,6 +96,41 @@ struct sc_lead_stats {
 enum sc_err sc_lead_features(const struct sc_lead_events *in, double x[SC_SCORE_NF],
                              struct sc_lead_stats *st);
 
+/* ---- a lead as a training example ----------------------------------------- */
+
+/* What a lead's history is as a training example. */
+enum sc_lead_label {
+    SC_LEAD_SKIP = -1,    /* no touch before its outcome, or its horizon is still open */
+    SC_LEAD_NEGATIVE = 0, /* no outcome within the horizon, which has closed by 'now' */
+    SC_LEAD_POSITIVE = 1  /* signed up (or bought) within the horizon of its first touch */
+};
+
+/*
+ * The one moment as of which a lead's features are taken for training
+ * (events strictly before it count, recency is measured up to it), chosen so
+ * that every feature means what it means when a live lead is scored at "now":
+ * the question a live score answers is "will this lead, not signed up yet,
+ * sign up from here on", asked at whatever age the lead has reached.  So
+ * every example is cut the way live leads are scored, at a moment drawn
+ * uniformly from 'key' (stable per lead, so a retraining sees the same
+ * example) in (first touch, its last moment as a lead]:
+ * - a positive's last moment is its outcome, so it is cut at or before it and
+ *   its recency is the time from its last event before that moment;
+ * - a negative's is its horizon's end (first touch + horizon_s).
+ * Cutting positives exactly at their outcome makes nearly every positive look
+ * active that very minute (a sign-up comes during a visit): the model then
+ * learns "visiting right now" and ranks live leads, rarely caught mid-visit,
+ * no better than chance (bench/sim_http.py: held-out AUC 0.816 → 0.495).
+ * Cutting negatives at their horizon's end makes every negative look long
+ * gone; cutting them just after their last event, or copying the positives'
+ * gaps, leaves recency with nothing to learn.  'ev' (n, borrowed, any order)
+ * are the lead's events, outcomes included; '*first' (the first touch, which
+ * orders the time split) and '*cutoff' are set unless SC_LEAD_SKIP.
+ */
+enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n, int64_t now,
+                                       int64_t horizon_s, uint64_t key, int64_t *first,
+                                       int64_t *cutoff);
+
 /* ---- the intent model ------------------------------------------------------ */
 
 #define SC_SCORE_MIN_CLASS 40  /* positives and negatives needed before training */
@@ -121,7 +156,7 @@ struct sc_score_model {
 
 /* One labelled lead for training and evaluation. */
 struct sc_score_example {
-    double x[SC_SCORE_NF]; /* sc_lead_features at the outcome, or at the horizon's end */
+    double x[SC_SCORE_NF]; /* sc_lead_features at sc_lead_example_cut's cut-off */
     int64_t first_touch;   /* orders the time split */
     uint32_t views;        /* the baseline's score */
     int y;                 /* 1: signed up (or bought) within the horizon */

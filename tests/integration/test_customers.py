@@ -463,5 +463,74 @@ class Customers(unittest.TestCase):
         self.assertEqual([int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)],
                          sorted(self.ids.values()))
 
+
+class RetentionSnapshot(unittest.TestCase):
+    """A new order shows in /api/v1/retention: at once while the snapshot is small (rebuilt
+    in the request), and once the background rebuild ends when it is large
+    (SHARECARD_SNAPSHOT_SYNC=0 makes every snapshot "large"); meanwhile the previous one
+    answers at once with its age in `as_of`."""
+
+    def order_changes_ndr(self, sync):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_SNAPSHOT_SYNC": sync})
+        try:
+            harness.sharecard("init", "--admin-email", "admin@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
+            m = harness.add_member(srv.db, "Alice Member", "alice@example.com", "--slug", "alice")
+            admin = harness.sharecard("token", "create", "--email", "admin@example.com",
+                                      db=srv.db).stdout.strip()
+            srv.start()
+            b = Browser(srv)
+            st, _, body = b.sign_up(b.open_link(m["qr_url"]), "alice", name="Bob",
+                                    email="bob@example.com")
+            self.assertEqual(st, 201, body)
+            auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
+
+            def order(n, amount, when=None):
+                o = {"email": "bob@example.com", "amount": amount, "order_id": f"O-{n}"}
+                if when:
+                    o["ordered_at"] = when
+                st, _, body = srv.request("POST", "/api/v1/conversions", body=json.dumps(o),
+                                          headers=auth)
+                self.assertEqual(st, 201, body)
+
+            today = int(time.time()) // 86400
+            day = lambda k: time.strftime("%Y-%m-%d", time.gmtime((today - k) * 86400))  # noqa
+            q = f"/api/v1/retention?from={day(10)}&to={day(0)}"
+
+            def retention():
+                st, _, body = srv.request("GET", q, headers=auth)
+                self.assertEqual(st, 200, body)
+                return json.loads(body)
+
+            # Bob ordered 20 days ago (active at 'from': S = 1); nothing in the period: NDR 0.
+            order(1, "20", days_ago(20)[0])
+            before = retention()
+            self.assertEqual((before["customers_start"], before["ndr"]), (1, 0))
+            self.assertRegex(before["as_of"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            posted = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time())))
+            order(2, "30")  # today: NDR = 30 / 20
+            rep = retention()
+            if sync != "0":
+                self.assertAlmostEqual(rep["ndr"], 1.5)
+                return
+            # The first request after the order starts the rebuild and is answered at once
+            # from the previous snapshot, its age shown; a later one sees the order.
+            self.assertEqual((rep["ndr"], rep["as_of"]), (0, before["as_of"]))
+            deadline = time.time() + 120
+            while rep["ndr"] == 0 and time.time() < deadline:
+                time.sleep(0.05)
+                rep = retention()
+            self.assertAlmostEqual(rep["ndr"], 1.5)
+            self.assertGreaterEqual(rep["as_of"], posted)
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+    def test_small_snapshot_at_once(self):
+        self.order_changes_ndr("20000")
+
+    def test_large_snapshot_rebuilt_in_the_background(self):
+        self.order_changes_ndr("0")
+
 if __name__ == "__main__":
     harness.main()

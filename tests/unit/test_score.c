@@ -3,7 +3,8 @@
  * only what came before the cut-off; AUC on hand-counted cases, ties half;
  * training recovers a known signal; a model learns what its own world says
  * (two simulated worlds whose outcomes hang on different signals); the
- * 40/40 rule and the not-worse activation rule; the JSON round trip; best
+ * 40/40 rule and the not-worse activation rule; the JSON round trip; training
+ * and live scoring agreeing on recency (the examples' cut-offs); best
  * time, best channel, reasons and drafts in English and Chinese.
  */
 #include <setjmp.h>
@@ -459,6 +460,136 @@ static void features_far_outside_training_are_held_at_six_sd(void **state)
     assert_true(fabs(sc_score_prob(&m, y) - 1 / (1 + exp(-t))) < 1e-12);
 }
 
+/* A lead of the recency world: one visit of 1–3 views at 't0' (how many says
+ * nothing); half the leads sign up after a wait of mean two days, so a lead
+ * seen lately is the one still likely to.  Recency is the only signal. */
+struct recency_lead {
+    struct sc_lead_event ev[4];
+    size_t n;
+    int64_t outcome; /* INT64_MAX: none */
+};
+
+static void recency_lead(struct recency_lead *l, int64_t t0)
+{
+    int views = 1 + (int)(uni() * 3);
+    l->n = 0;
+    for (int v = 0; v < views; v++)
+        l->ev[l->n++] = ev(t0 + 60 * v, SC_EV_VIEW);
+    l->outcome = INT64_MAX;
+    if (uni() < 0.5) {
+        l->outcome = t0 + 600 + (int64_t)(-2.0 * DAY * log(1 - uni()));
+        l->ev[l->n++] = ev(l->outcome, SC_EV_SIGNUP);
+    }
+}
+
+/* Training's features mean what live scoring's do (sc_lead_example_cut):
+ * in a world where recency is the signal, the learned model ranks the
+ * recently active above the long silent, on held-out leads scored the way
+ * live ones are (at a moment of their horizon, before any sign-up, labelled
+ * by whether one follows). */
+static void training_and_scoring_agree_on_recency(void **state)
+{
+    (void)state;
+    const int64_t horizon = 30 * DAY;
+    size_t n = 4000, k = 0, npos = 0;
+    struct sc_score_example *ex = calloc(n, sizeof(*ex));
+    assert_non_null(ex);
+    rng_state = 11;
+    for (size_t i = 0; i < n; i++) { /* first touches 220 … 40 days ago: all horizons closed */
+        struct recency_lead l;
+        recency_lead(&l, NOW - 220 * DAY + (int64_t)i * (180 * DAY / (int64_t)n));
+        int64_t first = 0, cut = 0;
+        enum sc_lead_label y = sc_lead_example_cut(l.ev, l.n, NOW, horizon, i, &first, &cut);
+        assert_true(y != SC_LEAD_SKIP);
+        assert_int_equal(first, l.ev[0].ts);
+        if (y == SC_LEAD_POSITIVE)
+            assert_true(cut > first && cut <= l.outcome);
+        else
+            assert_true(cut > first && cut <= first + horizon);
+        struct sc_lead_events in = {l.ev, l.n, cut, 0, 0};
+        assert_int_equal(sc_lead_features(&in, ex[k].x, NULL), SC_OK);
+        ex[k].first_touch = first;
+        ex[k].views = (uint32_t)l.n;
+        ex[k].y = y == SC_LEAD_POSITIVE;
+        npos += (size_t)ex[k].y;
+        k++;
+    }
+    assert_true(npos > 1000 && npos < 3000);
+    struct sc_score_model prior, m;
+    struct sc_score_report rep;
+    sc_score_prior(&prior);
+    assert_int_equal(sc_score_train(ex, k, &prior, 0, NOW, &m, &rep), SC_OK);
+    assert_int_equal(rep.verdict, SC_SCORE_ACTIVATED);
+    assert_true(m.weight[SC_F_RECENCY] < 0);
+
+    /* Held out: new leads, each scored live at a moment of its horizon. */
+    size_t nl = 0;
+    double *score = calloc(n, sizeof(*score));
+    int *label = calloc(n, sizeof(*label));
+    assert_true(score && label);
+    for (size_t i = 0; i < n; i++) {
+        struct recency_lead l;
+        int64_t t0 = NOW + (int64_t)i * 600;
+        recency_lead(&l, t0);
+        int64_t now = t0 + 1 + (int64_t)(uni() * (double)horizon);
+        if (l.outcome < now)
+            continue; /* signed up already: a customer, no longer a lead */
+        double x[SC_SCORE_NF];
+        struct sc_lead_events in = {l.ev, l.n, now + 1, 0, 0};
+        assert_int_equal(sc_lead_features(&in, x, NULL), SC_OK);
+        score[nl] = sc_score_prob(&m, x);
+        label[nl] = l.outcome <= t0 + horizon;
+        nl++;
+    }
+    double auc = 0;
+    assert_int_equal(sc_score_auc(score, label, nl, &auc), SC_OK);
+    assert_true(auc > 0.8);
+    /* Seen an hour ago ranks above silent for ten days, other things equal. */
+    struct sc_lead_event one[1] = {ev(NOW - HOUR, SC_EV_VIEW)},
+                         old[1] = {ev(NOW - 10 * DAY, SC_EV_VIEW)};
+    double xa[SC_SCORE_NF], xb[SC_SCORE_NF];
+    struct sc_lead_events ia = {one, 1, NOW + 1, 0, 0}, ib = {old, 1, NOW + 1, 0, 0};
+    assert_int_equal(sc_lead_features(&ia, xa, NULL), SC_OK);
+    assert_int_equal(sc_lead_features(&ib, xb, NULL), SC_OK);
+    assert_true(sc_score_prob(&m, xa) > sc_score_prob(&m, xb) + 0.2);
+    free(score);
+    free(label);
+    free(ex);
+}
+
+/* The cut-off of each kind of lead: positives at or before the outcome,
+ * negatives within their horizon, stable per key, open horizons and outcomes
+ * without a touch left out. */
+static void example_cutoffs_by_kind(void **state)
+{
+    (void)state;
+    const int64_t h = 30 * DAY, t0 = NOW - 100 * DAY;
+    int64_t first = 0, cut = 0, cut2 = 0;
+    struct sc_lead_event pos[3] = {ev(t0 + DAY, SC_EV_VIEW), ev(t0 + 5 * DAY, SC_EV_SIGNUP),
+                                   ev(t0, SC_EV_SCAN)};
+    assert_int_equal(sc_lead_example_cut(pos, 3, NOW, h, 1, &first, &cut), SC_LEAD_POSITIVE);
+    assert_true(first == t0 && cut > t0 && cut <= t0 + 5 * DAY);
+    struct sc_lead_event at_once[2] = {ev(t0, SC_EV_VIEW), ev(t0, SC_EV_SIGNUP)};
+    assert_int_equal(sc_lead_example_cut(at_once, 2, NOW, h, 1, &first, &cut), SC_LEAD_POSITIVE);
+    assert_true(first == t0 && cut == t0);
+    pos[1].ts = t0 + 31 * DAY; /* after the horizon: a negative */
+    assert_int_equal(sc_lead_example_cut(pos, 3, NOW, h, 1, &first, &cut), SC_LEAD_NEGATIVE);
+    assert_true(cut > t0 && cut <= t0 + h);
+    assert_int_equal(sc_lead_example_cut(pos, 3, NOW, h, 1, &first, &cut2), SC_LEAD_NEGATIVE);
+    assert_true(cut2 == cut);
+    int spread = 0; /* other keys, other moments */
+    for (uint64_t key = 2; key < 50; key++) {
+        assert_int_equal(sc_lead_example_cut(pos, 3, NOW, h, key, &first, &cut2), SC_LEAD_NEGATIVE);
+        assert_true(cut2 > t0 && cut2 <= t0 + h);
+        spread += cut2 < t0 + h / 2;
+    }
+    assert_true(spread > 10 && spread < 38);
+    struct sc_lead_event open[1] = {ev(NOW - 10 * DAY, SC_EV_VIEW)};
+    assert_int_equal(sc_lead_example_cut(open, 1, NOW, h, 1, &first, &cut), SC_LEAD_SKIP);
+    struct sc_lead_event only[1] = {ev(t0, SC_EV_SIGNUP)};
+    assert_int_equal(sc_lead_example_cut(only, 1, NOW, h, 1, &first, &cut), SC_LEAD_SKIP);
+}
+
 /* ---- score, label, reasons ---------------------------------------------- */
 
 static void score_label_and_reasons(void **state)
@@ -744,6 +875,8 @@ int main(void)
         cmocka_unit_test(a_test_set_without_both_classes_keeps_the_model),
         cmocka_unit_test(models_round_trip_through_json),
         cmocka_unit_test(features_far_outside_training_are_held_at_six_sd),
+        cmocka_unit_test(training_and_scoring_agree_on_recency),
+        cmocka_unit_test(example_cutoffs_by_kind),
         cmocka_unit_test(score_label_and_reasons),
         cmocka_unit_test(the_priors_reasons_are_what_stands_out),
         cmocka_unit_test(reasons_render_in_english_and_chinese),
