@@ -825,6 +825,8 @@ class LlmDrafts(unittest.TestCase):
                     state["max"] = max(state["max"], state["in"])
                     state["asked"].append(facts["first_name"])
                 release.wait(60)
+                with lock:  # counted out before the answer, so the server's next call is not
+                    state["in"] -= 1  # seen overlapping this one
                 out = json.dumps({"choices": [{"message": {
                     "content": f"Hi {facts['first_name']}, from the model"}}]}).encode()
                 self.send_response(200)
@@ -832,8 +834,6 @@ class LlmDrafts(unittest.TestCase):
                 self.send_header("Content-Length", str(len(out)))
                 self.end_headers()
                 self.wfile.write(out)
-                with lock:
-                    state["in"] -= 1
 
             def log_message(self, *a):
                 pass
