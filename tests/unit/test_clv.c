@@ -130,18 +130,19 @@ static void test_bgnbd_fit_cdnow(void **state)
         sum += sc_clv_bgnbd_loglik(&mh, half[i].x, half[i].t_x, half[i].T);
     assert_true(fabs(sum - ih.loglik) < 1e-6);
     /* whole days (weeks × 7, rounded) take the path that tabulates
-     * log(α + day) once per evaluation: the same likelihood, converged */
-    for (size_t i = 0; i < ncdnow; i++) {
+     * log(α + day) once per evaluation: the same likelihood, converged (on
+     * the same nh rows as 'm', so a small run compares like with like) */
+    for (size_t i = 0; i < nh; i++) {
         half[i] = cdnow[i];
         half[i].t_x = round(cdnow[i].t_x * 7);
         half[i].T = round(cdnow[i].T * 7);
     }
-    assert_int_equal(sc_clv_bgnbd_fit(half, ncdnow, &mh, &ih), SC_OK);
+    assert_int_equal(sc_clv_bgnbd_fit(half, nh, &mh, &ih), SC_OK);
     assert_true(ih.converged);
-    assert_rel(mh.alpha, m.alpha * 7, 1e-2, "alpha in days");
-    assert_rel(mh.r, m.r, 1e-2, "r in days");
+    assert_rel(mh.alpha, m.alpha * 7, nh < ncdnow ? 5e-2 : 1e-2, "alpha in days");
+    assert_rel(mh.r, m.r, nh < ncdnow ? 5e-2 : 1e-2, "r in days");
     sum = 0;
-    for (size_t i = 0; i < ncdnow; i++)
+    for (size_t i = 0; i < nh; i++)
         sum += sc_clv_bgnbd_loglik(&mh, half[i].x, half[i].t_x, half[i].T);
     assert_true(fabs(sum - ih.loglik) < 1e-6);
     free(half);
