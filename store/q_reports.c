@@ -204,7 +204,8 @@ static enum sc_err company_grouped(struct sc_store *s, int64_t from, int64_t to,
     enum sc_err e = company_sums(s, KIND_COMPANY_DAYS, from, to, &d);
     if (e != SC_OK)
         return e;
-    qsort(d.v, d.n, sizeof(*d.v), cmp);
+    if (d.n > 1)
+        qsort(d.v, d.n, sizeof(*d.v), cmp);
     for (size_t i = 0; i < d.n;) {
         struct day_sum sum = d.v[i];
         size_t j = i + 1;
@@ -352,7 +353,8 @@ static enum sc_err company_leaderboard(struct sc_store *s, int64_t from, int64_t
     enum sc_err e = company_sums(s, KIND_CARD_SUMS, from, to, &d);
     if (e != SC_OK)
         return e;
-    qsort(d.v, d.n, sizeof(*d.v), cmp_card_type);
+    if (d.n > 1)
+        qsort(d.v, d.n, sizeof(*d.v), cmp_card_type);
     struct leader *v = NULL;
     size_t n = 0, cap = 0;
     struct sc_q r;
@@ -417,7 +419,8 @@ static enum sc_err company_leaderboard(struct sc_store *s, int64_t from, int64_t
         }
         x->l.uniques = lo < nids && ids[lo] == x->card ? counts[lo] : 0;
     }
-    qsort(v, n, sizeof(*v), cmp_leader);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_leader);
     for (size_t i = 0; i < n && i < 1000; i++)
         if (fn(&v[i].l, ctx))
             break;
