@@ -280,6 +280,15 @@ enum sc_err sc_http_listen(struct server *s, unsigned *port)
     return SC_OK;
 }
 
+/* Closes connections accepted once shutdown has begun (sc_http_quiesce). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    const struct server *s = cls;
+    return atomic_load(&s->draining) ? MHD_NO : MHD_YES;
+}
+
 enum sc_err sc_http_start(struct server *s, unsigned *nthreads)
 {
     const struct sc_config *cfg = s->cfg;
@@ -291,7 +300,7 @@ enum sc_err sc_http_start(struct server *s, unsigned *nthreads)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         cfg->per_ip_conn, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
@@ -311,16 +320,14 @@ enum sc_err sc_http_start(struct server *s, unsigned *nthreads)
 void sc_http_quiesce(struct server *s)
 {
     /*
-     * MHD's pool threads drop the socket from their epoll sets on their own
-     * time, so it is only shut down here (no new connections) and closed
-     * once they are gone, in sc_http_stop(): closing it now could free its
-     * number while a worker still names it (ThreadSanitizer saw that).
+     * Not MHD_quiesce_daemon(): with epoll and a thread pool, 0.9.75 removes
+     * the listening socket from a worker's epoll set in two threads at once
+     * and aborts the process when it loses that race ("Failed to remove
+     * listen FD from epoll set", a defect open upstream; CI met it). New
+     * connections are closed as they are accepted instead (on_accept), and
+     * MHD_stop_daemon() closes the socket.
      */
-    MHD_socket lsock = MHD_quiesce_daemon(s->daemon);
-    if (lsock != MHD_INVALID_SOCKET) {
-        shutdown(lsock, SHUT_RDWR);
-        s->listen_fd = lsock;
-    }
+    atomic_store(&s->draining, true);
 }
 
 void sc_http_stop(struct server *s)
@@ -328,7 +335,7 @@ void sc_http_stop(struct server *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
-    if (s->listen_fd >= 0) /* quiesced, or listened but never handed to MHD */
+    if (s->listen_fd >= 0) /* listened but never handed to MHD */
         close(s->listen_fd);
     s->listen_fd = -1;
 }

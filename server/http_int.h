@@ -61,6 +61,7 @@ struct server {
     char (*static_etags)[24];
     size_t nstatics;
     atomic_int inflight;        /* requests begun and not yet completed */
+    atomic_bool draining;       /* shutting down: new connections are closed (sc_http_quiesce) */
     atomic_ullong responses[6]; /* answered, by status class: [1] 1xx … [5] 5xx */
     atomic_ullong unanswered;   /* events stored whose client left before the answer */
     struct sc_ingest *ingest;
@@ -126,7 +127,7 @@ enum sc_err sc_http_listen(struct server *s, unsigned *port);
  * after printing why, when it cannot start.
  */
 enum sc_err sc_http_start(struct server *s, unsigned *nthreads);
-/* Stops accepting; requests in flight go on (the listening socket is closed). */
+/* From now on new connections are closed at once; requests in flight go on. */
 void sc_http_quiesce(struct server *s);
 /* Stops the daemon and every connection; NULL daemon is a no-op. */
 void sc_http_stop(struct server *s);
