@@ -9,7 +9,9 @@
  * batch tries afresh, so the service recovers by itself when the cause
  * (a full disk, say) clears.
  */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,9 +113,16 @@ static void *compactor(void *arg)
     return NULL;
 }
 
+void sc_ingest_thread_batch(void)
+{
+    struct sched_param sp = {.sched_priority = 0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+}
+
 static void *writer(void *arg)
 {
     struct sc_ingest *g = arg;
+    sc_ingest_thread_batch();
     size_t last = 0; /* events in the previous batch: more than one means overlap */
     pthread_mutex_lock(&g->lock);
     for (;;) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "http_int.h"
+#include "sharecard/ingest.h"
 #include "sharecard/log.h"
 
 static enum method parse_method(const char *m)
@@ -59,6 +60,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req *r = *con_cls;
 
     if (!r) {
+        static _Thread_local bool batched;
+        if (!batched) { /* this MHD thread's first request */
+            sc_ingest_thread_batch();
+            batched = true;
+        }
         r = calloc(1, sizeof(*r));
         if (!r)
             return MHD_NO;

@@ -55,6 +55,16 @@ struct sc_ingest_stats {
 };
 void sc_ingest_stats(struct sc_ingest *g, struct sc_ingest_stats *out);
 
+/*
+ * Puts the calling thread in the SCHED_BATCH class: woken, it no longer
+ * preempts the thread that woke it.  The event writer and each HTTP thread
+ * call it once, so that on a shared core a batch's answers are resumed all
+ * at once by the writer and sent in one pass of the HTTP thread, rather
+ * than the two threads switching for every answer.  Best effort (a failure
+ * changes nothing but speed).
+ */
+void sc_ingest_thread_batch(void);
+
 /* Commits everything queued, stops the writer and frees 'g'.  NULL is a no-op. */
 void sc_ingest_free(struct sc_ingest *g);
 
