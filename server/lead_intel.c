@@ -193,10 +193,46 @@ static void gather_free(struct gather *g)
     free(g->br);
 }
 
+/*
+ * The hot-lead watch keeps only the leads it may act on (issue 15: the
+ * whole day's leads in memory grew with the visitors, to hundreds of
+ * megabytes under a burst): those seen since 'since' that are hot now or
+ * whose last record says hot ('hot', sorted).  Every lead still counts in
+ * the team's hours, which the kept leads' best times are read against.
+ */
+struct lead_key {
+    int64_t visitor_id, card_id;
+};
+struct watch_filter {
+    int64_t since;
+    struct lead_key *hot;
+    size_t n, cap;
+    bool nomem;
+};
+
+static int cmp_lead_key(const void *a, const void *b)
+{
+    const struct lead_key *x = a, *y = b;
+    if (x->visitor_id != y->visitor_id)
+        return (x->visitor_id > y->visitor_id) - (x->visitor_id < y->visitor_id);
+    return (x->card_id > y->card_id) - (x->card_id < y->card_id);
+}
+
+static bool watch_keeps(const struct watch_filter *w, const struct lead_intel *l)
+{
+    if (l->st.last_ts < w->since)
+        return false;
+    if (l->res.label == SC_LABEL_HOT)
+        return true;
+    struct lead_key k = {l->visitor_id, l->card_id};
+    return w->n && bsearch(&k, w->hot, w->n, sizeof(*w->hot), cmp_lead_key);
+}
+
 struct score_ctx {
     struct lead_intel_set *set;
     struct gather g;
     enum sc_err e;
+    const struct watch_filter *keep; /* NULL: keep every lead */
 };
 
 static bool is_visit(enum sc_ev_type t)
@@ -238,6 +274,10 @@ static void score_close(struct score_ctx *c)
             set->team_hours[((local / 3600) % 24 + 24) % 24] += 1;
         }
     l->ts_n = set->nts - l->ts_at;
+    if (c->keep && !watch_keeps(c->keep, l)) {
+        set->nts = l->ts_at; /* its hours counted; the lead itself not kept */
+        return;
+    }
     set->n++;
 }
 
@@ -365,15 +405,16 @@ static int cmp_contact(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-enum sc_err sc_leads_score(struct sc_store *s, const struct sc_scope *scope, int64_t since,
-                           int64_t now, bool contacts, struct lead_intel_set *out)
+static enum sc_err leads_score(struct sc_store *s, const struct sc_scope *scope, int64_t since,
+                               int64_t now, bool contacts, const struct watch_filter *keep,
+                               struct lead_intel_set *out)
 {
     memset(out, 0, sizeof(*out));
     out->now = now;
     out->tz_min = sc_tz_min(now);
     struct fu_ctx fu = {0};
     struct lead_fu_ctx lfu = {0};
-    struct score_ctx c = {.set = out};
+    struct score_ctx c = {.set = out, .keep = keep};
     enum sc_err e = sc_leads_model(s, &out->model, &out->trained);
     if (e == SC_OK)
         e = sc_store_followup_counts(s, scope, fu_row, &fu);
@@ -421,6 +462,12 @@ out:
     if (e != SC_OK)
         sc_leads_free(out);
     return e;
+}
+
+enum sc_err sc_leads_score(struct sc_store *s, const struct sc_scope *scope, int64_t since,
+                           int64_t now, bool contacts, struct lead_intel_set *out)
+{
+    return leads_score(s, scope, since, now, contacts, NULL, out);
 }
 
 void sc_leads_free(struct lead_intel_set *set)
@@ -702,11 +749,31 @@ void sc_leads_on_hot(struct sc_store *s, const struct lead_intel *l, int64_t now
  * hotness changed; a crossing into hot goes to sc_leads_on_hot().  Leads
  * cool without acting only in the record of their next activity.
  */
+static int hot_now_row(int64_t visitor_id, int64_t card_id, void *ctx)
+{
+    struct watch_filter *w = ctx;
+    if (!grow((void **)&w->hot, &w->cap, w->n + 1, sizeof(*w->hot))) {
+        w->nomem = true;
+        return 1;
+    }
+    w->hot[w->n++] = (struct lead_key){visitor_id, card_id};
+    return 0;
+}
+
 static void watch_hot(struct sc_store *s, int64_t since, int64_t now)
 {
     struct lead_intel_set set;
     struct sc_scope all = {0, NULL};
-    if (sc_leads_score(s, &all, since - 86400, now, false, &set) != SC_OK)
+    struct watch_filter keep = {.since = since};
+    enum sc_err e = sc_store_leads_hot_now(s, hot_now_row, &keep);
+    if (e == SC_OK && keep.nomem)
+        e = SC_ENOMEM;
+    if (e == SC_OK && keep.n > 1) /* the store's order, but be sure: it is searched */
+        qsort(keep.hot, keep.n, sizeof(*keep.hot), cmp_lead_key);
+    if (e == SC_OK)
+        e = leads_score(s, &all, since - 86400, now, false, &keep, &set);
+    free(keep.hot);
+    if (e != SC_OK)
         return;
     for (size_t i = 0; i < set.n; i++) {
         const struct lead_intel *l = &set.v[i];

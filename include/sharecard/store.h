@@ -1031,4 +1031,12 @@ enum sc_err sc_store_own_link_of_visitor(struct sc_store *s, int64_t visitor_id,
 enum sc_err sc_store_member_earnings(struct sc_store *s, int64_t member_id, int64_t *points,
                                      int64_t *cents);
 
+/* ---- the hot-lead watch, bounded (issue 15, q_lead_watch.c) ---- */
+
+/* Each lead (visitor_id, card_id) whose last lead_hot record says hot, ordered by both; 'fn'
+ * returns non-zero to stop. */
+enum sc_err sc_store_leads_hot_now(struct sc_store *s,
+                                   int (*fn)(int64_t visitor_id, int64_t card_id, void *ctx),
+                                   void *ctx);
+
 #endif
