@@ -58,7 +58,12 @@ static void classify(struct sc_ingest *g, const struct sc_event *ev, struct sc_e
     row->ev = ev;
     row->agent = agent;
     row->result = SC_OK;
-    row->bot_reason = sc_ua_classify(ev->ua, ev->head, agent);
+    if (ev->classified) { /* the request thread did it */
+        *agent = ev->agent;
+        row->bot_reason = ev->bot_reason;
+    } else {
+        row->bot_reason = sc_ua_classify(ev->ua, ev->head, agent);
+    }
     if (g->uap) {
         struct sc_uap_result r;
         sc_uap_parse(g->uap, ev->ua, &r);

@@ -498,7 +498,8 @@ enum MHD_Result sc_h_link(struct req *r, const struct route_args *a)
     if (e != SC_OK)
         return sc_reply_err(r, e, NULL);
     struct sc_event ev;
-    sc_track_event_init(r, &ev, r->link.channel == SC_CH_QR ? SC_EV_SCAN : SC_EV_OPEN,
-                        r->link.card_id, r->link.id);
+    if (sc_track_bot_event(r, &ev, r->link.channel == SC_CH_QR ? SC_EV_SCAN : SC_EV_OPEN,
+                           r->link.card_id, r->link.id))
+        return sc_track_bot_then(r, &ev, link_redirect); /* issue 15: bots answered at once */
     return sc_track_then(r, &ev, link_redirect);
 }

@@ -104,16 +104,15 @@ static void copy_text(char *dst, size_t n, const char *src)
     sc_buf_cleanup(&b);
 }
 
-void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
-                         int64_t link_id)
+/* The event of 'type' for this request but its visitor. */
+static void event_fill(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
+                       int64_t link_id)
 {
     memset(ev, 0, sizeof(*ev));
     ev->ts = (int64_t)time(NULL);
     ev->type = type;
     ev->card_id = card_id;
     ev->link_id = link_id;
-    sc_track_identify(r);
-    memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
     char ip[INET6_ADDRSTRLEN];
     client_ip(r, ip, sizeof(ip));
     if (sc_ip_anonymise(ip, ev->ip) != SC_OK)
@@ -123,6 +122,36 @@ void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type typ
         copy_text(ev->ua, sizeof(ev->ua), ua);
     sc_referrer_host(sc_req_header(r, MHD_HTTP_HEADER_REFERER), ev->referrer_host);
     ev->head = r->method == M_HEAD;
+}
+
+void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
+                         int64_t link_id)
+{
+    event_fill(r, ev, type, card_id, link_id);
+    sc_track_identify(r);
+    memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
+}
+
+bool sc_track_bot_event(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
+                        int64_t link_id)
+{
+    event_fill(r, ev, type, card_id, link_id);
+    ev->bot_reason = sc_ua_classify(ev->ua, ev->head, &ev->agent);
+    ev->classified = true; /* the writer takes this answer, for a person's event too */
+    if (ev->bot_reason)
+        return true; /* no visitor: no cookie minted, no visitor key, no unique */
+    sc_track_identify(r);
+    memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
+    return false;
+}
+
+enum MHD_Result sc_track_bot_then(struct req *r, const struct sc_event *ev, continuation_fn *cont)
+{
+    /* Queued without a callback: written in the next batch, answered now. */
+    enum sc_err e = sc_ingest_submit(r->srv->ingest, ev, NULL, NULL);
+    r->ev_result = e == SC_OK ? SC_OK : SC_EBUSY;
+    r->ev_done = true;
+    return cont(r);
 }
 
 static void on_durable(void *ctx, enum sc_err result)

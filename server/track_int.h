@@ -15,6 +15,22 @@ void sc_track_identify(struct req *r);
 /* An event of 'type' for this request's visitor, address, browser and referrer. */
 void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
                          int64_t link_id);
+/*
+ * A bot's fast path (issue 15).  Fills 'ev' as sc_track_event_init() does
+ * and classifies its browser once, for the writer too.  For a crawler or a
+ * link preview (tracker/'s verdict) it returns true and leaves the event
+ * without a visitor: no cookie is minted and no visitor key or unique is
+ * made, as a bot is never counted as a visitor.  For a person it returns
+ * false with the visitor filled in, to be answered by sc_track_then().
+ */
+bool sc_track_bot_event(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
+                        int64_t link_id);
+/*
+ * A bot's event 'ev' queued for the writer's next batch and 'cont' called
+ * at once: a bot is answered before its row is committed (a crash may lose
+ * the last instant's bot rows, never a person's).  503 when the queue is full.
+ */
+enum MHD_Result sc_track_bot_then(struct req *r, const struct sc_event *ev, continuation_fn *cont);
 /* Suspends 'r' until 'ev' is durable, then calls 'cont' to answer. */
 enum MHD_Result sc_track_then(struct req *r, const struct sc_event *ev, continuation_fn *cont);
 /* The 503 for an event that could not be stored. */

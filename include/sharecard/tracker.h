@@ -116,6 +116,13 @@ struct sc_event {
     /* SC_EV_SIGNUP, SC_EV_CONVERT: the request's own record, read and filled by the store. */
     struct sc_signup *signup;
     struct sc_conversion *conversion;
+    /*
+     * Set by the request thread when it has classified the browser already
+     * (sc_ua_classify on 'ua' and 'head'), so the writer does not do it again.
+     */
+    bool classified;
+    const char *bot_reason; /* its answer: a static string, NULL for a person */
+    struct sc_ua_info agent;
 };
 
 /* ---- visitors ----------------------------------------------------------------- */

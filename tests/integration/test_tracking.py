@@ -78,7 +78,7 @@ class Tracking(unittest.TestCase):
                                       db=db).stdout.strip()
         cls.cards = {}
         for i, name in enumerate(["scan", "same", "bots", "humans", "tree", "beacon", "dnt",
-                                  "other"]):
+                                  "other", "botfast"]):
             cls.cards[name] = harness.add_member(db, f"Member {name}", f"{name}@example.com",
                                                  "--slug", f"card-{name}", "--team", "t1")
         harness.add_member(db, "Sales Two", "two@example.com", "--team", "t2")
@@ -119,6 +119,16 @@ class Tracking(unittest.TestCase):
                                        headers={"Authorization": f"Bearer {token or self.token}"})
         self.assertEqual(st, 200, body)
         return json.loads(body)
+
+    def stats_once(self, slug, field, want):
+        """The card's stats once 'field' reached 'want' (a bot's scan is answered before its
+        row is written, in the writer's next batch), or as they are after 30 s."""
+        deadline = time.monotonic() + 30
+        while True:
+            s = self.stats(slug)
+            if s[field] >= want or time.monotonic() > deadline:
+                return s
+            time.sleep(0.05)
 
     def visit(self, name, ua=IPHONE, cookie=None):
         """Scan a card's QR as a person would: /l/{code}, then the page it redirects to."""
@@ -170,7 +180,7 @@ class Tracking(unittest.TestCase):
         self.assertEqual(st, 302)
         st, _, _ = self.req("HEAD", "/c/card-bots")
         self.assertEqual(st, 200)
-        s = self.stats("card-bots")
+        s = self.stats_once("card-bots", "bots", 2 * len(BOTS) + 2)
         self.assertEqual((s["scans"], s["opens"], s["views"], s["uniques"]), (0, 0, 0, 0), s)
         self.assertEqual(s["bots"], 2 * len(BOTS) + 2)
         with self.db() as d:
@@ -179,6 +189,35 @@ class Tracking(unittest.TestCase):
                 "WHERE c.slug = 'card-bots'")}
         self.assertNotIn(0, reasons)
         self.assertLessEqual({1, 2, 3, 5, 6, 7}, reasons)  # preview … head, all recorded
+
+    def test_a_bot_is_answered_at_once_and_its_row_lands(self):
+        # Issue 15: a crawler's or a preview's scan is answered without waiting for its
+        # commit, and without a cookie; its row lands in the next batch, as a bot's, with no
+        # visitor (no visitor key, never a unique).
+        before = harness.scalar(self.srv.db, "SELECT count(*) FROM visitors") if \
+            harness.is_pg(self.srv.db) else harness.scalar(
+                self.srv.db, "SELECT count(*) FROM visitor_keys")
+        for ua in (BOTS["Google"], BOTS["WhatsApp"]):
+            st, h, _ = self.req("GET", f"/l/{self.code('botfast')}", ua=ua)
+            self.assertEqual(st, 302)
+            self.assertEqual(h["location"], f"/c/card-botfast?l={self.code('botfast')}")
+            self.assertIsNone(self.cookie_of(h))
+        s = self.stats_once("card-botfast", "bots", 2)
+        self.assertEqual((s["bots"], s["scans"], s["uniques"]), (2, 0, 0), s)
+        with self.db() as d:
+            rows = d.execute("SELECT e.bot, e.visitor_id FROM events e JOIN cards c ON "
+                             "c.id = e.card_id WHERE c.slug = 'card-botfast'")
+        self.assertEqual(len(rows), 2)
+        self.assertTrue(all(bot != 0 and vid is None for bot, vid in rows), rows)
+        after = harness.scalar(self.srv.db, "SELECT count(*) FROM visitors") if \
+            harness.is_pg(self.srv.db) else harness.scalar(
+                self.srv.db, "SELECT count(*) FROM visitor_keys")
+        self.assertEqual(after, before)
+        # A person on the same link still gets a cookie and is counted once committed.
+        cookie, _ = self.visit("botfast")
+        self.assertIsNotNone(cookie)
+        s = self.stats("card-botfast")
+        self.assertEqual((s["bots"], s["scans"], s["uniques"]), (2, 1, 1), s)
 
     def test_real_phone_browsers_are_people(self):
         for name, ua in HUMANS.items():
