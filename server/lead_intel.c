@@ -117,6 +117,8 @@ enum sc_err sc_leads_model(struct sc_store *s, struct sc_score_model *out, bool 
 struct gather {
     struct sc_lead_event *ev;
     size_t n, cap;
+    size_t max;  /* 0, or keep only the lead's last 'max' events (the watch: WATCH_LEAD_EVENTS) */
+    size_t wrap; /* once 'max' are kept, where the next one goes */
     struct brought {
         int64_t ts, visits;
     } * br; /* visits the lead's shares brought, by day */
@@ -150,9 +152,16 @@ static bool gather_add(struct gather *g, const struct sc_lead_event_row *r)
         g->br[g->nbr++] = (struct brought){r->ts, r->value > 0 ? r->value : 0};
         return true;
     }
-    if (!grow((void **)&g->ev, &g->cap, g->n + 1, sizeof(*g->ev)))
-        return false;
-    g->ev[g->n++] = (struct sc_lead_event){
+    struct sc_lead_event *at;
+    if (g->max && g->n == g->max) { /* full: the oldest kept goes (the rows come by time) */
+        at = &g->ev[g->wrap];
+        g->wrap = (g->wrap + 1) % g->max;
+    } else {
+        if (!grow((void **)&g->ev, &g->cap, g->n + 1, sizeof(*g->ev)))
+            return false;
+        at = &g->ev[g->n++];
+    }
+    *at = (struct sc_lead_event){
         .ts = r->ts,
         .type = r->type,
         .action = r->type == SC_EV_CLICK && r->value > 0 && r->value <= SC_ACT_MAP
@@ -179,6 +188,7 @@ static uint32_t brought_before(const struct gather *g, int64_t cutoff)
 static void gather_start(struct gather *g, const struct sc_lead_event_row *r)
 {
     g->n = 0;
+    g->wrap = 0;
     g->nbr = 0;
     g->visitor_id = r->visitor_id;
     g->card_id = r->card_id;
@@ -199,10 +209,16 @@ static void gather_free(struct gather *g)
  * megabytes under a burst): those seen since 'since' that are hot now or
  * whose last record says hot ('hot', sorted).  Every lead still counts in
  * the team's hours, which the kept leads' best times are read against.
+ * Each lead is read from its last WATCH_LEAD_EVENTS events of the range
+ * only (one browser reloading a card all day held them all: tens of
+ * megabytes); a person's day is far fewer, and a lead with that many is hot
+ * either way.  The leads list and the API read every event.
  */
 struct lead_key {
     int64_t visitor_id, card_id;
 };
+#define WATCH_LEAD_EVENTS 2048
+
 struct watch_filter {
     int64_t since;
     struct lead_key *hot;
@@ -415,6 +431,8 @@ static enum sc_err leads_score(struct sc_store *s, const struct sc_scope *scope,
     struct fu_ctx fu = {0};
     struct lead_fu_ctx lfu = {0};
     struct score_ctx c = {.set = out, .keep = keep};
+    if (keep)
+        c.g.max = WATCH_LEAD_EVENTS;
     enum sc_err e = sc_leads_model(s, &out->model, &out->trained);
     if (e == SC_OK)
         e = sc_store_followup_counts(s, scope, fu_row, &fu);
