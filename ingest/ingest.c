@@ -120,6 +120,9 @@ static void *compactor(void *arg)
 
 void sc_ingest_thread_batch(void)
 {
+    const char *v = getenv("SHARECARD_SCHED_BATCH"); /* "0": leave the threads as they are */
+    if (v && strcmp(v, "0") == 0)
+        return;
     struct sched_param sp = {.sched_priority = 0};
     (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
 }

@@ -61,7 +61,7 @@ void sc_ingest_stats(struct sc_ingest *g, struct sc_ingest_stats *out);
  * call it once, so that on a shared core a batch's answers are resumed all
  * at once by the writer and sent in one pass of the HTTP thread, rather
  * than the two threads switching for every answer.  Best effort (a failure
- * changes nothing but speed).
+ * changes nothing but speed).  SHARECARD_SCHED_BATCH=0 leaves them alone.
  */
 void sc_ingest_thread_batch(void);
 
