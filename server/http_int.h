@@ -37,8 +37,10 @@ struct req;
 #define SC_AVATAR_UPLOAD_MAX (SC_AVATAR_MAX + 64 * 1024)
 
 /* The visitor cookie: set by sc_reply_add_cookie(), read by sc_track_identify() (track.c). */
-#define SC_VID_COOKIE         "sc_vid"
-#define SC_VID_COOKIE_MAX_AGE (400 * 86400) /* the most browsers keep */
+#define SC_VID_COOKIE           "sc_vid"
+#define SC_VID_COOKIE_MAX_AGE   (400 * 86400) /* the most browsers keep */
+#define SC_VID_COOKIE_MAX_AGE_S 34560000      /* the same, as one literal for the cookie's text */
+_Static_assert(SC_VID_COOKIE_MAX_AGE_S == SC_VID_COOKIE_MAX_AGE, "the cookie's Max-Age");
 
 enum method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_PATCH, M_OPTIONS, M_OTHER };
 

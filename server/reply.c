@@ -236,8 +236,23 @@ void sc_reply_add_cookie(struct req *r, struct MHD_Response *resp)
 {
     if (!r->new_cookie)
         return;
-    char v[160];
-    snprintf(v, sizeof(v), SC_VID_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
-             r->vid + 2, SC_VID_COOKIE_MAX_AGE, r->srv->https ? "; Secure" : "");
+        /* Put together by hand: snprintf's vfprintf was on every new visitor's profile (issue 15).
+         */
+#define SC_STR_(x)  #x
+#define SC_STR(x)   SC_STR_(x)
+#define COOKIE_TAIL "; Path=/; Max-Age=" SC_STR(SC_VID_COOKIE_MAX_AGE_S) "; HttpOnly; SameSite=Lax"
+    static const char head[] = SC_VID_COOKIE "=", tail[] = COOKIE_TAIL, secure[] = "; Secure";
+    char v[sizeof(head) + SC_VID_MAX + sizeof(tail) + sizeof(secure)];
+    size_t n = sizeof(head) - 1, id = strnlen(r->vid + 2, SC_VID_MAX - 2);
+    memcpy(v, head, n);
+    memcpy(v + n, r->vid + 2, id);
+    n += id;
+    memcpy(v + n, tail, sizeof(tail) - 1);
+    n += sizeof(tail) - 1;
+    if (r->srv->https) {
+        memcpy(v + n, secure, sizeof(secure) - 1);
+        n += sizeof(secure) - 1;
+    }
+    v[n] = '\0';
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, v);
 }
