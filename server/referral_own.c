@@ -24,18 +24,17 @@
 
 #define EARNED_ROWS 50
 
-/* The customer the request's visitor cookie belongs to; 0 for none. */
-static int64_t cookie_customer(struct req *r)
+bool sc_referral_viewer_owns(struct req *r, int64_t customer_id)
 {
     const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SC_VID_COOKIE);
-    if (!c || !sc_visitor_cookie_ok(c))
-        return 0;
+    if (!customer_id || !c || !sc_visitor_cookie_ok(c))
+        return false; /* read only: this page sets no cookie for a stranger */
     char vid[SC_VID_MAX];
     snprintf(vid, sizeof(vid), "c:%s", c);
-    int64_t id = 0;
-    if (sc_store_customer_of_vid(r->srv->store, vid, &id) != SC_OK)
-        return 0; /* the public page, rather than no page */
-    return id;
+    bool own = false;
+    if (sc_store_customer_of_browser(r->srv->store, customer_id, vid, &own) != SC_OK)
+        return false; /* the public page, rather than no page */
+    return own;
 }
 
 /* Bytes of the first UTF-8 character of 's'. */
@@ -150,11 +149,6 @@ void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang
 {
     if (!owner_customer_id || sc_buf_error(page) || !page->data)
         return;
-    int64_t who = cookie_customer(r);
-    if (who != owner_customer_id)
-        return; /* someone else's browser: the public page only */
-    /* Theirs alone: Cache-Control: private, no-store. */
-    r->private_page = true;
     const char *at = strstr(page->data, "</main>");
     if (!at)
         return;
@@ -162,7 +156,7 @@ void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang
     sc_tr_set(lang);
     struct sc_buf sec;
     sc_buf_init(&sec, 0);
-    own_section(r, who, &sec);
+    own_section(r, owner_customer_id, &sec);
     sc_tr_set(was);
     struct sc_buf out;
     sc_buf_init(&out, 0);

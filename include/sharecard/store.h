@@ -205,9 +205,10 @@ enum sc_err sc_store_customer_coupons(struct sc_store *s, int64_t customer_id, i
 /* Customer 'customer_id''s welcome points and their status at 'now' (0 and "" when none). */
 enum sc_err sc_store_customer_welcome(struct sc_store *s, int64_t customer_id, int64_t now,
                                       int64_t *points, char status[16]);
-/* Whether visitor 'visitor_id' (a browser) is customer 'customer_id''s own. */
-enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id,
-                                         int64_t visitor_id, bool *yes);
+/* Whether the browser of visitor id text 'vid' (borrowed; the request's cookie visitor) is
+ * customer 'customer_id''s own: they signed up with it (customers.visitor_id). */
+enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id, const char *vid,
+                                         bool *yes);
 
 /* ---- payouts and monthly statements (issue 19; store/q_payouts.c) ------------------- */
 

@@ -95,15 +95,24 @@ class WelcomePoints(Base):
         self.assertEqual(self.ledger(cid),
                          [(0, "customer", cid, "welcome", 100, "pending"),
                           (1, "member", self.a["id"], "signup", 2, "pending")])
-        # The customer's own browser sees the gift on their page; a stranger does not.
-        st, _, html = b.get(page)
+        # The customer's own browser sees both private sections on their page (the gift and
+        # their rewards), kept out of shared caches; a stranger, or another customer's
+        # browser, sees neither.
+        st, h, html = b.get(page)
         self.assertEqual(st, 200)
         self.assertRegex(html.decode(), r'class="welcome-gift" data-status="pending">'
                                         r'Welcome gift: 100 points')
-        st, _, html = Browser(self.srv).get(page)
-        self.assertEqual(st, 200)
-        self.assertNotIn("my-rewards", html.decode())
-        self.assertNotIn("100 points", html.decode())
+        self.assertIn('id="my-rewards"', html.decode())
+        self.assertIn('id="own"', html.decode())
+        self.assertIn("private", h.get("cache-control", ""))
+        other, _, _ = self.sign_up("dora@example.com")
+        for who in (Browser(self.srv), other):
+            st, h, html = who.get(page)
+            self.assertEqual(st, 200)
+            self.assertIn("/l/", html.decode())  # the public page, with the link to share
+            for private in ("my-rewards", 'id="own"', "100 points"):
+                self.assertNotIn(private, html.decode())
+            self.assertNotIn("private", h.get("cache-control", ""))
 
     def test_held_signup_holds_the_welcome_gift(self):
         b, j, page = self.sign_up("someone@mailinator.com")
