@@ -774,6 +774,16 @@ enum sc_err sc_store_rewards_approve_due(struct sc_store *s, int64_t now, int ba
 enum sc_err sc_store_outbox_prune(struct sc_store *s, int64_t before, int batch, int64_t *deleted,
                                   bool *done);
 
+/* ---- statements by name (store/q_upkeep.c), for tests that read their plans ------------- */
+/*
+ * The text of statement 'name' exactly as s's backend prepares it (placeholders
+ * ?1.. on SQLite, $1.. on PostgreSQL) into 'out' (reset first; borrowed);
+ * SC_ENOTFOUND for a name not listed.  Names: "outbox_prune" (sc_store_outbox_prune;
+ * ?1 before, ?2 batch).  `sharecard debug sql NAME` prints it.
+ */
+struct sc_buf;
+enum sc_err sc_store_sql_text(struct sc_store *s, const char *name, struct sc_buf *out);
+
 /* ---- notifications (issue 18; store/q_notify.c) ------------------------------------------ */
 
 /* The alert kinds a member may switch (all on until they change them), comma-separated. */
