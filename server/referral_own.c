@@ -18,6 +18,7 @@
 #include "customers_int.h"
 #include "http_int.h"
 #include "pages_int.h"
+#include "ux_int.h"
 #include "sharecard/customers.h"
 #include "sharecard/log.h"
 #include "sharecard/tracker.h"
@@ -63,11 +64,20 @@ void sc_referral_mask_name(const char *name, struct sc_buf *out)
     }
 }
 
-static void money(struct sc_buf *b, int64_t cents)
+/* An amount as a number, for the data-* attributes scripts read ("40.00"). */
+static void money_data(struct sc_buf *b, int64_t cents)
 {
     sc_buf_printf(b, "%s%lld.%02lld", cents < 0 ? "-" : "",
                   (long long)(cents < 0 ? -cents : cents) / 100,
                   (long long)(cents < 0 ? -cents : cents) % 100);
+}
+
+/* An amount as people read it, in SHARECARD_CURRENCY ("¥40.00", as the dashboard shows). */
+static void money(struct sc_buf *b, int64_t cents)
+{
+    char s[64];
+    sc_ux_money(cents, s);
+    sc_ui_text(b, s);
 }
 
 static int earned_row(const struct sc_earned_row *w, void *ctx)
@@ -124,12 +134,12 @@ static void own_section(struct req *r, int64_t id, struct sc_buf *b)
         sc_buf_puts(b, "</dd>");
     }
     sc_ui_html(b, "<dt>Commissions</dt><dd data-commission=\"");
-    money(b, bal.commission_cents);
-    sc_buf_puts(b, "\">");
+    money_data(b, bal.commission_cents);
+    sc_buf_printf(b, "\" data-currency=\"%s\">", sc_ux_currency());
     money(b, bal.commission_cents);
     sc_ui_html(b, "</dd><dt>Your purchases</dt><dd data-spend=\"");
-    money(b, bal.spend_cents);
-    sc_buf_puts(b, "\">");
+    money_data(b, bal.spend_cents);
+    sc_buf_printf(b, "\" data-currency=\"%s\">", sc_ux_currency());
     money(b, bal.spend_cents);
     sc_ui_html(b, "</dd></dl><h2>What you earned</h2><table id=\"earned\"><thead><tr>"
                   "<th>Level</th><th>From</th><th>For</th><th class=\"n\">Reward</th>"
