@@ -959,6 +959,13 @@ enum sc_err sc_store_reminders_due(struct sc_store *s, int64_t member_id, int64_
                                    int (*fn)(const struct sc_followup_row *r, void *ctx),
                                    void *ctx);
 /*
+ * Marks the reminder of follow-up 'id' of lead 'visitor_id' done, on the cards in 'scope'
+ * (again: no change); a done reminder leaves /me, the live feed and the alerts.
+ * SC_ENOTFOUND when there is no such follow-up with a reminder there.
+ */
+enum sc_err sc_store_followup_done(struct sc_store *s, const struct sc_scope *scope,
+                                   int64_t visitor_id, int64_t id);
+/*
  * Logged follow-ups per member and channel on the cards in 'scope': attempts,
  * and those that reached the lead or converted.
  */
