@@ -271,6 +271,44 @@ def add_member(db, name, email, *extra):
     return json.loads(out.stdout)
 
 
+class Stub:
+    """A local HTTP receiver standing in for a webhook endpoint or a model: 127.0.0.1, a free
+    port ('port', 'url'), each request on a daemon thread of its own (a stub that hangs
+    holds only its thread).  'on_post(handler, body)' answers every POST; 'body' is the
+    request body read in full (Content-Length)."""
+
+    def __init__(self, on_post):
+        import http.server
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                on_post(self, self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def shutdown(self):
+        """Stops taking requests (a request still held keeps its own thread)."""
+        self.httpd.shutdown()
+
+    @staticmethod
+    def reply(handler, status, body=b"", content_type="application/json"):
+        """Answers 'handler''s request with 'status' and 'body' (bytes; none for a 204)."""
+        handler.send_response(status)
+        if body:
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        if body:
+            handler.wfile.write(body)
+
+
 def main():
     global BIN
     if len(sys.argv) < 2:
