@@ -73,8 +73,8 @@ class Base(unittest.TestCase):
 
     def sign_up(self, email, slug="alice", member=None):
         b = Browser(self.srv)
-        page = b.open_link((member or self.a)["qr_url"])
-        st, _, body = b.sign_up(page, slug, name="New " + email.split("@")[0], email=email)
+        st, _, body = b.join((member or self.a)["qr_url"], slug, name="New " + email.split("@")[0],
+                             email=email)
         self.assertEqual(st, 201, body)
         j = json.loads(body)
         return b, j, "/r/" + j["referral_url"].rsplit("/", 1)[1]
@@ -183,8 +183,8 @@ class Rules(Base):
         self.assertEqual(self.ledger(bob["customer_id"]),
                          [(1, "member", self.a["id"], "signup", 5, "pending")])
         b = Browser(self.srv)
-        st, _, body = b.sign_up(b.open_link(bob["referral_url"]), "alice", name="Carol",
-                                email="carol@example.com")
+        st, _, body = b.join(bob["referral_url"], "alice", name="Carol",
+                             email="carol@example.com")
         carol = json.loads(body)
         self.assertEqual(self.ledger(carol["customer_id"]),
                          [(1, "customer", bob["customer_id"], "signup", 5, "pending")])
@@ -198,8 +198,8 @@ class Rules(Base):
         self.assertNotIn("cap_reached", notes["eve@example.com"])
         # Level 2 as a coupon goes to a customer (Bob, through Carol's link).
         d = Browser(self.srv)
-        st, _, body = d.sign_up(d.open_link(carol["referral_url"]), "alice", name="Dan",
-                                email="dan@example.com")
+        st, _, body = d.join(carol["referral_url"], "alice", name="Dan",
+                             email="dan@example.com")
         dan = json.loads(body)
         self.assertEqual(self.ledger(dan["customer_id"]),
                          [(1, "customer", carol["customer_id"], "signup", 5, "pending"),
