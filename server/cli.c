@@ -55,6 +55,7 @@ static const char *const usage_main =
     "  webhook add|list|remove       signed webhooks for sign-ups, purchases, rewards\n"
     "  demo                          fill a fresh store with 180 days of demo data\n"
     "  score train|eval [--json]     train the lead intent model now, or evaluate it\n"
+    "  debug sql NAME                a statement as the database gets it (to EXPLAIN)\n"
     "\n"
     "Every command takes --db PATH (or SHARECARD_DB; default ./sharecard.db) and --help.\n"
     "sharecard --version prints the version.\n";
@@ -383,6 +384,8 @@ static const struct cli_opt webhook_opts[] = {COMMON, END};
 /* The intent model (issue 13). */
 static const struct cli_opt score_train_opts[] = {COMMON, END};
 static const struct cli_opt score_eval_opts[] = {FLAG("json"), COMMON, END};
+/* Debugging (cli_debug.c). */
+static const struct cli_opt debug_opts[] = {COMMON, END};
 static const struct cli_opt qr_opts[] = {
     {"output", 'o', true, NULL}, {"size", 0, true, check_size}, VAL("base-url"), COMMON, END};
 
@@ -568,6 +571,13 @@ static const struct cli_cmd commands[] = {
         "Prints the active model's AUC on the newest 20 % of leads, the view count's AUC\n"
         "beside it (the naive baseline) and calibration by decile of predicted\n"
         "probability: predicted against observed sign-up rates.\n"),
+    /* Debugging (cli_debug.c). */
+    GNU("debug", "sql", sc_cli_debug_sql, debug_opts,
+        "usage: sharecard debug sql NAME [--db PATH]\n"
+        "\n"
+        "Prints statement NAME exactly as this store's database is given it, one line,\n"
+        "to read its plan (EXPLAIN).  Names: outbox_prune (the webhook outbox's pruner;\n"
+        "?1/$1 the time before which finished rows go, ?2/$2 the batch size).\n"),
 };
 
 /* The commands that take a sub-command: what --help says, what a wrong one gets. */
@@ -591,6 +601,7 @@ static const struct {
      "'webhook' takes 'add', 'list' or 'remove'"},
     {"score", "usage: sharecard score train|eval [--json] (see --help of each)\n",
      "'score' takes 'train' or 'eval'"},
+    {"debug", "usage: sharecard debug sql NAME\n", "'debug' takes 'sql'"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -602,7 +613,7 @@ static bool reads_only(const struct cli_cmd *c)
 {
     static const char *const ro[][2] = {
         {"member", "list"},  {"qr", NULL},      {"export", NULL}, {"customer", "export"},
-        {"webhook", "list"}, {"score", "eval"}, {"backup", NULL}};
+        {"webhook", "list"}, {"score", "eval"}, {"backup", NULL}, {"debug", "sql"}};
     for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
         if (strcmp(c->name, ro[i][0]) == 0 &&
             (ro[i][1] ? c->sub && strcmp(c->sub, ro[i][1]) == 0 : !c->sub))

@@ -109,4 +109,8 @@ int sc_cli_webhook_remove(const struct cli_args *a);
 int sc_cli_score_train(const struct cli_args *a);
 int sc_cli_score_eval(const struct cli_args *a);
 
+/* ---- debugging (cli_debug.c) ------------------------------------------------- */
+
+int sc_cli_debug_sql(const struct cli_args *a);
+
 #endif

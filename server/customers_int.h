@@ -71,10 +71,16 @@ void sc_customers_tiers(struct sc_tiers *out, bool *by_points);
 
 /* ---- the customer's own referral page (referral_own.c) ---- */
 /*
+ * Whether the request's visitor cookie is that of customer 'customer_id' (they signed up
+ * with that browser): the one check of /r/{code} per request, whose answer decides both
+ * private blocks (this file's and rewards.c's).  False without a cookie or on any error.
+ */
+bool sc_referral_viewer_owns(struct req *r, int64_t customer_id);
+/*
  * Adds the private part of /r/{code} to 'page' (the rendered public page, changed in
- * place) when the request's visitor cookie is that of customer 'owner_customer_id':
- * points, tier, spend, commissions, the rewards they earned and from whom, their survey.
- * Any other browser's page is left as it is.  Strings in 'lang'.
+ * place): customer 'owner_customer_id''s points, tier, spend, commissions, the rewards
+ * they earned and from whom, their survey.  Call it only for the customer's own browser
+ * (sc_referral_viewer_owns).  Strings in 'lang'.
  */
 void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang,
                      struct sc_buf *page);

@@ -127,6 +127,7 @@ const struct tr_entry sc_tr_table[] = {
     {"Did", "操作"},
     {"Disabled (their card shows a polite page; their history stays)",
      "停用（名片显示停用提示页，历史数据保留）"},
+    {"Done", "完成"},
     {"E-mail", "邮件"},
     {"E-mail:", "邮箱："},
     {"Each line is a tracked link: who shared it, through which channel, the visits that came "
@@ -436,6 +437,7 @@ const struct tr_entry sc_tr_table[] = {
     {"desktop", "电脑"},
     {"direct (no tracked link)", "直接访问（无追踪链接）"},
     {"disabled", "已停用"},
+    {"done", "已完成"},
     {"e.g. CRM sync", "例如：CRM 同步"},
     {"email", "邮件"},
     {"for %lld s", "%lld 秒"},

@@ -570,6 +570,7 @@ struct fu_log {
     struct fu_item *v;
     size_t n, cap, next; /* 'next': the first not yet in the timeline */
     bool nomem;
+    char csrf[32]; /* for the Done button of an open reminder */
 };
 struct timeline_ctx {
     struct sc_buf *b;
@@ -577,7 +578,7 @@ struct timeline_ctx {
     size_t events;
 };
 
-static int followup_html(const struct sc_followup_row *f, void *ctx);
+static void followup_html(const struct sc_followup_row *f, const char *csrf, struct sc_buf *b);
 
 static int fu_keep(const struct sc_followup_row *f, void *ctx)
 {
@@ -594,7 +595,7 @@ static int fu_keep(const struct sc_followup_row *f, void *ctx)
         fl->cap = cap;
     }
     sc_buf_init(&h, 1 << 16);
-    followup_html(f, &h);
+    followup_html(f, fl->csrf, &h);
     fl->v[fl->n].ts = f->created_at;
     fl->v[fl->n].html = sc_buf_error(&h) == SC_OK && h.data ? strdup(h.data) : NULL;
     sc_buf_cleanup(&h);
@@ -618,6 +619,8 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
                                  const struct sc_scope *scope, long long id);
 static enum MHD_Result followup_post(struct req *r, const struct sc_member *m,
                                      const struct sc_scope *scope, long long id);
+static enum MHD_Result followup_done_post(struct req *r, const struct sc_scope *scope, long long id,
+                                          long long fid);
 
 enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
 {
@@ -628,7 +631,13 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
     if (rest && rest[0]) {
         const char *end;
         long long id = lead_id(rest, &end);
-        if (id <= 0 || (*end && strcmp(end, "/followup") != 0))
+        long long fid = id > 0 && strncmp(end, "/followup/", 10) == 0 ? lead_id(end + 10, &end) : 0;
+        if (fid > 0 && strcmp(end, "/done") == 0) { /* a reminder marked done */
+            if (r->method != M_POST)
+                return sc_reply_405(r, "POST");
+            return followup_done_post(r, &scope, id, fid);
+        }
+        if (id <= 0 || fid || (*end && strcmp(end, "/followup") != 0))
             return sc_reply_error(r, 404, "There is no such lead.");
         if (*end) {
             if (r->method != M_POST)
@@ -686,9 +695,22 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
 
 /* ---- one lead's page: contact, score, draft, follow-ups, timeline ---------------------- */
 
-static int followup_html(const struct sc_followup_row *f, void *ctx)
+/* A reminder's Done button ('back': "me" returns to /me, else to the lead's page). */
+static void done_button(struct sc_buf *b, const struct sc_followup_row *f, const char *csrf,
+                        const char *back)
 {
-    struct sc_buf *b = ctx;
+    sc_ui_htmlf(b,
+                " <form method=\"post\" class=\"done\" action=\"/leads/%lld/followup/%lld/done\" "
+                "style=\"display:inline\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                "<input type=\"hidden\" name=\"back\" value=\"%s\"><button class=\"btn\" "
+                "type=\"submit\" style=\"width:auto;display:inline\">",
+                (long long)f->visitor_id, (long long)f->id, csrf, back);
+    sc_ui_html(b, "Done</button></form>");
+}
+
+/* One logged follow-up; 'csrf' for the Done button of its open reminder. */
+static void followup_html(const struct sc_followup_row *f, const char *csrf, struct sc_buf *b)
+{
     sc_ui_html(b, "<li class=\"followup\"><time>");
     sc_ui_when(b, f->created_at);
     sc_ui_html(b, "</time> ");
@@ -706,9 +728,12 @@ static int followup_html(const struct sc_followup_row *f, void *ctx)
     if (f->reminder_at) {
         sc_ui_html(b, " · <span>reminder</span> ");
         sc_ui_when(b, f->reminder_at);
+        if (f->done)
+            sc_ui_html(b, " · <span class=\"reminder-done\">done</span>");
+        else
+            done_button(b, f, csrf, "lead");
     }
     sc_ui_html(b, "</li>");
-    return sc_buf_error(b) != SC_OK;
 }
 
 static void followup_form(struct req *r, struct sc_buf *b, long long id)
@@ -830,6 +855,7 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
     sc_leads_free(&o.set);
     /* The follow-ups: listed, and woven into the timeline by time (the log is part of it). */
     struct fu_log fl = {0};
+    sc_csrf_token(r, fl.csrf);
     if (e == SC_OK) {
         followup_form(r, &b, id);
         e = sc_store_followups(r->srv->store, scope, id, fu_keep, &fl);
@@ -959,6 +985,29 @@ static enum MHD_Result followup_post(struct req *r, const struct sc_member *m,
         return sc_reply_err(r, e, NULL);
     char to[64];
     snprintf(to, sizeof(to), "/leads/%lld", id);
+    return sc_reply_redirect(r, 303, to);
+}
+
+/* POST /leads/{id}/followup/{fid}/done: the reminder is done; back to /me or the lead. */
+static enum MHD_Result followup_done_post(struct req *r, const struct sc_scope *scope, long long id,
+                                          long long fid)
+{
+    if (!sc_csrf_ok(r))
+        return sc_reply_error(r, 403, SC_FORM_EXPIRED);
+    char back[8];
+    if (form_field_opt(r, "back", back, sizeof(back)) ||
+        (back[0] && strcmp(back, "me") != 0 && strcmp(back, "lead") != 0))
+        return sc_reply_error(r, 400, "back is me or lead.");
+    enum sc_err e = sc_store_followup_done(r->srv->store, scope, id, fid);
+    if (e == SC_ENOTFOUND)
+        return sc_reply_error(r, 404, "There is no such reminder on the cards you may see.");
+    if (e != SC_OK)
+        return sc_reply_err(r, e, NULL);
+    char to[64];
+    if (strcmp(back, "me") == 0)
+        snprintf(to, sizeof(to), "/me");
+    else
+        snprintf(to, sizeof(to), "/leads/%lld", id);
     return sc_reply_redirect(r, 303, to);
 }
 
@@ -1182,9 +1231,15 @@ enum MHD_Result sc_api_leads(struct req *r, const struct route_args *a)
 
 /* ---- reminders on /me, the model on /admin/model ----------------------------------------- */
 
+struct reminders_ctx {
+    struct sc_buf *b;
+    char csrf[32];
+};
+
 static int reminder_html(const struct sc_followup_row *f, void *ctx)
 {
-    struct sc_buf *b = ctx;
+    struct reminders_ctx *rc = ctx;
+    struct sc_buf *b = rc->b;
     sc_ui_htmlf(b, "<li><a href=\"/leads/%lld\">", (long long)f->visitor_id);
     sc_ui_htmlf(b, sc_tr("Lead #%lld"), (long long)f->visitor_id);
     sc_ui_html(b, "</a> · <time>");
@@ -1196,6 +1251,7 @@ static int reminder_html(const struct sc_followup_row *f, void *ctx)
         sc_ui_html(b, " · ");
         sc_ui_text(b, f->note);
     }
+    done_button(b, f, rc->csrf, "me");
     sc_ui_html(b, "</li>");
     return sc_buf_error(b) != SC_OK;
 }
@@ -1204,8 +1260,10 @@ void sc_leads_reminders_html(struct req *r, const struct sc_member *m, struct sc
 {
     struct sc_buf items;
     sc_buf_init(&items, 1 << 20);
+    struct reminders_ctx rc = {&items, ""};
+    sc_csrf_token(r, rc.csrf);
     enum sc_err e =
-        sc_store_reminders_due(r->srv->store, m->id, (int64_t)time(NULL), reminder_html, &items);
+        sc_store_reminders_due(r->srv->store, m->id, (int64_t)time(NULL), reminder_html, &rc);
     if (e == SC_OK && items.len && !sc_buf_error(&items)) {
         sc_ui_html(b, "<h2>Follow-ups due</h2><ul class=\"reminders\" id=\"reminders\">");
         sc_buf_append(b, items.data, items.len);

@@ -19,6 +19,7 @@
 #include "orders_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
+#include "ux_int.h"
 #include "sharecard/escape.h"
 
 /* A strict positive id: digits only, no sign, no leading zero; 0 when it is not one. */
@@ -170,7 +171,9 @@ static int statement_row(const struct sc_statement_row *w, void *ctx)
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
         sc_buf_printf(&o->b, "{\"month\":\"%s\",\"party\":", k->month);
         json_party(&o->b, &w->party);
-        /* money at the top (cents), as first published; points in their own object */
+        /* money at the top (cents of SHARECARD_CURRENCY), as first published; points in
+         * their own object */
+        sc_buf_printf(&o->b, ",\"currency\":\"%s\"", sc_ux_currency());
         sc_buf_printf(&o->b,
                       ",\"unit\":\"cents\",\"opening\":%lld,\"earned\":%lld,\"approved\":%lld,"
                       "\"voided\":%lld,\"paid\":%lld,\"closing\":%lld,\"payable\":%lld,"

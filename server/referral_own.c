@@ -18,24 +18,24 @@
 #include "customers_int.h"
 #include "http_int.h"
 #include "pages_int.h"
+#include "ux_int.h"
 #include "sharecard/customers.h"
 #include "sharecard/log.h"
 #include "sharecard/tracker.h"
 
 #define EARNED_ROWS 50
 
-/* The customer the request's visitor cookie belongs to; 0 for none. */
-static int64_t cookie_customer(struct req *r)
+bool sc_referral_viewer_owns(struct req *r, int64_t customer_id)
 {
     const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SC_VID_COOKIE);
-    if (!c || !sc_visitor_cookie_ok(c))
-        return 0;
+    if (!customer_id || !c || !sc_visitor_cookie_ok(c))
+        return false; /* read only: this page sets no cookie for a stranger */
     char vid[SC_VID_MAX];
     snprintf(vid, sizeof(vid), "c:%s", c);
-    int64_t id = 0;
-    if (sc_store_customer_of_vid(r->srv->store, vid, &id) != SC_OK)
-        return 0; /* the public page, rather than no page */
-    return id;
+    bool own = false;
+    if (sc_store_customer_of_browser(r->srv->store, customer_id, vid, &own) != SC_OK)
+        return false; /* the public page, rather than no page */
+    return own;
 }
 
 /* Bytes of the first UTF-8 character of 's'. */
@@ -64,11 +64,20 @@ void sc_referral_mask_name(const char *name, struct sc_buf *out)
     }
 }
 
-static void money(struct sc_buf *b, int64_t cents)
+/* An amount as a number, for the data-* attributes scripts read ("40.00"). */
+static void money_data(struct sc_buf *b, int64_t cents)
 {
     sc_buf_printf(b, "%s%lld.%02lld", cents < 0 ? "-" : "",
                   (long long)(cents < 0 ? -cents : cents) / 100,
                   (long long)(cents < 0 ? -cents : cents) % 100);
+}
+
+/* An amount as people read it, in SHARECARD_CURRENCY ("¥40.00", as the dashboard shows). */
+static void money(struct sc_buf *b, int64_t cents)
+{
+    char s[64];
+    sc_ux_money(cents, s);
+    sc_ui_text(b, s);
 }
 
 static int earned_row(const struct sc_earned_row *w, void *ctx)
@@ -125,12 +134,12 @@ static void own_section(struct req *r, int64_t id, struct sc_buf *b)
         sc_buf_puts(b, "</dd>");
     }
     sc_ui_html(b, "<dt>Commissions</dt><dd data-commission=\"");
-    money(b, bal.commission_cents);
-    sc_buf_puts(b, "\">");
+    money_data(b, bal.commission_cents);
+    sc_buf_printf(b, "\" data-currency=\"%s\">", sc_ux_currency());
     money(b, bal.commission_cents);
     sc_ui_html(b, "</dd><dt>Your purchases</dt><dd data-spend=\"");
-    money(b, bal.spend_cents);
-    sc_buf_puts(b, "\">");
+    money_data(b, bal.spend_cents);
+    sc_buf_printf(b, "\" data-currency=\"%s\">", sc_ux_currency());
     money(b, bal.spend_cents);
     sc_ui_html(b, "</dd></dl><h2>What you earned</h2><table id=\"earned\"><thead><tr>"
                   "<th>Level</th><th>From</th><th>For</th><th class=\"n\">Reward</th>"
@@ -150,11 +159,6 @@ void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang
 {
     if (!owner_customer_id || sc_buf_error(page) || !page->data)
         return;
-    int64_t who = cookie_customer(r);
-    if (who != owner_customer_id)
-        return; /* someone else's browser: the public page only */
-    /* Theirs alone: Cache-Control: private, no-store. */
-    r->private_page = true;
     const char *at = strstr(page->data, "</main>");
     if (!at)
         return;
@@ -162,7 +166,7 @@ void sc_referral_own(struct req *r, int64_t owner_customer_id, enum sc_lang lang
     sc_tr_set(lang);
     struct sc_buf sec;
     sc_buf_init(&sec, 0);
-    own_section(r, who, &sec);
+    own_section(r, owner_customer_id, &sec);
     sc_tr_set(was);
     struct sc_buf out;
     sc_buf_init(&out, 0);

@@ -72,8 +72,9 @@ route_fn sc_api_openapi;
 /*
  * Issue 19 (rewards.c): the coupon list; sc_rewards_referral_page puts the
  * private block of customer 'customer_id' into 'page' (borrowed, the
- * rendered referral page, grown in place) when the request's browser is
- * theirs, and leaves it as it is otherwise.
+ * rendered referral page, grown in place).  Call it only for the
+ * customer's own browser (sc_referral_viewer_owns, checked once per
+ * request by the referral page).
  */
 route_fn sc_api_coupons;
 /* Issue 19 (payouts.c): payouts against approved commissions, monthly statements. */

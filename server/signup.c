@@ -316,6 +316,7 @@ enum MHD_Result sc_h_referral(struct req *r, const struct route_args *a)
     if (sub[0])
         return sc_reply_error(r, 404, "There is no such page.");
     r->vary_cookie = true; /* the owner's browser sees more (referral_own.c) */
+    bool own = sc_referral_viewer_owns(r, r->link.owner_customer_id);
     e = sc_store_card_by_slug(r->srv->store, r->link.card_slug, &r->card);
     if (e != SC_OK)
         return sc_reply_err(r, e, NULL);
@@ -327,9 +328,12 @@ enum MHD_Result sc_h_referral(struct req *r, const struct route_args *a)
     sc_buf_init(&b, 0);
     enum sc_lang lang = sc_req_lang(r, r->card.lang);
     sc_page_thanks(r->srv->pages, lang, r->card.theme, url, qr, card, &b);
-    /* Issue 19: the customer's welcome gift and coupons, for their own browser only. */
-    sc_rewards_referral_page(r, r->link.owner_customer_id, lang, &b);
-    sc_referral_own(r, r->link.owner_customer_id, lang, &b);
+    if (own) { /* checked once: both private blocks are for the customer's own browser only */
+        r->private_page = true; /* theirs alone: Cache-Control: private, no-store */
+        /* Issue 19: the customer's welcome gift and coupons. */
+        sc_rewards_referral_page(r, r->link.owner_customer_id, lang, &b);
+        sc_referral_own(r, r->link.owner_customer_id, lang, &b);
+    }
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
 }
 

@@ -212,17 +212,19 @@ enum sc_err sc_store_customer_welcome(struct sc_store *s, int64_t customer_id, i
     return sc_q_end(&r);
 }
 
-enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id,
-                                         int64_t visitor_id, bool *yes)
+enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id, const char *vid,
+                                         bool *yes)
 {
-    static struct sc_sql q =
-        SC_SQL("SELECT count(*) FROM customers WHERE id = ? AND visitor_id = ?");
+    static struct sc_sql q = SC_SQL("SELECT count(*) FROM customers c JOIN visitors v ON v.id = "
+                                    "c.visitor_id WHERE c.id = ? AND v.vid = ?");
     *yes = false;
+    if (!vid || !vid[0])
+        return SC_OK;
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
         return r.e;
     sc_sql_int(r.st, 1, customer_id);
-    sc_sql_int(r.st, 2, visitor_id);
+    sc_sql_text(r.st, 2, vid);
     if (sc_q_next(&r))
         *yes = sc_sql_col_int(r.st, 0) > 0;
     return sc_q_end(&r);

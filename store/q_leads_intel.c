@@ -256,6 +256,22 @@ enum sc_err sc_store_reminders_due(struct sc_store *s, int64_t member_id, int64_
     return sc_q_end(&r);
 }
 
+enum sc_err sc_store_followup_done(struct sc_store *s, const struct sc_scope *scope,
+                                   int64_t visitor_id, int64_t id)
+{
+    static struct sc_sql q =
+        SC_SQL("UPDATE followups SET done = 1 WHERE id = ?3 AND visitor_id = ?4 "
+               "AND reminder_at IS NOT NULL AND card_id IN (" SCOPE_CARDS ")");
+    struct sc_q r;
+    if (sc_q_write(&r, s, false) && sc_q_prepare(&r, &q)) {
+        bind_scope2(r.st, scope);
+        sc_sql_int(r.st, 3, id);
+        sc_sql_int(r.st, 4, visitor_id);
+        sc_q_exec(&r, true);
+    }
+    return sc_q_end(&r);
+}
+
 enum sc_err sc_store_followup_counts(struct sc_store *s, const struct sc_scope *scope,
                                      int (*fn)(int64_t member_id, int channel, int64_t attempts,
                                                int64_t successes, void *ctx),

@@ -99,19 +99,13 @@ enum sc_err sc_store_notify_target_remove(struct sc_store *s, int64_t member_id,
     static struct sc_sql q =
         SC_SQL("UPDATE webhooks SET disabled = ? WHERE id = ? AND member_id = ? "
                "AND kind <> 'webhook' AND disabled = 0");
-    static struct sc_sql q_cancel =
-        SC_SQL("UPDATE webhook_outbox SET status = 'cancelled' WHERE webhook_id = ? "
-               "AND status = 'pending'");
     struct sc_q r;
     if (sc_q_write(&r, s, true) && sc_q_prepare(&r, &q)) {
         sc_sql_int(r.st, 1, now > 0 ? now : 1);
         sc_sql_int(r.st, 2, id);
         sc_sql_int(r.st, 3, member_id);
-        sc_q_exec(&r, true);
-    }
-    if (sc_q_prepare(&r, &q_cancel)) {
-        sc_sql_int(r.st, 1, id);
-        sc_q_exec(&r, false);
+        if (sc_q_exec(&r, true))
+            sc_q_outbox_cancel(&r, id);
     }
     return sc_q_end(&r);
 }

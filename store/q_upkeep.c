@@ -12,8 +12,11 @@
  *    write, so the event writer waits at most one batch.
  *
  * Readers already show a pending row past its hold as approved; the sweep
- * makes that durable and tells the webhooks.
+ * makes that durable and tells the webhooks.  The pruner's statement can be
+ * read by name (sc_store_sql_text), so its plan test checks the text that runs.
  */
+#include <string.h>
+
 #include "store_int.h"
 
 enum sc_err sc_store_rewards_approve_due(struct sc_store *s, int64_t now, int batch,
@@ -59,20 +62,27 @@ enum sc_err sc_store_rewards_approve_due(struct sc_store *s, int64_t now, int ba
     return r.e;
 }
 
+/* Oldest first, in the order of the partial index webhook_outbox_done, whose WHERE this
+ * repeats word for word (SQLite uses a partial index only then): the batch reads the rows
+ * it deletes, not the outbox.  ?1: before, ?2: batch (test_outbox_prune_plan reads its plan
+ * through sc_store_sql_text).  PostgreSQL's text differs: given "id IN (SELECT ...)" its
+ * planner may join the batch to a sequential scan of the whole outbox (it did at 20,000
+ * rows), while "id = ANY(ARRAY(SELECT ...))" runs the batch's SELECT once and deletes
+ * through the primary key. */
+#define PRUNE_BATCH                                                                                \
+    "SELECT id FROM webhook_outbox WHERE created_at < ?1 AND status IN ('delivered', 'failed', "   \
+    "'cancelled') ORDER BY created_at, id LIMIT ?2"
+static struct sc_sql q_outbox_prune =
+    SC_SQL2("DELETE FROM webhook_outbox WHERE id IN (" PRUNE_BATCH ")",
+            "DELETE FROM webhook_outbox WHERE id = ANY(ARRAY(" PRUNE_BATCH "))");
+
 enum sc_err sc_store_outbox_prune(struct sc_store *s, int64_t before, int batch, int64_t *deleted,
                                   bool *done)
 {
-    /* Oldest first, in the order of the partial index webhook_outbox_done, whose WHERE
-     * this repeats word for word (SQLite uses a partial index only then): the batch reads
-     * the rows it deletes, not the outbox. */
-    static struct sc_sql q =
-        SC_SQL("DELETE FROM webhook_outbox WHERE id IN (SELECT id FROM webhook_outbox "
-               "WHERE created_at < ?1 AND status IN ('delivered', 'failed', 'cancelled') "
-               "ORDER BY created_at, id LIMIT ?2)");
     *deleted = 0;
     *done = true;
     struct sc_q r;
-    if (sc_q_write(&r, s, true) && sc_q_prepare(&r, &q)) {
+    if (sc_q_write(&r, s, true) && sc_q_prepare(&r, &q_outbox_prune)) {
         sc_sql_int(r.st, 1, before);
         sc_sql_int(r.st, 2, batch);
         r.e = sc_sql_exec(r.st, deleted);
@@ -83,4 +93,23 @@ enum sc_err sc_store_outbox_prune(struct sc_store *s, int64_t before, int batch,
     }
     *done = *deleted < batch;
     return SC_OK;
+}
+
+/* ---- statements by name, for the tests that read their plans ----------------------------- */
+
+static const struct {
+    const char *name;
+    struct sc_sql *q;
+} named[] = {
+    {"outbox_prune", &q_outbox_prune},
+};
+
+enum sc_err sc_store_sql_text(struct sc_store *s, const char *name, struct sc_buf *out)
+{
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (strcmp(named[i].name, name) == 0) {
+            int nparams = 0;
+            return sc_sql_expand(named[i].q, s->ops->dialect, out, &nparams);
+        }
+    return SC_ENOTFOUND;
 }

@@ -378,23 +378,28 @@ enum sc_err sc_store_webhook_list(struct sc_store *s,
     return sc_q_end(&r);
 }
 
+bool sc_q_outbox_cancel(struct sc_q *r, int64_t webhook_id)
+{
+    static struct sc_sql q =
+        SC_SQL("UPDATE webhook_outbox SET status = 'cancelled' WHERE webhook_id = ? "
+               "AND status = 'pending'");
+    if (!sc_q_prepare(r, &q))
+        return false;
+    sc_sql_int(r->st, 1, webhook_id);
+    return sc_q_exec(r, false);
+}
+
 enum sc_err sc_store_webhook_remove(struct sc_store *s, int64_t id, int64_t now)
 {
     static struct sc_sql q =
         SC_SQL("UPDATE webhooks SET disabled = ? WHERE id = ? AND disabled = 0 "
                "AND kind = 'webhook'");
-    static struct sc_sql q_cancel =
-        SC_SQL("UPDATE webhook_outbox SET status = 'cancelled' WHERE webhook_id = ? "
-               "AND status = 'pending'");
     struct sc_q r;
     if (sc_q_write(&r, s, true) && sc_q_prepare(&r, &q)) {
         sc_sql_int(r.st, 1, now > 0 ? now : 1);
         sc_sql_int(r.st, 2, id);
-        sc_q_exec(&r, true);
-    }
-    if (sc_q_prepare(&r, &q_cancel)) {
-        sc_sql_int(r.st, 1, id);
-        sc_q_exec(&r, false);
+        if (sc_q_exec(&r, true))
+            sc_q_outbox_cancel(&r, id);
     }
     return sc_q_end(&r);
 }

@@ -208,6 +208,13 @@ enum sc_err sc_q_outbox_reward(struct sc_db *db, int64_t reward_id);
 /* One outbox row of 'type' for endpoint 'webhook_id', due now (notifications, issue 18). */
 enum sc_err sc_q_outbox_to(struct sc_db *db, int64_t webhook_id, const char *type, int64_t event_ts,
                            const char *data_json);
+/*
+ * Inside r's write, once endpoint 'webhook_id' (a webhook or a notification
+ * target) is disabled: its pending deliveries become 'cancelled'.  Both
+ * removals call this, so a removed endpoint is never sent to, whatever its
+ * kind; false (and 'r->e') on an error or when r has already failed.
+ */
+bool sc_q_outbox_cancel(struct sc_q *r, int64_t webhook_id);
 /* Inside the sign-up's write: the alerts of the members credited at levels 1 and 2. */
 enum sc_err sc_q_notify_signup(struct sc_db *db, int64_t customer_id);
 

@@ -205,9 +205,10 @@ enum sc_err sc_store_customer_coupons(struct sc_store *s, int64_t customer_id, i
 /* Customer 'customer_id''s welcome points and their status at 'now' (0 and "" when none). */
 enum sc_err sc_store_customer_welcome(struct sc_store *s, int64_t customer_id, int64_t now,
                                       int64_t *points, char status[16]);
-/* Whether visitor 'visitor_id' (a browser) is customer 'customer_id''s own. */
-enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id,
-                                         int64_t visitor_id, bool *yes);
+/* Whether the browser of visitor id text 'vid' (borrowed; the request's cookie visitor) is
+ * customer 'customer_id''s own: they signed up with it (customers.visitor_id). */
+enum sc_err sc_store_customer_of_browser(struct sc_store *s, int64_t customer_id, const char *vid,
+                                         bool *yes);
 
 /* ---- payouts and monthly statements (issue 19; store/q_payouts.c) ------------------- */
 
@@ -773,6 +774,16 @@ enum sc_err sc_store_rewards_approve_due(struct sc_store *s, int64_t now, int ba
 enum sc_err sc_store_outbox_prune(struct sc_store *s, int64_t before, int batch, int64_t *deleted,
                                   bool *done);
 
+/* ---- statements by name (store/q_upkeep.c), for tests that read their plans ------------- */
+/*
+ * The text of statement 'name' exactly as s's backend prepares it (placeholders
+ * ?1.. on SQLite, $1.. on PostgreSQL) into 'out' (reset first; borrowed);
+ * SC_ENOTFOUND for a name not listed.  Names: "outbox_prune" (sc_store_outbox_prune;
+ * ?1 before, ?2 batch).  `sharecard debug sql NAME` prints it.
+ */
+struct sc_buf;
+enum sc_err sc_store_sql_text(struct sc_store *s, const char *name, struct sc_buf *out);
+
 /* ---- notifications (issue 18; store/q_notify.c) ------------------------------------------ */
 
 /* The alert kinds a member may switch (all on until they change them), comma-separated. */
@@ -947,6 +958,13 @@ enum sc_err sc_store_followups(struct sc_store *s, const struct sc_scope *scope,
 enum sc_err sc_store_reminders_due(struct sc_store *s, int64_t member_id, int64_t until,
                                    int (*fn)(const struct sc_followup_row *r, void *ctx),
                                    void *ctx);
+/*
+ * Marks the reminder of follow-up 'id' of lead 'visitor_id' done, on the cards in 'scope'
+ * (again: no change); a done reminder leaves /me, the live feed and the alerts.
+ * SC_ENOTFOUND when there is no such follow-up with a reminder there.
+ */
+enum sc_err sc_store_followup_done(struct sc_store *s, const struct sc_scope *scope,
+                                   int64_t visitor_id, int64_t id);
 /*
  * Logged follow-ups per member and channel on the cards in 'scope': attempts,
  * and those that reached the lead or converted.

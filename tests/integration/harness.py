@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 
 BIN = None
 BACKEND = os.environ.get("SHARECARD_TEST_BACKEND", "sqlite")
@@ -269,6 +270,104 @@ def add_member(db, name, email, *extra):
     out = sharecard("member", "add", "--name", name, "--email", email, "--json", *extra, db=db)
     import json
     return json.loads(out.stdout)
+
+
+PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+
+
+class Browser:
+    """One person's phone on a network of its own: keeps its cookie across requests."""
+    _net = 0
+
+    def __init__(self, srv, ua=PHONE_UA, ip=None):
+        self.srv, self.ua, self.cookie = srv, ua, None
+        Browser._net += 1
+        self.ip = ip or f"198.51.{Browser._net % 250}.7"
+
+    def get(self, path, headers=None):
+        h = {"User-Agent": self.ua, "X-Forwarded-For": self.ip}
+        if self.cookie:
+            h["Cookie"] = f"sc_vid={self.cookie}"
+        h.update(headers or {})
+        st, hd, body = self.srv.request("GET", path, headers=h)
+        self._keep(hd)
+        return st, hd, body
+
+    def post(self, path, fields, json_answer=False):
+        h = {"User-Agent": self.ua, "Content-Type": "application/x-www-form-urlencoded",
+             "X-Forwarded-For": self.ip}
+        if self.cookie:
+            h["Cookie"] = f"sc_vid={self.cookie}"
+        if json_answer:
+            h["Accept"] = "application/json"
+        st, hd, body = self.srv.request("POST", path, body=urllib.parse.urlencode(fields),
+                                        headers=h)
+        self._keep(hd)
+        return st, hd, body
+
+    def _keep(self, hd):
+        sc = hd.get("set-cookie", "")
+        if sc.startswith("sc_vid="):
+            self.cookie = sc.split(";", 1)[0].split("=", 1)[1]
+
+    def open_link(self, url_or_code):
+        code = url_or_code.rsplit("/", 1)[-1]
+        st, hd, _ = self.get(f"/l/{code}")
+        assert st == 302, st
+        st, _, page = self.get(hd["location"])
+        assert st == 200, st
+        return page.decode()
+
+    def sign_up(self, page, slug, json_answer=True, **fields):
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        form = {"csrf": csrf, "consent": "yes"}
+        form.update(fields)
+        return self.post(f"/c/{slug}/signup", form, json_answer=json_answer)
+
+    def join(self, link, slug, **fields):
+        """Opens 'link' (a card's or a customer's tracked link) and signs up on card 'slug'
+        with 'fields' (name, email, ...): (status, headers, body) as sign_up() answers."""
+        return self.sign_up(self.open_link(link), slug, **fields)
+
+
+
+class Stub:
+    """A local HTTP receiver standing in for a webhook endpoint or a model: 127.0.0.1, a free
+    port ('port', 'url'), each request on a daemon thread of its own (a stub that hangs
+    holds only its thread).  'on_post(handler, body)' answers every POST; 'body' is the
+    request body read in full (Content-Length)."""
+
+    def __init__(self, on_post):
+        import http.server
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                on_post(self, self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def shutdown(self):
+        """Stops taking requests (a request still held keeps its own thread)."""
+        self.httpd.shutdown()
+
+    @staticmethod
+    def reply(handler, status, body=b"", content_type="application/json"):
+        """Answers 'handler''s request with 'status' and 'body' (bytes; none for a 204)."""
+        handler.send_response(status)
+        if body:
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        if body:
+            handler.wfile.write(body)
 
 
 def main():

@@ -82,7 +82,7 @@ class Birthdays(unittest.TestCase):
         fields = dict(name=key.title(), email=f"{key}@example.com")
         if bday:
             fields["birthday"] = bday
-        st, _, body = b.sign_up(b.open_link(member["qr_url"]), member["slug"], **fields)
+        st, _, body = b.join(member["qr_url"], member["slug"], **fields)
         return st, body.decode()
 
     def week(self, token):

@@ -20,7 +20,8 @@ class OwnReferralPage(unittest.TestCase):
     def setUpClass(cls):
         cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOLD_DAYS": "0",
                                       "SHARECARD_COMMISSION": "10,5",
-                                      "SHARECARD_TIERS": "普通:0,银卡:30"})
+                                      "SHARECARD_TIERS": "普通:0,银卡:30",
+                                      "SHARECARD_CURRENCY": "USD"})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
@@ -71,13 +72,16 @@ class OwnReferralPage(unittest.TestCase):
         self.assertIn('data-tier="银卡"', page)  # spent 40 ≥ 30
         self.assertIn('data-spend="40.00"', page)
         self.assertIn('data-commission="5.00"', page)  # 5% of dave's 100, level 2
+        # Money as the dashboard shows it, in the deployment's currency (SHARECARD_CURRENCY).
+        self.assertIn('data-commission="5.00" data-currency="USD">$5.00</dd>', page)
+        self.assertIn('data-spend="40.00" data-currency="USD">$40.00</dd>', page)
         own = page.split('id="own"', 1)[1]
         rows = own.split('id="earned"', 1)[1]
         # Each reward: level, whom it came from (first name, or masked), amount, status.
         self.assertIn('<tr data-level="1" data-status="approved"><td>1</td>'
                       '<td class="who">Carol</td>', rows)
         self.assertEqual(rows.count('<td class="who">张**</td>'), 2)  # sign-up and purchase
-        self.assertIn("5.00", rows)
+        self.assertIn('<td class="n">$5.00</td>', rows)  # dave's purchase, level 2
         for full in ("Smith", "张三", "carol@example.com", "dave@example.com"):
             self.assertNotIn(full, page)
         # The public part is there too.

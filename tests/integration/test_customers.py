@@ -40,8 +40,8 @@ class Orders(unittest.TestCase):
         cls.cust = {}
         for name in ("bob", "carol"):
             b = Browser(cls.srv)
-            st, _, body = b.sign_up(b.open_link(cls.a["qr_url"]), "alice", name=name.title(),
-                                    email=f"{name}@example.com")
+            st, _, body = b.join(cls.a["qr_url"], "alice", name=name.title(),
+                                 email=f"{name}@example.com")
             assert st == 201, body
             cls.cust[name] = json.loads(body)["customer_id"]
 
@@ -208,8 +208,8 @@ class Customers(unittest.TestCase):
 
         def sign_up(name, link, slug):
             b = Browser(cls.srv)
-            st, _, body = b.sign_up(b.open_link(link), slug, name=name.title(),
-                                    email=f"{name}@example.com")
+            st, _, body = b.join(link, slug, name=name.title(),
+                                 email=f"{name}@example.com")
             assert st == 201, body
             j = json.loads(body)
             cls.ids[name] = j["customer_id"]
@@ -480,8 +480,8 @@ class RetentionSnapshot(unittest.TestCase):
                                       db=srv.db).stdout.strip()
             srv.start()
             b = Browser(srv)
-            st, _, body = b.sign_up(b.open_link(m["qr_url"]), "alice", name="Bob",
-                                    email="bob@example.com")
+            st, _, body = b.join(m["qr_url"], "alice", name="Bob",
+                                 email="bob@example.com")
             self.assertEqual(st, 201, body)
             auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
 

@@ -408,20 +408,13 @@ class HotLeads(unittest.TestCase):
     def test_once_per_crossing(self):
         # A webhook subscribed to lead.hot, on a receiver of our own (a loopback target is
         # allowed by SHARECARD_WEBHOOK_ALLOW_PRIVATE).
-        import http.server
         got = []
 
-        class Receiver(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(204)
-                self.end_headers()
+        def receive(h, body):
+            got.append(json.loads(body))
+            harness.Stub.reply(h, 204)
 
-            def log_message(self, *a):
-                pass
-
-        rx = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-        threading.Thread(target=rx.serve_forever, daemon=True).start()
+        rx = harness.Stub(receive)
         private = {"SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}
         srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOT_WATCH_S": "1",
                                   **private})
@@ -432,7 +425,7 @@ class HotLeads(unittest.TestCase):
             token = harness.sharecard("token", "create", "--email", "root@example.com",
                                       db=srv.db).stdout.strip()
             harness.sharecard("webhook", "add", "--url",
-                              f"http://127.0.0.1:{rx.server_address[1]}/hook", "--events",
+                              f"{rx.url}/hook", "--events",
                               "lead.hot", db=srv.db, env=private)
             srv.start()
             b = Browser(srv)
@@ -663,41 +656,29 @@ class LlmDrafts(unittest.TestCase):
     template; a list never asks the model."""
 
     def test_drafts_from_a_local_stub(self):
-        import http.server
         got, mode = [], {"now": "draft"}
         release = threading.Event()  # a hanging model answers only once the test says so
 
-        class Stub(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                got.append((self.path, dict(self.headers), json.loads(body)))
-                m = mode["now"]
-                if m == "hang":
-                    release.wait(120)
-                    return
-                if m == "draft":
-                    text = " 你好 Qiao，看到你保存了我的联系方式，这周方便聊聊吗？\n"
-                    out = json.dumps({"id": "x", "choices": [{"index": 0, "message": {
-                        "role": "assistant", "content": text}}]}).encode()
-                elif m == "garbage":
-                    out = b"<html>this is not JSON</html>"
-                elif m == "bad_utf8":
-                    out = b'{"choices":[{"message":{"content":"hi \xff\xfe there"}}]}'
-                else:  # "huge": an answer over the size limit
-                    out = json.dumps({"choices": [{"message": {"content": "x" * 100000}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
+        def model(h, body):
+            got.append((h.path, dict(h.headers), json.loads(body)))
+            m = mode["now"]
+            if m == "hang":
+                release.wait(120)
+                return
+            if m == "draft":
+                text = " 你好 Qiao，看到你保存了我的联系方式，这周方便聊聊吗？\n"
+                out = json.dumps({"id": "x", "choices": [{"index": 0, "message": {
+                    "role": "assistant", "content": text}}]}).encode()
+            elif m == "garbage":
+                out = b"<html>this is not JSON</html>"
+            elif m == "bad_utf8":
+                out = b'{"choices":[{"message":{"content":"hi \xff\xfe there"}}]}'
+            else:  # "huge": an answer over the size limit
+                out = json.dumps({"choices": [{"message": {"content": "x" * 100000}}]}).encode()
+            harness.Stub.reply(h, 200, out)
 
-            def log_message(self, *a):
-                pass
-
-        stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-        stub.daemon_threads = True
-        threading.Thread(target=stub.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{stub.server_address[1]}/v1/chat/completions"
+        stub = harness.Stub(model)
+        url = stub.url + "/v1/chat/completions"
         srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_LLM_URL": url,
                                   "SHARECARD_LLM_MODEL": "tiny-model", "SHARECARD_LLM_KEY":
                                   "sk-local-test", "SHARECARD_LLM_TIMEOUT_MS": "1000"})
@@ -812,36 +793,24 @@ class LlmDrafts(unittest.TestCase):
         """A model slower than a page view: the lead's page answers with the template while
         the model is still drafting (at most two calls in flight, each lead asked once);
         the draft API waits for it, and the next view shows the model's draft."""
-        import http.server
         release, lock = threading.Event(), threading.Lock()
         state = {"in": 0, "max": 0, "asked": []}
 
-        class Stub(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                facts = json.loads(body["messages"][-1]["content"])
-                with lock:
-                    state["in"] += 1
-                    state["max"] = max(state["max"], state["in"])
-                    state["asked"].append(facts["first_name"])
-                release.wait(60)
-                with lock:  # counted out before the answer, so the server's next call is not
-                    state["in"] -= 1  # seen overlapping this one
-                out = json.dumps({"choices": [{"message": {
-                    "content": f"Hi {facts['first_name']}, from the model"}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
+        def model(h, body):
+            facts = json.loads(json.loads(body)["messages"][-1]["content"])
+            with lock:
+                state["in"] += 1
+                state["max"] = max(state["max"], state["in"])
+                state["asked"].append(facts["first_name"])
+            release.wait(60)
+            with lock:  # counted out before the answer, so the server's next call is not
+                state["in"] -= 1  # seen overlapping this one
+            out = json.dumps({"choices": [{"message": {
+                "content": f"Hi {facts['first_name']}, from the model"}}]}).encode()
+            harness.Stub.reply(h, 200, out)
 
-            def log_message(self, *a):
-                pass
-
-        stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-        stub.daemon_threads = True
-        threading.Thread(target=stub.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{stub.server_address[1]}/v1/chat/completions"
+        stub = harness.Stub(model)
+        url = stub.url + "/v1/chat/completions"
         srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_LLM_URL": url,
                                   "SHARECARD_LLM_TIMEOUT_MS": "30000"})
         try:

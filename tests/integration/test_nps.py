@@ -64,8 +64,8 @@ class Base(unittest.TestCase):
     @classmethod
     def sign_up(cls, key, link, slug):
         b = Browser(cls.srv)
-        st, _, body = b.sign_up(b.open_link(link), slug, name=key.title(),
-                                email=f"{key}@example.com")
+        st, _, body = b.join(link, slug, name=key.title(),
+                             email=f"{key}@example.com")
         assert st == 201, body
         j = json.loads(body)
         cls.browsers[key], cls.ids[key] = b, j["customer_id"]

@@ -7,7 +7,9 @@ batch costs the rows it deletes whatever the outbox's size.  Here the migrated s
 outbox of 20,000 rows, mostly recent, and the plan of the pruner's statement must name the
 index on both backends: SQLite's EXPLAIN QUERY PLAN, and PostgreSQL's EXPLAIN of the prepared
 statement both as a custom plan and as the generic plan a long-running server falls back to.
-Without the index (dropped here to show the test can fail) the plan is a scan of the table.
+The statement is the one the pruner runs, as its database is given it, read from the binary
+(`sharecard debug sql outbox_prune`), never a copy kept here.  Without the index (dropped here
+to show the test can fail) the plan is a scan of the table.
 """
 
 import os
@@ -18,10 +20,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 from test_webhooks import PRIVATE_OK  # noqa: E402
 
-# The pruner's SELECT as store/q_upkeep.c writes it (keep the two in step).
-PRUNE_SELECT = ("SELECT id FROM webhook_outbox "
-                "WHERE created_at < ? AND status IN ('delivered', 'failed', 'cancelled') "
-                "ORDER BY created_at, id LIMIT ?")
 ROWS = 20000
 T0 = 1_700_000_000
 DAY = 86400
@@ -39,23 +37,53 @@ def fill(db):
     harness.query(db, "ANALYZE")
 
 
+def prune_sql(db):
+    """The pruner's statement (?1/$1 before, ?2/$2 batch) exactly as store/q_upkeep.c runs it."""
+    text = harness.sharecard("debug", "sql", "outbox_prune", db=db).stdout.strip()
+    assert text.startswith("DELETE FROM webhook_outbox"), text
+    return text
+
+
 def plans(db, before, batch):
-    """The plan texts of the pruner's SELECT: [sqlite] or [custom, generic] on PostgreSQL."""
+    """The plan texts of the pruner's statement: [sqlite] or [custom, generic] on PostgreSQL."""
+    sql = prune_sql(db)
     if not harness.is_pg(db):
-        rows = harness.query(db, "EXPLAIN QUERY PLAN " + PRUNE_SELECT, (before, batch))
+        rows = harness.query(db, "EXPLAIN QUERY PLAN " + sql, (before, batch))
         return ["\n".join(r[-1] for r in rows)]
     import psycopg2
     c = psycopg2.connect(db)
     try:
         cur = c.cursor()
-        cur.execute("PREPARE prune(bigint, bigint) AS " +
-                    PRUNE_SELECT.replace("< ?", "< $1").replace("LIMIT ?", "LIMIT $2"))
+        cur.execute("PREPARE prune(bigint, bigint) AS " + sql)
         out = []
         for mode in ("force_custom_plan", "force_generic_plan"):
             cur.execute(f"SET plan_cache_mode = {mode}")
             cur.execute("EXPLAIN EXECUTE prune(%s, %s)", (before, batch))
             out.append("\n".join(r[0] for r in cur.fetchall()))
         return out
+    finally:
+        c.close()
+
+
+def prune(db, before, batch):
+    """Runs the pruner's statement once: how many rows it deleted."""
+    sql = prune_sql(db)
+    if not harness.is_pg(db):
+        import sqlite3
+        c = sqlite3.connect(db)
+        try:
+            with c:
+                return c.execute(sql, (before, batch)).rowcount
+        finally:
+            c.close()
+    import psycopg2
+    c = psycopg2.connect(db)
+    try:
+        with c:
+            cur = c.cursor()
+            cur.execute("PREPARE prune(bigint, bigint) AS " + sql)
+            cur.execute("EXECUTE prune(%s, %s)", (before, batch))
+            return cur.rowcount
     finally:
         c.close()
 
@@ -76,9 +104,13 @@ class PrunePlan(unittest.TestCase):
             self.assertIn("webhook_outbox_done", plan)
             self.assertNotIn("SCAN webhook_outbox\n", plan + "\n")  # SQLite's full scan
             self.assertNotIn("Seq Scan", plan)  # PostgreSQL's
-        # And what it finds is the old finished rows, oldest first.
-        got = harness.query(self.srv.db, PRUNE_SELECT, (before, batch))
-        self.assertEqual(len(got), ROWS // 100 - ROWS // 1000)
+        # And what it deletes is the old finished rows, and only those.
+        self.assertEqual(prune(self.srv.db, before, batch), ROWS // 100 - ROWS // 1000)
+        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM webhook_outbox "
+                                                     "WHERE created_at < ?", (before,)),
+                         ROWS // 1000)  # the old pending rows stay
+        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM webhook_outbox"),
+                         ROWS - ROWS // 100 + ROWS // 1000)
 
     def test_without_the_index_the_plan_scans_the_table(self):
         db = self.srv.db

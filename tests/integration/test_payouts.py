@@ -46,7 +46,8 @@ class Payouts(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOLD_DAYS": "14",
-                                      "SHARECARD_WELCOME": "coupon:5"})
+                                      "SHARECARD_WELCOME": "coupon:5",
+                                      "SHARECARD_CURRENCY": "EUR"})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "root@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
@@ -96,7 +97,10 @@ class Payouts(unittest.TestCase):
         q = "".join(f"&{k}={v}" for k, v in only.items())
         st, body = self.api("GET", f"/api/v1/statements?month={month}{q}", token=token)
         self.assertEqual(st, 200, body)
-        return {(s["party"]["type"], s["party"]["id"]): s for s in json.loads(body)}
+        rows = json.loads(body)
+        for s in rows:  # money in cents of the deployment's currency, which each row names
+            self.assertEqual((s["unit"], s["currency"]), ("cents", "EUR"))
+        return {(s["party"]["type"], s["party"]["id"]): s for s in rows}
 
     def decide(self, rid, decision):
         st, _, page = self.admin.get("/admin/rewards")

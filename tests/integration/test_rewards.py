@@ -73,8 +73,8 @@ class Base(unittest.TestCase):
 
     def sign_up(self, email, slug="alice", member=None):
         b = Browser(self.srv)
-        page = b.open_link((member or self.a)["qr_url"])
-        st, _, body = b.sign_up(page, slug, name="New " + email.split("@")[0], email=email)
+        st, _, body = b.join((member or self.a)["qr_url"], slug, name="New " + email.split("@")[0],
+                             email=email)
         self.assertEqual(st, 201, body)
         j = json.loads(body)
         return b, j, "/r/" + j["referral_url"].rsplit("/", 1)[1]
@@ -95,15 +95,24 @@ class WelcomePoints(Base):
         self.assertEqual(self.ledger(cid),
                          [(0, "customer", cid, "welcome", 100, "pending"),
                           (1, "member", self.a["id"], "signup", 2, "pending")])
-        # The customer's own browser sees the gift on their page; a stranger does not.
-        st, _, html = b.get(page)
+        # The customer's own browser sees both private sections on their page (the gift and
+        # their rewards), kept out of shared caches; a stranger, or another customer's
+        # browser, sees neither.
+        st, h, html = b.get(page)
         self.assertEqual(st, 200)
         self.assertRegex(html.decode(), r'class="welcome-gift" data-status="pending">'
                                         r'Welcome gift: 100 points')
-        st, _, html = Browser(self.srv).get(page)
-        self.assertEqual(st, 200)
-        self.assertNotIn("my-rewards", html.decode())
-        self.assertNotIn("100 points", html.decode())
+        self.assertIn('id="my-rewards"', html.decode())
+        self.assertIn('id="own"', html.decode())
+        self.assertIn("private", h.get("cache-control", ""))
+        other, _, _ = self.sign_up("dora@example.com")
+        for who in (Browser(self.srv), other):
+            st, h, html = who.get(page)
+            self.assertEqual(st, 200)
+            self.assertIn("/l/", html.decode())  # the public page, with the link to share
+            for private in ("my-rewards", 'id="own"', "100 points"):
+                self.assertNotIn(private, html.decode())
+            self.assertNotIn("private", h.get("cache-control", ""))
 
     def test_held_signup_holds_the_welcome_gift(self):
         b, j, page = self.sign_up("someone@mailinator.com")
@@ -174,8 +183,8 @@ class Rules(Base):
         self.assertEqual(self.ledger(bob["customer_id"]),
                          [(1, "member", self.a["id"], "signup", 5, "pending")])
         b = Browser(self.srv)
-        st, _, body = b.sign_up(b.open_link(bob["referral_url"]), "alice", name="Carol",
-                                email="carol@example.com")
+        st, _, body = b.join(bob["referral_url"], "alice", name="Carol",
+                             email="carol@example.com")
         carol = json.loads(body)
         self.assertEqual(self.ledger(carol["customer_id"]),
                          [(1, "customer", bob["customer_id"], "signup", 5, "pending")])
@@ -189,8 +198,8 @@ class Rules(Base):
         self.assertNotIn("cap_reached", notes["eve@example.com"])
         # Level 2 as a coupon goes to a customer (Bob, through Carol's link).
         d = Browser(self.srv)
-        st, _, body = d.sign_up(d.open_link(carol["referral_url"]), "alice", name="Dan",
-                                email="dan@example.com")
+        st, _, body = d.join(carol["referral_url"], "alice", name="Dan",
+                             email="dan@example.com")
         dan = json.loads(body)
         self.assertEqual(self.ledger(dan["customer_id"]),
                          [(1, "customer", carol["customer_id"], "signup", 5, "pending"),

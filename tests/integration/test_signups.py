@@ -19,58 +19,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 
-PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
-
-
-class Browser:
-    """One person's phone on a network of its own: keeps its cookie across requests."""
-    _net = 0
-
-    def __init__(self, srv, ua=PHONE_UA, ip=None):
-        self.srv, self.ua, self.cookie = srv, ua, None
-        Browser._net += 1
-        self.ip = ip or f"198.51.{Browser._net % 250}.7"
-
-    def get(self, path, headers=None):
-        h = {"User-Agent": self.ua, "X-Forwarded-For": self.ip}
-        if self.cookie:
-            h["Cookie"] = f"sc_vid={self.cookie}"
-        h.update(headers or {})
-        st, hd, body = self.srv.request("GET", path, headers=h)
-        self._keep(hd)
-        return st, hd, body
-
-    def post(self, path, fields, json_answer=False):
-        h = {"User-Agent": self.ua, "Content-Type": "application/x-www-form-urlencoded",
-             "X-Forwarded-For": self.ip}
-        if self.cookie:
-            h["Cookie"] = f"sc_vid={self.cookie}"
-        if json_answer:
-            h["Accept"] = "application/json"
-        st, hd, body = self.srv.request("POST", path, body=urllib.parse.urlencode(fields),
-                                        headers=h)
-        self._keep(hd)
-        return st, hd, body
-
-    def _keep(self, hd):
-        sc = hd.get("set-cookie", "")
-        if sc.startswith("sc_vid="):
-            self.cookie = sc.split(";", 1)[0].split("=", 1)[1]
-
-    def open_link(self, url_or_code):
-        code = url_or_code.rsplit("/", 1)[-1]
-        st, hd, _ = self.get(f"/l/{code}")
-        assert st == 302, st
-        st, _, page = self.get(hd["location"])
-        assert st == 200, st
-        return page.decode()
-
-    def sign_up(self, page, slug, json_answer=True, **fields):
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-        form = {"csrf": csrf, "consent": "yes"}
-        form.update(fields)
-        return self.post(f"/c/{slug}/signup", form, json_answer=json_answer)
+from harness import PHONE_UA, Browser  # noqa: E402,F401 (re-exported)
 
 
 class Signups(unittest.TestCase):
@@ -174,8 +123,8 @@ class Signups(unittest.TestCase):
         self.assertEqual(st, 404)
 
         # The thank-you page is the customer's own referral page, with a QR that scans.
-        st, h, _ = c.sign_up(c.open_link(self.a["qr_url"]), "alice", json_answer=False,
-                             name="Dave", phone="+44 20 7946 0001")
+        st, h, _ = c.join(self.a["qr_url"], "alice", json_answer=False,
+                          name="Dave", phone="+44 20 7946 0001")
         self.assertEqual(st, 303)
         self.assertRegex(h["location"], r"^/r/[a-z0-9]{8}$")
         st, _, page = c.get(h["location"])
@@ -298,8 +247,8 @@ class Signups(unittest.TestCase):
         self.assertTrue(all(r["status"] == "hold" and r["reason"] == "disposable_email"
                             for r in held))
         # A friend "referred" from the referrer's own network: held for review.
-        st, _, body = b.sign_up(b.open_link(self.a["qr_url"]), "alice", name="Jo",
-                                email="jo@example.com")
+        st, _, body = b.join(self.a["qr_url"], "alice", name="Jo",
+                             email="jo@example.com")
         jo = json.loads(body)
         friend = Browser(self.srv, ip=b.ip.rsplit(".", 1)[0] + ".99")  # same /24
         page = friend.open_link(jo["referral_url"])
@@ -355,12 +304,12 @@ class Signups(unittest.TestCase):
 
     def test_9b_erasure_on_request(self):
         x = Browser(self.srv)
-        st, _, body = x.sign_up(x.open_link(self.a["qr_url"]), "alice", name="Xena Erase",
-                                email="xena@example.com", phone="138 0000 9999")
+        st, _, body = x.join(self.a["qr_url"], "alice", name="Xena Erase",
+                             email="xena@example.com", phone="138 0000 9999")
         xena = json.loads(body)
         y = Browser(self.srv)
-        st, _, body = y.sign_up(y.open_link(xena["referral_url"]), "alice", name="Yuri",
-                                email="yuri@example.com")
+        st, _, body = y.join(xena["referral_url"], "alice", name="Yuri",
+                             email="yuri@example.com")
         self.assertEqual(json.loads(body)["level1"]["id"], xena["customer_id"])
         harness.sharecard("customer", "erase", "--email", "XENA@example.com", db=self.srv.db)
         s = self.signups()

@@ -4,7 +4,9 @@
  * other claim can take until it runs out, an attempt is recorded only by the
  * claim holding it, the same msg id is handed out on every attempt, removing
  * an endpoint cancels what it still had to get, and "send again" starts a
- * delivered row over with its id.
+ * delivered row over with its id.  A member's notification target shares
+ * that removal: its pending alerts are cancelled, and nobody else's target
+ * (or a webhook) can be removed, or have its alerts cancelled, through it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,10 +176,64 @@ static void test_fan_out_claim_lease_and_attempts(void **state)
     sc_store_close(s);
 }
 
+static int64_t member(struct sc_store *s, const char *email, const char *slug)
+{
+    struct sc_member m = {0}, out = {0};
+    snprintf(m.email, sizeof(m.email), "%s", email);
+    snprintf(m.name, sizeof(m.name), "%s", slug);
+    struct sc_card p = {0};
+    snprintf(p.slug, sizeof(p.slug), "%s", slug);
+    assert_int_equal(sc_store_member_add(s, &m, NULL, &p, &out), SC_OK);
+    return out.id;
+}
+
+static void test_notify_target_remove_cancels_its_own(void **state)
+{
+    (void)state;
+    struct sc_store *s = open_mem();
+    int64_t now = (int64_t)time(NULL), ma = member(s, "a@example.com", "alice"),
+            mb = member(s, "b@example.com", "bob"), ta = 0, tb = 0, hook = 0;
+    assert_int_equal(
+        sc_store_notify_target_add(s, ma, "slack", "https://a.example/robot", "", false, now, &ta),
+        SC_OK);
+    assert_int_equal(
+        sc_store_notify_target_add(s, mb, "slack", "https://b.example/robot", "", false, now, &tb),
+        SC_OK);
+    assert_int_equal(
+        sc_store_webhook_add(s, "https://h.example/hook", "whsec_h", "lead.hot", now, &hook),
+        SC_OK);
+    assert_int_equal(sc_store_notify_add(s, ma, ta, "notify.test", now, "{}"), SC_OK);
+    assert_int_equal(sc_store_notify_add(s, mb, tb, "notify.test", now, "{}"), SC_OK);
+    assert_int_equal(sc_store_outbox_add(s, "lead.hot", now, "{}"), SC_OK);
+    int64_t pending, delivered, failed;
+    assert_int_equal(sc_store_outbox_counts(s, &pending, &delivered, &failed), SC_OK);
+    assert_int_equal(pending, 3);
+
+    /* Not yours, or not a target: refused, and nothing cancelled. */
+    assert_int_equal(sc_store_notify_target_remove(s, mb, ta, now), SC_ENOTFOUND);
+    assert_int_equal(sc_store_notify_target_remove(s, ma, hook, now), SC_ENOTFOUND);
+    assert_int_equal(sc_store_outbox_counts(s, &pending, &delivered, &failed), SC_OK);
+    assert_int_equal(pending, 3);
+
+    /* Yours: gone, and its alert with it; bob's alert and the webhook's delivery stay. */
+    assert_int_equal(sc_store_notify_target_remove(s, ma, ta, now), SC_OK);
+    assert_int_equal(sc_store_notify_target_remove(s, ma, ta, now), SC_ENOTFOUND);
+    assert_int_equal(sc_store_outbox_counts(s, &pending, &delivered, &failed), SC_OK);
+    assert_int_equal(pending, 2);
+    struct seen rest = {0};
+    assert_int_equal(sc_store_outbox_claim(s, "n1", now + 60, now + 180, 10, collect, &rest),
+                     SC_OK);
+    assert_int_equal(rest.n, 2);
+    for (int i = 0; i < rest.n; i++)
+        assert_true(strcmp(rest.url[i], "https://a.example/robot") != 0);
+    sc_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fan_out_claim_lease_and_attempts),
+        cmocka_unit_test(test_notify_target_remove_cancels_its_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
