@@ -500,9 +500,9 @@ enum sc_err sc_score_train(const struct sc_score_example *ex, size_t n,
         goto out;
     r.n_train = leads_of(ex, &sp, 0, sp.n_train, false);
     r.n_test = leads_of(ex, &sp, sp.n_train, n, false);
-    s = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*s));
-    y = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*y));
-    w = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*w));
+    s = calloc(sp.n_test ? sp.n_test : 1, sizeof(*s));
+    y = calloc(sp.n_test ? sp.n_test : 1, sizeof(*y));
+    w = calloc(sp.n_test ? sp.n_test : 1, sizeof(*w));
     if (!s || !y || !w) {
         e = SC_ENOMEM;
         goto out;
@@ -569,9 +569,9 @@ enum sc_err sc_score_eval(const struct sc_score_model *m, const struct sc_score_
     rep->positives = leads_of(ex, &sp, 0, n, true);
     rep->n_train = leads_of(ex, &sp, 0, sp.n_train, false);
     rep->n_test = leads_of(ex, &sp, sp.n_train, n, false);
-    s = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*s));
-    y = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*y));
-    w = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*w));
+    s = calloc(sp.n_test ? sp.n_test : 1, sizeof(*s));
+    y = calloc(sp.n_test ? sp.n_test : 1, sizeof(*y));
+    w = calloc(sp.n_test ? sp.n_test : 1, sizeof(*w));
     if (!s || !y || !w) {
         e = SC_ENOMEM;
         goto out;
