@@ -473,11 +473,23 @@ const struct lead_contact *sc_leads_contact(const struct lead_intel_set *set,
  */
 #define EX_SEVERAL_MAX ((size_t)1 << 19)
 
+/*
+ * Cut-offs per past lead.  Four (SC_LEAD_CUTS, stratified, each weighing a
+ * quarter) were measured against one on bench/sim_http.py, both questions,
+ * both worlds, N = 1,000 and 2,000: no better (held-out AUC −0.008 on the
+ * complete histories and −0.007 on the live question on average, all within
+ * the noise of 20–121 sign-ups; bench/RESULTS.md), so one stays until a
+ * deployment's data says otherwise; the trainer, the split and the counts
+ * take several.
+ */
+#define EX_CUTS 1
+_Static_assert(EX_CUTS >= 1 && EX_CUTS <= SC_LEAD_CUTS, "cut-offs per lead: 1 to SC_LEAD_CUTS");
+
 struct ex_ctx {
     struct gather g;
     struct sc_score_example *ex;
     size_t n, cap;
-    int k; /* cut-offs per lead: SC_LEAD_CUTS, then 1 past EX_SEVERAL_MAX */
+    int k; /* cut-offs per lead: EX_CUTS, then 1 past EX_SEVERAL_MAX */
     int64_t now;
     int32_t tz_min;
     enum sc_err e;
@@ -566,7 +578,7 @@ static int ex_row(const struct sc_lead_event_row *r, void *ctx)
 enum sc_err sc_leads_examples(struct sc_store *s, int64_t now, struct sc_score_example **ex,
                               size_t *n)
 {
-    struct ex_ctx c = {.k = SC_LEAD_CUTS, .now = now, .tz_min = sc_tz_min(now)};
+    struct ex_ctx c = {.k = EX_CUTS, .now = now, .tz_min = sc_tz_min(now)};
     struct sc_scope all = {0, NULL};
     enum sc_err e = sc_store_lead_events(s, &all, 0, ex_row, &c);
     if (e == SC_OK && c.e == SC_OK)
