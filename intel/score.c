@@ -106,14 +106,25 @@ static int by_score(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
-enum sc_err sc_score_auc(const double *score, const int *y, size_t n, double *out)
+/* The weight of example 'e': 1/per_lead, so that each lead counts once. */
+static double ex_weight(const struct sc_score_example *e)
+{
+    return e->per_lead > 1 ? 1.0 / e->per_lead : 1.0;
+}
+
+/*
+ * AUC with example weights 'w' (NULL: all 1): the weighted probability that
+ * a positive outscores a negative, ties counted half.
+ */
+static enum sc_err auc_weighted(const double *score, const int *y, const double *w, size_t n,
+                                double *out)
 {
     enum sc_err e = SC_OK;
     struct ranked *r = NULL;
-    double npos = 0, nneg = 0, rank_sum = 0;
+    double npos = 0, nneg = 0, won = 0, neg_below = 0;
 
     for (size_t i = 0; i < n; i++)
-        *(y[i] ? &npos : &nneg) += 1;
+        *(y[i] ? &npos : &nneg) += w ? w[i] : 1;
     if (npos == 0 || nneg == 0) {
         e = SC_EINVAL;
         goto out;
@@ -126,44 +137,63 @@ enum sc_err sc_score_auc(const double *score, const int *y, size_t n, double *ou
     for (size_t i = 0; i < n; i++)
         r[i] = (struct ranked){score[i], i};
     qsort(r, n, sizeof(*r), by_score);
-    /* Ranks 1…n; a run of equal scores shares its mean rank, which counts
-     * each positive–negative tie as half. */
+    /* Lowest first: each positive wins against the negatives' weight below
+     * it and half of that tied with it. */
     for (size_t a = 0; a < n;) {
         size_t b = a;
         while (b + 1 < n && r[b + 1].s == r[a].s)
             b++;
-        double mean_rank = (double)(a + b + 2) / 2.0;
+        double pos_tied = 0, neg_tied = 0;
         for (size_t k = a; k <= b; k++)
-            if (y[r[k].i])
-                rank_sum += mean_rank;
+            *(y[r[k].i] ? &pos_tied : &neg_tied) += w ? w[r[k].i] : 1;
+        won += pos_tied * (neg_below + neg_tied / 2);
+        neg_below += neg_tied;
         a = b + 1;
     }
-    *out = (rank_sum - npos * (npos + 1) / 2.0) / (npos * nneg);
+    *out = won / (npos * nneg);
 out:
     free(r);
     return e;
 }
 
-/* Calibration by decile of 'p' against 'y' (n each) into 'dec'. */
-static enum sc_err calibrate(const double *p, const int *y, size_t n,
+enum sc_err sc_score_auc(const double *score, const int *y, size_t n, double *out)
+{
+    return auc_weighted(score, y, NULL, n, out);
+}
+
+/*
+ * Calibration by decile of 'p' against 'y' with weights 'w' (n each) into
+ * 'dec': deciles of equal weight (of leads, each counting once), their
+ * weight as 'n', rounded so that the n add up to the leads.
+ */
+static enum sc_err calibrate(const double *p, const int *y, const double *w, size_t n,
                              struct sc_score_decile dec[SC_SCORE_DECILES])
 {
     struct ranked *r = malloc((n ? n : 1) * sizeof(*r));
     if (!r)
         return SC_ENOMEM;
-    for (size_t i = 0; i < n; i++)
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
         r[i] = (struct ranked){p[i], i};
+        total += w[i];
+    }
     qsort(r, n, sizeof(*r), by_score);
+    size_t i = 0;
+    double before = 0; /* weight of the deciles before this one */
     for (size_t k = 0; k < SC_SCORE_DECILES; k++) {
-        size_t a = k * n / SC_SCORE_DECILES, b = (k + 1) * n / SC_SCORE_DECILES;
-        double sp = 0, sy = 0;
-        for (size_t i = a; i < b; i++) {
-            sp += r[i].s;
-            sy += y[r[i].i];
+        double end = total * (double)(k + 1) / SC_SCORE_DECILES, sw = 0, sp = 0, sy = 0;
+        /* an example belongs to the decile its weight's middle falls in */
+        while (i < n && (k + 1 == SC_SCORE_DECILES || before + sw + w[r[i].i] / 2 <= end)) {
+            double wi = w[r[i].i];
+            sw += wi;
+            sp += wi * r[i].s;
+            sy += wi * y[r[i].i];
+            i++;
         }
-        dec[k].n = (uint32_t)(b - a);
-        dec[k].predicted = b > a ? sp / (double)(b - a) : 0;
-        dec[k].observed = b > a ? sy / (double)(b - a) : 0;
+        dec[k].n = (uint32_t)(llround(before + sw) - llround(before)); /* sums to the whole */
+        before += sw;
+        dec[k].predicted = sw > 0 ? sp / sw : 0;
+        dec[k].observed = sw > 0 ? sy / sw : 0;
     }
     free(r);
     return SC_OK;
@@ -189,7 +219,10 @@ static int by_first_touch(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
-/* Oldest 80 % train, newest 20 % test; 'sp->idx' is new, free with free(). */
+/*
+ * Oldest 80 % train, newest 20 % test; 'sp->idx' is new, free with free().
+ * Examples with the same first touch (one lead's cut-offs) stay on one side.
+ */
 static enum sc_err split_by_time(const struct sc_score_example *ex, size_t n, struct split *sp)
 {
     struct touch_key *k = malloc((n ? n : 1) * sizeof(*k));
@@ -203,20 +236,36 @@ static enum sc_err split_by_time(const struct sc_score_example *ex, size_t n, st
     qsort(k, n, sizeof(*k), by_first_touch);
     for (size_t i = 0; i < n; i++)
         sp->idx[i] = k[i].i;
+    size_t b = n - n / 5;
+    while (b > 0 && b < n && k[b].t == k[b - 1].t)
+        b++;
     free(k);
-    sp->n_test = n / 5;
-    sp->n_train = n - sp->n_test;
+    sp->n_train = b;
+    sp->n_test = n - b;
     return SC_OK;
 }
 
-/* Scores and labels of the test part under 'm' (NULL: the view count). */
+/* How many leads (weights summed) the examples from 'a' to 'b' of 'sp' are;
+ * only positive ones with 'pos'. */
+static uint32_t leads_of(const struct sc_score_example *ex, const struct split *sp, size_t a,
+                         size_t b, bool pos)
+{
+    double t = 0;
+    for (size_t k = a; k < b; k++)
+        if (!pos || ex[sp->idx[k]].y)
+            t += ex_weight(&ex[sp->idx[k]]);
+    return (uint32_t)llround(t);
+}
+
+/* Scores, labels and weights of the test part under 'm' (NULL: the view count). */
 static void test_scores(const struct sc_score_model *m, const struct sc_score_example *ex,
-                        const struct split *sp, double *s, int *y)
+                        const struct split *sp, double *s, int *y, double *w)
 {
     for (size_t k = 0; k < sp->n_test; k++) {
         const struct sc_score_example *e = &ex[sp->idx[sp->n_train + k]];
         s[k] = m ? sc_score_prob(m, e->x) : (double)e->views;
         y[k] = e->y != 0;
+        w[k] = ex_weight(e);
     }
 }
 
@@ -284,10 +333,11 @@ struct rows {
     for (size_t i = 0; i < (r)->nex; i++)                                                          \
         if ((r)->train[i])
 
-/* Example 'i' standardised into 'z' (ND values); returns its label. */
-static int row(const struct rows *r, size_t i, double *z)
+/* Example 'i' standardised into 'z' (ND values), its weight into '*w'; returns its label. */
+static int row(const struct rows *r, size_t i, double *z, double *w)
 {
     const struct sc_score_example *x = &r->ex[i];
+    *w = ex_weight(x);
     z[0] = 1;
     for (int j = 0; j < SC_SCORE_NF; j++)
         z[j + 1] = zval(x->x[j], r->mean[j], r->inv_scale[j]);
@@ -297,16 +347,16 @@ static int row(const struct rows *r, size_t i, double *z)
 /* Penalised log-likelihood of 'beta' over the rows. */
 static double objective(const struct rows *r, const double *beta, double l2)
 {
-    double ll = 0, z[ND];
+    double ll = 0, z[ND], w;
     FOR_ROWS(r, i)
     {
-        int y = row(r, i, z);
+        int y = row(r, i, z, &w);
         double t = 0;
         for (int j = 0; j < ND; j++)
             t += z[j] * beta[j];
         /* log σ(t) for y = 1, log(1 − σ(t)) for y = 0, without overflow */
         double u = y ? -t : t;
-        ll -= u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
+        ll -= w * (u > 0 ? u + log1p(exp(-u)) : log1p(exp(u)));
     }
     for (int j = 1; j < ND; j++)
         ll -= 0.5 * l2 * beta[j] * beta[j];
@@ -319,14 +369,15 @@ static double objective(const struct rows *r, const double *beta, double l2)
  */
 static void newton(const struct rows *r, double l2, struct sc_score_model *m)
 {
-    double beta[ND] = {0}, h[ND * ND], g[ND], cand[ND], z[ND];
-    double npos = 0;
-    size_t n = r->n;
+    double beta[ND] = {0}, h[ND * ND], g[ND], cand[ND], z[ND], wt;
+    double npos = 0, n = 0;
     FOR_ROWS(r, i)
     {
-        npos += r->ex[i].y != 0;
+        double w = ex_weight(&r->ex[i]);
+        npos += w * (r->ex[i].y != 0);
+        n += w;
     }
-    beta[0] = log((npos + 0.5) / ((double)n - npos + 0.5)); /* start at the base rate */
+    beta[0] = log((npos + 0.5) / (n - npos + 0.5)); /* start at the base rate */
     double f = objective(r, beta, l2);
 
     for (int it = 0; it < NEWTON_MAX; it++) {
@@ -334,11 +385,11 @@ static void newton(const struct rows *r, double l2, struct sc_score_model *m)
         memset(g, 0, sizeof(g));
         FOR_ROWS(r, i)
         {
-            int y = row(r, i, z);
+            int y = row(r, i, z, &wt);
             double t = 0;
             for (int j = 0; j < ND; j++)
                 t += z[j] * beta[j];
-            double mu = sigmoid(t), w = mu * (1 - mu), res = y - mu;
+            double mu = sigmoid(t), w = wt * mu * (1 - mu), res = wt * (y - mu);
             for (int j = 0; j < ND; j++) {
                 g[j] += z[j] * res;
                 double wz = w * z[j];
@@ -383,27 +434,31 @@ static void newton(const struct rows *r, double l2, struct sc_score_model *m)
 static enum sc_err fit(const struct sc_score_example *ex, size_t nex, const struct split *sp,
                        double l2, struct sc_score_model *m)
 {
-    size_t n = sp->n_train;
-    struct rows r = {.ex = ex, .nex = nex, .n = n};
+    struct rows r = {.ex = ex, .nex = nex, .n = sp->n_train};
+    double n = 0;
     unsigned char *train = calloc(nex ? nex : 1, 1);
     if (!train)
         return SC_ENOMEM;
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < sp->n_train; k++)
         train[sp->idx[k]] = 1;
     r.train = train;
+    FOR_ROWS(&r, i)
+    {
+        n += ex_weight(&ex[i]);
+    }
     for (int j = 0; j < SC_SCORE_NF; j++) {
         double s = 0, ss = 0;
         FOR_ROWS(&r, i)
         {
-            s += ex[i].x[j];
+            s += ex_weight(&ex[i]) * ex[i].x[j];
         }
-        double mean = s / (double)n;
+        double mean = s / n;
         FOR_ROWS(&r, i)
         {
             double d = ex[i].x[j] - mean;
-            ss += d * d;
+            ss += ex_weight(&ex[i]) * d * d;
         }
-        double sd = sqrt(ss / (double)n);
+        double sd = sqrt(ss / n);
         m->mean[j] = mean;
         m->scale[j] = sd > 1e-9 ? sd : 1.0; /* a constant feature stays 0 after centring */
         r.mean[j] = m->mean[j];
@@ -424,49 +479,52 @@ enum sc_err sc_score_train(const struct sc_score_example *ex, size_t n,
     struct split sp = {0};
     struct sc_score_report r;
     struct sc_score_model cand, keep = *active;
-    double *s = NULL;
+    double *s = NULL, *w = NULL, lead_pos = 0, lead_neg = 0;
     int *y = NULL;
 
     memset(&r, 0, sizeof(r));
     r.auc = r.auc_active = r.auc_baseline = NAN;
     if (l2 <= 0)
         l2 = SC_SCORE_L2;
-    r.n = (uint32_t)n;
     for (size_t i = 0; i < n; i++)
-        r.positives += ex[i].y != 0;
-    if (r.positives < SC_SCORE_MIN_CLASS || n - r.positives < SC_SCORE_MIN_CLASS) {
+        *(ex[i].y ? &lead_pos : &lead_neg) += ex_weight(&ex[i]);
+    r.n = (uint32_t)llround(lead_pos + lead_neg);
+    r.positives = (uint32_t)llround(lead_pos);
+    /* Outcomes are leads', whatever the cut-offs per lead. */
+    if (lead_pos < SC_SCORE_MIN_CLASS - 1e-6 || lead_neg < SC_SCORE_MIN_CLASS - 1e-6) {
         r.verdict = SC_SCORE_TOO_FEW;
         goto keep_active;
     }
     e = split_by_time(ex, n, &sp);
     if (e != SC_OK)
         goto out;
-    r.n_train = (uint32_t)sp.n_train;
-    r.n_test = (uint32_t)sp.n_test;
-    s = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*s));
-    y = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*y));
-    if (!s || !y) {
+    r.n_train = leads_of(ex, &sp, 0, sp.n_train, false);
+    r.n_test = leads_of(ex, &sp, sp.n_train, n, false);
+    s = calloc(sp.n_test ? sp.n_test : 1, sizeof(*s));
+    y = calloc(sp.n_test ? sp.n_test : 1, sizeof(*y));
+    w = calloc(sp.n_test ? sp.n_test : 1, sizeof(*w));
+    if (!s || !y || !w) {
         e = SC_ENOMEM;
         goto out;
     }
-    test_scores(NULL, ex, &sp, s, y);
+    test_scores(NULL, ex, &sp, s, y, w);
     if (!both_classes(y, sp.n_test)) {
         r.verdict = SC_SCORE_UNTESTABLE;
         goto keep_active;
     }
-    if ((e = sc_score_auc(s, y, sp.n_test, &r.auc_baseline)) != SC_OK)
+    if ((e = auc_weighted(s, y, w, sp.n_test, &r.auc_baseline)) != SC_OK)
         goto out;
-    test_scores(active, ex, &sp, s, y);
-    if ((e = sc_score_auc(s, y, sp.n_test, &r.auc_active)) != SC_OK)
+    test_scores(active, ex, &sp, s, y, w);
+    if ((e = auc_weighted(s, y, w, sp.n_test, &r.auc_active)) != SC_OK)
         goto out;
 
     memset(&cand, 0, sizeof(cand));
     if ((e = fit(ex, n, &sp, l2, &cand)) != SC_OK)
         goto out;
-    test_scores(&cand, ex, &sp, s, y);
-    if ((e = sc_score_auc(s, y, sp.n_test, &r.auc)) != SC_OK)
+    test_scores(&cand, ex, &sp, s, y, w);
+    if ((e = auc_weighted(s, y, w, sp.n_test, &r.auc)) != SC_OK)
         goto out;
-    if ((e = calibrate(s, y, sp.n_test, r.calibration)) != SC_OK)
+    if ((e = calibrate(s, y, w, sp.n_test, r.calibration)) != SC_OK)
         goto out;
     if (r.auc < r.auc_active) {
         r.verdict = SC_SCORE_NOT_BETTER;
@@ -478,9 +536,7 @@ enum sc_err sc_score_train(const struct sc_score_example *ex, size_t n,
     cand.auc = r.auc;
     cand.baseline_auc = r.auc_baseline;
     cand.n_examples = r.n_train;
-    cand.n_positive = 0;
-    for (size_t k = 0; k < sp.n_train; k++)
-        cand.n_positive += ex[sp.idx[k]].y != 0;
+    cand.n_positive = leads_of(ex, &sp, 0, sp.n_train, true);
     r.verdict = SC_SCORE_ACTIVATED;
     *out = cand;
     goto out;
@@ -492,6 +548,7 @@ out:
     free(sp.idx);
     free(s);
     free(y);
+    free(w);
     return e;
 }
 
@@ -500,37 +557,38 @@ enum sc_err sc_score_eval(const struct sc_score_model *m, const struct sc_score_
 {
     enum sc_err e;
     struct split sp = {0};
-    double *s = NULL;
+    double *s = NULL, *w = NULL;
     int *y = NULL;
 
     memset(rep, 0, sizeof(*rep));
     rep->verdict = SC_SCORE_EVALUATED;
     rep->auc = rep->auc_active = rep->auc_baseline = NAN;
-    rep->n = (uint32_t)n;
-    for (size_t i = 0; i < n; i++)
-        rep->positives += ex[i].y != 0;
     if ((e = split_by_time(ex, n, &sp)) != SC_OK)
         goto out;
-    rep->n_train = (uint32_t)sp.n_train;
-    rep->n_test = (uint32_t)sp.n_test;
-    s = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*s));
-    y = malloc((sp.n_test ? sp.n_test : 1) * sizeof(*y));
-    if (!s || !y) {
+    rep->n = leads_of(ex, &sp, 0, n, false);
+    rep->positives = leads_of(ex, &sp, 0, n, true);
+    rep->n_train = leads_of(ex, &sp, 0, sp.n_train, false);
+    rep->n_test = leads_of(ex, &sp, sp.n_train, n, false);
+    s = calloc(sp.n_test ? sp.n_test : 1, sizeof(*s));
+    y = calloc(sp.n_test ? sp.n_test : 1, sizeof(*y));
+    w = calloc(sp.n_test ? sp.n_test : 1, sizeof(*w));
+    if (!s || !y || !w) {
         e = SC_ENOMEM;
         goto out;
     }
-    test_scores(NULL, ex, &sp, s, y);
-    if ((e = sc_score_auc(s, y, sp.n_test, &rep->auc_baseline)) != SC_OK)
+    test_scores(NULL, ex, &sp, s, y, w);
+    if ((e = auc_weighted(s, y, w, sp.n_test, &rep->auc_baseline)) != SC_OK)
         goto out;
-    test_scores(m, ex, &sp, s, y);
-    if ((e = sc_score_auc(s, y, sp.n_test, &rep->auc)) != SC_OK)
+    test_scores(m, ex, &sp, s, y, w);
+    if ((e = auc_weighted(s, y, w, sp.n_test, &rep->auc)) != SC_OK)
         goto out;
     rep->auc_active = rep->auc;
-    e = calibrate(s, y, sp.n_test, rep->calibration);
+    e = calibrate(s, y, w, sp.n_test, rep->calibration);
 out:
     free(sp.idx);
     free(s);
     free(y);
+    free(w);
     return e;
 }
 

@@ -158,9 +158,9 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n, int64_t now,
-                                       int64_t horizon_s, uint64_t key, int64_t *first,
-                                       int64_t *cutoff)
+enum sc_lead_label sc_lead_example_cuts(const struct sc_lead_event *ev, size_t n, int64_t now,
+                                        int64_t horizon_s, uint64_t key, int k, int64_t *first,
+                                        int64_t cutoff[])
 {
     int64_t f = INT64_MAX, outcome = INT64_MAX;
     for (size_t i = 0; i < n; i++) {
@@ -171,19 +171,29 @@ enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n,
             f = ev[i].ts;
         }
     }
-    if (f == INT64_MAX || horizon_s < 1)
+    if (f == INT64_MAX || horizon_s < 1 || k < 1)
         return SC_LEAD_SKIP; /* an outcome with nothing before it: no touch to learn from */
     int64_t end = f + horizon_s;
     bool y = outcome != INT64_MAX && outcome >= f && outcome <= end;
     if (!y && outcome == INT64_MAX && end > now)
         return SC_LEAD_SKIP; /* its horizon is still open: not yet a negative */
-    /* A moment in (f, last]: the first touch always counts, as it does for a live lead;
-     * a positive's last moment is its outcome (a sign-up at the first touch: that moment). */
+    /* Moments in (f, last]: the first touch always counts, as it does for a live lead;
+     * a positive's last moment is its outcome (a sign-up at the first touch: that moment).
+     * The i-th lies in the i-th of k equal parts of that window. */
     int64_t last = y ? outcome : end;
-    double u = (double)(mix64(key) >> 11) * 0x1.0p-53; /* [0, 1) */
     *first = f;
-    *cutoff = last > f ? f + 1 + (int64_t)(u * (double)(last - f)) : last;
-    if (*cutoff > last)
-        *cutoff = last;
+    for (int i = 0; i < k; i++) {
+        uint64_t h = mix64(key + (uint64_t)i * 0xd1b54a32d192ed03u);
+        double u = ((double)i + (double)(h >> 11) * 0x1.0p-53) / k; /* [i/k, (i+1)/k) */
+        int64_t c = last > f ? f + 1 + (int64_t)(u * (double)(last - f)) : last;
+        cutoff[i] = c > last ? last : c;
+    }
     return y ? SC_LEAD_POSITIVE : SC_LEAD_NEGATIVE;
+}
+
+enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n, int64_t now,
+                                       int64_t horizon_s, uint64_t key, int64_t *first,
+                                       int64_t *cutoff)
+{
+    return sc_lead_example_cuts(ev, n, now, horizon_s, key, 1, first, cutoff);
 }

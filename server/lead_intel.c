@@ -529,20 +529,65 @@ const struct lead_contact *sc_leads_contact(const struct lead_intel_set *set,
 
 /* ---- training examples from the store's outcomes ----------------------------------------- */
 
+/*
+ * Examples held before a lead's several cut-offs give way to one each: at
+ * 168 bytes an example, 2^19 of them are 88 MB, and a store of a million
+ * leads then trains on one example per lead in the memory it always took
+ * (bench/RESULTS.md).  Several cut-offs matter for the small deployments,
+ * where examples are few; a large one has plenty with one.
+ */
+#define EX_SEVERAL_MAX ((size_t)1 << 19)
+
+/*
+ * Cut-offs per past lead.  Four (SC_LEAD_CUTS, stratified, each weighing a
+ * quarter) were measured against one on bench/sim_http.py, both questions,
+ * both worlds, N = 1,000 and 2,000: no better (held-out AUC −0.008 on the
+ * complete histories and −0.007 on the live question on average, all within
+ * the noise of 20–121 sign-ups; bench/RESULTS.md), so one stays until a
+ * deployment's data says otherwise; the trainer, the split and the counts
+ * take several.
+ */
+#define EX_CUTS 1
+_Static_assert(EX_CUTS >= 1 && EX_CUTS <= SC_LEAD_CUTS, "cut-offs per lead: 1 to SC_LEAD_CUTS");
+
 struct ex_ctx {
     struct gather g;
     struct sc_score_example *ex;
     size_t n, cap;
+    int k; /* cut-offs per lead: EX_CUTS, then 1 past EX_SEVERAL_MAX */
     int64_t now;
     int32_t tz_min;
     enum sc_err e;
 };
 
 /*
- * The lead gathered as an example, its features as of the one cut-off
- * sc_lead_example_cut chooses (a moment drawn the way live leads are scored:
- * a positive's at or before its outcome, a negative's within its horizon),
- * so recency and every count mean in training what they mean at "now".
+ * Keeps one example of each lead gathered so far, picked by 'key' (a
+ * cut-off drawn from a stratum drawn uniformly: uniform in the lead's
+ * window, as a lead with one cut-off has it).  One lead's examples are
+ * adjacent, with the same first touch and per_lead.
+ */
+static void ex_thin(struct ex_ctx *c)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < c->n;) {
+        size_t k = c->ex[i].per_lead > 1 ? c->ex[i].per_lead : 1;
+        uint64_t h = (uint64_t)c->ex[i].first_touch * 0x9e3779b97f4a7c15u ^ i;
+        h ^= h >> 29;
+        c->ex[m] = c->ex[i + (size_t)(h % k)];
+        c->ex[m].per_lead = 1;
+        m++;
+        i += k;
+    }
+    c->n = m;
+    c->k = 1;
+}
+
+/*
+ * The lead gathered as examples, its features as of each of the cut-offs
+ * sc_lead_example_cuts chooses (moments drawn the way live leads are scored,
+ * stratified over the lead's window: a positive's at or before its outcome, a
+ * negative's within its horizon), so recency and every count mean in training
+ * what they mean at "now", at whatever age a live lead is scored.
  */
 static void ex_close(struct ex_ctx *c)
 {
@@ -550,25 +595,32 @@ static void ex_close(struct ex_ctx *c)
     if (!g->open)
         return;
     g->open = false;
-    int64_t first = 0, cutoff = 0;
+    int64_t first = 0, cutoff[SC_LEAD_CUTS];
     uint64_t key = (uint64_t)g->visitor_id * 0x9e3779b97f4a7c15u ^ (uint64_t)g->card_id;
-    enum sc_lead_label y = sc_lead_example_cut(
-        g->ev, g->n, c->now, (int64_t)SC_LEAD_HORIZON_DAYS * 86400, key, &first, &cutoff);
+    if (c->k > 1 && c->n + (size_t)c->k > EX_SEVERAL_MAX)
+        ex_thin(c);
+    int k = c->k;
+    enum sc_lead_label y = sc_lead_example_cuts(
+        g->ev, g->n, c->now, (int64_t)SC_LEAD_HORIZON_DAYS * 86400, key, k, &first, cutoff);
     if (y == SC_LEAD_SKIP)
         return;
-    if (!grow((void **)&c->ex, &c->cap, c->n + 1, sizeof(*c->ex))) {
+    if (!grow((void **)&c->ex, &c->cap, c->n + (size_t)k, sizeof(*c->ex))) {
         c->e = SC_ENOMEM;
         return;
     }
-    struct sc_score_example *x = &c->ex[c->n];
-    struct sc_lead_stats st;
-    struct sc_lead_events in = {g->ev, g->n, cutoff, brought_before(g, cutoff), c->tz_min};
-    if ((c->e = sc_lead_features(&in, x->x, &st)) != SC_OK)
-        return;
-    x->first_touch = first;
-    x->views = st.views;
-    x->y = y == SC_LEAD_POSITIVE;
-    c->n++;
+    for (int i = 0; i < k; i++) {
+        struct sc_score_example *x = &c->ex[c->n + (size_t)i];
+        struct sc_lead_stats st;
+        struct sc_lead_events in = {g->ev, g->n, cutoff[i], brought_before(g, cutoff[i]),
+                                    c->tz_min};
+        if ((c->e = sc_lead_features(&in, x->x, &st)) != SC_OK)
+            return;
+        x->first_touch = first;
+        x->views = st.views;
+        x->y = y == SC_LEAD_POSITIVE;
+        x->per_lead = (uint16_t)k;
+    }
+    c->n += (size_t)k;
 }
 
 static int ex_row(const struct sc_lead_event_row *r, void *ctx)
@@ -591,7 +643,7 @@ static int ex_row(const struct sc_lead_event_row *r, void *ctx)
 enum sc_err sc_leads_examples(struct sc_store *s, int64_t now, struct sc_score_example **ex,
                               size_t *n)
 {
-    struct ex_ctx c = {.now = now, .tz_min = sc_tz_min(now)};
+    struct ex_ctx c = {.k = EX_CUTS, .now = now, .tz_min = sc_tz_min(now)};
     struct sc_scope all = {0, NULL};
     enum sc_err e = sc_store_lead_events(s, &all, 0, ex_row, &c);
     if (e == SC_OK && c.e == SC_OK)

@@ -131,6 +131,20 @@ enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n,
                                        int64_t horizon_s, uint64_t key, int64_t *first,
                                        int64_t *cutoff);
 
+/*
+ * Several such moments for one lead, so that one model answers both "will a
+ * lead seen for a while sign up" and "will this lead, not signed up yet, sign
+ * up from here on" at whatever age it is scored: 'k' (1 … SC_LEAD_CUTS)
+ * cut-offs into 'cutoff', stratified — the i-th drawn uniformly from 'key'
+ * in the i-th of k equal parts of (first touch, last moment] — so the last
+ * is always a late one; each example of the lead then weighs 1/k and every
+ * lead counts once.  With k = 1 it is sc_lead_example_cut's moment.
+ */
+#define SC_LEAD_CUTS 4
+enum sc_lead_label sc_lead_example_cuts(const struct sc_lead_event *ev, size_t n, int64_t now,
+                                        int64_t horizon_s, uint64_t key, int k, int64_t *first,
+                                        int64_t cutoff[]);
+
 /* ---- the intent model ------------------------------------------------------ */
 
 #define SC_SCORE_MIN_CLASS 40  /* positives and negatives needed before training */
@@ -143,7 +157,7 @@ enum sc_lead_label sc_lead_example_cut(const struct sc_lead_event *ev, size_t n,
 struct sc_score_model {
     int64_t version;            /* 0: the shipped prior; +1 each activation */
     int64_t trained_at;         /* UTC epoch seconds; 0 for the prior */
-    uint32_t n_examples;        /* training examples */
+    uint32_t n_examples;        /* leads trained on (not their several examples) */
     uint32_t n_positive;        /* of which positive */
     double auc;                 /* held-out AUC when trained; NaN for the prior */
     double baseline_auc;        /* the view count's on the same test set; NaN for the prior */
@@ -159,7 +173,8 @@ struct sc_score_example {
     double x[SC_SCORE_NF]; /* sc_lead_features at sc_lead_example_cut's cut-off */
     int64_t first_touch;   /* orders the time split */
     uint32_t views;        /* the baseline's score */
-    int y;                 /* 1: signed up (or bought) within the horizon */
+    int16_t y;             /* 1: signed up (or bought) within the horizon */
+    uint16_t per_lead; /* examples of this lead (its cut-offs): each weighs 1/per_lead; 0 as 1 */
 };
 
 /* The shipped prior: hand-set weights on raw features (mean 0, scale 1). */
@@ -177,7 +192,7 @@ enum sc_err sc_score_auc(const double *score, const int *y, size_t n, double *ou
 
 /* Calibration by decile of predicted probability (equal counts, lowest first). */
 struct sc_score_decile {
-    uint32_t n;       /* examples in this decile */
+    uint32_t n;       /* leads in this decile (equal weights of leads) */
     double predicted; /* mean predicted probability */
     double observed;  /* observed positive rate */
 };
@@ -194,8 +209,8 @@ enum sc_score_verdict {
 
 struct sc_score_report {
     enum sc_score_verdict verdict;
-    uint32_t n, positives;    /* all examples */
-    uint32_t n_train, n_test; /* oldest 80 %, newest 20 % by first touch */
+    uint32_t n, positives;    /* all leads (a lead's examples weigh 1/per_lead each) */
+    uint32_t n_train, n_test; /* leads: oldest 80 %, newest 20 % by first touch */
     double auc;               /* the new (train) or evaluated (eval) model, held out */
     double auc_active;        /* train: the previously active model on the same test set */
     double auc_baseline;      /* the view count on the same test set */
@@ -203,7 +218,9 @@ struct sc_score_report {
 };
 
 /*
- * Trains on the oldest 80 % of 'ex' (n, borrowed, any order) with ridge
+ * Trains on the oldest 80 % of 'ex' (n, borrowed, any order; the examples of
+ * one lead adjacent, with the same first_touch, and never split between
+ * training and test) with ridge
  * penalty 'l2' (≤ 0: SC_SCORE_L2) and judges on the newest 20 %.  'active'
  * (borrowed) is the model in use; '*out' becomes the new model when the
  * verdict is SC_SCORE_ACTIVATED and a copy of 'active' otherwise ('out' may

@@ -590,6 +590,83 @@ static void example_cutoffs_by_kind(void **state)
     assert_int_equal(sc_lead_example_cut(only, 1, NOW, h, 1, &first, &cut), SC_LEAD_SKIP);
 }
 
+/* Several cut-offs per lead: one in each k-th of its window, so the last is a
+ * late one, and with k = 1 the single cut-off of sc_lead_example_cut. */
+static void several_cutoffs_are_stratified(void **state)
+{
+    (void)state;
+    const int64_t h = 30 * DAY, t0 = NOW - 100 * DAY;
+    int64_t first = 0, one = 0, cut[SC_LEAD_CUTS];
+    struct sc_lead_event pos[3] = {ev(t0 + DAY, SC_EV_VIEW), ev(t0 + 8 * DAY, SC_EV_SIGNUP),
+                                   ev(t0, SC_EV_SCAN)};
+    for (uint64_t key = 1; key < 40; key++) {
+        for (int neg = 0; neg < 2; neg++) {
+            pos[1].ts = neg ? t0 + 40 * DAY : t0 + 8 * DAY;
+            int64_t last = neg ? t0 + h : t0 + 8 * DAY, w = last - t0;
+            enum sc_lead_label y = neg ? SC_LEAD_NEGATIVE : SC_LEAD_POSITIVE;
+            assert_int_equal(sc_lead_example_cuts(pos, 3, NOW, h, key, SC_LEAD_CUTS, &first, cut),
+                             y);
+            assert_true(first == t0);
+            for (int i = 0; i < SC_LEAD_CUTS; i++) {
+                assert_true(cut[i] > t0 + i * w / SC_LEAD_CUTS);
+                assert_true(cut[i] <= t0 + 1 + (i + 1) * w / SC_LEAD_CUTS && cut[i] <= last);
+            }
+            assert_true(cut[SC_LEAD_CUTS - 1] > t0 + 3 * w / 4); /* always a late one */
+            assert_int_equal(sc_lead_example_cuts(pos, 3, NOW, h, key, 1, &first, cut), y);
+            assert_int_equal(sc_lead_example_cut(pos, 3, NOW, h, key, &first, &one), y);
+            assert_true(one == cut[0]);
+        }
+    }
+}
+
+/* A lead counts once however many examples it gives: each of k copies of
+ * every example weighing 1/k trains the same model as the examples alone, the
+ * 40/40 rule counts leads, and a lead's examples never straddle the split. */
+static void a_leads_examples_count_once(void **state)
+{
+    (void)state;
+    const size_t n = 3002, k = SC_LEAD_CUTS;
+    struct sc_score_example *a = calloc(n, sizeof(*a)), *b = calloc(n * k, sizeof(*b));
+    assert_true(a && b);
+    assert_int_equal(sc_score_simulate(SC_WORLD_SAVING, n, 5, NOW, a, NULL), SC_OK);
+    for (size_t i = 0; i < n * k; i++) {
+        b[i] = a[i / k];
+        b[i].per_lead = (uint16_t)k;
+    }
+    struct sc_score_model prior, ma, mb;
+    struct sc_score_report ra, rb;
+    sc_score_prior(&prior);
+    assert_int_equal(sc_score_train(a, n, &prior, 0, NOW, &ma, &ra), SC_OK);
+    assert_int_equal(sc_score_train(b, n * k, &prior, 0, NOW, &mb, &rb), SC_OK);
+    assert_int_equal(ra.verdict, SC_SCORE_ACTIVATED);
+    assert_int_equal(rb.verdict, SC_SCORE_ACTIVATED);
+    assert_true(fabs(ma.bias - mb.bias) < 1e-6);
+    for (int j = 0; j < SC_SCORE_NF; j++)
+        assert_true(fabs(ma.weight[j] - mb.weight[j]) < 1e-6);
+    assert_true(fabs(ra.auc - rb.auc) < 1e-9);
+    /* Reported in leads; 12,008 / 5 = 2,401 examples would cut a lead: all of its four train. */
+    assert_true(rb.n == ra.n && rb.positives == ra.positives);
+    assert_true(rb.n_train == ra.n_train && rb.n_test == ra.n_test &&
+                mb.n_examples == ma.n_examples);
+    for (int d = 0; d < SC_SCORE_DECILES; d++)
+        assert_true(rb.calibration[d].n == ra.calibration[d].n &&
+                    fabs(rb.calibration[d].observed - ra.calibration[d].observed) < 1e-9);
+
+    /* 39 positive leads of 4 examples each: 156 positive examples, still too few. */
+    size_t pos = 0;
+    for (size_t i = 0; i < n * k; i += k) {
+        int y = b[i].y && pos < 39;
+        pos += (size_t)y;
+        for (size_t j = 0; j < k; j++)
+            b[i + j].y = (int16_t)y;
+    }
+    assert_int_equal(pos, 39);
+    assert_int_equal(sc_score_train(b, n * k, &prior, 0, NOW, &mb, &rb), SC_OK);
+    assert_int_equal(rb.verdict, SC_SCORE_TOO_FEW);
+    free(a);
+    free(b);
+}
+
 /* ---- score, label, reasons ---------------------------------------------- */
 
 static void score_label_and_reasons(void **state)
@@ -877,6 +954,8 @@ int main(void)
         cmocka_unit_test(features_far_outside_training_are_held_at_six_sd),
         cmocka_unit_test(training_and_scoring_agree_on_recency),
         cmocka_unit_test(example_cutoffs_by_kind),
+        cmocka_unit_test(several_cutoffs_are_stratified),
+        cmocka_unit_test(a_leads_examples_count_once),
         cmocka_unit_test(score_label_and_reasons),
         cmocka_unit_test(the_priors_reasons_are_what_stands_out),
         cmocka_unit_test(reasons_render_in_english_and_chinese),

@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""CPU of one request for a 10,000-lead list (issue 13: scoring it ≤ 50 ms): the server's own
+CPU time (user + system, all its threads, from /proc/PID/stat) spent on each of ROUNDS
+requests of `/api/v1/leads?days=180&limit=10000&order=score` (and of the CSV), one at a time,
+the server otherwise idle, on a fresh demo store (`sharecard init` + `sharecard demo`: 180
+days, over 10,000 leads), the admin's token.  CPU time, unlike wall time, is not inflated by
+the other programs on a shared machine.  Prints medians per binary, run in the order given.
+
+    bench/leads_cpu.py ROUNDS BINARY [BINARY ...]
+"""
+import http.client
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+URLS = ["/api/v1/leads?days=180&limit=10000&order=score",
+        "/api/v1/leads?days=180&limit=10000&order=score&format=csv"]
+PW = "admin-password-1"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def run(binary, rounds):
+    tmp = tempfile.mkdtemp(prefix="sharecard-bench-leadscpu-")
+    db = os.path.join(tmp, "s.db")
+    env = dict(os.environ, SHARECARD_ADMIN_PASSWORD=PW)
+    env.pop("SHARECARD_DB", None)
+    subprocess.run([binary, f"--db={db}", "init", "--admin-email", "root@example.com"],
+                   env=env, check=True, capture_output=True)
+    subprocess.run([binary, f"--db={db}", "demo"], env=env, check=True, capture_output=True)
+    token = subprocess.run([binary, f"--db={db}", "token", "create", "--email",
+                            "root@example.com"], env=env, check=True, capture_output=True,
+                           text=True).stdout.strip()
+    srv = subprocess.Popen([binary, f"--db={db}", "serve", "--listen", "127.0.0.1:0"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
+        time.sleep(2)  # start-up work (model load, upkeep) done before the first measure
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        out = {}
+        for url in URLS:
+            cpu, wall, rows, size = [], [], 0, 0
+            for _ in range(rounds + 1):
+                c0, t0 = cpu_s(srv.pid), time.monotonic()
+                c.request("GET", url, headers={"Authorization": f"Bearer {token}"})
+                r = c.getresponse()
+                body = r.read()
+                wall.append((time.monotonic() - t0) * 1000)
+                time.sleep(0.2)  # the kernel's accounting of the last tick settles
+                cpu.append((cpu_s(srv.pid) - c0) * 1000)
+                assert r.status == 200, (url, r.status)
+                size = len(body)
+                rows = body.count(b'"score":') if "format=csv" not in url \
+                    else body.count(b"\n") - 1
+            out[url] = (statistics.median(cpu[1:]), statistics.median(wall[1:]), rows, size)
+        return out
+    finally:
+        srv.terminate()
+        srv.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    rounds = int(sys.argv[1])
+    for b in sys.argv[2:]:
+        res = run(b, rounds)
+        print(f"{b}: median of {rounds} requests (the first, warming up, not counted)")
+        print("| request | server CPU ms | wall ms | rows | bytes |")
+        print("|---|---:|---:|---:|---:|")
+        for url, (cpu, wall, rows, size) in res.items():
+            print(f"| `{url}` | {cpu:.0f} | {wall:.0f} | {rows:,} | {size:,} |")
+
+
+if __name__ == "__main__":
+    main()
