@@ -10,18 +10,16 @@ the other programs on a shared machine.  Prints medians per binary, run in the o
 """
 import http.client
 import os
-import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
-sys.dont_write_bytecode = True
+sys.dont_write_bytecode = True  # no __pycache__ left in bench/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import leads_http  # noqa: E402
+
 URLS = ["/api/v1/leads?days=180&limit=10000&order=score",
         "/api/v1/leads?days=180&limit=10000&order=score&format=csv"]
-PW = "admin-password-1"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -32,21 +30,7 @@ def cpu_s(pid):
 
 
 def run(binary, rounds):
-    tmp = tempfile.mkdtemp(prefix="sharecard-bench-leadscpu-")
-    db = os.path.join(tmp, "s.db")
-    env = dict(os.environ, SHARECARD_ADMIN_PASSWORD=PW)
-    env.pop("SHARECARD_DB", None)
-    subprocess.run([binary, f"--db={db}", "init", "--admin-email", "root@example.com"],
-                   env=env, check=True, capture_output=True)
-    subprocess.run([binary, f"--db={db}", "demo"], env=env, check=True, capture_output=True)
-    token = subprocess.run([binary, f"--db={db}", "token", "create", "--email",
-                            "root@example.com"], env=env, check=True, capture_output=True,
-                           text=True).stdout.strip()
-    srv = subprocess.Popen([binary, f"--db={db}", "serve", "--listen", "127.0.0.1:0"], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
-        time.sleep(2)  # start-up work (model load, upkeep) done before the first measure
+    with leads_http.demo_server(binary, settle_s=2) as (srv, port, token):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         out = {}
         for url in URLS:
@@ -65,10 +49,6 @@ def run(binary, rounds):
                     else body.count(b"\n") - 1
             out[url] = (statistics.median(cpu[1:]), statistics.median(wall[1:]), rows, size)
         return out
-    finally:
-        srv.terminate()
-        srv.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():

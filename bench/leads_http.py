@@ -6,6 +6,7 @@ the admin (a session for /leads, a token for the API).
 
     bench/leads_http.py ROUNDS BINARY [BINARY ...]
 """
+import contextlib
 import http.client
 import os
 import re
@@ -24,7 +25,10 @@ URLS = ["/leads", "/leads?page=2", "/leads?quiet=30",
 PW = "admin-password-1"
 
 
-def run(binary, rounds):
+@contextlib.contextmanager
+def demo_server(binary, settle_s=1):
+    """A fresh demo store (`sharecard init` + `sharecard demo`) served on a free loopback
+    port: yields (server process, port, the admin's API token); stops and removes it after."""
     tmp = tempfile.mkdtemp(prefix="sharecard-bench-leads-")
     db = os.path.join(tmp, "s.db")
     env = dict(os.environ, SHARECARD_ADMIN_PASSWORD=PW)
@@ -39,7 +43,16 @@ def run(binary, rounds):
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         port = int(re.search(r":(\d+)$", srv.stdout.readline().strip()).group(1))
-        time.sleep(1)
+        time.sleep(settle_s)  # start-up work (model load, upkeep) done before the first measure
+        yield srv, port, token
+    finally:
+        srv.terminate()
+        srv.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(binary, rounds):
+    with demo_server(binary) as (_, port, token):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
         def req(method, path, headers=None, body=None):
@@ -68,10 +81,6 @@ def run(binary, rounds):
                 assert st == 200, (url, st)
             out[url] = (statistics.median(times), size)
         return out
-    finally:
-        srv.terminate()
-        srv.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
