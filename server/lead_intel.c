@@ -256,7 +256,32 @@ static bool is_visit(enum sc_ev_type t)
     return t == SC_EV_SCAN || t == SC_EV_OPEN || t == SC_EV_VIEW;
 }
 
-/* Closes the lead gathered: its features and its visits' times. */
+/* What the leads list shows of the lead gathered in 'g': its every event counted. */
+static void tally(const struct gather *g, struct lead_tally *t)
+{
+    memset(t, 0, sizeof(*t));
+    int64_t day = 0;
+    for (size_t i = 0; i < g->n; i++) { /* in time order (the watch's wrapped ring is not) */
+        const struct sc_lead_event *ev = &g->ev[i];
+        int64_t d = ev->ts >= 0 ? ev->ts / 86400 : (ev->ts - 86399) / 86400;
+        if (i == 0 || ev->ts < t->first_ts)
+            t->first_ts = ev->ts;
+        if (i == 0 || ev->ts > t->last_ts)
+            t->last_ts = ev->ts;
+        if (i == 0 || d != day)
+            t->days++;
+        day = d;
+        t->visits += is_visit(ev->type);
+        t->clicks += ev->type == SC_EV_CLICK;
+        t->saves += ev->type == SC_EV_SAVE;
+        t->shares += ev->type == SC_EV_SHARE;
+        t->signed_up = t->signed_up || ev->type == SC_EV_SIGNUP;
+        if (ev->type == SC_EV_DWELL)
+            t->dwell_s += ev->seconds;
+    }
+}
+
+/* Closes the lead gathered: its features, its visits' times and its tally. */
 static void score_close(struct score_ctx *c)
 {
     struct gather *g = &c->g;
@@ -276,6 +301,7 @@ static void score_close(struct score_ctx *c)
     l->member_id = g->member_id;
     snprintf(l->card, sizeof(l->card), "%s", g->card);
     l->contact = -1;
+    l->customer = -1;
     struct sc_lead_events in = {g->ev, g->n, set->now + 1, brought_before(g, set->now + 1),
                                 set->tz_min};
     double x[SC_SCORE_NF];
@@ -290,6 +316,7 @@ static void score_close(struct score_ctx *c)
             set->team_hours[((local / 3600) % 24 + 24) % 24] += 1;
         }
     l->ts_n = set->nts - l->ts_at;
+    tally(g, &l->tally);
     if (c->keep && !watch_keeps(c->keep, l)) {
         set->nts = l->ts_at; /* its hours counted; the lead itself not kept */
         return;
@@ -402,12 +429,14 @@ static char *dup_or_null(const char *s)
 static int contact_row(const struct sc_lead_contact_row *r, void *ctx)
 {
     struct lead_intel_set *set = ctx;
-    if (set->nc && set->c[set->nc - 1].visitor_id == r->visitor_id)
-        return 0; /* one per visitor: the first */
+    if (set->nc && set->c[set->nc - 1].visitor_id == r->visitor_id &&
+        set->c[set->nc - 1].card_id == r->card_id)
+        return 0; /* one per visitor and card: the first */
     if (!grow((void **)&set->c, &set->capc, set->nc + 1, sizeof(*set->c)))
         return 1;
     struct lead_contact *c = &set->c[set->nc++];
     c->visitor_id = r->visitor_id;
+    c->card_id = r->card_id;
     c->name = dup_or_null(r->name);
     c->email = dup_or_null(r->email);
     c->phone = dup_or_null(r->phone);
@@ -416,9 +445,29 @@ static int contact_row(const struct sc_lead_contact_row *r, void *ctx)
 
 static int cmp_contact(const void *a, const void *b)
 {
-    int64_t x = ((const struct lead_contact *)a)->visitor_id,
-            y = ((const struct lead_contact *)b)->visitor_id;
-    return (x > y) - (x < y);
+    const struct lead_contact *x = a, *y = b;
+    if (x->visitor_id != y->visitor_id)
+        return (x->visitor_id > y->visitor_id) - (x->visitor_id < y->visitor_id);
+    return (x->card_id > y->card_id) - (x->card_id < y->card_id);
+}
+
+/* The first of visitor 'visitor_id''s contacts, or -1; '*card' gets the one on 'card_id'. */
+static int contact_of(const struct lead_intel_set *set, int64_t visitor_id, int64_t card_id,
+                      int *card)
+{
+    size_t lo = 0, hi = set->nc;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->c[mid].visitor_id < visitor_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *card = -1;
+    for (size_t i = lo; i < set->nc && set->c[i].visitor_id == visitor_id; i++)
+        if (set->c[i].card_id == card_id)
+            *card = (int)i;
+    return lo < set->nc && set->c[lo].visitor_id == visitor_id ? (int)lo : -1;
 }
 
 static enum sc_err leads_score(struct sc_store *s, const struct sc_scope *scope, int64_t since,
@@ -466,12 +515,8 @@ static enum sc_err leads_score(struct sc_store *s, const struct sc_scope *scope,
         const struct lead_fu *mine =
             lfu.n ? bsearch(&fkey, lfu.v, lfu.n, sizeof(*lfu.v), cmp_lead_fu) : NULL;
         l->channel = sc_score_best_channel_fu(&l->st, m ? &m->fu : NULL, mine ? &mine->fu : NULL);
-        if (contacts) {
-            struct lead_contact key = {.visitor_id = l->visitor_id};
-            struct lead_contact *hit =
-                out->nc ? bsearch(&key, out->c, out->nc, sizeof(*out->c), cmp_contact) : NULL;
-            l->contact = hit ? (int)(hit - out->c) : -1;
-        }
+        if (contacts)
+            l->contact = contact_of(out, l->visitor_id, l->card_id, &l->customer);
     }
 out:
     gather_free(&c.g);

@@ -166,22 +166,31 @@ static const char *lead_query_parse(struct req *r, struct lead_query *q, bool ht
     return NULL;
 }
 
+/* A lead as the list shows it: its every event counted (lead_intel.c's tally). */
+struct lead_row {
+    int64_t visitor_id;
+    const char *card;     /* slug */
+    const char *customer; /* their name once they signed up on this card, else NULL */
+    int64_t first_ts, last_ts;
+    int64_t visits; /* scans, opens and views */
+    int64_t days;   /* distinct days they came back on */
+    int64_t clicks, saves, shares;
+    int64_t dwell_s;
+    bool signed_up;
+};
+
 struct lead_item {
-    struct sc_lead_row l;  /* its card and customer point to the two below */
-    char *card, *customer; /* owned */
+    struct lead_row l; /* its card and customer are the scored set's */
     const struct lead_intel *li;
 };
 
 struct lead_list {
     struct lead_item *v;
-    size_t n, cap;
+    size_t n;
     struct lead_intel_set set;
-    struct lead_intel *extra; /* leads the scoring read did not see (scored with no events) */
-    size_t nextra;
     const struct lead_query *q;
     int64_t now;
     size_t total; /* leads matching, before the offset and limit (/leads: all of them) */
-    bool nomem;
 };
 
 /* Does 'hay' hold 'needle', ASCII letters in either case? */
@@ -201,43 +210,32 @@ static bool holds(const char *hay, const char *needle)
     return false;
 }
 
-static char *dup_opt(const char *s)
+/* Is lead 'l' one that 'o''s query keeps? */
+static bool keeps(const struct lead_list *o, const struct lead_item *it)
 {
-    return s ? strdup(s) : NULL;
+    const struct lead_row *l = &it->l;
+    if (o->q->label >= 0 && (int)it->li->res.label != o->q->label)
+        return false;
+    if (o->q->signed_up >= 0 && (int)l->signed_up != o->q->signed_up)
+        return false;
+    if (o->q->quiet > 0 && l->last_ts > o->now - o->q->quiet * 86400)
+        return false;
+    if (o->q->card && strcmp(l->card, o->q->card) != 0)
+        return false;
+    if (o->q->find && !holds(l->customer, o->q->find) && !holds(l->card, o->q->find))
+        return false;
+    return true;
 }
 
-static int collect(const struct sc_lead_row *l, void *ctx)
+/* Most recent first; then by lead, so that pages neither repeat nor skip one. */
+static int by_recent(const void *a, const void *b)
 {
-    struct lead_list *o = ctx;
-    if (o->q->signed_up >= 0 && (int)l->signed_up != o->q->signed_up)
-        return 0;
-    if (o->q->quiet > 0 && l->last_ts > o->now - o->q->quiet * 86400)
-        return 0;
-    if (o->q->card && (!l->card || strcmp(l->card, o->q->card) != 0))
-        return 0;
-    if (o->q->find && !holds(l->customer, o->q->find) && !holds(l->card, o->q->find))
-        return 0;
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 256;
-        struct lead_item *v = realloc(o->v, cap * sizeof(*v));
-        if (!v) {
-            o->nomem = true;
-            return 1;
-        }
-        o->v = v;
-        o->cap = cap;
-    }
-    struct lead_item *it = &o->v[o->n];
-    it->l = *l;
-    it->l.card = it->card = dup_opt(l->card);
-    it->l.customer = it->customer = dup_opt(l->customer);
-    it->li = NULL;
-    o->n++;
-    if ((l->card && !it->card) || (l->customer && !it->customer)) {
-        o->nomem = true;
-        return 1;
-    }
-    return 0;
+    const struct lead_item *x = a, *y = b;
+    if (x->l.last_ts != y->l.last_ts)
+        return (x->l.last_ts < y->l.last_ts) - (x->l.last_ts > y->l.last_ts);
+    if (x->l.visitor_id != y->l.visitor_id)
+        return (x->l.visitor_id < y->l.visitor_id) - (x->l.visitor_id > y->l.visitor_id);
+    return (x->li->card_id > y->li->card_id) - (x->li->card_id < y->li->card_id);
 }
 
 static int by_score(const void *a, const void *b)
@@ -245,40 +243,43 @@ static int by_score(const void *a, const void *b)
     const struct lead_item *x = a, *y = b;
     if (x->li->res.p != y->li->res.p)
         return x->li->res.p < y->li->res.p ? 1 : -1;
-    if (x->l.last_ts != y->l.last_ts)
-        return (x->l.last_ts < y->l.last_ts) - (x->l.last_ts > y->l.last_ts);
-    /* then as the store orders them, so that pages neither repeat nor skip a lead */
-    if (x->l.visitor_id != y->l.visitor_id)
-        return (x->l.visitor_id < y->l.visitor_id) - (x->l.visitor_id > y->l.visitor_id);
-    return strcmp(x->l.card ? x->l.card : "", y->l.card ? y->l.card : "");
+    return by_recent(a, b);
 }
 
 static void lead_list_free(struct lead_list *o)
 {
     sc_ux_owners_free(); /* the cards' owners by slug (ux.c) */
-    for (size_t i = 0; i < o->n; i++) {
-        free(o->v[i].card);
-        free(o->v[i].customer);
-    }
     free(o->v);
-    free(o->extra);
     sc_leads_free(&o->set);
 }
 
-/* A lead the scoring read missed (an event since the window's start but no visit in it). */
-static void score_alone(struct lead_list *o, struct lead_intel *l)
+/* Lead 'li' of the scored set as the list shows it. */
+static struct lead_row lead_row(const struct lead_intel_set *set, const struct lead_intel *li)
 {
-    memset(l, 0, sizeof(*l));
-    l->contact = -1;
-    struct sc_lead_events in = {NULL, 0, o->now + 1, 0, o->set.tz_min};
-    double x[SC_SCORE_NF];
-    sc_lead_features(&in, x, &l->st);
-    sc_score_lead(&o->set.model, x, &l->st, &l->res);
-    sc_score_best_time(NULL, 0, o->set.team_hours, o->set.tz_min, o->now, &l->bt);
-    l->channel = sc_score_best_channel(&l->st, NULL);
+    const struct lead_tally *t = &li->tally;
+    return (struct lead_row){
+        .visitor_id = li->visitor_id,
+        .card = li->card,
+        .customer = li->customer >= 0 ? set->c[li->customer].name : NULL,
+        .first_ts = t->first_ts,
+        .last_ts = t->last_ts,
+        .visits = t->visits,
+        .days = t->days,
+        .clicks = t->clicks,
+        .saves = t->saves,
+        .shares = t->shares,
+        .dwell_s = t->dwell_s,
+        .signed_up = t->signed_up,
+    };
 }
 
-/* Reads, scores, filters and orders the leads 'q' asks for into 'o' (free with lead_list_free). */
+/*
+ * Reads, scores, filters and orders the leads 'q' asks for into 'o' (free
+ * with lead_list_free): one read of every lead's events (lead_intel.c),
+ * which gives both the scores and the list's columns.  As before, the
+ * LEADS_SCAN_MAX most recent leads (the page's worth when neither sorted
+ * nor filtered) are the ones filtered and ordered.
+ */
 static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
                                   const struct lead_query *q, struct lead_list *o)
 {
@@ -289,33 +290,28 @@ static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
     int64_t window = q->days + (q->quiet > 0 ? q->quiet : 0);
     int64_t since = o->now - window * 86400;
     enum sc_err e = sc_leads_score(r->srv->store, scope, since, o->now, true, &o->set);
-    bool whole_list = q->html || q->by_score || q->label >= 0 || q->quiet > 0 ||
-                      q->signed_up >= 0 || q->card || q->find;
-    if (e == SC_OK)
-        e = sc_store_leads(r->srv->store, scope, since,
-                           whole_list ? LEADS_SCAN_MAX : (int)(q->offset + q->limit), collect, o);
-    if (e == SC_OK && o->nomem)
-        e = SC_ENOMEM;
-    if (e == SC_OK && o->n) {
-        o->extra = calloc(o->n, sizeof(*o->extra));
-        if (!o->extra)
-            e = SC_ENOMEM;
-    }
     if (e != SC_OK)
         return e;
+    if (o->set.n) {
+        o->v = malloc(o->set.n * sizeof(*o->v));
+        if (!o->v)
+            return SC_ENOMEM;
+    }
+    for (size_t i = 0; i < o->set.n; i++)
+        o->v[i] = (struct lead_item){lead_row(&o->set, &o->set.v[i]), &o->set.v[i]};
+    o->n = o->set.n;
+    bool whole_list = q->html || q->by_score || q->label >= 0 || q->quiet > 0 ||
+                      q->signed_up >= 0 || q->card || q->find;
+    size_t scan = whole_list ? LEADS_SCAN_MAX : (size_t)(q->offset + q->limit);
+    if (o->n > 1)
+        qsort(o->v, o->n, sizeof(*o->v), by_recent);
+    if (o->n > scan)
+        o->n = scan;
     size_t kept = 0;
     for (size_t i = 0; i < o->n; i++) {
-        struct lead_item *it = &o->v[i];
-        it->li = sc_leads_find(&o->set, it->l.visitor_id, it->l.card);
-        if (!it->li) {
-            score_alone(o, &o->extra[o->nextra]);
-            it->li = &o->extra[o->nextra++];
-        }
-        if (q->label >= 0 && (int)it->li->res.label != q->label) {
-            free(it->card);
-            free(it->customer);
+        const struct lead_item *it = &o->v[i];
+        if (!keeps(o, it))
             continue;
-        }
         o->v[kept++] = *it;
     }
     o->n = kept;
@@ -324,21 +320,12 @@ static enum sc_err lead_list_load(struct req *r, const struct sc_scope *scope,
     o->total = o->n;
     /* The page: 'offset' rows dropped from the front, then at most 'limit' kept. */
     size_t skip = (size_t)q->offset < o->n ? (size_t)q->offset : o->n;
-    for (size_t i = 0; i < skip; i++) {
-        free(o->v[i].card);
-        free(o->v[i].customer);
-    }
     if (skip) {
         memmove(o->v, o->v + skip, (o->n - skip) * sizeof(*o->v));
         o->n -= skip;
     }
-    if (o->n > (size_t)q->limit) {
-        for (size_t i = (size_t)q->limit; i < o->n; i++) {
-            free(o->v[i].card);
-            free(o->v[i].customer);
-        }
+    if (o->n > (size_t)q->limit)
         o->n = (size_t)q->limit;
-    }
     return SC_OK;
 }
 
@@ -413,7 +400,7 @@ static void quiet_reason(struct sc_buf *b, const struct lead_list *o, const stru
 
 static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct lead_item *it)
 {
-    const struct sc_lead_row *l = &it->l;
+    const struct lead_row *l = &it->l;
     const struct lead_intel *li = it->li;
     const char *lang = sc_tr_lang() == SC_LANG_ZH ? "zh-CN" : "en";
     char reasons[600];
@@ -1050,7 +1037,7 @@ static int timeline_html(const struct sc_visit_row *v, void *ctx)
 static void lead_json(struct list_out *o, const struct lead_list *ll, const struct lead_item *it,
                       const char *lang)
 {
-    const struct sc_lead_row *l = &it->l;
+    const struct lead_row *l = &it->l;
     const struct lead_intel *li = it->li;
     const struct lead_contact *c = l->signed_up ? sc_leads_contact(&ll->set, li) : NULL;
     char first[32], last[32], best[32], draft[800];

@@ -18,6 +18,16 @@
 /* Days after the first touch within which a sign-up (or purchase) counts as the outcome. */
 #define SC_LEAD_HORIZON_DAYS 30
 
+/* What the leads list shows of a lead: its every event counted (the list's columns). */
+struct lead_tally {
+    int64_t first_ts, last_ts;
+    int64_t visits; /* scans, opens and views */
+    int64_t days;   /* distinct days (UTC) it did anything on */
+    int64_t clicks, saves, shares;
+    int64_t dwell_s;
+    bool signed_up;
+};
+
 /* One scored lead. */
 struct lead_intel {
     int64_t visitor_id, card_id, member_id;
@@ -28,10 +38,12 @@ struct lead_intel {
     enum sc_contact channel;
     size_t ts_at, ts_n; /* its visits' times in the set's pool */
     int contact;        /* index into the set's contacts, -1: not signed up */
+    int customer;       /* index of the customer who signed up on this very card, or -1 */
+    struct lead_tally tally;
 };
 
 struct lead_contact {
-    int64_t visitor_id;
+    int64_t visitor_id, card_id;
     char *name, *email, *phone; /* owned; NULL when not given */
 };
 
@@ -40,7 +52,7 @@ struct lead_intel_set {
     size_t n, cap;
     int64_t *ts; /* visit times of every lead (pool) */
     size_t nts, capts;
-    struct lead_contact *c; /* sorted by visitor_id */
+    struct lead_contact *c; /* sorted by visitor_id, then card_id */
     size_t nc, capc;
     struct sc_score_model model;
     bool trained; /* the model was trained here (not the shipped prior) */

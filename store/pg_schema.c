@@ -380,6 +380,19 @@ const char *const sc_pg_migrations[] = {
     /* Webhook outbox pruning (issue 12): as in SQLite. */
     "CREATE INDEX webhook_outbox_done ON webhook_outbox(created_at, id) "
     "WHERE status IN ('delivered', 'failed', 'cancelled');",
+
+    /*
+     * The leads list (issue 13): every lead's events in one ordered read of
+     * an index that holds what lead intelligence needs (no row of the table
+     * looked up per event), replacing events_visitor.  Partial: bots' rows,
+     * which have no visitor, are in no index at all (issue 15: a bot's row
+     * costs the writer the table's insert only).  Queries on a visitor say
+     * "visitor_id IS NOT NULL" or "visitor_id = ?", which both backends take
+     * to imply the index's condition.
+     */
+    "DROP INDEX IF EXISTS events_visitor;"
+    "CREATE INDEX events_lead ON events(visitor_id, card_id, ts, type, value, link_id) "
+    "WHERE visitor_id IS NOT NULL;",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

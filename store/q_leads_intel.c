@@ -23,54 +23,195 @@ static void bind_scope2(struct sc_stmt *st, const struct sc_scope *scope)
     sc_sql_opt(st, 2, scope ? scope->team : NULL);
 }
 
+/* ---- every lead's events, in one ordered read ----------------------------------------- */
+
+/* A card in scope: its owner and slug, found by id. */
+struct lead_card {
+    int64_t id, member_id;
+    char slug[SC_SLUG_MAX + 1];
+};
+
+/* What sc_store_lead_events() holds while it reads. */
+struct lead_read {
+    struct lead_card *cards; /* by id */
+    size_t ncards, capcards;
+    struct sc_lead_event_row *br; /* visits brought by leads' shares, by (visitor, card, ts) */
+    size_t nbr, capbr, at;        /* 'at': the first not yet passed */
+    struct sc_lead_event_row *ev; /* one lead's own events, in time order */
+    size_t nev, capev;
+    bool seen; /* the lead has an event since 'since': it is one of the leads asked for */
+};
+
+static bool lead_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static const struct lead_card *lead_card_of(const struct lead_read *lr, int64_t id)
+{
+    size_t lo = 0, hi = lr->ncards;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lr->cards[mid].id == id)
+            return &lr->cards[mid];
+        if (lr->cards[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int lead_key_cmp(const struct sc_lead_event_row *a, int64_t visitor_id, int64_t card_id)
+{
+    if (a->visitor_id != visitor_id)
+        return a->visitor_id < visitor_id ? -1 : 1;
+    return (a->card_id > card_id) - (a->card_id < card_id);
+}
+
+/* Hands the lead gathered in lr->ev, with the visits its shares brought, to 'fn' in time order
+ * when it is one of the leads asked for; the brought rows of leads before it are passed. */
+static int lead_emit(struct lead_read *lr, int (*fn)(const struct sc_lead_event_row *r, void *ctx),
+                     void *ctx)
+{
+    if (!lr->nev)
+        return 0;
+    int64_t vid = lr->ev[0].visitor_id, cid = lr->ev[0].card_id;
+    while (lr->at < lr->nbr && lead_key_cmp(&lr->br[lr->at], vid, cid) < 0)
+        lr->at++;
+    size_t i = 0, b = lr->at;
+    while (b < lr->nbr && lead_key_cmp(&lr->br[b], vid, cid) == 0)
+        b++;
+    size_t bend = b;
+    b = lr->at;
+    lr->at = bend;
+    if (!lr->seen)
+        return 0;
+    while (i < lr->nev || b < bend) {
+        const struct sc_lead_event_row *r =
+            b == bend || (i < lr->nev && lr->ev[i].ts <= lr->br[b].ts) ? &lr->ev[i++]
+                                                                       : &lr->br[b++];
+        if (fn(r, ctx))
+            return 1;
+    }
+    return 0;
+}
+
 enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scope, int64_t since,
                                  int (*fn)(const struct sc_lead_event_row *r, void *ctx), void *ctx)
 {
     /*
-     * The leads are found as the leads list finds them (SC_LEADS_WHO: any
-     * human event since ?3, a key range per card); the visits their shares
-     * brought come from the rollups (per day: there is no index of events
-     * by link), dated at the start of their day, in one pass over the
-     * scope's rollups (driving from each lead's links would read a card's
-     * every rollup once per lead).
+     * Three reads, none of them per lead.  The scope's cards (their owners
+     * and slugs); the visits brought by links the leads shared, from the
+     * rollups (per day: there is no index of events by link), dated at the
+     * start of their day; and every human event of the scope's visitors in
+     * the order of the covering index events_lead (visitor, card, time), so
+     * no row of the table is looked up.  A lead (visitor, card) is one asked
+     * for when any of its events is since ?3; its every event is given.
      */
-    static struct sc_sql q = SC_SQL(
-        "WITH u AS (" SC_LEADS_WHO ") "
-        "SELECT e.visitor_id, e.card_id, c.member_id, c.slug, e.ts, e.type, coalesce(e.value, 0), "
-        "coalesce(l.channel, -1), 0 FROM u "
-        "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
-        "JOIN cards c ON c.id = e.card_id LEFT JOIN links l ON l.id = e.link_id "
-        "UNION ALL "
-        "SELECT l.owner_visitor_id, l.card_id, c.member_id, c.slug, r.day * 86400, r.type, "
-        "r.humans, l.channel, 1 FROM rollups r JOIN links l ON l.id = r.link_id "
-        "JOIN cards c ON c.id = l.card_id "
-        "WHERE r.card_id IN (" SCOPE_CARDS ") AND r.type IN (0, 1) AND r.humans > 0 "
-        "AND r.link_id IN (SELECT x.id FROM links x WHERE x.owner_visitor_id IS NOT NULL) "
-        "AND (l.card_id, l.owner_visitor_id) IN (SELECT u.card_id, u.visitor_id FROM u) "
-        "ORDER BY 1, 2, 5");
+    static struct sc_sql q_cards =
+        SC_SQL("SELECT c.id, c.member_id, c.slug FROM cards c WHERE c.id IN (" SCOPE_CARDS
+               ") ORDER BY c.id");
+    static struct sc_sql q_brought =
+        SC_SQL("SELECT l.owner_visitor_id, l.card_id, r.day * 86400, r.type, r.humans, l.channel "
+               "FROM rollups r JOIN links l ON l.id = r.link_id "
+               "WHERE r.card_id IN (" SCOPE_CARDS ") AND r.type IN (0, 1) AND r.humans > 0 "
+               "AND l.owner_visitor_id IS NOT NULL ORDER BY 1, 2, 3");
+    static struct sc_sql q_events =
+        SC_SQL("SELECT e.visitor_id, e.card_id, e.ts, e.type, coalesce(e.value, 0), "
+               "coalesce(l.channel, -1) FROM events e LEFT JOIN links l ON l.id = e.link_id "
+               "WHERE e.visitor_id IS NOT NULL AND e.bot = 0 AND e.card_id IN (" SCOPE_CARDS ") "
+               "ORDER BY e.visitor_id, e.card_id, e.ts");
+    struct lead_read lr = {0};
     struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
+    if (!sc_q_read(&r, s, &q_cards))
         return r.e;
     bind_scope2(r.st, scope);
-    sc_sql_int(r.st, 3, since);
     while (sc_q_next(&r)) {
-        struct sc_stmt *st = r.st;
-        struct sc_lead_event_row e = {
-            .visitor_id = sc_sql_col_int(st, 0),
-            .card_id = sc_sql_col_int(st, 1),
-            .member_id = sc_sql_col_int(st, 2),
-            .card = sc_sql_col_text(st, 3),
-            .ts = sc_sql_col_int(st, 4),
-            .type = (enum sc_ev_type)sc_sql_col_int(st, 5),
-            .value = sc_sql_col_int(st, 6),
-            .channel = (int)sc_sql_col_int(st, 7),
-            .brought = sc_sql_col_int(st, 8) != 0,
-        };
-        e.qr = e.type == SC_EV_SCAN || e.channel == SC_CH_QR;
-        if (fn(&e, ctx))
+        if (!lead_grow((void **)&lr.cards, &lr.capcards, lr.ncards + 1, sizeof(*lr.cards))) {
+            r.e = SC_ENOMEM;
             break;
+        }
+        struct lead_card *c = &lr.cards[lr.ncards++];
+        c->id = sc_sql_col_int(r.st, 0);
+        c->member_id = sc_sql_col_int(r.st, 1);
+        sc_sql_col_copy(r.st, 2, c->slug, sizeof(c->slug));
     }
-    return sc_q_end(&r);
+    if (r.st)
+        sc_sql_reset(r.st);
+    if (r.e == SC_OK && sc_q_prepare(&r, &q_brought)) {
+        bind_scope2(r.st, scope);
+        while (sc_q_next(&r)) {
+            const struct lead_card *c = lead_card_of(&lr, sc_sql_col_int(r.st, 1));
+            if (!c)
+                continue;
+            if (!lead_grow((void **)&lr.br, &lr.capbr, lr.nbr + 1, sizeof(*lr.br))) {
+                r.e = SC_ENOMEM;
+                break;
+            }
+            lr.br[lr.nbr++] = (struct sc_lead_event_row){
+                .visitor_id = sc_sql_col_int(r.st, 0),
+                .card_id = c->id,
+                .member_id = c->member_id,
+                .card = c->slug,
+                .ts = sc_sql_col_int(r.st, 2),
+                .type = (enum sc_ev_type)sc_sql_col_int(r.st, 3),
+                .value = sc_sql_col_int(r.st, 4),
+                .channel = (int)sc_sql_col_int(r.st, 5),
+                .brought = true,
+            };
+            lr.br[lr.nbr - 1].qr = lr.br[lr.nbr - 1].channel == SC_CH_QR;
+        }
+        if (r.st)
+            sc_sql_reset(r.st);
+    }
+    bool stop = false;
+    if (r.e == SC_OK && sc_q_prepare(&r, &q_events)) {
+        bind_scope2(r.st, scope);
+        while (!stop && sc_q_next(&r)) {
+            struct sc_stmt *st = r.st;
+            const struct lead_card *c = lead_card_of(&lr, sc_sql_col_int(st, 1));
+            if (!c)
+                continue;
+            struct sc_lead_event_row e = {
+                .visitor_id = sc_sql_col_int(st, 0),
+                .card_id = c->id,
+                .member_id = c->member_id,
+                .card = c->slug,
+                .ts = sc_sql_col_int(st, 2),
+                .type = (enum sc_ev_type)sc_sql_col_int(st, 3),
+                .value = sc_sql_col_int(st, 4),
+                .channel = (int)sc_sql_col_int(st, 5),
+            };
+            e.qr = e.type == SC_EV_SCAN || e.channel == SC_CH_QR;
+            if (lr.nev && lead_key_cmp(&lr.ev[0], e.visitor_id, e.card_id) != 0) {
+                stop = lead_emit(&lr, fn, ctx) != 0;
+                lr.nev = 0;
+                lr.seen = false;
+            }
+            if (!lead_grow((void **)&lr.ev, &lr.capev, lr.nev + 1, sizeof(*lr.ev))) {
+                r.e = SC_ENOMEM;
+                break;
+            }
+            lr.ev[lr.nev++] = e;
+            lr.seen = lr.seen || e.ts >= since;
+        }
+    }
+    enum sc_err e = sc_q_end(&r);
+    if (e == SC_OK && !stop)
+        lead_emit(&lr, fn, ctx);
+    free(lr.cards);
+    free(lr.br);
+    free(lr.ev);
+    return e;
 }
 
 enum sc_err sc_store_lead_card(struct sc_store *s, const struct sc_scope *scope, int64_t visitor_id,
@@ -97,9 +238,9 @@ enum sc_err sc_store_lead_contacts(struct sc_store *s, const struct sc_scope *sc
                                    void *ctx)
 {
     static struct sc_sql q =
-        SC_SQL("SELECT s.visitor_id, s.name, s.email, s.phone FROM customers s "
+        SC_SQL("SELECT s.visitor_id, s.name, s.email, s.phone, s.card_id FROM customers s "
                "WHERE s.visitor_id IS NOT NULL AND s.card_id IN (" SCOPE_CARDS ") "
-               "ORDER BY s.visitor_id");
+               "ORDER BY s.visitor_id, s.card_id, s.id");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
         return r.e;
@@ -110,6 +251,7 @@ enum sc_err sc_store_lead_contacts(struct sc_store *s, const struct sc_scope *sc
             .name = sc_sql_col_null(r.st, 1) ? NULL : sc_sql_col_text(r.st, 1),
             .email = sc_sql_col_null(r.st, 2) ? NULL : sc_sql_col_text(r.st, 2),
             .phone = sc_sql_col_null(r.st, 3) ? NULL : sc_sql_col_text(r.st, 3),
+            .card_id = sc_sql_col_int(r.st, 4),
         };
         if (fn(&c, ctx))
             break;

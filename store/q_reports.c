@@ -682,55 +682,6 @@ enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *sc
     return sc_q_end(&r);
 }
 
-enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int64_t since,
-                           int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx)
-{
-    /*
-     * The leads are found as lead intelligence finds them (SC_LEADS_WHO),
-     * then each one's every human event is read (the visitor's index).
-     * Ties are broken by lead, so pages (?offset=) neither repeat nor skip.
-     * A lead is named only on the card its customer signed up through: to
-     * another card's owner (another team) a customer is a visitor (issues 14, 17).
-     */
-    static struct sc_sql q = SC_SQL(
-        "SELECT u.visitor_id, c.slug, "
-        "(SELECT s.name FROM customers s WHERE s.visitor_id = u.visitor_id "
-        "  AND s.card_id = u.card_id LIMIT 1), "
-        "min(e.ts), max(e.ts), sum(CASE WHEN e.type IN (0, 1, 2) THEN 1 ELSE 0 END), "
-        "count(DISTINCT e.ts / 86400), sum(CASE WHEN e.type = 4 THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN e.type = 5 THEN 1 ELSE 0 END), sum(CASE WHEN e.type = 3 THEN 1 ELSE 0 END), "
-        "coalesce(sum(CASE WHEN e.type = 6 THEN e.value END), 0), "
-        "max(CASE WHEN e.type = 7 THEN 1 ELSE 0 END) "
-        "FROM (" SC_LEADS_WHO ") u "
-        "JOIN cards c ON c.id = u.card_id "
-        "JOIN events e ON e.visitor_id = u.visitor_id AND e.card_id = u.card_id AND e.bot = 0 "
-        "GROUP BY u.visitor_id, u.card_id, c.slug "
-        "ORDER BY max(e.ts) DESC, u.visitor_id DESC, u.card_id LIMIT ?4");
-    struct sc_q r;
-    if (!read_scoped(&r, s, &q, scope, since, limit))
-        return r.e;
-    while (sc_q_next(&r)) {
-        struct sc_stmt *st = r.st;
-        struct sc_lead_row l = {
-            .visitor_id = sc_sql_col_int(st, 0),
-            .card = sc_sql_col_text(st, 1),
-            .customer = sc_sql_col_text(st, 2),
-            .first_ts = sc_sql_col_int(st, 3),
-            .last_ts = sc_sql_col_int(st, 4),
-            .visits = sc_sql_col_int(st, 5),
-            .days = sc_sql_col_int(st, 6),
-            .clicks = sc_sql_col_int(st, 7),
-            .saves = sc_sql_col_int(st, 8),
-            .shares = sc_sql_col_int(st, 9),
-            .dwell_s = sc_sql_col_int(st, 10),
-            .signed_up = sc_sql_col_int(st, 11) != 0,
-        };
-        if (fn(&l, ctx))
-            break;
-    }
-    return sc_q_end(&r);
-}
-
 enum sc_err sc_store_devices(struct sc_store *s, const struct sc_scope *scope, int64_t from,
                              int64_t to, int64_t out[SC_DEV_COUNT])
 {

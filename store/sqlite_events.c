@@ -38,7 +38,8 @@ const char *const sc_sqlite_sql[ST_COUNT] = {
     [ST_UNIQUE_INSERT] = "INSERT OR IGNORE INTO rollup_uniques (card_id, day, visitor_id, "
                          "device) VALUES (?, ?, ?, ?)",
     [ST_VISITOR_REACHED] = "SELECT 1 FROM visitor_keys k JOIN events e ON e.visitor_id = k.id "
-                           "WHERE k.key = ?1 AND e.card_id = ?2 AND e.type IN (0, 1, 2) "
+                           "WHERE k.key = ?1 AND e.visitor_id IS NOT NULL AND e.card_id = ?2 "
+                           "AND e.type IN (0, 1, 2) "
                            "AND (?3 = 0 OR e.link_id = ?3) LIMIT 1",
     [ST_ERASE_VKEY] = "DELETE FROM visitor_keys WHERE key = "
                       "sc_vid_key((SELECT vid FROM visitors WHERE id = ?1))",

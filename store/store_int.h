@@ -232,19 +232,4 @@ enum sc_err sc_pg_open(const char *url, struct sc_store **out, char *errmsg, siz
 extern const char *const sc_pg_migrations[];
 extern const int sc_pg_nmigrations;
 
-/*
- * Who the leads are, one SQL text for the leads list (q_reports.c) and lead
- * intelligence (q_leads_intel.c), so every listed lead is scored on its own
- * events: the (card_id, visitor_id) pairs with a human event of any kind
- * since ?3 on the cards in scope (?1 a member or 0, ?2 a team or NULL), read
- * from the events themselves (a (card_id, ts) index range per card).  The
- * unique-visitor rows would miss a lead who only clicked, saved or shared in
- * the range: they are written for visits alone.
- */
-#define SC_LEADS_WHO                                                                               \
-    "SELECT DISTINCT e.card_id, e.visitor_id FROM events e "                                       \
-    "WHERE e.card_id IN (SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id "           \
-    "WHERE (CAST(?1 AS BIGINT) = 0 OR c.member_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR "         \
-    "m.team = ?2)) AND e.ts >= CAST(?3 AS BIGINT) AND e.bot = 0 AND e.visitor_id IS NOT NULL"
-
 #endif

@@ -399,21 +399,6 @@ enum sc_err sc_store_visits_after(struct sc_store *s, const struct sc_scope *sco
                                   int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
                                   void *ctx, int64_t *last);
 
-/* A visitor who engaged with a card: the salesperson's lead. */
-struct sc_lead_row {
-    int64_t visitor_id;
-    const char *card;     /* slug */
-    const char *customer; /* their name once they signed up, else NULL */
-    int64_t first_ts, last_ts;
-    int64_t visits; /* scans, opens and views */
-    int64_t days;   /* distinct days they came back on */
-    int64_t clicks, saves, shares;
-    int64_t dwell_s;
-    bool signed_up;
-};
-/* Leads on the cards in 'scope' active since unix time 'since', most recent first. */
-enum sc_err sc_store_leads(struct sc_store *s, const struct sc_scope *scope, int64_t since,
-                           int limit, int (*fn)(const struct sc_lead_row *r, void *ctx), void *ctx);
 /* The events of visitor 'visitor_id' on the cards in 'scope', newest first (dwell included). */
 enum sc_err sc_store_lead_timeline(struct sc_store *s, const struct sc_scope *scope,
                                    int64_t visitor_id, int limit,
@@ -910,10 +895,10 @@ enum sc_err sc_store_lead_card(struct sc_store *s, const struct sc_scope *scope,
 
 /* A signed-up lead's contact details (NULL when not given). */
 struct sc_lead_contact_row {
-    int64_t visitor_id;
+    int64_t visitor_id, card_id; /* the customer, and the card they signed up through */
     const char *name, *email, *phone;
 };
-/* The customers who signed up on the cards in 'scope', by visitor. */
+/* The customers who signed up on the cards in 'scope', by visitor, then card. */
 enum sc_err sc_store_lead_contacts(struct sc_store *s, const struct sc_scope *scope,
                                    int (*fn)(const struct sc_lead_contact_row *r, void *ctx),
                                    void *ctx);
