@@ -391,7 +391,7 @@ const char *const sc_pg_migrations[] = {
      * to imply the index's condition.
      */
     "DROP INDEX IF EXISTS events_visitor;"
-    "CREATE INDEX events_lead ON events(visitor_id, card_id, ts, type, value, link_id) "
+    "CREATE INDEX events_lead ON events(visitor_id, card_id, ts, type, value, link_id, bot) "
     "WHERE visitor_id IS NOT NULL;",
 };
 
