@@ -43,6 +43,7 @@ void sc_ui_json_str(struct sc_buf *b, const char *s); /* a JSON string, or null 
 /* A CSV field: quoted when it holds a comma, quote or line break; formula-safe. */
 void sc_ui_csv_field(struct sc_buf *b, const char *s);
 void sc_ui_iso_time(int64_t t, char out[32]);
+void sc_ui_int(struct sc_buf *b, int64_t v);       /* 'v' in decimal */
 bool sc_ui_day_parse(const char *s, int64_t *day); /* "YYYY-MM-DD" to a UTC day number */
 void sc_ui_day_format(int64_t day, char out[11]);
 

@@ -31,10 +31,18 @@ struct lead_card {
     char slug[SC_SLUG_MAX + 1];
 };
 
+/* A link of a card in scope: its channel, found by id. */
+struct lead_link {
+    int64_t id;
+    int channel;
+};
+
 /* What sc_store_lead_events() holds while it reads. */
 struct lead_read {
     struct lead_card *cards; /* by id */
     size_t ncards, capcards;
+    struct lead_link *links; /* by id */
+    size_t nlinks, caplinks;
     struct sc_lead_event_row *br; /* visits brought by leads' shares, by (visitor, card, ts) */
     size_t nbr, capbr, at;        /* 'at': the first not yet passed */
     struct sc_lead_event_row *ev; /* one lead's own events, in time order */
@@ -68,6 +76,22 @@ static const struct lead_card *lead_card_of(const struct lead_read *lr, int64_t 
             hi = mid;
     }
     return NULL;
+}
+
+/* The channel of link 'id' (an event's), or -1: none, or not a link of the scope's cards. */
+static int lead_link_channel(const struct lead_read *lr, int64_t id)
+{
+    size_t lo = 0, hi = lr->nlinks;
+    while (id > 0 && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lr->links[mid].id == id)
+            return lr->links[mid].channel;
+        if (lr->links[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
 }
 
 static int lead_key_cmp(const struct sc_lead_event_row *a, int64_t visitor_id, int64_t card_id)
@@ -109,17 +133,20 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
                                  int (*fn)(const struct sc_lead_event_row *r, void *ctx), void *ctx)
 {
     /*
-     * Three reads, none of them per lead.  The scope's cards (their owners
-     * and slugs); the visits brought by links the leads shared, from the
-     * rollups (per day: there is no index of events by link), dated at the
-     * start of their day; and every human event of the scope's visitors in
-     * the order of the covering index events_lead (visitor, card, time), so
-     * no row of the table is looked up.  A lead (visitor, card) is one asked
-     * for when any of its events is since ?3; its every event is given.
+     * Four reads, none of them per lead or per event.  The scope's cards
+     * (their owners and slugs) and their links' channels; the visits brought by links the leads
+     * shared, from the rollups (per day: there is no index of events by link), dated at the start
+     * of their day; and every human event of the scope's visitors in the order of the covering
+     * index events_lead (visitor, card, time), so no row of the table is looked up.  A lead
+     * (visitor, card) is one asked for when any of its events is since ?3; its every event is
+     * given.
      */
     static struct sc_sql q_cards =
         SC_SQL("SELECT c.id, c.member_id, c.slug FROM cards c WHERE c.id IN (" SCOPE_CARDS
                ") ORDER BY c.id");
+    static struct sc_sql q_links =
+        SC_SQL("SELECT l.id, l.channel FROM links l WHERE l.card_id IN (" SCOPE_CARDS ") "
+               "ORDER BY l.id");
     static struct sc_sql q_brought =
         SC_SQL("SELECT l.owner_visitor_id, l.card_id, r.day * 86400, r.type, r.humans, l.channel "
                "FROM rollups r JOIN links l ON l.id = r.link_id "
@@ -127,7 +154,7 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
                "AND l.owner_visitor_id IS NOT NULL ORDER BY 1, 2, 3");
     static struct sc_sql q_events =
         SC_SQL("SELECT e.visitor_id, e.card_id, e.ts, e.type, coalesce(e.value, 0), "
-               "coalesce(l.channel, -1) FROM events e LEFT JOIN links l ON l.id = e.link_id "
+               "coalesce(e.link_id, 0) FROM events e "
                "WHERE e.visitor_id IS NOT NULL AND e.bot = 0 AND e.card_id IN (" SCOPE_CARDS ") "
                "ORDER BY e.visitor_id, e.card_id, e.ts");
     struct lead_read lr = {0};
@@ -147,6 +174,19 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
     }
     if (r.st)
         sc_sql_reset(r.st);
+    if (r.e == SC_OK && sc_q_prepare(&r, &q_links)) {
+        bind_scope2(r.st, scope);
+        while (sc_q_next(&r)) {
+            if (!lead_grow((void **)&lr.links, &lr.caplinks, lr.nlinks + 1, sizeof(*lr.links))) {
+                r.e = SC_ENOMEM;
+                break;
+            }
+            lr.links[lr.nlinks++] =
+                (struct lead_link){sc_sql_col_int(r.st, 0), (int)sc_sql_col_int(r.st, 1)};
+        }
+        if (r.st)
+            sc_sql_reset(r.st);
+    }
     if (r.e == SC_OK && sc_q_prepare(&r, &q_brought)) {
         bind_scope2(r.st, scope);
         while (sc_q_next(&r)) {
@@ -189,7 +229,7 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
                 .ts = sc_sql_col_int(st, 2),
                 .type = (enum sc_ev_type)sc_sql_col_int(st, 3),
                 .value = sc_sql_col_int(st, 4),
-                .channel = (int)sc_sql_col_int(st, 5),
+                .channel = lead_link_channel(&lr, sc_sql_col_int(st, 5)),
             };
             e.qr = e.type == SC_EV_SCAN || e.channel == SC_CH_QR;
             if (lr.nev && lead_key_cmp(&lr.ev[0], e.visitor_id, e.card_id) != 0) {
@@ -209,6 +249,7 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
     if (e == SC_OK && !stop)
         lead_emit(&lr, fn, ctx);
     free(lr.cards);
+    free(lr.links);
     free(lr.br);
     free(lr.ev);
     return e;

@@ -7,11 +7,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "sharecard/page.h"
+
+#include "../../server/pages_int.h"
 
 static struct sc_pages *pages;
 
@@ -112,6 +116,52 @@ static void test_error_page(void **state)
     sc_buf_cleanup(&b);
 }
 
+/* The lists' ISO 8601 times, computed by hand, agree with the C library's calendar. */
+static void test_iso_time_matches_gmtime(void **state)
+{
+    (void)state;
+    const int64_t fixed[] = {0,          -1,           86399,        86400,
+                             951782400,  951868799,    4107542399,   4107542400,
+                             1767571200, 253402300799, -30610224000, -2208988800,
+                             1709164800, 1709251199,   68256000000};
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 200000; i++) {
+        int64_t t;
+        if (i < (int)(sizeof(fixed) / sizeof(fixed[0]))) {
+            t = fixed[i];
+        } else { /* xorshift: times from 1900 to 2200 */
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t = -2208988800LL + (int64_t)(x % 9467280000ULL);
+        }
+        time_t tt = (time_t)t;
+        struct tm tm;
+        char want[32] = "", got[32];
+        assert_non_null(gmtime_r(&tt, &tm));
+        strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        sc_ui_iso_time(t, got);
+        assert_string_equal(got, want);
+    }
+}
+
+/* Whole numbers as the lists write them. */
+static void test_int_matches_printf(void **state)
+{
+    (void)state;
+    const int64_t v[] = {0, 1, -1, 9, 10, 99, 100, 1234567890, INT64_MAX, INT64_MIN, -42};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct sc_buf b;
+        char want[32];
+        sc_buf_init(&b, 64);
+        sc_ui_int(&b, v[i]);
+        sc_buf_putc(&b, '\0');
+        snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+        assert_string_equal(b.data, want);
+        sc_buf_cleanup(&b);
+    }
+}
+
 static void test_csp_has_no_inline_script(void **state)
 {
     const char *csp = sc_pages_csp(pages);
@@ -123,9 +173,13 @@ static void test_csp_has_no_inline_script(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_card_fields_and_links),       cmocka_unit_test(test_hostile_values),
-        cmocka_unit_test(test_chinese_labels_and_initials), cmocka_unit_test(test_error_page),
+        cmocka_unit_test(test_card_fields_and_links),
+        cmocka_unit_test(test_hostile_values),
+        cmocka_unit_test(test_chinese_labels_and_initials),
+        cmocka_unit_test(test_error_page),
         cmocka_unit_test(test_csp_has_no_inline_script),
+        cmocka_unit_test(test_iso_time_matches_gmtime),
+        cmocka_unit_test(test_int_matches_printf),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
