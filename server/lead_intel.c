@@ -204,13 +204,14 @@ static void gather_free(struct gather *g)
 }
 
 /*
- * The hot-lead watch keeps only the leads it may act on (issue 15: the
- * whole day's leads in memory grew with the visitors, to hundreds of
- * megabytes under a burst): those seen since 'since' that are hot now or
- * whose last record says hot ('hot', sorted).  Every lead still counts in
- * the team's hours, which the kept leads' best times are read against.
- * Each lead is read from its last WATCH_LEAD_EVENTS events of the range
- * only (one browser reloading a card all day held them all: tens of
+ * The hot-lead watch reads only the leads that did something since its
+ * last look and keeps only those it may act on (issue 15: the whole day's
+ * leads, read every ten seconds, grew with the visitors to seconds of CPU
+ * and hundreds of megabytes under a burst): those hot now or whose last
+ * record says hot ('hot', sorted).  Every visit since the last look
+ * ('since') counts in the team's hours, which the kept leads' best times
+ * are read against.  Each lead is read from its last WATCH_LEAD_EVENTS
+ * events only (one browser reloading a card all day held them all: tens of
  * megabytes); a person's day is far fewer, and a lead with that many is hot
  * either way.  The leads list and the API read every event.
  */
@@ -224,6 +225,12 @@ struct watch_filter {
     struct lead_key *hot;
     size_t n, cap;
     bool nomem;
+    /* What the watch reads: the leads with an event id in (after_id, upto_id]. */
+    int64_t after_id, upto_id;
+    /* The team's visiting hours, kept across looks (each look's new visits added, older
+     * ones fading by 'fade'): a look sees only the leads active since the last. */
+    double *hours;
+    double fade;
 };
 
 static int cmp_lead_key(const void *a, const void *b)
@@ -236,8 +243,6 @@ static int cmp_lead_key(const void *a, const void *b)
 
 static bool watch_keeps(const struct watch_filter *w, const struct lead_intel *l)
 {
-    if (l->st.last_ts < w->since)
-        return false;
     if (l->res.label == SC_LABEL_HOT)
         return true;
     struct lead_key k = {l->visitor_id, l->card_id};
@@ -313,7 +318,8 @@ static void score_close(struct score_ctx *c)
         if (is_visit(g->ev[i].type) && g->ev[i].ts <= set->now) {
             set->ts[set->nts++] = g->ev[i].ts;
             int64_t local = g->ev[i].ts + (int64_t)set->tz_min * 60;
-            set->team_hours[((local / 3600) % 24 + 24) % 24] += 1;
+            if (!c->keep || g->ev[i].ts >= c->keep->since) /* the watch: new visits only */
+                set->team_hours[((local / 3600) % 24 + 24) % 24] += 1;
         }
     l->ts_n = set->nts - l->ts_at;
     tally(g, &l->tally);
@@ -494,9 +500,13 @@ static enum sc_err leads_score(struct sc_store *s, const struct sc_scope *scope,
     if (e == SC_OK && lfu.n > 1) /* the store's order, but be sure: it is searched */
         qsort(lfu.v, lfu.n, sizeof(*lfu.v), cmp_lead_fu);
     if (e == SC_OK)
-        e = sc_store_lead_events(s, scope, since, score_row, &c);
+        e = keep ? sc_store_lead_events_touched(s, keep->after_id, keep->upto_id, score_row, &c)
+                 : sc_store_lead_events(s, scope, since, score_row, &c);
     if (e == SC_OK && c.e == SC_OK)
         score_close(&c);
+    if (e == SC_OK && keep && keep->hours)
+        for (int h = 0; h < 24; h++)
+            out->team_hours[h] = keep->hours[h] = keep->hours[h] * keep->fade + out->team_hours[h];
     if (e == SC_OK)
         e = c.e;
     if (e == SC_OK && contacts) {
@@ -762,7 +772,14 @@ struct score_daemon {
     pthread_cond_t cv;
     bool stop;
     int watch_s; /* HOT_WATCH_S, or SHARECARD_HOT_WATCH_S */
+    /* The watch's own (its thread's): the newest event id it has looked at, and the team's
+     * visiting hours it keeps up to date. */
+    int64_t last_id;
+    double hours[24];
 };
+
+#define WATCH_SEED_EVENTS 200000        /* the events the team's hours start from */
+#define WATCH_HOURS_FADE  (7 * 86400.0) /* seconds over which old visits fade by 1/e */
 
 static void train_now(struct sc_store *s)
 {
@@ -860,9 +877,11 @@ void sc_leads_on_hot(struct sc_store *s, const struct lead_intel *l, int64_t now
 }
 
 /*
- * Rescores the leads active since 'since' and records each one whose
- * hotness changed; a crossing into hot goes to sc_leads_on_hot().  Leads
- * cool without acting only in the record of their next activity.
+ * Rescores the leads that did something since the last look (event ids
+ * after d->last_id; 'since' the time of that look) and records each one
+ * whose hotness changed; a crossing into hot goes to sc_leads_on_hot().
+ * Leads cool without acting only in the record of their next activity.
+ * Each look costs what happened since the last, not the day so far.
  */
 static int hot_now_row(int64_t visitor_id, int64_t card_id, void *ctx)
 {
@@ -875,25 +894,32 @@ static int hot_now_row(int64_t visitor_id, int64_t card_id, void *ctx)
     return 0;
 }
 
-static void watch_hot(struct sc_store *s, int64_t since, int64_t now)
+static void watch_hot(struct score_daemon *d, int64_t since, int64_t now)
 {
+    struct sc_store *s = d->store;
     struct lead_intel_set set;
     struct sc_scope all = {0, NULL};
-    struct watch_filter keep = {.since = since};
-    enum sc_err e = sc_store_leads_hot_now(s, hot_now_row, &keep);
+    struct watch_filter keep = {.since = since,
+                                .after_id = d->last_id,
+                                .hours = d->hours,
+                                .fade = exp(-(double)(now - since) / WATCH_HOURS_FADE)};
+    enum sc_err e = sc_store_events_newest(s, &keep.upto_id);
+    if (e != SC_OK || keep.upto_id <= d->last_id)
+        return; /* nothing new */
+    if (e == SC_OK)
+        e = sc_store_leads_hot_now(s, hot_now_row, &keep);
     if (e == SC_OK && keep.nomem)
         e = SC_ENOMEM;
     if (e == SC_OK && keep.n > 1) /* the store's order, but be sure: it is searched */
         qsort(keep.hot, keep.n, sizeof(*keep.hot), cmp_lead_key);
     if (e == SC_OK)
-        e = leads_score(s, &all, since - 86400, now, false, &keep, &set);
+        e = leads_score(s, &all, since, now, false, &keep, &set);
     free(keep.hot);
     if (e != SC_OK)
         return;
-    for (size_t i = 0; i < set.n; i++) {
+    d->last_id = keep.upto_id;
+    for (size_t i = 0; i < set.n; i++) { /* each did something since the last look */
         const struct lead_intel *l = &set.v[i];
-        if (l->st.last_ts < since)
-            continue;
         bool crossed = false;
         char reason[64] = ""; /* the top reason, language-neutral: the live feed words it */
         if (l->res.n_reasons)
@@ -908,6 +934,29 @@ static void watch_hot(struct sc_store *s, int64_t since, int64_t now)
     sc_leads_free(&set);
 }
 
+/*
+ * Where the watch starts: after the newest event, with the team's hours
+ * from the visits of the last week among the last WATCH_SEED_EVENTS events
+ * (bounded however large the store).
+ */
+static void watch_seed(struct score_daemon *d, int64_t now)
+{
+    int64_t newest = 0;
+    if (sc_store_events_newest(d->store, &newest) != SC_OK)
+        return;
+    struct lead_intel_set set;
+    struct sc_scope all = {0, NULL};
+    struct watch_filter none = {.since = now - 7 * 86400,
+                                .after_id =
+                                    newest > WATCH_SEED_EVENTS ? newest - WATCH_SEED_EVENTS : 0,
+                                .upto_id = newest,
+                                .hours = d->hours,
+                                .fade = 1};
+    if (leads_score(d->store, &all, none.since, now, false, &none, &set) == SC_OK)
+        sc_leads_free(&set);
+    d->last_id = newest;
+}
+
 static void *daemon_main(void *arg)
 {
     struct score_daemon *d = arg;
@@ -919,6 +968,7 @@ static void *daemon_main(void *arg)
     if (e == SC_OK)
         next += 86400;
     int64_t watched = (int64_t)time(NULL);
+    watch_seed(d, watched);
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {
         int64_t now = (int64_t)time(NULL); /* the wall clock: a moved clock moves training */
@@ -931,7 +981,7 @@ static void *daemon_main(void *arg)
         }
         if (now >= watched + d->watch_s) {
             pthread_mutex_unlock(&d->mu);
-            watch_hot(d->store, watched, now);
+            watch_hot(d, watched, now);
             pthread_mutex_lock(&d->mu);
             watched = now;
             continue;

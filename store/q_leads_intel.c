@@ -208,7 +208,8 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
                 .channel = (int)sc_sql_col_int(r.st, 5),
                 .brought = true,
             };
-            lr.br[lr.nbr - 1].qr = lr.br[lr.nbr - 1].channel == SC_CH_QR;
+            lr.br[lr.nbr - 1].qr =
+                lr.br[lr.nbr - 1].type == SC_EV_SCAN || lr.br[lr.nbr - 1].channel == SC_CH_QR;
         }
         if (r.st)
             sc_sql_reset(r.st);

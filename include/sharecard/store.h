@@ -1041,5 +1041,16 @@ enum sc_err sc_store_member_earnings(struct sc_store *s, int64_t member_id, int6
 enum sc_err sc_store_leads_hot_now(struct sc_store *s,
                                    int (*fn)(int64_t visitor_id, int64_t card_id, void *ctx),
                                    void *ctx);
+/* The newest event's id (0: none yet). */
+enum sc_err sc_store_events_newest(struct sc_store *s, int64_t *id);
+/*
+ * As sc_store_lead_events(), on every card, for the leads with a human
+ * event whose id is in (after_id, upto_id]: what they did since the watch
+ * last looked.  (With several PostgreSQL instances an event that commits
+ * after a higher id was read is seen with its lead's next event.)
+ */
+enum sc_err sc_store_lead_events_touched(struct sc_store *s, int64_t after_id, int64_t upto_id,
+                                         int (*fn)(const struct sc_lead_event_row *r, void *ctx),
+                                         void *ctx);
 
 #endif
