@@ -48,10 +48,11 @@ const char *const sc_pg_sql[ST_COUNT] = {
     [ST_UNIQUE_BATCH] = "INSERT INTO rollup_uniques (card_id, day, visitor_id, device) "
                         "SELECT c, d, v, w FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
                         "$4::smallint[]) AS u(c, d, v, w) ORDER BY c, d, v ON CONFLICT DO NOTHING",
-    [ST_VISITOR_REACHED] = "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
-                           "WHERE v.vid = $1 AND e.visitor_id IS NOT NULL AND e.card_id = $2::bigint "
-                           "AND e.type IN (0, 1, 2) "
-                           "AND ($3::bigint = 0 OR e.link_id = $3) LIMIT 1",
+    [ST_VISITOR_REACHED] =
+        "SELECT 1 FROM events e JOIN visitors v ON v.id = e.visitor_id "
+        "WHERE v.vid = $1 AND e.visitor_id IS NOT NULL AND e.card_id = $2::bigint "
+        "AND e.type IN (0, 1, 2) "
+        "AND ($3::bigint = 0 OR e.link_id = $3) LIMIT 1",
 };
 
 static int64_t now_s(void)
