@@ -32,7 +32,7 @@ def cpu_s(pid):
 
 
 def run(binary, rounds):
-    with leads_http.demo_server(binary, settle_s=2) as (srv, port, token):
+    with leads_http.demo_server(binary, settle_s=6) as (srv, port, token):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         out = {}
         for url in URLS:

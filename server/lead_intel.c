@@ -776,6 +776,7 @@ struct score_daemon {
      * visiting hours it keeps up to date. */
     int64_t last_id;
     double hours[24];
+    bool seeded; /* the hours read at the first look */
 };
 
 #define WATCH_SEED_EVENTS 200000        /* the events the team's hours start from */
@@ -935,26 +936,31 @@ static void watch_hot(struct score_daemon *d, int64_t since, int64_t now)
 }
 
 /*
- * Where the watch starts: after the newest event, with the team's hours
- * from the visits of the last week among the last WATCH_SEED_EVENTS events
- * (bounded however large the store).
+ * The team's hours at the watch's first look: the visits of the last week
+ * among the WATCH_SEED_EVENTS events before the watch started (bounded
+ * however large the store).
  */
+struct seed_ctx {
+    double *hours;
+    int32_t tz_min;
+};
+
+static int seed_hour(int64_t ts, void *ctx)
+{
+    struct seed_ctx *c = ctx;
+    int64_t local = ts + (int64_t)c->tz_min * 60;
+    c->hours[((local / 3600) % 24 + 24) % 24] += 1;
+    return 0;
+}
+
 static void watch_seed(struct score_daemon *d, int64_t now)
 {
-    int64_t newest = 0;
-    if (sc_store_events_newest(d->store, &newest) != SC_OK)
-        return;
-    struct lead_intel_set set;
-    struct sc_scope all = {0, NULL};
-    struct watch_filter none = {.since = now - 7 * 86400,
-                                .after_id =
-                                    newest > WATCH_SEED_EVENTS ? newest - WATCH_SEED_EVENTS : 0,
-                                .upto_id = newest,
-                                .hours = d->hours,
-                                .fade = 1};
-    if (leads_score(d->store, &all, none.since, now, false, &none, &set) == SC_OK)
-        sc_leads_free(&set);
-    d->last_id = newest;
+    int64_t newest = d->last_id;
+    struct seed_ctx c = {d->hours, sc_tz_min(now)};
+    d->seeded = true;
+    if (newest > 0)
+        sc_store_visit_times(d->store, newest > WATCH_SEED_EVENTS ? newest - WATCH_SEED_EVENTS : 0,
+                             newest, now - 7 * 86400, seed_hour, &c);
 }
 
 static void *daemon_main(void *arg)
@@ -968,7 +974,8 @@ static void *daemon_main(void *arg)
     if (e == SC_OK)
         next += 86400;
     int64_t watched = (int64_t)time(NULL);
-    watch_seed(d, watched);
+    if (sc_store_events_newest(d->store, &d->last_id) != SC_OK)
+        d->last_id = 0; /* (then the first look reads every lead once) */
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {
         int64_t now = (int64_t)time(NULL); /* the wall clock: a moved clock moves training */
@@ -981,6 +988,8 @@ static void *daemon_main(void *arg)
         }
         if (now >= watched + d->watch_s) {
             pthread_mutex_unlock(&d->mu);
+            if (!d->seeded)
+                watch_seed(d, now);
             watch_hot(d, watched, now);
             pthread_mutex_lock(&d->mu);
             watched = now;

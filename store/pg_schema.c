@@ -388,11 +388,14 @@ const char *const sc_pg_migrations[] = {
      * which have no visitor, are in no index at all (issue 15: a bot's row
      * costs the writer the table's insert only).  Queries on a visitor say
      * "visitor_id IS NOT NULL" or "visitor_id = ?", which both backends take
-     * to imply the index's condition.
+     * to imply the index's condition.  The hot-lead watch finds the links
+     * of the leads it reads by their owner (links_owner).
      */
     "DROP INDEX IF EXISTS events_visitor;"
     "CREATE INDEX events_lead ON events(visitor_id, card_id, ts, type, value, link_id, bot) "
-    "WHERE visitor_id IS NOT NULL;",
+    "WHERE visitor_id IS NOT NULL;"
+    "CREATE INDEX links_owner ON links(owner_visitor_id, card_id) "
+    "WHERE owner_visitor_id IS NOT NULL;",
 };
 
 const int sc_pg_nmigrations = (int)(sizeof(sc_pg_migrations) / sizeof(sc_pg_migrations[0]));

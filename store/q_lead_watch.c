@@ -46,7 +46,9 @@ enum sc_err sc_store_lead_events_touched(struct sc_store *s, int64_t after_id, i
     /*
      * The leads: a range of event ids (the table's key).  Their events: the
      * covering index events_lead per lead.  The visits their shares brought:
-     * the rollups of the links they own, as sc_store_lead_events() reads them.
+     * their links (links_owner), then each link's rollups from the day it
+     * was made; SQLite's CROSS JOIN keeps that order (driven from the links,
+     * every owned link would read its card's rollups at each look).
      */
     static struct sc_sql q = SC_SQL(
         "WITH k AS (SELECT DISTINCT t.visitor_id, t.card_id FROM events t "
@@ -58,11 +60,11 @@ enum sc_err sc_store_lead_events_touched(struct sc_store *s, int64_t after_id, i
         "JOIN cards c ON c.id = e.card_id LEFT JOIN links l ON l.id = e.link_id "
         "UNION ALL "
         "SELECT l.owner_visitor_id, l.card_id, c.member_id, c.slug, r.day * 86400, r.type, "
-        "r.humans, l.channel, 1 FROM k "
-        "JOIN links l ON l.owner_visitor_id = k.visitor_id AND l.card_id = k.card_id "
-        "JOIN rollups r ON r.card_id = l.card_id AND r.link_id = l.id "
+        "r.humans, l.channel, 1 FROM k CROSS JOIN links l CROSS JOIN rollups r "
         "JOIN cards c ON c.id = l.card_id "
-        "WHERE r.type IN (0, 1) AND r.humans > 0 "
+        "WHERE l.owner_visitor_id = k.visitor_id AND l.card_id = k.card_id "
+        "AND r.card_id = l.card_id AND r.day >= l.created_at / 86400 AND r.link_id = l.id "
+        "AND r.type IN (0, 1) AND r.humans > 0 "
         "ORDER BY 1, 2, 5");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
@@ -86,5 +88,23 @@ enum sc_err sc_store_lead_events_touched(struct sc_store *s, int64_t after_id, i
         if (fn(&e, ctx))
             break;
     }
+    return sc_q_end(&r);
+}
+
+enum sc_err sc_store_visit_times(struct sc_store *s, int64_t after_id, int64_t upto_id,
+                                 int64_t since, int (*fn)(int64_t ts, void *ctx), void *ctx)
+{
+    static struct sc_sql q = SC_SQL("SELECT ts FROM events WHERE id > ?1 AND id <= ?2 AND "
+                                    "ts >= ?3 AND type IN (0, 1, 2) AND bot = 0 AND "
+                                    "visitor_id IS NOT NULL");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    sc_sql_int(r.st, 1, after_id);
+    sc_sql_int(r.st, 2, upto_id);
+    sc_sql_int(r.st, 3, since);
+    while (sc_q_next(&r))
+        if (fn(sc_sql_col_int(r.st, 0), ctx))
+            break;
     return sc_q_end(&r);
 }

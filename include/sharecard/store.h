@@ -1052,5 +1052,9 @@ enum sc_err sc_store_events_newest(struct sc_store *s, int64_t *id);
 enum sc_err sc_store_lead_events_touched(struct sc_store *s, int64_t after_id, int64_t upto_id,
                                          int (*fn)(const struct sc_lead_event_row *r, void *ctx),
                                          void *ctx);
+/* The times of people's visits (scans, opens, views) with an id in (after_id, upto_id] and a
+ * time since 'since'. */
+enum sc_err sc_store_visit_times(struct sc_store *s, int64_t after_id, int64_t upto_id,
+                                 int64_t since, int (*fn)(int64_t ts, void *ctx), void *ctx);
 
 #endif
