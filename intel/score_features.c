@@ -67,7 +67,10 @@ enum sc_err sc_lead_features(const struct sc_lead_events *in, double x[SC_SCORE_
     for (size_t i = 0; i < in->n; i++)
         if (in->ev[i].ts < in->cutoff && !is_outcome(in->ev[i].type))
             ev[m++] = &in->ev[i];
-    if (m) /* qsort's base may not be NULL, even for no elements */
+    size_t unsorted = 1; /* the store gives them in time order: then no sort */
+    while (unsorted < m && ev[unsorted]->ts >= ev[unsorted - 1]->ts)
+        unsorted++;
+    if (unsorted < m) /* (glibc's qsort keeps equal times in their order, as this does) */
         qsort(ev, m, sizeof(*ev), by_ts);
 
     int64_t prev_ts = 0, prev_day = 0, first_day = 0;
