@@ -1,29 +1,12 @@
 /*
  * q_loyalty.c — what a customer's own referral page reads (issue 14), once
- * for both backends: which customer a visitor cookie belongs to (the page
- * shows private things only to that browser), the customer's balance and
- * spend, and the ledger rows they earned with whose sign-up or purchase
- * earned each.
+ * for both backends: the customer's balance and spend, and the ledger rows
+ * they earned with whose sign-up or purchase earned each.  (Which customer
+ * a visitor cookie belongs to: sc_q_customer_of_visitor(), q_referral.c.)
  */
 #include <string.h>
 
 #include "store_int.h"
-
-enum sc_err sc_store_customer_of_vid(struct sc_store *s, const char *vid, int64_t *out)
-{
-    static struct sc_sql q = SC_SQL("SELECT c.id FROM customers c JOIN visitors v ON v.id = "
-                                    "c.visitor_id WHERE v.vid = ? ORDER BY c.id LIMIT 1");
-    *out = 0;
-    if (!vid || !vid[0])
-        return SC_OK;
-    struct sc_q r;
-    if (!sc_q_read(&r, s, &q))
-        return r.e;
-    sc_sql_text(r.st, 1, vid);
-    if (sc_q_next(&r))
-        *out = sc_sql_col_int(r.st, 0);
-    return sc_q_end(&r);
-}
 
 /* Approved ledger rows of kind ?3 of customer ?1 at ?2: pending past their hold count. */
 #define EARNED(kind)                                                                               \

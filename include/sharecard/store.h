@@ -485,10 +485,6 @@ enum sc_err sc_store_clv_fit_latest(struct sc_store *s, struct sc_clv_fit_row *o
 /* ---- a customer's own referral page: who they are, what they earned (issue 14;
  * store/q_loyalty.c) ------------------------------------------------------------------ */
 
-/* The customer who signed up with visitor id text 'vid' (borrowed; the request's
- * cookie visitor), into '*out'; 0 when none (or 'vid' is empty). */
-enum sc_err sc_store_customer_of_vid(struct sc_store *s, const char *vid, int64_t *out);
-
 struct sc_customer_balance {
     int64_t points;           /* approved sign-up points (pending past their hold included) */
     int64_t commission_cents; /* approved commissions, likewise */
