@@ -474,6 +474,33 @@ static enum MHD_Result link_redirect(struct req *r)
     return sc_reply_redirect(r, 302, loc);
 }
 
+/*
+ * A bot's 302 (issue 15): no cookie, so the same response for every bot on
+ * this link, built once and kept beside the link in the link cache.  A
+ * request whose answer gets headers of its own (Connection: close, private
+ * caching) gets a response of its own.
+ */
+static enum MHD_Result bot_redirect(struct req *r)
+{
+    if (r->ev_result != SC_OK)
+        return sc_reply_not_stored(r);
+    bool shared = !r->close && !r->private_page && !r->vary_cookie;
+    enum MHD_Result ret;
+    if (shared && sc_cache_link_bot_serve(r->srv->caches, &r->link, r, &ret))
+        return ret;
+    char loc[SC_SLUG_MAX + SC_CODE_LEN + 16];
+    snprintf(loc, sizeof(loc), "/c/%s?l=%s", r->link.card_slug, r->link.code);
+    struct MHD_Response *resp = sc_reply_redirect_new(r->srv, loc);
+    if (!resp)
+        return MHD_NO;
+    ret = sc_reply_response(r, 302, resp);
+    if (shared)
+        sc_cache_link_bot_put(r->srv->caches, &r->link, resp); /* takes our reference */
+    else
+        MHD_destroy_response(resp);
+    return ret;
+}
+
 /* The tracked link 'code' into 'out', from the link cache or the store. */
 static enum sc_err link_lookup(struct req *r, const char *code, struct sc_link *out)
 {
@@ -500,6 +527,6 @@ enum MHD_Result sc_h_link(struct req *r, const struct route_args *a)
     struct sc_event ev;
     if (sc_track_bot_event(r, &ev, r->link.channel == SC_CH_QR ? SC_EV_SCAN : SC_EV_OPEN,
                            r->link.card_id, r->link.id))
-        return sc_track_bot_then(r, &ev, link_redirect); /* issue 15: bots answered at once */
+        return sc_track_bot_then(r, &ev, bot_redirect); /* issue 15: bots answered at once */
     return sc_track_then(r, &ev, link_redirect);
 }

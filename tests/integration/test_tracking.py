@@ -78,7 +78,7 @@ class Tracking(unittest.TestCase):
                                       db=db).stdout.strip()
         cls.cards = {}
         for i, name in enumerate(["scan", "same", "bots", "humans", "tree", "beacon", "dnt",
-                                  "other", "botfast"]):
+                                  "other", "botfast", "botsame"]):
             cls.cards[name] = harness.add_member(db, f"Member {name}", f"{name}@example.com",
                                                  "--slug", f"card-{name}", "--team", "t1")
         harness.add_member(db, "Sales Two", "two@example.com", "--team", "t2")
@@ -218,6 +218,45 @@ class Tracking(unittest.TestCase):
         self.assertIsNotNone(cookie)
         s = self.stats("card-botfast")
         self.assertEqual((s["bots"], s["scans"], s["uniques"]), (2, 1, 1), s)
+
+    def test_bots_share_one_answer_that_is_a_persons_without_the_cookie(self):
+        # Issue 15: every bot on a link gets the same 302, built once: a person's 302 but for
+        # the cookie, also on a kept-alive connection; a person after the bots still gets
+        # their own cookie, and each bot request still has its row.
+        path = f"/l/{self.code('botsame')}"
+        st, person, _ = self.req("GET", path)
+        self.assertEqual(st, 302)
+        self.assertIsNotNone(self.cookie_of(person))
+        skip = {"set-cookie", "date", "connection", "keep-alive"}
+        want = {k: v for k, v in person.items() if k not in skip}
+        self.assertEqual(want["location"], f"/c/card-botsame?l={self.code('botsame')}")
+        self.assertEqual(want["cache-control"], "no-store")
+        self.assertIn("content-security-policy", want)
+        n = 0
+        for ua in (BOTS["Google"], BOTS["WhatsApp"], BOTS["Bing"]):
+            st, h, _ = self.req("GET", path, ua=ua)
+            n += 1
+            self.assertEqual(st, 302)
+            self.assertEqual({k: v for k, v in h.items() if k not in skip}, want)
+            self.assertNotIn("set-cookie", h)
+        c = self.srv.conn()
+        try:
+            for ua in (BOTS["Slack"], BOTS["Twitter"], BOTS["Slack"]):
+                c.request("GET", path, headers={"User-Agent": ua})
+                r = c.getresponse()
+                r.read()
+                n += 1
+                h = {k.lower(): v for k, v in r.getheaders()}
+                self.assertEqual(r.status, 302)
+                self.assertEqual({k: v for k, v in h.items() if k not in skip}, want)
+        finally:
+            c.close()
+        st, h, _ = self.req("GET", path)
+        self.assertEqual(st, 302)
+        self.assertIsNotNone(self.cookie_of(h))
+        self.assertNotEqual(self.cookie_of(h), self.cookie_of(person))
+        s = self.stats_once("card-botsame", "bots", n)
+        self.assertEqual((s["bots"], s["scans"], s["uniques"]), (n, 2, 2), s)
 
     def test_real_phone_browsers_are_people(self):
         for name, ua in HUMANS.items():
