@@ -70,6 +70,52 @@ static void test_bot_classifier(void **state)
     assert_null(sc_bot_name(0));
 }
 
+/*
+ * Issue 15: verdicts are remembered per thread by the whole user-agent.  A
+ * thousand distinct strings of five kinds, interleaved so that they share
+ * the remembered slots and all of one length, get their own kind's
+ * verdict every time, in any order, and HEAD is still "head".
+ */
+static void test_verdicts_are_remembered_by_the_whole_string(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *before, *after; /* the user-agent: before, a number, after */
+        const char *reason, *device;
+    } kinds[] = {
+        {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_",
+         " like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 "
+         "Safari/604.1",
+         NULL, "phone"},
+        {"Mozilla/5.0 (Linux; Android 13; SM-X",
+         ") AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36", NULL, "tablet"},
+        {"Mozilla/5.0 (compatible; Googlebot/2.", "; +http://www.google.com/bot.html)", "crawler",
+         "bot"},
+        {"curl/8.", ".0", "tool", "bot"},
+        {"WhatsApp/2.23.", ".0 A", "preview", "bot"},
+    };
+    enum { N = 200, K = sizeof(kinds) / sizeof(kinds[0]) };
+    for (int pass = 0; pass < 3; pass++)
+        for (int j = 0; j < N * K; j++) {
+            int i = pass == 1 ? N * K - 1 - j : pass == 2 ? (j * 7) % (N * K) : j;
+            char ua[256];
+            /* all 160 bytes long: only the bytes tell them apart */
+            int n = snprintf(ua, sizeof(ua), "%s%03d%s", kinds[i % K].before, i / K,
+                             kinds[i % K].after);
+            memset(ua + n, '-', 160 - (size_t)n);
+            ua[160] = '\0';
+            struct sc_ua_info info;
+            const char *r = sc_ua_classify(ua, false, &info);
+            if (kinds[i % K].reason)
+                assert_string_equal(r, kinds[i % K].reason);
+            else
+                assert_null(r);
+            assert_string_equal(info.device, kinds[i % K].device);
+            assert_string_equal(sc_ua_classify(ua, true, &info), "head");
+            assert_string_equal(info.device, kinds[i % K].device);
+        }
+}
+
 static void test_families(void **state)
 {
     struct sc_ua_info u;
@@ -223,9 +269,13 @@ static void test_ingest_commits_and_rolls_up(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bot_classifier), cmocka_unit_test(test_families),
-        cmocka_unit_test(test_ip_anonymiser),  cmocka_unit_test(test_visitor_ids),
-        cmocka_unit_test(test_referrer_host),  cmocka_unit_test(test_ingest_commits_and_rolls_up),
+        cmocka_unit_test(test_bot_classifier),
+        cmocka_unit_test(test_families),
+        cmocka_unit_test(test_verdicts_are_remembered_by_the_whole_string),
+        cmocka_unit_test(test_ip_anonymiser),
+        cmocka_unit_test(test_visitor_ids),
+        cmocka_unit_test(test_referrer_host),
+        cmocka_unit_test(test_ingest_commits_and_rolls_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
