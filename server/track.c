@@ -152,16 +152,29 @@ void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type typ
     memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
 }
 
+bool sc_track_classify(struct req *r, struct sc_event *ev, enum sc_ev_type type)
+{
+    event_fill(r, ev, type, 0, 0);
+    ev->bot_reason = sc_ua_classify(ev->ua, ev->head, &ev->agent);
+    ev->classified = true; /* the writer takes this answer, for a person's event too */
+    return ev->bot_reason != NULL;
+}
+
+void sc_track_visitor(struct req *r, struct sc_event *ev)
+{
+    sc_track_identify(r);
+    memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
+}
+
 bool sc_track_bot_event(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
                         int64_t link_id)
 {
-    event_fill(r, ev, type, card_id, link_id);
-    ev->bot_reason = sc_ua_classify(ev->ua, ev->head, &ev->agent);
-    ev->classified = true; /* the writer takes this answer, for a person's event too */
-    if (ev->bot_reason)
+    bool bot = sc_track_classify(r, ev, type);
+    ev->card_id = card_id;
+    ev->link_id = link_id;
+    if (bot)
         return true; /* no visitor: no cookie minted, no visitor key, no unique */
-    sc_track_identify(r);
-    memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
+    sc_track_visitor(r, ev);
     return false;
 }
 

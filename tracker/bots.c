@@ -332,7 +332,7 @@ static const char *bot_of(const uint64_t mask[MASK_WORDS])
 }
 
 /* A verdict remembered by this thread: the whole user-agent, what the scan made of it. */
-#define VERDICT_SLOTS  128
+#define VERDICT_SLOTS  256
 #define VERDICT_UA_MAX 256 /* longer user-agents are scanned every time */
 struct verdict {
     size_t len; /* of 'ua'; 0 for an empty slot */

@@ -78,7 +78,7 @@ class Tracking(unittest.TestCase):
                                       db=db).stdout.strip()
         cls.cards = {}
         for i, name in enumerate(["scan", "same", "bots", "humans", "tree", "beacon", "dnt",
-                                  "other", "botfast", "botsame"]):
+                                  "other", "botfast", "botsame", "botview"]):
             cls.cards[name] = harness.add_member(db, f"Member {name}", f"{name}@example.com",
                                                  "--slug", f"card-{name}", "--team", "t1")
         harness.add_member(db, "Sales Two", "two@example.com", "--team", "t2")
@@ -257,6 +257,39 @@ class Tracking(unittest.TestCase):
         self.assertNotEqual(self.cookie_of(h), self.cookie_of(person))
         s = self.stats_once("card-botsame", "bots", n)
         self.assertEqual((s["bots"], s["scans"], s["uniques"]), (n, 2, 2), s)
+
+    def test_a_bots_view_is_answered_at_once_and_its_row_lands(self):
+        # Issue 15: a bot fetching the landing page (a preview unfurling it, a crawler) is
+        # answered without waiting for its commit; its view lands as a bot's with no visitor
+        # (no visitor key, never a unique).  Its page keeps a working sign-up form (headless
+        # browsers and tools do sign up), so it carries a token and the cookie it is bound to.
+        is_pg = harness.is_pg(self.srv.db)
+        keys = "SELECT count(*) FROM visitors" if is_pg else "SELECT count(*) FROM visitor_keys"
+        before = harness.scalar(self.srv.db, keys)
+        uas = (BOTS["Google"], BOTS["WhatsApp"], BOTS["Slack"], BOTS["Google"])
+        for i, ua in enumerate(uas):
+            path = "/c/card-botview" + ("?l=" + self.code("botview") if i % 2 else "")
+            st, h, page = self.req("GET", path, ua=ua)
+            self.assertEqual(st, 200)
+            self.assertIsNotNone(self.cookie_of(h))
+            self.assertRegex(page, rb'name="csrf" value="[A-Za-z0-9_-]{22}"')
+        st, h, _ = self.req("HEAD", "/c/card-botview")
+        self.assertEqual(st, 200)
+        n = len(uas) + 1
+        s = self.stats_once("card-botview", "bots", n)
+        self.assertEqual((s["bots"], s["views"], s["uniques"]), (n, 0, 0), s)
+        with self.db() as d:
+            rows = d.execute("SELECT e.bot, e.visitor_id FROM events e JOIN cards c ON "
+                             "c.id = e.card_id WHERE c.slug = 'card-botview' AND e.type = 2")
+        self.assertEqual(len(rows), n)
+        self.assertTrue(all(bot != 0 and vid is None for bot, vid in rows), rows)
+        self.assertEqual(harness.scalar(self.srv.db, keys), before)
+        # A person's view of the same page: counted, and a unique, once committed.
+        st, h, page = self.req("GET", "/c/card-botview")
+        self.assertEqual(st, 200)
+        self.assertIsNotNone(self.cookie_of(h))
+        s = self.stats("card-botview")
+        self.assertEqual((s["bots"], s["views"], s["uniques"]), (n, 1, 1), s)
 
     def test_real_phone_browsers_are_people(self):
         for name, ua in HUMANS.items():
