@@ -6,7 +6,8 @@
  *   - landing pages by (slug, ?l=, language asked for), for PAGE_TTL_MS or
  *     until this process changes anything (sc_cache_page_forget());
  *   - slug → QR link code, and tracked links by code, for a minute: neither
- *     changes once minted, so the hot paths skip the store.
+ *     changes once minted, so the hot paths skip the store; beside a link,
+ *     the 302 a bot gets (no cookie), built once and queued for every bot.
  *
  * Every cache is direct-mapped (a new key evicts whatever shared its slot)
  * and has its own lock.  A change made by another process (the CLI) shows
@@ -53,7 +54,8 @@ struct code_slot {
 
 struct link_slot {
     struct sc_link link;
-    int64_t until; /* unix seconds */
+    int64_t until;            /* unix seconds */
+    struct MHD_Response *bot; /* the cache's reference to a bot's 302 to 'link', or NULL */
 };
 
 struct sc_caches {
@@ -99,6 +101,9 @@ void sc_cache_free(struct sc_caches *c)
     for (size_t i = 0; i < QR_SLOTS; i++)
         if (c->qr[i].resp)
             MHD_destroy_response(c->qr[i].resp);
+    for (size_t i = 0; i < LINK_SLOTS; i++)
+        if (c->link[i].bot)
+            MHD_destroy_response(c->link[i].bot);
     pthread_mutex_destroy(&c->qr_lock);
     pthread_mutex_destroy(&c->page_lock);
     pthread_mutex_destroy(&c->code_lock);
@@ -190,9 +195,47 @@ void sc_cache_link_put(struct sc_caches *c, const struct sc_link *link)
 {
     struct link_slot *s = &c->link[fnv(FNV_BASIS, link->code) % LINK_SLOTS];
     pthread_mutex_lock(&c->link_lock);
+    if (s->bot) { /* built for the link read before: MHD holds its own references */
+        MHD_destroy_response(s->bot);
+        s->bot = NULL;
+    }
     s->link = *link;
     s->until = (int64_t)time(NULL) + LINK_TTL;
     pthread_mutex_unlock(&c->link_lock);
+}
+
+/* True when slot 's' holds 'link' as read (its id, code and card's slug: the 302's Location). */
+static bool link_same(const struct link_slot *s, const struct sc_link *link)
+{
+    return s->link.id == link->id && strcmp(s->link.code, link->code) == 0 &&
+           strcmp(s->link.card_slug, link->card_slug) == 0;
+}
+
+/* Queued under the lock, as the QR responses are: an eviction cannot free it first. */
+bool sc_cache_link_bot_serve(struct sc_caches *c, const struct sc_link *link, struct req *r,
+                             enum MHD_Result *ret)
+{
+    struct link_slot *s = &c->link[fnv(FNV_BASIS, link->code) % LINK_SLOTS];
+    pthread_mutex_lock(&c->link_lock);
+    bool hit = s->bot && link_same(s, link);
+    if (hit)
+        *ret = sc_reply_response(r, 302, s->bot);
+    pthread_mutex_unlock(&c->link_lock);
+    return hit;
+}
+
+void sc_cache_link_bot_put(struct sc_caches *c, const struct sc_link *link,
+                           struct MHD_Response *resp)
+{
+    struct link_slot *s = &c->link[fnv(FNV_BASIS, link->code) % LINK_SLOTS];
+    pthread_mutex_lock(&c->link_lock);
+    if (!s->bot && link_same(s, link)) {
+        s->bot = resp;
+        resp = NULL;
+    }
+    pthread_mutex_unlock(&c->link_lock);
+    if (resp) /* another thread's is there, or the link was evicted: ours is not kept */
+        MHD_destroy_response(resp);
 }
 
 /* ---- landing pages -------------------------------------------------------- */

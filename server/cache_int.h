@@ -38,6 +38,18 @@ void sc_cache_code_put(struct sc_caches *c, const char *slug, const char *code);
 /* Tracked links by code, remembered for a minute (they never change once minted). */
 bool sc_cache_link_get(struct sc_caches *c, const char *code, struct sc_link *out);
 void sc_cache_link_put(struct sc_caches *c, const struct sc_link *link);
+/*
+ * Issue 15: a bot's 302 to 'link' (no cookie: the same for every bot) kept
+ * beside the link while the link is cached, so a bot's answer is one queue
+ * of a shared response.  sc_cache_link_bot_serve() answers 'r' with it and
+ * returns true with '*ret' set; false, with nothing queued, when it is not
+ * there.  sc_cache_link_bot_put() takes ownership of the caller's reference
+ * to 'resp' (dropped when 'link' is no longer the one cached).
+ */
+bool sc_cache_link_bot_serve(struct sc_caches *c, const struct sc_link *link, struct req *r,
+                             enum MHD_Result *ret);
+void sc_cache_link_bot_put(struct sc_caches *c, const struct sc_link *link,
+                           struct MHD_Response *resp);
 
 /*
  * Landing pages, keyed by (slug, ?l= argument 'l', 'accept': 0 English,

@@ -142,6 +142,13 @@ enum MHD_Result sc_reply_static(struct req *r, unsigned status, const char *ctyp
                                 const char *text);
 enum MHD_Result sc_reply_error(struct req *r, unsigned status, const char *message);
 enum MHD_Result sc_reply_redirect(struct req *r, unsigned status, const char *location);
+/*
+ * The response sc_reply_redirect() sends, without the visitor's cookie: the
+ * same for every request it answers, so it may be kept and queued on many
+ * connections (a bot's 302, cache.c).  Returns a new reference, NULL when
+ * out of memory.
+ */
+struct MHD_Response *sc_reply_redirect_new(struct server *s, const char *location);
 enum MHD_Result sc_reply_err(struct req *r, enum sc_err e, const char *message);
 enum MHD_Result sc_reply_response(struct req *r, unsigned status, struct MHD_Response *resp);
 /* 405 with an Allow header naming 'allow'. */

@@ -108,6 +108,9 @@ enum MHD_Result sc_h_metrics(struct req *r, const struct route_args *a)
     return sc_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 
+#define CSRF_LEN  22 /* sc_csrf_token(): 16 bytes in unpadded base64url */
+#define CSRF_MARK "sc-csrf-mark-0f8a3c2e9b7d41" /* rendered in place of the token */
+
 static enum MHD_Result card_page(struct req *r)
 {
     if (r->ev_result != SC_OK)
@@ -160,9 +163,6 @@ static void arrived_by(struct req *r, int64_t card_id)
  * Set-Cookie header is added to each response.  Cards shown as disabled
  * (410) and owner previews are never cached.
  */
-#define CSRF_LEN  22 /* sc_csrf_token(): 16 bytes in unpadded base64url */
-#define CSRF_MARK "sc-csrf-mark-0f8a3c2e9b7d41" /* rendered in place of the token */
-
 /* What the request's Accept-Language settles: a language, or 2 for the card's own. */
 static int accept_of(struct req *r)
 {
@@ -248,6 +248,18 @@ static bool page_put(struct req *r, const char *l, int accept, uint64_t gen)
     return page && page_finish(r, page, len, at);
 }
 
+/* The view 'ev' of r->card (by r->link) queued: a bot's answered at once, a person's once durable.
+ */
+static enum MHD_Result view_then(struct req *r, struct sc_event *ev, bool bot)
+{
+    ev->card_id = r->card.id;
+    ev->link_id = r->link.id;
+    if (bot)
+        return sc_track_bot_then(r, ev, card_page);
+    sc_track_visitor(r, ev);
+    return sc_track_then(r, ev, card_page);
+}
+
 enum MHD_Result sc_h_card(struct req *r, const struct route_args *a)
 {
     const char *slug = a->arg;
@@ -258,10 +270,14 @@ enum MHD_Result sc_h_card(struct req *r, const struct route_args *a)
         l = "";
     bool cacheable = !sc_req_arg(r, "preview") && strlen(slug) <= SC_SLUG_MAX;
     int accept = accept_of(r);
-    if (cacheable && page_hit(r, slug, l, accept)) {
-        sc_track_event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
-        return sc_track_then(r, &ev, card_page);
-    }
+    /*
+     * A bot's view (issue 15): recorded with no visitor (no visitor key, never a unique) and
+     * answered without waiting for its row.  Its page keeps a working sign-up form, so the
+     * CSRF token still binds it to a cookie (headless browsers and tools do sign up).
+     */
+    bool bot = sc_track_classify(r, &ev, SC_EV_VIEW);
+    if (cacheable && page_hit(r, slug, l, accept))
+        return view_then(r, &ev, bot);
     uint64_t gen = sc_cache_page_gen(r->srv->caches);
     if (!load_card(r, slug, &r->card, &ret))
         return ret;
@@ -280,8 +296,7 @@ enum MHD_Result sc_h_card(struct req *r, const struct route_args *a)
     }
     if (cacheable)
         page_put(r, l, accept, gen); /* on failure card_page() renders the page itself */
-    sc_track_event_init(r, &ev, SC_EV_VIEW, r->card.id, r->link.id);
-    return sc_track_then(r, &ev, card_page);
+    return view_then(r, &ev, bot);
 }
 
 static enum MHD_Result h_qr(struct req *r, const char *slug, bool svg)
@@ -474,6 +489,33 @@ static enum MHD_Result link_redirect(struct req *r)
     return sc_reply_redirect(r, 302, loc);
 }
 
+/*
+ * A bot's 302 (issue 15): no cookie, so the same response for every bot on
+ * this link, built once and kept beside the link in the link cache.  A
+ * request whose answer gets headers of its own (Connection: close, private
+ * caching) gets a response of its own.
+ */
+static enum MHD_Result bot_redirect(struct req *r)
+{
+    if (r->ev_result != SC_OK)
+        return sc_reply_not_stored(r);
+    bool shared = !r->close && !r->private_page && !r->vary_cookie;
+    enum MHD_Result ret;
+    if (shared && sc_cache_link_bot_serve(r->srv->caches, &r->link, r, &ret))
+        return ret;
+    char loc[SC_SLUG_MAX + SC_CODE_LEN + 16];
+    snprintf(loc, sizeof(loc), "/c/%s?l=%s", r->link.card_slug, r->link.code);
+    struct MHD_Response *resp = sc_reply_redirect_new(r->srv, loc);
+    if (!resp)
+        return MHD_NO;
+    ret = sc_reply_response(r, 302, resp);
+    if (shared)
+        sc_cache_link_bot_put(r->srv->caches, &r->link, resp); /* takes our reference */
+    else
+        MHD_destroy_response(resp);
+    return ret;
+}
+
 /* The tracked link 'code' into 'out', from the link cache or the store. */
 static enum sc_err link_lookup(struct req *r, const char *code, struct sc_link *out)
 {
@@ -500,6 +542,6 @@ enum MHD_Result sc_h_link(struct req *r, const struct route_args *a)
     struct sc_event ev;
     if (sc_track_bot_event(r, &ev, r->link.channel == SC_CH_QR ? SC_EV_SCAN : SC_EV_OPEN,
                            r->link.card_id, r->link.id))
-        return sc_track_bot_then(r, &ev, link_redirect); /* issue 15: bots answered at once */
+        return sc_track_bot_then(r, &ev, bot_redirect); /* issue 15: bots answered at once */
     return sc_track_then(r, &ev, link_redirect);
 }

@@ -159,14 +159,22 @@ enum MHD_Result sc_reply_err(struct req *r, enum sc_err e, const char *message)
     return sc_reply_error(r, st, message);
 }
 
-enum MHD_Result sc_reply_redirect(struct req *r, unsigned status, const char *location)
+struct MHD_Response *sc_reply_redirect_new(struct server *s, const char *location)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp)
-        return MHD_NO;
+        return NULL;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    sc_reply_security_headers(r->srv, resp);
+    sc_reply_security_headers(s, resp);
+    return resp;
+}
+
+enum MHD_Result sc_reply_redirect(struct req *r, unsigned status, const char *location)
+{
+    struct MHD_Response *resp = sc_reply_redirect_new(r->srv, location);
+    if (!resp)
+        return MHD_NO;
     sc_reply_add_cookie(r, resp);
     enum MHD_Result ret = sc_reply_response(r, status, resp);
     MHD_destroy_response(resp);

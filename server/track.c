@@ -104,6 +104,29 @@ static void copy_text(char *dst, size_t n, const char *src)
     sc_buf_cleanup(&b);
 }
 
+/*
+ * The client's address, anonymised, into 'out' ("" when unknown).  An IPv4
+ * peer (no proxy trusted) is cut from the socket's bytes, without the two
+ * rounds through text of the general way.
+ */
+static void client_ip_anon(struct req *r, char out[SC_IP_ANON_MAX])
+{
+    if (!r->srv->cfg->trust_proxy) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+        if (sa && sa->sa_family == AF_INET) {
+            const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+            sc_ip4_anonymise((const unsigned char *)&in->sin_addr, out);
+            return;
+        }
+    }
+    char ip[INET6_ADDRSTRLEN];
+    client_ip(r, ip, sizeof(ip));
+    if (sc_ip_anonymise(ip, out) != SC_OK)
+        out[0] = '\0';
+}
+
 /* The event of 'type' for this request but its visitor. */
 static void event_fill(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
                        int64_t link_id)
@@ -113,10 +136,7 @@ static void event_fill(struct req *r, struct sc_event *ev, enum sc_ev_type type,
     ev->type = type;
     ev->card_id = card_id;
     ev->link_id = link_id;
-    char ip[INET6_ADDRSTRLEN];
-    client_ip(r, ip, sizeof(ip));
-    if (sc_ip_anonymise(ip, ev->ip) != SC_OK)
-        ev->ip[0] = '\0';
+    client_ip_anon(r, ev->ip);
     const char *ua = sc_req_header(r, MHD_HTTP_HEADER_USER_AGENT);
     if (ua)
         copy_text(ev->ua, sizeof(ev->ua), ua);
@@ -132,16 +152,29 @@ void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type typ
     memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
 }
 
+bool sc_track_classify(struct req *r, struct sc_event *ev, enum sc_ev_type type)
+{
+    event_fill(r, ev, type, 0, 0);
+    ev->bot_reason = sc_ua_classify(ev->ua, ev->head, &ev->agent);
+    ev->classified = true; /* the writer takes this answer, for a person's event too */
+    return ev->bot_reason != NULL;
+}
+
+void sc_track_visitor(struct req *r, struct sc_event *ev)
+{
+    sc_track_identify(r);
+    memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
+}
+
 bool sc_track_bot_event(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
                         int64_t link_id)
 {
-    event_fill(r, ev, type, card_id, link_id);
-    ev->bot_reason = sc_ua_classify(ev->ua, ev->head, &ev->agent);
-    ev->classified = true; /* the writer takes this answer, for a person's event too */
-    if (ev->bot_reason)
+    bool bot = sc_track_classify(r, ev, type);
+    ev->card_id = card_id;
+    ev->link_id = link_id;
+    if (bot)
         return true; /* no visitor: no cookie minted, no visitor key, no unique */
-    sc_track_identify(r);
-    memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
+    sc_track_visitor(r, ev);
     return false;
 }
 

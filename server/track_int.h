@@ -26,6 +26,15 @@ void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type typ
 bool sc_track_bot_event(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,
                         int64_t link_id);
 /*
+ * The same in two steps, for a handler that must know whether it answers a
+ * bot before it knows the card (the landing page): sc_track_classify() fills
+ * 'ev' but its ids and visitor and returns true for a bot;
+ * sc_track_visitor() then fills in a person's visitor (minting the cookie
+ * when needed).
+ */
+bool sc_track_classify(struct req *r, struct sc_event *ev, enum sc_ev_type type);
+void sc_track_visitor(struct req *r, struct sc_event *ev);
+/*
  * A bot's event 'ev' queued for the writer's next batch and 'cont' called
  * at once: a bot is answered before its row is committed (a crash may lose
  * the last instant's bot rows, never a person's).  503 when the queue is full.

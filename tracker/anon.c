@@ -28,3 +28,25 @@ enum sc_err sc_ip_anonymise(const char *ip, char out[SC_IP_ANON_MAX])
     }
     return SC_EINVAL;
 }
+
+/* Decimal digits of 'v' at 'p'; returns the end. */
+static char *put_octet(char *p, unsigned v)
+{
+    if (v >= 100)
+        *p++ = (char)('0' + v / 100);
+    if (v >= 10)
+        *p++ = (char)('0' + v / 10 % 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+void sc_ip4_anonymise(const unsigned char a[4], char out[SC_IP_ANON_MAX])
+{
+    char *p = out;
+    for (int i = 0; i < 3; i++) {
+        p = put_octet(p, a[i]);
+        *p++ = '.';
+    }
+    *p++ = '0';
+    *p = '\0';
+}

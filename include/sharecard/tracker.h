@@ -22,6 +22,11 @@
  * when 'ip' is not an address.
  */
 enum sc_err sc_ip_anonymise(const char *ip, char out[SC_IP_ANON_MAX]);
+/*
+ * The same for an IPv4 address given as its 4 bytes (network order, as in a
+ * struct in_addr), without going through text: the request thread's way.
+ */
+void sc_ip4_anonymise(const unsigned char a[4], char out[SC_IP_ANON_MAX]);
 
 /*
  * Why the request with user-agent 'ua' (may be NULL) and method HEAD when

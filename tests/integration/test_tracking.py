@@ -78,7 +78,7 @@ class Tracking(unittest.TestCase):
                                       db=db).stdout.strip()
         cls.cards = {}
         for i, name in enumerate(["scan", "same", "bots", "humans", "tree", "beacon", "dnt",
-                                  "other", "botfast"]):
+                                  "other", "botfast", "botsame", "botview"]):
             cls.cards[name] = harness.add_member(db, f"Member {name}", f"{name}@example.com",
                                                  "--slug", f"card-{name}", "--team", "t1")
         harness.add_member(db, "Sales Two", "two@example.com", "--team", "t2")
@@ -218,6 +218,78 @@ class Tracking(unittest.TestCase):
         self.assertIsNotNone(cookie)
         s = self.stats("card-botfast")
         self.assertEqual((s["bots"], s["scans"], s["uniques"]), (2, 1, 1), s)
+
+    def test_bots_share_one_answer_that_is_a_persons_without_the_cookie(self):
+        # Issue 15: every bot on a link gets the same 302, built once: a person's 302 but for
+        # the cookie, also on a kept-alive connection; a person after the bots still gets
+        # their own cookie, and each bot request still has its row.
+        path = f"/l/{self.code('botsame')}"
+        st, person, _ = self.req("GET", path)
+        self.assertEqual(st, 302)
+        self.assertIsNotNone(self.cookie_of(person))
+        skip = {"set-cookie", "date", "connection", "keep-alive"}
+        want = {k: v for k, v in person.items() if k not in skip}
+        self.assertEqual(want["location"], f"/c/card-botsame?l={self.code('botsame')}")
+        self.assertEqual(want["cache-control"], "no-store")
+        self.assertIn("content-security-policy", want)
+        n = 0
+        for ua in (BOTS["Google"], BOTS["WhatsApp"], BOTS["Bing"]):
+            st, h, _ = self.req("GET", path, ua=ua)
+            n += 1
+            self.assertEqual(st, 302)
+            self.assertEqual({k: v for k, v in h.items() if k not in skip}, want)
+            self.assertNotIn("set-cookie", h)
+        c = self.srv.conn()
+        try:
+            for ua in (BOTS["Slack"], BOTS["Twitter"], BOTS["Slack"]):
+                c.request("GET", path, headers={"User-Agent": ua})
+                r = c.getresponse()
+                r.read()
+                n += 1
+                h = {k.lower(): v for k, v in r.getheaders()}
+                self.assertEqual(r.status, 302)
+                self.assertEqual({k: v for k, v in h.items() if k not in skip}, want)
+        finally:
+            c.close()
+        st, h, _ = self.req("GET", path)
+        self.assertEqual(st, 302)
+        self.assertIsNotNone(self.cookie_of(h))
+        self.assertNotEqual(self.cookie_of(h), self.cookie_of(person))
+        s = self.stats_once("card-botsame", "bots", n)
+        self.assertEqual((s["bots"], s["scans"], s["uniques"]), (n, 2, 2), s)
+
+    def test_a_bots_view_is_answered_at_once_and_its_row_lands(self):
+        # Issue 15: a bot fetching the landing page (a preview unfurling it, a crawler) is
+        # answered without waiting for its commit; its view lands as a bot's with no visitor
+        # (no visitor key, never a unique).  Its page keeps a working sign-up form (headless
+        # browsers and tools do sign up), so it carries a token and the cookie it is bound to.
+        is_pg = harness.is_pg(self.srv.db)
+        keys = "SELECT count(*) FROM visitors" if is_pg else "SELECT count(*) FROM visitor_keys"
+        before = harness.scalar(self.srv.db, keys)
+        uas = (BOTS["Google"], BOTS["WhatsApp"], BOTS["Slack"], BOTS["Google"])
+        for i, ua in enumerate(uas):
+            path = "/c/card-botview" + ("?l=" + self.code("botview") if i % 2 else "")
+            st, h, page = self.req("GET", path, ua=ua)
+            self.assertEqual(st, 200)
+            self.assertIsNotNone(self.cookie_of(h))
+            self.assertRegex(page, rb'name="csrf" value="[A-Za-z0-9_-]{22}"')
+        st, h, _ = self.req("HEAD", "/c/card-botview")
+        self.assertEqual(st, 200)
+        n = len(uas) + 1
+        s = self.stats_once("card-botview", "bots", n)
+        self.assertEqual((s["bots"], s["views"], s["uniques"]), (n, 0, 0), s)
+        with self.db() as d:
+            rows = d.execute("SELECT e.bot, e.visitor_id FROM events e JOIN cards c ON "
+                             "c.id = e.card_id WHERE c.slug = 'card-botview' AND e.type = 2")
+        self.assertEqual(len(rows), n)
+        self.assertTrue(all(bot != 0 and vid is None for bot, vid in rows), rows)
+        self.assertEqual(harness.scalar(self.srv.db, keys), before)
+        # A person's view of the same page: counted, and a unique, once committed.
+        st, h, page = self.req("GET", "/c/card-botview")
+        self.assertEqual(st, 200)
+        self.assertIsNotNone(self.cookie_of(h))
+        s = self.stats("card-botview")
+        self.assertEqual((s["bots"], s["views"], s["uniques"]), (n, 1, 1), s)
 
     def test_real_phone_browsers_are_people(self):
         for name, ua in HUMANS.items():

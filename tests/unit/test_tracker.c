@@ -2,6 +2,7 @@
  * test_tracker.c — who is a person and who is not, anonymised addresses,
  * visitor ids, referrer hosts, and the ingest path from queue to rollups.
  */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,6 +70,52 @@ static void test_bot_classifier(void **state)
     assert_null(sc_bot_name(0));
 }
 
+/*
+ * Issue 15: verdicts are remembered per thread by the whole user-agent.  A
+ * thousand distinct strings of five kinds, interleaved so that they share
+ * the remembered slots and all of one length, get their own kind's
+ * verdict every time, in any order, and HEAD is still "head".
+ */
+static void test_verdicts_are_remembered_by_the_whole_string(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *before, *after; /* the user-agent: before, a number, after */
+        const char *reason, *device;
+    } kinds[] = {
+        {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_",
+         " like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 "
+         "Safari/604.1",
+         NULL, "phone"},
+        {"Mozilla/5.0 (Linux; Android 13; SM-X",
+         ") AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36", NULL, "tablet"},
+        {"Mozilla/5.0 (compatible; Googlebot/2.", "; +http://www.google.com/bot.html)", "crawler",
+         "bot"},
+        {"curl/8.", ".0", "tool", "bot"},
+        {"WhatsApp/2.23.", ".0 A", "preview", "bot"},
+    };
+    enum { N = 200, K = sizeof(kinds) / sizeof(kinds[0]) };
+    for (int pass = 0; pass < 3; pass++)
+        for (int j = 0; j < N * K; j++) {
+            int i = pass == 1 ? N * K - 1 - j : pass == 2 ? (j * 7) % (N * K) : j;
+            char ua[256];
+            /* all 160 bytes long: only the bytes tell them apart */
+            int n = snprintf(ua, sizeof(ua), "%s%03d%s", kinds[i % K].before, i / K,
+                             kinds[i % K].after);
+            memset(ua + n, '-', 160 - (size_t)n);
+            ua[160] = '\0';
+            struct sc_ua_info info;
+            const char *r = sc_ua_classify(ua, false, &info);
+            if (kinds[i % K].reason)
+                assert_string_equal(r, kinds[i % K].reason);
+            else
+                assert_null(r);
+            assert_string_equal(info.device, kinds[i % K].device);
+            assert_string_equal(sc_ua_classify(ua, true, &info), "head");
+            assert_string_equal(info.device, kinds[i % K].device);
+        }
+}
+
 static void test_families(void **state)
 {
     struct sc_ua_info u;
@@ -105,6 +152,18 @@ static void test_ip_anonymiser(void **state)
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         assert_int_equal(sc_ip_anonymise(t[i].in, out), SC_OK);
         assert_string_equal(out, t[i].out);
+    }
+    /* From the bytes, as the request thread does: the same text as from the address's text. */
+    static const char *const v4[] = {"0.0.0.0",      "1.2.3.4",         "9.10.99.100", "127.0.0.1",
+                                     "203.0.113.77", "255.255.255.255", "10.200.7.255"};
+    for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+        unsigned char a[4];
+        char want[SC_IP_ANON_MAX];
+        assert_int_equal(inet_pton(AF_INET, v4[i], a), 1);
+        assert_int_equal(sc_ip_anonymise(v4[i], want), SC_OK);
+        memset(out, 'x', SC_IP_ANON_MAX);
+        sc_ip4_anonymise(a, out);
+        assert_string_equal(out, want);
     }
     assert_int_equal(sc_ip_anonymise("not an ip", out), SC_EINVAL);
     assert_int_equal(sc_ip_anonymise("1.2.3.4.5", out), SC_EINVAL);
@@ -184,16 +243,27 @@ static void test_ingest_commits_and_rolls_up(void **state)
                  i % 4 == 0 ? "Twitterbot/1.0" : "Mozilla/5.0 (iPhone) Mobile Safari");
         assert_int_equal(sc_ingest_write_sync(g, &ev), SC_OK);
     }
+    /*
+     * The queue keeps what follows the user-agent too (it copies only the used part of
+     * it): a person-looking browser that the request thread judged a preview is a bot's.
+     */
+    memset(ev.visitor, 0, sizeof(ev.visitor));
+    memset(ev.ua, 'x', sizeof(ev.ua) - 1); /* the longest user-agent kept: no bot words */
+    memcpy(ev.ua, "Mozilla/5.0 (iPhone) ", 21);
+    ev.classified = true;
+    ev.bot_reason = "preview";
+    strcpy(ev.agent.device, "bot");
+    assert_int_equal(sc_ingest_write_sync(g, &ev), SC_OK);
     struct sc_ingest_stats is;
     sc_ingest_stats(g, &is);
-    assert_int_equal(is.committed, 20);
+    assert_int_equal(is.committed, 21);
     assert_int_equal(is.failed, 0);
     sc_ingest_free(g);
 
     struct sc_stats st;
     assert_int_equal(sc_store_card_stats(s, c.id, 0, 100000, &st), SC_OK);
     assert_int_equal(st.n[SC_EV_VIEW], 15);
-    assert_int_equal(st.bots, 5);
+    assert_int_equal(st.bots, 6);
     /* Visitors 0..4; v0 only ever came as the bot (i = 0, 4, 8, …, all i % 4 == 0 ≡ v0/v4…). */
     int64_t want_uniques = 0;
     for (int v = 0; v < 5; v++) {
@@ -210,9 +280,13 @@ static void test_ingest_commits_and_rolls_up(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bot_classifier), cmocka_unit_test(test_families),
-        cmocka_unit_test(test_ip_anonymiser),  cmocka_unit_test(test_visitor_ids),
-        cmocka_unit_test(test_referrer_host),  cmocka_unit_test(test_ingest_commits_and_rolls_up),
+        cmocka_unit_test(test_bot_classifier),
+        cmocka_unit_test(test_families),
+        cmocka_unit_test(test_verdicts_are_remembered_by_the_whole_string),
+        cmocka_unit_test(test_ip_anonymiser),
+        cmocka_unit_test(test_visitor_ids),
+        cmocka_unit_test(test_referrer_host),
+        cmocka_unit_test(test_ingest_commits_and_rolls_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
