@@ -332,6 +332,16 @@ enum MHD_Result sc_h_event(struct req *r, const struct route_args *a)
     if (r->new_cookie ||
         sc_store_visitor_reached(r->srv->store, r->vid, r->card.id, link_id, &reached) != SC_OK ||
         !reached) {
+        /* A crawler's or preview's tap or time on the page: its view was recorded with no
+         * visitor (issue 15), so nothing ties it to this browser; it is recorded as a bot's,
+         * like that view, and answered at once. */
+        struct sc_event bot;
+        if (sc_track_bot_event(r, &bot, t, r->card.id, link_id)) {
+            bot.action = ev.action;
+            bot.value = ev.value;
+            ret = sc_track_bot_then(r, &bot, done_204);
+            goto out;
+        }
         ret = sc_reply_error(r, 400, "The event names a card or link this browser did not open.");
         goto out;
     }

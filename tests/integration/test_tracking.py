@@ -284,12 +284,29 @@ class Tracking(unittest.TestCase):
         self.assertEqual(len(rows), n)
         self.assertTrue(all(bot != 0 and vid is None for bot, vid in rows), rows)
         self.assertEqual(harness.scalar(self.srv.db, keys), before)
+        # The bot's tap and time on the page (its cookie, bound to its page's token, names
+        # no visitor): accepted, and recorded as a bot's, like its view.
+        st, h, _ = self.req("GET", "/c/card-botview", ua=BOTS["Slack"])
+        cookie = self.cookie_of(h)
+        for body in ("type=click&card=card-botview&action=call",
+                     "type=dwell&card=card-botview&seconds=12"):
+            st, _, answer = self.req("POST", "/e", ua=BOTS["Slack"], cookie=cookie, body=body)
+            self.assertEqual(st, 204, answer)
+        n += 1
+        self.stats_once("card-botview", "bots", n + 2)
+        with self.db() as d:
+            taps = d.execute("SELECT e.type, e.value, e.bot, e.visitor_id FROM events e JOIN "
+                             "cards c ON c.id = e.card_id WHERE c.slug = 'card-botview' AND "
+                             "e.type IN (4, 6) ORDER BY e.type")
+        self.assertEqual(len(taps), 2, taps)
+        self.assertTrue(all(bot != 0 and vid is None for _, _, bot, vid in taps), taps)
+        self.assertEqual(taps[1][1], 12)
         # A person's view of the same page: counted, and a unique, once committed.
         st, h, page = self.req("GET", "/c/card-botview")
         self.assertEqual(st, 200)
         self.assertIsNotNone(self.cookie_of(h))
         s = self.stats("card-botview")
-        self.assertEqual((s["bots"], s["views"], s["uniques"]), (n, 1, 1), s)
+        self.assertEqual((s["bots"], s["views"], s["uniques"]), (n + 2, 1, 1), s)
 
     def test_real_phone_browsers_are_people(self):
         for name, ua in HUMANS.items():
