@@ -157,15 +157,25 @@ static int statement_row(const struct sc_statement_row *w, void *ctx)
         snprintf(id, sizeof(id), "%lld", (long long)w->party.id);
         for (int i = 0; i < 14; i++)
             snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)v[i]);
-        const char *f[] = {k->month, w->party.type == SC_PARTY_MEMBER ? "member" : "customer",
-                           id,       w->party.name,
-                           nums[0],  nums[1],
-                           nums[2],  nums[3],
-                           nums[4],  nums[5],
-                           nums[6],  nums[7],
-                           nums[8],  nums[9],
-                           nums[10], nums[11],
-                           nums[12], nums[13]};
+        const char *f[] = {k->month,
+                           w->party.type == SC_PARTY_MEMBER ? "member" : "customer",
+                           id,
+                           w->party.name,
+                           nums[0],
+                           nums[1],
+                           nums[2],
+                           nums[3],
+                           nums[4],
+                           nums[5],
+                           nums[6],
+                           nums[7],
+                           nums[8],
+                           nums[9],
+                           nums[10],
+                           nums[11],
+                           nums[12],
+                           nums[13],
+                           sc_ux_currency()};
         sc_list_csv_row(o, f, sizeof(f) / sizeof(f[0]));
     } else {
         sc_buf_puts(&o->b, o->rows ? ",\n" : "\n");
@@ -212,7 +222,7 @@ enum MHD_Result sc_api_statements(struct req *r, const struct route_args *a)
     sc_list_begin(r, &k.o,
                   "month,party_type,party_id,party_name,opening,earned,approved,voided,paid,"
                   "closing,payable,points_opening,points_earned,points_approved,points_voided,"
-                  "points_redeemed,points_closing,points_usable\r\n");
+                  "points_redeemed,points_closing,points_usable,currency\r\n");
     enum sc_err e = sc_store_statements(r->srv->store, &scope, only.type ? &only : NULL, from, to,
                                         (int64_t)time(NULL), statement_row, &k);
     return sc_list_finish(r, &k.o, e);

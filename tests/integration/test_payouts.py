@@ -301,14 +301,15 @@ class Payouts(unittest.TestCase):
         self.assertTrue(body.lstrip("\ufeff").startswith(
             "month,party_type,party_id,party_name,opening,earned,approved,voided,paid,closing,"
             "payable,points_opening,points_earned,points_approved,points_voided,"
-            "points_redeemed,points_closing,points_usable\r\n"))
+            "points_redeemed,points_closing,points_usable,currency\r\n"))
         # The CSV carries each unit as the JSON does.
         js = self.statements(month)
         for line in body.lstrip("\ufeff").split("\r\n")[1:-1]:
             f = line.split(",")
             s = js[(f[1], int(f[2]))]
             p = s["points"]
-            self.assertEqual([int(x) for x in f[4:]],
+            self.assertEqual(f[18], s["currency"])
+            self.assertEqual([int(x) for x in f[4:18]],
                              [s[k] for k in ("opening", "earned", "approved", "voided", "paid",
                                              "closing", "payable")]
                              + [p[k] for k in ("opening", "earned", "approved", "voided",
