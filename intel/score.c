@@ -624,19 +624,6 @@ static double reason_value(enum sc_feature f, const struct sc_lead_stats *st)
     }
 }
 
-/*
- * The reason feature 'f' gives, or -1: coming back at all is told as the days
- * it came back on; a lead's age is no reason to call it.
- */
-static int reason_of(enum sc_feature f)
-{
-    switch (f) {
-    case SC_F_RETURNED: return SC_R_DAYS;
-    case SC_F_AGE: return -1;
-    default: return (int)f; /* the reason codes follow the features up to SC_F_CH_COPY */
-    }
-}
-
 void sc_score_lead(const struct sc_score_model *m, const double x[SC_SCORE_NF],
                    const struct sc_lead_stats *st, struct sc_score_result *out)
 {
@@ -655,29 +642,16 @@ void sc_score_lead(const struct sc_score_model *m, const double x[SC_SCORE_NF],
          * a helpful feature — or, for recency, less time since the last
          * visit.  Lacking something harmful is no reason. */
         bool did = j == SC_F_RECENCY ? m->weight[j] < 0 : m->weight[j] > 0 && x[j] > 0;
-        int code = reason_of(j);
-        if (!did || !(c > 0) || code < 0)
+        if (!did || !(c > REASON_MIN))
             continue;
-        size_t k = 0; /* two features telling one reason add up */
-        while (k < n && all[k].code != (enum sc_reason_code)code)
-            k++;
-        if (k == n)
-            all[n++] = (struct sc_score_reason){(enum sc_reason_code)code,
-                                                reason_value((enum sc_feature)code, st), 0};
-        all[k].contrib += c;
-    }
-    size_t kept = 0; /* those above REASON_MIN, largest first (insertion) */
-    for (size_t i = 0; i < n; i++) {
-        if (!(all[i].contrib > REASON_MIN))
-            continue;
-        struct sc_score_reason r = all[i];
-        size_t k = kept++;
-        while (k > 0 && all[k - 1].contrib < r.contrib) {
+        struct sc_score_reason r = {(enum sc_reason_code)j, reason_value(j, st), c};
+        size_t k = n++;
+        while (k > 0 && all[k - 1].contrib < c) { /* insertion: largest first */
             all[k] = all[k - 1];
             k--;
         }
         all[k] = r;
     }
-    out->n_reasons = kept < SC_SCORE_REASONS ? kept : SC_SCORE_REASONS;
+    out->n_reasons = n < SC_SCORE_REASONS ? n : SC_SCORE_REASONS;
     memcpy(out->reasons, all, out->n_reasons * sizeof(*all));
 }

@@ -20,8 +20,7 @@ static const char *const feature_names[SC_SCORE_NF] = {
     "visits",     "days",        "return_gap",   "dwell",         "dwell_per_visit",
     "click_call", "click_email", "click_wechat", "click_website", "click_map",
     "saved",      "shares",      "share_visits", "recency",       "qr",
-    "ch_wechat",  "ch_message",  "ch_social",    "ch_copy",       "returned",
-    "age"};
+    "ch_wechat",  "ch_message",  "ch_social",    "ch_copy"};
 
 const char *sc_score_feature_name(enum sc_feature f)
 {
@@ -143,9 +142,6 @@ enum sc_err sc_lead_features(const struct sc_lead_events *in, double x[SC_SCORE_
     x[SC_F_CH_MESSAGE] = s.channel == SC_CH_SMS || s.channel == SC_CH_EMAIL;
     x[SC_F_CH_SOCIAL] = s.channel == SC_CH_WHATSAPP || s.channel == SC_CH_LINKEDIN;
     x[SC_F_CH_COPY] = s.channel == SC_CH_COPY;
-    x[SC_F_RETURNED] = s.days >= 2;
-    x[SC_F_AGE] =
-        m && in->cutoff > s.first_ts ? log1p((double)(in->cutoff - s.first_ts) / 86400.0) : 0.0;
     if (st)
         *st = s;
 out:

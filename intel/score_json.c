@@ -7,9 +7,7 @@
  *    "features":[{"name":"visits","mean":0.9,"scale":0.4,"weight":0.3},…]}
  *
  * Doubles are written with 17 significant digits so a model reads back
- * bit for bit.  An AUC that does not exist (the prior's) is null.  Features
- * are only appended (score.h): a model of an older sharecard, with fewer,
- * reads with the new ones at weight 0.
+ * bit for bit.  An AUC that does not exist (the prior's) is null.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -107,17 +105,11 @@ enum sc_err sc_score_model_from_json(const char *json, struct sc_score_model *ou
     json_t *feats = json_object_get(root, "features");
     if (!json_is_array(feats))
         goto out;
-    size_t nf = json_array_size(feats);
-    if (nf == 0 || nf > SC_SCORE_NF) {
+    if (json_array_size(feats) != SC_SCORE_NF) {
         e = SC_EVERSION; /* another feature list: written by another sharecard */
         goto out;
     }
-    for (int j = (int)nf; j < SC_SCORE_NF; j++) { /* an older list: appended ones weigh 0 */
-        m.mean[j] = 0;
-        m.scale[j] = 1;
-        m.weight[j] = 0;
-    }
-    for (int j = 0; j < (int)nf; j++) {
+    for (int j = 0; j < SC_SCORE_NF; j++) {
         json_t *f = json_array_get(feats, (size_t)j);
         const char *name = json_string_value(json_object_get(f, "name"));
         if (!json_is_object(f) || !name)

@@ -64,18 +64,8 @@ enum sc_feature {
     SC_F_CH_MESSAGE,   /* sms or email */
     SC_F_CH_SOCIAL,    /* whatsapp or linkedin */
     SC_F_CH_COPY,      /* a copied link */
-    SC_F_RETURNED,     /* 1 when seen on two local days or more: came back at all */
-    SC_F_AGE,          /* log1p(days from the first event to the cut-off) */
     SC_SCORE_NF
 };
-/*
- * Features are only ever appended: a model stored with the first k of them
- * (an older sharecard's) still reads, the later ones weighing nothing.
- * SC_F_RETURNED and SC_F_AGE came with the Bayes ceiling of bench/sim_http.py
- * (bench/RESULTS.md, round 5): with a lead's age the model can tell "seen on
- * one day, a week ago" from "seen on one day, an hour ago", and the step from
- * one day to two is what "returning matters" turns on.
- */
 
 /* The feature's name as stored with a model ("visits", …); static storage. */
 const char *sc_score_feature_name(enum sc_feature f);
@@ -253,12 +243,9 @@ enum sc_err sc_score_eval(const struct sc_score_model *m, const struct sc_score_
 enum sc_err sc_score_model_to_json(const struct sc_score_model *m, char **out);
 
 /*
- * Reads a model written by sc_score_model_to_json from 'json' (borrowed).  A
- * model of an older feature list (the first k features, same names) reads
- * with the features it lacks at weight 0 (mean 0, scale 1): it scores as it
- * did.  SC_EINVAL for malformed text; SC_EVERSION for a newer format or
- * another feature list (the caller then keeps the prior).  '*out' is untouched
- * on error.
+ * Reads a model written by sc_score_model_to_json from 'json' (borrowed).
+ * SC_EINVAL for malformed text; SC_EVERSION for a newer format or another
+ * feature list (the caller then keeps the prior).  '*out' is untouched on error.
  */
 enum sc_err sc_score_model_from_json(const char *json, struct sc_score_model *out);
 

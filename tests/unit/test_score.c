@@ -98,8 +98,6 @@ static void features_ignore_events_from_the_cutoff_on(void **state)
     assert_true(fabs(xa[SC_F_SHARE_VISITS] - log1p(3)) < 1e-12);
     assert_true(xa[SC_F_SAVED] == 0);
     assert_true(xa[SC_F_CH_WECHAT] == 1 && xa[SC_F_QR] == 0);
-    assert_true(xa[SC_F_RETURNED] == 1);                  /* two days */
-    assert_true(fabs(xa[SC_F_AGE] - log1p(3.0)) < 1e-12); /* first seen 3 days before */
 
     /* Moved one second later, the cut-off lets the save in. */
     in.cutoff = cut + 1;
@@ -126,15 +124,12 @@ static void features_count_visits_days_and_qr(void **state)
     assert_true(st.qr && x[SC_F_QR] == 1);
     assert_int_equal(st.channel, SC_CH_QR);
     assert_true(x[SC_F_CH_WECHAT] == 0); /* the first touch was the QR */
-    assert_true(x[SC_F_RETURNED] == 1);
-    in.tz_min = 0; /* 15:30 and 16:10 UTC: one day */
+    in.tz_min = 0;                       /* 15:30 and 16:10 UTC: one day */
     assert_int_equal(sc_lead_features(&in, x, &st), SC_OK);
     assert_int_equal(st.days, 1);
-    assert_true(x[SC_F_RETURNED] == 0);
     in.n = 0; /* no events at all */
     assert_int_equal(sc_lead_features(&in, x, &st), SC_OK);
     assert_true(x[SC_F_VISITS] == 0 && fabs(x[SC_F_RECENCY] - log1p(365)) < 1e-12);
-    assert_true(x[SC_F_RETURNED] == 0 && x[SC_F_AGE] == 0);
 }
 
 /* ---- AUC ---------------------------------------------------------------- */
@@ -430,44 +425,6 @@ static void models_round_trip_through_json(void **state)
     assert_int_equal(sc_score_model_from_json(other, &back), SC_EVERSION);
     free(other);
     assert_int_equal(sc_score_model_from_json("{\"format\":1}", &back), SC_EINVAL);
-    free(json);
-
-    /* A model stored before "returned" and "age" were appended still reads,
-     * those two weighing nothing, and scores every lead as it did; one with
-     * a feature this build does not know is another sharecard's. */
-    assert_int_equal(sc_score_model_to_json(&m, &json), SC_OK);
-    char *old = strdup(json);
-    assert_non_null(old);
-    p = strstr(old, ",{\"name\":\"returned\"");
-    assert_non_null(p);
-    strcpy(p, "]}");
-    struct sc_score_model shorter = m;
-    shorter.weight[SC_F_RETURNED] = shorter.weight[SC_F_AGE] = 0;
-    shorter.mean[SC_F_RETURNED] = shorter.mean[SC_F_AGE] = 0;
-    shorter.scale[SC_F_RETURNED] = shorter.scale[SC_F_AGE] = 1;
-    assert_int_equal(sc_score_model_from_json(old, &back), SC_OK);
-    same_model(&shorter, &back);
-    double x[SC_SCORE_NF];
-    for (int j = 0; j < SC_SCORE_NF; j++)
-        x[j] = ex[7].x[j];
-    double before = back.bias;
-    for (int j = 0; j < SC_F_RETURNED; j++)
-        before += m.weight[j] * (x[j] - m.mean[j]) / m.scale[j];
-    assert_true(fabs(sc_score_prob(&back, x) - 1 / (1 + exp(-before))) < 1e-9);
-    p = strstr(json, "\"name\":\"age\"");
-    assert_non_null(p);
-    p = strchr(p, '}');
-    assert_non_null(p);
-    char *longer = malloc(strlen(json) + 64);
-    assert_non_null(longer);
-    memcpy(longer, json, (size_t)(p + 1 - json));
-    strcpy(longer + (p + 1 - json), ",{\"name\":\"next\",\"mean\":0,\"scale\":1,\"weight\":1}]}");
-    assert_int_equal(sc_score_model_from_json(longer, &back), SC_EVERSION);
-    free(longer);
-    free(old);
-    free(json);
-    assert_int_equal(sc_score_model_to_json(&prior, &json), SC_OK);
-    assert_int_equal(sc_score_model_from_json(json, &back), SC_OK);
     assert_int_equal(sc_score_model_from_json("not json", &back), SC_EINVAL);
     json[strlen(json) / 2] = '\0';
     assert_int_equal(sc_score_model_from_json(json, &back), SC_EINVAL);
@@ -755,22 +712,6 @@ static void score_label_and_reasons(void **state)
     assert_true(r.reasons[1].value == 2);
     assert_int_equal(r.reasons[2].code, SC_R_DAYS);
     assert_true(r.reasons[2].value == 3);
-
-    /* Coming back at all is told as the days it came back on, once, with the
-     * two contributions added: 0.5·(log 4 − log 2) + 0.7 = 1.05 now outranks
-     * the shares' 0.9·log 3 = 0.99.  A lead's age is never a reason, however
-     * much it weighs. */
-    m.weight[SC_F_RETURNED] = 0.7;
-    m.weight[SC_F_AGE] = 3;
-    x[SC_F_RETURNED] = 1;
-    x[SC_F_AGE] = log1p(9);
-    sc_score_lead(&m, x, &st, &r);
-    assert_int_equal(r.n_reasons, 3);
-    assert_int_equal(r.reasons[0].code, SC_R_SAVED);
-    assert_int_equal(r.reasons[1].code, SC_R_DAYS);
-    assert_true(r.reasons[1].value == 3);
-    assert_true(fabs(r.reasons[1].contrib - (0.5 * (log1p(3) - log1p(1)) + 0.7)) < 1e-12);
-    assert_int_equal(r.reasons[2].code, SC_R_SHARES);
 }
 
 /* The prior's reasons are what a lead did beyond a typical one-visit lead. */
