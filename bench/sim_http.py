@@ -32,10 +32,30 @@ simulated ones):
 With `live`, steps 3 and 4 ask the question a live score answers instead: the newest 20 % play
 with their sign-ups up to the middle of their 15 days, the leads are read then (`signed=no`),
 and each held-out lead first seen by then and not signed up yet is labelled by whether it signs
-up later.  A second, fair ceiling is printed under each row: the same propensity
-formula on what each held-out lead had done by the time it was scored (all of its history, or
-up to the middle with `live`), without its hidden intent: what a model of the observed
-behaviour could reach at best.  The true ceiling also knows the days and actions still to come.
+up later.
+
+The columns, all AUCs on the same held-out leads:
+
+  model          the score the server gave (GET /api/v1/leads);
+  view-count     the naive baseline (the lead's visits);
+  true ceiling   each visitor's TRUE propensity: it knows the hidden intent and, with `live`,
+                 the days and actions still to come: unreachable by construction;
+  Bayes ceiling  P(signs up (later) | everything observable by the time it is scored) under
+                 the simulator's own generative model (class Bayes: exact on complete
+                 histories, Monte Carlo over SIM_BAYES_DRAWS visitors, default 1,000,000,
+                 with `live`): what the data allows, the honest target.
+
+Under each row: what `score train` said; the older "fair ceiling" (the propensity formula on
+what was seen, intent left out: not an upper bound, a model can beat it); and model − Bayes
+ceiling with a 95 % paired bootstrap interval over the held-out leads (with a few hundred of
+them, a model may land above the Bayes ceiling by chance; on average it cannot).  With
+SIM_ROWS=FILE each held-out lead's score, label and Bayes probability are appended to FILE
+(JSON lines) to be judged again later.
+
+    bench/sim_http.py ceilings [N] [SEED] [live]
+
+prints the ceilings alone, from the same draws, without a server (in seconds), and on
+complete histories checks the Monte Carlo estimate against the exact one.
 
 Needs Debian's faketime and uap-core packages.  Prints one table row per world.
 """
@@ -60,6 +80,7 @@ import agents  # noqa: E402
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 DAY, HOUR = 86400, 3600
+BAYES_DRAWS = int(os.environ.get("SIM_BAYES_DRAWS", "1000000"))  # Monte Carlo visitors
 START = 1767571200  # 2026-01-05 00:00:00 UTC, a Monday: the simulated world's first day
 TRAIN_DAYS, TEST_DAYS = 60, 15
 WORLDS = ("saving matters", "returning matters")
@@ -170,6 +191,127 @@ class Visitor:
         return out
 
 
+def signup_time(v):
+    """When it signs up (just after its last visit), or None."""
+    if not v.signs_up:
+        return None
+    t, dwell = v.visits[-1]
+    return t + dwell + 30
+
+
+def seen_key(v, cut):
+    """What can be seen of 'v' before 'cut' and bears on its sign-up, given the simulator's
+    own model: the whole days since its first touch (which of its 20 possible return days
+    have passed: which ones it used tells nothing more, they are a uniform draw), the days
+    and visits seen, whether some day had 3 visits or more (only a binge visitor's do), saved
+    so far, calls so far (capped at 3).  Dwell, the other clicks, QR and hours are drawn
+    independently of the intent and of the sign-up."""
+    seen = [t for t, _ in v.visits if t < cut]
+    per_day = {}
+    for t in seen:
+        d = (t - v.t0 + v.t0 % DAY) // DAY
+        per_day[d] = per_day.get(d, 0) + 1
+    done = [(k, d) for i, k, d in v.actions if i < len(seen)]
+    since = min((cut - v.t0) // DAY, 21) if cut != float("inf") else 21
+    return (int(since), len(per_day), min(len(seen), 12), max(per_day.values()) >= 3,
+            any(k == "save" for k, _ in done), min(sum(1 for _, d in done if d == "call"), 3))
+
+
+class Bayes:
+    """The Bayes ceiling: each held-out lead's probability of signing up given everything
+    observable by the time it is scored, under the simulator's own generative model.
+
+    Complete histories (everything seen, the intent hidden): exact, by quadrature over the
+    intent's posterior.  The intent enters the propensity and, in "saving matters", whether
+    the contact was saved and how often call was tapped (Poisson), in "returning matters" how
+    many days it came back (each further day with probability sigmoid(0.8 intent), at most 8)
+    and the calls.
+
+    Live (scored at 'cut', not signed up by then): by Monte Carlo.  'draws' visitors from the
+    same prior, first seen in the same days before the cut, cut the same way and kept when
+    not signed up by then; a lead's probability is the sign-up rate of those with the same
+    seen_key(), shrunk toward coarser keys where few share it (20 pseudo-draws per level).
+    Each draw adds its propensity (when it would sign up after the cut) rather than a drawn
+    outcome: the same expectation with less noise."""
+
+    GRID = [-6 + 0.02 * i for i in range(601)]
+
+    def __init__(self, world, day1, cut, draws, seed, exact=True):
+        self.world, self.cut = world, cut
+        self.exact_ok = exact and cut == float("inf")
+        self.counts = {}
+        if self.exact_ok:
+            return
+        rnd = random.Random(seed * 7919 + world + 104729)  # not the run's stream
+        nodup = type("NoDup", (), {"__contains__": lambda s, x: False, "add": lambda s, x: None})()
+        # first-touch days that can fall before the cut
+        days = TEST_DAYS if cut == float("inf") else (cut - day1) // DAY + 1
+        for k in range(draws):
+            v = Visitor(k, world, day1 + rnd.randrange(days) * DAY, rnd, [""], nodup)
+            if v.t0 >= cut:
+                continue
+            # Its chance of signing up later, and of being a lead then (not signed up yet):
+            # the propensity itself rather than the drawn outcome, for less noise.
+            late = cut == float("inf") or v.visits[-1][0] + v.visits[-1][1] + 30 >= cut
+            for key in self.levels(seen_key(v, cut)):
+                c = self.counts.setdefault(key, [0.0, 0.0])
+                c[0] += 1 - (0 if late else v.p_true)
+                c[1] += v.p_true if late else 0
+
+    @staticmethod
+    def levels(key):
+        """The key, then coarser ones: days since, days, visits, saved; days since, days, saved;
+        days since."""
+        return (key, (key[0], key[1], key[2], key[4]), (key[0], key[1], key[4]), (key[0],))
+
+    def p(self, v):
+        if self.exact_ok:
+            return self.exact(v)
+        est = 0.0
+        for key in reversed(self.levels(seen_key(v, self.cut))):
+            n, pos = self.counts.get(key, (0, 0))
+            est = (pos + 20 * est) / (n + 20)
+        return est
+
+    def exact(self, v):
+        nvis = len(v.visits)
+        extra = len({(t - v.t0 + v.t0 % DAY) // DAY for t, _ in v.visits}) - 1
+        calls = sum(1 for _, k, d in v.actions if d == "call")
+        num = den = 0.0
+        for z in self.GRID:
+            lam = 0.3 * math.exp(0.3 * z)
+            w = math.exp(-z * z / 2 - lam) * lam ** calls
+            if self.world == 0:
+                s = sigmoid(-0.85 + z)
+                w *= s if v.saved else 1 - s
+                t = (-2.4 + 2.6 * v.saved + 0.25 * math.log1p(calls) + 0.1 * math.log1p(nvis)
+                     + 0.5 * z)
+            else:
+                g = sigmoid(0.8 * z)
+                w *= g ** extra * (1 - g if extra < 8 else 1)
+                t = -3.4 + 2.3 * math.log1p(extra) + 0.15 * v.saved + 0.5 * z
+            num += w * sigmoid(t)
+            den += w
+        return num / den
+
+
+def plan(world, n, seed, phones):
+    """The visitors of one run, drawn from the seed: the older 80 % (training), the newest
+    20 % (held out) and the moment training runs (every training horizon closed)."""
+    rnd = random.Random(seed * 7919 + world)
+    ntest = n // 5
+    ntrain = n - ntest
+    taken = set()  # first touches at distinct seconds
+    train = [Visitor(k, world, START + rnd.randrange(TRAIN_DAYS) * DAY, rnd, phones, taken)
+             for k in range(ntrain)]
+    # Every training visitor's horizon (30 days from its first touch) closes.
+    test_start = max(s[0] for v in train for s in v.steps(False)) + 31 * DAY
+    day1 = test_start - test_start % DAY + DAY
+    test = [Visitor(ntrain + k, world, day1 + rnd.randrange(TEST_DAYS) * DAY, rnd, phones, taken)
+            for k in range(ntest)]
+    return train, test, test_start
+
+
 class Sim:
     def __init__(self, binary, world, n, seed, live=False):
         self.binary, self.world, self.n, self.seed, self.live = binary, world, n, seed, live
@@ -262,7 +404,6 @@ class Sim:
             assert st == 201, (st, body)
 
     def run(self):
-        rnd = random.Random(self.seed * 7919 + self.world)
         phones = sorted(set(agents.humans()))
         self.set_clock(START - DAY)
         self.cli("init", "--admin-email", "admin@example.com")
@@ -270,11 +411,9 @@ class Sim:
                                      "seller@example.com", "--slug", "sim", "--json"))
         qr_path = urllib.parse.urlsplit(member["qr_url"]).path
         token = self.cli("token", "create", "--email", "admin@example.com").strip()
-        ntest = self.n // 5
-        ntrain = self.n - ntest
-        taken = set()  # first touches at distinct seconds
-        train = [Visitor(k, self.world, START + rnd.randrange(TRAIN_DAYS) * DAY, rnd, phones,
-                         taken) for k in range(ntrain)]
+        train, test, test_start = plan(self.world, self.n, self.seed, phones)
+        day1 = test_start - test_start % DAY + DAY
+        ntrain = len(train)
         steps = sorted((s for v in train for s in v.steps(False)),
                        key=lambda s: (s[0], s[1], s[2].k))
         hours = [0] * 24
@@ -288,14 +427,9 @@ class Sim:
             for s in steps:
                 self.play(s, qr_path)
             self.stop()
-            # Every training visitor's horizon (30 days from its first touch) closes.
-            test_start = max(s[0] for s in steps) + 31 * DAY
             self.set_clock(test_start)
             trained = self.cli("score", "train").strip()
             self.start()
-            day1 = test_start - test_start % DAY + DAY
-            test = [Visitor(ntrain + k, self.world, day1 + rnd.randrange(TEST_DAYS) * DAY, rnd,
-                            phones, taken) for k in range(ntest)]
             steps = sorted((s for v in test for s in v.steps(not self.live)),
                            key=lambda s: (s[0], s[1], s[2].k))
             mid = day1 + TEST_DAYS * DAY // 2  # live: scored here, before what follows
@@ -332,8 +466,9 @@ class Sim:
         for v, lead in zip(test, held):
             best = time.strptime(lead["best_time"], "%Y-%m-%dT%H:%M:%SZ")
             rows.append((v, lead["score"], lead["visits"], best.tm_hour + best.tm_min / 60))
-        return {"trained": trained, "rows": rows, "cut": mid if self.live else float("inf"), "team_hour": team_hour, "wall": wall,
-                "requests": self.requests, "train": ntrain}
+        return {"trained": trained, "rows": rows, "cut": mid if self.live else float("inf"),
+                "day1": day1, "team_hour": team_hour, "wall": wall, "requests": self.requests,
+                "train": ntrain}
 
     def cleanup(self):
         self.stop()
@@ -363,20 +498,50 @@ def near(h, pref):
     return min(d, 24 - d) <= 1
 
 
+def ceilings_only():
+    """`ceilings N SEED [live]`: the held-out visitors' ceilings without a server (the same
+    draws as a run's), the Bayes one both exactly and by Monte Carlo on complete histories."""
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    live = len(sys.argv) > 4 and sys.argv[4] == "live"
+    for w, name in enumerate(WORLDS):
+        _, test, test_start = plan(w, n, seed, [""])
+        day1 = test_start - test_start % DAY + DAY
+        cut = day1 + TEST_DAYS * DAY // 2 if live else float("inf")
+        if live:
+            test = [v for v in test if v.t0 < cut and not (v.signs_up and signup_time(v) < cut)]
+        y = [int(v.signs_up) for v in test]
+        t = time.monotonic()
+        bayes = Bayes(w, day1, cut, BAYES_DRAWS, seed)
+        b = [bayes.p(v) for v in test]
+        line = (f"{name}: {len(test)} ({sum(y)}) true {auc([v.p_true for v in test], y):.3f} "
+                f"fair {auc([v.propensity(cut, 0.0) for v in test], y):.3f} "
+                f"Bayes {auc(b, y):.3f} (mean {sum(b) / len(b):.3f}, rate {sum(y) / len(y):.3f},"
+                f" {time.monotonic() - t:.0f} s)")
+        if not live:
+            mc = Bayes(w, day1, cut, BAYES_DRAWS, seed, exact=False)
+            m = [mc.p(v) for v in test]
+            line += (f"; by Monte Carlo {auc(m, y):.3f}, largest difference "
+                     f"{max(abs(p - q) for p, q in zip(b, m)):.3f}")
+        print(line, flush=True)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     if not os.path.exists(FAKETIME_LIB):
         sys.exit("needs Debian's faketime package (" + FAKETIME_LIB + ")")
+    if sys.argv[1] == "ceilings":
+        return ceilings_only()
     binary = os.path.abspath(sys.argv[1])
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     live = len(sys.argv) > 4 and sys.argv[4] == "live"
     print(f"HTTP behaviour simulator: {n} visitors per world (seed {seed}), newest "
           f"{n // 5} held out")
-    print("| world | held out (signed up) | model AUC | view-count AUC | ceiling AUC | "
-          "best time ±1 h | team's hour ±1 h | requests, wall |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| world | held out (signed up) | model AUC | view-count AUC | true ceiling | "
+          "Bayes ceiling | best time ±1 h | team's hour ±1 h | requests, wall |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for w, name in enumerate(WORLDS):
         sim = Sim(binary, w, n, seed, live)
         try:
@@ -385,19 +550,45 @@ def main():
             sim.cleanup()
         rows = res["rows"]
         y = [int(v.signs_up) for v, *_ in rows]
-        model = auc([s for _, s, _, _ in rows], y)
+        scores = [s for _, s, _, _ in rows]
+        model = auc(scores, y)
         views = auc([c for _, _, c, _ in rows], y)
         ceiling = auc([v.p_true for v, *_ in rows], y)
+        bayes = Bayes(w, res["day1"], res["cut"], BAYES_DRAWS, seed)
+        bayes_p = [bayes.p(v) for v, *_ in rows]
+        best = auc(bayes_p, y)
         # A fair ceiling: the same formula on what was seen by the time of scoring, without
         # the hidden intent (the true one also knows the days and actions still to come).
         seen = auc([v.propensity(res["cut"], 0.0) for v, *_ in rows], y)
         hit = sum(near(b, v.hour) for v, _, _, b in rows) / len(rows)
         base = sum(near(res["team_hour"], v.hour) for v, *_ in rows) / len(rows)
         print(f"| {name} | {len(rows)} ({sum(y)}) | {model:.3f} | {views:.3f} | {ceiling:.3f} | "
-              f"{hit:.1%} | {base:.1%} (hour {res['team_hour']}) | "
+              f"{best:.3f} | {hit:.1%} | {base:.1%} (hour {res['team_hour']}) | "
               f"{res['requests']:,}, {res['wall']:.0f} s |", flush=True)
         print(f"  score train: {res['trained']}", flush=True)
         print(f"  ceiling from what was seen by then (no intent): {seen:.3f}", flush=True)
+        lo, hi = paired_interval(scores, bayes_p, y, seed)
+        print(f"  model − Bayes ceiling: {model - best:+.3f} (95 % paired bootstrap "
+              f"{lo:+.3f} … {hi:+.3f})", flush=True)
+        if os.environ.get("SIM_ROWS"):  # the held-out leads, to judge them again later
+            with open(os.environ["SIM_ROWS"], "a") as f:
+                for (v, s, c, _), p in zip(rows, bayes_p):
+                    f.write(json.dumps({"world": w, "live": live, "n": n, "seed": seed,
+                                        "k": v.k, "score": s, "views": c, "y": v.signs_up,
+                                        "p_true": v.p_true, "bayes": p}) + "\n")
+
+
+def paired_interval(a, b, y, seed, rounds=1000):
+    """95 % interval of AUC(a) − AUC(b) over the same leads resampled with replacement."""
+    rnd = random.Random(seed)
+    diffs = []
+    for _ in range(rounds):
+        idx = [rnd.randrange(len(y)) for _ in y]
+        yy = [y[i] for i in idx]
+        if 0 < sum(yy) < len(yy):
+            diffs.append(auc([a[i] for i in idx], yy) - auc([b[i] for i in idx], yy))
+    diffs.sort()
+    return diffs[len(diffs) // 40], diffs[len(diffs) * 39 // 40]
 
 
 if __name__ == "__main__":
