@@ -215,11 +215,15 @@ enum sc_err sc_store_lead_events(struct sc_store *s, const struct sc_scope *scop
             sc_sql_reset(r.st);
     }
     bool stop = false;
+    const struct lead_card *last = NULL;
     if (r.e == SC_OK && sc_q_prepare(&r, &q_events)) {
         bind_scope2(r.st, scope);
         while (!stop && sc_q_next(&r)) {
             struct sc_stmt *st = r.st;
-            const struct lead_card *c = lead_card_of(&lr, sc_sql_col_int(st, 1));
+            int64_t card_id = sc_sql_col_int(st, 1);
+            if (!last || last->id != card_id) /* a lead's rows share their card */
+                last = lead_card_of(&lr, card_id);
+            const struct lead_card *c = last;
             if (!c)
                 continue;
             struct sc_lead_event_row e = {
