@@ -35,6 +35,43 @@ static bool put(char *out, size_t cap, size_t *pos, const char *fmt, ...)
     return true;
 }
 
+/* As put(out, cap, pos, "%s", s), without printf (a list drafts 10,000 of these). */
+static bool put_str(char *out, size_t cap, size_t *pos, const char *s)
+{
+    if (*pos >= cap)
+        return false;
+    size_t n = strlen(s), room = cap - *pos;
+    size_t k = n < room ? n : room - 1;
+    memcpy(out + *pos, s, k);
+    out[*pos + k] = '\0';
+    if (n >= room)
+        return false;
+    *pos += n;
+    return true;
+}
+
+/* 'tmpl' (one of this file's, holding one "%s") with 'arg' in place of its "%s". */
+static bool put_tmpl(char *out, size_t cap, size_t *pos, const char *tmpl, const char *arg)
+{
+    const char *at = strstr(tmpl, "%s");
+    char head[64];
+    size_t n = at ? (size_t)(at - tmpl) : 0;
+    if (!at || n >= sizeof(head))
+        return false;
+    memcpy(head, tmpl, n);
+    head[n] = '\0';
+    return put_str(out, cap, pos, head) && put_str(out, cap, pos, arg) &&
+           put_str(out, cap, pos, at + 2);
+}
+
+/* "HH:MM" of 'hh' and 'mm'. */
+static bool put_hhmm(char *out, size_t cap, size_t *pos, int hh, int mm)
+{
+    char t[6] = {(char)('0' + hh / 10 % 10), (char)('0' + hh % 10), ':',
+                 (char)('0' + mm / 10 % 10), (char)('0' + mm % 10), '\0'};
+    return put_str(out, cap, pos, t);
+}
+
 /* English: "%d thing" or "%d things"; 'one' replaces the whole for 1 when set. */
 struct en_text {
     const char *one;  /* the text for 1, or NULL: 'many' with 1 */
@@ -92,7 +129,7 @@ static const char *const zh[] = {
 static bool put_reason(char *out, size_t cap, size_t *pos, const char *fmt, long long v)
 {
     if (!strstr(fmt, "%lld"))
-        return put(out, cap, pos, "%s", fmt);
+        return put_str(out, cap, pos, fmt);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     return put(out, cap, pos, fmt, v); /* fmt: one of the tables above */
@@ -106,9 +143,9 @@ static bool reason_into(const struct sc_score_reason *r, bool in_zh, char *out, 
     if ((unsigned)r->code >= N_REASON_CODES)
         return put(out, cap, pos, "?");
     if (r->code == SC_R_RECENT && v <= 0)
-        return put(out, cap, pos, "%s", in_zh ? "今天来访过" : "visited today");
+        return put_str(out, cap, pos, in_zh ? "今天来访过" : "visited today");
     if (r->code == SC_R_RECENT && v == 1 && in_zh)
-        return put(out, cap, pos, "%s", "昨天来访过");
+        return put_str(out, cap, pos, "昨天来访过");
     if (in_zh)
         return put_reason(out, cap, pos, zh[r->code], v);
     const struct en_text *t = &en[r->code];
@@ -163,20 +200,19 @@ enum sc_err sc_score_next_action(const char *name, enum sc_contact c, const stru
         c = SC_CONTACT_CALL;
     if (!name || !*name)
         name = in_zh ? "这位客户" : "this lead";
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
     if (in_zh) {
-        ok = ok && put(out, cap, &pos, "%s %02d:%02d 左右", zh_day[wd], hh, mm);
-        ok = ok && put(out, cap, &pos, zh_verb[c], name); /* fmt: the table above */
+        ok = put_str(out, cap, &pos, zh_day[wd]) && put_str(out, cap, &pos, " ") &&
+             put_hhmm(out, cap, &pos, hh, mm) && put_str(out, cap, &pos, " 左右") &&
+             put_tmpl(out, cap, &pos, zh_verb[c], name);
     } else {
-        ok = ok && put(out, cap, &pos, en_verb[c], name);
-        ok = ok && put(out, cap, &pos, " around %02d:%02d on %s", hh, mm, en_day[wd]);
+        ok = put_tmpl(out, cap, &pos, en_verb[c], name) && put_str(out, cap, &pos, " around ") &&
+             put_hhmm(out, cap, &pos, hh, mm) && put_str(out, cap, &pos, " on ") &&
+             put_str(out, cap, &pos, en_day[wd]);
     }
-#pragma GCC diagnostic pop
     for (size_t i = 0; ok && res && i < res->n_reasons; i++) {
-        ok = put(out, cap, &pos, "%s", i == 0 ? (in_zh ? "：" : ": ") : (in_zh ? "，" : ", "));
+        ok = put_str(out, cap, &pos, i == 0 ? (in_zh ? "：" : ": ") : (in_zh ? "，" : ", "));
         ok = ok && reason_into(&res->reasons[i], in_zh, out, cap, &pos);
     }
-    ok = ok && put(out, cap, &pos, "%s", in_zh ? "。" : ".");
+    ok = ok && put_str(out, cap, &pos, in_zh ? "。" : ".");
     return ok ? SC_OK : SC_ETOOBIG;
 }
