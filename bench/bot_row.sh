@@ -25,8 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bench/agents.py bot "$tmp/bot.lua" >/dev/null
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+. bench/lib.sh
 hz=$(getconf CLK_TCK)
 ng_port=$(free_port)
 mkdir -p "$tmp/nginx/logs"
@@ -69,9 +68,7 @@ for i in $(seq "$runs"); do
     for bin in "$@"; do
         export SHARECARD_DB="$tmp/db"
         rm -f "$SHARECARD_DB"*
-        SHARECARD_ADMIN_PASSWORD=benchmark-password "$bin" init --admin-email a@example.com >/dev/null
-        code=$("$bin" member add --name Ada --email ada@example.com --slug ada --json |
-            python3 -c 'import json,sys; print(json.load(sys.stdin)["qr_url"].rsplit("/",1)[1])')
+        code=$(ada_store "$bin")
         [ -z "${SC_DROP_INDEX:-}" ] || sqlite3 "$SHARECARD_DB" "DROP INDEX $SC_DROP_INDEX"
         port=$(free_port)
         taskset -c 1 "$bin" serve --listen "127.0.0.1:$port" --threads 1 --no-access-log \

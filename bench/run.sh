@@ -49,7 +49,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/lib.sh # free_port, ticks
 
 bin=build/bench/sharecard
 export SHARECARD_DB="$tmp/bench.db"
@@ -103,8 +103,6 @@ floor_pid=$!
 pids+=($floor_pid)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$floor_port/r" && break; sleep 0.05; done
 
-# CPU time (user + system, all threads, in clock ticks) used so far by process $1.
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
 # "REQ/S US" for URL served by process PID: the median req/s of $runs wrk runs and the

@@ -9,16 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=$1
 shift
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+. bench/lib.sh
 for bin in "$@"; do
     tmp=$(mktemp -d /tmp/sharecard-watch.XXXXXX)
     export SHARECARD_DB="$tmp/b.db"
-    SHARECARD_ADMIN_PASSWORD=benchmark-password "$bin" init --admin-email admin@example.com \
-        >/dev/null 2>&1
-    code=$("$bin" member add --name Ada --email ada@example.com --slug ada --json |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["qr_url"].rsplit("/",1)[1])')
+    code=$(ada_store "$bin")
     bench/agents.py human "$tmp/human.lua" >/dev/null
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     taskset -c 1 "$bin" serve --listen "127.0.0.1:$port" --threads 1 --no-access-log \
         >/dev/null 2>&1 &
     pid=$!

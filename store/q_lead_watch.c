@@ -34,8 +34,7 @@ enum sc_err sc_store_events_newest(struct sc_store *s, int64_t *id)
     *id = 0;
     if (!sc_q_read(&r, s, &q))
         return r.e;
-    if (sc_q_next(&r))
-        *id = sc_sql_col_int(r.st, 0);
+    r.e = sc_sql_int1(r.st, id, NULL);
     return sc_q_end(&r);
 }
 

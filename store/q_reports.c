@@ -652,18 +652,15 @@ enum sc_err sc_store_visits_after(struct sc_store *s, const struct sc_scope *sco
                                   int limit, int (*fn)(const struct sc_visit_row *r, void *ctx),
                                   void *ctx, int64_t *last)
 {
-    static struct sc_sql q_newest = SC_SQL("SELECT coalesce(max(id), 0) FROM events");
     static struct sc_sql q =
         SC_SQL(VISIT_COLS "WHERE e.id > ?3 AND e.bot = 0 "
                           "AND e.type IN (0, 1, 2, 3, 5, 7)" SCOPE_EVENTS "ORDER BY e.id LIMIT ?4");
     *last = after;
+    if (after < 0)
+        return sc_store_events_newest(s, last); /* (q_lead_watch.c) */
     struct sc_q r;
-    if (!sc_q_read(&r, s, after < 0 ? &q_newest : &q))
+    if (!sc_q_read(&r, s, &q))
         return r.e;
-    if (after < 0) {
-        r.e = sc_sql_int1(r.st, last, NULL);
-        return sc_q_end(&r);
-    }
     bind_scope(r.st, scope, after, limit);
     visit_rows(&r, fn, ctx, last);
     return sc_q_end(&r);
