@@ -42,9 +42,11 @@ class LeadsListColumns(unittest.TestCase):
             raise unittest.SkipTest("faketime and ThreadSanitizer do not mix")
         cls.tmp = tempfile.mkdtemp(prefix="sharecard-leads-list-")
         cls.clock = os.path.join(cls.tmp, "clock")
-        # Three days ago at 09:00 UTC, then the next day, then now.
-        today = int(time.time()) // DAY * DAY
-        cls.t0 = today - 3 * DAY + 9 * 3600
+        # Day 1 about 61 hours ago (outside a 2-day window whatever the hour now), day 2
+        # 25 hours later (inside it), neither near midnight (each day's events on one day).
+        cls.t0 = int(time.time()) - 61 * 3600
+        if cls.t0 % DAY > DAY - 2 * 3600:
+            cls.t0 -= 3 * 3600
         cls.set_clock(cls.t0)
         env = dict(faketime_env(cls.clock), SHARECARD_TRUST_PROXY="1")
         cls.srv = harness.Server(env=env)
