@@ -59,7 +59,7 @@ const struct tr_entry sc_tr_table[] = {
     {"All salespeople", "全部销售"},
     {"Already answered", "已经回答过了"},
     {"Amount", "数量"},
-    {"Answered (UTC)", "回答时间（UTC）"},
+    {"Answered", "回答时间"},
     {"Answered the survey", "回答了问卷"},
     {"Answers", "回答数"},
     {"Anything you would like to tell us? (optional; write it before you choose a number)",

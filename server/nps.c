@@ -631,9 +631,11 @@ static void nps_row(struct sc_buf *b, const char *team, int64_t member_id, const
 /* "Detractors to follow up": newest first, each with a link, the score and the comment. */
 static void detractors_table(struct sc_buf *b, const struct answers *as)
 {
-    sc_ui_html(b, "<h2>Detractors to follow up</h2><table class=\"t\" id=\"detractors\"><thead>"
-                  "<tr><th>Customer</th><th class=\"n\">Score</th><th>Comment</th><th>Answered "
-                  "(UTC)</th></tr></thead><tbody>");
+    /* Times in SHARECARD_TZ (sc_ui_when), as the page's footer names; the table scrolls
+     * sideways on a phone instead of widening the page. */
+    sc_ui_html(b, "<h2>Detractors to follow up</h2><div class=\"scroll\"><table class=\"t\" "
+                  "id=\"detractors\"><thead><tr><th>Customer</th><th class=\"n\">Score</th>"
+                  "<th>Comment</th><th>Answered</th></tr></thead><tbody>");
     size_t nd = 0;
     const struct answer **det = detractors_of(as, &nd);
     for (size_t i = 0; det && i < nd; i++) {
@@ -650,7 +652,7 @@ static void detractors_table(struct sc_buf *b, const struct answers *as)
     }
     if (!nd)
         sc_ui_html(b, "<tr><td colspan=\"4\">No detractor in this period.</td></tr>");
-    sc_ui_html(b, "</tbody></table>");
+    sc_ui_html(b, "</tbody></table></div>");
     free(det);
 }
 
@@ -692,7 +694,8 @@ void sc_nps_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *sc
                 "data-kpi=\"detractors\"><div class=\"v\">%" PRId64
                 "</div><div class=\"k\">Detractors</div></div>",
                 f.answers, f.detractors);
-    sc_ui_html(b, "</section><table class=\"t\" id=\"nps-members\"><thead><tr><th>Team</th>"
+    sc_ui_html(b, "</section><div class=\"scroll\"><table class=\"t\" id=\"nps-members\"><thead>"
+                  "<tr><th>Team</th>"
                   "<th>Salesperson</th><th class=\"n\">Answers</th><th class=\"n\">NPS</th></tr>"
                   "</thead><tbody>");
     /* A row per team (all its salespeople), then one per salesperson of it. */
@@ -713,7 +716,7 @@ void sc_nps_dashboard(struct req *r, struct sc_buf *b, const struct sc_scope *sc
         }
         t = te;
     }
-    sc_ui_html(b, "</tbody></table>");
+    sc_ui_html(b, "</tbody></table></div>");
     detractors_table(b, &as);
 out:
     answers_free(&as);

@@ -207,9 +207,20 @@ await zh.close();
 const mob = await browser({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
 const dm = await signIn(mob, managerEmail);
 if ((await dm.locator('.scroll-hint').count()) < 1) fail('no hint that the tables scroll on a phone');
+// A wide table scrolls inside its box; the page itself never scrolls sideways.
+const fits = async (p, what) => {
+    const w = await p.evaluate(() => document.documentElement.scrollWidth);
+    if (w > 390) fail(`${what} is ${w} px wide on a 390 px phone`);
+};
+await fits(dm, 'the dashboard');
 await dm.screenshot({ path: join(out, 'dashboard-phone.png'), fullPage: true });
 await dm.goto(`${base}/admin/rewards`);
+await fits(dm, '/admin/rewards');
 await dm.screenshot({ path: join(out, 'rewards-phone.png'), fullPage: true });
+for (const path of ['/leads', '/customers', '/customers?nps=detractor']) {
+    await dm.goto(`${base}${path}`);
+    await fits(dm, path);
+}
 await mob.close();
 
 // ---- the salesperson's workspace ----------------------------------------------
@@ -217,6 +228,7 @@ const own = await browser({ viewport: { width: 390, height: 844 }, isMobile: tru
 const me = await signIn(own, salesEmail);
 if (!me.url().endsWith('/me')) fail(`the salesperson landed on ${me.url()}`);
 if (!(await me.getAttribute('[data-kpi=signups]', 'data-value') >= 1)) fail('no sign-up in the workspace');
+await fits(me, '/me');
 await me.screenshot({ path: join(out, 'workspace.png'), fullPage: true });
 // "Show my QR code" is on top and fills the phone's screen, to hold out at a fair.
 const showQr = await me.locator('#show-qr').boundingBox();

@@ -29,13 +29,14 @@ def iso_seconds(s):
 
 class Base(unittest.TestCase):
     DELAY = "0"
+    ENV = {}  # more settings for a subclass's server
 
     @classmethod
     def setUpClass(cls):
         cls.rx = Receiver()
         cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1",
                                       "SHARECARD_NPS_DELAY_DAYS": cls.DELAY,
-                                      "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"})
+                                      "SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1", **cls.ENV})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
@@ -285,6 +286,43 @@ class Survey(Base):
         j = json.loads(self.nps()[1])
         self.assertEqual([(d["customer_id"], d["score"], d["comment"]) for d in j["detractors"]],
                          [(self.ids["carol"], 3, "")])  # the score stays, the words go
+
+
+class DetractorsInTheZone(Base):
+    """With SHARECARD_TZ set, a detractor's answer shows at the zone's time, as the page's
+    footer says, under a heading that does not claim UTC; the NPS tables scroll sideways
+    inside their box on a phone instead of widening the page (issue 17)."""
+    ENV = {"SHARECARD_TZ": "+08:00"}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sign_up("zed", cls.a["qr_url"], "alice")
+        cls.order("zed", "Z-1")
+
+    def test_answer_time_in_the_zone(self):
+        token = self.token_of("Z-1")
+        page, csrf = self.form(token)
+        st, body = self.answer(token, {"csrf": csrf, "score": "2", "comment": "late"})
+        self.assertEqual(st, 200, body)
+        _, body = self.nps()
+        at = json.loads(body)["detractors"][0]["answered_at"]
+        self.assertTrue(at.endswith("Z"), at)  # the API stays UTC
+        local = time.strftime("%Y-%m-%d %H:%M", time.gmtime(iso_seconds(at) + 8 * 3600))
+        s = self.session("admin@example.com", "admin-password-1")
+        for path in ("/dashboard", "/customers?nps=detractor"):
+            st, _, page = s.get(path)
+            self.assertEqual(st, 200, path)
+            self.assertIn("Times are in +08:00", page)
+            det = page.split('id="detractors"', 1)[1].split("</table>", 1)[0]
+            self.assertIn(f"<td>{local}</td>", det, path)
+            self.assertNotIn("UTC", det, path)
+            self.assertRegex(page, r'<div class="scroll"><table class="t" id="detractors">')
+        st, _, page = s.get("/dashboard")
+        self.assertRegex(page, r'<div class="scroll"><table class="t" id="nps-members">')
+
+    session = Survey.session
+    nps = Survey.nps
 
 
 class Delayed(Base):
