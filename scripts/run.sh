@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds sharecard in release mode and runs it on its embedded SQLite store.
 # On a fresh store it first loads the demo data (two teams, their cards and
-# 90 days of traffic, sign-ups and purchases) so the dashboard is alive at
+# 180 days of traffic, sign-ups and purchases) so the dashboard is alive at
 # once; set SHARECARD_NO_DEMO=1 to start empty with just an admin instead.
 #   scripts/run.sh [serve options, e.g. --listen 0.0.0.0:8080 --base-url https://cards.example.com]
 set -euo pipefail

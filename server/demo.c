@@ -26,6 +26,8 @@
 #define AGENTS        8
 #define RECENT        24
 #define MAX_CUSTOMERS 8192
+#define DAY_VISITS    1024 /* a day's visits to all cards (about 300 at most) */
+#define VISIT_SPAN    120  /* a visit's events span its first 90 s (the sign-up's) */
 
 /* Visitors' browsers, phones first (most cards are scanned or opened on one). */
 static const char *const agents[] = {
@@ -48,6 +50,12 @@ static const char *const agents[] = {
     "Version/17.4 Safari/605.1.15",
 };
 
+/* One visit of a day: when, and to whose card (people[person]). */
+struct visit {
+    int64_t ts;
+    int person;
+};
+
 struct demo {
     struct sc_store *s;
     struct sc_referral_config cfg;
@@ -60,7 +68,17 @@ struct demo {
     long long visitors;
     struct buyer *customers; /* MAX_CUSTOMERS */
     size_t ncustomers;
+    struct visit day[DAY_VISITS]; /* one day's visits, in time order */
 };
+
+/* Orders visits by time, then by card, so the order is the same on every run. */
+static int visit_cmp(const void *a, const void *b)
+{
+    const struct visit *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->person > y->person) - (x->person < y->person);
+}
 
 /* A customer who may buy: where to send the order and since when. */
 struct buyer {
@@ -321,7 +339,8 @@ int sc_demo_main(const char *db, int days)
     int64_t cust_links[512], cust_cards[512], cust_shares[512];
     size_t ncust = 0;
     long long signups = 0, events = 0;
-    int64_t today = (int64_t)time(NULL) / 86400;
+    int64_t now = (int64_t)time(NULL);
+    int64_t today = now / 86400;
     /* On the first day each member sends their card out through two channels. */
     for (int i = 0; i < NP; i++)
         for (int k = 0; k < 2; k++) {
@@ -335,106 +354,116 @@ int sc_demo_main(const char *db, int days)
         int dow = (int)((dayno + 4) % 7); /* 0 = Sunday */
         int rhythm = dow == 0 || dow == 6 ? 4 : 10;
         int growth = 10 + (days - day) * 10 / days;
+        /* The day's visits to every card, in the order of their times, and none yet to
+         * come today: so sign-ups are stored in time order (the dashboard lists the
+         * latest by id) and nothing happens in the future. */
+        size_t nv = 0;
         for (int i = 0; i < NP; i++) {
             int visits = people[i].weight * rhythm * growth / 60 + (int)rnd(d, 3);
-            for (int v = 0; v < visits; v++) {
-                if (d->n + 12 >= BATCH) {
-                    if (flush(d) != SC_OK)
-                        goto out;
-                }
+            for (int v = 0; v < visits && nv < DAY_VISITS; v++) {
                 /* Visits cluster in working hours, Beijing time (UTC+8). */
                 int hour = 1 + (int)rnd(d, 10);
                 int64_t ts = dayno * 86400 + hour * 3600 + rnd(d, 3600);
-                char vid[SC_VID_MAX];
-                const char *ua;
-                unsigned slot;
-                bool again = seat[i].nback > 0 && rnd(d, 100) < 22;
-                if (again) {
-                    slot = rnd(d, seat[i].nback < RECENT ? seat[i].nback : RECENT);
-                    memcpy(vid, seat[i].back[slot], sizeof(vid));
-                    ua = seat[i].back_ua[slot];
-                } else {
-                    snprintf(vid, sizeof(vid), "c:%012llx%020llu", (long long)ts * 1000,
-                             (unsigned long long)++d->visitors);
-                    ua = visitor_agent(d);
-                    slot = seat[i].nback++ % RECENT;
-                    memcpy(seat[i].back[slot], vid, sizeof(vid));
-                    seat[i].back_ua[slot] = ua;
-                    seat[i].back_signed[slot] = false;
-                }
-                /* Where the visit comes from: a QR code is scanned, a shared
-                 * link is opened (in the channel it was shared through). */
-                int64_t card = seat[i].card, link = seat[i].link;
-                int64_t *onward = NULL; /* where a share from this visit is kept */
-                size_t k = 0;
-                bool scan = rnd(d, 100) < 45;
-                if (ncust > 0 && rnd(d, 100) < 12) {
-                    k = rnd(d, (uint32_t)ncust);
-                    card = cust_cards[k];
-                    link = cust_links[k];
-                    if (!scan && cust_shares[k])
-                        link = cust_shares[k];
-                    else
-                        scan = true;
-                    if (!cust_shares[k])
-                        onward = &cust_shares[k];
-                } else if (!scan && seat[i].nshares > 0) {
-                    link = seat[i].shares[rnd(d, (uint32_t)seat[i].nshares)];
-                } else {
-                    scan = true;
-                }
-                next(d, scan ? SC_EV_SCAN : SC_EV_OPEN, ts, card, link, vid, ua, NULL);
-                next(d, SC_EV_VIEW, ts + 2, card, link, vid, ua, NULL);
-                if (rnd(d, 100) < 25)
-                    next(d, SC_EV_SAVE, ts + 20, card, link, vid, ua, NULL);
-                if (rnd(d, 100) < 20)
-                    next(d, SC_EV_CLICK, ts + 25, card, link, vid, ua, NULL)->action =
-                        (enum sc_click_action)(1 + rnd(d, 4));
-                next(d, SC_EV_DWELL, ts + 60, card, link, vid, ua, NULL)->value =
-                    (int32_t)(5 + rnd(d, 120));
-                if (rnd(d, 100) < 6) {
-                    int64_t id = share(d, ts + 40, card, link, vid, ua);
-                    if (id && onward)
-                        *onward = id;
-                    else if (id && card == seat[i].card && seat[i].nshares < SHARES_PER)
-                        seat[i].shares[seat[i].nshares++] = id;
-                }
-                /* Sign-ups: more often from people who came back, or came
-                 * through someone's recommendation, than from a first scan. */
-                uint32_t odds = again ? 9 : link != seat[i].link ? 7 : 4;
-                if (!seat[i].back_signed[slot] && rnd(d, 100) < odds) {
-                    seat[i].back_signed[slot] = true;
-                    struct sc_signup *su = &d->signups[d->n];
-                    memset(su, 0, sizeof(*su));
-                    su->cfg = &d->cfg;
-                    person_make(d, signups + 1, su);
-                    next(d, SC_EV_SIGNUP, ts + 90, card, 0, vid, ua, NULL)->signup = su;
-                    signups++;
-                    /* Flush now so the customer's own link exists for later visits. */
-                    if (flush(d) != SC_OK)
-                        goto out;
-                    if (su->customer_id && d->ncustomers < MAX_CUSTOMERS) {
-                        struct buyer *b = &d->customers[d->ncustomers++];
-                        snprintf(b->email, sizeof(b->email), "%s", su->email);
-                        b->since = ts + 90;
-                    }
-                    struct sc_link own;
-                    if (su->customer_id && ncust < 512 &&
-                        sc_store_link_by_code(d->s, su->referral_code, &own) == SC_OK) {
-                        cust_links[ncust] = own.id;
-                        cust_shares[ncust] = 0;
-                        cust_cards[ncust++] = own.card_id;
-                    }
-                }
-                events += 4;
+                if (ts + VISIT_SPAN <= now)
+                    d->day[nv++] = (struct visit){ts, i};
             }
+        }
+        qsort(d->day, nv, sizeof(d->day[0]), visit_cmp);
+        for (size_t dv = 0; dv < nv; dv++) {
+            int i = d->day[dv].person;
+            int64_t ts = d->day[dv].ts;
+            if (d->n + 12 >= BATCH) {
+                if (flush(d) != SC_OK)
+                    goto out;
+            }
+            char vid[SC_VID_MAX];
+            const char *ua;
+            unsigned slot;
+            bool again = seat[i].nback > 0 && rnd(d, 100) < 22;
+            if (again) {
+                slot = rnd(d, seat[i].nback < RECENT ? seat[i].nback : RECENT);
+                memcpy(vid, seat[i].back[slot], sizeof(vid));
+                ua = seat[i].back_ua[slot];
+            } else {
+                snprintf(vid, sizeof(vid), "c:%012llx%020llu", (long long)ts * 1000,
+                         (unsigned long long)++d->visitors);
+                ua = visitor_agent(d);
+                slot = seat[i].nback++ % RECENT;
+                memcpy(seat[i].back[slot], vid, sizeof(vid));
+                seat[i].back_ua[slot] = ua;
+                seat[i].back_signed[slot] = false;
+            }
+            /* Where the visit comes from: a QR code is scanned, a shared
+             * link is opened (in the channel it was shared through). */
+            int64_t card = seat[i].card, link = seat[i].link;
+            int64_t *onward = NULL; /* where a share from this visit is kept */
+            size_t k = 0;
+            bool scan = rnd(d, 100) < 45;
+            if (ncust > 0 && rnd(d, 100) < 12) {
+                k = rnd(d, (uint32_t)ncust);
+                card = cust_cards[k];
+                link = cust_links[k];
+                if (!scan && cust_shares[k])
+                    link = cust_shares[k];
+                else
+                    scan = true;
+                if (!cust_shares[k])
+                    onward = &cust_shares[k];
+            } else if (!scan && seat[i].nshares > 0) {
+                link = seat[i].shares[rnd(d, (uint32_t)seat[i].nshares)];
+            } else {
+                scan = true;
+            }
+            next(d, scan ? SC_EV_SCAN : SC_EV_OPEN, ts, card, link, vid, ua, NULL);
+            next(d, SC_EV_VIEW, ts + 2, card, link, vid, ua, NULL);
+            if (rnd(d, 100) < 25)
+                next(d, SC_EV_SAVE, ts + 20, card, link, vid, ua, NULL);
+            if (rnd(d, 100) < 20)
+                next(d, SC_EV_CLICK, ts + 25, card, link, vid, ua, NULL)->action =
+                    (enum sc_click_action)(1 + rnd(d, 4));
+            next(d, SC_EV_DWELL, ts + 60, card, link, vid, ua, NULL)->value =
+                (int32_t)(5 + rnd(d, 120));
+            if (rnd(d, 100) < 6) {
+                int64_t id = share(d, ts + 40, card, link, vid, ua);
+                if (id && onward)
+                    *onward = id;
+                else if (id && card == seat[i].card && seat[i].nshares < SHARES_PER)
+                    seat[i].shares[seat[i].nshares++] = id;
+            }
+            /* Sign-ups: more often from people who came back, or came
+             * through someone's recommendation, than from a first scan. */
+            uint32_t odds = again ? 9 : link != seat[i].link ? 7 : 4;
+            if (!seat[i].back_signed[slot] && rnd(d, 100) < odds) {
+                seat[i].back_signed[slot] = true;
+                struct sc_signup *su = &d->signups[d->n];
+                memset(su, 0, sizeof(*su));
+                su->cfg = &d->cfg;
+                person_make(d, signups + 1, su);
+                next(d, SC_EV_SIGNUP, ts + 90, card, 0, vid, ua, NULL)->signup = su;
+                signups++;
+                /* Flush now so the customer's own link exists for later visits. */
+                if (flush(d) != SC_OK)
+                    goto out;
+                if (su->customer_id && d->ncustomers < MAX_CUSTOMERS) {
+                    struct buyer *b = &d->customers[d->ncustomers++];
+                    snprintf(b->email, sizeof(b->email), "%s", su->email);
+                    b->since = ts + 90;
+                }
+                struct sc_link own;
+                if (su->customer_id && ncust < 512 &&
+                    sc_store_link_by_code(d->s, su->referral_code, &own) == SC_OK) {
+                    cust_links[ncust] = own.id;
+                    cust_shares[ncust] = 0;
+                    cust_cards[ncust++] = own.card_id;
+                }
+            }
+            events += 4;
         }
     }
     if (d->n && flush(d) != SC_OK)
         goto out;
     /* Purchases: about a third of the customers buy, some again, on days
      * spread from their sign-up to today, so each period has its own revenue. */
-    int64_t now = (int64_t)time(NULL);
     long long orders = 0;
     for (size_t k = 0; k < d->ncustomers; k++) {
         struct buyer *b = &d->customers[k];

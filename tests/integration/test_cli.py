@@ -216,6 +216,13 @@ class Cli(unittest.TestCase):
                                       f"{table} WHERE created_at < {cutoff}"), 4, table)
         self.assertGreater(q("SELECT count(*) FROM rollups WHERE type = 0 AND day < "
                              f"{cutoff} / 86400 - 120"), 0)
+        # Nothing happens in the future, and a day's sign-ups come in the order of their
+        # times, so "Latest sign-ups" (newest first) reads in time order.
+        self.assertEqual(q(f"SELECT count(*) FROM events WHERE ts > {int(time.time()) + 5}"), 0)
+        self.assertEqual(q(f"SELECT count(*) FROM customers WHERE created_at > "
+                           f"{int(time.time()) + 5}"), 0)
+        self.assertEqual(q("SELECT count(*) FROM customers a JOIN customers b ON b.id = a.id + 1 "
+                           "WHERE b.created_at < a.created_at"), 0)
         # The share tree's customer links carry the time the customer signed up.
         self.assertEqual(q("SELECT count(*) FROM customers s JOIN links l ON l.id = "
                            "s.own_link_id WHERE l.created_at != s.created_at"), 0)
