@@ -94,11 +94,12 @@ class Hardening(unittest.TestCase):
     def test_signup_with_ff_in_the_email_is_422(self):
         b = Browser(self.srv)
         page = b.open_link(self.alice["qr_url"])
+        before = json.loads(self.api("/api/v1/signups")[2])
         st, _, body = b.sign_up(page, "alice", name="Mallory", email=b"\xff@example.org")
         self.assertEqual(st, 422, body)
         self.assertIn("email", json.loads(body)["error"]["message"])
         st, _, body = self.api("/api/v1/signups")
-        self.assertEqual(json.loads(body), [])  # nothing half-written
+        self.assertEqual(json.loads(body), before)  # nothing half-written
         # A control character where a person types is refused too, and a good one passes.
         st, _, body = b.sign_up(page, "alice", name="Mal\x01lory", email="m@example.org")
         self.assertEqual(st, 422, body)
@@ -159,6 +160,29 @@ class Hardening(unittest.TestCase):
         self.assertEqual(st, 200)
         text = body.decode("utf-8")  # strict: raises on one ill-formed byte
         self.assertIn('"""\ufffd=",old@example.com,T\ufffd,', text)
+        # The other lists the issue names: sign-ups (JSON and CSV) and the leaderboard.
+        b = Browser(self.srv)
+        st, _, body = b.sign_up(b.open_link(m["qr_url"]), m["slug"], name="Olga Old",
+                                email="olga.old@example.com")
+        self.assertEqual(st, 201, body)
+        with harness.Rows(self.srv.db) as d:
+            d.execute("UPDATE customers SET name = CAST(X'4FFF6C6761' AS TEXT), "
+                      "email = CAST(X'6FC0406578616D706C652E636F6D' AS TEXT) "
+                      "WHERE email = 'olga.old@example.com'")
+        st, _, body = self.api("/api/v1/signups")
+        self.assertEqual(st, 200)
+        rows = json.loads(body.decode("utf-8"))
+        self.assertIn("O\ufffdlga", [r["name"] for r in rows])
+        self.assertIn("o\ufffd@example.com", [r["email"] for r in rows])
+        st, _, body = self.api("/api/v1/signups?format=csv")
+        self.assertEqual(st, 200)
+        self.assertIn("O\ufffdlga", body.decode("utf-8"))
+        st, _, body = self.api("/api/v1/leaderboard")
+        self.assertEqual(st, 200)
+        self.assertIn('"\ufffd=', [r["name"] for r in json.loads(body.decode("utf-8"))])
+        st, _, body = self.api("/api/v1/leaderboard?format=csv")
+        self.assertEqual(st, 200)
+        self.assertIn("\ufffd=", body.decode("utf-8"))
 
     # ---- 2. dates that do not exist -----------------------------------------------------
 
