@@ -131,7 +131,7 @@ for (const [width, height] of [[390, 844], [1280, 900]]) {
 // The visitor buys (through the API, as a shop would): revenue for the dashboard below.
 const bought = await fetch(`${base}/api/v1/conversions`, { method: 'POST',
     headers: { Authorization: `Bearer ${process.env.SC_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: 'e2e.visitor@example.com', amount: 1234.5, order_id: 'E2E-1' }) });
+    body: JSON.stringify({ email: 'e2e.visitor@example.com', amount: 123456.78, order_id: 'E2E-1' }) });
 if (bought.status !== 201) fail(`the purchase answered ${bought.status}`);
 if (errors.length) fail(`the pages logged errors: ${errors.join(' | ')}`);
 await phone.close();
@@ -167,7 +167,14 @@ if ((await dash.locator('#leaderboard tbody tr').count()) !== before) fail('sort
 await dash.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
 // Money in the deployment's currency (CNY by default), times in its zone (SHARECARD_TZ).
 const revenue = (await dash.textContent('[data-kpi=revenue] .v')).trim();
-if (revenue !== '¥1,234.50') fail(`the revenue reads ${revenue}`);
+if (revenue !== '¥123,456.78') fail(`the revenue reads ${revenue}`);
+// Text that is read as one piece stays on one line: an amount in its tile.
+const lines = (sel) => dash.$$eval(sel, (es) => es.map((e) => {
+    const r = document.createRange();
+    r.selectNodeContents(e);
+    return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+}));
+if ((await lines('[data-kpi=revenue] .v'))[0] !== 1) fail('the revenue breaks over two lines');
 if (!(await dash.textContent('#tz')).includes('Asia/Shanghai')) fail('the page does not name its time zone');
 const shown = (await dash.textContent('#signups tbody tr td')).trim();
 const beijing = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
@@ -201,6 +208,13 @@ const zh = await browser({ viewport: { width: 1280, height: 900 }, locale: 'zh-C
 const dzh = await signIn(zh, managerEmail);
 if ((await dzh.getAttribute('html', 'lang')) !== 'zh-CN') fail('the dashboard is not in Chinese');
 if (!(await dzh.textContent('h1')).includes('仪表盘')) fail(`the Chinese dashboard says ${await dzh.textContent('h1')}`);
+// Chinese headings wrap between words, never inside one (浏/览): each is one line here.
+const zhLines = await dzh.$$eval('#channels th', (es) => es.map((e) => {
+    const r = document.createRange();
+    r.selectNodeContents(e);
+    return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+}));
+if (zhLines.some((n) => n > 1)) fail(`a Chinese channels heading breaks inside a word: ${zhLines}`);
 await dzh.screenshot({ path: join(out, 'dashboard-zh.png'), fullPage: true });
 await zh.close();
 // The manager on a phone: wide tables say they scroll.
