@@ -108,7 +108,10 @@ struct req {
     char code[SC_CODE_LEN + 1];
     char *page; /* a landing page composed from the page cache, freed at completion */
     size_t page_len;
-    struct sc_signup *signup;         /* POST …/signup, freed at completion */
+    struct sc_signup *signup; /* POST …/signup, freed at completion */
+    /* A sign-up form field that is not text, left by guard.c for the form to refuse on the
+     * card page itself (sc_h_signup), "" when none. */
+    char text_bad[16];
     struct sc_conversion *conversion; /* POST /api/v1/conversions, freed at completion */
 };
 

@@ -43,7 +43,9 @@ static const char *signup_field(const char *key)
         {"email_invalid", "email"},      {"phone_invalid", "phone"},
         {"consent_required", "consent"}, {"birthday_format", "birthday"},
         {"birthday_month", "birthday"},  {"birthday_day", "birthday"},
-        {"birthday_year", "birthday"},
+        {"birthday_year", "birthday"},   {"name_text", "name"},
+        {"phone_text", "phone"},         {"email_text", "email"},
+        {"birthday_text", "birthday"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i][0], key) == 0)
@@ -72,6 +74,15 @@ static enum MHD_Result signup_error(struct req *r, unsigned status, const char *
     return sc_reply_error(r, status, msg);
 }
 
+/* True when 's' is valid UTF-8 without control characters (a tab aside). */
+static bool is_text(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return false;
+    return sc_utf8_valid(s, strlen(s));
+}
+
 /*
  * A sign-up error in the form's own answer: JSON for the page's script, else
  * (a browser without script) the card page again, 422, its form as it was
@@ -84,10 +95,10 @@ static enum MHD_Result form_error(struct req *r, unsigned status, const char *ke
     if (wants_json(r) || (status != 422 && status != 403))
         return signup_error(r, status, key);
     enum sc_lang lang = sc_req_lang(r, r->card.lang);
-    /* Only valid text goes back into the page. */
+    /* Only valid text, without control characters, goes back into the page. */
     const char **vals[] = {&f->name, &f->phone, &f->email, &f->birthday};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-        if (*vals[i] && !sc_utf8_valid(*vals[i], strlen(*vals[i])))
+        if (*vals[i] && !is_text(*vals[i]))
             *vals[i] = NULL;
     f->error = sc_i18n(lang, key);
     f->field = signup_field(key);
@@ -253,6 +264,17 @@ enum MHD_Result sc_h_signup(struct req *r, const struct route_args *a)
                                 .birthday = birthday,
                                 .consent = consent[0] != '\0'};
 #define FORM_ERROR(status, key) form_error(r, (status), (key), &sent, code)
+    if (r->text_bad[0]) { /* a field that is not text (guard.c): not sent back, marked */
+        const char **typed[] = {&sent.name, &sent.phone, &sent.email, &sent.birthday};
+        static const char *const names[] = {"name", "phone", "email", "birthday"};
+        static const char *const keys[] = {"name_text", "phone_text", "email_text",
+                                           "birthday_text"};
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (strcmp(r->text_bad, names[i]) == 0) {
+                *typed[i] = NULL;
+                return FORM_ERROR(422, keys[i]);
+            }
+    }
     sc_csrf_token(r, want);
     if (r->new_cookie ||
         sodium_memcmp(csrf, want, strlen(want) + 1 > sizeof(csrf) ? 0 : strlen(want) + 1) != 0 ||

@@ -451,6 +451,45 @@ class VisitorMeetsTheForm(unittest.TestCase):
         self.assertEqual(st, 303)
         self.assertTrue(hd.get("location", "").startswith("/r/"))
 
+    def test_text_that_is_not_text_comes_back_on_the_form_too(self):
+        # Issue 16's check (not UTF-8, or a control character) answered as the form's other
+        # errors (issue 17): without script the card page, 422, the field marked and its
+        # value not sent back, the rest kept; with script JSON naming the field.  Nothing
+        # is stored.
+        b = Browser(self.srv)
+        page = b.open_link(self.card["qr_url"])
+        for fields, field, message in (
+                ({"name": "Mallory", "email": b"\xff@example.org"}, "email", "email address"),
+                ({"name": "Mal\x01lory", "email": "mal@example.org"}, "name", "your name"),
+                ({"name": "Mallory", "phone": "138\x0b0013", "email": "mal@example.org"},
+                 "phone", "phone number")):
+            st, hd, body = b.sign_up(page, "vera", json_answer=False, **fields)
+            body = body.decode()
+            self.assertEqual(st, 422, fields)
+            self.assertIn('<section id="signup" class="signup">', body)
+            err = re.search(r'<p class="form-error" id="signup-error" role="alert">([^<]+)</p>',
+                            body)
+            self.assertIsNotNone(err, body[-1500:])
+            self.assertIn(message, err.group(1).lower())
+            self.assertIn("not text", err.group(1))
+            self.assertRegex(body, r'<input[^>]*name="%s"[^>]*value=""[^>]*aria-invalid="true"'
+                             % field)
+            self.assertNotIn("\x01", body)
+            self.assertNotIn("\x0b", body)
+            if field != "name":
+                self.assertIn('value="Mallory"', body)
+            st, _, j = b.sign_up(page, "vera", **fields)
+            self.assertEqual(st, 422)
+            self.assertEqual(json.loads(j)["error"]["field"], field)
+            self.assertEqual(json.loads(j)["error"]["code"], f"{field}_text")
+        self.assertEqual(harness.scalar(self.srv.db, "SELECT count(*) FROM customers WHERE "
+                                        "email LIKE '%example.org'"), 0)
+        # Any other field that is not text keeps the bare 422 naming it.
+        st, _, body = b.sign_up(page, "vera", json_answer=False, name="M", email="m@example.org",
+                                consent=b"\xff")
+        self.assertEqual(st, 422)
+        self.assertIn("consent", body.decode())
+
     def test_repeat_from_the_same_browser_leads_back_to_the_referral_page(self):
         b = Browser(self.srv)
         page = b.open_link(self.card["qr_url"])
