@@ -5,7 +5,8 @@
  * and the rest, views, saves, contact taps, time on page, re-shares,
  * link-preview bots, sign-ups of people with names and phones that chain two
  * levels through customers' own links, purchases (some repeated) spread from
- * each buyer's sign-up to today — all written through the store's
+ * each buyer's sign-up to today, NPS answers to a third of the orders (a few
+ * detractors with their comment), birthdays for some — all written through the store's
  * event path, the one the server's writer uses, so attribution, rollups and
  * the ledger are computed exactly as for real traffic.
  */
@@ -83,7 +84,7 @@ static int visit_cmp(const void *a, const void *b)
 /* A customer who may buy: where to send the order and since when. */
 struct buyer {
     char email[255];
-    int64_t since;
+    int64_t since, customer_id;
 };
 
 static uint32_t rnd(struct demo *d, uint32_t n)
@@ -200,6 +201,42 @@ static void person_make(struct demo *d, long long n, struct sc_signup *su)
         if (rnd(d, 100) < 70) /* not everyone leaves a phone */
             snprintf(su->phone, sizeof(su->phone), "+4477%08u", 10000000u + rnd(d, 89999999u));
     }
+    if (rnd(d, 100) < 45) { /* the optional birthday, some with the year */
+        su->birth_month = 1 + (int)rnd(d, 12);
+        su->birth_day = 1 + (int)rnd(d, 28);
+        su->birth_year = rnd(d, 2) ? 1965 + (int)rnd(d, 38) : 0;
+    }
+}
+
+/* What some customers write when they answer the survey: praise, or why they would not
+ * recommend (the dashboard lists detractors with their comment). */
+static const char *const praise[] = {"", "", "服务很专业，响应很快。", "Quick and helpful.",
+                                     "Great follow-up after the order."};
+static const char *const complaints[] = {"送货太慢了。", "Delivery took two weeks.",
+                                         "价格比预期高。", "Nobody called back about the invoice.",
+                                         "安装说明不清楚。"};
+
+/*
+ * A customer answers the NPS survey the store made with their order, a day
+ * to a week after it (never after 'now'): mostly promoters, some passives,
+ * a few detractors, as real answers come (about a third of orders).
+ */
+static void survey_answer(struct demo *d, int64_t customer_id, int64_t ordered_at, int64_t now)
+{
+    if (!customer_id || rnd(d, 100) >= 35)
+        return;
+    /* A day to a week later, between 09:00 and 22:00 Beijing time (UTC+8). */
+    int64_t at =
+        (ordered_at / 86400 + 1 + (int64_t)rnd(d, 6)) * 86400 + 3600 + (int64_t)rnd(d, 13 * 3600);
+    if (at > now)
+        return;
+    char token[SC_SURVEY_TOKEN_MAX + 1];
+    if (sc_store_survey_open(d->s, customer_id, at, token) != SC_OK)
+        return;
+    uint32_t r = rnd(d, 100);
+    int score = r < 55 ? 9 + (int)rnd(d, 2) : r < 82 ? 7 + (int)rnd(d, 2) : (int)rnd(d, 7);
+    const char *comment = score <= 6 ? complaints[rnd(d, 5)] : praise[rnd(d, 5)];
+    sc_store_survey_answer(d->s, token, score, comment, at);
 }
 
 /* Channels people share a card through, most often WeChat. */
@@ -448,6 +485,7 @@ int sc_demo_main(const char *db, int days)
                     struct buyer *b = &d->customers[d->ncustomers++];
                     snprintf(b->email, sizeof(b->email), "%s", su->email);
                     b->since = ts + 90;
+                    b->customer_id = su->customer_id;
                 }
                 struct sc_link own;
                 if (su->customer_id && ncust < 512 &&
@@ -478,6 +516,7 @@ int sc_demo_main(const char *db, int days)
             cv.cfg = &d->cfg;
             snprintf(cv.order_id, sizeof(cv.order_id), "DEMO-%05lld", ++orders);
             snprintf(cv.email, sizeof(cv.email), "%s", b->email);
+            cv.customer_id = b->customer_id;
             cv.amount_cents = 9900 + 100 * (long long)rnd(d, 900);
             cv.ordered_at = b->since + 3600 + (int64_t)rnd(d, (uint32_t)(span - 3600));
             /* Posted now with its order date, as a shop's import is: the
@@ -487,6 +526,7 @@ int sc_demo_main(const char *db, int days)
             e->visitor[0] = '\0';
             if (flush(d) != SC_OK)
                 goto out;
+            survey_answer(d, b->customer_id, cv.ordered_at, now);
         }
     }
     printf("demo data: %d members in 2 teams, about %lld visits over %d days, %lld sign-ups, "

@@ -223,6 +223,15 @@ class Cli(unittest.TestCase):
                            f"{int(time.time()) + 5}"), 0)
         self.assertEqual(q("SELECT count(*) FROM customers a JOIN customers b ON b.id = a.id + 1 "
                            "WHERE b.created_at < a.created_at"), 0)
+        # Surveys answered (NPS, detractors with their comment) and birthdays given, so the
+        # dashboard's NPS section and the customers' birthdays have something to show.
+        answered = f"FROM nps_surveys WHERE score IS NOT NULL AND answered_at >= available_at " \
+                   f"AND answered_at <= {int(time.time()) + 5}"
+        self.assertGreater(q(f"SELECT count(*) {answered}"), 60)
+        self.assertGreater(q(f"SELECT count(*) {answered} AND score <= 6 AND comment != ''"), 5)
+        self.assertGreater(q(f"SELECT count(*) {answered} AND answered_at > "
+                             f"{int(time.time()) - 30 * 86400}"), 5)
+        self.assertGreater(q("SELECT count(*) FROM customers WHERE birth_month > 0"), 100)
         # The share tree's customer links carry the time the customer signed up.
         self.assertEqual(q("SELECT count(*) FROM customers s JOIN links l ON l.id = "
                            "s.own_link_id WHERE l.created_at != s.created_at"), 0)
