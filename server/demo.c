@@ -27,8 +27,9 @@
 #define AGENTS        8
 #define RECENT        24
 #define MAX_CUSTOMERS 8192
-#define DAY_VISITS    1024 /* a day's visits to all cards (about 300 at most) */
-#define VISIT_SPAN    120  /* a visit's events span its first 90 s (the sign-up's) */
+#define MAX_ORDERS    (4 * MAX_CUSTOMERS) /* each buyer orders up to 4 times */
+#define DAY_VISITS    1024                /* a day's visits to all cards (about 300 at most) */
+#define VISIT_SPAN    120                 /* a visit's events span its first 90 s (the sign-up's) */
 
 /* Visitors' browsers, phones first (most cards are scanned or opened on one). */
 static const char *const agents[] = {
@@ -69,6 +70,12 @@ struct demo {
     long long visitors;
     struct buyer *customers; /* MAX_CUSTOMERS */
     size_t ncustomers;
+    /* Orders planned when their buyer signs up, written when the day's clock reaches them
+     * (so rewards are stored in time order, as the ledger lists them): plan[first..nplan)
+     * in the order of their times. */
+    struct order_plan *plan; /* MAX_ORDERS */
+    size_t first, nplan;
+    long long orders;
     struct visit day[DAY_VISITS]; /* one day's visits, in time order */
 };
 
@@ -85,6 +92,12 @@ static int visit_cmp(const void *a, const void *b)
 struct buyer {
     char email[255];
     int64_t since, customer_id;
+};
+
+/* An order to come: when it is made, by which buyer (customers[buyer]). */
+struct order_plan {
+    int64_t at;
+    size_t buyer;
 };
 
 static uint32_t rnd(struct demo *d, uint32_t n)
@@ -239,6 +252,56 @@ static void survey_answer(struct demo *d, int64_t customer_id, int64_t ordered_a
     sc_store_survey_answer(d->s, token, score, comment, at);
 }
 
+/*
+ * Purchases: about a third of the customers buy, some again, at times spread
+ * from their sign-up to today, so each period has its own revenue.  Planned
+ * when buyer 'k' signs up, kept in time order among those still to come.
+ */
+static void plan_orders(struct demo *d, size_t k, int64_t now)
+{
+    if (rnd(d, 100) >= 35)
+        return;
+    const struct buyer *b = &d->customers[k];
+    int times = 1 + (rnd(d, 100) < 40) + (rnd(d, 100) < 20) + (rnd(d, 100) < 10);
+    for (int t = 0; t < times && d->nplan < MAX_ORDERS; t++) {
+        int64_t span = now - b->since;
+        if (span < 3600)
+            break;
+        int64_t at = b->since + 3600 + (int64_t)rnd(d, (uint32_t)(span - 3600));
+        size_t j = d->nplan++;
+        while (j > d->first && d->plan[j - 1].at > at) { /* insertion: the rest are sorted */
+            d->plan[j] = d->plan[j - 1];
+            j--;
+        }
+        d->plan[j] = (struct order_plan){at, k};
+    }
+}
+
+/* Writes the planned orders made up to 'until', each posted when it was made, as a shop's
+ * webhook posts it (its commissions carry that time), and some answered surveys. */
+static enum sc_err orders_due(struct demo *d, int64_t until, int64_t now)
+{
+    while (d->first < d->nplan && d->plan[d->first].at <= until) {
+        const struct order_plan *p = &d->plan[d->first++];
+        const struct buyer *b = &d->customers[p->buyer];
+        struct sc_conversion cv = {0};
+        cv.cfg = &d->cfg;
+        snprintf(cv.order_id, sizeof(cv.order_id), "DEMO-%05lld", ++d->orders);
+        snprintf(cv.email, sizeof(cv.email), "%s", b->email);
+        cv.customer_id = b->customer_id;
+        cv.amount_cents = 9900 + 100 * (long long)rnd(d, 900);
+        cv.ordered_at = p->at;
+        struct sc_event *e = next(d, SC_EV_CONVERT, p->at, 0, 0, "", "sharecard-demo", NULL);
+        e->conversion = &cv;
+        e->visitor[0] = '\0';
+        enum sc_err err = flush(d);
+        if (err != SC_OK)
+            return err;
+        survey_answer(d, b->customer_id, cv.ordered_at, now);
+    }
+    return SC_OK;
+}
+
 /* Channels people share a card through, most often WeChat. */
 static enum sc_channel share_channel(struct demo *d)
 {
@@ -301,7 +364,9 @@ int sc_demo_main(const char *db, int days)
     if (!d)
         return 1;
     d->customers = calloc(MAX_CUSTOMERS, sizeof(*d->customers)); /* owned: freed at out */
-    if (!d->customers) {
+    d->plan = calloc(MAX_ORDERS, sizeof(*d->plan));              /* owned: freed at out */
+    if (!d->customers || !d->plan) {
+        free(d->plan);
         free(d);
         return 1;
     }
@@ -409,6 +474,8 @@ int sc_demo_main(const char *db, int days)
         for (size_t dv = 0; dv < nv; dv++) {
             int i = d->day[dv].person;
             int64_t ts = d->day[dv].ts;
+            if (orders_due(d, ts + 90, now) != SC_OK) /* up to this visit's sign-up */
+                goto out;
             if (d->n + 12 >= BATCH) {
                 if (flush(d) != SC_OK)
                     goto out;
@@ -486,6 +553,7 @@ int sc_demo_main(const char *db, int days)
                     snprintf(b->email, sizeof(b->email), "%s", su->email);
                     b->since = ts + 90;
                     b->customer_id = su->customer_id;
+                    plan_orders(d, d->ncustomers - 1, now);
                 }
                 struct sc_link own;
                 if (su->customer_id && ncust < 512 &&
@@ -498,40 +566,11 @@ int sc_demo_main(const char *db, int days)
             events += 4;
         }
     }
-    if (d->n && flush(d) != SC_OK)
+    if (orders_due(d, now, now) != SC_OK || (d->n && flush(d) != SC_OK))
         goto out;
-    /* Purchases: about a third of the customers buy, some again, on days
-     * spread from their sign-up to today, so each period has its own revenue. */
-    long long orders = 0;
-    for (size_t k = 0; k < d->ncustomers; k++) {
-        struct buyer *b = &d->customers[k];
-        if (rnd(d, 100) >= 35)
-            continue;
-        int times = 1 + (rnd(d, 100) < 40) + (rnd(d, 100) < 20) + (rnd(d, 100) < 10);
-        for (int t = 0; t < times; t++) {
-            int64_t span = now - b->since;
-            if (span < 3600)
-                break;
-            struct sc_conversion cv = {0};
-            cv.cfg = &d->cfg;
-            snprintf(cv.order_id, sizeof(cv.order_id), "DEMO-%05lld", ++orders);
-            snprintf(cv.email, sizeof(cv.email), "%s", b->email);
-            cv.customer_id = b->customer_id;
-            cv.amount_cents = 9900 + 100 * (long long)rnd(d, 900);
-            cv.ordered_at = b->since + 3600 + (int64_t)rnd(d, (uint32_t)(span - 3600));
-            /* Posted now with its order date, as a shop's import is: the
-             * store dates the order, and its bar on the chart, by ordered_at. */
-            struct sc_event *e = next(d, SC_EV_CONVERT, now, 0, 0, "", "sharecard-demo", NULL);
-            e->conversion = &cv;
-            e->visitor[0] = '\0';
-            if (flush(d) != SC_OK)
-                goto out;
-            survey_answer(d, b->customer_id, cv.ordered_at, now);
-        }
-    }
     printf("demo data: %d members in 2 teams, about %lld visits over %d days, %lld sign-ups, "
            "%lld purchases\n",
-           NP, events / 4, days, signups, orders);
+           NP, events / 4, days, signups, d->orders);
     printf("sign in as admin@example.com, wang.fang@example.cn (manager) or "
            "zhang.wei@example.cn (sales), password %s\n",
            DEMO_PASSWORD);
@@ -541,6 +580,7 @@ out:
         fprintf(stderr, "sharecard: writing the demo data failed\n");
     sc_store_close(d->s);
     free(d->customers);
+    free(d->plan);
     free(d);
     return rc;
 }

@@ -223,6 +223,12 @@ class Cli(unittest.TestCase):
                            f"{int(time.time()) + 5}"), 0)
         self.assertEqual(q("SELECT count(*) FROM customers a JOIN customers b ON b.id = a.id + 1 "
                            "WHERE b.created_at < a.created_at"), 0)
+        # Commissions carry the time of their purchase, not the demo's, and the rewards
+        # ledger (newest first, by id) reads in time order.
+        self.assertGreater(q("SELECT count(DISTINCT created_at / 86400) FROM rewards WHERE "
+                             "kind = 'commission'"), 90)
+        self.assertEqual(q("SELECT count(*) FROM rewards a JOIN rewards b ON b.id = a.id + 1 "
+                           "WHERE b.created_at < a.created_at"), 0)
         # Surveys answered (NPS, detractors with their comment) and birthdays given, so the
         # dashboard's NPS section and the customers' birthdays have something to show.
         answered = f"FROM nps_surveys WHERE score IS NOT NULL AND answered_at >= available_at " \
