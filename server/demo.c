@@ -151,6 +151,7 @@ struct person {
 struct seat {
     int64_t card, link, member;
     int64_t shares[SHARES_PER];
+    int64_t share_at[SHARES_PER]; /* when each was shared: no visit comes through it before */
     int nshares;
     /* Recent visitors, some of whom come back (and sign up more often). */
     char back[RECENT][SC_VID_MAX];
@@ -379,6 +380,7 @@ int sc_demo_main(const char *db, int days)
     }
     int rc = 1;
     int64_t count = 0;
+    int64_t started = (int64_t)time(NULL); /* what is written from now on is dated back */
     sc_store_member_count(d->s, &count);
     if (count > 1) {
         fprintf(stderr,
@@ -439,6 +441,7 @@ int sc_demo_main(const char *db, int days)
     /* Customers' own links, for visits that come through them (two-level
      * chains), with the link each one shared onwards, if any. */
     int64_t cust_links[512], cust_cards[512], cust_shares[512];
+    int64_t cust_at[512], cust_share_at[512]; /* when the link, and its share, came to be */
     size_t ncust = 0;
     long long signups = 0, events = 0;
     int64_t now = (int64_t)time(NULL);
@@ -446,10 +449,12 @@ int sc_demo_main(const char *db, int days)
     /* On the first day each member sends their card out through two channels. */
     for (int i = 0; i < NP; i++)
         for (int k = 0; k < 2; k++) {
-            int64_t id = share(d, (today - days + 1) * 86400 + 3600 * (1 + k), seat[i].card,
-                               seat[i].link, "c:000000000000owner", agents[0]);
-            if (id)
+            int64_t at = (today - days + 1) * 86400 + 60 * (1 + k);
+            int64_t id = share(d, at, seat[i].card, seat[i].link, "c:000000000000owner", agents[0]);
+            if (id) {
+                seat[i].share_at[seat[i].nshares] = at;
                 seat[i].shares[seat[i].nshares++] = id;
+            }
         }
     for (int day = days - 1; day >= 0; day--) {
         int64_t dayno = today - day;
@@ -500,21 +505,29 @@ int sc_demo_main(const char *db, int days)
             /* Where the visit comes from: a QR code is scanned, a shared
              * link is opened (in the channel it was shared through). */
             int64_t card = seat[i].card, link = seat[i].link;
-            int64_t *onward = NULL; /* where a share from this visit is kept */
+            bool onward = false; /* a share from this visit is customer k's onward link */
             size_t k = 0;
             bool scan = rnd(d, 100) < 45;
-            if (ncust > 0 && rnd(d, 100) < 12) {
+            /* Only through links that exist by the visit's time. */
+            bool via_customer = ncust > 0 && rnd(d, 100) < 12;
+            if (via_customer) {
                 k = rnd(d, (uint32_t)ncust);
+                via_customer = cust_at[k] <= ts;
+            }
+            if (via_customer) {
                 card = cust_cards[k];
                 link = cust_links[k];
-                if (!scan && cust_shares[k])
+                if (!scan && cust_shares[k] && cust_share_at[k] <= ts)
                     link = cust_shares[k];
                 else
                     scan = true;
-                if (!cust_shares[k])
-                    onward = &cust_shares[k];
+                onward = !cust_shares[k];
             } else if (!scan && seat[i].nshares > 0) {
-                link = seat[i].shares[rnd(d, (uint32_t)seat[i].nshares)];
+                uint32_t j = rnd(d, (uint32_t)seat[i].nshares);
+                if (seat[i].share_at[j] <= ts)
+                    link = seat[i].shares[j];
+                else
+                    scan = true;
             } else {
                 scan = true;
             }
@@ -529,10 +542,13 @@ int sc_demo_main(const char *db, int days)
                 (int32_t)(5 + rnd(d, 120));
             if (rnd(d, 100) < 6) {
                 int64_t id = share(d, ts + 40, card, link, vid, ua);
-                if (id && onward)
-                    *onward = id;
-                else if (id && card == seat[i].card && seat[i].nshares < SHARES_PER)
+                if (id && onward) {
+                    cust_shares[k] = id;
+                    cust_share_at[k] = ts + 40;
+                } else if (id && card == seat[i].card && seat[i].nshares < SHARES_PER) {
+                    seat[i].share_at[seat[i].nshares] = ts + 40;
                     seat[i].shares[seat[i].nshares++] = id;
+                }
             }
             /* Sign-ups: more often from people who came back, or came
              * through someone's recommendation, than from a first scan. */
@@ -560,6 +576,7 @@ int sc_demo_main(const char *db, int days)
                     sc_store_link_by_code(d->s, su->referral_code, &own) == SC_OK) {
                     cust_links[ncust] = own.id;
                     cust_shares[ncust] = 0;
+                    cust_at[ncust] = ts + 90; /* made with the sign-up */
                     cust_cards[ncust++] = own.card_id;
                 }
             }
@@ -567,6 +584,9 @@ int sc_demo_main(const char *db, int days)
         }
     }
     if (orders_due(d, now, now) != SC_OK || (d->n && flush(d) != SC_OK))
+        goto out;
+    /* The members and their QR links were written just now: dated at the history's start. */
+    if (sc_store_demo_backdate(d->s, started, (today - days + 1) * 86400) != SC_OK)
         goto out;
     printf("demo data: %d members in 2 teams, about %lld visits over %d days, %lld sign-ups, "
            "%lld purchases\n",

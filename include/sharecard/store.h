@@ -1030,6 +1030,12 @@ enum sc_err sc_store_own_link_of_visitor(struct sc_store *s, int64_t visitor_id,
 enum sc_err sc_store_member_earnings(struct sc_store *s, int64_t member_id, int64_t *points,
                                      int64_t *cents);
 
+/* ---- the demo's dates (issue 17, q_demo.c) ---- */
+
+/* Dates every member and link written at or after 'since' (unix seconds) at 'at': the demo
+ * writes its members now and their history from months before.  Demo stores only. */
+enum sc_err sc_store_demo_backdate(struct sc_store *s, int64_t since, int64_t at);
+
 /* ---- the hot-lead watch, bounded (issue 15, q_lead_watch.c) ---- */
 
 /* Each lead (visitor_id, card_id) whose last lead_hot record says hot, ordered by both; 'fn'

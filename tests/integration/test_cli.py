@@ -238,6 +238,13 @@ class Cli(unittest.TestCase):
         self.assertGreater(q(f"SELECT count(*) {answered} AND answered_at > "
                              f"{int(time.time()) - 30 * 86400}"), 5)
         self.assertGreater(q("SELECT count(*) FROM customers WHERE birth_month > 0"), 100)
+        # No link is younger than its first visit (the members' QR links and cards were
+        # written at the demo's wall-clock time), nor a member than their card's first scan.
+        self.assertEqual(q("SELECT count(*) FROM links l WHERE created_at > (SELECT min(ts) "
+                           "FROM events e WHERE e.link_id = l.id)"), 0)
+        self.assertEqual(q("SELECT count(*) FROM members m WHERE created_at > (SELECT min(e.ts) "
+                           "FROM events e JOIN cards c ON c.id = e.card_id WHERE c.member_id = "
+                           "m.id)"), 0)
         # The share tree's customer links carry the time the customer signed up.
         self.assertEqual(q("SELECT count(*) FROM customers s JOIN links l ON l.id = "
                            "s.own_link_id WHERE l.created_at != s.created_at"), 0)
