@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The bot row of bench/run.sh alone, for A/B runs of several builds in one session (issue 15).
+# The bot row or the new-visitor scan row of bench/run.sh alone, for A/B runs of several
+# builds in one session (issue 15).
 #
 #   bench/bot_row.sh SECONDS RUNS BINARY...
-#   SC_DROP_INDEX=events_visitor bench/bot_row.sh 5 3 BINARY   (that index dropped in the
-#                                                               scratch store first)
+#   SC_ROW=human bench/bot_row.sh SECONDS RUNS BINARY...   (phones, each request a new visitor)
+#   SC_DROP_INDEX=events_lead bench/bot_row.sh 5 3 BINARY  (that index dropped in the
+#                                                           scratch store first)
 #
 # For each run, each binary in turn (alternated) gets a fresh store in a scratch directory,
 # is pinned to core 1 beside nginx (`return 302`), and serves bench/agents.py's 104 crawler
-# and preview user-agents from wrk on core 0 for SECONDS; nginx is measured just before it.
-# Prints req/s and the server's CPU per request (all its threads; µs), counted once the
-# writer has drained what was queued, the ratio of CPU per request to nginx's, and the bot
-# rows stored (which must equal the 302s answered).  Loopback only; each load is bounded.
+# and preview user-agents (SC_ROW=human: its 328 phone user-agents, no cookie) from wrk on
+# core 0 for SECONDS; nginx is measured just before it.  Prints req/s and the server's CPU
+# per request (all its threads; µs), counted once the writer has drained what was queued,
+# the ratio of CPU per request to nginx's, and the rows of that kind stored (which must
+# equal the 302s answered).  Loopback only; each load is bounded.
 set -euo pipefail
 [ $# -ge 3 ] || { sed -n 2,14p "$0"; exit 2; }
 secs=$1 runs=$2
@@ -24,7 +27,13 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-bench/agents.py bot "$tmp/bot.lua" >/dev/null
+row=${SC_ROW:-bot}
+case $row in
+bot) is_bot='bot <> 0' ;;
+human) is_bot='bot = 0' ;;
+*) echo "SC_ROW is bot or human" >&2; exit 2 ;;
+esac
+bench/agents.py "$row" "$tmp/row.lua" >/dev/null
 . bench/lib.sh
 hz=$(getconf CLK_TCK)
 ng_port=$(free_port)
@@ -50,7 +59,7 @@ ng_pid=$(pgrep -P "${pids[0]}" -x nginx | head -1)
 one() {
     local a b r d
     a=$(ticks "$2")
-    r=$(taskset -c 0 wrk -t1 -c64 -d"${secs}s" -s "$tmp/bot.lua" "$1" |
+    r=$(taskset -c 0 wrk -t1 -c64 -d"${secs}s" -s "$tmp/row.lua" "$1" |
         awk '/Non-2xx/ {print "NON-3XX" > "/dev/stderr"} /Requests\/sec/ {print $2}')
     if [ -n "${3:-}" ]; then # the writer drains what was queued: its work is counted too
         for _ in $(seq 200); do
@@ -78,13 +87,13 @@ for i in $(seq "$runs"); do
         read -r ng ngu < <(one "http://127.0.0.1:$ng_port/r" "$ng_pid")
         read -r sc scu < <(one "http://127.0.0.1:$port/l/$code" "$sp" "http://127.0.0.1:$port")
         sleep 0.3
-        rows=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events WHERE bot <> 0")
+        rows=$(sqlite3 "$SHARECARD_DB" "SELECT count(*) FROM events WHERE $is_bot")
         answered=$(curl -fs "http://127.0.0.1:$port/metrics" |
             awk '/^sharecard_http_responses_total\{class="3xx"\}/ {print $2}')
         kill "$sp"
         wait "$sp" 2>/dev/null || true
-        printf '%s run %d: %7d/s %6.2f us | nginx %7d/s %5.2f us | CPU ratio %.2f | bot rows %s of %s 302s\n' \
-            "$bin" "$i" "$sc" "$scu" "$ng" "$ngu" "$(awk -v a="$ngu" -v b="$scu" 'BEGIN {print a / b}')" \
+        printf '%s run %d: %7d/s %6.2f us | nginx %7d/s %5.2f us | CPU ratio %.2f | %s rows %s of %s 302s\n' \
+            "$bin" "$i" "$sc" "$scu" "$ng" "$ngu" "$(awk -v a="$ngu" -v b="$scu" 'BEGIN {print a / b}')" "$row" \
             "$rows" "$answered"
     done
 done

@@ -53,37 +53,18 @@ struct sc_ingest {
     struct sc_ua_info agents[BATCH_MAX];
 };
 
-/* 'src' into 'dst' ('n' bytes), cut to fit: snprintf's "%s" without its cost. */
-static void copy_name(char *dst, size_t n, const char *src)
-{
-    size_t len = strnlen(src, n - 1);
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 static void classify(struct sc_ingest *g, const struct sc_event *ev, struct sc_event_row *row,
                      struct sc_ua_info *agent)
 {
     row->ev = ev;
-    row->agent = agent;
     row->result = SC_OK;
-    if (ev->classified) { /* the request thread did it */
-        *agent = ev->agent;
+    if (ev->classified) { /* the request thread judged it (sc_ua_judge with our database) */
+        row->agent = &ev->agent;
         row->bot_reason = ev->bot_reason;
     } else {
-        row->bot_reason = sc_ua_classify(ev->ua, ev->head, agent);
+        row->agent = agent;
+        row->bot_reason = sc_ua_judge(ev->ua, ev->head, g->uap, agent);
     }
-    if (g->uap) {
-        struct sc_uap_result r;
-        sc_uap_parse(g->uap, ev->ua, &r);
-        if (!agent->inapp)
-            copy_name(agent->browser, sizeof(agent->browser), r.browser);
-        copy_name(agent->os, sizeof(agent->os), r.os);
-        if (r.spider && !row->bot_reason)
-            row->bot_reason = "crawler";
-    }
-    if (row->bot_reason)
-        copy_name(agent->device, sizeof(agent->device), "bot");
 }
 
 /*

@@ -480,12 +480,23 @@ enum MHD_Result sc_h_avatar(struct req *r, const struct route_args *a)
     return ret;
 }
 
+/* Where link 'l' leads: "/c/{slug}?l={code}" into 'loc'. */
+static void link_location(const struct sc_link *l, char loc[SC_SLUG_MAX + SC_CODE_LEN + 16])
+{
+    size_t ns = strnlen(l->card_slug, SC_SLUG_MAX), nc = strnlen(l->code, SC_CODE_LEN);
+    memcpy(loc, "/c/", 3);
+    memcpy(loc + 3, l->card_slug, ns);
+    memcpy(loc + 3 + ns, "?l=", 3);
+    memcpy(loc + 6 + ns, l->code, nc);
+    loc[6 + ns + nc] = '\0';
+}
+
 static enum MHD_Result link_redirect(struct req *r)
 {
     if (r->ev_result != SC_OK)
         return sc_reply_not_stored(r);
     char loc[SC_SLUG_MAX + SC_CODE_LEN + 16];
-    snprintf(loc, sizeof(loc), "/c/%s?l=%s", r->link.card_slug, r->link.code);
+    link_location(&r->link, loc);
     return sc_reply_redirect(r, 302, loc);
 }
 
@@ -504,7 +515,7 @@ static enum MHD_Result bot_redirect(struct req *r)
     if (shared && sc_cache_link_bot_serve(r->srv->caches, &r->link, r, &ret))
         return ret;
     char loc[SC_SLUG_MAX + SC_CODE_LEN + 16];
-    snprintf(loc, sizeof(loc), "/c/%s?l=%s", r->link.card_slug, r->link.code);
+    link_location(&r->link, loc);
     struct MHD_Response *resp = sc_reply_redirect_new(r->srv, loc);
     if (!resp)
         return MHD_NO;

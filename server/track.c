@@ -150,12 +150,13 @@ void sc_track_event_init(struct req *r, struct sc_event *ev, enum sc_ev_type typ
     event_fill(r, ev, type, card_id, link_id);
     sc_track_identify(r);
     memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
+    ev->minted = r->new_cookie;
 }
 
 bool sc_track_classify(struct req *r, struct sc_event *ev, enum sc_ev_type type)
 {
     event_fill(r, ev, type, 0, 0);
-    ev->bot_reason = sc_ua_classify(ev->ua, ev->head, &ev->agent);
+    ev->bot_reason = sc_ua_judge(ev->ua, ev->head, r->srv->uap, &ev->agent);
     ev->classified = true; /* the writer takes this answer, for a person's event too */
     return ev->bot_reason != NULL;
 }
@@ -164,6 +165,7 @@ void sc_track_visitor(struct req *r, struct sc_event *ev)
 {
     sc_track_identify(r);
     memcpy(ev->visitor, r->vid, sizeof(ev->visitor));
+    ev->minted = r->new_cookie;
 }
 
 bool sc_track_bot_event(struct req *r, struct sc_event *ev, enum sc_ev_type type, int64_t card_id,

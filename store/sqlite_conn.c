@@ -398,8 +398,21 @@ static void vid_key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_blob(ctx, key, sizeof(key), SQLITE_TRANSIENT);
 }
 
+/*
+ * Before SQLite's first use: no memory statistics, which nothing reads and
+ * which cost a process-wide mutex around every allocation SQLite makes (a
+ * few per statement on the event writer's hot path).  Too late once SQLite
+ * is initialised, which changes nothing.
+ */
+static void sqlite_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static struct conn *conn_open(const char *path, bool readonly, char *errmsg, size_t errlen)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_setup);
     struct conn *c = calloc(1, sizeof(*c));
     if (!c) {
         snprintf(errmsg, errlen, "out of memory");

@@ -130,17 +130,20 @@ static enum sc_err visitors_flush(struct sq_store *s, struct conn *c)
 /*
  * The id of visitor 'vid', filed under its key (sc_visitor_key()); a new
  * visitor gets the next id of the counter, which visitors_flush() stores
- * with the transaction.  Most visitors are new (a scan is often someone's
- * only visit), so this is one lookup and one insert into one B-tree.
+ * with the transaction, and '*fresh' is set (it is left alone otherwise).
+ * 'minted': the request minted 'vid' just now, so the cache is not asked.  Most visitors are new (a
+ * scan is often someone's only visit), so this is one lookup and one insert into one B-tree.
  */
-static int64_t visitor_of(struct sq_store *s, struct conn *c, const char *vid, enum sc_err *e)
+static int64_t visitor_of(struct sq_store *s, struct conn *c, const char *vid, bool minted,
+                          bool *fresh, enum sc_err *e)
 {
     unsigned char key[SC_VKEY_LEN];
     sc_visitor_key(vid, key);
     uint32_t h;
     memcpy(&h, key + SC_VKEY_LEN - sizeof(h), sizeof(h)); /* hash bytes, in every key */
     struct vkey_slot *slot = &s->vkeys[h % VKEY_SLOTS];
-    if (slot->id && memcmp(slot->key, key, SC_VKEY_LEN) == 0)
+    /* An id minted by its request is in no cache: not worth a cache miss (the insert tells). */
+    if (!minted && slot->id && memcmp(slot->key, key, SC_VKEY_LEN) == 0)
         return slot->id;
     sqlite3_stmt *st;
     int rc;
@@ -159,6 +162,7 @@ static int64_t visitor_of(struct sq_store *s, struct conn *c, const char *vid, e
     if ((*e = sc_sqlite_step_done(st)) != SC_OK)
         return 0;
     if (sqlite3_changes(c->db) == 1) {
+        *fresh = true;
         s->vid_dirty = true;
         memcpy(slot->key, key, SC_VKEY_LEN);
         slot->id = ++s->vid_last;
@@ -219,10 +223,7 @@ static enum sc_err visitor_name(struct conn *c, int64_t id, const char *vid, int
 
 static size_t agent_slot_of(const char *ua)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)ua; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (size_t)(h % AGENT_SLOTS);
+    return (size_t)(sc_ua_hash(ua, strlen(ua)) % AGENT_SLOTS);
 }
 
 /* The id of user-agent 'row->ev->ua', stored on first sight. */
@@ -291,6 +292,7 @@ struct tally {
     int64_t card_id, day, link_id, visitor_id;
     int type;
     int device; /* unique rows: the visitor's enum sc_device */
+    bool fresh; /* unique rows: the visitor is new in this batch, so the row cannot exist yet */
     int64_t humans, bots;
 };
 
@@ -300,7 +302,8 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
 {
     const struct sc_event *ev = row->ev;
     enum sc_err e = SC_OK;
-    int64_t vid = ev->visitor[0] ? visitor_of(s, c, ev->visitor, &e) : 0;
+    bool fresh = false;
+    int64_t vid = ev->visitor[0] ? visitor_of(s, c, ev->visitor, ev->minted, &fresh, &e) : 0;
     if (e != SC_OK)
         return e;
     int64_t aid = agent_id(s, c, row, &e);
@@ -395,6 +398,7 @@ static enum sc_err write_event(struct sq_store *s, struct conn *c, struct sc_eve
                            .day = day,
                            .visitor_id = vid,
                            .type = -1,
+                           .fresh = fresh,
                            .device = (int)sc_device_of(row->agent ? row->agent->device : NULL)};
         (*ntl)++;
     }
@@ -439,6 +443,7 @@ static enum sc_err write_tallies(struct sq_store *s, struct conn *c, struct tall
         for (; j < n && tally_cmp(&tl[j], &sum) == 0; j++) {
             sum.humans += tl[j].humans;
             sum.bots += tl[j].bots;
+            sum.fresh |= tl[j].fresh;
         }
         i = j;
         if (sum.day < first)
@@ -449,7 +454,9 @@ static enum sc_err write_tallies(struct sq_store *s, struct conn *c, struct tall
             uint64_t h = ((uint64_t)sum.visitor_id * 0x9E3779B97F4A7C15ULL) ^
                          ((uint64_t)sum.card_id * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)sum.day;
             u = &s->uniqs[(h >> 32) % UNIQ_SLOTS];
-            if (u->visitor_id == sum.visitor_id && u->card_id == sum.card_id && u->day == sum.day)
+            /* A visitor new in this batch has no row anywhere: not worth a cache miss. */
+            if (!sum.fresh && u->visitor_id == sum.visitor_id && u->card_id == sum.card_id &&
+                u->day == sum.day)
                 continue;
         }
         sqlite3_stmt *st = sc_sqlite_stmt(c, uniq ? ST_UNIQUE_INSERT : ST_ROLLUP_UPSERT);
@@ -521,7 +528,8 @@ enum sc_err sc_sqlite_link_create(struct sc_store *base, struct sc_link *l)
     int64_t ts = now_s();
     int64_t vid = 0;
     if (e == SC_OK && l->owner_visitor[0]) {
-        vid = visitor_of(s, c, l->owner_visitor, &e);
+        bool fresh = false;
+        vid = visitor_of(s, c, l->owner_visitor, false, &fresh, &e);
         if (e == SC_OK)
             e = visitor_name(c, vid, l->owner_visitor, ts);
     }

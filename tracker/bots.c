@@ -16,8 +16,9 @@
  * no longer grows with the number of patterns.
  *
  * And each thread remembers its last verdicts by the whole user-agent
- * string (issue 15): the same few strings come again and again (a crawler,
- * a preview fetcher, the phones of the day), and looking one up costs a
+ * string (issue 15), refined by uap-core's families when a database is
+ * given (sc_ua_judge): the same strings come again and again (a crawler, a
+ * preview fetcher, the phones of the day), and looking one up costs a
  * fraction of the scan.
  */
 #include <assert.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "sharecard/tracker.h"
+#include "sharecard/uap.h"
 
 struct pattern {
     const char *needle; /* lower-case */
@@ -331,20 +333,33 @@ static const char *bot_of(const uint64_t mask[MASK_WORDS])
     return NULL;
 }
 
-/* A verdict remembered by this thread: the whole user-agent, what the scan made of it. */
-#define VERDICT_SLOTS  256
-#define VERDICT_UA_MAX 256 /* longer user-agents are scanned every time */
+/*
+ * Verdicts remembered by this thread, by the whole user-agent string: 1024
+ * strings in 128 sets of eight, more than the distinct phones and bots of a
+ * busy hour, so the scan (and uap-core's regexes behind it) runs about once
+ * per string per thread.  A set's eight hashes share one cache line, so a
+ * look-up reads that line and the one entry whose hash matches; a full set
+ * gives up its entries in turn.
+ */
+#define VERDICT_SETS   128
+#define VERDICT_WAYS   8
+#define VERDICT_UA_MAX 384 /* longer user-agents are judged every time */
 struct verdict {
-    size_t len; /* of 'ua'; 0 for an empty slot */
-    uint64_t hash;
+    size_t len;             /* of 'ua'; 0 for an empty slot */
+    const struct sc_uap *u; /* the uap-core database it was judged with, or NULL */
+    const char *bot;        /* the scan's reason, NULL for a person's browser */
+    bool spider;            /* uap-core's device family "Spider" */
+    struct sc_ua_info info; /* refined by uap-core's families when 'u' */
     char ua[VERDICT_UA_MAX];
-    const char *bot; /* the reason, NULL for a person's browser */
-    struct sc_ua_info info;
 };
-static _Thread_local struct verdict verdicts[VERDICT_SLOTS];
+struct verdict_set {
+    uint64_t hash[VERDICT_WAYS]; /* of each way's string; 0: empty */
+    unsigned next;               /* the way a newcomer takes */
+};
+static _Thread_local struct verdict_set verdict_sets[VERDICT_SETS];
+static _Thread_local struct verdict verdicts[VERDICT_SETS][VERDICT_WAYS];
 
-/* A hash of the 'n' bytes at 's', eight at a time. */
-static uint64_t ua_hash(const char *s, size_t n)
+uint64_t sc_ua_hash(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
     size_t i = 0;
@@ -361,30 +376,77 @@ static uint64_t ua_hash(const char *s, size_t n)
 
 static const char *classify(const char *ua, struct sc_ua_info *out);
 
-const char *sc_ua_classify(const char *ua, bool head, struct sc_ua_info *out)
+/* 'src' into 'dst' ('n' bytes), cut to fit. */
+static void copy_name(char *dst, size_t n, const char *src)
+{
+    size_t len = strnlen(src, n - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* The scan's verdict on non-empty 'ua' into 'v' (not its key), refined by 'u' when given. */
+static void judge(const char *ua, struct sc_uap *u, struct verdict *v)
+{
+    v->bot = classify(ua, &v->info);
+    v->spider = false;
+    v->u = u;
+    if (!u)
+        return;
+    struct sc_uap_result r;
+    sc_uap_parse(u, ua, &r);
+    if (!v->info.inapp)
+        copy_name(v->info.browser, sizeof(v->info.browser), r.browser);
+    copy_name(v->info.os, sizeof(v->info.os), r.os);
+    v->spider = r.spider;
+}
+
+/* What a verdict answers for a request ('head': a HEAD request). */
+static const char *answer(const struct verdict *v, bool head, struct sc_ua_info *out)
+{
+    *out = v->info;
+    const char *bot = head ? "head" : v->bot ? v->bot : v->spider && v->u ? "crawler" : NULL;
+    if (bot && v->u)
+        strcpy(out->device, "bot");
+    return bot;
+}
+
+const char *sc_ua_judge(const char *ua, bool head, struct sc_uap *u, struct sc_ua_info *out)
 {
     if (!ua || !ua[0]) {
-        strcpy(out->browser, "Other");
-        strcpy(out->os, "Other");
-        strcpy(out->device, "other");
-        out->inapp = false;
-        return head ? "head" : "empty";
+        struct verdict v = {.u = u};
+        strcpy(v.info.browser, "Other");
+        strcpy(v.info.os, "Other");
+        strcpy(v.info.device, "other");
+        v.bot = "empty";
+        return answer(&v, head, out);
     }
     size_t len = strlen(ua);
     if (len >= VERDICT_UA_MAX) {
-        const char *bot = classify(ua, out);
-        return head ? "head" : bot;
+        struct verdict v;
+        judge(ua, u, &v);
+        return answer(&v, head, out);
     }
-    uint64_t h = ua_hash(ua, len);
-    struct verdict *v = &verdicts[h % VERDICT_SLOTS];
-    if (v->len != len || v->hash != h || memcmp(v->ua, ua, len) != 0) {
-        v->bot = classify(ua, &v->info);
-        memcpy(v->ua, ua, len);
-        v->len = len;
-        v->hash = h;
+    uint64_t h = sc_ua_hash(ua, len) | 1; /* never 0, an empty way's hash */
+    struct verdict_set *set = &verdict_sets[(h >> 1) % VERDICT_SETS];
+    struct verdict *ways = verdicts[set - verdict_sets];
+    for (unsigned w = 0; w < VERDICT_WAYS; w++) {
+        struct verdict *v = &ways[w];
+        if (set->hash[w] == h && v->len == len && v->u == u && memcmp(v->ua, ua, len) == 0)
+            return answer(v, head, out);
     }
-    *out = v->info;
-    return head ? "head" : v->bot;
+    unsigned w = set->next;
+    set->next = (w + 1) % VERDICT_WAYS;
+    struct verdict *v = &ways[w];
+    judge(ua, u, v);
+    memcpy(v->ua, ua, len);
+    v->len = len;
+    set->hash[w] = h;
+    return answer(v, head, out);
+}
+
+const char *sc_ua_classify(const char *ua, bool head, struct sc_ua_info *out)
+{
+    return sc_ua_judge(ua, head, NULL, out);
 }
 
 /* The scan's verdict on non-empty 'ua': families into 'out', the bot reason or NULL. */

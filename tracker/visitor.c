@@ -81,7 +81,11 @@ void sc_visitor_new(char out[SC_VID_MAX])
     unsigned long long ms =
         ((unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL) &
         0xffffffffffffULL;
-    snprintf(out, SC_VID_MAX, "c:%012llx", ms);
+    static const char hex[] = "0123456789abcdef";
+    out[0] = 'c';
+    out[1] = ':';
+    for (int i = 0; i < 12; i++) /* the 48 bits of milliseconds as 12 hex digits, leading first */
+        out[2 + i] = hex[(ms >> (44 - 4 * i)) & 0xf];
     sodium_bin2base64(out + 14, SC_VID_MAX - 14, raw, sizeof(raw),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }

@@ -55,10 +55,23 @@ void sc_ua_families(const char *ua, struct sc_ua_info *out);
 
 /*
  * Both at once, in one pass over 'ua': fills 'out' as sc_ua_families() does
- * and returns what sc_bot_reason('ua', 'head') returns.  What the event
- * writer calls for every event.
+ * and returns what sc_bot_reason('ua', 'head') returns.
  */
 const char *sc_ua_classify(const char *ua, bool head, struct sc_ua_info *out);
+
+struct sc_uap;
+/*
+ * The whole judgement of a request's browser, remembered per thread by the
+ * user-agent string: sc_ua_classify(), then, when 'u' is given, uap-core's
+ * browser (unless an in-app browser's name is known) and OS families, its
+ * "Spider" devices judged "crawler", and "bot" as the device of anything
+ * that is not a person.  Returns the bot reason (NULL for a person).  What
+ * the request thread calls once per tracked request; the event writer takes
+ * its answer.
+ */
+const char *sc_ua_judge(const char *ua, bool head, struct sc_uap *u, struct sc_ua_info *out);
+/* A 64-bit hash of the 'n' bytes at 's' (not cryptographic): user-agent caches' keys. */
+uint64_t sc_ua_hash(const char *s, size_t n);
 
 /* ---- events ---------------------------------------------------------------- */
 
@@ -106,6 +119,7 @@ struct sc_event {
     int64_t card_id;
     int64_t link_id;          /* 0 when none */
     char visitor[SC_VID_MAX]; /* "" for none */
+    bool minted;              /* 'visitor' was minted by this request: no store has it yet */
     char ip[SC_IP_ANON_MAX];  /* already anonymised */
     char ua[SC_UA_MAX];
     char referrer_host[SC_REFHOST_MAX];
@@ -122,8 +136,8 @@ struct sc_event {
     struct sc_signup *signup;
     struct sc_conversion *conversion;
     /*
-     * Set by the request thread when it has classified the browser already
-     * (sc_ua_classify on 'ua' and 'head'), so the writer does not do it again.
+     * Set by the request thread when it has judged the browser already
+     * (sc_ua_judge on 'ua' and 'head'), so the writer does not do it again.
      */
     bool classified;
     const char *bot_reason; /* its answer: a static string, NULL for a person */

@@ -534,6 +534,69 @@ static void test_bot_filter_unchanged(void **state)
     }
 }
 
+/*
+ * sc_ua_judge() is what a tracked request gets (issue 15: judged once, on the
+ * request thread, remembered per thread): the built-in verdict and families,
+ * then uap-core's browser (unless an in-app browser is named) and OS, its
+ * spiders as "crawler", and "bot" as the device of anything not a person.
+ * Over the 17,992 strings (far more than the thread's 1024 remembered, so
+ * every way of a set is reused) and again in reverse order, it must answer
+ * exactly what those steps answer one by one, and a HEAD request is "head".
+ */
+static void judge_cases(const char *path, size_t *spiders)
+{
+    struct yaml_case *c;
+    size_t k = load_cases(path, &c, SIZE_MAX);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t j = 0; j < k; j++) {
+            size_t i = pass == 0 ? j : k - 1 - j;
+            if (strchr(c[i].ua, '\n'))
+                continue;
+            struct sc_ua_info want, got;
+            const char *bot = sc_ua_classify(c[i].ua, false, &want);
+            struct sc_uap_result r;
+            sc_uap_parse(uap, c[i].ua, &r);
+            if (!want.inapp)
+                snprintf(want.browser, sizeof(want.browser), "%s", r.browser);
+            snprintf(want.os, sizeof(want.os), "%s", r.os);
+            if (!bot && r.spider) {
+                bot = "crawler";
+                (*spiders) += pass == 0;
+            }
+            if (bot)
+                strcpy(want.device, "bot");
+            const char *judged = sc_ua_judge(c[i].ua, false, uap, &got);
+            assert_true(judged == bot || (judged && bot && strcmp(judged, bot) == 0));
+            assert_string_equal(got.browser, want.browser);
+            assert_string_equal(got.os, want.os);
+            assert_string_equal(got.device, want.device);
+            assert_int_equal(got.inapp, want.inapp);
+            assert_string_equal(sc_ua_judge(c[i].ua, true, uap, &got), "head");
+            assert_string_equal(got.device, "bot");
+        }
+    free_cases(c, k);
+}
+
+static void test_judgement(void **state)
+{
+    (void)state;
+    size_t spiders = 0;
+    judge_cases(TESTS_DIR "test_ua.yaml", &spiders);
+    judge_cases(TESTS_DIR "test_os.yaml", &spiders);
+    judge_cases(TESTS_DIR "test_device.yaml", &spiders);
+    assert_true(spiders > 0); /* uap-core knows spiders the built-in list does not */
+    struct sc_ua_info got;
+    assert_string_equal(sc_ua_judge("", false, uap, &got), "empty");
+    assert_string_equal(got.device, "bot");
+    assert_null(sc_ua_judge("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
+                            "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "
+                            "Mobile/15E148 Safari/604.1",
+                            false, uap, &got));
+    assert_string_equal(got.browser, "Mobile Safari");
+    assert_string_equal(got.os, "iOS");
+    assert_string_equal(got.device, "phone");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_bot_filter_unchanged),
+        cmocka_unit_test(test_judgement),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
