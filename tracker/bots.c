@@ -24,6 +24,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sharecard/tracker.h"
@@ -356,8 +357,38 @@ struct verdict_set {
     uint64_t hash[VERDICT_WAYS]; /* of each way's string; 0: empty */
     unsigned next;               /* the way a newcomer takes */
 };
-static _Thread_local struct verdict_set verdict_sets[VERDICT_SETS];
-static _Thread_local struct verdict verdicts[VERDICT_SETS][VERDICT_WAYS];
+struct verdicts {
+    struct verdict_set sets[VERDICT_SETS];
+    struct verdict v[VERDICT_SETS][VERDICT_WAYS];
+};
+
+/*
+ * A thread's verdicts (half a MiB) are allocated at its first judgement and
+ * freed when it ends: only the threads that judge (the HTTP threads, the
+ * event writer) hold them, and only the pages they fill are resident —
+ * static thread-local storage would be zeroed, so resident, in every thread.
+ */
+static _Thread_local struct verdicts *verdicts;
+static pthread_key_t verdicts_key;
+static pthread_once_t verdicts_once = PTHREAD_ONCE_INIT;
+
+static void verdicts_key_make(void)
+{
+    if (pthread_key_create(&verdicts_key, free) != 0)
+        abort();
+}
+
+/* This thread's verdicts, allocated on first use; NULL when out of memory (nothing kept). */
+static struct verdicts *thread_verdicts(void)
+{
+    if (!verdicts) {
+        pthread_once(&verdicts_once, verdicts_key_make);
+        verdicts = calloc(1, sizeof(*verdicts));
+        if (verdicts)
+            (void)pthread_setspecific(verdicts_key, verdicts);
+    }
+    return verdicts;
+}
 
 uint64_t sc_ua_hash(const char *s, size_t n)
 {
@@ -421,14 +452,16 @@ const char *sc_ua_judge(const char *ua, bool head, struct sc_uap *u, struct sc_u
         return answer(&v, head, out);
     }
     size_t len = strlen(ua);
-    if (len >= VERDICT_UA_MAX) {
+    struct verdicts *vs = len < VERDICT_UA_MAX ? thread_verdicts() : NULL;
+    if (!vs) {
         struct verdict v;
         judge(ua, u, &v);
         return answer(&v, head, out);
     }
     uint64_t h = sc_ua_hash(ua, len) | 1; /* never 0, an empty way's hash */
-    struct verdict_set *set = &verdict_sets[(h >> 1) % VERDICT_SETS];
-    struct verdict *ways = verdicts[set - verdict_sets];
+    size_t i = (size_t)((h >> 1) % VERDICT_SETS);
+    struct verdict_set *set = &vs->sets[i];
+    struct verdict *ways = vs->v[i];
     for (unsigned w = 0; w < VERDICT_WAYS; w++) {
         struct verdict *v = &ways[w];
         if (set->hash[w] == h && v->len == len && v->u == u && memcmp(v->ua, ua, len) == 0)
