@@ -184,8 +184,8 @@ class Notifications(unittest.TestCase):
                           env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
         cls.zhang = harness.add_member(db, "张伟", "zhang@example.com", "--slug", "zhang",
                                        "--lang", "zh", "--team", "east")
-        harness.add_member(db, "Mia Manager", "mia@example.com", "--slug", "mia", "--role",
-                           "manager", "--team", "east")
+        cls.mia = harness.add_member(db, "Mia Manager", "mia@example.com", "--slug", "mia",
+                                     "--role", "manager", "--team", "east")
         cls.ann = harness.add_member(db, "Ann Lee", "ann@example.com", "--slug", "ann")
         harness.sharecard("member", "password", "--email", "zhang@example.com", db=db,
                           env={"SHARECARD_PASSWORD": SALES_PW})
@@ -250,6 +250,13 @@ class Notifications(unittest.TestCase):
             self.assertEqual(len(got), 1, platform)
             self.assertIn("https://cards.example.com/leads/", Robots.text(got[0]))
             self.assertIn("评分", Robots.text(got[0]))
+            # The score, then the top reasons (a line each), then the best time to reach out.
+            lines = [ln.removeprefix("> ") for ln in Robots.text(got[0]).splitlines()]
+            score = [i for i, ln in enumerate(lines) if "评分" in ln][0]
+            best = [i for i, ln in enumerate(lines) if ln.startswith("最佳联系时间：")]
+            self.assertEqual(len(best), 1, lines)
+            self.assertRegex(lines[best[0]], r"^最佳联系时间：\d{4}-\d\d-\d\d \d\d:\d\d$")
+            self.assertTrue(1 <= best[0] - score - 1 <= 3, f"1 to 3 reasons: {lines}")
         team = self.hits("slack", "[张伟] Hot lead on zhang")
         self.assertEqual([h[1] for h in team], [{"team": ["east"]}])
         time.sleep(3)  # the watcher looks again each second: still one each
@@ -361,6 +368,99 @@ class Notifications(unittest.TestCase):
         a.login("ann@example.com", SALES_PW)
         _, _, apage = a.get("/me/account")
         self.assertEqual(a.post(base + "/add", dict(form, csrf=csrf_of(apage)))[0], 403)
+
+    def notify_cli(self, email_, *args, check=True):
+        return harness.sharecard("member", "notify", "--email", email_, *args, db=self.srv.db,
+                                 env=self.env, check=check)
+
+    def test_6_cli_list_and_remove(self):
+        rows = [ln.split("\t") for ln in
+                self.notify_cli("zhang@example.com", "--list").stdout.splitlines()]
+        by_kind = {r[1]: r for r in rows}
+        self.assertEqual(set(by_kind), {"wecom", "dingtalk", "feishu"})
+        self.assertEqual(by_kind["wecom"][0], self.t_wecom)
+        self.assertEqual(by_kind["wecom"][2], self.robots.url("wecom", "?key=abc"))
+        self.assertEqual([by_kind[k][3] for k in ("wecom", "dingtalk", "feishu")],
+                         ["no secret", "secret set", "secret set"])
+        self.assertEqual({r[4] for r in rows}, {"own"})
+        for r in rows:
+            self.assertRegex(r[5], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        listed = self.notify_cli("zhang@example.com", "--list").stdout
+        self.assertNotIn(DING_SECRET, listed)
+        self.assertNotIn(FEISHU_SECRET, listed)
+        mia = self.notify_cli("mia@example.com", "--list").stdout.split("\t")
+        self.assertEqual((mia[1], mia[4]), ("slack", "team"))
+        ann = [ln.split("\t")[1:3] for ln in
+               self.notify_cli("ann@example.com", "--list").stdout.splitlines()]
+        self.assertIn(["email", "ann@example.com"], ann)
+        # A target added, then removed: gone from the list, and once only.
+        tid = self.notify_cli("zhang@example.com", "--kind", "slack", "--url",
+                              self.robots.url("slack", "?gone=1")).stdout.strip()
+        self.assertIn(f"{tid}\tslack\t", self.notify_cli("zhang@example.com", "--list").stdout)
+        self.notify_cli("zhang@example.com", "--remove", tid)
+        self.assertNotIn(f"{tid}\t", self.notify_cli("zhang@example.com", "--list").stdout)
+        p = self.notify_cli("zhang@example.com", "--remove", tid, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"has no target {tid}", p.stderr)
+        # Another member's target is not theirs to remove; an ID is a number.
+        p = self.notify_cli("zhang@example.com", "--remove", self.t_slack, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"{self.t_slack}\tslack\t",
+                      self.notify_cli("ann@example.com", "--list").stdout)
+        p = self.notify_cli("zhang@example.com", "--remove", "abc", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("positive number", p.stderr)
+
+    def test_7_level_2_signup_once_without_the_name(self):
+        b = Browser(self.srv)
+        st, _, body = b.sign_up(b.open_link(self.ann["qr_url"]), "ann", name="Lev One",
+                                email="lev1@example.com")
+        self.assertEqual(st, 201, body)
+        c = Browser(self.srv, ua=harness.PHONE_UA.replace("17_", "16_"))
+        st, _, body = c.sign_up(c.open_link(json.loads(body)["referral_url"]), "ann",
+                                name="Lev Two", email="lev2@example.com")
+        self.assertEqual(st, 201, body)
+        self.assertEqual(json.loads(body)["level2"]["id"], self.ann["id"])
+        got = self.hits("slack", "A level-2 sign-up was credited to you")
+        self.assertEqual(len(got), 1)
+        self.assertIn("https://cards.example.com/me", Robots.text(got[0]))
+        self.assertNotIn("Lev Two", "".join(Robots.text(h) for h in self.robots.hits))
+        # One alert for each of Ann's two targets, no more.
+        rows = harness.query(self.srv.db, "SELECT w.kind FROM webhook_outbox o JOIN webhooks w "
+                             "ON w.id = o.webhook_id WHERE o.type = 'notify.signup' AND "
+                             "o.data LIKE '%\"level\":2%'")
+        self.assertEqual(sorted(r[0] for r in rows), ["email", "slack"])
+
+    def test_8_a_manager_sets_a_team_members_targets_on_their_page(self):
+        harness.sharecard("member", "password", "--email", "mia@example.com", db=self.srv.db,
+                          env={"SHARECARD_PASSWORD": SALES_PW})
+        m = Session(self.srv, "198.51.100.215")
+        self.assertEqual(m.login("mia@example.com", SALES_PW)[0], 303)
+        zid = self.zhang["id"]
+        st, _, page = m.get(f"/admin/members/{zid}")
+        self.assertEqual(st, 200)
+        self.assertIn('id="notify"', page)
+        self.assertIn(f'data-target="{self.t_wecom}"', page)
+        csrf = csrf_of(page)
+        url = self.robots.url("slack", "?by=mia")
+        form = {"csrf": csrf, "kind": "slack", "url": url, "to": "", "secret": ""}
+        st, hd, _ = m.post(f"/notify/{zid}/add", form)
+        self.assertEqual((st, hd.get("location")), (303, f"/admin/members/{zid}"))
+        tid = [r.split("\t")[0] for r in self.notify_cli("zhang@example.com", "--list")
+               .stdout.splitlines() if url in r][0]
+        self.assertIn(f'data-target="{tid}"', m.get(f"/admin/members/{zid}")[2])
+        # The test message goes in Zhang's language, not the manager's.
+        self.assertEqual(m.post(f"/notify/{zid}/test", {"csrf": csrf, "id": tid})[0], 303)
+        got = self.robots.wait_for(lambda hs: any(h[1] == {"by": ["mia"]} for h in hs))
+        mine = [h for h in got if h[1] == {"by": ["mia"]}]
+        self.assertEqual(len(mine), 1)
+        self.assertIn("sharecard 测试消息", Robots.text(mine[0]))
+        self.assertEqual(m.post(f"/notify/{zid}/remove", {"csrf": csrf, "id": tid})[0], 303)
+        self.assertNotIn(url, self.notify_cli("zhang@example.com", "--list").stdout)
+        # Ann is not on Mia's team: her notifications are not Mia's to change.
+        st, _, _ = m.post(f"/notify/{self.ann['id']}/add", dict(form, url=url))
+        self.assertEqual(st, 403)
+        self.assertNotIn(url, self.notify_cli("ann@example.com", "--list").stdout)
 
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"

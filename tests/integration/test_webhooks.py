@@ -291,6 +291,8 @@ class Webhooks(unittest.TestCase):
                                                          "events": "signup.created"})
             self.assertEqual(st, 200, page)
             secret2 = re.search(r'<code id="secret">(whsec_[^<]+)</code>', page).group(1)
+            with rx2.cv:
+                rx2.script[:] = [200]  # a 200 with a body: "busy, try later"
             self.sign_up("admin-added@example.com")
             hits = rx2.wait_for(lambda hs: len(hs) >= 1)
             self.assertTrue(verify(secret2, *hits[0]))
@@ -305,6 +307,16 @@ class Webhooks(unittest.TestCase):
                     break
                 time.sleep(0.2)
             self.assertIsNotNone(m, "the delivery log shows the delivery")
+            # Its row: when, the event, the endpoint, attempts, state, HTTP status, latency and
+            # the start of the answer.
+            row = page[m.start():page.index("</tr>", m.start())]
+            cells = [re.sub(r"<[^>]+>", " ", c).split() for c in
+                     re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            self.assertRegex(" ".join(cells[0]), r"^\d{4}-\d\d-\d\d \d\d:\d\d$")
+            self.assertEqual(cells[1], ["signup.created", wid])
+            self.assertEqual(cells[2:6], [[rx2.url], ["1"], ["delivered"], ["200"]])
+            self.assertRegex(" ".join(cells[6]), r"^\d+ ms$")
+            self.assertEqual(" ".join(cells[7]), "busy, try later")
             st, _, page = s.post(f"/admin/webhooks/deliveries/{m.group(1)}/resend",
                                  {"csrf": csrf})
             self.assertEqual(st, 200)
