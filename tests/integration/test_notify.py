@@ -644,6 +644,62 @@ class Crash(unittest.TestCase):
                 robots.httpd.shutdown()
 
 
+class RateLimit(unittest.TestCase):
+    """At most 20 messages a minute to one target: the rest wait (no attempt counted), and a
+    throttled target does not hold up another's message."""
+
+    def test_twenty_a_minute_per_target(self):
+        robots = Robots()
+        env = {"SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}
+        srv = harness.Server(env=env)
+        try:
+            db = srv.db
+            harness.add_member(db, "Bo", "bo@example.com", "--slug", "bobo")
+            harness.add_member(db, "Cy", "cy@example.com", "--slug", "cycy")
+
+            def notify(who, *args):
+                return harness.sharecard("member", "notify", "--email", who, *args, db=db,
+                                         env=env).stdout.strip()
+            t_a = notify("bo@example.com", "--kind", "slack", "--url", robots.url("slack", "?a=1"))
+            t_b = notify("cy@example.com", "--kind", "slack", "--url", robots.url("slack", "?b=1"))
+            for who in ("bo@example.com", "cy@example.com"):
+                notify(who, "--digest-hour", "off")
+            # More than 20 messages' worth for A (at most 8 alerts go as one), queued while the
+            # service is down, then one for B.
+            for _ in range(21 * 8):
+                notify("bo@example.com", "--test", t_a)
+            notify("cy@example.com", "--test", t_b)
+            srv.start()
+
+            def of(q):
+                return [h for h in robots.hits if h[1] == q]
+
+            deadline = time.monotonic() + 90
+            while True:
+                left = harness.query(db, "SELECT attempts, next_at FROM webhook_outbox WHERE "
+                                         "webhook_id = ? AND status = 'pending'", (int(t_a),))
+                if (len(of({"a": ["1"]})) >= 20 and of({"b": ["1"]}) and left and
+                        all(r[1] > time.time() + 30 for r in left)):
+                    break
+                self.assertLess(time.monotonic(), deadline,
+                                f"{len(of({'a': ['1']}))} messages to A, {len(of({'b': ['1']}))}"
+                                f" to B, left {left}")
+                time.sleep(0.2)
+            a = of({"a": ["1"]})
+            self.assertEqual(len(a), 20)
+            sent = [Robots.text(h).count("Test message from sharecard") for h in a]
+            self.assertTrue(all(1 <= n <= 8 for n in sent), sent)
+            self.assertEqual(sum(sent) + len(left), 21 * 8)
+            self.assertEqual(len(of({"b": ["1"]})), 1)
+            # The rest wait for the minute to pass, as no attempt (nothing failed).
+            self.assertEqual({r[0] for r in left}, {0})
+            self.assertEqual(robots.errors, [])
+            srv.stop()
+        finally:
+            srv.cleanup()
+            robots.httpd.shutdown()
+
+
 class BadTargets(unittest.TestCase):
     def test_refused_with_reasons(self):
         srv = harness.Server()
