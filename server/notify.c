@@ -351,8 +351,10 @@ static void add_item(struct msg *m, const struct sc_notify_item *it, const char 
             l1, sizeof(l1),
             S(m, "Scans %lld · views %lld · visitors %lld", "扫码 %lld · 浏览 %lld · 访客 %lld"),
             N("scans"), N("views"), N("visitors"));
-        snprintf(l2, sizeof(l2), S(m, "Sign-ups %lld · rewards %lld", "注册 %lld · 奖励 %lld"),
-                 N("signups"), N("rewards"));
+        snprintf(l2, sizeof(l2),
+                 S(m, "New leads %lld · sign-ups %lld · rewards %lld",
+                   "新线索 %lld · 注册 %lld · 奖励 %lld"),
+                 N("leads"), N("signups"), N("rewards"));
         lines[n++] = l1;
         lines[n++] = l2;
         json_t *hot = json_object_get(j, "hot");
@@ -573,12 +575,12 @@ static void digests(struct sc_store *s, int64_t now)
         for (int k = 0; hot && k < d.n_hot; k++)
             json_array_append_new(
                 hot, json_pack("{s:I, s:i}", "id", (json_int_t)d.hot[k], "score", d.hot_score[k]));
-        json_t *j =
-            hot ? json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "day", day, "card", d.card,
-                            "scans", (json_int_t)d.scans, "views", (json_int_t)d.views, "visitors",
-                            (json_int_t)d.visitors, "signups", (json_int_t)d.signups, "rewards",
-                            (json_int_t)d.rewards, "hot", hot)
-                : NULL;
+        json_t *j = hot ? json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "day", day,
+                                    "card", d.card, "scans", (json_int_t)d.scans, "views",
+                                    (json_int_t)d.views, "visitors", (json_int_t)d.visitors,
+                                    "leads", (json_int_t)d.leads, "signups", (json_int_t)d.signups,
+                                    "rewards", (json_int_t)d.rewards, "hot", hot)
+                        : NULL;
         char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         int64_t q_to = to - quiet_days * 86400;
         enum sc_err e =

@@ -396,6 +396,12 @@ enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id
     static struct sc_sql q_rewards =
         SC_SQL("SELECT count(*) FROM rewards WHERE party_type = 1 AND party_id = ?1 "
                "AND created_at >= ?2 AND created_at < ?3");
+    /* New leads: people with a human event on the card in the day and none before it there
+     * (events_card_ts for the day, events_lead for each one's earlier events). */
+    static struct sc_sql q_leads = SC_SQL(
+        "SELECT count(DISTINCT e.visitor_id) FROM events e WHERE e.card_id = ?1 AND e.ts >= ?2 "
+        "AND e.ts < ?3 AND e.bot = 0 AND e.visitor_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
+        "FROM events p WHERE p.visitor_id = e.visitor_id AND p.card_id = ?1 AND p.ts < ?2)");
     /* The hottest leads that crossed in the week up to the day's end, each once. */
     static struct sc_sql q_hot =
         SC_SQL("SELECT visitor_id, max(score) FROM lead_hot WHERE card_id = ?1 AND hot = 1 "
@@ -423,12 +429,12 @@ enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id
     out->scans = st.n[SC_EV_SCAN] + st.n[SC_EV_OPEN];
     out->views = st.n[SC_EV_VIEW];
     out->visitors = st.uniques;
-    struct sc_sql *qs[2] = {&q_signups, &q_rewards};
-    int64_t *outs[2] = {&out->signups, &out->rewards};
-    for (int i = 0; i < 2; i++) {
+    struct sc_sql *qs[3] = {&q_signups, &q_rewards, &q_leads};
+    int64_t *outs[3] = {&out->signups, &out->rewards, &out->leads};
+    for (int i = 0; i < 3; i++) {
         if (!sc_q_read(&r, s, qs[i]))
             return r.e;
-        sc_sql_int(r.st, 1, member_id);
+        sc_sql_int(r.st, 1, i == 2 ? card : member_id);
         sc_sql_int(r.st, 2, from);
         sc_sql_int(r.st, 3, to);
         if (sc_q_next(&r))

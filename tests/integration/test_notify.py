@@ -565,8 +565,10 @@ class Digest(unittest.TestCase):
             got = robots.wait_for(lambda hs: len(hs) >= 1)
             self.assertIn("2026-12-02 日报", Robots.text(got[0]))
             self.assertIn("扫码 0", Robots.text(got[0]))
+            people = []
             for i in range(2):
-                b = Browser(srv)
+                b = Browser(srv, ua=harness.PHONE_UA.replace("17_4", f"17_{i}"))
+                people.append(b)
                 page = b.open_link(wu["qr_url"])
                 st, _, body = b.sign_up(page, "wufang", name=f"Day {i}",
                                         email=f"day{i}@example.com")
@@ -578,17 +580,30 @@ class Digest(unittest.TestCase):
             got = robots.wait_for(lambda hs: len(hs) >= 2)
             text = Robots.text(got[1])
             self.assertIn("2026-12-03 日报", text)
-            self.assertIn("扫码 2", text)
-            self.assertIn("注册 2", text)
+            self.assertIn("扫码 2 · 浏览 2 · 访客 2", text)
+            self.assertIn("新线索 2 · 注册 2 · 奖励 2", text)
             time.sleep(3)
             self.assertEqual(len(robots.hits), 2)
+            # 4 December: Day 0 comes back (a visitor, not a new lead), a new person scans,
+            # and four leads of the card turned hot (the digest names the top 3).
+            self.assertEqual(people[0].get("/c/wufang")[0], 200)
+            Browser(srv, ua=harness.PHONE_UA.replace("17_4", "16_2")).open_link(wu["qr_url"])
+            card = harness.scalar(srv.db, "SELECT id FROM cards WHERE slug = 'wufang'")
+            at = 1796349600  # 2026-12-04 02:00 UTC
+            for vid, score in ((9001, 81), (9002, 95), (9003, 88), (9004, 70)):
+                harness.query(srv.db, "INSERT INTO lead_hot (visitor_id, card_id, score, hot, "
+                              "ts) VALUES (?, ?, ?, 1, ?)", (vid, card, score, at))
             # A day later with nothing new, the two customers of 3 December have gone quiet
             # (SHARECARD_NOTIFY_QUIET_DAYS=1 here): one alert each, once (quiet hours end at
             # 12:00, so they come then, with nothing else held).
             clock.set("2026-12-05 01:00:10")
             time.sleep(3)
             self.assertEqual(len(robots.hits), 3)  # the digest of 4 December only
-            self.assertIn("2026-12-04 日报", Robots.text(robots.hits[2]))
+            text = Robots.text(robots.hits[2])
+            self.assertIn("2026-12-04 日报", text)
+            self.assertIn("扫码 1 · 浏览 2 · 访客 2", text)
+            self.assertIn("新线索 1 · 注册 0 · 奖励 0", text)
+            self.assertIn("热门线索： #9002 (95) #9003 (88) #9001 (81)", text)
             clock.set("2026-12-05 04:00:10")
             got = robots.wait_for(lambda hs: len(hs) >= 4)
             text = Robots.text(got[3])
