@@ -237,6 +237,30 @@ static enum sc_err email(const struct sc_notify_msg *m, int64_t now_ms, const ch
     return SC_OK;
 }
 
+/*
+ * Slack's text with its control characters escaped, as Slack asks (&amp; &lt; &gt;): a
+ * customer's name such as "<!channel>" or "<https://x|click>" is shown as typed instead of
+ * notifying the whole channel or becoming a link.  NULL when out of memory.
+ */
+static char *slack_text(const char *s)
+{
+    struct sc_buf b;
+    sc_buf_init(&b, strlen(s) + 64);
+    for (; *s; s++) {
+        if (*s == '&')
+            sc_buf_puts(&b, "&amp;");
+        else if (*s == '<')
+            sc_buf_puts(&b, "&lt;");
+        else if (*s == '>')
+            sc_buf_puts(&b, "&gt;");
+        else
+            sc_buf_putc(&b, *s);
+    }
+    char *out = sc_buf_error(&b) == SC_OK ? strdup(b.data) : NULL;
+    sc_buf_cleanup(&b);
+    return out;
+}
+
 enum sc_err sc_notify_request(enum sc_notify_kind k, const char *url, const char *secret,
                               const struct sc_notify_msg *m, int64_t now_ms, const char *from,
                               const char *to, char **url_out, char **body_out)
@@ -280,10 +304,13 @@ enum sc_err sc_notify_request(enum sc_notify_kind k, const char *url, const char
         }
         sc_buf_puts(&b, url);
         break;
-    case SC_NOTIFY_SLACK:
-        j = json_pack("{s:s}", "text", m->text);
+    case SC_NOTIFY_SLACK: {
+        char *text = slack_text(m->text);
+        j = text ? json_pack("{s:s}", "text", text) : NULL;
+        free(text);
         sc_buf_puts(&b, url);
         break;
+    }
     case SC_NOTIFY_EMAIL: sc_buf_puts(&b, url); break;
     default: e = SC_EINVAL; goto out;
     }

@@ -86,6 +86,21 @@ static void test_shapes(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "text")), MSG.text);
     json_decref(j);
     free(url);
+
+    /* Slack's control characters in what a customer typed are escaped as Slack asks: no
+     * channel-wide mention, no link of theirs. */
+    const struct sc_notify_msg odd = {"t", "m", "New sign-up: <!channel> & <https://x.example|win>",
+                                      "<p>h</p>"};
+    char *body = NULL;
+    assert_int_equal(sc_notify_request(SC_NOTIFY_SLACK, "https://hooks.example/services/x", NULL,
+                                       &odd, 1700000000000LL, NULL, NULL, &url, &body),
+                     SC_OK);
+    j = json_loads(body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "text")),
+                        "New sign-up: &lt;!channel&gt; &amp; &lt;https://x.example|win&gt;");
+    json_decref(j);
+    free(body);
+    free(url);
 }
 
 static void test_email(void **state)
