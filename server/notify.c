@@ -176,8 +176,30 @@ struct rate {
     int64_t target;
     int64_t sent[20]; /* the times of the last sends, a ring */
     int next;
+    int64_t last; /* the latest send (0: a free slot) */
 };
 static struct rate rates[RATE_SLOTS];
+
+/*
+ * Target t's slot (under 'mu'): its own wherever it is, else the free or least recently used
+ * one, which starts afresh.  A slot whose latest send is a minute old limits nothing, so taking
+ * it over loses no count; only when more than RATE_SLOTS targets sent within the minute does a
+ * target lose its count (before, two targets RATE_SLOTS apart shared one slot and reset each
+ * other's count at every send).
+ */
+static struct rate *rate_slot(int64_t t)
+{
+    struct rate *lru = &rates[0];
+    for (size_t i = 0; i < RATE_SLOTS; i++) {
+        if (rates[i].target == t)
+            return &rates[i];
+        if (rates[i].last < lru->last)
+            lru = &rates[i];
+    }
+    memset(lru, 0, sizeof(*lru));
+    lru->target = t;
+    return lru;
+}
 
 /* Messages a minute each platform takes per target (WeCom, DingTalk: 20). */
 static int rate_max(enum sc_notify_kind k)
@@ -194,11 +216,7 @@ bool sc_notify_rate_take(int64_t t, enum sc_notify_kind k, int64_t now, int64_t 
     int max = rate_max(k);
     bool ok = true;
     pthread_mutex_lock(&mu);
-    struct rate *r = &rates[(uint64_t)t % RATE_SLOTS];
-    if (r->target != t) {
-        memset(r, 0, sizeof(*r));
-        r->target = t;
-    }
+    struct rate *r = rate_slot(t);
     /* The oldest of the last 'max' sends: one more is allowed once it is a minute old. */
     int64_t oldest = r->sent[r->next % max];
     if (oldest > 0 && now - oldest < RATE_WINDOW) {
@@ -207,6 +225,7 @@ bool sc_notify_rate_take(int64_t t, enum sc_notify_kind k, int64_t now, int64_t 
     } else {
         r->sent[r->next % max] = now;
         r->next = (r->next + 1) % max;
+        r->last = now;
     }
     pthread_mutex_unlock(&mu);
     return ok;

@@ -209,6 +209,24 @@ static void test_rate_limit(void **state)
     assert_true(sc_notify_rate_take(77, SC_NOTIFY_WECOM, t0 + 60, &until));
     assert_false(sc_notify_rate_take(77, SC_NOTIFY_WECOM, t0 + 60, &until));
     assert_int_equal(until, t0 + 61);
+
+    /* Robots whose ids fall in the same slot of the table (100, 356, 612: 256 apart), sending
+     * in turns, keep their own counts: each gets 20, then waits. */
+    int64_t t1 = t0 + 1000;
+    for (int i = 0; i < 20; i++)
+        for (int64_t robot = 100; robot <= 612; robot += 256)
+            assert_true(sc_notify_rate_take(robot, SC_NOTIFY_DINGTALK, t1 + i, &until));
+    for (int64_t robot = 100; robot <= 612; robot += 256) {
+        assert_false(sc_notify_rate_take(robot, SC_NOTIFY_DINGTALK, t1 + 30, &until));
+        assert_int_equal(until, t1 + 60);
+    }
+    /* More robots than the table holds, each sending once in a minute: none is refused, and
+     * a robot of the first minute is counted afresh once its minute is over. */
+    for (int64_t robot = 1000; robot < 1600; robot++)
+        assert_true(sc_notify_rate_take(robot, SC_NOTIFY_SLACK, t1 + 100, &until));
+    for (int i = 0; i < 20; i++)
+        assert_true(sc_notify_rate_take(100, SC_NOTIFY_DINGTALK, t1 + 200, &until));
+    assert_false(sc_notify_rate_take(100, SC_NOTIFY_DINGTALK, t1 + 200, &until));
 }
 
 int main(void)
