@@ -330,6 +330,30 @@ class Webhooks(unittest.TestCase):
         finally:
             rx2.close()
 
+    def test_7_admins_only(self):
+        """The delivery log shows endpoints (a robot's URL carries its key): admins only."""
+        db = self.srv.db
+        harness.add_member(db, "Max Manager", "max@example.com", "--slug", "maxm", "--role",
+                           "manager", "--team", "north")
+        for who in ("alice@example.com", "max@example.com"):
+            harness.sharecard("member", "password", "--email", who, db=db,
+                              env={"SHARECARD_PASSWORD": "member-password-1"})
+        before = harness.sharecard("webhook", "list", db=db).stdout
+        deliveries = harness.scalar(db, "SELECT max(id) FROM webhook_outbox")
+        for i, who in enumerate(("alice@example.com", "max@example.com")):
+            s = Session(self.srv, ip=f"198.51.100.{91 + i}")
+            self.assertEqual(s.login(who, "member-password-1")[0], 303)
+            st, _, page = s.get("/admin/webhooks")
+            self.assertEqual(st, 403, who)
+            self.assertNotIn(self.rx.url, page)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', s.get("/me/account")[2]).group(1)
+            for path in ("/admin/webhooks/add", f"/admin/webhooks/deliveries/{deliveries}/resend",
+                         "/admin/webhooks/1/remove"):
+                st, _, _ = s.post(path, {"csrf": csrf, "url": "http://127.0.0.1:9/x"})
+                self.assertEqual(st, 403, (who, path))
+        self.assertEqual(harness.sharecard("webhook", "list", db=db).stdout, before)
+        self.assertEqual(harness.scalar(db, "SELECT max(id) FROM webhook_outbox"), deliveries)
+
 
 class Hanging(unittest.TestCase):
     def test_a_hanging_receiver_does_not_hold_up_another(self):
