@@ -243,6 +243,25 @@ struct msg {
 /* The English or Chinese text (both literals, so formats stay checked). */
 #define S(m, en, zh) ((m)->is_zh ? (zh) : (en))
 
+/*
+ * 's' into the markdown form (WeCom's, DingTalk's) with the characters that make links, images,
+ * tags and mentions ([ ] < >) in their full-width forms: a customer named
+ * "[win](https://x/p.png) <@all>" is shown as typed, not as a link, an image fetched from
+ * their server, or a mention of the whole group.
+ */
+static void put_md(struct sc_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '[': sc_buf_puts(b, "［"); break;
+        case ']': sc_buf_puts(b, "］"); break;
+        case '<': sc_buf_puts(b, "＜"); break;
+        case '>': sc_buf_puts(b, "＞"); break;
+        default: sc_buf_putc(b, *s);
+        }
+    }
+}
+
 /* One alert: its title, lines and link, into every form of the message. */
 static void put_alert(struct msg *m, const char *title, const char *const *lines, size_t nlines,
                       const char *link)
@@ -253,7 +272,9 @@ static void put_alert(struct msg *m, const char *title, const char *const *lines
         sc_buf_puts(&m->md, "\n\n");
     if (m->text.len)
         sc_buf_puts(&m->text, "\n\n");
-    sc_buf_printf(&m->md, "**%s**", title);
+    sc_buf_puts(&m->md, "**");
+    put_md(&m->md, title);
+    sc_buf_puts(&m->md, "**");
     sc_buf_puts(&m->text, title);
     sc_buf_puts(&m->html, "<h3>");
     sc_esc_html(&m->html, title, strlen(title));
@@ -261,7 +282,8 @@ static void put_alert(struct msg *m, const char *title, const char *const *lines
     for (size_t i = 0; i < nlines; i++) {
         if (!lines[i] || !lines[i][0])
             continue;
-        sc_buf_printf(&m->md, "\n> %s", lines[i]);
+        sc_buf_puts(&m->md, "\n> ");
+        put_md(&m->md, lines[i]);
         sc_buf_printf(&m->text, "\n%s", lines[i]);
         sc_esc_html(&m->html, lines[i], strlen(lines[i]));
         sc_buf_puts(&m->html, "<br>");

@@ -462,6 +462,26 @@ class Notifications(unittest.TestCase):
         self.assertEqual(st, 403)
         self.assertNotIn(url, self.notify_cli("ann@example.com", "--list").stdout)
 
+    def test_9_what_a_customer_typed_makes_no_markup(self):
+        """A name is shown as typed: no link, image, tag or mention of the whole group in the
+        salesperson's robots."""
+        b = Browser(self.srv, ua=harness.PHONE_UA.replace("17_4", "15_5"))
+        name = 'Eve [win](https://evil.example/p.png) <@all> <at user_id="all">x</at> <!channel>'
+        st, _, body = b.sign_up(b.open_link(self.zhang["qr_url"]), "zhang", name=name,
+                                email="eve@example.com")
+        self.assertEqual(st, 201, body)
+        tags = '＜@all＞ ＜at user_id="all"＞x＜/at＞ ＜!channel＞'
+        for platform in ("wecom", "dingtalk", "feishu"):
+            # Markdown (WeCom, DingTalk) loses its link too; Feishu's text has no links.
+            link = "［win］" if platform != "feishu" else "[win]"
+            got = self.hits(platform, f"Eve {link}(https://evil.example/p.png) {tags}")
+            self.assertEqual(len(got), 1, platform)
+            self.assertNotIn("<", Robots.text(got[0]), platform)
+        got = self.hits("slack", "[张伟] New sign-up: Eve")
+        self.assertEqual(len(got), 1)
+        self.assertIn('&lt;@all&gt; &lt;at user_id="all"&gt;x&lt;/at&gt; &lt;!channel&gt;',
+                      Robots.text(got[0]))
+
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 

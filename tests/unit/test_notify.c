@@ -101,6 +101,17 @@ static void test_shapes(void **state)
     json_decref(j);
     free(body);
     free(url);
+    /* Feishu's text: no <at> tag of theirs (a mention of the whole group). */
+    const struct sc_notify_msg at = {"t", "m", "新注册：<at user_id=\"all\">x</at> & co", "h"};
+    assert_int_equal(sc_notify_request(SC_NOTIFY_FEISHU, "https://open.example/hook/x", NULL, &at,
+                                       1700000000000LL, NULL, NULL, &url, &body),
+                     SC_OK);
+    j = json_loads(body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "content"), "text")),
+                        "新注册：＜at user_id=\"all\"＞x＜/at＞ & co");
+    json_decref(j);
+    free(body);
+    free(url);
 }
 
 static void test_email(void **state)
