@@ -176,8 +176,30 @@ struct rate {
     int64_t target;
     int64_t sent[20]; /* the times of the last sends, a ring */
     int next;
+    int64_t last; /* the latest send (0: a free slot) */
 };
 static struct rate rates[RATE_SLOTS];
+
+/*
+ * Target t's slot (under 'mu'): its own wherever it is, else the free or least recently used
+ * one, which starts afresh.  A slot whose latest send is a minute old limits nothing, so taking
+ * it over loses no count; only when more than RATE_SLOTS targets sent within the minute does a
+ * target lose its count (before, two targets RATE_SLOTS apart shared one slot and reset each
+ * other's count at every send).
+ */
+static struct rate *rate_slot(int64_t t)
+{
+    struct rate *lru = &rates[0];
+    for (size_t i = 0; i < RATE_SLOTS; i++) {
+        if (rates[i].target == t)
+            return &rates[i];
+        if (rates[i].last < lru->last)
+            lru = &rates[i];
+    }
+    memset(lru, 0, sizeof(*lru));
+    lru->target = t;
+    return lru;
+}
 
 /* Messages a minute each platform takes per target (WeCom, DingTalk: 20). */
 static int rate_max(enum sc_notify_kind k)
@@ -194,11 +216,7 @@ bool sc_notify_rate_take(int64_t t, enum sc_notify_kind k, int64_t now, int64_t 
     int max = rate_max(k);
     bool ok = true;
     pthread_mutex_lock(&mu);
-    struct rate *r = &rates[(uint64_t)t % RATE_SLOTS];
-    if (r->target != t) {
-        memset(r, 0, sizeof(*r));
-        r->target = t;
-    }
+    struct rate *r = rate_slot(t);
     /* The oldest of the last 'max' sends: one more is allowed once it is a minute old. */
     int64_t oldest = r->sent[r->next % max];
     if (oldest > 0 && now - oldest < RATE_WINDOW) {
@@ -207,6 +225,7 @@ bool sc_notify_rate_take(int64_t t, enum sc_notify_kind k, int64_t now, int64_t 
     } else {
         r->sent[r->next % max] = now;
         r->next = (r->next + 1) % max;
+        r->last = now;
     }
     pthread_mutex_unlock(&mu);
     return ok;
@@ -224,6 +243,25 @@ struct msg {
 /* The English or Chinese text (both literals, so formats stay checked). */
 #define S(m, en, zh) ((m)->is_zh ? (zh) : (en))
 
+/*
+ * 's' into the markdown form (WeCom's, DingTalk's) with the characters that make links, images,
+ * tags and mentions ([ ] < >) in their full-width forms: a customer named
+ * "[win](https://x/p.png) <@all>" is shown as typed, not as a link, an image fetched from
+ * their server, or a mention of the whole group.
+ */
+static void put_md(struct sc_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '[': sc_buf_puts(b, "［"); break;
+        case ']': sc_buf_puts(b, "］"); break;
+        case '<': sc_buf_puts(b, "＜"); break;
+        case '>': sc_buf_puts(b, "＞"); break;
+        default: sc_buf_putc(b, *s);
+        }
+    }
+}
+
 /* One alert: its title, lines and link, into every form of the message. */
 static void put_alert(struct msg *m, const char *title, const char *const *lines, size_t nlines,
                       const char *link)
@@ -234,7 +272,9 @@ static void put_alert(struct msg *m, const char *title, const char *const *lines
         sc_buf_puts(&m->md, "\n\n");
     if (m->text.len)
         sc_buf_puts(&m->text, "\n\n");
-    sc_buf_printf(&m->md, "**%s**", title);
+    sc_buf_puts(&m->md, "**");
+    put_md(&m->md, title);
+    sc_buf_puts(&m->md, "**");
     sc_buf_puts(&m->text, title);
     sc_buf_puts(&m->html, "<h3>");
     sc_esc_html(&m->html, title, strlen(title));
@@ -242,7 +282,8 @@ static void put_alert(struct msg *m, const char *title, const char *const *lines
     for (size_t i = 0; i < nlines; i++) {
         if (!lines[i] || !lines[i][0])
             continue;
-        sc_buf_printf(&m->md, "\n> %s", lines[i]);
+        sc_buf_puts(&m->md, "\n> ");
+        put_md(&m->md, lines[i]);
         sc_buf_printf(&m->text, "\n%s", lines[i]);
         sc_esc_html(&m->html, lines[i], strlen(lines[i]));
         sc_buf_puts(&m->html, "<br>");
@@ -351,8 +392,10 @@ static void add_item(struct msg *m, const struct sc_notify_item *it, const char 
             l1, sizeof(l1),
             S(m, "Scans %lld · views %lld · visitors %lld", "扫码 %lld · 浏览 %lld · 访客 %lld"),
             N("scans"), N("views"), N("visitors"));
-        snprintf(l2, sizeof(l2), S(m, "Sign-ups %lld · rewards %lld", "注册 %lld · 奖励 %lld"),
-                 N("signups"), N("rewards"));
+        snprintf(l2, sizeof(l2),
+                 S(m, "New leads %lld · sign-ups %lld · rewards %lld",
+                   "新线索 %lld · 注册 %lld · 奖励 %lld"),
+                 N("leads"), N("signups"), N("rewards"));
         lines[n++] = l1;
         lines[n++] = l2;
         json_t *hot = json_object_get(j, "hot");
@@ -573,12 +616,12 @@ static void digests(struct sc_store *s, int64_t now)
         for (int k = 0; hot && k < d.n_hot; k++)
             json_array_append_new(
                 hot, json_pack("{s:I, s:i}", "id", (json_int_t)d.hot[k], "score", d.hot_score[k]));
-        json_t *j =
-            hot ? json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "day", day, "card", d.card,
-                            "scans", (json_int_t)d.scans, "views", (json_int_t)d.views, "visitors",
-                            (json_int_t)d.visitors, "signups", (json_int_t)d.signups, "rewards",
-                            (json_int_t)d.rewards, "hot", hot)
-                : NULL;
+        json_t *j = hot ? json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "day", day,
+                                    "card", d.card, "scans", (json_int_t)d.scans, "views",
+                                    (json_int_t)d.views, "visitors", (json_int_t)d.visitors,
+                                    "leads", (json_int_t)d.leads, "signups", (json_int_t)d.signups,
+                                    "rewards", (json_int_t)d.rewards, "hot", hot)
+                        : NULL;
         char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         int64_t q_to = to - quiet_days * 86400;
         enum sc_err e =

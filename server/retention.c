@@ -42,7 +42,8 @@ enum sc_err sc_retention_days(int64_t *days, const char **why)
     char *end;
     errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (errno || *end || end == v || v[0] == '-' || v[0] == '+' || n > RETENTION_MAX_DAYS) {
+    /* Digits only: strtoll() alone would also take " 7" and "+7". */
+    if (errno || *end || v[0] < '0' || v[0] > '9' || n > RETENTION_MAX_DAYS) {
         *why = "SHARECARD_RETENTION_DAYS must be a whole number of days from 0 (keep every "
                "event) to 36500";
         return SC_EINVAL;
@@ -94,6 +95,8 @@ static bool round_once(struct sc_retention *r)
     if (total > 0)
         sc_info("retention: %lld raw events older than %lld days deleted (rollups kept)",
                 (long long)total, (long long)r->days);
+    else
+        sc_log(SC_LOG_DEBUG, "retention: no raw events older than %lld days", (long long)r->days);
     return true;
 }
 
@@ -110,8 +113,10 @@ static void *run(void *arg)
 enum sc_err sc_retention_start(struct sc_store *store, int64_t days, struct sc_retention **out)
 {
     *out = NULL;
-    if (days == 0)
-        return SC_OK; /* keep every event: no thread */
+    if (days == 0) {
+        sc_info("retention: raw events are kept forever (SHARECARD_RETENTION_DAYS=0)");
+        return SC_OK; /* no thread */
+    }
     struct sc_retention *r = calloc(1, sizeof(*r));
     if (!r)
         return SC_ENOMEM;

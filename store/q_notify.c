@@ -396,6 +396,13 @@ enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id
     static struct sc_sql q_rewards =
         SC_SQL("SELECT count(*) FROM rewards WHERE party_type = 1 AND party_id = ?1 "
                "AND created_at >= ?2 AND created_at < ?3");
+    /* New leads: the card's people of UTC day ?2 (its unique rows, by primary key, as the
+     * visitors figure) with no event on the card before that day (events_lead, one seek each;
+     * events have no index by card and time, so they are not scanned for the day). */
+    static struct sc_sql q_leads = SC_SQL(
+        "SELECT count(*) FROM rollup_uniques u WHERE u.card_id = ?1 AND u.day = ?2 AND NOT "
+        "EXISTS (SELECT 1 FROM events p WHERE p.visitor_id = u.visitor_id AND p.card_id = ?1 "
+        "AND p.ts < ?2 * 86400)");
     /* The hottest leads that crossed in the week up to the day's end, each once. */
     static struct sc_sql q_hot =
         SC_SQL("SELECT visitor_id, max(score) FROM lead_hot WHERE card_id = ?1 AND hot = 1 "
@@ -423,14 +430,15 @@ enum sc_err sc_store_notify_digest_figures(struct sc_store *s, int64_t member_id
     out->scans = st.n[SC_EV_SCAN] + st.n[SC_EV_OPEN];
     out->views = st.n[SC_EV_VIEW];
     out->visitors = st.uniques;
-    struct sc_sql *qs[2] = {&q_signups, &q_rewards};
-    int64_t *outs[2] = {&out->signups, &out->rewards};
-    for (int i = 0; i < 2; i++) {
+    struct sc_sql *qs[3] = {&q_signups, &q_rewards, &q_leads};
+    int64_t *outs[3] = {&out->signups, &out->rewards, &out->leads};
+    for (int i = 0; i < 3; i++) {
         if (!sc_q_read(&r, s, qs[i]))
             return r.e;
-        sc_sql_int(r.st, 1, member_id);
-        sc_sql_int(r.st, 2, from);
-        sc_sql_int(r.st, 3, to);
+        sc_sql_int(r.st, 1, i == 2 ? card : member_id);
+        sc_sql_int(r.st, 2, i == 2 ? day : from);
+        if (i < 2)
+            sc_sql_int(r.st, 3, to);
         if (sc_q_next(&r))
             *outs[i] = sc_sql_col_int(r.st, 0);
         if (sc_q_end(&r) != SC_OK)

@@ -237,6 +237,32 @@ static enum sc_err email(const struct sc_notify_msg *m, int64_t now_ms, const ch
     return SC_OK;
 }
 
+/*
+ * The text as Slack or Feishu should get it.  Slack: its control characters escaped as Slack
+ * asks (&amp; &lt; &gt;), so a customer's name such as "<!channel>" or "<https://x|click>" is
+ * shown as typed instead of notifying the whole channel or becoming a link.  Feishu (whose
+ * text takes <at user_id="all"> tags): < and > in their full-width forms.  NULL when out of
+ * memory.
+ */
+static char *robot_text(const char *s, bool slack)
+{
+    struct sc_buf b;
+    sc_buf_init(&b, strlen(s) + 64);
+    for (; *s; s++) {
+        if (*s == '&' && slack)
+            sc_buf_puts(&b, "&amp;");
+        else if (*s == '<')
+            sc_buf_puts(&b, slack ? "&lt;" : "＜");
+        else if (*s == '>')
+            sc_buf_puts(&b, slack ? "&gt;" : "＞");
+        else
+            sc_buf_putc(&b, *s);
+    }
+    char *out = sc_buf_error(&b) == SC_OK ? strdup(b.data) : NULL;
+    sc_buf_cleanup(&b);
+    return out;
+}
+
 enum sc_err sc_notify_request(enum sc_notify_kind k, const char *url, const char *secret,
                               const struct sc_notify_msg *m, int64_t now_ms, const char *from,
                               const char *to, char **url_out, char **body_out)
@@ -267,8 +293,10 @@ enum sc_err sc_notify_request(enum sc_notify_kind k, const char *url, const char
                           now_ms, enc);
         }
         break;
-    case SC_NOTIFY_FEISHU:
-        j = json_pack("{s:s, s:{s:s}}", "msg_type", "text", "content", "text", m->text);
+    case SC_NOTIFY_FEISHU: {
+        char *text = robot_text(m->text, false);
+        j = text ? json_pack("{s:s, s:{s:s}}", "msg_type", "text", "content", "text", text) : NULL;
+        free(text);
         if (j && signed_) {
             char ts[24];
             if ((e = sc_notify_sign_feishu(secret, now_ms / 1000, sig, sizeof(sig))) != SC_OK)
@@ -280,10 +308,14 @@ enum sc_err sc_notify_request(enum sc_notify_kind k, const char *url, const char
         }
         sc_buf_puts(&b, url);
         break;
-    case SC_NOTIFY_SLACK:
-        j = json_pack("{s:s}", "text", m->text);
+    }
+    case SC_NOTIFY_SLACK: {
+        char *text = robot_text(m->text, true);
+        j = text ? json_pack("{s:s}", "text", text) : NULL;
+        free(text);
         sc_buf_puts(&b, url);
         break;
+    }
     case SC_NOTIFY_EMAIL: sc_buf_puts(&b, url); break;
     default: e = SC_EINVAL; goto out;
     }

@@ -838,11 +838,13 @@ struct sc_notify_digest_due {
 enum sc_err sc_store_notify_digest_members(
     struct sc_store *s, int (*fn)(const struct sc_notify_digest_due *d, void *ctx), void *ctx);
 /* A member's day in figures: their card's scans (and opens), views and visitors on UTC day
- * 'day' (rollups), sign-ups credited to them (level 1 or 2) and rewards in [from, to), and the
- * top 3 leads that turned hot on their card in the week up to 'to'. */
+ * 'day' (rollups), and new leads among those visitors (no earlier event on the card), sign-ups
+ * credited to them (level 1 or 2) and rewards in [from, to), and the top 3 leads that turned hot
+ * on their card in the week up to 'to'. */
 struct sc_notify_digest {
     char card[40];
     int64_t scans, views, visitors, signups, rewards;
+    int64_t leads; /* new leads: the day's visitors with no earlier event on the card */
     int64_t hot[3];
     int hot_score[3];
     int n_hot;

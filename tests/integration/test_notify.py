@@ -184,8 +184,8 @@ class Notifications(unittest.TestCase):
                           env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
         cls.zhang = harness.add_member(db, "张伟", "zhang@example.com", "--slug", "zhang",
                                        "--lang", "zh", "--team", "east")
-        harness.add_member(db, "Mia Manager", "mia@example.com", "--slug", "mia", "--role",
-                           "manager", "--team", "east")
+        cls.mia = harness.add_member(db, "Mia Manager", "mia@example.com", "--slug", "mia",
+                                     "--role", "manager", "--team", "east")
         cls.ann = harness.add_member(db, "Ann Lee", "ann@example.com", "--slug", "ann")
         harness.sharecard("member", "password", "--email", "zhang@example.com", db=db,
                           env={"SHARECARD_PASSWORD": SALES_PW})
@@ -250,6 +250,13 @@ class Notifications(unittest.TestCase):
             self.assertEqual(len(got), 1, platform)
             self.assertIn("https://cards.example.com/leads/", Robots.text(got[0]))
             self.assertIn("评分", Robots.text(got[0]))
+            # The score, then the top reasons (a line each), then the best time to reach out.
+            lines = [ln.removeprefix("> ") for ln in Robots.text(got[0]).splitlines()]
+            score = [i for i, ln in enumerate(lines) if "评分" in ln][0]
+            best = [i for i, ln in enumerate(lines) if ln.startswith("最佳联系时间：")]
+            self.assertEqual(len(best), 1, lines)
+            self.assertRegex(lines[best[0]], r"^最佳联系时间：\d{4}-\d\d-\d\d \d\d:\d\d$")
+            self.assertTrue(1 <= best[0] - score - 1 <= 3, f"1 to 3 reasons: {lines}")
         team = self.hits("slack", "[张伟] Hot lead on zhang")
         self.assertEqual([h[1] for h in team], [{"team": ["east"]}])
         time.sleep(3)  # the watcher looks again each second: still one each
@@ -362,6 +369,119 @@ class Notifications(unittest.TestCase):
         _, _, apage = a.get("/me/account")
         self.assertEqual(a.post(base + "/add", dict(form, csrf=csrf_of(apage)))[0], 403)
 
+    def notify_cli(self, email_, *args, check=True):
+        return harness.sharecard("member", "notify", "--email", email_, *args, db=self.srv.db,
+                                 env=self.env, check=check)
+
+    def test_6_cli_list_and_remove(self):
+        rows = [ln.split("\t") for ln in
+                self.notify_cli("zhang@example.com", "--list").stdout.splitlines()]
+        by_kind = {r[1]: r for r in rows}
+        self.assertEqual(set(by_kind), {"wecom", "dingtalk", "feishu"})
+        self.assertEqual(by_kind["wecom"][0], self.t_wecom)
+        self.assertEqual(by_kind["wecom"][2], self.robots.url("wecom", "?key=abc"))
+        self.assertEqual([by_kind[k][3] for k in ("wecom", "dingtalk", "feishu")],
+                         ["no secret", "secret set", "secret set"])
+        self.assertEqual({r[4] for r in rows}, {"own"})
+        for r in rows:
+            self.assertRegex(r[5], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        listed = self.notify_cli("zhang@example.com", "--list").stdout
+        self.assertNotIn(DING_SECRET, listed)
+        self.assertNotIn(FEISHU_SECRET, listed)
+        mia = self.notify_cli("mia@example.com", "--list").stdout.split("\t")
+        self.assertEqual((mia[1], mia[4]), ("slack", "team"))
+        ann = [ln.split("\t")[1:3] for ln in
+               self.notify_cli("ann@example.com", "--list").stdout.splitlines()]
+        self.assertIn(["email", "ann@example.com"], ann)
+        # A target added, then removed: gone from the list, and once only.
+        tid = self.notify_cli("zhang@example.com", "--kind", "slack", "--url",
+                              self.robots.url("slack", "?gone=1")).stdout.strip()
+        self.assertIn(f"{tid}\tslack\t", self.notify_cli("zhang@example.com", "--list").stdout)
+        self.notify_cli("zhang@example.com", "--remove", tid)
+        self.assertNotIn(f"{tid}\t", self.notify_cli("zhang@example.com", "--list").stdout)
+        p = self.notify_cli("zhang@example.com", "--remove", tid, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"has no target {tid}", p.stderr)
+        # Another member's target is not theirs to remove; an ID is a number.
+        p = self.notify_cli("zhang@example.com", "--remove", self.t_slack, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"{self.t_slack}\tslack\t",
+                      self.notify_cli("ann@example.com", "--list").stdout)
+        p = self.notify_cli("zhang@example.com", "--remove", "abc", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("positive number", p.stderr)
+
+    def test_7_level_2_signup_once_without_the_name(self):
+        b = Browser(self.srv)
+        st, _, body = b.sign_up(b.open_link(self.ann["qr_url"]), "ann", name="Lev One",
+                                email="lev1@example.com")
+        self.assertEqual(st, 201, body)
+        c = Browser(self.srv, ua=harness.PHONE_UA.replace("17_", "16_"))
+        st, _, body = c.sign_up(c.open_link(json.loads(body)["referral_url"]), "ann",
+                                name="Lev Two", email="lev2@example.com")
+        self.assertEqual(st, 201, body)
+        self.assertEqual(json.loads(body)["level2"]["id"], self.ann["id"])
+        got = self.hits("slack", "A level-2 sign-up was credited to you")
+        self.assertEqual(len(got), 1)
+        self.assertIn("https://cards.example.com/me", Robots.text(got[0]))
+        self.assertNotIn("Lev Two", "".join(Robots.text(h) for h in self.robots.hits))
+        # One alert for each of Ann's two targets, no more.
+        rows = harness.query(self.srv.db, "SELECT w.kind FROM webhook_outbox o JOIN webhooks w "
+                             "ON w.id = o.webhook_id WHERE o.type = 'notify.signup' AND "
+                             "o.data LIKE '%\"level\":2%'")
+        self.assertEqual(sorted(r[0] for r in rows), ["email", "slack"])
+
+    def test_8_a_manager_sets_a_team_members_targets_on_their_page(self):
+        harness.sharecard("member", "password", "--email", "mia@example.com", db=self.srv.db,
+                          env={"SHARECARD_PASSWORD": SALES_PW})
+        m = Session(self.srv, "198.51.100.215")
+        self.assertEqual(m.login("mia@example.com", SALES_PW)[0], 303)
+        zid = self.zhang["id"]
+        st, _, page = m.get(f"/admin/members/{zid}")
+        self.assertEqual(st, 200)
+        self.assertIn('id="notify"', page)
+        self.assertIn(f'data-target="{self.t_wecom}"', page)
+        csrf = csrf_of(page)
+        url = self.robots.url("slack", "?by=mia")
+        form = {"csrf": csrf, "kind": "slack", "url": url, "to": "", "secret": ""}
+        st, hd, _ = m.post(f"/notify/{zid}/add", form)
+        self.assertEqual((st, hd.get("location")), (303, f"/admin/members/{zid}"))
+        tid = [r.split("\t")[0] for r in self.notify_cli("zhang@example.com", "--list")
+               .stdout.splitlines() if url in r][0]
+        self.assertIn(f'data-target="{tid}"', m.get(f"/admin/members/{zid}")[2])
+        # The test message goes in Zhang's language, not the manager's.
+        self.assertEqual(m.post(f"/notify/{zid}/test", {"csrf": csrf, "id": tid})[0], 303)
+        got = self.robots.wait_for(lambda hs: any(h[1] == {"by": ["mia"]} for h in hs))
+        mine = [h for h in got if h[1] == {"by": ["mia"]}]
+        self.assertEqual(len(mine), 1)
+        self.assertIn("sharecard 测试消息", Robots.text(mine[0]))
+        self.assertEqual(m.post(f"/notify/{zid}/remove", {"csrf": csrf, "id": tid})[0], 303)
+        self.assertNotIn(url, self.notify_cli("zhang@example.com", "--list").stdout)
+        # Ann is not on Mia's team: her notifications are not Mia's to change.
+        st, _, _ = m.post(f"/notify/{self.ann['id']}/add", dict(form, url=url))
+        self.assertEqual(st, 403)
+        self.assertNotIn(url, self.notify_cli("ann@example.com", "--list").stdout)
+
+    def test_9_what_a_customer_typed_makes_no_markup(self):
+        """A name is shown as typed: no link, image, tag or mention of the whole group in the
+        salesperson's robots."""
+        b = Browser(self.srv, ua=harness.PHONE_UA.replace("17_4", "15_5"))
+        name = 'Eve [win](https://evil.example/p.png) <@all> <at user_id="all">x</at> <!channel>'
+        st, _, body = b.sign_up(b.open_link(self.zhang["qr_url"]), "zhang", name=name,
+                                email="eve@example.com")
+        self.assertEqual(st, 201, body)
+        tags = '＜@all＞ ＜at user_id="all"＞x＜/at＞ ＜!channel＞'
+        for platform in ("wecom", "dingtalk", "feishu"):
+            # Markdown (WeCom, DingTalk) loses its link too; Feishu's text has no links.
+            link = "［win］" if platform != "feishu" else "[win]"
+            got = self.hits(platform, f"Eve {link}(https://evil.example/p.png) {tags}")
+            self.assertEqual(len(got), 1, platform)
+            self.assertNotIn("<", Robots.text(got[0]), platform)
+        got = self.hits("slack", "[张伟] New sign-up: Eve")
+        self.assertEqual(len(got), 1)
+        self.assertIn('&lt;@all&gt; &lt;at user_id="all"&gt;x&lt;/at&gt; &lt;!channel&gt;',
+                      Robots.text(got[0]))
+
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 
@@ -465,8 +585,10 @@ class Digest(unittest.TestCase):
             got = robots.wait_for(lambda hs: len(hs) >= 1)
             self.assertIn("2026-12-02 日报", Robots.text(got[0]))
             self.assertIn("扫码 0", Robots.text(got[0]))
+            people = []
             for i in range(2):
-                b = Browser(srv)
+                b = Browser(srv, ua=harness.PHONE_UA.replace("17_4", f"17_{i}"))
+                people.append(b)
                 page = b.open_link(wu["qr_url"])
                 st, _, body = b.sign_up(page, "wufang", name=f"Day {i}",
                                         email=f"day{i}@example.com")
@@ -478,17 +600,30 @@ class Digest(unittest.TestCase):
             got = robots.wait_for(lambda hs: len(hs) >= 2)
             text = Robots.text(got[1])
             self.assertIn("2026-12-03 日报", text)
-            self.assertIn("扫码 2", text)
-            self.assertIn("注册 2", text)
+            self.assertIn("扫码 2 · 浏览 2 · 访客 2", text)
+            self.assertIn("新线索 2 · 注册 2 · 奖励 2", text)
             time.sleep(3)
             self.assertEqual(len(robots.hits), 2)
+            # 4 December: Day 0 comes back (a visitor, not a new lead), a new person scans,
+            # and four leads of the card turned hot (the digest names the top 3).
+            self.assertEqual(people[0].get("/c/wufang")[0], 200)
+            Browser(srv, ua=harness.PHONE_UA.replace("17_4", "16_2")).open_link(wu["qr_url"])
+            card = harness.scalar(srv.db, "SELECT id FROM cards WHERE slug = 'wufang'")
+            at = 1796349600  # 2026-12-04 02:00 UTC
+            for vid, score in ((9001, 81), (9002, 95), (9003, 88), (9004, 70)):
+                harness.query(srv.db, "INSERT INTO lead_hot (visitor_id, card_id, score, hot, "
+                              "ts) VALUES (?, ?, ?, 1, ?)", (vid, card, score, at))
             # A day later with nothing new, the two customers of 3 December have gone quiet
             # (SHARECARD_NOTIFY_QUIET_DAYS=1 here): one alert each, once (quiet hours end at
             # 12:00, so they come then, with nothing else held).
             clock.set("2026-12-05 01:00:10")
             time.sleep(3)
             self.assertEqual(len(robots.hits), 3)  # the digest of 4 December only
-            self.assertIn("2026-12-04 日报", Robots.text(robots.hits[2]))
+            text = Robots.text(robots.hits[2])
+            self.assertIn("2026-12-04 日报", text)
+            self.assertIn("扫码 1 · 浏览 2 · 访客 2", text)
+            self.assertIn("新线索 1 · 注册 0 · 奖励 0", text)
+            self.assertIn("热门线索： #9002 (95) #9003 (88) #9001 (81)", text)
             clock.set("2026-12-05 04:00:10")
             got = robots.wait_for(lambda hs: len(hs) >= 4)
             text = Robots.text(got[3])
@@ -542,6 +677,62 @@ class Crash(unittest.TestCase):
             srv.cleanup()
             if robots:
                 robots.httpd.shutdown()
+
+
+class RateLimit(unittest.TestCase):
+    """At most 20 messages a minute to one target: the rest wait (no attempt counted), and a
+    throttled target does not hold up another's message."""
+
+    def test_twenty_a_minute_per_target(self):
+        robots = Robots()
+        env = {"SHARECARD_WEBHOOK_ALLOW_PRIVATE": "1"}
+        srv = harness.Server(env=env)
+        try:
+            db = srv.db
+            harness.add_member(db, "Bo", "bo@example.com", "--slug", "bobo")
+            harness.add_member(db, "Cy", "cy@example.com", "--slug", "cycy")
+
+            def notify(who, *args):
+                return harness.sharecard("member", "notify", "--email", who, *args, db=db,
+                                         env=env).stdout.strip()
+            t_a = notify("bo@example.com", "--kind", "slack", "--url", robots.url("slack", "?a=1"))
+            t_b = notify("cy@example.com", "--kind", "slack", "--url", robots.url("slack", "?b=1"))
+            for who in ("bo@example.com", "cy@example.com"):
+                notify(who, "--digest-hour", "off")
+            # More than 20 messages' worth for A (at most 8 alerts go as one), queued while the
+            # service is down, then one for B.
+            for _ in range(21 * 8):
+                notify("bo@example.com", "--test", t_a)
+            notify("cy@example.com", "--test", t_b)
+            srv.start()
+
+            def of(q):
+                return [h for h in robots.hits if h[1] == q]
+
+            deadline = time.monotonic() + 90
+            while True:
+                left = harness.query(db, "SELECT attempts, next_at FROM webhook_outbox WHERE "
+                                         "webhook_id = ? AND status = 'pending'", (int(t_a),))
+                if (len(of({"a": ["1"]})) >= 20 and of({"b": ["1"]}) and left and
+                        all(r[1] > time.time() + 30 for r in left)):
+                    break
+                self.assertLess(time.monotonic(), deadline,
+                                f"{len(of({'a': ['1']}))} messages to A, {len(of({'b': ['1']}))}"
+                                f" to B, left {left}")
+                time.sleep(0.2)
+            a = of({"a": ["1"]})
+            self.assertEqual(len(a), 20)
+            sent = [Robots.text(h).count("Test message from sharecard") for h in a]
+            self.assertTrue(all(1 <= n <= 8 for n in sent), sent)
+            self.assertEqual(sum(sent) + len(left), 21 * 8)
+            self.assertEqual(len(of({"b": ["1"]})), 1)
+            # The rest wait for the minute to pass, as no attempt (nothing failed).
+            self.assertEqual({r[0] for r in left}, {0})
+            self.assertEqual(robots.errors, [])
+            srv.stop()
+        finally:
+            srv.cleanup()
+            robots.httpd.shutdown()
 
 
 class BadTargets(unittest.TestCase):

@@ -540,11 +540,53 @@ class Retention(unittest.TestCase):
             # other server of the suite, retention thread included, is).
             asan = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
             tsan = [o for o in os.environ.get("TSAN_OPTIONS", "").split(":") if o]
-            later = harness.Server(db=db, env={
-                "LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
-                "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-                "ASAN_OPTIONS": ":".join(asan + ["verify_asan_link_order=0"]),
-                "TSAN_OPTIONS": ":".join(tsan + ["report_bugs=0"])})
+            faked = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": clock,
+                     "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+                     "ASAN_OPTIONS": ":".join(asan + ["verify_asan_link_order=0"]),
+                     "TSAN_OPTIONS": ":".join(tsan + ["report_bugs=0"])}
+            n_events = harness.scalar(db, "SELECT count(*) FROM events")
+
+            def wait_log(s, text):
+                deadline = time.monotonic() + 60
+                while not any(text in ln for ln in s.log):
+                    self.assertLess(time.monotonic(), deadline, f"never logged {text!r}")
+                    time.sleep(0.1)
+
+            # SHARECARD_RETENTION_DAYS=0 keeps every event (no pruning thread at all: the first
+            # round would come 2 s after the start).
+            keep = harness.Server(db=db, env=dict(faked, SHARECARD_RETENTION_DAYS="0"))
+            try:
+                keep.start()
+                wait_log(keep, "raw events are kept forever")
+                time.sleep(4)
+                self.assertEqual(harness.scalar(db, "SELECT count(*) FROM events"), n_events)
+                keep.stop()
+            finally:
+                keep.cleanup()
+            # 600 days keeps events 500 days old: a round runs and deletes none of them.
+            longer = harness.Server(db=db, env=dict(faked, SHARECARD_RETENTION_DAYS="600",
+                                                    SHARECARD_LOG_LEVEL="debug"))
+            try:
+                longer.start()
+                wait_log(longer, "retention: no raw events older than 600 days")
+                self.assertEqual(harness.scalar(db, "SELECT count(*) FROM events"), n_events)
+                longer.stop()
+            finally:
+                longer.cleanup()
+            # A value that is not a whole number of days from 0 to 36500 stops the start.
+            for bad in ("-1", "400d", "36501", " 7", "1e3"):
+                env = dict(os.environ, SHARECARD_RETENTION_DAYS=bad)
+                env.pop("SHARECARD_DB", None)
+                try:  # (were it taken, the server would serve on: the timeout ends it)
+                    p = subprocess.run([harness.BIN, f"--db={db}", "serve", "--listen",
+                                        "127.0.0.1:0"], env=env, capture_output=True,
+                                       text=True, timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.fail(f"SHARECARD_RETENTION_DAYS={bad!r} was taken")
+                self.assertEqual(p.returncode, 1, bad)
+                self.assertIn("SHARECARD_RETENTION_DAYS must be a whole number", p.stderr, bad)
+            # The default, 400 days: the old events go.
+            later = harness.Server(db=db, env=faked)
             try:
                 later.start()
                 deadline = time.monotonic() + 60

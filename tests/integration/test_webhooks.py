@@ -291,6 +291,8 @@ class Webhooks(unittest.TestCase):
                                                          "events": "signup.created"})
             self.assertEqual(st, 200, page)
             secret2 = re.search(r'<code id="secret">(whsec_[^<]+)</code>', page).group(1)
+            with rx2.cv:
+                rx2.script[:] = [200]  # a 200 with a body: "busy, try later"
             self.sign_up("admin-added@example.com")
             hits = rx2.wait_for(lambda hs: len(hs) >= 1)
             self.assertTrue(verify(secret2, *hits[0]))
@@ -305,6 +307,16 @@ class Webhooks(unittest.TestCase):
                     break
                 time.sleep(0.2)
             self.assertIsNotNone(m, "the delivery log shows the delivery")
+            # Its row: when, the event, the endpoint, attempts, state, HTTP status, latency and
+            # the start of the answer.
+            row = page[m.start():page.index("</tr>", m.start())]
+            cells = [re.sub(r"<[^>]+>", " ", c).split() for c in
+                     re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            self.assertRegex(" ".join(cells[0]), r"^\d{4}-\d\d-\d\d \d\d:\d\d$")
+            self.assertEqual(cells[1], ["signup.created", wid])
+            self.assertEqual(cells[2:6], [[rx2.url], ["1"], ["delivered"], ["200"]])
+            self.assertRegex(" ".join(cells[6]), r"^\d+ ms$")
+            self.assertEqual(" ".join(cells[7]), "busy, try later")
             st, _, page = s.post(f"/admin/webhooks/deliveries/{m.group(1)}/resend",
                                  {"csrf": csrf})
             self.assertEqual(st, 200)
@@ -317,6 +329,30 @@ class Webhooks(unittest.TestCase):
                                                         db=self.srv.db).stdout)
         finally:
             rx2.close()
+
+    def test_7_admins_only(self):
+        """The delivery log shows endpoints (a robot's URL carries its key): admins only."""
+        db = self.srv.db
+        harness.add_member(db, "Max Manager", "max@example.com", "--slug", "maxm", "--role",
+                           "manager", "--team", "north")
+        for who in ("alice@example.com", "max@example.com"):
+            harness.sharecard("member", "password", "--email", who, db=db,
+                              env={"SHARECARD_PASSWORD": "member-password-1"})
+        before = harness.sharecard("webhook", "list", db=db).stdout
+        deliveries = harness.scalar(db, "SELECT max(id) FROM webhook_outbox")
+        for i, who in enumerate(("alice@example.com", "max@example.com")):
+            s = Session(self.srv, ip=f"198.51.100.{91 + i}")
+            self.assertEqual(s.login(who, "member-password-1")[0], 303)
+            st, _, page = s.get("/admin/webhooks")
+            self.assertEqual(st, 403, who)
+            self.assertNotIn(self.rx.url, page)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', s.get("/me/account")[2]).group(1)
+            for path in ("/admin/webhooks/add", f"/admin/webhooks/deliveries/{deliveries}/resend",
+                         "/admin/webhooks/1/remove"):
+                st, _, _ = s.post(path, {"csrf": csrf, "url": "http://127.0.0.1:9/x"})
+                self.assertEqual(st, 403, (who, path))
+        self.assertEqual(harness.sharecard("webhook", "list", db=db).stdout, before)
+        self.assertEqual(harness.scalar(db, "SELECT max(id) FROM webhook_outbox"), deliveries)
 
 
 class Hanging(unittest.TestCase):

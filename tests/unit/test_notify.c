@@ -86,6 +86,32 @@ static void test_shapes(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "text")), MSG.text);
     json_decref(j);
     free(url);
+
+    /* Slack's control characters in what a customer typed are escaped as Slack asks: no
+     * channel-wide mention, no link of theirs. */
+    const struct sc_notify_msg odd = {"t", "m", "New sign-up: <!channel> & <https://x.example|win>",
+                                      "<p>h</p>"};
+    char *body = NULL;
+    assert_int_equal(sc_notify_request(SC_NOTIFY_SLACK, "https://hooks.example/services/x", NULL,
+                                       &odd, 1700000000000LL, NULL, NULL, &url, &body),
+                     SC_OK);
+    j = json_loads(body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "text")),
+                        "New sign-up: &lt;!channel&gt; &amp; &lt;https://x.example|win&gt;");
+    json_decref(j);
+    free(body);
+    free(url);
+    /* Feishu's text: no <at> tag of theirs (a mention of the whole group). */
+    const struct sc_notify_msg at = {"t", "m", "新注册：<at user_id=\"all\">x</at> & co", "h"};
+    assert_int_equal(sc_notify_request(SC_NOTIFY_FEISHU, "https://open.example/hook/x", NULL, &at,
+                                       1700000000000LL, NULL, NULL, &url, &body),
+                     SC_OK);
+    j = json_loads(body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "content"), "text")),
+                        "新注册：＜at user_id=\"all\"＞x＜/at＞ & co");
+    json_decref(j);
+    free(body);
+    free(url);
 }
 
 static void test_email(void **state)
@@ -194,6 +220,24 @@ static void test_rate_limit(void **state)
     assert_true(sc_notify_rate_take(77, SC_NOTIFY_WECOM, t0 + 60, &until));
     assert_false(sc_notify_rate_take(77, SC_NOTIFY_WECOM, t0 + 60, &until));
     assert_int_equal(until, t0 + 61);
+
+    /* Robots whose ids fall in the same slot of the table (100, 356, 612: 256 apart), sending
+     * in turns, keep their own counts: each gets 20, then waits. */
+    int64_t t1 = t0 + 1000;
+    for (int i = 0; i < 20; i++)
+        for (int64_t robot = 100; robot <= 612; robot += 256)
+            assert_true(sc_notify_rate_take(robot, SC_NOTIFY_DINGTALK, t1 + i, &until));
+    for (int64_t robot = 100; robot <= 612; robot += 256) {
+        assert_false(sc_notify_rate_take(robot, SC_NOTIFY_DINGTALK, t1 + 30, &until));
+        assert_int_equal(until, t1 + 60);
+    }
+    /* More robots than the table holds, each sending once in a minute: none is refused, and
+     * a robot of the first minute is counted afresh once its minute is over. */
+    for (int64_t robot = 1000; robot < 1600; robot++)
+        assert_true(sc_notify_rate_take(robot, SC_NOTIFY_SLACK, t1 + 100, &until));
+    for (int i = 0; i < 20; i++)
+        assert_true(sc_notify_rate_take(100, SC_NOTIFY_DINGTALK, t1 + 200, &until));
+    assert_false(sc_notify_rate_take(100, SC_NOTIFY_DINGTALK, t1 + 200, &until));
 }
 
 int main(void)
