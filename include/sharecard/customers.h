@@ -241,8 +241,10 @@ double sc_clv_p_alive(const struct sc_clv_bgnbd *m, double x, double t_x, double
  * history (x, 't_x', 'T') under 'm' (borrowed), into '*out'.  The Gauss
  * hypergeometric function is evaluated after two Pfaff transformations as
  * 2F1(a−1, a+b−1−r; a+b+x−1; t/(α+T+t)), whose argument stays below 1 and
- * whose parameters do not grow with x, by a series of our own.  SC_EINVAL
- * for arguments outside the domain or a series that does not converge.
+ * whose parameters do not grow with x, by a series of our own (or, when a
+ * and b are so large that this one overflows, the untransformed series,
+ * which converges at once there).  SC_EINVAL for arguments outside the
+ * domain or a series that does not converge.
  */
 enum sc_err sc_clv_expected(const struct sc_clv_bgnbd *m, double x, double t_x, double T, double t,
                             double *out);

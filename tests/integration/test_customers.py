@@ -355,6 +355,20 @@ class Customers(unittest.TestCase):
         for f in ("p_alive", "expected_orders_90d", "clv_1y"):
             self.assertIsNone(rows["erin"][f])  # no order, no value
 
+        # A fit that ran off to large a and b (the demo's orders give such a fit): drop-out
+        # after a purchase is then the fixed p = a / (a + b), and every buyer still has figures,
+        # E[Y(t)] = P(alive) (1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p.
+        r_, alpha, a, b = 1.67, 68.95, 11541274.3, 8523459.1
+        harness.query(self.srv.db, "UPDATE clv_fits SET params = ?",
+                      (f"{r_} {alpha} {a} {b} {gp} {gq} {gv}",))
+        rows = self.rows()
+        p = a / (a + b)
+        for who, (x, t_x, T) in (("carol", (3, 20, 60)), ("dave", (0, 0, 100))):
+            odds = a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r_ + x) if x else 0
+            want = (1 - ((alpha + T) / (alpha + T + p * 90)) ** (r_ + x)) / p / (1 + odds)
+            self.assertAlmostEqual(rows[who]["expected_orders_90d"], want, delta=1e-4)
+            self.assertGreater(rows[who]["clv_1y"], 0)
+
     def retention(self, query, token=None):
         st, _, body = self.srv.request("GET", "/api/v1/retention" + query, headers={
             "Authorization": f"Bearer {token or self.admin}"})
