@@ -1301,12 +1301,16 @@ static int reward_moment(const struct sc_reward_row *w, void *ctx)
     bool theirs = w->party.type == SC_PARTY_CUSTOMER && w->party.id == t->customer;
     if (!theirs && w->customer_id != t->customer)
         return 0;
-    if (theirs)
+    if (w->level == 0) /* their own welcome gift (issue 19) */
+        sc_ui_text(&t->line, sc_tr("Welcome gift"));
+    else if (theirs)
         sc_ui_text(&t->line, sc_tr("Earned"));
     else
         sc_ui_text(&t->line, w->party.name);
-    if (strcmp(w->kind, "signup") == 0) {
+    if (strcmp(w->kind, "signup") == 0 || strcmp(w->kind, "welcome") == 0) {
         sc_buf_printf(&t->line, " %lld %s (", (long long)w->amount, sc_tr("points"));
+    } else if (strcmp(w->kind, "coupon") == 0) { /* its code and value: GET /api/v1/coupons */
+        sc_buf_printf(&t->line, " %s (", sc_tr("coupon"));
     } else {
         sc_buf_putc(&t->line, ' ');
         money(&t->line, w->amount);
