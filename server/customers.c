@@ -507,6 +507,9 @@ struct view {
     int64_t orders, revenue, last_at; /* last_at 0: no order */
     int segment;                      /* enum sc_rfm_segment, -1: no order */
     double p_alive, clv;              /* NAN when the model cannot say */
+    int64_t first_at;                 /* first order, 0: none (the customer's own page) */
+    int rfm[3];                       /* R, F, M scores 1–5; 0 without an order */
+    double e90;                       /* expected orders in the next 90 days, or NAN */
     int64_t points;
     const char *tier;    /* borrowed from the context's tiers, or NULL */
     char birthday[11];   /* "" when not given */
@@ -655,6 +658,9 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
                          rf ? (int)rf->segment : -1,
                          model ? pa : NAN,
                          model ? v1 : NAN,
+                         ag ? ag->first_at : 0,
+                         {rf ? rf->r : 0, rf ? rf->f : 0, rf ? rf->m : 0},
+                         model ? e90 : NAN,
                          points,
                          tier,
                          "",
@@ -1336,6 +1342,26 @@ static int answer_moment(const struct sc_nps_answer_row *w, void *ctx)
     return t->oom;
 }
 
+/* A follow-up logged on the customer as a lead (leads.c): who, how, what came of it. */
+static int followup_moment(const struct sc_followup_row *f, void *ctx)
+{
+    struct timeline *t = ctx;
+    sc_ui_text(&t->line, sc_tr("Followed up"));
+    sc_buf_puts(&t->line, " · ");
+    sc_ui_text(&t->line, f->member);
+    sc_buf_puts(&t->line, " · ");
+    sc_ui_text(&t->line, sc_tr(sc_score_contact_name((enum sc_contact)(
+                             f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
+    sc_buf_puts(&t->line, " · ");
+    sc_ui_text(&t->line, sc_tr(sc_leads_outcome_text(f->outcome)));
+    if (f->note[0]) {
+        sc_buf_puts(&t->line, " · ");
+        sc_ui_text(&t->line, f->note);
+    }
+    moment_end(t, f->created_at);
+    return t->oom;
+}
+
 /* The customer 'id' on the cards of 'scope', with their visitor id: found or not. */
 struct one_customer {
     int64_t id, visitor;
@@ -1362,6 +1388,65 @@ static int find_customer(const struct sc_customer_row *w, void *ctx)
 }
 
 #define CUSTOMER_TIMELINE_VISITS 200
+
+/*
+ * The customer's figures beyond the list's columns (issue 14): who referred them, when they
+ * signed up, first and last order, the RFM scores, expected orders in the next 90 days and the
+ * one-year value, as GET /api/v1/customers gives them; each <dd> carries its plain value in
+ * data-v ("" where there is none: no order, or no fit yet).
+ */
+static void customer_figures(struct sc_buf *b, const struct one_customer *one, const struct view *v)
+{
+    sc_ui_html(b, "<dl class=\"figures\" id=\"figures\"><dt>");
+    sc_ui_text(b, sc_tr("Referred by"));
+    sc_ui_htmlf(b, "</dt><dd data-k=\"level1\" data-v=\"%s:%lld\">",
+                one->level1.type == SC_PARTY_MEMBER     ? "member"
+                : one->level1.type == SC_PARTY_CUSTOMER ? "customer"
+                                                        : "",
+                (long long)one->level1.id);
+    sc_ui_text(b, one->level1.type != SC_PARTY_NONE ? one->level1.name : "—");
+    sc_ui_html(b, "</dd><dt>");
+    sc_ui_text(b, sc_tr("Signed up"));
+    sc_ui_html(b, "</dt><dd data-k=\"signed_up_at\">");
+    sc_ui_when(b, one->signed_up_at);
+    sc_ui_html(b, "</dd><dt>");
+    sc_ui_text(b, sc_tr("First order"));
+    sc_ui_html(b, "</dt><dd data-k=\"first_order_at\">");
+    if (v && v->first_at)
+        sc_ui_when(b, v->first_at);
+    else
+        sc_buf_puts(b, "—");
+    sc_ui_html(b, "</dd><dt>");
+    sc_ui_text(b, sc_tr("Last order"));
+    sc_ui_html(b, "</dt><dd data-k=\"last_order_at\">");
+    if (v && v->last_at)
+        sc_ui_when(b, v->last_at);
+    else
+        sc_buf_puts(b, "—");
+    sc_ui_html(b, "</dd><dt>RFM</dt>");
+    if (v && v->rfm[0])
+        sc_ui_htmlf(b, "<dd data-k=\"rfm\" data-v=\"%d%d%d\">R %d · F %d · M %d</dd>", v->rfm[0],
+                    v->rfm[1], v->rfm[2], v->rfm[0], v->rfm[1], v->rfm[2]);
+    else
+        sc_ui_html(b, "<dd data-k=\"rfm\" data-v=\"\">—</dd>");
+    sc_ui_html(b, "<dt>");
+    sc_ui_text(b, sc_tr("Expected orders in the next 90 days"));
+    if (v && isfinite(v->e90))
+        sc_ui_htmlf(b, "</dt><dd data-k=\"expected_orders_90d\" data-v=\"%.4f\">%.2f</dd>", v->e90,
+                    v->e90);
+    else
+        sc_ui_html(b, "</dt><dd data-k=\"expected_orders_90d\" data-v=\"\">—</dd>");
+    sc_ui_html(b, "<dt>");
+    sc_ui_text(b, sc_tr("1-year value"));
+    if (v && isfinite(v->clv)) {
+        sc_ui_htmlf(b, "</dt><dd data-k=\"clv_1y\" data-v=\"%.2f\">", v->clv);
+        money(b, (int64_t)llround(v->clv * 100.0));
+        sc_ui_html(b, "</dd>");
+    } else {
+        sc_ui_html(b, "</dt><dd data-k=\"clv_1y\" data-v=\"\">—</dd>");
+    }
+    sc_ui_html(b, "</dl>");
+}
 
 static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
                                      const struct sc_scope *scope, const char *rest)
@@ -1403,6 +1488,8 @@ static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
     if (e == SC_OK)
         e = sc_store_nps_answers(st, scope, one.id, 0, INT64_MAX, answer_moment, &t);
     if (e == SC_OK && one.visitor)
+        e = sc_store_followups(st, scope, one.visitor, followup_moment, &t);
+    if (e == SC_OK && one.visitor)
         e = sc_store_lead_timeline(st, scope, one.visitor, CUSTOMER_TIMELINE_VISITS, visit_moment,
                                    &t);
     if (e == SC_OK && t.oom)
@@ -1420,7 +1507,9 @@ static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
                    "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
     if (c->nviews)
         view_cells(&b, &c->views[0]);
-    sc_ui_html(&b, "</tbody></table></div><p>");
+    sc_ui_html(&b, "</tbody></table></div>");
+    customer_figures(&b, &one, c->nviews ? &c->views[0] : NULL);
+    sc_ui_html(&b, "<p>");
     sc_ui_text(&b, one.email);
     if (one.email[0] && one.phone[0])
         sc_buf_puts(&b, " · ");

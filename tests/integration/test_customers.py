@@ -463,12 +463,36 @@ class Customers(unittest.TestCase):
         st, _, page = alice.get("/customers?segment=potential_loyalist")
         self.assertEqual([int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)],
                          [self.ids["bob"]])
+        # A follow-up logged on carol as a lead shows on her timeline.
+        lead = harness.scalar(self.srv.db, "SELECT visitor_id FROM customers WHERE id = ?",
+                              (self.ids["carol"],))
+        st, _, page = alice.get(f"/leads/{lead}")
+        self.assertEqual(st, 200)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        st, _, _ = alice.post(f"/leads/{lead}/followup", {"csrf": csrf, "channel": "call",
+                                                          "outcome": "reached",
+                                                          "note": "asked about refills"})
+        self.assertEqual(st, 303)
         st, _, page = alice.get(f"/customers/{self.ids['carol']}")
         self.assertEqual(st, 200)
         timeline = page.split('id="timeline"', 1)[1]
         self.assertEqual(timeline.count("Ordered ¥5.00"), 4)  # SHARECARD_CURRENCY, CNY by default
         self.assertIn("Signed up", timeline)
         self.assertIn("Viewed the card", timeline)  # her visits before she signed up
+        self.assertIn("Followed up · Alice Member · call · Reached · asked about refills",
+                      timeline)
+        # Her figures beyond the list's columns, as the API gives them.
+        api = self.rows()["carol"]
+        figures = dict(re.findall(r'<dd data-k="([a-z0-9_]+)"(?: data-v="([^"]*)")?',
+                                  page.split('id="figures"', 1)[1].split("</dl>", 1)[0]))
+        self.assertEqual(figures["level1"], f"customer:{self.ids['bob']}")  # bob referred her
+        self.assertEqual(figures["rfm"], "".join(str(api["rfm"][k]) for k in "rfm"))
+        # (test_3 left a stored fit: both figures are given; without one both are "")
+        fmt = lambda v, d: "" if v is None else f"{v:.{d}f}"  # noqa: E731
+        self.assertEqual(figures["expected_orders_90d"], fmt(api["expected_orders_90d"], 4))
+        self.assertEqual(figures["clv_1y"], fmt(api["clv_1y"], 2))
+        self.assertEqual({"signed_up_at", "first_order_at", "last_order_at"} - set(figures),
+                         set())
         st, _, page = alice.get(f"/customers/{self.ids['bob']}")
         self.assertIn("Earned 2 points", page)  # for bringing carol
         st, _, _ = alice.get(f"/customers/{self.ids['dave']}")
