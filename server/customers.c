@@ -409,11 +409,23 @@ struct sc_fitter {
     struct sc_store *s;
 };
 
+/* Seconds between the fitter's looks at the clock: a day is counted on time(), so a clock moved
+ * on (a real one, or libfaketime's in the tests) brings the daily refit within this. */
+#define FIT_TICK_S 10
+
 static void *fitter_main(void *arg)
 {
     struct sc_fitter *f = arg;
+    int64_t next = 0; /* the next fit: at once (at start), then a day after each */
     pthread_mutex_lock(&f->mu);
     while (!f->stop) {
+        int64_t now = (int64_t)time(NULL);
+        if (now < next) {
+            struct timespec until = {(time_t)(now + FIT_TICK_S < next ? now + FIT_TICK_S : next),
+                                     0};
+            pthread_cond_timedwait(&f->cv, &f->mu, &until);
+            continue;
+        }
         pthread_mutex_unlock(&f->mu);
         const char *why = NULL;
         struct sc_clv_fit_row row;
@@ -426,10 +438,8 @@ static void *fitter_main(void *arg)
                 info.converged ? "" : "; not converged");
         else if (e != SC_ENOTFOUND)
             sc_warn("customer value not fitted: %s", why);
+        next = (int64_t)time(NULL) + 86400;
         pthread_mutex_lock(&f->mu);
-        struct timespec until = {time(NULL) + 86400, 0};
-        while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0) {
-        }
     }
     pthread_mutex_unlock(&f->mu);
     return NULL;

@@ -453,6 +453,11 @@ class Customers(unittest.TestCase):
         seg = dict(re.findall(r'<tr data-segment="([^"]+)">.*?<td class="n">(\d+)</td>', page))
         self.assertEqual((seg["at risk"], seg["potential loyalist"], seg["hibernating"],
                           seg["champions"]), ("1", "1", "1", "0"))
+        # ... and each segment's revenue: carol's 4 × 5, bob's 10 + 20 + 30, dave's 100.
+        rev = dict(re.findall(r'<tr data-segment="([^"]+)">.*?<td class="n">\d+</td>'
+                              r'<td class="n">([^<]*)</td>', page))
+        self.assertEqual((rev["at risk"], rev["potential loyalist"], rev["hibernating"],
+                          rev["champions"]), ("¥20.00", "¥60.00", "¥100.00", "¥0.00"))
 
         alice = self.session("alice@example.com", "alice-password-1")
         st, _, page = alice.get("/customers")
@@ -569,6 +574,72 @@ class RetentionSnapshot(unittest.TestCase):
 
     def test_large_snapshot_rebuilt_in_the_background(self):
         self.order_changes_ndr("0")
+
+class FitSchedule(unittest.TestCase):
+    """Customer value is refitted at start and daily (DESIGN §6) by the server's clock: a
+    server started on a store with orders fits them, and once the clock (libfaketime) has
+    moved a day on, it fits again by itself."""
+
+    def test_fit_at_start_and_a_day_later(self):
+        from test_leads_intel import FAKETIME_LIB, faketime_env, under_tsan
+        if not os.path.exists(FAKETIME_LIB):
+            self.fail("libfaketime is missing: scripts/deps.sh test installs the faketime package")
+        if under_tsan():
+            self.skipTest("faketime and ThreadSanitizer do not mix")
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1"})
+        clock = os.path.join(srv.tmp, "clock")
+        now = int(time.time())
+
+        def set_clock(t):
+            with open(clock, "w") as f:
+                f.write("@" + time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)))
+
+        def latest():
+            rows = harness.query(srv.db, "SELECT id, fitted_at FROM clv_fits")
+            return rows[0] if rows else None
+
+        def wait_for(pred, what):
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                got = latest()
+                if pred(got):
+                    return got
+                time.sleep(0.2)
+            self.fail(f"{what}: clv_fits is {latest()}")
+
+        set_clock(now)
+        srv.env.update(faketime_env(clock))
+        try:
+            harness.sharecard("init", "--admin-email", "admin@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
+            m = harness.add_member(srv.db, "Alice Member", "alice@example.com", "--slug", "alice")
+            admin = harness.sharecard("token", "create", "--email", "admin@example.com",
+                                      db=srv.db).stdout.strip()
+            srv.start()
+            for name in ("bob", "carol"):
+                st, _, body = Browser(srv).join(m["qr_url"], "alice", name=name.title(),
+                                                email=f"{name}@example.com")
+                self.assertEqual(st, 201, body)
+                for n, k in enumerate((30, 9)):
+                    st, _, body = srv.request(
+                        "POST", "/api/v1/conversions",
+                        body=json.dumps({"email": f"{name}@example.com", "amount": "10",
+                                         "order_id": f"{name}-{n}",
+                                         "ordered_at": days_ago(k)[0]}),
+                        headers={"Authorization": f"Bearer {admin}",
+                                 "Content-Type": "application/json"})
+                    self.assertEqual(st, 201, body)
+            self.assertIsNone(latest())  # no order when it started: nothing was fitted
+            srv.stop()
+            srv.start()
+            first = wait_for(lambda r: r is not None, "a fit at start")
+            set_clock(now + 86400 + 60)
+            again = wait_for(lambda r: r is not None and r[0] > first[0], "a fit a day later")
+            self.assertGreaterEqual(again[1], now + 86400 + 60)
+        finally:
+            srv.stop()
+            srv.cleanup()
+
 
 if __name__ == "__main__":
     harness.main()
