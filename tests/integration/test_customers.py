@@ -575,6 +575,47 @@ class RetentionSnapshot(unittest.TestCase):
     def test_large_snapshot_rebuilt_in_the_background(self):
         self.order_changes_ndr("0")
 
+class ActiveDays(unittest.TestCase):
+    """SHARECARD_ACTIVE_DAYS is the retention window A: bob, signed up today, ordered 20 days
+    ago; on a day 8 days ago he is active with the default A = 90 and not with A = 10."""
+
+    def test_window_from_the_setting(self):
+        srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_ACTIVE_DAYS": "10"})
+        try:
+            harness.sharecard("init", "--admin-email", "admin@example.com", db=srv.db,
+                              env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
+            m = harness.add_member(srv.db, "Alice Member", "alice@example.com", "--slug", "alice")
+            auth = {"Authorization": "Bearer " + harness.sharecard(
+                "token", "create", "--email", "admin@example.com", db=srv.db).stdout.strip()}
+            srv.start()
+            st, _, body = Browser(srv).join(m["qr_url"], "alice", name="Bob",
+                                            email="bob@example.com")
+            self.assertEqual(st, 201, body)
+            st, _, body = srv.request("POST", "/api/v1/conversions", body=json.dumps(
+                {"email": "bob@example.com", "amount": "20", "order_id": "O-1",
+                 "ordered_at": days_ago(20)[0]}), headers=dict(auth, **{
+                    "Content-Type": "application/json"}))
+            self.assertEqual(st, 201, body)
+            today = int(time.time()) // 86400
+            day = lambda k: time.strftime("%Y-%m-%d", time.gmtime((today - k) * 86400))  # noqa
+            q = f"/api/v1/retention?from={day(8)}&to={day(0)}"
+
+            def start_end():
+                st, _, body = srv.request("GET", q, headers=auth)
+                self.assertEqual(st, 200, body)
+                rep = json.loads(body)
+                return rep["customers_start"], rep["customers_end"]
+
+            self.assertEqual(start_end(), (0, 1))  # A = 10: the order is out of the window
+            srv.stop()
+            del srv.env["SHARECARD_ACTIVE_DAYS"]
+            srv.start()
+            self.assertEqual(start_end(), (1, 1))  # A = 90
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
 class FitSchedule(unittest.TestCase):
     """Customer value is refitted at start and daily (DESIGN §6) by the server's clock: a
     server started on a store with orders fits them, and once the clock (libfaketime) has
