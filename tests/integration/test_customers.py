@@ -619,7 +619,7 @@ class ActiveDays(unittest.TestCase):
 class FitSchedule(unittest.TestCase):
     """Customer value is refitted at start and daily (DESIGN §6) by the server's clock: a
     server started on a store with orders fits them, and once the clock (libfaketime) has
-    moved a day on, it fits again by itself."""
+    moved a day on, it fits again by itself; retention's days follow that clock too."""
 
     def test_fit_at_start_and_a_day_later(self):
         from test_leads_intel import FAKETIME_LIB, faketime_env, under_tsan
@@ -677,6 +677,12 @@ class FitSchedule(unittest.TestCase):
             set_clock(now + 86400 + 60)
             again = wait_for(lambda r: r is not None and r[0] > first[0], "a fit a day later")
             self.assertGreaterEqual(again[1], now + 86400 + 60)
+            # Retention's days follow the same clock: its default period ends on the moved day.
+            st, _, body = srv.request("GET", "/api/v1/retention",
+                                      headers={"Authorization": f"Bearer {admin}"})
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body)["to"],
+                             time.strftime("%Y-%m-%d", time.gmtime(now + 86400 + 60)))
         finally:
             srv.stop()
             srv.cleanup()
