@@ -1656,7 +1656,14 @@ void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_sco
     fraction_tile(b, "crr", sc_tr("Retention (CRR)"), rep.has_crr, rep.crr);
     fraction_tile(b, "churn", sc_tr("Churn"), rep.has_churn, rep.churn_rate);
     fraction_tile(b, "ndr", sc_tr("Net revenue retention"), rep.has_ndr, rep.ndr);
-    sc_ui_html(b, "</section><div class=\"two\"><section><h2>Cohorts</h2>");
+    sc_ui_html(b, "</section>");
+    struct sc_ret_group *groups = NULL;
+    size_t ngroups = 0;
+    if (sc_ret_by_member(sn->cs.c, sn->cs.n, sn->b.ord, sn->b.nord, (int32_t)from, (int32_t)to,
+                         &opts, &groups, &ngroups) == SC_OK)
+        sc_cust_retention_groups(b, r->srv->store, groups, ngroups); /* customers_charts.c */
+    free(groups);
+    sc_ui_html(b, "<div class=\"two\"><section><h2>Cohorts</h2>");
     if (rep.ncohorts)
         heat_map(b, &rep);
     else

@@ -102,6 +102,26 @@ enum sc_err sc_ret_compute(const struct sc_cust *customers, size_t ncustomers,
 /* Frees what 'r' owns and zeroes it; safe on a zeroed report. */
 void sc_ret_report_cleanup(struct sc_ret_report *r);
 
+/* One member's figures of a period: their customers' S, E, N, retained, revenues and ratios,
+ * as sc_ret_compute() with opts.member gives them (no cohorts or trend: nothing to free). */
+struct sc_ret_group {
+    int64_t member;   /* the credited member's id; 0: customers credited to nobody */
+    const char *team; /* borrowed from the customer rows; NULL or "" when none */
+    struct sc_ret_report r;
+};
+/*
+ * The period ['from', 'to'] of each member whose customers 'opts' wants, in one pass over
+ * the customers (a team's figures are the sum of its members': sc_ret_report_add()).
+ * '*out' new (free()), '*nout' groups, by member id ascending.  Errors as sc_ret_compute().
+ */
+enum sc_err sc_ret_by_member(const struct sc_cust *customers, size_t ncustomers,
+                             const struct sc_cust_order *orders, size_t norders, int32_t from,
+                             int32_t to, const struct sc_ret_opts *opts, struct sc_ret_group **out,
+                             size_t *nout);
+/* Adds 'b''s counts and revenues to 'a' and sets 'a''s ratios from the sums (cohorts and trend
+ * are left alone). */
+void sc_ret_report_add(struct sc_ret_report *a, const struct sc_ret_report *b);
+
 /*
  * Net Promoter Score of 'n' survey answers 'answers' (borrowed; each 0–10):
  * 100 × (promoters (9–10) − detractors (0–6)) / n, in points from −100 to

@@ -450,6 +450,29 @@ class Customers(unittest.TestCase):
             self.assertIn(f'>{t["month"]}</text>', chart)
             if t["crr"] is not None:
                 self.assertIn(f'data-month="{t["month"]}" data-crr="{t["crr"]:.4f}"', chart)
+        # The period per team and per salesperson: each row is the API's with team= or
+        # member=, and the teams together are the company's tiles.
+        st, _, body = self.srv.request("GET", "/api/v1/retention", headers={
+            "Authorization": f"Bearer {self.admin}"})
+        company = json.loads(body)
+        rows = {}
+        for key, table in (("team", "retention-teams"), ("member", "retention-members")):
+            part = page.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+            for who, s_, e, n, ret, crr in re.findall(
+                    rf'<tr data-{key}="([^"]*)"><td>[^<]*</td><td class="n" data-s="(\d+)">\d+'
+                    r'</td><td class="n">(\d+)</td><td class="n">(\d+)</td><td class="n">(\d+)'
+                    r'</td><td class="n" data-crr="([^"]*)"', part):
+                rows[(key, who)] = (int(s_), int(e), int(n), int(ret), crr)
+        self.assertEqual(set(rows), {("team", "east"), ("team", "west"),
+                                     ("member", str(self.a["id"])), ("member", str(self.o["id"]))})
+        for (key, who), got in rows.items():
+            q = f"?from={company['from']}&to={company['to']}&{key}={who}"
+            want = self.retention(q)
+            self.assertEqual(got, (want["customers_start"], want["customers_end"], want["new"],
+                                   want["retained"],
+                                   "" if want["crr"] is None else f"{want['crr']:.4f}"), q)
+        self.assertEqual(sum(v[0] for k, v in rows.items() if k[0] == "team"),
+                         company["customers_start"])
         seg = dict(re.findall(r'<tr data-segment="([^"]+)">.*?<td class="n">(\d+)</td>', page))
         self.assertEqual((seg["at risk"], seg["potential loyalist"], seg["hibernating"],
                           seg["champions"]), ("1", "1", "1", "0"))
