@@ -124,12 +124,15 @@ class WelcomeGiftInTheBalance(unittest.TestCase):
     """Issue 19 beside issue 14: a sign-up through a customer's link credits level 1, level 2
     and the new customer's welcome gift; welcome points are points everywhere the customer's
     points show: their own page's balance (as the API's `points`), their list of what they
-    earned, and the customer's timeline for the salesperson (never money, never a purchase)."""
+    earned, and the customer's timeline for the salesperson (never money, never a purchase);
+    with SHARECARD_TIERS_BY=points the tier follows those points."""
 
     @classmethod
     def setUpClass(cls):
         cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOLD_DAYS": "0",
                                       "SHARECARD_WELCOME": "points:100",
+                                      "SHARECARD_TIERS": "basic:0,silver:101",
+                                      "SHARECARD_TIERS_BY": "points",
                                       "SHARECARD_CURRENCY": "USD"})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
@@ -170,13 +173,17 @@ class WelcomeGiftInTheBalance(unittest.TestCase):
                                 (2, "member", self.a["id"], "signup", 1)])
 
     def test_2_own_page_counts_welcome_points_as_the_api_does(self):
-        points = {c["id"]: c["points"] for c in self.api("/api/v1/customers")}
-        self.assertEqual(points[self.bob["customer_id"]], 102)  # welcome 100 + 2 for carol
+        rows = {c["id"]: c for c in self.api("/api/v1/customers")}
+        bob, carol = rows[self.bob["customer_id"]], rows[self.carol["customer_id"]]
+        self.assertEqual(bob["points"], 102)  # welcome 100 + 2 for carol
+        # SHARECARD_TIERS_BY=points: tiers by points, not spend (neither has bought anything).
+        self.assertEqual((bob["tier"], carol["points"], carol["tier"]), ("silver", 100, "basic"))
         code = self.bob["referral_url"].rsplit("/", 1)[1]
         st, _, body = self.bob_browser.get(f"/r/{code}")
         self.assertEqual(st, 200)
         own = body.decode().split('id="own"', 1)[1]
         self.assertIn('data-points="102"', own)
+        self.assertIn('data-tier="silver"', own)
         rows = own.split('id="earned"', 1)[1]
         welcome = re.search(r'<tr data-level="0"[^>]*>(.*?)</tr>', rows)
         self.assertIsNotNone(welcome, rows)
