@@ -529,6 +529,21 @@ class Customers(unittest.TestCase):
         self.assertEqual([int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)],
                          sorted(self.ids.values()))
 
+    def test_6_a_signup_stored_without_its_rule(self):
+        """customers.rule came in a migration (ALTER TABLE ... ADD COLUMN rule TEXT): a store
+        upgraded from before it, or written straight into its tables as bench/bench_customers.py
+        does, has sign-ups without one; the dashboard's latest sign-ups crashed the server."""
+        harness.query(self.srv.db, "UPDATE customers SET rule = NULL WHERE email = ?",
+                      ("erin@example.com",))
+        admin = self.session("admin@example.com", "admin-password-1")
+        st, _, page = admin.get("/dashboard")
+        self.assertEqual(st, 200)
+        self.assertIn("Erin", page)
+        st, _, body = self.srv.request("GET", "/api/v1/signups", headers={
+            "Authorization": f"Bearer {self.admin}"})
+        self.assertEqual(st, 200, body)
+        self.assertIn("erin@example.com", [x["email"] for x in json.loads(body)])
+
 
 class RetentionSnapshot(unittest.TestCase):
     """A new order shows in /api/v1/retention: at once while the snapshot is small (rebuilt
