@@ -548,6 +548,10 @@ struct list_ctx {
     bool want_week;         /* ?birthday=week: only birthdays in the seven days from today */
     struct view *views;
     size_t nviews, vcap;
+    /* /customers in store order (no sorting): only the rows of the page [win_from, win_to)
+     * among those that pass the filters become views; 'matched' counts them all */
+    bool windowed;
+    size_t win_from, win_to, matched;
 };
 
 static int take_view(struct list_ctx *c, const struct view *v);
@@ -640,6 +644,11 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
     sc_bdays_of(c->bdays, w->id, c->today, bday, &bday_on, &week);
     if (c->want_week && !week)
         return 0;
+    if (c->windowed) {
+        size_t i = c->matched++;
+        if (i < c->win_from || i >= c->win_to)
+            return 0;
+    }
     int64_t points = points_of(c, w->id);
     const char *tier = NULL;
     if (c->tiers.n)
@@ -1142,7 +1151,47 @@ static void list_ctx_free(struct list_ctx *c)
     free(c);
 }
 
-#define PAGE_ROWS 1000
+#define PAGE_ROWS 100 /* customers a page of /customers shows */
+
+/* The link to page 'page' of the list with the same filters. */
+static void list_page_href(struct sc_buf *b, const struct list_ctx *c, long page)
+{
+    sc_buf_puts(b, "/customers?");
+    if (c->want_segment) {
+        sc_buf_puts(b, "segment=");
+        segment_slug(b, sc_rfm_segment_name(c->segment));
+        sc_buf_puts(b, "&amp;");
+    }
+    if (c->want_week)
+        sc_buf_puts(b, "birthday=week&amp;");
+    sc_buf_printf(b, "page=%ld", page);
+}
+
+/* "1–100 of 1234" and the links to the pages before and after. */
+static void list_pager(struct sc_buf *b, const struct list_ctx *c, long page, size_t total,
+                       size_t shown)
+{
+    bool zh = sc_tr_lang() == SC_LANG_ZH;
+    size_t from = (size_t)(page - 1) * PAGE_ROWS;
+    sc_ui_html(b, "<nav class=\"pager\" id=\"pager\"><span id=\"range\">");
+    if (!shown)
+        sc_ui_htmlf(b, zh ? "共 %zu 位，本页无" : "none of %zu here", total);
+    else
+        sc_ui_htmlf(b, zh ? "第 %zu–%zu 位，共 %zu 位" : "%zu–%zu of %zu", from + 1, from + shown,
+                    total);
+    sc_ui_html(b, "</span>");
+    if (page > 1) {
+        sc_ui_html(b, " <a rel=\"prev\" href=\"");
+        list_page_href(b, c, page - 1);
+        sc_ui_html(b, zh ? "\">上一页</a>" : "\">Previous</a>");
+    }
+    if (from + shown < total) {
+        sc_ui_html(b, " <a rel=\"next\" href=\"");
+        list_page_href(b, c, page + 1);
+        sc_ui_html(b, zh ? "\">下一页</a>" : "\">Next</a>");
+    }
+    sc_ui_html(b, "</nav>");
+}
 
 /* /customers?nps=detractor: the scope's NPS detractors of the last year, to call. */
 static enum MHD_Result detractors_page(struct req *r, const struct sc_member *m,
@@ -1186,6 +1235,26 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
     }
     const char *bd = sc_req_arg(r, "birthday");
     c->want_week = bd && strcmp(bd, "week") == 0; /* birthdays this week (birthdays.c) */
+    long page = 1;
+    const char *pg = sc_req_arg(r, "page");
+    if (pg && pg[0]) {
+        int64_t v = sc_num_arg(pg); /* digits only; 0 when not */
+        if (v < 1 || v > LIST_MAX / PAGE_ROWS) {
+            list_ctx_free(c);
+            return sc_reply_error(r, 400, "page is a page number from 1 to the last page.");
+        }
+        page = (long)v;
+    }
+    /* A salesperson's list and this week's birthdays are sorted, so every row is kept and the
+     * page cut after sorting; otherwise the store's order stands and only the page's rows are
+     * kept. */
+    bool sorted = c->want_week || m->role == SC_ROLE_SALES;
+    size_t from = (size_t)(page - 1) * PAGE_ROWS;
+    if (!sorted) {
+        c->windowed = true;
+        c->win_from = from;
+        c->win_to = from + PAGE_ROWS;
+    }
     enum sc_err e = collect_views(r, c, scope, 0);
     if (e != SC_OK) {
         list_ctx_free(c);
@@ -1195,6 +1264,11 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
         qsort(c->views, c->nviews, sizeof(*c->views), birthday_cmp);
     else if (!c->want_week && m->role == SC_ROLE_SALES && c->nviews > 1)
         qsort(c->views, c->nviews, sizeof(*c->views), view_cmp);
+    size_t total = sorted ? c->nviews : c->matched;
+    size_t first = sorted ? from : 0; /* the page's first view */
+    size_t shown = first < c->nviews ? c->nviews - first : 0;
+    if (shown > PAGE_ROWS)
+        shown = PAGE_ROWS;
     struct sc_buf b;
     sc_buf_init(&b, 32 << 20);
     sc_ui_begin(r, &b, "Customers", m, "/customers");
@@ -1222,10 +1296,11 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
                    "class=\"n\">Revenue</th><th>Last order</th><th>Segment</th><th "
                    "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
                    "class=\"n\">Points</th><th>Tier</th><th>Birthday</th></tr></thead><tbody>");
-    for (size_t i = 0; i < c->nviews && i < PAGE_ROWS; i++)
+    for (size_t i = first; i < first + shown; i++)
         view_cells(&b, &c->views[i]);
-    sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/customers?format=csv\">Export "
-                   "(CSV)</a></p>");
+    sc_ui_html(&b, "</tbody></table></div>");
+    list_pager(&b, c, page, total, shown);
+    sc_ui_html(&b, "<p><a href=\"/api/v1/customers?format=csv\">Export (CSV)</a></p>");
     sc_ui_end(&b);
     list_ctx_free(c);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
