@@ -633,6 +633,12 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
         return 1;
     if (c->only_id && w->id != c->only_id)
         return 0;
+    bool unfiltered = !c->want_segment && !c->want_week;
+    if (c->windowed && unfiltered) { /* outside the page: counted, nothing looked up */
+        size_t i = c->matched++;
+        if (i < c->win_from || i >= c->win_to)
+            return 0;
+    }
     const struct agg *ag = agg_of(c, w->id);
     const struct sc_rfm_row *rf = rfm_of(c, w->id);
     const struct sc_clv_summary *su = sum_of(c, w->id);
@@ -644,7 +650,7 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
     sc_bdays_of(c->bdays, w->id, c->today, bday, &bday_on, &week);
     if (c->want_week && !week)
         return 0;
-    if (c->windowed) {
+    if (c->windowed && !unfiltered) {
         size_t i = c->matched++;
         if (i < c->win_from || i >= c->win_to)
             return 0;
