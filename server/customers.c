@@ -438,7 +438,7 @@ static void *fitter_main(void *arg)
                 info.converged ? "" : "; not converged");
         else if (e != SC_ENOTFOUND)
             sc_warn("customer value not fitted: %s", why);
-        next = (int64_t)time(NULL) + 86400;
+        next = now + 86400; /* a day after this fit began (the clock read before it) */
         pthread_mutex_lock(&f->mu);
     }
     pthread_mutex_unlock(&f->mu);
