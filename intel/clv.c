@@ -213,10 +213,19 @@ static bool expected_at(const struct sc_clv_bgnbd *m, double x, double t_x, doub
     /* The paper's ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))
      * equals, by Pfaff twice, ((α+T+t)/(α+T))^(1−a) · 2F1(a−1, a+b−1−r;
      * a+b+x−1; t/(α+T+t)). */
-    double z = t / (al + T + t), h;
-    if (!hyp2f1_series(a - 1, a + b - 1 - r, a + b + x - 1, z, &h))
-        return false;
-    double g = exp((1 - a) * (log(al + T + t) - log(al + T))) * h;
+    double z = t / (al + T + t), h, g;
+    if (hyp2f1_series(a - 1, a + b - 1 - r, a + b + x - 1, z, &h)) {
+        g = exp((1 - a) * (log(al + T + t) - log(al + T))) * h;
+    } else {
+        /* With a and b both large (a fit that ran off to a fixed drop-out
+         * probability a/(a+b), as on orders where every customer drops out
+         * alike) the transformed series overflows before it settles; the
+         * paper's own series then has the small parameter r+x and a term
+         * ratio near z·b/(a+b): it converges at once, every term positive. */
+        if (!hyp2f1_series(r + x, b + x, a + b + x - 1, z, &h))
+            return false;
+        g = exp((r + x) * (log(al + T) - log(al + T + t))) * h;
+    }
     double e = (a + b + x - 1) / (a - 1) * (1 - g);
     if (x > 0)
         e *= sc_clv_p_alive(m, x, t_x, T);

@@ -62,7 +62,9 @@ static int32_t month_first_day(int mon)
 struct rcust {
     int64_t id;
     int32_t signup;
-    size_t first, n; /* their orders: o[first … first + n − 1], sorted by day */
+    size_t first, n;  /* their orders: o[first … first + n − 1], sorted by day */
+    int64_t member;   /* the credited member (sc_ret_by_member's groups) */
+    const char *team; /* borrowed from the caller's row */
 };
 
 struct rset {
@@ -119,7 +121,8 @@ static enum sc_err rset_build(struct rset *s, const struct sc_cust *customers, s
             continue;
         if (s->nc > 0 && s->c[s->nc - 1].id >= customers[i].id)
             by_id = false;
-        s->c[s->nc++] = (struct rcust){customers[i].id, customers[i].signup_day, 0, 0};
+        s->c[s->nc++] = (struct rcust){customers[i].id,     customers[i].signup_day, 0, 0,
+                                       customers[i].member, customers[i].team};
     }
     if (!by_id) {
         qsort(s->c, s->nc, sizeof(*s->c), rcust_cmp);
@@ -263,6 +266,17 @@ out:
     return err;
 }
 
+/* CRR, churn and NDR of 'r' from its counts and revenues (DESIGN §6), null when undefined. */
+static void set_ratios(struct sc_ret_report *r)
+{
+    int64_t S = r->customers_start;
+    r->has_crr = r->has_churn = S > 0;
+    r->has_ndr = r->revenue_before != 0;
+    r->crr = S ? (double)(r->customers_end - r->new_customers) / (double)S : 0;
+    r->churn_rate = S ? (double)(S - r->retained) / (double)S : 0;
+    r->ndr = r->revenue_before ? (double)r->revenue_period / (double)r->revenue_before : 0;
+}
+
 /* Cohorts of the sign-up months ['m0', 'm1']: for each later month up to
  * 'm1', the share of the cohort with an order in it. */
 static enum sc_err cohorts_build(const struct rset *s, int m0, int m1, struct sc_ret_report *out)
@@ -365,11 +379,7 @@ enum sc_err sc_ret_compute(const struct sc_cust *customers, size_t ncustomers,
     out->retained = p[0].retained;
     out->revenue_period = p[0].rev_period;
     out->revenue_before = p[0].rev_before;
-    out->has_crr = out->has_churn = p[0].S > 0;
-    out->has_ndr = p[0].rev_before != 0;
-    out->crr = p[0].S ? (double)(p[0].E - p[0].N) / (double)p[0].S : 0;
-    out->churn_rate = p[0].S ? (double)(p[0].S - p[0].retained) / (double)p[0].S : 0;
-    out->ndr = p[0].rev_before ? (double)p[0].rev_period / (double)p[0].rev_before : 0;
+    set_ratios(out);
     for (size_t i = 0; i < nm; i++) {
         struct sc_ret_month *t = &out->trend[out->ntrend++];
         const struct period *m = &p[1 + i];
@@ -385,6 +395,108 @@ out:
     if (err != SC_OK)
         sc_ret_report_cleanup(out);
     return err;
+}
+
+/* Index of 'member' in the sorted 'ids' (n of them), or where it would go. */
+static size_t member_slot(const int64_t *ids, size_t n, int64_t member)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < member)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+enum sc_err sc_ret_by_member(const struct sc_cust *customers, size_t ncustomers,
+                             const struct sc_cust_order *orders, size_t norders, int32_t from,
+                             int32_t to, const struct sc_ret_opts *opts, struct sc_ret_group **out,
+                             size_t *nout)
+{
+    static const struct sc_ret_opts defaults = {0};
+    struct rset s;
+    *out = NULL;
+    *nout = 0;
+    if (!opts)
+        opts = &defaults;
+    if (to < from || opts->active_days < 0)
+        return SC_EINVAL;
+    int64_t *ids = NULL;
+    size_t *at = NULL, ng = 0;
+    struct rcust *byg = NULL;
+    struct sc_ret_group *g = NULL;
+    enum sc_err err = rset_build(&s, customers, ncustomers, orders, norders, opts);
+    if (err != SC_OK)
+        goto out;
+    /* Each member's customers in a run of their own (a counting sort: members are few), still
+     * by id within it; periods_count walks each customer's own orders, so the runs share the
+     * one order array. */
+    err = SC_ENOMEM;
+    ids = malloc((s.nc ? s.nc : 1) * sizeof(*ids));
+    byg = malloc((s.nc ? s.nc : 1) * sizeof(*byg));
+    if (!ids || !byg)
+        goto out;
+    for (size_t i = 0; i < s.nc; i++) {
+        size_t k = member_slot(ids, ng, s.c[i].member);
+        if (k == ng || ids[k] != s.c[i].member) {
+            memmove(ids + k + 1, ids + k, (ng - k) * sizeof(*ids));
+            ids[k] = s.c[i].member;
+            ng++;
+        }
+    }
+    at = calloc(ng + 1, sizeof(*at));
+    g = calloc(ng ? ng : 1, sizeof(*g));
+    if (!at || !g)
+        goto out;
+    for (size_t i = 0; i < s.nc; i++)
+        at[member_slot(ids, ng, s.c[i].member) + 1]++;
+    for (size_t k = 0; k < ng; k++)
+        at[k + 1] += at[k];
+    for (size_t i = 0; i < s.nc; i++)
+        byg[at[member_slot(ids, ng, s.c[i].member)]++] = s.c[i];
+    for (size_t k = 0, i = 0; k < ng; k++) { /* at[k] is now the end of run k */
+        struct rset run = s;
+        run.c = byg + i;
+        run.nc = at[k] - i;
+        struct period p = {.from = from, .to = to};
+        if ((err = periods_count(&run, &p, 1)) != SC_OK)
+            goto out;
+        g[k].member = ids[k];
+        g[k].team = byg[i].team;
+        g[k].r.customers_start = p.S;
+        g[k].r.customers_end = p.E;
+        g[k].r.new_customers = p.N;
+        g[k].r.retained = p.retained;
+        g[k].r.revenue_period = p.rev_period;
+        g[k].r.revenue_before = p.rev_before;
+        set_ratios(&g[k].r);
+        i = at[k];
+    }
+    *out = g;
+    *nout = ng;
+    g = NULL;
+    err = SC_OK;
+out:
+    free(g);
+    free(at);
+    free(byg);
+    free(ids);
+    rset_cleanup(&s);
+    return err;
+}
+
+void sc_ret_report_add(struct sc_ret_report *a, const struct sc_ret_report *b)
+{
+    a->customers_start += b->customers_start;
+    a->customers_end += b->customers_end;
+    a->new_customers += b->new_customers;
+    a->retained += b->retained;
+    a->revenue_period += b->revenue_period;
+    a->revenue_before += b->revenue_before;
+    set_ratios(a);
 }
 
 void sc_ret_report_cleanup(struct sc_ret_report *r)

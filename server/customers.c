@@ -409,11 +409,23 @@ struct sc_fitter {
     struct sc_store *s;
 };
 
+/* Seconds between the fitter's looks at the clock: a day is counted on time(), so a clock moved
+ * on (a real one, or libfaketime's in the tests) brings the daily refit within this. */
+#define FIT_TICK_S 10
+
 static void *fitter_main(void *arg)
 {
     struct sc_fitter *f = arg;
+    int64_t next = 0; /* the next fit: at once (at start), then a day after each */
     pthread_mutex_lock(&f->mu);
     while (!f->stop) {
+        int64_t now = (int64_t)time(NULL);
+        if (now < next) {
+            struct timespec until = {(time_t)(now + FIT_TICK_S < next ? now + FIT_TICK_S : next),
+                                     0};
+            pthread_cond_timedwait(&f->cv, &f->mu, &until);
+            continue;
+        }
         pthread_mutex_unlock(&f->mu);
         const char *why = NULL;
         struct sc_clv_fit_row row;
@@ -426,10 +438,8 @@ static void *fitter_main(void *arg)
                 info.converged ? "" : "; not converged");
         else if (e != SC_ENOTFOUND)
             sc_warn("customer value not fitted: %s", why);
+        next = now + 86400; /* a day after this fit began (the clock read before it) */
         pthread_mutex_lock(&f->mu);
-        struct timespec until = {time(NULL) + 86400, 0};
-        while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0) {
-        }
     }
     pthread_mutex_unlock(&f->mu);
     return NULL;
@@ -507,6 +517,9 @@ struct view {
     int64_t orders, revenue, last_at; /* last_at 0: no order */
     int segment;                      /* enum sc_rfm_segment, -1: no order */
     double p_alive, clv;              /* NAN when the model cannot say */
+    int64_t first_at;                 /* first order, 0: none (the customer's own page) */
+    int rfm[3];                       /* R, F, M scores 1–5; 0 without an order */
+    double e90;                       /* expected orders in the next 90 days, or NAN */
     int64_t points;
     const char *tier;    /* borrowed from the context's tiers, or NULL */
     char birthday[11];   /* "" when not given */
@@ -535,6 +548,10 @@ struct list_ctx {
     bool want_week;         /* ?birthday=week: only birthdays in the seven days from today */
     struct view *views;
     size_t nviews, vcap;
+    /* /customers in store order (no sorting): only the rows of the page [win_from, win_to)
+     * among those that pass the filters become views; 'matched' counts them all */
+    bool windowed;
+    size_t win_from, win_to, matched;
 };
 
 static int take_view(struct list_ctx *c, const struct view *v);
@@ -616,6 +633,12 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
         return 1;
     if (c->only_id && w->id != c->only_id)
         return 0;
+    bool unfiltered = !c->want_segment && !c->want_week;
+    if (c->windowed && unfiltered) { /* outside the page: counted, nothing looked up */
+        size_t i = c->matched++;
+        if (i < c->win_from || i >= c->win_to)
+            return 0;
+    }
     const struct agg *ag = agg_of(c, w->id);
     const struct sc_rfm_row *rf = rfm_of(c, w->id);
     const struct sc_clv_summary *su = sum_of(c, w->id);
@@ -627,6 +650,11 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
     sc_bdays_of(c->bdays, w->id, c->today, bday, &bday_on, &week);
     if (c->want_week && !week)
         return 0;
+    if (c->windowed && !unfiltered) {
+        size_t i = c->matched++;
+        if (i < c->win_from || i >= c->win_to)
+            return 0;
+    }
     int64_t points = points_of(c, w->id);
     const char *tier = NULL;
     if (c->tiers.n)
@@ -655,6 +683,9 @@ static int customer_row(const struct sc_customer_row *w, void *ctx)
                          rf ? (int)rf->segment : -1,
                          model ? pa : NAN,
                          model ? v1 : NAN,
+                         ag ? ag->first_at : 0,
+                         {rf ? rf->r : 0, rf ? rf->f : 0, rf ? rf->m : 0},
+                         model ? e90 : NAN,
                          points,
                          tier,
                          "",
@@ -1126,7 +1157,47 @@ static void list_ctx_free(struct list_ctx *c)
     free(c);
 }
 
-#define PAGE_ROWS 1000
+#define PAGE_ROWS 100 /* customers a page of /customers shows */
+
+/* The link to page 'page' of the list with the same filters. */
+static void list_page_href(struct sc_buf *b, const struct list_ctx *c, long page)
+{
+    sc_buf_puts(b, "/customers?");
+    if (c->want_segment) {
+        sc_buf_puts(b, "segment=");
+        segment_slug(b, sc_rfm_segment_name(c->segment));
+        sc_buf_puts(b, "&amp;");
+    }
+    if (c->want_week)
+        sc_buf_puts(b, "birthday=week&amp;");
+    sc_buf_printf(b, "page=%ld", page);
+}
+
+/* "1–100 of 1234" and the links to the pages before and after. */
+static void list_pager(struct sc_buf *b, const struct list_ctx *c, long page, size_t total,
+                       size_t shown)
+{
+    bool zh = sc_tr_lang() == SC_LANG_ZH;
+    size_t from = (size_t)(page - 1) * PAGE_ROWS;
+    sc_ui_html(b, "<nav class=\"pager\" id=\"pager\"><span id=\"range\">");
+    if (!shown)
+        sc_ui_htmlf(b, zh ? "共 %zu 位，本页无" : "none of %zu here", total);
+    else
+        sc_ui_htmlf(b, zh ? "第 %zu–%zu 位，共 %zu 位" : "%zu–%zu of %zu", from + 1, from + shown,
+                    total);
+    sc_ui_html(b, "</span>");
+    if (page > 1) {
+        sc_ui_html(b, " <a rel=\"prev\" href=\"");
+        list_page_href(b, c, page - 1);
+        sc_ui_html(b, zh ? "\">上一页</a>" : "\">Previous</a>");
+    }
+    if (from + shown < total) {
+        sc_ui_html(b, " <a rel=\"next\" href=\"");
+        list_page_href(b, c, page + 1);
+        sc_ui_html(b, zh ? "\">下一页</a>" : "\">Next</a>");
+    }
+    sc_ui_html(b, "</nav>");
+}
 
 /* /customers?nps=detractor: the scope's NPS detractors of the last year, to call. */
 static enum MHD_Result detractors_page(struct req *r, const struct sc_member *m,
@@ -1170,6 +1241,26 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
     }
     const char *bd = sc_req_arg(r, "birthday");
     c->want_week = bd && strcmp(bd, "week") == 0; /* birthdays this week (birthdays.c) */
+    long page = 1;
+    const char *pg = sc_req_arg(r, "page");
+    if (pg && pg[0]) {
+        int64_t v = sc_num_arg(pg); /* digits only; 0 when not */
+        if (v < 1 || v > LIST_MAX / PAGE_ROWS) {
+            list_ctx_free(c);
+            return sc_reply_error(r, 400, "page is a page number from 1 to the last page.");
+        }
+        page = (long)v;
+    }
+    /* A salesperson's list and this week's birthdays are sorted, so every row is kept and the
+     * page cut after sorting; otherwise the store's order stands and only the page's rows are
+     * kept. */
+    bool sorted = c->want_week || m->role == SC_ROLE_SALES;
+    size_t from = (size_t)(page - 1) * PAGE_ROWS;
+    if (!sorted) {
+        c->windowed = true;
+        c->win_from = from;
+        c->win_to = from + PAGE_ROWS;
+    }
     enum sc_err e = collect_views(r, c, scope, 0);
     if (e != SC_OK) {
         list_ctx_free(c);
@@ -1179,6 +1270,11 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
         qsort(c->views, c->nviews, sizeof(*c->views), birthday_cmp);
     else if (!c->want_week && m->role == SC_ROLE_SALES && c->nviews > 1)
         qsort(c->views, c->nviews, sizeof(*c->views), view_cmp);
+    size_t total = sorted ? c->nviews : c->matched;
+    size_t first = sorted ? from : 0; /* the page's first view */
+    size_t shown = first < c->nviews ? c->nviews - first : 0;
+    if (shown > PAGE_ROWS)
+        shown = PAGE_ROWS;
     struct sc_buf b;
     sc_buf_init(&b, 32 << 20);
     sc_ui_begin(r, &b, "Customers", m, "/customers");
@@ -1206,10 +1302,11 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
                    "class=\"n\">Revenue</th><th>Last order</th><th>Segment</th><th "
                    "class=\"n\">P(alive)</th><th class=\"n\">1-year value</th><th "
                    "class=\"n\">Points</th><th>Tier</th><th>Birthday</th></tr></thead><tbody>");
-    for (size_t i = 0; i < c->nviews && i < PAGE_ROWS; i++)
+    for (size_t i = first; i < first + shown; i++)
         view_cells(&b, &c->views[i]);
-    sc_ui_html(&b, "</tbody></table></div><p><a href=\"/api/v1/customers?format=csv\">Export "
-                   "(CSV)</a></p>");
+    sc_ui_html(&b, "</tbody></table></div>");
+    list_pager(&b, c, page, total, shown);
+    sc_ui_html(&b, "<p><a href=\"/api/v1/customers?format=csv\">Export (CSV)</a></p>");
     sc_ui_end(&b);
     list_ctx_free(c);
     return sc_reply_bytes(r, 200, "text/html; charset=utf-8", &b);
@@ -1301,12 +1398,16 @@ static int reward_moment(const struct sc_reward_row *w, void *ctx)
     bool theirs = w->party.type == SC_PARTY_CUSTOMER && w->party.id == t->customer;
     if (!theirs && w->customer_id != t->customer)
         return 0;
-    if (theirs)
+    if (w->level == 0) /* their own welcome gift (issue 19) */
+        sc_ui_text(&t->line, sc_tr("Welcome gift"));
+    else if (theirs)
         sc_ui_text(&t->line, sc_tr("Earned"));
     else
         sc_ui_text(&t->line, w->party.name);
-    if (strcmp(w->kind, "signup") == 0) {
+    if (strcmp(w->kind, "signup") == 0 || strcmp(w->kind, "welcome") == 0) {
         sc_buf_printf(&t->line, " %lld %s (", (long long)w->amount, sc_tr("points"));
+    } else if (strcmp(w->kind, "coupon") == 0) { /* its code and value: GET /api/v1/coupons */
+        sc_buf_printf(&t->line, " %s (", sc_tr("coupon"));
     } else {
         sc_buf_putc(&t->line, ' ');
         money(&t->line, w->amount);
@@ -1329,6 +1430,26 @@ static int answer_moment(const struct sc_nps_answer_row *w, void *ctx)
         sc_ui_text(&t->line, w->comment);
     }
     moment_end(t, w->answered_at);
+    return t->oom;
+}
+
+/* A follow-up logged on the customer as a lead (leads.c): who, how, what came of it. */
+static int followup_moment(const struct sc_followup_row *f, void *ctx)
+{
+    struct timeline *t = ctx;
+    sc_ui_text(&t->line, sc_tr("Followed up"));
+    sc_buf_puts(&t->line, " · ");
+    sc_ui_text(&t->line, f->member);
+    sc_buf_puts(&t->line, " · ");
+    sc_ui_text(&t->line, sc_tr(sc_score_contact_name((enum sc_contact)(
+                             f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
+    sc_buf_puts(&t->line, " · ");
+    sc_ui_text(&t->line, sc_tr(sc_leads_outcome_text(f->outcome)));
+    if (f->note[0]) {
+        sc_buf_puts(&t->line, " · ");
+        sc_ui_text(&t->line, f->note);
+    }
+    moment_end(t, f->created_at);
     return t->oom;
 }
 
@@ -1358,6 +1479,65 @@ static int find_customer(const struct sc_customer_row *w, void *ctx)
 }
 
 #define CUSTOMER_TIMELINE_VISITS 200
+
+/*
+ * The customer's figures beyond the list's columns (issue 14): who referred them, when they
+ * signed up, first and last order, the RFM scores, expected orders in the next 90 days and the
+ * one-year value, as GET /api/v1/customers gives them; each <dd> carries its plain value in
+ * data-v ("" where there is none: no order, or no fit yet).
+ */
+static void customer_figures(struct sc_buf *b, const struct one_customer *one, const struct view *v)
+{
+    sc_ui_html(b, "<dl class=\"figures\" id=\"figures\"><dt>");
+    sc_ui_text(b, sc_tr("Referred by"));
+    sc_ui_htmlf(b, "</dt><dd data-k=\"level1\" data-v=\"%s:%lld\">",
+                one->level1.type == SC_PARTY_MEMBER     ? "member"
+                : one->level1.type == SC_PARTY_CUSTOMER ? "customer"
+                                                        : "",
+                (long long)one->level1.id);
+    sc_ui_text(b, one->level1.type != SC_PARTY_NONE ? one->level1.name : "—");
+    sc_ui_html(b, "</dd><dt>");
+    sc_ui_text(b, sc_tr("Signed up"));
+    sc_ui_html(b, "</dt><dd data-k=\"signed_up_at\">");
+    sc_ui_when(b, one->signed_up_at);
+    sc_ui_html(b, "</dd><dt>");
+    sc_ui_text(b, sc_tr("First order"));
+    sc_ui_html(b, "</dt><dd data-k=\"first_order_at\">");
+    if (v && v->first_at)
+        sc_ui_when(b, v->first_at);
+    else
+        sc_buf_puts(b, "—");
+    sc_ui_html(b, "</dd><dt>");
+    sc_ui_text(b, sc_tr("Last order"));
+    sc_ui_html(b, "</dt><dd data-k=\"last_order_at\">");
+    if (v && v->last_at)
+        sc_ui_when(b, v->last_at);
+    else
+        sc_buf_puts(b, "—");
+    sc_ui_html(b, "</dd><dt>RFM</dt>");
+    if (v && v->rfm[0])
+        sc_ui_htmlf(b, "<dd data-k=\"rfm\" data-v=\"%d%d%d\">R %d · F %d · M %d</dd>", v->rfm[0],
+                    v->rfm[1], v->rfm[2], v->rfm[0], v->rfm[1], v->rfm[2]);
+    else
+        sc_ui_html(b, "<dd data-k=\"rfm\" data-v=\"\">—</dd>");
+    sc_ui_html(b, "<dt>");
+    sc_ui_text(b, sc_tr("Expected orders in the next 90 days"));
+    if (v && isfinite(v->e90))
+        sc_ui_htmlf(b, "</dt><dd data-k=\"expected_orders_90d\" data-v=\"%.4f\">%.2f</dd>", v->e90,
+                    v->e90);
+    else
+        sc_ui_html(b, "</dt><dd data-k=\"expected_orders_90d\" data-v=\"\">—</dd>");
+    sc_ui_html(b, "<dt>");
+    sc_ui_text(b, sc_tr("1-year value"));
+    if (v && isfinite(v->clv)) {
+        sc_ui_htmlf(b, "</dt><dd data-k=\"clv_1y\" data-v=\"%.2f\">", v->clv);
+        money(b, (int64_t)llround(v->clv * 100.0));
+        sc_ui_html(b, "</dd>");
+    } else {
+        sc_ui_html(b, "</dt><dd data-k=\"clv_1y\" data-v=\"\">—</dd>");
+    }
+    sc_ui_html(b, "</dl>");
+}
 
 static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
                                      const struct sc_scope *scope, const char *rest)
@@ -1399,6 +1579,8 @@ static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
     if (e == SC_OK)
         e = sc_store_nps_answers(st, scope, one.id, 0, INT64_MAX, answer_moment, &t);
     if (e == SC_OK && one.visitor)
+        e = sc_store_followups(st, scope, one.visitor, followup_moment, &t);
+    if (e == SC_OK && one.visitor)
         e = sc_store_lead_timeline(st, scope, one.visitor, CUSTOMER_TIMELINE_VISITS, visit_moment,
                                    &t);
     if (e == SC_OK && t.oom)
@@ -1416,7 +1598,9 @@ static enum MHD_Result customer_page(struct req *r, const struct sc_member *m,
                    "class=\"n\">Points</th><th>Tier</th></tr></thead><tbody>");
     if (c->nviews)
         view_cells(&b, &c->views[0]);
-    sc_ui_html(&b, "</tbody></table></div><p>");
+    sc_ui_html(&b, "</tbody></table></div>");
+    customer_figures(&b, &one, c->nviews ? &c->views[0] : NULL);
+    sc_ui_html(&b, "<p>");
     sc_ui_text(&b, one.email);
     if (one.email[0] && one.phone[0])
         sc_buf_puts(&b, " · ");
@@ -1553,7 +1737,14 @@ void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_sco
     fraction_tile(b, "crr", sc_tr("Retention (CRR)"), rep.has_crr, rep.crr);
     fraction_tile(b, "churn", sc_tr("Churn"), rep.has_churn, rep.churn_rate);
     fraction_tile(b, "ndr", sc_tr("Net revenue retention"), rep.has_ndr, rep.ndr);
-    sc_ui_html(b, "</section><div class=\"two\"><section><h2>Cohorts</h2>");
+    sc_ui_html(b, "</section>");
+    struct sc_ret_group *groups = NULL;
+    size_t ngroups = 0;
+    if (sc_ret_by_member(sn->cs.c, sn->cs.n, sn->b.ord, sn->b.nord, (int32_t)from, (int32_t)to,
+                         &opts, &groups, &ngroups) == SC_OK)
+        sc_cust_retention_groups(b, r->srv->store, groups, ngroups); /* customers_charts.c */
+    free(groups);
+    sc_ui_html(b, "<div class=\"two\"><section><h2>Cohorts</h2>");
     if (rep.ncohorts)
         heat_map(b, &rep);
     else

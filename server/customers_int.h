@@ -65,6 +65,13 @@ void sc_customers_dashboard(struct req *r, struct sc_buf *b, const struct sc_sco
 struct sc_ret_report;
 void sc_cust_crr_chart(struct sc_buf *b, const struct sc_ret_report *rep);
 
+/* The period's S, E, N, retained, CRR, churn and NDR per team and per salesperson, from the
+ * 'n' member groups 'g' (borrowed; sc_ret_by_member's), salespeople named from the store;
+ * customers_charts.c. */
+struct sc_ret_group;
+void sc_cust_retention_groups(struct sc_buf *b, struct sc_store *s, const struct sc_ret_group *g,
+                              size_t n);
+
 /* SHARECARD_TIERS (and SHARECARD_TIERS_BY=points: tiers by points, else by spend), read once. */
 struct sc_tiers;
 void sc_customers_tiers(struct sc_tiers *out, bool *by_points);

@@ -46,6 +46,11 @@ static const char *const outcome_names[SC_FU_COUNT] = {"reached", "no_answer", "
 static const char *const outcome_text[SC_FU_COUNT] = {"Reached", "No answer", "Not interested",
                                                       "Converted"};
 
+const char *sc_leads_outcome_text(int outcome)
+{
+    return outcome >= 0 && outcome < SC_FU_COUNT ? outcome_text[outcome] : "Other";
+}
+
 /* ---- the list: what was asked for, read, scored, filtered and ordered ---------------- */
 
 struct lead_query {
@@ -711,8 +716,7 @@ static void followup_html(const struct sc_followup_row *f, const char *csrf, str
     sc_ui_text(b, sc_tr(sc_score_contact_name((enum sc_contact)(
                       f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
     sc_ui_html(b, " · ");
-    sc_ui_text(
-        b, sc_tr(f->outcome >= 0 && f->outcome < SC_FU_COUNT ? outcome_text[f->outcome] : "Other"));
+    sc_ui_text(b, sc_tr(sc_leads_outcome_text(f->outcome)));
     if (f->note[0]) {
         sc_ui_html(b, " · ");
         sc_ui_text(b, f->note);

@@ -118,4 +118,8 @@ int32_t sc_tz_min(int64_t at);
 /* The zone's name as configured ("UTC" by default). */
 const char *sc_tz_name(void);
 
+/* A logged follow-up's outcome (enum sc_followup_outcome) in words, English for sc_tr()
+ * (leads.c; a customer's timeline tells their follow-ups the same way). */
+const char *sc_leads_outcome_text(int outcome);
+
 #endif

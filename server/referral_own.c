@@ -83,7 +83,8 @@ static void money(struct sc_buf *b, int64_t cents)
 static int earned_row(const struct sc_earned_row *w, void *ctx)
 {
     struct sc_buf *b = ctx;
-    bool points = strcmp(w->kind, "signup") == 0;
+    bool welcome = strcmp(w->kind, "welcome") == 0, coupon = strcmp(w->kind, "coupon") == 0;
+    bool points = welcome || strcmp(w->kind, "signup") == 0;
     sc_buf_printf(b, "<tr data-level=\"%d\" data-status=\"", w->level);
     sc_ui_text(b, w->status);
     sc_buf_printf(b, "\"><td>%d</td><td class=\"who\">", w->level);
@@ -93,11 +94,17 @@ static int earned_row(const struct sc_earned_row *w, void *ctx)
     sc_ui_text(b, name.data ? name.data : "");
     sc_buf_cleanup(&name);
     sc_buf_puts(b, "</td><td>");
-    sc_ui_text(b, sc_tr(points ? "Sign-up" : "Purchase"));
+    /* level 0 is the customer's own welcome gift (issue 19): points, or a coupon, whose code
+     * and value the page's coupons block shows */
+    sc_ui_text(b, sc_tr(w->level == 0      ? "Welcome gift"
+                        : points || coupon ? "Sign-up"
+                                           : "Purchase"));
     sc_buf_puts(b, "</td><td class=\"n\">");
     if (points) {
         sc_buf_printf(b, "%lld ", (long long)w->amount);
         sc_ui_text(b, sc_tr("points"));
+    } else if (coupon) {
+        sc_ui_text(b, sc_tr("coupon"));
     } else {
         money(b, w->amount);
     }

@@ -8,19 +8,21 @@
 
 #include "store_int.h"
 
-/* Approved ledger rows of kind ?3 of customer ?1 at ?2: pending past their hold count. */
-#define EARNED(kind)                                                                               \
+/* Approved ledger rows of customer ?1 at ?2 whose kind is in 'kinds' (an SQL list): pending
+ * past their hold count.  Points are sign-up and welcome rows, as GET /api/v1/customers counts
+ * them (q_customers.c). */
+#define EARNED(kinds)                                                                              \
     "coalesce((SELECT sum(amount) FROM rewards WHERE party_type = 2 AND party_id = ?1 AND "        \
-    "kind = '" kind "' AND (status = 'approved' OR (status = 'pending' AND approve_after <= "      \
+    "kind IN (" kinds ") AND (status = 'approved' OR (status = 'pending' AND approve_after <= "    \
     "CAST(?2 AS BIGINT)))), 0)"
 
 enum sc_err sc_store_customer_balance(struct sc_store *s, int64_t customer_id, int64_t now,
                                       struct sc_customer_balance *out)
 {
-    static struct sc_sql q = SC_SQL(
-        "SELECT " EARNED("signup") ", " EARNED("commission") ", coalesce((SELECT "
-                                                             "sum(amount_cents) FROM conversions "
-                                                             "WHERE customer_id = ?1), 0)");
+    static struct sc_sql q = SC_SQL("SELECT " EARNED("'signup', 'welcome'") ", " EARNED(
+        "'commission'") ", coalesce((SELECT "
+                        "sum(amount_cents) FROM conversions "
+                        "WHERE customer_id = ?1), 0)");
     memset(out, 0, sizeof(*out));
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))

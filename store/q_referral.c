@@ -544,7 +544,11 @@ enum sc_err sc_store_signups_list(struct sc_store *s, const struct sc_scope *sco
         w.level2.id = sc_sql_col_int(st, 10);
         sc_sql_col_copy(st, 11, w.level2.name, sizeof(w.level2.name));
         w.rule = sc_sql_col_text(st, 12);
+        if (!w.rule) /* customers.rule came by ALTER TABLE: older rows have none */
+            w.rule = "";
         w.notes = sc_sql_col_text(st, 13);
+        if (!w.notes)
+            w.notes = "";
         w.created_at = sc_sql_col_int(st, 14);
         if (fn(&w, ctx))
             break;

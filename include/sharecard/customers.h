@@ -102,6 +102,26 @@ enum sc_err sc_ret_compute(const struct sc_cust *customers, size_t ncustomers,
 /* Frees what 'r' owns and zeroes it; safe on a zeroed report. */
 void sc_ret_report_cleanup(struct sc_ret_report *r);
 
+/* One member's figures of a period: their customers' S, E, N, retained, revenues and ratios,
+ * as sc_ret_compute() with opts.member gives them (no cohorts or trend: nothing to free). */
+struct sc_ret_group {
+    int64_t member;   /* the credited member's id; 0: customers credited to nobody */
+    const char *team; /* borrowed from the customer rows; NULL or "" when none */
+    struct sc_ret_report r;
+};
+/*
+ * The period ['from', 'to'] of each member whose customers 'opts' wants, in one pass over
+ * the customers (a team's figures are the sum of its members': sc_ret_report_add()).
+ * '*out' new (free()), '*nout' groups, by member id ascending.  Errors as sc_ret_compute().
+ */
+enum sc_err sc_ret_by_member(const struct sc_cust *customers, size_t ncustomers,
+                             const struct sc_cust_order *orders, size_t norders, int32_t from,
+                             int32_t to, const struct sc_ret_opts *opts, struct sc_ret_group **out,
+                             size_t *nout);
+/* Adds 'b''s counts and revenues to 'a' and sets 'a''s ratios from the sums (cohorts and trend
+ * are left alone). */
+void sc_ret_report_add(struct sc_ret_report *a, const struct sc_ret_report *b);
+
 /*
  * Net Promoter Score of 'n' survey answers 'answers' (borrowed; each 0–10):
  * 100 × (promoters (9–10) − detractors (0–6)) / n, in points from −100 to
@@ -241,8 +261,10 @@ double sc_clv_p_alive(const struct sc_clv_bgnbd *m, double x, double t_x, double
  * history (x, 't_x', 'T') under 'm' (borrowed), into '*out'.  The Gauss
  * hypergeometric function is evaluated after two Pfaff transformations as
  * 2F1(a−1, a+b−1−r; a+b+x−1; t/(α+T+t)), whose argument stays below 1 and
- * whose parameters do not grow with x, by a series of our own.  SC_EINVAL
- * for arguments outside the domain or a series that does not converge.
+ * whose parameters do not grow with x, by a series of our own (or, when a
+ * and b are so large that this one overflows, the untransformed series,
+ * which converges at once there).  SC_EINVAL for arguments outside the
+ * domain or a series that does not converge.
  */
 enum sc_err sc_clv_expected(const struct sc_clv_bgnbd *m, double x, double t_x, double T, double t,
                             double *out);

@@ -486,7 +486,7 @@ enum sc_err sc_store_clv_fit_latest(struct sc_store *s, struct sc_clv_fit_row *o
  * store/q_loyalty.c) ------------------------------------------------------------------ */
 
 struct sc_customer_balance {
-    int64_t points;           /* approved sign-up points (pending past their hold included) */
+    int64_t points; /* approved sign-up and welcome points (pending past their hold included) */
     int64_t commission_cents; /* approved commissions, likewise */
     int64_t spend_cents;      /* the customer's own orders */
 };
@@ -496,8 +496,8 @@ enum sc_err sc_store_customer_balance(struct sc_store *s, int64_t customer_id, i
 
 /* One ledger row a customer earned, and whose sign-up or purchase earned it. */
 struct sc_earned_row {
-    int level;        /* 1 or 2: how far up the chain the customer was */
-    const char *kind; /* "signup" (points) or "commission" (cents) */
+    int level;        /* 1 or 2: how far up the chain the customer was; 0: their own welcome */
+    const char *kind; /* "signup" or "welcome" (points), "commission" (cents), "coupon" */
     int64_t amount;
     const char *status;    /* pending, approved (pending past its hold too), hold, void */
     const char *from_name; /* the referred customer's full name: mask it before showing */

@@ -7,11 +7,13 @@ masked); every other browser gets the public page alone."""
 
 import json
 import os
+import re
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from test_accounts import Session  # noqa: E402
 from test_signups import Browser  # noqa: E402
 
 
@@ -116,6 +118,89 @@ class OwnReferralPage(unittest.TestCase):
         for en in ("Your rewards", "What you earned", "Points", "Status"):
             self.assertIn(en, page)
             self.assertNotIn(en, zh)
+
+
+class WelcomeGiftInTheBalance(unittest.TestCase):
+    """Issue 19 beside issue 14: a sign-up through a customer's link credits level 1, level 2
+    and the new customer's welcome gift; welcome points are points everywhere the customer's
+    points show: their own page's balance (as the API's `points`), their list of what they
+    earned, and the customer's timeline for the salesperson (never money, never a purchase);
+    with SHARECARD_TIERS_BY=points the tier follows those points."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_HOLD_DAYS": "0",
+                                      "SHARECARD_WELCOME": "points:100",
+                                      "SHARECARD_TIERS": "basic:0,silver:101",
+                                      "SHARECARD_TIERS_BY": "points",
+                                      "SHARECARD_CURRENCY": "USD"})
+        db = cls.srv.db
+        harness.sharecard("init", "--admin-email", "admin@example.com", db=db,
+                          env={"SHARECARD_ADMIN_PASSWORD": "admin-password-1"})
+        cls.token = harness.sharecard("token", "create", "--email", "admin@example.com",
+                                      db=db).stdout.strip()
+        cls.a = harness.add_member(db, "Alice Member", "alice@example.com", "--slug", "alice")
+        cls.srv.start()
+        cls.bob_browser = Browser(cls.srv)
+        st, _, body = cls.bob_browser.join(cls.a["qr_url"], "alice", name="Bob Brown",
+                                           email="bob@example.com")
+        assert st == 201, body
+        cls.bob = json.loads(body)
+        st, _, body = Browser(cls.srv).join(cls.bob["referral_url"], "alice",
+                                            name="Carol Smith", email="carol@example.com")
+        assert st == 201, body
+        cls.carol = json.loads(body)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.stop()
+        finally:
+            cls.srv.cleanup()
+
+    def api(self, path):
+        st, _, body = self.srv.request("GET", path,
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        self.assertEqual(st, 200, body)
+        return json.loads(body)
+
+    def test_1_customers_link_credits_both_levels_and_the_welcome(self):
+        cid = self.carol["customer_id"]
+        rows = sorted((r["level"], r["party"]["type"], r["party"]["id"], r["kind"], r["amount"])
+                      for r in self.api("/api/v1/rewards") if r["customer_id"] == cid)
+        self.assertEqual(rows, [(0, "customer", cid, "welcome", 100),
+                                (1, "customer", self.bob["customer_id"], "signup", 2),
+                                (2, "member", self.a["id"], "signup", 1)])
+
+    def test_2_own_page_counts_welcome_points_as_the_api_does(self):
+        rows = {c["id"]: c for c in self.api("/api/v1/customers")}
+        bob, carol = rows[self.bob["customer_id"]], rows[self.carol["customer_id"]]
+        self.assertEqual(bob["points"], 102)  # welcome 100 + 2 for carol
+        # SHARECARD_TIERS_BY=points: tiers by points, not spend (neither has bought anything).
+        self.assertEqual((bob["tier"], carol["points"], carol["tier"]), ("silver", 100, "basic"))
+        code = self.bob["referral_url"].rsplit("/", 1)[1]
+        st, _, body = self.bob_browser.get(f"/r/{code}")
+        self.assertEqual(st, 200)
+        own = body.decode().split('id="own"', 1)[1]
+        self.assertIn('data-points="102"', own)
+        self.assertIn('data-tier="silver"', own)
+        rows = own.split('id="earned"', 1)[1]
+        welcome = re.search(r'<tr data-level="0"[^>]*>(.*?)</tr>', rows)
+        self.assertIsNotNone(welcome, rows)
+        self.assertIn("Welcome gift", welcome.group(1))
+        self.assertIn('<td class="n">100 points</td>', welcome.group(1))
+        self.assertNotIn("$", welcome.group(1))
+
+    def test_3_timeline_tells_the_welcome_gift_in_points(self):
+        s = Session(self.srv, ip="198.51.100.7")
+        st, _, _ = s.login("admin@example.com", "admin-password-1")
+        self.assertEqual(st, 303)
+        st, _, page = s.get(f"/customers/{self.bob['customer_id']}")
+        self.assertEqual(st, 200)
+        timeline = page.split('id="timeline"', 1)[1]
+        self.assertIn("Welcome gift 100 points", timeline)
+        self.assertIn("Earned 2 points", timeline)  # for bringing carol
+        self.assertNotIn("$1.00", timeline)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ a customer's data export, table exports as CSV and JSON."""
 import csv
 import datetime
 import io
+import itertools
 import json
 import os
 import re
@@ -472,7 +473,11 @@ class ReadmeSettings(unittest.TestCase):
         with open(os.path.join(self.ROOT, "README.md"), encoding="utf-8") as fh:
             readme = fh.read()
         config = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-        rows = [line for line in config.splitlines() if line.startswith("|")]
+        # The table's rows: the lines from its header on while they start with "|" (a row left
+        # after the paragraphs below it is no row of the table when the README is rendered).
+        lines = config.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+        rows = list(itertools.takewhile(lambda line: line.startswith("|"), lines[start:]))
         for name in sorted(names):
             # The first cells (flag, name, default) of a row name the setting it documents.
             defining = [r for r in rows

@@ -116,6 +116,9 @@ class Payouts(unittest.TestCase):
         points = self.ledger(("signup", "welcome"))
         self.assertTrue(points, "the chain's sign-ups earned points")
         st = self.statements(month)
+        code, body = self.api("GET", "/api/v1/customers")
+        self.assertEqual(code, 200, body)
+        balances = {c["id"]: c["points"] for c in json.loads(body)}
         parties = {("member", self.a["id"])} | {("customer", c) for c in self.cust.values()}
         for p in parties:
             mine = [r for r in rows if (r["party"]["type"], r["party"]["id"]) == p]
@@ -139,6 +142,9 @@ class Payouts(unittest.TestCase):
                     "redeemed": 0, "closing": earned - voided, "usable": approved}
             self.assertEqual(st.get(p, {"points": {k: 0 for k in want}})["points"], want,
                              (where, p, "points"))
+            # A customer's points balance (GET /api/v1/customers, issue 14) is the same rows'.
+            if p[0] == "customer":
+                self.assertEqual(balances[p[1]], approved, (where, p, "balance"))
         # Next month opens where this one closes, with no movements; last month had none.
         nxt = self.statements(next_month(month))
         for p, s in st.items():

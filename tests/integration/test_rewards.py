@@ -377,5 +377,27 @@ class Coupons(Base):
         self.assertIn("voided", body.decode())
 
 
+class PercentCoupon(Base):
+    """A coupon worth a percent of the order: listed as such, and redeemed for that share of
+    the order's amount (at most the amount), once."""
+    WELCOME = "coupon:10%:30"
+
+    def test_percent_off_the_order(self):
+        _, j, _ = self.sign_up("pam@example.com")
+        st, _, body = self.api("GET", "/api/v1/coupons")
+        c = [c for c in json.loads(body) if c["customer_id"] == j["customer_id"]][0]
+        self.assertEqual((c["value"], c["kind"], c["state"]), (10, "percent", "usable"))
+        st, _, body = self.api("POST", "/api/v1/conversions",
+                               {"email": "pam@example.com", "amount": "199.90",
+                                "order_id": "PCT-1", "coupon": c["code"]})
+        self.assertEqual(st, 201, body)
+        self.assertEqual((json.loads(body)["coupon"], json.loads(body)["coupon_off"]),
+                         (c["code"], 19.99))
+        st, _, body = self.api("POST", "/api/v1/conversions",
+                               {"email": "pam@example.com", "amount": "10",
+                                "order_id": "PCT-2", "coupon": c["code"]})
+        self.assertEqual(st, 409, body)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -85,6 +85,14 @@ static void assert_rel(double got, double want, double tol, const char *what)
         fail_msg("%s: got %.6f, want %.6f (±%.3g%%)", what, got, want, tol * 100);
 }
 
+/* Issue 14's check as written: the fit, rounded to 2 decimals, is the
+ * published figure (Fader, Hardie & Lee 2005) rounded to 2 decimals. */
+static void assert_2dp(double got, double published, const char *what)
+{
+    if (lround(got * 100) != lround(published * 100))
+        fail_msg("%s: got %.4f, published %.3f: not equal to 2 decimals", what, got, published);
+}
+
 /* The fit lands within 0.1% of each published parameter (it lands within
  * 0.02%: the published figures are rounded to 4–5 digits), at the
  * published log-likelihood, with the convergence check passed. */
@@ -99,6 +107,10 @@ static void test_bgnbd_fit_cdnow(void **state)
     assert_rel(m.alpha, cdnow_bg.alpha, 1e-3, "alpha");
     assert_rel(m.a, cdnow_bg.a, 1e-3, "a");
     assert_rel(m.b, cdnow_bg.b, 1e-3, "b");
+    assert_2dp(m.r, 0.243, "r");
+    assert_2dp(m.alpha, 4.414, "alpha");
+    assert_2dp(m.a, 0.793, "a");
+    assert_2dp(m.b, 2.426, "b");
     assert_true(info.converged);
     assert_int_equal(info.n, CDNOW_N);
     assert_true(fabs(info.loglik - -9582.43) < 0.01); /* FHL 2005: −9582.4 */
@@ -159,6 +171,9 @@ static void test_gg_fit_cdnow(void **state)
     assert_rel(m.p, cdnow_gg.p, 1e-3, "p");
     assert_rel(m.q, cdnow_gg.q, 1e-3, "q");
     assert_rel(m.v, cdnow_gg.v, 1e-3, "v");
+    assert_2dp(m.p, 6.25, "p");
+    assert_2dp(m.q, 3.74, "q");
+    assert_2dp(m.v, 15.45, "v");
     assert_true(info.converged);
     assert_true(info.grad_max < 1e-7);
     assert_true(info.evaluations < 500); /* the gradient's path, not the simplex */
@@ -428,6 +443,34 @@ static void test_expected_high_precision(void **state)
     }
 }
 
+/*
+ * A fit that ran off to large a and b (the demo's orders give a 1.15e7,
+ * b 8.52e6): drop-out after a purchase is then the fixed probability
+ * p = a/(a+b), and, alive at T with λ ~ Gamma(r+x, α+T), a customer makes
+ * (1 − e^(−pλt))/p purchases in the next t on average, so
+ * E[Y(t)] = P(alive) · (1 − ((α+T)/(α+T+p·t))^(r+x)) / p, within O(1/a).
+ * The transformed series overflows there; the figure must still be given.
+ */
+static void test_expected_large_a_b(void **state)
+{
+    (void)state;
+    const struct sc_clv_bgnbd m = {1.6698, 68.948, 11541274.3, 8523459.1};
+    const double p = m.a / (m.a + m.b);
+    const struct {
+        double x, t_x, T;
+    } h[] = {{0, 0, 30}, {1, 5, 60}, {2, 40, 45}, {3, 100, 150}, {0, 0, 0.5}};
+    const double ts[] = {1, 90, 365};
+    for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+        for (size_t k = 0; k < sizeof(ts) / sizeof(ts[0]); k++) {
+            double e, r = m.r + h[i].x, A = m.alpha + h[i].T;
+            assert_int_equal(sc_clv_expected(&m, h[i].x, h[i].t_x, h[i].T, ts[k], &e), SC_OK);
+            double want = sc_clv_p_alive(&m, h[i].x, h[i].t_x, h[i].T) *
+                          (1 - pow(A / (A + p * ts[k]), r)) / p;
+            if (!(fabs(e - want) <= 1e-5 * want))
+                fail_msg("x %g T %g t %g: %.10g, want %.10g", h[i].x, h[i].T, ts[k], e, want);
+        }
+}
+
 static void test_expected_identities(void **state)
 {
     (void)state;
@@ -549,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_expected_published),
         cmocka_unit_test(test_expected_high_precision),
         cmocka_unit_test(test_expected_identities),
+        cmocka_unit_test(test_expected_large_a_b),
         cmocka_unit_test(test_gg_value_and_clv),
         cmocka_unit_test(test_summarise),
     };

@@ -115,6 +115,64 @@ static void test_period_by_hand(void **state)
     sc_ret_report_cleanup(&r);
 }
 
+/* Per member in one pass: each group is sc_ret_compute's report for that member, and a
+ * team's sum of its members' is the report for that team. */
+static void test_by_member(void **state)
+{
+    (void)state;
+    struct sc_ret_opts opts = {.active_days = 10};
+    struct sc_ret_group *g;
+    size_t n;
+    assert_int_equal(sc_ret_by_member(cs, 10, os, 9, 100, 119, &opts, &g, &n), SC_OK);
+    assert_int_equal(n, 4); /* members 0 (c10, credited to nobody), 1, 2, 3 */
+    struct sc_ret_report sum;
+    memset(&sum, 0, sizeof(sum));
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(g[i].member, (int64_t)i);
+        sc_ret_report_add(&sum, &g[i].r);
+        if (g[i].member == 0) { /* c10: signed up on 102, no orders, out of the window on 119 */
+            assert_int_equal(g[i].r.customers_start + g[i].r.customers_end + g[i].r.new_customers,
+                             0);
+            assert_false(g[i].r.has_crr);
+            continue;
+        }
+        struct sc_ret_opts one = {.active_days = 10, .member = g[i].member};
+        struct sc_ret_report r;
+        assert_int_equal(sc_ret_compute(cs, 10, os, 9, 100, 119, &one, &r), SC_OK);
+        assert_int_equal(g[i].r.customers_start, r.customers_start);
+        assert_int_equal(g[i].r.customers_end, r.customers_end);
+        assert_int_equal(g[i].r.new_customers, r.new_customers);
+        assert_int_equal(g[i].r.retained, r.retained);
+        assert_int_equal(g[i].r.revenue_period, r.revenue_period);
+        assert_int_equal(g[i].r.revenue_before, r.revenue_before);
+        assert_true(g[i].r.has_crr == r.has_crr && g[i].r.has_ndr == r.has_ndr);
+        assert_true(fabs(g[i].r.crr - r.crr) < 1e-12 && fabs(g[i].r.ndr - r.ndr) < 1e-12);
+        assert_true(fabs(g[i].r.churn_rate - r.churn_rate) < 1e-12);
+        sc_ret_report_cleanup(&r);
+    }
+    /* member 2 is team south: c3, c5, c8 (test_period_by_hand) */
+    assert_string_equal(g[2].team, "south");
+    assert_int_equal(g[2].r.customers_start, 1);
+    assert_int_equal(g[2].r.customers_end, 2);
+    /* every member's together is the whole company's report */
+    struct sc_ret_report all;
+    assert_int_equal(sc_ret_compute(cs, 10, os, 9, 100, 119, &opts, &all), SC_OK);
+    assert_int_equal(sum.customers_start, all.customers_start);
+    assert_int_equal(sum.customers_end, all.customers_end);
+    assert_int_equal(sum.new_customers, all.new_customers);
+    assert_int_equal(sum.retained, all.retained);
+    assert_true(fabs(sum.crr - all.crr) < 1e-12 && fabs(sum.ndr - all.ndr) < 1e-12);
+    sc_ret_report_cleanup(&all);
+    free(g);
+    /* a scope: team north alone is member 1's customers */
+    opts.team = "north";
+    assert_int_equal(sc_ret_by_member(cs, 10, os, 9, 100, 119, &opts, &g, &n), SC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(g[0].member, 1);
+    free(g);
+    assert_int_equal(sc_ret_by_member(cs, 10, os, 9, 100, 99, &opts, &g, &n), SC_EINVAL);
+}
+
 /* One customer, A = 10: the window of d is d − 9 … d, both ends included. */
 static bool active(int32_t signup, int32_t order_day, int32_t d)
 {
@@ -355,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_civil),
         cmocka_unit_test(test_period_by_hand),
+        cmocka_unit_test(test_by_member),
         cmocka_unit_test(test_window_ends),
         cmocka_unit_test(test_default_window_and_nulls),
         cmocka_unit_test(test_cohorts_and_trend),
