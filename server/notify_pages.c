@@ -34,6 +34,17 @@ struct section {
     int64_t member;
 };
 
+/* A target's kind as people name it, in the page's language. */
+static const char *kind_label(const char *kind)
+{
+    static const char *const codes[] = {"wecom", "dingtalk", "feishu", "slack", "email"};
+    static const char *const names[] = {"WeCom", "DingTalk", "Feishu", "Slack", "E-mail"};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (strcmp(kind, codes[i]) == 0)
+            return sc_tr(names[i]);
+    return kind;
+}
+
 static int target_row(const struct sc_notify_target_row *t, void *ctx)
 {
     struct section *s = ctx;
@@ -42,11 +53,11 @@ static int target_row(const struct sc_notify_target_row *t, void *ctx)
     char shown[64];
     snprintf(shown, sizeof(shown), "%.40s%s", to, strlen(to) > 40 ? "…" : "");
     sc_ui_htmlf(s->b, "<tr data-target=\"%lld\"><td>", (long long)t->id);
-    sc_ui_text(s->b, t->kind);
+    sc_ui_text(s->b, kind_label(t->kind));
     sc_ui_html(s->b, "</td><td>");
     sc_ui_text(s->b, strcmp(t->kind, "email") == 0 ? to : shown);
-    sc_ui_htmlf(s->b, "%s</td><td>%s</td><td>", t->team ? " (team)" : "",
-                t->secret && t->secret[0] ? "set" : "");
+    sc_ui_htmlf(s->b, "%s</td><td>%s</td><td>", t->team ? sc_tr(" (team)") : "",
+                t->secret && t->secret[0] ? sc_tr("set") : "");
     for (int i = 0; i < 2; i++) {
         sc_ui_htmlf(s->b, "<form class=\"inline\" method=\"post\" action=\"/notify/%lld/%s\">",
                     (long long)s->member, i ? "remove" : "test");
@@ -54,7 +65,7 @@ static int target_row(const struct sc_notify_target_row *t, void *ctx)
         sc_ui_htmlf(s->b,
                     "<input type=\"hidden\" name=\"id\" value=\"%lld\"><button class=\"btn\" "
                     "type=\"submit\">%s</button></form> ",
-                    (long long)t->id, i ? "Remove" : "Send a test message");
+                    (long long)t->id, i ? sc_tr("Remove") : sc_tr("Send a test message"));
     }
     sc_ui_html(s->b, "</td></tr>");
     return sc_buf_error(s->b) != SC_OK;
@@ -70,28 +81,39 @@ void sc_notify_section(struct req *r, struct sc_buf *b, const struct sc_member *
     struct sc_notify_prefs p;
     if (sc_store_notify_prefs_get(r->srv->store, t->id, &p) != SC_OK)
         return;
-    sc_ui_html(b, "<section id=\"notify\"><h2>Notifications</h2><p class=\"hint\">Alerts in "
-                  "WeCom, DingTalk, Feishu or Slack group robots, or by e-mail.</p>"
-                  "<div class=\"scroll\"><table class=\"t\" id=\"notify-targets\"><thead><tr>"
-                  "<th>Kind</th><th>Where</th><th>Secret</th><th></th></tr></thead><tbody>");
+    sc_ui_htmlf(b,
+                "<section id=\"notify\"><h2>%s</h2><p class=\"hint\">%s</p>"
+                "<div class=\"scroll\"><table class=\"t\" id=\"notify-targets\"><thead><tr>"
+                "<th>%s</th><th>%s</th><th>%s</th><th></th></tr></thead><tbody>",
+                sc_tr("Notifications"),
+                sc_tr("Alerts in WeCom, DingTalk, Feishu or Slack group robots, or by e-mail."),
+                sc_tr("Kind"), sc_tr("Where"), sc_tr("Secret"));
     sc_store_notify_target_list(r->srv->store, t->id, target_row, &s);
     sc_ui_htmlf(b,
                 "</tbody></table></div><form method=\"post\" action=\"/notify/%lld/add\" "
                 "class=\"stack\">",
                 (long long)t->id);
     sc_ui_csrf_field(r, b);
-    sc_ui_html(b, "<label>Kind<select name=\"kind\"><option value=\"wecom\">WeCom</option>"
-                  "<option value=\"dingtalk\">DingTalk</option><option value=\"feishu\">Feishu"
-                  "</option><option value=\"slack\">Slack</option><option value=\"email\">"
-                  "E-mail</option></select></label><label>Robot's webhook URL<input name=\"url\" "
-                  "maxlength=\"2048\" placeholder=\"https://\"></label><label>Signing secret "
-                  "(DingTalk, Feishu; optional)<input name=\"secret\" maxlength=\"200\" "
-                  "autocomplete=\"off\"></label><label>E-mail address<input name=\"to\" "
-                  "type=\"email\" maxlength=\"254\"></label>");
+    sc_ui_htmlf(b,
+                "<label>%s<select name=\"kind\"><option value=\"wecom\">%s</option>"
+                "<option value=\"dingtalk\">%s</option><option value=\"feishu\">%s"
+                "</option><option value=\"slack\">Slack</option><option value=\"email\">"
+                "%s</option></select></label>",
+                sc_tr("Kind"), sc_tr("WeCom"), sc_tr("DingTalk"), sc_tr("Feishu"), sc_tr("E-mail"));
+    sc_ui_htmlf(b,
+                "<label>%s<input name=\"url\" maxlength=\"2048\" placeholder=\"https://\">"
+                "</label><label>%s<input name=\"secret\" maxlength=\"200\" "
+                "autocomplete=\"off\"></label><label>%s<input name=\"to\" type=\"email\" "
+                "maxlength=\"254\"></label>",
+                sc_tr("Robot's webhook URL"), sc_tr("Signing secret (DingTalk, Feishu; optional)"),
+                sc_tr("E-mail address"));
     if (t->role != SC_ROLE_SALES)
-        sc_ui_html(b, "<label class=\"check\"><input type=\"checkbox\" name=\"team\" "
-                      "value=\"1\"> Also my team's alerts</label>");
-    sc_ui_html(b, "<button class=\"btn primary\" type=\"submit\">Add</button></form>");
+        sc_ui_htmlf(b,
+                    "<label class=\"check\"><input type=\"checkbox\" name=\"team\" "
+                    "value=\"1\"> %s</label>",
+                    sc_tr("Also my team's alerts"));
+    sc_ui_htmlf(b, "<button class=\"btn primary\" type=\"submit\">%s</button></form>",
+                sc_tr("Add"));
     sc_ui_htmlf(b, "<form method=\"post\" action=\"/notify/%lld/prefs\" class=\"stack\">",
                 (long long)t->id);
     sc_ui_csrf_field(r, b);
@@ -108,19 +130,19 @@ void sc_notify_section(struct req *r, struct sc_buf *b, const struct sc_member *
         sc_ui_htmlf(b,
                     "<label class=\"check\"><input type=\"checkbox\" name=\"ev_%s\" "
                     "value=\"1\"%s> %s</label>",
-                    kinds[i], on ? " checked" : "", names[i]);
+                    kinds[i], on ? " checked" : "", sc_tr(names[i]));
     }
-    sc_ui_html(b, "<label>Quiet hours (HH:MM-HH:MM; empty: none)<input name=\"quiet\" "
-                  "maxlength=\"11\" value=\"");
+    sc_ui_htmlf(b, "<label>%s<input name=\"quiet\" maxlength=\"11\" value=\"",
+                sc_tr("Quiet hours (HH:MM-HH:MM; empty: none)"));
     if (p.quiet_from != p.quiet_to)
         sc_ui_htmlf(b, "%02d:%02d-%02d:%02d", p.quiet_from / 60, p.quiet_from % 60, p.quiet_to / 60,
                     p.quiet_to % 60);
-    sc_ui_html(b, "\"></label><label>Digest hour (0-23; empty: none)<input name=\"digest_hour\" "
-                  "maxlength=\"2\" value=\"");
+    sc_ui_htmlf(b, "\"></label><label>%s<input name=\"digest_hour\" maxlength=\"2\" value=\"",
+                sc_tr("Digest hour (0-23; empty: none)"));
     if (p.digest_hour >= 0)
         sc_ui_htmlf(b, "%d", p.digest_hour);
-    sc_ui_html(b, "\"></label><button class=\"btn\" type=\"submit\">Save</button></form>"
-                  "</section>");
+    sc_ui_htmlf(b, "\"></label><button class=\"btn\" type=\"submit\">%s</button></form></section>",
+                sc_tr("Save"));
 }
 
 /* 422 naming the field and why; nothing was stored. */

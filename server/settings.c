@@ -29,17 +29,19 @@ static int token_row(const struct sc_token_row *t, void *ctx)
     sc_ui_when(b, t->created_at);
     sc_ui_html(b, "</td><td>");
     if (t->revoked_at) {
-        sc_ui_html(b, "revoked ");
+        sc_ui_text(b, sc_tr("revoked"));
+        sc_ui_html(b, " ");
         sc_ui_when(b, t->revoked_at);
         sc_ui_html(b, "</td><td>");
     } else {
-        sc_ui_html(b, "live</td><td><form class=\"inline\" method=\"post\" "
+        sc_ui_text(b, sc_tr("live"));
+        sc_ui_html(b, "</td><td><form class=\"inline\" method=\"post\" "
                       "action=\"/me/tokens/revoke\">");
         sc_ui_csrf_field(r, b);
         sc_ui_htmlf(b,
                     "<input type=\"hidden\" name=\"id\" value=\"%lld\"><button class=\"btn\" "
-                    "type=\"submit\">Revoke</button></form>",
-                    (long long)t->id);
+                    "type=\"submit\">%s</button></form>",
+                    (long long)t->id, sc_tr("Revoke"));
     }
     sc_ui_html(b, "</td></tr>");
     return sc_buf_error(b) != SC_OK;
@@ -54,37 +56,49 @@ static enum MHD_Result account_page(struct req *r, const struct sc_member *m, un
     sc_ui_html(&b, "</header>");
     sc_ui_message(&b, ok, msg);
     if (new_token) {
-        sc_ui_html(&b, "<section class=\"newtoken\"><p><strong>Your new API token.</strong> "
-                       "Copy it now: it is stored only as a hash and will not be shown "
-                       "again.</p><p><code id=\"token\">");
+        sc_ui_htmlf(&b,
+                    "<section class=\"newtoken\"><p><strong>%s</strong> %s</p><p><code "
+                    "id=\"token\">",
+                    sc_tr("Your new API token."),
+                    sc_tr("Copy it now: it is stored only as a hash and will not be shown again."));
         sc_ui_text(&b, new_token);
         sc_ui_html(&b, "</code> <button class=\"btn\" type=\"button\" data-copy=\"");
         sc_ui_text(&b, new_token);
-        sc_ui_html(&b, "\">Copy</button></p><p class=\"hint\">Use it as <code>Authorization: "
-                       "Bearer …</code> with the JSON API under /api/v1/.</p></section>");
+        sc_ui_htmlf(&b, "\">%s</button></p><p class=\"hint\">", sc_tr("Copy"));
+        sc_ui_text(&b, sc_tr("Use it as an Authorization: Bearer header with the JSON API under "
+                             "/api/v1/."));
+        sc_ui_html(&b, "</p></section>");
     }
-    sc_ui_html(&b, "<div class=\"two\"><section><h2>Change password</h2>"
-                   "<form method=\"post\" action=\"/me/password\" class=\"stack\">");
+    sc_ui_htmlf(&b,
+                "<div class=\"two\"><section><h2>%s</h2>"
+                "<form method=\"post\" action=\"/me/password\" class=\"stack\">",
+                sc_tr("Change password"));
     sc_ui_csrf_field(r, &b);
     sc_ui_htmlf(&b,
-                "<label>Current password<input name=\"current\" type=\"password\" required "
-                "maxlength=\"%d\" autocomplete=\"current-password\"></label>"
-                "<label>New password (at least %d characters)<input name=\"new\" "
-                "type=\"password\" required minlength=\"%d\" maxlength=\"%d\" "
-                "autocomplete=\"new-password\"></label><label>New password again<input "
+                "<label>%s<input name=\"current\" type=\"password\" required "
+                "maxlength=\"%d\" autocomplete=\"current-password\"></label><label>",
+                sc_tr("Current password"), SC_PASSWORD_MAX);
+    sc_ui_htmlf(&b, sc_tr("New password (at least %d characters)"), SC_PASSWORD_MIN);
+    sc_ui_htmlf(&b,
+                "<input name=\"new\" type=\"password\" required minlength=\"%d\" "
+                "maxlength=\"%d\" autocomplete=\"new-password\"></label><label>%s<input "
                 "name=\"again\" type=\"password\" required maxlength=\"%d\" "
                 "autocomplete=\"new-password\"></label><button class=\"btn primary\" "
-                "type=\"submit\">Change password</button></form></section>",
-                SC_PASSWORD_MAX, SC_PASSWORD_MIN, SC_PASSWORD_MIN, SC_PASSWORD_MAX,
-                SC_PASSWORD_MAX);
-    sc_ui_html(&b, "<section><h2>API tokens</h2><form method=\"post\" action=\"/me/tokens\" "
-                   "class=\"stack\">");
+                "type=\"submit\">%s</button></form></section>",
+                SC_PASSWORD_MIN, SC_PASSWORD_MAX, sc_tr("New password again"), SC_PASSWORD_MAX,
+                sc_tr("Change password"));
+    sc_ui_htmlf(&b,
+                "<section><h2>%s</h2><form method=\"post\" action=\"/me/tokens\" "
+                "class=\"stack\">",
+                sc_tr("API tokens"));
     sc_ui_csrf_field(r, &b);
-    sc_ui_html(&b, "<label>Label<input name=\"label\" maxlength=\"100\" placeholder=\"e.g. CRM "
-                   "sync\"></label><button class=\"btn primary\" type=\"submit\">Create a "
-                   "token</button></form><div class=\"scroll\"><table class=\"t\" "
-                   "id=\"tokens\"><thead><tr><th>Label</th><th>Created</th><th>State"
-                   "</th><th></th></tr></thead><tbody>");
+    sc_ui_htmlf(&b,
+                "<label>%s<input name=\"label\" maxlength=\"100\" placeholder=\"%s\"></label>"
+                "<button class=\"btn primary\" type=\"submit\">%s</button></form><div "
+                "class=\"scroll\"><table class=\"t\" id=\"tokens\"><thead><tr><th>%s</th>"
+                "<th>%s</th><th>%s</th><th></th></tr></thead><tbody>",
+                sc_tr("Label"), sc_tr("e.g. CRM sync"), sc_tr("Create a token"), sc_tr("Label"),
+                sc_tr("Created"), sc_tr("State"));
     void *ctx[2] = {r, &b};
     enum sc_err e = sc_store_token_list(r->srv->store, m->id, token_row, ctx);
     if (e != SC_OK) {

@@ -462,6 +462,29 @@ class Notifications(unittest.TestCase):
         self.assertEqual(st, 403)
         self.assertNotIn(url, self.notify_cli("ann@example.com", "--list").stdout)
 
+    def test_10_the_account_page_in_the_readers_language(self):
+        """/me/account (password, API tokens, notifications) reads in the language the
+        browser asks for, as every signed-in page: of the i18n table's English on the page
+        in English, none is left on it in Chinese, and the targets' kinds are named."""
+        from test_leads_intel import english_in, i18n_entries, visible_text
+        entries = i18n_entries()
+        z = Session(self.srv, "198.51.100.215")
+        z.login("zhang@example.com", SALES_PW)
+        texts = {}
+        for lang in ("en", "zh-CN,zh;q=0.9"):
+            st, _, body = self.srv.request("GET", "/me/account", headers=z._headers(
+                {"Accept-Language": lang}))
+            self.assertEqual(st, 200)
+            texts[lang] = visible_text(body.decode())
+        used = [en for en in entries if english_in(en, texts["en"])]
+        self.assertGreater(len(used), 20)  # the check sees the page's strings
+        left = [en for en in used if english_in(en, texts["zh-CN,zh;q=0.9"])]
+        self.assertEqual(left, [])
+        for word in ("通知", "钉钉", "飞书", "企业微信", "免打扰时段"):
+            self.assertIn(word, texts["zh-CN,zh;q=0.9"])
+        for word in ("DingTalk", "Feishu", "WeCom", "Quiet hours"):
+            self.assertIn(word, texts["en"])
+
     def test_9_what_a_customer_typed_makes_no_markup(self):
         """A name is shown as typed: no link, image, tag or mention of the whole group in the
         salesperson's robots."""
