@@ -552,6 +552,9 @@ struct list_ctx {
      * among those that pass the filters become views; 'matched' counts them all */
     bool windowed;
     size_t win_from, win_to, matched;
+    /* /customers unfiltered: only the page's rows are read from the store */
+    bool store_window;
+    int64_t store_from;
 };
 
 static int take_view(struct list_ctx *c, const struct view *v);
@@ -1143,7 +1146,9 @@ static enum sc_err collect_views(struct req *r, struct list_ctx *c, const struct
     if (e == SC_OK)
         e = sc_bdays_load(r->srv->store, scope, &c->bdays);
     if (e == SC_OK)
-        e = sc_store_customers(r->srv->store, scope, customer_row, c);
+        e = c->store_window ? sc_store_customers_window(r->srv->store, scope, c->store_from,
+                                                        c->limit, customer_row, c)
+                            : sc_store_customers(r->srv->store, scope, customer_row, c);
     return e != SC_OK ? e : c->e;
 }
 
@@ -1256,12 +1261,20 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
      * kept. */
     bool sorted = c->want_week || m->role == SC_ROLE_SALES;
     size_t from = (size_t)(page - 1) * PAGE_ROWS;
-    if (!sorted) {
+    enum sc_err e = SC_OK;
+    int64_t count = 0;
+    if (!sorted && !c->want_segment) { /* the page's rows alone, and how many there are */
+        e = sc_store_customers_count(r->srv->store, scope, &count);
+        c->store_window = true;
+        c->store_from = (int64_t)from;
+        c->limit = PAGE_ROWS;
+    } else if (!sorted) {
         c->windowed = true;
         c->win_from = from;
         c->win_to = from + PAGE_ROWS;
     }
-    enum sc_err e = collect_views(r, c, scope, 0);
+    if (e == SC_OK)
+        e = collect_views(r, c, scope, 0);
     if (e != SC_OK) {
         list_ctx_free(c);
         return sc_reply_err(r, e, NULL);
@@ -1270,7 +1283,7 @@ static enum MHD_Result customers_list_page(struct req *r, const struct sc_member
         qsort(c->views, c->nviews, sizeof(*c->views), birthday_cmp);
     else if (!c->want_week && m->role == SC_ROLE_SALES && c->nviews > 1)
         qsort(c->views, c->nviews, sizeof(*c->views), view_cmp);
-    size_t total = sorted ? c->nviews : c->matched;
+    size_t total = c->store_window ? (size_t)count : sorted ? c->nviews : c->matched;
     size_t first = sorted ? from : 0; /* the page's first view */
     size_t shown = first < c->nviews ? c->nviews - first : 0;
     if (shown > PAGE_ROWS)

@@ -23,22 +23,64 @@ static void bind_scope(struct sc_stmt *st, const struct sc_scope *scope)
     sc_sql_opt(st, 2, scope ? scope->team : NULL);
 }
 
+/* A customer row's columns, as customer_rows() reads them. */
+#define CUSTOMER_COLUMNS                                                                           \
+    "SELECT s.id, s.name, s.email, s.phone, c.slug, s.level1_type, coalesce(s.level1_id, 0), "     \
+    "CASE s.level1_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level1_id) "            \
+    "WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level1_id) END, "                        \
+    "s.created_at, c.member_id, m.team, coalesce(s.visitor_id, 0) FROM customers s JOIN cards "    \
+    "c ON c.id = s.card_id JOIN members m ON m.id = c.member_id WHERE " SCOPE_CARDS
+
+static enum sc_err customer_rows(struct sc_q *rq,
+                                 int (*fn)(const struct sc_customer_row *r, void *ctx), void *ctx);
+
 enum sc_err sc_store_customers(struct sc_store *s, const struct sc_scope *scope,
                                int (*fn)(const struct sc_customer_row *r, void *ctx), void *ctx)
 {
-    static struct sc_sql q = SC_SQL(
-        "SELECT s.id, s.name, s.email, s.phone, c.slug, s.level1_type, coalesce(s.level1_id, 0), "
-        "CASE s.level1_type WHEN 1 THEN (SELECT name FROM members WHERE id = s.level1_id) "
-        "WHEN 2 THEN (SELECT name FROM customers WHERE id = s.level1_id) END, "
-        "s.created_at, c.member_id, m.team, coalesce(s.visitor_id, 0) FROM customers s JOIN cards "
-        "c ON c.id = s.card_id "
-        "JOIN members m ON m.id = c.member_id WHERE " SCOPE_CARDS " ORDER BY s.id");
+    static struct sc_sql q = SC_SQL(CUSTOMER_COLUMNS " ORDER BY s.id");
     struct sc_q r;
     if (!sc_q_read(&r, s, &q))
         return r.e;
     bind_scope(r.st, scope);
-    while (sc_q_next(&r)) {
-        struct sc_stmt *st = r.st;
+    return customer_rows(&r, fn, ctx);
+}
+
+enum sc_err sc_store_customers_window(struct sc_store *s, const struct sc_scope *scope,
+                                      int64_t offset, int64_t limit,
+                                      int (*fn)(const struct sc_customer_row *r, void *ctx),
+                                      void *ctx)
+{
+    static struct sc_sql q = SC_SQL(CUSTOMER_COLUMNS " ORDER BY s.id LIMIT ?4 OFFSET ?3");
+    struct sc_q r;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope(r.st, scope);
+    sc_sql_int(r.st, 3, offset);
+    sc_sql_int(r.st, 4, limit);
+    return customer_rows(&r, fn, ctx);
+}
+
+enum sc_err sc_store_customers_count(struct sc_store *s, const struct sc_scope *scope, int64_t *out)
+{
+    static struct sc_sql q =
+        SC_SQL("SELECT count(*) FROM customers s JOIN cards c ON c.id = "
+               "s.card_id JOIN members m ON m.id = c.member_id WHERE " SCOPE_CARDS);
+    struct sc_q r;
+    *out = 0;
+    if (!sc_q_read(&r, s, &q))
+        return r.e;
+    bind_scope(r.st, scope);
+    if (sc_q_next(&r))
+        *out = sc_sql_col_int(r.st, 0);
+    return sc_q_end(&r);
+}
+
+/* Hands the rows of the customer query 'rq' (its statement bound) to 'fn', then ends it. */
+static enum sc_err customer_rows(struct sc_q *rq,
+                                 int (*fn)(const struct sc_customer_row *r, void *ctx), void *ctx)
+{
+    while (sc_q_next(rq)) {
+        struct sc_stmt *st = rq->st;
         struct sc_customer_row w;
         memset(&w, 0, sizeof(w));
         w.id = sc_sql_col_int(st, 0);
@@ -58,7 +100,7 @@ enum sc_err sc_store_customers(struct sc_store *s, const struct sc_scope *scope,
         if (fn(&w, ctx))
             break;
     }
-    return sc_q_end(&r);
+    return sc_q_end(rq);
 }
 
 enum sc_err sc_store_orders(struct sc_store *s, const struct sc_scope *scope,

@@ -456,6 +456,14 @@ struct sc_customer_row {
 /* Customers of the cards in 'scope' (NULL: all), by id; 'fn' stops early by returning non-zero. */
 enum sc_err sc_store_customers(struct sc_store *s, const struct sc_scope *scope,
                                int (*fn)(const struct sc_customer_row *r, void *ctx), void *ctx);
+/* The same, rows 'offset' to 'offset' + 'limit' - 1 of that order only (a page of the list). */
+enum sc_err sc_store_customers_window(struct sc_store *s, const struct sc_scope *scope,
+                                      int64_t offset, int64_t limit,
+                                      int (*fn)(const struct sc_customer_row *r, void *ctx),
+                                      void *ctx);
+/* How many customers the cards in 'scope' (NULL: all) have, into '*out'. */
+enum sc_err sc_store_customers_count(struct sc_store *s, const struct sc_scope *scope,
+                                     int64_t *out);
 
 /* One order (a conversion): when it was made (unix seconds) and its amount. */
 struct sc_order_row {
