@@ -114,6 +114,53 @@ static void test_shapes(void **state)
     free(url);
 }
 
+/*
+ * WeCom refuses markdown over 4096 bytes: a long batch (8 alerts of Chinese text) is cut at a
+ * character's edge to fit, ending in "…"; a short one is sent whole.
+ */
+static void test_wecom_size(void **state)
+{
+    (void)state;
+    char *md = malloc(8 * 700 + 1);
+    assert_non_null(md);
+    size_t n = 0;
+    for (int i = 0; i < 8; i++)
+        for (int k = 0; k < 233; k++) { /* 233 × "线" (3 bytes) + "\n": 700 bytes an alert */
+            memcpy(md + n, "线", 3);
+            n += 3;
+            if (k == 232)
+                md[n++] = '\n';
+        }
+    md[n] = '\0';
+    const struct sc_notify_msg big = {"t", md, "x", "h"};
+    char *url = NULL, *body = NULL;
+    assert_int_equal(sc_notify_request(SC_NOTIFY_WECOM, "https://qyapi.example/send?key=k", NULL,
+                                       &big, 0, NULL, NULL, &url, &body),
+                     SC_OK);
+    json_t *j = json_loads(body, 0, NULL); /* jansson refuses invalid UTF-8 */
+    assert_non_null(j);
+    const char *content =
+        json_string_value(json_object_get(json_object_get(j, "markdown"), "content"));
+    size_t len = strlen(content);
+    assert_true(len <= 4096 && len > 4000);
+    assert_int_equal(strncmp(content, md, len - 4), 0);
+    assert_string_equal(content + len - 4, "\n…");
+    json_decref(j);
+    free(body);
+    free(url);
+    md[300] = '\0'; /* 100 characters: whole */
+    assert_int_equal(sc_notify_request(SC_NOTIFY_WECOM, "https://qyapi.example/send?key=k", NULL,
+                                       &big, 0, NULL, NULL, &url, &body),
+                     SC_OK);
+    j = json_loads(body, 0, NULL);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "markdown"), "content")), md);
+    json_decref(j);
+    free(body);
+    free(url);
+    free(md);
+}
+
 static void test_email(void **state)
 {
     (void)state;
@@ -246,7 +293,7 @@ int main(void)
         cmocka_unit_test(test_signatures), cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_email),      cmocka_unit_test(test_checks),
         cmocka_unit_test(test_answers),    cmocka_unit_test(test_quiet_parse),
-        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_rate_limit), cmocka_unit_test(test_wecom_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
