@@ -264,7 +264,7 @@ static char *robot_text(const char *s, bool slack)
 }
 
 /*
- * WeCom's robots refuse markdown over 4096 bytes (their errcode 40058), and a
+ * WeCom's robots refuse markdown over 4096 bytes, and a
  * refused message is retried until it fails: a long batch is cut to fit at
  * a character's edge, ending in "…", each alert already carrying its link.
  * Returns new.
