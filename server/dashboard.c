@@ -367,8 +367,8 @@ static void channel_table(struct sc_buf *b, const struct channels *c)
                       "</td><td class=\"barcell\"><span class=\"bar\" style=\"width:%.0f%%\">"
                       "</span></td></tr>",
                       i < NCH - 1 ? sc_channel_name((enum sc_channel)i) : "direct",
-                      i < NCH - 1 ? sc_tr(sc_channel_name((enum sc_channel)i))
-                                  : sc_tr("direct (no tracked link)"),
+                      i < NCH - 1 ? sc_words_channel(sc_channel_name((enum sc_channel)i))
+                                  : sc_tr("Direct (no tracked link)"),
                       (long long)visits, (long long)n[SC_EV_VIEW], (long long)n[SC_EV_SAVE],
                       (long long)n[SC_EV_SIGNUP],
                       100.0 * (double)(visits + n[SC_EV_VIEW]) / (double)top);

@@ -427,7 +427,7 @@ static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct 
     sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)li->bt.at);
     local_when(b, li->bt.at, o->set.tz_min);
     sc_ui_html(b, "</td><td>");
-    sc_ui_text(b, sc_tr(sc_score_contact_name(li->channel)));
+    sc_ui_text(b, sc_words_contact(sc_score_contact_name(li->channel)));
     sc_ui_html(b, "</td><td>");
     sc_ux_card_html(b, l->card);
     sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
@@ -708,7 +708,7 @@ static void followup_html(const struct sc_followup_row *f, const char *csrf, str
     sc_ui_html(b, "</time> ");
     sc_ui_text(b, f->member);
     sc_ui_html(b, " · ");
-    sc_ui_text(b, sc_tr(sc_score_contact_name((enum sc_contact)(
+    sc_ui_text(b, sc_words_contact(sc_score_contact_name((enum sc_contact)(
                       f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
     sc_ui_html(b, " · ");
     sc_ui_text(
@@ -739,7 +739,7 @@ static void followup_form(struct req *r, struct sc_buf *b, long long id)
     for (int c = 0; c < SC_CONTACT_COUNT; c++)
         sc_ui_htmlf(b, "<option value=\"%s\">%s</option>",
                     sc_score_contact_name((enum sc_contact)c),
-                    sc_tr(sc_score_contact_name((enum sc_contact)c)));
+                    sc_words_contact(sc_score_contact_name((enum sc_contact)c)));
     sc_ui_html(b, "</select></label> <label>Outcome <select name=\"outcome\">");
     for (int k = 0; k < SC_FU_COUNT; k++)
         sc_ui_htmlf(b, "<option value=\"%s\">%s</option>", outcome_names[k],
@@ -823,7 +823,7 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         sc_ui_html(&b, " (");
         sc_ui_text(&b, sc_tz_name());
         sc_ui_html(&b, ") · ");
-        sc_ui_text(&b, sc_tr(sc_score_contact_name(li->channel)));
+        sc_ui_text(&b, sc_words_contact(sc_score_contact_name(li->channel)));
         sc_ui_htmlf(&b, "</p><h2>Next step</h2><p><textarea id=\"draft\" data-drafted-by=\"%s\" ",
                     by_model ? "model" : "template");
         if (!by_model && pending)
@@ -1021,7 +1021,7 @@ static int timeline_html(const struct sc_visit_row *v, void *ctx)
     sc_ui_html(b, " · ");
     sc_ui_text(b, v->card_owner && v->card_owner[0] ? v->card_owner : v->card); /* by name */
     if (v->channel >= 0)
-        sc_ui_htmlf(b, " · via %s", sc_tr(sc_channel_name((enum sc_channel)v->channel)));
+        sc_ui_htmlf(b, " · via %s", sc_words_channel(sc_channel_name((enum sc_channel)v->channel)));
     if (v->via.type) {
         sc_ui_html(b, " from ");
         sc_ui_text(b, v->via.name);
@@ -1252,7 +1252,7 @@ static int reminder_html(const struct sc_followup_row *f, void *ctx)
     sc_ui_html(b, "</a> · <time>");
     sc_ui_when(b, f->reminder_at);
     sc_ui_html(b, "</time> · ");
-    sc_ui_text(b, sc_tr(sc_score_contact_name((enum sc_contact)(
+    sc_ui_text(b, sc_words_contact(sc_score_contact_name((enum sc_contact)(
                       f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
     if (f->note[0]) {
         sc_ui_html(b, " · ");

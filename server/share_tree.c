@@ -12,6 +12,7 @@
 #include "pages_int.h"
 #include "routes_int.h"
 #include "sharecard/escape.h"
+#include "ux_int.h"
 
 /* ---- the share tree ---------------------------------------------------------------- */
 
@@ -171,7 +172,7 @@ enum MHD_Result sc_h_tree(struct req *r, const struct route_args *a)
             sc_ui_htmlf(&b,
                         " <span class=\"chip\">%s</span> <span class=\"hint\">%lld visits · "
                         "%lld sign-ups · ",
-                        sc_tr(sc_channel_name(t->channel)), (long long)t->visits,
+                        sc_words_channel(sc_channel_name(t->channel)), (long long)t->visits,
                         (long long)t->signups);
             sc_ui_when(&b, t->created_at);
             sc_ui_html(&b, "</span></li>");

@@ -1,0 +1,130 @@
+"""Words instead of codes on the English pages (issue 17), over real HTTP:
+channels ("WeChat", not "wechat"), reward kinds and states, counts with their
+noun in the singular or plural, a coupon's last day in SHARECARD_TZ and a
+funnel whose steps never exceed the one before.  The API keeps the codes."""
+
+import http.client
+import json
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from test_accounts import Session  # noqa: E402
+
+ADMIN_PW = "admin-password-1"
+SALES_PW = "sales-password-1"
+
+
+class Words(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_TZ": "+08:00"})
+        db = cls.srv.db
+        harness.sharecard("init", "--admin-email", "root@example.com", db=db,
+                          env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
+        cls.zhang = harness.add_member(db, "Zhang Wei", "zhang@example.com", "--slug", "zhang",
+                                       "--team", "east")
+        harness.sharecard("member", "password", "--email", "zhang@example.com", db=db,
+                          env={"SHARECARD_PASSWORD": SALES_PW})
+        cls.token = harness.sharecard("token", "create", "--email", "root@example.com",
+                                      db=db).stdout.strip()
+        cls.srv.start()
+        # Ann scans Zhang's QR code and shares the card on WeChat; Bob opens her share
+        # and signs up through it.
+        ann = harness.Browser(cls.srv)
+        ann.open_link(cls.zhang["qr_url"])
+        st, _, body = ann.post("/c/zhang/share", {"channel": "wechat"}, json_answer=True)
+        assert st < 300, body
+        cls.share = json.loads(body)["url"]
+        bob = harness.Browser(cls.srv)
+        st, _, body = bob.join(cls.share, "zhang", name="Bob", email="bob@example.com")
+        assert st == 201, body
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.stop()
+        finally:
+            cls.srv.cleanup()
+
+    def signed_in(self, email, pw, ip, lang=None):
+        s = Session(self.srv, ip=ip)
+        st, _, _ = s.login(email, pw)
+        self.assertEqual(st, 303)
+        return s
+
+    def page(self, s, path, zh=False):
+        h = s._headers({"Accept-Language": "zh-CN"} if zh else None)
+        st, _, body = self.srv.request("GET", path, headers=h)
+        self.assertEqual(st, 200, path)
+        return body.decode()
+
+    def api(self, path):
+        st, _, body = self.srv.request("GET", path,
+                                       headers={"Authorization": f"Bearer {self.token}"})
+        self.assertEqual(st, 200, path)
+        return json.loads(body)
+
+    # ---- 1. channels -----------------------------------------------------------------
+
+    def test_channels_in_words_on_pages_and_codes_in_the_api(self):
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.90")
+        dash = self.page(root, "/dashboard")
+        table = dash[dash.index('id="channels"'):dash.index("</table>", dash.index('id="channels"'))]
+        self.assertIn('<tr data-channel="qr"><td>QR code</td>', table)
+        self.assertIn('<tr data-channel="wechat"><td>WeChat</td>', table)
+        self.assertNotRegex(table, r"<td>(qr|wechat|direct)\b")
+        zh = self.page(root, "/dashboard", zh=True)
+        self.assertIn('<tr data-channel="wechat"><td>微信</td>', zh)
+        self.assertIn('<tr data-channel="qr"><td>二维码</td>', zh)
+        # The share tree: Ann's share is a WeChat one.
+        tree = self.page(root, "/dashboard/tree/zhang")
+        self.assertIn('<span class="chip">WeChat</span>', tree)
+        self.assertIn('<span class="chip">QR code</span>', tree)
+        self.assertNotIn('<span class="chip">wechat</span>', tree)
+        self.assertIn('<span class="chip">微信</span>', self.page(root, "/dashboard/tree/zhang",
+                                                                  zh=True))
+        # A lead's page: Bob came via WeChat; the best way to reach a lead is in words.
+        leads = self.page(root, "/leads")
+        lead = re.search(r'href="/leads/(\d+)"', leads).group(1)
+        self.assertNotRegex(leads, r"<td>(call|wechat|email|sms)</td>")
+        one = self.page(root, f"/leads/{lead}")
+        self.assertNotIn("via wechat", one)
+        self.assertNotIn("via qr", one)
+        self.assertRegex(one, r"via (WeChat|QR code)")
+        self.assertNotRegex(one, r'<option value="call">call<')
+        self.assertIn('<option value="call">Phone call</option>', one)
+        # The API keeps the codes.
+        self.assertIn("wechat", [c["channel"] for c in self.api("/api/v1/channels")])
+        tree_api = self.api("/api/v1/cards/zhang/tree")
+        self.assertIn("wechat", json.dumps(tree_api))
+
+    def test_live_feed_lines_in_words_and_its_channel_field_a_code(self):
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.91")
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=30)
+        c.request("GET", "/api/v1/live", headers={
+            "Cookie": "; ".join(f"{k}={v}" for k, v in root.cookies.items()),
+            "Accept": "text/event-stream"})
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        try:
+            harness.Browser(self.srv).open_link(self.share)
+            seen = None
+            while seen is None:
+                line = r.fp.readline()
+                self.assertTrue(line, "the feed ended")
+                if line.startswith(b"data: "):
+                    ev = json.loads(line[6:])
+                    if ev.get("channel") is not None:
+                        seen = ev
+        finally:
+            c.close()
+        self.assertEqual(seen["channel"], "wechat")
+        self.assertIn("via a WeChat share", seen["text"])
+
+
+if __name__ == "__main__":
+    harness.main()
