@@ -102,7 +102,7 @@ static int earned_row(const struct sc_earned_row *w, void *ctx)
         money(b, w->amount);
     }
     sc_buf_puts(b, "</td><td>");
-    sc_ui_text(b, sc_tr(w->status));
+    sc_ui_text(b, sc_words_reward_status(w->status));
     sc_buf_puts(b, "</td></tr>");
     return 0;
 }

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -21,7 +22,12 @@ SALES_PW = "sales-password-1"
 class Words(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1", "SHARECARD_TZ": "+08:00"})
+        # A zone whose day differs from UTC's at this hour (for a coupon's last day), and a
+        # welcome coupon for each new customer.
+        cls.tz = 14 if time.gmtime().tm_hour >= 11 else -12
+        cls.srv = harness.Server(env={"SHARECARD_TRUST_PROXY": "1",
+                                      "SHARECARD_TZ": "%+03d:00" % cls.tz,
+                                      "SHARECARD_WELCOME": "coupon:50:30"})
         db = cls.srv.db
         harness.sharecard("init", "--admin-email", "root@example.com", db=db,
                           env={"SHARECARD_ADMIN_PASSWORD": ADMIN_PW})
@@ -41,6 +47,18 @@ class Words(unittest.TestCase):
         cls.share = json.loads(body)["url"]
         bob = harness.Browser(cls.srv)
         st, _, body = bob.join(cls.share, "zhang", name="Bob", email="bob@example.com")
+        assert st == 201, body
+        # Carol signs up through Bob's referral link (Bob earns sign-up points) and buys.
+        cls.bob, bj = bob, json.loads(body)
+        cls.bob_page = "/r/" + bj["referral_url"].rsplit("/", 1)[1]
+        cls.bob_id = bj["customer_id"]
+        st, _, body = harness.Browser(cls.srv).join(bj["referral_url"], "zhang", name="Carol",
+                                                    email="carol@example.com")
+        assert st == 201, body
+        st, _, body = cls.srv.request(
+            "POST", "/api/v1/conversions",
+            body=json.dumps({"email": "carol@example.com", "amount": 300, "order_id": "W-1"}),
+            headers={"Authorization": f"Bearer {cls.token}", "Content-Type": "application/json"})
         assert st == 201, body
 
     @classmethod
@@ -124,6 +142,38 @@ class Words(unittest.TestCase):
             c.close()
         self.assertEqual(seen["channel"], "wechat")
         self.assertIn("via a WeChat share", seen["text"])
+
+    # ---- 2. reward kinds and states ----------------------------------------------------
+
+    def test_reward_kinds_and_states_in_words(self):
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.92")
+        page = self.page(root, "/admin/rewards")
+        rows = page[page.index("<tbody"):page.index("</tbody>")]
+        for code in ("signup", "commission", "coupon", "pending", "hold", "approved"):
+            self.assertNotRegex(rows, r"<td>%s[<:]" % code)
+        self.assertIn("<td>Sign-up points</td>", rows)
+        self.assertIn("<td>Commission</td>", rows)
+        self.assertIn("<td>Coupon</td>", rows)
+        self.assertRegex(rows, r"<td>(Pending|Approved)</td>")
+        self.assertIn('<option value="pending">Pending</option>', page)
+        self.assertIn('<option value="hold">Held for review</option>', page)
+        zh = self.page(root, "/admin/rewards", zh=True)
+        self.assertIn("<td>注册积分</td>", zh)
+        self.assertIn("<td>佣金</td>", zh)
+        # Bob's own browser on his referral page: Carol's sign-up earned him points.
+        _, _, own = self.bob.get(self.bob_page)
+        own = own.decode()
+        earned = own[own.index('id="own"'):]
+        self.assertRegex(earned, r'data-status="pending">.*?<td>Pending</td>')
+        self.assertNotIn("<td>pending</td>", earned)
+        # Bob's customer page: his welcome coupon and points, in words.
+        cust = self.page(root, f"/customers/{self.bob_id}")
+        self.assertNotRegex(cust, r"\((pending|approved|hold)\)")
+        self.assertRegex(cust, r"\((Pending|Approved)\)")
+        self.assertIn("Coupon (", cust)
+        # The API keeps the codes.
+        kinds = {r["kind"] for r in self.api("/api/v1/rewards")}
+        self.assertTrue({"signup", "commission", "coupon"} <= kinds, kinds)
 
 
 if __name__ == "__main__":
