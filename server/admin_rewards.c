@@ -208,8 +208,10 @@ static enum MHD_Result rewards_page(struct req *r, const struct sc_member *m, un
                 "Approve selected</button></form>",
                 filter);
     sc_ui_htmlf(&b, "<p class=\"hint\" id=\"rewards-count\" data-total=\"%zu\">", l.total);
-    sc_ui_htmlf(&b, sc_tr("%zu rows, newest first · page %lld of %zu"), l.total, (long long)page,
-                pages);
+    sc_ui_htmlf(&b,
+                sc_tr(l.total == 1 ? "%zu row, newest first · page %lld of %zu"
+                                   : "%zu rows, newest first · page %lld of %zu"),
+                l.total, (long long)page, pages);
     sc_ui_html(&b, "</p><div class=\"scroll\"><table class=\"t sortable\" id=\"rewards\"><thead>"
                    "<tr><th><input type=\"checkbox\" id=\"select-all\" aria-label=\"Select all"
                    "\"></th><th>When</th><th>Earned by</th><th class=\"n\">Level</th><th>Kind"

@@ -1310,7 +1310,9 @@ static int reward_moment(const struct sc_reward_row *w, void *ctx)
             sc_buf_putc(&t->line, ' ');
             sc_ui_text(&t->line, sc_words_reward_kind(w->kind));
         }
-        sc_buf_printf(&t->line, " %lld %s (", (long long)w->amount, sc_tr("points"));
+        sc_buf_putc(&t->line, ' ');
+        sc_words_count(&t->line, w->amount, "point", "points");
+        sc_buf_puts(&t->line, " (");
     } else if (strcmp(w->kind, "commission") == 0) {
         sc_buf_putc(&t->line, ' ');
         money(&t->line, w->amount);

@@ -397,7 +397,10 @@ static void quiet_reason(struct sc_buf *b, const struct lead_list *o, const stru
     if (zh)
         sc_ui_htmlf(b, "已 %lld 天没有动静；上次：", days);
     else
-        sc_ui_htmlf(b, "Quiet for %lld days; last time they ", days);
+        sc_ui_htmlf(b,
+                    days == 1 ? "Quiet for %lld day; last time they "
+                              : "Quiet for %lld days; last time they ",
+                    days);
     sc_ui_text(b, did);
     sc_ui_html(b, zh ? "。正是再联系的好时机：问候一下，带上新消息。</p>"
                      : ". A good moment to get back in touch with something new.</p>");
@@ -656,13 +659,17 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
     sc_buf_init(&b, 32 << 20);
     sc_ui_begin(r, &b, "Leads", m, "/leads");
     sc_ui_htmlf(&b,
-                "</header><p class=\"hint\">People who opened a card in the last %d days; "
-                "each line opens what they did.</p><p class=\"hint\">",
+                q.days == 1 ? "</header><p class=\"hint\">People who opened a card in the last "
+                              "%d day; each line opens what they did.</p><p class=\"hint\">"
+                            : "</header><p class=\"hint\">People who opened a card in the last "
+                              "%d days; each line opens what they did.</p><p class=\"hint\">",
                 (int)q.days);
     sc_ui_html(&b, q.by_score ? "<span>Sorted by score: the likeliest to sign up first.</span> "
                               : "<span>Most recent first.</span> ");
     if (q.quiet > 0)
-        sc_ui_htmlf(&b, "<span>Only leads quiet for %lld days or more.</span> ",
+        sc_ui_htmlf(&b,
+                    q.quiet == 1 ? "<span>Only leads quiet for %lld day or more.</span> "
+                                 : "<span>Only leads quiet for %lld days or more.</span> ",
                     (long long)q.quiet);
     sc_ui_html(&b, "<span>Time zone:</span> ");
     sc_ui_text(&b, sc_tz_name());

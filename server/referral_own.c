@@ -96,8 +96,7 @@ static int earned_row(const struct sc_earned_row *w, void *ctx)
     sc_ui_text(b, sc_tr(points ? "Sign-up" : "Purchase"));
     sc_buf_puts(b, "</td><td class=\"n\">");
     if (points) {
-        sc_buf_printf(b, "%lld ", (long long)w->amount);
-        sc_ui_text(b, sc_tr("points"));
+        sc_words_count(b, w->amount, "point", "points");
     } else {
         money(b, w->amount);
     }

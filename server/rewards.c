@@ -203,7 +203,8 @@ static void private_block(struct req *r, int64_t customer_id, enum sc_lang lang,
                          : strcmp(status, "void") == 0   ? w->voided
                                                          : w->pending;
         sc_buf_printf(&part, "<p class=\"welcome-gift\" data-status=\"%s\">%s: %lld %s (%s)</p>\n",
-                      status, w->welcome, (long long)points, w->points, st);
+                      status, w->welcome, (long long)points,
+                      points == 1 && w == &en ? "point" : w->points, st);
     }
     struct block k = {&part, w, 0};
     enum sc_err e = sc_store_customer_coupons(r->srv->store, customer_id, now, coupon_html, &k);

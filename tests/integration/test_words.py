@@ -175,6 +175,25 @@ class Words(unittest.TestCase):
         kinds = {r["kind"] for r in self.api("/api/v1/rewards")}
         self.assertTrue({"signup", "commission", "coupon"} <= kinds, kinds)
 
+    # ---- 3. plurals ----------------------------------------------------------------------
+
+    def test_a_count_of_one_takes_the_singular(self):
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.93")
+        tree = self.page(root, "/dashboard/tree/zhang")
+        hints = re.findall(r'<span class="hint">([^<]*)</span>', tree)
+        self.assertTrue(hints)
+        self.assertIn("1 sign-up · ", "\n".join(hints))  # Bob's link: Carol
+        self.assertRegex("\n".join(hints), r"(^|\n)1 visit · ")
+        for h in hints:
+            self.assertNotRegex(h, r"(^|\D)1 (visits|sign-ups)\b", h)
+            self.assertRegex(h, r"^\d+ visits? · \d+ sign-ups? · ")
+        # Chinese has no plural: the sentence stays.
+        zh = self.page(root, "/dashboard/tree/zhang", zh=True)
+        self.assertRegex(zh, r"\d+ 次访问 · \d+ 个注册 · ")
+        # A lead list asked for one quiet day says "day".
+        leads = self.page(root, "/leads?quiet=1")
+        self.assertIn("Only leads quiet for 1 day or more.", leads)
+
 
 if __name__ == "__main__":
     harness.main()
