@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "leads_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 #include "sharecard/card.h"
@@ -156,8 +157,11 @@ static int coupon_html(const struct sc_coupon_row *c, void *ctx)
     struct sc_buf *b = k->b;
     char value[32], until[32];
     value_text(c, value);
-    sc_ui_iso_time(c->expires_at, until);
-    until[10] = '\0'; /* the day */
+    /* Its last day in SHARECARD_TZ, as the other pages show days; the API keeps UTC. */
+    time_t lt = (time_t)(c->expires_at + (int64_t)sc_tz_min(c->expires_at) * 60);
+    struct tm tm;
+    gmtime_r(&lt, &tm);
+    strftime(until, sizeof(until), "%Y-%m-%d", &tm);
     if (!k->n++)
         sc_buf_printf(b, "<h2>%s</h2>\n", k->w->coupons);
     sc_buf_printf(b, "<div class=\"coupon\" data-state=\"%s\"><p class=\"refbox coupon-code\">",

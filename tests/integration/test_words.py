@@ -194,6 +194,20 @@ class Words(unittest.TestCase):
         leads = self.page(root, "/leads?quiet=1")
         self.assertIn("Only leads quiet for 1 day or more.", leads)
 
+    # ---- 4. a coupon's last day ------------------------------------------------------------
+
+    def test_coupon_last_day_in_the_deployments_zone(self):
+        import datetime
+        bob = [c for c in self.api("/api/v1/coupons") if c["customer_id"] == self.bob_id]
+        self.assertEqual(len(bob), 1)
+        utc = datetime.datetime.strptime(bob[0]["expires_at"], "%Y-%m-%dT%H:%M:%SZ")  # UTC
+        local = (utc + datetime.timedelta(hours=self.tz)).strftime("%Y-%m-%d")
+        self.assertNotEqual(local, utc.strftime("%Y-%m-%d"))  # the zone was chosen so
+        _, _, own = self.bob.get(self.bob_page)
+        own = own.decode()
+        self.assertIn("valid until %s ·" % local, own)
+        self.assertNotIn(utc.strftime("%Y-%m-%d"), own)
+
 
 if __name__ == "__main__":
     harness.main()
