@@ -106,6 +106,10 @@ const struct tr_entry sc_tr_table[] = {
     {"Copy", "复制"},
     {"Copy it now: it is stored only as a hash and will not be shown again.",
      "请立即复制：系统只保存其哈希值，之后不会再显示。"},
+    {"Counts of events, not people: a visitor may view the card again or come without a tracked "
+     "link, so a step's share of scans and opens can be more than 100%",
+     "统计的是事件次数，而非人数：访客可能多次浏览名片，或不经追踪链接直接访问，因此某一步相对扫码"
+     "和打开的比例可能超过 100%"},
     {"Coupon", "优惠券"},
     {"Create a token", "创建令牌"},
     {"Created", "创建时间"},

@@ -208,6 +208,21 @@ class Words(unittest.TestCase):
         self.assertIn("valid until %s ·" % local, own)
         self.assertNotIn(utc.strftime("%Y-%m-%d"), own)
 
+    # ---- 5. the funnel ---------------------------------------------------------------------
+
+    def test_funnel_says_its_percentages_are_ratios_that_may_pass_100(self):
+        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.94")
+        dash = self.page(root, "/dashboard")
+        funnel = dash[dash.index('class="funnel"'):]
+        funnel = funnel[:funnel.index("</section>")]
+        self.assertIn('<p class="hint" id="funnel-note">Counts of events, not people: a visitor '
+                      'may view the card again or come without a tracked link, so a step\'s '
+                      'share of scans and opens can be more than 100%</p>', funnel)
+        steps = [int(v) for v in re.findall(r'<g data-step="\d" data-value="(\d+)"', funnel)]
+        self.assertEqual(len(steps), 5)
+        zh = self.page(root, "/dashboard", zh=True)
+        self.assertIn("统计的是事件次数，而非人数：", zh)
+
 
 if __name__ == "__main__":
     harness.main()
