@@ -83,7 +83,10 @@ static void money(struct sc_buf *b, int64_t cents)
 static int earned_row(const struct sc_earned_row *w, void *ctx)
 {
     struct sc_buf *b = ctx;
-    bool points = strcmp(w->kind, "signup") == 0;
+    /* Points for a sign-up or a welcome gift, money for a purchase's commission; a coupon's
+     * value (money or percent) is shown with the coupon itself. */
+    bool signup = strcmp(w->kind, "signup") == 0, commission = strcmp(w->kind, "commission") == 0;
+    bool points = signup || strcmp(w->kind, "welcome") == 0;
     sc_buf_printf(b, "<tr data-level=\"%d\" data-status=\"", w->level);
     sc_ui_text(b, w->status);
     sc_buf_printf(b, "\"><td>%d</td><td class=\"who\">", w->level);
@@ -93,13 +96,14 @@ static int earned_row(const struct sc_earned_row *w, void *ctx)
     sc_ui_text(b, name.data ? name.data : "");
     sc_buf_cleanup(&name);
     sc_buf_puts(b, "</td><td>");
-    sc_ui_text(b, sc_tr(points ? "Sign-up" : "Purchase"));
+    sc_ui_text(b, signup       ? sc_tr("Sign-up")
+                  : commission ? sc_tr("Purchase")
+                               : sc_words_reward_kind(w->kind));
     sc_buf_puts(b, "</td><td class=\"n\">");
-    if (points) {
+    if (points)
         sc_words_count(b, w->amount, "point", "points");
-    } else {
+    else if (commission)
         money(b, w->amount);
-    }
     sc_buf_puts(b, "</td><td>");
     sc_ui_text(b, sc_words_reward_status(w->status));
     sc_buf_puts(b, "</td></tr>");
