@@ -153,7 +153,7 @@ static int add_visit(const struct sc_visit_row *v, void *ctx)
     sc_buf_puts(&sub->out, ",\"owner\":");
     sc_ui_json_str(&sub->out, v->card_owner);
     sc_buf_printf(&sub->out, ",\"channel\":%s%s%s,\"via\":", v->channel >= 0 ? "\"" : "",
-                  v->channel >= 0 ? sc_tr(sc_channel_name((enum sc_channel)v->channel)) : "null",
+                  v->channel >= 0 ? sc_channel_name((enum sc_channel)v->channel) : "null",
                   v->channel >= 0 ? "\"" : "");
     sc_ui_json_str(&sub->out, v->via.type ? v->via.name : NULL);
     sc_buf_puts(&sub->out, ",\"device\":");

@@ -120,12 +120,15 @@ class Words(unittest.TestCase):
         tree_api = self.api("/api/v1/cards/zhang/tree")
         self.assertIn("wechat", json.dumps(tree_api))
 
-    def test_live_feed_lines_in_words_and_its_channel_field_a_code(self):
-        root = self.signed_in("root@example.com", ADMIN_PW, "198.51.100.91")
+    def live_line(self, ip, zh=False):
+        """The first visit with a channel on a live feed opened before Ann's share is opened."""
+        root = self.signed_in("root@example.com", ADMIN_PW, ip)
         c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=30)
-        c.request("GET", "/api/v1/live", headers={
-            "Cookie": "; ".join(f"{k}={v}" for k, v in root.cookies.items()),
-            "Accept": "text/event-stream"})
+        h = {"Cookie": "; ".join(f"{k}={v}" for k, v in root.cookies.items()),
+             "Accept": "text/event-stream"}
+        if zh:
+            h["Accept-Language"] = "zh-CN"
+        c.request("GET", "/api/v1/live", headers=h)
         r = c.getresponse()
         self.assertEqual(r.status, 200)
         try:
@@ -140,8 +143,16 @@ class Words(unittest.TestCase):
                         seen = ev
         finally:
             c.close()
+        return seen
+
+    def test_live_feed_lines_in_words_and_its_channel_field_a_code(self):
+        seen = self.live_line("198.51.100.91")
         self.assertEqual(seen["channel"], "wechat")
         self.assertIn("via a WeChat share", seen["text"])
+        # A Chinese page's feed: its sentences in Chinese, the field still the code.
+        seen = self.live_line("198.51.100.95", zh=True)
+        self.assertEqual(seen["channel"], "wechat")
+        self.assertIn("微信", seen["text"])
 
     # ---- 2. reward kinds and states ----------------------------------------------------
 
