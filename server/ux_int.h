@@ -1,7 +1,8 @@
 /*
  * ux_int.h — what visitors, salespeople and managers meet (issue 17),
  * shared inside server/: the deployment's wording on the public pages,
- * money in the deployment's currency, the top of /me and its full-screen QR.
+ * money in the deployment's currency, the top of /me and its full-screen QR,
+ * and codes in words on the pages (words.c).
  */
 #ifndef SC_UX_INT_H
 #define SC_UX_INT_H
