@@ -93,7 +93,7 @@ static int ledger_row(const struct sc_reward_row *w, void *ctx)
     sc_ui_text(b, w->party.name);
     sc_ui_htmlf(b, " (%s)</td><td class=\"n\">%d</td><td>%s</td>",
                 sc_tr(w->party.type == SC_PARTY_MEMBER ? "member" : "customer"), w->level,
-                sc_tr(w->kind));
+                sc_words_reward_kind(w->kind));
     /* Points and money in their own columns. */
     if (strcmp(w->kind, "commission") == 0) {
         char money[64];
@@ -104,7 +104,7 @@ static int ledger_row(const struct sc_reward_row *w, void *ctx)
     } else {
         sc_ui_htmlf(b, "<td class=\"n\">%lld</td><td class=\"n\"></td>", (long long)w->amount);
     }
-    sc_ui_htmlf(b, "<td>%s", sc_tr(w->status));
+    sc_ui_htmlf(b, "<td>%s", sc_words_reward_status(w->status));
     if (w->reason && w->reason[0]) {
         sc_ui_html(b, ": ");
         sc_ux_hold_reason(b, w->reason);
@@ -122,6 +122,16 @@ static int ledger_row(const struct sc_reward_row *w, void *ctx)
     }
     sc_ui_html(b, "</td></tr>");
     return sc_buf_error(b) != SC_OK;
+}
+
+/* A filter in words: a state's, or "All", "Awaiting a decision" (pending or held). */
+static const char *filter_words(const char *f)
+{
+    if (strcmp(f, "all") == 0)
+        return sc_tr("All");
+    if (strcmp(f, "awaiting") == 0)
+        return sc_tr_lang() == SC_LANG_ZH ? sc_tr(f) : "Awaiting a decision";
+    return sc_words_reward_status(f);
 }
 
 /* ?status= as one of filters[] (NULL when it is not one); absent: "all". */
@@ -186,7 +196,7 @@ static enum MHD_Result rewards_page(struct req *r, const struct sc_member *m, un
                    "<label>State <select name=\"status\">");
     for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
         sc_ui_htmlf(&b, "<option value=\"%s\"%s>%s</option>", filters[i],
-                    strcmp(filters[i], filter) == 0 ? " selected" : "", sc_tr(filters[i]));
+                    strcmp(filters[i], filter) == 0 ? " selected" : "", filter_words(filters[i]));
     sc_ui_html(&b, "</select></label> <button class=\"btn\" type=\"submit\">Show</button></form>"
                    "<form class=\"inline bulk\" id=\"bulk\" method=\"post\" "
                    "action=\"/admin/rewards/bulk\">");
@@ -198,8 +208,10 @@ static enum MHD_Result rewards_page(struct req *r, const struct sc_member *m, un
                 "Approve selected</button></form>",
                 filter);
     sc_ui_htmlf(&b, "<p class=\"hint\" id=\"rewards-count\" data-total=\"%zu\">", l.total);
-    sc_ui_htmlf(&b, sc_tr("%zu rows, newest first · page %lld of %zu"), l.total, (long long)page,
-                pages);
+    sc_ui_htmlf(&b,
+                sc_tr(l.total == 1 ? "%zu row, newest first · page %lld of %zu"
+                                   : "%zu rows, newest first · page %lld of %zu"),
+                l.total, (long long)page, pages);
     sc_ui_html(&b, "</p><div class=\"scroll\"><table class=\"t sortable\" id=\"rewards\"><thead>"
                    "<tr><th><input type=\"checkbox\" id=\"select-all\" aria-label=\"Select all"
                    "\"></th><th>When</th><th>Earned by</th><th class=\"n\">Level</th><th>Kind"

@@ -1418,15 +1418,19 @@ static int reward_moment(const struct sc_reward_row *w, void *ctx)
     else
         sc_ui_text(&t->line, w->party.name);
     if (strcmp(w->kind, "signup") == 0 || strcmp(w->kind, "welcome") == 0) {
-        sc_buf_printf(&t->line, " %lld %s (", (long long)w->amount, sc_tr("points"));
-    } else if (strcmp(w->kind, "coupon") == 0) { /* its code and value: GET /api/v1/coupons */
-        sc_buf_printf(&t->line, " %s (", sc_tr("coupon"));
-    } else {
+        sc_buf_putc(&t->line, ' ');
+        sc_words_count(&t->line, w->amount, "point", "points");
+        sc_buf_puts(&t->line, " (");
+    } else if (strcmp(w->kind, "commission") == 0) {
         sc_buf_putc(&t->line, ' ');
         money(&t->line, w->amount);
         sc_buf_printf(&t->line, " %s (", sc_tr("commission"));
+    } else { /* a coupon: its value is the coupon's (cents or percent), shown on its own */
+        sc_buf_putc(&t->line, ' ');
+        sc_ui_text(&t->line, sc_words_reward_kind(w->kind));
+        sc_buf_puts(&t->line, " (");
     }
-    sc_ui_text(&t->line, sc_tr(w->status));
+    sc_ui_text(&t->line, sc_words_reward_status(w->status));
     sc_buf_putc(&t->line, ')');
     moment_end(t, w->created_at);
     return t->oom;

@@ -256,7 +256,13 @@ static void chart(struct sc_buf *b, const struct series *s)
     sc_ui_html(b, "</ul>");
 }
 
-/* scan/open → view → engage → sign-up → purchase, each bar against the first. */
+/*
+ * scan/open → view → engage → sign-up → purchase, each bar against the first.
+ * The steps count events, not people (DESIGN §6: the report counts what was
+ * recorded), so a step can outnumber the one before it — a visitor views the
+ * card again, or comes without a tracked link — and the page says so: the
+ * percentages are labelled as ratios to the first step that may pass 100 %.
+ */
 static void funnel(struct sc_buf *b, const struct sc_stats *s, int64_t orders)
 {
     const struct {
@@ -296,7 +302,9 @@ static void funnel(struct sc_buf *b, const struct sc_stats *s, int64_t orders)
                         "text-anchor=\"end\">%.1f%%</text>",
                         i * 34 + 18, pct);
     }
-    sc_ui_html(b, "</svg>");
+    sc_ui_html(b, "</svg><p class=\"hint\" id=\"funnel-note\">Counts of events, not people: "
+                  "a visitor may view the card again or come without a tracked link, so a "
+                  "step's share of scans and opens can be more than 100%</p>");
 }
 
 /* Unique visitors by device class, as bars. */
@@ -367,8 +375,8 @@ static void channel_table(struct sc_buf *b, const struct channels *c)
                       "</td><td class=\"barcell\"><span class=\"bar\" style=\"width:%.0f%%\">"
                       "</span></td></tr>",
                       i < NCH - 1 ? sc_channel_name((enum sc_channel)i) : "direct",
-                      i < NCH - 1 ? sc_tr(sc_channel_name((enum sc_channel)i))
-                                  : sc_tr("direct (no tracked link)"),
+                      i < NCH - 1 ? sc_words_channel(sc_channel_name((enum sc_channel)i))
+                                  : sc_tr("Direct (no tracked link)"),
                       (long long)visits, (long long)n[SC_EV_VIEW], (long long)n[SC_EV_SAVE],
                       (long long)n[SC_EV_SIGNUP],
                       100.0 * (double)(visits + n[SC_EV_VIEW]) / (double)top);

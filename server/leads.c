@@ -402,7 +402,10 @@ static void quiet_reason(struct sc_buf *b, const struct lead_list *o, const stru
     if (zh)
         sc_ui_htmlf(b, "已 %lld 天没有动静；上次：", days);
     else
-        sc_ui_htmlf(b, "Quiet for %lld days; last time they ", days);
+        sc_ui_htmlf(b,
+                    days == 1 ? "Quiet for %lld day; last time they "
+                              : "Quiet for %lld days; last time they ",
+                    days);
     sc_ui_text(b, did);
     sc_ui_html(b, zh ? "。正是再联系的好时机：问候一下，带上新消息。</p>"
                      : ". A good moment to get back in touch with something new.</p>");
@@ -432,7 +435,7 @@ static void lead_html(struct sc_buf *b, const struct lead_list *o, const struct 
     sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)li->bt.at);
     local_when(b, li->bt.at, o->set.tz_min);
     sc_ui_html(b, "</td><td>");
-    sc_ui_text(b, sc_tr(sc_score_contact_name(li->channel)));
+    sc_ui_text(b, sc_words_contact(sc_score_contact_name(li->channel)));
     sc_ui_html(b, "</td><td>");
     sc_ux_card_html(b, l->card);
     sc_ui_htmlf(b, "</td><td data-v=\"%lld\">", (long long)l->last_ts);
@@ -661,13 +664,17 @@ enum MHD_Result sc_h_leads(struct req *r, const struct route_args *a)
     sc_buf_init(&b, 32 << 20);
     sc_ui_begin(r, &b, "Leads", m, "/leads");
     sc_ui_htmlf(&b,
-                "</header><p class=\"hint\">People who opened a card in the last %d days; "
-                "each line opens what they did.</p><p class=\"hint\">",
+                q.days == 1 ? "</header><p class=\"hint\">People who opened a card in the last "
+                              "%d day; each line opens what they did.</p><p class=\"hint\">"
+                            : "</header><p class=\"hint\">People who opened a card in the last "
+                              "%d days; each line opens what they did.</p><p class=\"hint\">",
                 (int)q.days);
     sc_ui_html(&b, q.by_score ? "<span>Sorted by score: the likeliest to sign up first.</span> "
                               : "<span>Most recent first.</span> ");
     if (q.quiet > 0)
-        sc_ui_htmlf(&b, "<span>Only leads quiet for %lld days or more.</span> ",
+        sc_ui_htmlf(&b,
+                    q.quiet == 1 ? "<span>Only leads quiet for %lld day or more.</span> "
+                                 : "<span>Only leads quiet for %lld days or more.</span> ",
                     (long long)q.quiet);
     sc_ui_html(&b, "<span>Time zone:</span> ");
     sc_ui_text(&b, sc_tz_name());
@@ -713,7 +720,7 @@ static void followup_html(const struct sc_followup_row *f, const char *csrf, str
     sc_ui_html(b, "</time> ");
     sc_ui_text(b, f->member);
     sc_ui_html(b, " · ");
-    sc_ui_text(b, sc_tr(sc_score_contact_name((enum sc_contact)(
+    sc_ui_text(b, sc_words_contact(sc_score_contact_name((enum sc_contact)(
                       f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
     sc_ui_html(b, " · ");
     sc_ui_text(b, sc_tr(sc_leads_outcome_text(f->outcome)));
@@ -743,7 +750,7 @@ static void followup_form(struct req *r, struct sc_buf *b, long long id)
     for (int c = 0; c < SC_CONTACT_COUNT; c++)
         sc_ui_htmlf(b, "<option value=\"%s\">%s</option>",
                     sc_score_contact_name((enum sc_contact)c),
-                    sc_tr(sc_score_contact_name((enum sc_contact)c)));
+                    sc_words_contact(sc_score_contact_name((enum sc_contact)c)));
     sc_ui_html(b, "</select></label> <label>Outcome <select name=\"outcome\">");
     for (int k = 0; k < SC_FU_COUNT; k++)
         sc_ui_htmlf(b, "<option value=\"%s\">%s</option>", outcome_names[k],
@@ -827,7 +834,7 @@ static enum MHD_Result lead_page(struct req *r, const struct sc_member *m,
         sc_ui_html(&b, " (");
         sc_ui_text(&b, sc_tz_name());
         sc_ui_html(&b, ") · ");
-        sc_ui_text(&b, sc_tr(sc_score_contact_name(li->channel)));
+        sc_ui_text(&b, sc_words_contact(sc_score_contact_name(li->channel)));
         sc_ui_htmlf(&b, "</p><h2>Next step</h2><p><textarea id=\"draft\" data-drafted-by=\"%s\" ",
                     by_model ? "model" : "template");
         if (!by_model && pending)
@@ -1025,7 +1032,7 @@ static int timeline_html(const struct sc_visit_row *v, void *ctx)
     sc_ui_html(b, " · ");
     sc_ui_text(b, v->card_owner && v->card_owner[0] ? v->card_owner : v->card); /* by name */
     if (v->channel >= 0)
-        sc_ui_htmlf(b, " · via %s", sc_tr(sc_channel_name((enum sc_channel)v->channel)));
+        sc_ui_htmlf(b, " · via %s", sc_words_channel(sc_channel_name((enum sc_channel)v->channel)));
     if (v->via.type) {
         sc_ui_html(b, " from ");
         sc_ui_text(b, v->via.name);
@@ -1256,7 +1263,7 @@ static int reminder_html(const struct sc_followup_row *f, void *ctx)
     sc_ui_html(b, "</a> · <time>");
     sc_ui_when(b, f->reminder_at);
     sc_ui_html(b, "</time> · ");
-    sc_ui_text(b, sc_tr(sc_score_contact_name((enum sc_contact)(
+    sc_ui_text(b, sc_words_contact(sc_score_contact_name((enum sc_contact)(
                       f->channel >= 0 && f->channel < SC_CONTACT_COUNT ? f->channel : 0))));
     if (f->note[0]) {
         sc_ui_html(b, " · ");

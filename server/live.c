@@ -26,6 +26,7 @@
 #include "live_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
+#include "ux_int.h"
 
 #define LIVE_MAX_STREAMS 64
 #define LIVE_TICK_MS     1000
@@ -79,7 +80,8 @@ static void describe(struct sc_buf *b, const struct sc_visit_row *v)
         sc_buf_printf(b, sc_tr("%s shared %s's card"), v->via.type ? v->via.name : sc_tr("Someone"),
                       owner);
         if (v->channel >= 0)
-            sc_buf_printf(b, sc_tr(" on %s"), sc_tr(sc_channel_name((enum sc_channel)v->channel)));
+            sc_buf_printf(b, sc_tr(" on %s"),
+                          sc_words_channel(sc_channel_name((enum sc_channel)v->channel)));
         return;
     }
     switch (v->type) {
@@ -92,17 +94,18 @@ static void describe(struct sc_buf *b, const struct sc_visit_row *v)
     }
     if (v->channel >= 0 && v->via.type == SC_PARTY_CUSTOMER)
         sc_buf_printf(b, sc_tr(" — via a %s share from customer %s"),
-                      sc_tr(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
+                      sc_words_channel(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
     else if (v->channel >= 0 && v->via.type == SC_PARTY_MEMBER && strcmp(v->via.name, owner) != 0)
         sc_buf_printf(b, sc_tr(" — via a %s share from %s"),
-                      sc_tr(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
+                      sc_words_channel(sc_channel_name((enum sc_channel)v->channel)), v->via.name);
     else if (v->channel == SC_CH_QR && v->type != SC_EV_SCAN)
         sc_buf_puts(b, sc_tr(" — from the QR code"));
     else if (v->channel > SC_CH_QR && v->via.type == SC_PARTY_NONE)
         sc_buf_printf(b, sc_tr(" — via a %s share from a visitor"),
-                      sc_tr(sc_channel_name((enum sc_channel)v->channel)));
+                      sc_words_channel(sc_channel_name((enum sc_channel)v->channel)));
     else if (v->channel > SC_CH_QR)
-        sc_buf_printf(b, sc_tr(" — via %s"), sc_tr(sc_channel_name((enum sc_channel)v->channel)));
+        sc_buf_printf(b, sc_tr(" — via %s"),
+                      sc_words_channel(sc_channel_name((enum sc_channel)v->channel)));
     bool os = v->os && v->os[0] && strcmp(v->os, "Other") != 0;
     bool dev = v->device && v->device[0] && strcmp(v->device, "Other") != 0;
     if (os || dev)
@@ -150,7 +153,7 @@ static int add_visit(const struct sc_visit_row *v, void *ctx)
     sc_buf_puts(&sub->out, ",\"owner\":");
     sc_ui_json_str(&sub->out, v->card_owner);
     sc_buf_printf(&sub->out, ",\"channel\":%s%s%s,\"via\":", v->channel >= 0 ? "\"" : "",
-                  v->channel >= 0 ? sc_tr(sc_channel_name((enum sc_channel)v->channel)) : "null",
+                  v->channel >= 0 ? sc_channel_name((enum sc_channel)v->channel) : "null",
                   v->channel >= 0 ? "\"" : "");
     sc_ui_json_str(&sub->out, v->via.type ? v->via.name : NULL);
     sc_buf_puts(&sub->out, ",\"device\":");

@@ -100,16 +100,14 @@ static int earned_row(const struct sc_earned_row *w, void *ctx)
                         : points || coupon ? "Sign-up"
                                            : "Purchase"));
     sc_buf_puts(b, "</td><td class=\"n\">");
-    if (points) {
-        sc_buf_printf(b, "%lld ", (long long)w->amount);
-        sc_ui_text(b, sc_tr("points"));
-    } else if (coupon) {
-        sc_ui_text(b, sc_tr("coupon"));
-    } else {
+    if (points)
+        sc_words_count(b, w->amount, "point", "points");
+    else if (coupon)
+        sc_ui_text(b, sc_words_reward_kind(w->kind));
+    else
         money(b, w->amount);
-    }
     sc_buf_puts(b, "</td><td>");
-    sc_ui_text(b, sc_tr(w->status));
+    sc_ui_text(b, sc_words_reward_status(w->status));
     sc_buf_puts(b, "</td></tr>");
     return 0;
 }

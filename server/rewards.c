@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "leads_int.h"
 #include "pages_int.h"
 #include "routes_int.h"
 #include "sharecard/card.h"
@@ -156,8 +157,11 @@ static int coupon_html(const struct sc_coupon_row *c, void *ctx)
     struct sc_buf *b = k->b;
     char value[32], until[32];
     value_text(c, value);
-    sc_ui_iso_time(c->expires_at, until);
-    until[10] = '\0'; /* the day */
+    /* Its last day in SHARECARD_TZ, as the other pages show days; the API keeps UTC. */
+    time_t lt = (time_t)(c->expires_at + (int64_t)sc_tz_min(c->expires_at) * 60);
+    struct tm tm;
+    gmtime_r(&lt, &tm);
+    strftime(until, sizeof(until), "%Y-%m-%d", &tm);
     if (!k->n++)
         sc_buf_printf(b, "<h2>%s</h2>\n", k->w->coupons);
     sc_buf_printf(b, "<div class=\"coupon\" data-state=\"%s\"><p class=\"refbox coupon-code\">",
@@ -203,7 +207,8 @@ static void private_block(struct req *r, int64_t customer_id, enum sc_lang lang,
                          : strcmp(status, "void") == 0   ? w->voided
                                                          : w->pending;
         sc_buf_printf(&part, "<p class=\"welcome-gift\" data-status=\"%s\">%s: %lld %s (%s)</p>\n",
-                      status, w->welcome, (long long)points, w->points, st);
+                      status, w->welcome, (long long)points,
+                      points == 1 && w == &en ? "point" : w->points, st);
     }
     struct block k = {&part, w, 0};
     enum sc_err e = sc_store_customer_coupons(r->srv->store, customer_id, now, coupon_html, &k);

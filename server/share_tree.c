@@ -12,6 +12,7 @@
 #include "pages_int.h"
 #include "routes_int.h"
 #include "sharecard/escape.h"
+#include "ux_int.h"
 
 /* ---- the share tree ---------------------------------------------------------------- */
 
@@ -168,11 +169,17 @@ enum MHD_Result sc_h_tree(struct req *r, const struct route_args *a)
                 sc_ui_html(&b, sc_tr("a visitor"));
             else
                 sc_ui_text(&b, t->owner.name);
-            sc_ui_htmlf(&b,
-                        " <span class=\"chip\">%s</span> <span class=\"hint\">%lld visits · "
-                        "%lld sign-ups · ",
-                        sc_tr(sc_channel_name(t->channel)), (long long)t->visits,
-                        (long long)t->signups);
+            sc_ui_htmlf(&b, " <span class=\"chip\">%s</span> <span class=\"hint\">",
+                        sc_words_channel(sc_channel_name(t->channel)));
+            if (sc_tr_lang() == SC_LANG_ZH) { /* no plural: the table's sentence */
+                sc_ui_htmlf(&b, "%lld visits · %lld sign-ups · ", (long long)t->visits,
+                            (long long)t->signups);
+            } else { /* "1 visit · 2 sign-ups" */
+                sc_words_count(&b, t->visits, "visit", "visits");
+                sc_ui_html(&b, " · ");
+                sc_words_count(&b, t->signups, "sign-up", "sign-ups");
+                sc_ui_html(&b, " · ");
+            }
             sc_ui_when(&b, t->created_at);
             sc_ui_html(&b, "</span></li>");
             for (size_t c = tree.n; c-- > i + 1;) /* pushed in reverse: oldest child first */

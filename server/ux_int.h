@@ -1,7 +1,8 @@
 /*
  * ux_int.h — what visitors, salespeople and managers meet (issue 17),
  * shared inside server/: the deployment's wording on the public pages,
- * money in the deployment's currency, the top of /me and its full-screen QR.
+ * money in the deployment's currency, the top of /me and its full-screen QR,
+ * and codes in words on the pages (words.c).
  */
 #ifndef SC_UX_INT_H
 #define SC_UX_INT_H
@@ -56,5 +57,17 @@ void sc_ux_card_html(struct sc_buf *b, const char *slug);
 
 /* GET /me/qr: the card's QR code filling the screen, to hold a phone out at a fair. */
 enum MHD_Result sc_h_me_qr(struct req *r, const struct route_args *a);
+
+/*
+ * Codes in words on the HTML pages (words.c): English words on English pages,
+ * the table's Chinese on Chinese ones; an unknown code as it is.  Returns
+ * static or table text (never NULL).  JSON and CSV keep the codes.
+ */
+const char *sc_words_channel(const char *code);     /* "qr" → "QR code", "direct" → "Direct" */
+const char *sc_words_contact(const char *code);     /* "call" → "Phone call" */
+const char *sc_words_reward_kind(const char *kind); /* "commission" → "Commission" */
+const char *sc_words_reward_status(const char *st); /* "hold" → "Held for review" */
+/* 'n' and its noun: "1 visit", "2 visits" in English; the plural's translation in Chinese. */
+void sc_words_count(struct sc_buf *b, int64_t n, const char *one, const char *many);
 
 #endif

@@ -522,7 +522,7 @@ class ChannelsFromFollowUps(unittest.TestCase):
             log("email", "reached")
             self.assertEqual(lead()["best_channel"], "email")
             _, _, page = z.get(f"/leads/{ona['id']}")  # her page says so too
-            self.assertRegex(page, r"Best time: [^<]*· email</p>")
+            self.assertRegex(page, r"Best time: [^<]*· E-mail</p>")  # in words; the API says "email"
         finally:
             srv.stop()
             srv.cleanup()

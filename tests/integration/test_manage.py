@@ -276,9 +276,9 @@ class Manage(unittest.TestCase):
         events = [e for e in seen[1:]]
         texts = [e["text"] for e in events]
         self.assertIn("Someone scanned 张伟's QR code (iOS phone)", texts)
-        self.assertIn("Ann shared 张伟's card on wechat", texts)
+        self.assertIn("Ann shared 张伟's card on WeChat", texts)  # words; the field a code
         self.assertTrue(any(e["type"] == "view" and e["via"] == "Ann" and e["channel"] == "wechat"
-                            and "via a wechat share from customer Ann" in e["text"]
+                            and "via a WeChat share from customer Ann" in e["text"]
                             for e in events), texts)
         self.assertTrue(any(e["type"] == "signup" for e in events))
         self.assertTrue(all(e["card"] == "zhang" for e in events))
