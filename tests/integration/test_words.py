@@ -177,9 +177,10 @@ class Words(unittest.TestCase):
         earned = own[own.index('id="own"'):]
         self.assertRegex(earned, r'data-status="pending">.*?<td>Pending</td>')
         self.assertNotIn("<td>pending</td>", earned)
-        # His own welcome coupon is a coupon, not a purchase worth its value.
+        # His own welcome coupon is a welcome gift whose reward is a coupon, not a purchase
+        # worth its value.
         self.assertRegex(earned, r'<tr data-level="0" [^>]*><td>0</td><td class="who">B\*\*</td>'
-                                 r'<td>Coupon</td><td class="n"></td>')
+                                 r'<td>Welcome gift</td><td class="n">Coupon</td>')
         # Bob's customer page: his welcome coupon and points, in words.
         cust = self.page(root, f"/customers/{self.bob_id}")
         self.assertNotRegex(cust, r"\((pending|approved|hold)\)")
