@@ -913,7 +913,7 @@ enum sc_err sc_sqlite_open(const char *path, struct sc_store **out, char *errmsg
         (rc = exec(s->writer, sync_full() ? "PRAGMA synchronous = FULL"
                                           : "PRAGMA synchronous = NORMAL")) != SQLITE_OK ||
         (rc = exec(s->writer, "PRAGMA foreign_keys = ON")) != SQLITE_OK ||
-        (rc = exec(s->writer, "PRAGMA cache_size = -16384")) != SQLITE_OK) { /* 16 MiB */
+        (rc = exec(s->writer, "PRAGMA cache_size = -8192")) != SQLITE_OK) { /* 8 MiB */
         snprintf(errmsg, errlen, "%s", sqlite3_errmsg(s->writer->db));
         e = sc_sqlite_map_rc(rc) ? sc_sqlite_map_rc(rc) : SC_EDB;
         goto fail;
