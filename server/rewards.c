@@ -123,17 +123,32 @@ struct words {
 };
 
 static const struct words en = {
-    "Your rewards", "Welcome gift",
-    "points",       "credited once the waiting period ends",
-    "credited",     "waiting for review",
-    "void",         "Your coupons",
-    "off",          "valid until",
-    "Copy code",    {"usable", "used", "expired", "waiting for review", "void"},
+    "Your welcome gift and coupons",
+    "Welcome gift",
+    "points",
+    "credited once the waiting period ends",
+    "credited",
+    "waiting for review",
+    "void",
+    "Your coupons",
+    "off",
+    "valid until",
+    "Copy code",
+    {"usable", "used", "expired", "waiting for review", "void"},
 };
 static const struct words zh = {
-    "我的奖励", "欢迎礼包", "积分",     "等待期结束后到账",
-    "已到账",   "审核中",   "已作废",   "我的优惠券",
-    "优惠",     "有效期至", "复制券码", {"可使用", "已使用", "已过期", "审核中", "已作废"},
+    "我的欢迎礼包与优惠券",
+    "欢迎礼包",
+    "积分",
+    "等待期结束后到账",
+    "已到账",
+    "审核中",
+    "已作废",
+    "我的优惠券",
+    "优惠",
+    "有效期至",
+    "复制券码",
+    {"可使用", "已使用", "已过期", "审核中", "已作废"},
 };
 
 static const char *state_word(const struct words *w, const char *state)

@@ -103,6 +103,10 @@ class WelcomePoints(Base):
         self.assertRegex(html.decode(), r'class="welcome-gift" data-status="pending">'
                                         r'Welcome gift: 100 points')
         self.assertIn('id="my-rewards"', html.decode())
+        # One heading per part of the customer's own page (the balance's "Your rewards" is
+        # the other part's).
+        self.assertEqual(html.decode().count("Your rewards"), 1)
+        self.assertIn("Your welcome gift and coupons", html.decode())
         self.assertIn('id="own"', html.decode())
         self.assertIn("private", h.get("cache-control", ""))
         other, _, _ = self.sign_up("dora@example.com")
